@@ -1,0 +1,1 @@
+"""The modelhub server: HTTP API, git and LFS endpoints over git, blob and SQL storage."""

@@ -1,0 +1,1 @@
+"""HTTP layer: routes parse, authorize, call one service method and render. Nothing else."""

@@ -1,0 +1,1 @@
+"""Domain services: plain synchronous Python, no HTTP; built once in `server/app.py`."""

@@ -1,0 +1,24 @@
+"""The set of services one server instance runs, built by `server/app.py`."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from modelhub.server.services.auth import AuthService
+from modelhub.server.services.commits import CommitService
+from modelhub.server.services.files import FileService
+from modelhub.server.services.refs import RefService
+from modelhub.server.services.repos import RepoService
+from modelhub.server.settings import Settings
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    """Every service, wired to the same stores."""
+
+    settings: Settings
+    auth: AuthService
+    repos: RepoService
+    files: FileService
+    commits: CommitService
+    refs: RefService

@@ -1,0 +1,1 @@
+"""Storage layer: disk and database access behind the Protocols of `interfaces.py`."""

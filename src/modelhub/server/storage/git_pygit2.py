@@ -1,0 +1,317 @@
+"""`GitStore` on bare repositories written with pygit2 (libgit2).
+
+Each repo lives at `<root>/<key[:2]>/<key>.git`. Objects are written freely (unreferenced objects
+are harmless); refs only move through `update_ref`/`create_tag`, a compare-and-swap done under an
+exclusive `flock` on the repo's lock file, so concurrent writers in threads or processes never
+lose an update.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import datetime as dt
+import fcntl
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pygit2
+from pygit2.enums import AttrCheck, FileMode, ObjectType, SortMode
+
+from modelhub.protocol import COMMIT_ID, DEFAULT_BRANCH, SHORT_COMMIT_ID
+from modelhub.server.storage.interfaces import (
+    Author,
+    CommitRecord,
+    EntryKind,
+    PathConflictError,
+    PathNotFoundError,
+    Ref,
+    RefConflictError,
+    TreeEdit,
+    TreeEntry,
+)
+
+_LOCK_FILE = "modelhub-refs.lock"
+
+
+class Pygit2GitStore:
+    """Bare git repos under one root directory."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, key: str) -> Path:
+        """Where the bare repo for `key` lives."""
+        if not key.isalnum():
+            raise ValueError(f"invalid storage key {key!r}")
+        return self._root / key[:2] / f"{key}.git"
+
+    def _open(self, key: str) -> pygit2.Repository:
+        return pygit2.Repository(str(self.path(key)))
+
+    @contextlib.contextmanager
+    def _ref_lock(self, key: str) -> Iterator[pygit2.Repository]:
+        with open(self.path(key) / _LOCK_FILE, "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield self._open(key)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def create(self, key: str, files: dict[str, bytes], author: Author, message: str) -> str:
+        """Create the repo with a first commit on `main`."""
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        repo = pygit2.init_repository(str(path), bare=True, initial_head=DEFAULT_BRANCH)
+        (path / _LOCK_FILE).touch()
+        edits = [TreeEdit(name, str(repo.create_blob(data))) for name, data in files.items()]
+        commit_id = self.write_commit(key, None, edits, author, message)
+        self.update_ref(key, f"refs/heads/{DEFAULT_BRANCH}", commit_id, None)
+        return commit_id
+
+    def delete(self, key: str) -> None:
+        """Remove the repo directory."""
+        shutil.rmtree(self.path(key), ignore_errors=True)
+
+    def resolve(self, key: str, revision: str) -> str | None:
+        """Branch first, then tag, then full refs, then full or unambiguous short commit ids."""
+        repo = self._open(key)
+        candidates = [f"refs/heads/{revision}", f"refs/tags/{revision}"]
+        if revision.startswith("refs/"):
+            candidates.insert(0, revision)
+        for name in candidates:
+            with contextlib.suppress(pygit2.InvalidSpecError, ValueError):
+                ref = repo.references.get(name)
+                if ref is not None:
+                    return str(ref.peel(pygit2.Commit).id)
+        if COMMIT_ID.match(revision) or SHORT_COMMIT_ID.match(revision):
+            try:
+                obj = repo.revparse_single(revision)
+            except (KeyError, ValueError, pygit2.GitError):
+                return None
+            if obj.type == ObjectType.COMMIT:
+                return str(obj.id)
+        return None
+
+    def commit(self, key: str, commit_id: str) -> CommitRecord:
+        """The commit record for a full id."""
+        obj = self._open(key)[commit_id]
+        if not isinstance(obj, pygit2.Commit):
+            raise KeyError(commit_id)
+        return _record(obj)
+
+    def walk(self, key: str, commit_id: str) -> Iterator[CommitRecord]:
+        """Newest first, in topological order."""
+        repo = self._open(key)
+        for commit in repo.walk(pygit2.Oid(hex=commit_id), SortMode.TOPOLOGICAL | SortMode.TIME):
+            yield _record(commit)
+
+    def entry(self, key: str, commit_id: str, path: str) -> TreeEntry | None:
+        """The entry at `path`; the root folder for an empty path."""
+        repo = self._open(key)
+        tree = repo[commit_id].peel(pygit2.Tree)
+        if path == "":
+            return TreeEntry("", EntryKind.DIRECTORY, str(tree.id), 0)
+        try:
+            obj = tree[path]
+        except KeyError:
+            return None
+        return _entry(repo, path, obj)
+
+    def list_tree(self, key: str, commit_id: str, path: str, recursive: bool) -> list[TreeEntry]:
+        """Children (or all descendants) of the folder at `path`."""
+        repo = self._open(key)
+        tree = repo[commit_id].peel(pygit2.Tree)
+        if path:
+            try:
+                tree = tree[path]
+            except KeyError:
+                raise PathNotFoundError(path) from None
+            if not isinstance(tree, pygit2.Tree):
+                raise PathNotFoundError(path)
+        entries: list[TreeEntry] = []
+        _collect(repo, tree, f"{path}/" if path else "", recursive, entries)
+        return entries
+
+    def read_blob(self, key: str, blob_id: str) -> bytes:
+        """The blob's bytes."""
+        return bytes(self._open(key).odb.read(blob_id)[1])
+
+    def last_commits(
+        self, key: str, commit_id: str, paths: Sequence[str]
+    ) -> dict[str, CommitRecord]:
+        """One walk of history that stops when every path has its last change."""
+        repo = self._open(key)
+        pending = set(paths)
+        found: dict[str, CommitRecord] = {}
+        walker = repo.walk(pygit2.Oid(hex=commit_id), SortMode.TOPOLOGICAL | SortMode.TIME)
+        for commit in walker:
+            if not pending:
+                break
+            parent_tree = commit.parents[0].tree if commit.parents else None
+            for path in list(pending):
+                if _entry_id(commit.tree, path) != _entry_id(parent_tree, path):
+                    found[path] = _record(commit)
+                    pending.discard(path)
+        return found
+
+    def attribute(self, key: str, commit_id: str, path: str, name: str) -> str | bool | None:
+        """Attributes as git computes them from `.gitattributes` files at the commit."""
+        repo = self._open(key)
+        flags = AttrCheck.INDEX_ONLY | AttrCheck.INCLUDE_COMMIT
+        value: str | bool | None = repo.get_attr(path, name, flags=flags, commit=commit_id)
+        return value
+
+    def write_blob(self, key: str, data: bytes) -> str:
+        """Write one blob into the object database."""
+        return str(self._open(key).create_blob(data))
+
+    def write_commit(
+        self,
+        key: str,
+        parent_id: str | None,
+        edits: Sequence[TreeEdit],
+        author: Author,
+        message: str,
+        *,
+        tree_from: str | None = None,
+    ) -> str:
+        """Apply `edits` to the parent's tree through an in-memory index, then commit."""
+        repo = self._open(key)
+        index = pygit2.Index()
+        base = tree_from or parent_id
+        if base is not None:
+            index.read_tree(repo[base].peel(pygit2.Tree))
+        _apply_edits(index, edits)
+        tree_id = index.write_tree(repo)
+        signature = pygit2.Signature(author.name, author.email)
+        parents = [pygit2.Oid(hex=parent_id)] if parent_id else []
+        return str(repo.create_commit(None, signature, signature, message, tree_id, parents))
+
+    def refs(self, key: str) -> list[Ref]:
+        """All refs under `refs/`, peeled to commits."""
+        repo = self._open(key)
+        result = []
+        for name in repo.references:
+            if not name.startswith("refs/"):
+                continue
+            try:
+                target = repo.references[name].peel(pygit2.Commit).id
+            except (pygit2.InvalidSpecError, ValueError, KeyError):
+                continue
+            result.append(Ref(name, str(target)))
+        return sorted(result, key=lambda ref: ref.name)
+
+    def ref_target(self, key: str, name: str) -> str | None:
+        """The ref's direct target."""
+        ref = self._open(key).references.get(name)
+        return str(ref.target) if ref is not None else None
+
+    def valid_ref_name(self, name: str) -> bool:
+        """git's check-ref-format rules, as libgit2 implements them."""
+        return bool(pygit2.reference_is_valid_name(name))
+
+    def update_ref(self, key: str, name: str, new: str | None, expected: str | None) -> None:
+        """Compare-and-swap under the repo's ref lock."""
+        with self._ref_lock(key) as repo:
+            ref = repo.references.get(name)
+            current = str(ref.target) if ref is not None else None
+            if current != expected:
+                raise RefConflictError(f"{name} is at {current}, expected {expected}")
+            if new is None:
+                repo.references.delete(name)
+            else:
+                repo.references.create(name, new, force=True)
+
+    def create_tag(
+        self, key: str, name: str, target: str, author: Author, message: str | None
+    ) -> None:
+        """Lightweight tag, or annotated when a message is given."""
+        ref_name = f"refs/tags/{name}"
+        with self._ref_lock(key) as repo:
+            if repo.references.get(ref_name) is not None:
+                raise RefConflictError(f"{ref_name} exists")
+            if message:
+                signature = pygit2.Signature(author.name, author.email)
+                repo.create_tag(name, target, ObjectType.COMMIT, signature, message)
+            else:
+                repo.references.create(ref_name, target)
+
+
+def _collect(
+    repo: pygit2.Repository, tree: pygit2.Tree, prefix: str, recursive: bool, out: list[TreeEntry]
+) -> None:
+    for obj in tree:
+        path = prefix + str(obj.name)
+        out.append(_entry(repo, path, obj))
+        if recursive and isinstance(obj, pygit2.Tree):
+            _collect(repo, obj, path + "/", recursive, out)
+
+
+def _apply_edits(index: pygit2.Index, edits: Sequence[TreeEdit]) -> None:
+    files: dict[str, int] = {entry.path: entry.mode for entry in index}
+    folders: collections.Counter[str] = collections.Counter(
+        prefix for path in files for prefix in _prefixes(path)
+    )
+
+    def remove(path: str) -> None:
+        del files[path]
+        index.remove(path)
+        folders.subtract(_prefixes(path))
+
+    for edit in edits:
+        if edit.blob_id is None:
+            inside = [p for p in files if p.startswith(edit.path + "/")]
+            if edit.path in files:
+                remove(edit.path)
+            elif inside:
+                for path in inside:
+                    remove(path)
+            else:
+                raise PathNotFoundError(edit.path)
+            continue
+        if folders[edit.path] > 0 or any(p in files for p in _prefixes(edit.path)):
+            raise PathConflictError(edit.path)
+        mode = files.get(edit.path, FileMode.BLOB)
+        if edit.path not in files:
+            folders.update(_prefixes(edit.path))
+        files[edit.path] = mode
+        index.add(pygit2.IndexEntry(edit.path, pygit2.Oid(hex=edit.blob_id), mode))
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _entry_id(tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
+    if tree is None:
+        return None
+    try:
+        return tree[path].id
+    except KeyError:
+        return None
+
+
+def _entry(repo: pygit2.Repository, path: str, obj: pygit2.Object) -> TreeEntry:
+    if isinstance(obj, pygit2.Tree):
+        return TreeEntry(path, EntryKind.DIRECTORY, str(obj.id), 0)
+    _, size = repo.odb.read_header(obj.id)
+    return TreeEntry(path, EntryKind.FILE, str(obj.id), size)
+
+
+def _record(commit: pygit2.Commit) -> CommitRecord:
+    title, _, body = commit.message.partition("\n")
+    offset = dt.timezone(dt.timedelta(minutes=commit.commit_time_offset))
+    return CommitRecord(
+        id=str(commit.id),
+        title=title.strip(),
+        message=body.strip(),
+        author_name=commit.author.name,
+        author_email=commit.author.email,
+        date=dt.datetime.fromtimestamp(commit.commit_time, offset),
+        parents=tuple(str(p) for p in commit.parent_ids),
+        tree_id=str(commit.tree_id),
+    )

@@ -1,0 +1,385 @@
+"""Storage layer: the Protocols the services depend on, their records and their errors.
+
+Implementations are named after their backend (`git_pygit2.Pygit2GitStore`,
+`metadata_sql.SqlMetadataStore`) and built only in `server/app.py`. Storage raises only the narrow
+errors declared here, or builtins; services translate them into domain errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class StorageError(Exception):
+    """Base of the errors storage raises on purpose."""
+
+
+class RefConflictError(StorageError):
+    """A compare-and-swap on a ref found another target than the one expected."""
+
+
+class PathNotFoundError(StorageError):
+    """A tree edit names a path that does not exist."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+class PathConflictError(StorageError):
+    """A tree edit would put a file where a folder is, or inside a file."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+class AlreadyExistsError(StorageError):
+    """A row with the same unique key exists."""
+
+
+# --- git records --------------------------------------------------------------------------------
+
+
+class EntryKind(enum.StrEnum):
+    """What a tree entry is."""
+
+    FILE = "file"
+    DIRECTORY = "directory"
+
+
+@dataclasses.dataclass(frozen=True)
+class TreeEntry:
+    """One file or folder of a commit's tree; `size` is the git blob size (0 for folders)."""
+
+    path: str
+    kind: EntryKind
+    oid: str
+    size: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitRecord:
+    """A git commit."""
+
+    id: str
+    title: str
+    message: str
+    author_name: str
+    author_email: str
+    date: dt.datetime
+    parents: tuple[str, ...]
+    tree_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Ref:
+    """A git ref and the commit it leads to (tags peeled)."""
+
+    name: str
+    target: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Author:
+    """Who a commit is recorded as written by."""
+
+    name: str
+    email: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TreeEdit:
+    """One change to a tree: put `blob_id` at `path`, or delete it (`blob_id` None).
+
+    Deleting a folder deletes everything under it.
+    """
+
+    path: str
+    blob_id: str | None
+
+
+class GitStore(Protocol):
+    """Bare git repositories, addressed by an opaque storage key."""
+
+    def create(self, key: str, files: dict[str, bytes], author: Author, message: str) -> str:
+        """Create a repo whose `main` branch holds one commit with `files`; return its id."""
+
+    def delete(self, key: str) -> None:
+        """Remove the repo and everything in it."""
+
+    def resolve(self, key: str, revision: str) -> str | None:
+        """The commit id a branch, tag, full ref or (short) commit id names, or None."""
+
+    def commit(self, key: str, commit_id: str) -> CommitRecord:
+        """The commit with this full id (KeyError if missing)."""
+
+    def walk(self, key: str, commit_id: str) -> Iterator[CommitRecord]:
+        """The commits reachable from `commit_id`, newest first."""
+
+    def entry(self, key: str, commit_id: str, path: str) -> TreeEntry | None:
+        """The file or folder at `path` in the commit's tree, or None ("" is the root)."""
+
+    def list_tree(self, key: str, commit_id: str, path: str, recursive: bool) -> list[TreeEntry]:
+        """Entries under the folder `path` (folders before their content), sorted by path.
+
+        Raises:
+            PathNotFoundError: `path` is not a folder of the tree.
+        """
+
+    def read_blob(self, key: str, blob_id: str) -> bytes:
+        """The content of a blob."""
+
+    def last_commits(
+        self, key: str, commit_id: str, paths: Sequence[str]
+    ) -> dict[str, CommitRecord]:
+        """For each path, the most recent commit reachable from `commit_id` that changed it."""
+
+    def attribute(self, key: str, commit_id: str, path: str, name: str) -> str | bool | None:
+        """The value of a gitattribute for `path`, as `.gitattributes` at the commit sets it."""
+
+    def write_blob(self, key: str, data: bytes) -> str:
+        """Store a blob (not yet referenced by anything) and return its id."""
+
+    def write_commit(
+        self,
+        key: str,
+        parent_id: str | None,
+        edits: Sequence[TreeEdit],
+        author: Author,
+        message: str,
+        *,
+        tree_from: str | None = None,
+    ) -> str:
+        """Write a commit (not yet on any ref) and return its id.
+
+        The tree is the parent's (or `tree_from`'s) with `edits` applied in order.
+
+        Raises:
+            PathNotFoundError: a delete names a path that does not exist.
+            PathConflictError: a file would replace a folder or sit inside a file.
+        """
+
+    def refs(self, key: str) -> list[Ref]:
+        """Every ref of the repo with its commit."""
+
+    def ref_target(self, key: str, name: str) -> str | None:
+        """What the ref `name` points at directly (a tag object for annotated tags), or None."""
+
+    def valid_ref_name(self, name: str) -> bool:
+        """Whether git accepts `name` as a full ref name."""
+
+    def update_ref(self, key: str, name: str, new: str | None, expected: str | None) -> None:
+        """Compare-and-swap a ref: point `name` at `new` (None deletes) if it is at `expected`.
+
+        `expected` None means the ref must not exist yet.
+
+        Raises:
+            RefConflictError: the ref is not at `expected`.
+        """
+
+    def create_tag(
+        self, key: str, name: str, target: str, author: Author, message: str | None
+    ) -> None:
+        """Create `refs/tags/name` (annotated when `message` is given).
+
+        Raises:
+            RefConflictError: the tag exists.
+        """
+
+
+# --- blobs --------------------------------------------------------------------------------------
+
+
+class BlobStore(Protocol):
+    """Content-addressed storage of LFS objects, keyed by their sha256 (lowercase hex)."""
+
+    def size(self, sha256: str) -> int | None:
+        """The stored object's size, or None when it is not stored."""
+
+
+# --- metadata records ---------------------------------------------------------------------------
+
+
+class AccountKind(enum.StrEnum):
+    """Users and organizations share one namespace."""
+
+    USER = "user"
+    ORG = "org"
+
+
+class Role(enum.StrEnum):
+    """A member's role in an organization, or a token's role; ordered by power."""
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+    def allows(self, needed: Role) -> bool:
+        """Whether this role includes `needed`."""
+        order = [Role.READ, Role.WRITE, Role.ADMIN]
+        return order.index(self) >= order.index(needed)
+
+
+@dataclasses.dataclass(frozen=True)
+class Account:
+    """A user or an organization."""
+
+    id: int
+    name: str
+    kind: AccountKind
+    fullname: str
+    email: str | None
+    is_admin: bool
+    created_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Membership:
+    """A user's role in an organization."""
+
+    org: Account
+    user: Account
+    role: Role
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenRecord:
+    """An access token as stored: only its hash, never the token itself."""
+
+    id: int
+    user_id: int
+    name: str
+    role: Role
+    token_hash: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoRecord:
+    """A repo's row: identity, settings and what was derived from its default branch."""
+
+    id: int
+    type: str
+    namespace: str
+    name: str
+    storage_key: str
+    private: bool
+    gated: str | None
+    discussions_disabled: bool
+    created_at: dt.datetime
+    last_modified: dt.datetime
+    head: str | None
+    card_data: dict[str, object] | None
+    library_name: str | None
+    pipeline_tag: str | None
+    sdk: str | None
+    tags: tuple[str, ...]
+    downloads: int
+    likes: int
+
+    @property
+    def repo_id(self) -> str:
+        """`namespace/name`."""
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoQuery:
+    """What a repo listing asks for; `visible_to` limits private repos to those namespaces."""
+
+    type: str
+    search: Sequence[str] = ()
+    author: str | None = None
+    tags: Sequence[str] = ()
+    gated: bool | None = None
+    pipeline_tag: str | None = None
+    sort: str = "created_at"
+    descending: bool = True
+    offset: int = 0
+    limit: int = 1000
+    visible_namespaces: Sequence[str] | None = None
+
+
+class MetadataStore(Protocol):
+    """Everything that is not file content: accounts, tokens, repo rows."""
+
+    def count_accounts(self) -> int:
+        """How many users and organizations exist."""
+
+    def create_account(
+        self, name: str, kind: AccountKind, fullname: str, email: str | None, is_admin: bool
+    ) -> Account:
+        """Create a user or organization (AlreadyExistsError if the name is taken)."""
+
+    def get_account(self, name: str) -> Account | None:
+        """The account with this name (case-insensitive), or None."""
+
+    def get_account_by_id(self, account_id: int) -> Account | None:
+        """The account with this id, or None."""
+
+    def list_accounts(self, kind: AccountKind | None = None) -> list[Account]:
+        """Accounts sorted by name."""
+
+    def delete_account(self, account_id: int) -> None:
+        """Delete an account with its memberships and tokens."""
+
+    def set_membership(self, org_id: int, user_id: int, role: Role) -> None:
+        """Add a user to an organization, or change their role."""
+
+    def remove_membership(self, org_id: int, user_id: int) -> bool:
+        """Remove a user from an organization; whether they were a member."""
+
+    def memberships_of(self, user_id: int) -> list[Membership]:
+        """The organizations a user belongs to."""
+
+    def members_of(self, org_id: int) -> list[Membership]:
+        """The members of an organization."""
+
+    def add_token(self, user_id: int, name: str, role: Role, token_hash: str) -> TokenRecord:
+        """Store a new token hash."""
+
+    def find_token(self, token_hash: str) -> tuple[TokenRecord, Account] | None:
+        """The token with this hash and its user, or None."""
+
+    def list_tokens(self, user_id: int) -> list[TokenRecord]:
+        """A user's tokens, oldest first."""
+
+    def delete_token(self, user_id: int, name: str) -> int:
+        """Delete a user's tokens by name; how many were deleted."""
+
+    def create_repo(
+        self,
+        type: str,
+        namespace: str,
+        name: str,
+        storage_key: str,
+        private: bool,
+        sdk: str | None = None,
+    ) -> RepoRecord:
+        """Insert a repo row (AlreadyExistsError if the id is taken)."""
+
+    def get_repo(self, type: str, namespace: str, name: str) -> RepoRecord | None:
+        """The repo with this id (case-insensitive), or None."""
+
+    def get_redirect(self, type: str, namespace: str, name: str) -> RepoRecord | None:
+        """The repo that used to have this id before a move, or None."""
+
+    def update_repo(self, repo_id: int, **values: object) -> RepoRecord:
+        """Change columns of a repo row; `tags` replaces the repo's tags."""
+
+    def move_repo(self, repo_id: int, namespace: str, name: str) -> RepoRecord:
+        """Rename a repo, keeping a redirect from its old id (AlreadyExistsError if taken)."""
+
+    def delete_repo(self, repo_id: int) -> None:
+        """Delete a repo row, its tags and redirects."""
+
+    def list_repos(self, query: RepoQuery) -> list[RepoRecord]:
+        """One page of repos matching `query`."""
