@@ -22,7 +22,7 @@ STALE_PARENT_MESSAGE = (
     "The branch was updated since you opened this page. Please refresh and try again."
 )
 DEFAULT_BRANCH = "main"
-TOKEN_PREFIX = "hf_"
+TOKEN_PREFIX = "hf_"  # noqa: S105 (a prefix, not a secret)
 
 
 class ErrorCode(enum.StrEnum):

@@ -1,0 +1,1 @@
+"""The `modelhub` command line."""

@@ -27,7 +27,12 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.code = exit_code
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        """The process exit status click uses."""
+        return self.code
 
 
 def exit_code_for(error_name: str) -> int:

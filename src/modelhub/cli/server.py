@@ -349,7 +349,11 @@ def list_tokens(
     hub = _open(data_dir, database_url, config_file)
     tokens = _run(lambda: hub.auth.list_tokens(user))
     rows = [
-        {"name": t.name, "role": t.role.value, "created": t.created_at.isoformat(timespec="seconds")}
+        {
+            "name": t.name,
+            "role": t.role.value,
+            "created": t.created_at.isoformat(timespec="seconds"),
+        }
         for t in tokens
     ]
     _emit(rows, as_json, ["name", "role", "created"])
@@ -387,7 +391,9 @@ def _delete_command(kind: str) -> click.Command:
         from modelhub.server.storage.interfaces import AccountKind
 
         if not yes and sys.stdin.isatty():
-            click.confirm(f"Delete the {kind} {name!r} with its tokens and memberships?", abort=True)
+            click.confirm(
+                f"Delete the {kind} {name!r} with its tokens and memberships?", abort=True
+            )
         hub = _open(data_dir, database_url, config_file)
         account_kind = AccountKind.USER if kind == "user" else AccountKind.ORG
         _run(lambda: hub.auth.delete_account(name, account_kind))

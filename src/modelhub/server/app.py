@@ -49,6 +49,7 @@ def build_services(settings: Settings) -> Services:
             max_regular_file_bytes=settings.max_regular_file_bytes,
         ),
         refs=RefService(repo_service, git),
+        database=database,
     )
 
 

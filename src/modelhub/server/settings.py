@@ -32,7 +32,7 @@ def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
 class Settings:
     """Every option of the server."""
 
-    data_dir: Path = _setting(
+    data_dir: Path = _setting(  # noqa: RUF009 (a field specifier, not a shared default)
         Path("~/.local/share/modelhub"), "Where repos, blobs and the SQLite database live."
     )
     host: str = _setting("127.0.0.1", "Interface to listen on.")
@@ -81,9 +81,7 @@ class Settings:
 
 def settings_help() -> list[tuple[str, str, str]]:
     """(key, default, help) for every setting, for `--help-settings`."""
-    return [
-        (f.name, str(f.default), str(f.metadata["help"])) for f in dataclasses.fields(Settings)
-    ]
+    return [(f.name, str(f.default), str(f.metadata["help"])) for f in dataclasses.fields(Settings)]
 
 
 def load_settings(

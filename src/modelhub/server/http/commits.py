@@ -22,7 +22,6 @@ from starlette.routing import Route
 
 from modelhub.protocol import RepoType
 from modelhub.server import errors
-from modelhub.server.http.errors import error_response
 from modelhub.server.http.context import (
     call,
     flag,
@@ -34,6 +33,7 @@ from modelhub.server.http.context import (
     repo_url,
     services,
 )
+from modelhub.server.http.errors import error_response
 from modelhub.server.services import cards
 from modelhub.server.services.commits import (
     AddFile,
@@ -142,9 +142,7 @@ def parse_ndjson(stream: IO[bytes]) -> tuple[CommitHeader, Iterator[Operation]]:
         InvalidRequestError: an empty body, a first line that is not the header, a line that is
             not a JSON object with `key` and `value`, an unknown key, or bad field values.
     """
-    lines = (
-        (number, line) for number, line in enumerate(stream, start=1) if line.strip()
-    )
+    lines = ((number, line) for number, line in enumerate(stream, start=1) if line.strip())
     first = next(lines, None)
     if first is None:
         raise errors.InvalidRequestError("The commit body is empty")

@@ -93,7 +93,9 @@ async def handle_hub_error(request: Request, exc: Exception) -> Response:
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     """Render Starlette's own errors (unknown route, wrong method) the same way."""
     assert isinstance(exc, HTTPException)
-    return error_response(request, exc.status_code, str(exc.detail), headers=exc.headers)
+    return error_response(
+        request, exc.status_code, str(exc.detail), headers=dict(exc.headers or {})
+    )
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

@@ -71,9 +71,11 @@ def _visibility(body: dict[str, Any]) -> bool | None:
     if visibility is not None:
         if visibility not in ("public", "private", "protected"):
             raise errors.InvalidRequestError(f"Invalid visibility {visibility!r}")
-        return visibility != "public"
+        return bool(visibility != "public")
     private = body.get("private")
-    if private is not None and not isinstance(private, bool):
+    if private is None:
+        return None
+    if not isinstance(private, bool):
         raise errors.InvalidRequestError("'private' must be a boolean")
     return private
 
@@ -99,7 +101,9 @@ async def create_repo(request: Request) -> Response:
         )
     except errors.ConflictError as exc:
         owner = namespace or (caller.account.name if caller.account else "")
-        raise errors.ConflictError(exc.message, url=repo_url(request, type, f"{owner}/{name}"))
+        raise errors.ConflictError(
+            exc.message, url=repo_url(request, type, f"{owner}/{name}")
+        ) from exc
     url = repo_url(request, type, repo.repo_id)
     return JSONResponse({"url": url, "name": repo.repo_id, "id": f"{repo.id:024x}"})
 
@@ -145,7 +149,11 @@ async def update_settings(request: Request) -> Response:
     settings = Settings(private=_visibility(body), gated=gated, discussions_disabled=disabled)
     caller = await identity(request)
     repo = await call(
-        services(request).repos.update_settings, caller, repo_type(request), repo_id(request), settings
+        services(request).repos.update_settings,
+        caller,
+        repo_type(request),
+        repo_id(request),
+        settings,
     )
     return JSONResponse(
         {
@@ -229,7 +237,9 @@ async def list_repos(request: Request) -> Response:
     return JSONResponse(items, headers=headers)
 
 
-def _listing_item(hub: Services, repo: RepoRecord, expand: list[str], *, full: bool) -> dict[str, Any]:
+def _listing_item(
+    hub: Services, repo: RepoRecord, expand: list[str], *, full: bool
+) -> dict[str, Any]:
     type = RepoType(repo.type)
     if not (full or expand) or repo.head is None:
         summary = payloads.repo_summary(repo)

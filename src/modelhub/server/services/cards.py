@@ -80,7 +80,8 @@ def parse_front_matter(text: str) -> dict[str, Any] | None:
         return {}
     if not isinstance(data, dict):
         raise CardError("The README front matter must be a YAML mapping")
-    return json.loads(json.dumps(data, default=str))
+    normalized: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return normalized
 
 
 def derive(repo_type: str, readme: bytes | None, config: bytes | None) -> CardFacts:

@@ -247,9 +247,7 @@ class CommitService:
                 continue
             self._repos.record_push(repo, ref.removeprefix("refs/heads/"), commit_id)
             return commit_id
-        raise errors.ConflictError(
-            f"Too many concurrent commits to {revision!r}; please retry"
-        )
+        raise errors.ConflictError(f"Too many concurrent commits to {revision!r}; please retry")
 
     def _edit(self, key: str, op: Operation) -> TreeEdit:
         path = normalize_path(op.path)

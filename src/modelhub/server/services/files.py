@@ -112,7 +112,9 @@ class FileService:
         )
         return [dataclasses.replace(info, last_commit=last.get(info.path)) for info in infos]
 
-    def paths_info(self, handle: RepoHandle, paths: Sequence[str], *, expand: bool) -> list[FileInfo]:
+    def paths_info(
+        self, handle: RepoHandle, paths: Sequence[str], *, expand: bool
+    ) -> list[FileInfo]:
         """Entries for the paths that exist, in request order; missing paths are left out.
 
         Raises:
@@ -146,4 +148,6 @@ class FileService:
         if pointer is not None:
             info = FileInfo(clean, entry.kind, entry.oid, pointer[1], LfsInfo(*pointer, entry.size))
             return FileContent(handle.commit_id, info, None)
-        return FileContent(handle.commit_id, FileInfo(clean, entry.kind, entry.oid, entry.size), data)
+        return FileContent(
+            handle.commit_id, FileInfo(clean, entry.kind, entry.oid, entry.size), data
+        )

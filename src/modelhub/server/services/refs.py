@@ -71,7 +71,11 @@ class RefService:
             RevisionNotFoundError: the starting point does not exist.
         """
         repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
-        if branch.startswith("refs/") or SPECIAL_REF.match(branch) or not self._git.valid_ref_name(_BRANCHES + branch):
+        if (
+            branch.startswith("refs/")
+            or SPECIAL_REF.match(branch)
+            or not self._git.valid_ref_name(_BRANCHES + branch)
+        ):
             raise errors.InvalidRequestError(f"Invalid reference for a branch: {branch!r}")
         target = self._repos.resolve(repo, starting_point or DEFAULT_BRANCH)
         try:
@@ -151,7 +155,9 @@ class RefService:
         """
         repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
         ref = branch if SPECIAL_REF.match(branch) else _BRANCHES + branch.removeprefix(_BRANCHES)
-        head = self._git.ref_target(repo.storage_key, ref) if self._git.valid_ref_name(ref) else None
+        head = (
+            self._git.ref_target(repo.storage_key, ref) if self._git.valid_ref_name(ref) else None
+        )
         if head is None:
             if self._git.resolve(repo.storage_key, branch) is not None or COMMIT_ID.match(branch):
                 raise errors.InvalidRequestError(f"Cannot squash {branch!r}: not a branch")
@@ -166,4 +172,3 @@ class RefService:
             raise errors.ConflictError(f"{branch!r} moved while squashing it; retry") from None
         self._repos.record_push(repo, ref.removeprefix(_BRANCHES), commit_id)
         return commit_id
-

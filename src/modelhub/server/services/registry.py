@@ -10,6 +10,7 @@ from modelhub.server.services.files import FileService
 from modelhub.server.services.refs import RefService
 from modelhub.server.services.repos import RepoService
 from modelhub.server.settings import Settings
+from modelhub.server.storage.db import Database
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,3 +23,8 @@ class Services:
     files: FileService
     commits: CommitService
     refs: RefService
+    database: Database
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.database.close()

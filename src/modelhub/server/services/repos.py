@@ -92,7 +92,9 @@ class RepoService:
 
     # --- locating ---------------------------------------------------------------------------------
 
-    def locate(self, identity: Identity, type: RepoType, repo_id: str, action: Action) -> RepoRecord:
+    def locate(
+        self, identity: Identity, type: RepoType, repo_id: str, action: Action
+    ) -> RepoRecord:
         """The repo, if the caller may perform `action` on it.
 
         Raises:
@@ -218,7 +220,9 @@ class RepoService:
         try:
             return self._metadata.move_repo(repo.id, owner.name, name)
         except AlreadyExistsError:
-            raise errors.ConflictError(f"A {type.value} repo named {to_id} already exists") from None
+            raise errors.ConflictError(
+                f"A {type.value} repo named {to_id} already exists"
+            ) from None
 
     def update_settings(
         self, identity: Identity, type: RepoType, repo_id: str, settings: Settings
@@ -290,4 +294,3 @@ class RepoService:
         if entry is None or entry.kind != "file":
             return None
         return self._git.read_blob(repo.storage_key, entry.oid)
-

@@ -97,10 +97,7 @@ class Pygit2GitStore:
 
     def commit(self, key: str, commit_id: str) -> CommitRecord:
         """The commit record for a full id."""
-        obj = self._open(key)[commit_id]
-        if not isinstance(obj, pygit2.Commit):
-            raise KeyError(commit_id)
-        return _record(obj)
+        return _record(self._open(key)[commit_id].peel(pygit2.Commit))
 
     def walk(self, key: str, commit_id: str) -> Iterator[CommitRecord]:
         """Newest first, in topological order."""
@@ -126,11 +123,12 @@ class Pygit2GitStore:
         tree = repo[commit_id].peel(pygit2.Tree)
         if path:
             try:
-                tree = tree[path]
+                folder = tree[path]
             except KeyError:
                 raise PathNotFoundError(path) from None
-            if not isinstance(tree, pygit2.Tree):
+            if not isinstance(folder, pygit2.Tree):
                 raise PathNotFoundError(path)
+            tree = folder
         entries: list[TreeEntry] = []
         _collect(repo, tree, f"{path}/" if path else "", recursive, entries)
         return entries
@@ -210,7 +208,7 @@ class Pygit2GitStore:
         return str(ref.target) if ref is not None else None
 
     def valid_ref_name(self, name: str) -> bool:
-        """git's check-ref-format rules, as libgit2 implements them."""
+        """Git's check-ref-format rules, as libgit2 implements them."""
         return bool(pygit2.reference_is_valid_name(name))
 
     def update_ref(self, key: str, name: str, new: str | None, expected: str | None) -> None:
@@ -251,7 +249,7 @@ def _collect(
 
 
 def _apply_edits(index: pygit2.Index, edits: Sequence[TreeEdit]) -> None:
-    files: dict[str, int] = {entry.path: entry.mode for entry in index}
+    files: dict[str, FileMode] = {entry.path: FileMode(entry.mode) for entry in index}
     folders: collections.Counter[str] = collections.Counter(
         prefix for path in files for prefix in _prefixes(path)
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -353,7 +352,7 @@ class SqlMetadataStore:
         return [_repo(row._mapping, tags[row.id]) for row in rows]
 
 
-def _account(row: Mapping[str, Any]) -> Account:
+def _account(row: Any) -> Account:
     return Account(
         id=row["id"],
         name=row["name"],
@@ -365,7 +364,7 @@ def _account(row: Mapping[str, Any]) -> Account:
     )
 
 
-def _token(row: Mapping[str, Any]) -> TokenRecord:
+def _token(row: Any) -> TokenRecord:
     last_used = row["last_used_at"]
     return TokenRecord(
         id=row["id"],
@@ -378,7 +377,7 @@ def _token(row: Mapping[str, Any]) -> TokenRecord:
     )
 
 
-def _repo(row: Mapping[str, Any], tags: Any) -> RepoRecord:
+def _repo(row: Any, tags: Any) -> RepoRecord:
     return RepoRecord(
         id=row["id"],
         type=row["type"],

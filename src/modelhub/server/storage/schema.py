@@ -91,7 +91,5 @@ repo_redirects = sa.Table(
     metadata,
     sa.Column("type", sa.String(16), primary_key=True),
     sa.Column("lookup", sa.String(200), primary_key=True),
-    sa.Column(
-        "repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
 )

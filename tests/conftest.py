@@ -1,0 +1,128 @@
+"""Shared fixtures: a live hub on loopback, test users, repos, and a clean environment.
+
+The official client reads its environment once, at import: the variables it must see (no Xet,
+no telemetry, no stored token, a private HF_HOME) are set here, before anything imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+os.environ.update(
+    HF_HUB_DISABLE_XET="1",
+    HF_HUB_DISABLE_TELEMETRY="1",
+    HF_HUB_DISABLE_IMPLICIT_TOKEN="1",
+    HF_HUB_DISABLE_PROGRESS_BARS="1",
+    HF_HOME=tempfile.mkdtemp(prefix="modelhub-tests-hf-home-"),
+)
+os.environ.pop("HF_TOKEN", None)
+os.environ.pop("HF_ENDPOINT", None)
+
+import pytest
+from huggingface_hub import HfApi
+
+from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.databases import postgres_database
+from tests.helpers.live_server import LiveServer, start_server
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="metadata database the live servers use",
+    )
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No MODELHUB_* setting leaks in from the shell running the tests."""
+    for key in list(os.environ):
+        if key.startswith("MODELHUB_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for SQLite in the data dir, or the URL of a fresh PostgreSQL database."""
+    if request.config.getoption("--database") == "postgresql":
+        with postgres_database() as url:
+            yield url
+    else:
+        yield None
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None
+) -> Iterator[LiveServer]:
+    """One hub for the whole session; tests isolate themselves with unique names."""
+    server = start_server(tmp_path_factory.mktemp("hub"), database_url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path, database_url: str | None) -> Iterator[LiveServer]:
+    """A hub of its own, for tests that need an empty instance."""
+    if database_url is not None:
+        with postgres_database() as url:
+            server = start_server(tmp_path / "hub", url)
+            yield server
+            server.stop()
+    else:
+        server = start_server(tmp_path / "hub")
+        yield server
+        server.stop()
+
+
+@pytest.fixture
+def user(live_server: LiveServer) -> HubUser:
+    """A fresh user with a write token."""
+    return make_user(live_server)
+
+
+@pytest.fixture
+def other_user(live_server: LiveServer) -> HubUser:
+    """A second, unrelated user with a write token."""
+    return make_user(live_server, "other")
+
+
+@pytest.fixture
+def anonymous(live_server: LiveServer) -> HfApi:
+    """The official client without a token."""
+    return HfApi(endpoint=live_server.url, token=False)
+
+
+@pytest.fixture
+def hf_api(user: HubUser) -> HfApi:
+    """The official client acting as `user`."""
+    return user.api
+
+
+@pytest.fixture
+def repo_factory(user: HubUser) -> Iterator[Callable[..., str]]:
+    """Create repos owned by `user` (unique names); they are deleted after the test."""
+    created: list[tuple[str, str]] = []
+
+    def create(repo_type: str = "model", **kwargs: object) -> str:
+        repo_id = f"{user.name}/{unique_name('repo')}"
+        if repo_type == "space":
+            kwargs.setdefault("space_sdk", "gradio")
+        user.api.create_repo(repo_id, repo_type=repo_type, **kwargs)  # type: ignore[arg-type]
+        created.append((repo_id, repo_type))
+        return repo_id
+
+    yield create
+    for repo_id, repo_type in created:
+        user.api.delete_repo(repo_id, repo_type=repo_type, missing_ok=True)
+
+
+@pytest.fixture
+def repo(repo_factory: Callable[..., str]) -> str:
+    """A fresh model repo owned by `user`."""
+    return repo_factory()

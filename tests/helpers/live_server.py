@@ -1,0 +1,62 @@
+"""A real modelhub server on a loopback port, run by uvicorn in a background thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from modelhub.server.app import build_services, create_app
+from modelhub.server.services.registry import Services
+from modelhub.server.settings import Settings, load_settings
+
+
+class LiveServer:
+    """A running hub: its URL, its data dir and its services (for provisioning test users)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.services: Services = build_services(settings)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(settings, self.services), log_level="warning", lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.resolved_data_dir
+
+    def start(self, timeout: float = 60.0) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+        self._socket.close()
+        self.services.close()
+
+
+def start_server(
+    data_dir: Path, database_url: str | None = None, **overrides: object
+) -> LiveServer:
+    """Start a hub on a fresh data dir (and database, when one is given)."""
+    settings = load_settings(
+        {"data_dir": data_dir, "database_url": database_url, **overrides}, environ={}
+    )
+    return LiveServer(settings).start()
