@@ -1,21 +1,56 @@
-"""The `modelhub` command: one click group, one module per command group, imported lazily."""
+"""The `modelhub` command: one click group, one module per command group."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 
 from modelhub import __version__
-from modelhub.cli import server
+from modelhub.cli import admin, server
+from modelhub.cli._errors import EXIT_USAGE
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Cli(click.Group):
+    """The root group; a malformed command line exits 1, as `cli/_errors.py` documents.
+
+    click's own code for usage errors is 2, which here means "not found".
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Parse the root options."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            exc.exit_code = EXIT_USAGE  # type: ignore[misc]  # click reads the instance
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Parse and run the subcommand."""
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = EXIT_USAGE  # type: ignore[misc]  # click reads the instance
+            raise
+
+
+@click.group(
+    cls=_Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="modelhub")
 def cli() -> None:
     """modelhub: a self-hosted hub that speaks the Hugging Face Hub protocol."""
 
 
 cli.add_command(server.serve)
-cli.add_command(server.admin)
+cli.add_command(server.check_config)
+cli.add_command(admin.admin)
 
 
 def main() -> None:

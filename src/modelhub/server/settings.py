@@ -3,7 +3,7 @@
 Each field of `Settings` carries its help text in its metadata. Values come from, in order of
 precedence: an explicit argument (the CLI flag), the `MODELHUB_<KEY>` environment variable, the
 TOML file named by `--config`, the default. Unknown keys in the file are an error, and every
-problem found is reported at once.
+problem found is reported at once, before anything is opened.
 """
 
 from __future__ import annotations
@@ -16,16 +16,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
+
 ENV_PREFIX = "MODELHUB_"
 MiB = 1024 * 1024
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_DATABASE_DIALECTS = ("sqlite", "postgresql")
 
 
 class SettingsError(ValueError):
     """One or more settings are invalid; the message lists every problem."""
 
 
-def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
-    return dataclasses.field(default=default, metadata={"help": help, "secret": secret})
+def _setting(default: Any, help: str, *, secret: bool = False, shown: str | None = None) -> Any:
+    metadata = {"help": help, "secret": secret, "shown": shown or str(default)}
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,15 +40,19 @@ class Settings:
     data_dir: Path = _setting(  # noqa: RUF009 (a field specifier, not a shared default)
         Path("~/.local/share/modelhub"), "Where repos, blobs and the SQLite database live."
     )
-    host: str = _setting("127.0.0.1", "Interface to listen on.")
+    host: str = _setting("127.0.0.1", "Interface to listen on (0.0.0.0 for every interface).")
     port: int = _setting(8080, "TCP port to listen on (0 picks a free one).")
     public_url: str | None = _setting(
-        None, "Base URL clients use; by default derived from each request's Host header."
+        None,
+        "Base URL clients use, when behind a proxy; by default each response uses the URL "
+        "of its request (its Host header).",
+        shown="(from each request)",
     )
     database_url: str | None = _setting(
         None,
-        "SQLAlchemy URL of the metadata database; default: SQLite in the data dir.",
+        "SQLAlchemy URL of the metadata database: sqlite:///… or postgresql+psycopg://….",
         secret=True,
+        shown="(SQLite in the data dir)",
     )
     max_json_bytes: int = _setting(16 * MiB, "Largest JSON request body accepted.")
     max_commit_bytes: int = _setting(
@@ -79,9 +88,22 @@ class Settings:
         return shown
 
 
-def settings_help() -> list[tuple[str, str, str]]:
-    """(key, default, help) for every setting, for `--help-settings`."""
-    return [(f.name, str(f.default), str(f.metadata["help"])) for f in dataclasses.fields(Settings)]
+@dataclasses.dataclass(frozen=True)
+class SettingHelp:
+    """One row of `--help-settings`."""
+
+    key: str
+    env: str
+    default: str
+    help: str
+
+
+def settings_help() -> list[SettingHelp]:
+    """Every setting with its environment variable, shown default and help, in declared order."""
+    return [
+        SettingHelp(f.name, ENV_PREFIX + f.name.upper(), f.metadata["shown"], f.metadata["help"])
+        for f in dataclasses.fields(Settings)
+    ]
 
 
 def load_settings(
@@ -92,41 +114,43 @@ def load_settings(
 ) -> Settings:
     """Build `Settings` from overrides, `MODELHUB_*` variables, a TOML file and the defaults.
 
+    Relative paths in the TOML file are relative to the file's directory; relative paths from
+    flags and the environment are relative to the working directory.
+
     Args:
         overrides: explicit values (CLI flags); None values are ignored.
         config_file: optional TOML file with the same keys.
         environ: the environment to read (defaults to `os.environ`).
 
+    Returns:
+        The validated settings.
+
     Raises:
-        SettingsError: listing every unknown key and invalid value.
+        SettingsError: listing every unreadable file, unknown key and invalid value.
     """
     env = os.environ if environ is None else environ
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     problems: list[str] = []
-    raw: dict[str, Any] = {}
+    raw: dict[str, tuple[Any, Path | None]] = {}
     if config_file is not None:
-        try:
-            file_values = tomllib.loads(config_file.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise SettingsError(f"cannot read config file {config_file}: {exc}") from exc
-        for key, value in file_values.items():
-            if key not in fields:
-                problems.append(f"unknown setting {key!r} in {config_file}")
+        for key, value in _read_config(config_file).items():
+            if key in fields:
+                raw[key] = (value, config_file.parent)
             else:
-                raw[key] = value
+                problems.append(f"unknown setting {key!r} in {config_file}")
     for key in fields:
         env_value = env.get(ENV_PREFIX + key.upper())
-        if env_value is not None and env_value != "":
-            raw[key] = env_value
+        if env_value:
+            raw[key] = (env_value, None)
     for key, value in (overrides or {}).items():
         if key not in fields:
             problems.append(f"unknown setting {key!r}")
         elif value is not None:
-            raw[key] = value
+            raw[key] = (value, None)
     values: dict[str, Any] = {}
-    for key, value in raw.items():
+    for key, (value, base) in raw.items():
         try:
-            values[key] = _coerce(fields[key], value)
+            values[key] = _coerce(fields[key], value, base)
         except ValueError as exc:
             problems.append(f"{key}: {exc}")
     settings = Settings(**values)
@@ -136,15 +160,32 @@ def load_settings(
     return settings
 
 
-def _coerce(field: dataclasses.Field[Any], value: Any) -> Any:
+def _read_config(config_file: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"invalid settings:\n  cannot read {config_file}: {exc}") from exc
+
+
+def _coerce(field: dataclasses.Field[Any], value: Any, base: Path | None) -> Any:
+    """`value` as the field's type; `base` is the directory relative paths start from."""
+    # Values from the environment are strings; values from TOML or flags may already be typed.
     kind = str(field.type)
-    if "Path" in kind:
-        return Path(str(value))
     if kind == "int":
-        try:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"expected an integer, got {value!r}") from None
+        raise ValueError(f"expected an integer, got {value!r}")
+    if not isinstance(value, str | Path):
+        raise ValueError(f"expected a string, got {value!r}")
+    if "Path" in kind:
+        path = Path(value).expanduser()
+        return base / path if base is not None and not path.is_absolute() else path
+    if field.name == "log_level":
+        return str(value).lower()
+    if field.name == "public_url":
+        return str(value).rstrip("/")
     return str(value)
 
 
@@ -153,12 +194,59 @@ def _validate(settings: Settings) -> list[str]:
     if not 0 <= settings.port <= 65535:
         problems.append(f"port: {settings.port} is not between 0 and 65535")
     if settings.public_url is not None:
-        parts = urlsplit(settings.public_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            problems.append(f"public_url: {settings.public_url!r} is not an http(s) URL")
-    if settings.log_level.lower() not in ("debug", "info", "warning", "error"):
-        problems.append(f"log_level: {settings.log_level!r} is not debug, info, warning or error")
+        problems.extend(_public_url_problems(settings.public_url))
+    if settings.database_url is not None:
+        problems.extend(_database_url_problems(settings.database_url))
+    problems.extend(_data_dir_problems(settings.data_dir))
+    if settings.log_level not in LOG_LEVELS:
+        problems.append(f"log_level: {settings.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     for key in ("max_json_bytes", "max_commit_bytes", "max_regular_file_bytes"):
         if getattr(settings, key) <= 0:
             problems.append(f"{key}: must be positive")
+    if settings.lfs_threshold_bytes <= 0:
+        problems.append("lfs_threshold_bytes: must be positive")
     return problems
+
+
+def _public_url_problems(url: str) -> list[str]:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        return [f"public_url: {url!r} is not a valid URL"]
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return [f"public_url: {url!r} is not an http(s) URL with a host"]
+    if parts.query or parts.fragment:
+        return [f"public_url: {url!r} must not have a query or fragment"]
+    return []
+
+
+def _database_url_problems(url: str) -> list[str]:
+    # The URL is not echoed: it may hold a password.
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        return ["database_url: cannot parse it as dialect+driver://user:password@host/database"]
+    dialect = parsed.get_backend_name()
+    if dialect not in _DATABASE_DIALECTS:
+        return [f"database_url: {dialect!r} is not supported (use sqlite or postgresql)"]
+    try:
+        parsed.get_dialect()
+    except sa.exc.NoSuchModuleError:
+        return [f"database_url: the driver {parsed.drivername!r} is not installed"]
+    return []
+
+
+def _data_dir_problems(data_dir: Path) -> list[str]:
+    """Whether the data dir is (or can be created as) a writable directory."""
+    path = data_dir.expanduser().absolute()
+    if path.exists() and not path.is_dir():
+        return [f"data_dir: {path} exists and is not a directory"]
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        return [f"data_dir: {existing} is not a directory, so {path} cannot be created"]
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return [f"data_dir: {existing} is not writable"]
+    return []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
@@ -26,6 +25,7 @@ from modelhub.server.http.context import (
     call,
     flag,
     identity,
+    load_json,
     param,
     read_json_object,
     repo_id,
@@ -102,6 +102,9 @@ async def post_commit(request: Request) -> Response:
     hub = services(request)
     caller = await identity(request)
     type, target, revision = repo_type(request), repo_id(request), param(request, "revision")
+    create_pr = flag(request, "create_pr")
+    # Refuse a commit that cannot land before its (possibly huge) body is received.
+    await call(hub.commits.check_target, caller, type, target, revision, create_pr=create_pr)
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
         await _spool(request, spool, hub.settings.max_commit_bytes)
 
@@ -115,7 +118,7 @@ async def post_commit(request: Request) -> Response:
                 revision,
                 header,
                 operations,
-                create_pr=flag(request, "create_pr"),
+                create_pr=create_pr,
             )
 
         commit_id = await call(work)
@@ -162,7 +165,7 @@ def parse_ndjson(stream: IO[bytes]) -> tuple[CommitHeader, Iterator[Operation]]:
 
 def _line(number: int, line: bytes) -> tuple[str, dict[str, Any]]:
     try:
-        item = json.loads(line)
+        item = load_json(line)
     except ValueError:
         raise errors.InvalidRequestError(f"Line {number} of the commit is not JSON") from None
     if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
@@ -191,7 +194,7 @@ def _operation(number: int, line: bytes) -> Operation:
         oid, size = value.get("oid"), value.get("size")
         if value.get("algo", "sha256") != "sha256" or not isinstance(oid, str):
             raise errors.InvalidRequestError(f"Line {number}: an lfsFile needs a sha256 'oid'")
-        if size is not None and (not isinstance(size, int) or size < 0):
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
             raise errors.InvalidRequestError(f"Line {number}: invalid 'size'")
         return AddLfsFile(path, oid.lower(), size)
     if key == "deletedFile":

@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import unquote
+from urllib.parse import quote, unquote, unquote_to_bytes
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -21,6 +21,7 @@ from modelhub.server.services.registry import Services
 T = TypeVar("T")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+_LINK_PATH_SAFE = "!$&'()*+=:@"
 _SPECIAL_REF_HEAD = re.compile(r"^(pr/\d+|convert/[\w\-.]+)(?:/(.*))?$", re.DOTALL)
 
 
@@ -150,6 +151,32 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def load_json(data: bytes) -> Any:
+    r"""Parse JSON, refusing strings that are not valid Unicode.
+
+    JSON may escape lone surrogates (`"\ud800"`); no path, name or message can hold one, and
+    letting one through only fails later, deep in git or the database.
+
+    Raises:
+        ValueError: malformed JSON, or a string with a lone surrogate.
+    """
+    value = json.loads(data)
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"{item!r} holds a lone surrogate") from None
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return value
+
+
 def parse_json_object(body: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
     """A JSON object from a request body (`{}` for an empty body when allowed).
 
@@ -161,7 +188,7 @@ def parse_json_object(body: bytes, *, allow_empty: bool = False) -> dict[str, An
             return {}
         raise errors.InvalidRequestError("The request body must be a JSON object")
     try:
-        value = json.loads(body)
+        value = load_json(body)
     except ValueError as exc:
         raise errors.InvalidRequestError(f"The request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
@@ -205,15 +232,23 @@ def decode_cursor(request: Request) -> int:
         offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise errors.InvalidRequestError("Invalid pagination cursor") from None
-    if offset < 0:
+    # Offsets reach SQL as 64-bit integers; anything larger was not issued here.
+    if not 0 <= offset < 2**63:
         raise errors.InvalidRequestError("Invalid pagination cursor")
     return offset
 
 
 def next_link(request: Request, offset: int) -> dict[str, str]:
-    """The `Link: <…>; rel="next"` header for the page starting at `offset`."""
+    """The `Link: <…>; rel="next"` header for the page starting at `offset`.
+
+    The path is the one the client sent, re-encoded so that no character of it (`;`, `,`,
+    `<`, `>`, spaces) can break the header's syntax, and `%2F` stays inside its segment.
+    """
     cursor = base64.urlsafe_b64encode(str(offset).encode()).decode()
-    url = request.url.include_query_params(cursor=cursor)
+    raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    segments = raw.split(b"?", 1)[0].split(b"/")
+    path = "/".join(quote(unquote_to_bytes(s), safe=_LINK_PATH_SAFE) for s in segments)
+    url = request.url.replace(path=path).include_query_params(cursor=cursor)
     configured = services(request).settings.public_url
     if configured:
         url = url.replace(

@@ -122,4 +122,7 @@ def _moved_location(request: Request, exc: errors.RepoMovedError) -> str | None:
 
 
 def _header_safe(message: str) -> str:
-    return message.encode("latin-1", errors="replace").decode("latin-1").replace("\n", " ")
+    # Control characters (a NUL from a request path, a newline) are illegal in header values:
+    # the server would drop the connection instead of answering.
+    latin1 = message.encode("latin-1", errors="replace").decode("latin-1")
+    return "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in latin1)

@@ -50,11 +50,14 @@ async def get_tree(request: Request) -> Response:
 
     def work() -> tuple[list[dict[str, Any]], bool]:
         handle = hub.repos.open(caller, repo_type(request), repo_id(request), Action.READ, revision)
-        entries = hub.files.tree(handle, path, recursive=recursive, expand=expand)
-        page = entries[offset : offset + limit]
+        # One entry past the page tells whether another page follows.
+        entries = hub.files.tree(
+            handle, path, recursive=recursive, expand=False, offset=offset, limit=limit + 1
+        )
+        page = entries[:limit]
         if expand:
             page = hub.files.with_last_commits(handle, page)
-        return [payloads.file_entry(info) for info in page], len(entries) > offset + limit
+        return [payloads.file_entry(info) for info in page], len(entries) > limit
 
     items, more = await call(work)
     return JSONResponse(items, headers=next_link(request, offset + limit) if more else {})

@@ -101,6 +101,7 @@ def repo_summary(repo: RepoRecord) -> dict[str, Any]:
         "private": repo.private,
         "gated": repo.gated or False,
         "disabled": False,
+        "discussionsDisabled": repo.discussions_disabled,
         "likes": repo.likes,
         "tags": list(repo.tags),
         "createdAt": date(repo.created_at),

@@ -3,6 +3,7 @@
 Serves: `POST /api/repos/create`, `DELETE /api/repos/delete`, `POST /api/repos/move`,
 `PUT /api/{T}/{repo}/settings`, `GET /api/{T}/{repo}`, `GET /api/{T}/{repo}/revision/{rev}`,
 `GET /api/{T}/{repo}/auth-check[/write]`, and the listings `GET /api/models|datasets|spaces`.
+`GET /api/{T}/{name}` answers RepoNotFound: every repo here has a namespace.
 """
 
 from __future__ import annotations
@@ -65,12 +66,20 @@ def _string(body: dict[str, Any], key: str, *, required: bool = True) -> str | N
     return value
 
 
-def _visibility(body: dict[str, Any]) -> bool | None:
-    """`private` from `visibility` (clients >= 1.8) or the older `private` boolean."""
+def _visibility(body: dict[str, Any], type: RepoType) -> bool | None:
+    """`private` from `visibility` (clients >= 1.8) or the older `private` boolean.
+
+    A `protected` Space (public app, private files) is kept private here.
+    """
     visibility = body.get("visibility")
     if visibility is not None:
-        if visibility not in ("public", "private", "protected"):
-            raise errors.InvalidRequestError(f"Invalid visibility {visibility!r}")
+        allowed = (
+            ("public", "private", "protected") if type is RepoType.SPACE else ("public", "private")
+        )
+        if visibility not in allowed:
+            raise errors.InvalidRequestError(
+                f"Invalid visibility {visibility!r} for a {type.value}: one of {', '.join(allowed)}"
+            )
         return bool(visibility != "public")
     private = body.get("private")
     if private is None:
@@ -96,7 +105,7 @@ async def create_repo(request: Request) -> Response:
             type,
             namespace,
             name,
-            private=bool(_visibility(body)),
+            private=bool(_visibility(body, type)),
             sdk=sdk,
         )
     except errors.ConflictError as exc:
@@ -146,14 +155,11 @@ async def update_settings(request: Request) -> Response:
     disabled = body.get("discussionsDisabled")
     if disabled is not None and not isinstance(disabled, bool):
         raise errors.InvalidRequestError("'discussionsDisabled' must be a boolean")
-    settings = Settings(private=_visibility(body), gated=gated, discussions_disabled=disabled)
+    type = repo_type(request)
+    settings = Settings(private=_visibility(body, type), gated=gated, discussions_disabled=disabled)
     caller = await identity(request)
     repo = await call(
-        services(request).repos.update_settings,
-        caller,
-        repo_type(request),
-        repo_id(request),
-        settings,
+        services(request).repos.update_settings, caller, type, repo_id(request), settings
     )
     return JSONResponse(
         {
@@ -170,11 +176,14 @@ async def get_repo_info(request: Request) -> Response:
     revision = param(request, "revision") if "revision" in request.path_params else DEFAULT_BRANCH
     expand = query_list(request, "expand")
     blobs = flag(request, "blobs")
+    # A namespace-less id (`gpt2`) names no repo here, but must still be a RepoNotFound so that
+    # `repo_exists("gpt2")` answers False instead of raising.
+    target = repo_id(request) if "namespace" in request.path_params else param(request, "name")
     caller = await identity(request)
     hub = services(request)
 
     def work() -> dict[str, Any]:
-        handle = hub.repos.open(caller, type, repo_id(request), Action.READ, revision)
+        handle = hub.repos.open(caller, type, target, Action.READ, revision)
         return _info_payload(hub, handle, expand, blobs=blobs)
 
     return JSONResponse(await call(work))
@@ -255,6 +264,7 @@ routes = [
     Route("/api/repos/move", move_repo, methods=["POST"]),
     Route("/api/{type_segment}", list_repos, methods=["GET"]),
     Route(_REPO, get_repo_info, methods=["GET"]),
+    Route("/api/{type_segment}/{name}", get_repo_info, methods=["GET"]),
     Route(_REPO + "/revision/{revision:path}", get_repo_info, methods=["GET"]),
     Route(_REPO + "/settings", update_settings, methods=["PUT"]),
     Route(_REPO + "/auth-check", auth_check, methods=["GET"]),

@@ -21,6 +21,29 @@ class Action(enum.Enum):
     WRITE = "write to"
 
 
+def namespace_role(identity: Identity, namespace: str) -> Role | None:
+    """The caller's role in a namespace, or None.
+
+    Users are admins of their own namespace (site admins of every one); in an org they have
+    their member role.
+    """
+    account = identity.account
+    if account is None:
+        return None
+    if account.is_admin or namespace.lower() == account.name.lower():
+        return Role.ADMIN
+    return identity.org_roles.get(namespace.lower())
+
+
+def visible_namespaces(identity: Identity) -> list[str] | None:
+    """The namespaces whose private repos the caller may list; None means every namespace."""
+    if identity.account is None:
+        return []
+    if identity.account.is_admin:
+        return None
+    return [identity.account.name, *identity.org_roles]
+
+
 def not_found(identity: Identity, type: str, repo_id: str) -> errors.RepoNotFoundError:
     """The error for a repo that does not exist or that the caller may not see."""
     return errors.RepoNotFoundError(
@@ -30,7 +53,7 @@ def not_found(identity: Identity, type: str, repo_id: str) -> errors.RepoNotFoun
 
 def can_see(identity: Identity, repo: RepoRecord) -> bool:
     """Public repos are visible to all; private ones to their namespace's members."""
-    return not repo.private or identity.namespace_role(repo.namespace) is not None
+    return not repo.private or namespace_role(identity, repo.namespace) is not None
 
 
 def check(identity: Identity, repo: RepoRecord, action: Action) -> None:
@@ -44,7 +67,7 @@ def check(identity: Identity, repo: RepoRecord, action: Action) -> None:
     """
     if not can_see(identity, repo):
         raise not_found(identity, repo.type, repo.repo_id)
-    role = identity.namespace_role(repo.namespace)
+    role = namespace_role(identity, repo.namespace)
     if action is Action.READ_FILES and repo.gated and role is None:
         raise errors.GatedRepoError(
             f"Access to {repo.type} {repo.repo_id} is restricted and you are not in the "
@@ -64,11 +87,11 @@ def check_namespace_write(identity: Identity, namespace: str, what: str) -> None
     """
     if identity.anonymous:
         raise errors.AuthenticationError(f"You must be authenticated to {what}")
-    if not identity.can_write:
+    if identity.token_role is None or not identity.token_role.allows(Role.WRITE):
         raise errors.AuthorizationError(
             f"Cannot {what}: the token {identity.token_name!r} has the read role only"
         )
-    role = identity.namespace_role(namespace)
+    role = namespace_role(identity, namespace)
     if role is None or not role.allows(Role.WRITE):
         raise errors.AuthorizationError(
             f"Cannot {what}: you don't have the rights to write in the namespace {namespace!r}"

@@ -26,34 +26,28 @@ from modelhub.server.storage.interfaces import (
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
 _TOKEN_LENGTH = 34
 BOOTSTRAP_ADMIN = "admin"
+# Account names that are the first segment of the hub's own URLs (`/api/...`, `/datasets/...`):
+# an account with one of them would make repo URLs ambiguous.
+RESERVED_NAMES = frozenset({"api", "avatars", "buckets", "datasets", "kernels", "models", "spaces"})
 
 
 @dataclasses.dataclass(frozen=True)
 class Identity:
-    """Who is calling: an account with its token's role and its org roles, or nobody."""
+    """Who is calling: an account with its token's role and its org roles, or nobody.
+
+    What an identity may do is decided in `access.py`, not here.
+    """
 
     account: Account | None = None
     token_role: Role | None = None
     token_name: str | None = None
+    # Lowercased org name to the caller's role in it.
     org_roles: dict[str, Role] = dataclasses.field(default_factory=dict)
 
     @property
     def anonymous(self) -> bool:
         """True when no valid token was sent."""
         return self.account is None
-
-    @property
-    def can_write(self) -> bool:
-        """Whether the token allows writes at all."""
-        return self.token_role is not None and self.token_role.allows(Role.WRITE)
-
-    def namespace_role(self, namespace: str) -> Role | None:
-        """The caller's role in a namespace: admin of their own, their org role, or None."""
-        if self.account is None:
-            return None
-        if self.account.is_admin or namespace.lower() == self.account.name.lower():
-            return Role.ADMIN
-        return self.org_roles.get(namespace.lower())
 
 
 ANONYMOUS = Identity()
@@ -137,6 +131,8 @@ class AuthService:
         self, name: str, kind: AccountKind, fullname: str | None, email: str | None, admin: bool
     ) -> Account:
         problem = name_problem(name)
+        if problem is None and name.lower() in RESERVED_NAMES:
+            problem = "it is reserved for the hub's own URLs"
         if problem is not None:
             raise errors.InvalidRequestError(f"Invalid name {name!r}: {problem}")
         try:

@@ -46,7 +46,17 @@ _PREFIXED_TAG_KEYS = {
     ),
     "space": ("license",),
 }
-_TAG_PREFIX = {"datasets": "dataset", "base_model": "base_model"}
+# How a card key's values are written as tags; "" means bare (model languages are `en`, not
+# `language:en`, on the Hub, while dataset languages keep the prefix).
+_TAG_PREFIX = {
+    "model": {"language": "", "datasets": "dataset:"},
+}
+
+
+# The longest tag, and the longest `library_name` or `pipeline_tag`, that a card may set; longer
+# values are ignored (the metadata store keeps them in columns of these sizes).
+MAX_TAG_LENGTH = 255
+MAX_NAME_LENGTH = 64
 
 
 class CardError(errors.InvalidRequestError):
@@ -109,9 +119,10 @@ def derive(repo_type: str, readme: bytes | None, config: bytes | None) -> CardFa
     if pipeline:
         tags.append(pipeline)
     for key in _PREFIXED_TAG_KEYS.get(repo_type, ()):
-        prefix = _TAG_PREFIX.get(key, key)
-        tags.extend(f"{prefix}:{value}" for value in _list(card, key))
-    return CardFacts(card, library, pipeline, tuple(dict.fromkeys(tags)))
+        prefix = _TAG_PREFIX.get(repo_type, {}).get(key, f"{key}:")
+        tags.extend(f"{prefix}{value}" for value in _list(card, key))
+    kept = (t for t in tags if _is_label(t, MAX_TAG_LENGTH))
+    return CardFacts(card, library, pipeline, tuple(dict.fromkeys(kept)))
 
 
 def _json_object(data: bytes | None) -> dict[str, Any] | None:
@@ -124,9 +135,14 @@ def _json_object(data: bytes | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _is_label(value: str, max_length: int) -> bool:
+    # Labels are short printable words; anything else (a NUL, a paragraph) is not a tag.
+    return 0 < len(value) <= max_length and value.isprintable()
+
+
 def _string(card: dict[str, Any] | None, key: str) -> str | None:
     value = (card or {}).get(key)
-    return value if isinstance(value, str) and value else None
+    return value if isinstance(value, str) and _is_label(value, MAX_NAME_LENGTH) else None
 
 
 def _list(card: dict[str, Any] | None, key: str) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections.abc import Iterable, Sequence
 
 import pathspec
@@ -20,6 +21,7 @@ from modelhub.protocol import (
     STALE_PARENT_MESSAGE,
     RepoType,
     format_lfs_pointer,
+    parse_lfs_pointer,
 )
 from modelhub.server import errors
 from modelhub.server.services.access import Action
@@ -33,12 +35,14 @@ from modelhub.server.storage.interfaces import (
     PathConflictError,
     PathNotFoundError,
     RefConflictError,
+    RepoRecord,
     TreeEdit,
 )
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PARENT = re.compile(r"^[0-9a-f]{5,40}$")
 _MAX_ATTEMPTS = 20
+_PUBLISH_LOCKS = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +124,7 @@ class CommitService:
         self._blobs = blobs
         self._lfs_threshold = lfs_threshold
         self._max_regular = max_regular_file_bytes
+        self._publish_locks = [threading.Lock() for _ in range(_PUBLISH_LOCKS)]
 
     def preupload(
         self,
@@ -185,6 +190,33 @@ class CommitService:
             return info.lfs.sha256 if info.lfs else None
         return None if info.lfs else info.oid
 
+    def check_target(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        revision: str,
+        *,
+        create_pr: bool = False,
+    ) -> None:
+        """Fail before a commit body is read when the commit could never be applied.
+
+        Raises:
+            NotSupportedError: `create_pr`.
+            RepoNotFoundError, RevisionNotFoundError, AuthorizationError: as `commit` does.
+        """
+        self._target(identity, type, repo_id, revision, create_pr)
+
+    def _target(
+        self, identity: Identity, type: RepoType, repo_id: str, revision: str, create_pr: bool
+    ) -> tuple[RepoRecord, str]:
+        _refuse_pull_request(create_pr)
+        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        ref = _branch_ref(revision)
+        if self._git.resolve(repo.storage_key, ref) is None:
+            raise _not_a_branch(revision, repo.repo_id)
+        return repo, ref
+
     def commit(
         self,
         identity: Identity,
@@ -208,18 +240,12 @@ class CommitService:
             StaleParentError: the branch is no longer at `header.parent_commit`.
             RepoNotFoundError, RevisionNotFoundError, AuthorizationError: see `RepoService.open`.
         """
-        _refuse_pull_request(create_pr)
-        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
-        ref = _branch_ref(revision)
-        if self._git.resolve(repo.storage_key, ref) is None:
-            raise errors.RevisionNotFoundError(
-                f"Invalid rev id: {revision!r} is not a branch of {repo.repo_id}"
-            )
+        repo, ref = self._target(identity, type, repo_id, revision, create_pr)
         if not header.summary.strip():
             raise errors.InvalidRequestError("The commit summary must not be empty")
-        parent = header.parent_commit
+        parent = header.parent_commit.lower() if header.parent_commit is not None else None
         if parent is not None and not _PARENT.match(parent):
-            raise errors.InvalidRequestError(f"Invalid parentCommit {parent!r}")
+            raise errors.InvalidRequestError(f"Invalid parentCommit {header.parent_commit!r}")
         edits = [self._edit(repo.storage_key, op) for op in operations]
         message = header.summary.strip()
         if header.description.strip():
@@ -227,7 +253,10 @@ class CommitService:
         author = author_of(identity)
         for _ in range(_MAX_ATTEMPTS):
             head = self._git.resolve(repo.storage_key, ref)
-            if parent is not None and (head is None or not head.startswith(parent)):
+            if head is None:
+                # Deleted while this commit was being prepared: never recreate it from nothing.
+                raise _not_a_branch(revision, repo.repo_id)
+            if parent is not None and not head.startswith(parent):
                 raise errors.StaleParentError(STALE_PARENT_MESSAGE)
             try:
                 commit_id = self._git.write_commit(repo.storage_key, head, edits, author, message)
@@ -239,13 +268,16 @@ class CommitService:
                 raise errors.InvalidRequestError(
                     f"Cannot add {exc.path!r}: a file and a folder would share a path"
                 ) from None
-            try:
-                self._git.update_ref(repo.storage_key, ref, commit_id, head)
-            except RefConflictError:
-                if parent is not None:
-                    raise errors.StaleParentError(STALE_PARENT_MESSAGE) from None
-                continue
-            self._repos.record_push(repo, ref.removeprefix("refs/heads/"), commit_id)
+            # The ref move and the repo row update happen under one lock, so the row of the
+            # last commit to land is written last and never overwritten by an older one.
+            with self._publish_locks[repo.id % len(self._publish_locks)]:
+                try:
+                    self._git.update_ref(repo.storage_key, ref, commit_id, head)
+                except RefConflictError:
+                    if parent is not None:
+                        raise errors.StaleParentError(STALE_PARENT_MESSAGE) from None
+                    continue
+                self._repos.record_push(repo, ref.removeprefix("refs/heads/"), commit_id)
             return commit_id
         raise errors.ConflictError(f"Too many concurrent commits to {revision!r}; please retry")
 
@@ -255,34 +287,48 @@ class CommitService:
             raise errors.InvalidRequestError("An operation has an empty path")
         if isinstance(op, DeleteFile | DeleteFolder):
             return TreeEdit(path, None)
+        if op.path.endswith("/"):
+            raise errors.InvalidRequestError(f"Invalid path {op.path!r}: it names a folder")
         if isinstance(op, AddFile):
             if len(op.content) > self._max_regular:
                 raise errors.InvalidRequestError(
                     f"{path!r} is {len(op.content)} bytes, more than the "
                     f"{self._max_regular} allowed inline: upload it through LFS"
                 )
+            # Content that is an LFS pointer makes the path an LFS file (as for a git push):
+            # refuse it unless the object is stored, or the path would resolve to nothing.
+            pointer = parse_lfs_pointer(op.content)
+            if pointer is not None:
+                self._stored_size(path, *pointer)
             return TreeEdit(path, self._git.write_blob(key, op.content))
-        return TreeEdit(path, self._git.write_blob(key, self._pointer(op)))
-
-    def _pointer(self, op: AddLfsFile) -> bytes:
         if not _SHA256.match(op.sha256):
-            raise errors.InvalidRequestError(f"Invalid LFS oid {op.sha256!r} for {op.path!r}")
-        stored = self._blobs.size(op.sha256)
+            raise errors.InvalidRequestError(f"Invalid LFS oid {op.sha256!r} for {path!r}")
+        size = self._stored_size(path, op.sha256, op.size)
+        return TreeEdit(path, self._git.write_blob(key, format_lfs_pointer(op.sha256, size)))
+
+    def _stored_size(self, path: str, sha256: str, size: int | None) -> int:
+        stored = self._blobs.size(sha256)
         if stored is None:
             raise errors.InvalidRequestError(
-                f"LFS object {op.sha256} for {op.path!r} has not been uploaded"
+                f"LFS object {sha256} for {path!r} has not been uploaded"
             )
-        if op.size is not None and op.size != stored:
+        if size is not None and size != stored:
             raise errors.InvalidRequestError(
-                f"LFS object {op.sha256} for {op.path!r} is {stored} bytes, not {op.size}"
+                f"LFS object {sha256} for {path!r} is {stored} bytes, not {size}"
             )
-        return format_lfs_pointer(op.sha256, stored)
+        return stored
 
 
 def _branch_ref(revision: str) -> str:
     if SPECIAL_REF.match(revision):
         return revision
     return f"refs/heads/{revision.removeprefix('refs/heads/') or DEFAULT_BRANCH}"
+
+
+def _not_a_branch(revision: str, repo_id: str) -> errors.RevisionNotFoundError:
+    return errors.RevisionNotFoundError(
+        f"Invalid rev id: {revision!r} is not a branch of {repo_id}"
+    )
 
 
 def _refuse_pull_request(create_pr: bool) -> None:

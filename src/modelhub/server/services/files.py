@@ -87,9 +87,19 @@ class FileService:
         self._git = git
 
     def tree(
-        self, handle: RepoHandle, path: str, *, recursive: bool, expand: bool
+        self,
+        handle: RepoHandle,
+        path: str,
+        *,
+        recursive: bool,
+        expand: bool,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[FileInfo]:
-        """Entries under folder `path` (all descendants when recursive), sorted by path.
+        """Entries under folder `path` (all descendants when recursive), in git tree order.
+
+        `offset` and `limit` select a window of the listing; only that window is described
+        (LFS pointers read) and, with `expand`, given its last commits.
 
         Raises:
             EntryNotFoundError: `path` is not a folder at this revision.
@@ -103,7 +113,9 @@ class FileService:
                 f"Folder {folder!r} does not exist at revision {handle.revision}",
                 commit_id=handle.commit_id,
             ) from None
-        return describe(self._git, key, entries)
+        window = entries[offset:] if limit is None else entries[offset : offset + limit]
+        infos = describe(self._git, key, window)
+        return self.with_last_commits(handle, infos) if expand else infos
 
     def with_last_commits(self, handle: RepoHandle, infos: Sequence[FileInfo]) -> list[FileInfo]:
         """The same entries, each with the last commit that changed it."""

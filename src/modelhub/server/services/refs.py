@@ -66,25 +66,19 @@ class RefService:
         """Create a branch at a revision (default: the head of `main`).
 
         Raises:
-            InvalidRequestError: a name git or the Hub does not allow for a branch.
+            InvalidRequestError: a name git or the Hub does not allow for a branch (see
+                `_may_name`), or one that nests under or above another branch.
             ConflictError: the branch exists (unless `exist_ok`).
             RevisionNotFoundError: the starting point does not exist.
         """
         repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
-        if (
-            branch.startswith("refs/")
-            or SPECIAL_REF.match(branch)
-            or not self._git.valid_ref_name(_BRANCHES + branch)
-        ):
+        if not self._may_name(branch, _BRANCHES):
             raise errors.InvalidRequestError(f"Invalid reference for a branch: {branch!r}")
         target = self._repos.resolve(repo, starting_point or DEFAULT_BRANCH)
         try:
             self._git.update_ref(repo.storage_key, _BRANCHES + branch, target, None)
-        except RefConflictError:
-            if not exist_ok:
-                raise errors.ConflictError(
-                    f"Reference {_BRANCHES}{branch} already exists"
-                ) from None
+        except RefConflictError as exc:
+            self._refuse_existing(repo.storage_key, _BRANCHES + branch, exc, exist_ok=exist_ok)
 
     def delete_branch(self, identity: Identity, type: RepoType, repo_id: str, branch: str) -> None:
         """Delete a branch other than `main`.
@@ -112,19 +106,18 @@ class RefService:
         """Tag a revision (annotated when there is a message).
 
         Raises:
-            InvalidRequestError: an invalid tag name.
+            InvalidRequestError: an invalid tag name, or one that nests under or above another.
             ConflictError: the tag exists (unless `exist_ok`).
             RevisionNotFoundError: the revision does not exist.
         """
         repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
-        if not tag or tag.startswith("refs/") or not self._git.valid_ref_name(_TAGS + tag):
+        if not self._may_name(tag, _TAGS):
             raise errors.InvalidRequestError(f"Invalid tag name: {tag!r}")
         target = self._repos.resolve(repo, revision)
         try:
             self._git.create_tag(repo.storage_key, tag, target, author_of(identity), message)
-        except RefConflictError:
-            if not exist_ok:
-                raise errors.ConflictError(f"Tag {tag} already exists") from None
+        except RefConflictError as exc:
+            self._refuse_existing(repo.storage_key, _TAGS + tag, exc, exist_ok=exist_ok)
 
     def delete_tag(self, identity: Identity, type: RepoType, repo_id: str, tag: str) -> None:
         """Delete a tag.
@@ -135,6 +128,33 @@ class RefService:
         repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
         self._delete_ref(repo.storage_key, _TAGS + tag, f"tag {tag!r}")
 
+    def _may_name(self, name: str, prefix: str) -> bool:
+        """Whether a new branch or tag may be called `name`.
+
+        Besides git's rules: no full ref names (`refs/pr/5`), and no 40-hex names, which clients
+        take for commit ids and answer from their cache without asking the hub.
+        """
+        return not (
+            name.startswith("refs/")
+            or COMMIT_ID.match(name)
+            or not self._git.valid_ref_name(prefix + name)
+        )
+
+    def _refuse_existing(
+        self, key: str, name: str, exc: RefConflictError, *, exist_ok: bool
+    ) -> None:
+        """Explain why creating the ref `name` failed, unless it exists and `exist_ok`.
+
+        A name that nests under or above another ref is a 400, not a 409: clients treat 409 as
+        "already exists" and would report success for a branch that was never created.
+        """
+        if self._git.ref_target(key, name) is None:
+            raise errors.InvalidRequestError(
+                f"{exc}: a ref can neither sit inside another ref nor contain one"
+            ) from exc
+        if not exist_ok:
+            raise errors.ConflictError(f"Reference {name} already exists") from None
+
     def _delete_ref(self, key: str, name: str, what: str) -> None:
         current = self._git.ref_target(key, name) if self._git.valid_ref_name(name) else None
         if current is None:
@@ -142,6 +162,8 @@ class RefService:
         try:
             self._git.update_ref(key, name, None, current)
         except RefConflictError:
+            if self._git.ref_target(key, name) is None:  # deleted by someone else meanwhile
+                raise errors.RevisionNotFoundError(f"Invalid rev id: no {what}") from None
             raise errors.ConflictError(f"The {what} changed while deleting it; retry") from None
 
     def super_squash(

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import uuid
 
-from modelhub.protocol import DEFAULT_BRANCH, RepoType, name_problem
+from modelhub.protocol import DEFAULT_BRANCH, RepoType, name_problem, repo_id_problem
 from modelhub.server import errors
 from modelhub.server.services import access, cards
 from modelhub.server.services.access import Action
@@ -102,10 +102,13 @@ class RepoService:
             RepoMovedError: the id is an old name of a repo the caller can see.
             GatedRepoError, AuthenticationError, AuthorizationError: see `access.check`.
         """
+        # An id that breaks the naming rules (`gpt2`, `a/b c`) was never given to any repo.
+        if repo_id_problem(repo_id) is not None:
+            raise access.not_found(identity, type.value, repo_id)
         namespace, _, name = repo_id.partition("/")
-        repo = self._metadata.get_repo(type.value, namespace, name) if name else None
+        repo = self._metadata.get_repo(type.value, namespace, name)
         if repo is None:
-            moved = self._metadata.get_redirect(type.value, namespace, name) if name else None
+            moved = self._metadata.get_redirect(type.value, namespace, name)
             if moved is not None and access.can_see(identity, moved):
                 raise errors.RepoMovedError(repo_id, moved.repo_id)
             raise access.not_found(identity, type.value, repo_id)
@@ -256,11 +259,7 @@ class RepoService:
 
     def list(self, identity: Identity, query: RepoQuery) -> list[RepoRecord]:
         """A page of the repos the caller can see."""
-        visible = None
-        if identity.account is None:
-            visible = []
-        elif not identity.account.is_admin:
-            visible = [identity.account.name, *identity.org_roles]
+        visible = access.visible_namespaces(identity)
         return self._metadata.list_repos(dataclasses.replace(query, visible_namespaces=visible))
 
     def head_commit(self, repo: RepoRecord) -> CommitRecord | None:

@@ -33,6 +33,10 @@ from modelhub.server.storage.interfaces import (
 )
 
 _LOCK_FILE = "modelhub-refs.lock"
+# A loose ref is a file, written as `<name>.lock` first: each component must leave room for
+# the suffix within the usual 255-byte file name limit, and libgit2 caps a ref name at 1024.
+_MAX_REF_COMPONENT_BYTES = 250
+_MAX_REF_BYTES = 1000
 
 
 class Pygit2GitStore:
@@ -77,6 +81,8 @@ class Pygit2GitStore:
 
     def resolve(self, key: str, revision: str) -> str | None:
         """Branch first, then tag, then full refs, then full or unambiguous short commit ids."""
+        if "\0" in revision:  # libgit2 would read "main\0x" as "main"
+            return None
         repo = self._open(key)
         candidates = [f"refs/heads/{revision}", f"refs/tags/{revision}"]
         if revision.startswith("refs/"):
@@ -87,11 +93,13 @@ class Pygit2GitStore:
                 if ref is not None:
                     return str(ref.peel(pygit2.Commit).id)
         if COMMIT_ID.match(revision) or SHORT_COMMIT_ID.match(revision):
+            # An object lookup by (prefix of) id, not revparse: revparse would also try
+            # other refs with that name, which are not revisions on the Hub.
             try:
-                obj = repo.revparse_single(revision)
-            except (KeyError, ValueError, pygit2.GitError):
+                obj = repo.get(revision)
+            except ValueError:  # an ambiguous prefix
                 return None
-            if obj.type == ObjectType.COMMIT:
+            if obj is not None and obj.type == ObjectType.COMMIT:
                 return str(obj.id)
         return None
 
@@ -111,21 +119,15 @@ class Pygit2GitStore:
         tree = repo[commit_id].peel(pygit2.Tree)
         if path == "":
             return TreeEntry("", EntryKind.DIRECTORY, str(tree.id), 0)
-        try:
-            obj = tree[path]
-        except KeyError:
-            return None
-        return _entry(repo, path, obj)
+        obj = _lookup(tree, path)
+        return _entry(repo, path, obj) if obj is not None else None
 
     def list_tree(self, key: str, commit_id: str, path: str, recursive: bool) -> list[TreeEntry]:
         """Children (or all descendants) of the folder at `path`."""
         repo = self._open(key)
         tree = repo[commit_id].peel(pygit2.Tree)
         if path:
-            try:
-                folder = tree[path]
-            except KeyError:
-                raise PathNotFoundError(path) from None
+            folder = _lookup(tree, path)
             if not isinstance(folder, pygit2.Tree):
                 raise PathNotFoundError(path)
             tree = folder
@@ -208,7 +210,16 @@ class Pygit2GitStore:
         return str(ref.target) if ref is not None else None
 
     def valid_ref_name(self, name: str) -> bool:
-        """Git's check-ref-format rules, as libgit2 implements them."""
+        """Git's check-ref-format rules, and what loose ref files allow on disk."""
+        try:
+            encoded = name.encode()
+        except UnicodeEncodeError:  # lone surrogates, which JSON bodies can carry
+            return False
+        # libgit2 sees a C string: "a\0b" would pass its check as "a".
+        if b"\0" in encoded or len(encoded) > _MAX_REF_BYTES:
+            return False
+        if any(len(part) > _MAX_REF_COMPONENT_BYTES for part in encoded.split(b"/")):
+            return False
         return bool(pygit2.reference_is_valid_name(name))
 
     def update_ref(self, key: str, name: str, new: str | None, expected: str | None) -> None:
@@ -221,6 +232,8 @@ class Pygit2GitStore:
             if new is None:
                 repo.references.delete(name)
             else:
+                if current is None:
+                    _check_no_nesting(repo, name)
                 repo.references.create(name, new, force=True)
 
     def create_tag(
@@ -231,11 +244,22 @@ class Pygit2GitStore:
         with self._ref_lock(key) as repo:
             if repo.references.get(ref_name) is not None:
                 raise RefConflictError(f"{ref_name} exists")
+            _check_no_nesting(repo, ref_name)
             if message:
                 signature = pygit2.Signature(author.name, author.email)
                 repo.create_tag(name, target, ObjectType.COMMIT, signature, message)
             else:
                 repo.references.create(ref_name, target)
+
+
+def _check_no_nesting(repo: pygit2.Repository, name: str) -> None:
+    """Refuse `name` when a ref lives at one of its folders or inside it, as git does.
+
+    Loose refs are files, so `refs/heads/a` and `refs/heads/a/b` cannot both exist.
+    """
+    for existing in repo.references:
+        if existing.startswith(name + "/") or name.startswith(existing + "/"):
+            raise RefConflictError(f"{name} conflicts with the existing ref {existing}")
 
 
 def _collect(
@@ -284,13 +308,22 @@ def _prefixes(path: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def _entry_id(tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
-    if tree is None:
+def _lookup(tree: pygit2.Tree, path: str) -> pygit2.Object | None:
+    """The object at a canonical path, or None.
+
+    libgit2 forgives what we must not: it cuts a path at a NUL and accepts `dir/`.
+    """
+    if "\0" in path or "" in path.split("/"):
         return None
     try:
-        return tree[path].id
-    except KeyError:
+        return tree[path]
+    except (KeyError, ValueError):
         return None
+
+
+def _entry_id(tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
+    obj = _lookup(tree, path) if tree is not None else None
+    return obj.id if obj is not None else None
 
 
 def _entry(repo: pygit2.Repository, path: str, obj: pygit2.Object) -> TreeEntry:

@@ -44,6 +44,14 @@ class AlreadyExistsError(StorageError):
     """A row with the same unique key exists."""
 
 
+class BlobNotFoundError(StorageError):
+    """No stored object (or upload part) by that name."""
+
+
+class BlobMismatchError(StorageError):
+    """Bytes that are not the object they were announced as (size or sha256)."""
+
+
 # --- git records --------------------------------------------------------------------------------
 
 
@@ -181,7 +189,8 @@ class GitStore(Protocol):
         `expected` None means the ref must not exist yet.
 
         Raises:
-            RefConflictError: the ref is not at `expected`.
+            RefConflictError: the ref is not at `expected`, or a new ref would nest under or
+                above an existing one (`refs/heads/a` and `refs/heads/a/b` cannot coexist).
         """
 
     def create_tag(
@@ -190,7 +199,7 @@ class GitStore(Protocol):
         """Create `refs/tags/name` (annotated when `message` is given).
 
         Raises:
-            RefConflictError: the tag exists.
+            RefConflictError: the tag exists, or nests under or above another ref.
         """
 
 

@@ -282,14 +282,17 @@ class SqlMetadataStore:
         return record
 
     def move_repo(self, repo_id: int, namespace: str, name: str) -> RepoRecord:
-        """Rename, leaving a redirect behind."""
+        """Rename, leaving a redirect behind (none for a change of case only)."""
         try:
             with self._db.write() as conn:
                 row = conn.execute(sa.select(repos).where(repos.c.id == repo_id)).one()
                 lookup = _lookup(namespace, name)
+                # The new id stops being a redirect, and so does the old one until it is
+                # re-pointed here: a stale or self-pointing row must not block the insert.
                 conn.execute(
                     sa.delete(repo_redirects).where(
-                        (repo_redirects.c.type == row.type) & (repo_redirects.c.lookup == lookup)
+                        (repo_redirects.c.type == row.type)
+                        & repo_redirects.c.lookup.in_([lookup, row.lookup])
                     )
                 )
                 conn.execute(
@@ -297,11 +300,12 @@ class SqlMetadataStore:
                     .where(repos.c.id == repo_id)
                     .values(namespace=namespace, name=name, lookup=lookup)
                 )
-                conn.execute(
-                    sa.insert(repo_redirects).values(
-                        type=row.type, lookup=row.lookup, repo_id=repo_id
+                if row.lookup != lookup:
+                    conn.execute(
+                        sa.insert(repo_redirects).values(
+                            type=row.type, lookup=row.lookup, repo_id=repo_id
+                        )
                     )
-                )
         except sa.exc.IntegrityError as exc:
             raise AlreadyExistsError(f"{namespace}/{name}") from exc
         record = self._one_repo(repos.c.id == repo_id)
@@ -317,6 +321,10 @@ class SqlMetadataStore:
 
     def list_repos(self, query: RepoQuery) -> list[RepoRecord]:
         """A page of repos; every search term and tag must match."""
+        terms = [*query.search, *query.tags, query.author or "", query.pipeline_tag or ""]
+        if any("\x00" in term for term in terms):
+            # No stored text holds a NUL, and PostgreSQL refuses to even compare with one.
+            return []
         select = sa.select(repos).where(repos.c.type == query.type)
         for term in query.search:
             select = select.where(repos.c.lookup.contains(term.lower(), autoescape=True))

@@ -1,0 +1,191 @@
+"""Server settings: sources and their precedence, validation, help and redaction."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from modelhub.server.settings import Settings, SettingsError, load_settings, settings_help
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_work_without_any_source() -> None:
+    settings = load_settings(environ={})
+
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 8080
+    assert settings.public_url is None
+    assert settings.log_level == "info"
+    assert settings.resolved_data_dir == Path("~/.local/share/modelhub").expanduser().resolve()
+    assert settings.effective_database_url == (
+        f"sqlite:///{settings.resolved_data_dir / 'modelhub.sqlite3'}"
+    )
+
+
+def test_flag_beats_environment_beats_file_beats_default(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "hub.toml",
+        'host = "10.0.0.1"\nport = 9001\nlog_level = "warning"\npublic_url = "http://file.test"\n',
+    )
+    environ = {"MODELHUB_PORT": "9002", "MODELHUB_LOG_LEVEL": "error", "MODELHUB_HOST": ""}
+
+    settings = load_settings(
+        {"log_level": "debug", "port": None}, config_file=config, environ=environ
+    )
+
+    assert settings.log_level == "debug"  # flag over environment and file
+    assert settings.port == 9002  # environment over file; a None flag is "not given"
+    assert settings.host == "10.0.0.1"  # file over default; an empty variable is "not set"
+    assert settings.public_url == "http://file.test"
+    assert settings.max_json_bytes == Settings.max_json_bytes  # default
+
+
+def test_every_setting_reads_its_modelhub_variable(tmp_path: Path) -> None:
+    environ = {
+        "MODELHUB_DATA_DIR": str(tmp_path / "data"),
+        "MODELHUB_HOST": "0.0.0.0",
+        "MODELHUB_PORT": "0",
+        "MODELHUB_PUBLIC_URL": "https://hub.example.test",
+        "MODELHUB_DATABASE_URL": "postgresql+psycopg://hub@db.example.test/hub",
+        "MODELHUB_MAX_JSON_BYTES": "1",
+        "MODELHUB_MAX_COMMIT_BYTES": "2",
+        "MODELHUB_MAX_REGULAR_FILE_BYTES": "3",
+        "MODELHUB_LFS_THRESHOLD_BYTES": "4",
+        "MODELHUB_LOG_LEVEL": "WARNING",
+    }
+
+    settings = load_settings(environ=environ)
+
+    assert {f"MODELHUB_{f.name.upper()}" for f in dataclasses.fields(Settings)} == set(environ)
+    assert settings.data_dir == tmp_path / "data"
+    assert settings.host == "0.0.0.0"
+    assert settings.port == 0
+    assert settings.public_url == "https://hub.example.test"
+    assert settings.effective_database_url == "postgresql+psycopg://hub@db.example.test/hub"
+    assert (
+        settings.max_json_bytes,
+        settings.max_commit_bytes,
+        settings.max_regular_file_bytes,
+        settings.lfs_threshold_bytes,
+    ) == (1, 2, 3, 4)
+    assert settings.log_level == "warning"
+
+
+def test_relative_data_dir_in_config_file_is_relative_to_the_file(tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    config = write_config(tmp_path / "etc" / "hub.toml", 'data_dir = "../var/hub"\n')
+
+    settings = load_settings(config_file=config, environ={})
+
+    assert settings.resolved_data_dir == (tmp_path / "var" / "hub").resolve()
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "hub.toml", 'colour = "blue"\nport = 70000\n')
+    environ = {"MODELHUB_MAX_JSON_BYTES": "lots"}
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {"public_url": "ftp://hub.example.test", "log_level": "loud"},
+            config_file=config,
+            environ=environ,
+        )
+
+    message = str(caught.value)
+    assert "unknown setting 'colour'" in message
+    assert str(config) in message
+    assert "port: 70000 is not between 0 and 65535" in message
+    assert "public_url" in message
+    assert "max_json_bytes: expected an integer, got 'lots'" in message
+    assert "log_level: 'loud'" in message
+
+
+@pytest.mark.parametrize(
+    "toml",
+    ['port = "eighty"', "port = true", "port = 80.5", "host = 127", "data_dir = [1]"],
+)
+def test_wrongly_typed_values_in_the_file_are_rejected(tmp_path: Path, toml: str) -> None:
+    config = write_config(tmp_path / "hub.toml", toml + "\n")
+
+    with pytest.raises(SettingsError, match=r"(port|host|data_dir): expected"):
+        load_settings(config_file=config, environ={})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "hub.example.test",
+        "ftp://hub.example.test",
+        "http://",
+        "http://hub.example.test:99999",
+        "https://hub.example.test/?x=1",
+        "https://hub.example.test/#top",
+    ],
+)
+def test_public_url_must_be_a_plain_http_url(url: str) -> None:
+    with pytest.raises(SettingsError, match="public_url"):
+        load_settings({"public_url": url}, environ={})
+
+
+def test_public_url_may_have_a_path_and_loses_its_trailing_slash() -> None:
+    settings = load_settings({"public_url": "https://example.test/hub/"}, environ={})
+
+    assert settings.public_url == "https://example.test/hub"
+
+
+def test_database_url_must_be_sqlite_or_postgresql_and_its_password_is_not_echoed() -> None:
+    with pytest.raises(SettingsError, match="'mysql' is not supported"):
+        load_settings({"database_url": "mysql://hub:pw@db/hub"}, environ={})
+    with pytest.raises(SettingsError, match="cannot parse") as caught:
+        load_settings({"database_url": "postgresql://hub:s3cret@db:port/hub"}, environ={})
+    assert "s3cret" not in str(caught.value)
+    with pytest.raises(SettingsError, match="'postgresql\\+nosuch' is not installed"):
+        load_settings({"database_url": "postgresql+nosuch://hub@db/hub"}, environ={})
+
+
+def test_data_dir_that_is_a_file_is_rejected(tmp_path: Path) -> None:
+    occupied = tmp_path / "occupied"
+    occupied.write_text("not a directory")
+
+    with pytest.raises(SettingsError, match="exists and is not a directory"):
+        load_settings({"data_dir": occupied}, environ={})
+    with pytest.raises(SettingsError, match="cannot be created"):
+        load_settings({"data_dir": occupied / "below"}, environ={})
+
+
+def test_unreadable_or_malformed_config_file_is_a_settings_error(tmp_path: Path) -> None:
+    broken = write_config(tmp_path / "broken.toml", "port = \n")
+
+    with pytest.raises(SettingsError, match="cannot read"):
+        load_settings(config_file=broken, environ={})
+    with pytest.raises(SettingsError, match="cannot read"):
+        load_settings(config_file=tmp_path / "missing.toml", environ={})
+
+
+def test_unknown_override_key_is_rejected() -> None:
+    with pytest.raises(SettingsError, match="unknown setting 'colour'"):
+        load_settings({"colour": "blue"}, environ={})
+
+
+def test_redacted_hides_the_database_url_only_when_set() -> None:
+    with_secret = load_settings({"database_url": "postgresql://hub:pw@db/hub"}, environ={})
+    without = load_settings(environ={})
+
+    assert with_secret.redacted()["database_url"] == "********"
+    assert "pw" not in str(with_secret.redacted())
+    assert without.redacted()["database_url"] == "None"
+    assert without.redacted()["port"] == "8080"
+
+
+def test_settings_help_lists_every_setting_in_order() -> None:
+    rows = settings_help()
+
+    assert [r.key for r in rows] == [f.name for f in dataclasses.fields(Settings)]
+    assert all(r.env == f"MODELHUB_{r.key.upper()}" and r.help for r in rows)
+    assert {r.key: r.default for r in rows}["port"] == "8080"

@@ -1,0 +1,133 @@
+"""Contract suite for `BlobStore` implementations (the local filesystem, for now)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modelhub.server.storage.blobs_fs import FsBlobStore
+from modelhub.server.storage.interfaces import BlobMismatchError, BlobNotFoundError
+
+
+@pytest.fixture(params=["fs"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FsBlobStore]:
+    yield FsBlobStore(tmp_path / "blobs")
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _leftovers(store: FsBlobStore) -> list[Path]:
+    return [p for p in store.temp_dir.iterdir()]
+
+
+def test_written_object_reads_back(store: FsBlobStore) -> None:
+    data = b"weights" * 1000
+    store.write(_digest(data), len(data), [data[:100], data[100:]])
+    with store.open(_digest(data)) as file:
+        assert file.read() == data
+    assert store.size(_digest(data)) == len(data)
+    assert list(store.digests()) == [_digest(data)]
+
+
+def test_zero_byte_object_is_stored(store: FsBlobStore) -> None:
+    store.write(_digest(b""), 0, [])
+    assert store.size(_digest(b"")) == 0
+
+
+def test_wrong_bytes_are_refused_and_nothing_becomes_visible(store: FsBlobStore) -> None:
+    with pytest.raises(BlobMismatchError):
+        store.write(_digest(b"right"), 5, [b"wrong"])
+    assert store.size(_digest(b"right")) is None
+    assert _leftovers(store) == []
+
+
+def test_more_bytes_than_announced_are_refused(store: FsBlobStore) -> None:
+    with pytest.raises(BlobMismatchError):
+        store.write(_digest(b"abc"), 2, [b"abc"])
+    assert store.size(_digest(b"abc")) is None
+    assert _leftovers(store) == []
+
+
+def test_missing_object_raises(store: FsBlobStore) -> None:
+    with pytest.raises(BlobNotFoundError):
+        store.open(_digest(b"nothing"))
+    assert store.size(_digest(b"nothing")) is None
+
+
+def test_malformed_digest_is_rejected_before_touching_disk(store: FsBlobStore) -> None:
+    with pytest.raises(ValueError, match="sha256"):
+        store.path("../../etc/passwd")
+
+
+def test_concurrent_writers_of_one_digest_leave_one_good_copy(store: FsBlobStore) -> None:
+    data = b"x" * 1_000_000
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            store.write(
+                _digest(data), len(data), [data[i : i + 4096] for i in range(0, len(data), 4096)]
+            )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert store.rehash(_digest(data)) == _digest(data)
+    assert _leftovers(store) == []
+
+
+def test_multipart_parts_out_of_order_and_resent_assemble(store: FsBlobStore) -> None:
+    data = bytes(range(256)) * 40
+    parts = [data[i : i + 4096] for i in range(0, len(data), 4096)]
+    upload = "0" * 31 + "1"
+    for number in reversed(range(1, len(parts) + 1)):
+        store.write_part(upload, number, [parts[number - 1]])
+    etag = store.write_part(upload, 1, [parts[0]])
+    assert etag == _digest(parts[0])
+    assert store.parts(upload) == {n: len(p) for n, p in enumerate(parts, start=1)}
+    store.complete_multipart(upload, _digest(data), len(data), len(parts))
+    with store.open(_digest(data)) as file:
+        assert file.read() == data
+    assert store.parts(upload) == {}
+
+
+def test_multipart_with_a_missing_part_is_refused(store: FsBlobStore) -> None:
+    upload = "0" * 31 + "2"
+    store.write_part(upload, 1, [b"a"])
+    with pytest.raises(BlobNotFoundError):
+        store.complete_multipart(upload, _digest(b"ab"), 2, 2)
+    assert store.size(_digest(b"ab")) is None
+    assert store.parts(upload) == {1: 1}
+
+
+def test_multipart_with_wrong_content_is_refused(store: FsBlobStore) -> None:
+    upload = "0" * 31 + "3"
+    store.write_part(upload, 1, [b"a"])
+    store.write_part(upload, 2, [b"c"])
+    with pytest.raises(BlobMismatchError):
+        store.complete_multipart(upload, _digest(b"ab"), 2, 2)
+    assert store.size(_digest(b"ab")) is None
+
+
+def test_delete_removes_the_object(store: FsBlobStore) -> None:
+    store.write(_digest(b"gone"), 4, [b"gone"])
+    assert store.delete(_digest(b"gone")) is True
+    assert store.delete(_digest(b"gone")) is False
+    assert store.size(_digest(b"gone")) is None
+
+
+def test_rehash_detects_corruption_on_disk(store: FsBlobStore) -> None:
+    store.write(_digest(b"intact"), 6, [b"intact"])
+    store.path(_digest(b"intact")).write_bytes(b"broken")
+    assert store.rehash(_digest(b"intact")) != _digest(b"intact")

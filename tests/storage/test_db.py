@@ -1,0 +1,79 @@
+"""Migrations and transactions of the metadata database, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from modelhub.server.storage.db import Database
+from modelhub.server.storage.schema import accounts, metadata
+
+
+@pytest.fixture
+def database(empty_database_url: str) -> Iterator[Database]:
+    """An empty, unmigrated database on each backend."""
+    database = Database(empty_database_url)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def tables(database: Database) -> set[str]:
+    return set(sa.inspect(database.engine).get_table_names())
+
+
+def test_migrating_an_empty_database_creates_the_schema(database: Database) -> None:
+    assert tables(database) == set()
+    database.migrate()
+    assert tables(database) == set(metadata.tables) | {"alembic_version"}
+
+
+def test_migrations_produce_exactly_the_declared_schema(database: Database) -> None:
+    database.migrate()
+    with database.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []
+
+
+def test_migrating_twice_is_a_no_op_that_keeps_the_data(database: Database) -> None:
+    database.migrate()
+    with database.write() as conn:
+        conn.execute(
+            sa.insert(accounts).values(
+                name="Ada",
+                name_lower="ada",
+                kind="user",
+                fullname="Ada",
+                email=None,
+                is_admin=False,
+                created_at=sa.func.now(),
+            )
+        )
+    with database.read() as conn:
+        version = conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
+    database.migrate()
+    with database.read() as conn:
+        assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == version
+        assert conn.scalar(sa.select(accounts.c.name)) == "Ada"
+
+
+def test_a_failed_write_transaction_is_rolled_back(database: Database) -> None:
+    database.migrate()
+    row = {
+        "name": "Ada",
+        "name_lower": "ada",
+        "kind": "user",
+        "fullname": "Ada",
+        "is_admin": False,
+        "created_at": sa.func.now(),
+    }
+    with pytest.raises(sa.exc.IntegrityError), database.write() as conn:
+        conn.execute(sa.insert(accounts).values(row))
+        conn.execute(sa.insert(accounts).values(row))
+    with database.read() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(accounts)) == 0
