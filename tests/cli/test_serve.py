@@ -130,14 +130,16 @@ def free_port() -> int:
     return port
 
 
-def test_public_url_is_printed_and_used_in_returned_urls(tmp_path: Path) -> None:
+def test_public_url_is_printed_and_used_in_returned_urls_and_log_level_applies(
+    tmp_path: Path,
+) -> None:
     # The public URL names this machine differently from how the test reaches it, so the URLs
     # the hub returns can only have come from the setting, not from the request.
     port = free_port()
     public = f"http://localhost:{port}"
     env = {"MODELHUB_DATA_DIR": str(tmp_path / "data"), "MODELHUB_PORT": str(port)}
 
-    with serving(["--public-url", public + "/"], env) as server:
+    with serving(["--public-url", public + "/", "--log-level", "WARNING"], env) as server:
         local = server.wait_until_serving()
         assert local == f"http://127.0.0.1:{port}"
         assert server.exported("HF_ENDPOINT") == public
@@ -157,6 +159,7 @@ def test_public_url_is_printed_and_used_in_returned_urls(tmp_path: Path) -> None
         assert commit.commit_url == f"{public}/{repo_id}/commit/{commit.oid}"
         assert server.stop() == 0
     assert (tmp_path / "data" / "modelhub.sqlite3").exists()
+    assert "/api/repos/create" not in server.stderr  # the access log is at info level
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
@@ -280,3 +283,16 @@ def test_check_config_prints_effective_values_with_secrets_hidden(tmp_path: Path
     assert {"port = 9002", "host = 0.0.0.0", "database_url = ********"} <= lines
     assert f"data_dir = {tmp_path / 'data'}" in lines
     assert "s3cret" not in result.stdout
+
+
+def test_readme_opens_with_the_serve_command_and_the_command_ci_runs() -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    ci_command = (root / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+
+    serve_command = 'pip install -e ".[server]" && modelhub serve'
+
+    assert ci_command == 'pip install -q -e ".[dev]" && scripts/test'
+    assert readme.startswith(
+        f"# modelhub\n\n```sh\n{serve_command}\n```\n\n```sh\n{ci_command}\n```\n\n"
+    )

@@ -1,19 +1,12 @@
 """Errors to messages and exit codes, in one place.
 
 Exit codes: 1 usage or invalid input, 2 not found, 3 authentication or permission, 4 conflict,
-5 server or network.
+5 server, database or network unreachable.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
-
 import click
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 EXIT_USAGE = 1
 EXIT_NOT_FOUND = 2
@@ -36,7 +29,7 @@ class CliError(click.ClickException):
 
 
 def exit_code_for(error_name: str) -> int:
-    """The exit code for an error class name from either error tree."""
+    """The exit code for an error class name from either error tree (server or client)."""
     if "NotFound" in error_name:
         return EXIT_NOT_FOUND
     if error_name in ("AuthenticationError", "AuthorizationError", "GatedRepoError"):
@@ -44,19 +37,3 @@ def exit_code_for(error_name: str) -> int:
     if error_name in ("ConflictError", "StaleParentError"):
         return EXIT_CONFLICT
     return EXIT_USAGE
-
-
-def reports_errors(*known: type[Exception]) -> Callable[[Callable[P, T]], Callable[P, T]]:
-    """Turn the `known` exceptions raised by a command into one-line messages and exit codes."""
-
-    def decorate(command: Callable[P, T]) -> Callable[P, T]:
-        @functools.wraps(command)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-            try:
-                return command(*args, **kwargs)
-            except known as exc:
-                raise CliError(str(exc), exit_code_for(type(exc).__name__)) from exc
-
-        return wrapper
-
-    return decorate

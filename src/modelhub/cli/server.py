@@ -75,9 +75,9 @@ def open_hub(settings: Settings) -> Iterator[Services]:
     try:
         hub = build_services(settings)
     except sa.exc.OperationalError as exc:
-        url = settings.redacted()["database_url"]
-        where = "the SQLite database in the data dir" if settings.database_url is None else url
-        raise CliError(f"cannot open {where}: {exc.orig}", EXIT_SERVER) from exc
+        url = sa.engine.make_url(settings.effective_database_url)
+        shown = url.render_as_string(hide_password=True)
+        raise CliError(f"cannot open the database {shown}: {exc.orig}", EXIT_SERVER) from exc
     except OSError as exc:
         raise CliError(f"cannot open the data dir {settings.data_dir}: {exc}", EXIT_USAGE) from exc
     try:
