@@ -57,6 +57,10 @@ def test_every_setting_reads_its_modelhub_variable(tmp_path: Path) -> None:
         "MODELHUB_MAX_COMMIT_BYTES": "2",
         "MODELHUB_MAX_REGULAR_FILE_BYTES": "3",
         "MODELHUB_LFS_THRESHOLD_BYTES": "4",
+        "MODELHUB_LFS_MULTIPART_THRESHOLD_BYTES": "5",
+        "MODELHUB_LFS_CHUNK_BYTES": "6",
+        "MODELHUB_LFS_URL_TTL_SECONDS": "7",
+        "MODELHUB_SECRET_FILE": str(tmp_path / "key"),
         "MODELHUB_LOG_LEVEL": "WARNING",
     }
 
@@ -73,7 +77,11 @@ def test_every_setting_reads_its_modelhub_variable(tmp_path: Path) -> None:
         settings.max_commit_bytes,
         settings.max_regular_file_bytes,
         settings.lfs_threshold_bytes,
-    ) == (1, 2, 3, 4)
+        settings.lfs_multipart_threshold_bytes,
+        settings.lfs_chunk_bytes,
+        settings.lfs_url_ttl_seconds,
+    ) == (1, 2, 3, 4, 5, 6, 7)
+    assert settings.effective_secret_file == tmp_path / "key"
     assert settings.log_level == "warning"
 
 

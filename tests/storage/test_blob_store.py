@@ -22,6 +22,20 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _write_part(store: FsBlobStore, upload: str, number: int, data: bytes) -> str:
+    writer = store.part_writer(upload, number, len(data))
+    writer.write(data)
+    return writer.commit()
+
+
+def test_a_part_of_the_wrong_size_is_refused_and_not_kept(store: FsBlobStore) -> None:
+    writer = store.part_writer("0" * 31 + "4", 1, 10)
+    writer.write(b"short")
+    with pytest.raises(BlobMismatchError):
+        writer.commit()
+    assert store.parts("0" * 31 + "4") == {}
+
+
 def _leftovers(store: FsBlobStore) -> list[Path]:
     return [p for p in store.temp_dir.iterdir()]
 
@@ -92,8 +106,8 @@ def test_multipart_parts_out_of_order_and_resent_assemble(store: FsBlobStore) ->
     parts = [data[i : i + 4096] for i in range(0, len(data), 4096)]
     upload = "0" * 31 + "1"
     for number in reversed(range(1, len(parts) + 1)):
-        store.write_part(upload, number, [parts[number - 1]])
-    etag = store.write_part(upload, 1, [parts[0]])
+        _write_part(store, upload, number, parts[number - 1])
+    etag = _write_part(store, upload, 1, parts[0])
     assert etag == _digest(parts[0])
     assert store.parts(upload) == {n: len(p) for n, p in enumerate(parts, start=1)}
     store.complete_multipart(upload, _digest(data), len(data), len(parts))
@@ -104,7 +118,7 @@ def test_multipart_parts_out_of_order_and_resent_assemble(store: FsBlobStore) ->
 
 def test_multipart_with_a_missing_part_is_refused(store: FsBlobStore) -> None:
     upload = "0" * 31 + "2"
-    store.write_part(upload, 1, [b"a"])
+    _write_part(store, upload, 1, b"a")
     with pytest.raises(BlobNotFoundError):
         store.complete_multipart(upload, _digest(b"ab"), 2, 2)
     assert store.size(_digest(b"ab")) is None
@@ -113,8 +127,8 @@ def test_multipart_with_a_missing_part_is_refused(store: FsBlobStore) -> None:
 
 def test_multipart_with_wrong_content_is_refused(store: FsBlobStore) -> None:
     upload = "0" * 31 + "3"
-    store.write_part(upload, 1, [b"a"])
-    store.write_part(upload, 2, [b"c"])
+    _write_part(store, upload, 1, b"a")
+    _write_part(store, upload, 2, b"c")
     with pytest.raises(BlobMismatchError):
         store.complete_multipart(upload, _digest(b"ab"), 2, 2)
     assert store.size(_digest(b"ab")) is None

@@ -10,20 +10,24 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from modelhub.server import errors
-from modelhub.server.http import auth, commits, files, refs, repos, resolve
+from modelhub.server.http import auth, blobs, commits, files, lfs, refs, repos, resolve
 from modelhub.server.http.errors import handle_http_exception, handle_hub_error, handle_unexpected
 from modelhub.server.http.middleware import RequestContext
 from modelhub.server.services.auth import AuthService
 from modelhub.server.services.commits import CommitService
 from modelhub.server.services.files import FileService
+from modelhub.server.services.lfs import LfsService
 from modelhub.server.services.refs import RefService
 from modelhub.server.services.registry import Services
 from modelhub.server.services.repos import RepoService
+from modelhub.server.services.signing import UrlSigner
 from modelhub.server.settings import Settings
 from modelhub.server.storage.blobs_fs import FsBlobStore
 from modelhub.server.storage.db import Database
 from modelhub.server.storage.git_pygit2 import Pygit2GitStore
+from modelhub.server.storage.lfs_index_sql import SqlLfsIndex
 from modelhub.server.storage.metadata_sql import SqlMetadataStore
+from modelhub.server.storage.secret_key import load_secret_key
 
 
 def build_services(settings: Settings) -> Services:
@@ -35,7 +39,9 @@ def build_services(settings: Settings) -> Services:
     metadata = SqlMetadataStore(database)
     git = Pygit2GitStore(data_dir / "repos")
     blobs = FsBlobStore(data_dir / "blobs")
+    lfs_index = SqlLfsIndex(database)
     repo_service = RepoService(metadata, git)
+    signer = UrlSigner(load_secret_key(settings.effective_secret_file))
     return Services(
         settings=settings,
         auth=AuthService(metadata),
@@ -45,10 +51,20 @@ def build_services(settings: Settings) -> Services:
             repo_service,
             git,
             blobs,
+            lfs_index,
             lfs_threshold=settings.lfs_threshold_bytes,
             max_regular_file_bytes=settings.max_regular_file_bytes,
         ),
         refs=RefService(repo_service, git),
+        lfs=LfsService(
+            repo_service,
+            blobs,
+            lfs_index,
+            signer,
+            multipart_threshold=settings.lfs_multipart_threshold_bytes,
+            chunk_size=settings.lfs_chunk_bytes,
+            url_ttl=settings.lfs_url_ttl_seconds,
+        ),
         database=database,
     )
 
@@ -63,6 +79,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *files.routes,
             *refs.routes,
             *resolve.routes,
+            *lfs.routes,
+            *blobs.routes,
         ],
         middleware=[Middleware(RequestContext)],
         exception_handlers={

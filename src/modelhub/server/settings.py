@@ -37,7 +37,7 @@ def _setting(default: Any, help: str, *, secret: bool = False, shown: str | None
 class Settings:
     """Every option of the server."""
 
-    data_dir: Path = _setting(  # noqa: RUF009 (a field specifier, not a shared default)
+    data_dir: Path = _setting(
         Path("~/.local/share/modelhub"), "Where repos, blobs and the SQLite database live."
     )
     host: str = _setting("127.0.0.1", "Interface to listen on (0.0.0.0 for every interface).")
@@ -64,6 +64,18 @@ class Settings:
     lfs_threshold_bytes: int = _setting(
         10 * MiB, "Files at least this large are uploaded through LFS, as on huggingface.co."
     )
+    lfs_multipart_threshold_bytes: int = _setting(
+        256 * MiB, "LFS uploads at least this large are offered multipart transfer."
+    )
+    lfs_chunk_bytes: int = _setting(64 * MiB, "Part size of multipart LFS uploads.")
+    lfs_url_ttl_seconds: int = _setting(
+        3600, "How long pre-signed LFS upload and download URLs stay valid."
+    )
+    secret_file: Path | None = _setting(
+        None,
+        "File holding the key that signs LFS URLs; created with a random key if missing.",
+        shown="(secret.key in the data dir)",
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
 
     @property
@@ -77,6 +89,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.resolved_data_dir / 'modelhub.sqlite3'}"
+
+    @property
+    def effective_secret_file(self) -> Path:
+        """The signing key file, defaulting to `secret.key` in the data directory."""
+        return self.secret_file or self.resolved_data_dir / "secret.key"
 
     def redacted(self) -> dict[str, str]:
         """Effective values for display, with secrets hidden."""
@@ -200,7 +217,14 @@ def _validate(settings: Settings) -> list[str]:
     problems.extend(_data_dir_problems(settings.data_dir))
     if settings.log_level not in LOG_LEVELS:
         problems.append(f"log_level: {settings.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
-    for key in ("max_json_bytes", "max_commit_bytes", "max_regular_file_bytes"):
+    for key in (
+        "max_json_bytes",
+        "max_commit_bytes",
+        "max_regular_file_bytes",
+        "lfs_multipart_threshold_bytes",
+        "lfs_chunk_bytes",
+        "lfs_url_ttl_seconds",
+    ):
         if getattr(settings, key) <= 0:
             problems.append(f"{key}: must be positive")
     if settings.lfs_threshold_bytes <= 0:

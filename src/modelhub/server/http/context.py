@@ -255,3 +255,9 @@ def next_link(request: Request, offset: int) -> dict[str, str]:
             scheme=configured.split("://")[0], netloc=configured.split("://")[1].split("/")[0]
         )
     return {"Link": f'<{url}>; rel="next"'}
+
+
+def prefixed_repo_type(request: Request) -> RepoType:
+    """The repo type from the `datasets/` or `spaces/` prefix of a non-API URL (else model)."""
+    prefix = request.url.path.split("/", 2)[1]
+    return {"datasets": RepoType.DATASET, "spaces": RepoType.SPACE}.get(prefix, RepoType.MODEL)

@@ -32,6 +32,7 @@ from modelhub.server.storage.interfaces import (
     BlobStore,
     EntryKind,
     GitStore,
+    LfsIndex,
     PathConflictError,
     PathNotFoundError,
     RefConflictError,
@@ -115,6 +116,7 @@ class CommitService:
         repos: RepoService,
         git: GitStore,
         blobs: BlobStore,
+        lfs_index: LfsIndex,
         *,
         lfs_threshold: int,
         max_regular_file_bytes: int,
@@ -122,6 +124,7 @@ class CommitService:
         self._repos = repos
         self._git = git
         self._blobs = blobs
+        self._lfs_index = lfs_index
         self._lfs_threshold = lfs_threshold
         self._max_regular = max_regular_file_bytes
         self._publish_locks = [threading.Lock() for _ in range(_PUBLISH_LOCKS)]
@@ -246,7 +249,7 @@ class CommitService:
         parent = header.parent_commit.lower() if header.parent_commit is not None else None
         if parent is not None and not _PARENT.match(parent):
             raise errors.InvalidRequestError(f"Invalid parentCommit {header.parent_commit!r}")
-        edits = [self._edit(repo.storage_key, op) for op in operations]
+        edits = [self._edit(repo, op) for op in operations]
         message = header.summary.strip()
         if header.description.strip():
             message += "\n\n" + header.description.strip()
@@ -281,7 +284,8 @@ class CommitService:
             return commit_id
         raise errors.ConflictError(f"Too many concurrent commits to {revision!r}; please retry")
 
-    def _edit(self, key: str, op: Operation) -> TreeEdit:
+    def _edit(self, repo: RepoRecord, op: Operation) -> TreeEdit:
+        key = repo.storage_key
         path = normalize_path(op.path)
         if not path:
             raise errors.InvalidRequestError("An operation has an empty path")
@@ -299,18 +303,19 @@ class CommitService:
             # refuse it unless the object is stored, or the path would resolve to nothing.
             pointer = parse_lfs_pointer(op.content)
             if pointer is not None:
-                self._stored_size(path, *pointer)
+                self._stored_size(repo, path, *pointer)
             return TreeEdit(path, self._git.write_blob(key, op.content))
         if not _SHA256.match(op.sha256):
             raise errors.InvalidRequestError(f"Invalid LFS oid {op.sha256!r} for {path!r}")
-        size = self._stored_size(path, op.sha256, op.size)
+        size = self._stored_size(repo, path, op.sha256, op.size)
         return TreeEdit(path, self._git.write_blob(key, format_lfs_pointer(op.sha256, size)))
 
-    def _stored_size(self, path: str, sha256: str, size: int | None) -> int:
-        stored = self._blobs.size(sha256)
-        if stored is None:
+    def _stored_size(self, repo: RepoRecord, path: str, sha256: str, size: int | None) -> int:
+        # Only objects uploaded (or verified) for this repo count: a digest alone grants nothing.
+        stored = self._lfs_index.linked_size(repo.id, sha256)
+        if stored is None or self._blobs.size(sha256) != stored:
             raise errors.InvalidRequestError(
-                f"LFS object {sha256} for {path!r} has not been uploaded"
+                f"LFS object {sha256} for {path!r} has not been uploaded to {repo.repo_id}"
             )
         if size is not None and size != stored:
             raise errors.InvalidRequestError(

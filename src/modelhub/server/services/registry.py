@@ -7,6 +7,7 @@ import dataclasses
 from modelhub.server.services.auth import AuthService
 from modelhub.server.services.commits import CommitService
 from modelhub.server.services.files import FileService
+from modelhub.server.services.lfs import LfsService
 from modelhub.server.services.refs import RefService
 from modelhub.server.services.repos import RepoService
 from modelhub.server.settings import Settings
@@ -23,6 +24,7 @@ class Services:
     files: FileService
     commits: CommitService
     refs: RefService
+    lfs: LfsService
     database: Database
 
     def close(self) -> None:

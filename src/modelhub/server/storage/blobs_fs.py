@@ -31,17 +31,17 @@ def _check_digest(sha256: str) -> None:
         raise ValueError(f"not a sha256 digest: {sha256!r}")
 
 
-class BlobWriter:
-    """One object being written: feed it chunks, then `commit` (or `abort`)."""
+class FsBlobWriter:
+    """Bytes being written to `target`: fed in chunks, verified and renamed into place."""
 
-    def __init__(self, store: FsBlobStore, sha256: str, size: int) -> None:
-        self._store = store
-        self.sha256 = sha256
-        self.size = size
-        self.written = 0
+    def __init__(self, temp_dir: Path, target: Path, size: int, sha256: str | None) -> None:
+        self._target = target
+        self._size = size
+        self._sha256 = sha256
+        self._written = 0
         self._hash = hashlib.sha256()
         self._file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in commit/abort)
-            dir=store.temp_dir, prefix="blob-", delete=False
+            dir=temp_dir, prefix="blob-", delete=False
         )
 
     def write(self, chunk: bytes) -> None:
@@ -50,35 +50,34 @@ class BlobWriter:
         Raises:
             BlobMismatchError: more bytes than announced.
         """
-        self.written += len(chunk)
-        if self.written > self.size:
+        self._written += len(chunk)
+        if self._written > self._size:
             self.abort()
-            raise BlobMismatchError(
-                f"received more than the announced {self.size} bytes for {self.sha256}"
-            )
+            raise BlobMismatchError(f"received more than the announced {self._size} bytes")
         self._hash.update(chunk)
         self._file.write(chunk)
 
-    def commit(self) -> None:
-        """Verify size and digest, fsync, and move the object into place.
+    def commit(self) -> str:
+        """Verify size (and digest, when announced), fsync, move into place; return the sha256.
 
         Raises:
-            BlobMismatchError: the bytes are not the announced object; nothing is stored.
+            BlobMismatchError: the bytes are not what was announced; nothing is stored.
         """
         digest = self._hash.hexdigest()
-        if self.written != self.size or digest != self.sha256:
+        if self._written != self._size or digest != (self._sha256 or digest):
             self.abort()
+            expected = f" with sha256 {self._sha256}" if self._sha256 else ""
             raise BlobMismatchError(
-                f"expected {self.size} bytes with sha256 {self.sha256}, "
-                f"received {self.written} bytes with sha256 {digest}"
+                f"expected {self._size} bytes{expected}, "
+                f"received {self._written} bytes with sha256 {digest}"
             )
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
-        target = self._store.path(self.sha256)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._file.name, target)
-        _fsync_dir(target.parent)
+        self._target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._file.name, self._target)
+        _fsync_dir(self._target.parent)
+        return digest
 
     def abort(self) -> None:
         """Drop what was written."""
@@ -102,6 +101,11 @@ class FsBlobStore:
         _check_digest(sha256)
         return self._root / sha256[:2] / sha256[2:4] / sha256
 
+    def local_path(self, sha256: str) -> Path | None:
+        """The object's file, or None when it is not stored."""
+        path = self.path(sha256)
+        return path if path.is_file() else None
+
     def size(self, sha256: str) -> int | None:
         """The object's size, or None when it is not stored."""
         try:
@@ -120,10 +124,9 @@ class FsBlobStore:
         except FileNotFoundError:
             raise BlobNotFoundError(sha256) from None
 
-    def writer(self, sha256: str, size: int) -> BlobWriter:
+    def writer(self, sha256: str, size: int) -> FsBlobWriter:
         """Start writing an object; nothing is visible until `commit` succeeds."""
-        _check_digest(sha256)
-        return BlobWriter(self, sha256, size)
+        return FsBlobWriter(self.temp_dir, self.path(sha256), size, sha256)
 
     def write(self, sha256: str, size: int, chunks: Iterable[bytes]) -> None:
         """Store an object from an iterable of chunks.
@@ -173,21 +176,11 @@ class FsBlobStore:
             raise ValueError(f"invalid upload id {upload_id!r}")
         return self._uploads / upload_id
 
-    def write_part(self, upload_id: str, number: int, chunks: Iterable[bytes]) -> str:
-        """Store (or replace) one part of a multipart upload; return its ETag (its sha256)."""
+    def part_writer(self, upload_id: str, number: int, size: int) -> FsBlobWriter:
+        """Start writing (or replacing) part `number` of a multipart upload of `size` bytes."""
         folder = self._upload_dir(upload_id)
         folder.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".part-", delete=False) as file:
-            try:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    file.write(chunk)
-            except BaseException:
-                os.unlink(file.name)
-                raise
-        os.replace(file.name, folder / f"{number}")
-        return digest.hexdigest()
+        return FsBlobWriter(self.temp_dir, folder / str(number), size, None)
 
     def parts(self, upload_id: str) -> dict[int, int]:
         """The parts received so far: part number to size."""

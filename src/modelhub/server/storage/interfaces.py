@@ -11,7 +11,8 @@ import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from pathlib import Path
+from typing import BinaryIO, Protocol
 
 # --- errors -------------------------------------------------------------------------------------
 
@@ -206,11 +207,95 @@ class GitStore(Protocol):
 # --- blobs --------------------------------------------------------------------------------------
 
 
+class BlobWriter(Protocol):
+    """An object being written: nothing is visible until `commit` succeeds."""
+
+    def write(self, chunk: bytes) -> None:
+        """Append bytes (BlobMismatchError past the announced size)."""
+
+    def commit(self) -> str:
+        """Verify the bytes, make them visible, return their sha256 (BlobMismatchError if wrong)."""
+
+    def abort(self) -> None:
+        """Drop what was written."""
+
+
 class BlobStore(Protocol):
-    """Content-addressed storage of LFS objects, keyed by their sha256 (lowercase hex)."""
+    """Content-addressed storage of LFS objects, keyed by their sha256 (lowercase hex).
+
+    Writes stream to a temporary file while hashing and become visible only once verified.
+    Multipart uploads keep their parts until `complete_multipart` assembles them.
+    """
 
     def size(self, sha256: str) -> int | None:
         """The stored object's size, or None when it is not stored."""
+
+    def local_path(self, sha256: str) -> Path | None:
+        """A local file holding the object (for zero-copy serving), or None when not local."""
+
+    def open(self, sha256: str) -> BinaryIO:
+        """The object's bytes (BlobNotFoundError when missing)."""
+
+    def writer(self, sha256: str, size: int) -> BlobWriter:
+        """Start writing an object."""
+
+    def delete(self, sha256: str) -> bool:
+        """Remove an object; whether it was there."""
+
+    def digests(self) -> Iterator[str]:
+        """Every stored object's sha256."""
+
+    def rehash(self, sha256: str) -> str:
+        """The sha256 of the stored bytes, computed again (BlobNotFoundError when missing)."""
+
+    def part_writer(self, upload_id: str, number: int, size: int) -> BlobWriter:
+        """Start writing (or replacing) one part of a multipart upload of exactly `size` bytes."""
+
+    def parts(self, upload_id: str) -> dict[int, int]:
+        """The parts received so far: part number to size."""
+
+    def complete_multipart(self, upload_id: str, sha256: str, size: int, count: int) -> None:
+        """Assemble parts 1..count into the object and verify it.
+
+        Raises:
+            BlobNotFoundError: a part is missing.
+            BlobMismatchError: the assembled bytes are not the announced object.
+        """
+
+    def abort_multipart(self, upload_id: str) -> None:
+        """Forget an upload and its parts."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LfsObjectRecord:
+    """An LFS object a repo may reference: uploaded or verified for that repo."""
+
+    repo_id: int
+    sha256: str
+    size: int
+    created_at: dt.datetime
+
+
+class LfsIndex(Protocol):
+    """Which repos may reference which LFS objects (the access and garbage-collection index)."""
+
+    def link(self, repo_id: int, sha256: str, size: int) -> None:
+        """Record that the repo may reference the object (idempotent)."""
+
+    def linked_size(self, repo_id: int, sha256: str) -> int | None:
+        """The object's size if the repo may reference it, else None."""
+
+    def list(self, repo_id: int, offset: int, limit: int) -> list[LfsObjectRecord]:
+        """One page of a repo's objects, newest first."""
+
+    def unlink(self, repo_id: int, digests: Sequence[str]) -> int:
+        """Forget objects for a repo; how many links were removed."""
+
+    def linked_digests(self) -> set[str]:
+        """Every object some repo may reference."""
+
+    def usage(self, repo_id: int) -> int:
+        """Total size of the repo's objects, in bytes."""
 
 
 # --- metadata records ---------------------------------------------------------------------------

@@ -93,3 +93,14 @@ repo_redirects = sa.Table(
     sa.Column("lookup", sa.String(200), primary_key=True),
     sa.Column("repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
 )
+
+lfs_objects = sa.Table(
+    "lfs_objects",
+    metadata,
+    sa.Column(
+        "repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("sha256", sa.String(64), primary_key=True, index=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,333 @@
+"""Git LFS: the batch API's decisions, uploads (basic and multipart), verify and downloads.
+
+Objects are stored once, by sha256, in the blob store; the LFS index records which repos may
+reference which objects. An object becomes linked to a repo only when its bytes were received
+(and verified) for that repo, or verified as present: knowing a digest is never enough to reach
+content. Upload and download URLs are self-authenticating (signed, short-lived), because the
+clients send no `Authorization` header to them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from modelhub.protocol import RepoType
+from modelhub.server import errors
+from modelhub.server.services.access import Action
+from modelhub.server.services.auth import Identity
+from modelhub.server.services.repos import RepoService
+from modelhub.server.services.signing import UrlSigner
+from modelhub.server.storage.interfaces import (
+    BlobMismatchError,
+    BlobNotFoundError,
+    BlobStore,
+    BlobWriter,
+    LfsIndex,
+    RepoRecord,
+)
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_UPLOAD = "lfs-upload"
+_MULTIPART = "lfs-multipart"
+_DOWNLOAD = "lfs-download"
+
+
+@dataclasses.dataclass(frozen=True)
+class LfsObject:
+    """An object named in a batch request."""
+
+    sha256: str
+    size: int
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadAction:
+    """How to send an object: one PUT (`parts` 0) or `parts` PUTs of `chunk_size` bytes."""
+
+    token: str
+    parts: int = 0
+    chunk_size: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchItem:
+    """The answer for one object: an action, nothing to do, or an error."""
+
+    sha256: str
+    size: int
+    upload: UploadAction | None = None
+    download_token: str | None = None
+    error: tuple[int, str] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadGrant:
+    """What a signed upload URL allows: this object, for this repo."""
+
+    repo_id: int
+    sha256: str
+    size: int
+    upload_id: str = ""
+    chunk_size: int = 0
+
+    @property
+    def parts(self) -> int:
+        """How many parts a multipart upload has."""
+        return max(1, math.ceil(self.size / self.chunk_size)) if self.chunk_size else 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Blob:
+    """An object to serve, and the commit it was resolved at (for resolve redirects)."""
+
+    sha256: str
+    size: int
+    path: Path | None
+    commit_id: str | None = None
+
+
+class LfsService:
+    """The LFS batch API and the transfers behind it."""
+
+    def __init__(
+        self,
+        repos: RepoService,
+        blobs: BlobStore,
+        index: LfsIndex,
+        signer: UrlSigner,
+        *,
+        multipart_threshold: int,
+        chunk_size: int,
+        url_ttl: int,
+    ) -> None:
+        self._repos = repos
+        self._blobs = blobs
+        self._index = index
+        self._signer = signer
+        self._multipart_threshold = multipart_threshold
+        self._chunk_size = chunk_size
+        self.url_ttl = url_ttl
+
+    # --- batch --------------------------------------------------------------------------------
+
+    def batch(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        operation: str,
+        objects: Sequence[LfsObject],
+        transfers: Sequence[str],
+    ) -> list[BatchItem]:
+        """Decide, per object, what the client must do.
+
+        Raises:
+            InvalidRequestError: an operation other than upload or download.
+            RepoNotFoundError, GatedRepoError, AuthorizationError: see `RepoService.locate`.
+        """
+        if operation not in ("upload", "download"):
+            raise errors.InvalidRequestError(f"Unknown LFS operation {operation!r}")
+        action = Action.WRITE if operation == "upload" else Action.READ_FILES
+        repo = self._repos.locate(identity, type, repo_id, action)
+        multipart = "multipart" in transfers
+        if operation == "upload":
+            return [self._plan_upload(repo, obj, multipart) for obj in objects]
+        return [self._plan_download(repo, obj) for obj in objects]
+
+    def _plan_upload(self, repo: RepoRecord, obj: LfsObject, multipart: bool) -> BatchItem:
+        problem = _object_problem(obj)
+        if problem is not None:
+            return BatchItem(obj.sha256, obj.size, error=(422, problem))
+        if self._index.linked_size(repo.id, obj.sha256) is not None and self._stored(obj):
+            return BatchItem(obj.sha256, obj.size)
+        subject: dict[str, Any] = {"r": repo.id, "o": obj.sha256, "n": obj.size}
+        if multipart and obj.size >= self._multipart_threshold:
+            subject.update(u=_upload_id(repo.id, obj, self._chunk_size), c=self._chunk_size)
+            grant = _grant(subject)
+            token = self._signer.sign(_MULTIPART, subject, self.url_ttl)
+            action = UploadAction(token, parts=grant.parts, chunk_size=self._chunk_size)
+        else:
+            action = UploadAction(self._signer.sign(_UPLOAD, subject, self.url_ttl))
+        return BatchItem(obj.sha256, obj.size, upload=action)
+
+    def _plan_download(self, repo: RepoRecord, obj: LfsObject) -> BatchItem:
+        problem = _object_problem(obj)
+        if problem is not None:
+            return BatchItem(obj.sha256, obj.size, error=(422, problem))
+        linked = self._index.linked_size(repo.id, obj.sha256)
+        if linked is None or not self._stored(obj):
+            return BatchItem(obj.sha256, obj.size, error=(404, "Object does not exist"))
+        return BatchItem(obj.sha256, linked, download_token=self.download_token(obj.sha256))
+
+    def _stored(self, obj: LfsObject) -> bool:
+        return self._blobs.size(obj.sha256) == obj.size
+
+    # --- uploads ------------------------------------------------------------------------------
+
+    def begin_upload(self, token: str) -> tuple[UploadGrant, BlobWriter]:
+        """Check a basic upload URL and open a writer for its object.
+
+        Raises:
+            AuthorizationError: the URL is forged or expired.
+        """
+        grant = _grant(self._signer.verify(token, _UPLOAD))
+        return grant, self._blobs.writer(grant.sha256, grant.size)
+
+    def finish_upload(self, grant: UploadGrant, writer: BlobWriter) -> None:
+        """Verify the received bytes, store them and link the object to the repo.
+
+        Raises:
+            InvalidRequestError: the bytes are not the announced object (nothing is stored).
+        """
+        try:
+            writer.commit()
+        except BlobMismatchError as exc:
+            raise errors.InvalidRequestError(str(exc)) from None
+        self._index.link(grant.repo_id, grant.sha256, grant.size)
+
+    def begin_part(self, token: str, number: int) -> tuple[UploadGrant, BlobWriter]:
+        """Check a multipart URL and open a writer for one part.
+
+        Raises:
+            AuthorizationError: the URL is forged or expired.
+            InvalidRequestError: a part number outside the upload.
+        """
+        grant = _grant(self._signer.verify(token, _MULTIPART))
+        if not 1 <= number <= grant.parts:
+            raise errors.InvalidRequestError(
+                f"Part {number} does not exist: this upload has parts 1 to {grant.parts}"
+            )
+        expected = min(grant.chunk_size, grant.size - (number - 1) * grant.chunk_size)
+        return grant, self._blobs.part_writer(grant.upload_id, number, expected)
+
+    def finish_part(self, writer: BlobWriter) -> str:
+        """Keep a received part; return its ETag.
+
+        Raises:
+            InvalidRequestError: the part is not exactly its expected size.
+        """
+        try:
+            return writer.commit()
+        except BlobMismatchError as exc:
+            raise errors.InvalidRequestError(str(exc)) from None
+
+    def received_parts(self, token: str) -> dict[int, int]:
+        """The parts of a multipart upload received so far (for resuming)."""
+        grant = _grant(self._signer.verify(token, _MULTIPART))
+        return self._blobs.parts(grant.upload_id)
+
+    def complete(self, token: str, sha256: str, part_numbers: Sequence[int]) -> None:
+        """Assemble and verify a multipart upload, then link the object to the repo.
+
+        Raises:
+            AuthorizationError: the URL is forged or expired.
+            InvalidRequestError: another object, a wrong list of parts, missing parts, or bytes
+                that are not the announced object (the parts are then discarded).
+        """
+        grant = _grant(self._signer.verify(token, _MULTIPART))
+        if sha256 != grant.sha256:
+            raise errors.InvalidRequestError("The completion names another object than the upload")
+        if sorted(part_numbers) != list(range(1, grant.parts + 1)):
+            raise errors.InvalidRequestError(f"The completion must list parts 1 to {grant.parts}")
+        try:
+            self._blobs.complete_multipart(grant.upload_id, grant.sha256, grant.size, grant.parts)
+        except BlobNotFoundError as exc:
+            raise errors.InvalidRequestError(str(exc)) from None
+        except BlobMismatchError as exc:
+            self._blobs.abort_multipart(grant.upload_id)
+            raise errors.InvalidRequestError(f"{exc}; upload it again") from None
+        self._index.link(grant.repo_id, grant.sha256, grant.size)
+
+    def verify(self, identity: Identity, type: RepoType, repo_id: str, obj: LfsObject) -> None:
+        """Confirm an object is stored with this size for the repo.
+
+        Raises:
+            InvalidRequestError: a malformed object.
+            NotFoundError: the object is not stored (or not with this size, or not for the repo).
+        """
+        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        problem = _object_problem(obj)
+        if problem is not None:
+            raise errors.InvalidRequestError(problem)
+        if not self._stored(obj) or self._index.linked_size(repo.id, obj.sha256) is None:
+            raise errors.NotFoundError(f"Object {obj.sha256} ({obj.size} bytes) is not stored")
+
+    # --- downloads ----------------------------------------------------------------------------
+
+    def download_token(self, sha256: str, commit_id: str | None = None) -> str:
+        """A signed URL token for an object the caller was found allowed to read.
+
+        A resolve redirect passes the commit it resolved, so the blob response can carry
+        `X-Repo-Commit` (the official client follows same-host redirects and reads the
+        metadata from the final response).
+        """
+        subject = {"o": sha256} if commit_id is None else {"o": sha256, "c": commit_id}
+        return self._signer.sign(_DOWNLOAD, subject, self.url_ttl)
+
+    def pointer_download_token(self, sha256: str, size: int, commit_id: str) -> str:
+        """A download token for the object a pointer file (which the caller may read) names.
+
+        Raises:
+            NotFoundError: the object is not in the blob store (a damaged store: see fsck).
+        """
+        if self._blobs.size(sha256) != size:
+            raise errors.NotFoundError(
+                f"LFS object {sha256} ({size} bytes) is missing from this hub's storage; "
+                "an operator can check the store with `modelhub fsck`"
+            )
+        return self.download_token(sha256, commit_id)
+
+    def blob(self, sha256: str, token: str) -> Blob:
+        """The object a download URL grants.
+
+        Raises:
+            AuthorizationError: the URL is forged, expired, or for another object.
+            NotFoundError: the object is no longer stored.
+        """
+        subject = self._signer.verify(token, _DOWNLOAD)
+        if subject.get("o") != sha256:
+            raise errors.AuthorizationError("This URL is not valid for this object")
+        size = self._blobs.size(sha256)
+        if size is None:
+            raise errors.NotFoundError(f"Object {sha256} is not stored")
+        commit_id = subject.get("c")
+        path = self._blobs.local_path(sha256)
+        return Blob(sha256, size, path, commit_id if isinstance(commit_id, str) else None)
+
+    def linked(self, repo: RepoRecord, sha256: str) -> bool:
+        """Whether the repo may reference the object and its bytes are stored."""
+        size = self._index.linked_size(repo.id, sha256)
+        return size is not None and self._blobs.size(sha256) == size
+
+
+def _object_problem(obj: LfsObject) -> str | None:
+    if not _SHA256.match(obj.sha256):
+        return f"Invalid object id {obj.sha256!r}: expected a lowercase sha256"
+    if obj.size < 0:
+        return f"Invalid size {obj.size} for {obj.sha256}"
+    return None
+
+
+def _upload_id(repo_id: int, obj: LfsObject, chunk_size: int) -> str:
+    """Stable per (repo, object, part size), so an interrupted upload resumes its parts."""
+    key = f"{repo_id}:{obj.sha256}:{obj.size}:{chunk_size}".encode()
+    return hashlib.sha256(key).hexdigest()[:32]
+
+
+def _grant(subject: dict[str, Any]) -> UploadGrant:
+    try:
+        return UploadGrant(
+            repo_id=int(subject["r"]),
+            sha256=str(subject["o"]),
+            size=int(subject["n"]),
+            upload_id=str(subject.get("u", "")),
+            chunk_size=int(subject.get("c", 0)),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise errors.AuthorizationError("This URL's signature is invalid") from None
