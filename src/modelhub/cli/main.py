@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from modelhub import __version__
-from modelhub.cli import admin, server
+from modelhub.cli import admin, server, storage
 from modelhub.cli._errors import EXIT_USAGE
 
 
@@ -51,6 +51,8 @@ def cli() -> None:
 cli.add_command(server.serve)
 cli.add_command(server.check_config)
 cli.add_command(admin.admin)
+cli.add_command(storage.fsck)
+cli.add_command(storage.gc)
 
 
 def main() -> None:

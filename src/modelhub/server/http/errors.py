@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from modelhub.protocol import (
     HEADER_ERROR_CODE,
@@ -55,14 +55,20 @@ def error_response(
     code: str | None = None,
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
+    plain: bool = False,
 ) -> Response:
-    """An HF-style error response."""
+    """An HF-style error response; `plain` puts the message in a text body instead of JSON.
+
+    git prints a `text/plain` error body to its user (as `remote: ...`), and nothing else.
+    """
     all_headers = {HEADER_ERROR_MESSAGE: _header_safe(message), **(headers or {})}
     if code is not None:
         all_headers[HEADER_ERROR_CODE] = code
     body = {"error": message, **(extra or {})}
     if request.method == "HEAD":
         return Response(status_code=status, headers=all_headers)
+    if plain:
+        return PlainTextResponse(message + "\n", status_code=status, headers=all_headers)
     return JSONResponse(body, status_code=status, headers=all_headers)
 
 

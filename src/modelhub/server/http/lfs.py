@@ -9,6 +9,7 @@ resuming) — and the locking endpoints git-lfs probes on push (no locks are eve
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.requests import Request
@@ -29,11 +30,10 @@ from modelhub.server.http.context import (
     repo_url,
     services,
 )
-from modelhub.server.services.lfs import BatchItem, LfsObject
-from modelhub.server.storage.interfaces import BlobWriter
+from modelhub.server.services.lfs import BatchItem, LfsObject, Receiver
 
 LFS_JSON = "application/vnd.git-lfs+json"
-_STREAM_BATCH = 1024 * 1024
+_STREAM_BATCH = 4 * 1024 * 1024
 _MAX_OBJECTS = 10_000
 
 
@@ -115,28 +115,47 @@ async def post_verify(request: Request) -> Response:
     return _lfs_response({"oid": obj.sha256, "size": obj.size})
 
 
-async def _stream_into(request: Request, writer: BlobWriter) -> None:
-    """Feed the request body to a writer in the thread pool, about 1 MiB at a time."""
-    buffer = bytearray()
+async def _stream_into(request: Request, receiver: Receiver) -> None:
+    """Feed the request body to a receiver, in batches of a few MiB, off the event loop.
+
+    The next batch is read from the network while the previous one is hashed and written, so
+    an upload costs about the slower of the two, not their sum.
+    """
+    pending: asyncio.Future[None] | None = None
+    batch: list[bytes] = []
+    batched = 0
     try:
         async for chunk in request.stream():
-            buffer += chunk
-            if len(buffer) >= _STREAM_BATCH:
-                await call(writer.write, bytes(buffer))
-                buffer.clear()
-        if buffer:
-            await call(writer.write, bytes(buffer))
+            batch.append(chunk)
+            batched += len(chunk)
+            if batched >= _STREAM_BATCH:
+                if pending is not None:
+                    await pending
+                pending = asyncio.ensure_future(call(receiver.write, b"".join(batch)))
+                batch, batched = [], 0
+        if pending is not None:
+            await pending
+        if batch:
+            await call(receiver.write, b"".join(batch))
     except BaseException:
-        await call(writer.abort)
+        if pending is not None:
+            # The receiver is not thread-safe: let the write in flight end before dropping it.
+            await asyncio.wait([pending])
+        await call(receiver.abort)
         raise
+
+
+def _content_length(request: Request) -> int | None:
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
 
 
 async def put_upload(request: Request) -> Response:
     """Receive a whole object (basic transfer)."""
     lfs = services(request).lfs
-    grant, writer = await call(lfs.begin_upload, param(request, "token"))
-    await _stream_into(request, writer)
-    await call(lfs.finish_upload, grant, writer)
+    receiver = await call(lfs.begin_upload, param(request, "token"), _content_length(request))
+    await _stream_into(request, receiver)
+    await call(receiver.finish)
     return Response(status_code=200)
 
 
@@ -145,10 +164,10 @@ async def put_part(request: Request) -> Response:
     part = param(request, "part")
     if not part.isdigit():
         raise errors.InvalidRequestError(f"Invalid part number {part!r}")
-    lfs = services(request).lfs
-    _, writer = await call(lfs.begin_part, param(request, "token"), int(part))
-    await _stream_into(request, writer)
-    etag = await call(lfs.finish_part, writer)
+    token, length = param(request, "token"), _content_length(request)
+    receiver = await call(services(request).lfs.begin_part, token, int(part), length)
+    await _stream_into(request, receiver)
+    etag = await call(receiver.finish)
     return Response(status_code=200, headers={"ETag": f'"{etag}"'})
 
 

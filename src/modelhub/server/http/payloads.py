@@ -8,6 +8,7 @@ from typing import Any
 
 from modelhub.protocol import RepoType
 from modelhub.server.services.files import FileInfo
+from modelhub.server.services.lfs_files import LfsFile
 from modelhub.server.services.repos import RepoInfo
 from modelhub.server.storage.interfaces import CommitRecord, EntryKind, RepoRecord
 
@@ -118,8 +119,14 @@ def repo_summary(repo: RepoRecord) -> dict[str, Any]:
     return payload
 
 
-def repo_info(info: RepoInfo, files: list[FileInfo] | None, *, blobs: bool) -> dict[str, Any]:
-    """Full repo info at a revision; `files` None leaves out `siblings`."""
+def repo_info(
+    info: RepoInfo, files: list[FileInfo] | None, *, blobs: bool, used_storage: int | None
+) -> dict[str, Any]:
+    """Full repo info at a revision.
+
+    `files` None leaves out `siblings`; `used_storage` None leaves out `usedStorage` (the bytes
+    of the repo's LFS objects plus its git data).
+    """
     payload = repo_summary(info.repo)
     payload.update(
         sha=info.commit.id,
@@ -136,8 +143,23 @@ def repo_info(info: RepoInfo, files: list[FileInfo] | None, *, blobs: bool) -> d
     if files is not None:
         regular = [f for f in files if f.kind is EntryKind.FILE]
         payload["siblings"] = [sibling(f, blobs=blobs) for f in regular]
-        payload["usedStorage"] = sum(f.size for f in regular)
+    if used_storage is not None:
+        payload["usedStorage"] = used_storage
     return payload
+
+
+def lfs_file(file: LfsFile) -> dict[str, Any]:
+    """One item of the LFS file listing (`filename` is always sent: the 2.4 client needs it)."""
+    entry: dict[str, Any] = {
+        "fileOid": file.sha256,
+        "oid": file.sha256,
+        "size": file.size,
+        "pushedAt": date(file.pushed_at),
+        "filename": file.filename,
+    }
+    if file.ref is not None:
+        entry["ref"] = file.ref
+    return entry
 
 
 def select(payload: dict[str, Any], expand: list[str], type: RepoType) -> dict[str, Any]:

@@ -193,9 +193,10 @@ def _info_payload(
     hub: Services, handle: RepoHandle, expand: list[str], *, blobs: bool
 ) -> dict[str, Any]:
     type = RepoType(handle.repo.type)
-    wants_files = not expand or "siblings" in expand or "usedStorage" in expand
+    wants_files = not expand or "siblings" in expand
     files = hub.files.tree(handle, "", recursive=True, expand=False) if wants_files else None
-    payload = payloads.repo_info(hub.repos.info(handle), files, blobs=blobs)
+    used = hub.storage.usage(handle.repo) if not expand or "usedStorage" in expand else None
+    payload = payloads.repo_info(hub.repos.info(handle), files, blobs=blobs, used_storage=used)
     return payloads.select(payload, expand, type) if expand else payload
 
 

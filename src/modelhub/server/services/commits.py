@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
 from collections.abc import Iterable, Sequence
 
 import pathspec
@@ -43,7 +42,6 @@ from modelhub.server.storage.interfaces import (
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PARENT = re.compile(r"^[0-9a-f]{5,40}$")
 _MAX_ATTEMPTS = 20
-_PUBLISH_LOCKS = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +125,6 @@ class CommitService:
         self._lfs_index = lfs_index
         self._lfs_threshold = lfs_threshold
         self._max_regular = max_regular_file_bytes
-        self._publish_locks = [threading.Lock() for _ in range(_PUBLISH_LOCKS)]
 
     def preupload(
         self,
@@ -273,7 +270,7 @@ class CommitService:
                 ) from None
             # The ref move and the repo row update happen under one lock, so the row of the
             # last commit to land is written last and never overwritten by an older one.
-            with self._publish_locks[repo.id % len(self._publish_locks)]:
+            with self._repos.publish_lock(repo):
                 try:
                     self._git.update_ref(repo.storage_key, ref, commit_id, head)
                 except RefConflictError:

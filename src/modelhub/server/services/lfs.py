@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,43 @@ class Blob:
     size: int
     path: Path | None
     commit_id: str | None = None
+
+
+class Receiver:
+    """The bytes of one upload (or part) arriving: written chunk by chunk, then finished once."""
+
+    def __init__(self, writer: BlobWriter, on_stored: Callable[[], None] | None = None) -> None:
+        self._writer = writer
+        self._on_stored = on_stored
+
+    def write(self, chunk: bytes) -> None:
+        """Take the next bytes.
+
+        Raises:
+            InvalidRequestError: more bytes than announced (what was received is dropped).
+        """
+        try:
+            self._writer.write(chunk)
+        except BlobMismatchError as exc:
+            raise errors.InvalidRequestError(f"Upload refused: {exc}") from None
+
+    def finish(self) -> str:
+        """Verify and keep what was received; return the digest (or a part's ETag).
+
+        Raises:
+            InvalidRequestError: the bytes are not what was announced (nothing is kept).
+        """
+        try:
+            tag = self._writer.commit()
+        except BlobMismatchError as exc:
+            raise errors.InvalidRequestError(f"Upload refused: {exc}") from None
+        if self._on_stored is not None:
+            self._on_stored()
+        return tag
+
+    def abort(self) -> None:
+        """Drop what was received."""
+        self._writer.abort()
 
 
 class LfsService:
@@ -170,52 +207,37 @@ class LfsService:
 
     # --- uploads ------------------------------------------------------------------------------
 
-    def begin_upload(self, token: str) -> tuple[UploadGrant, BlobWriter]:
-        """Check a basic upload URL and open a writer for its object.
+    def begin_upload(self, token: str, length: int | None = None) -> Receiver:
+        """Check a basic upload URL and start receiving its object (`length` bytes, if known).
+
+        Once finished, the object is stored and linked to the repo the URL was made for.
 
         Raises:
             AuthorizationError: the URL is forged or expired.
+            InvalidRequestError: `length` is not the object's size.
         """
         grant = _grant(self._signer.verify(token, _UPLOAD))
-        return grant, self._blobs.writer(grant.sha256, grant.size)
+        _check_length(length, grant.size, "This object")
+        writer = self._blobs.writer(grant.sha256, grant.size)
+        return Receiver(writer, lambda: self._index.link(grant.repo_id, grant.sha256, grant.size))
 
-    def finish_upload(self, grant: UploadGrant, writer: BlobWriter) -> None:
-        """Verify the received bytes, store them and link the object to the repo.
-
-        Raises:
-            InvalidRequestError: the bytes are not the announced object (nothing is stored).
-        """
-        try:
-            writer.commit()
-        except BlobMismatchError as exc:
-            raise errors.InvalidRequestError(str(exc)) from None
-        self._index.link(grant.repo_id, grant.sha256, grant.size)
-
-    def begin_part(self, token: str, number: int) -> tuple[UploadGrant, BlobWriter]:
-        """Check a multipart URL and open a writer for one part.
+    def begin_part(self, token: str, number: int, length: int | None = None) -> Receiver:
+        """Check a multipart URL and start receiving one part; finishing it gives its ETag.
 
         Raises:
             AuthorizationError: the URL is forged or expired.
-            InvalidRequestError: a part number outside the upload.
+            InvalidRequestError: a part number outside the upload, or `length` (when known) is
+                not the part's size.
         """
         grant = _grant(self._signer.verify(token, _MULTIPART))
         if not 1 <= number <= grant.parts:
             raise errors.InvalidRequestError(
                 f"Part {number} does not exist: this upload has parts 1 to {grant.parts}"
             )
-        expected = min(grant.chunk_size, grant.size - (number - 1) * grant.chunk_size)
-        return grant, self._blobs.part_writer(grant.upload_id, number, expected)
-
-    def finish_part(self, writer: BlobWriter) -> str:
-        """Keep a received part; return its ETag.
-
-        Raises:
-            InvalidRequestError: the part is not exactly its expected size.
-        """
-        try:
-            return writer.commit()
-        except BlobMismatchError as exc:
-            raise errors.InvalidRequestError(str(exc)) from None
+        offset = (number - 1) * grant.chunk_size
+        size = min(grant.chunk_size, grant.size - offset)
+        _check_length(length, size, f"Part {number}")
+        return Receiver(self._blobs.part_writer(grant.upload_id, number, offset, size))
 
     def received_parts(self, token: str) -> dict[int, int]:
         """The parts of a multipart upload received so far (for resuming)."""
@@ -235,14 +257,24 @@ class LfsService:
             raise errors.InvalidRequestError("The completion names another object than the upload")
         if sorted(part_numbers) != list(range(1, grant.parts + 1)):
             raise errors.InvalidRequestError(f"The completion must list parts 1 to {grant.parts}")
+        if self._holds(grant):  # a retried completion, or the bytes arrived another way
+            self._blobs.abort_multipart(grant.upload_id)
+            return
         try:
             self._blobs.complete_multipart(grant.upload_id, grant.sha256, grant.size, grant.parts)
         except BlobNotFoundError as exc:
-            raise errors.InvalidRequestError(str(exc)) from None
+            if self._holds(grant):  # a concurrent completion of this upload won the race
+                return
+            raise errors.InvalidRequestError(f"{exc}; send them, then complete again") from None
         except BlobMismatchError as exc:
             self._blobs.abort_multipart(grant.upload_id)
             raise errors.InvalidRequestError(f"{exc}; upload it again") from None
         self._index.link(grant.repo_id, grant.sha256, grant.size)
+
+    def _holds(self, grant: UploadGrant) -> bool:
+        """Whether the grant's object is already stored and linked to the grant's repo."""
+        linked = self._index.linked_size(grant.repo_id, grant.sha256)
+        return linked == grant.size and self._blobs.size(grant.sha256) == grant.size
 
     def verify(self, identity: Identity, type: RepoType, repo_id: str, obj: LfsObject) -> None:
         """Confirm an object is stored with this size for the repo.
@@ -312,6 +344,14 @@ def _object_problem(obj: LfsObject) -> str | None:
     if obj.size < 0:
         return f"Invalid size {obj.size} for {obj.sha256}"
     return None
+
+
+def _check_length(length: int | None, size: int, what: str) -> None:
+    # Refuse a body of the wrong announced length before reading any of it.
+    if length is not None and length != size:
+        raise errors.InvalidRequestError(
+            f"Upload refused: {what} is {size} bytes, the request announces {length}"
+        )
 
 
 def _upload_id(repo_id: int, obj: LfsObject, chunk_size: int) -> str:

@@ -7,9 +7,12 @@ import dataclasses
 from modelhub.server.services.auth import AuthService
 from modelhub.server.services.commits import CommitService
 from modelhub.server.services.files import FileService
+from modelhub.server.services.git import GitService
 from modelhub.server.services.lfs import LfsService
+from modelhub.server.services.lfs_files import LfsFileService
 from modelhub.server.services.refs import RefService
 from modelhub.server.services.repos import RepoService
+from modelhub.server.services.storage import StorageService
 from modelhub.server.settings import Settings
 from modelhub.server.storage.db import Database
 
@@ -25,6 +28,9 @@ class Services:
     commits: CommitService
     refs: RefService
     lfs: LfsService
+    git: GitService
+    lfs_files: LfsFileService
+    storage: StorageService
     database: Database
 
     def close(self) -> None:

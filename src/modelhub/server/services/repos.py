@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 import uuid
 
 from modelhub.protocol import DEFAULT_BRANCH, RepoType, name_problem, repo_id_problem
@@ -40,6 +41,7 @@ _DATASET_LFS_PATTERNS = (
 GATED_MODES = ("auto", "manual")
 SDKS = ("gradio", "streamlit", "docker", "static")
 SYSTEM_AUTHOR = Author("modelhub", "noreply@modelhub.local")
+_PUBLISH_LOCKS = 64
 
 
 def default_gitattributes(repo_type: RepoType) -> bytes:
@@ -89,6 +91,7 @@ class RepoService:
     def __init__(self, metadata: MetadataStore, git: GitStore) -> None:
         self._metadata = metadata
         self._git = git
+        self._publish_locks = [threading.Lock() for _ in range(_PUBLISH_LOCKS)]
 
     # --- locating ---------------------------------------------------------------------------------
 
@@ -265,6 +268,14 @@ class RepoService:
     def head_commit(self, repo: RepoRecord) -> CommitRecord | None:
         """The commit at the tip of the default branch, if any."""
         return self._git.commit(repo.storage_key, repo.head) if repo.head else None
+
+    def publish_lock(self, repo: RepoRecord) -> threading.Lock:
+        """The lock to hold from moving one of the repo's branches to `record_push`.
+
+        With every writer (commit API, git push) holding it, the row of the last change to land
+        is written last, never overwritten by an older one.
+        """
+        return self._publish_locks[repo.id % len(self._publish_locks)]
 
     def record_push(self, repo: RepoRecord, branch: str, commit_id: str) -> RepoRecord:
         """Refresh what the repo row derives from its default branch after it moved."""

@@ -39,7 +39,7 @@ class UrlSigner:
         """
         payload_text, _, mac = token.partition(".")
         payload = (payload_text + "=" * (-len(payload_text) % 4)).encode()
-        if not mac or not hmac.compare_digest(mac, self._mac(payload)):
+        if not mac or not hmac.compare_digest(mac.encode(), self._mac(payload).encode()):
             raise errors.AuthorizationError("This URL's signature is invalid")
         try:
             body = json.loads(base64.urlsafe_b64decode(payload))

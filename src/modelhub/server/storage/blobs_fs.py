@@ -2,9 +2,9 @@
 
 A write streams into `<root>/.tmp/` while hashing, is checked against the announced sha256 and
 size, fsynced, then renamed into place: a reader sees a whole, verified object or nothing.
-Multipart uploads keep their parts under `<root>/.uploads/<upload_id>/` until completion
-concatenates them (hashing again) into a normal write; parts may arrive in any order, in
-parallel, and be sent again.
+Multipart uploads are written in place under `<root>/.uploads/<upload_id>/` and moved into the
+store once verified (`multipart_fs`); parts may arrive in any order, in parallel, and be sent
+again.
 """
 
 from __future__ import annotations
@@ -13,17 +13,30 @@ import contextlib
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from modelhub.server.storage.interfaces import BlobMismatchError, BlobNotFoundError
+from modelhub.server.storage.interfaces import (
+    BlobMismatchError,
+    BlobNotFoundError,
+    BlobStat,
+    Leftover,
+    LeftoverKind,
+)
+from modelhub.server.storage.multipart_fs import (
+    FsPartWriter,
+    assemble,
+    fsync_dir,
+    received_parts,
+    sha256_of,
+)
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
-_COPY_CHUNK = 1024 * 1024
 
 
 def _check_digest(sha256: str) -> None:
@@ -76,7 +89,7 @@ class FsBlobWriter:
         self._file.close()
         self._target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._file.name, self._target)
-        _fsync_dir(self._target.parent)
+        fsync_dir(self._target.parent)
         return digest
 
     def abort(self) -> None:
@@ -163,11 +176,8 @@ class FsBlobStore:
         Raises:
             BlobNotFoundError: it is not stored.
         """
-        digest = hashlib.sha256()
         with self.open(sha256) as file:
-            while chunk := file.read(_COPY_CHUNK):
-                digest.update(chunk)
-        return digest.hexdigest()
+            return sha256_of(file.fileno())
 
     # --- multipart uploads ----------------------------------------------------------------------
 
@@ -176,48 +186,96 @@ class FsBlobStore:
             raise ValueError(f"invalid upload id {upload_id!r}")
         return self._uploads / upload_id
 
-    def part_writer(self, upload_id: str, number: int, size: int) -> FsBlobWriter:
-        """Start writing (or replacing) part `number` of a multipart upload of `size` bytes."""
-        folder = self._upload_dir(upload_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        return FsBlobWriter(self.temp_dir, folder / str(number), size, None)
+    def part_writer(self, upload_id: str, number: int, offset: int, size: int) -> FsPartWriter:
+        """Start writing (or replacing) part `number`: `size` bytes at `offset` in the object."""
+        return FsPartWriter(self._upload_dir(upload_id), number, offset, size)
 
     def parts(self, upload_id: str) -> dict[int, int]:
         """The parts received so far: part number to size."""
-        folder = self._upload_dir(upload_id)
-        if not folder.is_dir():
-            return {}
-        return {int(p.name): p.stat().st_size for p in folder.iterdir() if p.name.isdigit()}
+        return received_parts(self._upload_dir(upload_id))
 
     def complete_multipart(self, upload_id: str, sha256: str, size: int, count: int) -> None:
-        """Assemble parts 1..count into the object, verifying it, then drop the parts.
+        """Verify that parts 1..count make the object, move it into place, drop the upload.
 
         Raises:
-            BlobNotFoundError: a part is missing.
-            BlobMismatchError: the assembled bytes are not the announced object.
+            BlobNotFoundError: a part is missing (the parts are kept).
+            BlobMismatchError: the bytes are not the announced object.
         """
-        folder = self._upload_dir(upload_id)
-        missing = [n for n in range(1, count + 1) if not (folder / f"{n}").is_file()]
-        if missing:
-            raise BlobNotFoundError(f"parts {missing} of upload {upload_id} were not received")
-        self.write(sha256, size, self._read_parts(folder, count))
+        assemble(self._upload_dir(upload_id), sha256, size, count, self.path(sha256))
         self.abort_multipart(upload_id)
-
-    @staticmethod
-    def _read_parts(folder: Path, count: int) -> Iterator[bytes]:
-        for number in range(1, count + 1):
-            with (folder / f"{number}").open("rb") as part:
-                while chunk := part.read(_COPY_CHUNK):
-                    yield chunk
 
     def abort_multipart(self, upload_id: str) -> None:
         """Forget an upload and its parts."""
         shutil.rmtree(self._upload_dir(upload_id), ignore_errors=True)
 
+    # --- upkeep (fsck and gc) -------------------------------------------------------------------
 
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    def stat(self, sha256: str) -> BlobStat | None:
+        """The object's size and mtime, or None when it is not stored."""
+        try:
+            found = self.path(sha256).stat()
+        except FileNotFoundError:
+            return None
+        return BlobStat(found.st_size, found.st_mtime)
+
+    def delete_unless(self, sha256: str, keep: Callable[[BlobStat], bool]) -> bool:
+        """Move the file into `.tmp/`, ask `keep`, then delete it or put it back.
+
+        Asking after the move closes the race with a concurrent upload of the same object: it
+        either renames a new file into place after the move (left alone, and readers never see
+        a gap), or finished before it and is then seen by `keep` (linked, or recently written).
+        """
+        path = self.path(sha256)
+        parked = self.temp_dir / f"gc-{sha256}-{secrets.token_hex(4)}"
+        try:
+            os.rename(path, parked)
+            found = parked.stat()
+        except FileNotFoundError:  # gone already (another gc)
+            return False
+        if keep(BlobStat(found.st_size, found.st_mtime)):
+            # A newer copy already in place is the same bytes: keep that one.
+            with contextlib.suppress(FileExistsError, FileNotFoundError):
+                os.link(parked, path)
+            parked.unlink(missing_ok=True)
+            return False
+        parked.unlink(missing_ok=True)
+        return True
+
+    def leftovers(self) -> Iterator[Leftover]:
+        """Files in `.tmp/` and upload folders in `.uploads/`, with their newest write time."""
+        for path in sorted(self.temp_dir.iterdir()):
+            with contextlib.suppress(FileNotFoundError):
+                found = path.stat()
+                yield Leftover(LeftoverKind.TEMP, path.name, found.st_size, found.st_mtime)
+        for folder in sorted(self._uploads.iterdir()):
+            if _UPLOAD_ID.match(folder.name):
+                with contextlib.suppress(FileNotFoundError):
+                    size, newest = _folder_usage(folder)
+                    yield Leftover(LeftoverKind.UPLOAD, folder.name, size, newest)
+
+    def remove_leftover(self, leftover: Leftover, written_before: float) -> bool:
+        """Delete a temporary file or an upload folder not written to since `written_before`."""
+        try:
+            if leftover.kind is LeftoverKind.UPLOAD:
+                folder = self._upload_dir(leftover.name)
+                if _folder_usage(folder)[1] >= written_before:
+                    return False
+                shutil.rmtree(folder)
+                return True
+            path = self.temp_dir / Path(leftover.name).name
+            if path.stat().st_mtime >= written_before:
+                return False
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+
+def _folder_usage(folder: Path) -> tuple[int, float]:
+    """The disk space of a folder's files, and the newest mtime among the folder and its files.
+
+    Space is counted in allocated blocks: an upload's data file is sparse until every part came.
+    """
+    stats = [folder.stat()] + [p.stat() for p in folder.iterdir()]
+    used = sum(min(s.st_size, s.st_blocks * 512) for s in stats[1:])
+    return used, max(s.st_mtime for s in stats)

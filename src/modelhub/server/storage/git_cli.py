@@ -32,7 +32,6 @@ from modelhub.server.storage.interfaces import GitUnavailableError, PackService,
 logger = logging.getLogger("modelhub.server")
 
 _CHUNK = 64 * 1024
-_ZERO_ID = "0" * 40
 # A unix socket path must fit in `sockaddr_un.sun_path` (104 bytes on macOS, 108 on Linux).
 _MAX_SOCKET_PATH = 100
 # How long a hook may take to send its request; it sends a few lines at once.
@@ -66,7 +65,9 @@ def _environment(protocol: str | None) -> dict[str, str]:
     return env
 
 
-def _argv(service: PackService, repo: Path, *options: str, config: tuple[str, ...] = ()) -> list[str]:
+def _argv(
+    service: PackService, repo: Path, *options: str, config: tuple[str, ...] = ()
+) -> list[str]:
     settings = [arg for item in (*_CONFIG[service], *config) for arg in ("-c", item)]
     return [_git(), *settings, service.value, "--stateless-rpc", *options, str(repo)]
 
@@ -86,7 +87,9 @@ def advertise_refs(repo: Path, service: PackService, protocol: str | None) -> by
     return result.stdout
 
 
-def upload_pack(repo: Path, request: BinaryIO, protocol: str | None) -> Generator[bytes]:
+def upload_pack(
+    repo: Path, request: BinaryIO, protocol: str | None
+) -> Generator[bytes, None, None]:
     """Answer a fetch request (read from `request`, from its current position) in chunks.
 
     Git starts on the first chunk asked for; closing the generator stops it.
@@ -97,20 +100,20 @@ def upload_pack(repo: Path, request: BinaryIO, protocol: str | None) -> Generato
     return _output(_argv(PackService.UPLOAD, repo), request, _environment(protocol))
 
 
-def _output(argv: list[str], stdin: BinaryIO, env: dict[str, str]) -> Generator[bytes]:
+def _output(argv: list[str], stdin: BinaryIO, env: dict[str, str]) -> Generator[bytes, None, None]:
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(  # noqa: S603 (a fixed argv, no shell)
             argv, stdin=stdin, stdout=subprocess.PIPE, stderr=errors, env=env
         )
         assert process.stdout is not None
         try:
-            while chunk := process.stdout.read1(_CHUNK):
+            while chunk := os.read(process.stdout.fileno(), _CHUNK):
                 yield chunk
         finally:
-            _finish(process, argv, errors)
+            _finish(process, PackService.UPLOAD, errors)
 
 
-def _finish(process: subprocess.Popen[bytes], argv: list[str], errors: BinaryIO) -> None:
+def _finish(process: subprocess.Popen[bytes], service: PackService, errors: BinaryIO) -> None:
     if process.poll() is None:  # the client went away, or we failed: stop git
         process.kill()
     process.wait()
@@ -119,7 +122,7 @@ def _finish(process: subprocess.Popen[bytes], argv: list[str], errors: BinaryIO)
     if process.returncode > 0:
         errors.seek(0)
         message = errors.read().decode(errors="replace").strip()
-        logger.warning("%s exited with %s: %s", argv[-3], process.returncode, message)
+        logger.warning("git %s exited with %s: %s", service, process.returncode, message)
 
 
 def receive_pack(
@@ -150,7 +153,7 @@ def receive_pack(
                 try:
                     return _run_with_hook(process, listener, decide)
                 finally:
-                    _finish(process, argv, errors)
+                    _finish(process, PackService.RECEIVE, errors)
 
 
 @contextlib.contextmanager
@@ -175,10 +178,10 @@ def _run_with_hook(
     """Collect git's output until it exits, answering its hook when it calls."""
     assert process.stdout is not None
     output = process.stdout.fileno()
-    chunks = []
+    chunks: list[bytes] = []
     while True:
-        readable, _, _ = select.select([output, listener], [], [])
-        if listener in readable:
+        readable, _, _ = select.select([output, listener.fileno()], [], [])
+        if listener.fileno() in readable:
             connection, _ = listener.accept()
             with connection:
                 _answer_hook(connection, decide)
@@ -206,7 +209,13 @@ def _answer_hook(connection: socket.socket, decide: Decide) -> None:
 
 
 def _ref_update(line: bytes) -> RefUpdate:
-    """One `<old> <new> <ref>` line of the hook's input; a ref name that is not UTF-8 keeps
-    its bytes as surrogates (so that no valid ref name can match it)."""
+    """One `<old> <new> <ref>` line of the hook's input (an all-zero id stands for none).
+
+    A ref name that is not UTF-8 keeps its bytes as lone surrogates, which no valid name has.
+    """
     old, new, name = line.decode("utf-8", errors="surrogateescape").split(" ", 2)
-    return RefUpdate(name, None if old == _ZERO_ID else old, None if new == _ZERO_ID else new)
+    return RefUpdate(name, _object_id(old), _object_id(new))
+
+
+def _object_id(text: str) -> str | None:
+    return None if set(text) == {"0"} else text

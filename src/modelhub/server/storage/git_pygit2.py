@@ -2,8 +2,9 @@
 
 Each repo lives at `<root>/<key[:2]>/<key>.git`. Objects are written freely (unreferenced objects
 are harmless); refs only move through `update_ref`/`create_tag`, a compare-and-swap done under an
-exclusive `flock` on the repo's lock file, so concurrent writers in threads or processes never
-lose an update.
+exclusive `flock` on the repo's lock file, or through a push (`receive_pack`, which runs git under
+the same lock), so concurrent writers in threads or processes never lose an update. Temporary
+files (request bodies, push hooks) live in `<root>/.tmp`.
 """
 
 from __future__ import annotations
@@ -13,21 +14,30 @@ import contextlib
 import datetime as dt
 import fcntl
 import shutil
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import pygit2
 from pygit2.enums import AttrCheck, FileMode, ObjectType, SortMode
 
-from modelhub.protocol import COMMIT_ID, DEFAULT_BRANCH, SHORT_COMMIT_ID
+from modelhub.protocol import COMMIT_ID, DEFAULT_BRANCH, LFS_POINTER_MAX_SIZE, SHORT_COMMIT_ID
+from modelhub.server.storage import git_cli
 from modelhub.server.storage.interfaces import (
     Author,
     CommitRecord,
     EntryKind,
+    IncomingPush,
+    PackService,
     PathConflictError,
     PathNotFoundError,
+    PushCheck,
+    PushedBlob,
+    PushOutcome,
     Ref,
     RefConflictError,
+    RefUpdate,
     TreeEdit,
     TreeEntry,
 )
@@ -44,7 +54,8 @@ class Pygit2GitStore:
 
     def __init__(self, root: Path) -> None:
         self._root = root
-        root.mkdir(parents=True, exist_ok=True)
+        self._temp = root / ".tmp"
+        self._temp.mkdir(parents=True, exist_ok=True)
 
     def path(self, key: str) -> Path:
         """Where the bare repo for `key` lives."""
@@ -250,6 +261,69 @@ class Pygit2GitStore:
                 repo.create_tag(name, target, ObjectType.COMMIT, signature, message)
             else:
                 repo.references.create(ref_name, target)
+
+    def spool(self) -> BinaryIO:
+        """An anonymous temporary file under the store's root."""
+        return tempfile.TemporaryFile(dir=self._temp)
+
+    def disk_usage(self, key: str) -> int:
+        """The size of every file of the bare repo (a file vanishing meanwhile counts 0)."""
+        total = 0
+        for path in self.path(key).rglob("*"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.is_file():
+                    total += path.stat().st_size
+        return total
+
+    def advertise_refs(self, key: str, service: PackService, protocol: str | None) -> bytes:
+        """`git {service} --advertise-refs` on the repo."""
+        return git_cli.advertise_refs(self.path(key), service, protocol)
+
+    def upload_pack(
+        self, key: str, request: BinaryIO, protocol: str | None
+    ) -> Generator[bytes, None, None]:
+        """`git upload-pack` on the repo, streamed."""
+        return git_cli.upload_pack(self.path(key), request, protocol)
+
+    def receive_pack(
+        self, key: str, request: BinaryIO, check: PushCheck, protocol: str | None
+    ) -> PushOutcome:
+        """`git receive-pack` under the ref lock, its hook asking `check`."""
+        path = self.path(key)
+
+        def decide(quarantine: Path | None, updates: list[RefUpdate]) -> str | None:
+            return check(IncomingPush(tuple(updates), _pushed_blobs(path, quarantine)))
+
+        with self._ref_lock(key) as repo:
+            before = _ref_targets(repo)
+            output = git_cli.receive_pack(path, request, protocol, decide, temp_dir=self._temp)
+            after = _ref_targets(self._open(key))
+        moved = [
+            RefUpdate(name, before.get(name), after.get(name))
+            for name in sorted(before.keys() | after.keys())
+            if before.get(name) != after.get(name)
+        ]
+        return PushOutcome(output, tuple(moved))
+
+
+def _ref_targets(repo: pygit2.Repository) -> dict[str, str]:
+    return {name: str(repo.references[name].target) for name in repo.references}
+
+
+def _pushed_blobs(repo: Path, quarantine: Path | None) -> tuple[PushedBlob, ...]:
+    """The blobs among the objects of a push, held in its quarantine directory."""
+    if quarantine is None:
+        return ()
+    if not quarantine.resolve().is_relative_to((repo / "objects").resolve()):
+        raise ValueError(f"{quarantine} is not a quarantine of {repo}")
+    odb = pygit2.Odb(str(quarantine))
+    found = []
+    for oid in odb:
+        kind, size = odb.read_header(oid)
+        if kind == ObjectType.BLOB:
+            content = odb.read(oid)[1] if size < LFS_POINTER_MAX_SIZE else None
+            found.append(PushedBlob(str(oid), size, content))
+    return tuple(found)
 
 
 def _check_no_nesting(repo: pygit2.Repository, name: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -51,6 +51,10 @@ class BlobNotFoundError(StorageError):
 
 class BlobMismatchError(StorageError):
     """Bytes that are not the object they were announced as (size or sha256)."""
+
+
+class GitUnavailableError(StorageError):
+    """The git binary that serves git's smart protocol is not installed."""
 
 
 # --- git records --------------------------------------------------------------------------------
@@ -112,6 +116,55 @@ class TreeEdit:
 
     path: str
     blob_id: str | None
+
+
+class PackService(enum.StrEnum):
+    """The git programs behind git's smart protocol, named as on the wire (`git-<value>`)."""
+
+    UPLOAD = "upload-pack"  # clone and fetch
+    RECEIVE = "receive-pack"  # push
+
+
+@dataclasses.dataclass(frozen=True)
+class RefUpdate:
+    """One ref a push moves: `old` None creates it, `new` None deletes it."""
+
+    name: str
+    old: str | None
+    new: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class PushedBlob:
+    """A blob a push sends.
+
+    `content` is there only for a blob small enough to be a git-lfs pointer file (under
+    `protocol.LFS_POINTER_MAX_SIZE` bytes).
+    """
+
+    id: str
+    size: int
+    content: bytes | None
+
+
+@dataclasses.dataclass(frozen=True)
+class IncomingPush:
+    """A push as it stands before any ref moves: its ref updates and the blobs it sends."""
+
+    updates: tuple[RefUpdate, ...]
+    blobs: tuple[PushedBlob, ...]
+
+
+# Accepts a push (None) or refuses it with a message for the pusher.
+PushCheck = Callable[[IncomingPush], str | None]
+
+
+@dataclasses.dataclass(frozen=True)
+class PushOutcome:
+    """What git answers the pusher (`output`), and the refs the push moved."""
+
+    output: bytes
+    updates: tuple[RefUpdate, ...]
 
 
 class GitStore(Protocol):
@@ -203,6 +256,44 @@ class GitStore(Protocol):
             RefConflictError: the tag exists, or nests under or above another ref.
         """
 
+    def spool(self) -> BinaryIO:
+        """A new anonymous temporary file, on the store's disk, for a request body."""
+
+    def disk_usage(self, key: str) -> int:
+        """The bytes the repo's git data takes on disk (objects, packs and refs)."""
+
+    def advertise_refs(self, key: str, service: PackService, protocol: str | None) -> bytes:
+        """The smart protocol's ref (or, for protocol v2, capability) advertisement.
+
+        `protocol` is what the client sent as `Git-Protocol` (`version=2`), or None.
+
+        Raises:
+            GitUnavailableError: git is not installed.
+        """
+
+    def upload_pack(
+        self, key: str, request: BinaryIO, protocol: str | None
+    ) -> Generator[bytes, None, None]:
+        """Answer a fetch request read from `request`: git's answer, streamed in chunks.
+
+        Closing the generator stops git.
+
+        Raises:
+            GitUnavailableError: git is not installed (raised at once, not when iterating).
+        """
+
+    def receive_pack(
+        self, key: str, request: BinaryIO, check: PushCheck, protocol: str | None
+    ) -> PushOutcome:
+        """Apply the push read from `request`, if `check` accepts it, under the ref lock.
+
+        `check` sees the push after its objects arrived and before any ref moves; when it
+        refuses (or fails), no ref moves and the pusher is shown its message.
+
+        Raises:
+            GitUnavailableError: git is not installed.
+        """
+
 
 # --- blobs --------------------------------------------------------------------------------------
 
@@ -214,10 +305,38 @@ class BlobWriter(Protocol):
         """Append bytes (BlobMismatchError past the announced size)."""
 
     def commit(self) -> str:
-        """Verify the bytes, make them visible, return their sha256 (BlobMismatchError if wrong)."""
+        """Verify the bytes, make them visible, return their sha256 (BlobMismatchError if wrong).
+
+        A part writer returns the part's ETag instead (see `BlobStore.part_writer`).
+        """
 
     def abort(self) -> None:
         """Drop what was written."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BlobStat:
+    """A stored object's size and when its bytes were last written (seconds since the epoch)."""
+
+    size: int
+    modified_at: float
+
+
+class LeftoverKind(enum.StrEnum):
+    """What a write or an upload can leave behind in the blob store."""
+
+    TEMP = "temp"  # a temporary file of a write that never finished (or is still running)
+    UPLOAD = "upload"  # the parts of a multipart upload that was never completed
+
+
+@dataclasses.dataclass(frozen=True)
+class Leftover:
+    """A temporary file or an unfinished multipart upload; `modified_at` is its newest write."""
+
+    kind: LeftoverKind
+    name: str
+    size: int
+    modified_at: float
 
 
 class BlobStore(Protocol):
@@ -248,8 +367,12 @@ class BlobStore(Protocol):
     def rehash(self, sha256: str) -> str:
         """The sha256 of the stored bytes, computed again (BlobNotFoundError when missing)."""
 
-    def part_writer(self, upload_id: str, number: int, size: int) -> BlobWriter:
-        """Start writing (or replacing) one part of a multipart upload of exactly `size` bytes."""
+    def part_writer(self, upload_id: str, number: int, offset: int, size: int) -> BlobWriter:
+        """Start writing (or replacing) part `number`: exactly `size` bytes at `offset`.
+
+        The writer's `commit` returns an ETag for the part (not a digest: parts are not hashed,
+        the assembled object is).
+        """
 
     def parts(self, upload_id: str) -> dict[int, int]:
         """The parts received so far: part number to size."""
@@ -264,6 +387,22 @@ class BlobStore(Protocol):
 
     def abort_multipart(self, upload_id: str) -> None:
         """Forget an upload and its parts."""
+
+    def stat(self, sha256: str) -> BlobStat | None:
+        """The stored object's size and write time, or None when it is not stored."""
+
+    def delete_unless(self, sha256: str, keep: Callable[[BlobStat], bool]) -> bool:
+        """Delete the object unless `keep`, asked once no reader can reach it, says to keep it.
+
+        Returns whether it was deleted. A writer storing the same object concurrently either
+        puts a new file in place (which stays) or is seen by `keep` (the old one is put back).
+        """
+
+    def leftovers(self) -> Iterator[Leftover]:
+        """Temporary files and unfinished multipart uploads."""
+
+    def remove_leftover(self, leftover: Leftover, written_before: float) -> bool:
+        """Remove it unless it was written to at or after `written_before`; whether it was."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -296,6 +435,12 @@ class LfsIndex(Protocol):
 
     def usage(self, repo_id: int) -> int:
         """Total size of the repo's objects, in bytes."""
+
+    def is_linked(self, sha256: str) -> bool:
+        """Whether some repo may reference the object."""
+
+    def records(self) -> Iterator[LfsObjectRecord]:
+        """Every link of every repo, by object then repo (read in pages, for fsck)."""
 
 
 # --- metadata records ---------------------------------------------------------------------------

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
 from modelhub.server.storage.db import Database
 from modelhub.server.storage.interfaces import LfsObjectRecord
 from modelhub.server.storage.schema import lfs_objects
+
+_RECORDS_PAGE = 10_000
 
 
 class SqlLfsIndex:
@@ -55,15 +58,7 @@ class SqlLfsIndex:
             .limit(limit)
         )
         with self._db.read() as conn:
-            return [
-                LfsObjectRecord(
-                    repo_id=row.repo_id,
-                    sha256=row.sha256,
-                    size=int(row.size),
-                    created_at=_utc(row.created_at),
-                )
-                for row in conn.execute(query)
-            ]
+            return [_record(row) for row in conn.execute(query)]
 
     def unlink(self, repo_id: int, digests: Sequence[str]) -> int:
         """Delete the links."""
@@ -87,6 +82,39 @@ class SqlLfsIndex:
                 )
             )
         return int(total or 0)
+
+    def is_linked(self, sha256: str) -> bool:
+        """Whether any row names the object."""
+        with self._db.read() as conn:
+            found = conn.scalar(
+                sa.select(lfs_objects.c.repo_id).where(lfs_objects.c.sha256 == sha256).limit(1)
+            )
+        return found is not None
+
+    def records(self) -> Iterator[LfsObjectRecord]:
+        """Every row, in pages that each use a short read transaction (keyset pagination)."""
+        after: tuple[str, int] | None = None
+        while True:
+            query = sa.select(lfs_objects).order_by(lfs_objects.c.sha256, lfs_objects.c.repo_id)
+            if after is not None:
+                query = query.where(
+                    sa.tuple_(lfs_objects.c.sha256, lfs_objects.c.repo_id) > sa.tuple_(*after)
+                )
+            with self._db.read() as conn:
+                page = [_record(row) for row in conn.execute(query.limit(_RECORDS_PAGE))]
+            yield from page
+            if len(page) < _RECORDS_PAGE:
+                return
+            after = (page[-1].sha256, page[-1].repo_id)
+
+
+def _record(row: sa.Row[Any]) -> LfsObjectRecord:
+    return LfsObjectRecord(
+        repo_id=row.repo_id,
+        sha256=row.sha256,
+        size=int(row.size),
+        created_at=_utc(row.created_at),
+    )
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -1,0 +1,230 @@
+"""git smart HTTP over raw HTTP: advertisements, content types, gzip bodies, auth challenges.
+
+What the real git client does with these answers is in `tests/compat/test_git.py`; here are the
+details git depends on, and the inputs git itself never sends.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from modelhub.server.storage.interfaces import Role
+from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.live_server import LiveServer
+
+UPLOAD_REQUEST = "application/x-git-upload-pack-request"
+
+
+def pkt_line(text: str) -> bytes:
+    data = text.encode()
+    return f"{len(data) + 4:04x}".encode() + data
+
+
+def basic(token: str) -> dict[str, str]:
+    return {"authorization": "Basic " + base64.b64encode(f"git:{token}".encode()).decode()}
+
+
+@pytest.fixture
+def http(live_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server.url) as client:
+        yield client
+
+
+def test_info_refs_starts_with_the_smart_http_preamble(
+    http: httpx.Client, user: HubUser, repo: str
+) -> None:
+    head = user.api.model_info(repo).sha
+
+    response = http.get(f"/{repo}.git/info/refs", params={"service": "git-upload-pack"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-git-upload-pack-advertisement"
+    assert "no-cache" in response.headers["cache-control"]
+    assert response.content.startswith(b"001e# service=git-upload-pack\n0000")
+    assert f"{head} refs/heads/main".encode() in response.content
+
+
+def test_protocol_v2_advertises_capabilities_without_the_preamble(
+    http: httpx.Client, repo: str
+) -> None:
+    response = http.get(
+        f"/{repo}/info/refs",
+        params={"service": "git-upload-pack"},
+        headers={"git-protocol": "version=2"},
+    )
+
+    assert response.status_code == 200
+    assert response.content.startswith(pkt_line("version 2\n"))
+    assert b"ls-refs" in response.content and b"fetch" in response.content
+
+
+def test_protocol_v2_lists_refs(http: httpx.Client, user: HubUser, repo: str) -> None:
+    head = user.api.model_info(repo).sha
+    body = pkt_line("command=ls-refs\n") + b"0001" + pkt_line("symrefs\n") + b"0000"
+
+    response = http.post(
+        f"/{repo}.git/git-upload-pack",
+        content=body,
+        headers={"git-protocol": "version=2", "content-type": UPLOAD_REQUEST},
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-git-upload-pack-result"
+    assert f"{head} HEAD symref-target:refs/heads/main".encode() in response.content
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "x-gzip", None])
+def test_upload_pack_answers_a_want_with_a_pack(
+    http: httpx.Client, user: HubUser, repo: str, encoding: str | None
+) -> None:
+    head = user.api.model_info(repo).sha
+    body = pkt_line(f"want {head}\n") + b"0000" + pkt_line("done\n")
+    headers = {"content-type": UPLOAD_REQUEST}
+    if encoding is not None:
+        body = gzip.compress(body)
+        headers["content-encoding"] = encoding
+
+    response = http.post(f"/{repo}.git/git-upload-pack", content=body, headers=headers)
+
+    assert response.status_code == 200
+    assert response.content.startswith(pkt_line("NAK\n") + b"PACK")
+
+
+def test_a_body_that_is_not_gzip_is_refused(http: httpx.Client, repo: str) -> None:
+    response = http.post(
+        f"/{repo}.git/git-upload-pack",
+        content=b"not gzip at all",
+        headers={"content-type": UPLOAD_REQUEST, "content-encoding": "gzip"},
+    )
+
+    assert response.status_code == 400
+    assert response.text == "The request body is not valid gzip\n"
+
+
+def test_an_unknown_content_encoding_is_refused(http: httpx.Client, repo: str) -> None:
+    response = http.post(
+        f"/{repo}.git/git-upload-pack", content=b"0000", headers={"content-encoding": "br"}
+    )
+
+    assert response.status_code == 400
+    assert "Content-Encoding" in response.text
+
+
+@pytest.mark.parametrize("service", [None, "git-upload-archive", "upload-pack"])
+def test_only_the_two_smart_services_are_served(
+    http: httpx.Client, repo: str, service: str | None
+) -> None:
+    params = {"service": service} if service else {}
+
+    response = http.get(f"/{repo}.git/info/refs", params=params)
+
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "smart HTTP" in response.text
+
+
+def test_anonymous_callers_of_a_private_repo_get_a_basic_challenge(
+    http: httpx.Client, repo_factory: Callable[..., str]
+) -> None:
+    repo = repo_factory(private=True)
+
+    response = http.get(f"/{repo}.git/info/refs", params={"service": "git-upload-pack"})
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Basic realm="modelhub"'
+    assert response.headers["x-error-code"] == "RepoNotFound"
+
+
+def test_a_private_repo_is_not_found_for_other_users(
+    http: httpx.Client, other_user: HubUser, repo_factory: Callable[..., str]
+) -> None:
+    repo = repo_factory(private=True)
+
+    response = http.get(
+        f"/{repo}.git/info/refs",
+        params={"service": "git-upload-pack"},
+        headers=basic(other_user.token),
+    )
+
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text.startswith("Repository not found")
+    assert "www-authenticate" not in response.headers
+
+
+def test_an_unknown_token_gets_a_basic_challenge(http: httpx.Client, repo: str) -> None:
+    response = http.get(
+        f"/{repo}.git/info/refs",
+        params={"service": "git-upload-pack"},
+        headers=basic("hf_not_a_token_of_this_hub"),
+    )
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Basic realm="modelhub"'
+
+
+def test_push_advertisement_needs_a_write_token(
+    live_server: LiveServer, http: httpx.Client, user: HubUser, repo: str
+) -> None:
+    url = f"/{repo}.git/info/refs"
+    params = {"service": "git-receive-pack"}
+    read_token = live_server.services.auth.create_token(user.name, Role.READ).secret
+
+    anonymous = http.get(url, params=params)
+    read = http.get(url, params=params, headers=basic(read_token))
+    write = http.get(url, params=params, headers=basic(user.token))
+
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == 'Basic realm="modelhub"'
+    assert read.status_code == 403
+    assert "read role" in read.text
+    assert write.status_code == 200
+    assert write.headers["content-type"] == "application/x-git-receive-pack-advertisement"
+    assert write.content.startswith(b"001f# service=git-receive-pack\n0000")
+    assert b"report-status" in write.content
+
+
+def test_a_push_body_from_a_reader_is_refused_before_it_is_read(
+    live_server: LiveServer, http: httpx.Client, repo: str
+) -> None:
+    reader = make_user(live_server, role=Role.READ)
+
+    response = http.post(
+        f"/{repo}.git/git-receive-pack", content=b"0000", headers=basic(reader.token)
+    )
+
+    assert response.status_code == 403
+
+
+def test_a_moved_repo_redirects_git_to_its_new_url(
+    http: httpx.Client, user: HubUser, repo_factory: Callable[..., str]
+) -> None:
+    old = repo_factory()
+    new = f"{user.name}/{unique_name('moved')}"
+    user.api.move_repo(old, new)
+    try:
+        response = http.get(f"/{old}.git/info/refs", params={"service": "git-upload-pack"})
+    finally:
+        user.api.delete_repo(new)
+
+    assert response.status_code == 307
+    assert response.headers["location"] == f"/{new}.git/info/refs?service=git-upload-pack"
+
+
+@pytest.mark.parametrize("repo_type", ["dataset", "space"])
+def test_prefixed_repos_are_served_under_their_prefix_only(
+    http: httpx.Client, repo_factory: Callable[..., str], repo_type: str
+) -> None:
+    repo = repo_factory(repo_type)
+    params = {"service": "git-upload-pack"}
+
+    prefixed = http.get(f"/{repo_type}s/{repo}/info/refs", params=params)
+    as_model = http.get(f"/{repo}/info/refs", params=params)
+
+    assert prefixed.status_code == 200
+    assert as_model.status_code == 401  # a model repo of that name does not exist
