@@ -66,7 +66,8 @@ def test_fsck_exits_1_and_names_the_corrupt_object_and_the_dangling_pointer(
     )
     assert any(line.startswith(f"INDEX     model {repo}: linked object {lost}") for line in lines)
     assert lines[-1].endswith(
-        "1 corrupt objects, 1 dangling pointers, 1 index rows without their object."
+        "1 corrupt objects, 1 dangling pointers, 1 index rows without their object, "
+        "0 unreadable repos."
     )
     assert as_json.exit_code == 1
     report = json.loads(as_json.stdout)

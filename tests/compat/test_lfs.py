@@ -20,6 +20,7 @@ from huggingface_hub import (
     CommitOperationAdd,
     CommitOperationCopy,
     HfApi,
+    RepoFile,
     get_hf_file_metadata,
     hf_hub_download,
     hf_hub_url,
@@ -71,6 +72,7 @@ def test_an_lfs_file_is_committed_as_a_pointer_and_downloads_verified(
 
     (entry,) = [e for e in user.api.list_repo_tree(repo) if e.path == "weights.bin"]
     pointer = format_lfs_pointer(sha256(data), len(data))
+    assert isinstance(entry, RepoFile)
     assert entry.lfs is not None
     assert (entry.lfs.sha256, entry.lfs.size) == (sha256(data), len(data))
     assert entry.lfs.pointer_size == len(pointer)
@@ -242,6 +244,7 @@ def test_copying_an_lfs_file_keeps_it_an_lfs_file(
     )
 
     (entry,) = user.api.get_paths_info(repo, ["copy/w.bin"])
+    assert isinstance(entry, RepoFile)
     assert entry.lfs is not None
     assert entry.lfs.sha256 == sha256(data)
     assert download(live_server.url, user, repo, "copy/w.bin", tmp_path).read_bytes() == data
@@ -303,9 +306,10 @@ def test_a_leftover_incomplete_file_does_not_corrupt_the_download(
     user.api.upload_file(path_or_fileobj=data, path_in_repo="w.bin", repo_id=repo)
     blobs = tmp_path / f"models--{repo.replace('/', '--')}" / "blobs"
     blobs.mkdir(parents=True)
-    # What a 2.4 client killed mid-download leaves: `<etag>.<random>.incomplete` (2.4 never
-    # resumes such a file across calls; it writes a new one).
-    (blobs / f"{sha256(data)}.0badc0de.incomplete").write_bytes(os.urandom(50_000))
+    # What a 2.4 client killed mid-download leaves: the first bytes in
+    # `<etag>.<random>.incomplete`. 2.4 never resumes such a file across calls (its temporary
+    # names are unique per call, see `_download_to_tmp_and_move`); it downloads afresh.
+    (blobs / f"{sha256(data)}.0badc0de.incomplete").write_bytes(data[:50_000])
 
     path = download(live_server.url, user, repo, "w.bin", tmp_path)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from huggingface_hub.errors import (
 )
 
 from tests.helpers.accounts import HubUser
+from tests.helpers.lfs import batch
 from tests.helpers.live_server import LiveServer
 from tests.helpers.storage import blob_path, lfs_bytes, upload_lfs
 
@@ -64,6 +66,23 @@ def test_list_lfs_files_of_a_dataset_and_of_a_repo_without_lfs(
 
     assert [(f.file_oid, f.filename) for f in files] == [(sha, "data/train.parquet")]
     assert list(user.api.list_lfs_files(empty)) == []
+
+
+def test_an_object_uploaded_but_never_committed_is_listed_without_a_filename(
+    live_server: LiveServer, user: HubUser, repo: str
+) -> None:
+    data = lfs_bytes("orphan")
+    sha = hashlib.sha256(data).hexdigest()
+    auth = {"authorization": f"Bearer {user.token}"}
+    with httpx.Client(base_url=live_server.url, headers=auth) as http:
+        answer = batch(http, repo, "upload", [{"oid": sha, "size": len(data)}])
+        href = answer.json()["objects"][0]["actions"]["upload"]["href"]
+        assert http.put(href, content=data).status_code == 200
+
+    (file,) = user.api.list_lfs_files(repo)
+
+    assert (file.file_oid, file.ref, file.size) == (sha, None, len(data))
+    assert file.filename is None  # typed `str` by the client, but the key must be present
 
 
 def test_list_lfs_files_pages_follow_the_link_header(
@@ -267,6 +286,10 @@ def test_used_storage_counts_lfs_objects_and_git_data(
 
     assert after is not None and after >= before + 300_003
     assert after < before + 300_003 + 64 * 1024  # plus a pointer, a tree and a commit
+    (listed,) = [
+        m for m in user.api.list_models(author=user.name, expand=["usedStorage"]) if m.id == repo
+    ]
+    assert listed.used_storage == after
     dataset = repo_factory("dataset")
     upload_lfs(user.api, dataset, "d.bin", lfs_bytes("d", 50_000), repo_type="dataset")
     info = user.api.dataset_info(dataset, expand=["usedStorage"])

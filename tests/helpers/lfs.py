@@ -113,8 +113,8 @@ class CuttingProxy:
                 return
             upstream = socket.create_connection(self._target)
             budget: list[int | None] = [None]
-            threading.Thread(target=self._requests, args=(client, upstream, budget)).start()
-            threading.Thread(target=self._responses, args=(upstream, client, budget)).start()
+            for pipe in (self._requests, self._responses):
+                threading.Thread(target=pipe, args=(client, upstream, budget), daemon=True).start()
 
     def _requests(
         self, client: socket.socket, upstream: socket.socket, budget: list[int | None]
@@ -138,7 +138,7 @@ class CuttingProxy:
                 self._cut = None
 
     def _responses(
-        self, upstream: socket.socket, client: socket.socket, budget: list[int | None]
+        self, client: socket.socket, upstream: socket.socket, budget: list[int | None]
     ) -> None:
         with contextlib.suppress(OSError):
             while data := upstream.recv(65536):

@@ -6,9 +6,11 @@ Transfer URLs are used without an `Authorization` header, as the official client
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -143,9 +145,15 @@ def test_batch_upload_answers_a_presigned_basic_upload_and_a_verify_action(
     upload, verify = item["actions"]["upload"], item["actions"]["verify"]
     assert "chunk_size" not in upload.get("header", {})
     assert upload["expires_in"] > 0
+    # git-lfs calls the verify URL without credentials (the official client sends its token).
+    assert bare.post(verify["href"], json=obj(data)).status_code == 404
     assert bare.put(upload["href"], content=data).status_code == 200
-    verified = http.post(verify["href"], json=obj(data))
+    verified = bare.post(verify["href"], json=obj(data))
     assert verified.status_code == 200, verified.text
+    assert http.post(verify["href"], json=obj(data)).status_code == 200
+    assert bare.post(verify["href"], json=obj(b"other")).status_code == 403
+    assert bare.post(forge(verify["href"]), json=obj(data)).status_code == 403
+    assert bare.post(verify["href"].partition("?")[0], json=obj(data)).status_code == 401
 
 
 def test_an_object_already_stored_for_the_repo_gets_no_actions(
@@ -248,6 +256,20 @@ def test_a_large_object_gets_one_presigned_url_per_part(http: httpx.Client, repo
     # A client offering only `basic` gets a single upload URL instead.
     basic = only(batch(http, repo, "upload", [obj(data)], transfers=["basic"]))
     assert "header" not in basic["actions"]["upload"]
+
+
+def test_a_huge_object_gets_bigger_parts_rather_than_more_than_ten_thousand(
+    http: httpx.Client, repo: str
+) -> None:
+    size = 20 * 1024**4 + 1  # 20 TiB: 1 MiB parts would need 20 million URLs
+
+    item = only(batch(http, repo, "upload", [{"oid": sha256(b"huge"), "size": size}]))
+
+    header = item["actions"]["upload"]["header"]
+    chunk_size = int(header["chunk_size"])
+    assert chunk_size > MiB
+    # The official client checks there is exactly one URL per `chunk_size` bytes.
+    assert len(part_urls(item["actions"]["upload"])) == -(-size // chunk_size) <= 10_000
 
 
 def test_parts_uploaded_in_parallel_and_out_of_order_assemble(
@@ -396,6 +418,38 @@ def test_bytes_past_the_size_are_refused_without_a_content_length(
     assert received(bare, upload) == [1]
 
 
+def send_and_hang_up(href: str, announced: int, sent: bytes) -> None:
+    """PUT `announced` bytes to `href` but send only `sent`, then drop the connection."""
+    url = httpx.URL(href)
+    with socket.create_connection((url.host, url.port or 80)) as connection:
+        head = (
+            f"PUT {url.raw_path.decode()} HTTP/1.1\r\nHost: {url.netloc.decode()}\r\n"
+            f"Content-Length: {announced}\r\n\r\n"
+        )
+        connection.sendall(head.encode() + sent)
+
+
+def test_an_upload_cut_short_stores_nothing(
+    hub: LiveServer, http: httpx.Client, bare: httpx.Client, repo: str
+) -> None:
+    small = os.urandom(3 * MiB)
+    large = os.urandom(4 * MiB + 5)
+    basic = only(batch(http, repo, "upload", [obj(small)]))
+    upload = multipart_action(http, repo, large)
+
+    send_and_hang_up(basic["actions"]["upload"]["href"], len(small), small[: 2 * MiB])
+    send_and_hang_up(part_urls(upload)[1], MiB, parts_of(large)[0][:1000])
+
+    deadline = time.monotonic() + 10
+    while list((hub.data_dir / "blobs" / ".tmp").iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list((hub.data_dir / "blobs" / ".tmp").iterdir()) == []
+    assert download_answer(http, repo, small)["error"]["code"] == 404
+    assert received(bare, upload) == []
+    upload_basic(http, bare, repo, small)
+    assert "actions" in download_answer(http, repo, small)
+
+
 def test_a_retried_completion_succeeds(http: httpx.Client, bare: httpx.Client, repo: str) -> None:
     data = os.urandom(4 * MiB + 5)
     upload = multipart_action(http, repo, data)
@@ -451,6 +505,7 @@ def test_forged_transfer_urls_are_refused(
     assert bare.put(forge(basic), content=small).status_code == 403
     assert bare.put(forge(part_urls(upload)[1]), content=parts_of(large)[0]).status_code == 403
     assert bare.put("/lfs/multipart/garbage/1", content=b"x").status_code == 403
+    assert bare.put("/lfs/uploads/%C3%A9.%C3%A9", content=b"x").status_code == 403
     assert bare.get(forge(upload["href"])).status_code == 403
     assert complete(bare, {"href": forge(upload["href"])}, large, 5).status_code == 403
     # An upload URL is not a completion URL, nor the other way round.
@@ -477,7 +532,7 @@ def test_expired_transfer_and_download_urls_are_refused(
             download = download_answer(http, repo_id, small)["actions"]["download"]["href"]
             basic = only(batch(http, repo_id, "upload", [obj(os.urandom(10))]))
             multipart = multipart_action(http, repo_id, large)
-            time.sleep(2.1)
+            time.sleep(1.2)  # tokens carry whole seconds: expired 1 s after the last
 
             assert httpx.get(download).status_code == 403
             expired = httpx.put(basic["actions"]["upload"]["href"], content=b"x" * 10)
@@ -503,6 +558,9 @@ def test_a_blob_url_serves_only_the_object_its_token_names(
     assert bare.get(forge(href)).status_code == 403
     assert bare.get(f"/lfs/objects/{sha256(first)}").status_code == 403
     assert bare.get(f"/lfs/objects/{sha256(first)}?token=garbage").status_code == 403
+    assert bare.get(f"/lfs/objects/{sha256(first)}?token=%C3%A9.%C3%A9").status_code == 403
+    assert bare.get(f"/lfs/objects/{'0' * 64}?token={token}").status_code == 403
+    assert bare.get(f"/lfs/objects/not-a-digest?token={token}").status_code == 403
 
 
 # --- who may reach what -------------------------------------------------------------------------
@@ -746,6 +804,24 @@ def test_resolve_redirects_an_lfs_file_to_its_blob_url(
         followed = bare.get(location, headers={"range": "bytes=-4"})
         assert followed.content == CONTENT[-4:]
         assert followed.headers["x-repo-commit"] == commit
+
+
+def test_preupload_answers_the_sha256_of_an_lfs_file(
+    http: httpx.Client, bare: httpx.Client, repo: str
+) -> None:
+    upload_basic(http, bare, repo, CONTENT)
+    line = {"key": "lfsFile", "value": {"path": "w.bin", "algo": "sha256", **obj(CONTENT)}}
+    assert post_commit(http, repo, ndjson(header(), line)).status_code == 200
+    sample = base64.b64encode(CONTENT[:512]).decode()
+
+    response = http.post(
+        f"/api/models/{repo}/preupload/main",
+        json={"files": [{"path": "w.bin", "size": len(CONTENT), "sample": sample}]},
+    )
+
+    (entry,) = response.json()["files"]
+    assert entry["uploadMode"] == "lfs"
+    assert entry["oid"] == sha256(CONTENT)
 
 
 def test_one_object_in_many_repos_is_stored_once(

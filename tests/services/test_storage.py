@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pygit2
 import pytest
 from huggingface_hub import CommitOperationAdd, hf_hub_download
 
@@ -171,6 +172,31 @@ def test_fsck_lists_an_unfinished_upload_without_calling_it_damage(
     assert PART <= report.leftovers[0].size < PART + 4 * KiB  # part 1 and its bookkeeping
 
 
+def test_a_repo_whose_git_data_is_damaged_is_reported_and_stops_gc_collecting(
+    hub: LiveServer, owner: HubUser
+) -> None:
+    broken = new_repo(owner, "broken")
+    upload_lfs(owner.api, broken, "w.bin", lfs_bytes("broken"))
+    doomed = new_repo(owner, "doomed")
+    garbage = upload_lfs(owner.api, doomed, "g.bin", lfs_bytes("garbage"))
+    owner.api.delete_repo(doomed)
+    namespace, name = broken.split("/")
+    record = SqlMetadataStore(hub.services.database).get_repo("model", namespace, name)
+    assert record is not None
+    git_dir = hub.data_dir / "repos" / record.storage_key[:2] / f"{record.storage_key}.git"
+    tree = str(pygit2.Repository(str(git_dir)).revparse_single("main").peel(pygit2.Tree).id)
+    (git_dir / "objects" / tree[:2] / tree[2:]).unlink()  # a disk that lost a git object
+
+    fsck = hub.services.storage.fsck()
+    gc = hub.services.storage.gc(grace=NO_GRACE, dry_run=False)
+
+    assert fsck.damaged
+    assert [(u.repo_type, u.repo_id) for u in fsck.unreadable] == [("model", broken)]
+    assert [(u.repo_type, u.repo_id) for u in gc.unreadable] == [("model", broken)]
+    assert gc.objects == []  # what the broken repo references is unknown: keep everything
+    assert blob_path(hub, garbage).exists()
+
+
 # --- gc ---------------------------------------------------------------------------------------
 
 
@@ -301,6 +327,8 @@ def test_gc_removes_temporary_files_left_by_interrupted_writes(
 def test_gc_running_in_a_loop_does_not_harm_uploads_of_objects_it_is_collecting(
     hub: LiveServer, owner: HubUser, tmp_path: Path
 ) -> None:
+    # The same bytes as old garbage are uploaded again while gc collects that garbage: gc
+    # either deletes the old file before the new one lands, or sees the new one and keeps it.
     contents = [lfs_bytes(f"again-{n}") for n in range(6)]
     deleted = new_repo(owner, "deleted")
     for n, data in enumerate(contents):
@@ -313,7 +341,8 @@ def test_gc_running_in_a_loop_does_not_harm_uploads_of_objects_it_is_collecting(
 
     def collect() -> None:
         while not stop.wait(0.02):
-            runs.append(len(hub.services.storage.gc(grace=NO_GRACE, dry_run=False).objects))
+            report = hub.services.storage.gc(grace=dt.timedelta(hours=1), dry_run=False)
+            runs.append(len(report.objects))
 
     collector = threading.Thread(target=collect)
     collector.start()

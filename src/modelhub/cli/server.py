@@ -1,7 +1,7 @@
 """`modelhub serve` and `modelhub check-config`, and opening a data dir for the admin commands.
 
-This module and `cli/admin.py` are the CLI modules that import `modelhub.server`, and only inside
-functions, so that the client CLI works without the `server` extra.
+This module, `cli/admin.py` and `cli/storage.py` are the CLI modules that import `modelhub.server`,
+and only inside functions, so that the client CLI works without the `server` extra.
 """
 
 from __future__ import annotations

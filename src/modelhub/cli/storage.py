@@ -4,8 +4,9 @@ Both work on the data dir directly and are safe while a server runs on it. fsck 
 LFS object (it reads all of them: expect it to take as long as reading the disk) and checks every
 repo's pointers and the LFS index; it exits 0 when nothing is damaged and 1 when something is
 (a corrupt object, a pointer or index row whose object is missing). gc removes the objects no repo
-references, stale multipart uploads and temporary files, once older than the grace period.
-Reports go to stdout (`--json` for scripts); progress goes to stderr.
+references, stale multipart uploads and temporary files, once older than the grace period; it
+exits 1 without removing any object when a repo's git data cannot be read. Reports go to stdout
+(`--json` for scripts); progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ def _print_fsck(report: FsckReport) -> None:
         click.echo(f"DANGLING  {_where(pointer)}: {missing}")
     for link in report.bad_links:
         click.echo(f"INDEX     {_link(link)}")
+    for repo in report.unreadable:
+        click.echo(f"GIT       {repo.repo_type} {repo.repo_id}: cannot read it: {repo.error}")
     for pointer in report.purged:
         click.echo(f"PURGED    {_where(pointer)}: object {pointer.sha256} was deleted on request")
     for item in report.leftovers:
@@ -111,10 +114,28 @@ def _print_fsck(report: FsckReport) -> None:
         f"Checked {report.objects} objects ({_size(report.bytes)}) and {report.repos} repos: "
         + (
             f"{len(report.corrupt)} corrupt objects, {len(report.dangling)} dangling pointers, "
-            f"{len(report.bad_links)} index rows without their object."
+            f"{len(report.bad_links)} index rows without their object, "
+            f"{len(report.unreadable)} unreadable repos."
             if report.damaged
             else "no damage found."
         )
+    )
+
+
+def _print_gc(report: GcReport, grace_hours: float) -> None:
+    for repo in report.unreadable:
+        click.echo(f"GIT       {repo.repo_type} {repo.repo_id}: cannot read it: {repo.error}")
+    if report.unreadable:
+        click.echo("Kept every object: what unreadable repos reference is unknown (see fsck).")
+    verb = "Would remove" if report.dry_run else "Removed"
+    for obj in report.objects:
+        click.echo(f"{verb} object {obj.sha256} ({_size(obj.size)}, {_age(obj.modified_at)})")
+    for item in report.leftovers:
+        click.echo(f"{verb} {_leftover(item)}")
+    click.echo(
+        f"{verb} {len(report.objects)} objects and {len(report.leftovers)} leftovers "
+        f"({_size(report.freed_bytes)}); kept {report.referenced} referenced objects and "
+        f"{report.recent} unreferenced ones younger than {grace_hours:g} h."
     )
 
 
@@ -179,14 +200,7 @@ def gc(
         )
     if as_json:
         click.echo(_as_json(report, freed_bytes=report.freed_bytes))
-        return
-    verb = "Would remove" if dry_run else "Removed"
-    for obj in report.objects:
-        click.echo(f"{verb} object {obj.sha256} ({_size(obj.size)}, {_age(obj.modified_at)})")
-    for item in report.leftovers:
-        click.echo(f"{verb} {_leftover(item)}")
-    click.echo(
-        f"{verb} {len(report.objects)} objects and {len(report.leftovers)} leftovers "
-        f"({_size(report.freed_bytes)}); kept {report.referenced} referenced objects and "
-        f"{report.recent} unreferenced ones younger than {grace_hours:g} h."
-    )
+    else:
+        _print_gc(report, grace_hours)
+    if report.unreadable:
+        sys.exit(EXIT_DAMAGED)

@@ -1,8 +1,9 @@
 """Git LFS endpoints, for the official client and for git-lfs.
 
 Serves: `POST /{prefix}{repo}.git/info/lfs/objects/batch` (upload and download, `basic` and
-`multipart` transfers), `POST /{prefix}{repo}.git/info/lfs/objects/verify`, the signed transfer
-URLs it hands out — `PUT /lfs/uploads/{token}`, `PUT /lfs/multipart/{token}/{part}`,
+`multipart` transfers), `POST /{prefix}{repo}.git/info/lfs/objects/verify` (with the caller's
+token, or the signed `?token=` of the batch answer: git-lfs sends no credentials to it), the
+signed transfer URLs it hands out — `PUT /lfs/uploads/{token}`, `PUT /lfs/multipart/{token}/{part}`,
 `POST /lfs/multipart/{token}` (completion) and `GET /lfs/multipart/{token}` (parts received, for
 resuming) — and the locking endpoints git-lfs probes on push (no locks are ever held).
 """
@@ -90,7 +91,10 @@ def _render_item(request: Request, type: RepoType, item: BatchItem) -> dict[str,
         href = blob_url(request, item.sha256, item.download_token)
         rendered["actions"] = {"download": {"href": href, "expires_in": ttl}}
     elif item.upload is not None:
-        verify = f"{repo_url(request, type, repo_id(request))}.git/info/lfs/objects/verify"
+        verify = (
+            f"{repo_url(request, type, repo_id(request))}.git/info/lfs/objects/verify"
+            f"?token={item.upload.verify_token}"
+        )
         upload: dict[str, Any]
         if item.upload.parts:
             multipart = f"{base_url(request)}/lfs/multipart/{item.upload.token}"
@@ -105,13 +109,12 @@ def _render_item(request: Request, type: RepoType, item: BatchItem) -> dict[str,
 
 
 async def post_verify(request: Request) -> Response:
-    """Confirm that an uploaded object is stored."""
+    """Confirm that an uploaded object is stored (git-lfs calls the signed URL without auth)."""
     body = await read_json_object(request)
     caller = await identity(request)
     obj = _lfs_object(body)
-    await call(
-        services(request).lfs.verify, caller, prefixed_repo_type(request), repo_id(request), obj
-    )
+    type, token = prefixed_repo_type(request), request.query_params.get("token")
+    await call(services(request).lfs.verify, caller, type, repo_id(request), obj, token)
     return _lfs_response({"oid": obj.sha256, "size": obj.size})
 
 
@@ -141,6 +144,8 @@ async def _stream_into(request: Request, receiver: Receiver) -> None:
         if pending is not None:
             # The receiver is not thread-safe: let the write in flight end before dropping it.
             await asyncio.wait([pending])
+            if not pending.cancelled():
+                pending.exception()  # already reported, or superseded by the error raised here
         await call(receiver.abort)
         raise
 

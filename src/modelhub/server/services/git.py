@@ -173,7 +173,7 @@ class GitService:
             if pointer is None or pointer[0] in reported:
                 continue
             sha256, size = pointer
-            if not self._lfs.linked(repo, sha256):
+            if not self._lfs.linked(repo, sha256, size):
                 reported.add(sha256)
                 yield (
                     f"a pointer file names the LFS object {sha256} ({size} bytes), "

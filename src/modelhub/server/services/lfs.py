@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,9 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _UPLOAD = "lfs-upload"
 _MULTIPART = "lfs-multipart"
 _DOWNLOAD = "lfs-download"
+_VERIFY = "lfs-verify"
+_COMPLETION_LOCKS = 64
+MAX_PARTS = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,9 +52,13 @@ class LfsObject:
 
 @dataclasses.dataclass(frozen=True)
 class UploadAction:
-    """How to send an object: one PUT (`parts` 0) or `parts` PUTs of `chunk_size` bytes."""
+    """How to send an object: one PUT (`parts` 0) or `parts` PUTs of `chunk_size` bytes.
+
+    `verify_token` signs the verify URL, which git-lfs calls without credentials.
+    """
 
     token: str
+    verify_token: str
     parts: int = 0
     chunk_size: int = 0
 
@@ -95,9 +103,11 @@ class Blob:
 class Receiver:
     """The bytes of one upload (or part) arriving: written chunk by chunk, then finished once."""
 
-    def __init__(self, writer: BlobWriter, on_stored: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, writer: BlobWriter, link: Callable[[], Callable[[], None]] | None = None
+    ) -> None:
         self._writer = writer
-        self._on_stored = on_stored
+        self._link = link
 
     def write(self, chunk: bytes) -> None:
         """Take the next bytes.
@@ -116,13 +126,15 @@ class Receiver:
         Raises:
             InvalidRequestError: the bytes are not what was announced (nothing is kept).
         """
+        # The link is recorded before the bytes become visible, so that a concurrent gc never
+        # sees stored bytes that no repo references; it is undone if the bytes are refused.
+        unlink = self._link() if self._link is not None else None
         try:
-            tag = self._writer.commit()
+            return self._writer.commit()
         except BlobMismatchError as exc:
+            if unlink is not None:
+                unlink()
             raise errors.InvalidRequestError(f"Upload refused: {exc}") from None
-        if self._on_stored is not None:
-            self._on_stored()
-        return tag
 
     def abort(self) -> None:
         """Drop what was received."""
@@ -150,6 +162,9 @@ class LfsService:
         self._multipart_threshold = multipart_threshold
         self._chunk_size = chunk_size
         self.url_ttl = url_ttl
+        # Completions of one upload take turns (in this process), so a duplicate that waited
+        # finds the object stored and linked instead of its parts gone.
+        self._completions = [threading.Lock() for _ in range(_COMPLETION_LOCKS)]
 
     # --- batch --------------------------------------------------------------------------------
 
@@ -184,13 +199,16 @@ class LfsService:
         if self._index.linked_size(repo.id, obj.sha256) is not None and self._stored(obj):
             return BatchItem(obj.sha256, obj.size)
         subject: dict[str, Any] = {"r": repo.id, "o": obj.sha256, "n": obj.size}
+        verify = self._signer.sign(_VERIFY, subject, self.url_ttl)
         if multipart and obj.size >= self._multipart_threshold:
-            subject.update(u=_upload_id(repo.id, obj, self._chunk_size), c=self._chunk_size)
+            # Past MAX_PARTS parts, parts grow instead: the answer lists one URL per part.
+            chunk_size = max(self._chunk_size, math.ceil(obj.size / MAX_PARTS))
+            subject.update(u=_upload_id(repo.id, obj, chunk_size), c=chunk_size)
             grant = _grant(subject)
             token = self._signer.sign(_MULTIPART, subject, self.url_ttl)
-            action = UploadAction(token, parts=grant.parts, chunk_size=self._chunk_size)
+            action = UploadAction(token, verify, parts=grant.parts, chunk_size=chunk_size)
         else:
-            action = UploadAction(self._signer.sign(_UPLOAD, subject, self.url_ttl))
+            action = UploadAction(self._signer.sign(_UPLOAD, subject, self.url_ttl), verify)
         return BatchItem(obj.sha256, obj.size, upload=action)
 
     def _plan_download(self, repo: RepoRecord, obj: LfsObject) -> BatchItem:
@@ -219,7 +237,7 @@ class LfsService:
         grant = _grant(self._signer.verify(token, _UPLOAD))
         _check_length(length, grant.size, "This object")
         writer = self._blobs.writer(grant.sha256, grant.size)
-        return Receiver(writer, lambda: self._index.link(grant.repo_id, grant.sha256, grant.size))
+        return Receiver(writer, lambda: self._link_first(grant))
 
     def begin_part(self, token: str, number: int, length: int | None = None) -> Receiver:
         """Check a multipart URL and start receiving one part; finishing it gives its ETag.
@@ -257,37 +275,69 @@ class LfsService:
             raise errors.InvalidRequestError("The completion names another object than the upload")
         if sorted(part_numbers) != list(range(1, grant.parts + 1)):
             raise errors.InvalidRequestError(f"The completion must list parts 1 to {grant.parts}")
-        if self._holds(grant):  # a retried completion, or the bytes arrived another way
-            self._blobs.abort_multipart(grant.upload_id)
-            return
-        try:
-            self._blobs.complete_multipart(grant.upload_id, grant.sha256, grant.size, grant.parts)
-        except BlobNotFoundError as exc:
-            if self._holds(grant):  # a concurrent completion of this upload won the race
+        with self._completions[int(grant.upload_id, 16) % _COMPLETION_LOCKS]:
+            if self._holds(grant):  # a retried completion, or the bytes arrived another way
+                self._blobs.abort_multipart(grant.upload_id)
                 return
-            raise errors.InvalidRequestError(f"{exc}; send them, then complete again") from None
-        except BlobMismatchError as exc:
-            self._blobs.abort_multipart(grant.upload_id)
-            raise errors.InvalidRequestError(f"{exc}; upload it again") from None
+            unlink = self._link_first(grant)
+            try:
+                self._blobs.complete_multipart(
+                    grant.upload_id, grant.sha256, grant.size, grant.parts
+                )
+            except BlobNotFoundError as exc:
+                unlink()
+                raise errors.InvalidRequestError(f"{exc}; send them, then complete again") from None
+            except BlobMismatchError as exc:
+                unlink()
+                self._blobs.abort_multipart(grant.upload_id)
+                raise errors.InvalidRequestError(f"{exc}; upload it again") from None
+
+    def _link_first(self, grant: UploadGrant) -> Callable[[], None]:
+        """Link the grant's object to its repo; return what undoes that if the bytes fail."""
+        if self._index.linked_size(grant.repo_id, grant.sha256) is not None:
+            return lambda: None
         self._index.link(grant.repo_id, grant.sha256, grant.size)
+
+        def unlink() -> None:
+            self._index.unlink(grant.repo_id, [grant.sha256])
+
+        return unlink
 
     def _holds(self, grant: UploadGrant) -> bool:
         """Whether the grant's object is already stored and linked to the grant's repo."""
         linked = self._index.linked_size(grant.repo_id, grant.sha256)
         return linked == grant.size and self._blobs.size(grant.sha256) == grant.size
 
-    def verify(self, identity: Identity, type: RepoType, repo_id: str, obj: LfsObject) -> None:
+    def verify(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        obj: LfsObject,
+        token: str | None = None,
+    ) -> None:
         """Confirm an object is stored with this size for the repo.
+
+        The caller may write to the repo, or holds the signed `token` of a batch answer's verify
+        URL for this object (the token names the repo).
 
         Raises:
             InvalidRequestError: a malformed object.
+            AuthorizationError: the token is forged, expired or for another object.
+            RepoNotFoundError, AuthorizationError: see `RepoService.locate` (without a token).
             NotFoundError: the object is not stored (or not with this size, or not for the repo).
         """
-        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
         problem = _object_problem(obj)
         if problem is not None:
             raise errors.InvalidRequestError(problem)
-        if not self._stored(obj) or self._index.linked_size(repo.id, obj.sha256) is None:
+        if token is None:
+            repo_key = self._repos.locate(identity, type, repo_id, Action.WRITE).id
+        else:
+            grant = _grant(self._signer.verify(token, _VERIFY))
+            if (grant.sha256, grant.size) != (obj.sha256, obj.size):
+                raise errors.AuthorizationError("This URL is not valid for this object")
+            repo_key = grant.repo_id
+        if not self._stored(obj) or self._index.linked_size(repo_key, obj.sha256) is None:
             raise errors.NotFoundError(f"Object {obj.sha256} ({obj.size} bytes) is not stored")
 
     # --- downloads ----------------------------------------------------------------------------
@@ -332,10 +382,9 @@ class LfsService:
         path = self._blobs.local_path(sha256)
         return Blob(sha256, size, path, commit_id if isinstance(commit_id, str) else None)
 
-    def linked(self, repo: RepoRecord, sha256: str) -> bool:
-        """Whether the repo may reference the object and its bytes are stored."""
-        size = self._index.linked_size(repo.id, sha256)
-        return size is not None and self._blobs.size(sha256) == size
+    def linked(self, repo: RepoRecord, sha256: str, size: int) -> bool:
+        """Whether the repo may reference the object, stored with exactly this size."""
+        return self._index.linked_size(repo.id, sha256) == size == self._blobs.size(sha256)
 
 
 def _object_problem(obj: LfsObject) -> str | None:

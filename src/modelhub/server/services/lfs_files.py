@@ -68,8 +68,11 @@ class LfsFileService:
         """
         repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
         records = self._index.list(repo.id, offset, limit)
+        if not records:
+            return []
         wanted = {record.sha256 for record in records}
         found: dict[str, pointers.Sighting] = {}
+        # Tips come first, and the walk into history stops as soon as the page is named.
         for seen in pointers.sightings(self._git, repo.storage_key):
             if seen.sha256 in wanted and seen.sha256 not in found:
                 found[seen.sha256] = seen

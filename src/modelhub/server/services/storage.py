@@ -84,6 +84,15 @@ class BadLink:
 
 
 @dataclasses.dataclass(frozen=True)
+class UnreadableRepo:
+    """A repo whose git data could not be read, with the error met."""
+
+    repo_type: str
+    repo_id: str
+    error: str
+
+
+@dataclasses.dataclass(frozen=True)
 class FsckReport:
     """What fsck found. `purged` pointers are not damage: see `StorageService.fsck`."""
 
@@ -94,12 +103,13 @@ class FsckReport:
     dangling: list[BadPointer]
     purged: list[BadPointer]
     bad_links: list[BadLink]
+    unreadable: list[UnreadableRepo]
     leftovers: list[Leftover]
 
     @property
     def damaged(self) -> bool:
-        """Whether anything is corrupt, dangling or missing."""
-        return bool(self.corrupt or self.dangling or self.bad_links)
+        """Whether anything is corrupt, dangling, missing or unreadable."""
+        return bool(self.corrupt or self.dangling or self.bad_links or self.unreadable)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +123,11 @@ class CollectedObject:
 
 @dataclasses.dataclass(frozen=True)
 class GcReport:
-    """What gc removed (or would remove), and what it kept."""
+    """What gc removed (or would remove), and what it kept.
+
+    When a repo could not be read (`unreadable`), what it references is unknown: no object is
+    removed then, only leftovers.
+    """
 
     dry_run: bool
     grace_seconds: float
@@ -121,6 +135,7 @@ class GcReport:
     leftovers: list[Leftover]
     referenced: int
     recent: int
+    unreadable: list[UnreadableRepo]
 
     @property
     def freed_bytes(self) -> int:
@@ -159,29 +174,33 @@ class StorageService:
         corrupt = []
         hashed = 0
         for done, sha256 in enumerate(digests, 1):
+            stat = self._blobs.stat(sha256)
             try:
                 actual = self._blobs.rehash(sha256)
             except BlobNotFoundError:  # collected meanwhile
-                continue
-            stat = self._blobs.stat(sha256)
-            size = stat.size if stat else 0
-            sizes[sha256] = size
-            hashed += size
-            if actual != sha256:
-                corrupt.append(CorruptObject(sha256, actual, size))
+                stat = None
+            if stat is not None:
+                sizes[sha256] = stat.size
+                hashed += stat.size
+                if actual != sha256:
+                    corrupt.append(CorruptObject(sha256, actual, stat.size))
             _notify(on_progress, "objects", done, len(digests), hashed)
-        repos = list(self.all_repos())
+        repos: dict[int, RepoRecord] = {}
         dangling: list[BadPointer] = []
         purged: list[BadPointer] = []
-        for done, repo in enumerate(repos, 1):
-            for bad in self._bad_pointers(repo, sizes):
+        unreadable: list[UnreadableRepo] = []
+        for repo, found in self._pointers(on_progress):
+            repos[repo.id] = repo
+            if isinstance(found, UnreadableRepo):
+                unreadable.append(found)
+                continue
+            for bad in self._bad_pointers(repo, found, sizes):
                 damage = (
                     bad.ref is not None
                     or bad.stored_size is not None
                     or self._index.linked_size(repo.id, bad.sha256) is not None
                 )
                 (dangling if damage else purged).append(bad)
-            _notify(on_progress, "repos", done, len(repos))
         return FsckReport(
             objects=len(sizes),
             bytes=sum(sizes.values()),
@@ -189,7 +208,8 @@ class StorageService:
             corrupt=corrupt,
             dangling=dangling,
             purged=purged,
-            bad_links=self._bad_links({r.id: r for r in repos}, sizes),
+            bad_links=self._bad_links(repos, sizes),
+            unreadable=unreadable,
             leftovers=list(self._blobs.leftovers()),
         )
 
@@ -199,8 +219,10 @@ class StorageService:
         stat = self._blobs.stat(sha256)
         return None if stat is None else stat.size
 
-    def _bad_pointers(self, repo: RepoRecord, sizes: dict[str, int]) -> Iterator[BadPointer]:
-        for seen in self._sightings(repo):
+    def _bad_pointers(
+        self, repo: RepoRecord, found: list[pointers.Sighting], sizes: dict[str, int]
+    ) -> Iterator[BadPointer]:
+        for seen in found:
             stored = self._stored_size(sizes, seen.sha256)
             if stored != seen.size:
                 yield BadPointer(
@@ -232,17 +254,20 @@ class StorageService:
     ) -> GcReport:
         """Delete unreferenced objects, stale multipart uploads and temporary files.
 
-        Only what was last written before `grace` ago goes. Each object is checked again just
-        before it is deleted (still unlinked, still old), so uploads racing with gc are safe.
+        Only what was last written before `grace` ago goes. Each object is checked again once
+        moved out of reach (still unlinked, still old), so an upload of the same bytes racing
+        with gc keeps its copy.
         """
         written_before = time.time() - grace.total_seconds()
         referenced: set[str] = set()
-        repos = list(self.all_repos())
-        for done, repo in enumerate(repos, 1):
-            referenced.update(s.sha256 for s in self._sightings(repo))
-            _notify(on_progress, "repos", done, len(repos))
+        unreadable: list[UnreadableRepo] = []
+        for _repo, found in self._pointers(on_progress):
+            if isinstance(found, UnreadableRepo):
+                unreadable.append(found)
+            else:
+                referenced.update(s.sha256 for s in found)
         referenced |= self._index.linked_digests()
-        digests = sorted(self._blobs.digests())
+        digests = [] if unreadable else sorted(self._blobs.digests())
         collected: list[CollectedObject] = []
         kept = recent = 0
         for done, sha256 in enumerate(digests, 1):
@@ -267,25 +292,37 @@ class StorageService:
             if leftover.modified_at < written_before
             and (dry_run or self._blobs.remove_leftover(leftover, written_before))
         ]
-        return GcReport(dry_run, grace.total_seconds(), collected, leftovers, kept, recent)
+        return GcReport(
+            dry_run, grace.total_seconds(), collected, leftovers, kept, recent, unreadable
+        )
 
     def _keep(self, sha256: str, written_before: float, stat: BlobStat) -> bool:
         return stat.modified_at >= written_before or self._index.is_linked(sha256)
 
     # --- repos --------------------------------------------------------------------------------
 
-    def _sightings(self, repo: RepoRecord) -> list[pointers.Sighting]:
-        """The repo's pointers; none when the repo was deleted while this run went on."""
-        try:
-            return list(pointers.sightings(self._git, repo.storage_key))
-        except Exception:
-            # The git store's error for a vanished repo is its own; the metadata row says
-            # whether the repo is gone (then there is nothing to check) or damaged (re-raise).
-            if self._metadata.get_repo(repo.type, repo.namespace, repo.name) is None:
-                return []
-            raise
+    def _pointers(
+        self, on_progress: OnProgress | None
+    ) -> Iterator[tuple[RepoRecord, list[pointers.Sighting] | UnreadableRepo]]:
+        """Every repo with the pointers its refs reach, or what made its git data unreadable.
 
-    def all_repos(self) -> Iterator[RepoRecord]:
+        A repo deleted while the run goes on is skipped.
+        """
+        repos = list(self._all_repos())
+        for done, repo in enumerate(repos, 1):
+            try:
+                found = list(pointers.sightings(self._git, repo.storage_key))
+            except Exception as exc:
+                # Whatever the git store raises for damaged (or vanished) git data: one broken
+                # repo is reported, and does not stop the check of the others.
+                if self._metadata.get_repo(repo.type, repo.namespace, repo.name) is not None:
+                    error = f"{type(exc).__name__}: {exc}"
+                    yield repo, UnreadableRepo(repo.type, repo.repo_id, error)
+            else:
+                yield repo, found
+            _notify(on_progress, "repos", done, len(repos))
+
+    def _all_repos(self) -> Iterator[RepoRecord]:
         """Every repo of every type, oldest first (each once, even if repos change meanwhile)."""
         seen: set[int] = set()
         for type in RepoType:

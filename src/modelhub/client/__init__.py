@@ -1,0 +1,1 @@
+"""The modelhub client: talks the Hub protocol to modelhub or huggingface.co (no server code)."""

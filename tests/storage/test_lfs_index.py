@@ -1,0 +1,153 @@
+"""The `LfsIndex` contract (which repos may reference which objects), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+import pytest
+
+from modelhub.server.storage.db import Database
+from modelhub.server.storage.interfaces import AccountKind, LfsIndex, MetadataStore
+from modelhub.server.storage.lfs_index_sql import SqlLfsIndex
+from modelhub.server.storage.metadata_sql import SqlMetadataStore
+from tests.storage.test_metadata_store import in_threads
+
+GiB = 1024**3
+
+
+@pytest.fixture
+def database(empty_database_url: str) -> Iterator[Database]:
+    database = Database(empty_database_url)
+    database.migrate()
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+@pytest.fixture
+def metadata(database: Database) -> MetadataStore:
+    return SqlMetadataStore(database)
+
+
+@pytest.fixture
+def index(database: Database) -> LfsIndex:
+    return SqlLfsIndex(database)
+
+
+@pytest.fixture
+def repos(metadata: MetadataStore) -> tuple[int, int]:
+    """Two repos of one user."""
+    metadata.create_account("ada", AccountKind.USER, "Ada", None, False)
+    first = metadata.create_repo("model", "ada", "first", "key-first", False)
+    second = metadata.create_repo("model", "ada", "second", "key-second", False)
+    return first.id, second.id
+
+
+def digest(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def test_a_link_belongs_to_its_repo_only(index: LfsIndex, repos: tuple[int, int]) -> None:
+    first, second = repos
+
+    index.link(first, digest("a"), 10)
+
+    assert index.linked_size(first, digest("a")) == 10
+    assert index.linked_size(second, digest("a")) is None
+    assert index.linked_size(first, digest("b")) is None
+
+
+def test_linking_twice_keeps_one_link_and_its_first_size(
+    index: LfsIndex, repos: tuple[int, int]
+) -> None:
+    first, _ = repos
+
+    index.link(first, digest("a"), 10)
+    index.link(first, digest("a"), 10)
+
+    assert [r.sha256 for r in index.list(first, 0, 100)] == [digest("a")]
+    assert index.usage(first) == 10
+
+
+def test_concurrent_links_of_one_object_all_succeed(
+    index: LfsIndex, repos: tuple[int, int]
+) -> None:
+    first, second = repos
+
+    _, failures = in_threads(8, lambda i: index.link((first, second)[i % 2], digest("a"), 5))
+
+    assert failures == []
+    assert index.linked_size(first, digest("a")) == 5
+    assert index.linked_size(second, digest("a")) == 5
+    assert len(index.list(first, 0, 100)) == 1
+
+
+def test_sizes_past_four_gib_round_trip(index: LfsIndex, repos: tuple[int, int]) -> None:
+    first, _ = repos
+
+    index.link(first, digest("huge"), 6 * GiB + 1)
+    index.link(first, digest("more"), 5 * GiB)
+
+    assert index.linked_size(first, digest("huge")) == 6 * GiB + 1
+    assert index.usage(first) == 11 * GiB + 1
+
+
+def test_list_pages_through_a_repos_objects(index: LfsIndex, repos: tuple[int, int]) -> None:
+    first, second = repos
+    names = [digest(str(n)) for n in range(5)]
+    for name in names:
+        index.link(first, name, 1)
+    index.link(second, digest("other"), 1)
+
+    pages = [index.list(first, offset, 2) for offset in (0, 2, 4)]
+
+    listed = [r.sha256 for page in pages for r in page]
+    assert sorted(listed) == sorted(names)
+    assert [len(page) for page in pages] == [2, 2, 1]
+    records = index.list(first, 0, 10)
+    assert all(r.repo_id == first and r.created_at.tzinfo is not None for r in records)
+    created = [r.created_at for r in records]
+    assert created == sorted(created, reverse=True)
+
+
+def test_unlink_forgets_only_the_named_objects(index: LfsIndex, repos: tuple[int, int]) -> None:
+    first, second = repos
+    for name in ("a", "b", "c"):
+        index.link(first, digest(name), 3)
+    index.link(second, digest("a"), 3)
+
+    removed = index.unlink(first, [digest("a"), digest("b"), digest("never")])
+
+    assert removed == 2
+    assert index.unlink(first, []) == 0
+    assert index.linked_size(first, digest("a")) is None
+    assert index.linked_size(first, digest("c")) == 3
+    assert index.linked_size(second, digest("a")) == 3
+    assert index.usage(first) == 3
+
+
+def test_linked_digests_covers_every_repo(index: LfsIndex, repos: tuple[int, int]) -> None:
+    first, second = repos
+    index.link(first, digest("a"), 1)
+    index.link(second, digest("a"), 1)
+    index.link(second, digest("b"), 1)
+
+    assert index.linked_digests() == {digest("a"), digest("b")}
+    assert index.usage(first) == 1
+    assert index.usage(second) == 2
+
+
+def test_deleting_a_repo_drops_its_links(
+    index: LfsIndex, metadata: MetadataStore, repos: tuple[int, int]
+) -> None:
+    first, second = repos
+    index.link(first, digest("a"), 1)
+    index.link(second, digest("a"), 1)
+
+    metadata.delete_repo(first)
+
+    assert index.linked_size(first, digest("a")) is None
+    assert index.linked_size(second, digest("a")) == 1
+    assert index.linked_digests() == {digest("a")}
