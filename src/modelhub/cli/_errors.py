@@ -6,7 +6,15 @@ Exit codes: 1 usage or invalid input, 2 not found, 3 authentication or permissio
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 import click
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 EXIT_USAGE = 1
 EXIT_NOT_FOUND = 2
@@ -37,3 +45,54 @@ def exit_code_for(error_name: str) -> int:
     if error_name in ("ConflictError", "StaleParentError"):
         return EXIT_CONFLICT
     return EXIT_USAGE
+
+
+def client_exit_code(error: BaseException) -> int:
+    """The exit code for an error of the modelhub client (or of the network under it)."""
+    import httpx
+
+    from modelhub import errors
+
+    if isinstance(error, errors.HfHubHTTPError):
+        status = error.status_code or 0
+        if isinstance(error, errors.GatedRepoError) or status in (401, 403):
+            return EXIT_AUTH
+        if isinstance(error, errors.RepositoryNotFoundError | errors.RevisionNotFoundError):
+            return EXIT_NOT_FOUND
+        if isinstance(error, errors.EntryNotFoundError) or status == 404:
+            return EXIT_NOT_FOUND
+        if status in (409, 412):
+            return EXIT_CONFLICT
+        return EXIT_SERVER if status >= 500 else EXIT_USAGE
+    if isinstance(error, errors.EntryNotFoundError):
+        return EXIT_NOT_FOUND
+    if isinstance(error, errors.LocalTokenNotFoundError):
+        return EXIT_AUTH
+    if isinstance(error, errors.OfflineModeIsEnabled | httpx.TransportError):
+        return EXIT_SERVER
+    return EXIT_USAGE
+
+
+def reports_client_errors(command: Callable[P, T]) -> Callable[P, T]:
+    """Turn client and network errors raised by a command into a message and an exit code.
+
+    The message says what happened and what to try; tracebacks only with `MODELHUB_DEBUG=1`.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        import httpx
+
+        from modelhub import errors
+
+        try:
+            return command(*args, **kwargs)
+        except (errors.HubError, httpx.TransportError) as exc:
+            if os.environ.get("MODELHUB_DEBUG"):
+                raise
+            message = str(exc) or type(exc).__name__
+            if isinstance(exc, httpx.TransportError):
+                message = f"Cannot reach the hub: {exc}. Check HF_ENDPOINT and your network."
+            raise CliError(message, client_exit_code(exc)) from exc
+
+    return wrapper

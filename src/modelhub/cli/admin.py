@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from modelhub.cli._errors import CliError
+from modelhub.cli._output import emit_table, json_option
 from modelhub.cli.server import load, open_hub, run_service, storage_options
 
 if TYPE_CHECKING:
@@ -39,23 +40,6 @@ def _hub(
 ) -> AbstractContextManager[Services]:
     """The services on the data dir the options name, closed on exit."""
     return open_hub(load(config_file, data_dir=data_dir, database_url=database_url))
-
-
-def _json_option(command: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(command)
-
-
-def _emit_table(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("(none)", err=True)
-        return
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
-    click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip())
-    for row in rows:
-        click.echo("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
 
 
 def _emit_token(user: str, new: NewToken, as_json: bool) -> None:
@@ -82,7 +66,7 @@ def _member(spec: str) -> tuple[str, Role]:
 @click.option("--fullname", help="Display name [default: NAME].")
 @click.option("--email", help="Email address (used as the git author email).")
 @click.option("--token", help="Use this token instead of generating one (8+ characters).")
-@_json_option
+@json_option
 @storage_options
 def create_user(
     name: str,
@@ -120,7 +104,7 @@ def create_user(
 @click.option("--role", type=click.Choice(["read", "write"]), default="write", show_default=True)
 @click.option("--name", help="A name for the token, used to revoke it [default: ROLE-token].")
 @click.option("--token", help="Use this token instead of generating one (8+ characters).")
-@_json_option
+@json_option
 @storage_options
 def create_token(
     user: str,
@@ -207,7 +191,7 @@ def remove_member(
 
 
 @admin.command("list-users")
-@_json_option
+@json_option
 @storage_options
 def list_users(
     as_json: bool, data_dir: Path | None, database_url: str | None, config_file: Path | None
@@ -227,11 +211,11 @@ def list_users(
             }
             for a in auth.list_accounts(AccountKind.USER)
         ]
-    _emit_table(rows, as_json, ["name", "fullname", "email", "admin", "orgs"])
+    emit_table(rows, as_json, ["name", "fullname", "email", "admin", "orgs"])
 
 
 @admin.command("list-orgs")
-@_json_option
+@json_option
 @storage_options
 def list_orgs(
     as_json: bool, data_dir: Path | None, database_url: str | None, config_file: Path | None
@@ -249,12 +233,12 @@ def list_orgs(
             }
             for a in auth.list_accounts(AccountKind.ORG)
         ]
-    _emit_table(rows, as_json, ["name", "fullname", "members"])
+    emit_table(rows, as_json, ["name", "fullname", "members"])
 
 
 @admin.command("list-tokens")
 @click.argument("user")
-@_json_option
+@json_option
 @storage_options
 def list_tokens(
     user: str,
@@ -275,7 +259,7 @@ def list_tokens(
         }
         for t in tokens
     ]
-    _emit_table(rows, as_json, ["name", "role", "created"])
+    emit_table(rows, as_json, ["name", "role", "created"])
 
 
 @admin.command("revoke-token")
