@@ -60,6 +60,7 @@ def test_every_setting_reads_its_modelhub_variable(tmp_path: Path) -> None:
         "MODELHUB_LFS_MULTIPART_THRESHOLD_BYTES": "5",
         "MODELHUB_LFS_CHUNK_BYTES": "6",
         "MODELHUB_LFS_URL_TTL_SECONDS": "7",
+        "MODELHUB_X_ACCEL_REDIRECT_PREFIX": "/_blobs/",
         "MODELHUB_SECRET_FILE": str(tmp_path / "key"),
         "MODELHUB_LOG_LEVEL": "WARNING",
     }
@@ -81,8 +82,15 @@ def test_every_setting_reads_its_modelhub_variable(tmp_path: Path) -> None:
         settings.lfs_chunk_bytes,
         settings.lfs_url_ttl_seconds,
     ) == (1, 2, 3, 4, 5, 6, 7)
+    assert settings.x_accel_redirect_prefix == "/_blobs/"
     assert settings.effective_secret_file == tmp_path / "key"
     assert settings.log_level == "warning"
+
+
+@pytest.mark.parametrize("prefix", ["_blobs/", "/_blobs", "/", "/a b/", "/x?y/"])
+def test_x_accel_redirect_prefix_must_be_a_location_path(prefix: str) -> None:
+    with pytest.raises(SettingsError, match=r"x_accel_redirect_prefix: .* starts and ends"):
+        load_settings({"x_accel_redirect_prefix": prefix}, environ={})
 
 
 def test_relative_data_dir_in_config_file_is_relative_to_the_file(tmp_path: Path) -> None:

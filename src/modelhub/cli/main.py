@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from modelhub import __version__
-from modelhub.cli import admin, server, storage
+from modelhub.cli import admin, auth, cache, downloads, repos, server, storage, uploads
 from modelhub.cli._errors import EXIT_USAGE
 
 
@@ -53,6 +53,16 @@ cli.add_command(server.check_config)
 cli.add_command(admin.admin)
 cli.add_command(storage.fsck)
 cli.add_command(storage.gc)
+cli.add_command(auth.login)
+cli.add_command(auth.logout)
+cli.add_command(auth.whoami)
+cli.add_command(repos.repo)
+cli.add_command(repos.ls)
+cli.add_command(repos.branch)
+cli.add_command(repos.tag)
+cli.add_command(uploads.upload)
+cli.add_command(downloads.download)
+cli.add_command(cache.cache)
 
 
 def main() -> None:

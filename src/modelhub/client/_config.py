@@ -27,11 +27,8 @@ class ClientConfig:
     hub_cache: Path
     offline: bool
     progress_bars: bool
-
-    @property
-    def token_path(self) -> Path:
-        """The file `hf auth login` (and `modelhub login`) stores the token in."""
-        return self.hf_home / "token"
+    token_path: Path
+    """The file `hf auth login` (and `modelhub login`) stores the token in (`HF_TOKEN_PATH`)."""
 
 
 def _flag(value: str | None) -> bool:
@@ -70,6 +67,7 @@ def load_config(
     resolved_endpoint = (
         endpoint or _first(env, "MODELHUB_ENDPOINT", "HF_ENDPOINT") or DEFAULT_ENDPOINT
     ).rstrip("/")
+    token_file = Path(_first(env, "HF_TOKEN_PATH") or hf_home / "token").expanduser()
     resolved_token: str | None
     if token is False:
         resolved_token = None
@@ -78,7 +76,6 @@ def load_config(
     else:
         resolved_token = _first(env, "MODELHUB_TOKEN", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
         if resolved_token is None:
-            token_file = Path(_first(env, "HF_TOKEN_PATH") or hf_home / "token").expanduser()
             resolved_token = _read_token(token_file)
     return ClientConfig(
         endpoint=resolved_endpoint,
@@ -87,6 +84,7 @@ def load_config(
         hub_cache=hub_cache,
         offline=_flag(_first(env, "MODELHUB_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")),
         progress_bars=not _flag(_first(env, "HF_HUB_DISABLE_PROGRESS_BARS")),
+        token_path=token_file,
     )
 
 

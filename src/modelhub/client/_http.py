@@ -120,7 +120,7 @@ class HubSession:
                     return response
                 if attempt >= self.max_retries:
                     return response
-                self._sleep(_retry_after(response) or backoff(attempt))
+                self._sleep(retry_delay(response, attempt))
                 attempt += 1
                 continue
             self._sleep(backoff(attempt))
@@ -160,6 +160,12 @@ class HubSession:
 def backoff(attempt: int, *, base: float = 1.0, cap: float = 8.0) -> float:
     """Exponential backoff with full jitter: a random wait up to min(cap, base * 2**attempt)."""
     return random.uniform(0, min(cap, base * 2**attempt))  # noqa: S311 (not for secrets)
+
+
+def retry_delay(response: httpx.Response, attempt: int) -> float:
+    """How long to wait before retrying `response`: its `Retry-After` (0 too), else backoff."""
+    delay = _retry_after(response)
+    return backoff(attempt) if delay is None else delay
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from modelhub.protocol import RepoType
 
 
 def parse_date(value: Any) -> dt.datetime | None:
@@ -114,7 +117,7 @@ class RepoInfo:
     used_storage: int | None = None
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RepoInfo:
+    def from_json(cls, data: dict[str, Any]) -> Self:
         """Parse repo info of this type (extra keys go to the subclass fields that exist)."""
         siblings = data.get("siblings")
         values: dict[str, Any] = {
@@ -238,7 +241,12 @@ class GitCommitInfo:
 
 
 class RepoUrl(str):
-    """A repo's URL (a `str`) with its parts, as `huggingface_hub.RepoUrl` has them."""
+    """A repo's URL (a `str`) with its parts, as `huggingface_hub.RepoUrl` has them.
+
+    Args:
+        url: the repo's URL (`{endpoint}/[datasets/|spaces/]{namespace}/{name}`).
+        endpoint: the hub's URL the repo URL starts with (default: the URL's scheme and host).
+    """
 
     endpoint: str
     repo_type: str
@@ -246,13 +254,22 @@ class RepoUrl(str):
     namespace: str
     repo_name: str
 
-    def __new__(cls, url: str, endpoint: str, repo_type: str, repo_id: str) -> RepoUrl:
-        """Build from the parts the client already knows."""
+    def __new__(cls, url: str, endpoint: str | None = None) -> RepoUrl:
+        """Split `url` into the endpoint, the repo type and the repo id."""
         instance = super().__new__(cls, url)
-        instance.endpoint = endpoint
-        instance.repo_type = repo_type
-        instance.repo_id = repo_id
-        instance.namespace, _, instance.repo_name = repo_id.rpartition("/")
+        parsed = urlsplit(url)
+        base = (endpoint or f"{parsed.scheme}://{parsed.netloc}").rstrip("/")
+        path = url[len(base) :] if url.startswith(base) else parsed.path
+        parts = [part for part in path.split("/") if part]
+        # Models have no prefix: a first segment `models` would be a namespace of that name.
+        prefix = RepoType.from_api_segment(parts[0]) if len(parts) > 2 else None
+        repo_type = prefix if prefix in (RepoType.DATASET, RepoType.SPACE) else RepoType.MODEL
+        if repo_type is not RepoType.MODEL:
+            parts.pop(0)
+        instance.endpoint = base
+        instance.repo_type = repo_type.value
+        instance.repo_id = "/".join(parts)
+        instance.namespace, _, instance.repo_name = instance.repo_id.rpartition("/")
         return instance
 
     @property

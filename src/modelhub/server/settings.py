@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +23,7 @@ ENV_PREFIX = "MODELHUB_"
 MiB = 1024 * 1024
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _DATABASE_DIALECTS = ("sqlite", "postgresql")
+_LOCATION_PREFIX = re.compile(r"/[^\s?#]+/")
 
 
 class SettingsError(ValueError):
@@ -70,6 +72,13 @@ class Settings:
     lfs_chunk_bytes: int = _setting(64 * MiB, "Part size of multipart LFS uploads.")
     lfs_url_ttl_seconds: int = _setting(
         3600, "How long pre-signed LFS upload and download URLs stay valid."
+    )
+    x_accel_redirect_prefix: str | None = _setting(
+        None,
+        "Offload LFS downloads to nginx: answer them with an X-Accel-Redirect to this internal "
+        "location (e.g. /_modelhub_blobs/), which must alias the blob directory. Every client "
+        "must then reach the hub through that nginx.",
+        shown="(off: the hub sends the bytes)",
     )
     secret_file: Path | None = _setting(
         None,
@@ -229,6 +238,12 @@ def _validate(settings: Settings) -> list[str]:
             problems.append(f"{key}: must be positive")
     if settings.lfs_threshold_bytes <= 0:
         problems.append("lfs_threshold_bytes: must be positive")
+    prefix = settings.x_accel_redirect_prefix
+    if prefix is not None and not _LOCATION_PREFIX.fullmatch(prefix):
+        problems.append(
+            f"x_accel_redirect_prefix: {prefix!r} is not a location path that starts and ends "
+            "with '/', such as /_modelhub_blobs/"
+        )
     return problems
 
 

@@ -7,6 +7,11 @@ the URL came from a resolve redirect), because the official client follows same-
 and reads the file's metadata from here. A single `Range` gets 206 (multi-range requests get the
 whole object) and a range past the end 416. Bytes are streamed from the file in large reads off
 the event loop, or handed to the server as a path when it can send files itself (`pathsend`).
+
+With `x_accel_redirect_prefix` set, the hub checks the URL and answers with the same headers, no
+body and `X-Accel-Redirect: <prefix><the object's path in the blob store>`: nginx then sends the
+bytes itself, ranges included, from an `internal` location that aliases the blob directory (the
+configuration is in docs/operations.md).
 """
 
 from __future__ import annotations
@@ -87,7 +92,6 @@ async def get_blob(request: Request) -> Response:
     """Serve an object to the holder of a signed URL."""
     sha256 = param(request, "sha256")
     blob = await call(services(request).lfs.blob, sha256, request.query_params.get("token", ""))
-    assert blob.path is not None, "only local blob stores are served directly"
     headers = {
         HEADER_LINKED_ETAG: f'"{blob.sha256}"',
         HEADER_LINKED_SIZE: str(blob.size),
@@ -98,6 +102,11 @@ async def get_blob(request: Request) -> Response:
     }
     if blob.commit_id is not None:
         headers[HEADER_REPO_COMMIT] = blob.commit_id
+    offload = services(request).settings.x_accel_redirect_prefix
+    if offload is not None:
+        headers["X-Accel-Redirect"] = offload + blob.relative_path
+        return Response(status_code=200, headers=headers)
+    assert blob.path is not None, "only local blob stores are served directly"
     selected = byte_range(request.headers.get("range"), blob.size)
     start, end, status = 0, blob.size - 1, 200
     if selected is not None:

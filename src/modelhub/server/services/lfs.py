@@ -92,11 +92,16 @@ class UploadGrant:
 
 @dataclasses.dataclass(frozen=True)
 class Blob:
-    """An object to serve, and the commit it was resolved at (for resolve redirects)."""
+    """An object to serve, and the commit it was resolved at (for resolve redirects).
+
+    `relative_path` is where it lies under the blob store's root, for a front web server that
+    serves that directory (the download offload).
+    """
 
     sha256: str
     size: int
     path: Path | None
+    relative_path: str
     commit_id: str | None = None
 
 
@@ -379,8 +384,13 @@ class LfsService:
         if size is None:
             raise errors.NotFoundError(f"Object {sha256} is not stored")
         commit_id = subject.get("c")
-        path = self._blobs.local_path(sha256)
-        return Blob(sha256, size, path, commit_id if isinstance(commit_id, str) else None)
+        return Blob(
+            sha256,
+            size,
+            self._blobs.local_path(sha256),
+            self._blobs.relative_path(sha256),
+            commit_id if isinstance(commit_id, str) else None,
+        )
 
     def linked(self, repo: RepoRecord, sha256: str, size: int) -> bool:
         """Whether the repo may reference the object, stored with exactly this size."""

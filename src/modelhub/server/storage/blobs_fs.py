@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -53,9 +52,11 @@ class FsBlobWriter:
         self._sha256 = sha256
         self._written = 0
         self._hash = hashlib.sha256()
-        self._file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in commit/abort)
-            dir=temp_dir, prefix="blob-", delete=False
-        )
+        # Created as any file is (0644 less the umask), not 0600 as `tempfile` would: a front
+        # web server running as another user may send the stored objects (download offload).
+        self._path = temp_dir / f"blob-{secrets.token_hex(8)}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        self._file = os.fdopen(os.open(self._path, flags, 0o644), "wb")
 
     def write(self, chunk: bytes) -> None:
         """Append bytes, refusing more than the announced size.
@@ -88,7 +89,7 @@ class FsBlobWriter:
         os.fsync(self._file.fileno())
         self._file.close()
         self._target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._file.name, self._target)
+        os.replace(self._path, self._target)
         fsync_dir(self._target.parent)
         return digest
 
@@ -96,7 +97,7 @@ class FsBlobWriter:
         """Drop what was written."""
         self._file.close()
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._file.name)
+            os.unlink(self._path)
 
 
 class FsBlobStore:
@@ -109,10 +110,14 @@ class FsBlobStore:
         for folder in (root, self.temp_dir, self._uploads):
             folder.mkdir(parents=True, exist_ok=True)
 
+    def relative_path(self, sha256: str) -> str:
+        """The object's path under the root: `<sha[:2]>/<sha[2:4]>/<sha>`."""
+        _check_digest(sha256)
+        return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
     def path(self, sha256: str) -> Path:
         """Where the object with this digest lives (whether or not it is stored)."""
-        _check_digest(sha256)
-        return self._root / sha256[:2] / sha256[2:4] / sha256
+        return self._root / self.relative_path(sha256)
 
     def local_path(self, sha256: str) -> Path | None:
         """The object's file, or None when it is not stored."""

@@ -352,6 +352,13 @@ class BlobStore(Protocol):
     def local_path(self, sha256: str) -> Path | None:
         """A local file holding the object (for zero-copy serving), or None when not local."""
 
+    def relative_path(self, sha256: str) -> str:
+        """The object's `/`-separated path under the store's root (stored or not).
+
+        A front web server that serves the root directory finds the object there (the
+        `X-Accel-Redirect` download offload).
+        """
+
     def open(self, sha256: str) -> BinaryIO:
         """The object's bytes (BlobNotFoundError when missing)."""
 

@@ -1,0 +1,70 @@
+"""What the user commands share: the options naming a repo and a token, and the client.
+
+The hub is the one `HF_ENDPOINT` names (or `MODELHUB_ENDPOINT`), as for the library; the token
+is `--token`, else `HF_TOKEN`, else the one `modelhub login` (or `hf auth login`) stored.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from modelhub.cli._errors import EXIT_USAGE, CliError
+
+if TYPE_CHECKING:
+    from modelhub.client.api import HfApi
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+REPO_TYPES = ("model", "dataset", "space")
+
+
+def token_option(command: F) -> F:
+    """`--token`: the token for this command only."""
+    return click.option(
+        "--token",
+        metavar="TOKEN",
+        help="Token to use [default: HF_TOKEN, else the stored login].",
+    )(command)
+
+
+def repo_type_option(command: F) -> F:
+    """`--repo-type model|dataset|space`, passed as `repo_type`."""
+    return click.option(
+        "--repo-type",
+        type=click.Choice(REPO_TYPES),
+        default="model",
+        show_default=True,
+        help="Kind of repo.",
+    )(command)
+
+
+def revision_option(command: F) -> F:
+    """`--revision`: a branch, tag or commit."""
+    return click.option("--revision", metavar="REV", help="Branch, tag or commit [default: main].")(
+        command
+    )
+
+
+def open_api(token: str | None) -> HfApi:
+    """A client on the configured hub (close it, or use it as a context manager)."""
+    from modelhub.client.api import HfApi
+
+    return HfApi(token=token)
+
+
+def confirm_or_require_yes(prompt: str, yes: bool) -> None:
+    """Ask before something irreversible; without a terminal, `--yes` is required.
+
+    Raises:
+        CliError: no terminal to ask and no `--yes`.
+        click.Abort: the user said no.
+    """
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise CliError("This cannot be undone: pass --yes to confirm.", EXIT_USAGE)
+    click.confirm(prompt, abort=True, err=True)

@@ -1,0 +1,388 @@
+"""One file into the Hugging Face cache or a local dir: the steps behind `hf_hub_download`.
+
+The same files on disk as `huggingface_hub` writes (see `cache.py` and `_local_dir.py`), so
+either client finds what the other downloaded. The bytes come through `_transfer.Transfer`
+(parallel ranges, verified while downloading, resumable).
+
+Without the hub (`HF_HUB_OFFLINE`, `local_files_only=True`, or the hub unreachable or failing)
+a branch or tag name is served from the commit `refs/` recorded when it was last resolved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import logging
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from modelhub import __version__
+from modelhub.client import _local_dir
+from modelhub.client._locate import FileMetadata, fetch_metadata
+from modelhub.client._progress import DownloadProgress, bars_enabled
+from modelhub.client._transfer import Transfer, TransferOptions
+from modelhub.client._urls import resolve_url
+from modelhub.client.cache import (
+    COMMIT_HASH,
+    RepoCache,
+    file_lock,
+    tag_cache_dir,
+    try_to_load_from_cache,
+)
+from modelhub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+    RemoteEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from modelhub.protocol import HEADER_REPO_COMMIT
+
+if TYPE_CHECKING:
+    from modelhub.client.api import HfApi
+
+logger = logging.getLogger(__name__)
+DEFAULT_ETAG_TIMEOUT = 10.0
+_SHA256_LENGTH = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class Downloader:
+    """Everything one download call shares: the client, the repo, the options.
+
+    Built by `HfApi.hf_hub_download` and `HfApi.snapshot_download`; not public.
+    """
+
+    api: HfApi
+    repo_id: str
+    repo_type: str | None
+    cache: RepoCache
+    token: str | bool | None = None
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    etag_timeout: float = DEFAULT_ETAG_TIMEOUT
+    local_files_only: bool = False
+    options: TransferOptions = dataclasses.field(default_factory=TransferOptions)
+    progress: bool | None = None
+
+    @property
+    def offline(self) -> bool:
+        """No request may be sent (`local_files_only` or `HF_HUB_OFFLINE`)."""
+        return self.local_files_only or self.api.config.offline
+
+    # --- into the cache -----------------------------------------------------------------------
+
+    def to_cache(
+        self,
+        filename: str,
+        revision: str,
+        *,
+        force: bool = False,
+        known: FileMetadata | None = None,
+        bars: DownloadProgress | None = None,
+    ) -> Path:
+        """The file's snapshot entry in the cache, downloaded if needed.
+
+        Args:
+            filename: the path in the repo.
+            revision: a branch, tag or commit hash.
+            force: download again even if cached.
+            known: the file's metadata when already known (a snapshot's listing): no HEAD.
+            bars: the snapshot's progress bars, if any.
+
+        Raises:
+            RepositoryNotFoundError, RevisionNotFoundError, RemoteEntryNotFoundError,
+            LocalEntryNotFoundError: see `_metadata_or_fallback`.
+            IntegrityError: the bytes did not match the etag.
+        """
+        cache = self.cache
+        if COMMIT_HASH.match(revision) and not force:
+            pointer = cache.pointer_path(revision, filename)
+            if pointer.exists():
+                return pointer
+        metadata = known or self._metadata_or_fallback(
+            filename, revision, force=force, on_disk=lambda: self._in_cache(filename, revision)
+        )
+        if isinstance(metadata, Path):
+            return metadata
+        pointer = cache.pointer_path(metadata.commit_hash, filename)
+        if not force and pointer.exists():
+            with contextlib.suppress(OSError):
+                cache.write_ref(revision, metadata.commit_hash)
+            return pointer
+        cache.folder.mkdir(parents=True, exist_ok=True)
+        tag_cache_dir(cache.cache_dir)
+        cache.write_ref(revision, metadata.commit_hash)
+        blob = cache.blob_path(metadata.etag)
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        with file_lock(cache.lock_path(metadata.etag)):
+            # Another process may have fetched it while we waited for the lock.
+            if force or not blob.exists():
+                self._fetch(metadata, filename, cache.incomplete_path(metadata.etag), blob, bars)
+            cache.link(metadata.commit_hash, filename, metadata.etag)
+        return pointer
+
+    # --- into a local dir ---------------------------------------------------------------------
+
+    def to_local_dir(
+        self,
+        local_dir: Path,
+        filename: str,
+        revision: str,
+        *,
+        force: bool = False,
+        known: FileMetadata | None = None,
+        bars: DownloadProgress | None = None,
+    ) -> Path:
+        """The file in `local_dir` (same path as in the repo), downloaded if needed.
+
+        A file already there is kept when its recorded etag (or, for an LFS file without a
+        record, its sha256) is the hub's; a copy in the cache is copied rather than downloaded.
+
+        Raises:
+            The errors of `to_cache`.
+        """
+        paths = _local_dir.download_paths(local_dir, filename)
+        recorded = _local_dir.read_metadata(local_dir, filename)
+        present = paths.file_path.is_file()
+        if (
+            not force
+            and present
+            and recorded is not None
+            and COMMIT_HASH.match(revision)
+            and recorded.commit_hash == revision
+        ):
+            return paths.file_path
+        metadata = known or self._metadata_or_fallback(
+            filename, revision, force=force, on_disk=lambda: _existing(paths.file_path)
+        )
+        if isinstance(metadata, Path):
+            return metadata
+        if not force and present and _is_current(paths.file_path, recorded, metadata.etag):
+            _local_dir.write_metadata(local_dir, filename, metadata.commit_hash, metadata.etag)
+            return paths.file_path
+        cached = None if force else self._cached_copy(filename, metadata.commit_hash)
+        with file_lock(paths.lock_path):
+            if cached is not None:
+                shutil.copyfile(cached, paths.file_path)
+            else:
+                incomplete = paths.incomplete_path(metadata.etag)
+                self._fetch(metadata, filename, incomplete, paths.file_path, bars)
+        _local_dir.write_metadata(local_dir, filename, metadata.commit_hash, metadata.etag)
+        return paths.file_path
+
+    # --- shared steps -------------------------------------------------------------------------
+
+    def url(self, filename: str, revision: str) -> str:
+        """The file's resolve URL."""
+        return resolve_url(
+            self.api.endpoint, self.repo_id, filename, repo_type=self.repo_type, revision=revision
+        )
+
+    def _metadata_or_fallback(
+        self,
+        filename: str,
+        revision: str,
+        *,
+        force: bool,
+        on_disk: Callable[[], Path | None],
+    ) -> FileMetadata | Path:
+        """The file's metadata from the hub, or, when the hub cannot say, `on_disk()`'s copy.
+
+        A first HEAD is not retried, so a copy on disk is served at once when the hub is down;
+        with nothing on disk the HEAD is retried with backoff before giving up.
+
+        Raises:
+            RevisionNotFoundError, RemoteEntryNotFoundError: the hub says so (the missing file
+                is remembered in `.no_exist/`).
+            RepositoryNotFoundError, GatedRepoError: the hub refused and nothing is on disk.
+            LocalEntryNotFoundError: offline or unreachable, and nothing is on disk.
+            ValueError: `force_download` without the hub.
+        """
+        answer = self._try_metadata(filename, revision, retry=False)
+        if isinstance(answer, FileMetadata):
+            return answer
+        error = answer
+        if not force:
+            found = on_disk()
+            if found is not None:
+                return found
+            if _transient(error) and not self.offline:
+                retried = self._try_metadata(filename, revision, retry=True)
+                if isinstance(retried, FileMetadata):
+                    return retried
+                error = retried
+        explained = _explain(error, force=force, local_files_only=self.local_files_only)
+        if explained is error:
+            raise error
+        raise explained from error
+
+    def _in_cache(self, filename: str, revision: str) -> Path | None:
+        """The cached snapshot entry for a revision (a branch or tag through `refs/`), if any.
+
+        Raises:
+            LocalEntryNotFoundError: offline, and the hub said earlier that the file is not there.
+        """
+        commit = self.cache.commit_for(revision)
+        if commit is None:
+            return None
+        pointer = self.cache.pointer_path(commit, filename)
+        if pointer.exists():
+            return pointer
+        if self.offline and self.cache.is_marked_missing(commit, filename):
+            raise LocalEntryNotFoundError(
+                f"{filename} is not in {self.repo_id} at commit {commit} (the hub said so "
+                "earlier, and the answer is cached in .no_exist/)."
+            )
+        return None
+
+    def _try_metadata(
+        self, filename: str, revision: str, *, retry: bool
+    ) -> FileMetadata | Exception:
+        """The metadata, or the error that kept the hub from giving it (raised if final)."""
+        if self.offline:
+            return OfflineModeIsEnabled(
+                f"Cannot look up {filename} in {self.repo_id}: outgoing traffic is disabled "
+                "(HF_HUB_OFFLINE or local_files_only)."
+            )
+        try:
+            return fetch_metadata(
+                self.api.session,
+                self.url(filename, revision),
+                token=self.token,
+                timeout=self.etag_timeout,
+                headers=self.headers,
+                retry=retry,
+            )
+        except RemoteEntryNotFoundError as exc:
+            response = exc.response
+            commit = response.headers.get(HEADER_REPO_COMMIT) if response is not None else None
+            if commit is not None:
+                self.cache.mark_missing(commit, filename)
+                with contextlib.suppress(OSError):
+                    self.cache.write_ref(revision, commit)
+            raise
+        except (RevisionNotFoundError, httpx.ProxyError):
+            raise
+        except (httpx.TransportError, HfHubHTTPError, OfflineModeIsEnabled) as exc:
+            return exc
+
+    def _fetch(
+        self,
+        metadata: FileMetadata,
+        filename: str,
+        incomplete: Path,
+        destination: Path,
+        bars: DownloadProgress | None,
+    ) -> None:
+        """Download into `incomplete`, verify, then move to `destination`."""
+        with contextlib.ExitStack() as stack:
+            if bars is None:
+                enabled = bars_enabled(self.progress, self.api.config.progress_bars)
+                bars = stack.enter_context(DownloadProgress(enabled))
+            bar = bars.file(filename, metadata.size)
+            Transfer(
+                self.api.session,
+                metadata.location,
+                incomplete,
+                etag=metadata.etag,
+                size=metadata.size,
+                name=filename,
+                token=self.token,
+                headers=self.headers,
+                options=self.options,
+                progress=bar,
+            ).run()
+            bar.close()
+        os.replace(incomplete, destination)
+
+    def _cached_copy(self, filename: str, commit: str) -> Path | None:
+        found = try_to_load_from_cache(
+            self.repo_id,
+            filename,
+            cache_dir=self.cache.cache_dir,
+            revision=commit,
+            repo_type=self.repo_type,
+        )
+        return Path(found) if isinstance(found, str) else None
+
+
+def _existing(path: Path) -> Path | None:
+    """A file already in a local dir, served as is when the hub cannot be asked."""
+    if not path.is_file():
+        return None
+    logger.warning("The hub could not be asked about %s: using the file already there.", path)
+    return path
+
+
+def _is_current(path: Path, recorded: _local_dir.LocalDownloadMetadata | None, etag: str) -> bool:
+    """Whether the file in a local dir is the `etag` the hub has now."""
+    if recorded is not None:
+        return recorded.etag == etag
+    if len(etag) != _SHA256_LENGTH:
+        return False
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(8 * 1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest() == etag
+
+
+def _transient(error: Exception) -> bool:
+    """A failure worth retrying: the network, a timeout, 429 or 5xx."""
+    if isinstance(error, httpx.TransportError):
+        return True
+    status = getattr(error, "status_code", None) or 0
+    return isinstance(error, HfHubHTTPError) and (status == 429 or status >= 500)
+
+
+def _explain(error: Exception, *, force: bool, local_files_only: bool) -> Exception:
+    """The exception to raise when the hub could not say and nothing is on disk."""
+    if force:
+        if local_files_only:
+            return ValueError("Cannot pass force_download=True and local_files_only=True together.")
+        return ValueError(f"force_download=True needs the hub, which failed: {error}")
+    if local_files_only:
+        return LocalEntryNotFoundError(
+            "Cannot find the requested file in the disk cache and outgoing traffic has been "
+            "disabled. To look it up on the hub, set local_files_only=False."
+        )
+    if isinstance(error, RepositoryNotFoundError | GatedRepoError) or (
+        isinstance(error, HfHubHTTPError) and error.status_code == 401
+    ):
+        return error
+    if isinstance(error, OfflineModeIsEnabled):
+        return LocalEntryNotFoundError(
+            f"{error} The file is not in the local cache either; unset HF_HUB_OFFLINE to fetch it."
+        )
+    return LocalEntryNotFoundError(
+        f"The hub could not be asked about the file ({type(error).__name__}: {error}) and it is "
+        "not in the local cache. Check your connection and HF_ENDPOINT, then try again."
+    )
+
+
+def request_headers(
+    headers: Mapping[str, str] | None,
+    library_name: str | None,
+    library_version: str | None,
+    user_agent: Mapping[str, str] | str | None,
+) -> dict[str, str]:
+    """Extra request headers, with the library and user agent details added to `User-Agent`."""
+    extra = dict(headers or {})
+    parts = []
+    if library_name:
+        parts.append(f"{library_name}/{library_version or 'None'}")
+    if isinstance(user_agent, Mapping):
+        parts.extend(f"{key}/{value}" for key, value in user_agent.items())
+    elif user_agent:
+        parts.append(user_agent)
+    if parts:
+        extra.setdefault("User-Agent", "; ".join([f"modelhub/{__version__}", *parts]))
+    return extra

@@ -1,0 +1,213 @@
+"""The public surface of `modelhub`: pinned, importable, and shaped like huggingface_hub's.
+
+A change to the surface must change this file, on purpose.
+"""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import huggingface_hub
+import pytest
+
+import modelhub
+from modelhub import errors
+from modelhub.client.api import HfApi
+
+EXPORTED = [
+    "BlobLfsInfo",
+    "CommitInfo",
+    "CommitOperationAdd",
+    "CommitOperationCopy",
+    "CommitOperationDelete",
+    "DatasetInfo",
+    "GitCommitInfo",
+    "GitRefInfo",
+    "GitRefs",
+    "HfApi",
+    "LastCommitInfo",
+    "ModelInfo",
+    "RepoFile",
+    "RepoFolder",
+    "RepoSibling",
+    "RepoUrl",
+    "SpaceInfo",
+    "__version__",
+    "auth_check",
+    "create_branch",
+    "create_commit",
+    "create_repo",
+    "create_tag",
+    "dataset_info",
+    "delete_branch",
+    "delete_file",
+    "delete_folder",
+    "delete_repo",
+    "delete_tag",
+    "file_exists",
+    "get_paths_info",
+    "hf_hub_download",
+    "list_datasets",
+    "list_models",
+    "list_repo_commits",
+    "list_repo_files",
+    "list_repo_refs",
+    "list_repo_tree",
+    "list_spaces",
+    "login",
+    "logout",
+    "model_info",
+    "move_repo",
+    "repo_exists",
+    "repo_info",
+    "revision_exists",
+    "snapshot_download",
+    "space_info",
+    "super_squash_history",
+    "update_repo_settings",
+    "upload_file",
+    "upload_folder",
+    "upload_large_folder",
+    "whoami",
+]
+
+# HfApi methods whose names and keyword arguments are huggingface_hub's (2.4 has no
+# `upload_large_folder` any more: ours keeps the 0.x signature).
+HF_METHODS = [
+    "auth_check",
+    "create_branch",
+    "create_commit",
+    "create_repo",
+    "create_tag",
+    "dataset_info",
+    "delete_branch",
+    "delete_file",
+    "delete_folder",
+    "delete_repo",
+    "delete_tag",
+    "file_exists",
+    "get_paths_info",
+    "hf_hub_download",
+    "list_datasets",
+    "list_models",
+    "list_repo_commits",
+    "list_repo_files",
+    "list_repo_refs",
+    "list_repo_tree",
+    "list_spaces",
+    "model_info",
+    "move_repo",
+    "repo_exists",
+    "repo_info",
+    "revision_exists",
+    "snapshot_download",
+    "space_info",
+    "super_squash_history",
+    "update_repo_settings",
+    "upload_file",
+    "upload_folder",
+    "whoami",
+]
+
+ERRORS = [
+    "BadRequestError",
+    "DisabledRepoError",
+    "EntryNotFoundError",
+    "GatedRepoError",
+    "HFValidationError",
+    "HfHubHTTPError",
+    "LocalEntryNotFoundError",
+    "LocalTokenNotFoundError",
+    "OfflineModeIsEnabled",
+    "RemoteEntryNotFoundError",
+    "RepositoryNotFoundError",
+    "RevisionNotFoundError",
+]
+
+
+def test_all_is_pinned() -> None:
+    assert sorted(modelhub.__all__) == sorted(EXPORTED)
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_every_exported_name_is_importable_and_defined_in_modelhub(name: str) -> None:
+    value = getattr(modelhub, name)
+
+    assert name in dir(modelhub)
+    if name != "__version__":
+        assert value.__module__.startswith("modelhub.client."), value.__module__
+
+
+def test_unknown_names_are_attribute_errors() -> None:
+    with pytest.raises(AttributeError):
+        modelhub.no_such_name  # noqa: B018
+
+
+def test_importing_modelhub_loads_no_http_client() -> None:
+    code = "import sys, modelhub, modelhub.protocol; print('httpx' in sys.modules)"
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert completed.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("name", ERRORS)
+def test_errors_have_the_official_names_and_bases(name: str) -> None:
+    ours = getattr(errors, name)
+    theirs = getattr(huggingface_hub.errors, name)
+    for base in (OSError, ValueError, FileNotFoundError, ConnectionError):
+        assert issubclass(ours, base) == issubclass(theirs, base), base
+
+
+def assert_compatible(name: str, ours: inspect.Signature, theirs: inspect.Signature) -> None:
+    """Every call that works with huggingface_hub's signature works with ours.
+
+    Shared parameters have the same kind and default, in the same positional order; the
+    official required ones all exist here; our own additions are keyword-only, with defaults.
+    """
+    official = theirs.parameters
+    for parameter in ours.parameters.values():
+        if parameter.name in official:
+            assert parameter.kind == official[parameter.name].kind, f"{name}({parameter.name})"
+            assert parameter.default == official[parameter.name].default, f"{name}({parameter})"
+        else:
+            assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, f"{name}({parameter})"
+            assert parameter.default is not inspect.Parameter.empty, f"{name}({parameter})"
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    assert [p.name for p in ours.parameters.values() if p.kind in positional] == [
+        p.name for p in official.values() if p.kind in positional
+    ], name
+    required = {p.name for p in official.values() if p.default is inspect.Parameter.empty}
+    assert required <= set(ours.parameters), name
+
+
+@pytest.mark.parametrize("name", HF_METHODS)
+def test_methods_take_the_official_arguments(name: str) -> None:
+    assert_compatible(
+        name,
+        inspect.signature(getattr(HfApi, name)),
+        inspect.signature(getattr(huggingface_hub.HfApi, name)),
+    )
+
+
+@pytest.mark.parametrize("name", [*HF_METHODS, "login", "logout"])
+def test_module_functions_take_the_official_arguments(name: str) -> None:
+    assert_compatible(
+        name,
+        inspect.signature(getattr(modelhub, name)),
+        inspect.signature(getattr(huggingface_hub, name)),
+    )
+
+
+# Module functions with their own signature: they take an `endpoint` (and more) too.
+STANDALONE = {"hf_hub_download", "snapshot_download", "whoami"}
+
+
+@pytest.mark.parametrize("name", [n for n in HF_METHODS if n not in STANDALONE])
+def test_module_functions_are_the_methods_on_a_default_client(name: str) -> None:
+    function = inspect.signature(getattr(modelhub, name))
+    method = inspect.signature(getattr(HfApi, name))
+
+    assert list(function.parameters.values()) == list(method.parameters.values())[1:]
