@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-# Where the public names are defined, searched in order on first use.
-# The module-level functions of `api` come first: `upload_file` & co. there take the
-# arguments of huggingface_hub's, where `uploads` has the implementations taking a client.
+# The modules that define the public names, searched in order on first use.
 _SOURCES = (
     "modelhub.client.api",
     "modelhub.client.auth",
     "modelhub.client.models",
     "modelhub.client.downloads",
     "modelhub.client.uploads",
+    "modelhub.client.cache",
+    "modelhub.client.cache_scan",
 )
 
 __all__ = [
@@ -73,9 +73,11 @@ __all__ = [
     "repo_exists",
     "repo_info",
     "revision_exists",
+    "scan_cache_dir",
     "snapshot_download",
     "space_info",
     "super_squash_history",
+    "try_to_load_from_cache",
     "update_repo_settings",
     "upload_file",
     "upload_folder",
@@ -119,6 +121,8 @@ if TYPE_CHECKING:
         upload_large_folder,
     )
     from modelhub.client.auth import login, logout, whoami
+    from modelhub.client.cache import try_to_load_from_cache
+    from modelhub.client.cache_scan import scan_cache_dir
     from modelhub.client.downloads import hf_hub_download, snapshot_download
     from modelhub.client.models import (
         BlobLfsInfo,

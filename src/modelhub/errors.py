@@ -17,11 +17,13 @@ The second bases match huggingface_hub's too, so `except OSError`, `except Value
     ├── OfflineModeIsEnabled (ConnectionError) a request while HF_HUB_OFFLINE is set
     ├── LocalTokenNotFoundError (OSError)      an operation that needs a token, and none is set
     ├── HFValidationError (ValueError)         bad input caught before any request is sent
-    └── IntegrityError (OSError)               downloaded bytes that do not match their digest
+    ├── IntegrityError (OSError)               downloaded bytes that do not match their digest
+    └── CacheNotFound                          no such cache directory, or not that in it
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BadRequestError",
+    "CacheNotFound",
     "DisabledRepoError",
     "EntryNotFoundError",
     "GatedRepoError",
@@ -127,3 +130,15 @@ class HFValidationError(HubError, ValueError):
 
 class IntegrityError(HubError, OSError):
     """Downloaded bytes do not match the digest the hub announced; they were not kept."""
+
+
+class CacheNotFound(HubError):
+    """The cache directory does not exist, or does not hold the repo or revision asked for.
+
+    Attributes:
+        cache_dir: the cache directory.
+    """
+
+    def __init__(self, message: str, cache_dir: str | os.PathLike[str]) -> None:
+        super().__init__(message)
+        self.cache_dir = cache_dir

@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import select
+import socket
 import sys
 import time
 from pathlib import Path
@@ -128,3 +129,27 @@ def test_login_asks_for_the_token_without_echoing_it_on_a_terminal(
     assert f"Logged in as {user.name}".encode() in rest
     assert user.token.encode() not in prompt + rest
     assert Path(str(environment["HF_HOME"]), "token").read_text() == user.token
+
+
+def test_an_unreachable_hub_is_named_in_the_error(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    environment: dict[str, str | None] = {
+        "HF_ENDPOINT": dead,
+        "HF_HOME": str(tmp_path),
+        "MODELHUB_MAX_RETRIES": "0",
+    }
+
+    result = run(environment, "whoami", "--token", "hf_anything")
+
+    assert result.exit_code == 5
+    assert f"Cannot reach the hub at {dead}" in result.stderr
+    assert "HF_ENDPOINT" in result.stderr
+
+
+def test_whoami_without_a_token_says_how_to_give_one(environment: dict[str, str | None]) -> None:
+    result = run(environment, "whoami")
+
+    assert result.exit_code == 3
+    assert "--token" in result.stderr and "HF_TOKEN" in result.stderr

@@ -381,6 +381,30 @@ def test_refused_connections_are_retried_then_raised() -> None:
     session.close()
 
 
+def test_each_retry_is_announced_as_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    session = HubSession(closed_port_url(), None, max_retries=2, sleep=lambda _: None)
+
+    with caplog.at_level("WARNING", logger="modelhub.client"), pytest.raises(httpx.ConnectError):
+        session.request("GET", session.url("api/models"))
+
+    announced = [r.getMessage() for r in caplog.records if r.name == "modelhub.client"]
+    assert len(announced) == 2
+    assert all("api/models failed (ConnectError" in m for m in announced)
+    assert announced[1].endswith("(2/2)")
+    session.close()
+
+
+def test_a_request_without_a_token_says_so_when_refused(live_server: LiveServer) -> None:
+    with (
+        HfApi(endpoint=live_server.url, token=False, trust_env=False) as api,
+        pytest.raises(errors.HfHubHTTPError) as refused,
+    ):
+        api.create_repo(unique_name("anonymous"))
+
+    assert refused.value.status_code == 401
+    assert "No token was sent" in str(refused.value)
+
+
 def test_client_without_retries_fails_fast_on_a_dead_hub() -> None:
     started = time.monotonic()
     with (

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from modelhub import errors
@@ -188,3 +190,34 @@ def test_module_functions_read_the_environment_at_each_call(
     monkeypatch.setenv("HF_TOKEN", user.token)
     delete_repo(repo_id)
     assert not user.api.repo_exists(repo_id)
+
+
+def test_retries_and_download_options_come_from_modelhub_variables(
+    hf_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELHUB_MAX_RETRIES", "0")
+    monkeypatch.setenv("MODELHUB_DOWNLOAD_CONNECTIONS", "3")
+    monkeypatch.setenv("MODELHUB_DOWNLOAD_CHUNK_SIZE", "1048576")
+
+    with HfApi(endpoint=DEAD_ENDPOINT) as api, HfApi(trust_env=False) as untrusting:
+        started = time.monotonic()
+        with pytest.raises(httpx.ConnectError):
+            api.repo_info("someone/something")
+        elapsed = time.monotonic() - started
+        configured = (api.config.download_connections, api.config.download_chunk_size)
+        ignored = (untrusting.config.download_connections, untrusting.config.download_chunk_size)
+        retries = (api.session.max_retries, untrusting.session.max_retries)
+
+    assert elapsed < 1  # not retried
+    assert configured == (3, 1048576)
+    assert ignored == (None, None)
+    assert retries == (0, 5)
+
+
+def test_a_malformed_modelhub_number_is_refused_with_its_name(
+    hf_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELHUB_MAX_RETRIES", "lots")
+
+    with pytest.raises(errors.HFValidationError, match="MODELHUB_MAX_RETRIES"):
+        HfApi(endpoint=DEAD_ENDPOINT)

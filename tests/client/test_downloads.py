@@ -25,6 +25,7 @@ from tests.helpers.accounts import HubUser
 from tests.helpers.commits import git_blob_sha1
 from tests.helpers.lfs import sha256
 from tests.helpers.live_server import LiveServer
+from tests.helpers.proxy import RecordingProxy
 
 
 def seed(user: HubUser, repo_id: str, files: dict[str, bytes], message: str = "seed") -> str:
@@ -337,6 +338,22 @@ def test_offline_snapshot_serves_the_cached_snapshot_of_a_branch(
     assert time.monotonic() - started < 2
 
     assert offline == online == down
+
+
+def test_snapshot_listing_is_retried_when_nothing_is_cached(
+    live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
+) -> None:
+    seed(user, repo, {"a.txt": b"a"})
+    proxy = RecordingProxy(live_server.port)
+    proxy.drop("GET", "/revision/")
+    try:
+        with HfApi(endpoint=proxy.url, token=user.token, trust_env=False) as api:
+            folder = Path(api.snapshot_download(repo, cache_dir=tmp_path, progress=False))
+    finally:
+        proxy.close()
+
+    assert (folder / "a.txt").read_bytes() == b"a"
+    assert [s.dropped for s in proxy.seen if "/revision/" in s.path] == [True, False]
 
 
 def test_snapshot_of_a_missing_repo_raises_repository_not_found(

@@ -63,9 +63,11 @@ EXPORTED = [
     "repo_exists",
     "repo_info",
     "revision_exists",
+    "scan_cache_dir",
     "snapshot_download",
     "space_info",
     "super_squash_history",
+    "try_to_load_from_cache",
     "update_repo_settings",
     "upload_file",
     "upload_folder",
@@ -113,6 +115,7 @@ HF_METHODS = [
 
 ERRORS = [
     "BadRequestError",
+    "CacheNotFound",
     "DisabledRepoError",
     "EntryNotFoundError",
     "GatedRepoError",
@@ -192,7 +195,9 @@ def test_methods_take_the_official_arguments(name: str) -> None:
     )
 
 
-@pytest.mark.parametrize("name", [*HF_METHODS, "login", "logout"])
+@pytest.mark.parametrize(
+    "name", [*HF_METHODS, "login", "logout", "scan_cache_dir", "try_to_load_from_cache"]
+)
 def test_module_functions_take_the_official_arguments(name: str) -> None:
     assert_compatible(
         name,

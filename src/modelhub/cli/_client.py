@@ -1,25 +1,29 @@
-"""What the user commands share: the options naming a repo and a token, and the client.
+"""What the user commands share: the options naming a repo, a token and a cache, and the client.
 
 The hub is the one `HF_ENDPOINT` names (or `MODELHUB_ENDPOINT`), as for the library; the token
 is `--token`, else `HF_TOKEN`, else the one `modelhub login` (or `hf auth login`) stored.
+Failed requests are retried as the library does (`MODELHUB_MAX_RETRIES`, default 5), each retry
+announced on stderr.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from modelhub.cli._errors import EXIT_USAGE, CliError
+from modelhub.protocol import RepoType
 
 if TYPE_CHECKING:
     from modelhub.client.api import HfApi
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-REPO_TYPES = ("model", "dataset", "space")
+REPO_TYPES = tuple(kind.value for kind in RepoType)
 
 
 def token_option(command: F) -> F:
@@ -36,7 +40,7 @@ def repo_type_option(command: F) -> F:
     return click.option(
         "--repo-type",
         type=click.Choice(REPO_TYPES),
-        default="model",
+        default=RepoType.MODEL.value,
         show_default=True,
         help="Kind of repo.",
     )(command)
@@ -47,6 +51,15 @@ def revision_option(command: F) -> F:
     return click.option("--revision", metavar="REV", help="Branch, tag or commit [default: main].")(
         command
     )
+
+
+def cache_dir_option(command: F) -> F:
+    """`--cache-dir`: the Hugging Face cache, passed as a `Path` or None."""
+    return click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Hugging Face cache to use [default: HF_HUB_CACHE, else ~/.cache/huggingface/hub].",
+    )(command)
 
 
 def open_api(token: str | None) -> HfApi:

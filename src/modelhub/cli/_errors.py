@@ -9,9 +9,12 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    import httpx
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -64,13 +67,28 @@ def client_exit_code(error: BaseException) -> int:
         if status in (409, 412):
             return EXIT_CONFLICT
         return EXIT_SERVER if status >= 500 else EXIT_USAGE
-    if isinstance(error, errors.EntryNotFoundError):
+    if isinstance(error, errors.LocalEntryNotFoundError) and _hub_failed(error.__cause__):
+        return EXIT_SERVER  # not cached, and the hub could not be asked
+    if isinstance(error, errors.EntryNotFoundError | errors.CacheNotFound):
         return EXIT_NOT_FOUND
     if isinstance(error, errors.LocalTokenNotFoundError):
         return EXIT_AUTH
     if isinstance(error, errors.OfflineModeIsEnabled | httpx.TransportError):
         return EXIT_SERVER
     return EXIT_USAGE
+
+
+def client_error_message(error: BaseException) -> str:
+    """What to tell the user about an error of the modelhub client (or of the network)."""
+    import httpx
+
+    from modelhub import errors
+
+    if isinstance(error, httpx.TransportError):
+        return f"Cannot reach the hub{_where(error)}: {error}. Check HF_ENDPOINT and your network."
+    if isinstance(error, errors.LocalTokenNotFoundError):
+        return "No token: pass --token, set HF_TOKEN, or log in with `modelhub login`."
+    return str(error) or type(error).__name__
 
 
 def reports_client_errors(command: Callable[P, T]) -> Callable[P, T]:
@@ -90,9 +108,26 @@ def reports_client_errors(command: Callable[P, T]) -> Callable[P, T]:
         except (errors.HubError, httpx.TransportError) as exc:
             if os.environ.get("MODELHUB_DEBUG"):
                 raise
-            message = str(exc) or type(exc).__name__
-            if isinstance(exc, httpx.TransportError):
-                message = f"Cannot reach the hub: {exc}. Check HF_ENDPOINT and your network."
-            raise CliError(message, client_exit_code(exc)) from exc
+            raise CliError(client_error_message(exc), client_exit_code(exc)) from exc
 
     return wrapper
+
+
+def _hub_failed(error: BaseException | None) -> bool:
+    """Whether `error` is the network or the hub failing (not the hub refusing)."""
+    import httpx
+
+    from modelhub import errors
+
+    if isinstance(error, errors.HfHubHTTPError):
+        return (error.status_code or 0) >= 500
+    return isinstance(error, httpx.TransportError)
+
+
+def _where(error: httpx.TransportError) -> str:
+    """` at scheme://host:port` for a network error that knows its request, else nothing."""
+    try:
+        url = error.request.url
+    except RuntimeError:  # httpx's answer when the error has no request
+        return ""
+    return f" at {url.scheme}://{url.netloc.decode('ascii')}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -26,8 +25,13 @@ from modelhub.cli._output import emit_json, json_option
 )
 @reports_client_errors
 def login(token: str | None, add_to_git_credential: bool) -> None:
-    """Check a token with the hub (HF_ENDPOINT) and store it for later commands."""
+    """Log in: check a token with the hub and store it.
+
+    The hub is HF_ENDPOINT's. The token is stored where `hf auth login` stores it, so both
+    clients share the login; HF_TOKEN, when set, still wins over it.
+    """
     from modelhub.client import auth
+    from modelhub.client._config import environment_token
 
     if not token:
         if not sys.stdin.isatty():
@@ -37,7 +41,7 @@ def login(token: str | None, add_to_git_credential: bool) -> None:
     access = (account.get("auth") or {}).get("accessToken") or {}
     role = f", {access['role']}" if access.get("role") else ""
     click.echo(f"Logged in as {account['name']} (token {access.get('displayName')!r}{role}).")
-    if os.environ.get("HF_TOKEN", token) != token:
+    if environment_token() not in (None, token):
         click.echo("Note: HF_TOKEN is set and is used instead of the stored token.", err=True)
 
 
@@ -45,12 +49,16 @@ def login(token: str | None, add_to_git_credential: bool) -> None:
 @click.option("--token-name", help="Forget only this stored token [default: all of them].")
 @reports_client_errors
 def logout(token_name: str | None) -> None:
-    """Forget the stored token(s) (and git credentials given by login)."""
+    """Log out: forget the stored token(s).
+
+    Git credentials given by `login --add-to-git-credential` are erased too.
+    """
     from modelhub.client import auth
+    from modelhub.client._config import environment_token
 
     auth.logout(token_name)
     click.echo("Logged out." if token_name is None else f"Forgot token {token_name!r}.")
-    if os.environ.get("HF_TOKEN"):
+    if environment_token() is not None:
         click.echo("Note: HF_TOKEN is still set and still logs you in.", err=True)
 
 

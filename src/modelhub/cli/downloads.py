@@ -7,14 +7,18 @@ files download a snapshot and print its folder. Files go to the Hugging Face cac
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
-from modelhub.cli._client import open_api, repo_type_option, revision_option, token_option
-from modelhub.cli._errors import EXIT_SERVER, EXIT_USAGE, CliError, reports_client_errors
+from modelhub.cli._client import (
+    cache_dir_option,
+    open_api,
+    repo_type_option,
+    revision_option,
+    token_option,
+)
+from modelhub.cli._errors import EXIT_USAGE, CliError, reports_client_errors
 from modelhub.cli._output import emit_json, json_option
 
 
@@ -25,11 +29,7 @@ from modelhub.cli._output import emit_json, json_option
 @revision_option
 @click.option("--include", multiple=True, metavar="PATTERN", help="Download only matching files.")
 @click.option("--exclude", multiple=True, metavar="PATTERN", help="Skip matching files.")
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Hugging Face cache to use [default: HF_HUB_CACHE, else ~/.cache/huggingface/hub].",
-)
+@cache_dir_option
 @click.option(
     "--local-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -57,13 +57,18 @@ def download(
     token: str | None,
     as_json: bool,
 ) -> None:
-    """Download FILENAMES (default: every file) of REPO_ID and print where they are."""
+    """Download files of a repo and print where they are.
+
+    One of FILENAMES prints its path; several, or none (every file, or those --include and
+    --exclude select), print the snapshot folder. Files go to the Hugging Face cache (shared
+    with huggingface_hub) unless --local-dir is given.
+    """
     if filenames and (include or exclude):
         raise CliError(
             "--include and --exclude select files when no FILENAMES are given", EXIT_USAGE
         )
     progress = False if quiet or as_json else None
-    with open_api(token) as api, _network_errors_exit_5():
+    with open_api(token) as api:
         if len(filenames) == 1:
             path = api.hf_hub_download(
                 repo_id,
@@ -92,21 +97,3 @@ def download(
         emit_json({"repo_id": repo_id, "repo_type": repo_type, "revision": revision, "path": path})
     else:
         click.echo(path)
-
-
-@contextlib.contextmanager
-def _network_errors_exit_5() -> Iterator[None]:
-    """A file that is not cached because the hub could not be reached is a network error."""
-    import httpx
-
-    from modelhub.errors import HfHubHTTPError, LocalEntryNotFoundError
-
-    try:
-        yield
-    except LocalEntryNotFoundError as exc:
-        cause = exc.__cause__
-        if isinstance(cause, httpx.TransportError) or (
-            isinstance(cause, HfHubHTTPError) and (cause.status_code or 0) >= 500
-        ):
-            raise CliError(str(exc), EXIT_SERVER) from exc
-        raise

@@ -24,10 +24,6 @@ if TYPE_CHECKING:
     from modelhub.client.models import RepoInfo
 
 
-def _as_dict(value: Any) -> dict[str, Any]:
-    return dataclasses.asdict(value)
-
-
 # --- repo ---------------------------------------------------------------------------------------
 
 
@@ -54,7 +50,7 @@ def create_repo(
     token: str | None,
     as_json: bool,
 ) -> None:
-    """Create REPO_ID (`name` alone creates it in your namespace); print its URL."""
+    """Create a repo and print its URL (REPO_ID `name` alone: in your namespace)."""
     with open_api(token) as api:
         url = api.create_repo(
             repo_id,
@@ -100,7 +96,7 @@ def repo_info(
     with open_api(token) as api:
         info = api.repo_info(repo_id, repo_type=repo_type, revision=revision)
     if as_json:
-        emit_json(_as_dict(info))
+        emit_json(dataclasses.asdict(info))
         return
     fields = {
         "id": info.id,
@@ -124,7 +120,13 @@ def repo_info(
 @repo_type_option
 @click.option("--author", help="Only repos in this namespace (user or organization).")
 @click.option("--search", help="Only repos whose id contains this.")
-@click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True, help="0: all.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="How many at most (0: all).",
+)
 @token_option
 @json_option
 @reports_client_errors
@@ -147,7 +149,7 @@ def list_repos(
         else:
             found = list(api.list_models(**query))
     if as_json:
-        emit_json([_as_dict(info) for info in found])
+        emit_json([dataclasses.asdict(info) for info in found])
         return
     rows = [
         {
@@ -193,7 +195,10 @@ def ls(
     if as_json:
         emit_json(
             [
-                {"type": "file" if isinstance(e, RepoFile) else "directory", **_as_dict(e)}
+                {
+                    "type": "file" if isinstance(e, RepoFile) else "directory",
+                    **dataclasses.asdict(e),
+                }
                 for e in entries
             ]
         )

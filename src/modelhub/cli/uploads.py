@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from modelhub.cli._client import open_api, repo_type_option, revision_option, token_option
+from modelhub.cli._client import open_api, repo_type_option, token_option
 from modelhub.cli._errors import EXIT_USAGE, CliError, reports_client_errors
 from modelhub.cli._output import emit_json, json_option
 
@@ -28,7 +28,11 @@ if TYPE_CHECKING:
 )
 @click.argument("path_in_repo", required=False)
 @repo_type_option
-@revision_option
+@click.option(
+    "--revision",
+    metavar="BRANCH",
+    help="Branch to commit to, created from main if missing [default: main].",
+)
 @click.option("--commit-message", help="Title of the commit [default: generated].")
 @click.option("--commit-description", help="Body of the commit message.")
 @click.option("--include", multiple=True, metavar="PATTERN", help="Upload only matching files.")
@@ -64,7 +68,11 @@ def upload(
     token: str | None,
     as_json: bool,
 ) -> None:
-    """Upload LOCAL_PATH (a file or a folder; default: the current folder) to REPO_ID."""
+    """Upload a file or a folder to a repo (created if needed).
+
+    LOCAL_PATH (default: the current folder) lands at PATH_IN_REPO (default: a file's name, or
+    the repo's root for a folder), in one commit; with --large, in many resumable commits.
+    """
     if local_path.is_file() and (include or exclude or delete or large):
         raise CliError(
             "--include, --exclude, --delete and --large apply to folders, not to a file",
@@ -90,17 +98,29 @@ def upload(
             )
         else:
             _ensure_target(api, repo_id, repo_type, revision, private)
-            info = _upload(
-                api,
-                repo_id,
-                local_path,
-                path_in_repo,
-                repo_type=repo_type,
-                revision=revision,
-                commit_message=commit_message,
-                commit_description=commit_description,
-                patterns=(list(include) or None, list(exclude) or None, list(delete) or None),
-            )
+            if local_path.is_file():
+                info = api.upload_file(
+                    path_or_fileobj=local_path,
+                    path_in_repo=path_in_repo or local_path.name,
+                    repo_id=repo_id,
+                    repo_type=repo_type,
+                    revision=revision,
+                    commit_message=commit_message,
+                    commit_description=commit_description,
+                )
+            else:
+                info = api.upload_folder(
+                    repo_id=repo_id,
+                    folder_path=local_path,
+                    path_in_repo=path_in_repo,
+                    repo_type=repo_type,
+                    revision=revision,
+                    commit_message=commit_message,
+                    commit_description=commit_description,
+                    allow_patterns=list(include) or None,
+                    ignore_patterns=list(exclude) or None,
+                    delete_patterns=list(delete) or None,
+                )
     _report(info, repo_id, repo_type, as_json)
 
 
@@ -117,43 +137,6 @@ def _ensure_target(
     )
     if revision is not None:
         api.create_branch(repo_id, branch=revision, repo_type=repo_type, exist_ok=True)
-
-
-def _upload(
-    api: HfApi,
-    repo_id: str,
-    local_path: Path,
-    path_in_repo: str | None,
-    *,
-    repo_type: str,
-    revision: str | None,
-    commit_message: str | None,
-    commit_description: str | None,
-    patterns: tuple[list[str] | None, list[str] | None, list[str] | None],
-) -> CommitInfo:
-    if local_path.is_file():
-        return api.upload_file(
-            path_or_fileobj=local_path,
-            path_in_repo=path_in_repo or local_path.name,
-            repo_id=repo_id,
-            repo_type=repo_type,
-            revision=revision,
-            commit_message=commit_message,
-            commit_description=commit_description,
-        )
-    include, exclude, delete = patterns
-    return api.upload_folder(
-        repo_id=repo_id,
-        folder_path=local_path,
-        path_in_repo=path_in_repo,
-        repo_type=repo_type,
-        revision=revision,
-        commit_message=commit_message,
-        commit_description=commit_description,
-        allow_patterns=include,
-        ignore_patterns=exclude,
-        delete_patterns=delete,
-    )
 
 
 def _report(info: CommitInfo | None, repo_id: str, repo_type: str, as_json: bool) -> None:

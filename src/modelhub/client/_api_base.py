@@ -1,26 +1,23 @@
 """What every `HfApi` method shares: the configuration, the HTTP session and JSON requests.
 
-`HfApi` (in `api.py`) is assembled from small classes that each hold one group of methods
-(`_repos.py`, `_refs.py`); they all build on `ApiBase`.
+`HfApi` (in `api.py`) is assembled from classes that each hold one group of methods: repos
+(`_repos.py`), git history (`_refs.py`), files (`_files.py`), uploads (`uploads.py`) and
+downloads (`downloads.py`). They all build on `ApiBase`.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any, Self
 
 from modelhub.client._config import ClientConfig, load_config
-from modelhub.client._http import HubSession, raise_for_status
+from modelhub.client._http import HubSession
 
 
 class ApiBase:
     """A hub's endpoint and token, read once, and an HTTP session to it.
 
-    Args:
-        endpoint: the hub's URL; default `HF_ENDPOINT`, else https://huggingface.co.
-        token: a token; `False` sends none; default `HF_TOKEN` or the stored login token.
-        cache_dir: the Hugging Face cache used by downloads; default `HF_HUB_CACHE`.
-        trust_env: read the environment at all (False: only the arguments count).
-        max_retries: attempts after the first, for connection errors, 429 and 5xx.
+    The arguments are `HfApi`'s (see there).
     """
 
     def __init__(
@@ -28,17 +25,25 @@ class ApiBase:
         endpoint: str | None = None,
         token: str | bool | None = None,
         *,
-        cache_dir: str | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
         trust_env: bool = True,
-        max_retries: int = 5,
+        max_retries: int | None = None,
     ) -> None:
         self.config: ClientConfig = load_config(
-            endpoint=endpoint, token=token, cache_dir=cache_dir, environ=None if trust_env else {}
+            endpoint=endpoint,
+            token=token,
+            cache_dir=cache_dir,
+            max_retries=max_retries,
+            environ=None if trust_env else {},
         )
         self.endpoint = self.config.endpoint
         self.token = self.config.token
         self.session = HubSession(
-            self.endpoint, self.token, offline=self.config.offline, max_retries=max_retries
+            self.endpoint,
+            self.token,
+            offline=self.config.offline,
+            max_retries=self.config.max_retries,
+            trust_env=trust_env,
         )
 
     def close(self) -> None:
@@ -52,10 +57,10 @@ class ApiBase:
         self.close()
 
     def _get(self, path: str, *, token: str | bool | None = None, **params: Any) -> Any:
-        response = self.session.request(
+        """GET `path` on the hub (retried), with the non-None `params`; the JSON answer."""
+        response = self.session.send(
             "GET", self.session.url(path), params=query_params(params), token=token
         )
-        raise_for_status(response)
         return response.json()
 
     def _send(
@@ -63,15 +68,18 @@ class ApiBase:
         method: str,
         path: str,
         *,
-        json: Any = None,
         token: str | bool | None = None,
         action: str | None = None,
         retry: bool = False,
+        **kwargs: Any,
     ) -> Any:
-        response = self.session.request(
-            method, self.session.url(path), json=json, token=token, retry=retry
+        """Send a request to `path` on the hub (not retried unless asked); the JSON answer.
+
+        Other keyword arguments (`json`, `data`, ...) go to httpx.
+        """
+        response = self.session.send(
+            method, self.session.url(path), token=token, action=action, retry=retry, **kwargs
         )
-        raise_for_status(response, action)
         return response.json() if response.content else None
 
 

@@ -213,8 +213,10 @@ def sockets_usable(session: HubSession, url: str) -> bool:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
-    if not isinstance(session.client._transport, httpx.HTTPTransport):
+    if session.transport is not None:
         return False  # a transport of the caller's (tests, in-process apps)
+    if not session.trust_env:
+        return True  # httpx ignores proxies from the environment too
     proxies = urllib.request.getproxies()
     if proxies.get(parts.scheme) or proxies.get("all"):
         return bool(urllib.request.proxy_bypass(parts.hostname))

@@ -14,13 +14,13 @@ import json
 import re
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from modelhub.client import models
+from modelhub.client._files import FileMethods
 from modelhub.client._http import HubSession
-from modelhub.client._lfs_upload import send
 from modelhub.client._upload_sources import UploadSource
 from modelhub.client._urls import api_repo_path, quote_revision, repo_type_of, resolve_url
 from modelhub.errors import (
@@ -30,9 +30,6 @@ from modelhub.errors import (
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
 )
-
-if TYPE_CHECKING:
-    from modelhub.client.api import HfApi
 
 PREUPLOAD_BATCH = 256
 _PARENT_COMMIT = re.compile(r"^[0-9a-fA-F]{5,40}$")
@@ -88,8 +85,7 @@ def validate_readme(
         BadRequestError: the metadata is invalid (a `ValueError`; the message lists the errors).
     """
     try:
-        response = send(
-            session,
+        response = session.send(
             "POST",
             session.url("api/validate-yaml"),
             action="validate the metadata of README.md",
@@ -152,8 +148,7 @@ def preupload(
         if gitignore is not None:
             payload["gitIgnore"] = gitignore
         try:
-            response = send(
-                session,
+            response = session.send(
                 "POST",
                 url,
                 action=f"preupload files to {repo_id}",
@@ -180,7 +175,7 @@ def preupload(
 
 
 def resolve_copies(
-    api: HfApi,
+    api: FileMethods,
     repo_id: str,
     copies: Sequence[tuple[str, str, str | None]],
     *,
@@ -219,7 +214,7 @@ def resolve_copies(
                 api.endpoint, repo_id, src, repo_type=repo_type, revision=rev or revision
             )
             action = f"read {src} at {rev or revision} to copy it"
-            content = send(api.session, "GET", url, action=action, token=token).content
+            content = api.session.send("GET", url, action=action, token=token).content
         sources.append(
             CopySource(
                 sha256=entry.lfs.sha256 if entry.lfs else None,
@@ -288,8 +283,7 @@ def post_commit(
 
     url = session.url(f"{api_repo_path(repo_type, repo_id)}/commit/{quote_revision(revision)}")
     try:
-        response = send(
-            session,
+        response = session.send(
             "POST",
             url,
             action=f"commit to {repo_id} (revision {revision!r})",

@@ -18,14 +18,16 @@ import os
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 import httpx
 
 from modelhub import __version__
 from modelhub.client import _local_dir
+from modelhub.client._digests import is_sha256
+from modelhub.client._files import FileMethods
 from modelhub.client._locate import FileMetadata, fetch_metadata
-from modelhub.client._progress import DownloadProgress, bars_enabled
+from modelhub.client._progress import ProgressBars, bars_enabled
 from modelhub.client._transfer import Transfer, TransferOptions
 from modelhub.client._urls import resolve_url
 from modelhub.client.cache import (
@@ -46,12 +48,9 @@ from modelhub.errors import (
 )
 from modelhub.protocol import HEADER_REPO_COMMIT
 
-if TYPE_CHECKING:
-    from modelhub.client.api import HfApi
-
 logger = logging.getLogger(__name__)
 DEFAULT_ETAG_TIMEOUT = 10.0
-_SHA256_LENGTH = 64
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +60,7 @@ class Downloader:
     Built by `HfApi.hf_hub_download` and `HfApi.snapshot_download`; not public.
     """
 
-    api: HfApi
+    api: FileMethods
     repo_id: str
     repo_type: str | None
     cache: RepoCache
@@ -86,7 +85,7 @@ class Downloader:
         *,
         force: bool = False,
         known: FileMetadata | None = None,
-        bars: DownloadProgress | None = None,
+        bars: ProgressBars | None = None,
     ) -> Path:
         """The file's snapshot entry in the cache, downloaded if needed.
 
@@ -99,7 +98,7 @@ class Downloader:
 
         Raises:
             RepositoryNotFoundError, RevisionNotFoundError, RemoteEntryNotFoundError,
-            LocalEntryNotFoundError: see `_metadata_or_fallback`.
+            LocalEntryNotFoundError: see `_metadata`.
             IntegrityError: the bytes did not match the etag.
         """
         cache = self.cache
@@ -107,7 +106,7 @@ class Downloader:
             pointer = cache.pointer_path(revision, filename)
             if pointer.exists():
                 return pointer
-        metadata = known or self._metadata_or_fallback(
+        metadata = known or self._metadata(
             filename, revision, force=force, on_disk=lambda: self._in_cache(filename, revision)
         )
         if isinstance(metadata, Path):
@@ -139,7 +138,7 @@ class Downloader:
         *,
         force: bool = False,
         known: FileMetadata | None = None,
-        bars: DownloadProgress | None = None,
+        bars: ProgressBars | None = None,
     ) -> Path:
         """The file in `local_dir` (same path as in the repo), downloaded if needed.
 
@@ -147,7 +146,7 @@ class Downloader:
         record, its sha256) is the hub's; a copy in the cache is copied rather than downloaded.
 
         Raises:
-            The errors of `to_cache`.
+            HfHubHTTPError, LocalEntryNotFoundError, IntegrityError: as for `to_cache`.
         """
         paths = _local_dir.download_paths(local_dir, filename)
         recorded = _local_dir.read_metadata(local_dir, filename)
@@ -160,7 +159,7 @@ class Downloader:
             and recorded.commit_hash == revision
         ):
             return paths.file_path
-        metadata = known or self._metadata_or_fallback(
+        metadata = known or self._metadata(
             filename, revision, force=force, on_disk=lambda: _existing(paths.file_path)
         )
         if isinstance(metadata, Path):
@@ -186,18 +185,51 @@ class Downloader:
             self.api.endpoint, self.repo_id, filename, repo_type=self.repo_type, revision=revision
         )
 
-    def _metadata_or_fallback(
+    def ask(
         self,
-        filename: str,
-        revision: str,
-        *,
-        force: bool,
+        question: Callable[[bool], T],
         on_disk: Callable[[], Path | None],
+        *,
+        force: bool = False,
+    ) -> T | Path | Exception:
+        """The hub's answer to `question`, else the copy `on_disk()` finds, else why neither.
+
+        `question(retry)` is asked once without retries, so that a copy on disk is served at
+        once when the hub is down; with nothing on disk (or with `force`), a transient failure
+        is asked again with retries before giving up.
+
+        Raises:
+            RevisionNotFoundError, RemoteEntryNotFoundError: the hub says so.
+            httpx.ProxyError: the proxy refused (not a reason to serve a cached copy).
+        """
+        answer = self._answer(question, retry=False)
+        if not isinstance(answer, Exception):
+            return answer
+        found = None if force else on_disk()
+        if found is not None:
+            return found
+        if _transient(answer) and not self.offline:
+            return self._answer(question, retry=True)
+        return answer
+
+    def _answer(self, question: Callable[[bool], T], *, retry: bool) -> T | Exception:
+        """`question(retry)`, or the error that kept the hub from answering (final ones raise)."""
+        if self.offline:
+            return OfflineModeIsEnabled(
+                f"Cannot ask the hub about {self.repo_id}: offline (HF_HUB_OFFLINE or "
+                "local_files_only)."
+            )
+        try:
+            return question(retry)
+        except (RevisionNotFoundError, RemoteEntryNotFoundError, httpx.ProxyError):
+            raise
+        except (httpx.TransportError, HfHubHTTPError, OfflineModeIsEnabled) as exc:
+            return exc
+
+    def _metadata(
+        self, filename: str, revision: str, *, force: bool, on_disk: Callable[[], Path | None]
     ) -> FileMetadata | Path:
         """The file's metadata from the hub, or, when the hub cannot say, `on_disk()`'s copy.
-
-        A first HEAD is not retried, so a copy on disk is served at once when the hub is down;
-        with nothing on disk the HEAD is retried with backoff before giving up.
 
         Raises:
             RevisionNotFoundError, RemoteEntryNotFoundError: the hub says so (the missing file
@@ -206,23 +238,22 @@ class Downloader:
             LocalEntryNotFoundError: offline or unreachable, and nothing is on disk.
             ValueError: `force_download` without the hub.
         """
-        answer = self._try_metadata(filename, revision, retry=False)
-        if isinstance(answer, FileMetadata):
+        answer = self.ask(
+            lambda retry: self._fetch_metadata(filename, revision, retry=retry),
+            on_disk,
+            force=force,
+        )
+        if not isinstance(answer, Exception):
             return answer
-        error = answer
-        if not force:
-            found = on_disk()
-            if found is not None:
-                return found
-            if _transient(error) and not self.offline:
-                retried = self._try_metadata(filename, revision, retry=True)
-                if isinstance(retried, FileMetadata):
-                    return retried
-                error = retried
-        explained = _explain(error, force=force, local_files_only=self.local_files_only)
-        if explained is error:
-            raise error
-        raise explained from error
+        explained = _explain(
+            answer,
+            f"{filename} of {self.repo_id}",
+            force=force,
+            local_files_only=self.local_files_only,
+        )
+        if explained is answer:
+            raise answer
+        raise explained from answer
 
     def _in_cache(self, filename: str, revision: str) -> Path | None:
         """The cached snapshot entry for a revision (a branch or tag through `refs/`), if any.
@@ -243,15 +274,8 @@ class Downloader:
             )
         return None
 
-    def _try_metadata(
-        self, filename: str, revision: str, *, retry: bool
-    ) -> FileMetadata | Exception:
-        """The metadata, or the error that kept the hub from giving it (raised if final)."""
-        if self.offline:
-            return OfflineModeIsEnabled(
-                f"Cannot look up {filename} in {self.repo_id}: outgoing traffic is disabled "
-                "(HF_HUB_OFFLINE or local_files_only)."
-            )
+    def _fetch_metadata(self, filename: str, revision: str, *, retry: bool) -> FileMetadata:
+        """HEAD the file; a file the hub says is missing is remembered in `.no_exist/`."""
         try:
             return fetch_metadata(
                 self.api.session,
@@ -269,10 +293,6 @@ class Downloader:
                 with contextlib.suppress(OSError):
                     self.cache.write_ref(revision, commit)
             raise
-        except (RevisionNotFoundError, httpx.ProxyError):
-            raise
-        except (httpx.TransportError, HfHubHTTPError, OfflineModeIsEnabled) as exc:
-            return exc
 
     def _fetch(
         self,
@@ -280,13 +300,13 @@ class Downloader:
         filename: str,
         incomplete: Path,
         destination: Path,
-        bars: DownloadProgress | None,
+        bars: ProgressBars | None,
     ) -> None:
         """Download into `incomplete`, verify, then move to `destination`."""
         with contextlib.ExitStack() as stack:
             if bars is None:
                 enabled = bars_enabled(self.progress, self.api.config.progress_bars)
-                bars = stack.enter_context(DownloadProgress(enabled))
+                bars = stack.enter_context(ProgressBars(enabled))
             bar = bars.file(filename, metadata.size)
             Transfer(
                 self.api.session,
@@ -326,7 +346,7 @@ def _is_current(path: Path, recorded: _local_dir.LocalDownloadMetadata | None, e
     """Whether the file in a local dir is the `etag` the hub has now."""
     if recorded is not None:
         return recorded.etag == etag
-    if len(etag) != _SHA256_LENGTH:
+    if not is_sha256(etag):
         return False
     digest = hashlib.sha256()
     with path.open("rb") as file:
@@ -343,28 +363,35 @@ def _transient(error: Exception) -> bool:
     return isinstance(error, HfHubHTTPError) and (status == 429 or status >= 500)
 
 
-def _explain(error: Exception, *, force: bool, local_files_only: bool) -> Exception:
-    """The exception to raise when the hub could not say and nothing is on disk."""
+def is_refusal(error: Exception) -> bool:
+    """Whether the hub refused (no such repo, gated, bad token) rather than failed to answer."""
+    return isinstance(error, RepositoryNotFoundError | GatedRepoError) or (
+        isinstance(error, HfHubHTTPError) and error.status_code == 401
+    )
+
+
+def _explain(error: Exception, what: str, *, force: bool, local_files_only: bool) -> Exception:
+    """The exception to raise when the hub could not say and `what` (a file) is not on disk."""
     if force:
         if local_files_only:
             return ValueError("Cannot pass force_download=True and local_files_only=True together.")
         return ValueError(f"force_download=True needs the hub, which failed: {error}")
     if local_files_only:
         return LocalEntryNotFoundError(
-            "Cannot find the requested file in the disk cache and outgoing traffic has been "
-            "disabled. To look it up on the hub, set local_files_only=False."
+            f"{what} is not in the local cache, and local_files_only=True keeps the hub out of "
+            "it. To look it up on the hub, set local_files_only=False."
         )
-    if isinstance(error, RepositoryNotFoundError | GatedRepoError) or (
-        isinstance(error, HfHubHTTPError) and error.status_code == 401
-    ):
+    if is_refusal(error):
         return error
     if isinstance(error, OfflineModeIsEnabled):
         return LocalEntryNotFoundError(
-            f"{error} The file is not in the local cache either; unset HF_HUB_OFFLINE to fetch it."
+            f"{what} is not in the local cache, and offline mode (HF_HUB_OFFLINE) keeps the hub "
+            "out of it. Unset HF_HUB_OFFLINE to fetch it."
         )
     return LocalEntryNotFoundError(
-        f"The hub could not be asked about the file ({type(error).__name__}: {error}) and it is "
-        "not in the local cache. Check your connection and HF_ENDPOINT, then try again."
+        f"{what} is not in the local cache, and the hub could not be asked about it "
+        f"({type(error).__name__}: {error}). Check your connection and HF_ENDPOINT, then try "
+        "again."
     )
 
 

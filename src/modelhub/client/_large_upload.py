@@ -1,4 +1,4 @@
-"""`upload_large_folder`: a big folder in many commits, resumable after an interruption.
+"""`HfApi.upload_large_folder`'s work: a big folder in many commits, resumable.
 
 What is known about each file is kept next to it, in
 `<folder>/.cache/huggingface/upload/<path>.metadata`, in `huggingface_hub`'s format (so either
@@ -24,19 +24,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from modelhub.client import _commits, models
+from modelhub.client._http import HubSession
 from modelhub.client._lfs_upload import LfsFile, LfsUploader, UploadCancelledError
-from modelhub.client._local_folders import scan_folder
-from modelhub.client._progress import bars_enabled
 from modelhub.client._upload_sources import UploadSource
-from modelhub.client._urls import repo_type_of, validate_repo_id
-from modelhub.errors import HFValidationError
-from modelhub.protocol import DEFAULT_BRANCH
-
-if TYPE_CHECKING:
-    from modelhub.client.api import HfApi
 
 COMMIT_MESSAGE = "Add files using upload-large-folder tool"
 MAX_COMMIT_FILES = 100
@@ -109,36 +102,38 @@ def read_state(file: Path, metadata: Path) -> FileState:
     return state
 
 
-def upload_large_folder(
-    api: HfApi,
+def upload_in_commits(
+    session: HubSession,
     repo_id: str,
-    folder_path: str | Path,
+    root: Path,
+    files: dict[str, Path],
     *,
     repo_type: str,
-    revision: str | None = None,
-    private: bool | None = None,
-    allow_patterns: list[str] | str | None = None,
-    ignore_patterns: list[str] | str | None = None,
-    num_workers: int | None = None,
-    print_report: bool = True,
-    print_report_every: int = 60,
+    branch: str,
+    workers: int,
+    report_every: int | None,
+    progress_bars: bool,
 ) -> models.CommitInfo | None:
-    """Upload a folder in several commits, resuming earlier attempts (see the module doc).
+    """Upload and commit the files of `root` not committed yet (see the module doc).
 
-    Returns the last commit made, or None when there was nothing left to commit.
+    Args:
+        session: the hub session (its token is used).
+        repo_id: the repo, which exists, as does `branch`.
+        root: the folder, where the state is kept.
+        files: the files to upload, by path in the repo.
+        repo_type: `model`, `dataset` or `space`.
+        branch: the branch to commit to.
+        workers: uploads at once.
+        report_every: seconds between progress reports on stderr (None: no reports).
+        progress_bars: draw a bar for the LFS uploads.
+
+    Returns:
+        The last commit made, or None when there was nothing left to commit.
+
+    Raises:
+        HfHubHTTPError: a step was refused; what was done is saved, and a new call resumes.
+        httpx.TransportError: the hub could not be reached (same).
     """
-    if repo_type is None:
-        raise HFValidationError("upload_large_folder needs an explicit repo_type")
-    repo_type_of(repo_type)
-    validate_repo_id(repo_id)
-    root = Path(folder_path).expanduser().resolve()
-    files = scan_folder(root, allow_patterns=allow_patterns, ignore_patterns=ignore_patterns)
-    space_sdk = "gradio" if repo_type == "space" else None
-    api.create_repo(
-        repo_id, repo_type=repo_type, private=private, exist_ok=True, space_sdk=space_sdk
-    )
-    if revision is not None:
-        api.create_branch(repo_id, branch=revision, repo_type=repo_type, exist_ok=True)
     _keep_out_of_git(root / _UPLOAD_DIR.parent)
     items = []
     for path_in_repo, file in files.items():
@@ -146,13 +141,14 @@ def upload_large_folder(
         state = read_state(file, metadata)
         items.append(_Item(path_in_repo, file, metadata, UploadSource(file), state))
     run = _Run(
-        api,
+        session,
         repo_id,
         repo_type,
-        revision or DEFAULT_BRANCH,
+        branch,
         items,
-        workers=num_workers or max(2, min(8, os.cpu_count() or 2)),
-        report_every=print_report_every if print_report else None,
+        workers=workers,
+        report_every=report_every,
+        progress_bars=progress_bars,
     )
     return run.start()
 
@@ -162,7 +158,7 @@ class _Run:
 
     def __init__(
         self,
-        api: HfApi,
+        session: HubSession,
         repo_id: str,
         repo_type: str,
         branch: str,
@@ -170,14 +166,16 @@ class _Run:
         *,
         workers: int,
         report_every: int | None,
+        progress_bars: bool,
     ) -> None:
-        self.api = api
+        self.session = session
         self.repo_id = repo_id
         self.repo_type = repo_type
         self.branch = branch
         self.items = items
         self.workers = workers
         self.report_every = report_every
+        self.progress_bars = progress_bars
         self.last: models.CommitInfo | None = None
         self.committed = sum(1 for i in items if i.state.is_committed)
         self._ready: queue.Queue[_Item | None] = queue.Queue()
@@ -195,12 +193,12 @@ class _Run:
                 self._ready.put(item)
         item_of = {id(f): i for i in todo if (f := self._lfs.get(id(i))) is not None}
         uploader = LfsUploader(
-            self.api.session,
+            self.session,
             self.repo_id,
             repo_type=self.repo_type,
             revision=self.branch,
             num_workers=self.workers,
-            progress_bars=bars_enabled(None, self.api.config.progress_bars),
+            progress_bars=self.progress_bars,
         )
         failure: list[BaseException] = []
 
@@ -233,7 +231,7 @@ class _Run:
 
     def _preupload(self, items: list[_Item]) -> None:
         modes = _commits.preupload(
-            self.api.session,
+            self.session,
             self.repo_id,
             [(i.path_in_repo, i.source) for i in items],
             repo_type=self.repo_type,
@@ -288,7 +286,7 @@ class _Run:
 
     def _commit(self, batch: list[_Item]) -> None:
         self.last = _commits.post_commit(
-            self.api.session,
+            self.session,
             self.repo_id,
             (_line(item) for item in batch),  # inline content is read as it is sent
             repo_type=self.repo_type,

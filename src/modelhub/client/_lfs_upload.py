@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
-from modelhub.client._http import HubSession, raise_for_status
-from modelhub.client._progress import DownloadProgress
+from modelhub.client._http import HubSession
+from modelhub.client._progress import Progress, ProgressBars
 from modelhub.client._upload_sources import UploadSource
 from modelhub.client._urls import repo_type_of, validate_repo_id
 from modelhub.errors import HfHubHTTPError
@@ -30,7 +30,6 @@ LFS_HEADERS = {"Accept": LFS_JSON, "Content-Type": LFS_JSON}
 BATCH_OBJECTS = 256
 _HASH_WORKERS = max(1, min(4, os.cpu_count() or 1))
 _POLL_SECONDS = 0.2
-Progress = Callable[[int], None]
 
 
 class UploadCancelledError(Exception):
@@ -44,23 +43,6 @@ class LfsFile:
     path_in_repo: str
     source: UploadSource
     sha256: str | None = None
-
-
-def send(
-    session: HubSession, method: str, url: str, *, action: str, **kwargs: Any
-) -> httpx.Response:
-    """Send a request and check its answer, naming the step in any failure.
-
-    Raises:
-        HfHubHTTPError: the hub answered with an error (the message says `Failed to {action}`).
-        httpx.TransportError: the connection failed on every attempt (same message prefix).
-    """
-    try:
-        response = session.request(method, url, **kwargs)
-    except httpx.TransportError as exc:
-        raise type(exc)(f"Failed to {action}: {exc or type(exc).__name__}") from exc
-    raise_for_status(response, action)
-    return response
 
 
 class _Body:
@@ -140,7 +122,7 @@ class LfsUploader:
             return
         total = sum(f.source.size for f in files)
         description = f"Uploading {len(files)} LFS file{'s' if len(files) > 1 else ''}"
-        with DownloadProgress(self._progress_bars) as bars:
+        with ProgressBars(self._progress_bars) as bars:
             progress = bars.file(description, total)
             hashers = ThreadPoolExecutor(_HASH_WORKERS, thread_name_prefix="lfs-hash")
             movers = ThreadPoolExecutor(self._num_workers, thread_name_prefix="lfs-upload")
@@ -218,8 +200,7 @@ class LfsUploader:
         }
         if self._revision is not None:
             body["ref"] = {"name": self._revision}
-        response = send(
-            self._session,
+        response = self._session.send(
             "POST",
             self._batch_url,
             action="get LFS upload instructions (batch)",
@@ -270,8 +251,7 @@ class LfsUploader:
                 self._basic(file, str(upload["href"]), header, progress)
         if verify is not None:
             verify_header = {str(k): str(v) for k, v in (verify.get("header") or {}).items()}
-            send(
-                self._session,
+            self._session.send(
                 "POST",
                 str(verify["href"]),
                 action=f"verify the LFS upload of {file.path_in_repo}",
@@ -288,8 +268,7 @@ class LfsUploader:
 
     def _basic(self, file: LfsFile, href: str, header: dict[str, str], progress: Progress) -> None:
         size = file.source.size
-        send(
-            self._session,
+        self._session.send(
             "PUT",
             href,
             action=f"upload {file.path_in_repo} to LFS storage",
@@ -329,8 +308,7 @@ class LfsUploader:
             for future in futures:
                 future.cancel()
         parts = [{"partNumber": n, "etag": etags.get(n, "")} for n, _ in urls]
-        send(
-            self._session,
+        self._session.send(
             "POST",
             href,
             action=f"complete the multipart LFS upload of {file.path_in_repo}",
@@ -347,8 +325,7 @@ class LfsUploader:
         progress: Progress,
     ) -> str:
         number, total, offset, length = part
-        response = send(
-            self._session,
+        response = self._session.send(
             "PUT",
             url,
             action=f"upload part {number}/{total} of {file.path_in_repo} to LFS storage",

@@ -19,7 +19,8 @@ import os
 import time
 from pathlib import Path
 
-from modelhub.client.cache import file_lock, tag_cache_dir, validate_filename
+from modelhub.client._paths import validate_filename
+from modelhub.client.cache import file_lock, tag_cache_dir
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Progress bars for downloads, drawn with rich on stderr: one per file, one for a snapshot.
+"""Progress bars, drawn with rich on stderr: one per download or upload, one for a snapshot.
 
 Bars are off when stderr is not a terminal, when `HF_HUB_DISABLE_PROGRESS_BARS` is set, or when
 the caller passes `progress=False` (`progress=True` forces them on).
@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    Progress,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.progress import Progress as RichProgress
+
+Progress = Callable[[int], None]
+"""Told how many bytes moved (negative when a transfer starts over)."""
 
 
 def bars_enabled(requested: bool | None, allowed_by_env: bool) -> bool:
@@ -32,7 +36,7 @@ def bars_enabled(requested: bool | None, allowed_by_env: bool) -> bool:
 class FileBar:
     """The bar of one file; calling it with a byte count advances it (and the snapshot's)."""
 
-    def __init__(self, owner: DownloadProgress, task: TaskID | None) -> None:
+    def __init__(self, owner: ProgressBars, task: TaskID | None) -> None:
         self._owner = owner
         self._task = task
 
@@ -45,8 +49,8 @@ class FileBar:
         self._owner.finish(self._task)
 
 
-class DownloadProgress:
-    """The bars of one `hf_hub_download` or `snapshot_download` (nothing when disabled).
+class ProgressBars:
+    """The bars of one download, snapshot or upload (nothing when disabled).
 
     Args:
         enabled: draw anything at all.
@@ -58,7 +62,7 @@ class DownloadProgress:
         self, enabled: bool, *, total_files: int | None = None, total_bytes: int | None = None
     ) -> None:
         self._progress = (
-            Progress(
+            RichProgress(
                 TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 DownloadColumn(),
@@ -78,7 +82,7 @@ class DownloadProgress:
         if self._progress is not None and total_files is not None:
             self._overall = self._progress.add_task(self._overall_text(), total=total_bytes)
 
-    def __enter__(self) -> DownloadProgress:
+    def __enter__(self) -> ProgressBars:
         if self._progress is not None:
             self._progress.start()
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from modelhub.client import models
 from modelhub.client._api_base import ApiBase
-from modelhub.client._urls import api_repo_path, quote_revision
+from modelhub.client._urls import api_repo_path, quote_revision, revision_segment
 from modelhub.errors import HfHubHTTPError
 from modelhub.protocol import DEFAULT_BRANCH
 
@@ -51,7 +51,7 @@ class RefMethods(ApiBase):
             RepositoryNotFoundError: no such repo.
             RevisionNotFoundError: no such revision.
         """
-        path = f"{api_repo_path(repo_type, repo_id)}/commits/{_revision(revision)}"
+        path = f"{api_repo_path(repo_type, repo_id)}/commits/{revision_segment(revision)}"
         params = {"expand": ["formatted"]} if formatted else None
         return [
             models.GitCommitInfo.from_json(item)
@@ -122,7 +122,7 @@ class RefMethods(ApiBase):
             RevisionNotFoundError: no such revision.
             HfHubHTTPError: 403 without write access; 409 when it exists and not `exist_ok`.
         """
-        path = f"{api_repo_path(repo_type, repo_id)}/tag/{_revision(revision)}"
+        path = f"{api_repo_path(repo_type, repo_id)}/tag/{revision_segment(revision)}"
         payload = {"tag": tag} | ({"message": tag_message} if tag_message is not None else {})
         try:
             self._send("POST", path, json=payload, token=token, action=f"create tag {tag}")
@@ -176,7 +176,3 @@ class RefMethods(ApiBase):
         except HfHubHTTPError:
             return False
         return any(ref.name == branch for ref in refs.branches)
-
-
-def _revision(revision: str | None) -> str:
-    return quote_revision(revision or DEFAULT_BRANCH)

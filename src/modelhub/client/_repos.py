@@ -304,19 +304,19 @@ class RepoMethods(ApiBase):
             full: fetch every field, the file list included.
             token: overrides the client's token.
         """
-        extra = {"gated": gated, "pipeline_tag": pipeline_tag}
         return self._list(
             models.ModelInfo,
             "model",
-            search,
-            author,
-            filter,
-            sort,
-            limit,
-            expand,
-            full,
-            token,
-            extra,
+            filter=filter,
+            author=author,
+            gated=gated,
+            search=search,
+            pipeline_tag=pipeline_tag,
+            sort=sort,
+            limit=limit,
+            expand=expand,
+            full=full,
+            token=token,
         )
 
     def list_datasets(
@@ -336,15 +336,15 @@ class RepoMethods(ApiBase):
         return self._list(
             models.DatasetInfo,
             "dataset",
-            search,
-            author,
-            filter,
-            sort,
-            limit,
-            expand,
-            full,
-            token,
-            {"gated": gated},
+            filter=filter,
+            author=author,
+            gated=gated,
+            search=search,
+            sort=sort,
+            limit=limit,
+            expand=expand,
+            full=full,
+            token=token,
         )
 
     def list_spaces(
@@ -361,7 +361,16 @@ class RepoMethods(ApiBase):
     ) -> Iterator[models.SpaceInfo]:
         """The Spaces you can see; the arguments are `list_models`'."""
         return self._list(
-            models.SpaceInfo, "space", search, author, filter, sort, limit, expand, full, token, {}
+            models.SpaceInfo,
+            "space",
+            filter=filter,
+            author=author,
+            search=search,
+            sort=sort,
+            limit=limit,
+            expand=expand,
+            full=full,
+            token=token,
         )
 
     # --- helpers ------------------------------------------------------------------------------
@@ -386,33 +395,31 @@ class RepoMethods(ApiBase):
         self,
         cls: type[InfoT],
         repo_type: str,
-        search: str | None,
-        author: str | None,
+        *,
         filter: str | Iterable[str] | None,
         sort: str | None,
         limit: int | None,
         expand: list[str] | None,
         full: bool | None,
         token: str | bool | None,
-        extra: dict[str, Any],
+        **params: Any,
     ) -> Iterator[InfoT]:
+        """One of the repo listings; `params` are query parameters (None ones are left out)."""
         if expand and full:
             raise HFValidationError("expand= and full= cannot be used together")
         if limit is not None and limit < 0:
             raise HFValidationError(f"limit must be positive, not {limit}")
-        params = query_params(
+        query = query_params(
             {
-                "search": search,
-                "author": author,
+                **params,
                 "filter": [filter] if isinstance(filter, str) else filter and list(filter),
                 "sort": _SORT_NAMES.get(sort, sort) if sort else None,
                 "limit": min(limit, _LIST_PAGE) if limit else None,
                 "expand": expand,
                 "full": full or None,
-                **extra,
             }
         )
         path = f"api/{repo_type_of(repo_type).api_segment}"
         # Pages are only fetched as the caller iterates, and never past `limit`.
-        items = islice(self.session.paginate(path, params, token=token), limit)
+        items = islice(self.session.paginate(path, query, token=token), limit)
         return (cls.from_json(item) for item in items)

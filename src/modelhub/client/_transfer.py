@@ -17,42 +17,38 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import hashlib
 import math
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
 from modelhub.client._bodies import Body, HttpxBody, SocketPool, is_redirect, sockets_usable
+from modelhub.client._config import ClientConfig
+from modelhub.client._digests import EtagVerifier
 from modelhub.client._http import (
     RETRY_STATUSES,
     HubSession,
+    announce_retry,
     backoff,
     raise_for_status,
     retry_delay,
 )
+from modelhub.client._progress import Progress
 from modelhub.errors import HfHubHTTPError, IntegrityError
 
 MiB = 1024 * 1024
 DEFAULT_CONNECTIONS = 8
 MIN_CHUNK_SIZE = 16 * MiB
 MAX_CHUNK_SIZE = 256 * MiB
-ENV_CONNECTIONS = "MODELHUB_DOWNLOAD_CONNECTIONS"
-ENV_CHUNK_SIZE = "MODELHUB_DOWNLOAD_CHUNK_SIZE"
 _CHUNKS_PER_CONNECTION = 4  # more chunks than connections: a slow connection delays less
 _HASH_BLOCK = 8 * MiB
 _INLINE_LIMIT = 8 * MiB  # smaller files come in one stream, hashed without extra threads
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
-
-Progress = Callable[[int], None]
-"""Told how many bytes arrived (negative when a download starts over)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,22 +69,17 @@ class TransferOptions:
 
     @classmethod
     def resolve(
-        cls,
-        connections: int | None = None,
-        chunk_size: int | None = None,
-        environ: Mapping[str, str] | None = None,
+        cls, connections: int | None, chunk_size: int | None, config: ClientConfig
     ) -> TransferOptions:
-        """Options from the arguments, else `MODELHUB_DOWNLOAD_CONNECTIONS`/`_CHUNK_SIZE`.
+        """Options from the arguments, else from the client's configuration.
 
         Raises:
             ValueError: a value that is not a positive integer.
         """
-        env = os.environ if environ is None else environ
-        if connections is None and env.get(ENV_CONNECTIONS):
-            connections = int(env[ENV_CONNECTIONS])
-        if chunk_size is None and env.get(ENV_CHUNK_SIZE):
-            chunk_size = int(env[ENV_CHUNK_SIZE])
-        options = cls(connections or DEFAULT_CONNECTIONS, chunk_size)
+        options = cls(
+            connections or config.download_connections or DEFAULT_CONNECTIONS,
+            chunk_size if chunk_size is not None else config.download_chunk_size,
+        )
         if options.connections < 1 or (options.chunk_size is not None and options.chunk_size < 1):
             raise ValueError(f"connections and chunk_size must be positive: {options}")
         return options
@@ -101,47 +92,6 @@ class TransferOptions:
             max(MIN_CHUNK_SIZE, math.ceil(remaining / (self.connections * _CHUNKS_PER_CONNECTION))),
         )
         return [(s, min(s + chunk, size) - 1) for s in range(start, size, chunk)]
-
-
-class _Verifier:
-    """The digest an etag promises: sha256 (LFS), git blob sha1 (regular file), or just the size.
-
-    An etag that is neither (a hub that does not use content hashes) cannot be checked beyond
-    the size; huggingface.co and modelhub always send one of the two.
-    """
-
-    def __init__(self, etag: str, size: int | None) -> None:
-        self.etag = etag
-        self.size = size
-        self.kind = "sha256" if _SHA256.match(etag) else None
-        if self.kind is None and _SHA1.match(etag) and size is not None:
-            self.kind = "git-sha1"
-        self.reset()
-
-    def reset(self) -> None:
-        """Start over from byte 0."""
-        self.count = 0
-        if self.kind == "sha256":
-            self._digest: hashlib._Hash | None = hashlib.sha256()
-        elif self.kind == "git-sha1":
-            self._digest = hashlib.sha1(usedforsecurity=False)
-            self._digest.update(f"blob {self.size}\0".encode())
-        else:
-            self._digest = None
-
-    def update(self, data: bytes | memoryview) -> None:
-        """Add the next bytes of the file."""
-        self.count += len(data)
-        if self._digest is not None:
-            self._digest.update(data)
-
-    def problem(self) -> str | None:
-        """What is wrong with the bytes seen so far as the whole file, or None if right."""
-        if self.size is not None and self.count != self.size:
-            return f"got {self.count} bytes, expected {self.size}"
-        if self._digest is not None and self._digest.hexdigest() != self.etag:
-            return f"{self.kind} is {self._digest.hexdigest()}, expected {self.etag}"
-        return None
 
 
 @dataclasses.dataclass
@@ -194,7 +144,7 @@ class Transfer:
         self.headers = {**(headers or {}), "Accept-Encoding": "identity"}
         self.options = options or TransferOptions()
         self.progress: Progress = progress or (lambda _: None)
-        self.verifier = _Verifier(etag, size)
+        self.verifier = EtagVerifier(etag, size)
         self._stop = threading.Event()
         self._changed = threading.Condition()
         self._sockets: SocketPool | None = None
@@ -275,8 +225,8 @@ class Transfer:
                 if self.size is not None and offset < self.size:
                     raise httpx.RemoteProtocolError(f"{self.name}: the body ended at byte {offset}")
                 return
-            except httpx.TransportError:
-                if not self._may_retry(attempt):
+            except httpx.TransportError as exc:
+                if not self._may_retry(attempt, exc):
                     raise
                 attempt += 1
             finally:
@@ -394,8 +344,8 @@ class Transfer:
                     raise httpx.RemoteProtocolError(
                         f"{self.name}: range {chunk.start}-{chunk.end} ended early"
                     )
-            except httpx.TransportError:
-                if not self._may_retry(attempt):
+            except httpx.TransportError as exc:
+                if not self._may_retry(attempt, exc):
                     raise
                 attempt += 1
             except _RangesIgnored:
@@ -426,15 +376,17 @@ class Transfer:
         while True:
             try:
                 response = self._send(headers)
-            except httpx.TransportError:
-                if not self._may_retry(attempt):
+            except httpx.TransportError as exc:
+                if not self._may_retry(attempt, exc):
                     raise
                 attempt += 1
                 continue
             if response.status_code in RETRY_STATUSES and attempt < self.session.max_retries:
-                self._pause(retry_delay(response.response(), attempt))
+                delay = retry_delay(response.response(), attempt)
                 response.close()
                 attempt += 1
+                self._announce(f"HTTP {response.status_code}", delay, attempt)
+                self._pause(delay)
                 continue
             if response.status_code >= 400:
                 failed = response.response()
@@ -455,12 +407,17 @@ class Transfer:
             self._sockets = None
         return HttpxBody(self.session.stream("GET", self.url, token=self.token, headers=headers))
 
-    def _may_retry(self, attempt: int) -> bool:
+    def _may_retry(self, attempt: int, error: httpx.TransportError) -> bool:
         """Wait before attempt `attempt + 1` and say yes, or say no if none is left."""
         if attempt >= self.session.max_retries or self._stop.is_set():
             return False
-        self._pause(backoff(attempt))
+        delay = backoff(attempt)
+        self._announce(f"{type(error).__name__}: {error}", delay, attempt + 1)
+        self._pause(delay)
         return True
+
+    def _announce(self, reason: str, delay: float, attempt: int) -> None:
+        announce_retry(f"Download of {self.name}", reason, delay, attempt, self.session.max_retries)
 
     def _pause(self, seconds: float) -> None:
         self._stop.wait(seconds)

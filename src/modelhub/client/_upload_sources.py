@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from modelhub.client._digests import git_blob_hash
 from modelhub.errors import HFValidationError
 
 CHUNK_BYTES = 1024 * 1024
@@ -136,7 +137,7 @@ class UploadSource:
 
     def git_sha1(self) -> str:
         """The git blob id of the content (what the hub reports for a regular file)."""
-        digest = hashlib.sha1(f"blob {self.size}\0".encode(), usedforsecurity=False)
+        digest = git_blob_hash(self.size)
         for chunk in self.chunks(chunk_bytes=HASH_CHUNK_BYTES):
             digest.update(chunk)
         return digest.hexdigest()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from modelhub.errors import HFValidationError
-from modelhub.protocol import RepoType, name_problem
+from modelhub.protocol import DEFAULT_BRANCH, RepoType, name_problem
 
 REPO_TYPES = tuple(t.value for t in RepoType)
 
@@ -48,6 +48,11 @@ def api_repo_path(repo_type: str | None, repo_id: str) -> str:
 def quote_revision(revision: str) -> str:
     """A revision as one path segment (`refs/pr/1` → `refs%2Fpr%2F1`)."""
     return quote(revision, safe="")
+
+
+def revision_segment(revision: str | None) -> str:
+    """A revision (default: the default branch) as one path segment."""
+    return quote_revision(revision or DEFAULT_BRANCH)
 
 
 def resolve_url(

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from modelhub.client._config import ClientConfig, _read_token, load_config
+from modelhub.client._config import ClientConfig, load_config, read_token
 from modelhub.client.api import HfApi
 from modelhub.errors import HFValidationError, LocalTokenNotFoundError
 
@@ -98,7 +98,7 @@ def logout(token_name: str | None = None) -> None:
             raise HFValidationError(f"No stored token is named {token_name!r}")
         fields = stored.pop(token_name)
         _write_stored_tokens(config, stored)
-        if fields.get("hf_token") == _read_token(config.token_path):
+        if fields.get("hf_token") == read_token(config.token_path):
             config.token_path.unlink(missing_ok=True)
     _git_credential(config, "reject", None)
 

@@ -26,14 +26,14 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from modelhub.client._config import load_config
+from modelhub.client._paths import validate_filename
 from modelhub.client._urls import repo_type_of, validate_repo_id
-from modelhub.errors import HFValidationError
+from modelhub.protocol import DEFAULT_BRANCH
 
 COMMIT_HASH = re.compile(r"^[0-9a-f]{40}$")
-DEFAULT_REVISION = "main"
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by huggingface_hub.\n"
@@ -57,21 +57,6 @@ def repo_folder_name(*, repo_id: str, repo_type: str | None) -> str:
     """The repo's folder in the cache: `models--namespace--name`."""
     segment = f"{repo_type_of(repo_type).value}s"
     return "--".join([segment, *validate_repo_id(repo_id).split("/")])
-
-
-def validate_filename(filename: str) -> str:
-    """`filename` if it is a relative path inside a repo, safe to join to a local folder.
-
-    Raises:
-        HFValidationError: an absolute path, a drive or a `..` segment (a hostile repo could
-            otherwise write outside the cache or the local dir).
-    """
-    parts = filename.replace("\\", "/").split("/")
-    if not filename or ".." in parts or PurePosixPath(filename).is_absolute():
-        raise HFValidationError(f"Invalid filename {filename!r}: not a relative path in a repo")
-    if any(re.match(r"^[A-Za-z]:", part) for part in parts):
-        raise HFValidationError(f"Invalid filename {filename!r}: not a relative path in a repo")
-    return filename
 
 
 @contextlib.contextmanager
@@ -222,7 +207,7 @@ def try_to_load_from_cache(
     validate_filename(filename)
     if not cache.folder.is_dir():
         return None
-    commit = cache.commit_for(revision or DEFAULT_REVISION)
+    commit = cache.commit_for(revision or DEFAULT_BRANCH)
     if commit is None:
         return None
     if cache.is_marked_missing(commit, filename):

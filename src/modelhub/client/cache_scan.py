@@ -16,14 +16,11 @@ import shutil
 from collections import defaultdict
 from pathlib import Path
 
+from modelhub.client._config import load_config
 from modelhub.client.cache import COMMIT_HASH
-from modelhub.errors import HubError
+from modelhub.errors import CacheNotFound
 
 _REPO_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
-
-
-class CacheNotFoundError(HubError, FileNotFoundError):
-    """The cache directory does not exist."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,17 +84,21 @@ class HFCacheInfo:
         return next((r for r in self.repos if r.repo_id == repo_id and r.repo_type == wanted), None)
 
 
-def scan_cache_dir(cache_dir: str | os.PathLike[str]) -> HFCacheInfo:
+def scan_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> HFCacheInfo:
     """Read what the cache holds.
 
     Folders that are not a readable cached repo are reported in `warnings`, not raised.
 
+    Args:
+        cache_dir: the hub cache; default `HF_HUB_CACHE`, else `$HF_HOME/hub`.
+
     Raises:
-        CacheNotFoundError: `cache_dir` does not exist.
+        CacheNotFound: the cache directory does not exist.
     """
-    root = Path(cache_dir).expanduser().resolve()
+    root = Path(cache_dir if cache_dir is not None else load_config().hub_cache)
+    root = root.expanduser().resolve()
     if not root.is_dir():
-        raise CacheNotFoundError(f"Cache directory not found: {root} (set HF_HUB_CACHE?)")
+        raise CacheNotFound(f"Cache directory not found: {root} (set HF_HUB_CACHE?)", root)
     repos: list[CachedRepoInfo] = []
     warnings: list[str] = []
     for folder in sorted(root.iterdir()):
@@ -127,13 +128,16 @@ def delete_from_cache(
         revisions: commit hashes or ref names to remove; None removes the whole repo.
 
     Raises:
-        CacheNotFoundError: the cache, the repo or a revision is not in it.
+        CacheNotFound: the cache, the repo or a revision is not in it.
     """
     info = scan_cache_dir(cache_dir)
     repo = info.repo(repo_id, repo_type)
     if repo is None:
-        raise CacheNotFoundError(f"{repo_type or 'model'} {repo_id} is not in {info.cache_dir}")
-    doomed = _select(repo, revisions)
+        raise CacheNotFound(
+            f"{repo_type or 'model'} {repo_id} is not in the cache {info.cache_dir}",
+            info.cache_dir,
+        )
+    doomed = _select(info.cache_dir, repo, revisions)
     keep = [rev for rev in repo.revisions if rev not in doomed]
     if not keep:
         freed = repo.size_on_disk
@@ -158,7 +162,9 @@ def delete_from_cache(
     return sum(freed_blobs.values())
 
 
-def _select(repo: CachedRepoInfo, revisions: list[str] | None) -> list[CachedRevisionInfo]:
+def _select(
+    cache_dir: Path, repo: CachedRepoInfo, revisions: list[str] | None
+) -> list[CachedRevisionInfo]:
     if revisions is None:
         return list(repo.revisions)
     selected = []
@@ -166,7 +172,7 @@ def _select(repo: CachedRepoInfo, revisions: list[str] | None) -> list[CachedRev
         commit = wanted if COMMIT_HASH.match(wanted) else repo.refs.get(wanted)
         match = next((rev for rev in repo.revisions if rev.commit_hash == commit), None)
         if match is None:
-            raise CacheNotFoundError(f"Revision {wanted!r} of {repo.repo_id} is not cached")
+            raise CacheNotFound(f"Revision {wanted!r} of {repo.repo_id} is not cached", cache_dir)
         selected.append(match)
     return selected
 

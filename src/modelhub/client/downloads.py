@@ -7,8 +7,8 @@ a HEAD per small file (the listing already gives each file's etag and size).
 
 Large files are fetched with several connections (`connections`, `chunk_size`, or
 `MODELHUB_DOWNLOAD_CONNECTIONS` and `MODELHUB_DOWNLOAD_CHUNK_SIZE`), verified while they arrive,
-and resumed after an interruption. `progress=False` turns the bars off (they are also off when
-stderr is not a terminal, or with `HF_HUB_DISABLE_PROGRESS_BARS`).
+and resumed after an interruption (see `_transfer.py`). `progress=False` turns the bars off
+(they are also off when stderr is not a terminal, or with `HF_HUB_DISABLE_PROGRESS_BARS`).
 """
 
 from __future__ import annotations
@@ -17,30 +17,183 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
-
-from modelhub.client._downloader import DEFAULT_ETAG_TIMEOUT, Downloader, request_headers
-from modelhub.client._http import raise_for_status
-from modelhub.client._local_folders import filter_paths
+from modelhub.client._downloader import (
+    DEFAULT_ETAG_TIMEOUT,
+    Downloader,
+    is_refusal,
+    request_headers,
+)
+from modelhub.client._files import FileMethods
 from modelhub.client._locate import FileMetadata
-from modelhub.client._progress import DownloadProgress, bars_enabled
+from modelhub.client._paths import filter_paths, validate_filename
+from modelhub.client._progress import ProgressBars, bars_enabled
 from modelhub.client._transfer import TransferOptions
 from modelhub.client._urls import api_repo_path, quote_revision
-from modelhub.client.api import HfApi
-from modelhub.client.cache import COMMIT_HASH, DEFAULT_REVISION, RepoCache, validate_filename
+from modelhub.client.cache import RepoCache
 from modelhub.client.models import RepoFile
-from modelhub.errors import (
-    GatedRepoError,
-    HfHubHTTPError,
-    LocalEntryNotFoundError,
-    OfflineModeIsEnabled,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
+from modelhub.errors import HfHubHTTPError, LocalEntryNotFoundError
+from modelhub.protocol import DEFAULT_BRANCH
 
-__all__ = ["hf_hub_download", "snapshot_download"]
+__all__ = ["DownloadMethods", "hf_hub_download", "snapshot_download"]
 
 PathLike = str | Path
+
+
+class DownloadMethods(FileMethods):
+    """Download methods of `HfApi`; the functions `hf_hub_download` and `snapshot_download`."""
+
+    def hf_hub_download(
+        self,
+        repo_id: str,
+        filename: str,
+        *,
+        subfolder: str | None = None,
+        repo_type: str | None = None,
+        revision: str | None = None,
+        cache_dir: PathLike | None = None,
+        local_dir: PathLike | None = None,
+        force_download: bool = False,
+        etag_timeout: float = DEFAULT_ETAG_TIMEOUT,
+        token: str | bool | None = None,
+        local_files_only: bool = False,
+        headers: Mapping[str, str] | None = None,
+        progress: bool | None = None,
+        connections: int | None = None,
+        chunk_size: int | None = None,
+    ) -> str:
+        """`modelhub.hf_hub_download` with this client's hub, token and cache (see there).
+
+        Raises:
+            HfHubHTTPError, LocalEntryNotFoundError, IntegrityError, HFValidationError: as
+                for `modelhub.hf_hub_download`.
+        """
+        path = validate_filename(f"{subfolder}/{filename}" if subfolder else filename)
+        downloader = self._downloader(
+            repo_id,
+            repo_type,
+            cache_dir,
+            token=token,
+            headers=headers,
+            etag_timeout=etag_timeout,
+            local_files_only=local_files_only,
+            options=TransferOptions.resolve(connections, chunk_size, self.config),
+            progress=progress,
+        )
+        rev = revision or DEFAULT_BRANCH
+        if local_dir is not None:
+            folder = Path(local_dir).expanduser().resolve()
+            return str(downloader.to_local_dir(folder, path, rev, force=force_download))
+        return str(downloader.to_cache(path, rev, force=force_download))
+
+    def snapshot_download(
+        self,
+        repo_id: str,
+        *,
+        repo_type: str | None = None,
+        revision: str | None = None,
+        cache_dir: PathLike | None = None,
+        local_dir: PathLike | None = None,
+        etag_timeout: float = DEFAULT_ETAG_TIMEOUT,
+        force_download: bool = False,
+        token: str | bool | None = None,
+        local_files_only: bool = False,
+        allow_patterns: list[str] | str | None = None,
+        ignore_patterns: list[str] | str | None = None,
+        max_workers: int = 8,
+        headers: Mapping[str, str] | None = None,
+        progress: bool | None = None,
+        connections: int | None = None,
+        chunk_size: int | None = None,
+    ) -> str:
+        """`modelhub.snapshot_download` with this client's hub, token and cache (see there).
+
+        Raises:
+            HfHubHTTPError, LocalEntryNotFoundError, IntegrityError: as for
+                `modelhub.snapshot_download`.
+        """
+        options = TransferOptions.resolve(connections, chunk_size, self.config)
+        downloader = self._downloader(
+            repo_id,
+            repo_type,
+            cache_dir,
+            token=token,
+            headers=headers,
+            etag_timeout=etag_timeout,
+            local_files_only=local_files_only,
+            options=options,
+            progress=progress,
+        )
+        rev = revision or DEFAULT_BRANCH
+        folder = Path(local_dir).expanduser().resolve() if local_dir is not None else None
+        answer = downloader.ask(
+            lambda retry: _listing(downloader, rev, retry=retry),
+            lambda: _cached_snapshot(downloader, rev, folder),
+        )
+        if isinstance(answer, Exception):
+            explained = _unlisted(downloader, rev, answer)
+            if explained is answer:
+                raise answer
+            raise explained from answer
+        if isinstance(answer, Path):
+            return str(answer)
+        commit, files = answer
+        by_path = {entry.path: entry for entry in files}
+        wanted = list(
+            filter_paths(by_path, allow_patterns=allow_patterns, ignore_patterns=ignore_patterns)
+        )
+        if folder is None:
+            downloader.cache.folder.mkdir(parents=True, exist_ok=True)
+            downloader.cache.write_ref(rev, commit)
+        total = sum(_size(by_path[path]) for path in wanted)
+        enabled = bars_enabled(progress, self.config.progress_bars)
+        with (
+            ProgressBars(enabled, total_files=len(wanted), total_bytes=total) as bars,
+            ThreadPoolExecutor(max(1, max_workers), thread_name_prefix="modelhub-snapshot") as pool,
+        ):
+
+            def fetch(path: str) -> None:
+                entry = by_path[path]
+                known = _known_metadata(downloader, entry, commit, options)
+                if folder is not None:
+                    downloader.to_local_dir(
+                        folder, path, commit, force=force_download, known=known, bars=bars
+                    )
+                else:
+                    downloader.to_cache(path, commit, force=force_download, known=known, bars=bars)
+                bars.settle(path, _size(entry))
+
+            for future in [pool.submit(fetch, path) for path in wanted]:
+                future.result()
+        if folder is not None:
+            return str(folder)
+        return str(downloader.cache.snapshot_path(commit))
+
+    def _downloader(
+        self,
+        repo_id: str,
+        repo_type: str | None,
+        cache_dir: PathLike | None,
+        *,
+        token: str | bool | None,
+        headers: Mapping[str, str] | None,
+        etag_timeout: float,
+        local_files_only: bool,
+        options: TransferOptions,
+        progress: bool | None,
+    ) -> Downloader:
+        root = Path(cache_dir) if cache_dir is not None else self.config.hub_cache
+        return Downloader(
+            api=self,
+            repo_id=repo_id,
+            repo_type=repo_type,
+            cache=RepoCache(root.expanduser().resolve(), repo_id, repo_type),
+            token=token,
+            headers=dict(headers or {}),
+            etag_timeout=etag_timeout,
+            local_files_only=local_files_only,
+            options=options,
+            progress=progress,
+        )
 
 
 def hf_hub_download(
@@ -99,7 +252,7 @@ def hf_hub_download(
         IntegrityError: the bytes did not match their etag, even after fetching them again.
         HFValidationError: a malformed repo id or filename.
     """
-    with _api(endpoint, token, cache_dir) as api:
+    with _client(endpoint, token, cache_dir) as api:
         return api.hf_hub_download(
             repo_id,
             filename,
@@ -172,7 +325,7 @@ def snapshot_download(
         RepositoryNotFoundError, RevisionNotFoundError: as for `hf_hub_download`.
         LocalEntryNotFoundError: offline (or the hub unreachable) and no cached snapshot.
     """
-    with _api(endpoint, token, cache_dir) as api:
+    with _client(endpoint, token, cache_dir) as api:
         return api.snapshot_download(
             repo_id,
             repo_type=repo_type,
@@ -192,217 +345,64 @@ def snapshot_download(
         )
 
 
-def download_file(
-    api: HfApi,
-    repo_id: str,
-    filename: str,
-    *,
-    subfolder: str | None = None,
-    repo_type: str | None = None,
-    revision: str | None = None,
-    cache_dir: PathLike | None = None,
-    local_dir: PathLike | None = None,
-    force_download: bool = False,
-    etag_timeout: float = DEFAULT_ETAG_TIMEOUT,
-    token: str | bool | None = None,
-    local_files_only: bool = False,
-    headers: Mapping[str, str] | None = None,
-    progress: bool | None = None,
-    connections: int | None = None,
-    chunk_size: int | None = None,
-) -> str:
-    """`HfApi.hf_hub_download`: `hf_hub_download` on the client's hub and token."""
-    path = validate_filename(f"{subfolder}/{filename}" if subfolder else filename)
-    downloader = _downloader(
-        api,
-        repo_id,
-        repo_type,
-        cache_dir,
-        token=token,
-        headers=headers,
-        etag_timeout=etag_timeout,
-        local_files_only=local_files_only,
-        options=TransferOptions.resolve(connections, chunk_size),
-        progress=progress,
-    )
-    rev = revision or DEFAULT_REVISION
-    if local_dir is not None:
-        folder = Path(local_dir).expanduser().resolve()
-        return str(downloader.to_local_dir(folder, path, rev, force=force_download))
-    return str(downloader.to_cache(path, rev, force=force_download))
+def _client(
+    endpoint: str | None, token: str | bool | None, cache_dir: PathLike | None
+) -> DownloadMethods:
+    """A client for one module-level call: the download methods are all it needs."""
+    return DownloadMethods(endpoint=endpoint, token=token, cache_dir=cache_dir)
 
 
-def download_snapshot(
-    api: HfApi,
-    repo_id: str,
-    *,
-    repo_type: str | None = None,
-    revision: str | None = None,
-    cache_dir: PathLike | None = None,
-    local_dir: PathLike | None = None,
-    etag_timeout: float = DEFAULT_ETAG_TIMEOUT,
-    force_download: bool = False,
-    token: str | bool | None = None,
-    local_files_only: bool = False,
-    allow_patterns: list[str] | str | None = None,
-    ignore_patterns: list[str] | str | None = None,
-    max_workers: int = 8,
-    headers: Mapping[str, str] | None = None,
-    progress: bool | None = None,
-    connections: int | None = None,
-    chunk_size: int | None = None,
-) -> str:
-    """`HfApi.snapshot_download`: `snapshot_download` on the client's hub and token."""
-    options = TransferOptions.resolve(connections, chunk_size)
-    downloader = _downloader(
-        api,
-        repo_id,
-        repo_type,
-        cache_dir,
-        token=token,
-        headers=headers,
-        etag_timeout=etag_timeout,
-        local_files_only=local_files_only,
-        options=options,
-        progress=progress,
-    )
-    rev = revision or DEFAULT_REVISION
-    folder = Path(local_dir).expanduser().resolve() if local_dir is not None else None
-    commit, files, error = _listing(downloader, rev)
-    if files is None:
-        return _cached_snapshot(downloader, rev, commit, folder, error)
-    assert commit is not None
-    by_path = {entry.path: entry for entry in files}
-    wanted = list(
-        filter_paths(by_path, allow_patterns=allow_patterns, ignore_patterns=ignore_patterns)
-    )
-    if folder is None:
-        downloader.cache.folder.mkdir(parents=True, exist_ok=True)
-        downloader.cache.write_ref(rev, commit)
-    total = sum(_size(by_path[path]) for path in wanted)
-    enabled = bars_enabled(progress, api.config.progress_bars)
-    with (
-        DownloadProgress(enabled, total_files=len(wanted), total_bytes=total) as bars,
-        ThreadPoolExecutor(max(1, max_workers), thread_name_prefix="modelhub-snapshot") as pool,
-    ):
-
-        def fetch(path: str) -> None:
-            entry = by_path[path]
-            known = _known_metadata(downloader, entry, commit, options)
-            if folder is not None:
-                downloader.to_local_dir(
-                    folder, path, commit, force=force_download, known=known, bars=bars
-                )
-            else:
-                downloader.to_cache(path, commit, force=force_download, known=known, bars=bars)
-            bars.settle(path, _size(entry))
-
-        for future in [pool.submit(fetch, path) for path in wanted]:
-            future.result()
-    if folder is not None:
-        return str(folder)
-    return str(downloader.cache.snapshot_path(commit))
-
-
-def _api(endpoint: str | None, token: str | bool | None, cache_dir: PathLike | None) -> HfApi:
-    return HfApi(endpoint=endpoint, token=token, cache_dir=str(cache_dir) if cache_dir else None)
-
-
-def _downloader(
-    api: HfApi,
-    repo_id: str,
-    repo_type: str | None,
-    cache_dir: PathLike | None,
-    *,
-    token: str | bool | None,
-    headers: Mapping[str, str] | None,
-    etag_timeout: float,
-    local_files_only: bool,
-    options: TransferOptions,
-    progress: bool | None,
-) -> Downloader:
-    root = Path(cache_dir) if cache_dir is not None else api.config.hub_cache
-    return Downloader(
-        api=api,
-        repo_id=repo_id,
-        repo_type=repo_type,
-        cache=RepoCache(root.expanduser().resolve(), repo_id, repo_type),
-        token=token,
-        headers=dict(headers or {}),
-        etag_timeout=etag_timeout,
-        local_files_only=local_files_only,
-        options=options,
-        progress=progress,
-    )
-
-
-def _listing(
-    downloader: Downloader, revision: str
-) -> tuple[str | None, list[RepoFile] | None, Exception | None]:
-    """The commit and its files, or what kept the hub from listing them.
+def _listing(downloader: Downloader, revision: str, *, retry: bool) -> tuple[str, list[RepoFile]]:
+    """The commit `revision` is, and the files at that commit.
 
     Raises:
         RevisionNotFoundError: the hub has no such revision.
+        HfHubHTTPError, httpx.TransportError: the hub could not say.
     """
-    commit = revision if COMMIT_HASH.match(revision) else None
-    if downloader.offline:
-        return commit, None, OfflineModeIsEnabled("outgoing traffic is disabled")
     api, token = downloader.api, downloader.token
-    try:
-        # Not retried: with the hub down, the cached snapshot is served at once.
-        path = f"{api_repo_path(downloader.repo_type, downloader.repo_id)}/revision/"
-        response = api.session.request(
-            "GET", api.session.url(path + quote_revision(revision)), token=token, retry=False
+    path = f"{api_repo_path(downloader.repo_type, downloader.repo_id)}/revision/"
+    response = api.session.send(
+        "GET", api.session.url(path + quote_revision(revision)), token=token, retry=retry
+    )
+    commit = response.json().get("sha")
+    if not isinstance(commit, str):
+        raise HfHubHTTPError(
+            f"The hub did not say which commit {revision!r} is.", response=response
         )
-        raise_for_status(response)
-        commit = response.json().get("sha")
-        if not isinstance(commit, str):
-            raise HfHubHTTPError(f"The hub did not say which commit {revision!r} is.")
-        entries = api.list_repo_tree(
-            downloader.repo_id,
-            recursive=True,
-            revision=commit,
-            repo_type=downloader.repo_type,
-            token=token,
+    entries = api.list_repo_tree(
+        downloader.repo_id,
+        recursive=True,
+        revision=commit,
+        repo_type=downloader.repo_type,
+        token=token,
+    )
+    return commit, [e for e in entries if isinstance(e, RepoFile)]
+
+
+def _cached_snapshot(downloader: Downloader, revision: str, folder: Path | None) -> Path | None:
+    """The snapshot (or `local_dir`) already on disk for `revision`, if any."""
+    if folder is not None:
+        return folder if folder.is_dir() and any(folder.iterdir()) else None
+    commit = downloader.cache.commit_for(revision)
+    if commit is not None and downloader.cache.snapshot_path(commit).is_dir():
+        return downloader.cache.snapshot_path(commit)
+    return None
+
+
+def _unlisted(downloader: Downloader, revision: str, error: Exception) -> Exception:
+    """The exception to raise when the hub could not list the files and none are on disk."""
+    what = f"No snapshot of {downloader.repo_id} at {revision!r} is in the local cache"
+    if downloader.offline:
+        return LocalEntryNotFoundError(
+            f"{what}, and offline mode (local_files_only or HF_HUB_OFFLINE) keeps the hub out of "
+            "it."
         )
-        return commit, [e for e in entries if isinstance(e, RepoFile)], None
-    except (RevisionNotFoundError, httpx.ProxyError):
-        raise
-    except (httpx.TransportError, HfHubHTTPError, OfflineModeIsEnabled) as exc:
-        return commit, None, exc
-
-
-def _cached_snapshot(
-    downloader: Downloader,
-    revision: str,
-    commit: str | None,
-    folder: Path | None,
-    error: Exception | None,
-) -> str:
-    """The snapshot on disk, when the hub could not list the files.
-
-    Raises:
-        LocalEntryNotFoundError: nothing suitable on disk.
-        RepositoryNotFoundError, GatedRepoError: the hub refused (and nothing is on disk).
-    """
-    commit = commit or downloader.cache.read_ref(revision)
-    if folder is None and commit is not None and downloader.cache.snapshot_path(commit).is_dir():
-        return str(downloader.cache.snapshot_path(commit))
-    if folder is not None and folder.is_dir() and any(folder.iterdir()):
-        return str(folder)
-    if downloader.local_files_only or isinstance(error, OfflineModeIsEnabled):
-        raise LocalEntryNotFoundError(
-            f"No cached snapshot of {downloader.repo_id} at {revision!r}, and outgoing traffic "
-            "is disabled (local_files_only or HF_HUB_OFFLINE)."
-        ) from error
-    if isinstance(error, RepositoryNotFoundError | GatedRepoError) or (
-        isinstance(error, HfHubHTTPError) and error.status_code == 401
-    ):
-        raise error
-    raise LocalEntryNotFoundError(
-        f"The hub could not list {downloader.repo_id} ({type(error).__name__}: {error}) and no "
-        "snapshot of it is cached. Check your connection and HF_ENDPOINT, then try again."
-    ) from error
+    if is_refusal(error):
+        return error
+    return LocalEntryNotFoundError(
+        f"{what}, and the hub could not list the files ({type(error).__name__}: {error}). "
+        "Check your connection and HF_ENDPOINT, then try again."
+    )
 
 
 def _known_metadata(

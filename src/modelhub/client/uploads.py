@@ -1,44 +1,40 @@
-"""Uploads: commit operations, `create_commit`, and the file and folder helpers built on it.
+"""Uploads: commit operations, and the `HfApi` methods that commit files.
 
 A commit goes: README metadata check (when a root README.md is added) → preupload (the hub
 picks inline or LFS per file) → LFS batch and transfers, hashing overlapping the uploads →
 NDJSON commit. Files whose content is already at their path are dropped, and a commit left
-with nothing to do is not made. Each function takes the `HfApi` it runs on; `HfApi` exposes
-them as methods with `huggingface_hub`'s signatures.
+with nothing to do is not made. The protocol's requests are in `_commits.py`, the LFS transfers
+in `_lfs_upload.py`, and `upload_large_folder`'s batches of commits in `_large_upload.py`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from modelhub.client import _commits, models
-from modelhub.client._large_upload import upload_large_folder
+from modelhub.client._files import FileMethods
+from modelhub.client._large_upload import upload_in_commits
 from modelhub.client._lfs_upload import LfsFile, LfsUploader
-from modelhub.client._local_folders import filter_paths, scan_folder, validate_path_in_repo
+from modelhub.client._paths import filter_paths, scan_folder, validate_path_in_repo
 from modelhub.client._progress import bars_enabled
+from modelhub.client._refs import RefMethods
+from modelhub.client._repos import RepoMethods
 from modelhub.client._upload_sources import UploadSource
 from modelhub.client._urls import repo_type_of, validate_repo_id
 from modelhub.errors import HFValidationError
-from modelhub.protocol import DEFAULT_BRANCH
-
-if TYPE_CHECKING:
-    from modelhub.client.api import HfApi
+from modelhub.protocol import DEFAULT_BRANCH, RepoType
 
 __all__ = [
     "CommitOperation",
     "CommitOperationAdd",
     "CommitOperationCopy",
     "CommitOperationDelete",
-    "create_commit",
-    "delete_file",
-    "delete_folder",
-    "upload_file",
-    "upload_folder",
-    "upload_large_folder",
+    "UploadMethods",
 ]
 
 
@@ -107,116 +103,360 @@ class _Stored:
 Line = Callable[[], dict[str, Any]]
 
 
-def create_commit(
-    api: HfApi,
-    repo_id: str,
-    operations: Iterable[CommitOperation],
-    *,
-    commit_message: str,
-    commit_description: str | None = None,
-    token: str | bool | None = None,
-    repo_type: str | None = None,
-    revision: str | None = None,
-    create_pr: bool | None = None,
-    num_threads: int = 5,
-    parent_commit: str | None = None,
-) -> models.CommitInfo:
-    """Apply operations to a branch in one commit (see `HfApi.create_commit`)."""
-    _commits.check_commit_args(commit_message, parent_commit)
-    validate_repo_id(repo_id)
-    repo_type_of(repo_type)
-    revision = revision or DEFAULT_BRANCH
-    ops = list(operations)
-    stored = _store_additions(
-        api,
-        repo_id,
-        [op for op in ops if isinstance(op, CommitOperationAdd)],
-        repo_type=repo_type,
-        revision=revision,
-        token=token,
-        create_pr=bool(create_pr),
-        num_threads=num_threads,
-    )
-    copies = [op for op in ops if isinstance(op, CommitOperationCopy)]
-    sources = _commits.resolve_copies(
-        api,
-        repo_id,
-        [(c.src_path_in_repo, c.path_in_repo, c.src_revision) for c in copies],
-        repo_type=repo_type,
-        revision=revision,
-        token=token,
-    )
-    resolved = {id(c): source for c, source in zip(copies, sources, strict=True)}
-    changes = list(_changes(ops, stored, resolved))
-    if not changes:
-        head = api.repo_info(repo_id, repo_type=repo_type, revision=revision, token=token).sha
-        return _commits.head_commit_info(
-            api.session,
+class UploadMethods(FileMethods, RepoMethods, RefMethods):
+    """Upload methods of `HfApi`: commits, files, folders."""
+
+    def create_commit(
+        self,
+        repo_id: str,
+        operations: Iterable[CommitOperation],
+        *,
+        commit_message: str,
+        commit_description: str | None = None,
+        token: str | bool | None = None,
+        repo_type: str | None = None,
+        revision: str | None = None,
+        create_pr: bool | None = None,
+        num_threads: int = 5,
+        parent_commit: str | None = None,
+    ) -> models.CommitInfo:
+        """Add, copy and delete files on a branch in one commit.
+
+        Unchanged files are left out; when nothing changes, no commit is made and the branch's
+        head is returned.
+
+        Args:
+            repo_id: the repo (it must exist).
+            operations: `CommitOperationAdd`, `CommitOperationCopy` and `CommitOperationDelete`.
+            commit_message: the commit's title.
+            commit_description: the commit's body.
+            token: overrides the client's token.
+            repo_type: `model` (default), `dataset` or `space`.
+            revision: the branch (default `main`).
+            create_pr: open a pull request instead of committing to the branch.
+            num_threads: LFS objects uploaded at once.
+            parent_commit: fail (412) unless this is still the branch's head.
+
+        Raises:
+            HFValidationError: an empty message, a malformed `parent_commit` or path.
+            BadRequestError: invalid README.md metadata, or an operation the hub refused.
+            RepositoryNotFoundError, RevisionNotFoundError: no such repo or branch.
+            RemoteEntryNotFoundError: a deleted path that does not exist.
+            EntryNotFoundError: a copy whose source is missing or a folder.
+            HfHubHTTPError: any other refusal, naming the step (412: `parent_commit` is stale).
+        """
+        _commits.check_commit_args(commit_message, parent_commit)
+        validate_repo_id(repo_id)
+        repo_type_of(repo_type)
+        revision = revision or DEFAULT_BRANCH
+        ops = list(operations)
+        stored = self._store_additions(
             repo_id,
-            head or "",
+            [op for op in ops if isinstance(op, CommitOperationAdd)],
             repo_type=repo_type,
+            revision=revision,
+            token=token,
+            create_pr=bool(create_pr),
+            num_threads=num_threads,
+        )
+        copies = [op for op in ops if isinstance(op, CommitOperationCopy)]
+        sources = _commits.resolve_copies(
+            self,
+            repo_id,
+            [(c.src_path_in_repo, c.path_in_repo, c.src_revision) for c in copies],
+            repo_type=repo_type,
+            revision=revision,
+            token=token,
+        )
+        resolved = {id(c): source for c, source in zip(copies, sources, strict=True)}
+        changes = list(_changes(ops, stored, resolved))
+        if not changes:
+            head = self.repo_info(repo_id, repo_type=repo_type, revision=revision, token=token).sha
+            return _commits.head_commit_info(
+                self.session,
+                repo_id,
+                head or "",
+                repo_type=repo_type,
+                commit_message=commit_message,
+                commit_description=commit_description,
+            )
+        return _commits.post_commit(
+            self.session,
+            repo_id,
+            (line() for line in changes),
+            repo_type=repo_type,
+            revision=revision,
             commit_message=commit_message,
             commit_description=commit_description,
+            parent_commit=parent_commit,
+            token=token,
+            create_pr=bool(create_pr),
+            has_deletions=any(isinstance(op, CommitOperationDelete) for op in ops),
         )
-    return _commits.post_commit(
-        api.session,
-        repo_id,
-        (line() for line in changes),
-        repo_type=repo_type,
-        revision=revision,
-        commit_message=commit_message,
-        commit_description=commit_description,
-        parent_commit=parent_commit,
-        token=token,
-        create_pr=bool(create_pr),
-        has_deletions=any(isinstance(op, CommitOperationDelete) for op in ops),
-    )
 
+    def upload_file(
+        self,
+        *,
+        path_or_fileobj: str | Path | bytes | BinaryIO,
+        path_in_repo: str,
+        repo_id: str,
+        token: str | bool | None = None,
+        repo_type: str | None = None,
+        revision: str | None = None,
+        commit_message: str | None = None,
+        commit_description: str | None = None,
+        create_pr: bool | None = None,
+        parent_commit: str | None = None,
+    ) -> models.CommitInfo:
+        """Upload a local file, bytes or a binary file object to `path_in_repo` in one commit.
 
-def _store_additions(
-    api: HfApi,
-    repo_id: str,
-    additions: list[CommitOperationAdd],
-    *,
-    repo_type: str | None,
-    revision: str,
-    token: str | bool | None,
-    create_pr: bool,
-    num_threads: int,
-) -> dict[int, _Stored]:
-    """Validate the card, ask how each file travels, and upload the LFS ones (by `id(op)`)."""
-    readme = next((op for op in additions if op.path_in_repo == "README.md"), None)
-    if readme is not None:
-        content = readme.source.read_all().decode("utf-8", errors="replace")
-        _commits.validate_readme(api.session, content, repo_type=repo_type, token=token)
-    gitignore = next((op for op in additions if op.path_in_repo == ".gitignore"), None)
-    modes = _commits.preupload(
-        api.session,
-        repo_id,
-        [(op.path_in_repo, op.source) for op in additions],
-        repo_type=repo_type,
-        revision=revision,
-        token=token,
-        create_pr=create_pr,
-        gitignore=gitignore.source.read_all().decode("utf-8", "replace") if gitignore else None,
-    )
-    stored = {
-        id(op): _Stored(
-            mode,
-            LfsFile(op.path_in_repo, op.source) if mode.lfs and not mode.should_ignore else None,
+        Raises:
+            HfHubHTTPError: as for `create_commit` (which lists the subclasses).
+        """
+        return self.create_commit(
+            repo_id,
+            [CommitOperationAdd(path_in_repo=path_in_repo, path_or_fileobj=path_or_fileobj)],
+            commit_message=commit_message or f"Upload {path_in_repo} with modelhub",
+            commit_description=commit_description,
+            token=token,
+            repo_type=repo_type,
+            revision=revision,
+            create_pr=create_pr,
+            parent_commit=parent_commit,
         )
-        for op, mode in zip(additions, modes, strict=True)
-    }
-    LfsUploader(
-        api.session,
-        repo_id,
-        repo_type=repo_type,
-        revision=revision,
-        token=token,
-        num_workers=num_threads,
-        progress_bars=bars_enabled(None, api.config.progress_bars),
-    ).upload([s.lfs for s in stored.values() if s.lfs is not None])
-    return stored
+
+    def upload_folder(
+        self,
+        *,
+        repo_id: str,
+        folder_path: str | Path,
+        path_in_repo: str | None = None,
+        commit_message: str | None = None,
+        commit_description: str | None = None,
+        token: str | bool | None = None,
+        repo_type: str | None = None,
+        revision: str | None = None,
+        create_pr: bool | None = None,
+        parent_commit: str | None = None,
+        allow_patterns: list[str] | str | None = None,
+        ignore_patterns: list[str] | str | None = None,
+        delete_patterns: list[str] | str | None = None,
+    ) -> models.CommitInfo:
+        """Upload a folder's files (filtered by patterns) in one commit.
+
+        Remote files under `path_in_repo` matching `delete_patterns` and not being uploaded are
+        deleted in the same commit (never `.gitattributes`); `.git/` and `.cache/huggingface/`
+        are never uploaded.
+
+        Raises:
+            HFValidationError: `folder_path` is not a directory.
+            HfHubHTTPError: as for `create_commit` (which lists the subclasses).
+        """
+        files = scan_folder(
+            folder_path, allow_patterns=allow_patterns, ignore_patterns=ignore_patterns
+        )
+        prefix = (path_in_repo or "").strip("/")
+        prefix = "" if prefix in ("", ".") else prefix + "/"
+        additions = [CommitOperationAdd(prefix + rel, path) for rel, path in files.items()]
+        added = {op.path_in_repo for op in additions}
+        deletions: list[CommitOperation] = []
+        if delete_patterns is not None:
+            remote = self.list_repo_files(
+                repo_id, revision=revision, repo_type=repo_type, token=token
+            )
+            relative = {p[len(prefix) :]: p for p in remote if p.startswith(prefix)}
+            deletions = [
+                CommitOperationDelete(relative[rel], is_folder=False)
+                for rel in filter_paths(relative, allow_patterns=delete_patterns)
+                if relative[rel] != ".gitattributes" and relative[rel] not in added
+            ]
+        return self.create_commit(
+            repo_id,
+            [*deletions, *additions],
+            commit_message=commit_message or "Upload folder using modelhub",
+            commit_description=commit_description,
+            token=token,
+            repo_type=repo_type,
+            revision=revision,
+            create_pr=create_pr,
+            parent_commit=parent_commit,
+        )
+
+    def delete_file(
+        self,
+        path_in_repo: str,
+        repo_id: str,
+        *,
+        token: str | bool | None = None,
+        repo_type: str | None = None,
+        revision: str | None = None,
+        commit_message: str | None = None,
+        commit_description: str | None = None,
+        create_pr: bool | None = None,
+        parent_commit: str | None = None,
+    ) -> models.CommitInfo:
+        """Delete one file in one commit.
+
+        Raises:
+            RemoteEntryNotFoundError: there is no such file.
+            HfHubHTTPError: any other refusal, as for `create_commit`.
+        """
+        return self.create_commit(
+            repo_id,
+            [CommitOperationDelete(path_in_repo, is_folder=False)],
+            commit_message=commit_message or f"Delete {path_in_repo} with modelhub",
+            commit_description=commit_description,
+            token=token,
+            repo_type=repo_type,
+            revision=revision,
+            create_pr=create_pr,
+            parent_commit=parent_commit,
+        )
+
+    def delete_folder(
+        self,
+        path_in_repo: str,
+        repo_id: str,
+        *,
+        token: str | bool | None = None,
+        repo_type: str | None = None,
+        revision: str | None = None,
+        commit_message: str | None = None,
+        commit_description: str | None = None,
+        create_pr: bool | None = None,
+        parent_commit: str | None = None,
+    ) -> models.CommitInfo:
+        """Delete a folder and everything under it in one commit.
+
+        Raises:
+            RemoteEntryNotFoundError: there is no such folder.
+            HfHubHTTPError: any other refusal, as for `create_commit`.
+        """
+        return self.create_commit(
+            repo_id,
+            [CommitOperationDelete(path_in_repo, is_folder=True)],
+            commit_message=commit_message or f"Delete folder {path_in_repo} with modelhub",
+            commit_description=commit_description,
+            token=token,
+            repo_type=repo_type,
+            revision=revision,
+            create_pr=create_pr,
+            parent_commit=parent_commit,
+        )
+
+    def upload_large_folder(
+        self,
+        repo_id: str,
+        folder_path: str | Path,
+        *,
+        repo_type: str,
+        revision: str | None = None,
+        private: bool | None = None,
+        allow_patterns: list[str] | str | None = None,
+        ignore_patterns: list[str] | str | None = None,
+        num_workers: int | None = None,
+        print_report: bool = True,
+        print_report_every: int = 60,
+    ) -> models.CommitInfo | None:
+        """Upload a large folder in many commits; run it again to resume after an interruption.
+
+        Creates the repo (and the branch `revision`) if missing. Commits hold at most 100 files
+        or 1 GiB. What is known about each file is kept in `.cache/huggingface/upload/` inside
+        the folder, so a new run neither re-hashes nor re-uploads what is done.
+
+        Args:
+            repo_id: the repo (created if missing).
+            folder_path: the folder to upload.
+            repo_type: `model`, `dataset` or `space` (required, as in huggingface_hub).
+            revision: the branch (created from `main` if missing; default `main`).
+            private: create the repo private (if it is created).
+            allow_patterns: only paths matching one of these wildcards.
+            ignore_patterns: no path matching one of these.
+            num_workers: uploads at once (default: from the number of CPUs, 2 to 8).
+            print_report: print progress to stderr.
+            print_report_every: seconds between progress reports.
+
+        Returns:
+            The last commit made, or None when everything was already committed.
+
+        Raises:
+            HFValidationError: no `repo_type`, a malformed repo id, or not a directory.
+            HfHubHTTPError: as for `create_commit`; running again resumes.
+            httpx.TransportError: the hub could not be reached; running again resumes.
+        """
+        if repo_type is None:
+            raise HFValidationError("upload_large_folder needs an explicit repo_type")
+        kind = repo_type_of(repo_type)
+        validate_repo_id(repo_id)
+        root = Path(folder_path).expanduser().resolve()
+        files = scan_folder(root, allow_patterns=allow_patterns, ignore_patterns=ignore_patterns)
+        self.create_repo(
+            repo_id,
+            repo_type=kind.value,
+            private=private,
+            exist_ok=True,
+            space_sdk="gradio" if kind is RepoType.SPACE else None,
+        )
+        if revision is not None:
+            self.create_branch(repo_id, branch=revision, repo_type=kind.value, exist_ok=True)
+        return upload_in_commits(
+            self.session,
+            repo_id,
+            root,
+            files,
+            repo_type=kind.value,
+            branch=revision or DEFAULT_BRANCH,
+            workers=num_workers or max(2, min(8, os.cpu_count() or 2)),
+            report_every=print_report_every if print_report else None,
+            progress_bars=bars_enabled(None, self.config.progress_bars),
+        )
+
+    def _store_additions(
+        self,
+        repo_id: str,
+        additions: list[CommitOperationAdd],
+        *,
+        repo_type: str | None,
+        revision: str,
+        token: str | bool | None,
+        create_pr: bool,
+        num_threads: int,
+    ) -> dict[int, _Stored]:
+        """Validate the card, ask how each file travels, and upload the LFS ones (by `id(op)`)."""
+        readme = next((op for op in additions if op.path_in_repo == "README.md"), None)
+        if readme is not None:
+            content = readme.source.read_all().decode("utf-8", errors="replace")
+            _commits.validate_readme(self.session, content, repo_type=repo_type, token=token)
+        gitignore = next((op for op in additions if op.path_in_repo == ".gitignore"), None)
+        modes = _commits.preupload(
+            self.session,
+            repo_id,
+            [(op.path_in_repo, op.source) for op in additions],
+            repo_type=repo_type,
+            revision=revision,
+            token=token,
+            create_pr=create_pr,
+            gitignore=gitignore.source.read_all().decode("utf-8", "replace") if gitignore else None,
+        )
+        stored = {
+            id(op): _Stored(
+                mode,
+                LfsFile(op.path_in_repo, op.source)
+                if mode.lfs and not mode.should_ignore
+                else None,
+            )
+            for op, mode in zip(additions, modes, strict=True)
+        }
+        LfsUploader(
+            self.session,
+            repo_id,
+            repo_type=repo_type,
+            revision=revision,
+            token=token,
+            num_workers=num_threads,
+            progress_bars=bars_enabled(None, self.config.progress_bars),
+        ).upload([s.lfs for s in stored.values() if s.lfs is not None])
+        return stored
 
 
 def _changes(
@@ -256,138 +496,3 @@ def _changes(
                 yield functools.partial(_commits.lfs_line, path, lfs.sha256 or "", op.source.size)
             else:
                 yield functools.partial(_commits.file_line, path, op.source)
-
-
-def upload_file(
-    api: HfApi,
-    *,
-    path_or_fileobj: str | Path | bytes | BinaryIO,
-    path_in_repo: str,
-    repo_id: str,
-    token: str | bool | None = None,
-    repo_type: str | None = None,
-    revision: str | None = None,
-    commit_message: str | None = None,
-    commit_description: str | None = None,
-    create_pr: bool | None = None,
-    parent_commit: str | None = None,
-) -> models.CommitInfo:
-    """Upload one file in one commit (see `HfApi.upload_file`)."""
-    return create_commit(
-        api,
-        repo_id,
-        [CommitOperationAdd(path_in_repo=path_in_repo, path_or_fileobj=path_or_fileobj)],
-        commit_message=commit_message or f"Upload {path_in_repo} with modelhub",
-        commit_description=commit_description,
-        token=token,
-        repo_type=repo_type,
-        revision=revision,
-        create_pr=create_pr,
-        parent_commit=parent_commit,
-    )
-
-
-def upload_folder(
-    api: HfApi,
-    *,
-    repo_id: str,
-    folder_path: str | Path,
-    path_in_repo: str | None = None,
-    commit_message: str | None = None,
-    commit_description: str | None = None,
-    token: str | bool | None = None,
-    repo_type: str | None = None,
-    revision: str | None = None,
-    create_pr: bool | None = None,
-    parent_commit: str | None = None,
-    allow_patterns: list[str] | str | None = None,
-    ignore_patterns: list[str] | str | None = None,
-    delete_patterns: list[str] | str | None = None,
-) -> models.CommitInfo:
-    """Upload a folder's files (filtered by patterns) in one commit (see `HfApi.upload_folder`).
-
-    Remote files under `path_in_repo` that match `delete_patterns` and are not being uploaded
-    are deleted in the same commit; `.gitattributes` is never deleted this way.
-    """
-    files = scan_folder(folder_path, allow_patterns=allow_patterns, ignore_patterns=ignore_patterns)
-    prefix = (path_in_repo or "").strip("/")
-    prefix = "" if prefix in ("", ".") else prefix + "/"
-    additions = [CommitOperationAdd(prefix + rel, path) for rel, path in files.items()]
-    added = {op.path_in_repo for op in additions}
-    deletions: list[CommitOperation] = []
-    if delete_patterns is not None:
-        remote = api.list_repo_files(repo_id, revision=revision, repo_type=repo_type, token=token)
-        relative = {p[len(prefix) :]: p for p in remote if p.startswith(prefix)}
-        deletions = [
-            CommitOperationDelete(relative[rel], is_folder=False)
-            for rel in filter_paths(relative, allow_patterns=delete_patterns)
-            if relative[rel] != ".gitattributes" and relative[rel] not in added
-        ]
-    return create_commit(
-        api,
-        repo_id,
-        [*deletions, *additions],
-        commit_message=commit_message or "Upload folder using modelhub",
-        commit_description=commit_description,
-        token=token,
-        repo_type=repo_type,
-        revision=revision,
-        create_pr=create_pr,
-        parent_commit=parent_commit,
-    )
-
-
-def delete_file(
-    api: HfApi,
-    path_in_repo: str,
-    repo_id: str,
-    *,
-    token: str | bool | None = None,
-    repo_type: str | None = None,
-    revision: str | None = None,
-    commit_message: str | None = None,
-    commit_description: str | None = None,
-    create_pr: bool | None = None,
-    parent_commit: str | None = None,
-) -> models.CommitInfo:
-    """Delete one file in one commit (see `HfApi.delete_file`)."""
-    return create_commit(
-        api,
-        repo_id,
-        [CommitOperationDelete(path_in_repo, is_folder=False)],
-        commit_message=commit_message or f"Delete {path_in_repo} with modelhub",
-        commit_description=commit_description,
-        token=token,
-        repo_type=repo_type,
-        revision=revision,
-        create_pr=create_pr,
-        parent_commit=parent_commit,
-    )
-
-
-def delete_folder(
-    api: HfApi,
-    path_in_repo: str,
-    repo_id: str,
-    *,
-    token: str | bool | None = None,
-    repo_type: str | None = None,
-    revision: str | None = None,
-    commit_message: str | None = None,
-    commit_description: str | None = None,
-    create_pr: bool | None = None,
-    parent_commit: str | None = None,
-) -> models.CommitInfo:
-    """Delete a folder and everything under it in one commit (see `HfApi.delete_folder`)."""
-    return create_commit(
-        api,
-        repo_id,
-        [CommitOperationDelete(path_in_repo, is_folder=True)],
-        commit_message=commit_message or f"Delete folder {path_in_repo} with modelhub",
-        commit_description=commit_description,
-        token=token,
-        repo_type=repo_type,
-        revision=revision,
-        create_pr=create_pr,
-        parent_commit=parent_commit,
-    )

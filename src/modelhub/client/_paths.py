@@ -1,16 +1,20 @@
-"""Local folders to upload: which files, under which repo paths, filtered by patterns.
+"""Paths in a repo and on disk: pattern filters, the files of a folder, and path checks.
 
-Patterns are `fnmatch` wildcards matched case-sensitively against the whole relative path, so
-`*` crosses `/` (`data/*.json` matches `data/a/b.json`) and a pattern ending in `/` means
-everything under that folder: the rules `huggingface_hub` uses.
+Patterns (`allow_patterns`, `ignore_patterns`, `delete_patterns`, the CLI's `--include` and
+`--exclude`) are `fnmatch` wildcards matched case-sensitively against the whole relative path,
+so `*` crosses `/` (`data/*.json` matches `data/a/b.json`) and a pattern ending in `/` means
+everything under that folder: the rules `huggingface_hub` uses. Uploads check the paths they
+write to (`validate_path_in_repo`); downloads check the paths they write from the repo into a
+local folder (`validate_filename`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from fnmatch import fnmatchcase
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from modelhub.errors import HFValidationError
 
@@ -26,6 +30,7 @@ DEFAULT_IGNORE_PATTERNS = (
     "**/.cache/huggingface/**",
 )
 FORBIDDEN_FOLDERS = (".git", ".cache")
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def _patterns(patterns: str | Iterable[str] | None) -> list[str] | None:
@@ -102,3 +107,18 @@ def validate_path_in_repo(path_in_repo: str) -> str:
                 f"'{forbidden}/' folder (path: {path_in_repo!r})"
             )
     return path
+
+
+def validate_filename(filename: str) -> str:
+    """`filename` if it is a relative path inside a repo, safe to join to a local folder.
+
+    Raises:
+        HFValidationError: an absolute path, a drive or a `..` segment (a hostile repo could
+            otherwise write outside the cache or the local dir).
+    """
+    parts = filename.replace("\\", "/").split("/")
+    if not filename or ".." in parts or PurePosixPath(filename).is_absolute():
+        raise HFValidationError(f"Invalid filename {filename!r}: not a relative path in a repo")
+    if any(_DRIVE.match(part) for part in parts):
+        raise HFValidationError(f"Invalid filename {filename!r}: not a relative path in a repo")
+    return filename
