@@ -9,7 +9,8 @@ from pathlib import Path
 
 import uvicorn
 
-from modelhub.server.app import build_services, create_app
+from modelhub.server.app import build_services, create_app, job_threads
+from modelhub.server.jobs.threads import JobThreads
 from modelhub.server.services.registry import Services
 from modelhub.server.settings import Settings, load_settings
 
@@ -17,9 +18,11 @@ from modelhub.server.settings import Settings, load_settings
 class LiveServer:
     """A running hub: its URL, its data dir and its services (for provisioning test users)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, run_jobs: bool = False) -> None:
         self.settings = settings
         self.services: Services = build_services(settings)
+        # In-process job threads, as `modelhub serve` runs them; off unless a test asks.
+        self.jobs: JobThreads | None = job_threads(self.services) if run_jobs else None
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
         self.port: int = self._socket.getsockname()[1]
@@ -37,6 +40,8 @@ class LiveServer:
         return self.settings.resolved_data_dir
 
     def start(self, timeout: float = 60.0) -> LiveServer:
+        if self.jobs is not None:
+            self.jobs.start()
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
@@ -48,15 +53,20 @@ class LiveServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=30)
+        if self.jobs is not None:
+            self.jobs.stop()
         self._socket.close()
         self.services.close()
 
 
 def start_server(
-    data_dir: Path, database_url: str | None = None, **overrides: object
+    data_dir: Path, database_url: str | None = None, *, run_jobs: bool = False, **overrides: object
 ) -> LiveServer:
-    """Start a hub on a fresh data dir (and database, when one is given)."""
+    """Start a hub on a fresh data dir (and database, when one is given).
+
+    With `run_jobs`, the hub runs its jobs in background threads, as `modelhub serve` does.
+    """
     settings = load_settings(
         {"data_dir": data_dir, "database_url": database_url, **overrides}, environ={}
     )
-    return LiveServer(settings).start()
+    return LiveServer(settings, run_jobs=run_jobs).start()

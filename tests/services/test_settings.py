@@ -63,6 +63,16 @@ def test_every_setting_reads_its_modelhub_variable(tmp_path: Path) -> None:
         "MODELHUB_X_ACCEL_REDIRECT_PREFIX": "/_blobs/",
         "MODELHUB_SECRET_FILE": str(tmp_path / "key"),
         "MODELHUB_LOG_LEVEL": "WARNING",
+        "MODELHUB_REDIS_URL": "redis://127.0.0.1:6379/3",
+        "MODELHUB_REDIS_QUEUE": "hub-jobs",
+        "MODELHUB_JOB_THREADS": "8",
+        "MODELHUB_JOB_POLL_SECONDS": "9",
+        "MODELHUB_PULL_THROUGH": "https://huggingface.co/",
+        "MODELHUB_UPSTREAM_TOKEN": "hf_upstream",
+        "MODELHUB_PULL_THROUGH_ALLOW": "google/*, datasets/*",
+        "MODELHUB_PULL_THROUGH_DENY": "*/private-*",
+        "MODELHUB_PULL_THROUGH_REFRESH_SECONDS": "0",
+        "MODELHUB_MIRROR_CONCURRENCY": "10",
     }
 
     settings = load_settings(environ=environ)
@@ -85,6 +95,39 @@ def test_every_setting_reads_its_modelhub_variable(tmp_path: Path) -> None:
     assert settings.x_accel_redirect_prefix == "/_blobs/"
     assert settings.effective_secret_file == tmp_path / "key"
     assert settings.log_level == "warning"
+    assert (settings.redis_url, settings.redis_queue) == ("redis://127.0.0.1:6379/3", "hub-jobs")
+    assert (settings.job_threads, settings.job_poll_seconds) == (8, 9)
+    assert (settings.pull_through, settings.upstream_token) == (
+        "https://huggingface.co",
+        "hf_upstream",
+    )
+    assert settings.pull_through_allow == ("google/*", "datasets/*")
+    assert settings.pull_through_deny == ("*/private-*",)
+    assert (settings.pull_through_refresh_seconds, settings.mirror_concurrency) == (0, 10)
+
+
+def test_pull_through_settings_are_checked_and_lists_come_from_toml(tmp_path: Path) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text('pull_through_allow = ["a/*", "b/*"]\n')
+
+    assert load_settings(config_file=config, environ={}).pull_through_allow == ("a/*", "b/*")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {"pull_through": "ftp://mirror.test", "pull_through_refresh_seconds": -1}, environ={}
+        )
+    assert "pull_through: 'ftp://mirror.test' is not an http(s) URL" in str(caught.value)
+    assert "pull_through_refresh_seconds: must not be negative" in str(caught.value)
+    config.write_text("pull_through_deny = [1]\n")
+    with pytest.raises(SettingsError, match="pull_through_deny: expected a list of strings"):
+        load_settings(config_file=config, environ={})
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:6379", "redis://", "redis://host:port", "127.0.0.1:6379"]
+)
+def test_redis_url_must_be_a_redis_url(url: str) -> None:
+    with pytest.raises(SettingsError, match=r"redis_url: "):
+        load_settings({"redis_url": url}, environ={})
 
 
 @pytest.mark.parametrize("prefix", ["_blobs/", "/_blobs", "/", "/a b/", "/x?y/"])

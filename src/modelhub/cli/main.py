@@ -7,7 +7,19 @@ from typing import Any
 import click
 
 from modelhub import __version__
-from modelhub.cli import admin, auth, cache, downloads, repos, server, storage, uploads
+from modelhub.cli import (
+    admin,
+    auth,
+    cache,
+    downloads,
+    jobs,
+    mirrors,
+    repos,
+    server,
+    storage,
+    uploads,
+    worker,
+)
 from modelhub.cli._errors import EXIT_USAGE
 
 
@@ -51,6 +63,9 @@ def cli() -> None:
 cli.add_command(server.serve)
 cli.add_command(server.check_config)
 cli.add_command(admin.admin)
+cli.add_command(jobs.jobs)
+cli.add_command(mirrors.mirror)
+cli.add_command(worker.worker)
 cli.add_command(storage.fsck)
 cli.add_command(storage.gc)
 cli.add_command(auth.login)

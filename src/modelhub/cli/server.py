@@ -109,6 +109,13 @@ def _print_settings_help(ctx: click.Context, _param: click.Parameter, value: boo
     ctx.exit()
 
 
+def _none_if_empty(
+    _ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...] | None:
+    """A repeatable flag given no times leaves its setting to the environment or the file."""
+    return value or None
+
+
 def _server_options(command: F) -> F:
     options = [
         click.option("--host", help="Interface to listen on [default 127.0.0.1]."),
@@ -121,6 +128,40 @@ def _server_options(command: F) -> F:
             "--log-level",
             type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
             help="Log level [default info].",
+        ),
+        click.option(
+            "--redis-url",
+            help="Redis of the job queue; jobs then run in `modelhub worker` processes "
+            "[env MODELHUB_REDIS_URL; default: jobs run in this process].",
+        ),
+        click.option(
+            "--pull-through",
+            metavar="URL",
+            help="Mirror unknown repos on demand from this upstream hub, e.g. "
+            "https://huggingface.co [env MODELHUB_PULL_THROUGH; default off].",
+        ),
+        click.option(
+            "--upstream-token",
+            help="Token sent to the upstream hub (gated and private repos) "
+            "[env MODELHUB_UPSTREAM_TOKEN, preferred: flags show in `ps`].",
+        ),
+        click.option(
+            "--allow",
+            "pull_through_allow",
+            metavar="PATTERN",
+            multiple=True,
+            callback=_none_if_empty,
+            help="Only pull repos matching this glob (repeatable): google/*, datasets/* "
+            "[env MODELHUB_PULL_THROUGH_ALLOW, comma-separated; default every repo].",
+        ),
+        click.option(
+            "--deny",
+            "pull_through_deny",
+            metavar="PATTERN",
+            multiple=True,
+            callback=_none_if_empty,
+            help="Never pull repos matching this glob (repeatable; wins over --allow) "
+            "[env MODELHUB_PULL_THROUGH_DENY].",
         ),
         storage_options,
         click.option(
@@ -154,6 +195,7 @@ def serve(config_file: Path | None, **flags: Any) -> None:
     sock = _bind(settings.host, settings.port)
     with contextlib.closing(sock), open_hub(settings) as hub:
         bootstrap = run_service(hub.auth.bootstrap)
+        run_service(hub.mirrors.ensure_schedules)  # a scheduled mirror whose next sync was lost
         local = _local_url(settings.host, sock.getsockname()[1])
         endpoint = settings.public_url or local
         public = f" (public URL {endpoint})" if settings.public_url else ""
@@ -179,9 +221,23 @@ def serve(config_file: Path | None, **flags: Any) -> None:
             proxy_headers=True,
             timeout_keep_alive=30,
         )
-        with _stop_on_signals():
+        with stop_on_signals(), _jobs_in_process(hub):
             uvicorn.Server(config).run(sockets=[sock])
     click.echo("modelhub stopped", err=True)
+
+
+def _jobs_in_process(hub: Services) -> contextlib.AbstractContextManager[object]:
+    """The server's own job threads, unless a Redis queue hands jobs to `modelhub worker`s."""
+    from modelhub.server.app import job_threads
+
+    settings = hub.settings
+    if settings.redis_url is not None:
+        click.echo(
+            f"Jobs go to the Redis queue {settings.redis_queue!r}: `modelhub worker` runs them.",
+            err=True,
+        )
+        return contextlib.nullcontext()
+    return job_threads(hub)
 
 
 @click.command("check-config")
@@ -202,7 +258,7 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
 
 
 @contextlib.contextmanager
-def _stop_on_signals() -> Iterator[None]:
+def stop_on_signals() -> Iterator[None]:
     """Turn SIGINT and SIGTERM into a clean exit with status 0.
 
     uvicorn shuts down gracefully on these signals and then re-raises them to the handler that

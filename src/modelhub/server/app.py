@@ -5,12 +5,15 @@ This is the only module that names concrete storage classes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from modelhub.server import errors
 from modelhub.server.http import (
+    admin,
     auth,
     blobs,
     commits,
@@ -24,23 +27,34 @@ from modelhub.server.http import (
 )
 from modelhub.server.http.errors import handle_http_exception, handle_hub_error, handle_unexpected
 from modelhub.server.http.middleware import RequestContext
+from modelhub.server.jobs import sync, upkeep
+from modelhub.server.jobs.runner import Handler, JobRunner
+from modelhub.server.jobs.threads import JobThreads
+from modelhub.server.jobs.upstream import HubUpstream
 from modelhub.server.services.auth import AuthService
 from modelhub.server.services.commits import CommitService
 from modelhub.server.services.files import FileService
 from modelhub.server.services.git import GitService
+from modelhub.server.services.jobs import JobService
 from modelhub.server.services.lfs import LfsService
 from modelhub.server.services.lfs_files import LfsFileService
+from modelhub.server.services.mirrors import MirrorService, PullThroughPolicy
+from modelhub.server.services.pulls import PullService
 from modelhub.server.services.refs import RefService
 from modelhub.server.services.registry import Services
 from modelhub.server.services.repos import RepoService
 from modelhub.server.services.signing import UrlSigner
 from modelhub.server.services.storage import StorageService
+from modelhub.server.services.syncs import SyncService
 from modelhub.server.settings import Settings
 from modelhub.server.storage.blobs_fs import FsBlobStore
 from modelhub.server.storage.db import Database
+from modelhub.server.storage.fetches_fs import FsFetchArea
 from modelhub.server.storage.git_pygit2 import Pygit2GitStore
+from modelhub.server.storage.jobs_sql import SqlJobStore
 from modelhub.server.storage.lfs_index_sql import SqlLfsIndex
 from modelhub.server.storage.metadata_sql import SqlMetadataStore
+from modelhub.server.storage.mirrors_sql import SqlMirrorStore
 from modelhub.server.storage.secret_key import load_secret_key
 
 
@@ -65,6 +79,29 @@ def build_services(settings: Settings) -> Services:
         chunk_size=settings.lfs_chunk_bytes,
         url_ttl=settings.lfs_url_ttl_seconds,
     )
+    job_service = _job_service(settings, database)
+    area = FsFetchArea(data_dir / "mirror")
+    mirror_store = SqlMirrorStore(database)
+    syncs = SyncService(
+        repo_service,
+        metadata,
+        git_store,
+        blobs,
+        lfs_index,
+        area,
+        HubUpstream(),
+        chunk_size=settings.lfs_chunk_bytes,
+        default_token=settings.upstream_token,
+    )
+    policy = PullThroughPolicy(
+        settings.pull_through,
+        settings.upstream_token,
+        settings.pull_through_allow,
+        settings.pull_through_deny,
+        settings.pull_through_refresh_seconds,
+    )
+    mirrors = MirrorService(metadata, mirror_store, git_store, syncs, job_service, area, policy)
+    repo_service.attach_mirrors(mirrors)
     return Services(
         settings=settings,
         auth=AuthService(metadata),
@@ -88,7 +125,41 @@ def build_services(settings: Settings) -> Services:
         ),
         lfs_files=LfsFileService(repo_service, git_store, blobs, lfs_index),
         storage=StorageService(metadata, git_store, blobs, lfs_index),
+        jobs=job_service,
+        mirrors=mirrors,
+        syncs=syncs,
+        pulls=PullService(mirror_store, syncs, blobs, lfs_index, area),
         database=database,
+    )
+
+
+def _job_service(settings: Settings, database: Database) -> JobService:
+    jobs = JobService(SqlJobStore(database))
+    if settings.redis_url is not None:
+        # Imported here: arq is only needed (and installed) when a Redis queue is configured.
+        from modelhub.server.jobs.redis_queue import ArqQueue
+
+        jobs.subscribe(ArqQueue(settings.redis_url, settings.redis_queue).push)
+    return jobs
+
+
+def job_handlers() -> dict[str, Handler]:
+    """The handler of each job kind this hub runs."""
+    return {upkeep.FSCK: upkeep.run_fsck_job, sync.KIND: sync.run_sync_job}
+
+
+def build_runner(services: Services, handlers: Mapping[str, Handler] | None = None) -> JobRunner:
+    """A job runner on the services, with `job_handlers()` unless other handlers are given."""
+    return JobRunner(services, job_handlers() if handlers is None else handlers)
+
+
+def job_threads(services: Services, handlers: Mapping[str, Handler] | None = None) -> JobThreads:
+    """In-process job threads as the settings ask for (`job_threads`, `job_poll_seconds`)."""
+    settings = services.settings
+    return JobThreads(
+        build_runner(services, handlers),
+        threads=settings.job_threads,
+        poll_seconds=settings.job_poll_seconds,
     )
 
 
@@ -96,6 +167,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     """The ASGI application serving the Hub protocol."""
     app = Starlette(
         routes=[
+            *admin.routes,
             *auth.routes,
             *commits.routes,
             *repos.routes,

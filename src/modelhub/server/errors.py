@@ -8,17 +8,25 @@ storage never deal with status codes.
     │   └── PayloadTooLargeError      a body over the configured limit
     ├── AuthenticationError           a token that is not valid
     ├── AuthorizationError            a valid identity without the right to do this
-    │   └── GatedRepoError            a gated repo whose files the caller may not read
+    │   ├── GatedRepoError            a gated repo whose files the caller may not read
+    │   └── MirrorReadOnlyError       a write to a mirrored repo (it changes only by syncing)
     ├── NotFoundError
     │   ├── RepoNotFoundError         also for private repos the caller cannot see
     │   ├── RevisionNotFoundError
     │   ├── EntryNotFoundError
-    │   └── AccountNotFoundError      users, orgs and tokens
+    │   ├── AccountNotFoundError      users, orgs and tokens
+    │   └── UpstreamNotFoundError     upstream has no such repo, revision or file (also an
+    │                                 UpstreamError; a job that gets it stops)
     ├── RepoMovedError                the repo now lives under another id
     ├── ConflictError                 something with that name already exists
     ├── StaleParentError              the branch moved since the given parent commit
     ├── RangeNotSatisfiableError
-    └── NotSupportedError             a feature this hub does not offer (yet)
+    ├── NotSupportedError             a feature this hub does not offer (yet)
+    ├── LocalStorageError             this hub cannot write its own storage (disk full, rights)
+    └── UpstreamError                 the upstream hub of a mirror failed us
+        ├── UpstreamUnavailableError  unreachable, timing out or failing (5xx), or sending
+        │                             bytes that are not what it announced: retry later
+        └── UpstreamDeniedError       upstream refused the hub's token (401/403): a job stops
 """
 
 from __future__ import annotations
@@ -127,3 +135,27 @@ class RangeNotSatisfiableError(HubError):
 
 class NotSupportedError(HubError):
     """A feature of the Hub protocol that this hub does not implement yet."""
+
+
+class UpstreamError(HubError):
+    """The upstream hub a mirror fetches from did not give what was asked."""
+
+
+class UpstreamUnavailableError(UpstreamError):
+    """Upstream cannot be reached, times out or fails; jobs retry it with backoff."""
+
+
+class UpstreamNotFoundError(UpstreamError, NotFoundError):
+    """Upstream answered that the repo, revision or file does not exist; jobs do not retry it."""
+
+
+class UpstreamDeniedError(UpstreamError):
+    """Upstream refused the hub's credentials for this repo; jobs do not retry it."""
+
+
+class MirrorReadOnlyError(AuthorizationError):
+    """The repo is a mirror: only syncs from its upstream change it."""
+
+
+class LocalStorageError(HubError):
+    """Writing to this hub's own storage failed (a full disk, missing permissions)."""

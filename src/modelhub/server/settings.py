@@ -9,6 +9,7 @@ problem found is reported at once, before anything is opened.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import re
 import tomllib
@@ -86,6 +87,47 @@ class Settings:
         shown="(secret.key in the data dir)",
     )
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
+    redis_url: str | None = _setting(
+        None,
+        "Redis URL (redis://host:6379/0) of the arq job queue: jobs then run in `modelhub "
+        "worker` processes, not in the server.",
+        secret=True,
+        shown="(none: jobs run in the server process)",
+    )
+    redis_queue: str = _setting("modelhub:jobs", "Name of the arq queue in Redis.")
+    job_threads: int = _setting(2, "How many jobs one process (server or worker) runs at once.")
+    job_poll_seconds: int = _setting(
+        5, "How often idle job runners look for due jobs in the database."
+    )
+    pull_through: str | None = _setting(
+        None,
+        "URL of an upstream hub (https://huggingface.co) to mirror on demand: a request for a "
+        "repo this hub does not have fetches it from there, if the allow/deny patterns let it.",
+        shown="(off)",
+    )
+    upstream_token: str | None = _setting(
+        None,
+        "Token this hub sends to the pull-through upstream, and to the upstream of mirrors "
+        "added without a token of their own (gated and private repos need one).",
+        secret=True,
+        shown="(none)",
+    )
+    pull_through_allow: tuple[str, ...] = _setting(
+        (),
+        "Glob patterns of the repos pull-through may mirror (comma-separated in the "
+        "environment), matched against the repo id with datasets/ or spaces/ in front for "
+        "those types: google/*, datasets/*.",
+        shown="(every repo)",
+    )
+    pull_through_deny: tuple[str, ...] = _setting(
+        (), "Glob patterns of the repos pull-through never mirrors; they win over allow.", shown=""
+    )
+    pull_through_refresh_seconds: int = _setting(
+        86400,
+        "How often the branches and tags of a repo mirrored on demand are synced again "
+        "(0: only by `modelhub mirror sync`).",
+    )
+    mirror_concurrency: int = _setting(4, "How many LFS files a mirror sync downloads at once.")
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -203,6 +245,8 @@ def _coerce(field: dataclasses.Field[Any], value: Any, base: Path | None) -> Any
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value)
         raise ValueError(f"expected an integer, got {value!r}")
+    if kind.startswith("tuple"):
+        return _string_list(value)
     if not isinstance(value, str | Path):
         raise ValueError(f"expected a string, got {value!r}")
     if "Path" in kind:
@@ -210,9 +254,18 @@ def _coerce(field: dataclasses.Field[Any], value: Any, base: Path | None) -> Any
         return base / path if base is not None and not path.is_absolute() else path
     if field.name == "log_level":
         return str(value).lower()
-    if field.name == "public_url":
+    if field.name in ("public_url", "pull_through"):
         return str(value).rstrip("/")
     return str(value)
+
+
+def _string_list(value: Any) -> tuple[str, ...]:
+    """A list of strings, from TOML or flags, or comma-separated from the environment."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings, got {value!r}")
+    return tuple(item.strip() for item in value if item.strip())
 
 
 def _validate(settings: Settings) -> list[str]:
@@ -220,7 +273,7 @@ def _validate(settings: Settings) -> list[str]:
     if not 0 <= settings.port <= 65535:
         problems.append(f"port: {settings.port} is not between 0 and 65535")
     if settings.public_url is not None:
-        problems.extend(_public_url_problems(settings.public_url))
+        problems.extend(_url_problems("public_url", settings.public_url))
     if settings.database_url is not None:
         problems.extend(_database_url_problems(settings.database_url))
     problems.extend(_data_dir_problems(settings.data_dir))
@@ -233,11 +286,20 @@ def _validate(settings: Settings) -> list[str]:
         "lfs_multipart_threshold_bytes",
         "lfs_chunk_bytes",
         "lfs_url_ttl_seconds",
+        "job_threads",
+        "job_poll_seconds",
+        "mirror_concurrency",
     ):
         if getattr(settings, key) <= 0:
             problems.append(f"{key}: must be positive")
     if settings.lfs_threshold_bytes <= 0:
         problems.append("lfs_threshold_bytes: must be positive")
+    if settings.pull_through is not None:
+        problems.extend(_url_problems("pull_through", settings.pull_through))
+    if settings.pull_through_refresh_seconds < 0:
+        problems.append("pull_through_refresh_seconds: must not be negative")
+    if settings.redis_url is not None:
+        problems.extend(_redis_url_problems(settings.redis_url))
     prefix = settings.x_accel_redirect_prefix
     if prefix is not None and not _LOCATION_PREFIX.fullmatch(prefix):
         problems.append(
@@ -247,16 +309,32 @@ def _validate(settings: Settings) -> list[str]:
     return problems
 
 
-def _public_url_problems(url: str) -> list[str]:
+def _url_problems(key: str, url: str) -> list[str]:
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (parsing the port is the check)
     except ValueError:
-        return [f"public_url: {url!r} is not a valid URL"]
+        return [f"{key}: {url!r} is not a valid URL"]
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return [f"public_url: {url!r} is not an http(s) URL with a host"]
+        return [f"{key}: {url!r} is not an http(s) URL with a host"]
     if parts.query or parts.fragment:
-        return [f"public_url: {url!r} must not have a query or fragment"]
+        return [f"{key}: {url!r} must not have a query or fragment"]
+    return []
+
+
+def _redis_url_problems(url: str) -> list[str]:
+    # The URL is not echoed: it may hold a password.
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        return ["redis_url: cannot parse it as redis://[:password@]host[:port][/db]"]
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        return [f"redis_url: the scheme {parts.scheme!r} is not redis, rediss or unix"]
+    if parts.scheme != "unix" and not parts.hostname:
+        return ["redis_url: no host in it (redis://host:6379/0)"]
+    if importlib.util.find_spec("arq") is None:
+        return ["redis_url: the arq package is not installed (pip install 'modelhub[redis]')"]
     return []
 
 

@@ -34,6 +34,10 @@ _STATUS: dict[type[errors.HubError], int] = {
     errors.StaleParentError: 412,
     errors.RangeNotSatisfiableError: 416,
     errors.NotSupportedError: 501,
+    errors.UpstreamUnavailableError: 504,
+    errors.UpstreamNotFoundError: 404,
+    errors.UpstreamError: 502,
+    errors.LocalStorageError: 507,
 }
 
 

@@ -10,7 +10,7 @@ from modelhub.protocol import RepoType
 from modelhub.server.services.files import FileInfo
 from modelhub.server.services.lfs_files import LfsFile
 from modelhub.server.services.repos import RepoInfo
-from modelhub.server.storage.interfaces import CommitRecord, EntryKind, RepoRecord
+from modelhub.server.storage.interfaces import CommitRecord, EntryKind, JobRecord, RepoRecord
 
 # The keys `expand=` may ask for, per repo type (core.md §4.2); unknown ones are ignored.
 EXPANDABLE = {
@@ -160,6 +160,33 @@ def lfs_file(file: LfsFile) -> dict[str, Any]:
     if file.ref is not None:
         entry["ref"] = file.ref
     return entry
+
+
+def job(record: JobRecord) -> dict[str, Any]:
+    """A job, for the admin API."""
+    progress = record.progress
+    return {
+        "id": record.id,
+        "kind": record.kind,
+        "key": record.key,
+        "payload": record.payload,
+        "state": record.state.value,
+        "attempts": record.attempts,
+        "maxAttempts": record.max_attempts,
+        "progress": {
+            "filesDone": progress.files_done,
+            "filesTotal": progress.files_total,
+            "bytesDone": progress.bytes_done,
+            "bytesTotal": progress.bytes_total,
+        },
+        "error": record.error,
+        "logTail": list(record.log_tail),
+        "cancelRequested": record.cancel_requested,
+        "createdAt": date(record.created_at),
+        "startedAt": None if record.started_at is None else date(record.started_at),
+        "finishedAt": None if record.finished_at is None else date(record.finished_at),
+        "nextRunAt": date(record.next_run_at),
+    }
 
 
 def select(payload: dict[str, Any], expand: list[str], type: RepoType) -> dict[str, Any]:

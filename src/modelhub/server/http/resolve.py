@@ -2,6 +2,9 @@
 
 Serves: `HEAD|GET /{prefix}{repo}/resolve/{rev}/{path}` for models, `datasets/` and `spaces/`.
 
+An LFS file of an on-demand (pull-through) mirror that is not stored yet is streamed from
+upstream while it is being stored, with the same headers and a 200 (or 206) instead of the 302.
+
 Regular files are answered from their git blob with `ETag` = the git blob sha1, `Content-Length`,
 `Accept-Ranges` and `X-Repo-Commit`; a `Range` gets 206 with `Content-Range`, or 416. LFS files
 are answered, as on huggingface.co, with a 302 to their content-addressed blob URL carrying
@@ -11,8 +14,11 @@ a same-host redirect even on its metadata HEAD, so the blob response repeats tho
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+
+from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from modelhub.protocol import HEADER_LINKED_ETAG, HEADER_LINKED_SIZE, HEADER_REPO_COMMIT
@@ -29,6 +35,7 @@ from modelhub.server.http.context import (
 )
 from modelhub.server.http.ranges import byte_range
 from modelhub.server.services.access import Action
+from modelhub.server.storage.interfaces import RepoRecord
 
 
 async def resolve_file(request: Request) -> Response:
@@ -36,8 +43,10 @@ async def resolve_file(request: Request) -> Response:
     revision, path = revision_and_path(request)
     caller = await identity(request)
     hub = services(request)
+    pulled: RepoRecord | None = None
 
     def work() -> tuple[str, str, int, bytes | None, str | None]:
+        nonlocal pulled
         handle = hub.repos.open(
             caller, prefixed_repo_type(request), repo_id(request), Action.READ_FILES, revision
         )
@@ -45,11 +54,16 @@ async def resolve_file(request: Request) -> Response:
         info = content.info
         if info.lfs is None:
             return content.commit_id, info.oid, info.size, content.data, None
+        if hub.pulls.pending(handle.repo, info.path, info.lfs.sha256, info.lfs.size):
+            pulled = handle.repo
+            return content.commit_id, info.lfs.sha256, info.lfs.size, None, None
         token = hub.lfs.pointer_download_token(info.lfs.sha256, info.lfs.size, content.commit_id)
         return content.commit_id, info.lfs.sha256, info.lfs.size, None, token
 
     commit_id, etag, size, data, token = await call(work)
     headers = {HEADER_REPO_COMMIT: commit_id, "Accept-Ranges": "bytes", "ETag": f'"{etag}"'}
+    if pulled is not None:
+        return await _pull_through(request, pulled, commit_id, path, etag, size, headers)
     if token is not None:
         headers.update(
             {
@@ -72,6 +86,47 @@ async def resolve_file(request: Request) -> Response:
     headers["Content-Length"] = str(len(data))
     body = b"" if request.method == "HEAD" else data
     return Response(body, status_code=status, headers=headers, media_type=_media_type(path))
+
+
+async def _pull_through(
+    request: Request,
+    repo: RepoRecord,
+    commit_id: str,
+    path: str,
+    sha256: str,
+    size: int,
+    headers: dict[str, str],
+) -> Response:
+    """An LFS file of an on-demand mirror, streamed from upstream while it is being stored."""
+    headers.update(
+        {
+            HEADER_LINKED_ETAG: f'"{sha256}"',
+            HEADER_LINKED_SIZE: str(size),
+            "Cache-Control": "private, max-age=0, must-revalidate",
+            "Content-Type": "application/octet-stream",
+        }
+    )
+    selected = byte_range(request.headers.get("range"), size)
+    start, end, status = 0, size - 1, 200
+    if selected is not None:
+        start, end = selected
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        status = 206
+    headers["Content-Length"] = str(end - start + 1)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers)
+    hub = services(request)
+    chunks = await call(hub.pulls.stream, repo, commit_id, path, sha256, size, start, end)
+    # Failures before the first byte (upstream unreachable) still get an error status.
+    first = await call(next, chunks, b"")
+    return StreamingResponse(_prepend(first, chunks), status_code=status, headers=headers)
+
+
+async def _prepend(first: bytes, chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    async for chunk in iterate_in_threadpool(chunks):
+        yield chunk
 
 
 async def resolve_unqualified(request: Request) -> Response:

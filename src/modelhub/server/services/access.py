@@ -96,3 +96,20 @@ def check_namespace_write(identity: Identity, namespace: str, what: str) -> None
         raise errors.AuthorizationError(
             f"Cannot {what}: you don't have the rights to write in the namespace {namespace!r}"
         )
+
+
+def check_site_admin(identity: Identity, what: str, *, write: bool = False) -> None:
+    """Raise unless the caller is a site administrator (with a write token when `write`).
+
+    Raises:
+        AuthenticationError: no token.
+        AuthorizationError: not a site administrator, or a read token for a change.
+    """
+    if identity.account is None:
+        raise errors.AuthenticationError(f"You must be authenticated to {what}")
+    if not identity.account.is_admin:
+        raise errors.AuthorizationError(f"Only site administrators may {what}")
+    if write and (identity.token_role is None or not identity.token_role.allows(Role.WRITE)):
+        raise errors.AuthorizationError(
+            f"Cannot {what}: the token {identity.token_name!r} has the read role only"
+        )

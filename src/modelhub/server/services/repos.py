@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import threading
 import uuid
+from typing import Protocol
 
 from modelhub.protocol import DEFAULT_BRANCH, RepoType, name_problem, repo_id_problem
 from modelhub.server import errors
@@ -85,6 +86,20 @@ class Settings:
     discussions_disabled: bool | None = None
 
 
+class MirrorHooks(Protocol):
+    """What mirrors add to locating a repo (`mirrors.MirrorService` implements it)."""
+
+    def pull(self, type: RepoType, repo_id: str) -> RepoRecord | None:
+        """The repo, mirrored from upstream now, or None when this hub does not pull it.
+
+        Raises:
+            UpstreamUnavailableError: upstream, which may have the repo, cannot be reached.
+        """
+
+    def read_only_reason(self, repo: RepoRecord) -> str | None:
+        """Why local writers may not change the repo (it is a mirror), or None."""
+
+
 class RepoService:
     """The lifecycle and metadata of repos."""
 
@@ -92,6 +107,11 @@ class RepoService:
         self._metadata = metadata
         self._git = git
         self._publish_locks = [threading.Lock() for _ in range(_PUBLISH_LOCKS)]
+        self._mirrors: MirrorHooks | None = None
+
+    def attach_mirrors(self, mirrors: MirrorHooks) -> None:
+        """Pull unknown repos through from upstream, and keep mirrored repos read-only."""
+        self._mirrors = mirrors
 
     # --- locating ---------------------------------------------------------------------------------
 
@@ -100,10 +120,15 @@ class RepoService:
     ) -> RepoRecord:
         """The repo, if the caller may perform `action` on it.
 
+        A repo this hub does not have is mirrored from upstream first, when pull-through
+        allows it (reads only).
+
         Raises:
             RepoNotFoundError: missing, or invisible to the caller.
             RepoMovedError: the id is an old name of a repo the caller can see.
             GatedRepoError, AuthenticationError, AuthorizationError: see `access.check`.
+            MirrorReadOnlyError: a write to a mirrored repo.
+            UpstreamError: the repo had to be pulled through and upstream failed.
         """
         # An id that breaks the naming rules (`gpt2`, `a/b c`) was never given to any repo.
         if repo_id_problem(repo_id) is not None:
@@ -114,8 +139,15 @@ class RepoService:
             moved = self._metadata.get_redirect(type.value, namespace, name)
             if moved is not None and access.can_see(identity, moved):
                 raise errors.RepoMovedError(repo_id, moved.repo_id)
-            raise access.not_found(identity, type.value, repo_id)
+            if self._mirrors is not None and action is not Action.WRITE:
+                repo = self._mirrors.pull(type, repo_id)
+            if repo is None:
+                raise access.not_found(identity, type.value, repo_id)
         access.check(identity, repo, action)
+        if action is Action.WRITE and self._mirrors is not None:
+            reason = self._mirrors.read_only_reason(repo)
+            if reason is not None:
+                raise errors.MirrorReadOnlyError(reason)
         return repo
 
     def open(

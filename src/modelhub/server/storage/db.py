@@ -8,6 +8,7 @@ transaction tries to upgrade. PostgreSQL needs none of this.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,14 @@ class Database:
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A timestamp read back from the database, as an aware UTC datetime.
+
+    SQLite stores timestamps without their zone; every timestamp this hub writes is UTC.
+    """
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -15,7 +15,7 @@ import datetime as dt
 import fcntl
 import shutil
 import tempfile
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,7 +23,7 @@ import pygit2
 from pygit2.enums import AttrCheck, FileMode, ObjectType, SortMode
 
 from modelhub.protocol import COMMIT_ID, DEFAULT_BRANCH, LFS_POINTER_MAX_SIZE, SHORT_COMMIT_ID
-from modelhub.server.storage import git_cli
+from modelhub.server.storage import git_cli, git_remote
 from modelhub.server.storage.interfaces import (
     Author,
     CommitRecord,
@@ -38,6 +38,8 @@ from modelhub.server.storage.interfaces import (
     Ref,
     RefConflictError,
     RefUpdate,
+    RemoteError,
+    RemoteFailure,
     TreeEdit,
     TreeEntry,
 )
@@ -304,6 +306,41 @@ class Pygit2GitStore:
             if before.get(name) != after.get(name)
         ]
         return PushOutcome(output, tuple(moved))
+
+    def init(self, key: str) -> None:
+        """An empty bare repo whose HEAD names `main`."""
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pygit2.init_repository(str(path), bare=True, initial_head=DEFAULT_BRANCH)
+        (path / _LOCK_FILE).touch()
+
+    def remote_refs(self, url: str, token: str | None) -> dict[str, str]:
+        """`git ls-remote` of the remote."""
+        return git_remote.remote_refs(url, token)
+
+    def fetch(self, key: str, url: str, token: str | None, refs: Mapping[str, str]) -> None:
+        """`git fetch` of the named refs, then a check that every target arrived."""
+        git_remote.fetch(self.path(key), url, token, sorted(refs))
+        repo = self._open(key)
+        moved = sorted(name for name, target in refs.items() if target not in repo)
+        if moved:
+            raise RemoteError(RemoteFailure.CHANGED, f"refs moved during the fetch: {moved}")
+
+    def update_refs(self, key: str, updates: Sequence[RefUpdate]) -> None:
+        """Check every ref, then delete and create, all under one hold of the ref lock."""
+        with self._ref_lock(key) as repo:
+            for update in updates:
+                ref = repo.references.get(update.name)
+                current = str(ref.target) if ref is not None else None
+                if current != update.old:
+                    raise RefConflictError(f"{update.name} is at {current}, expected {update.old}")
+            # Deletions first: a deleted `refs/heads/a` may make room for `refs/heads/a/b`.
+            for update in updates:
+                if update.new is None and update.old is not None:
+                    repo.references.delete(update.name)
+            for update in updates:
+                if update.new is not None:
+                    repo.references.create(update.name, update.new, force=True)
 
 
 def _ref_targets(repo: pygit2.Repository) -> dict[str, str]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -55,6 +56,23 @@ class BlobMismatchError(StorageError):
 
 class GitUnavailableError(StorageError):
     """The git binary that serves git's smart protocol is not installed."""
+
+
+class RemoteFailure(enum.StrEnum):
+    """Why talking to a remote git repo failed."""
+
+    UNREACHABLE = "unreachable"  # no connection, a timeout, a server error, a cut transfer
+    NOT_FOUND = "not found"
+    DENIED = "denied"  # the credentials were refused, or lack access
+    CHANGED = "changed"  # a ref moved between listing the refs and fetching them
+
+
+class RemoteError(StorageError):
+    """A fetch from (or listing of) a remote git repo failed; `failure` says how."""
+
+    def __init__(self, failure: RemoteFailure, message: str) -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 # --- git records --------------------------------------------------------------------------------
@@ -292,6 +310,36 @@ class GitStore(Protocol):
 
         Raises:
             GitUnavailableError: git is not installed.
+        """
+
+    def init(self, key: str) -> None:
+        """Create an empty repo, without any ref (a mirror, filled by `fetch`)."""
+
+    def remote_refs(self, url: str, token: str | None) -> dict[str, str]:
+        """The refs a remote repo (git smart HTTP) advertises, each with its direct target.
+
+        An annotated tag maps to its tag object. `token` is sent as the password.
+
+        Raises:
+            RemoteError: the remote cannot be reached, does not exist or refuses access.
+            GitUnavailableError: git is not installed.
+        """
+
+    def fetch(self, key: str, url: str, token: str | None, refs: Mapping[str, str]) -> None:
+        """Fetch the objects behind `refs` (name to target, from `remote_refs`); move no ref.
+
+        Raises:
+            RemoteError: as for `remote_refs`; CHANGED when a ref no longer has its target.
+            GitUnavailableError: git is not installed.
+        """
+
+    def update_refs(self, key: str, updates: Sequence[RefUpdate]) -> None:
+        """Move refs together under the ref lock, if every one is at its `old` target.
+
+        Each update creates (`old` None), moves, or deletes (`new` None) a ref.
+
+        Raises:
+            RefConflictError: a ref is not at its `old` target; no ref moved.
         """
 
 
@@ -629,3 +677,255 @@ class MetadataStore(Protocol):
 
     def list_repos(self, query: RepoQuery) -> list[RepoRecord]:
         """One page of repos matching `query`."""
+
+
+# --- jobs ---------------------------------------------------------------------------------------
+
+
+class JobState(enum.StrEnum):
+    """Where a job is in its life: queued → running → succeeded, failed or cancelled.
+
+    A running job whose attempt fails with a retryable error goes back to queued, with a later
+    `next_run_at`.
+    """
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job will never run again."""
+        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+@dataclasses.dataclass(frozen=True)
+class JobProgress:
+    """How far a job got; totals are None while unknown."""
+
+    files_done: int = 0
+    files_total: int | None = None
+    bytes_done: int = 0
+    bytes_total: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class JobRecord:
+    """One job: what to run (`kind`, `payload`), its state, and what its attempts did.
+
+    `key` is the dedupe key given at enqueue time; `log_tail` holds the last lines logged, oldest
+    first; `error` is why the last attempt failed. `started_at` is when the current (or last)
+    attempt started; `next_run_at` when a queued job becomes due.
+    """
+
+    id: int
+    kind: str
+    key: str | None
+    payload: dict[str, object]
+    state: JobState
+    attempts: int
+    max_attempts: int
+    progress: JobProgress
+    error: str | None
+    log_tail: tuple[str, ...]
+    cancel_requested: bool
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    next_run_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class NewJob:
+    """A job to insert, queued and due at `next_run_at`."""
+
+    kind: str
+    key: str | None
+    payload: dict[str, object]
+    max_attempts: int
+    created_at: dt.datetime
+    next_run_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class JobOutcome:
+    """How an attempt ended: a finished state, or QUEUED again (a retry due at `next_run_at`)."""
+
+    state: JobState
+    error: str | None = None
+    next_run_at: dt.datetime | None = None
+
+
+class JobStore(Protocol):
+    """Job rows, claimed by workers under a lease (`owner` and `locked_until`).
+
+    Every method is one transaction. A claim is exclusive across threads and processes: two
+    workers never hold the same job, and a job whose lease ran out may be claimed again.
+    """
+
+    def add(self, job: NewJob) -> JobRecord:
+        """Insert a queued job (AlreadyExistsError if a queued or running job holds its key)."""
+
+    def get(self, job_id: int) -> JobRecord | None:
+        """The job, or None."""
+
+    def find_active(self, key: str) -> JobRecord | None:
+        """The queued or running job holding `key`, or None."""
+
+    def list(
+        self, states: Sequence[JobState], kind: str | None, offset: int, limit: int
+    ) -> list[JobRecord]:
+        """One page of jobs in any of `states` (all when empty), newest first."""
+
+    def end_abandoned(self, now: dt.datetime, error: str) -> int:
+        """End running jobs whose lease expired and that may not run again; how many ended.
+
+        Those asked to stop become cancelled; those without attempts left fail with `error`.
+        """
+
+    def claim(
+        self, owner: str, now: dt.datetime, locked_until: dt.datetime, job_id: int | None = None
+    ) -> JobRecord | None:
+        """Take the first due job, or job `job_id` if it is due; None when none is.
+
+        Due means queued with `next_run_at <= now`, or running with an expired lease. The job
+        becomes running under `owner` until `locked_until`, and its attempts count up.
+        """
+
+    def renew(
+        self,
+        job_id: int,
+        owner: str,
+        locked_until: dt.datetime | None,
+        progress: JobProgress | None,
+        log_lines: Sequence[str],
+        log_limit: int,
+    ) -> JobRecord | None:
+        """Extend the lease, record progress and append log lines, if `owner` holds the job.
+
+        Only the last `log_limit` lines are kept. None when `owner` no longer holds the job.
+        """
+
+    def finish(
+        self,
+        job_id: int,
+        owner: str,
+        outcome: JobOutcome,
+        now: dt.datetime,
+        log_lines: Sequence[str],
+        log_limit: int,
+    ) -> JobRecord | None:
+        """Record how the attempt ended and release the lease, if `owner` still holds the job.
+
+        None when it does not. The job's key is released unless the outcome queues it again; a
+        job asked to stop is cancelled instead of queued again.
+        """
+
+    def request_cancel(self, job_id: int, now: dt.datetime) -> JobRecord | None:
+        """Cancel a queued job at once, or flag a running one to stop; None if there is no job.
+
+        A finished job is returned unchanged.
+        """
+
+    def next_due(self) -> dt.datetime | None:
+        """When the earliest queued job becomes due (or the earliest lease expires)."""
+
+
+# --- mirrors ------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class MirrorRecord:
+    """A repo mirrored from an upstream hub, and how it is kept in sync.
+
+    `repo_id` is the local repo's row (`repo_type` and `local_id` come from it). Empty
+    `revisions` tracks every branch and tag; `include`/`exclude` are glob patterns limiting which
+    LFS files a sync fetches. An `on_demand` mirror (pull-through) fetches LFS files when they
+    are first downloaded, not when it syncs.
+    """
+
+    repo_id: int
+    repo_type: str
+    local_id: str
+    upstream: str
+    upstream_repo_id: str
+    upstream_token: str | None
+    revisions: tuple[str, ...]
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    schedule_seconds: int | None
+    on_demand: bool
+    created_at: dt.datetime
+    synced_at: dt.datetime | None
+    sync_error: str | None
+    next_sync_at: dt.datetime | None
+
+
+@dataclasses.dataclass(frozen=True)
+class NewMirror:
+    """A mirror to record for an existing repo row."""
+
+    repo_id: int
+    upstream: str
+    upstream_repo_id: str
+    upstream_token: str | None
+    revisions: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    schedule_seconds: int | None = None
+    on_demand: bool = False
+    next_sync_at: dt.datetime | None = None
+
+
+class MirrorStore(Protocol):
+    """The mirror configuration of mirrored repos (one per repo)."""
+
+    def add(self, mirror: NewMirror) -> MirrorRecord:
+        """Record a mirror (AlreadyExistsError if the repo is already one)."""
+
+    def get(self, repo_id: int) -> MirrorRecord | None:
+        """The mirror of the repo with this row id, or None."""
+
+    def list_all(self) -> list[MirrorRecord]:
+        """Every mirror, by repo type and id."""
+
+    def update(self, repo_id: int, **values: object) -> MirrorRecord | None:
+        """Change columns of a mirror; None if the repo is not a mirror."""
+
+    def remove(self, repo_id: int) -> bool:
+        """Forget a mirror (the repo stays); whether it was one."""
+
+
+class HeldLock(Protocol):
+    """A lock taken by `FetchArea.try_lock`, released by whoever holds it (any thread)."""
+
+    def release(self) -> None:
+        """Let the next holder in."""
+
+
+class FetchArea(Protocol):
+    """Locks shared by every process on the data dir, and objects being fetched from upstream.
+
+    A pull-through download writes the object it fetches to a spool file as the bytes arrive, so
+    readers in any process can follow it before it is verified and stored.
+    """
+
+    def try_lock(self, name: str) -> HeldLock | None:
+        """Take the lock `name` if nobody holds it, without waiting."""
+
+    def lock(self, name: str) -> AbstractContextManager[None]:
+        """Hold the lock `name` for a block, waiting for it."""
+
+    def locked(self, name: str) -> bool:
+        """Whether someone (this process included) holds the lock `name`."""
+
+    def spool(self, sha256: str) -> BinaryIO:
+        """A new, empty spool file for the object, open for writing."""
+
+    def read_spool(self, sha256: str, offset: int, limit: int) -> bytes:
+        """Up to `limit` bytes of the object's spool file from `offset` (none if there is none)."""
+
+    def drop_spool(self, sha256: str) -> None:
+        """Remove the object's spool file, if any."""

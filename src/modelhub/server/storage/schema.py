@@ -104,3 +104,52 @@ lfs_objects = sa.Table(
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("key", sa.String(255)),
+    # The key while the job is queued or running, NULL after: unique, so that one key has at most
+    # one live job (NULLs never collide, on SQLite as on PostgreSQL).
+    sa.Column("active_key", sa.String(255), unique=True),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("files_done", sa.BigInteger, nullable=False),
+    sa.Column("files_total", sa.BigInteger),
+    sa.Column("bytes_done", sa.BigInteger, nullable=False),
+    sa.Column("bytes_total", sa.BigInteger),
+    sa.Column("error", sa.Text),
+    sa.Column("log_tail", sa.JSON, nullable=False),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False),
+    sa.Column("owner", sa.String(64)),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("next_run_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_jobs_state_next_run_at", "state", "next_run_at"),
+)
+
+mirrors = sa.Table(
+    "mirrors",
+    metadata,
+    sa.Column(
+        "repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("upstream", sa.String(2048), nullable=False),
+    sa.Column("upstream_repo_id", sa.String(200), nullable=False),
+    sa.Column("upstream_token", sa.Text),
+    sa.Column("revisions", sa.JSON, nullable=False),
+    sa.Column("include", sa.JSON, nullable=False),
+    sa.Column("exclude", sa.JSON, nullable=False),
+    sa.Column("schedule_seconds", sa.Integer),
+    sa.Column("on_demand", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("synced_at", sa.DateTime(timezone=True)),
+    sa.Column("sync_error", sa.Text),
+    sa.Column("next_sync_at", sa.DateTime(timezone=True)),
+)

@@ -1,0 +1,80 @@
+"""Running jobs in tests: an arq worker in a thread, and waiting for a job's outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from types import TracebackType
+
+from modelhub.server.jobs.redis_queue import create_worker
+from modelhub.server.jobs.runner import JobRunner
+from modelhub.server.services.jobs import JobService
+from modelhub.server.storage.interfaces import JobRecord, JobState
+
+FINISHED = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+class ArqWorkerThread:
+    """The production arq worker (`create_worker`) on its own event loop in a thread."""
+
+    def __init__(self, runner: JobRunner, *, max_jobs: int = 2, poll_seconds: float = 1.0) -> None:
+        settings = runner.services.settings
+        assert settings.redis_url is not None, "the hub needs a redis_url"
+        self.runner = runner
+        self._options = {
+            "redis_url": settings.redis_url,
+            "queue_name": settings.redis_queue,
+            "max_jobs": max_jobs,
+            "poll_seconds": poll_seconds,
+        }
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        worker = create_worker(self.runner, handle_signals=False, **self._options)  # type: ignore[arg-type]
+        self._task = asyncio.current_task()
+        self._ready.set()
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker.async_run()
+        finally:
+            await worker.close()
+
+    def __enter__(self) -> ArqWorkerThread:
+        self._thread.start()
+        assert self._ready.wait(10), "the arq worker did not start"
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop the worker as a signal would: running handlers are asked to stop."""
+        if self._loop is not None and self._task is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(30)
+        assert not self._thread.is_alive(), "the arq worker did not stop"
+
+
+def wait_for_job(
+    jobs: JobService, job_id: int, states: tuple[JobState, ...] = FINISHED, timeout: float = 30
+) -> JobRecord:
+    """The job once it is in one of `states` (by default: finished)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = jobs.get(job_id)
+        if job.state in states:
+            return job
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} is still {job.state.value}: {job.log_tail}")
+        time.sleep(0.02)

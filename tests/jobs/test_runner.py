@@ -1,0 +1,216 @@
+"""Jobs running by themselves: in the server's background threads, and on arq workers (Redis).
+
+Every behaviour test runs in both modes, with handlers registered for the test. In arq mode the
+hub pushes each queued job to a Redis queue of the test's own, and the production arq worker
+(in a thread here; `modelhub worker` in tests/cli) runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modelhub.server import errors
+from modelhub.server.app import build_services
+from modelhub.server.jobs.redis_queue import ArqQueue
+from modelhub.server.jobs.runner import Handler, JobContext, JobRunner, RetryPolicy
+from modelhub.server.jobs.threads import JobThreads
+from modelhub.server.services.registry import Services
+from modelhub.server.settings import load_settings
+from modelhub.server.storage.interfaces import JobState
+from tests.helpers.accounts import unique_name
+from tests.helpers.databases import postgres_database
+from tests.helpers.jobs import ArqWorkerThread, wait_for_job
+from tests.helpers.redis import drop_queue, redis_url
+
+FAST_RETRY = RetryPolicy(base_seconds=0.1, factor=2.0, max_seconds=0.2)
+MODES = ["in-process", "arq"]
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own, on the backend the session runs against."""
+    if request.config.getoption("--database") == "postgresql":
+        with postgres_database() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def queue(mode: str) -> Iterator[str | None]:
+    """The test's own arq queue in arq mode."""
+    if mode == "in-process":
+        yield None
+        return
+    name = unique_name("modelhub-test-jobs")
+    yield name
+    drop_queue(name)
+
+
+@pytest.fixture
+def hub(tmp_path: Path, database: str, queue: str | None) -> Iterator[Services]:
+    """Services as a server builds them: they push queued jobs to Redis in arq mode."""
+    services = open_hub(tmp_path / "data", database, queue)
+    yield services
+    services.close()
+
+
+def open_hub(data_dir: Path, database: str, queue: str | None) -> Services:
+    overrides: dict[str, object] = {"data_dir": data_dir, "database_url": database}
+    if queue is not None:
+        overrides.update(redis_url=redis_url(), redis_queue=queue)
+    return build_services(load_settings(overrides, environ={}))
+
+
+@contextlib.contextmanager
+def executing(
+    hub: Services, mode: str, handlers: dict[str, Handler], **options: object
+) -> Iterator[JobRunner]:
+    """Run the hub's jobs in the background, as the mode does, until the block ends."""
+    options.setdefault("retry", FAST_RETRY)
+    runner = JobRunner(hub, handlers, **options)  # type: ignore[arg-type]
+    workers: contextlib.AbstractContextManager[object]
+    if mode == "in-process":
+        workers = JobThreads(runner, threads=2, poll_seconds=1)
+    else:
+        workers = ArqWorkerThread(runner, poll_seconds=1)
+    with workers:
+        yield runner
+
+
+def looping(started: threading.Event) -> Handler:
+    """A handler that runs until it is told to stop."""
+
+    def handler(context: JobContext) -> None:
+        while True:
+            context.raise_if_cancelled()
+            started.set()
+            time.sleep(0.01)
+
+    return handler
+
+
+def test_a_queued_job_runs_by_itself_with_its_progress_and_log(hub: Services, mode: str) -> None:
+    def fetch(context: JobContext) -> None:
+        context.progress(files_total=2, bytes_total=20)
+        context.log(f"fetching {context.payload['repo']}")
+        context.progress(files_done=2, bytes_done=20)
+
+    with executing(hub, mode, {"test.fetch": fetch}):
+        job = hub.jobs.enqueue("test.fetch", {"repo": "org/model"})
+        done = wait_for_job(hub.jobs, job.id)
+
+    assert (done.state, done.attempts, done.error) == (JobState.SUCCEEDED, 1, None)
+    assert (done.progress.files_done, done.progress.bytes_total) == (2, 20)
+    assert any(line.endswith("fetching org/model") for line in done.log_tail)
+
+
+def test_a_retryable_failure_is_retried_after_its_backoff(hub: Services, mode: str) -> None:
+    def flaky(context: JobContext) -> None:
+        if context.job.attempts < 3:
+            raise errors.UpstreamUnavailableError("upstream is unreachable")
+
+    with executing(hub, mode, {"test.flaky": flaky}):
+        job = hub.jobs.enqueue("test.flaky", {})
+        done = wait_for_job(hub.jobs, job.id)
+
+    assert (done.state, done.attempts, done.error) == (JobState.SUCCEEDED, 3, None)
+    assert sum("retrying in" in line for line in done.log_tail) == 2
+
+
+def test_a_permanent_failure_ends_the_job_at_once(hub: Services, mode: str) -> None:
+    def missing(_context: JobContext) -> None:
+        raise errors.UpstreamNotFoundError("org/model does not exist upstream")
+
+    with executing(hub, mode, {"test.sync": missing}):
+        job = hub.jobs.enqueue("test.sync", {})
+        done = wait_for_job(hub.jobs, job.id)
+
+    assert (done.state, done.attempts) == (JobState.FAILED, 1)
+    assert done.error == "org/model does not exist upstream"
+
+
+def test_a_running_job_stops_when_cancelled(hub: Services, mode: str) -> None:
+    started = threading.Event()
+
+    with executing(hub, mode, {"test.loop": looping(started)}):
+        job = hub.jobs.enqueue("test.loop", {})
+        assert started.wait(20)
+        hub.jobs.cancel(job.id)
+        done = wait_for_job(hub.jobs, job.id)
+
+    assert (done.state, done.attempts) == (JobState.CANCELLED, 1)
+
+
+def test_stopping_the_workers_puts_a_running_job_back_for_the_next_ones(
+    hub: Services, mode: str
+) -> None:
+    started = threading.Event()
+    with executing(hub, mode, {"test.loop": looping(started)}):
+        job = hub.jobs.enqueue("test.loop", {})
+        assert started.wait(20)
+    requeued = hub.jobs.get(job.id)
+    assert (requeued.state, requeued.attempts) == (JobState.QUEUED, 1)
+
+    with executing(hub, mode, {"test.loop": lambda context: None}):
+        done = wait_for_job(hub.jobs, job.id)
+
+    assert (done.state, done.attempts) == (JobState.SUCCEEDED, 2)
+
+
+def test_two_sets_of_workers_run_each_job_exactly_once(hub: Services, mode: str) -> None:
+    runs: list[int] = []
+    lock = threading.Lock()
+
+    def record(context: JobContext) -> None:
+        with lock:
+            runs.append(context.job.id)
+        time.sleep(0.01)
+
+    with (
+        executing(hub, mode, {"test.count": record}),
+        executing(hub, mode, {"test.count": record}),
+    ):
+        ids = [hub.jobs.enqueue("test.count", {"n": n}).id for n in range(20)]
+        for job_id in ids:
+            assert wait_for_job(hub.jobs, job_id).state is JobState.SUCCEEDED
+
+    assert sorted(runs) == sorted(ids)
+
+
+def test_a_job_queued_without_notice_is_found_by_polling_the_database(
+    tmp_path: Path, database: str, hub: Services, mode: str
+) -> None:
+    # Another process without the Redis setting (or whose push to Redis was lost) queues it.
+    silent = open_hub(tmp_path / "data", database, None)
+    try:
+        job = silent.jobs.enqueue("test.fetch", {})
+    finally:
+        silent.close()
+
+    with executing(hub, mode, {"test.fetch": lambda context: None}):
+        done = wait_for_job(hub.jobs, job.id)
+
+    assert done.state is JobState.SUCCEEDED
+
+
+def test_a_job_is_queued_even_when_redis_cannot_be_reached(hub: Services) -> None:
+    job = hub.jobs.enqueue("test.later", {}, delay=3600)
+    unreachable = ArqQueue("redis://127.0.0.1:1/0", unique_name("modelhub-test-jobs"))
+
+    started = time.monotonic()
+    unreachable.push(job)
+
+    assert time.monotonic() - started < 5
+    assert hub.jobs.get(job.id).state is JobState.QUEUED
