@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -290,6 +291,26 @@ def test_list_tree_recursive_lists_folders_before_their_content(store: GitStore,
     paths = [e.path for e in entries]
     assert sorted(paths) == ["a/b", "a/b/c.txt", "a/d.txt"]
     assert paths.index("a/b") < paths.index("a/b/c.txt")
+
+
+def test_list_tree_window_is_that_slice_of_the_whole_listing(store: GitStore, key: str) -> None:
+    files: dict[str, bytes | None] = {
+        f"d{i}/f{j}.txt": b"x" * (i * 10 + j) for i in range(3) for j in range(4)
+    }
+    commit_id = commit(store, key, files)
+    whole = store.list_tree(key, commit_id, "", recursive=True)
+    assert len(whole) == 1 + 3 + 12  # .gitattributes, the folders, the files
+    for offset, limit in [(0, 5), (4, 7), (14, 10), (16, 3), (3, None)]:
+        window = store.list_tree(key, commit_id, "", recursive=True, offset=offset, limit=limit)
+        end = None if limit is None else offset + limit
+        assert window == whole[offset:end]
+
+
+def test_disk_usage_grows_by_at_least_what_a_commit_stores(store: GitStore, key: str) -> None:
+    before = store.disk_usage(key)
+    assert before > len(GITATTRIBUTES) // 2  # the initial commit's objects, refs and config
+    commit(store, key, {"noise.txt": os.urandom(20_000)})  # incompressible
+    assert store.disk_usage(key) >= before + 20_000
 
 
 @pytest.mark.parametrize("path", ["README.md", "missing", "README.md/x"])

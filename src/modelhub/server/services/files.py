@@ -107,13 +107,12 @@ class FileService:
         folder = normalize_path(path)
         key = handle.repo.storage_key
         try:
-            entries = self._git.list_tree(key, handle.commit_id, folder, recursive)
+            window = self._git.list_tree(key, handle.commit_id, folder, recursive, offset, limit)
         except PathNotFoundError:
             raise errors.EntryNotFoundError(
                 f"Folder {folder!r} does not exist at revision {handle.revision}",
                 commit_id=handle.commit_id,
             ) from None
-        window = entries[offset:] if limit is None else entries[offset : offset + limit]
         infos = describe(self._git, key, window)
         return self.with_last_commits(handle, infos) if expand else infos
 

@@ -29,6 +29,10 @@ class Database:
         options: dict[str, Any] = {}
         if self.is_sqlite:
             options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            # Requests run their service calls in up to 40 worker threads (anyio's default), each
+            # holding a connection. A smaller pool closes the connections it cannot keep, so under
+            # load most requests would open a new one (and run the PRAGMAs below) again.
+            options.update(pool_size=40, max_overflow=20)
         else:
             options.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
         self.engine = sa.create_engine(url, **options)

@@ -13,6 +13,8 @@ import collections
 import contextlib
 import datetime as dt
 import fcntl
+import itertools
+import os
 import shutil
 import tempfile
 from collections.abc import Generator, Iterator, Mapping, Sequence
@@ -135,8 +137,16 @@ class Pygit2GitStore:
         obj = _lookup(tree, path)
         return _entry(repo, path, obj) if obj is not None else None
 
-    def list_tree(self, key: str, commit_id: str, path: str, recursive: bool) -> list[TreeEntry]:
-        """Children (or all descendants) of the folder at `path`."""
+    def list_tree(
+        self,
+        key: str,
+        commit_id: str,
+        path: str,
+        recursive: bool,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[TreeEntry]:
+        """Children (or all descendants) of the folder at `path`, or a window of them."""
         repo = self._open(key)
         tree = repo[commit_id].peel(pygit2.Tree)
         if path:
@@ -144,9 +154,10 @@ class Pygit2GitStore:
             if not isinstance(folder, pygit2.Tree):
                 raise PathNotFoundError(path)
             tree = folder
-        entries: list[TreeEntry] = []
-        _collect(repo, tree, f"{path}/" if path else "", recursive, entries)
-        return entries
+        walk = _walk(tree, f"{path}/" if path else "", recursive)
+        end = None if limit is None else offset + limit
+        # A file's size costs a read of its object header: only the window's are read.
+        return [_entry(repo, name, obj) for name, obj in itertools.islice(walk, offset, end)]
 
     def read_blob(self, key: str, blob_id: str) -> bytes:
         """The blob's bytes."""
@@ -270,12 +281,7 @@ class Pygit2GitStore:
 
     def disk_usage(self, key: str) -> int:
         """The size of every file of the bare repo (a file vanishing meanwhile counts 0)."""
-        total = 0
-        for path in self.path(key).rglob("*"):
-            with contextlib.suppress(FileNotFoundError):
-                if path.is_file():
-                    total += path.stat().st_size
-        return total
+        return _folder_size(str(self.path(key)))
 
     def advertise_refs(self, key: str, service: PackService, protocol: str | None) -> bytes:
         """`git {service} --advertise-refs` on the repo."""
@@ -373,14 +379,13 @@ def _check_no_nesting(repo: pygit2.Repository, name: str) -> None:
             raise RefConflictError(f"{name} conflicts with the existing ref {existing}")
 
 
-def _collect(
-    repo: pygit2.Repository, tree: pygit2.Tree, prefix: str, recursive: bool, out: list[TreeEntry]
-) -> None:
+def _walk(tree: pygit2.Tree, prefix: str, recursive: bool) -> Iterator[tuple[str, pygit2.Object]]:
+    """The tree's entries with their paths, each folder before its content."""
     for obj in tree:
         path = prefix + str(obj.name)
-        out.append(_entry(repo, path, obj))
+        yield path, obj
         if recursive and isinstance(obj, pygit2.Tree):
-            _collect(repo, obj, path + "/", recursive, out)
+            yield from _walk(obj, path + "/", recursive)
 
 
 def _apply_edits(index: pygit2.Index, edits: Sequence[TreeEdit]) -> None:
@@ -442,6 +447,23 @@ def _entry(repo: pygit2.Repository, path: str, obj: pygit2.Object) -> TreeEntry:
         return TreeEntry(path, EntryKind.DIRECTORY, str(obj.id), 0)
     _, size = repo.odb.read_header(obj.id)
     return TreeEntry(path, EntryKind.FILE, str(obj.id), size)
+
+
+def _folder_size(folder: str) -> int:
+    """The bytes of the regular files under `folder`, symlinks not followed.
+
+    `os.scandir` rather than `Path.rglob`: repo info reports this on every request, and the
+    directory entries already tell files from folders, so each file costs one `stat`.
+    """
+    total = 0
+    with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):
+                if entry.is_dir(follow_symlinks=False):
+                    total += _folder_size(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+    return total
 
 
 def _record(commit: pygit2.Commit) -> CommitRecord:

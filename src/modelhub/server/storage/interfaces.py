@@ -206,8 +206,18 @@ class GitStore(Protocol):
     def entry(self, key: str, commit_id: str, path: str) -> TreeEntry | None:
         """The file or folder at `path` in the commit's tree, or None ("" is the root)."""
 
-    def list_tree(self, key: str, commit_id: str, path: str, recursive: bool) -> list[TreeEntry]:
+    def list_tree(
+        self,
+        key: str,
+        commit_id: str,
+        path: str,
+        recursive: bool,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[TreeEntry]:
         """Entries under the folder `path` (folders before their content), sorted by path.
+
+        `offset` and `limit` select a window of that listing; sizes are read for it only.
 
         Raises:
             PathNotFoundError: `path` is not a folder of the tree.

@@ -1,0 +1,223 @@
+"""What the large-file measurements share: a hub holding one big LFS file, curl, a plain nginx.
+
+The reference for every large-file download is nginx sending the very blob file the hub stores,
+with `sendfile on`, from a minimal configuration of its own (`StaticNginx`): the fastest a
+general-purpose HTTP server sends a file from this disk on this machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import huggingface_hub
+
+from bench._core import BenchContext, Hub, write_random_file
+
+FILENAME = "big.bin"
+_NGINX_START_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class LargeFile:
+    """One large LFS file stored in a hub."""
+
+    hub: Hub
+    repo_id: str
+    sha256: str
+    size: int
+
+    @property
+    def resolve_url(self) -> str:
+        """The file's resolve URL on its hub."""
+        return f"{self.hub.url}/{self.repo_id}/resolve/main/{FILENAME}"
+
+    @property
+    def blob_path(self) -> Path:
+        """The file the hub stores the bytes in (see `FsBlobStore.relative_path`)."""
+        sha = self.sha256
+        return self.hub.data_dir / "blobs" / sha[:2] / sha[2:4] / sha
+
+
+def seed_large_file(ctx: BenchContext, hub: Hub, name: str) -> LargeFile:
+    """Upload `ctx.size_bytes` random bytes as `big.bin` (LFS) to a new repo `admin/<name>`."""
+    source = ctx.fresh_dir(f"{name}-source") / FILENAME
+    sha256 = write_random_file(source, ctx.size_bytes)
+    api = huggingface_hub.HfApi(endpoint=hub.url, token=hub.admin_token)
+    repo_id = api.create_repo(f"admin/{name}").repo_id
+    api.upload_file(path_or_fileobj=str(source), path_in_repo=FILENAME, repo_id=repo_id)
+    source.unlink()
+    large = LargeFile(hub, repo_id, sha256, ctx.size_bytes)
+    if large.blob_path.stat().st_size != ctx.size_bytes:
+        raise RuntimeError(f"the hub did not store {FILENAME} at {large.blob_path}")
+    return large
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used so far, from /proc/<pid>/stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    # Fields after the command name (which may hold spaces), from the 3rd: utime is the 14th.
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def curl_seconds(url: str, output: str, size: int, token: str | None = None) -> float:
+    """Fetch `url` with curl (following redirects) into `output`; the transfer's seconds.
+
+    The time is curl's own `time_total` (connection, redirect and transfer; no process start),
+    and the byte count is checked, so a short answer cannot pass for a fast one.
+    """
+    command = ["curl", "-sSfL", "-o", output, "-w", "%{time_total} %{size_download}"]
+    if token is not None:
+        command += ["-H", f"Authorization: Bearer {token}"]
+    done = subprocess.run(  # noqa: S603 (our own command line)
+        [*command, url], check=True, capture_output=True, text=True
+    )
+    seconds, received = done.stdout.split()
+    if int(received) != size:
+        raise RuntimeError(f"curl received {received} bytes of {url}, not {size}")
+    return float(seconds)
+
+
+class ThrottledLink:
+    """A TCP proxy to a hub that sends at most `rate` bytes/s per connection to clients.
+
+    It stands for a network path where each connection is capped (a CDN, a long fat pipe):
+    what parallel connections are for. Its own CPU use is small at the rates it is meant for.
+    """
+
+    def __init__(self, hub_url: str, rate: float) -> None:
+        self._target = ("127.0.0.1", int(hub_url.rsplit(":", 1)[1]))
+        self._rate = rate
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop accepting connections."""
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self._target)
+            threading.Thread(target=self._pipe, args=(client, upstream, None), daemon=True).start()
+            threading.Thread(
+                target=self._pipe, args=(upstream, client, self._rate), daemon=True
+            ).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket, rate: float | None) -> None:
+        started, sent = time.monotonic(), 0
+        with contextlib.suppress(OSError):
+            while data := source.recv(256 * 1024):
+                sink.sendall(data)
+                sent += len(data)
+                if rate is not None:
+                    ahead = sent / rate - (time.monotonic() - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+
+class StaticNginx:
+    """nginx serving one file at `/<name>` with sendfile: the reference for large downloads."""
+
+    def __init__(self, ctx: BenchContext, file: Path, name: str = FILENAME) -> None:
+        binary = ctx.nginx
+        if binary is None:
+            raise RuntimeError(
+                "nginx is not installed (apt-get install nginx): it is the reference"
+            )
+        self._binary = binary
+        self._dir = ctx.fresh_dir("nginx-static")
+        self._file = file
+        self._name = name
+        self._process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self) -> StaticNginx:
+        """Start on a free loopback port."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        temp = self._dir / "temp"
+        temp.mkdir()
+        # As root, nginx would run its workers as `nobody`, who may not read the work dir.
+        user = "user root root;\n" if os.geteuid() == 0 else ""
+        config = self._dir / "nginx.conf"
+        config.write_text(
+            f"{user}daemon off;\nworker_processes 1;\n"
+            f"pid {self._dir}/nginx.pid;\nerror_log {self._dir}/error.log warn;\n"
+            "events { worker_connections 256; }\n"
+            "http {\n"
+            "    access_log off;\n"
+            f"    client_body_temp_path {temp};\n"
+            f"    proxy_temp_path {temp};\n"
+            f"    fastcgi_temp_path {temp};\n"
+            f"    uwsgi_temp_path {temp};\n"
+            f"    scgi_temp_path {temp};\n"
+            "    sendfile on;\n"
+            "    tcp_nopush on;\n"
+            f"    server {{\n        listen 127.0.0.1:{port};\n"
+            f"        location = /{self._name} {{\n"
+            f"            alias {self._file};\n"
+            "            default_type application/octet-stream;\n"
+            "        }\n    }\n"
+            "}\n",
+            encoding="utf-8",
+        )
+        self._process = subprocess.Popen(  # noqa: S603 (our own command line)
+            [self._binary, "-p", str(self._dir), "-c", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + _NGINX_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                log = (self._dir / "error.log").read_text(encoding="utf-8", errors="replace")
+                raise RuntimeError(f"nginx did not start:\n{log}")
+            with socket.socket() as conn:
+                if conn.connect_ex(("127.0.0.1", port)) == 0:
+                    self.url = f"http://127.0.0.1:{port}"
+                    return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"nginx did not listen within {_NGINX_START_TIMEOUT} s")
+
+    @property
+    def worker_pid(self) -> int:
+        """The process id of nginx's one worker (the process that sends the bytes)."""
+        assert self._process is not None, "nginx is not started"
+        pid = self._process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="utf-8").split()
+        if len(children) != 1:
+            raise RuntimeError(f"nginx has {len(children)} worker processes, not 1")
+        return int(children[0])
+
+    @property
+    def file_url(self) -> str:
+        """The URL of the file."""
+        return f"{self.url}/{self._name}"
+
+    def stop(self) -> None:
+        """Stop nginx."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=10)

@@ -1,0 +1,2 @@
+-- wrk sends HEAD requests (measurement 6: resolve metadata, as the clients ask it).
+wrk.method = "HEAD"
