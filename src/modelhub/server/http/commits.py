@@ -33,7 +33,7 @@ from modelhub.server.http.context import (
     repo_url,
     services,
 )
-from modelhub.server.http.errors import error_response
+from modelhub.server.http.errors import error_response, logger
 from modelhub.server.services import cards
 from modelhub.server.services.commits import (
     AddFile,
@@ -225,8 +225,26 @@ async def post_validate_yaml(request: Request) -> Response:
     return JSONResponse({"errors": [], "warnings": []})
 
 
+XET_REFUSAL = (
+    "modelhub does not speak the Xet protocol: set HF_HUB_DISABLE_XET=1 so that "
+    "huggingface_hub uploads large files through Git LFS"
+)
+
+
+async def refuse_xet_token(request: Request) -> Response:
+    """huggingface_hub asks for a Xet token whenever hf_xet is installed; say what to do.
+
+    No server answer switches the client back to LFS (protocol notes core.md §0), so the
+    message names the setting. It is logged too, because hf_xet shows the user only the status.
+    """
+    logger.warning("refused a Xet token request (%s): %s", request.url.path, XET_REFUSAL)
+    return error_response(request, 501, XET_REFUSAL)
+
+
 _REPO = "/api/{type_segment}/{namespace}/{name}"
 routes = [
+    Route(_REPO + "/xet-write-token/{revision:path}", refuse_xet_token, methods=["GET"]),
+    Route(_REPO + "/xet-read-token/{revision:path}", refuse_xet_token, methods=["GET"]),
     Route("/api/validate-yaml", post_validate_yaml, methods=["POST"]),
     Route(_REPO + "/preupload/{revision:path}", post_preupload, methods=["POST"]),
     Route(_REPO + "/commit/{revision:path}", post_commit, methods=["POST"]),
