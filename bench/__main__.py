@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     output = arguments.output
     if output is None:
         output = (
-            Path(tempfile.gettempdir()) / "modelhub-bench-quick"
+            Path(tempfile.gettempdir()) / "hubstead-bench-quick"
             if arguments.quick
             else (ROOT / "docs")
         )
@@ -88,7 +88,7 @@ def run_benchmarks(
     modules: list[str], *, quick: bool, runs: int, output: Path, workdir: Path | None, keep: bool
 ) -> int:
     """Run `modules`, print the table, write the report; 1 if a measurement failed."""
-    work = Path(tempfile.mkdtemp(prefix="modelhub-bench-", dir=workdir))
+    work = Path(tempfile.mkdtemp(prefix="hubstead-bench-", dir=workdir))
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     size = QUICK_SIZE if quick else FULL_SIZE
     load_before = os.getloadavg()[0]

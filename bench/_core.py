@@ -2,17 +2,17 @@
 
 Each measurement module exposes `measure(ctx: BenchContext) -> list[Result]` and is listed in
 the registry of `bench.__main__`. It sets up what it needs through the context (hubs started as
-their own `modelhub serve` processes, files in the run's work dir), times modelhub and a
+their own `hubstead serve` processes, files in the run's work dir), times hubstead and a
 reference doing the same work on the same machine in the same run, and returns one `Result` per
 figure. Nothing here asserts a figure: the runner reports them.
 
-The ratio, everywhere: **greater than 1 means modelhub does better than the reference.**
+The ratio, everywhere: **greater than 1 means hubstead does better than the reference.**
 
 - higher is better (throughput, MiB/s or req/s): `ratio = ours / reference`;
 - lower is better (seconds, MB): `ratio = reference / ours`.
 
-So a ratio of 0.8 on a download reads "modelhub reaches 80 % of the reference's throughput", and
-a ratio of 0.5 on a commit reads "modelhub takes twice the time git takes". A goal is a
+So a ratio of 0.8 on a download reads "hubstead reaches 80 % of the reference's throughput", and
+a ratio of 0.5 on a commit reads "hubstead takes twice the time git takes". A goal is a
 condition on that ratio, written `">= 0.8"` or `"> 1"` (operators `>=`, `>`, `<=`, `<`);
 `make_result` computes both the ratio and whether the goal is met. An absolute goal (peak memory
 under 250 MB) uses the budget as its reference: `reference = 250`, `goal = "> 1"`.
@@ -53,20 +53,20 @@ _GOAL_OPERATORS: Mapping[str, Callable[[float, float], bool]] = {
 
 @dataclass(frozen=True)
 class Result:
-    """One figure: modelhub against its reference.
+    """One figure: hubstead against its reference.
 
     Attributes:
         key: the item of the issue it measures, "1" to "8", with a suffix when an item has
             several figures ("2a", "2b").
         title: what was measured, in a few words.
-        ours: modelhub's median, in `unit`.
+        ours: hubstead's median, in `unit`.
         reference: the reference's median (or the budget, for an absolute goal), in `unit`.
         unit: "MiB/s", "s", "req/s" or "MB".
         higher_is_better: whether a larger figure is better (throughput) or worse (time, memory).
         goal: the condition on `ratio` the issue sets, e.g. ">= 0.8".
-        ratio: greater than 1 when modelhub does better (see the module docstring).
+        ratio: greater than 1 when hubstead does better (see the module docstring).
         goal_met: whether `ratio` satisfies `goal`.
-        runs: modelhub's raw samples, in `unit`.
+        runs: hubstead's raw samples, in `unit`.
         notes: how it was measured, what the reference is, anything a reader must know.
         reference_runs: the reference's raw samples, in `unit`.
     """
@@ -164,7 +164,7 @@ def isolate_environment() -> None:
 
     The official client reads its environment once, at import (so this must come first): plain
     HTTP (no Xet), no progress bars, no telemetry, and no token or endpoint of the machine's user
-    leaking into a run. The same for modelhub: its client's `MODELHUB_*` variables, and the
+    leaking into a run. The same for hubstead: its client's `HUBSTEAD_*` variables, and the
     server settings the hubs of a run would otherwise inherit (each measurement passes the
     settings it means to `start_hub`).
     """
@@ -177,7 +177,7 @@ def isolate_environment() -> None:
         HF_HUB_DISABLE_IMPLICIT_TOKEN="1",  # noqa: S106 (a flag, not a password)
     )
     for name in list(os.environ):
-        if name.startswith("MODELHUB_") or name in _USER_HF_VARIABLES:
+        if name.startswith("HUBSTEAD_") or name in _USER_HF_VARIABLES:
             del os.environ[name]
 
 
@@ -188,7 +188,7 @@ def find_tool(name: str) -> str | None:
 
 
 class Hub:
-    """A `modelhub serve` process of the benchmark run: its URL, admin token and data dir."""
+    """A `hubstead serve` process of the benchmark run: its URL, admin token and data dir."""
 
     def __init__(
         self, process: subprocess.Popen[bytes], url: str, admin_token: str, data_dir: Path
@@ -258,7 +258,7 @@ class BenchContext:
     def start_hub(
         self, *, data_dir: Path | None = None, name: str = "hub", **settings: object
     ) -> Hub:
-        """Start `modelhub serve` as its own process, on a free loopback port.
+        """Start `hubstead serve` as its own process, on a free loopback port.
 
         Args:
             data_dir: the data dir; default a fresh one. A data dir a previous hub of this run
@@ -266,15 +266,15 @@ class BenchContext:
                 and the admin token of the first hub is reused.
             name: names the data dir and the server's log file (`<name>.log` in the work dir).
             **settings: server settings (`Settings` field names, e.g.
-                `x_accel_redirect_prefix="/_modelhub_blobs/"`), passed as `MODELHUB_*`.
+                `x_accel_redirect_prefix="/_hubstead_blobs/"`), passed as `HUBSTEAD_*`.
 
         Returns:
             The running hub; the runner stops it after the measurement if the module did not.
         """
         data = data_dir if data_dir is not None else self.fresh_dir(name) / "data"
-        env = {**os.environ, **{f"MODELHUB_{k.upper()}": str(v) for k, v in settings.items()}}
+        env = {**os.environ, **{f"HUBSTEAD_{k.upper()}": str(v) for k, v in settings.items()}}
         log_path = self.fresh_dir(f"{name}-log") / "serve.log"
-        command = [sys.executable, "-m", "modelhub.cli", "serve", "--data-dir", str(data)]
+        command = [sys.executable, "-m", "hubstead.cli", "serve", "--data-dir", str(data)]
         with log_path.open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 (our own command line)
                 [*command, "--port", "0", "--log-level", "warning"],
@@ -303,9 +303,9 @@ class BenchContext:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 log = log_path.read_text(encoding="utf-8", errors="replace")
-                raise RuntimeError(f"modelhub serve exited with {process.returncode}:\n{log}")
+                raise RuntimeError(f"hubstead serve exited with {process.returncode}:\n{log}")
             for line in _lines(log_path):
-                if line.startswith("modelhub serving ") and " on " in line:
+                if line.startswith("hubstead serving ") and " on " in line:
                     url = line.rsplit(" on ", 1)[1].split()[0]
                 elif line.strip().startswith("export HF_TOKEN="):
                     token = line.strip().removeprefix("export HF_TOKEN=")
@@ -313,7 +313,7 @@ class BenchContext:
                 self._tokens[data] = token
                 return url, token
             time.sleep(0.05)
-        raise RuntimeError(f"modelhub serve did not start within {HUB_START_TIMEOUT} s")
+        raise RuntimeError(f"hubstead serve did not start within {HUB_START_TIMEOUT} s")
 
     def close(self) -> None:
         """Stop every hub this context started (the runner calls it after each measurement)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from bench._core import find_tool
 
 PACKAGES = (
-    "modelhub",
+    "hubstead",
     "huggingface_hub",
     "httpx",
     "starlette",

@@ -1,10 +1,10 @@
 """The reference of measurement 6: a minimal Starlette app answering recorded responses.
 
-It answers each recorded request (method and path) with the status, headers and body modelhub
+It answers each recorded request (method and path) with the status, headers and body hubstead
 gave it, and nothing else: no routing beyond an exact path, no database, no git. It runs as its
-own uvicorn process with the settings `modelhub serve` uses (one process, the same event loop
+own uvicorn process with the settings `hubstead serve` uses (one process, the same event loop
 and HTTP parser, no access log, proxy headers, 30 s keep-alive), so the difference between the
-two is the work modelhub does per request.
+two is the work hubstead does per request.
 
     python bench/_reference_app.py RESPONSES.json
 
@@ -55,7 +55,7 @@ def main() -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     print(sock.getsockname()[1], flush=True)
-    # The options of `modelhub serve` (cli/server.py), so that only the app differs.
+    # The options of `hubstead serve` (cli/server.py), so that only the app differs.
     config = uvicorn.Config(
         create_app(recorded),
         log_level="warning",

@@ -1,19 +1,19 @@
 """Items 1 and 2: one large LFS file downloaded from the hub, against nginx sending the same bytes.
 
-A hub (`modelhub serve`, its own process) stores one file of random bytes as LFS. The reference
+A hub (`hubstead serve`, its own process) stores one file of random bytes as LFS. The reference
 is nginx sending the very blob file the hub stores, with `sendfile on` (`StaticNginx`).
 
 1. Server side: `curl -L` of the resolve URL to /dev/null (the hub redirects to its blob URL and
    sends the bytes itself) against curl from the reference nginx to /dev/null; and the same
    through the documented nginx download offload (docs/operations.md: the hub checks the URL and
    answers with `X-Accel-Redirect`, nginx sends the file).
-2. End to end to disk: modelhub's `hf_hub_download` (parallel range requests, sha256 checked while
+2. End to end to disk: hubstead's `hf_hub_download` (parallel range requests, sha256 checked while
    receiving) and the official `huggingface_hub.hf_hub_download` (plain HTTP, Xet off) into a
    fresh cache, against `curl` from the reference nginx to a file on the same disk; and both
-   clients through a link capped per connection (`ThrottledLink`), where modelhub's parallel
+   clients through a link capped per connection (`ThrottledLink`), where hubstead's parallel
    range requests count.
 
-The reference checks nothing while modelhub's client verifies the sha256 as it receives: the
+The reference checks nothing while hubstead's client verifies the sha256 as it receives: the
 notes of 2a also give curl followed by a sha256 of the file, a verified download with standard
 tools. The cases take turns within each run, so a machine slowing down mid-run hits them all
 alike; the page cache holds the blob throughout (it is read once before timing), and dirty pages
@@ -42,9 +42,9 @@ from bench._large import (
     curl_seconds,
     seed_large_file,
 )
-from modelhub.client.downloads import hf_hub_download
+from hubstead.client.downloads import hf_hub_download
 
-OFFLOAD_PREFIX = "/_modelhub_blobs/"
+OFFLOAD_PREFIX = "/_hubstead_blobs/"
 LINK_MIB_S = 100
 DOWNLOAD_GOAL = ">= 0.8"
 TO_DISK_GOAL = ">= 0.9"
@@ -189,13 +189,13 @@ def _measure(
         ),
         make_result(
             "2a",
-            f"{mib} MiB download to disk: modelhub client vs curl",
+            f"{mib} MiB download to disk: hubstead client vs curl",
             ours=rates["ours to disk"],
             reference=rates["curl to disk"],
             unit="MiB/s",
             higher_is_better=True,
             goal=TO_DISK_GOAL,
-            notes="modelhub's hf_hub_download into a fresh cache (parallel ranges, sha256 "
+            notes="hubstead's hf_hub_download into a fresh cache (parallel ranges, sha256 "
             "checked while receiving) from the hub sending the bytes; reference: curl from nginx "
             "to a file, which checks nothing. For comparison, curl to a file then sha256 of it "
             f"(a verified download with standard tools): {verified:.0f} MiB/s, ratio "
@@ -203,7 +203,7 @@ def _measure(
         ),
         make_result(
             "2b",
-            f"{mib} MiB download to disk: modelhub client vs official client",
+            f"{mib} MiB download to disk: hubstead client vs official client",
             ours=rates["ours to disk"],
             reference=rates["official to disk"],
             unit="MiB/s",
@@ -214,7 +214,7 @@ def _measure(
         ),
         make_result(
             "2c",
-            f"{mib} MiB download to disk: modelhub client via nginx offload vs curl",
+            f"{mib} MiB download to disk: hubstead client via nginx offload vs curl",
             ours=rates["ours to disk, offload"],
             reference=rates["curl to disk"],
             unit="MiB/s",
@@ -225,14 +225,14 @@ def _measure(
         make_result(
             "2d",
             f"{mib} MiB download to disk over a link capped at {LINK_MIB_S} MiB/s per connection: "
-            "modelhub client vs official client",
+            "hubstead client vs official client",
             ours=rates["ours, capped link"],
             reference=rates["official, capped link"],
             unit="MiB/s",
             higher_is_better=True,
             goal="> 1",
             notes="As 2b, through a TCP proxy that sends at most "
-            f"{LINK_MIB_S} MiB/s per connection (a CDN, a long fat pipe): what modelhub's "
+            f"{LINK_MIB_S} MiB/s per connection (a CDN, a long fat pipe): what hubstead's "
             "parallel range requests are for.",
         ),
     ]

@@ -1,6 +1,6 @@
 """Item 7: the server's peak memory while 8 clients download one large file at once.
 
-A hub (`modelhub serve`, its own process) stores one file of random bytes as LFS. For each run a
+A hub (`hubstead serve`, its own process) stores one file of random bytes as LFS. For each run a
 new server process starts on that data dir, answers one request (so its imports and database
 are warm), and then 8 `curl -L` processes fetch the file's resolve URL to /dev/null at the same
 time: the hub sends the bytes itself, with no nginx in front. The figure is the process's peak
@@ -69,7 +69,7 @@ def measure(ctx: BenchContext) -> list[Result]:
             unit="MB",
             higher_is_better=False,
             goal="> 1",
-            notes=f"VmHWM of the `modelhub serve` process (MB = 10^6 bytes; {idle_mb:.0f} MB "
+            notes=f"VmHWM of the `hubstead serve` process (MB = 10^6 bytes; {idle_mb:.0f} MB "
             f"after start and one request); {CLIENTS} concurrent curl -L to /dev/null, the hub "
             f"sending the bytes itself. Reference: the {BUDGET_MB:.0f} MB budget.",
         ),

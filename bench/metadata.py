@@ -8,10 +8,10 @@ b. the same for an LFS file: a 302 to the blob URL with `X-Linked-Size` and `X-L
 c. `GET /api/models/{repo}`: the repo's info (JSON with siblings and card data).
 
 The reference is `bench/_reference_app.py`: a minimal Starlette app in its own uvicorn process,
-with the settings `modelhub serve` uses, answering the same requests with the status, headers
-and body modelhub gave them (recorded first). The ratio is modelhub's requests per second over
+with the settings `hubstead serve` uses, answering the same requests with the status, headers
+and body hubstead gave them (recorded first). The ratio is hubstead's requests per second over
 the reference's; goal >= 0.5. The repo is public and wrk sends no token (the common case of
-a public model); both servers run one process, as `modelhub serve` does.
+a public model); both servers run one process, as `hubstead serve` does.
 
 wrk 4.1 reads a body after a HEAD whose `Content-Length` is not zero (it does not know the
 request was a HEAD), and then never completes the request; the regular file of (a) is therefore
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 
-import modelhub
+import hubstead
 from bench._core import BenchContext, Hub, Result, find_tool, make_result
 
 CONNECTIONS = 16
@@ -75,7 +75,7 @@ _CASES = (
 
 
 def measure(ctx: BenchContext) -> list[Result]:
-    """Requests per second of modelhub and of the reference app, for each case."""
+    """Requests per second of hubstead and of the reference app, for each case."""
     wrk = find_tool("wrk")
     if wrk is None:
         raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
@@ -92,19 +92,19 @@ def measure(ctx: BenchContext) -> list[Result]:
 
 def _populate(hub: Hub) -> None:
     """A public repo with a model card, an empty regular file and a (small) LFS file."""
-    api = modelhub.HfApi(endpoint=hub.url, token=hub.admin_token)
+    api = hubstead.HfApi(endpoint=hub.url, token=hub.admin_token)
     api.create_repo(_REPO)
     operations = [
-        modelhub.CommitOperationAdd("README.md", _CARD),
-        modelhub.CommitOperationAdd("config.json", b'{"model_type": "bench"}\n'),
-        modelhub.CommitOperationAdd("empty.txt", b""),
-        modelhub.CommitOperationAdd("model.safetensors", bytes(range(256)) * 64),
+        hubstead.CommitOperationAdd("README.md", _CARD),
+        hubstead.CommitOperationAdd("config.json", b'{"model_type": "bench"}\n'),
+        hubstead.CommitOperationAdd("empty.txt", b""),
+        hubstead.CommitOperationAdd("model.safetensors", bytes(range(256)) * 64),
     ]
     api.create_commit(_REPO, operations, commit_message="metadata")
 
 
 def _record(url: str, case: _Case) -> dict[str, object]:
-    """The response modelhub gives to the case's request, as the reference app replays it."""
+    """The response hubstead gives to the case's request, as the reference app replays it."""
     response = httpx.request(case.method, url + case.path)
     if response.status_code != case.expected_status:
         expected = case.expected_status
@@ -172,7 +172,7 @@ def _compare(ctx: BenchContext, wrk: str, case: _Case, ours: str, reference: str
         goal=">= 0.5",
         notes=(
             f"wrk -t{WRK_THREADS} -c{CONNECTIONS} -d{seconds}s, anonymous, public repo; "
-            "reference: a Starlette/uvicorn app replaying modelhub's response (status, "
+            "reference: a Starlette/uvicorn app replaying hubstead's response (status, "
             "headers, body), same uvicorn settings, one process each."
         ),
     )

@@ -1,9 +1,9 @@
 """Measurement 8: mirror sync throughput, against a plain download of the same bytes.
 
-An upstream hub (`modelhub serve`) holds a repo of one large LFS file (1 GiB; a few MiB in the
-quick mode) and a model card. For each run a new mirror hub (a second `modelhub serve`, on a
-fresh data dir, so nothing is stored yet) registers the repo with `modelhub mirror add` and
-syncs it with `modelhub mirror sync --wait`: git objects over smart HTTP, then the LFS object,
+An upstream hub (`hubstead serve`) holds a repo of one large LFS file (1 GiB; a few MiB in the
+quick mode) and a model card. For each run a new mirror hub (a second `hubstead serve`, on a
+fresh data dir, so nothing is stored yet) registers the repo with `hubstead mirror add` and
+syncs it with `hubstead mirror sync --wait`: git objects over smart HTTP, then the LFS object,
 hashed while it arrives, fsynced and stored, then the refs. The sync's duration is the job's
 own, from its record (`startedAt` to `finishedAt` in the admin API): the command's start-up and
 its polling are not the sync. The reference is `curl -L` of the file's resolve URL from the same
@@ -22,13 +22,13 @@ from pathlib import Path
 
 import httpx
 
-import modelhub
+import hubstead
 from bench._core import BenchContext, Hub, Result, find_tool, make_result, throughput
 from bench._core import write_random_file as write_file
 
 _REPO = "admin/mirrored"
 _FILE = "model.safetensors"
-_MODELHUB = [sys.executable, "-m", "modelhub.cli"]
+_HUBSTEAD = [sys.executable, "-m", "hubstead.cli"]
 
 
 def measure(ctx: BenchContext) -> list[Result]:
@@ -61,7 +61,7 @@ def measure(ctx: BenchContext) -> list[Result]:
             higher_is_better=True,
             goal=">= 0.8",
             notes=(
-                "A fresh mirror hub's `modelhub mirror sync --wait` (the job's own duration: "
+                "A fresh mirror hub's `hubstead mirror sync --wait` (the job's own duration: "
                 "git fetch, LFS object hashed, fsynced and stored, refs moved) vs `curl -L` of "
                 "the file's resolve URL from the same upstream hub to disk (no fsync). "
                 f"The command's wall time, start-up included, is {wall:.2f} s (median)."
@@ -73,11 +73,11 @@ def measure(ctx: BenchContext) -> list[Result]:
 def _populate(ctx: BenchContext, upstream: Hub) -> None:
     source = ctx.fresh_dir("mirror-source") / _FILE
     write_file(source, ctx.size_bytes)
-    api = modelhub.HfApi(endpoint=upstream.url, token=upstream.admin_token)
+    api = hubstead.HfApi(endpoint=upstream.url, token=upstream.admin_token)
     api.create_repo(_REPO)
     operations = [
-        modelhub.CommitOperationAdd("README.md", b"---\nlicense: mit\n---\n# Mirrored\n"),
-        modelhub.CommitOperationAdd(_FILE, str(source)),
+        hubstead.CommitOperationAdd("README.md", b"---\nlicense: mit\n---\n# Mirrored\n"),
+        hubstead.CommitOperationAdd(_FILE, str(source)),
     ]
     api.create_commit(_REPO, operations, commit_message="weights")
     source.unlink()
@@ -102,12 +102,12 @@ def _sync(ctx: BenchContext, upstream: Hub) -> tuple[float, float]:
     mirror = ctx.start_hub(name="mirror")
     try:
         data = ["--data-dir", str(mirror.data_dir)]
-        _modelhub(
+        _hubstead(
             "mirror", "add", _REPO, "--upstream", upstream.url,
             "--upstream-token", upstream.admin_token, *data,
         )  # fmt: skip
         started = time.perf_counter()
-        job_id = _modelhub("mirror", "sync", _REPO, "--wait", *data).strip()
+        job_id = _hubstead("mirror", "sync", _REPO, "--wait", *data).strip()
         wall = time.perf_counter() - started
         job = (
             httpx.get(
@@ -131,10 +131,10 @@ def _sync(ctx: BenchContext, upstream: Hub) -> tuple[float, float]:
         _remove(mirror.data_dir)
 
 
-def _modelhub(*args: str) -> str:
-    """Run the `modelhub` command; its stdout."""
+def _hubstead(*args: str) -> str:
+    """Run the `hubstead` command; its stdout."""
     return subprocess.run(  # noqa: S603 (our own command line)
-        [*_MODELHUB, *args], check=True, capture_output=True, text=True
+        [*_HUBSTEAD, *args], check=True, capture_output=True, text=True
     ).stdout
 
 

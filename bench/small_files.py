@@ -1,19 +1,19 @@
 """Measurements 4 and 5: many small files.
 
-4. `snapshot_download` of a repo of 1,000 small files into a fresh cache: modelhub's client
+4. `snapshot_download` of a repo of 1,000 small files into a fresh cache: hubstead's client
    against the official client, both with their default 8 workers. Goal: ours at least 1.5x
    as fast (ratio >= 1.5).
-5. (a) One commit of 1,000 small files through modelhub's client (`upload_folder` into a new
+5. (a) One commit of 1,000 small files through hubstead's client (`upload_folder` into a new
    repo), against `git add -A && git commit` of the same files in a new local repository; the
    official client's `upload_folder` is timed too, for information (in the notes).
-   (b) Listing a 10,000-file tree recursively through modelhub's client
+   (b) Listing a 10,000-file tree recursively through hubstead's client
    (`list_repo_tree(recursive=True)`, every page), against `git ls-tree -r -t -l HEAD` (files
    and folders with their sizes, what the hub's listing holds) on a local repository of the same
    files. Goal for both: within 2x of git (ratio >= 0.5).
 
 The files are regular git files (1 to 4 KiB of random text), spread over folders of 100. The cases
 take turns run after run, so a drift of the machine hits every case alike. The hub is one
-`modelhub serve` process, the client runs in this process, as a user's would.
+`hubstead serve` process, the client runs in this process, as a user's would.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from typing import TypeVar
 
 import huggingface_hub
 
-import modelhub
+import hubstead
 from bench._core import BenchContext, Hub, Result, make_result, timed
-from modelhub import RepoFile
+from hubstead import RepoFile
 
 FILES = 1_000
 TREE_FILES = 10_000
@@ -86,7 +86,7 @@ def write_files(root: Path, count: int, seed: int = 0) -> int:
 def _snapshot(ctx: BenchContext, hub: Hub, files: int) -> Result:
     source = ctx.fresh_dir("snapshot-source")
     size = write_files(source, files)
-    api = modelhub.HfApi(endpoint=hub.url, token=hub.admin_token)
+    api = hubstead.HfApi(endpoint=hub.url, token=hub.admin_token)
     repo = api.create_repo("admin/small-files").repo_id
     api.upload_folder(repo_id=repo, folder_path=source, commit_message="small files")
     entries = [e for e in api.list_repo_tree(repo, recursive=True) if isinstance(e, RepoFile)]
@@ -94,7 +94,7 @@ def _snapshot(ctx: BenchContext, hub: Hub, files: int) -> Result:
     expected = files + 1  # and .gitattributes
 
     def ours(cache: Path) -> str:
-        return modelhub.snapshot_download(
+        return hubstead.snapshot_download(
             repo, endpoint=hub.url, token=hub.admin_token, cache_dir=cache, progress=False
         )
 
@@ -121,7 +121,7 @@ def _snapshot(ctx: BenchContext, hub: Hub, files: int) -> Result:
         higher_is_better=False,
         goal=">= 1.5",
         notes=(
-            f"modelhub.snapshot_download vs huggingface_hub {huggingface_hub.__version__} "
+            f"hubstead.snapshot_download vs huggingface_hub {huggingface_hub.__version__} "
             f"snapshot_download, {files:,} regular files of 1-4 KiB, fresh cache each run, "
             "8 workers each."
         ),
@@ -131,7 +131,7 @@ def _snapshot(ctx: BenchContext, hub: Hub, files: int) -> Result:
 def _commit(ctx: BenchContext, hub: Hub, files: int) -> Result:
     source = ctx.fresh_dir("commit-source")
     write_files(source, files, seed=1)
-    ours = modelhub.HfApi(endpoint=hub.url, token=hub.admin_token)
+    ours = hubstead.HfApi(endpoint=hub.url, token=hub.admin_token)
     official = huggingface_hub.HfApi(endpoint=hub.url, token=hub.admin_token)
     samples: dict[str, list[float]] = {"ours": [], "official": [], "git": []}
     ctx.log(f"5a: one commit of {files} files, {ctx.runs} runs per case")
@@ -159,7 +159,7 @@ def _commit(ctx: BenchContext, hub: Hub, files: int) -> Result:
         higher_is_better=False,
         goal=">= 0.5",
         notes=(
-            "modelhub HfApi.upload_folder into a new repo (preupload, NDJSON commit) vs "
+            "hubstead HfApi.upload_folder into a new repo (preupload, NDJSON commit) vs "
             "`git add -A && git commit` in a new local repo. For information, huggingface_hub's "
             f"upload_folder takes {official_median:.2f} s (median)."
         ),
@@ -169,7 +169,7 @@ def _commit(ctx: BenchContext, hub: Hub, files: int) -> Result:
 def _listing(ctx: BenchContext, hub: Hub, tree_files: int) -> Result:
     source = ctx.fresh_dir("tree-source")
     write_files(source, tree_files, seed=2)
-    api = modelhub.HfApi(endpoint=hub.url, token=hub.admin_token)
+    api = hubstead.HfApi(endpoint=hub.url, token=hub.admin_token)
     repo = api.create_repo("admin/large-tree").repo_id
     ctx.log(f"5b: uploading a tree of {tree_files} files")
     api.upload_folder(repo_id=repo, folder_path=source, commit_message="large tree")
@@ -177,7 +177,7 @@ def _listing(ctx: BenchContext, hub: Hub, tree_files: int) -> Result:
     work = ctx.fresh_dir("tree-git")
     _git(work, "init", "-q")
     shutil.copytree(source, work, dirs_exist_ok=True)
-    attributes = modelhub.hf_hub_download(
+    attributes = hubstead.hf_hub_download(
         repo,
         ".gitattributes",
         endpoint=hub.url,
@@ -211,7 +211,7 @@ def _listing(ctx: BenchContext, hub: Hub, tree_files: int) -> Result:
         higher_is_better=False,
         goal=">= 0.5",
         notes=(
-            "modelhub HfApi.list_repo_tree(recursive=True), every page of 1,000 entries, vs "
+            "hubstead HfApi.list_repo_tree(recursive=True), every page of 1,000 entries, vs "
             "`git ls-tree -r -t -l HEAD` (files and folders with sizes) on a local repo of the "
             "same files."
         ),

@@ -2,7 +2,7 @@
 
 An LFS upload must know the file's sha256 before it sends a byte (the pointer names it), so no
 client can beat reading and hashing the file once: `hashlib.file_digest` over the same file on
-this machine is the reference. The modelhub client (`modelhub.client.api.HfApi.upload_file`) and
+this machine is the reference. The hubstead client (`hubstead.client.api.HfApi.upload_file`) and
 the official client (`huggingface_hub.HfApi.upload_file`, plain HTTP) each upload the file to a
 hub running as its own process; the time covers the whole call (hashing, LFS batch, transfer,
 commit).
@@ -21,7 +21,7 @@ from pathlib import Path
 import huggingface_hub
 
 from bench._core import BenchContext, MiB, Result, make_result, throughput, timed, write_random_file
-from modelhub.client.api import HfApi
+from hubstead.client.api import HfApi
 
 FILENAME = "upload.bin"
 GOAL = ">= 0.7"
@@ -33,7 +33,7 @@ def measure(ctx: BenchContext) -> list[Result]:
     source = ctx.fresh_dir("upload-source") / FILENAME
     write_random_file(source, ctx.size_bytes)
     official = huggingface_hub.HfApi(endpoint=hub.url, token=hub.admin_token)
-    ours_repo = official.create_repo("admin/upload-modelhub").repo_id
+    ours_repo = official.create_repo("admin/upload-hubstead").repo_id
     official_repo = official.create_repo("admin/upload-official").repo_id
     ctx.log(f"upload: {ctx.size_bytes} bytes, {ctx.runs} runs")
     seconds: dict[str, list[float]] = {"sha256": [], "ours": [], "official": []}
@@ -62,13 +62,13 @@ def measure(ctx: BenchContext) -> list[Result]:
     return [
         make_result(
             "3a",
-            f"{mib} MiB upload: modelhub client vs sha256 of the file",
+            f"{mib} MiB upload: hubstead client vs sha256 of the file",
             ours=rates["ours"],
             reference=rates["sha256"],
             unit="MiB/s",
             higher_is_better=True,
             goal=GOAL,
-            notes="modelhub's HfApi.upload_file (LFS) to the hub, the whole call; reference: "
+            notes="hubstead's HfApi.upload_file (LFS) to the hub, the whole call; reference: "
             "hashlib.file_digest(sha256) over the same file.",
         ),
         make_result(

@@ -16,7 +16,7 @@ os.environ.update(
     HF_HUB_DISABLE_TELEMETRY="1",
     HF_HUB_DISABLE_IMPLICIT_TOKEN="1",
     HF_HUB_DISABLE_PROGRESS_BARS="1",
-    HF_HOME=tempfile.mkdtemp(prefix="modelhub-tests-hf-home-"),
+    HF_HOME=tempfile.mkdtemp(prefix="hubstead-tests-hf-home-"),
 )
 os.environ.pop("HF_TOKEN", None)
 os.environ.pop("HF_ENDPOINT", None)
@@ -40,9 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No MODELHUB_* setting leaks in from the shell running the tests."""
+    """No HUBSTEAD_* setting leaks in from the shell running the tests."""
     for key in list(os.environ):
-        if key.startswith("MODELHUB_"):
+        if key.startswith("HUBSTEAD_"):
             monkeypatch.delenv(key)
 
 

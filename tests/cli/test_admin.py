@@ -1,4 +1,4 @@
-"""`modelhub admin …` on the data dir of a running hub, checked with the official client."""
+"""`hubstead admin …` on the data dir of a running hub, checked with the official client."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
-from modelhub.cli.main import cli
+from hubstead.cli.main import cli
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 
@@ -40,7 +40,7 @@ def test_user_created_by_the_installed_command_works_against_the_running_hub(
 ) -> None:
     name = unique_name("cli")
 
-    command = [sys.executable, "-m", "modelhub.cli", "admin", "create-user", name]
+    command = [sys.executable, "-m", "hubstead.cli", "admin", "create-user", name]
     options = ["--fullname", "Ada Lovelace", "--email", "ada@example.test"]
 
     completed = subprocess.run(
@@ -63,9 +63,9 @@ def test_user_created_by_the_installed_command_works_against_the_running_hub(
 
 
 def test_console_script_is_installed_next_to_the_interpreter() -> None:
-    script = Path(sys.executable).parent / "modelhub"
+    script = Path(sys.executable).parent / "hubstead"
     if not script.exists():
-        pytest.fail(f"no modelhub console script beside {sys.executable}: pip install -e .")
+        pytest.fail(f"no hubstead console script beside {sys.executable}: pip install -e .")
 
     completed = subprocess.run(
         [str(script), "admin", "--help"], capture_output=True, text=True, check=False, timeout=60
@@ -321,14 +321,14 @@ def test_delete_org_removes_it_and_unknown_org_exits_2(live_server: LiveServer) 
     assert wrong_kind.exit_code == 2
 
 
-def test_admin_commands_read_modelhub_data_dir_and_create_a_fresh_hub(tmp_path: Path) -> None:
-    runner = CliRunner(env={"MODELHUB_DATA_DIR": str(tmp_path / "hub")})
+def test_admin_commands_read_hubstead_data_dir_and_create_a_fresh_hub(tmp_path: Path) -> None:
+    runner = CliRunner(env={"HUBSTEAD_DATA_DIR": str(tmp_path / "hub")})
 
     created = runner.invoke(cli, ["admin", "create-user", "first", "--admin"])
     listed = runner.invoke(cli, ["admin", "list-users", "--json"])
 
     assert created.exit_code == 0, created.output
-    assert (tmp_path / "hub" / "modelhub.sqlite3").exists()
+    assert (tmp_path / "hub" / "hubstead.sqlite3").exists()
     assert [u["name"] for u in json.loads(listed.stdout)] == ["first"]
 
 

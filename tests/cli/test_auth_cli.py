@@ -1,4 +1,4 @@
-"""`modelhub login|logout|whoami` against the live hub, on a private HF_HOME."""
+"""`hubstead login|logout|whoami` against the live hub, on a private HF_HOME."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from modelhub.cli.main import cli
+from hubstead.cli.main import cli
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 
@@ -47,7 +47,7 @@ def test_login_with_a_token_then_whoami_and_logout(
     assert logged_out.exit_code == 0
     nobody = run(environment, "whoami")
     assert nobody.exit_code == 3
-    assert "modelhub login" in nobody.stderr
+    assert "hubstead login" in nobody.stderr
 
 
 def test_login_takes_the_token_from_hf_token(
@@ -114,8 +114,8 @@ def test_login_asks_for_the_token_without_echoing_it_on_a_terminal(
 ) -> None:
     child_env = {k: v for k, v in {**os.environ, **environment}.items() if v is not None}
     pid, terminal = pty.fork()
-    if pid == 0:  # the child: `modelhub login` with the pty as its controlling terminal
-        os.execve(sys.executable, [sys.executable, "-m", "modelhub.cli", "login"], child_env)
+    if pid == 0:  # the child: `hubstead login` with the pty as its controlling terminal
+        os.execve(sys.executable, [sys.executable, "-m", "hubstead.cli", "login"], child_env)
     deadline = time.monotonic() + 60
     prompt = _read_until(terminal, b"Token", deadline)
     os.write(terminal, user.token.encode() + b"\n")
@@ -138,7 +138,7 @@ def test_an_unreachable_hub_is_named_in_the_error(tmp_path: Path) -> None:
     environment: dict[str, str | None] = {
         "HF_ENDPOINT": dead,
         "HF_HOME": str(tmp_path),
-        "MODELHUB_MAX_RETRIES": "0",
+        "HUBSTEAD_MAX_RETRIES": "0",
     }
 
     result = run(environment, "whoami", "--token", "hf_anything")

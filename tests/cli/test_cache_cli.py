@@ -1,4 +1,4 @@
-"""`modelhub cache scan|delete` on a cache filled by both clients from the live hub."""
+"""`hubstead cache scan|delete` on a cache filled by both clients from the live hub."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 from huggingface_hub import CommitOperationAdd
 
-from modelhub.cli.main import cli
-from modelhub.client.api import HfApi
+from hubstead.cli.main import cli
+from hubstead.client.api import HfApi
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 
@@ -28,7 +28,7 @@ def commit(user: HubUser, repo: str, files: dict[str, bytes]) -> str:
 
 @pytest.fixture
 def cache(live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path) -> Path:
-    """A cache with two revisions of `repo`: one by modelhub, the next by huggingface_hub."""
+    """A cache with two revisions of `repo`: one by hubstead, the next by huggingface_hub."""
     root = tmp_path / "cache"
     commit(user, repo, {"shared.bin": b"\0" * 3000, "a.txt": b"first"})
     with HfApi(endpoint=live_server.url, token=user.token, trust_env=False) as api:

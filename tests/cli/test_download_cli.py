@@ -1,4 +1,4 @@
-"""`modelhub download` against the live hub; files put in place with the official client."""
+"""`hubstead download` against the live hub; files put in place with the official client."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from huggingface_hub import CommitOperationAdd
 
-from modelhub.cli.main import cli
+from hubstead.cli.main import cli
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 from tests.helpers.static_hub import StaticHub

@@ -1,6 +1,6 @@
-"""`modelhub jobs`, `modelhub worker`, and the jobs `modelhub serve` runs itself.
+"""`hubstead jobs`, `hubstead worker`, and the jobs `hubstead serve` runs itself.
 
-`jobs` works on the live server's data dir, like `modelhub admin`. `worker` and `serve` run as
+`jobs` works on the live server's data dir, like `hubstead admin`. `worker` and `serve` run as
 real subprocesses; the job they run is `storage.fsck`, a handler every hub registers, queued
 through the job service of a hub on the same data dir.
 """
@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from modelhub.cli.main import cli
-from modelhub.server.app import build_services
-from modelhub.server.jobs.upkeep import FSCK
-from modelhub.server.settings import load_settings
-from modelhub.server.storage.interfaces import JobRecord, JobState
+from hubstead.cli.main import cli
+from hubstead.server.app import build_services
+from hubstead.server.jobs.upkeep import FSCK
+from hubstead.server.settings import load_settings
+from hubstead.server.storage.interfaces import JobRecord, JobState
 from tests.helpers.accounts import unique_name
 from tests.helpers.databases import postgres_database
 from tests.helpers.jobs import wait_for_job
@@ -33,7 +33,7 @@ from tests.helpers.live_server import LiveServer, start_server
 from tests.helpers.redis import drop_queue, redis_url
 from tests.helpers.storage import storage_args
 
-MODELHUB = [sys.executable, "-c", "from modelhub.cli.main import main; main()"]
+HUBSTEAD = [sys.executable, "-c", "from hubstead.cli.main import main; main()"]
 LATER = 3600
 
 
@@ -51,11 +51,11 @@ def kind(live_server: LiveServer) -> Iterator[str]:
 
 
 class Process:
-    """A `modelhub` subprocess whose stderr is collected line by line."""
+    """A `hubstead` subprocess whose stderr is collected line by line."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
-            [*MODELHUB, *args],
+            [*HUBSTEAD, *args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -109,7 +109,7 @@ def own_database(request: pytest.FixtureRequest) -> Iterator[str | None]:
 @pytest.fixture
 def redis_hub(tmp_path: Path, own_database: str | None) -> Iterator[LiveServer]:
     """A live hub whose services push queued jobs to a Redis queue of the test's own."""
-    queue = unique_name("modelhub-test-jobs")
+    queue = unique_name("hubstead-test-jobs")
     server = start_server(tmp_path / "hub", own_database, redis_url=redis_url(), redis_queue=queue)
     yield server
     server.stop()
@@ -213,7 +213,7 @@ def test_jobs_commands_report_unknown_and_finished_jobs(live_server: LiveServer,
     assert malformed.exit_code == 1
 
 
-def test_modelhub_worker_runs_jobs_queued_on_redis_and_stops_cleanly(
+def test_hubstead_worker_runs_jobs_queued_on_redis_and_stops_cleanly(
     redis_hub: LiveServer,
 ) -> None:
     settings = redis_hub.settings
@@ -228,7 +228,7 @@ def test_modelhub_worker_runs_jobs_queued_on_redis_and_stops_cleanly(
         "--job-poll-seconds",
         "3600",
     )
-    worker.wait_for(r"^modelhub worker on .*: jobs from the Redis queue")
+    worker.wait_for(r"^hubstead worker on .*: jobs from the Redis queue")
 
     job = redis_hub.services.jobs.enqueue(FSCK, {})
     done = wait_for_job(redis_hub.services.jobs, job.id, timeout=60)
@@ -238,10 +238,10 @@ def test_modelhub_worker_runs_jobs_queued_on_redis_and_stops_cleanly(
     assert ran_in(done, worker.process.pid)
     assert any("checked 0 objects" in line for line in done.log_tail)
     assert code == 0, worker.stderr
-    assert worker.stderr.splitlines()[-1] == "modelhub worker stopped"
+    assert worker.stderr.splitlines()[-1] == "hubstead worker stopped"
 
 
-def test_modelhub_worker_without_redis_polls_the_database(
+def test_hubstead_worker_without_redis_polls_the_database(
     tmp_path: Path, own_database: str | None
 ) -> None:
     server = start_server(tmp_path / "hub", own_database)
@@ -252,7 +252,7 @@ def test_modelhub_worker_without_redis_polls_the_database(
         code = worker.stop()
         added = jobs_cli(server, "add", FSCK)
         finished = subprocess.run(
-            [*MODELHUB, "worker", "--burst", *storage_args(server)],
+            [*HUBSTEAD, "worker", "--burst", *storage_args(server)],
             capture_output=True,
             text=True,
             timeout=120,
@@ -289,9 +289,9 @@ def test_jobs_add_refuses_unknown_kinds_and_bad_payloads(
     assert len(live_server.services.jobs.list(limit=10_000)) == before
 
 
-def test_modelhub_worker_with_an_unreachable_redis_exits_5(tmp_path: Path) -> None:
+def test_hubstead_worker_with_an_unreachable_redis_exits_5(tmp_path: Path) -> None:
     finished = subprocess.run(
-        [*MODELHUB, "worker", "--data-dir", str(tmp_path), "--redis-url", "redis://127.0.0.1:1/0"],
+        [*HUBSTEAD, "worker", "--data-dir", str(tmp_path), "--redis-url", "redis://127.0.0.1:1/0"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -302,15 +302,15 @@ def test_modelhub_worker_with_an_unreachable_redis_exits_5(tmp_path: Path) -> No
     assert "Error: cannot use the Redis queue" in finished.stderr
 
 
-def test_modelhub_serve_runs_jobs_in_process_and_stops_them_with_the_server(
+def test_hubstead_serve_runs_jobs_in_process_and_stops_them_with_the_server(
     tmp_path: Path,
 ) -> None:
     data_dir = tmp_path / "hub"
     serve = Process(
-        "serve", "--data-dir", str(data_dir), "--port", "0", env={"MODELHUB_JOB_POLL_SECONDS": "1"}
+        "serve", "--data-dir", str(data_dir), "--port", "0", env={"HUBSTEAD_JOB_POLL_SECONDS": "1"}
     )
-    serve.wait_for(r"^modelhub serving ")
-    # Queued by another process on the same data dir (as `modelhub mirror sync` does): the
+    serve.wait_for(r"^hubstead serving ")
+    # Queued by another process on the same data dir (as `hubstead mirror sync` does): the
     # server finds it by polling.
     hub = build_services(load_settings({"data_dir": data_dir}, environ={}))
     try:
@@ -323,4 +323,4 @@ def test_modelhub_serve_runs_jobs_in_process_and_stops_them_with_the_server(
     assert done.state is JobState.SUCCEEDED
     assert ran_in(done, serve.process.pid)
     assert code == 0, serve.stderr
-    assert serve.stderr.splitlines()[-1] == "modelhub stopped"
+    assert serve.stderr.splitlines()[-1] == "hubstead stopped"

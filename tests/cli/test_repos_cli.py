@@ -1,4 +1,4 @@
-"""`modelhub repo|ls|branch|tag` against the live hub, checked with the official client."""
+"""`hubstead repo|ls|branch|tag` against the live hub, checked with the official client."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 from huggingface_hub import CommitOperationAdd
 
-from modelhub.cli.main import cli
+from hubstead.cli.main import cli
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 

@@ -1,4 +1,4 @@
-"""`modelhub serve` and `modelhub check-config`: the real command, as an operator runs it."""
+"""`hubstead serve` and `hubstead check-config`: the real command, as an operator runs it."""
 
 from __future__ import annotations
 
@@ -19,20 +19,20 @@ import pytest
 from click.testing import CliRunner
 from huggingface_hub import HfApi
 
-from modelhub.cli.main import cli
-from modelhub.server.settings import settings_help
+from hubstead.cli.main import cli
+from hubstead.server.settings import settings_help
 from tests.helpers.accounts import unique_name
 from tests.helpers.live_server import LiveServer
 
-MODELHUB = [sys.executable, "-c", "from modelhub.cli.main import main; main()"]
+HUBSTEAD = [sys.executable, "-c", "from hubstead.cli.main import main; main()"]
 
 
 class ServeProcess:
-    """A `modelhub serve` subprocess whose stderr is collected line by line."""
+    """A `hubstead serve` subprocess whose stderr is collected line by line."""
 
     def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
-            [*MODELHUB, "serve", *args],
+            [*HUBSTEAD, "serve", *args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -56,7 +56,7 @@ class ServeProcess:
         """Wait for the startup banner and for the hub to answer; return its local URL."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            match = re.search(r"^modelhub serving .* on (http://\S+)", self.stderr, re.MULTILINE)
+            match = re.search(r"^hubstead serving .* on (http://\S+)", self.stderr, re.MULTILINE)
             if match is not None:
                 with contextlib.suppress(httpx.TransportError):
                     httpx.get(match.group(1) + "/api/whoami-v2", timeout=5)
@@ -65,7 +65,7 @@ class ServeProcess:
                 break
             time.sleep(0.05)
         self.stop()
-        raise AssertionError(f"modelhub serve did not start:\n{self.stderr}")
+        raise AssertionError(f"hubstead serve did not start:\n{self.stderr}")
 
     def exported(self, name: str) -> str | None:
         match = re.search(rf"^\s*export {name}=(\S+)$", self.stderr, re.MULTILINE)
@@ -109,7 +109,7 @@ def test_first_start_creates_an_admin_and_prints_its_token_and_the_exports(
         repo_url = api.create_repo(f"admin/{unique_name('first')}")
         assert repo_url.startswith(f"{url}/admin/")
         assert server.stop(signal.SIGTERM) == 0
-    assert "modelhub stopped" in server.stderr
+    assert "hubstead stopped" in server.stderr
     assert re.search(r'"POST /api/repos/create" 200 .* \[[0-9a-f]{32}\]', server.stderr)
     assert "Traceback" not in server.stderr
 
@@ -137,7 +137,7 @@ def test_public_url_is_printed_and_used_in_returned_urls_and_log_level_applies(
     # the hub returns can only have come from the setting, not from the request.
     port = free_port()
     public = f"http://localhost:{port}"
-    env = {"MODELHUB_DATA_DIR": str(tmp_path / "data"), "MODELHUB_PORT": str(port)}
+    env = {"HUBSTEAD_DATA_DIR": str(tmp_path / "data"), "HUBSTEAD_PORT": str(port)}
 
     with serving(["--public-url", public + "/", "--log-level", "WARNING"], env) as server:
         local = server.wait_until_serving()
@@ -158,7 +158,7 @@ def test_public_url_is_printed_and_used_in_returned_urls_and_log_level_applies(
         assert created.json()["url"] == f"{public}/{repo_id}"
         assert commit.commit_url == f"{public}/{repo_id}/commit/{commit.oid}"
         assert server.stop() == 0
-    assert (tmp_path / "data" / "modelhub.sqlite3").exists()
+    assert (tmp_path / "data" / "hubstead.sqlite3").exists()
     assert "/api/repos/create" not in server.stderr  # the access log is at info level
 
 
@@ -213,7 +213,7 @@ def test_invalid_environment_variable_is_reported(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli,
         ["serve", "--data-dir", str(tmp_path)],
-        env={"MODELHUB_PORT": "eighty"},
+        env={"HUBSTEAD_PORT": "eighty"},
     )
 
     assert result.exit_code == 1
@@ -227,8 +227,8 @@ def test_help_settings_lists_every_setting_with_flag_and_variable() -> None:
     for row in settings_help():
         assert re.search(rf"^{row.key}$", result.stdout, re.MULTILINE)
         assert row.env in result.stdout
-    assert "--public-url  MODELHUB_PUBLIC_URL" in result.stdout
-    assert "(no flag)  MODELHUB_MAX_JSON_BYTES" in result.stdout
+    assert "--public-url  HUBSTEAD_PUBLIC_URL" in result.stdout
+    assert "(no flag)  HUBSTEAD_MAX_JSON_BYTES" in result.stdout
 
 
 def test_busy_port_exits_with_a_message_before_creating_anything(tmp_path: Path) -> None:
@@ -275,7 +275,7 @@ def test_check_config_prints_effective_values_with_secrets_hidden(tmp_path: Path
             "--database-url",
             "postgresql+psycopg://hub:s3cret@db.example.test/hub",
         ],
-        env={"MODELHUB_PORT": "9002", "MODELHUB_DATA_DIR": str(tmp_path / "data")},
+        env={"HUBSTEAD_PORT": "9002", "HUBSTEAD_DATA_DIR": str(tmp_path / "data")},
     )
 
     assert result.exit_code == 0, result.output
@@ -290,9 +290,9 @@ def test_readme_opens_with_the_serve_command_and_the_command_ci_runs() -> None:
     readme = (root / "README.md").read_text(encoding="utf-8")
     ci_command = (root / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
 
-    serve_command = 'pip install -e ".[server]" && modelhub serve'
+    serve_command = 'pip install -e ".[server]" && hubstead serve'
 
     assert ci_command == 'pip install -q -e ".[dev]" && scripts/test'
     assert readme.startswith(
-        f"# modelhub\n\n```sh\n{serve_command}\n```\n\n```sh\n{ci_command}\n```\n\n"
+        f"# hubstead\n\n```sh\n{serve_command}\n```\n\n```sh\n{ci_command}\n```\n\n"
     )

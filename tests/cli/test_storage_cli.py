@@ -1,4 +1,4 @@
-"""`modelhub fsck` and `modelhub gc` on the data dir of a running hub."""
+"""`hubstead fsck` and `hubstead gc` on the data dir of a running hub."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from huggingface_hub import hf_hub_download
 
-from modelhub.cli.main import cli
+from hubstead.cli.main import cli
 from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import LiveServer
 from tests.helpers.storage import blob_path, lfs_bytes, storage_args, upload_lfs
@@ -86,7 +86,7 @@ def test_gc_run_by_the_installed_command_collects_a_deleted_repo_while_the_hub_s
     data = lfs_bytes("kept")
     upload_lfs(owner.api, kept, "k.bin", data)
     owner.api.delete_repo(gone)
-    command = [sys.executable, "-m", "modelhub.cli", "gc", *storage_args(fresh_server)]
+    command = [sys.executable, "-m", "hubstead.cli", "gc", *storage_args(fresh_server)]
 
     dry = subprocess.run(
         [*command, "--dry-run", "--grace-hours", "0"], capture_output=True, text=True, timeout=120

@@ -1,4 +1,4 @@
-"""`modelhub upload` against the live hub, checked with the official client."""
+"""`hubstead upload` against the live hub, checked with the official client."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from modelhub.cli.main import cli
+from hubstead.cli.main import cli
 from tests.helpers.accounts import HubUser, unique_name
 from tests.helpers.live_server import LiveServer
 

@@ -1,4 +1,4 @@
-"""modelhub's `HfApi` against the live hub: repos, info, listings, files, errors and retries.
+"""hubstead's `HfApi` against the live hub: repos, info, listings, files, errors and retries.
 
 What our client does is checked with the official client, and the other way round.
 """
@@ -14,11 +14,11 @@ import pytest
 from huggingface_hub import CommitOperationAdd, hf_api
 from huggingface_hub import errors as hf_errors
 
-from modelhub import errors
-from modelhub.client import models
-from modelhub.client._http import HubSession, backoff
-from modelhub.client.api import HfApi
-from modelhub.server.storage.interfaces import Role
+from hubstead import errors
+from hubstead.client import models
+from hubstead.client._http import HubSession, backoff
+from hubstead.client.api import HfApi
+from hubstead.server.storage.interfaces import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 
@@ -384,10 +384,10 @@ def test_refused_connections_are_retried_then_raised() -> None:
 def test_each_retry_is_announced_as_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     session = HubSession(closed_port_url(), None, max_retries=2, sleep=lambda _: None)
 
-    with caplog.at_level("WARNING", logger="modelhub.client"), pytest.raises(httpx.ConnectError):
+    with caplog.at_level("WARNING", logger="hubstead.client"), pytest.raises(httpx.ConnectError):
         session.request("GET", session.url("api/models"))
 
-    announced = [r.getMessage() for r in caplog.records if r.name == "modelhub.client"]
+    announced = [r.getMessage() for r in caplog.records if r.name == "hubstead.client"]
     assert len(announced) == 2
     assert all("api/models failed (ConnectError" in m for m in announced)
     assert announced[1].endswith("(2/2)")

@@ -1,4 +1,4 @@
-"""`modelhub.login`/`logout`/`whoami`: the token files are the ones `huggingface_hub` uses.
+"""`hubstead.login`/`logout`/`whoami`: the token files are the ones `huggingface_hub` uses.
 
 Interop is proven by running the official client in a subprocess on the same HF_HOME (it reads
 its configuration once, at import, so it cannot be re-pointed in this process).
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from modelhub import errors
-from modelhub.client.api import HfApi
-from modelhub.client.auth import login, logout, whoami
-from modelhub.server.storage.interfaces import Role
+from hubstead import errors
+from hubstead.client.api import HfApi
+from hubstead.client.auth import login, logout, whoami
+from hubstead.server.storage.interfaces import Role
 from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import LiveServer
 
@@ -89,7 +89,7 @@ def test_a_second_login_becomes_active_and_both_stay_stored_by_token_name(
     assert stored == {first_name: user.token, "desktop": desktop.secret}
 
 
-def test_a_login_by_the_official_client_is_forgotten_by_modelhub_logout(
+def test_a_login_by_the_official_client_is_forgotten_by_hubstead_logout(
     hf_home: Path, live_server: LiveServer, user: HubUser
 ) -> None:
     official(hf_home, f"import huggingface_hub as h; h.login(token={user.token!r})")

@@ -1,4 +1,4 @@
-"""One cache, two clients: what modelhub downloads the official client finds offline, and back.
+"""One cache, two clients: what hubstead downloads the official client finds offline, and back.
 
 Each test fills a cache with one client and reads it with the other without any request
 (`local_files_only=True`, `try_to_load_from_cache`), so a hit proves the layout is the same.
@@ -17,10 +17,10 @@ from huggingface_hub import CommitOperationAdd
 from huggingface_hub import errors as hf_errors
 from huggingface_hub._local_folder import read_download_metadata
 
-from modelhub import errors
-from modelhub.client import cache as mh_cache
-from modelhub.client.api import HfApi
-from modelhub.client.cache_scan import scan_cache_dir
+from hubstead import errors
+from hubstead.client import cache as mh_cache
+from hubstead.client.api import HfApi
+from hubstead.client.cache_scan import scan_cache_dir
 from tests.helpers.accounts import HubUser
 from tests.helpers.lfs import sha256
 from tests.helpers.live_server import LiveServer
@@ -38,7 +38,7 @@ def official_download(server: LiveServer, user: HubUser, repo: str, name: str, c
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
-def test_a_file_modelhub_downloaded_is_found_by_the_official_client_offline(
+def test_a_file_hubstead_downloaded_is_found_by_the_official_client_offline(
     client: HfApi, user: HubUser, repo: str, tmp_path: Path, name: str
 ) -> None:
     seed(user, repo)
@@ -52,7 +52,7 @@ def test_a_file_modelhub_downloaded_is_found_by_the_official_client_offline(
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
-def test_a_file_the_official_client_downloaded_is_found_by_modelhub_offline(
+def test_a_file_the_official_client_downloaded_is_found_by_hubstead_offline(
     live_server: LiveServer, client: HfApi, user: HubUser, repo: str, tmp_path: Path, name: str
 ) -> None:
     seed(user, repo)
@@ -78,7 +78,7 @@ def test_the_clients_share_blobs_across_revisions(
     assert Path(second).resolve().name == sha256(FILES["weights.bin"])
 
 
-def test_a_snapshot_modelhub_downloaded_is_found_by_the_official_client_offline(
+def test_a_snapshot_hubstead_downloaded_is_found_by_the_official_client_offline(
     client: HfApi, user: HubUser, repo: str, tmp_path: Path
 ) -> None:
     seed(user, repo)
@@ -94,7 +94,7 @@ def test_a_snapshot_modelhub_downloaded_is_found_by_the_official_client_offline(
     assert [r.repo_id for r in info.repos] == [repo]
 
 
-def test_a_snapshot_the_official_client_downloaded_is_found_by_modelhub_offline(
+def test_a_snapshot_the_official_client_downloaded_is_found_by_hubstead_offline(
     live_server: LiveServer, client: HfApi, user: HubUser, repo: str, tmp_path: Path
 ) -> None:
     seed(user, repo)
@@ -130,7 +130,7 @@ def test_a_missing_file_is_remembered_in_no_exist_and_honoured_by_both_clients(
         client.hf_hub_download(repo, "missing.txt", cache_dir=tmp_path, local_files_only=True)
 
 
-def test_a_missing_file_the_official_client_recorded_is_honoured_by_modelhub(
+def test_a_missing_file_the_official_client_recorded_is_honoured_by_hubstead(
     live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
 ) -> None:
     seed(user, repo)
@@ -176,7 +176,7 @@ def test_local_dir_the_official_client_filled_is_not_downloaded_again(
     assert Path(ours).stat().st_mtime_ns == stamp
 
 
-def test_the_official_client_waits_for_the_lock_modelhub_holds(
+def test_the_official_client_waits_for_the_lock_hubstead_holds(
     live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
 ) -> None:
     seed(user, repo)

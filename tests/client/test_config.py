@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from modelhub import errors
-from modelhub.client.api import HfApi, create_repo, delete_repo, list_models, repo_exists
+from hubstead import errors
+from hubstead.client.api import HfApi, create_repo, delete_repo, list_models, repo_exists
 from tests.helpers.accounts import HubUser, unique_name
 from tests.helpers.live_server import LiveServer
 
@@ -164,11 +164,11 @@ def test_offline_mode_refuses_requests(
         api.repo_info("someone/something")
 
 
-def test_modelhub_variables_are_aliases_of_the_hf_ones(
+def test_hubstead_variables_are_aliases_of_the_hf_ones(
     hf_home: Path, live_server: LiveServer, user: HubUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MODELHUB_ENDPOINT", live_server.url)
-    monkeypatch.setenv("MODELHUB_TOKEN", user.token)
+    monkeypatch.setenv("HUBSTEAD_ENDPOINT", live_server.url)
+    monkeypatch.setenv("HUBSTEAD_TOKEN", user.token)
 
     with HfApi() as api:
         assert api.whoami()["name"] == user.name
@@ -192,12 +192,12 @@ def test_module_functions_read_the_environment_at_each_call(
     assert not user.api.repo_exists(repo_id)
 
 
-def test_retries_and_download_options_come_from_modelhub_variables(
+def test_retries_and_download_options_come_from_hubstead_variables(
     hf_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MODELHUB_MAX_RETRIES", "0")
-    monkeypatch.setenv("MODELHUB_DOWNLOAD_CONNECTIONS", "3")
-    monkeypatch.setenv("MODELHUB_DOWNLOAD_CHUNK_SIZE", "1048576")
+    monkeypatch.setenv("HUBSTEAD_MAX_RETRIES", "0")
+    monkeypatch.setenv("HUBSTEAD_DOWNLOAD_CONNECTIONS", "3")
+    monkeypatch.setenv("HUBSTEAD_DOWNLOAD_CHUNK_SIZE", "1048576")
 
     with HfApi(endpoint=DEAD_ENDPOINT) as api, HfApi(trust_env=False) as untrusting:
         started = time.monotonic()
@@ -214,10 +214,10 @@ def test_retries_and_download_options_come_from_modelhub_variables(
     assert retries == (0, 5)
 
 
-def test_a_malformed_modelhub_number_is_refused_with_its_name(
+def test_a_malformed_hubstead_number_is_refused_with_its_name(
     hf_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MODELHUB_MAX_RETRIES", "lots")
+    monkeypatch.setenv("HUBSTEAD_MAX_RETRIES", "lots")
 
-    with pytest.raises(errors.HFValidationError, match="MODELHUB_MAX_RETRIES"):
+    with pytest.raises(errors.HFValidationError, match="HUBSTEAD_MAX_RETRIES"):
         HfApi(endpoint=DEAD_ENDPOINT)

@@ -1,4 +1,4 @@
-"""modelhub's `hf_hub_download` and `snapshot_download` against the live hub.
+"""hubstead's `hf_hub_download` and `snapshot_download` against the live hub.
 
 Files are put in place with the official client; what lands on disk is checked as a user would
 see it (paths, bytes, the cache layout), online, offline and with the hub unreachable.
@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from huggingface_hub import CommitOperationAdd
 
-from modelhub import errors
-from modelhub.client.api import HfApi
-from modelhub.client.downloads import hf_hub_download, snapshot_download
+from hubstead import errors
+from hubstead.client.api import HfApi
+from hubstead.client.downloads import hf_hub_download, snapshot_download
 from tests.helpers.accounts import HubUser
 from tests.helpers.commits import git_blob_sha1
 from tests.helpers.lfs import sha256
@@ -395,7 +395,7 @@ def test_threads_downloading_the_same_file_share_one_blob(
 
 DOWNLOAD_IN_A_PROCESS = """
 import sys
-from modelhub.client.downloads import hf_hub_download
+from hubstead.client.downloads import hf_hub_download
 print(hf_hub_download(sys.argv[1], sys.argv[2], endpoint=sys.argv[3], token=sys.argv[4],
                       cache_dir=sys.argv[5], connections=2, chunk_size=1024 * 1024))
 """

@@ -1,4 +1,4 @@
-"""The public surface of `modelhub`: pinned, importable, and shaped like huggingface_hub's.
+"""The public surface of `hubstead`: pinned, importable, and shaped like huggingface_hub's.
 
 A change to the surface must change this file, on purpose.
 """
@@ -12,9 +12,9 @@ import sys
 import huggingface_hub
 import pytest
 
-import modelhub
-from modelhub import errors
-from modelhub.client.api import HfApi
+import hubstead
+from hubstead import errors
+from hubstead.client.api import HfApi
 
 EXPORTED = [
     "BlobLfsInfo",
@@ -131,25 +131,25 @@ ERRORS = [
 
 
 def test_all_is_pinned() -> None:
-    assert sorted(modelhub.__all__) == sorted(EXPORTED)
+    assert sorted(hubstead.__all__) == sorted(EXPORTED)
 
 
 @pytest.mark.parametrize("name", EXPORTED)
-def test_every_exported_name_is_importable_and_defined_in_modelhub(name: str) -> None:
-    value = getattr(modelhub, name)
+def test_every_exported_name_is_importable_and_defined_in_hubstead(name: str) -> None:
+    value = getattr(hubstead, name)
 
-    assert name in dir(modelhub)
+    assert name in dir(hubstead)
     if name != "__version__":
-        assert value.__module__.startswith("modelhub.client."), value.__module__
+        assert value.__module__.startswith("hubstead.client."), value.__module__
 
 
 def test_unknown_names_are_attribute_errors() -> None:
     with pytest.raises(AttributeError):
-        modelhub.no_such_name  # noqa: B018
+        hubstead.no_such_name  # noqa: B018
 
 
-def test_importing_modelhub_loads_no_http_client() -> None:
-    code = "import sys, modelhub, modelhub.protocol; print('httpx' in sys.modules)"
+def test_importing_hubstead_loads_no_http_client() -> None:
+    code = "import sys, hubstead, hubstead.protocol; print('httpx' in sys.modules)"
     completed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
@@ -201,7 +201,7 @@ def test_methods_take_the_official_arguments(name: str) -> None:
 def test_module_functions_take_the_official_arguments(name: str) -> None:
     assert_compatible(
         name,
-        inspect.signature(getattr(modelhub, name)),
+        inspect.signature(getattr(hubstead, name)),
         inspect.signature(getattr(huggingface_hub, name)),
     )
 
@@ -212,7 +212,7 @@ STANDALONE = {"hf_hub_download", "snapshot_download", "whoami"}
 
 @pytest.mark.parametrize("name", [n for n in HF_METHODS if n not in STANDALONE])
 def test_module_functions_are_the_methods_on_a_default_client(name: str) -> None:
-    function = inspect.signature(getattr(modelhub, name))
+    function = inspect.signature(getattr(hubstead, name))
     method = inspect.signature(getattr(HfApi, name))
 
     assert list(function.parameters.values()) == list(method.parameters.values())[1:]

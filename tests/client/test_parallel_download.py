@@ -17,14 +17,14 @@ import httpx
 import pytest
 from huggingface_hub import CommitOperationAdd
 
-from modelhub import errors
-from modelhub.client._bodies import sockets_usable
-from modelhub.client._http import HubSession
-from modelhub.client._locate import fetch_metadata
-from modelhub.client._transfer import Transfer, TransferOptions
-from modelhub.client._urls import resolve_url
-from modelhub.client.api import HfApi
-from modelhub.client.downloads import hf_hub_download
+from hubstead import errors
+from hubstead.client._bodies import sockets_usable
+from hubstead.client._http import HubSession
+from hubstead.client._locate import fetch_metadata
+from hubstead.client._transfer import Transfer, TransferOptions
+from hubstead.client._urls import resolve_url
+from hubstead.client.api import HfApi
+from hubstead.client.downloads import hf_hub_download
 from tests.helpers.accounts import make_user, unique_name
 from tests.helpers.commits import git_blob_sha1
 from tests.helpers.lfs import CuttingProxy, MiB, file_sha256, sha256
@@ -124,10 +124,10 @@ def test_default_chunks_are_at_least_16_mib(
 def test_connections_and_chunk_size_come_from_the_environment(
     proxy: CuttingProxy, big_repo: BigRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MODELHUB_DOWNLOAD_CHUNK_SIZE", str(10 * MiB))
+    monkeypatch.setenv("HUBSTEAD_DOWNLOAD_CHUNK_SIZE", str(10 * MiB))
     download_big(proxy, big_repo, tmp_path / "ranged")
     ranged = blob_ranges(proxy)
-    monkeypatch.setenv("MODELHUB_DOWNLOAD_CONNECTIONS", "1")
+    monkeypatch.setenv("HUBSTEAD_DOWNLOAD_CONNECTIONS", "1")
     proxy.requests.clear()
 
     path = download_big(proxy, big_repo, tmp_path / "single")

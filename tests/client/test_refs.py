@@ -1,13 +1,13 @@
-"""modelhub's `HfApi` on git history: refs, commits, branches, tags and super-squash."""
+"""hubstead's `HfApi` on git history: refs, commits, branches, tags and super-squash."""
 
 from __future__ import annotations
 
 import pytest
 from huggingface_hub import CommitOperationAdd
 
-from modelhub import errors
-from modelhub.client import models
-from modelhub.client.api import HfApi
+from hubstead import errors
+from hubstead.client import models
+from hubstead.client.api import HfApi
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 from tests.helpers.refs import create_ref

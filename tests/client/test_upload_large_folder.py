@@ -17,8 +17,8 @@ from huggingface_hub import RepoFile
 from huggingface_hub._local_folder import read_upload_metadata
 from huggingface_hub.hf_api import BlobLfsInfo
 
-from modelhub.client.api import HfApi
-from modelhub.client.models import CommitInfo
+from hubstead.client.api import HfApi
+from hubstead.client.models import CommitInfo
 from tests.helpers.accounts import HubUser, unique_name
 from tests.helpers.lfs import sha256
 from tests.helpers.live_server import LiveServer

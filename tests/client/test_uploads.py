@@ -1,4 +1,4 @@
-"""Uploads with modelhub's client, checked with the unmodified official client.
+"""Uploads with hubstead's client, checked with the unmodified official client.
 
 Regular files go inline, binary ones through LFS (`basic` on the session hub; `multipart` on a
 hub of its own that offers 1 MiB parts from 4 MiB). A recording proxy shows which requests
@@ -18,13 +18,13 @@ import pytest
 from huggingface_hub import RepoFile, hf_hub_download
 from huggingface_hub.hf_api import BlobLfsInfo
 
-from modelhub.client.api import HfApi
-from modelhub.client.uploads import (
+from hubstead.client.api import HfApi
+from hubstead.client.uploads import (
     CommitOperationAdd,
     CommitOperationCopy,
     CommitOperationDelete,
 )
-from modelhub.errors import (
+from hubstead.errors import (
     BadRequestError,
     EntryNotFoundError,
     HfHubHTTPError,

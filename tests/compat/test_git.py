@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from huggingface_hub import RepoFile, hf_hub_download
 
-from modelhub.protocol import format_lfs_pointer
-from modelhub.server.storage.interfaces import Role
+from hubstead.protocol import format_lfs_pointer
+from hubstead.server.storage.interfaces import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.git import GitUser, repo_url, require_git_lfs
 from tests.helpers.live_server import LiveServer, start_server

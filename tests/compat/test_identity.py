@@ -9,8 +9,8 @@ import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
-from modelhub.server import errors
-from modelhub.server.storage.interfaces import Role
+from hubstead.server import errors
+from hubstead.server.storage.interfaces import Role
 from tests.helpers.accounts import HubUser, make_org, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 

@@ -28,7 +28,7 @@ from huggingface_hub import (
 )
 from huggingface_hub.errors import BadRequestError, RepositoryNotFoundError
 
-from modelhub.protocol import format_lfs_pointer
+from hubstead.protocol import format_lfs_pointer
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.commits import git_blob_sha1
 from tests.helpers.lfs import CuttingProxy, MiB, blob_files, file_sha256, lfs_server, sha256

@@ -7,7 +7,7 @@ import uuid
 
 from huggingface_hub import HfApi
 
-from modelhub.server.storage.interfaces import Role
+from hubstead.server.storage.interfaces import Role
 from tests.helpers.live_server import LiveServer
 
 

@@ -37,7 +37,7 @@ def _ensure_postgres_running() -> None:
 def postgres_database() -> Iterator[str]:
     """A new, empty PostgreSQL database, dropped afterwards; yields its URL."""
     _ensure_postgres_running()
-    name = f"modelhub_test_{uuid.uuid4().hex[:12]}"
+    name = f"hubstead_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')

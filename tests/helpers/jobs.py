@@ -8,10 +8,10 @@ import threading
 import time
 from types import TracebackType
 
-from modelhub.server.jobs.redis_queue import create_worker
-from modelhub.server.jobs.runner import JobRunner
-from modelhub.server.services.jobs import JobService
-from modelhub.server.storage.interfaces import JobRecord, JobState
+from hubstead.server.jobs.redis_queue import create_worker
+from hubstead.server.jobs.runner import JobRunner
+from hubstead.server.services.jobs import JobService
+from hubstead.server.storage.interfaces import JobRecord, JobState
 
 FINISHED = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
 

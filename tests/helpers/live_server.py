@@ -1,4 +1,4 @@
-"""A real modelhub server on a loopback port, run by uvicorn in a background thread."""
+"""A real hubstead server on a loopback port, run by uvicorn in a background thread."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import uvicorn
 
-from modelhub.server.app import build_services, create_app, job_threads
-from modelhub.server.jobs.threads import JobThreads
-from modelhub.server.services.registry import Services
-from modelhub.server.settings import Settings, load_settings
+from hubstead.server.app import build_services, create_app, job_threads
+from hubstead.server.jobs.threads import JobThreads
+from hubstead.server.services.registry import Services
+from hubstead.server.settings import Settings, load_settings
 
 
 class LiveServer:
@@ -21,7 +21,7 @@ class LiveServer:
     def __init__(self, settings: Settings, *, run_jobs: bool = False) -> None:
         self.settings = settings
         self.services: Services = build_services(settings)
-        # In-process job threads, as `modelhub serve` runs them; off unless a test asks.
+        # In-process job threads, as `hubstead serve` runs them; off unless a test asks.
         self.jobs: JobThreads | None = job_threads(self.services) if run_jobs else None
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
@@ -64,7 +64,7 @@ def start_server(
 ) -> LiveServer:
     """Start a hub on a fresh data dir (and database, when one is given).
 
-    With `run_jobs`, the hub runs its jobs in background threads, as `modelhub serve` does.
+    With `run_jobs`, the hub runs its jobs in background threads, as `hubstead serve` does.
     """
     settings = load_settings(
         {"data_dir": data_dir, "database_url": database_url, **overrides}, environ={}

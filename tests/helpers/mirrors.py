@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from modelhub.protocol import RepoType
-from modelhub.server.app import build_runner
-from modelhub.server.jobs.runner import JobRunner, RetryPolicy
-from modelhub.server.services.mirrors import MirrorConfig
-from modelhub.server.storage.interfaces import JobRecord, MirrorRecord
+from hubstead.protocol import RepoType
+from hubstead.server.app import build_runner
+from hubstead.server.jobs.runner import JobRunner, RetryPolicy
+from hubstead.server.services.mirrors import MirrorConfig
+from hubstead.server.storage.interfaces import JobRecord, MirrorRecord
 from tests.helpers.databases import postgres_database
 from tests.helpers.live_server import LiveServer, start_server
 
@@ -44,7 +44,7 @@ def runner(server: LiveServer) -> JobRunner:
 def add_mirror(
     server: LiveServer, repo_id: str, upstream: str, repo_type: str = "model", **config: Any
 ) -> MirrorRecord:
-    """Register a mirror on `server` as `modelhub mirror add` does."""
+    """Register a mirror on `server` as `hubstead mirror add` does."""
     return server.services.mirrors.add(
         RepoType(repo_type), repo_id, MirrorConfig(upstream, **config)
     )

@@ -22,8 +22,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 # The lines of the documented block that name the site; each is replaced for the test.
 TEMPLATE_LISTEN = "listen 80;"
 TEMPLATE_UPSTREAM = "proxy_pass http://127.0.0.1:8080;"
-TEMPLATE_BLOBS = "alias /srv/modelhub/blobs/;"
-BLOB_LOCATION = "/_modelhub_blobs/"
+TEMPLATE_BLOBS = "alias /srv/hubstead/blobs/;"
+BLOB_LOCATION = "/_hubstead_blobs/"
 
 
 def nginx_binary() -> str:

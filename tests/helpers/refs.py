@@ -6,9 +6,9 @@ The store is the server's own `Pygit2GitStore` opened on the live server's data 
 
 from __future__ import annotations
 
-from modelhub.protocol import RepoType
-from modelhub.server.services.access import Action
-from modelhub.server.storage.git_pygit2 import Pygit2GitStore
+from hubstead.protocol import RepoType
+from hubstead.server.services.access import Action
+from hubstead.server.storage.git_pygit2 import Pygit2GitStore
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 

@@ -1,4 +1,4 @@
-"""A minimal Hub-shaped HTTP server over fixed files, for conditions modelhub never produces.
+"""A minimal Hub-shaped HTTP server over fixed files, for conditions hubstead never produces.
 
 It answers `HEAD|GET /{namespace}/{name}/resolve/{revision}/{path}` with the headers a Hub sends
 (`X-Repo-Commit`, `ETag`, `Content-Length`), and can be told to ignore `Range` (answering 200

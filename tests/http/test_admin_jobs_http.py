@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from modelhub.server.storage.interfaces import JobProgress, JobRecord, JobState, Role
+from hubstead.server.storage.interfaces import JobProgress, JobRecord, JobState, Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 

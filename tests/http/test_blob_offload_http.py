@@ -21,7 +21,7 @@ from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.lfs import lfs_server
 from tests.helpers.live_server import LiveServer
 
-PREFIX = "/_modelhub_blobs/"
+PREFIX = "/_hubstead_blobs/"
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from modelhub.protocol import format_lfs_pointer
+from hubstead.protocol import format_lfs_pointer
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.commits import add, branch_head, header, ndjson, post_commit
 from tests.helpers.live_server import LiveServer, start_server

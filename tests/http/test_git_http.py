@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from modelhub.server.storage.interfaces import Role
+from hubstead.server.storage.interfaces import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 
@@ -136,7 +136,7 @@ def test_anonymous_callers_of_a_private_repo_get_a_basic_challenge(
     response = http.get(f"/{repo}.git/info/refs", params={"service": "git-upload-pack"})
 
     assert response.status_code == 401
-    assert response.headers["www-authenticate"] == 'Basic realm="modelhub"'
+    assert response.headers["www-authenticate"] == 'Basic realm="hubstead"'
     assert response.headers["x-error-code"] == "RepoNotFound"
 
 
@@ -165,7 +165,7 @@ def test_an_unknown_token_gets_a_basic_challenge(http: httpx.Client, repo: str) 
     )
 
     assert response.status_code == 401
-    assert response.headers["www-authenticate"] == 'Basic realm="modelhub"'
+    assert response.headers["www-authenticate"] == 'Basic realm="hubstead"'
 
 
 def test_push_advertisement_needs_a_write_token(
@@ -180,7 +180,7 @@ def test_push_advertisement_needs_a_write_token(
     write = http.get(url, params=params, headers=basic(user.token))
 
     assert anonymous.status_code == 401
-    assert anonymous.headers["www-authenticate"] == 'Basic realm="modelhub"'
+    assert anonymous.headers["www-authenticate"] == 'Basic realm="hubstead"'
     assert read.status_code == 403
     assert "read role" in read.text
     assert write.status_code == 200

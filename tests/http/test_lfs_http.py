@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from modelhub.protocol import format_lfs_pointer
-from modelhub.server.storage.interfaces import Role
+from hubstead.protocol import format_lfs_pointer
+from hubstead.server.storage.interfaces import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.commits import add, branch_head, header, ndjson, post_commit
 from tests.helpers.lfs import MiB, batch, blob_files, lfs_server, sha256

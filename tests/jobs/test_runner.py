@@ -2,7 +2,7 @@
 
 Every behaviour test runs in both modes, with handlers registered for the test. In arq mode the
 hub pushes each queued job to a Redis queue of the test's own, and the production arq worker
-(in a thread here; `modelhub worker` in tests/cli) runs it.
+(in a thread here; `hubstead worker` in tests/cli) runs it.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from modelhub.server import errors
-from modelhub.server.app import build_services
-from modelhub.server.jobs.redis_queue import ArqQueue
-from modelhub.server.jobs.runner import Handler, JobContext, JobRunner, RetryPolicy
-from modelhub.server.jobs.threads import JobThreads
-from modelhub.server.services.registry import Services
-from modelhub.server.settings import load_settings
-from modelhub.server.storage.interfaces import JobState
+from hubstead.server import errors
+from hubstead.server.app import build_services
+from hubstead.server.jobs.redis_queue import ArqQueue
+from hubstead.server.jobs.runner import Handler, JobContext, JobRunner, RetryPolicy
+from hubstead.server.jobs.threads import JobThreads
+from hubstead.server.services.registry import Services
+from hubstead.server.settings import load_settings
+from hubstead.server.storage.interfaces import JobState
 from tests.helpers.accounts import unique_name
 from tests.helpers.databases import postgres_database
 from tests.helpers.jobs import ArqWorkerThread, wait_for_job
@@ -53,7 +53,7 @@ def queue(mode: str) -> Iterator[str | None]:
     if mode == "in-process":
         yield None
         return
-    name = unique_name("modelhub-test-jobs")
+    name = unique_name("hubstead-test-jobs")
     yield name
     drop_queue(name)
 
@@ -207,7 +207,7 @@ def test_a_job_queued_without_notice_is_found_by_polling_the_database(
 
 def test_a_job_is_queued_even_when_redis_cannot_be_reached(hub: Services) -> None:
     job = hub.jobs.enqueue("test.later", {}, delay=3600)
-    unreachable = ArqQueue("redis://127.0.0.1:1/0", unique_name("modelhub-test-jobs"))
+    unreachable = ArqQueue("redis://127.0.0.1:1/0", unique_name("hubstead-test-jobs"))
 
     started = time.monotonic()
     unreachable.push(job)

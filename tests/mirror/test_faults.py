@@ -12,9 +12,9 @@ import pytest
 from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import RepositoryNotFoundError
 
-from modelhub.protocol import RepoType
-from modelhub.server.services.mirrors import SYNC_KIND
-from modelhub.server.storage.interfaces import JobRecord, JobState
+from hubstead.protocol import RepoType
+from hubstead.server.services.mirrors import SYNC_KIND
+from hubstead.server.storage.interfaces import JobRecord, JobState
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.lfs import CuttingProxy, blob_files, sha256
 from tests.helpers.live_server import LiveServer

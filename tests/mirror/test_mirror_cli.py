@@ -1,4 +1,4 @@
-"""`modelhub mirror …` on the data dir of a running mirror hub, and `serve --pull-through`."""
+"""`hubstead mirror …` on the data dir of a running mirror hub, and `serve --pull-through`."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import RepositoryNotFoundError
 
-from modelhub.cli.main import cli
-from modelhub.server.services.mirrors import SYNC_KIND
-from modelhub.server.storage.interfaces import JobState
+from hubstead.cli.main import cli
+from hubstead.server.services.mirrors import SYNC_KIND
+from hubstead.server.storage.interfaces import JobState
 from tests.cli.test_serve import serving
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
@@ -45,7 +45,7 @@ def test_add_then_sync_wait_fills_the_mirror_the_running_hub_serves(
     upstream: LiveServer, mirror: LiveServer, owner: HubUser, reader: HubUser, tmp_path: Path
 ) -> None:
     repo_id, data = seed(owner)
-    command = [sys.executable, "-m", "modelhub.cli", "mirror"]
+    command = [sys.executable, "-m", "hubstead.cli", "mirror"]
 
     added = subprocess.run(
         [*command, "add", repo_id, "--upstream", upstream.url, *storage_args(mirror)],
@@ -157,7 +157,7 @@ def test_check_config_shows_pull_through_settings_from_flags_and_environment(
     flags = CliRunner().invoke(
         cli, [*args, "--allow", "google/*", "--allow", "datasets/*", "--upstream-token", "hf_x"]
     )
-    environment = CliRunner().invoke(cli, args, env={"MODELHUB_PULL_THROUGH_DENY": "a/*, b/*"})
+    environment = CliRunner().invoke(cli, args, env={"HUBSTEAD_PULL_THROUGH_DENY": "a/*, b/*"})
 
     assert flags.exit_code == 0, flags.output
     assert "pull_through = https://up.test" in flags.stdout

@@ -16,9 +16,9 @@ import pytest
 from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
-from modelhub.protocol import RepoType
-from modelhub.server.services.mirrors import SYNC_KIND
-from modelhub.server.storage.interfaces import JobState
+from hubstead.protocol import RepoType
+from hubstead.server.services.mirrors import SYNC_KIND
+from hubstead.server.storage.interfaces import JobState
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.git import GitUser, repo_url
 from tests.helpers.lfs import blob_files, sha256

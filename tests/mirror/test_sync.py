@@ -16,9 +16,9 @@ import pytest
 from huggingface_hub import HfApi, RepoFile, hf_hub_download, snapshot_download
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 
-from modelhub.protocol import RepoType
-from modelhub.server.app import build_runner
-from modelhub.server.storage.interfaces import JobState
+from hubstead.protocol import RepoType
+from hubstead.server.app import build_runner
+from hubstead.server.storage.interfaces import JobState
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.git import GitUser, repo_url
 from tests.helpers.jobs import ArqWorkerThread, wait_for_job
@@ -298,7 +298,7 @@ def test_sync_runs_on_a_redis_worker_as_in_process(
 ) -> None:
     """With a Redis queue, the production arq worker runs the sync the hub queued there."""
     repo_id, files = seed(owner)
-    queue = unique_name("modelhub-test-mirror-jobs")
+    queue = unique_name("hubstead-test-mirror-jobs")
     with hub(
         tmp_path / "redis-mirror", postgres, redis_url=redis_url(), redis_queue=queue
     ) as queued:

@@ -17,21 +17,21 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from modelhub import errors as client_errors
-from modelhub.server import errors
-from modelhub.server.app import build_services
-from modelhub.server.jobs.runner import (
+from hubstead import errors as client_errors
+from hubstead.server import errors
+from hubstead.server.app import build_services
+from hubstead.server.jobs.runner import (
     Handler,
     JobContext,
     JobRunner,
     RetryPolicy,
     is_retryable,
 )
-from modelhub.server.services.jobs import ABANDONED_ERROR
-from modelhub.server.services.registry import Services
-from modelhub.server.settings import load_settings
-from modelhub.server.storage.interfaces import JobProgress, JobRecord, JobState
-from modelhub.server.storage.schema import jobs as jobs_table
+from hubstead.server.services.jobs import ABANDONED_ERROR
+from hubstead.server.services.registry import Services
+from hubstead.server.settings import load_settings
+from hubstead.server.storage.interfaces import JobProgress, JobRecord, JobState
+from hubstead.server.storage.schema import jobs as jobs_table
 from tests.helpers.databases import postgres_database
 
 FAST_RETRY = RetryPolicy(base_seconds=0.05, factor=4.0, max_seconds=0.1)

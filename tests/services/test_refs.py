@@ -9,14 +9,14 @@ from typing import TypeVar
 
 import pytest
 
-from modelhub.protocol import RepoType
-from modelhub.server import errors
-from modelhub.server.app import build_services
-from modelhub.server.services.access import Action
-from modelhub.server.services.auth import Identity
-from modelhub.server.services.registry import Services
-from modelhub.server.settings import load_settings
-from modelhub.server.storage.interfaces import Role
+from hubstead.protocol import RepoType
+from hubstead.server import errors
+from hubstead.server.app import build_services
+from hubstead.server.services.access import Action
+from hubstead.server.services.auth import Identity
+from hubstead.server.services.registry import Services
+from hubstead.server.settings import load_settings
+from hubstead.server.storage.interfaces import Role
 
 T = TypeVar("T")
 REPO = "ada/model"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modelhub.server.settings import Settings, SettingsError, load_settings, settings_help
+from hubstead.server.settings import Settings, SettingsError, load_settings, settings_help
 
 
 def write_config(path: Path, text: str) -> Path:
@@ -22,9 +22,9 @@ def test_defaults_work_without_any_source() -> None:
     assert settings.port == 8080
     assert settings.public_url is None
     assert settings.log_level == "info"
-    assert settings.resolved_data_dir == Path("~/.local/share/modelhub").expanduser().resolve()
+    assert settings.resolved_data_dir == Path("~/.local/share/hubstead").expanduser().resolve()
     assert settings.effective_database_url == (
-        f"sqlite:///{settings.resolved_data_dir / 'modelhub.sqlite3'}"
+        f"sqlite:///{settings.resolved_data_dir / 'hubstead.sqlite3'}"
     )
 
 
@@ -33,7 +33,7 @@ def test_flag_beats_environment_beats_file_beats_default(tmp_path: Path) -> None
         tmp_path / "hub.toml",
         'host = "10.0.0.1"\nport = 9001\nlog_level = "warning"\npublic_url = "http://file.test"\n',
     )
-    environ = {"MODELHUB_PORT": "9002", "MODELHUB_LOG_LEVEL": "error", "MODELHUB_HOST": ""}
+    environ = {"HUBSTEAD_PORT": "9002", "HUBSTEAD_LOG_LEVEL": "error", "HUBSTEAD_HOST": ""}
 
     settings = load_settings(
         {"log_level": "debug", "port": None}, config_file=config, environ=environ
@@ -46,38 +46,38 @@ def test_flag_beats_environment_beats_file_beats_default(tmp_path: Path) -> None
     assert settings.max_json_bytes == Settings.max_json_bytes  # default
 
 
-def test_every_setting_reads_its_modelhub_variable(tmp_path: Path) -> None:
+def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
     environ = {
-        "MODELHUB_DATA_DIR": str(tmp_path / "data"),
-        "MODELHUB_HOST": "0.0.0.0",
-        "MODELHUB_PORT": "0",
-        "MODELHUB_PUBLIC_URL": "https://hub.example.test",
-        "MODELHUB_DATABASE_URL": "postgresql+psycopg://hub@db.example.test/hub",
-        "MODELHUB_MAX_JSON_BYTES": "1",
-        "MODELHUB_MAX_COMMIT_BYTES": "2",
-        "MODELHUB_MAX_REGULAR_FILE_BYTES": "3",
-        "MODELHUB_LFS_THRESHOLD_BYTES": "4",
-        "MODELHUB_LFS_MULTIPART_THRESHOLD_BYTES": "5",
-        "MODELHUB_LFS_CHUNK_BYTES": "6",
-        "MODELHUB_LFS_URL_TTL_SECONDS": "7",
-        "MODELHUB_X_ACCEL_REDIRECT_PREFIX": "/_blobs/",
-        "MODELHUB_SECRET_FILE": str(tmp_path / "key"),
-        "MODELHUB_LOG_LEVEL": "WARNING",
-        "MODELHUB_REDIS_URL": "redis://127.0.0.1:6379/3",
-        "MODELHUB_REDIS_QUEUE": "hub-jobs",
-        "MODELHUB_JOB_THREADS": "8",
-        "MODELHUB_JOB_POLL_SECONDS": "9",
-        "MODELHUB_PULL_THROUGH": "https://huggingface.co/",
-        "MODELHUB_UPSTREAM_TOKEN": "hf_upstream",
-        "MODELHUB_PULL_THROUGH_ALLOW": "google/*, datasets/*",
-        "MODELHUB_PULL_THROUGH_DENY": "*/private-*",
-        "MODELHUB_PULL_THROUGH_REFRESH_SECONDS": "0",
-        "MODELHUB_MIRROR_CONCURRENCY": "10",
+        "HUBSTEAD_DATA_DIR": str(tmp_path / "data"),
+        "HUBSTEAD_HOST": "0.0.0.0",
+        "HUBSTEAD_PORT": "0",
+        "HUBSTEAD_PUBLIC_URL": "https://hub.example.test",
+        "HUBSTEAD_DATABASE_URL": "postgresql+psycopg://hub@db.example.test/hub",
+        "HUBSTEAD_MAX_JSON_BYTES": "1",
+        "HUBSTEAD_MAX_COMMIT_BYTES": "2",
+        "HUBSTEAD_MAX_REGULAR_FILE_BYTES": "3",
+        "HUBSTEAD_LFS_THRESHOLD_BYTES": "4",
+        "HUBSTEAD_LFS_MULTIPART_THRESHOLD_BYTES": "5",
+        "HUBSTEAD_LFS_CHUNK_BYTES": "6",
+        "HUBSTEAD_LFS_URL_TTL_SECONDS": "7",
+        "HUBSTEAD_X_ACCEL_REDIRECT_PREFIX": "/_blobs/",
+        "HUBSTEAD_SECRET_FILE": str(tmp_path / "key"),
+        "HUBSTEAD_LOG_LEVEL": "WARNING",
+        "HUBSTEAD_REDIS_URL": "redis://127.0.0.1:6379/3",
+        "HUBSTEAD_REDIS_QUEUE": "hub-jobs",
+        "HUBSTEAD_JOB_THREADS": "8",
+        "HUBSTEAD_JOB_POLL_SECONDS": "9",
+        "HUBSTEAD_PULL_THROUGH": "https://huggingface.co/",
+        "HUBSTEAD_UPSTREAM_TOKEN": "hf_upstream",
+        "HUBSTEAD_PULL_THROUGH_ALLOW": "google/*, datasets/*",
+        "HUBSTEAD_PULL_THROUGH_DENY": "*/private-*",
+        "HUBSTEAD_PULL_THROUGH_REFRESH_SECONDS": "0",
+        "HUBSTEAD_MIRROR_CONCURRENCY": "10",
     }
 
     settings = load_settings(environ=environ)
 
-    assert {f"MODELHUB_{f.name.upper()}" for f in dataclasses.fields(Settings)} == set(environ)
+    assert {f"HUBSTEAD_{f.name.upper()}" for f in dataclasses.fields(Settings)} == set(environ)
     assert settings.data_dir == tmp_path / "data"
     assert settings.host == "0.0.0.0"
     assert settings.port == 0
@@ -147,7 +147,7 @@ def test_relative_data_dir_in_config_file_is_relative_to_the_file(tmp_path: Path
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     config = write_config(tmp_path / "hub.toml", 'colour = "blue"\nport = 70000\n')
-    environ = {"MODELHUB_MAX_JSON_BYTES": "lots"}
+    environ = {"HUBSTEAD_MAX_JSON_BYTES": "lots"}
 
     with pytest.raises(SettingsError) as caught:
         load_settings(
@@ -246,5 +246,5 @@ def test_settings_help_lists_every_setting_in_order() -> None:
     rows = settings_help()
 
     assert [r.key for r in rows] == [f.name for f in dataclasses.fields(Settings)]
-    assert all(r.env == f"MODELHUB_{r.key.upper()}" and r.help for r in rows)
+    assert all(r.env == f"HUBSTEAD_{r.key.upper()}" and r.help for r in rows)
     assert {r.key: r.default for r in rows}["port"] == "8080"

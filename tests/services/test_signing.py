@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from modelhub.server import errors
-from modelhub.server.services.signing import UrlSigner
+from hubstead.server import errors
+from hubstead.server.services.signing import UrlSigner
 
 SECRET = b"k" * 32
 NOW = 1_800_000_000.0

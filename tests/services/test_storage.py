@@ -19,10 +19,10 @@ import pygit2
 import pytest
 from huggingface_hub import CommitOperationAdd, hf_hub_download
 
-from modelhub.server.services.storage import CorruptObject, Progress
-from modelhub.server.storage.interfaces import LeftoverKind
-from modelhub.server.storage.lfs_index_sql import SqlLfsIndex
-from modelhub.server.storage.metadata_sql import SqlMetadataStore
+from hubstead.server.services.storage import CorruptObject, Progress
+from hubstead.server.storage.interfaces import LeftoverKind
+from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
+from hubstead.server.storage.metadata_sql import SqlMetadataStore
 from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.lfs import batch, lfs_server
 from tests.helpers.live_server import LiveServer

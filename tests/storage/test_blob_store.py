@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from modelhub.server.storage.blobs_fs import FsBlobStore
-from modelhub.server.storage.interfaces import BlobMismatchError, BlobNotFoundError
+from hubstead.server.storage.blobs_fs import FsBlobStore
+from hubstead.server.storage.interfaces import BlobMismatchError, BlobNotFoundError
 
 
 @pytest.fixture(params=["fs"])

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from modelhub.server.storage import lfs_index_sql
-from modelhub.server.storage.blobs_fs import FsBlobStore
-from modelhub.server.storage.db import Database
-from modelhub.server.storage.interfaces import AccountKind, BlobStat, LeftoverKind
-from modelhub.server.storage.lfs_index_sql import SqlLfsIndex
-from modelhub.server.storage.metadata_sql import SqlMetadataStore
+from hubstead.server.storage import lfs_index_sql
+from hubstead.server.storage.blobs_fs import FsBlobStore
+from hubstead.server.storage.db import Database
+from hubstead.server.storage.interfaces import AccountKind, BlobStat, LeftoverKind
+from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
+from hubstead.server.storage.metadata_sql import SqlMetadataStore
 
 DAY = 24 * 3600
 

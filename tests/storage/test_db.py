@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from modelhub.server.storage.db import Database
-from modelhub.server.storage.schema import accounts, metadata
+from hubstead.server.storage.db import Database
+from hubstead.server.storage.schema import accounts, metadata
 
 
 @pytest.fixture

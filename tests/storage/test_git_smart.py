@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from modelhub.protocol import DEFAULT_BRANCH, format_lfs_pointer
-from modelhub.server.storage.git_pygit2 import Pygit2GitStore
-from modelhub.server.storage.interfaces import (
+from hubstead.protocol import DEFAULT_BRANCH, format_lfs_pointer
+from hubstead.server.storage.git_pygit2 import Pygit2GitStore
+from hubstead.server.storage.interfaces import (
     Author,
     GitStore,
     IncomingPush,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from modelhub.protocol import DEFAULT_BRANCH
-from modelhub.server.storage.git_pygit2 import Pygit2GitStore
-from modelhub.server.storage.interfaces import (
+from hubstead.protocol import DEFAULT_BRANCH
+from hubstead.server.storage.git_pygit2 import Pygit2GitStore
+from hubstead.server.storage.interfaces import (
     Author,
     EntryKind,
     GitStore,

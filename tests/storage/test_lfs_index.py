@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from modelhub.server.storage.db import Database
-from modelhub.server.storage.interfaces import AccountKind, LfsIndex, MetadataStore
-from modelhub.server.storage.lfs_index_sql import SqlLfsIndex
-from modelhub.server.storage.metadata_sql import SqlMetadataStore
+from hubstead.server.storage.db import Database
+from hubstead.server.storage.interfaces import AccountKind, LfsIndex, MetadataStore
+from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
+from hubstead.server.storage.metadata_sql import SqlMetadataStore
 from tests.storage.test_metadata_store import in_threads
 
 GiB = 1024**3

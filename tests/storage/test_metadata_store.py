@@ -9,8 +9,8 @@ from typing import TypeVar
 
 import pytest
 
-from modelhub.server.storage.db import Database
-from modelhub.server.storage.interfaces import (
+from hubstead.server.storage.db import Database
+from hubstead.server.storage.interfaces import (
     AccountKind,
     AlreadyExistsError,
     MetadataStore,
@@ -18,7 +18,7 @@ from modelhub.server.storage.interfaces import (
     RepoRecord,
     Role,
 )
-from modelhub.server.storage.metadata_sql import SqlMetadataStore
+from hubstead.server.storage.metadata_sql import SqlMetadataStore
 
 T = TypeVar("T")
 

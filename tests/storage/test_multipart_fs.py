@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from modelhub.server.storage.blobs_fs import FsBlobStore
-from modelhub.server.storage.interfaces import BlobMismatchError, BlobNotFoundError
+from hubstead.server.storage.blobs_fs import FsBlobStore
+from hubstead.server.storage.interfaces import BlobMismatchError, BlobNotFoundError
 
 UPLOAD = "ab" * 16
 PART = 4096

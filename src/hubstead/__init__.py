@@ -1,0 +1,163 @@
+"""hubstead: a self-hosted hub that speaks the Hugging Face Hub protocol, and its client.
+
+The client has `huggingface_hub`'s public names and signatures, so code ports by changing the
+import: `from hubstead import HfApi, create_repo, login`. Exceptions have the same names too, in
+`hubstead.errors`. The server lives in `hubstead.server` (installed with the `server` extra).
+
+Names are imported on first use, so `import hubstead` (and the server, which imports
+`hubstead.protocol`) does not load the HTTP client.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+# The modules that define the public names, searched in order on first use.
+_SOURCES = (
+    "hubstead.client.api",
+    "hubstead.client.auth",
+    "hubstead.client.models",
+    "hubstead.client.downloads",
+    "hubstead.client.uploads",
+    "hubstead.client.cache",
+    "hubstead.client.cache_scan",
+)
+
+__all__ = [
+    "BlobLfsInfo",
+    "CommitInfo",
+    "CommitOperationAdd",
+    "CommitOperationCopy",
+    "CommitOperationDelete",
+    "DatasetInfo",
+    "GitCommitInfo",
+    "GitRefInfo",
+    "GitRefs",
+    "HfApi",
+    "LastCommitInfo",
+    "ModelInfo",
+    "RepoFile",
+    "RepoFolder",
+    "RepoSibling",
+    "RepoUrl",
+    "SpaceInfo",
+    "__version__",
+    "auth_check",
+    "create_branch",
+    "create_commit",
+    "create_repo",
+    "create_tag",
+    "dataset_info",
+    "delete_branch",
+    "delete_file",
+    "delete_folder",
+    "delete_repo",
+    "delete_tag",
+    "file_exists",
+    "get_paths_info",
+    "hf_hub_download",
+    "list_datasets",
+    "list_models",
+    "list_repo_commits",
+    "list_repo_files",
+    "list_repo_refs",
+    "list_repo_tree",
+    "list_spaces",
+    "login",
+    "logout",
+    "model_info",
+    "move_repo",
+    "repo_exists",
+    "repo_info",
+    "revision_exists",
+    "scan_cache_dir",
+    "snapshot_download",
+    "space_info",
+    "super_squash_history",
+    "try_to_load_from_cache",
+    "update_repo_settings",
+    "upload_file",
+    "upload_folder",
+    "upload_large_folder",
+    "whoami",
+]
+
+if TYPE_CHECKING:
+    from hubstead.client.api import (
+        HfApi,
+        auth_check,
+        create_branch,
+        create_commit,
+        create_repo,
+        create_tag,
+        dataset_info,
+        delete_branch,
+        delete_file,
+        delete_folder,
+        delete_repo,
+        delete_tag,
+        file_exists,
+        get_paths_info,
+        list_datasets,
+        list_models,
+        list_repo_commits,
+        list_repo_files,
+        list_repo_refs,
+        list_repo_tree,
+        list_spaces,
+        model_info,
+        move_repo,
+        repo_exists,
+        repo_info,
+        revision_exists,
+        space_info,
+        super_squash_history,
+        update_repo_settings,
+        upload_file,
+        upload_folder,
+        upload_large_folder,
+    )
+    from hubstead.client.auth import login, logout, whoami
+    from hubstead.client.cache import try_to_load_from_cache
+    from hubstead.client.cache_scan import scan_cache_dir
+    from hubstead.client.downloads import hf_hub_download, snapshot_download
+    from hubstead.client.models import (
+        BlobLfsInfo,
+        CommitInfo,
+        DatasetInfo,
+        GitCommitInfo,
+        GitRefInfo,
+        GitRefs,
+        LastCommitInfo,
+        ModelInfo,
+        RepoFile,
+        RepoFolder,
+        RepoSibling,
+        RepoUrl,
+        SpaceInfo,
+    )
+    from hubstead.client.uploads import (
+        CommitOperationAdd,
+        CommitOperationCopy,
+        CommitOperationDelete,
+    )
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name from the module that defines it, on first use (PEP 562)."""
+    if name in __all__:
+        for source in _SOURCES:
+            module = importlib.import_module(source)
+            if hasattr(module, name):
+                value = getattr(module, name)
+                globals()[name] = value
+                return value
+    raise AttributeError(f"module 'hubstead' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names, the not-yet-imported public ones included."""
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,1 @@
+"""The `hubstead` command line."""

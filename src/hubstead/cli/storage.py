@@ -1,0 +1,206 @@
+"""`hubstead fsck` and `hubstead gc`: check and clean the blob store of a data dir.
+
+Both work on the data dir directly and are safe while a server runs on it. fsck re-hashes every
+LFS object (it reads all of them: expect it to take as long as reading the disk) and checks every
+repo's pointers and the LFS index; it exits 0 when nothing is damaged and 1 when something is
+(a corrupt object, a pointer or index row whose object is missing). gc removes the objects no repo
+references, stale multipart uploads and temporary files, once older than the grace period; it
+exits 1 without removing any object when a repo's git data cannot be read. Reports go to stdout
+(`--json` for scripts); progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from hubstead.cli._errors import CliError
+from hubstead.cli.server import load, open_hub, storage_options
+
+if TYPE_CHECKING:
+    from hubstead.server.services.storage import (
+        BadLink,
+        BadPointer,
+        FsckReport,
+        GcReport,
+        Progress,
+    )
+    from hubstead.server.storage.interfaces import Leftover
+
+EXIT_DAMAGED = 1
+_EVERY = 1000  # without a terminal, one progress line per this many items
+_REFRESH_SECONDS = 0.2
+
+
+class _ProgressLine:
+    """Progress on stderr: one line redrawn in place on a terminal, else a line now and then."""
+
+    def __init__(self) -> None:
+        self._tty = sys.stderr.isatty()
+        self._shown = 0.0
+
+    def __call__(self, progress: Progress) -> None:
+        last = progress.done == progress.total
+        text = f"{progress.phase}: {progress.done}/{progress.total}"
+        if progress.bytes:
+            text += f" ({_size(progress.bytes)} read)"
+        if self._tty:
+            now = time.monotonic()
+            if last or now - self._shown >= _REFRESH_SECONDS:
+                self._shown = now
+                click.echo(f"\r\033[K{text}", err=True, nl=last)
+        elif last or progress.done % _EVERY == 0:
+            click.echo(text, err=True)
+
+
+def _size(count: float) -> str:
+    if count < 1024:
+        return f"{count:.0f} bytes"
+    for unit in ("KiB", "MiB", "GiB"):
+        count /= 1024
+        if count < 1024:
+            return f"{count:.1f} {unit}"
+    return f"{count / 1024:.1f} TiB"
+
+
+def _age(modified_at: float) -> str:
+    hours = (time.time() - modified_at) / 3600
+    return f"{hours:.1f} h old" if hours < 48 else f"{hours / 24:.1f} days old"
+
+
+def _where(pointer: BadPointer) -> str:
+    at = f"at the tip of {pointer.ref}" if pointer.ref else "in history"
+    commit = pointer.commit_id[:12]
+    return f"{pointer.repo_type} {pointer.repo_id}: {pointer.path!r} {at} (commit {commit})"
+
+
+def _missing(sha256: str, size: int, stored: int | None) -> str:
+    state = "is missing" if stored is None else f"is stored with {stored} bytes"
+    return f"object {sha256} ({size} bytes) {state}"
+
+
+def _leftover(item: Leftover) -> str:
+    what = "stale multipart upload" if item.kind == "upload" else "temporary file"
+    return f"{what} {item.name} ({_size(item.size)}, {_age(item.modified_at)})"
+
+
+def _link(link: BadLink) -> str:
+    owner = f"{link.repo_type} {link.repo_id}"
+    return f"{owner}: linked {_missing(link.sha256, link.size, link.stored_size)}"
+
+
+def _print_fsck(report: FsckReport) -> None:
+    for obj in report.corrupt:
+        click.echo(f"CORRUPT   object {obj.sha256}: its bytes hash to {obj.actual_sha256}")
+    for pointer in report.dangling:
+        missing = _missing(pointer.sha256, pointer.size, pointer.stored_size)
+        click.echo(f"DANGLING  {_where(pointer)}: {missing}")
+    for link in report.bad_links:
+        click.echo(f"INDEX     {_link(link)}")
+    for repo in report.unreadable:
+        click.echo(f"GIT       {repo.repo_type} {repo.repo_id}: cannot read it: {repo.error}")
+    for pointer in report.purged:
+        click.echo(f"PURGED    {_where(pointer)}: object {pointer.sha256} was deleted on request")
+    for item in report.leftovers:
+        click.echo(f"LEFTOVER  {_leftover(item)}")
+    click.echo(
+        f"Checked {report.objects} objects ({_size(report.bytes)}) and {report.repos} repos: "
+        + (
+            f"{len(report.corrupt)} corrupt objects, {len(report.dangling)} dangling pointers, "
+            f"{len(report.bad_links)} index rows without their object, "
+            f"{len(report.unreadable)} unreadable repos."
+            if report.damaged
+            else "no damage found."
+        )
+    )
+
+
+def _print_gc(report: GcReport, grace_hours: float) -> None:
+    for repo in report.unreadable:
+        click.echo(f"GIT       {repo.repo_type} {repo.repo_id}: cannot read it: {repo.error}")
+    if report.unreadable:
+        click.echo("Kept every object: what unreadable repos reference is unknown (see fsck).")
+    verb = "Would remove" if report.dry_run else "Removed"
+    for obj in report.objects:
+        click.echo(f"{verb} object {obj.sha256} ({_size(obj.size)}, {_age(obj.modified_at)})")
+    for item in report.leftovers:
+        click.echo(f"{verb} {_leftover(item)}")
+    click.echo(
+        f"{verb} {len(report.objects)} objects and {len(report.leftovers)} leftovers "
+        f"({_size(report.freed_bytes)}); kept {report.referenced} referenced objects and "
+        f"{report.recent} unreferenced ones younger than {grace_hours:g} h."
+    )
+
+
+def _as_json(report: FsckReport | GcReport, **extra: Any) -> str:
+    return json.dumps({**dataclasses.asdict(report), **extra}, indent=2)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON for scripts.")
+@storage_options
+def fsck(
+    as_json: bool, data_dir: Path | None, database_url: str | None, config_file: Path | None
+) -> None:
+    """Check every LFS object, pointer and index row; exit 1 if anything is damaged.
+
+    Corrupt objects (bytes that do not hash to their name), dangling pointers (a file at a ref
+    or in history whose object is missing or has another size) and index rows without their
+    object are damage. Objects deleted on request that old commits still name, temporary files
+    and stale uploads are listed but are not damage.
+    """
+    settings = load(config_file, data_dir=data_dir, database_url=database_url)
+    with open_hub(settings) as hub:
+        report = hub.storage.fsck(on_progress=_ProgressLine())
+    if as_json:
+        click.echo(_as_json(report, damaged=report.damaged))
+    else:
+        _print_fsck(report)
+    if report.damaged:
+        sys.exit(EXIT_DAMAGED)
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+@click.option(
+    "--grace-hours",
+    type=float,
+    default=24.0,
+    show_default=True,
+    help="Keep anything written more recently than this (uploads whose commit is pending).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON for scripts.")
+@storage_options
+def gc(
+    dry_run: bool,
+    grace_hours: float,
+    as_json: bool,
+    data_dir: Path | None,
+    database_url: str | None,
+    config_file: Path | None,
+) -> None:
+    """Remove LFS objects no repo references, stale uploads and temporary files.
+
+    An object is referenced when a repo links it (it was uploaded for the repo and not deleted)
+    or when a pointer reachable from any ref of any repo names it. Safe while the server runs.
+    """
+    if grace_hours < 0:
+        raise CliError("--grace-hours must be 0 or more")
+    settings = load(config_file, data_dir=data_dir, database_url=database_url)
+    with open_hub(settings) as hub:
+        report = hub.storage.gc(
+            grace=dt.timedelta(hours=grace_hours), dry_run=dry_run, on_progress=_ProgressLine()
+        )
+    if as_json:
+        click.echo(_as_json(report, freed_bytes=report.freed_bytes))
+    else:
+        _print_gc(report, grace_hours)
+    if report.unreadable:
+        sys.exit(EXIT_DAMAGED)

@@ -1,0 +1,1 @@
+"""The hubstead client: talks the Hub protocol to hubstead or huggingface.co (no server code)."""

@@ -1,0 +1,298 @@
+"""The client's results: frozen dataclasses with the attribute names `huggingface_hub` uses.
+
+Each has a `from_json` that reads the Hub's wire shape (camelCase stays here and in `_http.py`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from hubstead.protocol import RepoType
+
+
+def parse_date(value: Any) -> dt.datetime | None:
+    """A Hub timestamp (`2024-05-01T12:00:00.000Z`) as an aware datetime."""
+    if not isinstance(value, str) or not value:
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@dataclasses.dataclass(frozen=True)
+class BlobLfsInfo:
+    """The LFS object behind a file."""
+
+    size: int
+    sha256: str
+    pointer_size: int
+
+
+@dataclasses.dataclass(frozen=True)
+class LastCommitInfo:
+    """The last commit that changed a path."""
+
+    oid: str
+    title: str
+    date: dt.datetime | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoSibling:
+    """A file of a repo, as repo info lists it (`size`, `blob_id`, `lfs` with files_metadata)."""
+
+    rfilename: str
+    size: int | None = None
+    blob_id: str | None = None
+    lfs: BlobLfsInfo | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RepoSibling:
+        """Parse a `siblings` item."""
+        lfs = data.get("lfs")
+        return cls(
+            rfilename=data["rfilename"],
+            size=data.get("size"),
+            blob_id=data.get("blobId"),
+            lfs=BlobLfsInfo(lfs["size"], lfs["sha256"], lfs["pointerSize"]) if lfs else None,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoFile:
+    """A file in a tree listing; `size` is the real size, LFS or not."""
+
+    path: str
+    size: int
+    blob_id: str
+    lfs: BlobLfsInfo | None = None
+    last_commit: LastCommitInfo | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoFolder:
+    """A folder in a tree listing."""
+
+    path: str
+    tree_id: str
+    last_commit: LastCommitInfo | None = None
+
+
+def parse_tree_entry(data: dict[str, Any]) -> RepoFile | RepoFolder:
+    """A tree or paths-info entry."""
+    last = data.get("lastCommit")
+    last_commit = (
+        LastCommitInfo(last["id"], last["title"], parse_date(last.get("date"))) if last else None
+    )
+    if data.get("type") == "file":
+        lfs = data.get("lfs")
+        return RepoFile(
+            path=data["path"],
+            size=int(data["size"]),
+            blob_id=data["oid"],
+            lfs=BlobLfsInfo(lfs["size"], lfs["oid"], lfs["pointerSize"]) if lfs else None,
+            last_commit=last_commit,
+        )
+    return RepoFolder(path=data["path"], tree_id=data["oid"], last_commit=last_commit)
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoInfo:
+    """What a hub says about a repo (fields it did not send are None)."""
+
+    id: str
+    author: str | None = None
+    sha: str | None = None
+    created_at: dt.datetime | None = None
+    last_modified: dt.datetime | None = None
+    private: bool | None = None
+    gated: str | bool | None = None
+    disabled: bool | None = None
+    downloads: int | None = None
+    likes: int | None = None
+    tags: tuple[str, ...] = ()
+    card_data: dict[str, Any] | None = None
+    siblings: tuple[RepoSibling, ...] | None = None
+    used_storage: int | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Parse repo info of this type (extra keys go to the subclass fields that exist)."""
+        siblings = data.get("siblings")
+        values: dict[str, Any] = {
+            "id": data["id"],
+            "author": data.get("author"),
+            "sha": data.get("sha"),
+            "created_at": parse_date(data.get("createdAt")),
+            "last_modified": parse_date(data.get("lastModified")),
+            "private": data.get("private"),
+            "gated": data.get("gated"),
+            "disabled": data.get("disabled"),
+            "downloads": data.get("downloads"),
+            "likes": data.get("likes"),
+            "tags": tuple(data.get("tags") or ()),
+            "card_data": data.get("cardData"),
+            "siblings": (
+                tuple(RepoSibling.from_json(s) for s in siblings) if siblings is not None else None
+            ),
+            "used_storage": data.get("usedStorage"),
+        }
+        names = {field.name for field in dataclasses.fields(cls)}
+        values.update({k: data[key] for k, key in cls._extra_keys().items() if key in data})
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    @classmethod
+    def _extra_keys(cls) -> dict[str, str]:
+        return {}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo(RepoInfo):
+    """A model repo."""
+
+    library_name: str | None = None
+    pipeline_tag: str | None = None
+
+    @classmethod
+    def _extra_keys(cls) -> dict[str, str]:
+        return {"library_name": "library_name", "pipeline_tag": "pipeline_tag"}
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo(RepoInfo):
+    """A dataset repo."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SpaceInfo(RepoInfo):
+    """A Space repo."""
+
+    sdk: str | None = None
+
+    @classmethod
+    def _extra_keys(cls) -> dict[str, str]:
+        return {"sdk": "sdk"}
+
+
+INFO_CLASSES: dict[str, type[RepoInfo]] = {
+    "model": ModelInfo,
+    "dataset": DatasetInfo,
+    "space": SpaceInfo,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class GitRefInfo:
+    """A branch, tag, conversion or pull request ref."""
+
+    name: str
+    ref: str
+    target_commit: str
+
+
+@dataclasses.dataclass(frozen=True)
+class GitRefs:
+    """Every ref of a repo; `pull_requests` only when asked for."""
+
+    branches: tuple[GitRefInfo, ...]
+    converts: tuple[GitRefInfo, ...]
+    tags: tuple[GitRefInfo, ...]
+    pull_requests: tuple[GitRefInfo, ...] | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GitRefs:
+        """Parse the refs listing."""
+
+        def refs(key: str) -> tuple[GitRefInfo, ...]:
+            return tuple(
+                GitRefInfo(r["name"], r["ref"], r["targetCommit"]) for r in data.get(key) or ()
+            )
+
+        prs = refs("pullRequests") if "pullRequests" in data else None
+        return cls(refs("branches"), refs("converts"), refs("tags"), prs)
+
+
+@dataclasses.dataclass(frozen=True)
+class GitCommitInfo:
+    """A commit of a repo's history."""
+
+    commit_id: str
+    authors: tuple[str, ...]
+    created_at: dt.datetime | None
+    title: str
+    message: str
+    formatted_title: str | None = None
+    formatted_message: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GitCommitInfo:
+        """Parse a commits listing item."""
+        formatted = data.get("formatted") or {}
+        return cls(
+            commit_id=data["id"],
+            authors=tuple(a.get("user", "") for a in data.get("authors") or ()),
+            created_at=parse_date(data.get("date")),
+            title=data.get("title", ""),
+            message=data.get("message", ""),
+            formatted_title=formatted.get("title"),
+            formatted_message=formatted.get("message"),
+        )
+
+
+class RepoUrl(str):
+    """A repo's URL (a `str`) with its parts, as `huggingface_hub.RepoUrl` has them.
+
+    Args:
+        url: the repo's URL (`{endpoint}/[datasets/|spaces/]{namespace}/{name}`).
+        endpoint: the hub's URL the repo URL starts with (default: the URL's scheme and host).
+    """
+
+    endpoint: str
+    repo_type: str
+    repo_id: str
+    namespace: str
+    repo_name: str
+
+    def __new__(cls, url: str, endpoint: str | None = None) -> RepoUrl:
+        """Split `url` into the endpoint, the repo type and the repo id."""
+        instance = super().__new__(cls, url)
+        parsed = urlsplit(url)
+        base = (endpoint or f"{parsed.scheme}://{parsed.netloc}").rstrip("/")
+        path = url[len(base) :] if url.startswith(base) else parsed.path
+        parts = [part for part in path.split("/") if part]
+        # Models have no prefix: a first segment `models` would be a namespace of that name.
+        prefix = RepoType.from_api_segment(parts[0]) if len(parts) > 2 else None
+        repo_type = prefix if prefix in (RepoType.DATASET, RepoType.SPACE) else RepoType.MODEL
+        if repo_type is not RepoType.MODEL:
+            parts.pop(0)
+        instance.endpoint = base
+        instance.repo_type = repo_type.value
+        instance.repo_id = "/".join(parts)
+        instance.namespace, _, instance.repo_name = instance.repo_id.rpartition("/")
+        return instance
+
+    @property
+    def url(self) -> str:
+        """The URL as a plain string."""
+        return str(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitInfo:
+    """A commit just made: its id, URL and message (`pr_url` for pull requests)."""
+
+    commit_url: str
+    commit_message: str
+    commit_description: str
+    oid: str
+    pr_url: str | None = None
+
+    @property
+    def repo_url(self) -> str:
+        """The URL of the repo the commit is in."""
+        return self.commit_url.split("/commit/")[0]
+
+    def __str__(self) -> str:
+        """The commit URL, as `huggingface_hub.CommitInfo` (a `str`) prints."""
+        return self.commit_url

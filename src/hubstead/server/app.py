@@ -1,0 +1,190 @@
+"""The composition root: builds stores and services from `Settings`, and the ASGI app on them.
+
+This is the only module that names concrete storage classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from hubstead.server import errors
+from hubstead.server.http import (
+    admin,
+    auth,
+    blobs,
+    commits,
+    files,
+    git,
+    lfs,
+    lfs_files,
+    refs,
+    repos,
+    resolve,
+)
+from hubstead.server.http.errors import handle_http_exception, handle_hub_error, handle_unexpected
+from hubstead.server.http.middleware import RequestContext
+from hubstead.server.jobs import sync, upkeep
+from hubstead.server.jobs.runner import Handler, JobRunner
+from hubstead.server.jobs.threads import JobThreads
+from hubstead.server.jobs.upstream import HubUpstream
+from hubstead.server.services.auth import AuthService
+from hubstead.server.services.commits import CommitService
+from hubstead.server.services.files import FileService
+from hubstead.server.services.git import GitService
+from hubstead.server.services.jobs import JobService
+from hubstead.server.services.lfs import LfsService
+from hubstead.server.services.lfs_files import LfsFileService
+from hubstead.server.services.mirrors import MirrorService, PullThroughPolicy
+from hubstead.server.services.pulls import PullService
+from hubstead.server.services.refs import RefService
+from hubstead.server.services.registry import Services
+from hubstead.server.services.repos import RepoService
+from hubstead.server.services.signing import UrlSigner
+from hubstead.server.services.storage import StorageService
+from hubstead.server.services.syncs import SyncService
+from hubstead.server.settings import Settings
+from hubstead.server.storage.blobs_fs import FsBlobStore
+from hubstead.server.storage.db import Database
+from hubstead.server.storage.fetches_fs import FsFetchArea
+from hubstead.server.storage.git_pygit2 import Pygit2GitStore
+from hubstead.server.storage.jobs_sql import SqlJobStore
+from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
+from hubstead.server.storage.metadata_sql import SqlMetadataStore
+from hubstead.server.storage.mirrors_sql import SqlMirrorStore
+from hubstead.server.storage.secret_key import load_secret_key
+
+
+def build_services(settings: Settings) -> Services:
+    """Open (and migrate) the stores under the data dir and wire the services to them."""
+    data_dir = settings.resolved_data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.effective_database_url)
+    database.migrate()
+    metadata = SqlMetadataStore(database)
+    git_store = Pygit2GitStore(data_dir / "repos")
+    blobs = FsBlobStore(data_dir / "blobs")
+    lfs_index = SqlLfsIndex(database)
+    repo_service = RepoService(metadata, git_store)
+    signer = UrlSigner(load_secret_key(settings.effective_secret_file))
+    lfs_service = LfsService(
+        repo_service,
+        blobs,
+        lfs_index,
+        signer,
+        multipart_threshold=settings.lfs_multipart_threshold_bytes,
+        chunk_size=settings.lfs_chunk_bytes,
+        url_ttl=settings.lfs_url_ttl_seconds,
+    )
+    job_service = _job_service(settings, database)
+    area = FsFetchArea(data_dir / "mirror")
+    mirror_store = SqlMirrorStore(database)
+    syncs = SyncService(
+        repo_service,
+        metadata,
+        git_store,
+        blobs,
+        lfs_index,
+        area,
+        HubUpstream(),
+        chunk_size=settings.lfs_chunk_bytes,
+        default_token=settings.upstream_token,
+    )
+    policy = PullThroughPolicy(
+        settings.pull_through,
+        settings.upstream_token,
+        settings.pull_through_allow,
+        settings.pull_through_deny,
+        settings.pull_through_refresh_seconds,
+    )
+    mirrors = MirrorService(metadata, mirror_store, git_store, syncs, job_service, area, policy)
+    repo_service.attach_mirrors(mirrors)
+    return Services(
+        settings=settings,
+        auth=AuthService(metadata),
+        repos=repo_service,
+        files=FileService(git_store),
+        commits=CommitService(
+            repo_service,
+            git_store,
+            blobs,
+            lfs_index,
+            lfs_threshold=settings.lfs_threshold_bytes,
+            max_regular_file_bytes=settings.max_regular_file_bytes,
+        ),
+        refs=RefService(repo_service, git_store),
+        lfs=lfs_service,
+        git=GitService(
+            repo_service,
+            git_store,
+            lfs_service,
+            max_regular_file_bytes=settings.max_regular_file_bytes,
+        ),
+        lfs_files=LfsFileService(repo_service, git_store, blobs, lfs_index),
+        storage=StorageService(metadata, git_store, blobs, lfs_index),
+        jobs=job_service,
+        mirrors=mirrors,
+        syncs=syncs,
+        pulls=PullService(mirror_store, syncs, blobs, lfs_index, area),
+        database=database,
+    )
+
+
+def _job_service(settings: Settings, database: Database) -> JobService:
+    jobs = JobService(SqlJobStore(database))
+    if settings.redis_url is not None:
+        # Imported here: arq is only needed (and installed) when a Redis queue is configured.
+        from hubstead.server.jobs.redis_queue import ArqQueue
+
+        jobs.subscribe(ArqQueue(settings.redis_url, settings.redis_queue).push)
+    return jobs
+
+
+def job_handlers() -> dict[str, Handler]:
+    """The handler of each job kind this hub runs."""
+    return {upkeep.FSCK: upkeep.run_fsck_job, sync.KIND: sync.run_sync_job}
+
+
+def build_runner(services: Services, handlers: Mapping[str, Handler] | None = None) -> JobRunner:
+    """A job runner on the services, with `job_handlers()` unless other handlers are given."""
+    return JobRunner(services, job_handlers() if handlers is None else handlers)
+
+
+def job_threads(services: Services, handlers: Mapping[str, Handler] | None = None) -> JobThreads:
+    """In-process job threads as the settings ask for (`job_threads`, `job_poll_seconds`)."""
+    settings = services.settings
+    return JobThreads(
+        build_runner(services, handlers),
+        threads=settings.job_threads,
+        poll_seconds=settings.job_poll_seconds,
+    )
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    """The ASGI application serving the Hub protocol."""
+    app = Starlette(
+        routes=[
+            *admin.routes,
+            *auth.routes,
+            *commits.routes,
+            *repos.routes,
+            *files.routes,
+            *refs.routes,
+            *resolve.routes,
+            *lfs.routes,
+            *lfs_files.routes,
+            *blobs.routes,
+            *git.routes,
+        ],
+        middleware=[Middleware(RequestContext)],
+        exception_handlers={
+            errors.HubError: handle_hub_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+    )
+    app.state.services = services or build_services(settings)
+    return app

@@ -1,0 +1,161 @@
+"""Domain errors raised by the services, each tied to how a client should understand it.
+
+The HTTP layer turns them into responses with one table (`server/http/errors.py`); services and
+storage never deal with status codes.
+
+    HubError
+    ├── InvalidRequestError           bad input: names, paths, bodies, revisions that cannot be
+    │   └── PayloadTooLargeError      a body over the configured limit
+    ├── AuthenticationError           a token that is not valid
+    ├── AuthorizationError            a valid identity without the right to do this
+    │   ├── GatedRepoError            a gated repo whose files the caller may not read
+    │   └── MirrorReadOnlyError       a write to a mirrored repo (it changes only by syncing)
+    ├── NotFoundError
+    │   ├── RepoNotFoundError         also for private repos the caller cannot see
+    │   ├── RevisionNotFoundError
+    │   ├── EntryNotFoundError
+    │   ├── AccountNotFoundError      users, orgs and tokens
+    │   └── UpstreamNotFoundError     upstream has no such repo, revision or file (also an
+    │                                 UpstreamError; a job that gets it stops)
+    ├── RepoMovedError                the repo now lives under another id
+    ├── ConflictError                 something with that name already exists
+    ├── StaleParentError              the branch moved since the given parent commit
+    ├── RangeNotSatisfiableError
+    ├── NotSupportedError             a feature this hub does not offer (yet)
+    ├── LocalStorageError             this hub cannot write its own storage (disk full, rights)
+    └── UpstreamError                 the upstream hub of a mirror failed us
+        ├── UpstreamUnavailableError  unreachable, timing out or failing (5xx), or sending
+        │                             bytes that are not what it announced: retry later
+        └── UpstreamDeniedError       upstream refused the hub's token (401/403): a job stops
+"""
+
+from __future__ import annotations
+
+from hubstead.protocol import ErrorCode
+
+
+class HubError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    code: ErrorCode | None = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequestError(HubError):
+    """The request is malformed or names something that cannot exist."""
+
+
+class PayloadTooLargeError(InvalidRequestError):
+    """A request body is larger than this hub accepts."""
+
+
+class AuthenticationError(HubError):
+    """The credentials sent are not valid."""
+
+
+class AuthorizationError(HubError):
+    """The caller is known but may not do what they asked."""
+
+
+class GatedRepoError(AuthorizationError):
+    """The repo is gated and the caller is not on its authorized list."""
+
+    code = ErrorCode.GATED_REPO
+
+    def __init__(self, message: str, *, anonymous: bool) -> None:
+        super().__init__(message)
+        self.anonymous = anonymous
+
+
+class NotFoundError(HubError):
+    """Something named in the request does not exist."""
+
+
+class RepoNotFoundError(NotFoundError):
+    """No repo by that id, or one the caller may not see (indistinguishable on purpose)."""
+
+    code = ErrorCode.REPO_NOT_FOUND
+
+    def __init__(self, message: str, *, anonymous: bool) -> None:
+        super().__init__(message)
+        self.anonymous = anonymous
+
+
+class RevisionNotFoundError(NotFoundError):
+    """The revision does not exist in the repo."""
+
+    code = ErrorCode.REVISION_NOT_FOUND
+
+
+class EntryNotFoundError(NotFoundError):
+    """The path does not exist at the revision."""
+
+    code = ErrorCode.ENTRY_NOT_FOUND
+
+    def __init__(self, message: str, *, commit_id: str | None = None) -> None:
+        super().__init__(message)
+        self.commit_id = commit_id
+
+
+class AccountNotFoundError(NotFoundError):
+    """No user, organization or token by that name."""
+
+
+class RepoMovedError(HubError):
+    """The repo was renamed or moved; `repo_id` is where it lives now."""
+
+    def __init__(self, old_repo_id: str, repo_id: str) -> None:
+        super().__init__(f"Repository {old_repo_id} has moved to {repo_id}")
+        self.old_repo_id = old_repo_id
+        self.repo_id = repo_id
+
+
+class ConflictError(HubError):
+    """The thing to create already exists, or a concurrent change won."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class StaleParentError(HubError):
+    """The branch head is no longer the parent commit the caller based its change on."""
+
+
+class RangeNotSatisfiableError(HubError):
+    """A byte range that lies outside the file."""
+
+    def __init__(self, message: str, *, size: int) -> None:
+        super().__init__(message)
+        self.size = size
+
+
+class NotSupportedError(HubError):
+    """A feature of the Hub protocol that this hub does not implement yet."""
+
+
+class UpstreamError(HubError):
+    """The upstream hub a mirror fetches from did not give what was asked."""
+
+
+class UpstreamUnavailableError(UpstreamError):
+    """Upstream cannot be reached, times out or fails; jobs retry it with backoff."""
+
+
+class UpstreamNotFoundError(UpstreamError, NotFoundError):
+    """Upstream answered that the repo, revision or file does not exist; jobs do not retry it."""
+
+
+class UpstreamDeniedError(UpstreamError):
+    """Upstream refused the hub's credentials for this repo; jobs do not retry it."""
+
+
+class MirrorReadOnlyError(AuthorizationError):
+    """The repo is a mirror: only syncs from its upstream change it."""
+
+
+class LocalStorageError(HubError):
+    """Writing to this hub's own storage failed (a full disk, missing permissions)."""

@@ -1,0 +1,251 @@
+"""Upload endpoints: upload-mode negotiation, NDJSON commits and card validation.
+
+Serves: `POST /api/{T}/{repo}/preupload/{rev}`, `POST /api/{T}/{repo}/commit/{rev}` and
+`POST /api/validate-yaml`.
+
+A commit body is spooled to a temporary file as it arrives (never more than `max_commit_bytes`),
+then parsed line by line in a worker thread, so one line is in memory at a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hubstead.protocol import RepoType
+from hubstead.server import errors
+from hubstead.server.http.context import (
+    call,
+    flag,
+    identity,
+    load_json,
+    param,
+    read_json_object,
+    repo_id,
+    repo_type,
+    repo_url,
+    services,
+)
+from hubstead.server.http.errors import error_response, logger
+from hubstead.server.services import cards
+from hubstead.server.services.commits import (
+    AddFile,
+    AddLfsFile,
+    CommitHeader,
+    DeleteFile,
+    DeleteFolder,
+    Operation,
+    PreuploadFile,
+)
+
+_SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+async def post_preupload(request: Request) -> Response:
+    """For each announced file: `regular` or `lfs`, `shouldIgnore`, and the current `oid`."""
+    body = await read_json_object(request)
+    entries = body.get("files")
+    if not isinstance(entries, list):
+        raise errors.InvalidRequestError("'files' must be a list")
+    files = [_preupload_file(entry) for entry in entries]
+    git_ignore = body.get("gitIgnore")
+    if git_ignore is not None and not isinstance(git_ignore, str):
+        raise errors.InvalidRequestError("'gitIgnore' must be a string")
+    caller = await identity(request)
+    plans = await call(
+        services(request).commits.preupload,
+        caller,
+        repo_type(request),
+        repo_id(request),
+        param(request, "revision"),
+        files,
+        git_ignore=git_ignore,
+        create_pr=flag(request, "create_pr"),
+    )
+    return JSONResponse(
+        {
+            "files": [
+                {
+                    "path": plan.path,
+                    "uploadMode": plan.upload_mode,
+                    "shouldIgnore": plan.should_ignore,
+                    "oid": plan.oid,
+                }
+                for plan in plans
+            ]
+        }
+    )
+
+
+def _preupload_file(entry: Any) -> PreuploadFile:
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+        raise errors.InvalidRequestError("Each file needs a 'path' string")
+    size = entry.get("size", 0)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise errors.InvalidRequestError(f"Invalid size for {entry['path']!r}")
+    try:
+        sample = base64.b64decode(entry.get("sample") or "", validate=True)
+    except (binascii.Error, TypeError):
+        raise errors.InvalidRequestError(f"Invalid base64 sample for {entry['path']!r}") from None
+    return PreuploadFile(entry["path"], size, sample)
+
+
+async def post_commit(request: Request) -> Response:
+    """Apply an NDJSON commit to a branch."""
+    hub = services(request)
+    caller = await identity(request)
+    type, target, revision = repo_type(request), repo_id(request), param(request, "revision")
+    create_pr = flag(request, "create_pr")
+    # Refuse a commit that cannot land before its (possibly huge) body is received.
+    await call(hub.commits.check_target, caller, type, target, revision, create_pr=create_pr)
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
+        await _spool(request, spool, hub.settings.max_commit_bytes)
+
+        def work() -> str:
+            spool.seek(0)
+            header, operations = parse_ndjson(spool)
+            return hub.commits.commit(
+                caller,
+                type,
+                target,
+                revision,
+                header,
+                operations,
+                create_pr=create_pr,
+            )
+
+        commit_id = await call(work)
+    url = f"{repo_url(request, type, target)}/commit/{commit_id}"
+    return JSONResponse({"success": True, "commitOid": commit_id, "commitUrl": url})
+
+
+async def _spool(request: Request, spool: IO[bytes], limit: int) -> None:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise errors.PayloadTooLargeError(f"Commit body is larger than {limit} bytes")
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise errors.PayloadTooLargeError(f"Commit body is larger than {limit} bytes")
+        spool.write(chunk)
+
+
+def parse_ndjson(stream: IO[bytes]) -> tuple[CommitHeader, Iterator[Operation]]:
+    """The header line, then the operations lazily, one line at a time.
+
+    Raises:
+        InvalidRequestError: an empty body, a first line that is not the header, a line that is
+            not a JSON object with `key` and `value`, an unknown key, or bad field values.
+    """
+    lines = ((number, line) for number, line in enumerate(stream, start=1) if line.strip())
+    first = next(lines, None)
+    if first is None:
+        raise errors.InvalidRequestError("The commit body is empty")
+    key, value = _line(*first)
+    if key != "header":
+        raise errors.InvalidRequestError("The first line of a commit must be its header")
+    summary = value.get("summary")
+    description = value.get("description") or ""
+    parent = value.get("parentCommit")
+    if not isinstance(summary, str) or not isinstance(description, str):
+        raise errors.InvalidRequestError("The header needs a 'summary' string")
+    if parent is not None and not isinstance(parent, str):
+        raise errors.InvalidRequestError("'parentCommit' must be a string")
+    header = CommitHeader(summary, description, parent)
+    return header, (_operation(number, line) for number, line in lines)
+
+
+def _line(number: int, line: bytes) -> tuple[str, dict[str, Any]]:
+    try:
+        item = load_json(line)
+    except ValueError:
+        raise errors.InvalidRequestError(f"Line {number} of the commit is not JSON") from None
+    if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
+        raise errors.InvalidRequestError(
+            f"Line {number} of the commit must be an object with 'key' and 'value'"
+        )
+    return str(item.get("key")), item["value"]
+
+
+def _operation(number: int, line: bytes) -> Operation:
+    key, value = _line(number, line)
+    path = value.get("path")
+    if not isinstance(path, str):
+        raise errors.InvalidRequestError(f"Line {number}: 'path' must be a string")
+    if key == "file":
+        if value.get("encoding", "base64") != "base64":
+            raise errors.InvalidRequestError(f"Line {number}: only base64 encoding is supported")
+        try:
+            content = base64.b64decode(value.get("content") or "", validate=True)
+        except (binascii.Error, TypeError):
+            raise errors.InvalidRequestError(
+                f"Line {number}: 'content' is not valid base64"
+            ) from None
+        return AddFile(path, content)
+    if key == "lfsFile":
+        oid, size = value.get("oid"), value.get("size")
+        if value.get("algo", "sha256") != "sha256" or not isinstance(oid, str):
+            raise errors.InvalidRequestError(f"Line {number}: an lfsFile needs a sha256 'oid'")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise errors.InvalidRequestError(f"Line {number}: invalid 'size'")
+        return AddLfsFile(path, oid.lower(), size)
+    if key == "deletedFile":
+        return DeleteFile(path)
+    if key == "deletedFolder":
+        return DeleteFolder(path)
+    raise errors.InvalidRequestError(f"Line {number}: unknown operation {key!r}")
+
+
+async def post_validate_yaml(request: Request) -> Response:
+    """Check a README's metadata block; always answers JSON (the client parses it first)."""
+    body = await read_json_object(request)
+    content = body.get("content")
+    kind = body.get("repoType", "model")
+    problem = None
+    if not isinstance(content, str):
+        problem = "'content' must be a string"
+    elif kind not in {t.value for t in RepoType}:
+        problem = f"Unknown repoType {kind!r}"
+    else:
+        try:
+            cards.parse_front_matter(content)
+        except cards.CardError as exc:
+            problem = exc.message
+    if problem is not None:
+        extra = {"errors": [{"message": problem}], "warnings": []}
+        return error_response(request, 400, problem, extra=extra)
+    return JSONResponse({"errors": [], "warnings": []})
+
+
+XET_REFUSAL = (
+    "hubstead does not speak the Xet protocol: set HF_HUB_DISABLE_XET=1 so that "
+    "huggingface_hub uploads large files through Git LFS"
+)
+
+
+async def refuse_xet_token(request: Request) -> Response:
+    """huggingface_hub asks for a Xet token whenever hf_xet is installed; say what to do.
+
+    No server answer switches the client back to LFS (protocol notes core.md §0), so the
+    message names the setting. It is logged too, because hf_xet shows the user only the status.
+    """
+    logger.warning("refused a Xet token request (%s): %s", request.url.path, XET_REFUSAL)
+    return error_response(request, 501, XET_REFUSAL)
+
+
+_REPO = "/api/{type_segment}/{namespace}/{name}"
+routes = [
+    Route(_REPO + "/xet-write-token/{revision:path}", refuse_xet_token, methods=["GET"]),
+    Route(_REPO + "/xet-read-token/{revision:path}", refuse_xet_token, methods=["GET"]),
+    Route("/api/validate-yaml", post_validate_yaml, methods=["POST"]),
+    Route(_REPO + "/preupload/{revision:path}", post_preupload, methods=["POST"]),
+    Route(_REPO + "/commit/{revision:path}", post_commit, methods=["POST"]),
+]

@@ -1,0 +1,103 @@
+"""Listing endpoints over a revision's files.
+
+Serves: `GET /api/{T}/{repo}/tree/{rev}[/{path}]` (recursive, expand, Link pagination) and
+`POST /api/{T}/{repo}/paths-info/{rev}` (form or JSON body; missing paths are left out).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hubstead.server import errors
+from hubstead.server.http import payloads
+from hubstead.server.http.context import (
+    call,
+    decode_cursor,
+    flag,
+    identity,
+    int_param,
+    next_link,
+    param,
+    parse_json_object,
+    read_body,
+    repo_id,
+    repo_type,
+    revision_and_path,
+    services,
+)
+from hubstead.server.services.access import Action
+
+_PAGE_SIZE = 1000
+_EXPANDED_PAGE_SIZE = 50
+_MAX_PATHS = 10_000
+
+
+async def get_tree(request: Request) -> Response:
+    """One page of a folder's entries."""
+    revision, path = revision_and_path(request)
+    recursive = flag(request, "recursive")
+    expand = flag(request, "expand")
+    page_size = _EXPANDED_PAGE_SIZE if expand else _PAGE_SIZE
+    limit = int_param(request, "limit", page_size, maximum=page_size)
+    offset = decode_cursor(request)
+    caller = await identity(request)
+    hub = services(request)
+
+    def work() -> tuple[list[dict[str, Any]], bool]:
+        handle = hub.repos.open(caller, repo_type(request), repo_id(request), Action.READ, revision)
+        # One entry past the page tells whether another page follows.
+        entries = hub.files.tree(
+            handle, path, recursive=recursive, expand=False, offset=offset, limit=limit + 1
+        )
+        page = entries[:limit]
+        if expand:
+            page = hub.files.with_last_commits(handle, page)
+        return [payloads.file_entry(info) for info in page], len(entries) > limit
+
+    items, more = await call(work)
+    return JSONResponse(items, headers=next_link(request, offset + limit) if more else {})
+
+
+async def post_paths_info(request: Request) -> Response:
+    """Entries for the requested paths that exist."""
+    paths, expand = await _paths_request(request)
+    revision = param(request, "revision")
+    caller = await identity(request)
+    hub = services(request)
+
+    def work() -> list[dict[str, Any]]:
+        handle = hub.repos.open(caller, repo_type(request), repo_id(request), Action.READ, revision)
+        return [payloads.file_entry(i) for i in hub.files.paths_info(handle, paths, expand=expand)]
+
+    return JSONResponse(await call(work))
+
+
+async def _paths_request(request: Request) -> tuple[list[str], bool]:
+    body = await read_body(request, services(request).settings.max_json_bytes)
+    if request.headers.get("content-type", "").startswith("application/json"):
+        data = parse_json_object(body)
+        paths, expand = data.get("paths", []), data.get("expand", False)
+    else:
+        form = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+        paths = form.get("paths", [])
+        expand = (form.get("expand") or ["false"])[-1].lower() in ("1", "true")
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise errors.InvalidRequestError("'paths' must be a list of strings")
+    if len(paths) > _MAX_PATHS:
+        raise errors.PayloadTooLargeError(f"At most {_MAX_PATHS} paths per request")
+    return paths, bool(expand)
+
+
+_REPO = "/api/{type_segment}/{namespace}/{name}"
+routes = [
+    Route(_REPO + "/tree/{revision}", get_tree, methods=["GET"]),
+    Route(_REPO + "/tree/{revision}/{path:path}", get_tree, methods=["GET"]),
+    Route(_REPO + "/paths-info/{revision:path}", post_paths_info, methods=["POST"]),
+]

@@ -1,0 +1,225 @@
+"""Git LFS endpoints, for the official client and for git-lfs.
+
+Serves: `POST /{prefix}{repo}.git/info/lfs/objects/batch` (upload and download, `basic` and
+`multipart` transfers), `POST /{prefix}{repo}.git/info/lfs/objects/verify` (with the caller's
+token, or the signed `?token=` of the batch answer: git-lfs sends no credentials to it), the
+signed transfer URLs it hands out — `PUT /lfs/uploads/{token}`, `PUT /lfs/multipart/{token}/{part}`,
+`POST /lfs/multipart/{token}` (completion) and `GET /lfs/multipart/{token}` (parts received, for
+resuming) — and the locking endpoints git-lfs probes on push (no locks are ever held).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hubstead.protocol import RepoType
+from hubstead.server import errors
+from hubstead.server.http.blobs import blob_url
+from hubstead.server.http.context import (
+    base_url,
+    call,
+    identity,
+    param,
+    prefixed_repo_type,
+    read_json_object,
+    repo_id,
+    repo_url,
+    services,
+)
+from hubstead.server.services.lfs import BatchItem, LfsObject, Receiver
+
+LFS_JSON = "application/vnd.git-lfs+json"
+_STREAM_BATCH = 4 * 1024 * 1024
+_MAX_OBJECTS = 10_000
+
+
+def _lfs_response(body: Any, status: int = 200) -> Response:
+    return JSONResponse(body, status_code=status, media_type=LFS_JSON)
+
+
+async def post_batch(request: Request) -> Response:
+    """Tell the client, per object, where to send it or where to fetch it."""
+    body = await read_json_object(request)
+    operation = body.get("operation")
+    transfers = body.get("transfers") or ["basic"]
+    objects = body.get("objects")
+    if not isinstance(operation, str) or not isinstance(objects, list):
+        raise errors.InvalidRequestError("A batch needs an 'operation' and a list of 'objects'")
+    if not isinstance(transfers, list) or not all(isinstance(t, str) for t in transfers):
+        raise errors.InvalidRequestError("'transfers' must be a list of strings")
+    if len(objects) > _MAX_OBJECTS:
+        raise errors.PayloadTooLargeError(f"At most {_MAX_OBJECTS} objects per batch")
+    wanted = [_lfs_object(item) for item in objects]
+    caller = await identity(request)
+    type = prefixed_repo_type(request)
+    items = await call(
+        services(request).lfs.batch, caller, type, repo_id(request), operation, wanted, transfers
+    )
+    rendered = [_render_item(request, type, item) for item in items]
+    multipart = any(
+        "chunk_size" in r.get("actions", {}).get("upload", {}).get("header", {}) for r in rendered
+    )
+    return _lfs_response(
+        {
+            "transfer": "multipart" if multipart else "basic",
+            "objects": rendered,
+            "hash_algo": "sha256",
+        }
+    )
+
+
+def _lfs_object(item: Any) -> LfsObject:
+    if not isinstance(item, dict):
+        return LfsObject("", -1)
+    oid, size = item.get("oid"), item.get("size")
+    if not isinstance(size, int) or isinstance(size, bool):
+        size = -1
+    return LfsObject(oid if isinstance(oid, str) else "", size)
+
+
+def _render_item(request: Request, type: RepoType, item: BatchItem) -> dict[str, Any]:
+    rendered: dict[str, Any] = {"oid": item.sha256, "size": item.size, "authenticated": True}
+    ttl = services(request).lfs.url_ttl
+    if item.error is not None:
+        rendered["error"] = {"code": item.error[0], "message": item.error[1]}
+    elif item.download_token is not None:
+        href = blob_url(request, item.sha256, item.download_token)
+        rendered["actions"] = {"download": {"href": href, "expires_in": ttl}}
+    elif item.upload is not None:
+        verify = (
+            f"{repo_url(request, type, repo_id(request))}.git/info/lfs/objects/verify"
+            f"?token={item.upload.verify_token}"
+        )
+        upload: dict[str, Any]
+        if item.upload.parts:
+            multipart = f"{base_url(request)}/lfs/multipart/{item.upload.token}"
+            header = {"chunk_size": str(item.upload.chunk_size)}
+            header.update({str(n): f"{multipart}/{n}" for n in range(1, item.upload.parts + 1)})
+            upload = {"href": multipart, "header": header, "expires_in": ttl}
+        else:
+            href = f"{base_url(request)}/lfs/uploads/{item.upload.token}"
+            upload = {"href": href, "expires_in": ttl}
+        rendered["actions"] = {"upload": upload, "verify": {"href": verify, "expires_in": ttl}}
+    return rendered
+
+
+async def post_verify(request: Request) -> Response:
+    """Confirm that an uploaded object is stored (git-lfs calls the signed URL without auth)."""
+    body = await read_json_object(request)
+    caller = await identity(request)
+    obj = _lfs_object(body)
+    type, token = prefixed_repo_type(request), request.query_params.get("token")
+    await call(services(request).lfs.verify, caller, type, repo_id(request), obj, token)
+    return _lfs_response({"oid": obj.sha256, "size": obj.size})
+
+
+async def _stream_into(request: Request, receiver: Receiver) -> None:
+    """Feed the request body to a receiver, in batches of a few MiB, off the event loop.
+
+    The next batch is read from the network while the previous one is hashed and written, so
+    an upload costs about the slower of the two, not their sum.
+    """
+    pending: asyncio.Future[None] | None = None
+    batch: list[bytes] = []
+    batched = 0
+    try:
+        async for chunk in request.stream():
+            batch.append(chunk)
+            batched += len(chunk)
+            if batched >= _STREAM_BATCH:
+                if pending is not None:
+                    await pending
+                pending = asyncio.ensure_future(call(receiver.write, b"".join(batch)))
+                batch, batched = [], 0
+        if pending is not None:
+            await pending
+        if batch:
+            await call(receiver.write, b"".join(batch))
+    except BaseException:
+        if pending is not None:
+            # The receiver is not thread-safe: let the write in flight end before dropping it.
+            await asyncio.wait([pending])
+            if not pending.cancelled():
+                pending.exception()  # already reported, or superseded by the error raised here
+        await call(receiver.abort)
+        raise
+
+
+def _content_length(request: Request) -> int | None:
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
+async def put_upload(request: Request) -> Response:
+    """Receive a whole object (basic transfer)."""
+    lfs = services(request).lfs
+    receiver = await call(lfs.begin_upload, param(request, "token"), _content_length(request))
+    await _stream_into(request, receiver)
+    await call(receiver.finish)
+    return Response(status_code=200)
+
+
+async def put_part(request: Request) -> Response:
+    """Receive one part of a multipart upload; its ETag is echoed in the completion."""
+    part = param(request, "part")
+    if not part.isdigit():
+        raise errors.InvalidRequestError(f"Invalid part number {part!r}")
+    token, length = param(request, "token"), _content_length(request)
+    receiver = await call(services(request).lfs.begin_part, token, int(part), length)
+    await _stream_into(request, receiver)
+    etag = await call(receiver.finish)
+    return Response(status_code=200, headers={"ETag": f'"{etag}"'})
+
+
+async def post_complete(request: Request) -> Response:
+    """Assemble a multipart upload once every part is in."""
+    body = await read_json_object(request)
+    parts = body.get("parts")
+    oid = body.get("oid")
+    if not isinstance(oid, str) or not isinstance(parts, list):
+        raise errors.InvalidRequestError("A completion needs an 'oid' and a list of 'parts'")
+    numbers = [p.get("partNumber") if isinstance(p, dict) else None for p in parts]
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+        raise errors.InvalidRequestError("Every part needs an integer 'partNumber'")
+    await call(services(request).lfs.complete, param(request, "token"), oid, numbers)
+    return _lfs_response({"oid": oid})
+
+
+async def get_upload_status(request: Request) -> Response:
+    """The parts of a multipart upload received so far, so a client can resume."""
+    received = await call(services(request).lfs.received_parts, param(request, "token"))
+    parts = [{"partNumber": n, "size": size} for n, size in sorted(received.items())]
+    return _lfs_response({"parts": parts})
+
+
+async def post_locks_verify(request: Request) -> Response:
+    """git-lfs asks before pushing; this hub holds no locks."""
+    return _lfs_response({"ours": [], "theirs": []})
+
+
+async def get_locks(request: Request) -> Response:
+    """No locks are ever held."""
+    return _lfs_response({"locks": []})
+
+
+_LFS = "/{namespace}/{name}.git/info/lfs"
+routes = [
+    route
+    for prefix in ("/datasets", "/spaces", "")
+    for route in (
+        Route(prefix + _LFS + "/objects/batch", post_batch, methods=["POST"]),
+        Route(prefix + _LFS + "/objects/verify", post_verify, methods=["POST"]),
+        Route(prefix + _LFS + "/locks/verify", post_locks_verify, methods=["POST"]),
+        Route(prefix + _LFS + "/locks", get_locks, methods=["GET"]),
+    )
+] + [
+    Route("/lfs/uploads/{token}", put_upload, methods=["PUT"]),
+    Route("/lfs/multipart/{token}/{part}", put_part, methods=["PUT"]),
+    Route("/lfs/multipart/{token}", post_complete, methods=["POST"]),
+    Route("/lfs/multipart/{token}", get_upload_status, methods=["GET"]),
+]

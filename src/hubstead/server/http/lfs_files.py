@@ -1,0 +1,76 @@
+"""LFS object management (core.md §5.3), for `list_lfs_files` and `permanently_delete_lfs_files`.
+
+Serves: `GET /api/{T}/{repo}/lfs-files` (Link-paginated) and
+`POST /api/{T}/{repo}/lfs-files/batch` with `{"deletions": {"sha": [...], "rewriteHistory": b}}`.
+Both need write access to the repo.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hubstead.server import errors
+from hubstead.server.http import payloads
+from hubstead.server.http.context import (
+    call,
+    decode_cursor,
+    identity,
+    int_param,
+    next_link,
+    read_json_object,
+    repo_id,
+    repo_type,
+    services,
+)
+
+_PAGE_SIZE = 1000
+
+
+async def list_lfs_files(request: Request) -> Response:
+    """One page of the repo's LFS objects, newest first, with a `Link` to the next."""
+    limit = int_param(request, "limit", _PAGE_SIZE, maximum=_PAGE_SIZE)
+    offset = decode_cursor(request)
+    caller = await identity(request)
+    files = await call(
+        services(request).lfs_files.list,
+        caller,
+        repo_type(request),
+        repo_id(request),
+        offset,
+        limit + 1,
+    )
+    headers = next_link(request, offset + limit) if len(files) > limit else {}
+    return JSONResponse([payloads.lfs_file(f) for f in files[:limit]], headers=headers)
+
+
+async def delete_lfs_files(request: Request) -> Response:
+    """Permanently delete LFS objects of the repo (history is not rewritten)."""
+    body = await read_json_object(request)
+    deletions = body.get("deletions")
+    if not isinstance(deletions, dict):
+        raise errors.InvalidRequestError("The body must be {'deletions': {'sha': [...]}}")
+    digests = deletions.get("sha")
+    if not isinstance(digests, list) or not all(isinstance(d, str) for d in digests):
+        raise errors.InvalidRequestError("'deletions.sha' must be a list of sha256 strings")
+    rewrite = deletions.get("rewriteHistory", False)
+    if not isinstance(rewrite, bool):
+        raise errors.InvalidRequestError("'deletions.rewriteHistory' must be a boolean")
+    caller = await identity(request)
+    deleted = await call(
+        services(request).lfs_files.delete,
+        caller,
+        repo_type(request),
+        repo_id(request),
+        digests,
+        rewrite_history=rewrite,
+    )
+    return JSONResponse({"deleted": deleted})
+
+
+_LFS_FILES = "/api/{type_segment}/{namespace}/{name}/lfs-files"
+routes = [
+    Route(_LFS_FILES, list_lfs_files, methods=["GET"]),
+    Route(_LFS_FILES + "/batch", delete_lfs_files, methods=["POST"]),
+]

@@ -1,0 +1,273 @@
+"""Repo endpoints.
+
+Serves: `POST /api/repos/create`, `DELETE /api/repos/delete`, `POST /api/repos/move`,
+`PUT /api/{T}/{repo}/settings`, `GET /api/{T}/{repo}`, `GET /api/{T}/{repo}/revision/{rev}`,
+`GET /api/{T}/{repo}/auth-check[/write]`, and the listings `GET /api/models|datasets|spaces`.
+`GET /api/{T}/{name}` answers RepoNotFound: every repo here has a namespace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hubstead.protocol import DEFAULT_BRANCH, RepoType
+from hubstead.server import errors
+from hubstead.server.http import payloads
+from hubstead.server.http.context import (
+    call,
+    decode_cursor,
+    flag,
+    identity,
+    int_param,
+    next_link,
+    param,
+    query_list,
+    read_json_object,
+    repo_id,
+    repo_type,
+    repo_url,
+    services,
+)
+from hubstead.server.services.access import Action
+from hubstead.server.services.auth import Identity
+from hubstead.server.services.registry import Services
+from hubstead.server.services.repos import RepoHandle, Settings
+from hubstead.server.storage.interfaces import RepoQuery, RepoRecord
+
+_PAGE_SIZE = 1000
+_SORT_KEYS = {
+    "createdAt": "created_at",
+    "lastModified": "last_modified",
+    "downloads": "downloads",
+    "likes": "likes",
+    "trendingScore": "likes",
+    "id": "id",
+}
+
+
+def _body_type(body: dict[str, Any]) -> RepoType:
+    value = body.get("type") or "model"
+    try:
+        return RepoType(value)
+    except ValueError:
+        raise errors.InvalidRequestError(f"Invalid repo type {value!r}") from None
+
+
+def _string(body: dict[str, Any], key: str, *, required: bool = True) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise errors.InvalidRequestError(f"{key!r} must be a non-empty string")
+    return value
+
+
+def _visibility(body: dict[str, Any], type: RepoType) -> bool | None:
+    """`private` from `visibility` (clients >= 1.8) or the older `private` boolean.
+
+    A `protected` Space (public app, private files) is kept private here.
+    """
+    visibility = body.get("visibility")
+    if visibility is not None:
+        allowed = (
+            ("public", "private", "protected") if type is RepoType.SPACE else ("public", "private")
+        )
+        if visibility not in allowed:
+            raise errors.InvalidRequestError(
+                f"Invalid visibility {visibility!r} for a {type.value}: one of {', '.join(allowed)}"
+            )
+        return bool(visibility != "public")
+    private = body.get("private")
+    if private is None:
+        return None
+    if not isinstance(private, bool):
+        raise errors.InvalidRequestError("'private' must be a boolean")
+    return private
+
+
+async def create_repo(request: Request) -> Response:
+    """Create a repo; 409 with the repo's `url` when it exists."""
+    body = await read_json_object(request)
+    type = _body_type(body)
+    name = _string(body, "name")
+    namespace = _string(body, "organization", required=False)
+    sdk = _string(body, "sdk", required=False)
+    assert name is not None
+    caller = await identity(request)
+    try:
+        repo = await call(
+            services(request).repos.create,
+            caller,
+            type,
+            namespace,
+            name,
+            private=bool(_visibility(body, type)),
+            sdk=sdk,
+        )
+    except errors.ConflictError as exc:
+        owner = namespace or (caller.account.name if caller.account else "")
+        raise errors.ConflictError(
+            exc.message, url=repo_url(request, type, f"{owner}/{name}")
+        ) from exc
+    url = repo_url(request, type, repo.repo_id)
+    return JSONResponse({"url": url, "name": repo.repo_id, "id": f"{repo.id:024x}"})
+
+
+async def delete_repo(request: Request) -> Response:
+    """Delete a repo named in the JSON body."""
+    body = await read_json_object(request)
+    caller = await identity(request)
+    target = _body_repo_id(caller, body)
+    await call(services(request).repos.delete, caller, _body_type(body), target)
+    return JSONResponse({})
+
+
+def _body_repo_id(caller: Identity, body: dict[str, Any]) -> str:
+    name = _string(body, "name")
+    namespace = _string(body, "organization", required=False)
+    if namespace is None:
+        if caller.account is None:
+            raise errors.AuthenticationError("You must be authenticated to delete a repo")
+        namespace = caller.account.name
+    return f"{namespace}/{name}"
+
+
+async def move_repo(request: Request) -> Response:
+    """Rename or transfer a repo."""
+    body = await read_json_object(request)
+    source, target = _string(body, "fromRepo"), _string(body, "toRepo")
+    assert source is not None and target is not None
+    caller = await identity(request)
+    repo = await call(services(request).repos.move, caller, _body_type(body), source, target)
+    return JSONResponse({"url": repo_url(request, repo.type, repo.repo_id)})
+
+
+async def update_settings(request: Request) -> Response:
+    """Change a repo's visibility, gating or discussions."""
+    body = await read_json_object(request)
+    gated = body.get("gated")
+    if gated is not None and not isinstance(gated, str | bool):
+        raise errors.InvalidRequestError("'gated' must be 'auto', 'manual' or false")
+    disabled = body.get("discussionsDisabled")
+    if disabled is not None and not isinstance(disabled, bool):
+        raise errors.InvalidRequestError("'discussionsDisabled' must be a boolean")
+    type = repo_type(request)
+    settings = Settings(private=_visibility(body, type), gated=gated, discussions_disabled=disabled)
+    caller = await identity(request)
+    repo = await call(
+        services(request).repos.update_settings, caller, type, repo_id(request), settings
+    )
+    return JSONResponse(
+        {
+            "private": repo.private,
+            "gated": repo.gated or False,
+            "discussionsDisabled": repo.discussions_disabled,
+        }
+    )
+
+
+async def get_repo_info(request: Request) -> Response:
+    """Repo info at the default branch or at `/revision/{rev}`."""
+    type = repo_type(request)
+    revision = param(request, "revision") if "revision" in request.path_params else DEFAULT_BRANCH
+    expand = query_list(request, "expand")
+    blobs = flag(request, "blobs")
+    # A namespace-less id (`gpt2`) names no repo here, but must still be a RepoNotFound so that
+    # `repo_exists("gpt2")` answers False instead of raising.
+    target = repo_id(request) if "namespace" in request.path_params else param(request, "name")
+    caller = await identity(request)
+    hub = services(request)
+
+    def work() -> dict[str, Any]:
+        handle = hub.repos.open(caller, type, target, Action.READ, revision)
+        return _info_payload(hub, handle, expand, blobs=blobs)
+
+    return JSONResponse(await call(work))
+
+
+def _info_payload(
+    hub: Services, handle: RepoHandle, expand: list[str], *, blobs: bool
+) -> dict[str, Any]:
+    type = RepoType(handle.repo.type)
+    wants_files = not expand or "siblings" in expand
+    files = hub.files.tree(handle, "", recursive=True, expand=False) if wants_files else None
+    used = hub.storage.usage(handle.repo) if not expand or "usedStorage" in expand else None
+    payload = payloads.repo_info(hub.repos.info(handle), files, blobs=blobs, used_storage=used)
+    return payloads.select(payload, expand, type) if expand else payload
+
+
+async def auth_check(request: Request) -> Response:
+    """200 when the caller may read (or, with `/write`, write to) the repo."""
+    action = Action.WRITE if request.url.path.endswith("/write") else Action.READ_FILES
+    caller = await identity(request)
+    await call(services(request).repos.locate, caller, repo_type(request), repo_id(request), action)
+    return JSONResponse({})
+
+
+async def list_repos(request: Request) -> Response:
+    """One page of repos, with a `Link` header to the next."""
+    type = repo_type(request)
+    sort = request.query_params.get("sort") or "createdAt"
+    if sort not in _SORT_KEYS:
+        raise errors.InvalidRequestError(f"Cannot sort by {sort!r}: one of {', '.join(_SORT_KEYS)}")
+    direction = request.query_params.get("direction", "-1")
+    if direction not in ("-1", "1"):
+        raise errors.InvalidRequestError("'direction' must be -1 or 1")
+    limit = int_param(request, "limit", _PAGE_SIZE, maximum=_PAGE_SIZE)
+    offset = decode_cursor(request)
+    gated = request.query_params.get("gated")
+    query = RepoQuery(
+        type=type.value,
+        search=query_list(request, "search"),
+        author=request.query_params.get("author") or None,
+        tags=query_list(request, "filter"),
+        gated=None if gated is None else flag(request, "gated"),
+        pipeline_tag=request.query_params.get("pipeline_tag") or None,
+        sort=_SORT_KEYS[sort],
+        descending=direction == "-1",
+        offset=offset,
+        limit=limit + 1,
+    )
+    expand = query_list(request, "expand")
+    full = flag(request, "full") or flag(request, "cardData") or flag(request, "config")
+    caller = await identity(request)
+    hub = services(request)
+
+    def work() -> tuple[list[dict[str, Any]], bool]:
+        records = hub.repos.list(caller, query)
+        page = [_listing_item(hub, record, expand, full=full) for record in records[:limit]]
+        return page, len(records) > limit
+
+    items, more = await call(work)
+    headers = next_link(request, offset + limit) if more else {}
+    return JSONResponse(items, headers=headers)
+
+
+def _listing_item(
+    hub: Services, repo: RepoRecord, expand: list[str], *, full: bool
+) -> dict[str, Any]:
+    type = RepoType(repo.type)
+    if not (full or expand) or repo.head is None:
+        summary = payloads.repo_summary(repo)
+        return payloads.select(summary, expand, type) if expand else summary
+    handle = RepoHandle(repo, DEFAULT_BRANCH, repo.head)
+    return _info_payload(hub, handle, expand, blobs=False)
+
+
+_REPO = "/api/{type_segment}/{namespace}/{name}"
+routes = [
+    Route("/api/repos/create", create_repo, methods=["POST"]),
+    Route("/api/repos/delete", delete_repo, methods=["DELETE"]),
+    Route("/api/repos/move", move_repo, methods=["POST"]),
+    Route("/api/{type_segment}", list_repos, methods=["GET"]),
+    Route(_REPO, get_repo_info, methods=["GET"]),
+    Route("/api/{type_segment}/{name}", get_repo_info, methods=["GET"]),
+    Route(_REPO + "/revision/{revision:path}", get_repo_info, methods=["GET"]),
+    Route(_REPO + "/settings", update_settings, methods=["PUT"]),
+    Route(_REPO + "/auth-check", auth_check, methods=["GET"]),
+    Route(_REPO + "/auth-check/write", auth_check, methods=["GET"]),
+]

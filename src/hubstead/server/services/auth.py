@@ -1,0 +1,230 @@
+"""Identity: users, organizations, memberships, access tokens, and who a request comes from.
+
+Tokens are random `hf_…` strings shown once; only their sha256 is stored (they carry 200 bits of
+randomness, so a slow password hash would add nothing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+import string
+
+from hubstead.protocol import TOKEN_PREFIX, name_problem
+from hubstead.server import errors
+from hubstead.server.storage.interfaces import (
+    Account,
+    AccountKind,
+    AlreadyExistsError,
+    Membership,
+    MetadataStore,
+    Role,
+    TokenRecord,
+)
+
+_TOKEN_ALPHABET = string.ascii_letters + string.digits
+_TOKEN_LENGTH = 34
+BOOTSTRAP_ADMIN = "admin"
+# Account names that are the first segment of the hub's own URLs (`/api/...`, `/datasets/...`):
+# an account with one of them would make repo URLs ambiguous.
+RESERVED_NAMES = frozenset({"api", "avatars", "buckets", "datasets", "kernels", "models", "spaces"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """Who is calling: an account with its token's role and its org roles, or nobody.
+
+    What an identity may do is decided in `access.py`, not here.
+    """
+
+    account: Account | None = None
+    token_role: Role | None = None
+    token_name: str | None = None
+    # Lowercased org name to the caller's role in it.
+    org_roles: dict[str, Role] = dataclasses.field(default_factory=dict)
+
+    @property
+    def anonymous(self) -> bool:
+        """True when no valid token was sent."""
+        return self.account is None
+
+
+ANONYMOUS = Identity()
+
+
+@dataclasses.dataclass(frozen=True)
+class NewToken:
+    """A token just created: the record and the secret, shown this once."""
+
+    record: TokenRecord
+    secret: str
+
+
+def hash_token(secret: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_token_secret() -> str:
+    """A fresh `hf_…` token."""
+    return TOKEN_PREFIX + "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(_TOKEN_LENGTH))
+
+
+class AuthService:
+    """Accounts, tokens and authentication."""
+
+    def __init__(self, metadata: MetadataStore) -> None:
+        self._metadata = metadata
+
+    def authenticate(self, secret: str | None) -> Identity:
+        """The identity a token stands for; anonymous when there is none.
+
+        Raises:
+            AuthenticationError: the token is not one this hub issued (or it was revoked).
+        """
+        if not secret:
+            return ANONYMOUS
+        found = self._metadata.find_token(hash_token(secret))
+        if found is None:
+            raise errors.AuthenticationError("Invalid credentials in Authorization header")
+        token, account = found
+        roles = {m.org.name.lower(): m.role for m in self._metadata.memberships_of(account.id)}
+        return Identity(account, token.role, token.name, roles)
+
+    def bootstrap(self) -> NewToken | None:
+        """On an empty hub, create the `admin` user and return its token; else None."""
+        if self._metadata.count_accounts() > 0:
+            return None
+        self.create_user(BOOTSTRAP_ADMIN, fullname="Administrator", is_admin=True)
+        return self.create_token(BOOTSTRAP_ADMIN, Role.WRITE, name="bootstrap")
+
+    # --- users and organizations ----------------------------------------------------------------
+
+    def create_user(
+        self, name: str, *, fullname: str | None = None, email: str | None = None, is_admin: bool
+    ) -> Account:
+        """Create a user.
+
+        Raises:
+            InvalidRequestError: the name breaks the Hub's naming rules.
+            ConflictError: a user or organization has that name.
+        """
+        return self._create_account(name, AccountKind.USER, fullname, email, is_admin)
+
+    def create_org(
+        self, name: str, *, fullname: str | None = None, members: dict[str, Role] | None = None
+    ) -> Account:
+        """Create an organization with its first members.
+
+        Raises:
+            InvalidRequestError: a bad name, or a member role for an unknown user.
+            ConflictError: a user or organization has that name.
+        """
+        users = {user: self.get_account(user, AccountKind.USER) for user in members or {}}
+        org = self._create_account(name, AccountKind.ORG, fullname, None, False)
+        for user_name, role in (members or {}).items():
+            self._metadata.set_membership(org.id, users[user_name].id, role)
+        return org
+
+    def _create_account(
+        self, name: str, kind: AccountKind, fullname: str | None, email: str | None, admin: bool
+    ) -> Account:
+        problem = name_problem(name)
+        if problem is None and name.lower() in RESERVED_NAMES:
+            problem = "it is reserved for the hub's own URLs"
+        if problem is not None:
+            raise errors.InvalidRequestError(f"Invalid name {name!r}: {problem}")
+        try:
+            return self._metadata.create_account(name, kind, fullname or name, email, admin)
+        except AlreadyExistsError:
+            raise errors.ConflictError(f"The name {name!r} is already taken") from None
+
+    def get_account(self, name: str, kind: AccountKind | None = None) -> Account:
+        """The user or organization named `name`.
+
+        Raises:
+            AccountNotFoundError: there is none (of that kind).
+        """
+        account = self._metadata.get_account(name)
+        if account is None or (kind is not None and account.kind is not kind):
+            what = "account" if kind is None else ("user" if kind is AccountKind.USER else "org")
+            raise errors.AccountNotFoundError(f"No {what} named {name!r}")
+        return account
+
+    def list_accounts(self, kind: AccountKind) -> list[Account]:
+        """Every user or every organization."""
+        return self._metadata.list_accounts(kind)
+
+    def delete_account(self, name: str, kind: AccountKind) -> None:
+        """Delete a user or organization (their repos stay until deleted on their own).
+
+        Raises:
+            AccountNotFoundError: there is none.
+        """
+        self._metadata.delete_account(self.get_account(name, kind).id)
+
+    def set_member(self, org: str, user: str, role: Role) -> None:
+        """Add a user to an organization or change their role."""
+        org_account = self.get_account(org, AccountKind.ORG)
+        user_account = self.get_account(user, AccountKind.USER)
+        self._metadata.set_membership(org_account.id, user_account.id, role)
+
+    def remove_member(self, org: str, user: str) -> None:
+        """Remove a user from an organization.
+
+        Raises:
+            AccountNotFoundError: no such org, user or membership.
+        """
+        org_account = self.get_account(org, AccountKind.ORG)
+        user_account = self.get_account(user, AccountKind.USER)
+        if not self._metadata.remove_membership(org_account.id, user_account.id):
+            raise errors.AccountNotFoundError(f"{user!r} is not a member of {org!r}")
+
+    def memberships(self, account: Account) -> list[Membership]:
+        """An org's members or a user's orgs."""
+        if account.kind is AccountKind.ORG:
+            return self._metadata.members_of(account.id)
+        return self._metadata.memberships_of(account.id)
+
+    # --- tokens ---------------------------------------------------------------------------------
+
+    def create_token(
+        self, user: str, role: Role, *, name: str | None = None, secret: str | None = None
+    ) -> NewToken:
+        """Issue a token for a user: the given secret, or a new random one.
+
+        Raises:
+            AccountNotFoundError: no such user.
+            InvalidRequestError: a role other than read or write, or an unusable secret.
+            ConflictError: the secret is already in use.
+        """
+        account = self.get_account(user, AccountKind.USER)
+        if role not in (Role.READ, Role.WRITE):
+            raise errors.InvalidRequestError("A token's role is 'read' or 'write'")
+        if secret is not None and (len(secret) < 8 or not secret.isprintable() or " " in secret):
+            raise errors.InvalidRequestError(
+                "A token must be at least 8 printable characters without spaces"
+            )
+        secret = secret or new_token_secret()
+        token_name = name or f"{role.value}-token"
+        try:
+            record = self._metadata.add_token(account.id, token_name, role, hash_token(secret))
+        except AlreadyExistsError:
+            raise errors.ConflictError("That token is already in use") from None
+        return NewToken(record, secret)
+
+    def list_tokens(self, user: str) -> list[TokenRecord]:
+        """A user's tokens (names and roles; the secrets are not kept)."""
+        return self._metadata.list_tokens(self.get_account(user, AccountKind.USER).id)
+
+    def revoke_token(self, user: str, name: str) -> int:
+        """Delete a user's tokens by name; how many there were.
+
+        Raises:
+            AccountNotFoundError: no such user, or no token of that name.
+        """
+        deleted = self._metadata.delete_token(self.get_account(user, AccountKind.USER).id, name)
+        if not deleted:
+            raise errors.AccountNotFoundError(f"{user!r} has no token named {name!r}")
+        return deleted

@@ -1,0 +1,341 @@
+"""Commits: upload-mode negotiation (preupload) and applying a commit's operations to a branch.
+
+A commit follows the storage order: blobs first, then the commit object, then a compare-and-swap
+of the branch ref. When another commit wins the race and the caller named no parent, the same
+operations are replayed on the new head (both land, in some order); when the caller named a
+parent, the loser gets `StaleParentError`. Nothing is visible before the swap succeeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Sequence
+
+import pathspec
+
+from hubstead.protocol import (
+    DEFAULT_BRANCH,
+    SPECIAL_REF,
+    STALE_PARENT_MESSAGE,
+    RepoType,
+    format_lfs_pointer,
+    parse_lfs_pointer,
+)
+from hubstead.server import errors
+from hubstead.server.services.access import Action
+from hubstead.server.services.auth import Identity
+from hubstead.server.services.files import describe, normalize_path
+from hubstead.server.services.repos import RepoHandle, RepoService, author_of
+from hubstead.server.storage.interfaces import (
+    BlobStore,
+    EntryKind,
+    GitStore,
+    LfsIndex,
+    PathConflictError,
+    PathNotFoundError,
+    RefConflictError,
+    RepoRecord,
+    TreeEdit,
+)
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_PARENT = re.compile(r"^[0-9a-f]{5,40}$")
+_MAX_ATTEMPTS = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class AddFile:
+    """Create or overwrite a regular file with `content`."""
+
+    path: str
+    content: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class AddLfsFile:
+    """Point `path` at a stored LFS object; `size` may be omitted (copies)."""
+
+    path: str
+    sha256: str
+    size: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class DeleteFile:
+    """Delete a file (or, leniently, a folder)."""
+
+    path: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DeleteFolder:
+    """Delete everything under a folder."""
+
+    path: str
+
+
+Operation = AddFile | AddLfsFile | DeleteFile | DeleteFolder
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitHeader:
+    """The commit's message and the parent the caller based it on."""
+
+    summary: str
+    description: str = ""
+    parent_commit: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PreuploadFile:
+    """A file the client is about to upload: its size and first bytes."""
+
+    path: str
+    size: int
+    sample: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadPlan:
+    """How one file must travel: inline (`regular`) or through LFS, or not at all."""
+
+    path: str
+    upload_mode: str
+    should_ignore: bool
+    oid: str | None
+
+
+class CommitService:
+    """Preupload and commit."""
+
+    def __init__(
+        self,
+        repos: RepoService,
+        git: GitStore,
+        blobs: BlobStore,
+        lfs_index: LfsIndex,
+        *,
+        lfs_threshold: int,
+        max_regular_file_bytes: int,
+    ) -> None:
+        self._repos = repos
+        self._git = git
+        self._blobs = blobs
+        self._lfs_index = lfs_index
+        self._lfs_threshold = lfs_threshold
+        self._max_regular = max_regular_file_bytes
+
+    def preupload(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        revision: str,
+        files: Sequence[PreuploadFile],
+        *,
+        git_ignore: str | None = None,
+        create_pr: bool = False,
+    ) -> list[UploadPlan]:
+        """Decide, for each file, regular or LFS upload, and whether `.gitignore` drops it.
+
+        LFS when `.gitattributes` at the revision says `filter=lfs`, when the file is at least the
+        LFS threshold, or when its sample looks binary; regular otherwise (always for empty files).
+
+        Raises:
+            NotSupportedError: `create_pr` (pull requests are not available yet).
+            InvalidRequestError: a malformed path.
+            RepoNotFoundError, RevisionNotFoundError, AuthorizationError: as for a commit.
+        """
+        _refuse_pull_request(create_pr)
+        handle = self._repos.open(identity, type, repo_id, Action.WRITE, revision)
+        key = handle.repo.storage_key
+        ignore = self._ignore_spec(handle, git_ignore)
+        plans = []
+        for file in files:
+            path = normalize_path(file.path)
+            lfs = file.size > 0 and (
+                file.size >= self._lfs_threshold
+                or b"\0" in file.sample
+                or self._git.attribute(key, handle.commit_id, path, "filter") == "lfs"
+            )
+            plans.append(
+                UploadPlan(
+                    path=file.path,
+                    upload_mode="lfs" if lfs else "regular",
+                    should_ignore=bool(path) and ignore is not None and ignore.match_file(path),
+                    oid=self._current_oid(handle, path, lfs),
+                )
+            )
+        return plans
+
+    def _ignore_spec(
+        self, handle: RepoHandle, git_ignore: str | None
+    ) -> pathspec.GitIgnoreSpec | None:
+        if git_ignore is None:
+            entry = self._git.entry(handle.repo.storage_key, handle.commit_id, ".gitignore")
+            if entry is None or entry.kind is not EntryKind.FILE:
+                return None
+            git_ignore = self._git.read_blob(handle.repo.storage_key, entry.oid).decode(
+                "utf-8", errors="replace"
+            )
+        return pathspec.GitIgnoreSpec.from_lines(git_ignore.splitlines())
+
+    def _current_oid(self, handle: RepoHandle, path: str, lfs: bool) -> str | None:
+        entry = self._git.entry(handle.repo.storage_key, handle.commit_id, path) if path else None
+        if entry is None or entry.kind is not EntryKind.FILE:
+            return None
+        (info,) = describe(self._git, handle.repo.storage_key, [entry])
+        if lfs:
+            return info.lfs.sha256 if info.lfs else None
+        return None if info.lfs else info.oid
+
+    def check_target(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        revision: str,
+        *,
+        create_pr: bool = False,
+    ) -> None:
+        """Fail before a commit body is read when the commit could never be applied.
+
+        Raises:
+            NotSupportedError: `create_pr`.
+            RepoNotFoundError, RevisionNotFoundError, AuthorizationError: as `commit` does.
+        """
+        self._target(identity, type, repo_id, revision, create_pr)
+
+    def _target(
+        self, identity: Identity, type: RepoType, repo_id: str, revision: str, create_pr: bool
+    ) -> tuple[RepoRecord, str]:
+        _refuse_pull_request(create_pr)
+        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        ref = _branch_ref(revision)
+        if self._git.resolve(repo.storage_key, ref) is None:
+            raise _not_a_branch(revision, repo.repo_id)
+        return repo, ref
+
+    def commit(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        revision: str,
+        header: CommitHeader,
+        operations: Iterable[Operation],
+        *,
+        create_pr: bool = False,
+    ) -> str:
+        """Apply `operations` in order on top of branch `revision` and return the new commit id.
+
+        `operations` may be a lazy iterator: file contents are written to git as they arrive.
+
+        Raises:
+            NotSupportedError: `create_pr`.
+            InvalidRequestError: an empty summary, a bad path or digest, a file too large to go
+                inline, a file where a folder is.
+            EntryNotFoundError: deleting a path that does not exist.
+            StaleParentError: the branch is no longer at `header.parent_commit`.
+            RepoNotFoundError, RevisionNotFoundError, AuthorizationError: see `RepoService.open`.
+        """
+        repo, ref = self._target(identity, type, repo_id, revision, create_pr)
+        if not header.summary.strip():
+            raise errors.InvalidRequestError("The commit summary must not be empty")
+        parent = header.parent_commit.lower() if header.parent_commit is not None else None
+        if parent is not None and not _PARENT.match(parent):
+            raise errors.InvalidRequestError(f"Invalid parentCommit {header.parent_commit!r}")
+        edits = [self._edit(repo, op) for op in operations]
+        message = header.summary.strip()
+        if header.description.strip():
+            message += "\n\n" + header.description.strip()
+        author = author_of(identity)
+        for _ in range(_MAX_ATTEMPTS):
+            head = self._git.resolve(repo.storage_key, ref)
+            if head is None:
+                # Deleted while this commit was being prepared: never recreate it from nothing.
+                raise _not_a_branch(revision, repo.repo_id)
+            if parent is not None and not head.startswith(parent):
+                raise errors.StaleParentError(STALE_PARENT_MESSAGE)
+            try:
+                commit_id = self._git.write_commit(repo.storage_key, head, edits, author, message)
+            except PathNotFoundError as exc:
+                raise errors.EntryNotFoundError(
+                    f"A file with this name doesn't exist: {exc.path!r}"
+                ) from None
+            except PathConflictError as exc:
+                raise errors.InvalidRequestError(
+                    f"Cannot add {exc.path!r}: a file and a folder would share a path"
+                ) from None
+            # The ref move and the repo row update happen under one lock, so the row of the
+            # last commit to land is written last and never overwritten by an older one.
+            with self._repos.publish_lock(repo):
+                try:
+                    self._git.update_ref(repo.storage_key, ref, commit_id, head)
+                except RefConflictError:
+                    if parent is not None:
+                        raise errors.StaleParentError(STALE_PARENT_MESSAGE) from None
+                    continue
+                self._repos.record_push(repo, ref.removeprefix("refs/heads/"), commit_id)
+            return commit_id
+        raise errors.ConflictError(f"Too many concurrent commits to {revision!r}; please retry")
+
+    def _edit(self, repo: RepoRecord, op: Operation) -> TreeEdit:
+        key = repo.storage_key
+        path = normalize_path(op.path)
+        if not path:
+            raise errors.InvalidRequestError("An operation has an empty path")
+        if isinstance(op, DeleteFile | DeleteFolder):
+            return TreeEdit(path, None)
+        if op.path.endswith("/"):
+            raise errors.InvalidRequestError(f"Invalid path {op.path!r}: it names a folder")
+        if isinstance(op, AddFile):
+            if len(op.content) > self._max_regular:
+                raise errors.InvalidRequestError(
+                    f"{path!r} is {len(op.content)} bytes, more than the "
+                    f"{self._max_regular} allowed inline: upload it through LFS"
+                )
+            # Content that is an LFS pointer makes the path an LFS file (as for a git push):
+            # refuse it unless the object is stored, or the path would resolve to nothing.
+            pointer = parse_lfs_pointer(op.content)
+            if pointer is not None:
+                self._stored_size(repo, path, *pointer)
+            return TreeEdit(path, self._git.write_blob(key, op.content))
+        if not _SHA256.match(op.sha256):
+            raise errors.InvalidRequestError(f"Invalid LFS oid {op.sha256!r} for {path!r}")
+        size = self._stored_size(repo, path, op.sha256, op.size)
+        return TreeEdit(path, self._git.write_blob(key, format_lfs_pointer(op.sha256, size)))
+
+    def _stored_size(self, repo: RepoRecord, path: str, sha256: str, size: int | None) -> int:
+        # Only objects uploaded (or verified) for this repo count: a digest alone grants nothing.
+        stored = self._lfs_index.linked_size(repo.id, sha256)
+        if stored is None or self._blobs.size(sha256) != stored:
+            raise errors.InvalidRequestError(
+                f"LFS object {sha256} for {path!r} has not been uploaded to {repo.repo_id}"
+            )
+        if size is not None and size != stored:
+            raise errors.InvalidRequestError(
+                f"LFS object {sha256} for {path!r} is {stored} bytes, not {size}"
+            )
+        return stored
+
+
+def _branch_ref(revision: str) -> str:
+    if SPECIAL_REF.match(revision):
+        return revision
+    return f"refs/heads/{revision.removeprefix('refs/heads/') or DEFAULT_BRANCH}"
+
+
+def _not_a_branch(revision: str, repo_id: str) -> errors.RevisionNotFoundError:
+    return errors.RevisionNotFoundError(
+        f"Invalid rev id: {revision!r} is not a branch of {repo_id}"
+    )
+
+
+def _refuse_pull_request(create_pr: bool) -> None:
+    if create_pr:
+        raise errors.NotSupportedError(
+            "Pull requests are not supported by this hubstead server yet: "
+            "commit to a branch instead (create one with create_branch)"
+        )

@@ -1,0 +1,432 @@
+"""Git LFS: the batch API's decisions, uploads (basic and multipart), verify and downloads.
+
+Objects are stored once, by sha256, in the blob store; the LFS index records which repos may
+reference which objects. An object becomes linked to a repo only when its bytes were received
+(and verified) for that repo, or verified as present: knowing a digest is never enough to reach
+content. Upload and download URLs are self-authenticating (signed, short-lived), because the
+clients send no `Authorization` header to them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import re
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hubstead.protocol import RepoType
+from hubstead.server import errors
+from hubstead.server.services.access import Action
+from hubstead.server.services.auth import Identity
+from hubstead.server.services.repos import RepoService
+from hubstead.server.services.signing import UrlSigner
+from hubstead.server.storage.interfaces import (
+    BlobMismatchError,
+    BlobNotFoundError,
+    BlobStore,
+    BlobWriter,
+    LfsIndex,
+    RepoRecord,
+)
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_UPLOAD = "lfs-upload"
+_MULTIPART = "lfs-multipart"
+_DOWNLOAD = "lfs-download"
+_VERIFY = "lfs-verify"
+_COMPLETION_LOCKS = 64
+MAX_PARTS = 10_000
+
+
+@dataclasses.dataclass(frozen=True)
+class LfsObject:
+    """An object named in a batch request."""
+
+    sha256: str
+    size: int
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadAction:
+    """How to send an object: one PUT (`parts` 0) or `parts` PUTs of `chunk_size` bytes.
+
+    `verify_token` signs the verify URL, which git-lfs calls without credentials.
+    """
+
+    token: str
+    verify_token: str
+    parts: int = 0
+    chunk_size: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchItem:
+    """The answer for one object: an action, nothing to do, or an error."""
+
+    sha256: str
+    size: int
+    upload: UploadAction | None = None
+    download_token: str | None = None
+    error: tuple[int, str] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadGrant:
+    """What a signed upload URL allows: this object, for this repo."""
+
+    repo_id: int
+    sha256: str
+    size: int
+    upload_id: str = ""
+    chunk_size: int = 0
+
+    @property
+    def parts(self) -> int:
+        """How many parts a multipart upload has."""
+        return max(1, math.ceil(self.size / self.chunk_size)) if self.chunk_size else 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Blob:
+    """An object to serve, and the commit it was resolved at (for resolve redirects).
+
+    `relative_path` is where it lies under the blob store's root, for a front web server that
+    serves that directory (the download offload).
+    """
+
+    sha256: str
+    size: int
+    path: Path | None
+    relative_path: str
+    commit_id: str | None = None
+
+
+class Receiver:
+    """The bytes of one upload (or part) arriving: written chunk by chunk, then finished once."""
+
+    def __init__(
+        self, writer: BlobWriter, link: Callable[[], Callable[[], None]] | None = None
+    ) -> None:
+        self._writer = writer
+        self._link = link
+
+    def write(self, chunk: bytes) -> None:
+        """Take the next bytes.
+
+        Raises:
+            InvalidRequestError: more bytes than announced (what was received is dropped).
+        """
+        try:
+            self._writer.write(chunk)
+        except BlobMismatchError as exc:
+            raise errors.InvalidRequestError(f"Upload refused: {exc}") from None
+
+    def finish(self) -> str:
+        """Verify and keep what was received; return the digest (or a part's ETag).
+
+        Raises:
+            InvalidRequestError: the bytes are not what was announced (nothing is kept).
+        """
+        # The link is recorded before the bytes become visible, so that a concurrent gc never
+        # sees stored bytes that no repo references; it is undone if the bytes are refused.
+        unlink = self._link() if self._link is not None else None
+        try:
+            return self._writer.commit()
+        except BlobMismatchError as exc:
+            if unlink is not None:
+                unlink()
+            raise errors.InvalidRequestError(f"Upload refused: {exc}") from None
+
+    def abort(self) -> None:
+        """Drop what was received."""
+        self._writer.abort()
+
+
+class LfsService:
+    """The LFS batch API and the transfers behind it."""
+
+    def __init__(
+        self,
+        repos: RepoService,
+        blobs: BlobStore,
+        index: LfsIndex,
+        signer: UrlSigner,
+        *,
+        multipart_threshold: int,
+        chunk_size: int,
+        url_ttl: int,
+    ) -> None:
+        self._repos = repos
+        self._blobs = blobs
+        self._index = index
+        self._signer = signer
+        self._multipart_threshold = multipart_threshold
+        self._chunk_size = chunk_size
+        self.url_ttl = url_ttl
+        # Completions of one upload take turns (in this process), so a duplicate that waited
+        # finds the object stored and linked instead of its parts gone.
+        self._completions = [threading.Lock() for _ in range(_COMPLETION_LOCKS)]
+
+    # --- batch --------------------------------------------------------------------------------
+
+    def batch(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        operation: str,
+        objects: Sequence[LfsObject],
+        transfers: Sequence[str],
+    ) -> list[BatchItem]:
+        """Decide, per object, what the client must do.
+
+        Raises:
+            InvalidRequestError: an operation other than upload or download.
+            RepoNotFoundError, GatedRepoError, AuthorizationError: see `RepoService.locate`.
+        """
+        if operation not in ("upload", "download"):
+            raise errors.InvalidRequestError(f"Unknown LFS operation {operation!r}")
+        action = Action.WRITE if operation == "upload" else Action.READ_FILES
+        repo = self._repos.locate(identity, type, repo_id, action)
+        multipart = "multipart" in transfers
+        if operation == "upload":
+            return [self._plan_upload(repo, obj, multipart) for obj in objects]
+        return [self._plan_download(repo, obj) for obj in objects]
+
+    def _plan_upload(self, repo: RepoRecord, obj: LfsObject, multipart: bool) -> BatchItem:
+        problem = _object_problem(obj)
+        if problem is not None:
+            return BatchItem(obj.sha256, obj.size, error=(422, problem))
+        if self._index.linked_size(repo.id, obj.sha256) is not None and self._stored(obj):
+            return BatchItem(obj.sha256, obj.size)
+        subject: dict[str, Any] = {"r": repo.id, "o": obj.sha256, "n": obj.size}
+        verify = self._signer.sign(_VERIFY, subject, self.url_ttl)
+        if multipart and obj.size >= self._multipart_threshold:
+            # Past MAX_PARTS parts, parts grow instead: the answer lists one URL per part.
+            chunk_size = max(self._chunk_size, math.ceil(obj.size / MAX_PARTS))
+            subject.update(u=_upload_id(repo.id, obj, chunk_size), c=chunk_size)
+            grant = _grant(subject)
+            token = self._signer.sign(_MULTIPART, subject, self.url_ttl)
+            action = UploadAction(token, verify, parts=grant.parts, chunk_size=chunk_size)
+        else:
+            action = UploadAction(self._signer.sign(_UPLOAD, subject, self.url_ttl), verify)
+        return BatchItem(obj.sha256, obj.size, upload=action)
+
+    def _plan_download(self, repo: RepoRecord, obj: LfsObject) -> BatchItem:
+        problem = _object_problem(obj)
+        if problem is not None:
+            return BatchItem(obj.sha256, obj.size, error=(422, problem))
+        linked = self._index.linked_size(repo.id, obj.sha256)
+        if linked is None or not self._stored(obj):
+            return BatchItem(obj.sha256, obj.size, error=(404, "Object does not exist"))
+        return BatchItem(obj.sha256, linked, download_token=self.download_token(obj.sha256))
+
+    def _stored(self, obj: LfsObject) -> bool:
+        return self._blobs.size(obj.sha256) == obj.size
+
+    # --- uploads ------------------------------------------------------------------------------
+
+    def begin_upload(self, token: str, length: int | None = None) -> Receiver:
+        """Check a basic upload URL and start receiving its object (`length` bytes, if known).
+
+        Once finished, the object is stored and linked to the repo the URL was made for.
+
+        Raises:
+            AuthorizationError: the URL is forged or expired.
+            InvalidRequestError: `length` is not the object's size.
+        """
+        grant = _grant(self._signer.verify(token, _UPLOAD))
+        _check_length(length, grant.size, "This object")
+        writer = self._blobs.writer(grant.sha256, grant.size)
+        return Receiver(writer, lambda: self._link_first(grant))
+
+    def begin_part(self, token: str, number: int, length: int | None = None) -> Receiver:
+        """Check a multipart URL and start receiving one part; finishing it gives its ETag.
+
+        Raises:
+            AuthorizationError: the URL is forged or expired.
+            InvalidRequestError: a part number outside the upload, or `length` (when known) is
+                not the part's size.
+        """
+        grant = _grant(self._signer.verify(token, _MULTIPART))
+        if not 1 <= number <= grant.parts:
+            raise errors.InvalidRequestError(
+                f"Part {number} does not exist: this upload has parts 1 to {grant.parts}"
+            )
+        offset = (number - 1) * grant.chunk_size
+        size = min(grant.chunk_size, grant.size - offset)
+        _check_length(length, size, f"Part {number}")
+        return Receiver(self._blobs.part_writer(grant.upload_id, number, offset, size))
+
+    def received_parts(self, token: str) -> dict[int, int]:
+        """The parts of a multipart upload received so far (for resuming)."""
+        grant = _grant(self._signer.verify(token, _MULTIPART))
+        return self._blobs.parts(grant.upload_id)
+
+    def complete(self, token: str, sha256: str, part_numbers: Sequence[int]) -> None:
+        """Assemble and verify a multipart upload, then link the object to the repo.
+
+        Raises:
+            AuthorizationError: the URL is forged or expired.
+            InvalidRequestError: another object, a wrong list of parts, missing parts, or bytes
+                that are not the announced object (the parts are then discarded).
+        """
+        grant = _grant(self._signer.verify(token, _MULTIPART))
+        if sha256 != grant.sha256:
+            raise errors.InvalidRequestError("The completion names another object than the upload")
+        if sorted(part_numbers) != list(range(1, grant.parts + 1)):
+            raise errors.InvalidRequestError(f"The completion must list parts 1 to {grant.parts}")
+        with self._completions[int(grant.upload_id, 16) % _COMPLETION_LOCKS]:
+            if self._holds(grant):  # a retried completion, or the bytes arrived another way
+                self._blobs.abort_multipart(grant.upload_id)
+                return
+            unlink = self._link_first(grant)
+            try:
+                self._blobs.complete_multipart(
+                    grant.upload_id, grant.sha256, grant.size, grant.parts
+                )
+            except BlobNotFoundError as exc:
+                unlink()
+                raise errors.InvalidRequestError(f"{exc}; send them, then complete again") from None
+            except BlobMismatchError as exc:
+                unlink()
+                self._blobs.abort_multipart(grant.upload_id)
+                raise errors.InvalidRequestError(f"{exc}; upload it again") from None
+
+    def _link_first(self, grant: UploadGrant) -> Callable[[], None]:
+        """Link the grant's object to its repo; return what undoes that if the bytes fail."""
+        if self._index.linked_size(grant.repo_id, grant.sha256) is not None:
+            return lambda: None
+        self._index.link(grant.repo_id, grant.sha256, grant.size)
+
+        def unlink() -> None:
+            self._index.unlink(grant.repo_id, [grant.sha256])
+
+        return unlink
+
+    def _holds(self, grant: UploadGrant) -> bool:
+        """Whether the grant's object is already stored and linked to the grant's repo."""
+        linked = self._index.linked_size(grant.repo_id, grant.sha256)
+        return linked == grant.size and self._blobs.size(grant.sha256) == grant.size
+
+    def verify(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        obj: LfsObject,
+        token: str | None = None,
+    ) -> None:
+        """Confirm an object is stored with this size for the repo.
+
+        The caller may write to the repo, or holds the signed `token` of a batch answer's verify
+        URL for this object (the token names the repo).
+
+        Raises:
+            InvalidRequestError: a malformed object.
+            AuthorizationError: the token is forged, expired or for another object.
+            RepoNotFoundError, AuthorizationError: see `RepoService.locate` (without a token).
+            NotFoundError: the object is not stored (or not with this size, or not for the repo).
+        """
+        problem = _object_problem(obj)
+        if problem is not None:
+            raise errors.InvalidRequestError(problem)
+        if token is None:
+            repo_key = self._repos.locate(identity, type, repo_id, Action.WRITE).id
+        else:
+            grant = _grant(self._signer.verify(token, _VERIFY))
+            if (grant.sha256, grant.size) != (obj.sha256, obj.size):
+                raise errors.AuthorizationError("This URL is not valid for this object")
+            repo_key = grant.repo_id
+        if not self._stored(obj) or self._index.linked_size(repo_key, obj.sha256) is None:
+            raise errors.NotFoundError(f"Object {obj.sha256} ({obj.size} bytes) is not stored")
+
+    # --- downloads ----------------------------------------------------------------------------
+
+    def download_token(self, sha256: str, commit_id: str | None = None) -> str:
+        """A signed URL token for an object the caller was found allowed to read.
+
+        A resolve redirect passes the commit it resolved, so the blob response can carry
+        `X-Repo-Commit` (the official client follows same-host redirects and reads the
+        metadata from the final response).
+        """
+        subject = {"o": sha256} if commit_id is None else {"o": sha256, "c": commit_id}
+        return self._signer.sign(_DOWNLOAD, subject, self.url_ttl)
+
+    def pointer_download_token(self, sha256: str, size: int, commit_id: str) -> str:
+        """A download token for the object a pointer file (which the caller may read) names.
+
+        Raises:
+            NotFoundError: the object is not in the blob store (a damaged store: see fsck).
+        """
+        if self._blobs.size(sha256) != size:
+            raise errors.NotFoundError(
+                f"LFS object {sha256} ({size} bytes) is missing from this hub's storage; "
+                "an operator can check the store with `hubstead fsck`"
+            )
+        return self.download_token(sha256, commit_id)
+
+    def blob(self, sha256: str, token: str) -> Blob:
+        """The object a download URL grants.
+
+        Raises:
+            AuthorizationError: the URL is forged, expired, or for another object.
+            NotFoundError: the object is no longer stored.
+        """
+        subject = self._signer.verify(token, _DOWNLOAD)
+        if subject.get("o") != sha256:
+            raise errors.AuthorizationError("This URL is not valid for this object")
+        size = self._blobs.size(sha256)
+        if size is None:
+            raise errors.NotFoundError(f"Object {sha256} is not stored")
+        commit_id = subject.get("c")
+        return Blob(
+            sha256,
+            size,
+            self._blobs.local_path(sha256),
+            self._blobs.relative_path(sha256),
+            commit_id if isinstance(commit_id, str) else None,
+        )
+
+    def linked(self, repo: RepoRecord, sha256: str, size: int) -> bool:
+        """Whether the repo may reference the object, stored with exactly this size."""
+        return self._index.linked_size(repo.id, sha256) == size == self._blobs.size(sha256)
+
+
+def _object_problem(obj: LfsObject) -> str | None:
+    if not _SHA256.match(obj.sha256):
+        return f"Invalid object id {obj.sha256!r}: expected a lowercase sha256"
+    if obj.size < 0:
+        return f"Invalid size {obj.size} for {obj.sha256}"
+    return None
+
+
+def _check_length(length: int | None, size: int, what: str) -> None:
+    # Refuse a body of the wrong announced length before reading any of it.
+    if length is not None and length != size:
+        raise errors.InvalidRequestError(
+            f"Upload refused: {what} is {size} bytes, the request announces {length}"
+        )
+
+
+def _upload_id(repo_id: int, obj: LfsObject, chunk_size: int) -> str:
+    """Stable per (repo, object, part size), so an interrupted upload resumes its parts."""
+    key = f"{repo_id}:{obj.sha256}:{obj.size}:{chunk_size}".encode()
+    return hashlib.sha256(key).hexdigest()[:32]
+
+
+def _grant(subject: dict[str, Any]) -> UploadGrant:
+    try:
+        return UploadGrant(
+            repo_id=int(subject["r"]),
+            sha256=str(subject["o"]),
+            size=int(subject["n"]),
+            upload_id=str(subject.get("u", "")),
+            chunk_size=int(subject.get("c", 0)),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise errors.AuthorizationError("This URL's signature is invalid") from None

@@ -1,0 +1,151 @@
+"""A repo's LFS objects as its maintainers manage them: list them, and delete them for good.
+
+The list is the LFS index's rows for the repo (objects uploaded for it), each with one path that
+names it: at the tip of a ref when one does, else somewhere in history, else none (uploaded but
+never committed).
+
+Deletion removes the repo's links to the objects, then their bytes when no other repo links
+them. History is never rewritten: commits keep their ids, and old revisions keep pointer files
+whose downloads then fail. So that no current file breaks, objects still named at the tip of
+any ref (branch, tag, `refs/pr/*`, `refs/convert/*`) are refused: delete or replace those files
+with a commit (or delete the tag) first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import re
+from collections.abc import Sequence
+
+from hubstead.protocol import RepoType
+from hubstead.server import errors
+from hubstead.server.services import pointers
+from hubstead.server.services.access import Action
+from hubstead.server.services.auth import Identity
+from hubstead.server.services.repos import RepoService
+from hubstead.server.storage.interfaces import BlobStat, BlobStore, GitStore, LfsIndex
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MAX_DELETIONS = 1000  # the official client sends batches of at most 1000
+_SHOWN_CONFLICTS = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class LfsFile:
+    """An LFS object of a repo, and one path that names it.
+
+    `ref` is set when the path is at the tip of that ref; `filename` is None when no commit
+    reachable from a ref names the object.
+    """
+
+    sha256: str
+    size: int
+    pushed_at: dt.datetime
+    filename: str | None
+    ref: str | None
+
+
+class LfsFileService:
+    """Listing and permanent deletion of a repo's LFS objects."""
+
+    def __init__(
+        self, repos: RepoService, git: GitStore, blobs: BlobStore, index: LfsIndex
+    ) -> None:
+        self._repos = repos
+        self._git = git
+        self._blobs = blobs
+        self._index = index
+
+    def list(
+        self, identity: Identity, type: RepoType, repo_id: str, offset: int, limit: int
+    ) -> list[LfsFile]:
+        """One page of the repo's LFS objects, most recently uploaded first.
+
+        Raises:
+            RepoNotFoundError, AuthorizationError: the caller may not write to the repo.
+        """
+        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        records = self._index.list(repo.id, offset, limit)
+        if not records:
+            return []
+        wanted = {record.sha256 for record in records}
+        found: dict[str, pointers.Sighting] = {}
+        # Tips come first, and the walk into history stops as soon as the page is named.
+        for seen in pointers.sightings(self._git, repo.storage_key):
+            if seen.sha256 in wanted and seen.sha256 not in found:
+                found[seen.sha256] = seen
+                if len(found) == len(wanted):
+                    break
+        return [
+            LfsFile(
+                record.sha256,
+                record.size,
+                record.created_at,
+                found[record.sha256].path if record.sha256 in found else None,
+                found[record.sha256].ref if record.sha256 in found else None,
+            )
+            for record in records
+        ]
+
+    def delete(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        digests: Sequence[str],
+        *,
+        rewrite_history: bool,
+    ) -> int:
+        """Delete LFS objects from the repo; return how many it had.
+
+        Digests the repo does not have are ignored, so a retried request succeeds.
+
+        Raises:
+            NotSupportedError: `rewrite_history` was asked for.
+            InvalidRequestError: a digest is malformed, or there are too many.
+            ConflictError: an object is still named at the tip of a ref (nothing is deleted).
+            RepoNotFoundError, AuthorizationError: the caller may not write to the repo.
+        """
+        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        if rewrite_history:
+            raise errors.NotSupportedError(
+                "This hub does not rewrite history: delete with rewriteHistory false "
+                "(rewrite_history=False); old commits then keep pointers whose download fails"
+            )
+        if len(digests) > MAX_DELETIONS:
+            raise errors.InvalidRequestError(f"At most {MAX_DELETIONS} objects per request")
+        malformed = [d for d in digests if not _SHA256.match(d)]
+        if malformed:
+            raise errors.InvalidRequestError(
+                f"Invalid LFS object id {malformed[0]!r}: expected a lowercase sha256"
+            )
+        owned = [
+            d for d in dict.fromkeys(digests) if self._index.linked_size(repo.id, d) is not None
+        ]
+        in_use = [
+            seen
+            for seen in pointers.sightings(self._git, repo.storage_key, history=False)
+            if seen.sha256 in owned
+        ]
+        if in_use:
+            shown = ", ".join(
+                f"{s.sha256} ({s.path!r} at {s.ref})" for s in in_use[:_SHOWN_CONFLICTS]
+            )
+            more = (
+                f" and {len(in_use) - _SHOWN_CONFLICTS} more"
+                if len(in_use) > _SHOWN_CONFLICTS
+                else ""
+            )
+            raise errors.ConflictError(
+                f"Cannot delete LFS objects still used by current files: {shown}{more}. "
+                "Delete or replace those files with a commit (or delete the tag) first"
+            )
+        self._index.unlink(repo.id, owned)
+        for sha256 in owned:
+            self._blobs.delete_unless(sha256, functools.partial(self._linked, sha256))
+        return len(owned)
+
+    def _linked(self, sha256: str, _stat: BlobStat) -> bool:
+        return self._index.is_linked(sha256)

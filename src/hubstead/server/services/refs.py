@@ -1,0 +1,196 @@
+"""Git history through the API: refs, commit listings, branches, tags and super-squash."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+from hubstead.protocol import COMMIT_ID, DEFAULT_BRANCH, SPECIAL_REF, RepoType
+from hubstead.server import errors
+from hubstead.server.services.access import Action
+from hubstead.server.services.auth import Identity
+from hubstead.server.services.repos import RepoHandle, RepoService, author_of
+from hubstead.server.storage.interfaces import CommitRecord, GitStore, Ref, RefConflictError
+
+_BRANCHES = "refs/heads/"
+_TAGS = "refs/tags/"
+
+
+@dataclasses.dataclass(frozen=True)
+class RefListing:
+    """A repo's refs, grouped as the Hub groups them."""
+
+    branches: list[Ref]
+    tags: list[Ref]
+    converts: list[Ref]
+    pull_requests: list[Ref]
+
+
+class RefService:
+    """Branches, tags and history."""
+
+    def __init__(self, repos: RepoService, git: GitStore) -> None:
+        self._repos = repos
+        self._git = git
+
+    def refs(self, identity: Identity, type: RepoType, repo_id: str) -> RefListing:
+        """Every ref of the repo, grouped."""
+        repo = self._repos.locate(identity, type, repo_id, Action.READ)
+        listing = RefListing([], [], [], [])
+        for ref in self._git.refs(repo.storage_key):
+            if ref.name.startswith(_BRANCHES):
+                listing.branches.append(ref)
+            elif ref.name.startswith(_TAGS):
+                listing.tags.append(ref)
+            elif ref.name.startswith("refs/convert/"):
+                listing.converts.append(ref)
+            elif ref.name.startswith("refs/pr/"):
+                listing.pull_requests.append(ref)
+        return listing
+
+    def commits(self, handle: RepoHandle, offset: int, limit: int) -> list[CommitRecord]:
+        """Commits reachable from the handle's revision, newest first, one page."""
+        walk = self._git.walk(handle.repo.storage_key, handle.commit_id)
+        return list(itertools.islice(walk, offset, offset + limit))
+
+    def create_branch(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        branch: str,
+        starting_point: str | None,
+        *,
+        exist_ok: bool = False,
+    ) -> None:
+        """Create a branch at a revision (default: the head of `main`).
+
+        Raises:
+            InvalidRequestError: a name git or the Hub does not allow for a branch (see
+                `_may_name`), or one that nests under or above another branch.
+            ConflictError: the branch exists (unless `exist_ok`).
+            RevisionNotFoundError: the starting point does not exist.
+        """
+        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        if not self._may_name(branch, _BRANCHES):
+            raise errors.InvalidRequestError(f"Invalid reference for a branch: {branch!r}")
+        target = self._repos.resolve(repo, starting_point or DEFAULT_BRANCH)
+        try:
+            self._git.update_ref(repo.storage_key, _BRANCHES + branch, target, None)
+        except RefConflictError as exc:
+            self._refuse_existing(repo.storage_key, _BRANCHES + branch, exc, exist_ok=exist_ok)
+
+    def delete_branch(self, identity: Identity, type: RepoType, repo_id: str, branch: str) -> None:
+        """Delete a branch other than `main`.
+
+        Raises:
+            AuthorizationError: deleting `main`.
+            RevisionNotFoundError: no such branch.
+        """
+        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        if branch == DEFAULT_BRANCH:
+            raise errors.AuthorizationError(f"Cannot delete {_BRANCHES}{DEFAULT_BRANCH}")
+        self._delete_ref(repo.storage_key, _BRANCHES + branch, f"branch {branch!r}")
+
+    def create_tag(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        revision: str,
+        tag: str,
+        message: str | None,
+        *,
+        exist_ok: bool = False,
+    ) -> None:
+        """Tag a revision (annotated when there is a message).
+
+        Raises:
+            InvalidRequestError: an invalid tag name, or one that nests under or above another.
+            ConflictError: the tag exists (unless `exist_ok`).
+            RevisionNotFoundError: the revision does not exist.
+        """
+        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        if not self._may_name(tag, _TAGS):
+            raise errors.InvalidRequestError(f"Invalid tag name: {tag!r}")
+        target = self._repos.resolve(repo, revision)
+        try:
+            self._git.create_tag(repo.storage_key, tag, target, author_of(identity), message)
+        except RefConflictError as exc:
+            self._refuse_existing(repo.storage_key, _TAGS + tag, exc, exist_ok=exist_ok)
+
+    def delete_tag(self, identity: Identity, type: RepoType, repo_id: str, tag: str) -> None:
+        """Delete a tag.
+
+        Raises:
+            RevisionNotFoundError: no such tag.
+        """
+        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        self._delete_ref(repo.storage_key, _TAGS + tag, f"tag {tag!r}")
+
+    def _may_name(self, name: str, prefix: str) -> bool:
+        """Whether a new branch or tag may be called `name`.
+
+        Besides git's rules: no full ref names (`refs/pr/5`), and no 40-hex names, which clients
+        take for commit ids and answer from their cache without asking the hub.
+        """
+        return not (
+            name.startswith("refs/")
+            or COMMIT_ID.match(name)
+            or not self._git.valid_ref_name(prefix + name)
+        )
+
+    def _refuse_existing(
+        self, key: str, name: str, exc: RefConflictError, *, exist_ok: bool
+    ) -> None:
+        """Explain why creating the ref `name` failed, unless it exists and `exist_ok`.
+
+        A name that nests under or above another ref is a 400, not a 409: clients treat 409 as
+        "already exists" and would report success for a branch that was never created.
+        """
+        if self._git.ref_target(key, name) is None:
+            raise errors.InvalidRequestError(
+                f"{exc}: a ref can neither sit inside another ref nor contain one"
+            ) from exc
+        if not exist_ok:
+            raise errors.ConflictError(f"Reference {name} already exists") from None
+
+    def _delete_ref(self, key: str, name: str, what: str) -> None:
+        current = self._git.ref_target(key, name) if self._git.valid_ref_name(name) else None
+        if current is None:
+            raise errors.RevisionNotFoundError(f"Invalid rev id: no {what}")
+        try:
+            self._git.update_ref(key, name, None, current)
+        except RefConflictError:
+            if self._git.ref_target(key, name) is None:  # deleted by someone else meanwhile
+                raise errors.RevisionNotFoundError(f"Invalid rev id: no {what}") from None
+            raise errors.ConflictError(f"The {what} changed while deleting it; retry") from None
+
+    def super_squash(
+        self, identity: Identity, type: RepoType, repo_id: str, branch: str, message: str
+    ) -> str:
+        """Replace a branch's history by one commit with the same tree; return its id.
+
+        Raises:
+            InvalidRequestError: `branch` is a tag or a commit id.
+            RevisionNotFoundError: no such branch.
+        """
+        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        ref = branch if SPECIAL_REF.match(branch) else _BRANCHES + branch.removeprefix(_BRANCHES)
+        head = (
+            self._git.ref_target(repo.storage_key, ref) if self._git.valid_ref_name(ref) else None
+        )
+        if head is None:
+            if self._git.resolve(repo.storage_key, branch) is not None or COMMIT_ID.match(branch):
+                raise errors.InvalidRequestError(f"Cannot squash {branch!r}: not a branch")
+            raise errors.RevisionNotFoundError(f"Invalid rev id: no branch {branch!r}")
+        text = message.strip() or f"Super-squash branch '{branch}'"
+        commit_id = self._git.write_commit(
+            repo.storage_key, None, [], author_of(identity), text, tree_from=head
+        )
+        try:
+            self._git.update_ref(repo.storage_key, ref, commit_id, head)
+        except RefConflictError:
+            raise errors.ConflictError(f"{branch!r} moved while squashing it; retry") from None
+        self._repos.record_push(repo, ref.removeprefix(_BRANCHES), commit_id)
+        return commit_id

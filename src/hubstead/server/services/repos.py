@@ -1,0 +1,338 @@
+"""Repos: create, delete, move, settings, info, listings, and opening a repo at a revision.
+
+Every other service reaches a repo through `RepoService.open`, which applies the access rules of
+`access.py`, follows nothing silently (a moved repo raises `RepoMovedError` so the HTTP layer can
+redirect), and resolves the revision to a full commit id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+import uuid
+from typing import Protocol
+
+from hubstead.protocol import DEFAULT_BRANCH, RepoType, name_problem, repo_id_problem
+from hubstead.server import errors
+from hubstead.server.services import access, cards
+from hubstead.server.services.access import Action
+from hubstead.server.services.auth import Identity
+from hubstead.server.storage.interfaces import (
+    AlreadyExistsError,
+    Author,
+    CommitRecord,
+    GitStore,
+    MetadataStore,
+    RepoQuery,
+    RepoRecord,
+)
+
+_LFS_PATTERNS = (
+    "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib",
+    "*.lfs.*", "*.mlmodel", "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot",
+    "*.parquet", "*.pb", "*.pickle", "*.pkl", "*.pt", "*.pth", "*.rar", "*.safetensors",
+    "saved_model/**/*", "*.tar.*", "*.tar", "*.tflite", "*.tgz", "*.wasm", "*.xz", "*.zip",
+    "*.zst", "*tfevents*",
+)  # fmt: skip
+_DATASET_LFS_PATTERNS = (
+    "*.lz4", "*.mds", "*.mp3", "*.ogg", "*.wav", "*.bmp", "*.gif", "*.jpeg", "*.jpg",
+    "*.png", "*.tiff", "*.webp", "*.mp4", "*.webm",
+)  # fmt: skip
+GATED_MODES = ("auto", "manual")
+SDKS = ("gradio", "streamlit", "docker", "static")
+SYSTEM_AUTHOR = Author("hubstead", "noreply@hubstead.local")
+_PUBLISH_LOCKS = 64
+
+
+def default_gitattributes(repo_type: RepoType) -> bytes:
+    """The `.gitattributes` a new repo starts with: the Hub's LFS patterns for its type."""
+    patterns = _LFS_PATTERNS + (_DATASET_LFS_PATTERNS if repo_type is RepoType.DATASET else ())
+    return "".join(f"{p} filter=lfs diff=lfs merge=lfs -text\n" for p in patterns).encode()
+
+
+def author_of(identity: Identity) -> Author:
+    """The git author recorded for a caller's commits."""
+    if identity.account is None:
+        return SYSTEM_AUTHOR
+    email = identity.account.email or f"{identity.account.name}@users.noreply.hubstead.local"
+    return Author(identity.account.name, email)
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoHandle:
+    """A repo the caller may access, at a resolved revision."""
+
+    repo: RepoRecord
+    revision: str
+    commit_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoInfo:
+    """Everything repo info reports, for one revision."""
+
+    repo: RepoRecord
+    commit: CommitRecord
+    facts: cards.CardFacts
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """A settings change; None leaves a value alone, `gated=False` removes gating."""
+
+    private: bool | None = None
+    gated: str | bool | None = None
+    discussions_disabled: bool | None = None
+
+
+class MirrorHooks(Protocol):
+    """What mirrors add to locating a repo (`mirrors.MirrorService` implements it)."""
+
+    def pull(self, type: RepoType, repo_id: str) -> RepoRecord | None:
+        """The repo, mirrored from upstream now, or None when this hub does not pull it.
+
+        Raises:
+            UpstreamUnavailableError: upstream, which may have the repo, cannot be reached.
+        """
+
+    def read_only_reason(self, repo: RepoRecord) -> str | None:
+        """Why local writers may not change the repo (it is a mirror), or None."""
+
+
+class RepoService:
+    """The lifecycle and metadata of repos."""
+
+    def __init__(self, metadata: MetadataStore, git: GitStore) -> None:
+        self._metadata = metadata
+        self._git = git
+        self._publish_locks = [threading.Lock() for _ in range(_PUBLISH_LOCKS)]
+        self._mirrors: MirrorHooks | None = None
+
+    def attach_mirrors(self, mirrors: MirrorHooks) -> None:
+        """Pull unknown repos through from upstream, and keep mirrored repos read-only."""
+        self._mirrors = mirrors
+
+    # --- locating ---------------------------------------------------------------------------------
+
+    def locate(
+        self, identity: Identity, type: RepoType, repo_id: str, action: Action
+    ) -> RepoRecord:
+        """The repo, if the caller may perform `action` on it.
+
+        A repo this hub does not have is mirrored from upstream first, when pull-through
+        allows it (reads only).
+
+        Raises:
+            RepoNotFoundError: missing, or invisible to the caller.
+            RepoMovedError: the id is an old name of a repo the caller can see.
+            GatedRepoError, AuthenticationError, AuthorizationError: see `access.check`.
+            MirrorReadOnlyError: a write to a mirrored repo.
+            UpstreamError: the repo had to be pulled through and upstream failed.
+        """
+        # An id that breaks the naming rules (`gpt2`, `a/b c`) was never given to any repo.
+        if repo_id_problem(repo_id) is not None:
+            raise access.not_found(identity, type.value, repo_id)
+        namespace, _, name = repo_id.partition("/")
+        repo = self._metadata.get_repo(type.value, namespace, name)
+        if repo is None:
+            moved = self._metadata.get_redirect(type.value, namespace, name)
+            if moved is not None and access.can_see(identity, moved):
+                raise errors.RepoMovedError(repo_id, moved.repo_id)
+            if self._mirrors is not None and action is not Action.WRITE:
+                repo = self._mirrors.pull(type, repo_id)
+            if repo is None:
+                raise access.not_found(identity, type.value, repo_id)
+        access.check(identity, repo, action)
+        if action is Action.WRITE and self._mirrors is not None:
+            reason = self._mirrors.read_only_reason(repo)
+            if reason is not None:
+                raise errors.MirrorReadOnlyError(reason)
+        return repo
+
+    def open(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        action: Action,
+        revision: str = DEFAULT_BRANCH,
+    ) -> RepoHandle:
+        """The repo at a revision (branch, tag, full ref, or full or short commit id).
+
+        Raises:
+            RevisionNotFoundError: the revision does not exist in the repo.
+            RepoNotFoundError, RepoMovedError, ...: see `locate`.
+        """
+        repo = self.locate(identity, type, repo_id, action)
+        return RepoHandle(repo, revision, self.resolve(repo, revision))
+
+    def resolve(self, repo: RepoRecord, revision: str) -> str:
+        """The full commit id a revision names.
+
+        Raises:
+            RevisionNotFoundError: it names nothing.
+        """
+        commit_id = self._git.resolve(repo.storage_key, revision) if revision else None
+        if commit_id is None:
+            raise errors.RevisionNotFoundError(
+                f"Invalid rev id: {revision!r} is not a branch, tag or commit of {repo.repo_id}"
+            )
+        return commit_id
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def create(
+        self,
+        identity: Identity,
+        type: RepoType,
+        namespace: str | None,
+        name: str,
+        *,
+        private: bool = False,
+        sdk: str | None = None,
+    ) -> RepoRecord:
+        """Create a repo whose `main` starts with a commit holding `.gitattributes`.
+
+        Raises:
+            InvalidRequestError: a bad name or Space SDK.
+            AuthenticationError, AuthorizationError: the caller may not create in the namespace.
+            ConflictError: the repo exists (`url` is left for the HTTP layer to fill).
+        """
+        if identity.account is None:
+            raise errors.AuthenticationError("You must be authenticated to create a repo")
+        namespace = namespace or identity.account.name
+        for part in (namespace, name):
+            problem = name_problem(part)
+            if problem is not None:
+                raise errors.InvalidRequestError(f"Invalid repo name {part!r}: {problem}")
+        if type is RepoType.SPACE and sdk is not None and sdk not in SDKS:
+            raise errors.InvalidRequestError(f"Invalid Space SDK {sdk!r}: one of {', '.join(SDKS)}")
+        owner = self._metadata.get_account(namespace)
+        if owner is None:
+            raise errors.AuthorizationError(f"The namespace {namespace!r} does not exist")
+        access.check_namespace_write(identity, owner.name, f"create a repo in {owner.name!r}")
+        existing = self._metadata.get_repo(type.value, owner.name, name)
+        if existing is not None:
+            raise errors.ConflictError(f"You already created this {type.value} repo")
+        key = uuid.uuid4().hex
+        files = {".gitattributes": default_gitattributes(type)}
+        head = self._git.create(key, files, author_of(identity), "initial commit")
+        try:
+            repo = self._metadata.create_repo(
+                type.value, owner.name, name, key, private, sdk if type is RepoType.SPACE else None
+            )
+        except AlreadyExistsError:
+            self._git.delete(key)
+            raise errors.ConflictError(f"You already created this {type.value} repo") from None
+        return self._metadata.update_repo(repo.id, head=head)
+
+    def delete(self, identity: Identity, type: RepoType, repo_id: str) -> None:
+        """Delete a repo and its git data.
+
+        Raises:
+            RepoNotFoundError, AuthorizationError: see `locate`.
+        """
+        repo = self.locate(identity, type, repo_id, Action.WRITE)
+        self._metadata.delete_repo(repo.id)
+        self._git.delete(repo.storage_key)
+
+    def move(self, identity: Identity, type: RepoType, from_id: str, to_id: str) -> RepoRecord:
+        """Rename a repo or move it to another namespace; the old id keeps resolving.
+
+        Raises:
+            InvalidRequestError: `to_id` is not a valid repo id.
+            ConflictError: a repo already has `to_id`.
+            RepoNotFoundError, AuthorizationError: on either side.
+        """
+        repo = self.locate(identity, type, from_id, Action.WRITE)
+        namespace, _, name = to_id.partition("/")
+        for part in (namespace, name):
+            problem = name_problem(part)
+            if problem is not None:
+                raise errors.InvalidRequestError(f"Invalid repo id {to_id!r}: {problem}")
+        owner = self._metadata.get_account(namespace)
+        if owner is None:
+            raise errors.InvalidRequestError(f"The namespace {namespace!r} does not exist")
+        access.check_namespace_write(identity, owner.name, f"move a repo to {owner.name!r}")
+        try:
+            return self._metadata.move_repo(repo.id, owner.name, name)
+        except AlreadyExistsError:
+            raise errors.ConflictError(
+                f"A {type.value} repo named {to_id} already exists"
+            ) from None
+
+    def update_settings(
+        self, identity: Identity, type: RepoType, repo_id: str, settings: Settings
+    ) -> RepoRecord:
+        """Change visibility, gating or discussions.
+
+        Raises:
+            InvalidRequestError: an unknown gating mode.
+            RepoNotFoundError, AuthorizationError: see `locate`.
+        """
+        repo = self.locate(identity, type, repo_id, Action.WRITE)
+        values: dict[str, object] = {}
+        if settings.private is not None:
+            values["private"] = settings.private
+        if settings.gated is not None:
+            if settings.gated is not False and settings.gated not in GATED_MODES:
+                raise errors.InvalidRequestError(
+                    f"Invalid gated value {settings.gated!r}: 'auto', 'manual' or false"
+                )
+            values["gated"] = settings.gated or None
+        if settings.discussions_disabled is not None:
+            values["discussions_disabled"] = settings.discussions_disabled
+        return self._metadata.update_repo(repo.id, **values) if values else repo
+
+    # --- info -------------------------------------------------------------------------------------
+
+    def info(self, handle: RepoHandle) -> RepoInfo:
+        """Repo info at the handle's revision, with what its card says."""
+        commit = self._git.commit(handle.repo.storage_key, handle.commit_id)
+        return RepoInfo(handle.repo, commit, self._facts(handle.repo, handle.commit_id))
+
+    def list(self, identity: Identity, query: RepoQuery) -> list[RepoRecord]:
+        """A page of the repos the caller can see."""
+        visible = access.visible_namespaces(identity)
+        return self._metadata.list_repos(dataclasses.replace(query, visible_namespaces=visible))
+
+    def head_commit(self, repo: RepoRecord) -> CommitRecord | None:
+        """The commit at the tip of the default branch, if any."""
+        return self._git.commit(repo.storage_key, repo.head) if repo.head else None
+
+    def publish_lock(self, repo: RepoRecord) -> threading.Lock:
+        """The lock to hold from moving one of the repo's branches to `record_push`.
+
+        With every writer (commit API, git push) holding it, the row of the last change to land
+        is written last, never overwritten by an older one.
+        """
+        return self._publish_locks[repo.id % len(self._publish_locks)]
+
+    def record_push(self, repo: RepoRecord, branch: str, commit_id: str) -> RepoRecord:
+        """Refresh what the repo row derives from its default branch after it moved."""
+        if branch != DEFAULT_BRANCH:
+            return repo
+        facts = self._facts(repo, commit_id)
+        return self._metadata.update_repo(
+            repo.id,
+            head=commit_id,
+            last_modified=dt.datetime.now(dt.UTC),
+            card_data=facts.card_data,
+            library_name=facts.library_name,
+            pipeline_tag=facts.pipeline_tag,
+            tags=list(facts.tags),
+        )
+
+    def _facts(self, repo: RepoRecord, commit_id: str) -> cards.CardFacts:
+        return cards.derive(
+            repo.type,
+            self._read_optional(repo, commit_id, "README.md"),
+            self._read_optional(repo, commit_id, "config.json") if repo.type == "model" else None,
+        )
+
+    def _read_optional(self, repo: RepoRecord, commit_id: str, path: str) -> bytes | None:
+        entry = self._git.entry(repo.storage_key, commit_id, path)
+        if entry is None or entry.kind != "file":
+            return None
+        return self._git.read_blob(repo.storage_key, entry.oid)

@@ -1,0 +1,350 @@
+"""Storage upkeep: fsck (is every object whole, is every pointer backed?), gc, per-repo usage.
+
+An LFS object is *referenced* when the LFS index links it to a repo, or when a pointer file
+reachable from any ref of any repo (branches, tags, `refs/pr/*`, `refs/convert/*`, and their
+history) names it. gc deletes only stored objects that are neither, and that were written before
+the grace period began: an upload whose commit has not landed yet is linked, and recent anyway.
+Both run while the server serves requests (see `BlobStore.delete_unless` for the race it closes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import time
+from collections.abc import Callable, Iterator
+
+from hubstead.protocol import RepoType
+from hubstead.server.services import pointers
+from hubstead.server.storage.interfaces import (
+    BlobNotFoundError,
+    BlobStat,
+    BlobStore,
+    GitStore,
+    Leftover,
+    LfsIndex,
+    MetadataStore,
+    RepoQuery,
+    RepoRecord,
+)
+
+_REPO_PAGE = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """How far a long run is: `done` of `total` items of `phase`, and the bytes read so far."""
+
+    phase: str
+    done: int
+    total: int
+    bytes: int = 0
+
+
+OnProgress = Callable[[Progress], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class CorruptObject:
+    """A stored object whose bytes do not hash to its name."""
+
+    sha256: str
+    actual_sha256: str
+    size: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BadPointer:
+    """A pointer file whose object is not stored, or is stored with another size.
+
+    `stored_size` is None when the object is missing. `ref` is set when the pointer is at the
+    tip of that ref, None when only history holds it.
+    """
+
+    repo_type: str
+    repo_id: str
+    path: str
+    commit_id: str
+    ref: str | None
+    sha256: str
+    size: int
+    stored_size: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class BadLink:
+    """An LFS index row whose object is not stored (`stored_size` None) or has another size."""
+
+    repo_type: str
+    repo_id: str
+    sha256: str
+    size: int
+    stored_size: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class UnreadableRepo:
+    """A repo whose git data could not be read, with the error met."""
+
+    repo_type: str
+    repo_id: str
+    error: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FsckReport:
+    """What fsck found. `purged` pointers are not damage: see `StorageService.fsck`."""
+
+    objects: int
+    bytes: int
+    repos: int
+    corrupt: list[CorruptObject]
+    dangling: list[BadPointer]
+    purged: list[BadPointer]
+    bad_links: list[BadLink]
+    unreadable: list[UnreadableRepo]
+    leftovers: list[Leftover]
+
+    @property
+    def damaged(self) -> bool:
+        """Whether anything is corrupt, dangling, missing or unreadable."""
+        return bool(self.corrupt or self.dangling or self.bad_links or self.unreadable)
+
+
+@dataclasses.dataclass(frozen=True)
+class CollectedObject:
+    """An object gc removed (or, in a dry run, would remove)."""
+
+    sha256: str
+    size: int
+    modified_at: float
+
+
+@dataclasses.dataclass(frozen=True)
+class GcReport:
+    """What gc removed (or would remove), and what it kept.
+
+    When a repo could not be read (`unreadable`), what it references is unknown: no object is
+    removed then, only leftovers.
+    """
+
+    dry_run: bool
+    grace_seconds: float
+    objects: list[CollectedObject]
+    leftovers: list[Leftover]
+    referenced: int
+    recent: int
+    unreadable: list[UnreadableRepo]
+
+    @property
+    def freed_bytes(self) -> int:
+        """The bytes the removed objects and leftovers held."""
+        return sum(o.size for o in self.objects) + sum(o.size for o in self.leftovers)
+
+
+class StorageService:
+    """Checks and collects the blob store against the repos and the LFS index."""
+
+    def __init__(
+        self, metadata: MetadataStore, git: GitStore, blobs: BlobStore, index: LfsIndex
+    ) -> None:
+        self._metadata = metadata
+        self._git = git
+        self._blobs = blobs
+        self._index = index
+
+    def usage(self, repo: RepoRecord) -> int:
+        """The bytes a repo uses: its LFS objects plus its git data on disk."""
+        return self._index.usage(repo.id) + self._git.disk_usage(repo.storage_key)
+
+    # --- fsck ---------------------------------------------------------------------------------
+
+    def fsck(self, on_progress: OnProgress | None = None) -> FsckReport:
+        """Re-hash every object, then check every repo's pointers and every index row.
+
+        A pointer whose object is missing (or has another size) is damage when it is at the tip
+        of a ref, or when the repo still links the object. A pointer only in history whose
+        object the repo no longer links was deleted on purpose (`lfs-files` deletion does not
+        rewrite history): it is reported as `purged`, not as damage. Objects stored or linked
+        while fsck runs are looked up again rather than reported missing.
+        """
+        digests = sorted(self._blobs.digests())
+        sizes: dict[str, int] = {}
+        corrupt = []
+        hashed = 0
+        for done, sha256 in enumerate(digests, 1):
+            stat = self._blobs.stat(sha256)
+            try:
+                actual = self._blobs.rehash(sha256)
+            except BlobNotFoundError:  # collected meanwhile
+                stat = None
+            if stat is not None:
+                sizes[sha256] = stat.size
+                hashed += stat.size
+                if actual != sha256:
+                    corrupt.append(CorruptObject(sha256, actual, stat.size))
+            _notify(on_progress, "objects", done, len(digests), hashed)
+        repos: dict[int, RepoRecord] = {}
+        dangling: list[BadPointer] = []
+        purged: list[BadPointer] = []
+        unreadable: list[UnreadableRepo] = []
+        for repo, found in self._pointers(on_progress):
+            repos[repo.id] = repo
+            if isinstance(found, UnreadableRepo):
+                unreadable.append(found)
+                continue
+            for bad in self._bad_pointers(repo, found, sizes):
+                damage = (
+                    bad.ref is not None
+                    or bad.stored_size is not None
+                    or self._index.linked_size(repo.id, bad.sha256) is not None
+                )
+                (dangling if damage else purged).append(bad)
+        return FsckReport(
+            objects=len(sizes),
+            bytes=sum(sizes.values()),
+            repos=len(repos),
+            corrupt=corrupt,
+            dangling=dangling,
+            purged=purged,
+            bad_links=self._bad_links(repos, sizes),
+            unreadable=unreadable,
+            leftovers=list(self._blobs.leftovers()),
+        )
+
+    def _stored_size(self, sizes: dict[str, int], sha256: str) -> int | None:
+        if sha256 in sizes:
+            return sizes[sha256]
+        stat = self._blobs.stat(sha256)
+        return None if stat is None else stat.size
+
+    def _bad_pointers(
+        self, repo: RepoRecord, found: list[pointers.Sighting], sizes: dict[str, int]
+    ) -> Iterator[BadPointer]:
+        for seen in found:
+            stored = self._stored_size(sizes, seen.sha256)
+            if stored != seen.size:
+                yield BadPointer(
+                    repo.type,
+                    repo.repo_id,
+                    seen.path,
+                    seen.commit_id,
+                    seen.ref,
+                    seen.sha256,
+                    seen.size,
+                    stored,
+                )
+
+    def _bad_links(self, repos: dict[int, RepoRecord], sizes: dict[str, int]) -> list[BadLink]:
+        bad = []
+        for record in self._index.records():
+            stored = self._stored_size(sizes, record.sha256)
+            if stored != record.size:
+                repo = repos.get(record.repo_id)
+                # A repo created after the listing above: name it by its row id.
+                label = (repo.type, repo.repo_id) if repo else ("?", f"#{record.repo_id}")
+                bad.append(BadLink(*label, record.sha256, record.size, stored))
+        return bad
+
+    # --- gc -----------------------------------------------------------------------------------
+
+    def gc(
+        self, *, grace: dt.timedelta, dry_run: bool, on_progress: OnProgress | None = None
+    ) -> GcReport:
+        """Delete unreferenced objects, stale multipart uploads and temporary files.
+
+        Only what was last written before `grace` ago goes. Each object is checked again once
+        moved out of reach (still unlinked, still old), so an upload of the same bytes racing
+        with gc keeps its copy.
+        """
+        written_before = time.time() - grace.total_seconds()
+        referenced: set[str] = set()
+        unreadable: list[UnreadableRepo] = []
+        for _repo, found in self._pointers(on_progress):
+            if isinstance(found, UnreadableRepo):
+                unreadable.append(found)
+            else:
+                referenced.update(s.sha256 for s in found)
+        referenced |= self._index.linked_digests()
+        digests = [] if unreadable else sorted(self._blobs.digests())
+        collected: list[CollectedObject] = []
+        kept = recent = 0
+        for done, sha256 in enumerate(digests, 1):
+            _notify(on_progress, "objects", done, len(digests))
+            if sha256 in referenced:
+                kept += 1
+                continue
+            stat = self._blobs.stat(sha256)
+            if stat is None:  # deleted meanwhile
+                continue
+            if stat.modified_at >= written_before:
+                recent += 1
+            elif dry_run or self._blobs.delete_unless(
+                sha256, functools.partial(self._keep, sha256, written_before)
+            ):
+                collected.append(CollectedObject(sha256, stat.size, stat.modified_at))
+            else:
+                kept += 1
+        leftovers = [
+            leftover
+            for leftover in self._blobs.leftovers()
+            if leftover.modified_at < written_before
+            and (dry_run or self._blobs.remove_leftover(leftover, written_before))
+        ]
+        return GcReport(
+            dry_run, grace.total_seconds(), collected, leftovers, kept, recent, unreadable
+        )
+
+    def _keep(self, sha256: str, written_before: float, stat: BlobStat) -> bool:
+        return stat.modified_at >= written_before or self._index.is_linked(sha256)
+
+    # --- repos --------------------------------------------------------------------------------
+
+    def _pointers(
+        self, on_progress: OnProgress | None
+    ) -> Iterator[tuple[RepoRecord, list[pointers.Sighting] | UnreadableRepo]]:
+        """Every repo with the pointers its refs reach, or what made its git data unreadable.
+
+        A repo deleted while the run goes on is skipped.
+        """
+        repos = list(self._all_repos())
+        for done, repo in enumerate(repos, 1):
+            try:
+                found = list(pointers.sightings(self._git, repo.storage_key))
+            except Exception as exc:
+                # Whatever the git store raises for damaged (or vanished) git data: one broken
+                # repo is reported, and does not stop the check of the others.
+                if self._metadata.get_repo(repo.type, repo.namespace, repo.name) is not None:
+                    error = f"{type(exc).__name__}: {exc}"
+                    yield repo, UnreadableRepo(repo.type, repo.repo_id, error)
+            else:
+                yield repo, found
+            _notify(on_progress, "repos", done, len(repos))
+
+    def _all_repos(self) -> Iterator[RepoRecord]:
+        """Every repo of every type, oldest first (each once, even if repos change meanwhile)."""
+        seen: set[int] = set()
+        for type in RepoType:
+            offset = 0
+            while True:
+                query = RepoQuery(
+                    type=type.value,
+                    sort="created_at",
+                    descending=False,
+                    offset=offset,
+                    limit=_REPO_PAGE,
+                )
+                page = self._metadata.list_repos(query)
+                for repo in page:
+                    if repo.id not in seen:
+                        seen.add(repo.id)
+                        yield repo
+                if len(page) < _REPO_PAGE:
+                    break
+                offset += _REPO_PAGE
+
+
+def _notify(listener: OnProgress | None, phase: str, done: int, total: int, read: int = 0) -> None:
+    if listener is not None:
+        listener(Progress(phase, done, total, read))

@@ -1,0 +1,362 @@
+"""Mirror syncs: what upstream has, the objects a sync must fetch, and moving refs last.
+
+A sync of a mirrored repo (`jobs/sync.py` runs one; pull-through runs its git part when it first
+sees a repo) goes in three steps, each a method here:
+
+1. `plan`: ask upstream about the repo (a repo upstream does not have stops the sync), list its
+   refs, fetch the git objects of the tracked ones into the local repo (no local ref moves),
+   and list the LFS files of the new tips that the include/exclude patterns select. Objects
+   already stored are only linked to the repo (deduplication); the others are to be fetched.
+2. `fetch_object`, once per object to fetch (the job runs several at once): download it from
+   upstream in parts that survive an interrupted sync (a later one fetches only the parts
+   missing), verified by sha256 before it is stored. Wrong bytes are dropped, never stored.
+3. `publish`: move the local refs to upstream's under the repo's publish lock and ref lock,
+   each compared against what `plan` saw, then refresh the repo row. Readers see the old state
+   or the new one with every object in place, never a mix.
+
+Upstream's API and file bytes are reached through `upstreams.Upstream`; git objects come
+through `GitStore.fetch`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import hashlib
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+
+from hubstead.protocol import DEFAULT_BRANCH, RepoType
+from hubstead.server import errors
+from hubstead.server.services import files
+from hubstead.server.services.repos import RepoService
+from hubstead.server.services.upstreams import (
+    Source,
+    Upstream,
+    UpstreamRepo,
+    WantedObject,
+    store_verified,
+    wrong_bytes,
+)
+from hubstead.server.storage.interfaces import (
+    BlobMismatchError,
+    BlobNotFoundError,
+    BlobStore,
+    BlobWriter,
+    EntryKind,
+    FetchArea,
+    GitStore,
+    GitUnavailableError,
+    LfsIndex,
+    MetadataStore,
+    MirrorRecord,
+    RefConflictError,
+    RefUpdate,
+    RemoteError,
+    RemoteFailure,
+    RepoRecord,
+)
+
+_TRACKED = ("refs/heads/", "refs/tags/")
+_FETCH_TRIES = 3
+
+OnBytes = Callable[[int], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncPlan:
+    """What one sync does: its ref updates and the objects to fetch before they happen."""
+
+    repo: RepoRecord
+    source: Source
+    facts: UpstreamRepo
+    updates: tuple[RefUpdate, ...]
+    objects: tuple[WantedObject, ...]
+    linked: int
+    """Objects of the new tips that were already stored, now linked to the repo."""
+
+
+class SyncService:
+    """The steps of a mirror sync, on the hub's stores."""
+
+    def __init__(
+        self,
+        repos: RepoService,
+        metadata: MetadataStore,
+        git: GitStore,
+        blobs: BlobStore,
+        index: LfsIndex,
+        area: FetchArea,
+        upstream: Upstream,
+        *,
+        chunk_size: int,
+        default_token: str | None = None,
+    ) -> None:
+        self._repos = repos
+        self._metadata = metadata
+        self._git = git
+        self._blobs = blobs
+        self._index = index
+        self._area = area
+        self.upstream = upstream
+        self._chunk_size = chunk_size
+        self._default_token = default_token
+
+    def close(self) -> None:
+        """Release the connections to upstream hubs."""
+        self.upstream.close()
+
+    def source(self, mirror: MirrorRecord) -> Source:
+        """Where the mirror comes from; the hub's upstream token serves mirrors without one."""
+        return Source(
+            mirror.upstream,
+            RepoType(mirror.repo_type),
+            mirror.upstream_repo_id,
+            mirror.upstream_token or self._default_token,
+        )
+
+    def lock(self, repo: RepoRecord) -> AbstractContextManager[None]:
+        """Held for a whole sync, so that syncs of one repo (in any process) take turns."""
+        return self._area.lock(f"sync-{repo.storage_key}")
+
+    # --- step 1 -------------------------------------------------------------------------------
+
+    def plan(self, mirror: MirrorRecord, repo: RepoRecord) -> SyncPlan:
+        """Fetch upstream's git objects and decide what the sync changes (see the module doc).
+
+        Raises:
+            UpstreamNotFoundError: the repo, or a tracked revision, does not exist upstream.
+            UpstreamDeniedError: upstream refused the token.
+            UpstreamUnavailableError: upstream cannot be reached or failed.
+        """
+        source = self.source(mirror)
+        facts = self.upstream.repo(source)
+        remote = self.fetch_refs(repo.storage_key, source, mirror.revisions)
+        key = repo.storage_key
+        local = {ref.name: self._git.ref_target(key, ref.name) for ref in self._git.refs(key)}
+        updates = [
+            RefUpdate(name, local.get(name), target)
+            for name, target in sorted(remote.items())
+            if local.get(name) != target
+        ]
+        if not mirror.revisions:  # following every branch and tag: drop those upstream dropped
+            updates += [
+                RefUpdate(name, old, None)
+                for name, old in sorted(local.items())
+                if name.startswith(_TRACKED) and name not in remote
+            ]
+        objects: list[WantedObject] = []
+        linked = 0
+        if not mirror.on_demand:
+            for wanted in self._lfs_objects(key, remote.values(), mirror):
+                if self._blobs.size(wanted.sha256) == wanted.size:
+                    self._index.link(repo.id, wanted.sha256, wanted.size)
+                    linked += 1
+                else:
+                    objects.append(wanted)
+        return SyncPlan(repo, source, facts, tuple(updates), tuple(objects), linked)
+
+    def fetch_refs(self, key: str, source: Source, revisions: Sequence[str]) -> dict[str, str]:
+        """Fetch the objects of upstream's tracked refs into repo `key`; the refs' targets.
+
+        Empty `revisions` tracks every branch and tag; otherwise each names a branch or tag.
+
+        Raises:
+            UpstreamNotFoundError: the repo, or a revision, does not exist upstream.
+            UpstreamDeniedError, UpstreamUnavailableError: see `Upstream.repo`.
+            NotSupportedError: git is not installed on this server.
+        """
+        attempt = 1
+        while True:
+            try:
+                remote = self._git.remote_refs(source.git_url, source.token)
+                chosen = _tracked(remote, revisions, source)
+                self._git.fetch(key, source.git_url, source.token, chosen)
+            except RemoteError as exc:
+                if exc.failure is RemoteFailure.CHANGED and attempt < _FETCH_TRIES:
+                    attempt += 1  # upstream moved between listing and fetching: list again
+                    continue
+                raise _upstream_error(exc, source) from exc
+            except GitUnavailableError as exc:
+                raise errors.NotSupportedError(
+                    "mirrors need git: the git binary is not installed on this server"
+                ) from exc
+            return chosen
+
+    def _lfs_objects(
+        self, key: str, targets: Iterable[str], mirror: MirrorRecord
+    ) -> Iterator[WantedObject]:
+        """The LFS files (one per object) of the commits `targets` lead to, as selected."""
+        seen: set[str] = set()
+        for commit_id in dict.fromkeys(self._git.commit(key, target).id for target in targets):
+            entries = self._git.list_tree(key, commit_id, "", recursive=True)
+            selected = [
+                e for e in entries if e.kind is EntryKind.FILE and _selected(e.path, mirror)
+            ]
+            for info in files.describe(self._git, key, selected):
+                if info.lfs is not None and info.lfs.sha256 not in seen:
+                    seen.add(info.lfs.sha256)
+                    yield WantedObject(info.lfs.sha256, info.lfs.size, commit_id, info.path)
+
+    # --- step 2 -------------------------------------------------------------------------------
+
+    def fetch_object(self, plan: SyncPlan, obj: WantedObject, on_bytes: OnBytes) -> None:
+        """Download, verify, store and link one object; `on_bytes` hears of each chunk.
+
+        Objects larger than one part are fetched in parts that are kept across attempts.
+
+        Raises:
+            UpstreamUnavailableError: upstream failed, or sent bytes that are not the object
+                (nothing of them is stored).
+            UpstreamNotFoundError, UpstreamDeniedError: see `Upstream.download`.
+            LocalStorageError: the blob store could not be written.
+        """
+        try:
+            if self._blobs.size(obj.sha256) == obj.size:
+                self._index.link(plan.repo.id, obj.sha256, obj.size)
+                on_bytes(obj.size)
+            elif obj.size <= self._chunk_size:
+                self._fetch_whole(plan, obj, on_bytes)
+            else:
+                self._fetch_parts(plan, obj, on_bytes)
+        except OSError as exc:  # upstream failures arrive as UpstreamErrors: this is our disk
+            raise errors.LocalStorageError(
+                f"Cannot store {obj.path} ({obj.sha256}) of {plan.repo.repo_id}: {exc}"
+            ) from exc
+
+    def _fetch_whole(self, plan: SyncPlan, obj: WantedObject, on_bytes: OnBytes) -> None:
+        writer = self._blobs.writer(obj.sha256, obj.size)
+        try:
+            with self.upstream.download(plan.source, obj.commit_id, obj.path) as chunks:
+                for chunk in chunks:
+                    _write(writer, chunk, obj)
+                    on_bytes(len(chunk))
+        except BaseException:
+            writer.abort()
+            raise
+        store_verified(self._index, plan.repo, obj, writer.commit)
+
+    def _fetch_parts(self, plan: SyncPlan, obj: WantedObject, on_bytes: OnBytes) -> None:
+        key = f"mirror:{obj.sha256}:{obj.size}:{self._chunk_size}".encode()
+        upload_id = hashlib.sha256(key).hexdigest()[:32]
+        count = math.ceil(obj.size / self._chunk_size)
+        received = self._blobs.parts(upload_id)
+        for number in range(1, count + 1):
+            start = (number - 1) * self._chunk_size
+            size = min(self._chunk_size, obj.size - start)
+            if received.get(number) == size:
+                on_bytes(size)  # kept from an earlier, interrupted sync
+                continue
+            writer = self._blobs.part_writer(upload_id, number, start, size)
+            try:
+                end = start + size - 1
+                with self.upstream.download(
+                    plan.source, obj.commit_id, obj.path, start, end
+                ) as chunks:
+                    for chunk in chunks:
+                        _write(writer, chunk, obj)
+                        on_bytes(len(chunk))
+                writer.commit()
+            except BlobMismatchError as exc:
+                writer.abort()
+                raise wrong_bytes(obj, exc) from None
+            except BaseException:
+                writer.abort()
+                raise
+
+        def assemble() -> str:
+            try:
+                self._blobs.complete_multipart(upload_id, obj.sha256, obj.size, count)
+            except BlobMismatchError:
+                self._blobs.abort_multipart(upload_id)  # wrong bytes: none of them is kept
+                raise
+            except BlobNotFoundError as exc:  # a concurrent gc took a part: start over
+                raise errors.UpstreamUnavailableError(
+                    f"{exc}; the sync will fetch it again"
+                ) from exc
+            return obj.sha256
+
+        store_verified(self._index, plan.repo, obj, assemble)
+
+    # --- step 3 -------------------------------------------------------------------------------
+
+    def publish(self, plan: SyncPlan) -> RepoRecord:
+        """Move the refs as planned and refresh the repo row (see the module doc).
+
+        Raises:
+            ConflictError: a ref moved since `plan` (nothing moved).
+        """
+        repo = plan.repo
+        with self._repos.publish_lock(repo):
+            try:
+                self._git.update_refs(repo.storage_key, plan.updates)
+            except RefConflictError as exc:
+                raise errors.ConflictError(
+                    f"The refs of {repo.repo_id} changed during the sync ({exc}); sync again"
+                ) from exc
+            return self.refresh_row(repo, plan.facts)
+
+    def refresh_row(self, repo: RepoRecord, facts: UpstreamRepo) -> RepoRecord:
+        """Make the repo row describe its default branch and upstream's visibility."""
+        head = self._git.resolve(repo.storage_key, f"refs/heads/{DEFAULT_BRANCH}")
+        if (repo.private, repo.gated) != (facts.private, facts.gated):
+            repo = self._metadata.update_repo(repo.id, private=facts.private, gated=facts.gated)
+        if head is not None and head != repo.head:
+            repo = self._repos.record_push(repo, DEFAULT_BRANCH, head)
+        return repo
+
+
+def _write(writer: BlobWriter, chunk: bytes, obj: WantedObject) -> None:
+    try:
+        writer.write(chunk)
+    except BlobMismatchError as exc:
+        raise wrong_bytes(obj, exc) from None
+
+
+def _tracked(remote: dict[str, str], revisions: Sequence[str], source: Source) -> dict[str, str]:
+    """The remote refs a mirror follows: every branch and tag, or the named revisions."""
+    if not revisions:
+        return {name: target for name, target in remote.items() if name.startswith(_TRACKED)}
+    chosen = {}
+    for revision in revisions:
+        names = (
+            [revision]
+            if revision.startswith("refs/")
+            else [
+                f"refs/heads/{revision}",
+                f"refs/tags/{revision}",
+            ]
+        )
+        found = next((name for name in names if name in remote), None)
+        if found is None:
+            raise errors.UpstreamNotFoundError(f"{revision!r} is not a branch or tag of {source}")
+        chosen[found] = remote[found]
+    return chosen
+
+
+def _selected(path: str, mirror: MirrorRecord) -> bool:
+    """Whether the include/exclude patterns let a sync fetch the LFS file at `path`."""
+    if mirror.include and not any(_matches(path, p) for p in mirror.include):
+        return False
+    return not any(_matches(path, p) for p in mirror.exclude)
+
+
+def _matches(path: str, pattern: str) -> bool:
+    # As huggingface_hub's allow_patterns: `*` crosses `/`, and `dir/` means everything in it.
+    return fnmatch.fnmatchcase(path, pattern + "*" if pattern.endswith("/") else pattern)
+
+
+def _upstream_error(exc: RemoteError, source: Source) -> errors.UpstreamError:
+    detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc.failure.value
+    if exc.failure is RemoteFailure.NOT_FOUND:
+        return errors.UpstreamNotFoundError(f"{source} does not exist upstream ({detail})")
+    if exc.failure is RemoteFailure.DENIED:
+        return errors.UpstreamDeniedError(
+            f"Upstream refused access to the git data of {source}: check the mirror's upstream "
+            f"token ({detail})"
+        )
+    return errors.UpstreamUnavailableError(
+        f"Upstream {source.endpoint} is unreachable: cannot fetch the git data of {source} "
+        f"({detail})"
+    )

@@ -1,0 +1,114 @@
+"""Upstream hubs as mirrors see them: where a repo comes from, and storing what it sends.
+
+`Upstream` is what services need of an upstream hub (its API and file bytes); the job layer
+implements it with the client library (`jobs/upstream.py`), and `app.py` passes it in. Git data
+does not go through it: it comes over git's smart protocol, through `GitStore.fetch`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from hubstead.protocol import RepoType
+from hubstead.server import errors
+from hubstead.server.storage.interfaces import BlobMismatchError, LfsIndex, RepoRecord
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """Where a mirrored repo comes from: an upstream hub, the repo there, and the token to use."""
+
+    endpoint: str
+    type: RepoType
+    repo_id: str
+    token: str | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def git_url(self) -> str:
+        """The repo's URL for git's smart HTTP protocol."""
+        return f"{self.endpoint}/{self.type.url_prefix}{self.repo_id}"
+
+    def __str__(self) -> str:
+        return f"{self.type.value} {self.repo_id} at {self.endpoint}"
+
+
+@dataclasses.dataclass(frozen=True)
+class UpstreamRepo:
+    """What upstream says about a repo that a mirror copies."""
+
+    private: bool
+    gated: str | None
+
+
+class Upstream(Protocol):
+    """An upstream hub's API and file downloads (`jobs/upstream.py` implements it)."""
+
+    def repo(self, source: Source) -> UpstreamRepo:
+        """What upstream says about the repo.
+
+        Raises:
+            UpstreamNotFoundError: upstream has no such repo (or hides it from the token).
+            UpstreamDeniedError: upstream refused the token.
+            UpstreamUnavailableError: upstream cannot be reached or failed.
+        """
+
+    def download(
+        self, source: Source, commit_id: str, path: str, start: int = 0, end: int | None = None
+    ) -> AbstractContextManager[Iterator[bytes]]:
+        """Bytes `start` to `end` (inclusive; None: to the end) of a file at a commit.
+
+        Errors while iterating are `UpstreamError`s too.
+
+        Raises:
+            UpstreamNotFoundError, UpstreamDeniedError, UpstreamUnavailableError: as for `repo`.
+        """
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+@dataclasses.dataclass(frozen=True)
+class WantedObject:
+    """An LFS object a sync fetches, and a file at a commit upstream that holds it."""
+
+    sha256: str
+    size: int
+    commit_id: str
+    path: str
+
+
+def store_verified(
+    index: LfsIndex, repo: RepoRecord, obj: WantedObject, commit: Callable[[], str]
+) -> None:
+    """Link the object to the repo, then make its bytes visible with `commit`, if they verify.
+
+    The link comes first so that a concurrent gc never finds the stored bytes unreferenced; it
+    is undone when the bytes are refused.
+
+    Raises:
+        UpstreamUnavailableError: the bytes are not the object (nothing is stored).
+    """
+    already = index.linked_size(repo.id, obj.sha256) is not None
+    if not already:
+        index.link(repo.id, obj.sha256, obj.size)
+    try:
+        commit()
+    except BlobMismatchError as exc:
+        if not already:
+            index.unlink(repo.id, [obj.sha256])
+        raise wrong_bytes(obj, exc) from None
+    except BaseException:
+        if not already:
+            index.unlink(repo.id, [obj.sha256])
+        raise
+
+
+def wrong_bytes(obj: WantedObject, exc: Exception) -> errors.UpstreamUnavailableError:
+    """The error for bytes from upstream that are not the object they should be."""
+    return errors.UpstreamUnavailableError(
+        f"Upstream sent wrong bytes for {obj.path} (LFS object {obj.sha256}): {exc}; "
+        "nothing was stored"
+    )

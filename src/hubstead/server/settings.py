@@ -1,0 +1,369 @@
+"""Server settings: one declared table, loaded once by the CLI and passed to `create_app`.
+
+Each field of `Settings` carries its help text in its metadata. Values come from, in order of
+precedence: an explicit argument (the CLI flag), the `HUBSTEAD_<KEY>` environment variable, the
+TOML file named by `--config`, the default. Unknown keys in the file are an error, and every
+problem found is reported at once, before anything is opened.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+ENV_PREFIX = "HUBSTEAD_"
+MiB = 1024 * 1024
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_DATABASE_DIALECTS = ("sqlite", "postgresql")
+_LOCATION_PREFIX = re.compile(r"/[^\s?#]+/")
+
+
+class SettingsError(ValueError):
+    """One or more settings are invalid; the message lists every problem."""
+
+
+def _setting(default: Any, help: str, *, secret: bool = False, shown: str | None = None) -> Any:
+    metadata = {"help": help, "secret": secret, "shown": shown or str(default)}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every option of the server."""
+
+    data_dir: Path = _setting(
+        Path("~/.local/share/hubstead"), "Where repos, blobs and the SQLite database live."
+    )
+    host: str = _setting("127.0.0.1", "Interface to listen on (0.0.0.0 for every interface).")
+    port: int = _setting(8080, "TCP port to listen on (0 picks a free one).")
+    public_url: str | None = _setting(
+        None,
+        "Base URL clients use, when behind a proxy; by default each response uses the URL "
+        "of its request (its Host header).",
+        shown="(from each request)",
+    )
+    database_url: str | None = _setting(
+        None,
+        "SQLAlchemy URL of the metadata database: sqlite:///… or postgresql+psycopg://….",
+        secret=True,
+        shown="(SQLite in the data dir)",
+    )
+    max_json_bytes: int = _setting(16 * MiB, "Largest JSON request body accepted.")
+    max_commit_bytes: int = _setting(
+        2048 * MiB, "Largest NDJSON commit body accepted (inline file content included)."
+    )
+    max_regular_file_bytes: int = _setting(
+        64 * MiB, "Largest file accepted inline in a commit; larger content must go through LFS."
+    )
+    lfs_threshold_bytes: int = _setting(
+        10 * MiB, "Files at least this large are uploaded through LFS, as on huggingface.co."
+    )
+    lfs_multipart_threshold_bytes: int = _setting(
+        256 * MiB, "LFS uploads at least this large are offered multipart transfer."
+    )
+    lfs_chunk_bytes: int = _setting(64 * MiB, "Part size of multipart LFS uploads.")
+    lfs_url_ttl_seconds: int = _setting(
+        3600, "How long pre-signed LFS upload and download URLs stay valid."
+    )
+    x_accel_redirect_prefix: str | None = _setting(
+        None,
+        "Offload LFS downloads to nginx: answer them with an X-Accel-Redirect to this internal "
+        "location (e.g. /_hubstead_blobs/), which must alias the blob directory. Every client "
+        "must then reach the hub through that nginx.",
+        shown="(off: the hub sends the bytes)",
+    )
+    secret_file: Path | None = _setting(
+        None,
+        "File holding the key that signs LFS URLs; created with a random key if missing.",
+        shown="(secret.key in the data dir)",
+    )
+    log_level: str = _setting("info", "Log level: debug, info, warning or error.")
+    redis_url: str | None = _setting(
+        None,
+        "Redis URL (redis://host:6379/0) of the arq job queue: jobs then run in `hubstead "
+        "worker` processes, not in the server.",
+        secret=True,
+        shown="(none: jobs run in the server process)",
+    )
+    redis_queue: str = _setting("hubstead:jobs", "Name of the arq queue in Redis.")
+    job_threads: int = _setting(2, "How many jobs one process (server or worker) runs at once.")
+    job_poll_seconds: int = _setting(
+        5, "How often idle job runners look for due jobs in the database."
+    )
+    pull_through: str | None = _setting(
+        None,
+        "URL of an upstream hub (https://huggingface.co) to mirror on demand: a request for a "
+        "repo this hub does not have fetches it from there, if the allow/deny patterns let it.",
+        shown="(off)",
+    )
+    upstream_token: str | None = _setting(
+        None,
+        "Token this hub sends to the pull-through upstream, and to the upstream of mirrors "
+        "added without a token of their own (gated and private repos need one).",
+        secret=True,
+        shown="(none)",
+    )
+    pull_through_allow: tuple[str, ...] = _setting(
+        (),
+        "Glob patterns of the repos pull-through may mirror (comma-separated in the "
+        "environment), matched against the repo id with datasets/ or spaces/ in front for "
+        "those types: google/*, datasets/*.",
+        shown="(every repo)",
+    )
+    pull_through_deny: tuple[str, ...] = _setting(
+        (), "Glob patterns of the repos pull-through never mirrors; they win over allow.", shown=""
+    )
+    pull_through_refresh_seconds: int = _setting(
+        86400,
+        "How often the branches and tags of a repo mirrored on demand are synced again "
+        "(0: only by `hubstead mirror sync`).",
+    )
+    mirror_concurrency: int = _setting(4, "How many LFS files a mirror sync downloads at once.")
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        """The data directory with `~` expanded, absolute."""
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'hubstead.sqlite3'}"
+
+    @property
+    def effective_secret_file(self) -> Path:
+        """The signing key file, defaulting to `secret.key` in the data directory."""
+        return self.secret_file or self.resolved_data_dir / "secret.key"
+
+    def redacted(self) -> dict[str, str]:
+        """Effective values for display, with secrets hidden."""
+        shown: dict[str, str] = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            secret = field.metadata["secret"] and value is not None
+            shown[field.name] = "********" if secret else str(value)
+        return shown
+
+
+@dataclasses.dataclass(frozen=True)
+class SettingHelp:
+    """One row of `--help-settings`."""
+
+    key: str
+    env: str
+    default: str
+    help: str
+
+
+def settings_help() -> list[SettingHelp]:
+    """Every setting with its environment variable, shown default and help, in declared order."""
+    return [
+        SettingHelp(f.name, ENV_PREFIX + f.name.upper(), f.metadata["shown"], f.metadata["help"])
+        for f in dataclasses.fields(Settings)
+    ]
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build `Settings` from overrides, `HUBSTEAD_*` variables, a TOML file and the defaults.
+
+    Relative paths in the TOML file are relative to the file's directory; relative paths from
+    flags and the environment are relative to the working directory.
+
+    Args:
+        overrides: explicit values (CLI flags); None values are ignored.
+        config_file: optional TOML file with the same keys.
+        environ: the environment to read (defaults to `os.environ`).
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        SettingsError: listing every unreadable file, unknown key and invalid value.
+    """
+    env = os.environ if environ is None else environ
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    problems: list[str] = []
+    raw: dict[str, tuple[Any, Path | None]] = {}
+    if config_file is not None:
+        for key, value in _read_config(config_file).items():
+            if key in fields:
+                raw[key] = (value, config_file.parent)
+            else:
+                problems.append(f"unknown setting {key!r} in {config_file}")
+    for key in fields:
+        env_value = env.get(ENV_PREFIX + key.upper())
+        if env_value:
+            raw[key] = (env_value, None)
+    for key, value in (overrides or {}).items():
+        if key not in fields:
+            problems.append(f"unknown setting {key!r}")
+        elif value is not None:
+            raw[key] = (value, None)
+    values: dict[str, Any] = {}
+    for key, (value, base) in raw.items():
+        try:
+            values[key] = _coerce(fields[key], value, base)
+        except ValueError as exc:
+            problems.append(f"{key}: {exc}")
+    settings = Settings(**values)
+    problems.extend(_validate(settings))
+    if problems:
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(problems))
+    return settings
+
+
+def _read_config(config_file: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"invalid settings:\n  cannot read {config_file}: {exc}") from exc
+
+
+def _coerce(field: dataclasses.Field[Any], value: Any, base: Path | None) -> Any:
+    """`value` as the field's type; `base` is the directory relative paths start from."""
+    # Values from the environment are strings; values from TOML or flags may already be typed.
+    kind = str(field.type)
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        raise ValueError(f"expected an integer, got {value!r}")
+    if kind.startswith("tuple"):
+        return _string_list(value)
+    if not isinstance(value, str | Path):
+        raise ValueError(f"expected a string, got {value!r}")
+    if "Path" in kind:
+        path = Path(value).expanduser()
+        return base / path if base is not None and not path.is_absolute() else path
+    if field.name == "log_level":
+        return str(value).lower()
+    if field.name in ("public_url", "pull_through"):
+        return str(value).rstrip("/")
+    return str(value)
+
+
+def _string_list(value: Any) -> tuple[str, ...]:
+    """A list of strings, from TOML or flags, or comma-separated from the environment."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings, got {value!r}")
+    return tuple(item.strip() for item in value if item.strip())
+
+
+def _validate(settings: Settings) -> list[str]:
+    problems = []
+    if not 0 <= settings.port <= 65535:
+        problems.append(f"port: {settings.port} is not between 0 and 65535")
+    if settings.public_url is not None:
+        problems.extend(_url_problems("public_url", settings.public_url))
+    if settings.database_url is not None:
+        problems.extend(_database_url_problems(settings.database_url))
+    problems.extend(_data_dir_problems(settings.data_dir))
+    if settings.log_level not in LOG_LEVELS:
+        problems.append(f"log_level: {settings.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    for key in (
+        "max_json_bytes",
+        "max_commit_bytes",
+        "max_regular_file_bytes",
+        "lfs_multipart_threshold_bytes",
+        "lfs_chunk_bytes",
+        "lfs_url_ttl_seconds",
+        "job_threads",
+        "job_poll_seconds",
+        "mirror_concurrency",
+    ):
+        if getattr(settings, key) <= 0:
+            problems.append(f"{key}: must be positive")
+    if settings.lfs_threshold_bytes <= 0:
+        problems.append("lfs_threshold_bytes: must be positive")
+    if settings.pull_through is not None:
+        problems.extend(_url_problems("pull_through", settings.pull_through))
+    if settings.pull_through_refresh_seconds < 0:
+        problems.append("pull_through_refresh_seconds: must not be negative")
+    if settings.redis_url is not None:
+        problems.extend(_redis_url_problems(settings.redis_url))
+    prefix = settings.x_accel_redirect_prefix
+    if prefix is not None and not _LOCATION_PREFIX.fullmatch(prefix):
+        problems.append(
+            f"x_accel_redirect_prefix: {prefix!r} is not a location path that starts and ends "
+            "with '/', such as /_hubstead_blobs/"
+        )
+    return problems
+
+
+def _url_problems(key: str, url: str) -> list[str]:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        return [f"{key}: {url!r} is not a valid URL"]
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return [f"{key}: {url!r} is not an http(s) URL with a host"]
+    if parts.query or parts.fragment:
+        return [f"{key}: {url!r} must not have a query or fragment"]
+    return []
+
+
+def _redis_url_problems(url: str) -> list[str]:
+    # The URL is not echoed: it may hold a password.
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        return ["redis_url: cannot parse it as redis://[:password@]host[:port][/db]"]
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        return [f"redis_url: the scheme {parts.scheme!r} is not redis, rediss or unix"]
+    if parts.scheme != "unix" and not parts.hostname:
+        return ["redis_url: no host in it (redis://host:6379/0)"]
+    if importlib.util.find_spec("arq") is None:
+        return ["redis_url: the arq package is not installed (pip install 'hubstead[redis]')"]
+    return []
+
+
+def _database_url_problems(url: str) -> list[str]:
+    # The URL is not echoed: it may hold a password.
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        return ["database_url: cannot parse it as dialect+driver://user:password@host/database"]
+    dialect = parsed.get_backend_name()
+    if dialect not in _DATABASE_DIALECTS:
+        return [f"database_url: {dialect!r} is not supported (use sqlite or postgresql)"]
+    try:
+        parsed.get_dialect()
+    except sa.exc.NoSuchModuleError:
+        return [f"database_url: the driver {parsed.drivername!r} is not installed"]
+    return []
+
+
+def _data_dir_problems(data_dir: Path) -> list[str]:
+    """Whether the data dir is (or can be created as) a writable directory."""
+    path = data_dir.expanduser().absolute()
+    if path.exists() and not path.is_dir():
+        return [f"data_dir: {path} exists and is not a directory"]
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        return [f"data_dir: {existing} is not a directory, so {path} cannot be created"]
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return [f"data_dir: {existing} is not writable"]
+    return []

@@ -1,0 +1,481 @@
+"""`GitStore` on bare repositories written with pygit2 (libgit2).
+
+Each repo lives at `<root>/<key[:2]>/<key>.git`. Objects are written freely (unreferenced objects
+are harmless); refs only move through `update_ref`/`create_tag`, a compare-and-swap done under an
+exclusive `flock` on the repo's lock file, or through a push (`receive_pack`, which runs git under
+the same lock), so concurrent writers in threads or processes never lose an update. Temporary
+files (request bodies, push hooks) live in `<root>/.tmp`.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import datetime as dt
+import fcntl
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+import pygit2
+from pygit2.enums import AttrCheck, FileMode, ObjectType, SortMode
+
+from hubstead.protocol import COMMIT_ID, DEFAULT_BRANCH, LFS_POINTER_MAX_SIZE, SHORT_COMMIT_ID
+from hubstead.server.storage import git_cli, git_remote
+from hubstead.server.storage.interfaces import (
+    Author,
+    CommitRecord,
+    EntryKind,
+    IncomingPush,
+    PackService,
+    PathConflictError,
+    PathNotFoundError,
+    PushCheck,
+    PushedBlob,
+    PushOutcome,
+    Ref,
+    RefConflictError,
+    RefUpdate,
+    RemoteError,
+    RemoteFailure,
+    TreeEdit,
+    TreeEntry,
+)
+
+_LOCK_FILE = "hubstead-refs.lock"
+# A loose ref is a file, written as `<name>.lock` first: each component must leave room for
+# the suffix within the usual 255-byte file name limit, and libgit2 caps a ref name at 1024.
+_MAX_REF_COMPONENT_BYTES = 250
+_MAX_REF_BYTES = 1000
+
+
+class Pygit2GitStore:
+    """Bare git repos under one root directory."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._temp = root / ".tmp"
+        self._temp.mkdir(parents=True, exist_ok=True)
+
+    def path(self, key: str) -> Path:
+        """Where the bare repo for `key` lives."""
+        if not key.isalnum():
+            raise ValueError(f"invalid storage key {key!r}")
+        return self._root / key[:2] / f"{key}.git"
+
+    def _open(self, key: str) -> pygit2.Repository:
+        return pygit2.Repository(str(self.path(key)))
+
+    @contextlib.contextmanager
+    def _ref_lock(self, key: str) -> Iterator[pygit2.Repository]:
+        with open(self.path(key) / _LOCK_FILE, "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield self._open(key)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def create(self, key: str, files: dict[str, bytes], author: Author, message: str) -> str:
+        """Create the repo with a first commit on `main`."""
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        repo = pygit2.init_repository(str(path), bare=True, initial_head=DEFAULT_BRANCH)
+        (path / _LOCK_FILE).touch()
+        edits = [TreeEdit(name, str(repo.create_blob(data))) for name, data in files.items()]
+        commit_id = self.write_commit(key, None, edits, author, message)
+        self.update_ref(key, f"refs/heads/{DEFAULT_BRANCH}", commit_id, None)
+        return commit_id
+
+    def delete(self, key: str) -> None:
+        """Remove the repo directory."""
+        shutil.rmtree(self.path(key), ignore_errors=True)
+
+    def resolve(self, key: str, revision: str) -> str | None:
+        """Branch first, then tag, then full refs, then full or unambiguous short commit ids."""
+        if "\0" in revision:  # libgit2 would read "main\0x" as "main"
+            return None
+        repo = self._open(key)
+        candidates = [f"refs/heads/{revision}", f"refs/tags/{revision}"]
+        if revision.startswith("refs/"):
+            candidates.insert(0, revision)
+        for name in candidates:
+            with contextlib.suppress(pygit2.InvalidSpecError, ValueError):
+                ref = repo.references.get(name)
+                if ref is not None:
+                    return str(ref.peel(pygit2.Commit).id)
+        if COMMIT_ID.match(revision) or SHORT_COMMIT_ID.match(revision):
+            # An object lookup by (prefix of) id, not revparse: revparse would also try
+            # other refs with that name, which are not revisions on the Hub.
+            try:
+                obj = repo.get(revision)
+            except ValueError:  # an ambiguous prefix
+                return None
+            if obj is not None and obj.type == ObjectType.COMMIT:
+                return str(obj.id)
+        return None
+
+    def commit(self, key: str, commit_id: str) -> CommitRecord:
+        """The commit record for a full id."""
+        return _record(self._open(key)[commit_id].peel(pygit2.Commit))
+
+    def walk(self, key: str, commit_id: str) -> Iterator[CommitRecord]:
+        """Newest first, in topological order."""
+        repo = self._open(key)
+        for commit in repo.walk(pygit2.Oid(hex=commit_id), SortMode.TOPOLOGICAL | SortMode.TIME):
+            yield _record(commit)
+
+    def entry(self, key: str, commit_id: str, path: str) -> TreeEntry | None:
+        """The entry at `path`; the root folder for an empty path."""
+        repo = self._open(key)
+        tree = repo[commit_id].peel(pygit2.Tree)
+        if path == "":
+            return TreeEntry("", EntryKind.DIRECTORY, str(tree.id), 0)
+        obj = _lookup(tree, path)
+        return _entry(repo, path, obj) if obj is not None else None
+
+    def list_tree(
+        self,
+        key: str,
+        commit_id: str,
+        path: str,
+        recursive: bool,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[TreeEntry]:
+        """Children (or all descendants) of the folder at `path`, or a window of them."""
+        repo = self._open(key)
+        tree = repo[commit_id].peel(pygit2.Tree)
+        if path:
+            folder = _lookup(tree, path)
+            if not isinstance(folder, pygit2.Tree):
+                raise PathNotFoundError(path)
+            tree = folder
+        walk = _walk(tree, f"{path}/" if path else "", recursive)
+        end = None if limit is None else offset + limit
+        # A file's size costs a read of its object header: only the window's are read.
+        return [_entry(repo, name, obj) for name, obj in itertools.islice(walk, offset, end)]
+
+    def read_blob(self, key: str, blob_id: str) -> bytes:
+        """The blob's bytes."""
+        return bytes(self._open(key).odb.read(blob_id)[1])
+
+    def last_commits(
+        self, key: str, commit_id: str, paths: Sequence[str]
+    ) -> dict[str, CommitRecord]:
+        """One walk of history that stops when every path has its last change."""
+        repo = self._open(key)
+        pending = set(paths)
+        found: dict[str, CommitRecord] = {}
+        walker = repo.walk(pygit2.Oid(hex=commit_id), SortMode.TOPOLOGICAL | SortMode.TIME)
+        for commit in walker:
+            if not pending:
+                break
+            parent_tree = commit.parents[0].tree if commit.parents else None
+            for path in list(pending):
+                if _entry_id(commit.tree, path) != _entry_id(parent_tree, path):
+                    found[path] = _record(commit)
+                    pending.discard(path)
+        return found
+
+    def attribute(self, key: str, commit_id: str, path: str, name: str) -> str | bool | None:
+        """Attributes as git computes them from `.gitattributes` files at the commit."""
+        repo = self._open(key)
+        flags = AttrCheck.INDEX_ONLY | AttrCheck.INCLUDE_COMMIT
+        value: str | bool | None = repo.get_attr(path, name, flags=flags, commit=commit_id)
+        return value
+
+    def write_blob(self, key: str, data: bytes) -> str:
+        """Write one blob into the object database."""
+        return str(self._open(key).create_blob(data))
+
+    def write_commit(
+        self,
+        key: str,
+        parent_id: str | None,
+        edits: Sequence[TreeEdit],
+        author: Author,
+        message: str,
+        *,
+        tree_from: str | None = None,
+    ) -> str:
+        """Apply `edits` to the parent's tree through an in-memory index, then commit."""
+        repo = self._open(key)
+        index = pygit2.Index()
+        base = tree_from or parent_id
+        if base is not None:
+            index.read_tree(repo[base].peel(pygit2.Tree))
+        _apply_edits(index, edits)
+        tree_id = index.write_tree(repo)
+        signature = pygit2.Signature(author.name, author.email)
+        parents = [pygit2.Oid(hex=parent_id)] if parent_id else []
+        return str(repo.create_commit(None, signature, signature, message, tree_id, parents))
+
+    def refs(self, key: str) -> list[Ref]:
+        """All refs under `refs/`, peeled to commits."""
+        repo = self._open(key)
+        result = []
+        for name in repo.references:
+            if not name.startswith("refs/"):
+                continue
+            try:
+                target = repo.references[name].peel(pygit2.Commit).id
+            except (pygit2.InvalidSpecError, ValueError, KeyError):
+                continue
+            result.append(Ref(name, str(target)))
+        return sorted(result, key=lambda ref: ref.name)
+
+    def ref_target(self, key: str, name: str) -> str | None:
+        """The ref's direct target."""
+        ref = self._open(key).references.get(name)
+        return str(ref.target) if ref is not None else None
+
+    def valid_ref_name(self, name: str) -> bool:
+        """Git's check-ref-format rules, and what loose ref files allow on disk."""
+        try:
+            encoded = name.encode()
+        except UnicodeEncodeError:  # lone surrogates, which JSON bodies can carry
+            return False
+        # libgit2 sees a C string: "a\0b" would pass its check as "a".
+        if b"\0" in encoded or len(encoded) > _MAX_REF_BYTES:
+            return False
+        if any(len(part) > _MAX_REF_COMPONENT_BYTES for part in encoded.split(b"/")):
+            return False
+        return bool(pygit2.reference_is_valid_name(name))
+
+    def update_ref(self, key: str, name: str, new: str | None, expected: str | None) -> None:
+        """Compare-and-swap under the repo's ref lock."""
+        with self._ref_lock(key) as repo:
+            ref = repo.references.get(name)
+            current = str(ref.target) if ref is not None else None
+            if current != expected:
+                raise RefConflictError(f"{name} is at {current}, expected {expected}")
+            if new is None:
+                repo.references.delete(name)
+            else:
+                if current is None:
+                    _check_no_nesting(repo, name)
+                repo.references.create(name, new, force=True)
+
+    def create_tag(
+        self, key: str, name: str, target: str, author: Author, message: str | None
+    ) -> None:
+        """Lightweight tag, or annotated when a message is given."""
+        ref_name = f"refs/tags/{name}"
+        with self._ref_lock(key) as repo:
+            if repo.references.get(ref_name) is not None:
+                raise RefConflictError(f"{ref_name} exists")
+            _check_no_nesting(repo, ref_name)
+            if message:
+                signature = pygit2.Signature(author.name, author.email)
+                repo.create_tag(name, target, ObjectType.COMMIT, signature, message)
+            else:
+                repo.references.create(ref_name, target)
+
+    def spool(self) -> BinaryIO:
+        """An anonymous temporary file under the store's root."""
+        return tempfile.TemporaryFile(dir=self._temp)
+
+    def disk_usage(self, key: str) -> int:
+        """The size of every file of the bare repo (a file vanishing meanwhile counts 0)."""
+        return _folder_size(str(self.path(key)))
+
+    def advertise_refs(self, key: str, service: PackService, protocol: str | None) -> bytes:
+        """`git {service} --advertise-refs` on the repo."""
+        return git_cli.advertise_refs(self.path(key), service, protocol)
+
+    def upload_pack(
+        self, key: str, request: BinaryIO, protocol: str | None
+    ) -> Generator[bytes, None, None]:
+        """`git upload-pack` on the repo, streamed."""
+        return git_cli.upload_pack(self.path(key), request, protocol)
+
+    def receive_pack(
+        self, key: str, request: BinaryIO, check: PushCheck, protocol: str | None
+    ) -> PushOutcome:
+        """`git receive-pack` under the ref lock, its hook asking `check`."""
+        path = self.path(key)
+
+        def decide(quarantine: Path | None, updates: list[RefUpdate]) -> str | None:
+            return check(IncomingPush(tuple(updates), _pushed_blobs(path, quarantine)))
+
+        with self._ref_lock(key) as repo:
+            before = _ref_targets(repo)
+            output = git_cli.receive_pack(path, request, protocol, decide, temp_dir=self._temp)
+            after = _ref_targets(self._open(key))
+        moved = [
+            RefUpdate(name, before.get(name), after.get(name))
+            for name in sorted(before.keys() | after.keys())
+            if before.get(name) != after.get(name)
+        ]
+        return PushOutcome(output, tuple(moved))
+
+    def init(self, key: str) -> None:
+        """An empty bare repo whose HEAD names `main`."""
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pygit2.init_repository(str(path), bare=True, initial_head=DEFAULT_BRANCH)
+        (path / _LOCK_FILE).touch()
+
+    def remote_refs(self, url: str, token: str | None) -> dict[str, str]:
+        """`git ls-remote` of the remote."""
+        return git_remote.remote_refs(url, token)
+
+    def fetch(self, key: str, url: str, token: str | None, refs: Mapping[str, str]) -> None:
+        """`git fetch` of the named refs, then a check that every target arrived."""
+        git_remote.fetch(self.path(key), url, token, sorted(refs))
+        repo = self._open(key)
+        moved = sorted(name for name, target in refs.items() if target not in repo)
+        if moved:
+            raise RemoteError(RemoteFailure.CHANGED, f"refs moved during the fetch: {moved}")
+
+    def update_refs(self, key: str, updates: Sequence[RefUpdate]) -> None:
+        """Check every ref, then delete and create, all under one hold of the ref lock."""
+        with self._ref_lock(key) as repo:
+            for update in updates:
+                ref = repo.references.get(update.name)
+                current = str(ref.target) if ref is not None else None
+                if current != update.old:
+                    raise RefConflictError(f"{update.name} is at {current}, expected {update.old}")
+            # Deletions first: a deleted `refs/heads/a` may make room for `refs/heads/a/b`.
+            for update in updates:
+                if update.new is None and update.old is not None:
+                    repo.references.delete(update.name)
+            for update in updates:
+                if update.new is not None:
+                    repo.references.create(update.name, update.new, force=True)
+
+
+def _ref_targets(repo: pygit2.Repository) -> dict[str, str]:
+    return {name: str(repo.references[name].target) for name in repo.references}
+
+
+def _pushed_blobs(repo: Path, quarantine: Path | None) -> tuple[PushedBlob, ...]:
+    """The blobs among the objects of a push, held in its quarantine directory."""
+    if quarantine is None:
+        return ()
+    if not quarantine.resolve().is_relative_to((repo / "objects").resolve()):
+        raise ValueError(f"{quarantine} is not a quarantine of {repo}")
+    odb = pygit2.Odb(str(quarantine))
+    found = []
+    for oid in odb:
+        kind, size = odb.read_header(oid)
+        if kind == ObjectType.BLOB:
+            content = odb.read(oid)[1] if size < LFS_POINTER_MAX_SIZE else None
+            found.append(PushedBlob(str(oid), size, content))
+    return tuple(found)
+
+
+def _check_no_nesting(repo: pygit2.Repository, name: str) -> None:
+    """Refuse `name` when a ref lives at one of its folders or inside it, as git does.
+
+    Loose refs are files, so `refs/heads/a` and `refs/heads/a/b` cannot both exist.
+    """
+    for existing in repo.references:
+        if existing.startswith(name + "/") or name.startswith(existing + "/"):
+            raise RefConflictError(f"{name} conflicts with the existing ref {existing}")
+
+
+def _walk(tree: pygit2.Tree, prefix: str, recursive: bool) -> Iterator[tuple[str, pygit2.Object]]:
+    """The tree's entries with their paths, each folder before its content."""
+    for obj in tree:
+        path = prefix + str(obj.name)
+        yield path, obj
+        if recursive and isinstance(obj, pygit2.Tree):
+            yield from _walk(obj, path + "/", recursive)
+
+
+def _apply_edits(index: pygit2.Index, edits: Sequence[TreeEdit]) -> None:
+    files: dict[str, FileMode] = {entry.path: FileMode(entry.mode) for entry in index}
+    folders: collections.Counter[str] = collections.Counter(
+        prefix for path in files for prefix in _prefixes(path)
+    )
+
+    def remove(path: str) -> None:
+        del files[path]
+        index.remove(path)
+        folders.subtract(_prefixes(path))
+
+    for edit in edits:
+        if edit.blob_id is None:
+            inside = [p for p in files if p.startswith(edit.path + "/")]
+            if edit.path in files:
+                remove(edit.path)
+            elif inside:
+                for path in inside:
+                    remove(path)
+            else:
+                raise PathNotFoundError(edit.path)
+            continue
+        if folders[edit.path] > 0 or any(p in files for p in _prefixes(edit.path)):
+            raise PathConflictError(edit.path)
+        mode = files.get(edit.path, FileMode.BLOB)
+        if edit.path not in files:
+            folders.update(_prefixes(edit.path))
+        files[edit.path] = mode
+        index.add(pygit2.IndexEntry(edit.path, pygit2.Oid(hex=edit.blob_id), mode))
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _lookup(tree: pygit2.Tree, path: str) -> pygit2.Object | None:
+    """The object at a canonical path, or None.
+
+    libgit2 forgives what we must not: it cuts a path at a NUL and accepts `dir/`.
+    """
+    if "\0" in path or "" in path.split("/"):
+        return None
+    try:
+        return tree[path]
+    except (KeyError, ValueError):
+        return None
+
+
+def _entry_id(tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
+    obj = _lookup(tree, path) if tree is not None else None
+    return obj.id if obj is not None else None
+
+
+def _entry(repo: pygit2.Repository, path: str, obj: pygit2.Object) -> TreeEntry:
+    if isinstance(obj, pygit2.Tree):
+        return TreeEntry(path, EntryKind.DIRECTORY, str(obj.id), 0)
+    _, size = repo.odb.read_header(obj.id)
+    return TreeEntry(path, EntryKind.FILE, str(obj.id), size)
+
+
+def _folder_size(folder: str) -> int:
+    """The bytes of the regular files under `folder`, symlinks not followed.
+
+    `os.scandir` rather than `Path.rglob`: repo info reports this on every request, and the
+    directory entries already tell files from folders, so each file costs one `stat`.
+    """
+    total = 0
+    with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):
+                if entry.is_dir(follow_symlinks=False):
+                    total += _folder_size(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+    return total
+
+
+def _record(commit: pygit2.Commit) -> CommitRecord:
+    title, _, body = commit.message.partition("\n")
+    offset = dt.timezone(dt.timedelta(minutes=commit.commit_time_offset))
+    return CommitRecord(
+        id=str(commit.id),
+        title=title.strip(),
+        message=body.strip(),
+        author_name=commit.author.name,
+        author_email=commit.author.email,
+        date=dt.datetime.fromtimestamp(commit.commit_time, offset),
+        parents=tuple(str(p) for p in commit.parent_ids),
+        tree_id=str(commit.tree_id),
+    )

@@ -1,0 +1,121 @@
+"""`LfsIndex` on SQL: the `lfs_objects` table, one row per (repo, object)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from hubstead.server.storage.db import Database
+from hubstead.server.storage.interfaces import LfsObjectRecord
+from hubstead.server.storage.schema import lfs_objects
+
+_RECORDS_PAGE = 10_000
+
+
+class SqlLfsIndex:
+    """Which repos may reference which LFS objects."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def link(self, repo_id: int, sha256: str, size: int) -> None:
+        """Insert the link unless it exists (a concurrent insert of the same link is fine)."""
+        values = {
+            "repo_id": repo_id,
+            "sha256": sha256,
+            "size": size,
+            "created_at": dt.datetime.now(dt.UTC),
+        }
+        with contextlib.suppress(sa.exc.IntegrityError), self._db.write() as conn:
+            if self._size(conn, repo_id, sha256) is None:
+                conn.execute(sa.insert(lfs_objects).values(values))
+
+    def linked_size(self, repo_id: int, sha256: str) -> int | None:
+        """The object's size when linked to the repo."""
+        with self._db.read() as conn:
+            return self._size(conn, repo_id, sha256)
+
+    @staticmethod
+    def _size(conn: sa.Connection, repo_id: int, sha256: str) -> int | None:
+        size = conn.scalar(
+            sa.select(lfs_objects.c.size).where(
+                (lfs_objects.c.repo_id == repo_id) & (lfs_objects.c.sha256 == sha256)
+            )
+        )
+        return None if size is None else int(size)
+
+    def list(self, repo_id: int, offset: int, limit: int) -> list[LfsObjectRecord]:
+        """Newest first, then by digest."""
+        query = (
+            sa.select(lfs_objects)
+            .where(lfs_objects.c.repo_id == repo_id)
+            .order_by(lfs_objects.c.created_at.desc(), lfs_objects.c.sha256)
+            .offset(offset)
+            .limit(limit)
+        )
+        with self._db.read() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    def unlink(self, repo_id: int, digests: Sequence[str]) -> int:
+        """Delete the links."""
+        if not digests:
+            return 0
+        condition = (lfs_objects.c.repo_id == repo_id) & lfs_objects.c.sha256.in_(list(digests))
+        with self._db.write() as conn:
+            return int(conn.execute(sa.delete(lfs_objects).where(condition)).rowcount)
+
+    def linked_digests(self) -> set[str]:
+        """Every linked object."""
+        with self._db.read() as conn:
+            return set(conn.scalars(sa.select(lfs_objects.c.sha256).distinct()))
+
+    def usage(self, repo_id: int) -> int:
+        """Sum of the repo's object sizes."""
+        with self._db.read() as conn:
+            total = conn.scalar(
+                sa.select(sa.func.coalesce(sa.func.sum(lfs_objects.c.size), 0)).where(
+                    lfs_objects.c.repo_id == repo_id
+                )
+            )
+        return int(total or 0)
+
+    def is_linked(self, sha256: str) -> bool:
+        """Whether any row names the object."""
+        with self._db.read() as conn:
+            found = conn.scalar(
+                sa.select(lfs_objects.c.repo_id).where(lfs_objects.c.sha256 == sha256).limit(1)
+            )
+        return found is not None
+
+    def records(self) -> Iterator[LfsObjectRecord]:
+        """Every row, in pages that each use a short read transaction (keyset pagination)."""
+        after: tuple[str, int] | None = None
+        while True:
+            query = sa.select(lfs_objects).order_by(lfs_objects.c.sha256, lfs_objects.c.repo_id)
+            if after is not None:
+                query = query.where(
+                    sa.tuple_(lfs_objects.c.sha256, lfs_objects.c.repo_id) > sa.tuple_(*after)
+                )
+            with self._db.read() as conn:
+                page = [_record(row) for row in conn.execute(query.limit(_RECORDS_PAGE))]
+            yield from page
+            if len(page) < _RECORDS_PAGE:
+                return
+            after = (page[-1].sha256, page[-1].repo_id)
+
+
+def _record(row: sa.Row[Any]) -> LfsObjectRecord:
+    return LfsObjectRecord(
+        repo_id=row.repo_id,
+        sha256=row.sha256,
+        size=int(row.size),
+        created_at=_utc(row.created_at),
+    )
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

@@ -1,1 +1,0 @@
-"""The `modelhub` command line."""

@@ -1,1 +1,0 @@
-"""The modelhub server: HTTP API, git and LFS endpoints over git, blob and SQL storage."""
