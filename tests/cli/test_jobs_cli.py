@@ -8,13 +8,8 @@ through the job service of a hub on the same data dir.
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,10 +25,10 @@ from tests.helpers.accounts import unique_name
 from tests.helpers.databases import postgres_database
 from tests.helpers.jobs import wait_for_job
 from tests.helpers.live_server import LiveServer, start_server
+from tests.helpers.processes import HUBSTEAD, HubsteadProcess
 from tests.helpers.redis import drop_queue, redis_url
 from tests.helpers.storage import storage_args
 
-HUBSTEAD = [sys.executable, "-c", "from hubstead.cli.main import main; main()"]
 LATER = 3600
 
 
@@ -48,52 +43,6 @@ def kind(live_server: LiveServer) -> Iterator[str]:
     yield name
     for job in live_server.services.jobs.list(states=[JobState.QUEUED], kind=name):
         live_server.services.jobs.cancel(job.id)
-
-
-class Process:
-    """A `hubstead` subprocess whose stderr is collected line by line."""
-
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        self.process = subprocess.Popen(
-            [*HUBSTEAD, *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **(env or {})},
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.append(line)
-
-    @property
-    def stderr(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for(self, pattern: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while re.search(pattern, self.stderr, re.MULTILINE) is None:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(f"no {pattern!r} in:\n{self.stderr}")
-            time.sleep(0.05)
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=30)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-            self._reader.join(5)
-            assert self.process.stderr is not None
-            self.process.stderr.close()
 
 
 @pytest.fixture
@@ -218,7 +167,7 @@ def test_hubstead_worker_runs_jobs_queued_on_redis_and_stops_cleanly(
 ) -> None:
     settings = redis_hub.settings
     assert settings.redis_url is not None
-    worker = Process(
+    worker = HubsteadProcess(
         "worker",
         *storage_args(redis_hub),
         "--redis-url",
@@ -247,7 +196,7 @@ def test_hubstead_worker_without_redis_polls_the_database(
     server = start_server(tmp_path / "hub", own_database)
     try:
         job = server.services.jobs.enqueue(FSCK, {})
-        worker = Process("worker", *storage_args(server), "--job-poll-seconds", "1")
+        worker = HubsteadProcess("worker", *storage_args(server), "--job-poll-seconds", "1")
         done = wait_for_job(server.services.jobs, job.id, timeout=60)
         code = worker.stop()
         added = jobs_cli(server, "add", FSCK)
@@ -306,7 +255,7 @@ def test_hubstead_serve_runs_jobs_in_process_and_stops_them_with_the_server(
     tmp_path: Path,
 ) -> None:
     data_dir = tmp_path / "hub"
-    serve = Process(
+    serve = HubsteadProcess(
         "serve", "--data-dir", str(data_dir), "--port", "0", env={"HUBSTEAD_JOB_POLL_SECONDS": "1"}
     )
     serve.wait_for(r"^hubstead serving ")

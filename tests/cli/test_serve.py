@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import signal
 import socket
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,75 +16,7 @@ from hubstead.cli.main import cli
 from hubstead.server.settings import settings_help
 from tests.helpers.accounts import unique_name
 from tests.helpers.live_server import LiveServer
-
-HUBSTEAD = [sys.executable, "-c", "from hubstead.cli.main import main; main()"]
-
-
-class ServeProcess:
-    """A `hubstead serve` subprocess whose stderr is collected line by line."""
-
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
-        self.process = subprocess.Popen(
-            [*HUBSTEAD, "serve", *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **(env or {})},
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.append(line)
-
-    @property
-    def stderr(self) -> str:
-        return "".join(self.lines)
-
-    def wait_until_serving(self, timeout: float = 60.0) -> str:
-        """Wait for the startup banner and for the hub to answer; return its local URL."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = re.search(r"^hubstead serving .* on (http://\S+)", self.stderr, re.MULTILINE)
-            if match is not None:
-                with contextlib.suppress(httpx.TransportError):
-                    httpx.get(match.group(1) + "/api/whoami-v2", timeout=5)
-                    return match.group(1)
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise AssertionError(f"hubstead serve did not start:\n{self.stderr}")
-
-    def exported(self, name: str) -> str | None:
-        match = re.search(rf"^\s*export {name}=(\S+)$", self.stderr, re.MULTILINE)
-        return None if match is None else match.group(1)
-
-    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        try:
-            code = self.process.wait(timeout=30)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-        self._reader.join(timeout=5)
-        if self.process.stderr is not None:
-            self.process.stderr.close()
-        return code
-
-
-@contextlib.contextmanager
-def serving(args: list[str], env: dict[str, str] | None = None) -> Iterator[ServeProcess]:
-    server = ServeProcess(args, env)
-    try:
-        yield server
-    finally:
-        server.stop(signal.SIGKILL)
+from tests.helpers.processes import serving
 
 
 def test_first_start_creates_an_admin_and_prints_its_token_and_the_exports(

@@ -16,10 +16,10 @@ from huggingface_hub.errors import RepositoryNotFoundError
 from hubstead.cli.main import cli
 from hubstead.server.services.mirrors import SYNC_KIND
 from hubstead.server.storage.interfaces import JobState
-from tests.cli.test_serve import serving
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 from tests.helpers.mirrors import runner
+from tests.helpers.processes import serving
 
 
 def storage_args(server: LiveServer) -> list[str]:

@@ -25,6 +25,22 @@ EXIT_AUTH = 3
 EXIT_CONFLICT = 4
 EXIT_SERVER = 5
 
+# The optional extra that brings each module the server commands import (lazily), so that a
+# command run without it says what to install. tests/packaging checks it against pyproject.toml.
+EXTRA_FOR_MODULE = {
+    "alembic": "server",
+    "anyio": "server",
+    "pathspec": "server",
+    "psycopg": "server",
+    "pygit2": "server",
+    "sqlalchemy": "server",
+    "starlette": "server",
+    "uvicorn": "server",
+    "yaml": "server",
+    "arq": "redis",
+    "redis": "redis",
+}
+
 
 class CliError(click.ClickException):
     """An error the CLI reports as one line, with its own exit code."""
@@ -48,6 +64,17 @@ def exit_code_for(error_name: str) -> int:
     if error_name in ("ConflictError", "StaleParentError"):
         return EXIT_CONFLICT
     return EXIT_USAGE
+
+
+def missing_extra_error(error: ModuleNotFoundError) -> CliError | None:
+    """The error to report when a command needs an extra that is not installed, if it does."""
+    extra = EXTRA_FOR_MODULE.get((error.name or "").partition(".")[0])
+    if extra is None:
+        return None
+    return CliError(
+        f"This command needs the hubstead {extra} extra ({error.name} is not installed): "
+        f"pip install 'hubstead[{extra}]' (from a checkout: pip install '.[{extra}]')"
+    )
 
 
 def client_exit_code(error: BaseException) -> int:

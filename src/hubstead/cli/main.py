@@ -20,7 +20,7 @@ from hubstead.cli import (
     uploads,
     worker,
 )
-from hubstead.cli._errors import EXIT_USAGE
+from hubstead.cli._errors import EXIT_USAGE, missing_extra_error
 
 
 class _Cli(click.Group):
@@ -44,12 +44,17 @@ class _Cli(click.Group):
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Parse and run the subcommand."""
+        """Parse and run the subcommand; a missing optional extra is named, not a traceback."""
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
             exc.exit_code = EXIT_USAGE  # type: ignore[misc]  # click reads the instance
             raise
+        except ModuleNotFoundError as exc:
+            error = missing_extra_error(exc)
+            if error is None:
+                raise
+            raise error from exc
 
 
 @click.group(
