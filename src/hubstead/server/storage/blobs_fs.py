@@ -86,6 +86,9 @@ class FsBlobWriter:
                 f"received {self._written} bytes with sha256 {digest}"
             )
         self._file.flush()
+        # Stored now: gc's grace period counts from here, so gc spares the object until the
+        # caller has linked it.
+        os.utime(self._file.fileno())
         os.fsync(self._file.fileno())
         self._file.close()
         self._target.parent.mkdir(parents=True, exist_ok=True)
