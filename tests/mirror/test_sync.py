@@ -26,8 +26,8 @@ from tests.helpers.lfs import sha256
 from tests.helpers.live_server import LiveServer
 from tests.helpers.mirrors import add_mirror, hub, sync
 from tests.helpers.proxy import RecordingProxy
-from tests.helpers.storage import blob_path
 from tests.helpers.redis import drop_queue, redis_url
+from tests.helpers.storage import blob_path
 
 MiB = 1024 * 1024
 
