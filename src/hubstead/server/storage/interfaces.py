@@ -498,6 +498,9 @@ class LfsIndex(Protocol):
     def unlink(self, repo_id: int, digests: Sequence[str]) -> int:
         """Forget objects for a repo; how many links were removed."""
 
+    def unlink_if(self, repo_id: int, sha256: str, size: int) -> bool:
+        """Delete the link if it still names `size` (a concurrent fix wins); whether it did."""
+
     def linked_digests(self) -> set[str]:
         """Every object some repo may reference."""
 

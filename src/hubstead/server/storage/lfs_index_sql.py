@@ -38,7 +38,7 @@ class SqlLfsIndex:
                 conn.execute(
                     sa.update(lfs_objects)
                     .where((lfs_objects.c.repo_id == repo_id) & (lfs_objects.c.sha256 == sha256))
-                    .values(size=size)
+                    .values(size=size, created_at=values["created_at"])
                 )
 
     def linked_size(self, repo_id: int, sha256: str) -> int | None:
@@ -74,6 +74,16 @@ class SqlLfsIndex:
         condition = (lfs_objects.c.repo_id == repo_id) & lfs_objects.c.sha256.in_(list(digests))
         with self._db.write() as conn:
             return int(conn.execute(sa.delete(lfs_objects).where(condition)).rowcount)
+
+    def unlink_if(self, repo_id: int, sha256: str, size: int) -> bool:
+        """Delete the link if it still names this size; whether it did."""
+        condition = (
+            (lfs_objects.c.repo_id == repo_id)
+            & (lfs_objects.c.sha256 == sha256)
+            & (lfs_objects.c.size == size)
+        )
+        with self._db.write() as conn:
+            return bool(conn.execute(sa.delete(lfs_objects).where(condition)).rowcount)
 
     def linked_digests(self) -> set[str]:
         """Every linked object."""
