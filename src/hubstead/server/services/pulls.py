@@ -1,7 +1,8 @@
 """Pull-through downloads: an LFS file of an on-demand mirror, fetched from upstream as it is read.
 
-The first download of an object that an on-demand mirror does not hold yet starts one fetch
-from upstream, in a background thread that holds the object's lock (`FetchArea`: shared by every
+The first download of an object that an on-demand mirror does not hold yet (not linked to it,
+even if another repo stored the same digest) starts one fetch from upstream, in a background
+thread that holds the lock of that repo's fetch of that object (`FetchArea`: shared by every
 process on the data dir). The fetch writes the bytes to a spool file as they arrive, and to a
 blob writer that keeps them only once their sha256 is verified. Every reader of the object, the
 one that started the fetch as well as any other in any process, follows the spool file, so one
