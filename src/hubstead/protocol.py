@@ -57,10 +57,12 @@ class RepoType(enum.StrEnum):
         return next((t for t in cls if t.api_segment == segment), None)
 
 
-_NAME_PART = re.compile(r"^[A-Za-z0-9_.\-]{1,96}$")
-SPECIAL_REF = re.compile(r"^refs/(pr/\d+|convert/[\w\-.]+)$")
-COMMIT_ID = re.compile(r"^[0-9a-f]{40}$")
-SHORT_COMMIT_ID = re.compile(r"^[0-9a-f]{4,40}$")
+_NAME_PART = re.compile(r"[A-Za-z0-9_.\-]{1,96}")
+# Exported patterns end in \Z, not $ (which also matches before a trailing newline), so that
+# callers' `.match` checks the whole string.
+SPECIAL_REF = re.compile(r"^refs/(pr/\d+|convert/[\w\-.]+)\Z")
+COMMIT_ID = re.compile(r"^[0-9a-f]{40}\Z")
+SHORT_COMMIT_ID = re.compile(r"^[0-9a-f]{4,40}\Z")
 
 
 def name_problem(name: str) -> str | None:
@@ -69,7 +71,7 @@ def name_problem(name: str) -> str | None:
     The Hub's rules: 1 to 96 of letters, digits, `-`, `_` and `.`; no `--` or `..`; must not
     start or end with `-` or `.`; must not end with `.git`.
     """
-    if not _NAME_PART.match(name):
+    if not _NAME_PART.fullmatch(name):
         return "must be 1 to 96 characters among letters, digits, '-', '_' and '.'"
     if "--" in name or ".." in name:
         return "must not contain '--' or '..'"
@@ -115,7 +117,7 @@ def path_problem(path: str) -> str | None:
 LFS_POINTER_VERSION = "version https://git-lfs.github.com/spec/v1"
 LFS_POINTER_MAX_SIZE = 1024
 _POINTER_LINE = re.compile(r"^(?P<key>[a-z0-9.\-]+) (?P<value>[^\r\n]*)$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
@@ -134,7 +136,7 @@ def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
         fields[match["key"]] = match["value"]
     oid = fields.get("oid", "")
     size = fields.get("size", "")
-    if not oid.startswith("sha256:") or not _SHA256.match(oid[7:]) or not size.isdigit():
+    if not oid.startswith("sha256:") or not _SHA256.fullmatch(oid[7:]) or not size.isdigit():
         return None
     return oid[7:], int(size)
 

@@ -27,6 +27,7 @@ from tests.helpers.live_server import LiveServer
 from tests.helpers.mirrors import add_mirror, hub, sync
 from tests.helpers.proxy import RecordingProxy
 from tests.helpers.redis import drop_queue, redis_url
+from tests.helpers.storage import blob_path
 
 MiB = 1024 * 1024
 
@@ -182,7 +183,7 @@ def test_later_sync_fetches_only_what_changed_and_follows_deleted_refs(
     assert sha256(Path(local).read_bytes()) == sha256(new_file)
 
 
-def test_objects_already_stored_are_linked_without_fetching_them_again(
+def test_objects_another_repo_stored_are_fetched_and_verified_again_for_each_mirror(
     upstream: LiveServer, mirror: LiveServer, owner: HubUser, tmp_path: Path
 ) -> None:
     repo_id, _ = seed(owner)
@@ -201,9 +202,40 @@ def test_objects_already_stored_are_linked_without_fetching_them_again(
 
     job = sync(mirror, copy_id)
 
+    # Upstream's pointers are no proof that upstream has the bytes: each mirror fetches them.
     assert job.state is JobState.SUCCEEDED, job.error
-    assert job.progress.files_total == 0
-    assert any("2 already stored" in line for line in job.log_tail)
+    assert job.progress.files_total == 2
+    assert any("0 already stored" in line for line in job.log_tail)
+    again = sync(mirror, copy_id)
+    assert again.progress.files_total == 0
+    assert any("2 already stored" in line for line in again.log_tail)
+
+
+def test_a_pointer_from_upstream_never_reaches_a_local_object_upstream_does_not_have(
+    upstream: LiveServer, mirror: LiveServer, owner: HubUser, reader: HubUser
+) -> None:
+    secret = os.urandom(1500)
+    victim = make_user(mirror, "victim")
+    private_id = f"{victim.name}/{unique_name('private')}"
+    victim.api.create_repo(private_id, private=True)
+    victim.api.upload_file(path_or_fileobj=secret, path_in_repo="secret.bin", repo_id=private_id)
+    # Upstream serves a repo whose pointer names that object, without having its bytes.
+    bait_id = f"{owner.name}/{unique_name('bait')}"
+    owner.api.create_repo(bait_id)
+    owner.api.upload_file(path_or_fileobj=secret, path_in_repo="bait.bin", repo_id=bait_id)
+    blob_path(upstream, sha256(secret)).unlink()
+    add_mirror(mirror, bait_id, upstream.url)
+
+    job = sync(mirror, bait_id)
+
+    assert job.state is not JobState.SUCCEEDED
+    response = httpx.get(
+        f"{mirror.url}/{bait_id}/resolve/main/bait.bin",
+        headers={"authorization": f"Bearer {reader.token}"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 404
+    assert response.content != secret
 
 
 def test_sync_tracks_only_the_chosen_revisions_and_lfs_files(

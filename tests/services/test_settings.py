@@ -60,6 +60,7 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_LFS_MULTIPART_THRESHOLD_BYTES": "5",
         "HUBSTEAD_LFS_CHUNK_BYTES": "6",
         "HUBSTEAD_LFS_URL_TTL_SECONDS": "7",
+        "HUBSTEAD_MAX_LFS_OBJECT_BYTES": "8",
         "HUBSTEAD_X_ACCEL_REDIRECT_PREFIX": "/_blobs/",
         "HUBSTEAD_SECRET_FILE": str(tmp_path / "key"),
         "HUBSTEAD_LOG_LEVEL": "WARNING",
@@ -91,7 +92,8 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         settings.lfs_multipart_threshold_bytes,
         settings.lfs_chunk_bytes,
         settings.lfs_url_ttl_seconds,
-    ) == (1, 2, 3, 4, 5, 6, 7)
+        settings.max_lfs_object_bytes,
+    ) == (1, 2, 3, 4, 5, 6, 7, 8)
     assert settings.x_accel_redirect_prefix == "/_blobs/"
     assert settings.effective_secret_file == tmp_path / "key"
     assert settings.log_level == "warning"

@@ -301,7 +301,63 @@ def test_gc_keeps_an_object_a_pointer_names_even_if_the_index_lost_its_link(
     report = hub.services.storage.gc(grace=NO_GRACE, dry_run=False)
 
     assert (report.objects, report.referenced) == ([], 1)
+    assert blob_path(hub, sha).read_bytes() == data
+    # The index is what lets a repo reach an object: sending the bytes again repairs it.
+    upload_lfs(owner.api, repo, "again.bin", data)
     assert download(hub, owner, repo, "w.bin", tmp_path) == data
+
+
+def test_gc_clears_the_links_a_crash_of_an_older_version_left_and_what_only_they_kept(
+    hub: LiveServer, owner: HubUser, tmp_path: Path
+) -> None:
+    # Older versions linked (repo, object) before the bytes verified: a kill -9 during a
+    # multipart completion left the link. One names a victim's object with a forged size, one
+    # an object never stored; a third object was stored, then the crash came before its link.
+    victim = new_repo(owner, "victim", private=True)
+    secret = lfs_bytes("secret")
+    secret_sha = upload_lfs(owner.api, victim, "s.bin", secret)
+    thief = new_repo(owner, "thief")
+    namespace, name = thief.split("/")
+    thief_row = SqlMetadataStore(hub.services.database).get_repo("model", namespace, name)
+    assert thief_row is not None
+    index = SqlLfsIndex(hub.services.database)
+    missing_sha = hashlib.sha256(b"never stored").hexdigest()
+    index.link(thief_row.id, secret_sha, 4 * PART + 5)
+    index.link(thief_row.id, missing_sha, 12)
+    orphan = lfs_bytes("stored, never linked")
+    orphan_sha = hashlib.sha256(orphan).hexdigest()
+    blob_path(hub, orphan_sha).parent.mkdir(parents=True, exist_ok=True)
+    blob_path(hub, orphan_sha).write_bytes(orphan)
+    age(blob_path(hub, orphan_sha), dt.timedelta(days=2))
+
+    before = hub.services.storage.fsck()
+    dry = hub.services.storage.gc(grace=NO_GRACE, dry_run=True)
+    report = hub.services.storage.gc(grace=NO_GRACE, dry_run=False)
+    after = hub.services.storage.fsck()
+
+    bad = {(link.repo_id, link.sha256, link.stored_size) for link in before.bad_links}
+    assert bad == {(thief, secret_sha, len(secret)), (thief, missing_sha, None)}
+    assert {link.sha256 for link in dry.links} == {secret_sha, missing_sha}
+    assert {link.sha256 for link in report.links} == {secret_sha, missing_sha}
+    assert [obj.sha256 for obj in report.objects] == [orphan_sha]
+    assert after.bad_links == [] and not after.damaged
+    assert index.linked_size(thief_row.id, secret_sha) is None
+    assert download(hub, owner, victim, "s.bin", tmp_path) == secret
+
+
+def test_gc_keeps_a_bad_link_younger_than_the_grace_period(hub: LiveServer, owner: HubUser) -> None:
+    repo = new_repo(owner)
+    namespace, name = repo.split("/")
+    row = SqlMetadataStore(hub.services.database).get_repo("model", namespace, name)
+    assert row is not None
+    index = SqlLfsIndex(hub.services.database)
+    missing_sha = hashlib.sha256(b"not stored yet").hexdigest()
+    index.link(row.id, missing_sha, 12)
+
+    report = hub.services.storage.gc(grace=DAY, dry_run=False)
+
+    assert report.links == []
+    assert index.linked_size(row.id, missing_sha) == 12
 
 
 def test_gc_removes_temporary_files_left_by_interrupted_writes(

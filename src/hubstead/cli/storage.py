@@ -128,6 +128,8 @@ def _print_gc(report: GcReport, grace_hours: float) -> None:
     if report.unreadable:
         click.echo("Kept every object: what unreadable repos reference is unknown (see fsck).")
     verb = "Would remove" if report.dry_run else "Removed"
+    for link in report.links:
+        click.echo(f"{verb} index row {_link(link)}")
     for obj in report.objects:
         click.echo(f"{verb} object {obj.sha256} ({_size(obj.size)}, {_age(obj.modified_at)})")
     for item in report.leftovers:

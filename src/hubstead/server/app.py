@@ -70,14 +70,17 @@ def build_services(settings: Settings) -> Services:
     lfs_index = SqlLfsIndex(database)
     repo_service = RepoService(metadata, git_store)
     signer = UrlSigner(load_secret_key(settings.effective_secret_file))
+    auth_service = AuthService(metadata)
     lfs_service = LfsService(
         repo_service,
+        auth_service,
         blobs,
         lfs_index,
         signer,
         multipart_threshold=settings.lfs_multipart_threshold_bytes,
         chunk_size=settings.lfs_chunk_bytes,
         url_ttl=settings.lfs_url_ttl_seconds,
+        max_object_bytes=settings.max_lfs_object_bytes,
     )
     job_service = _job_service(settings, database)
     area = FsFetchArea(data_dir / "mirror")
@@ -104,7 +107,7 @@ def build_services(settings: Settings) -> Services:
     repo_service.attach_mirrors(mirrors)
     return Services(
         settings=settings,
-        auth=AuthService(metadata),
+        auth=auth_service,
         repos=repo_service,
         files=FileService(git_store),
         commits=CommitService(

@@ -74,6 +74,12 @@ class Settings:
     lfs_url_ttl_seconds: int = _setting(
         3600, "How long pre-signed LFS upload and download URLs stay valid."
     )
+    max_lfs_object_bytes: int = _setting(
+        5 * 1024**4,
+        "Largest LFS object accepted (5 TiB, as S3's largest object, by default); the batch "
+        "API refuses larger ones per object with 422.",
+        shown="5 TiB",
+    )
     x_accel_redirect_prefix: str | None = _setting(
         None,
         "Offload LFS downloads to nginx: answer them with an X-Accel-Redirect to this internal "
@@ -286,6 +292,7 @@ def _validate(settings: Settings) -> list[str]:
         "lfs_multipart_threshold_bytes",
         "lfs_chunk_bytes",
         "lfs_url_ttl_seconds",
+        "max_lfs_object_bytes",
         "job_threads",
         "job_poll_seconds",
         "mirror_concurrency",

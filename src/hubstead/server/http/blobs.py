@@ -1,7 +1,9 @@
 """Content-addressed LFS object downloads.
 
 Serves: `GET|HEAD /lfs/objects/{sha256}?token=…`, the target of resolve redirects and of batch
-download actions. The URL names immutable content, so it is cacheable for a year. The strong
+download actions. The URL names immutable content: an object of a public, ungated repo is
+cacheable by anyone for a year; any other object only by the client (`private`), so a shared
+cache never hands a private object to whoever asks for the same URL after it. The strong
 `ETag` is the sha256, repeated in `X-Linked-Etag` with `X-Linked-Size` (and `X-Repo-Commit` when
 the URL came from a resolve redirect), because the official client follows same-host redirects
 and reads the file's metadata from here. A single `Range` gets 206 (multi-range requests get the
@@ -92,12 +94,13 @@ async def get_blob(request: Request) -> Response:
     """Serve an object to the holder of a signed URL."""
     sha256 = param(request, "sha256")
     blob = await call(services(request).lfs.blob, sha256, request.query_params.get("token", ""))
+    audience = "public" if blob.public else "private"
     headers = {
         HEADER_LINKED_ETAG: f'"{blob.sha256}"',
         HEADER_LINKED_SIZE: str(blob.size),
         "ETag": f'"{blob.sha256}"',
         "Accept-Ranges": "bytes",
-        "Cache-Control": "public, max-age=31536000, immutable",
+        "Cache-Control": f"{audience}, max-age=31536000, immutable",
         "Content-Type": "application/octet-stream",
     }
     if blob.commit_id is not None:

@@ -57,7 +57,9 @@ async def resolve_file(request: Request) -> Response:
         if hub.pulls.pending(handle.repo, info.path, info.lfs.sha256, info.lfs.size):
             pulled = handle.repo
             return content.commit_id, info.lfs.sha256, info.lfs.size, None, None
-        token = hub.lfs.pointer_download_token(info.lfs.sha256, info.lfs.size, content.commit_id)
+        token = hub.lfs.pointer_download_token(
+            caller, handle.repo, info.lfs.sha256, info.lfs.size, content.commit_id
+        )
         return content.commit_id, info.lfs.sha256, info.lfs.size, None, token
 
     commit_id, etag, size, data, token = await call(work)

@@ -78,6 +78,15 @@ def check(identity: Identity, repo: RepoRecord, action: Action) -> None:
         check_namespace_write(identity, repo.namespace, f"write to {repo.repo_id}")
 
 
+def may(identity: Identity, repo: RepoRecord, action: Action) -> bool:
+    """Whether `check` would let `identity` perform `action` on `repo`."""
+    try:
+        check(identity, repo, action)
+    except (errors.NotFoundError, errors.AuthorizationError, errors.AuthenticationError):
+        return False
+    return True
+
+
 def check_namespace_write(identity: Identity, namespace: str, what: str) -> None:
     """Raise unless the caller may create or change repos in `namespace`.
 

@@ -92,6 +92,21 @@ class AuthService:
         roles = {m.org.name.lower(): m.role for m in self._metadata.memberships_of(account.id)}
         return Identity(account, token.role, token.name, roles)
 
+    def reader(self, account_id: int | None) -> Identity | None:
+        """Who an account is now, for checks of what it may read; None: it was deleted.
+
+        Signed download URLs name the account they were issued to (`None`: anonymous); each
+        use checks that account's current rights. The identity carries no token role, so it
+        can never pass a write check.
+        """
+        if account_id is None:
+            return ANONYMOUS
+        account = self._metadata.get_account_by_id(account_id)
+        if account is None:
+            return None
+        roles = {m.org.name.lower(): m.role for m in self._metadata.memberships_of(account.id)}
+        return Identity(account, None, None, roles)
+
     def bootstrap(self) -> NewToken | None:
         """On an empty hub, create the `admin` user and return its token; else None."""
         if self._metadata.count_accounts() > 0:

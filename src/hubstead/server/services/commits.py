@@ -39,8 +39,8 @@ from hubstead.server.storage.interfaces import (
     TreeEdit,
 )
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_PARENT = re.compile(r"^[0-9a-f]{5,40}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_PARENT = re.compile(r"[0-9a-f]{5,40}")
 _MAX_ATTEMPTS = 20
 
 
@@ -244,7 +244,7 @@ class CommitService:
         if not header.summary.strip():
             raise errors.InvalidRequestError("The commit summary must not be empty")
         parent = header.parent_commit.lower() if header.parent_commit is not None else None
-        if parent is not None and not _PARENT.match(parent):
+        if parent is not None and not _PARENT.fullmatch(parent):
             raise errors.InvalidRequestError(f"Invalid parentCommit {header.parent_commit!r}")
         edits = [self._edit(repo, op) for op in operations]
         message = header.summary.strip()
@@ -302,7 +302,7 @@ class CommitService:
             if pointer is not None:
                 self._stored_size(repo, path, *pointer)
             return TreeEdit(path, self._git.write_blob(key, op.content))
-        if not _SHA256.match(op.sha256):
+        if not _SHA256.fullmatch(op.sha256):
             raise errors.InvalidRequestError(f"Invalid LFS oid {op.sha256!r} for {path!r}")
         size = self._stored_size(repo, path, op.sha256, op.size)
         return TreeEdit(path, self._git.write_blob(key, format_lfs_pointer(op.sha256, size)))

@@ -1,10 +1,16 @@
 """Git LFS: the batch API's decisions, uploads (basic and multipart), verify and downloads.
 
 Objects are stored once, by sha256, in the blob store; the LFS index records which repos may
-reference which objects. An object becomes linked to a repo only when its bytes were received
-(and verified) for that repo, or verified as present: knowing a digest is never enough to reach
-content. Upload and download URLs are self-authenticating (signed, short-lived), because the
-clients send no `Authorization` header to them.
+reference which objects. An object becomes linked to a repo only once its bytes were received
+and verified for that repo: knowing a digest (and size) is never enough to reach content, not
+even for a moment. The bytes are stored first and linked after, so a concurrent gc may see a
+stored object that no repo links yet: it spares objects written within its grace period.
+
+Upload and download URLs are self-authenticating (signed, short-lived), because the clients
+send no `Authorization` header to them. A download URL names the object, the repo it was issued
+for and the caller (a user id, or anonymous); each download checks again that the repo still
+links the object and that the caller may still read the repo, so a URL does not outlive a
+membership change, a repo turned private, or a deleted link.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from typing import Any
 
 from hubstead.protocol import RepoType
 from hubstead.server import errors
+from hubstead.server.services import access
 from hubstead.server.services.access import Action
-from hubstead.server.services.auth import Identity
+from hubstead.server.services.auth import AuthService, Identity
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.storage.interfaces import (
@@ -33,7 +40,7 @@ from hubstead.server.storage.interfaces import (
     RepoRecord,
 )
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _UPLOAD = "lfs-upload"
 _MULTIPART = "lfs-multipart"
 _DOWNLOAD = "lfs-download"
@@ -95,7 +102,8 @@ class Blob:
     """An object to serve, and the commit it was resolved at (for resolve redirects).
 
     `relative_path` is where it lies under the blob store's root, for a front web server that
-    serves that directory (the download offload).
+    serves that directory (the download offload). `public` is whether anyone may read it (a
+    public, ungated repo), so shared caches may keep it.
     """
 
     sha256: str
@@ -103,16 +111,15 @@ class Blob:
     path: Path | None
     relative_path: str
     commit_id: str | None = None
+    public: bool = False
 
 
 class Receiver:
     """The bytes of one upload (or part) arriving: written chunk by chunk, then finished once."""
 
-    def __init__(
-        self, writer: BlobWriter, link: Callable[[], Callable[[], None]] | None = None
-    ) -> None:
+    def __init__(self, writer: BlobWriter, on_stored: Callable[[], None] | None = None) -> None:
         self._writer = writer
-        self._link = link
+        self._on_stored = on_stored
 
     def write(self, chunk: bytes) -> None:
         """Take the next bytes.
@@ -131,15 +138,14 @@ class Receiver:
         Raises:
             InvalidRequestError: the bytes are not what was announced (nothing is kept).
         """
-        # The link is recorded before the bytes become visible, so that a concurrent gc never
-        # sees stored bytes that no repo references; it is undone if the bytes are refused.
-        unlink = self._link() if self._link is not None else None
         try:
-            return self._writer.commit()
+            digest = self._writer.commit()
         except BlobMismatchError as exc:
-            if unlink is not None:
-                unlink()
             raise errors.InvalidRequestError(f"Upload refused: {exc}") from None
+        # Only now, the bytes verified, may the object become reachable (see the module doc).
+        if self._on_stored is not None:
+            self._on_stored()
+        return digest
 
     def abort(self) -> None:
         """Drop what was received."""
@@ -152,6 +158,7 @@ class LfsService:
     def __init__(
         self,
         repos: RepoService,
+        auth: AuthService,
         blobs: BlobStore,
         index: LfsIndex,
         signer: UrlSigner,
@@ -159,8 +166,11 @@ class LfsService:
         multipart_threshold: int,
         chunk_size: int,
         url_ttl: int,
+        max_object_bytes: int,
     ) -> None:
         self._repos = repos
+        self._auth = auth
+        self._max_object_bytes = max_object_bytes
         self._blobs = blobs
         self._index = index
         self._signer = signer
@@ -195,13 +205,13 @@ class LfsService:
         multipart = "multipart" in transfers
         if operation == "upload":
             return [self._plan_upload(repo, obj, multipart) for obj in objects]
-        return [self._plan_download(repo, obj) for obj in objects]
+        return [self._plan_download(identity, repo, obj) for obj in objects]
 
     def _plan_upload(self, repo: RepoRecord, obj: LfsObject, multipart: bool) -> BatchItem:
-        problem = _object_problem(obj)
+        problem = self._object_problem(obj)
         if problem is not None:
             return BatchItem(obj.sha256, obj.size, error=(422, problem))
-        if self._index.linked_size(repo.id, obj.sha256) is not None and self._stored(obj):
+        if self._holds_object(repo.id, obj.sha256, obj.size):
             return BatchItem(obj.sha256, obj.size)
         subject: dict[str, Any] = {"r": repo.id, "o": obj.sha256, "n": obj.size}
         verify = self._signer.sign(_VERIFY, subject, self.url_ttl)
@@ -216,17 +226,14 @@ class LfsService:
             action = UploadAction(self._signer.sign(_UPLOAD, subject, self.url_ttl), verify)
         return BatchItem(obj.sha256, obj.size, upload=action)
 
-    def _plan_download(self, repo: RepoRecord, obj: LfsObject) -> BatchItem:
-        problem = _object_problem(obj)
+    def _plan_download(self, identity: Identity, repo: RepoRecord, obj: LfsObject) -> BatchItem:
+        problem = self._object_problem(obj)
         if problem is not None:
             return BatchItem(obj.sha256, obj.size, error=(422, problem))
-        linked = self._index.linked_size(repo.id, obj.sha256)
-        if linked is None or not self._stored(obj):
+        if not self.linked(repo, obj.sha256, obj.size):
             return BatchItem(obj.sha256, obj.size, error=(404, "Object does not exist"))
-        return BatchItem(obj.sha256, linked, download_token=self.download_token(obj.sha256))
-
-    def _stored(self, obj: LfsObject) -> bool:
-        return self._blobs.size(obj.sha256) == obj.size
+        token = self._download_token(identity, repo, obj.sha256)
+        return BatchItem(obj.sha256, obj.size, download_token=token)
 
     # --- uploads ------------------------------------------------------------------------------
 
@@ -242,7 +249,7 @@ class LfsService:
         grant = _grant(self._signer.verify(token, _UPLOAD))
         _check_length(length, grant.size, "This object")
         writer = self._blobs.writer(grant.sha256, grant.size)
-        return Receiver(writer, lambda: self._link_first(grant))
+        return Receiver(writer, lambda: self._link(grant))
 
     def begin_part(self, token: str, number: int, length: int | None = None) -> Receiver:
         """Check a multipart URL and start receiving one part; finishing it gives its ETag.
@@ -281,37 +288,25 @@ class LfsService:
         if sorted(part_numbers) != list(range(1, grant.parts + 1)):
             raise errors.InvalidRequestError(f"The completion must list parts 1 to {grant.parts}")
         with self._completions[int(grant.upload_id, 16) % _COMPLETION_LOCKS]:
-            if self._holds(grant):  # a retried completion, or the bytes arrived another way
+            # A retried completion, or the bytes arrived another way.
+            if self._holds_object(grant.repo_id, grant.sha256, grant.size):
                 self._blobs.abort_multipart(grant.upload_id)
                 return
-            unlink = self._link_first(grant)
             try:
                 self._blobs.complete_multipart(
                     grant.upload_id, grant.sha256, grant.size, grant.parts
                 )
             except BlobNotFoundError as exc:
-                unlink()
                 raise errors.InvalidRequestError(f"{exc}; send them, then complete again") from None
             except BlobMismatchError as exc:
-                unlink()
                 self._blobs.abort_multipart(grant.upload_id)
                 raise errors.InvalidRequestError(f"{exc}; upload it again") from None
+            # Linked only once verified, under the completion's lock (see the module doc).
+            self._link(grant)
 
-    def _link_first(self, grant: UploadGrant) -> Callable[[], None]:
-        """Link the grant's object to its repo; return what undoes that if the bytes fail."""
-        if self._index.linked_size(grant.repo_id, grant.sha256) is not None:
-            return lambda: None
+    def _link(self, grant: UploadGrant) -> None:
+        """Link the grant's object, whose bytes were just verified, to the grant's repo."""
         self._index.link(grant.repo_id, grant.sha256, grant.size)
-
-        def unlink() -> None:
-            self._index.unlink(grant.repo_id, [grant.sha256])
-
-        return unlink
-
-    def _holds(self, grant: UploadGrant) -> bool:
-        """Whether the grant's object is already stored and linked to the grant's repo."""
-        linked = self._index.linked_size(grant.repo_id, grant.sha256)
-        return linked == grant.size and self._blobs.size(grant.sha256) == grant.size
 
     def verify(
         self,
@@ -332,7 +327,7 @@ class LfsService:
             RepoNotFoundError, AuthorizationError: see `RepoService.locate` (without a token).
             NotFoundError: the object is not stored (or not with this size, or not for the repo).
         """
-        problem = _object_problem(obj)
+        problem = self._object_problem(obj)
         if problem is not None:
             raise errors.InvalidRequestError(problem)
         if token is None:
@@ -342,47 +337,72 @@ class LfsService:
             if (grant.sha256, grant.size) != (obj.sha256, obj.size):
                 raise errors.AuthorizationError("This URL is not valid for this object")
             repo_key = grant.repo_id
-        if not self._stored(obj) or self._index.linked_size(repo_key, obj.sha256) is None:
+        if not self._holds_object(repo_key, obj.sha256, obj.size):
             raise errors.NotFoundError(f"Object {obj.sha256} ({obj.size} bytes) is not stored")
 
     # --- downloads ----------------------------------------------------------------------------
 
-    def download_token(self, sha256: str, commit_id: str | None = None) -> str:
-        """A signed URL token for an object the caller was found allowed to read.
+    def pointer_download_token(
+        self, identity: Identity, repo: RepoRecord, sha256: str, size: int, commit_id: str
+    ) -> str:
+        """A download token for the object a pointer file (which the caller may read) names.
 
         A resolve redirect passes the commit it resolved, so the blob response can carry
         `X-Repo-Commit` (the official client follows same-host redirects and reads the
         metadata from the final response).
+
+        Raises:
+            NotFoundError: the repo does not hold the object: it is not linked to the repo (a
+                pointer whose object was deleted, or never uploaded), or missing from the blob
+                store (a damaged store: see fsck).
         """
-        subject = {"o": sha256} if commit_id is None else {"o": sha256, "c": commit_id}
+        if not self.linked(repo, sha256, size):
+            raise errors.NotFoundError(
+                f"LFS object {sha256} ({size} bytes) is not stored for {repo.repo_id} on this "
+                "hub; an operator can check the store with `hubstead fsck`"
+            )
+        return self._download_token(identity, repo, sha256, commit_id)
+
+    def _download_token(
+        self, identity: Identity, repo: RepoRecord, sha256: str, commit_id: str | None = None
+    ) -> str:
+        """A signed URL token for an object of `repo` that `identity` was found allowed to read.
+
+        It names the repo and the caller, so that each download checks both again.
+        """
+        account = identity.account
+        subject: dict[str, Any] = {"o": sha256, "r": repo.id, "u": account and account.id}
+        if commit_id is not None:
+            subject["c"] = commit_id
         return self._signer.sign(_DOWNLOAD, subject, self.url_ttl)
 
-    def pointer_download_token(self, sha256: str, size: int, commit_id: str) -> str:
-        """A download token for the object a pointer file (which the caller may read) names.
-
-        Raises:
-            NotFoundError: the object is not in the blob store (a damaged store: see fsck).
-        """
-        if self._blobs.size(sha256) != size:
-            raise errors.NotFoundError(
-                f"LFS object {sha256} ({size} bytes) is missing from this hub's storage; "
-                "an operator can check the store with `hubstead fsck`"
-            )
-        return self.download_token(sha256, commit_id)
-
     def blob(self, sha256: str, token: str) -> Blob:
-        """The object a download URL grants.
+        """The object a download URL grants, if its repo still holds it for the URL's caller.
 
         Raises:
-            AuthorizationError: the URL is forged, expired, or for another object.
-            NotFoundError: the object is no longer stored.
+            AuthorizationError: the URL is forged, expired, or for another object; or its
+                caller may no longer read its repo (deleted, made private or gated, membership
+                removed, account deleted).
+            NotFoundError: the repo no longer holds the object (unlinked, or not stored).
         """
         subject = self._signer.verify(token, _DOWNLOAD)
-        if subject.get("o") != sha256:
+        repo_key, user_id = subject.get("r"), subject.get("u")
+        if (
+            subject.get("o") != sha256
+            or not isinstance(repo_key, int)
+            or not (user_id is None or isinstance(user_id, int))
+        ):
             raise errors.AuthorizationError("This URL is not valid for this object")
+        repo = self._repos.find(repo_key)
+        reader = self._auth.reader(user_id)
+        if repo is None or reader is None or not access.may(reader, repo, Action.READ_FILES):
+            raise errors.AuthorizationError(
+                "This URL is no longer valid: its repo is gone or may no longer be read by "
+                "whom it was issued to; ask for a new one"
+            )
         size = self._blobs.size(sha256)
-        if size is None:
-            raise errors.NotFoundError(f"Object {sha256} is not stored")
+        if size is None or self._index.linked_size(repo.id, sha256) != size:
+            raise errors.NotFoundError(f"Object {sha256} is not stored for {repo.repo_id}")
         commit_id = subject.get("c")
         return Blob(
             sha256,
@@ -390,19 +410,28 @@ class LfsService:
             self._blobs.local_path(sha256),
             self._blobs.relative_path(sha256),
             commit_id if isinstance(commit_id, str) else None,
+            public=not repo.private and not repo.gated,
         )
 
     def linked(self, repo: RepoRecord, sha256: str, size: int) -> bool:
         """Whether the repo may reference the object, stored with exactly this size."""
-        return self._index.linked_size(repo.id, sha256) == size == self._blobs.size(sha256)
+        return self._holds_object(repo.id, sha256, size)
 
+    def _holds_object(self, repo_key: int, sha256: str, size: int) -> bool:
+        return self._index.linked_size(repo_key, sha256) == size == self._blobs.size(sha256)
 
-def _object_problem(obj: LfsObject) -> str | None:
-    if not _SHA256.match(obj.sha256):
-        return f"Invalid object id {obj.sha256!r}: expected a lowercase sha256"
-    if obj.size < 0:
-        return f"Invalid size {obj.size} for {obj.sha256}"
-    return None
+    def _object_problem(self, obj: LfsObject) -> str | None:
+        """Why an object named in a request is malformed or refused, or None."""
+        if not _SHA256.fullmatch(obj.sha256):
+            return f"Invalid object id {obj.sha256!r}: expected a lowercase sha256"
+        if obj.size < 0:
+            return f"Invalid size {obj.size} for {obj.sha256}"
+        if obj.size > self._max_object_bytes:
+            return (
+                f"Object {obj.sha256} is {obj.size} bytes, more than the "
+                f"{self._max_object_bytes} this hub accepts"
+            )
+        return None
 
 
 def _check_length(length: int | None, size: int, what: str) -> None:

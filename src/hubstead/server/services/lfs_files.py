@@ -27,7 +27,7 @@ from hubstead.server.services.auth import Identity
 from hubstead.server.services.repos import RepoService
 from hubstead.server.storage.interfaces import BlobStat, BlobStore, GitStore, LfsIndex
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_DELETIONS = 1000  # the official client sends batches of at most 1000
 _SHOWN_CONFLICTS = 5
 
@@ -116,7 +116,7 @@ class LfsFileService:
             )
         if len(digests) > MAX_DELETIONS:
             raise errors.InvalidRequestError(f"At most {MAX_DELETIONS} objects per request")
-        malformed = [d for d in digests if not _SHA256.match(d)]
+        malformed = [d for d in digests if not _SHA256.fullmatch(d)]
         if malformed:
             raise errors.InvalidRequestError(
                 f"Invalid LFS object id {malformed[0]!r}: expected a lowercase sha256"

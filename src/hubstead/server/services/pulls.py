@@ -1,7 +1,8 @@
 """Pull-through downloads: an LFS file of an on-demand mirror, fetched from upstream as it is read.
 
-The first download of an object that an on-demand mirror does not hold yet starts one fetch
-from upstream, in a background thread that holds the object's lock (`FetchArea`: shared by every
+The first download of an object that an on-demand mirror does not hold yet (not linked to it,
+even if another repo stored the same digest) starts one fetch from upstream, in a background
+thread that holds the lock of that repo's fetch of that object (`FetchArea`: shared by every
 process on the data dir). The fetch writes the bytes to a spool file as they arrive, and to a
 blob writer that keeps them only once their sha256 is verified. Every reader of the object, the
 one that started the fetch as well as any other in any process, follows the spool file, so one
@@ -58,13 +59,16 @@ class PullService:
     def pending(self, repo: RepoRecord, path: str, sha256: str, size: int) -> bool:
         """Whether the object must be fetched from upstream before it can be served.
 
-        True for an on-demand mirror that does not hold it yet.
+        True for an on-demand mirror that does not hold it yet. Holding means the object is
+        linked to the repo: bytes another repo stored under that digest do not count, since a
+        pointer (which upstream writes) is no proof of having them; they are fetched and
+        verified, then linked.
 
         Raises:
             NotFoundError: a registered mirror that does not hold it (its include/exclude
                 patterns leave the file out, or no sync fetched it yet).
         """
-        if self._blobs.size(sha256) == size:
+        if self._holds(repo, sha256, size):
             return False
         mirror = self._store.get(repo.id)
         if mirror is None:
@@ -106,24 +110,26 @@ class PullService:
     def _follow(
         self, repo: RepoRecord, source: Source, obj: WantedObject, start: int, end: int
     ) -> Iterator[bytes]:
-        lock = f"object-{obj.sha256}"
+        # Per repo and object: another repo's fetch of the same digest (from another upstream)
+        # is no proof that this repo's upstream has those bytes, so it is not followed.
+        lock = _fetch_name(repo, obj)
         position = start
         fetch: Future[None] | None = None
         progress_at = time.monotonic()
         while position <= end:
-            if self._blobs.size(obj.sha256) == obj.size:
+            if self._holds(repo, obj.sha256, obj.size):
                 yield from self._stored(obj.sha256, position, end)
                 return
             # The last byte of the object waits for it to be verified and stored.
             limit = min(end, obj.size - 2) + 1 - position
-            data = self._area.read_spool(obj.sha256, position, min(limit, _PIECE)) if limit else b""
+            data = self._area.read_spool(lock, position, min(limit, _PIECE)) if limit else b""
             if data:
                 position += len(data)
                 progress_at = time.monotonic()
                 yield data
                 continue
             if fetch is not None and fetch.done():
-                if self._blobs.size(obj.sha256) != obj.size:
+                if not self._holds(repo, obj.sha256, obj.size):
                     raise _failure(fetch, obj)
                 continue
             if fetch is None and not self._area.locked(lock):
@@ -137,6 +143,10 @@ class PullService:
                     f"The download of {obj.path} from {source.endpoint} stalled"
                 )
             time.sleep(_POLL_SECONDS)
+
+    def _holds(self, repo: RepoRecord, sha256: str, size: int) -> bool:
+        """Whether the object is stored and linked to the repo (verified for it)."""
+        return self._index.linked_size(repo.id, sha256) == size == self._blobs.size(sha256)
 
     def _stored(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
         with self._blobs.open(sha256) as file:
@@ -154,14 +164,14 @@ class PullService:
 
         def run() -> None:
             try:
-                if self._blobs.size(obj.sha256) != obj.size:  # stored while we took the lock
+                if not self._holds(repo, obj.sha256, obj.size):  # fetched while we took the lock
                     self._fetch(repo, source, obj)
                 future.set_result(None)
             except BaseException as exc:
                 logger.warning("pull-through of %s (%s) failed: %s", obj.path, obj.sha256, exc)
                 future.set_exception(exc)
             finally:
-                self._area.drop_spool(obj.sha256)
+                self._area.drop_spool(_fetch_name(repo, obj))
                 held.release()
 
         threading.Thread(target=run, name=f"hubstead-pull-{obj.sha256[:12]}", daemon=True).start()
@@ -172,7 +182,7 @@ class PullService:
             writer = self._blobs.writer(obj.sha256, obj.size)
             try:
                 with (
-                    self._area.spool(obj.sha256) as spool,
+                    self._area.spool(_fetch_name(repo, obj)) as spool,
                     self._syncs.upstream.download(source, obj.commit_id, obj.path) as chunks,
                 ):
                     for chunk in chunks:
@@ -189,6 +199,11 @@ class PullService:
             raise errors.LocalStorageError(
                 f"Cannot store {obj.path} ({obj.sha256}): {exc}"
             ) from exc
+
+
+def _fetch_name(repo: RepoRecord, obj: WantedObject) -> str:
+    """The name of the lock and spool of one repo's fetch of one object."""
+    return f"object-{repo.id}-{obj.sha256}"
 
 
 def _failure(fetch: Future[None], obj: WantedObject) -> errors.HubError:

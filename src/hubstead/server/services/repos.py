@@ -150,6 +150,10 @@ class RepoService:
                 raise errors.MirrorReadOnlyError(reason)
         return repo
 
+    def find(self, key: int) -> RepoRecord | None:
+        """The repo whose row id is `key`, or None; no access check (callers make one)."""
+        return self._metadata.get_repo_by_key(key)
+
     def open(
         self,
         identity: Identity,

@@ -5,6 +5,17 @@ reachable from any ref of any repo (branches, tags, `refs/pr/*`, `refs/convert/*
 history) names it. gc deletes only stored objects that are neither, and that were written before
 the grace period began: an upload whose commit has not landed yet is linked, and recent anyway.
 Both run while the server serves requests (see `BlobStore.delete_unless` for the race it closes).
+
+An upload stores the object, then links it (never the other way round: a link is what lets a
+repo reach an object). What a crash leaves, and what gc does with it:
+
+- during the transfer, or before the bytes verify: a temporary file in the blob store's
+  `.tmp/`, or a multipart upload folder; gc removes them once older than the grace period;
+- after the object was stored, before it was linked: a stored object no repo references; gc
+  removes it once older than the grace period (its age counts from when it was stored);
+- older versions linked first, so a crash could leave a link whose object is not stored, or is
+  stored with another size (another object's bytes, named by a forged upload): fsck reports
+  these links, and gc deletes them once older than the grace period.
 """
 
 from __future__ import annotations
@@ -126,7 +137,8 @@ class GcReport:
     """What gc removed (or would remove), and what it kept.
 
     When a repo could not be read (`unreadable`), what it references is unknown: no object is
-    removed then, only leftovers.
+    removed then, only leftovers. `links` are the index rows removed because their object is not
+    stored with their size (see the module doc).
     """
 
     dry_run: bool
@@ -136,6 +148,7 @@ class GcReport:
     referenced: int
     recent: int
     unreadable: list[UnreadableRepo]
+    links: list[BadLink] = dataclasses.field(default_factory=list)
 
     @property
     def freed_bytes(self) -> int:
@@ -252,13 +265,15 @@ class StorageService:
     def gc(
         self, *, grace: dt.timedelta, dry_run: bool, on_progress: OnProgress | None = None
     ) -> GcReport:
-        """Delete unreferenced objects, stale multipart uploads and temporary files.
+        """Delete bad links, unreferenced objects, stale multipart uploads and temporary files.
 
         Only what was last written before `grace` ago goes. Each object is checked again once
         moved out of reach (still unlinked, still old), so an upload of the same bytes racing
-        with gc keeps its copy.
+        with gc keeps its copy. Bad links go first, so the objects only they kept are collected
+        in the same run.
         """
         written_before = time.time() - grace.total_seconds()
+        links = self._bad_old_links(written_before, dry_run)
         referenced: set[str] = set()
         unreadable: list[UnreadableRepo] = []
         for _repo, found in self._pointers(on_progress):
@@ -293,8 +308,27 @@ class StorageService:
             and (dry_run or self._blobs.remove_leftover(leftover, written_before))
         ]
         return GcReport(
-            dry_run, grace.total_seconds(), collected, leftovers, kept, recent, unreadable
+            dry_run, grace.total_seconds(), collected, leftovers, kept, recent, unreadable, links
         )
+
+    def _bad_old_links(self, written_before: float, dry_run: bool) -> list[BadLink]:
+        """Delete old links whose object is not stored with their size; those (to be) deleted.
+
+        Only links made before `written_before` go; none with `dry_run`.
+        """
+        removed = []
+        for record in self._index.records():
+            if record.created_at.timestamp() >= written_before:
+                continue
+            stat = self._blobs.stat(record.sha256)
+            stored = None if stat is None else stat.size
+            if stored == record.size:
+                continue
+            if dry_run or self._index.unlink_if(record.repo_id, record.sha256, record.size):
+                repo = self._metadata.get_repo_by_key(record.repo_id)
+                label = (repo.type, repo.repo_id) if repo else ("?", f"#{record.repo_id}")
+                removed.append(BadLink(*label, record.sha256, record.size, stored))
+        return removed
 
     def _keep(self, sha256: str, written_before: float, stat: BlobStat) -> bool:
         return stat.modified_at >= written_before or self._index.is_linked(sha256)

@@ -6,7 +6,9 @@ sees a repo) goes in three steps, each a method here:
 1. `plan`: ask upstream about the repo (a repo upstream does not have stops the sync), list its
    refs, fetch the git objects of the tracked ones into the local repo (no local ref moves),
    and list the LFS files of the new tips that the include/exclude patterns select. Objects
-   already stored are only linked to the repo (deduplication); the others are to be fetched.
+   the repo already holds (linked to it) are skipped; the others are to be fetched, even when
+   another repo stored the same digest: upstream's pointer is no proof that upstream has those
+   bytes, and linking on its word would hand a local private object to the mirror's readers.
 2. `fetch_object`, once per object to fetch (the job runs several at once): download it from
    upstream in parts that survive an interrupted sync (a later one fetches only the parts
    missing), verified by sha256 before it is stored. Wrong bytes are dropped, never stored.
@@ -74,7 +76,7 @@ class SyncPlan:
     updates: tuple[RefUpdate, ...]
     objects: tuple[WantedObject, ...]
     linked: int
-    """Objects of the new tips that were already stored, now linked to the repo."""
+    """Objects of the new tips that the repo already held."""
 
 
 class SyncService:
@@ -150,8 +152,7 @@ class SyncService:
         linked = 0
         if not mirror.on_demand:
             for wanted in self._lfs_objects(key, remote.values(), mirror):
-                if self._blobs.size(wanted.sha256) == wanted.size:
-                    self._index.link(repo.id, wanted.sha256, wanted.size)
+                if self._holds(repo, wanted):
                     linked += 1
                 else:
                     objects.append(wanted)
@@ -213,8 +214,7 @@ class SyncService:
             LocalStorageError: the blob store could not be written.
         """
         try:
-            if self._blobs.size(obj.sha256) == obj.size:
-                self._index.link(plan.repo.id, obj.sha256, obj.size)
+            if self._holds(plan.repo, obj):  # fetched meanwhile, by a pull-through read
                 on_bytes(obj.size)
             elif obj.size <= self._chunk_size:
                 self._fetch_whole(plan, obj, on_bytes)
@@ -224,6 +224,11 @@ class SyncService:
             raise errors.LocalStorageError(
                 f"Cannot store {obj.path} ({obj.sha256}) of {plan.repo.repo_id}: {exc}"
             ) from exc
+
+    def _holds(self, repo: RepoRecord, obj: WantedObject) -> bool:
+        """Whether the object is stored and linked to the repo (verified for it)."""
+        stored = self._blobs.size(obj.sha256)
+        return self._index.linked_size(repo.id, obj.sha256) == obj.size == stored
 
     def _fetch_whole(self, plan: SyncPlan, obj: WantedObject, on_bytes: OnBytes) -> None:
         writer = self._blobs.writer(obj.sha256, obj.size)
@@ -238,7 +243,8 @@ class SyncService:
         store_verified(self._index, plan.repo, obj, writer.commit)
 
     def _fetch_parts(self, plan: SyncPlan, obj: WantedObject, on_bytes: OnBytes) -> None:
-        key = f"mirror:{obj.sha256}:{obj.size}:{self._chunk_size}".encode()
+        # Per repo: parts another mirror fetched from its upstream prove nothing for this one.
+        key = f"mirror:{plan.repo.id}:{obj.sha256}:{obj.size}:{self._chunk_size}".encode()
         upload_id = hashlib.sha256(key).hexdigest()[:32]
         count = math.ceil(obj.size / self._chunk_size)
         received = self._blobs.parts(upload_id)

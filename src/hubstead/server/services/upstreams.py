@@ -83,27 +83,20 @@ class WantedObject:
 def store_verified(
     index: LfsIndex, repo: RepoRecord, obj: WantedObject, commit: Callable[[], str]
 ) -> None:
-    """Link the object to the repo, then make its bytes visible with `commit`, if they verify.
+    """Make the object's bytes visible with `commit`, if they verify, then link it to the repo.
 
-    The link comes first so that a concurrent gc never finds the stored bytes unreferenced; it
-    is undone when the bytes are refused.
+    The link comes only after the bytes were verified, so that no repo reaches an object it
+    does not hold, not even for a moment; gc spares the stored object until then, since it was
+    written within gc's grace period.
 
     Raises:
-        UpstreamUnavailableError: the bytes are not the object (nothing is stored).
+        UpstreamUnavailableError: the bytes are not the object (nothing is stored or linked).
     """
-    already = index.linked_size(repo.id, obj.sha256) is not None
-    if not already:
-        index.link(repo.id, obj.sha256, obj.size)
     try:
         commit()
     except BlobMismatchError as exc:
-        if not already:
-            index.unlink(repo.id, [obj.sha256])
         raise wrong_bytes(obj, exc) from None
-    except BaseException:
-        if not already:
-            index.unlink(repo.id, [obj.sha256])
-        raise
+    index.link(repo.id, obj.sha256, obj.size)
 
 
 def wrong_bytes(obj: WantedObject, exc: Exception) -> errors.UpstreamUnavailableError:

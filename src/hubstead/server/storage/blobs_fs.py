@@ -34,12 +34,12 @@ from hubstead.server.storage.multipart_fs import (
     sha256_of,
 )
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _check_digest(sha256: str) -> None:
-    if not _SHA256.match(sha256):
+    if not _SHA256.fullmatch(sha256):
         raise ValueError(f"not a sha256 digest: {sha256!r}")
 
 
@@ -86,6 +86,9 @@ class FsBlobWriter:
                 f"received {self._written} bytes with sha256 {digest}"
             )
         self._file.flush()
+        # Stored now: gc's grace period counts from here, so gc spares the object until the
+        # caller has linked it.
+        os.utime(self._file.fileno())
         os.fsync(self._file.fileno())
         self._file.close()
         self._target.parent.mkdir(parents=True, exist_ok=True)
@@ -172,7 +175,7 @@ class FsBlobStore:
     def digests(self) -> Iterator[str]:
         """The digest of every stored object."""
         for path in self._root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
-            if _SHA256.match(path.name):
+            if _SHA256.fullmatch(path.name):
                 yield path.name
 
     def rehash(self, sha256: str) -> str:
@@ -187,7 +190,7 @@ class FsBlobStore:
     # --- multipart uploads ----------------------------------------------------------------------
 
     def _upload_dir(self, upload_id: str) -> Path:
-        if not _UPLOAD_ID.match(upload_id):
+        if not _UPLOAD_ID.fullmatch(upload_id):
             raise ValueError(f"invalid upload id {upload_id!r}")
         return self._uploads / upload_id
 
@@ -253,7 +256,7 @@ class FsBlobStore:
                 found = path.stat()
                 yield Leftover(LeftoverKind.TEMP, path.name, found.st_size, found.st_mtime)
         for folder in sorted(self._uploads.iterdir()):
-            if _UPLOAD_ID.match(folder.name):
+            if _UPLOAD_ID.fullmatch(folder.name):
                 with contextlib.suppress(FileNotFoundError):
                     size, newest = _folder_usage(folder)
                     yield Leftover(LeftoverKind.UPLOAD, folder.name, size, newest)

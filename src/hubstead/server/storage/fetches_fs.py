@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
 
 
 class FsHeldLock:
@@ -43,7 +43,7 @@ class FsFetchArea:
             folder.mkdir(parents=True, exist_ok=True)
 
     def _open_lock(self, name: str) -> int:
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise ValueError(f"invalid lock name {name!r}")
         return os.open(self._locks / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
 
@@ -78,20 +78,20 @@ class FsFetchArea:
             os.close(descriptor)
         return False
 
-    def _spool_path(self, sha256: str) -> Path:
-        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
-            raise ValueError(f"not a sha256 digest: {sha256!r}")
-        return self._spool / f"{sha256}.part"
+    def _spool_path(self, name: str) -> Path:
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"invalid spool name {name!r}")
+        return self._spool / f"{name}.part"
 
-    def spool(self, sha256: str) -> BinaryIO:
+    def spool(self, name: str) -> BinaryIO:
         """A new empty spool file, unbuffered so that readers see each write at once."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-        return os.fdopen(os.open(self._spool_path(sha256), flags, 0o644), "wb", buffering=0)
+        return os.fdopen(os.open(self._spool_path(name), flags, 0o644), "wb", buffering=0)
 
-    def read_spool(self, sha256: str, offset: int, limit: int) -> bytes:
+    def read_spool(self, name: str, offset: int, limit: int) -> bytes:
         """Bytes of the spool file from `offset`."""
         try:
-            descriptor = os.open(self._spool_path(sha256), os.O_RDONLY)
+            descriptor = os.open(self._spool_path(name), os.O_RDONLY)
         except FileNotFoundError:
             return b""
         try:
@@ -99,6 +99,6 @@ class FsFetchArea:
         finally:
             os.close(descriptor)
 
-    def drop_spool(self, sha256: str) -> None:
+    def drop_spool(self, name: str) -> None:
         """Remove the spool file."""
-        self._spool_path(sha256).unlink(missing_ok=True)
+        self._spool_path(name).unlink(missing_ok=True)

@@ -484,7 +484,10 @@ class LfsIndex(Protocol):
     """Which repos may reference which LFS objects (the access and garbage-collection index)."""
 
     def link(self, repo_id: int, sha256: str, size: int) -> None:
-        """Record that the repo may reference the object (idempotent)."""
+        """Record that the repo may reference the object, whose bytes were verified for it.
+
+        Idempotent; a link of another size (left by an older version) takes this size.
+        """
 
     def linked_size(self, repo_id: int, sha256: str) -> int | None:
         """The object's size if the repo may reference it, else None."""
@@ -494,6 +497,9 @@ class LfsIndex(Protocol):
 
     def unlink(self, repo_id: int, digests: Sequence[str]) -> int:
         """Forget objects for a repo; how many links were removed."""
+
+    def unlink_if(self, repo_id: int, sha256: str, size: int) -> bool:
+        """Delete the link if it still names `size` (a concurrent fix wins); whether it did."""
 
     def linked_digests(self) -> set[str]:
         """Every object some repo may reference."""
@@ -672,6 +678,9 @@ class MetadataStore(Protocol):
 
     def get_repo(self, type: str, namespace: str, name: str) -> RepoRecord | None:
         """The repo with this id (case-insensitive), or None."""
+
+    def get_repo_by_key(self, key: int) -> RepoRecord | None:
+        """The repo whose row id is `key` (stable across moves), or None."""
 
     def get_redirect(self, type: str, namespace: str, name: str) -> RepoRecord | None:
         """The repo that used to have this id before a move, or None."""
@@ -919,7 +928,8 @@ class FetchArea(Protocol):
     """Locks shared by every process on the data dir, and objects being fetched from upstream.
 
     A pull-through download writes the object it fetches to a spool file as the bytes arrive, so
-    readers in any process can follow it before it is verified and stored.
+    readers in any process can follow it before it is verified and stored. A spool is named by
+    its fetch (`name`, as a lock name), so fetches of one object for two repos never mix.
     """
 
     def try_lock(self, name: str) -> HeldLock | None:
@@ -931,11 +941,11 @@ class FetchArea(Protocol):
     def locked(self, name: str) -> bool:
         """Whether someone (this process included) holds the lock `name`."""
 
-    def spool(self, sha256: str) -> BinaryIO:
-        """A new, empty spool file for the object, open for writing."""
+    def spool(self, name: str) -> BinaryIO:
+        """A new, empty spool file for the fetch `name`, open for writing."""
 
-    def read_spool(self, sha256: str, offset: int, limit: int) -> bytes:
-        """Up to `limit` bytes of the object's spool file from `offset` (none if there is none)."""
+    def read_spool(self, name: str, offset: int, limit: int) -> bytes:
+        """Up to `limit` bytes of the spool file `name` from `offset` (none if there is none)."""
 
-    def drop_spool(self, sha256: str) -> None:
-        """Remove the object's spool file, if any."""
+    def drop_spool(self, name: str) -> None:
+        """Remove the spool file `name`, if any."""

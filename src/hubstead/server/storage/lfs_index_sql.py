@@ -23,7 +23,7 @@ class SqlLfsIndex:
         self._db = db
 
     def link(self, repo_id: int, sha256: str, size: int) -> None:
-        """Insert the link unless it exists (a concurrent insert of the same link is fine)."""
+        """Insert the link, or correct an existing one's size (a concurrent insert is fine)."""
         values = {
             "repo_id": repo_id,
             "sha256": sha256,
@@ -31,8 +31,15 @@ class SqlLfsIndex:
             "created_at": dt.datetime.now(dt.UTC),
         }
         with contextlib.suppress(sa.exc.IntegrityError), self._db.write() as conn:
-            if self._size(conn, repo_id, sha256) is None:
+            linked = self._size(conn, repo_id, sha256)
+            if linked is None:
                 conn.execute(sa.insert(lfs_objects).values(values))
+            elif linked != size:
+                conn.execute(
+                    sa.update(lfs_objects)
+                    .where((lfs_objects.c.repo_id == repo_id) & (lfs_objects.c.sha256 == sha256))
+                    .values(size=size, created_at=values["created_at"])
+                )
 
     def linked_size(self, repo_id: int, sha256: str) -> int | None:
         """The object's size when linked to the repo."""
@@ -67,6 +74,16 @@ class SqlLfsIndex:
         condition = (lfs_objects.c.repo_id == repo_id) & lfs_objects.c.sha256.in_(list(digests))
         with self._db.write() as conn:
             return int(conn.execute(sa.delete(lfs_objects).where(condition)).rowcount)
+
+    def unlink_if(self, repo_id: int, sha256: str, size: int) -> bool:
+        """Delete the link if it still names this size; whether it did."""
+        condition = (
+            (lfs_objects.c.repo_id == repo_id)
+            & (lfs_objects.c.sha256 == sha256)
+            & (lfs_objects.c.size == size)
+        )
+        with self._db.write() as conn:
+            return bool(conn.execute(sa.delete(lfs_objects).where(condition)).rowcount)
 
     def linked_digests(self) -> set[str]:
         """Every linked object."""

@@ -243,6 +243,10 @@ class SqlMetadataStore:
         condition = (repos.c.type == type) & (repos.c.lookup == _lookup(namespace, name))
         return self._one_repo(condition)
 
+    def get_repo_by_key(self, key: int) -> RepoRecord | None:
+        """Repo by row id."""
+        return self._one_repo(repos.c.id == key)
+
     def get_redirect(self, type: str, namespace: str, name: str) -> RepoRecord | None:
         """The repo an old id points to."""
         target = (

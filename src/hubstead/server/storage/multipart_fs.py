@@ -130,6 +130,9 @@ def assemble(folder: Path, sha256: str, size: int, count: int, target: Path) -> 
                 f"expected {size} bytes with sha256 {sha256}, "
                 f"received {stored} bytes with sha256 {digest}"
             )
+        # Stored now: gc's grace period counts from here, not from the last part's arrival, so
+        # gc spares the object until the caller has linked it.
+        os.utime(descriptor)
         os.fsync(descriptor)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(folder / DATA, target)
