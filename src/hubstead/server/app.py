@@ -104,7 +104,7 @@ def build_services(settings: Settings) -> Services:
     repo_service.attach_mirrors(mirrors)
     return Services(
         settings=settings,
-        auth=AuthService(metadata),
+        auth=AuthService(metadata, git_store),
         repos=repo_service,
         files=FileService(git_store),
         commits=CommitService(

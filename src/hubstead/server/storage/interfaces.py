@@ -46,6 +46,14 @@ class AlreadyExistsError(StorageError):
     """A row with the same unique key exists."""
 
 
+class NamespaceNotEmptyError(StorageError):
+    """An account cannot be deleted while repos live in its namespace (`repos`: their ids)."""
+
+    def __init__(self, repos: Sequence[str]) -> None:
+        super().__init__(", ".join(repos))
+        self.repos = tuple(repos)
+
+
 class BlobNotFoundError(StorageError):
     """No stored object (or upload part) by that name."""
 
@@ -632,8 +640,17 @@ class MetadataStore(Protocol):
     def list_accounts(self, kind: AccountKind | None = None) -> list[Account]:
         """Accounts sorted by name."""
 
-    def delete_account(self, account_id: int) -> None:
-        """Delete an account with its memberships and tokens."""
+    def delete_account(self, account_id: int, *, with_repos: bool) -> list[RepoRecord]:
+        """Delete an account with everything that names it, in one transaction.
+
+        Memberships, tokens and redirects from old ids in its namespace go with it. The repos of
+        its namespace go too when `with_repos` (the deleted rows are returned, for their git
+        data to be removed); otherwise their presence refuses the deletion
+        (`NamespaceNotEmptyError`), so that no repo outlives its owner.
+        """
+
+    def namespace_repos(self, namespace: str) -> list[RepoRecord]:
+        """Every repo (of every type) in a namespace, by type and id."""
 
     def set_membership(self, org_id: int, user_id: int, role: Role) -> None:
         """Add a user to an organization, or change their role."""

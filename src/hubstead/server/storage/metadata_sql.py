@@ -13,6 +13,7 @@ from hubstead.server.storage.interfaces import (
     AccountKind,
     AlreadyExistsError,
     Membership,
+    NamespaceNotEmptyError,
     RepoQuery,
     RepoRecord,
     Role,
@@ -77,6 +78,9 @@ class SqlMetadataStore:
         try:
             with self._db.write() as conn:
                 new_id = conn.execute(sa.insert(accounts).values(values)).inserted_primary_key
+                # Redirects from old ids in the namespace (left by an earlier owner of the name)
+                # belong to nobody now: the new account starts with none.
+                conn.execute(sa.delete(repo_redirects).where(_in_namespace(repo_redirects, name)))
         except sa.exc.IntegrityError as exc:
             raise AlreadyExistsError(name) from exc
         assert new_id is not None
@@ -104,10 +108,40 @@ class SqlMetadataStore:
         with self._db.read() as conn:
             return [_account(row._mapping) for row in conn.execute(query)]
 
-    def delete_account(self, account_id: int) -> None:
-        """Delete an account; memberships and tokens go with it."""
+    def delete_account(self, account_id: int, *, with_repos: bool) -> list[RepoRecord]:
+        """Delete an account, its namespace's redirects and (`with_repos`) repos, at once.
+
+        Memberships and tokens cascade; so do the LFS links, mirror configs and tags of the
+        deleted repos.
+        """
         with self._db.write() as conn:
+            name = conn.scalar(sa.select(accounts.c.name).where(accounts.c.id == account_id))
+            if name is None:
+                return []
+            rows = conn.execute(
+                sa.select(repos).where(_in_namespace(repos, name)).order_by(repos.c.lookup)
+            ).all()
+            if rows and not with_repos:
+                raise NamespaceNotEmptyError(
+                    [f"{row.type} {row.namespace}/{row.name}" for row in rows]
+                )
+            ids = [row.id for row in rows]
+            conn.execute(
+                sa.delete(repo_redirects).where(
+                    _in_namespace(repo_redirects, name) | repo_redirects.c.repo_id.in_(ids)
+                )
+            )
+            conn.execute(sa.delete(repo_tags).where(repo_tags.c.repo_id.in_(ids)))
+            conn.execute(sa.delete(repos).where(repos.c.id.in_(ids)))
             conn.execute(sa.delete(accounts).where(accounts.c.id == account_id))
+        return [_repo(row._mapping, ()) for row in rows]
+
+    def namespace_repos(self, namespace: str) -> list[RepoRecord]:
+        """Every repo in a namespace, of every type (without their tags)."""
+        query = sa.select(repos).where(_in_namespace(repos, namespace))
+        with self._db.read() as conn:
+            rows = conn.execute(query.order_by(repos.c.type, repos.c.lookup)).all()
+        return [_repo(row._mapping, ()) for row in rows]
 
     def set_membership(self, org_id: int, user_id: int, role: Role) -> None:
         """Insert or update a membership."""
@@ -358,6 +392,11 @@ class SqlMetadataStore:
             ):
                 tags[repo_id].append(tag)
         return [_repo(row._mapping, tags[row.id]) for row in rows]
+
+
+def _in_namespace(table: sa.Table, namespace: str) -> sa.ColumnElement[bool]:
+    """Rows of `repos` or `repo_redirects` whose (lowercased) id is in the namespace."""
+    return table.c.lookup.startswith(f"{namespace.lower()}/", autoescape=True)
 
 
 def _account(row: Any) -> Account:
