@@ -134,12 +134,17 @@ class RepoService:
         if repo_id_problem(repo_id) is not None:
             raise access.not_found(identity, type.value, repo_id)
         namespace, _, name = repo_id.partition("/")
-        repo = self._metadata.get_repo(type.value, namespace, name)
+        # One lookup answers every question a missing repo raises, with the same statements as
+        # for a repo that exists: a missing repo must not answer faster or slower than a
+        # private one (an existence oracle).
+        found = self._metadata.find_repo(type.value, namespace, name)
+        repo = found.repo
         if repo is None:
-            moved = self._metadata.get_redirect(type.value, namespace, name)
+            moved = found.moved
             if moved is not None and access.can_see(identity, moved):
                 raise errors.RepoMovedError(repo_id, moved.repo_id)
-            if self._mirrors is not None and action is not Action.WRITE:
+            # A missing repo in a local namespace is a local one: upstream is not asked.
+            if self._mirrors is not None and action is not Action.WRITE and not found.owned:
                 repo = self._mirrors.pull(type, repo_id)
             if repo is None:
                 raise access.not_found(identity, type.value, repo_id)

@@ -604,6 +604,18 @@ class RepoRecord:
 
 
 @dataclasses.dataclass(frozen=True)
+class RepoLookup:
+    """What one repo id names, read by the same statements whatever they find.
+
+    `repo` has the id, `moved` had it before a move, `owned` says an account has the namespace.
+    """
+
+    repo: RepoRecord | None
+    moved: RepoRecord | None
+    owned: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class RepoQuery:
     """What a repo listing asks for; `visible_to` limits private repos to those namespaces."""
 
@@ -692,6 +704,13 @@ class MetadataStore(Protocol):
 
     def get_redirect(self, type: str, namespace: str, name: str) -> RepoRecord | None:
         """The repo that used to have this id before a move, or None."""
+
+    def find_repo(self, type: str, namespace: str, name: str) -> RepoLookup:
+        """The repo with this id, the one it redirects to, and whether the namespace is owned.
+
+        The same statements run whether the repo exists or not, so that how long the answer
+        takes does not tell one from the other.
+        """
 
     def update_repo(self, repo_id: int, **values: object) -> RepoRecord:
         """Change columns of a repo row; `tags` replaces the repo's tags."""

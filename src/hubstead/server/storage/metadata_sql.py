@@ -14,6 +14,7 @@ from hubstead.server.storage.interfaces import (
     AlreadyExistsError,
     Membership,
     NamespaceNotEmptyError,
+    RepoLookup,
     RepoQuery,
     RepoRecord,
     Role,
@@ -286,6 +287,40 @@ class SqlMetadataStore:
             .scalar_subquery()
         )
         return self._one_repo(repos.c.id == target)
+
+    def find_repo(self, type: str, namespace: str, name: str) -> RepoLookup:
+        """The repo, its redirect and its namespace's owner, in three statements always."""
+        lookup = _lookup(namespace, name)
+        found = sa.select(repos.c.id).where((repos.c.type == type) & (repos.c.lookup == lookup))
+        moved = sa.select(repo_redirects.c.repo_id).where(
+            (repo_redirects.c.type == type) & (repo_redirects.c.lookup == lookup)
+        )
+        owner = sa.select(accounts.c.id).where(accounts.c.name_lower == namespace.lower())
+        with self._db.read() as conn:
+            ids = conn.execute(
+                sa.select(
+                    found.scalar_subquery().label("repo"),
+                    moved.scalar_subquery().label("moved"),
+                    sa.exists(owner).label("owned"),
+                )
+            ).one()
+            # The rows and tags are read even when there is nothing to read: a missing repo
+            # costs what a private one does.
+            wanted = [i for i in (ids.repo, ids.moved) if i is not None]
+            rows = {r.id: r for r in conn.execute(sa.select(repos).where(repos.c.id.in_(wanted)))}
+            tags: dict[int, list[str]] = {i: [] for i in wanted}
+            for repo_id, tag in conn.execute(
+                sa.select(repo_tags.c.repo_id, repo_tags.c.tag).where(
+                    repo_tags.c.repo_id.in_(wanted)
+                )
+            ):
+                tags[repo_id].append(tag)
+
+        def record(repo_id: int | None) -> RepoRecord | None:
+            row = rows.get(repo_id) if repo_id is not None else None
+            return _repo(row._mapping, tags[row.id]) if row is not None else None
+
+        return RepoLookup(record(ids.repo), record(ids.moved), bool(ids.owned))
 
     def _one_repo(self, condition: sa.ColumnElement[bool]) -> RepoRecord | None:
         with self._db.read() as conn:
