@@ -20,6 +20,7 @@ from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.storage.interfaces import (
     AlreadyExistsError,
+    AmbiguousRevisionError,
     Author,
     CommitRecord,
     GitStore,
@@ -176,9 +177,16 @@ class RepoService:
         """The full commit id a revision names.
 
         Raises:
-            RevisionNotFoundError: it names nothing.
+            RevisionNotFoundError: it names nothing (a commit id: nothing any ref reaches).
+            InvalidRequestError: a short commit id that several commits start with.
         """
-        commit_id = self._git.resolve(repo.storage_key, revision) if revision else None
+        try:
+            commit_id = self._git.resolve(repo.storage_key, revision) if revision else None
+        except AmbiguousRevisionError:
+            raise errors.InvalidRequestError(
+                f"Invalid rev id: {revision!r} is the start of several commits of "
+                f"{repo.repo_id}; give more characters"
+            ) from None
         if commit_id is None:
             raise errors.RevisionNotFoundError(
                 f"Invalid rev id: {revision!r} is not a branch, tag or commit of {repo.repo_id}"

@@ -87,6 +87,19 @@ def advertise_refs(repo: Path, service: PackService, protocol: str | None) -> by
     return result.stdout
 
 
+def reachable_objects(repo: Path) -> set[str]:
+    """The id of every object (commits, trees, blobs, tags) some ref of the repo reaches.
+
+    Raises:
+        GitUnavailableError: no git binary.
+    """
+    argv = [_git(), "rev-list", "--objects", "--no-object-names", "--all"]
+    result = subprocess.run(  # noqa: S603 (a fixed argv, no shell)
+        argv, cwd=repo, capture_output=True, env=_environment(None), check=True
+    )
+    return set(result.stdout.decode("ascii").split())
+
+
 def upload_pack(
     repo: Path, request: BinaryIO, protocol: str | None
 ) -> Generator[bytes, None, None]:

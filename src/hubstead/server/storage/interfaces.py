@@ -54,6 +54,10 @@ class NamespaceNotEmptyError(StorageError):
         self.repos = tuple(repos)
 
 
+class AmbiguousRevisionError(StorageError):
+    """A short commit id that more than one commit of the repo starts with."""
+
+
 class BlobNotFoundError(StorageError):
     """No stored object (or upload part) by that name."""
 
@@ -203,7 +207,14 @@ class GitStore(Protocol):
         """Remove the repo and everything in it."""
 
     def resolve(self, key: str, revision: str) -> str | None:
-        """The commit id a branch, tag, full ref or (short) commit id names, or None."""
+        """The commit id a branch, tag, full ref or (short) commit id names, or None.
+
+        A commit id names a commit only when a ref reaches it: history that was squashed away
+        or on a deleted branch is not found, by full id or by prefix.
+
+        Raises:
+            AmbiguousRevisionError: a short id that several reachable commits start with.
+        """
 
     def commit(self, key: str, commit_id: str) -> CommitRecord:
         """The commit with this full id (KeyError if missing)."""
