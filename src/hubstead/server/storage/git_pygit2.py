@@ -25,12 +25,13 @@ import pygit2
 from pygit2.enums import AttrCheck, FileMode, ObjectType, SortMode
 
 from hubstead.protocol import COMMIT_ID, DEFAULT_BRANCH, LFS_POINTER_MAX_SIZE, SHORT_COMMIT_ID
-from hubstead.server.storage import git_cli, git_reach, git_remote
+from hubstead.server.storage import git_cli, git_reach, git_remote, git_upkeep
 from hubstead.server.storage.interfaces import (
     Author,
     CommitRecord,
     EntryKind,
     IncomingPush,
+    Leftover,
     PackService,
     PathConflictError,
     PathNotFoundError,
@@ -282,6 +283,23 @@ class Pygit2GitStore:
     def disk_usage(self, key: str) -> int:
         """The size of every file of the bare repo (a file vanishing meanwhile counts 0)."""
         return _folder_size(str(self.path(key)))
+
+    def leftovers(self) -> Iterator[Leftover]:
+        """Quarantines and temp files of every repo, and the store's own temp dir."""
+        return git_upkeep.leftovers(self._root, self._temp)
+
+    def remove_leftover(self, leftover: Leftover, written_before: float) -> bool:
+        """Delete a leftover not written to since `written_before`."""
+        return git_upkeep.remove_leftover(self._root, leftover, written_before)
+
+    def unreachable(self, key: str, written_before: float) -> Leftover | None:
+        """Loose objects no ref reaches (`git prune --dry-run`)."""
+        return git_upkeep.unreachable(self._root, self.path(key), written_before)
+
+    def collect(self, key: str, written_before: float) -> None:
+        """`git gc` with a prune date, under the ref lock."""
+        with self._ref_lock(key):
+            git_upkeep.collect(self.path(key), written_before)
 
     def advertise_refs(self, key: str, service: PackService, protocol: str | None) -> bytes:
         """`git {service} --advertise-refs` on the repo."""

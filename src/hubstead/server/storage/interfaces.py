@@ -309,6 +309,21 @@ class GitStore(Protocol):
     def disk_usage(self, key: str) -> int:
         """The bytes the repo's git data takes on disk (objects, packs and refs)."""
 
+    def leftovers(self) -> Iterator[Leftover]:
+        """Push quarantines and temporary files, in every repo and in the store's temp dir."""
+
+    def remove_leftover(self, leftover: Leftover, written_before: float) -> bool:
+        """Delete a leftover unless it was written to since `written_before`; whether it was."""
+
+    def unreachable(self, key: str, written_before: float) -> Leftover | None:
+        """The repo's loose objects no ref reaches, written before `written_before` (or None)."""
+
+    def collect(self, key: str, written_before: float) -> None:
+        """Drop what no ref reaches (unless written since `written_before`), and repack.
+
+        Holds the repo's ref lock, so no ref moves (and no push runs) meanwhile.
+        """
+
     def advertise_refs(self, key: str, service: PackService, protocol: str | None) -> bytes:
         """The smart protocol's ref (or, for protocol v2, capability) advertisement.
 
@@ -400,10 +415,13 @@ class BlobStat:
 
 
 class LeftoverKind(enum.StrEnum):
-    """What a write or an upload can leave behind in the blob store."""
+    """What a write, an upload or a push can leave behind in the blob store or the git repos."""
 
     TEMP = "temp"  # a temporary file of a write that never finished (or is still running)
     UPLOAD = "upload"  # the parts of a multipart upload that was never completed
+    GIT_QUARANTINE = "git-quarantine"  # the objects of a push that never finished
+    GIT_TEMP = "git-temp"  # a temporary file of git (a repack) or of a push's work dir
+    GIT_UNREACHABLE = "git-unreachable"  # loose objects no ref reaches (aborted commits, ...)
 
 
 @dataclasses.dataclass(frozen=True)
