@@ -5,6 +5,11 @@ reachable from any ref of any repo (branches, tags, `refs/pr/*`, `refs/convert/*
 history) names it. gc deletes only stored objects that are neither, and that were written before
 the grace period began: an upload whose commit has not landed yet is linked, and recent anyway.
 Both run while the server serves requests (see `BlobStore.delete_unless` for the race it closes).
+
+The git repos are checked and collected too: quarantines of pushes that never finished, git
+temporary files and loose objects no ref reaches (aborted commits, squashed history, deleted
+branches) are listed by fsck and removed by gc once older than the grace period, and gc then
+prunes and repacks each repo (`GitStore.collect`).
 """
 
 from __future__ import annotations
