@@ -283,13 +283,26 @@ def revoke_token(
 def _delete_command(kind: str) -> click.Command:
     article = "an" if kind == "org" else "a"
 
-    @click.command(f"delete-{kind}", help=f"Delete {article} {kind} (their repos are kept).")
+    @click.command(
+        f"delete-{kind}",
+        help=(
+            f"Delete {article} {kind} with its tokens and memberships. Refused while repos are in "
+            "its namespace, unless --delete-repos deletes them too: a name taken again later "
+            "never inherits anything."
+        ),
+    )
     @click.argument("name")
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
+    @click.option(
+        "--delete-repos",
+        is_flag=True,
+        help="Also delete every repo in the namespace (files, history, LFS links, mirrors).",
+    )
     @storage_options
     def delete(
         name: str,
         yes: bool,
+        delete_repos: bool,
         data_dir: Path | None,
         database_url: str | None,
         config_file: Path | None,
@@ -297,12 +310,15 @@ def _delete_command(kind: str) -> click.Command:
         from hubstead.server.storage.interfaces import AccountKind
 
         if not yes and sys.stdin.isatty():
-            click.confirm(
-                f"Delete the {kind} {name!r} with its tokens and memberships?", abort=True
-            )
+            what = "tokens, memberships and repos" if delete_repos else "tokens and memberships"
+            click.confirm(f"Delete the {kind} {name!r} with its {what}?", abort=True)
         with _hub(data_dir, database_url, config_file) as hub:
             auth = hub.auth
-            run_service(lambda: auth.delete_account(name, AccountKind(kind)))
+            repos = run_service(
+                lambda: auth.delete_account(name, AccountKind(kind), delete_repos=delete_repos)
+            )
+        for repo in repos:
+            click.echo(f"Deleted the {repo.type} {repo.repo_id}.", err=True)
         click.echo(f"Deleted the {kind} {name!r}.", err=True)
 
     return delete

@@ -86,8 +86,17 @@ def _missing(sha256: str, size: int, stored: int | None) -> str:
     return f"object {sha256} ({size} bytes) {state}"
 
 
+_LEFTOVER_KINDS = {
+    "upload": "stale multipart upload",
+    "temp": "temporary file",
+    "git-quarantine": "git push quarantine",
+    "git-temp": "git temporary file",
+    "git-unreachable": "git objects no ref reaches in",
+}
+
+
 def _leftover(item: Leftover) -> str:
-    what = "stale multipart upload" if item.kind == "upload" else "temporary file"
+    what = _LEFTOVER_KINDS.get(item.kind, "leftover")
     return f"{what} {item.name} ({_size(item.size)}, {_age(item.modified_at)})"
 
 
@@ -108,7 +117,7 @@ def _print_fsck(report: FsckReport) -> None:
         click.echo(f"GIT       {repo.repo_type} {repo.repo_id}: cannot read it: {repo.error}")
     for pointer in report.purged:
         click.echo(f"PURGED    {_where(pointer)}: object {pointer.sha256} was deleted on request")
-    for item in report.leftovers:
+    for item in [*report.leftovers, *report.git_leftovers]:
         click.echo(f"LEFTOVER  {_leftover(item)}")
     click.echo(
         f"Checked {report.objects} objects ({_size(report.bytes)}) and {report.repos} repos: "
@@ -132,12 +141,14 @@ def _print_gc(report: GcReport, grace_hours: float) -> None:
         click.echo(f"{verb} index row {_link(link)}")
     for obj in report.objects:
         click.echo(f"{verb} object {obj.sha256} ({_size(obj.size)}, {_age(obj.modified_at)})")
-    for item in report.leftovers:
+    for item in [*report.leftovers, *report.git_leftovers]:
         click.echo(f"{verb} {_leftover(item)}")
+    leftovers = len(report.leftovers) + len(report.git_leftovers)
     click.echo(
-        f"{verb} {len(report.objects)} objects and {len(report.leftovers)} leftovers "
+        f"{verb} {len(report.objects)} objects and {leftovers} leftovers "
         f"({_size(report.freed_bytes)}); kept {report.referenced} referenced objects and "
         f"{report.recent} unreferenced ones younger than {grace_hours:g} h."
+        + (f" Pruned and repacked {report.repacked} git repos." if report.repacked else "")
     )
 
 
@@ -188,10 +199,13 @@ def gc(
     database_url: str | None,
     config_file: Path | None,
 ) -> None:
-    """Remove LFS objects no repo references, stale uploads and temporary files.
+    """Remove LFS objects no repo references, stale uploads and temporary files; repack git.
 
     An object is referenced when a repo links it (it was uploaded for the repo and not deleted)
-    or when a pointer reachable from any ref of any repo names it. Safe while the server runs.
+    or when a pointer reachable from any ref of any repo names it. In the git repos, quarantines
+    of pushes that never finished, git temporary files and objects no ref reaches (aborted
+    commits, squashed history, deleted branches) go, and each repo is repacked. Anything
+    written within the grace period stays. Safe while the server runs.
     """
     if grace_hours < 0:
         raise CliError("--grace-hours must be 0 or more")

@@ -70,7 +70,7 @@ def build_services(settings: Settings) -> Services:
     lfs_index = SqlLfsIndex(database)
     repo_service = RepoService(metadata, git_store)
     signer = UrlSigner(load_secret_key(settings.effective_secret_file))
-    auth_service = AuthService(metadata)
+    auth_service = AuthService(metadata, git_store)
     lfs_service = LfsService(
         repo_service,
         auth_service,

@@ -17,8 +17,11 @@ from hubstead.server.storage.interfaces import (
     Account,
     AccountKind,
     AlreadyExistsError,
+    GitStore,
     Membership,
     MetadataStore,
+    NamespaceNotEmptyError,
+    RepoRecord,
     Role,
     TokenRecord,
 )
@@ -61,6 +64,10 @@ class NewToken:
     secret: str
 
 
+def _repo_list(repos: list[RepoRecord]) -> str:
+    return ", ".join(f"{repo.type} {repo.repo_id}" for repo in repos)
+
+
 def hash_token(secret: str) -> str:
     """The stored form of a token."""
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -72,10 +79,18 @@ def new_token_secret() -> str:
 
 
 class AuthService:
-    """Accounts, tokens and authentication."""
+    """Accounts, tokens and authentication.
 
-    def __init__(self, metadata: MetadataStore) -> None:
+    A repo belongs to the account that has its namespace's name, so an account's lifecycle is
+    its namespace's: an account is deleted only with the repos of its namespace (or refused
+    while it has any), and a name is given to a new account only when no repo is left in its
+    namespace. Whoever takes a name later starts with nothing of the old account: no repo,
+    token, membership, mirror, redirect or LFS link.
+    """
+
+    def __init__(self, metadata: MetadataStore, git: GitStore) -> None:
         self._metadata = metadata
+        self._git = git
 
     def authenticate(self, secret: str | None) -> Identity:
         """The identity a token stands for; anonymous when there is none.
@@ -123,7 +138,7 @@ class AuthService:
 
         Raises:
             InvalidRequestError: the name breaks the Hub's naming rules.
-            ConflictError: a user or organization has that name.
+            ConflictError: a user or organization has that name, or repos are in its namespace.
         """
         return self._create_account(name, AccountKind.USER, fullname, email, is_admin)
 
@@ -134,7 +149,7 @@ class AuthService:
 
         Raises:
             InvalidRequestError: a bad name, or a member role for an unknown user.
-            ConflictError: a user or organization has that name.
+            ConflictError: a user or organization has that name, or repos are in its namespace.
         """
         users = {user: self.get_account(user, AccountKind.USER) for user in members or {}}
         org = self._create_account(name, AccountKind.ORG, fullname, None, False)
@@ -150,6 +165,15 @@ class AuthService:
             problem = "it is reserved for the hub's own URLs"
         if problem is not None:
             raise errors.InvalidRequestError(f"Invalid name {name!r}: {problem}")
+        # Repos without an owner (mirrors pulled through or registered in a namespace that has
+        # no account, or left by a deletion before deletions took the repos along) would
+        # become the new account's.
+        left = self._metadata.namespace_repos(name)
+        if left:
+            raise errors.ConflictError(
+                f"The name {name!r} cannot be given to a new account: repos are in its "
+                f"namespace ({_repo_list(left)}); delete them first"
+            )
         try:
             return self._metadata.create_account(name, kind, fullname or name, email, admin)
         except AlreadyExistsError:
@@ -171,13 +195,34 @@ class AuthService:
         """Every user or every organization."""
         return self._metadata.list_accounts(kind)
 
-    def delete_account(self, name: str, kind: AccountKind) -> None:
-        """Delete a user or organization (their repos stay until deleted on their own).
+    def delete_account(
+        self, name: str, kind: AccountKind, *, delete_repos: bool = False
+    ) -> list[RepoRecord]:
+        """Delete a user or organization with its tokens, memberships and old-id redirects.
+
+        An account whose namespace still holds repos is not deleted unless `delete_repos` asks
+        to delete those repos too (rows, LFS links, mirror configs, git data) in the same
+        operation; so no repo is ever left for whoever takes the name next.
+
+        Returns:
+            The repos deleted with the account.
 
         Raises:
             AccountNotFoundError: there is none.
+            ConflictError: its namespace has repos and `delete_repos` is false.
         """
-        self._metadata.delete_account(self.get_account(name, kind).id)
+        account = self.get_account(name, kind)
+        try:
+            deleted = self._metadata.delete_account(account.id, with_repos=delete_repos)
+        except NamespaceNotEmptyError as exc:
+            raise errors.ConflictError(
+                f"The {kind.value} {account.name!r} still owns repos: {', '.join(exc.repos)}. "
+                "Delete or move them first, or delete them with the account (--delete-repos)"
+            ) from None
+        # Git data goes once no row names it: a crash in between leaves only unreachable data.
+        for repo in deleted:
+            self._git.delete(repo.storage_key)
+        return deleted
 
     def set_member(self, org: str, user: str, role: Role) -> None:
         """Add a user to an organization or change their role."""

@@ -20,6 +20,7 @@ from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.storage.interfaces import (
     AlreadyExistsError,
+    AmbiguousRevisionError,
     Author,
     CommitRecord,
     GitStore,
@@ -134,12 +135,17 @@ class RepoService:
         if repo_id_problem(repo_id) is not None:
             raise access.not_found(identity, type.value, repo_id)
         namespace, _, name = repo_id.partition("/")
-        repo = self._metadata.get_repo(type.value, namespace, name)
+        # One lookup answers every question a missing repo raises, with the same statements as
+        # for a repo that exists: a missing repo must not answer faster or slower than a
+        # private one (an existence oracle).
+        found = self._metadata.find_repo(type.value, namespace, name)
+        repo = found.repo
         if repo is None:
-            moved = self._metadata.get_redirect(type.value, namespace, name)
+            moved = found.moved
             if moved is not None and access.can_see(identity, moved):
                 raise errors.RepoMovedError(repo_id, moved.repo_id)
-            if self._mirrors is not None and action is not Action.WRITE:
+            # A missing repo in a local namespace is a local one: upstream is not asked.
+            if self._mirrors is not None and action is not Action.WRITE and not found.owned:
                 repo = self._mirrors.pull(type, repo_id)
             if repo is None:
                 raise access.not_found(identity, type.value, repo_id)
@@ -175,9 +181,16 @@ class RepoService:
         """The full commit id a revision names.
 
         Raises:
-            RevisionNotFoundError: it names nothing.
+            RevisionNotFoundError: it names nothing (a commit id: nothing any ref reaches).
+            InvalidRequestError: a short commit id that several commits start with.
         """
-        commit_id = self._git.resolve(repo.storage_key, revision) if revision else None
+        try:
+            commit_id = self._git.resolve(repo.storage_key, revision) if revision else None
+        except AmbiguousRevisionError:
+            raise errors.InvalidRequestError(
+                f"Invalid rev id: {revision!r} is the start of several commits of "
+                f"{repo.repo_id}; give more characters"
+            ) from None
         if commit_id is None:
             raise errors.RevisionNotFoundError(
                 f"Invalid rev id: {revision!r} is not a branch, tag or commit of {repo.repo_id}"

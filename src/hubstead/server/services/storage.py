@@ -16,10 +16,16 @@ repo reach an object). What a crash leaves, and what gc does with it:
 - older versions linked first, so a crash could leave a link whose object is not stored, or is
   stored with another size (another object's bytes, named by a forged upload): fsck reports
   these links, and gc deletes them once older than the grace period.
+
+The git repos are checked and collected too: quarantines of pushes that never finished, git
+temporary files and loose objects no ref reaches (aborted commits, squashed history, deleted
+branches) are listed by fsck and removed by gc once older than the grace period, and gc then
+prunes and repacks each repo (`GitStore.collect`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -34,6 +40,7 @@ from hubstead.server.storage.interfaces import (
     BlobStore,
     GitStore,
     Leftover,
+    LeftoverKind,
     LfsIndex,
     MetadataStore,
     RepoQuery,
@@ -116,6 +123,8 @@ class FsckReport:
     bad_links: list[BadLink]
     unreadable: list[UnreadableRepo]
     leftovers: list[Leftover]
+    # Push quarantines, git temp files and loose objects no ref reaches: not damage either.
+    git_leftovers: list[Leftover] = dataclasses.field(default_factory=list)
 
     @property
     def damaged(self) -> bool:
@@ -149,11 +158,16 @@ class GcReport:
     recent: int
     unreadable: list[UnreadableRepo]
     links: list[BadLink] = dataclasses.field(default_factory=list)
+    # What the git repos shed (quarantines, temp files, unreachable objects), and how many
+    # repos were pruned and repacked.
+    git_leftovers: list[Leftover] = dataclasses.field(default_factory=list)
+    repacked: int = 0
 
     @property
     def freed_bytes(self) -> int:
-        """The bytes the removed objects and leftovers held."""
-        return sum(o.size for o in self.objects) + sum(o.size for o in self.leftovers)
+        """The bytes the removed objects and leftovers held (before repacking)."""
+        leftovers = [*self.leftovers, *self.git_leftovers]
+        return sum(o.size for o in self.objects) + sum(o.size for o in leftovers)
 
 
 class StorageService:
@@ -198,6 +212,7 @@ class StorageService:
                 if actual != sha256:
                     corrupt.append(CorruptObject(sha256, actual, stat.size))
             _notify(on_progress, "objects", done, len(digests), hashed)
+        git_leftovers = self._git_leftovers(time.time(), on_progress)
         repos: dict[int, RepoRecord] = {}
         dangling: list[BadPointer] = []
         purged: list[BadPointer] = []
@@ -224,6 +239,7 @@ class StorageService:
             bad_links=self._bad_links(repos, sizes),
             unreadable=unreadable,
             leftovers=list(self._blobs.leftovers()),
+            git_leftovers=git_leftovers,
         )
 
     def _stored_size(self, sizes: dict[str, int], sha256: str) -> int | None:
@@ -307,8 +323,21 @@ class StorageService:
             if leftover.modified_at < written_before
             and (dry_run or self._blobs.remove_leftover(leftover, written_before))
         ]
+        git_leftovers = self._git_leftovers(written_before, on_progress)
+        repacked = 0
+        if not dry_run:
+            git_leftovers, repacked = self._collect_git(git_leftovers, written_before, on_progress)
         return GcReport(
-            dry_run, grace.total_seconds(), collected, leftovers, kept, recent, unreadable, links
+            dry_run,
+            grace.total_seconds(),
+            collected,
+            leftovers,
+            kept,
+            recent,
+            unreadable,
+            links=links,
+            git_leftovers=git_leftovers,
+            repacked=repacked,
         )
 
     def _bad_old_links(self, written_before: float, dry_run: bool) -> list[BadLink]:
@@ -329,6 +358,52 @@ class StorageService:
                 label = (repo.type, repo.repo_id) if repo else ("?", f"#{record.repo_id}")
                 removed.append(BadLink(*label, record.sha256, record.size, stored))
         return removed
+
+    # --- git data -------------------------------------------------------------------------------
+
+    def _git_leftovers(
+        self, written_before: float, on_progress: OnProgress | None
+    ) -> list[Leftover]:
+        """Push quarantines and git temp files, then each repo's unreachable loose objects.
+
+        Only what was last written before `written_before` counts, so that a push or a commit
+        in progress is never reported (nor collected).
+        """
+        found = [
+            leftover for leftover in self._git.leftovers() if leftover.modified_at < written_before
+        ]
+        repos = list(self._all_repos())
+        for done, repo in enumerate(repos, 1):
+            with contextlib.suppress(Exception):  # unreadable repos are reported by fsck
+                garbage = self._git.unreachable(repo.storage_key, written_before)
+                if garbage is not None:
+                    found.append(garbage)
+            _notify(on_progress, "git garbage", done, len(repos))
+        return found
+
+    def _collect_git(
+        self, found: list[Leftover], written_before: float, on_progress: OnProgress | None
+    ) -> tuple[list[Leftover], int]:
+        """Remove the leftovers found, then prune and repack every repo.
+
+        Returns:
+            What was removed, and how many repos were repacked.
+        """
+        removed = [
+            leftover
+            for leftover in found
+            if leftover.kind is LeftoverKind.GIT_UNREACHABLE
+            or self._git.remove_leftover(leftover, written_before)
+        ]
+        repos = list(self._all_repos())
+        repacked = 0
+        for done, repo in enumerate(repos, 1):
+            # A repo deleted meanwhile, or damaged (which fsck reports), is skipped.
+            with contextlib.suppress(Exception):
+                self._git.collect(repo.storage_key, written_before)
+                repacked += 1
+            _notify(on_progress, "git repack", done, len(repos))
+        return removed, repacked
 
     def _keep(self, sha256: str, written_before: float, stat: BlobStat) -> bool:
         return stat.modified_at >= written_before or self._index.is_linked(sha256)

@@ -87,6 +87,28 @@ def advertise_refs(repo: Path, service: PackService, protocol: str | None) -> by
     return result.stdout
 
 
+def run(repo: Path, *args: str) -> str:
+    """The output of `git args...` run in a bare repo, in the hub's git environment.
+
+    Raises:
+        GitUnavailableError: no git binary.
+        subprocess.CalledProcessError: git failed.
+    """
+    result = subprocess.run(  # noqa: S603 (a fixed argv, no shell)
+        [_git(), *args], cwd=repo, capture_output=True, env=_environment(None), check=True
+    )
+    return result.stdout.decode("utf-8", errors="replace")
+
+
+def reachable_objects(repo: Path) -> set[str]:
+    """The id of every object (commits, trees, blobs, tags) some ref of the repo reaches.
+
+    Raises:
+        GitUnavailableError: no git binary.
+    """
+    return set(run(repo, "rev-list", "--objects", "--no-object-names", "--all").split())
+
+
 def upload_pack(
     repo: Path, request: BinaryIO, protocol: str | None
 ) -> Generator[bytes, None, None]:

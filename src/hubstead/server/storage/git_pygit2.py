@@ -25,12 +25,13 @@ import pygit2
 from pygit2.enums import AttrCheck, FileMode, ObjectType, SortMode
 
 from hubstead.protocol import COMMIT_ID, DEFAULT_BRANCH, LFS_POINTER_MAX_SIZE, SHORT_COMMIT_ID
-from hubstead.server.storage import git_cli, git_remote
+from hubstead.server.storage import git_cli, git_reach, git_remote, git_upkeep
 from hubstead.server.storage.interfaces import (
     Author,
     CommitRecord,
     EntryKind,
     IncomingPush,
+    Leftover,
     PackService,
     PathConflictError,
     PathNotFoundError,
@@ -107,15 +108,15 @@ class Pygit2GitStore:
                 ref = repo.references.get(name)
                 if ref is not None:
                     return str(ref.peel(pygit2.Commit).id)
-        if COMMIT_ID.match(revision) or SHORT_COMMIT_ID.match(revision):
-            # An object lookup by (prefix of) id, not revparse: revparse would also try
-            # other refs with that name, which are not revisions on the Hub.
-            try:
-                obj = repo.get(revision)
-            except ValueError:  # an ambiguous prefix
-                return None
-            if obj is not None and obj.type == ObjectType.COMMIT:
-                return str(obj.id)
+        # Ids are looked up among the commits the refs reach, never in the whole object
+        # database (not revparse either: it would also try other refs with that name).
+        if COMMIT_ID.match(revision):
+            # The same walk whether the object is missing or unreachable: the time taken
+            # tells nothing about what the object database holds.
+            reachable = git_reach.reachable_commit(repo, pygit2.Oid(hex=revision))
+            return revision if reachable else None
+        if SHORT_COMMIT_ID.match(revision):
+            return git_reach.commit_by_prefix(repo, revision)
         return None
 
     def commit(self, key: str, commit_id: str) -> CommitRecord:
@@ -283,6 +284,23 @@ class Pygit2GitStore:
         """The size of every file of the bare repo (a file vanishing meanwhile counts 0)."""
         return _folder_size(str(self.path(key)))
 
+    def leftovers(self) -> Iterator[Leftover]:
+        """Quarantines and temp files of every repo, and the store's own temp dir."""
+        return git_upkeep.leftovers(self._root, self._temp)
+
+    def remove_leftover(self, leftover: Leftover, written_before: float) -> bool:
+        """Delete a leftover not written to since `written_before`."""
+        return git_upkeep.remove_leftover(self._root, leftover, written_before)
+
+    def unreachable(self, key: str, written_before: float) -> Leftover | None:
+        """Loose objects no ref reaches (`git prune --dry-run`)."""
+        return git_upkeep.unreachable(self._root, self.path(key), written_before)
+
+    def collect(self, key: str, written_before: float) -> None:
+        """`git gc` with a prune date, under the ref lock."""
+        with self._ref_lock(key):
+            git_upkeep.collect(self.path(key), written_before)
+
     def advertise_refs(self, key: str, service: PackService, protocol: str | None) -> bytes:
         """`git {service} --advertise-refs` on the repo."""
         return git_cli.advertise_refs(self.path(key), service, protocol)
@@ -290,8 +308,17 @@ class Pygit2GitStore:
     def upload_pack(
         self, key: str, request: BinaryIO, protocol: str | None
     ) -> Generator[bytes, None, None]:
-        """`git upload-pack` on the repo, streamed."""
-        return git_cli.upload_pack(self.path(key), request, protocol)
+        """`git upload-pack` on the repo, streamed; a v2 request for unreachable objects fails.
+
+        Protocol v2's upload-pack serves any object it has by id, so its `want` lines are
+        checked first (v0 and v1 are checked by git itself).
+        """
+        path = self.path(key)
+        if protocol is not None and "version=2" in protocol:
+            refused = git_reach.unreachable_wants(path, self._open(key), request)
+            if refused:
+                return _error_packet(f"upload-pack: not our ref {refused[0]}")
+        return git_cli.upload_pack(path, request, protocol)
 
     def receive_pack(
         self, key: str, request: BinaryIO, check: PushCheck, protocol: str | None
@@ -347,6 +374,12 @@ class Pygit2GitStore:
             for update in updates:
                 if update.new is not None:
                     repo.references.create(update.name, update.new, force=True)
+
+
+def _error_packet(message: str) -> Generator[bytes, None, None]:
+    """A pkt-line `ERR` answer, which git shows its user as a remote error."""
+    line = f"ERR {message}\n".encode()
+    yield f"{len(line) + 4:04x}".encode() + line
 
 
 def _ref_targets(repo: pygit2.Repository) -> dict[str, str]:

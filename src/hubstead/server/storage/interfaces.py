@@ -46,6 +46,18 @@ class AlreadyExistsError(StorageError):
     """A row with the same unique key exists."""
 
 
+class NamespaceNotEmptyError(StorageError):
+    """An account cannot be deleted while repos live in its namespace (`repos`: their ids)."""
+
+    def __init__(self, repos: Sequence[str]) -> None:
+        super().__init__(", ".join(repos))
+        self.repos = tuple(repos)
+
+
+class AmbiguousRevisionError(StorageError):
+    """A short commit id that more than one commit of the repo starts with."""
+
+
 class BlobNotFoundError(StorageError):
     """No stored object (or upload part) by that name."""
 
@@ -195,7 +207,14 @@ class GitStore(Protocol):
         """Remove the repo and everything in it."""
 
     def resolve(self, key: str, revision: str) -> str | None:
-        """The commit id a branch, tag, full ref or (short) commit id names, or None."""
+        """The commit id a branch, tag, full ref or (short) commit id names, or None.
+
+        A commit id names a commit only when a ref reaches it: history that was squashed away
+        or on a deleted branch is not found, by full id or by prefix.
+
+        Raises:
+            AmbiguousRevisionError: a short id that several reachable commits start with.
+        """
 
     def commit(self, key: str, commit_id: str) -> CommitRecord:
         """The commit with this full id (KeyError if missing)."""
@@ -290,6 +309,21 @@ class GitStore(Protocol):
     def disk_usage(self, key: str) -> int:
         """The bytes the repo's git data takes on disk (objects, packs and refs)."""
 
+    def leftovers(self) -> Iterator[Leftover]:
+        """Push quarantines and temporary files, in every repo and in the store's temp dir."""
+
+    def remove_leftover(self, leftover: Leftover, written_before: float) -> bool:
+        """Delete a leftover unless it was written to since `written_before`; whether it was."""
+
+    def unreachable(self, key: str, written_before: float) -> Leftover | None:
+        """The repo's loose objects no ref reaches, written before `written_before` (or None)."""
+
+    def collect(self, key: str, written_before: float) -> None:
+        """Drop what no ref reaches (unless written since `written_before`), and repack.
+
+        Holds the repo's ref lock, so no ref moves (and no push runs) meanwhile.
+        """
+
     def advertise_refs(self, key: str, service: PackService, protocol: str | None) -> bytes:
         """The smart protocol's ref (or, for protocol v2, capability) advertisement.
 
@@ -381,10 +415,13 @@ class BlobStat:
 
 
 class LeftoverKind(enum.StrEnum):
-    """What a write or an upload can leave behind in the blob store."""
+    """What a write, an upload or a push can leave behind in the blob store or the git repos."""
 
     TEMP = "temp"  # a temporary file of a write that never finished (or is still running)
     UPLOAD = "upload"  # the parts of a multipart upload that was never completed
+    GIT_QUARANTINE = "git-quarantine"  # the objects of a push that never finished
+    GIT_TEMP = "git-temp"  # a temporary file of git (a repack) or of a push's work dir
+    GIT_UNREACHABLE = "git-unreachable"  # loose objects no ref reaches (aborted commits, ...)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -602,6 +639,18 @@ class RepoRecord:
 
 
 @dataclasses.dataclass(frozen=True)
+class RepoLookup:
+    """What one repo id names, read by the same statements whatever they find.
+
+    `repo` has the id, `moved` had it before a move, `owned` says an account has the namespace.
+    """
+
+    repo: RepoRecord | None
+    moved: RepoRecord | None
+    owned: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class RepoQuery:
     """What a repo listing asks for; `visible_to` limits private repos to those namespaces."""
 
@@ -638,8 +687,17 @@ class MetadataStore(Protocol):
     def list_accounts(self, kind: AccountKind | None = None) -> list[Account]:
         """Accounts sorted by name."""
 
-    def delete_account(self, account_id: int) -> None:
-        """Delete an account with its memberships and tokens."""
+    def delete_account(self, account_id: int, *, with_repos: bool) -> list[RepoRecord]:
+        """Delete an account with everything that names it, in one transaction.
+
+        Memberships, tokens and redirects from old ids in its namespace go with it. The repos of
+        its namespace go too when `with_repos` (the deleted rows are returned, for their git
+        data to be removed); otherwise their presence refuses the deletion
+        (`NamespaceNotEmptyError`), so that no repo outlives its owner.
+        """
+
+    def namespace_repos(self, namespace: str) -> list[RepoRecord]:
+        """Every repo (of every type) in a namespace, by type and id."""
 
     def set_membership(self, org_id: int, user_id: int, role: Role) -> None:
         """Add a user to an organization, or change their role."""
@@ -684,6 +742,13 @@ class MetadataStore(Protocol):
 
     def get_redirect(self, type: str, namespace: str, name: str) -> RepoRecord | None:
         """The repo that used to have this id before a move, or None."""
+
+    def find_repo(self, type: str, namespace: str, name: str) -> RepoLookup:
+        """The repo with this id, the one it redirects to, and whether the namespace is owned.
+
+        The same statements run whether the repo exists or not, so that how long the answer
+        takes does not tell one from the other.
+        """
 
     def update_repo(self, repo_id: int, **values: object) -> RepoRecord:
         """Change columns of a repo row; `tags` replaces the repo's tags."""

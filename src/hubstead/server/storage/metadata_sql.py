@@ -13,6 +13,8 @@ from hubstead.server.storage.interfaces import (
     AccountKind,
     AlreadyExistsError,
     Membership,
+    NamespaceNotEmptyError,
+    RepoLookup,
     RepoQuery,
     RepoRecord,
     Role,
@@ -77,6 +79,9 @@ class SqlMetadataStore:
         try:
             with self._db.write() as conn:
                 new_id = conn.execute(sa.insert(accounts).values(values)).inserted_primary_key
+                # Redirects from old ids in the namespace (left by an earlier owner of the name)
+                # belong to nobody now: the new account starts with none.
+                conn.execute(sa.delete(repo_redirects).where(_in_namespace(repo_redirects, name)))
         except sa.exc.IntegrityError as exc:
             raise AlreadyExistsError(name) from exc
         assert new_id is not None
@@ -104,10 +109,40 @@ class SqlMetadataStore:
         with self._db.read() as conn:
             return [_account(row._mapping) for row in conn.execute(query)]
 
-    def delete_account(self, account_id: int) -> None:
-        """Delete an account; memberships and tokens go with it."""
+    def delete_account(self, account_id: int, *, with_repos: bool) -> list[RepoRecord]:
+        """Delete an account, its namespace's redirects and (`with_repos`) repos, at once.
+
+        Memberships and tokens cascade; so do the LFS links, mirror configs and tags of the
+        deleted repos.
+        """
         with self._db.write() as conn:
+            name = conn.scalar(sa.select(accounts.c.name).where(accounts.c.id == account_id))
+            if name is None:
+                return []
+            rows = conn.execute(
+                sa.select(repos).where(_in_namespace(repos, name)).order_by(repos.c.lookup)
+            ).all()
+            if rows and not with_repos:
+                raise NamespaceNotEmptyError(
+                    [f"{row.type} {row.namespace}/{row.name}" for row in rows]
+                )
+            ids = [row.id for row in rows]
+            conn.execute(
+                sa.delete(repo_redirects).where(
+                    _in_namespace(repo_redirects, name) | repo_redirects.c.repo_id.in_(ids)
+                )
+            )
+            conn.execute(sa.delete(repo_tags).where(repo_tags.c.repo_id.in_(ids)))
+            conn.execute(sa.delete(repos).where(repos.c.id.in_(ids)))
             conn.execute(sa.delete(accounts).where(accounts.c.id == account_id))
+        return [_repo(row._mapping, ()) for row in rows]
+
+    def namespace_repos(self, namespace: str) -> list[RepoRecord]:
+        """Every repo in a namespace, of every type (without their tags)."""
+        query = sa.select(repos).where(_in_namespace(repos, namespace))
+        with self._db.read() as conn:
+            rows = conn.execute(query.order_by(repos.c.type, repos.c.lookup)).all()
+        return [_repo(row._mapping, ()) for row in rows]
 
     def set_membership(self, org_id: int, user_id: int, role: Role) -> None:
         """Insert or update a membership."""
@@ -257,6 +292,40 @@ class SqlMetadataStore:
         )
         return self._one_repo(repos.c.id == target)
 
+    def find_repo(self, type: str, namespace: str, name: str) -> RepoLookup:
+        """The repo, its redirect and its namespace's owner, in three statements always."""
+        lookup = _lookup(namespace, name)
+        found = sa.select(repos.c.id).where((repos.c.type == type) & (repos.c.lookup == lookup))
+        moved = sa.select(repo_redirects.c.repo_id).where(
+            (repo_redirects.c.type == type) & (repo_redirects.c.lookup == lookup)
+        )
+        owner = sa.select(accounts.c.id).where(accounts.c.name_lower == namespace.lower())
+        with self._db.read() as conn:
+            ids = conn.execute(
+                sa.select(
+                    found.scalar_subquery().label("repo"),
+                    moved.scalar_subquery().label("moved"),
+                    sa.exists(owner).label("owned"),
+                )
+            ).one()
+            # The rows and tags are read even when there is nothing to read: a missing repo
+            # costs what a private one does.
+            wanted = [i for i in (ids.repo, ids.moved) if i is not None]
+            rows = {r.id: r for r in conn.execute(sa.select(repos).where(repos.c.id.in_(wanted)))}
+            tags: dict[int, list[str]] = {i: [] for i in wanted}
+            for repo_id, tag in conn.execute(
+                sa.select(repo_tags.c.repo_id, repo_tags.c.tag).where(
+                    repo_tags.c.repo_id.in_(wanted)
+                )
+            ):
+                tags[repo_id].append(tag)
+
+        def record(repo_id: int | None) -> RepoRecord | None:
+            row = rows.get(repo_id) if repo_id is not None else None
+            return _repo(row._mapping, tags[row.id]) if row is not None else None
+
+        return RepoLookup(record(ids.repo), record(ids.moved), bool(ids.owned))
+
     def _one_repo(self, condition: sa.ColumnElement[bool]) -> RepoRecord | None:
         with self._db.read() as conn:
             row = conn.execute(sa.select(repos).where(condition)).first()
@@ -362,6 +431,11 @@ class SqlMetadataStore:
             ):
                 tags[repo_id].append(tag)
         return [_repo(row._mapping, tags[row.id]) for row in rows]
+
+
+def _in_namespace(table: sa.Table, namespace: str) -> sa.ColumnElement[bool]:
+    """Rows of `repos` or `repo_redirects` whose (lowercased) id is in the namespace."""
+    return table.c.lookup.startswith(f"{namespace.lower()}/", autoescape=True)
 
 
 def _account(row: Any) -> Account:
