@@ -25,7 +25,7 @@ from hubstead.protocol import (
 from hubstead.server import errors
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
-from hubstead.server.services.files import describe, normalize_path
+from hubstead.server.services.files import describe, normalize_new_path
 from hubstead.server.services.repos import RepoHandle, RepoService, author_of
 from hubstead.server.storage.interfaces import (
     BlobStore,
@@ -153,7 +153,7 @@ class CommitService:
         ignore = self._ignore_spec(handle, git_ignore)
         plans = []
         for file in files:
-            path = normalize_path(file.path)
+            path = normalize_new_path(file.path)
             lfs = file.size > 0 and (
                 file.size >= self._lfs_threshold
                 or b"\0" in file.sample
@@ -283,7 +283,7 @@ class CommitService:
 
     def _edit(self, repo: RepoRecord, op: Operation) -> TreeEdit:
         key = repo.storage_key
-        path = normalize_path(op.path)
+        path = normalize_new_path(op.path)
         if not path:
             raise errors.InvalidRequestError("An operation has an empty path")
         if isinstance(op, DeleteFile | DeleteFolder):

@@ -13,6 +13,7 @@ import collections
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import itertools
 import os
 import shutil
@@ -300,7 +301,9 @@ class Pygit2GitStore:
         path = self.path(key)
 
         def decide(quarantine: Path | None, updates: list[RefUpdate]) -> str | None:
-            return check(IncomingPush(tuple(updates), _pushed_blobs(path, quarantine)))
+            blobs = _pushed_blobs(path, quarantine)
+            paths = functools.partial(_pushed_file_paths, path, quarantine)
+            return check(IncomingPush(tuple(updates), blobs, paths))
 
         with self._ref_lock(key) as repo:
             before = _ref_targets(repo)
@@ -369,6 +372,47 @@ def _pushed_blobs(repo: Path, quarantine: Path | None) -> tuple[PushedBlob, ...]
     return tuple(found)
 
 
+def _pushed_file_paths(repo: Path, quarantine: Path | None) -> Iterator[str]:
+    """The file paths of the trees of the commits a push sends (see `IncomingPush`)."""
+    if quarantine is None:
+        return
+    pushed = pygit2.Odb(str(quarantine))
+    repository = pygit2.Repository(str(repo))
+    # The pushed trees may hold subtrees the repo already has: read both object databases.
+    repository.odb.add_disk_alternate(str(quarantine))
+    seen: dict[pygit2.Oid, tuple[int, int]] = {}
+    for oid in pushed:
+        if pushed.read_header(oid)[0] == ObjectType.COMMIT:
+            yield from _file_paths(repository[oid].peel(pygit2.Tree), seen)
+
+
+def _file_paths(root: pygit2.Tree, seen: dict[pygit2.Oid, tuple[int, int]]) -> Iterator[str]:
+    """Paths of the files under `root`, walked with a stack (trees may be thousands deep).
+
+    `seen` maps a tree already walked to the deepest level and longest prefix (in bytes) it
+    was met at: met again no deeper and under no longer prefix, it holds no path that could
+    break a bound the first walk did not, so it is not walked again.
+    """
+    pending: list[tuple[pygit2.Tree, str, int, int]] = [(root, "", 0, 0)]
+    while pending:
+        tree, prefix, depth, prefix_bytes = pending.pop()
+        before = seen.get(tree.id)
+        if before is not None and before[0] >= depth and before[1] >= prefix_bytes:
+            continue
+        seen[tree.id] = (
+            (depth, prefix_bytes)
+            if before is None
+            else (max(depth, before[0]), max(prefix_bytes, before[1]))
+        )
+        for obj in tree:
+            raw = obj.raw_name or b""  # only a root tree has no name
+            path = prefix + raw.decode("utf-8", errors="surrogateescape")
+            if isinstance(obj, pygit2.Tree):
+                pending.append((obj, path + "/", depth + 1, prefix_bytes + len(raw) + 1))
+            else:
+                yield path
+
+
 def _check_no_nesting(repo: pygit2.Repository, name: str) -> None:
     """Refuse `name` when a ref lives at one of its folders or inside it, as git does.
 
@@ -380,12 +424,22 @@ def _check_no_nesting(repo: pygit2.Repository, name: str) -> None:
 
 
 def _walk(tree: pygit2.Tree, prefix: str, recursive: bool) -> Iterator[tuple[str, pygit2.Object]]:
-    """The tree's entries with their paths, each folder before its content."""
-    for obj in tree:
-        path = prefix + str(obj.name)
+    """The tree's entries with their paths, each folder before its content.
+
+    A stack of the folders being listed, not recursion: a tree stored before paths were
+    bounded may be thousands of levels deep.
+    """
+    pending: list[tuple[str, Iterator[pygit2.Object]]] = [(prefix, iter(tree))]
+    while pending:
+        folder, entries = pending[-1]
+        obj = next(entries, None)
+        if obj is None:
+            pending.pop()
+            continue
+        path = folder + str(obj.name)
         yield path, obj
         if recursive and isinstance(obj, pygit2.Tree):
-            yield from _walk(obj, path + "/", recursive)
+            pending.append((path + "/", iter(obj)))
 
 
 def _apply_edits(index: pygit2.Index, edits: Sequence[TreeEdit]) -> None:
