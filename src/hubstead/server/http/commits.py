@@ -19,13 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hubstead.protocol import RepoType
+from hubstead.protocol import RepoType, load_json
 from hubstead.server import errors
 from hubstead.server.http.context import (
     call,
     flag,
     identity,
-    load_json,
     param,
     read_json_object,
     repo_id,
