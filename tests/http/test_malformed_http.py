@@ -65,18 +65,20 @@ def test_a_limit_of_thousands_of_digits_means_the_most_allowed(
         (f"bytes=2-{HUGE}", 206, "bytes 2-9/10"),
         (f"bytes=-{HUGE}", 206, "bytes 0-9/10"),
         (f"bytes={'0' * 5000}5-", 206, "bytes 5-9/10"),
-        ("bytes=\u00b2-".encode("latin-1"), 200, None),  # not ASCII digits: the whole file
+        ("bytes=\u00b2-", 200, None),  # not ASCII digits: the whole file
     ],
     ids=["huge-start", "zero-huge-start", "huge-end", "huge-suffix", "zeros-start", "superscript"],
 )
 def test_ranges_with_thousands_of_digits_are_answered(
     http: httpx.Client,
     seeded: str,
-    range_header: str | bytes,
+    range_header: str,
     status: int,
     content_range: str | None,
 ) -> None:
-    response = http.get(f"/{seeded}/resolve/main/data.txt", headers={"range": range_header})
+    # Headers travel as Latin-1 (how the superscript two reaches the server).
+    headers = [(b"range", range_header.encode("latin-1"))]
+    response = http.get(f"/{seeded}/resolve/main/data.txt", headers=headers)
 
     assert response.status_code == status, response.text
     assert response.headers.get("content-range") == content_range
