@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import functools
 import itertools
@@ -52,6 +53,8 @@ _LOCK_FILE = "hubstead-refs.lock"
 # the suffix within the usual 255-byte file name limit, and libgit2 caps a ref name at 1024.
 _MAX_REF_COMPONENT_BYTES = 250
 _MAX_REF_BYTES = 1000
+# Free space under which a failed libgit2 write is taken for a full disk (plus what it wrote).
+_LOW_SPACE_BYTES = 1024 * 1024
 
 
 class Pygit2GitStore:
@@ -84,7 +87,8 @@ class Pygit2GitStore:
         """Create the repo with a first commit on `main`."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        repo = pygit2.init_repository(str(path), bare=True, initial_head=DEFAULT_BRANCH)
+        with _space_errors(self._root):
+            repo = pygit2.init_repository(str(path), bare=True, initial_head=DEFAULT_BRANCH)
         (path / _LOCK_FILE).touch()
         edits = [TreeEdit(name, str(repo.create_blob(data))) for name, data in files.items()]
         commit_id = self.write_commit(key, None, edits, author, message)
@@ -191,7 +195,8 @@ class Pygit2GitStore:
 
     def write_blob(self, key: str, data: bytes) -> str:
         """Write one blob into the object database."""
-        return str(self._open(key).create_blob(data))
+        with _space_errors(self._root, len(data)):
+            return str(self._open(key).create_blob(data))
 
     def write_commit(
         self,
@@ -210,10 +215,11 @@ class Pygit2GitStore:
         if base is not None:
             index.read_tree(repo[base].peel(pygit2.Tree))
         _apply_edits(index, edits)
-        tree_id = index.write_tree(repo)
         signature = pygit2.Signature(author.name, author.email)
         parents = [pygit2.Oid(hex=parent_id)] if parent_id else []
-        return str(repo.create_commit(None, signature, signature, message, tree_id, parents))
+        with _space_errors(self._root):
+            tree_id = index.write_tree(repo)
+            return str(repo.create_commit(None, signature, signature, message, tree_id, parents))
 
     def refs(self, key: str) -> list[Ref]:
         """All refs under `refs/`, peeled to commits."""
@@ -259,7 +265,8 @@ class Pygit2GitStore:
             else:
                 if current is None:
                     _check_no_nesting(repo, name)
-                repo.references.create(name, new, force=True)
+                with _space_errors(self._root):
+                    repo.references.create(name, new, force=True)
 
     def create_tag(
         self, key: str, name: str, target: str, author: Author, message: str | None
@@ -350,6 +357,26 @@ class Pygit2GitStore:
             for update in updates:
                 if update.new is not None:
                     repo.references.create(update.name, update.new, force=True)
+
+
+@contextlib.contextmanager
+def _space_errors(root: Path, writing: int = 0) -> Iterator[None]:
+    """Report a libgit2 write that failed for want of space as `OSError(ENOSPC)`.
+
+    libgit2 loses the cause of a failed object write (its message may read "no error"): the
+    write is taken to have failed for want of space when the message says so, or when the file
+    system has less room left than the write needed (plus `_LOW_SPACE_BYTES`).
+    """
+    try:
+        yield
+    except pygit2.GitError as exc:
+        message = str(exc)
+        causes = (os.strerror(errno.ENOSPC), os.strerror(errno.EDQUOT))
+        usage = os.statvfs(root)
+        free = usage.f_bavail * usage.f_frsize
+        if any(cause in message for cause in causes) or free < writing + _LOW_SPACE_BYTES:
+            raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)}: {message}") from exc
+        raise
 
 
 def _ref_targets(repo: pygit2.Repository) -> dict[str, str]:
