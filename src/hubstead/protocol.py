@@ -8,7 +8,9 @@ this module and it imports nothing from hubstead.
 from __future__ import annotations
 
 import enum
+import json
 import re
+from typing import Any
 
 HEADER_ERROR_CODE = "X-Error-Code"
 HEADER_ERROR_MESSAGE = "X-Error-Message"
@@ -94,11 +96,32 @@ def repo_id_problem(repo_id: str) -> str | None:
     return None
 
 
-def path_problem(path: str) -> str | None:
-    """Why `path` may not name a file in a repo, or None when it may.
+# Bounds on a path written to a repo. A component is a file name: 255 bytes is NAME_MAX on
+# Linux, macOS and Windows, so a longer name could never be checked out. The whole path stays
+# far below PATH_MAX (4096) so it still fits once prefixed by a clone's directory or a client
+# cache (`.../models--ns--name/snapshots/<sha>/`). Model and dataset repos nest files a few
+# folders deep; 64 levels leaves room for any real layout while keeping every tree walk (git's,
+# the hub's, a client's) short.
+MAX_PATH_BYTES = 1024
+MAX_PATH_COMPONENT_BYTES = 255
+MAX_PATH_DEPTH = 64
 
-    Paths are relative and `/`-separated, without empty, `.` or `..` components, and never
-    inside a `.git` folder.
+# Code points HFS+ ignores in file names: `.git\u200c` is `.git` on a Mac (git's is_hfs_dotgit).
+_HFS_IGNORED = frozenset(
+    "\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u206a\u206b\u206c\u206d\u206e\u206f\ufeff"
+)
+# `.git` or its NTFS short name `git~1`, in any case, followed by dots or spaces (which NTFS
+# drops) and then nothing or an alternate data stream (`:...`): git's is_ntfs_dotgit.
+_NTFS_DOTGIT = re.compile(r"^(?:\.git|git~1)[. ]*(?::.*)?$", re.IGNORECASE | re.DOTALL)
+
+
+def lookup_path_problem(path: str) -> str | None:
+    """Why `path` cannot name anything in a repo, or None when it may.
+
+    The rule for reading: paths are relative and `/`-separated, without empty, `.` or `..`
+    components, and never inside a `.git` folder. What `path_problem` adds for new paths is not
+    checked, so files stored before those bounds existed stay readable.
     """
     if not path:
         return "the path is empty"
@@ -112,6 +135,88 @@ def path_problem(path: str) -> str | None:
         if part == ".git":
             return "the path is inside a '.git' folder"
     return None
+
+
+def path_problem(path: str) -> str | None:
+    """Why `path` may not be written to a repo, or None when it may.
+
+    One rule for every way a file enters a repo (commit API, preupload, git push), so that
+    whatever the hub stores can be cloned and checked out everywhere: `lookup_path_problem`,
+    then git's `verify_path` as it runs on Windows and macOS (no component that NTFS or HFS+
+    would read as `.git`), and the bounds `MAX_PATH_BYTES`, `MAX_PATH_COMPONENT_BYTES` and
+    `MAX_PATH_DEPTH`.
+    """
+    problem = lookup_path_problem(path)
+    if problem is not None:
+        return problem
+    try:
+        size = len(path.encode())
+    except UnicodeEncodeError:
+        return "the path is not valid Unicode"
+    if size > MAX_PATH_BYTES:
+        return f"the path is longer than {MAX_PATH_BYTES} bytes"
+    parts = path.split("/")
+    if len(parts) > MAX_PATH_DEPTH:
+        return f"the path is more than {MAX_PATH_DEPTH} levels deep"
+    for part in parts:
+        if len(part.encode()) > MAX_PATH_COMPONENT_BYTES:
+            return f"a name in the path is longer than {MAX_PATH_COMPONENT_BYTES} bytes"
+        if _is_dotgit(part):
+            return f"{part!r} is read as '.git' on some file systems"
+    return None
+
+
+def _is_dotgit(name: str) -> bool:
+    """Whether a file system of a clone (NTFS, HFS+, case-insensitive ones) sees `.git`."""
+    if _NTFS_DOTGIT.match(name):
+        return True
+    visible = "".join(c for c in name if c not in _HFS_IGNORED)
+    return visible.isascii() and visible.lower() == ".git"
+
+
+def parse_decimal(text: str, *, max_digits: int = 18) -> int | None:
+    """The value of `text` when it is 1 to `max_digits` ASCII digits, else None.
+
+    `str.isdigit` and `int` also accept other scripts' digits (`"²"`, `"٣"`), and `int` refuses
+    more than 4,300 digits with an error of its own: hostile input must meet neither.
+    """
+    if not 0 < len(text) <= max_digits or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
+# How deep JSON may nest (objects and arrays). Hub documents (commit lines, card data, configs,
+# LFS batch bodies) nest a few levels; Python's parser itself fails near a thousand.
+MAX_JSON_DEPTH = 100
+
+
+def load_json(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    r"""Parse JSON nested at most `max_depth` deep, refusing strings that are not valid Unicode.
+
+    JSON may escape lone surrogates (`"\ud800"`); no path, name or message can hold one, and
+    letting one through only fails later, deep in git or the database.
+
+    Raises:
+        ValueError: malformed JSON, nesting deeper than `max_depth`, or a lone surrogate.
+    """
+    try:
+        value = json.loads(data)
+    except RecursionError:  # the C parser gives up cleanly on nesting a thousand deep
+        raise ValueError(f"JSON nested more than {max_depth} deep") from None
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"{item!r} holds a lone surrogate") from None
+        elif isinstance(item, dict | list):
+            if depth >= max_depth:
+                raise ValueError(f"JSON nested more than {max_depth} deep")
+            children = [*item, *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return value
 
 
 LFS_POINTER_VERSION = "version https://git-lfs.github.com/spec/v1"
@@ -135,10 +240,10 @@ def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
             return None
         fields[match["key"]] = match["value"]
     oid = fields.get("oid", "")
-    size = fields.get("size", "")
-    if not oid.startswith("sha256:") or not _SHA256.fullmatch(oid[7:]) or not size.isdigit():
+    size = parse_decimal(fields.get("size", ""))
+    if not oid.startswith("sha256:") or not _SHA256.fullmatch(oid[7:]) or size is None:
         return None
-    return oid[7:], int(size)
+    return oid[7:], size
 
 
 def format_lfs_pointer(sha256: str, size: int) -> bytes:

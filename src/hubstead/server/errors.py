@@ -31,6 +31,10 @@ storage never deal with status codes.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+from collections.abc import Iterator
+
 from hubstead.protocol import ErrorCode
 
 
@@ -159,3 +163,24 @@ class MirrorReadOnlyError(AuthorizationError):
 
 class LocalStorageError(HubError):
     """Writing to this hub's own storage failed (a full disk, missing permissions)."""
+
+
+_OUT_OF_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+@contextlib.contextmanager
+def out_of_space(action: str) -> Iterator[None]:
+    """Turn a full disk or an exhausted quota met while doing `action` into LocalStorageError.
+
+    For the services, at their boundary with storage (which raises `OSError`): the caller
+    learns that the hub, not the request, is at fault, and that nothing was changed.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _OUT_OF_SPACE:
+            raise
+        raise LocalStorageError(
+            f"The hub's storage is full: {action} failed and nothing was changed; "
+            "retry once its operator has freed space"
+        ) from exc

@@ -4,7 +4,11 @@ Serves: `POST /api/{T}/{repo}/preupload/{rev}`, `POST /api/{T}/{repo}/commit/{re
 `POST /api/validate-yaml`.
 
 A commit body is spooled to a temporary file as it arrives (never more than `max_commit_bytes`),
-then parsed line by line in a worker thread, so one line is in memory at a time.
+then parsed line by line in a worker thread, so one line is in memory at a time. A line is at
+most what the largest inline file (`max_regular_file_bytes`) takes in base64, plus room for its
+path: a longer one is refused while it streams in, before it is ever read whole, and an inline
+file over the limit is refused before its base64 is decoded. So a commit holds in memory a few
+times `max_regular_file_bytes` at most, whatever its size.
 """
 
 from __future__ import annotations
@@ -19,13 +23,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hubstead.protocol import RepoType
+from hubstead.protocol import RepoType, load_json, parse_decimal
 from hubstead.server import errors
 from hubstead.server.http.context import (
     call,
     flag,
     identity,
-    load_json,
     param,
     read_json_object,
     repo_id,
@@ -44,8 +47,11 @@ from hubstead.server.services.commits import (
     Operation,
     PreuploadFile,
 )
+from hubstead.server.services.files import shown_path
 
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
+# Room on a line beside an inline file's base64: the JSON around it and its path (escaped).
+_LINE_ROOM = 64 * 1024
 
 
 async def post_preupload(request: Request) -> Response:
@@ -105,12 +111,13 @@ async def post_commit(request: Request) -> Response:
     create_pr = flag(request, "create_pr")
     # Refuse a commit that cannot land before its (possibly huge) body is received.
     await call(hub.commits.check_target, caller, type, target, revision, create_pr=create_pr)
+    max_inline = hub.settings.max_regular_file_bytes
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-        await _spool(request, spool, hub.settings.max_commit_bytes)
+        await _spool(request, spool, hub.settings.max_commit_bytes, _line_limit(max_inline))
 
         def work() -> str:
             spool.seek(0)
-            header, operations = parse_ndjson(spool)
+            header, operations = parse_ndjson(spool, max_inline_bytes=max_inline)
             return hub.commits.commit(
                 caller,
                 type,
@@ -126,26 +133,51 @@ async def post_commit(request: Request) -> Response:
     return JSONResponse({"success": True, "commitOid": commit_id, "commitUrl": url})
 
 
-async def _spool(request: Request, spool: IO[bytes], limit: int) -> None:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+def _line_limit(max_inline_bytes: int) -> int:
+    """The longest NDJSON line a commit may hold: the largest inline file in base64, and room."""
+    return 4 * -(-max_inline_bytes // 3) + _LINE_ROOM
+
+
+def _too_long(number: int, limit: int) -> errors.PayloadTooLargeError:
+    return errors.PayloadTooLargeError(
+        f"Line {number} of the commit is longer than {limit} bytes: "
+        "upload files this large through LFS"
+    )
+
+
+async def _spool(request: Request, spool: IO[bytes], limit: int, line_limit: int) -> None:
+    declared = parse_decimal(request.headers.get("content-length", ""))
+    if declared is not None and declared > limit:
         raise errors.PayloadTooLargeError(f"Commit body is larger than {limit} bytes")
-    size = 0
+    size = line = 0
+    number = 1
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             raise errors.PayloadTooLargeError(f"Commit body is larger than {limit} bytes")
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            if line + end - start > line_limit:
+                raise _too_long(number, line_limit)
+            line, start, number = 0, end + 1, number + 1
+        line += len(chunk) - start
+        if line > line_limit:
+            raise _too_long(number, line_limit)
         spool.write(chunk)
 
 
-def parse_ndjson(stream: IO[bytes]) -> tuple[CommitHeader, Iterator[Operation]]:
+def parse_ndjson(
+    stream: IO[bytes], *, max_inline_bytes: int
+) -> tuple[CommitHeader, Iterator[Operation]]:
     """The header line, then the operations lazily, one line at a time.
 
     Raises:
         InvalidRequestError: an empty body, a first line that is not the header, a line that is
             not a JSON object with `key` and `value`, an unknown key, or bad field values.
+        PayloadTooLargeError: a line longer than an inline file of `max_inline_bytes` needs, or
+            an inline file larger than `max_inline_bytes`.
     """
-    lines = ((number, line) for number, line in enumerate(stream, start=1) if line.strip())
+    lines = _lines(stream, _line_limit(max_inline_bytes))
     first = next(lines, None)
     if first is None:
         raise errors.InvalidRequestError("The commit body is empty")
@@ -160,7 +192,18 @@ def parse_ndjson(stream: IO[bytes]) -> tuple[CommitHeader, Iterator[Operation]]:
     if parent is not None and not isinstance(parent, str):
         raise errors.InvalidRequestError("'parentCommit' must be a string")
     header = CommitHeader(summary, description, parent)
-    return header, (_operation(number, line) for number, line in lines)
+    return header, (_operation(number, line, max_inline_bytes) for number, line in lines)
+
+
+def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines with their numbers, none read past `limit` bytes."""
+    number = 0
+    while line := stream.readline(limit + 2):  # room for the line's own end, \r\n
+        number += 1
+        if len(line.rstrip(b"\r\n")) > limit:
+            raise _too_long(number, limit)
+        if line.strip():
+            yield number, line
 
 
 def _line(number: int, line: bytes) -> tuple[str, dict[str, Any]]:
@@ -175,7 +218,7 @@ def _line(number: int, line: bytes) -> tuple[str, dict[str, Any]]:
     return str(item.get("key")), item["value"]
 
 
-def _operation(number: int, line: bytes) -> Operation:
+def _operation(number: int, line: bytes, max_inline_bytes: int) -> Operation:
     key, value = _line(number, line)
     path = value.get("path")
     if not isinstance(path, str):
@@ -183,8 +226,15 @@ def _operation(number: int, line: bytes) -> Operation:
     if key == "file":
         if value.get("encoding", "base64") != "base64":
             raise errors.InvalidRequestError(f"Line {number}: only base64 encoding is supported")
+        encoded = value.get("content") or ""
+        # 4 base64 characters per 3 bytes, less the padding: refuse before decoding the bytes.
+        if isinstance(encoded, str) and _decoded_size(encoded) > max_inline_bytes:
+            raise errors.PayloadTooLargeError(
+                f"Line {number}: {shown_path(path)!r} is larger than the {max_inline_bytes} "
+                "bytes allowed inline: upload it through LFS"
+            )
         try:
-            content = base64.b64decode(value.get("content") or "", validate=True)
+            content = base64.b64decode(encoded, validate=True)
         except (binascii.Error, TypeError):
             raise errors.InvalidRequestError(
                 f"Line {number}: 'content' is not valid base64"
@@ -202,6 +252,10 @@ def _operation(number: int, line: bytes) -> Operation:
     if key == "deletedFolder":
         return DeleteFolder(path)
     raise errors.InvalidRequestError(f"Line {number}: unknown operation {key!r}")
+
+
+def _decoded_size(encoded: str) -> int:
+    return len(encoded) // 4 * 3 - (len(encoded) - len(encoded.rstrip("=")))
 
 
 async def post_validate_yaml(request: Request) -> Response:

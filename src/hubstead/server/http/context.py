@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -13,7 +12,7 @@ from urllib.parse import quote, unquote, unquote_to_bytes
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from hubstead.protocol import RepoType
+from hubstead.protocol import RepoType, load_json, parse_decimal
 from hubstead.server import errors
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.registry import Services
@@ -132,9 +131,13 @@ def int_param(request: Request, name: str, default: int, *, maximum: int) -> int
     value = request.query_params.get(name)
     if value is None or value == "":
         return default
-    if not value.isdigit() or int(value) <= 0:
+    # ASCII digits only (`isdigit` alone takes "²"), and never `int` of thousands of them.
+    digits = value.lstrip("0")
+    if not value.isascii() or not value.isdigit() or not digits:
         raise errors.InvalidRequestError(f"Query parameter {name!r} must be a positive integer")
-    return min(int(value), maximum)
+    if len(digits) > len(str(maximum)):
+        return maximum
+    return min(int(digits), maximum)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -143,8 +146,8 @@ async def read_body(request: Request, limit: int) -> bytes:
     Raises:
         PayloadTooLargeError: the body is larger than `limit`.
     """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    declared = parse_decimal(request.headers.get("content-length", ""))
+    if declared is not None and declared > limit:
         raise errors.PayloadTooLargeError(f"Request body is larger than {limit} bytes")
     chunks = []
     size = 0
@@ -154,32 +157,6 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise errors.PayloadTooLargeError(f"Request body is larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def load_json(data: bytes) -> Any:
-    r"""Parse JSON, refusing strings that are not valid Unicode.
-
-    JSON may escape lone surrogates (`"\ud800"`); no path, name or message can hold one, and
-    letting one through only fails later, deep in git or the database.
-
-    Raises:
-        ValueError: malformed JSON, or a string with a lone surrogate.
-    """
-    value = json.loads(data)
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ValueError(f"{item!r} holds a lone surrogate") from None
-        elif isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return value
 
 
 def parse_json_object(body: bytes, *, allow_empty: bool = False) -> dict[str, Any]:

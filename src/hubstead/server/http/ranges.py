@@ -6,7 +6,10 @@ import re
 
 from hubstead.server import errors
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# ASCII digits only: `\d` would also match other scripts' digits.
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
+# A position with more digits than this lies past the end of any file (2**63 has 19 digits).
+_MAX_DIGITS = 19
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -16,7 +19,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     allows.
 
     Raises:
-        RangeNotSatisfiableError: the range starts past the end of the file.
+        RangeNotSatisfiableError: the range starts past the end of the file, or asks for
+            bytes of an empty file.
     """
     if not header:
         return None
@@ -25,14 +29,27 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     first, last = match.group(1), match.group(2)
     if not first:
-        suffix = int(last)
-        if suffix == 0:
-            raise errors.RangeNotSatisfiableError("Empty suffix range", size=size)
+        suffix = _position(last)
+        # An empty file has no last bytes to give: no suffix range is satisfiable (§14.1.2).
+        if suffix == 0 or size == 0:
+            raise errors.RangeNotSatisfiableError(
+                f"Range {_shown(header)} selects no byte of the file ({size} bytes)", size=size
+            )
         return max(size - suffix, 0), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or (last and int(last) < start):
+    start = _position(first)
+    end = min(_position(last), size - 1) if last else size - 1
+    if start >= size or (last and _position(last) < start):
         raise errors.RangeNotSatisfiableError(
-            f"Range {header} is outside the file ({size} bytes)", size=size
+            f"Range {_shown(header)} is outside the file ({size} bytes)", size=size
         )
     return start, end
+
+
+def _position(digits: str) -> int:
+    # Thousands of digits would make `int` fail (and cost): any such number is past the end.
+    significant = digits.lstrip("0") or "0"
+    return int(significant) if len(significant) <= _MAX_DIGITS else 2**64
+
+
+def _shown(header: str) -> str:
+    return header if len(header) <= 100 else header[:100] + "..."

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from hubstead.protocol import MAX_JSON_DEPTH, load_json
 from hubstead.server import errors
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(\r?\n|\Z)", re.DOTALL)
@@ -57,6 +58,7 @@ _TAG_PREFIX = {
 # values are ignored (the metadata store keeps them in columns of these sizes).
 MAX_TAG_LENGTH = 255
 MAX_NAME_LENGTH = 64
+_TOO_DEEP = f"The README front matter is nested more than {MAX_JSON_DEPTH} deep"
 
 
 class CardError(errors.InvalidRequestError):
@@ -86,11 +88,16 @@ def parse_front_matter(text: str) -> dict[str, Any] | None:
         data = yaml.safe_load(match.group(1) or "")
     except yaml.YAMLError as exc:
         raise CardError(f"Invalid YAML in the README front matter: {exc}") from exc
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise CardError(_TOO_DEEP) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise CardError("The README front matter must be a YAML mapping")
-    normalized: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    try:
+        normalized: dict[str, Any] = load_json(json.dumps(data, default=str))
+    except (ValueError, RecursionError):
+        raise CardError(_TOO_DEEP) from None
     return normalized
 
 
@@ -129,7 +136,7 @@ def _json_object(data: bytes | None) -> dict[str, Any] | None:
     if data is None:
         return None
     try:
-        value = json.loads(data)
+        value = load_json(data)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None

@@ -25,7 +25,7 @@ from hubstead.protocol import (
 from hubstead.server import errors
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
-from hubstead.server.services.files import describe, normalize_path
+from hubstead.server.services.files import describe, normalize_new_path
 from hubstead.server.services.repos import RepoHandle, RepoService, author_of
 from hubstead.server.storage.interfaces import (
     BlobStore,
@@ -153,7 +153,7 @@ class CommitService:
         ignore = self._ignore_spec(handle, git_ignore)
         plans = []
         for file in files:
-            path = normalize_path(file.path)
+            path = normalize_new_path(file.path)
             lfs = file.size > 0 and (
                 file.size >= self._lfs_threshold
                 or b"\0" in file.sample
@@ -238,6 +238,7 @@ class CommitService:
                 inline, a file where a folder is.
             EntryNotFoundError: deleting a path that does not exist.
             StaleParentError: the branch is no longer at `header.parent_commit`.
+            LocalStorageError: the disk is full (the branch has not moved).
             RepoNotFoundError, RevisionNotFoundError, AuthorizationError: see `RepoService.open`.
         """
         repo, ref = self._target(identity, type, repo_id, revision, create_pr)
@@ -246,7 +247,8 @@ class CommitService:
         parent = header.parent_commit.lower() if header.parent_commit is not None else None
         if parent is not None and not _PARENT.fullmatch(parent):
             raise errors.InvalidRequestError(f"Invalid parentCommit {header.parent_commit!r}")
-        edits = [self._edit(repo, op) for op in operations]
+        with errors.out_of_space(f"writing the files of a commit to {repo.repo_id}"):
+            edits = [self._edit(repo, op) for op in operations]
         message = header.summary.strip()
         if header.description.strip():
             message += "\n\n" + header.description.strip()
@@ -259,7 +261,10 @@ class CommitService:
             if parent is not None and not head.startswith(parent):
                 raise errors.StaleParentError(STALE_PARENT_MESSAGE)
             try:
-                commit_id = self._git.write_commit(repo.storage_key, head, edits, author, message)
+                with errors.out_of_space(f"writing a commit to {repo.repo_id}"):
+                    commit_id = self._git.write_commit(
+                        repo.storage_key, head, edits, author, message
+                    )
             except PathNotFoundError as exc:
                 raise errors.EntryNotFoundError(
                     f"A file with this name doesn't exist: {exc.path!r}"
@@ -272,7 +277,8 @@ class CommitService:
             # last commit to land is written last and never overwritten by an older one.
             with self._repos.publish_lock(repo):
                 try:
-                    self._git.update_ref(repo.storage_key, ref, commit_id, head)
+                    with errors.out_of_space(f"moving {ref} of {repo.repo_id}"):
+                        self._git.update_ref(repo.storage_key, ref, commit_id, head)
                 except RefConflictError:
                     if parent is not None:
                         raise errors.StaleParentError(STALE_PARENT_MESSAGE) from None
@@ -283,7 +289,7 @@ class CommitService:
 
     def _edit(self, repo: RepoRecord, op: Operation) -> TreeEdit:
         key = repo.storage_key
-        path = normalize_path(op.path)
+        path = normalize_new_path(op.path)
         if not path:
             raise errors.InvalidRequestError("An operation has an empty path")
         if isinstance(op, DeleteFile | DeleteFolder):

@@ -7,9 +7,14 @@ sha256 object in the blob store); `FileInfo` reports the real size either way.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from hubstead.protocol import LFS_POINTER_MAX_SIZE, parse_lfs_pointer, path_problem
+from hubstead.protocol import (
+    LFS_POINTER_MAX_SIZE,
+    lookup_path_problem,
+    parse_lfs_pointer,
+    path_problem,
+)
 from hubstead.server import errors
 from hubstead.server.services.repos import RepoHandle
 from hubstead.server.storage.interfaces import (
@@ -19,6 +24,8 @@ from hubstead.server.storage.interfaces import (
     PathNotFoundError,
     TreeEntry,
 )
+
+_SHOWN_PATH = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,18 +73,38 @@ def describe(git: GitStore, key: str, entries: Sequence[TreeEntry]) -> list[File
 
 
 def normalize_path(path: str) -> str:
-    """A repo path without surrounding slashes, checked for traversal.
+    """A repo path to look up, without surrounding slashes, checked for traversal.
 
     Raises:
         InvalidRequestError: the path is absolute, climbs out, or enters `.git`.
     """
+    return _normalize(path, lookup_path_problem)
+
+
+def normalize_new_path(path: str) -> str:
+    """A repo path to write, without surrounding slashes, checked with `protocol.path_problem`.
+
+    Raises:
+        InvalidRequestError: the path breaks the rule every write path applies (traversal, a
+            name some file system reads as `.git`, too long or too deep).
+    """
+    return _normalize(path, path_problem)
+
+
+def _normalize(path: str, rule: Callable[[str], str | None]) -> str:
     stripped = path.strip("/")
     if stripped == "":
         return ""
-    problem = path_problem(stripped)
+    problem = rule(stripped)
     if problem is not None or path.startswith("/"):
-        raise errors.InvalidRequestError(f"Invalid path {path!r}: {problem or 'absolute path'}")
+        message = f"Invalid path {shown_path(path)!r}: {problem or 'absolute path'}"
+        raise errors.InvalidRequestError(message)
     return stripped
+
+
+def shown_path(path: str) -> str:
+    """`path` as an error message names it: at most 200 characters of it."""
+    return path if len(path) <= _SHOWN_PATH else path[:_SHOWN_PATH] + "..."
 
 
 class FileService:

@@ -7,6 +7,8 @@ moves (`GitStore.receive_pack`), with the commit API's rules:
 - only branches (`refs/heads/…`) and tags (`refs/tags/…`) may be pushed: pull request and
   conversion refs (`refs/pr/…`, `refs/convert/…`) belong to the hub;
 - the default branch cannot be deleted;
+- every file path in the pushed commits obeys `protocol.path_problem`, the rule the commit API
+  applies (no name a clone's file system reads as `.git`, bounded length and depth);
 - a file stored in git is at most `max_regular_file_bytes`, as a file committed inline is: larger
   files go through LFS;
 - every git-lfs pointer file pushed must name an object uploaded to the repo (git-lfs uploads
@@ -20,13 +22,15 @@ commit API holds, so the row always describes the last change to land.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import BinaryIO
 
-from hubstead.protocol import DEFAULT_BRANCH, RepoType, parse_lfs_pointer
+from hubstead.protocol import DEFAULT_BRANCH, RepoType, parse_lfs_pointer, path_problem
 from hubstead.server import errors
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
+from hubstead.server.services.files import shown_path
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.storage.interfaces import (
@@ -49,6 +53,8 @@ _SIZE_HINT = (
     "for files already committed); `git log --all --find-object=<blob>` shows where a blob is"
 )
 _DEFAULT_REF = f"refs/heads/{DEFAULT_BRANCH}"
+# A push of thousands of bad paths is refused after this many are named.
+_MAX_PATH_REPORTS = 10
 
 
 class GitService:
@@ -133,6 +139,7 @@ class GitService:
 
         def check(push: IncomingPush) -> str | None:
             lines = _report(self._ref_problems(repo, push.updates))
+            lines += _report(itertools.islice(_path_problems(push), _MAX_PATH_REPORTS))
             lines += _report(self._oversized(push.blobs), _SIZE_HINT)
             lines += _report(self._missing_objects(repo, push.blobs), _LFS_HINT)
             return "\n".join(lines) or None
@@ -179,6 +186,13 @@ class GitService:
                     f"a pointer file names the LFS object {sha256} ({size} bytes), "
                     f"which was not uploaded to {repo.repo_id}"
                 )
+
+
+def _path_problems(push: IncomingPush) -> Iterator[str]:
+    for path in push.file_paths():
+        problem = path_problem(path)
+        if problem is not None:
+            yield f"refusing {shown_path(path)!r}: {problem}"
 
 
 def _report(problems: Iterable[str], hint: str | None = None) -> list[str]:

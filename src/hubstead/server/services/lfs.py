@@ -126,9 +126,11 @@ class Receiver:
 
         Raises:
             InvalidRequestError: more bytes than announced (what was received is dropped).
+            LocalStorageError: the disk is full (the caller aborts the upload).
         """
         try:
-            self._writer.write(chunk)
+            with errors.out_of_space("storing an LFS upload"):
+                self._writer.write(chunk)
         except BlobMismatchError as exc:
             raise errors.InvalidRequestError(f"Upload refused: {exc}") from None
 

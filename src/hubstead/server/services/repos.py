@@ -215,6 +215,7 @@ class RepoService:
             InvalidRequestError: a bad name or Space SDK.
             AuthenticationError, AuthorizationError: the caller may not create in the namespace.
             ConflictError: the repo exists (`url` is left for the HTTP layer to fill).
+            LocalStorageError: the disk is full (no repo was created).
         """
         if identity.account is None:
             raise errors.AuthenticationError("You must be authenticated to create a repo")
@@ -234,7 +235,12 @@ class RepoService:
             raise errors.ConflictError(f"You already created this {type.value} repo")
         key = uuid.uuid4().hex
         files = {".gitattributes": default_gitattributes(type)}
-        head = self._git.create(key, files, author_of(identity), "initial commit")
+        try:
+            with errors.out_of_space(f"creating {owner.name}/{name}"):
+                head = self._git.create(key, files, author_of(identity), "initial commit")
+        except errors.LocalStorageError:
+            self._git.delete(key)  # what was written of the repo before the disk filled
+            raise
         try:
             repo = self._metadata.create_repo(
                 type.value, owner.name, name, key, private, sdk if type is RepoType.SPACE else None

@@ -12,7 +12,9 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime as dt
+import errno
 import fcntl
+import functools
 import itertools
 import os
 import shutil
@@ -52,6 +54,8 @@ _LOCK_FILE = "hubstead-refs.lock"
 # the suffix within the usual 255-byte file name limit, and libgit2 caps a ref name at 1024.
 _MAX_REF_COMPONENT_BYTES = 250
 _MAX_REF_BYTES = 1000
+# Free space under which a failed libgit2 write is taken for a full disk (plus what it wrote).
+_LOW_SPACE_BYTES = 1024 * 1024
 
 
 class Pygit2GitStore:
@@ -84,7 +88,8 @@ class Pygit2GitStore:
         """Create the repo with a first commit on `main`."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        repo = pygit2.init_repository(str(path), bare=True, initial_head=DEFAULT_BRANCH)
+        with _space_errors(self._root):
+            repo = pygit2.init_repository(str(path), bare=True, initial_head=DEFAULT_BRANCH)
         (path / _LOCK_FILE).touch()
         edits = [TreeEdit(name, str(repo.create_blob(data))) for name, data in files.items()]
         commit_id = self.write_commit(key, None, edits, author, message)
@@ -191,7 +196,8 @@ class Pygit2GitStore:
 
     def write_blob(self, key: str, data: bytes) -> str:
         """Write one blob into the object database."""
-        return str(self._open(key).create_blob(data))
+        with _space_errors(self._root, len(data)):
+            return str(self._open(key).create_blob(data))
 
     def write_commit(
         self,
@@ -210,10 +216,11 @@ class Pygit2GitStore:
         if base is not None:
             index.read_tree(repo[base].peel(pygit2.Tree))
         _apply_edits(index, edits)
-        tree_id = index.write_tree(repo)
         signature = pygit2.Signature(author.name, author.email)
         parents = [pygit2.Oid(hex=parent_id)] if parent_id else []
-        return str(repo.create_commit(None, signature, signature, message, tree_id, parents))
+        with _space_errors(self._root):
+            tree_id = index.write_tree(repo)
+            return str(repo.create_commit(None, signature, signature, message, tree_id, parents))
 
     def refs(self, key: str) -> list[Ref]:
         """All refs under `refs/`, peeled to commits."""
@@ -259,7 +266,8 @@ class Pygit2GitStore:
             else:
                 if current is None:
                     _check_no_nesting(repo, name)
-                repo.references.create(name, new, force=True)
+                with _space_errors(self._root):
+                    repo.references.create(name, new, force=True)
 
     def create_tag(
         self, key: str, name: str, target: str, author: Author, message: str | None
@@ -327,7 +335,9 @@ class Pygit2GitStore:
         path = self.path(key)
 
         def decide(quarantine: Path | None, updates: list[RefUpdate]) -> str | None:
-            return check(IncomingPush(tuple(updates), _pushed_blobs(path, quarantine)))
+            blobs = _pushed_blobs(path, quarantine)
+            paths = functools.partial(_pushed_file_paths, path, quarantine)
+            return check(IncomingPush(tuple(updates), blobs, paths))
 
         with self._ref_lock(key) as repo:
             before = _ref_targets(repo)
@@ -382,6 +392,26 @@ def _error_packet(message: str) -> Generator[bytes, None, None]:
     yield f"{len(line) + 4:04x}".encode() + line
 
 
+@contextlib.contextmanager
+def _space_errors(root: Path, writing: int = 0) -> Iterator[None]:
+    """Report a libgit2 write that failed for want of space as `OSError(ENOSPC)`.
+
+    libgit2 loses the cause of a failed object write (its message may read "no error"): the
+    write is taken to have failed for want of space when the message says so, or when the file
+    system has less room left than the write needed (plus `_LOW_SPACE_BYTES`).
+    """
+    try:
+        yield
+    except pygit2.GitError as exc:
+        message = str(exc)
+        causes = (os.strerror(errno.ENOSPC), os.strerror(errno.EDQUOT))
+        usage = os.statvfs(root)
+        free = usage.f_bavail * usage.f_frsize
+        if any(cause in message for cause in causes) or free < writing + _LOW_SPACE_BYTES:
+            raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)}: {message}") from exc
+        raise
+
+
 def _ref_targets(repo: pygit2.Repository) -> dict[str, str]:
     return {name: str(repo.references[name].target) for name in repo.references}
 
@@ -402,6 +432,47 @@ def _pushed_blobs(repo: Path, quarantine: Path | None) -> tuple[PushedBlob, ...]
     return tuple(found)
 
 
+def _pushed_file_paths(repo: Path, quarantine: Path | None) -> Iterator[str]:
+    """The file paths of the trees of the commits a push sends (see `IncomingPush`)."""
+    if quarantine is None:
+        return
+    pushed = pygit2.Odb(str(quarantine))
+    repository = pygit2.Repository(str(repo))
+    # The pushed trees may hold subtrees the repo already has: read both object databases.
+    repository.odb.add_disk_alternate(str(quarantine))
+    seen: dict[pygit2.Oid, tuple[int, int]] = {}
+    for oid in pushed:
+        if pushed.read_header(oid)[0] == ObjectType.COMMIT:
+            yield from _file_paths(repository[oid].peel(pygit2.Tree), seen)
+
+
+def _file_paths(root: pygit2.Tree, seen: dict[pygit2.Oid, tuple[int, int]]) -> Iterator[str]:
+    """Paths of the files under `root`, walked with a stack (trees may be thousands deep).
+
+    `seen` maps a tree already walked to the deepest level and longest prefix (in bytes) it
+    was met at: met again no deeper and under no longer prefix, it holds no path that could
+    break a bound the first walk did not, so it is not walked again.
+    """
+    pending: list[tuple[pygit2.Tree, str, int, int]] = [(root, "", 0, 0)]
+    while pending:
+        tree, prefix, depth, prefix_bytes = pending.pop()
+        before = seen.get(tree.id)
+        if before is not None and before[0] >= depth and before[1] >= prefix_bytes:
+            continue
+        seen[tree.id] = (
+            (depth, prefix_bytes)
+            if before is None
+            else (max(depth, before[0]), max(prefix_bytes, before[1]))
+        )
+        for obj in tree:
+            raw = obj.raw_name or b""  # only a root tree has no name
+            path = prefix + raw.decode("utf-8", errors="surrogateescape")
+            if isinstance(obj, pygit2.Tree):
+                pending.append((obj, path + "/", depth + 1, prefix_bytes + len(raw) + 1))
+            else:
+                yield path
+
+
 def _check_no_nesting(repo: pygit2.Repository, name: str) -> None:
     """Refuse `name` when a ref lives at one of its folders or inside it, as git does.
 
@@ -413,12 +484,22 @@ def _check_no_nesting(repo: pygit2.Repository, name: str) -> None:
 
 
 def _walk(tree: pygit2.Tree, prefix: str, recursive: bool) -> Iterator[tuple[str, pygit2.Object]]:
-    """The tree's entries with their paths, each folder before its content."""
-    for obj in tree:
-        path = prefix + str(obj.name)
+    """The tree's entries with their paths, each folder before its content.
+
+    A stack of the folders being listed, not recursion: a tree stored before paths were
+    bounded may be thousands of levels deep.
+    """
+    pending: list[tuple[str, Iterator[pygit2.Object]]] = [(prefix, iter(tree))]
+    while pending:
+        folder, entries = pending[-1]
+        obj = next(entries, None)
+        if obj is None:
+            pending.pop()
+            continue
+        path = folder + str(obj.name)
         yield path, obj
         if recursive and isinstance(obj, pygit2.Tree):
-            yield from _walk(obj, path + "/", recursive)
+            pending.append((path + "/", iter(obj)))
 
 
 def _apply_edits(index: pygit2.Index, edits: Sequence[TreeEdit]) -> None:

@@ -179,10 +179,16 @@ class PushedBlob:
 
 @dataclasses.dataclass(frozen=True)
 class IncomingPush:
-    """A push as it stands before any ref moves: its ref updates and the blobs it sends."""
+    """A push as it stands before any ref moves: its ref updates and the blobs it sends.
+
+    `file_paths` lists, lazily, the path of every file (and submodule) in the trees of the
+    commits the push sends, each tree walked once, and again only when it appears deeper or
+    under a longer prefix than before; names that are not UTF-8 come as lone surrogates.
+    """
 
     updates: tuple[RefUpdate, ...]
     blobs: tuple[PushedBlob, ...]
+    file_paths: Callable[[], Iterator[str]]
 
 
 # Accepts a push (None) or refuses it with a message for the pusher.
