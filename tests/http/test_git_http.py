@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import zlib
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -104,6 +105,30 @@ def test_a_body_that_is_not_gzip_is_refused(http: httpx.Client, repo: str) -> No
 
     assert response.status_code == 400
     assert response.text == "The request body is not valid gzip\n"
+
+
+def gzip_bomb(inflated_mib: int) -> bytes:
+    """A gzip body of a few KiB per MiB that it inflates to: zeros."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1024 * 1024)
+    return b"".join(compressor.compress(zeros) for _ in range(inflated_mib)) + compressor.flush()
+
+
+def test_an_anonymous_gzip_bomb_on_upload_pack_is_refused_413(
+    http: httpx.Client, repo: str
+) -> None:
+    # 100 MiB of zeros in 100 KiB: more than the 16 MiB a fetch request may inflate to, far
+    # less than the 2 GiB of a push (the limit fetches used to share).
+    response = http.post(
+        f"/{repo}.git/git-upload-pack",
+        content=gzip_bomb(100),
+        headers={"content-type": UPLOAD_REQUEST, "content-encoding": "gzip"},
+    )
+
+    assert response.status_code == 413
+    assert response.headers["x-error-message"] == (
+        f"Request body is larger than {16 * 1024 * 1024} bytes"
+    )
 
 
 def test_an_unknown_content_encoding_is_refused(http: httpx.Client, repo: str) -> None:
