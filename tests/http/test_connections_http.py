@@ -5,8 +5,6 @@ Raw sockets, because HTTP clients refuse to send what these tests send.
 
 from __future__ import annotations
 
-import select
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +12,7 @@ import httpx
 import pytest
 
 from tests.helpers.live_server import LiveServer, start_server
-
-_PIECE = 64 * 1024
+from tests.helpers.sockets import connect, read_answer, send_until_answered
 
 
 @pytest.fixture(scope="module")
@@ -34,36 +31,13 @@ def crowded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
     server.stop()
 
 
-def _connect(server: LiveServer) -> socket.socket:
-    return socket.create_connection(("127.0.0.1", server.port), timeout=10)
-
-
-def _send_until_answered(sock: socket.socket, data: bytes) -> None:
-    """Send `data` in pieces, stopping early when the server answers (it may refuse midway)."""
-    for start in range(0, len(data), _PIECE):
-        if select.select([sock], [], [], 0)[0]:
-            return
-        try:
-            sock.sendall(data[start : start + _PIECE])
-        except (BrokenPipeError, ConnectionResetError):
-            return
-
-
-def _answer(sock: socket.socket) -> bytes:
-    """Everything the server sends until it closes the connection."""
-    received = b""
-    while chunk := sock.recv(65536):
-        received += chunk
-    return received
-
-
 def test_a_request_head_over_max_header_bytes_is_refused_with_431(
     live_server: LiveServer,
 ) -> None:
     head = b"GET /api/whoami-v2 HTTP/1.1\r\nHost: hub\r\nX-Padding: " + b"a" * (4 * 1024 * 1024)
-    with _connect(live_server) as sock:
-        _send_until_answered(sock, head + b"\r\n\r\n")
-        answer = _answer(sock)
+    with connect(live_server) as sock:
+        send_until_answered(sock, head + b"\r\n\r\n")
+        answer = read_answer(sock)
     assert answer.startswith(b"HTTP/1.1 431 ")
     assert b"x-error-message: The request head is larger than 65536 bytes" in answer
 
@@ -74,18 +48,18 @@ def test_a_whole_head_over_max_header_bytes_in_one_piece_is_refused_with_431(
     # 70 KiB sent at once, with a body behind it: the head is measured exactly.
     head = b"POST /api/whoami-v2 HTTP/1.1\r\nHost: hub\r\nContent-Length: 2\r\n"
     head += b"X-Padding: " + b"a" * (70 * 1024) + b"\r\n\r\nhi"
-    with _connect(live_server) as sock:
+    with connect(live_server) as sock:
         sock.sendall(head)
-        assert _answer(sock).startswith(b"HTTP/1.1 431 ")
+        assert read_answer(sock).startswith(b"HTTP/1.1 431 ")
 
 
 def test_a_request_with_more_than_max_header_count_fields_is_refused_with_431(
     live_server: LiveServer,
 ) -> None:
     fields = b"".join(b"X-F%d: v\r\n" % i for i in range(1000))
-    with _connect(live_server) as sock:
+    with connect(live_server) as sock:
         sock.sendall(b"GET /api/whoami-v2 HTTP/1.1\r\nHost: hub\r\n" + fields + b"\r\n")
-        answer = _answer(sock)
+        answer = read_answer(sock)
     assert answer.startswith(b"HTTP/1.1 431 ")
     assert b"at most 100 headers" in answer
 
@@ -99,29 +73,29 @@ def test_a_normal_request_is_served_by_the_limited_server(live_server: LiveServe
 def test_a_request_head_that_does_not_arrive_in_time_is_answered_408(
     strict_server: LiveServer,
 ) -> None:
-    with _connect(strict_server) as sock:
+    with connect(strict_server) as sock:
         sock.sendall(b"GET /api/models HTTP/1.1\r\nHost: hub\r\n")  # and never the end
-        answer = _answer(sock)
+        answer = read_answer(sock)
     assert answer.startswith(b"HTTP/1.1 408 ")
 
 
 def test_a_connection_that_sends_nothing_is_closed_after_the_head_deadline(
     strict_server: LiveServer,
 ) -> None:
-    with _connect(strict_server) as sock:
-        assert _answer(sock) == b""
+    with connect(strict_server) as sock:
+        assert read_answer(sock) == b""
 
 
 def test_idle_connections_over_max_connections_make_room_for_a_client(
     crowded_server: LiveServer,
 ) -> None:
-    idle = [_connect(crowded_server) for _ in range(4)]
+    idle = [connect(crowded_server) for _ in range(4)]
     try:
         with httpx.Client(base_url=crowded_server.url) as client:
             assert client.get("/api/models").status_code == 200
         # The client's connection closed the oldest idle one, long before the head deadline.
         idle[0].settimeout(5)
-        assert _answer(idle[0]) == b""
+        assert read_answer(idle[0]) == b""
     finally:
         for sock in idle:
             sock.close()

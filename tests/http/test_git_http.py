@@ -10,7 +10,6 @@ import base64
 import dataclasses
 import gzip
 import os
-import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,6 +20,7 @@ from hubstead.protocol import RepoType
 from hubstead.server.services.access import Action
 from hubstead.server.storage.interfaces import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.bombs import gzip_zeros
 from tests.helpers.live_server import LiveServer
 
 UPLOAD_REQUEST = "application/x-git-upload-pack-request"
@@ -112,13 +112,6 @@ def test_a_body_that_is_not_gzip_is_refused(http: httpx.Client, repo: str) -> No
     assert response.text == "The request body is not valid gzip\n"
 
 
-def gzip_bomb(inflated_mib: int) -> bytes:
-    """A gzip body of a few KiB per MiB that it inflates to: zeros."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    zeros = bytes(1024 * 1024)
-    return b"".join(compressor.compress(zeros) for _ in range(inflated_mib)) + compressor.flush()
-
-
 def test_an_anonymous_gzip_bomb_on_upload_pack_is_refused_413(
     http: httpx.Client, repo: str
 ) -> None:
@@ -126,7 +119,7 @@ def test_an_anonymous_gzip_bomb_on_upload_pack_is_refused_413(
     # less than the 2 GiB of a push (the limit fetches used to share).
     response = http.post(
         f"/{repo}.git/git-upload-pack",
-        content=gzip_bomb(100),
+        content=gzip_zeros(100),
         headers={"content-type": UPLOAD_REQUEST, "content-encoding": "gzip"},
     )
 
