@@ -10,6 +10,7 @@ from pathlib import Path
 import uvicorn
 
 from hubstead.server.app import build_services, create_app, job_threads
+from hubstead.server.http.connections import uvicorn_config
 from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.services.registry import Services
 from hubstead.server.settings import Settings, load_settings
@@ -27,8 +28,9 @@ class LiveServer:
         self._socket.bind(("127.0.0.1", 0))
         self.port: int = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_app(settings, self.services), log_level="warning", lifespan="off"
+        # The same connection limits as `hubstead serve`.
+        config = uvicorn_config(
+            create_app(settings, self.services), settings, log_level="warning", lifespan="off"
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -7,14 +7,20 @@ details git depends on, and the inputs git itself never sends.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from hubstead.protocol import RepoType
+from hubstead.server.services.access import Action
 from hubstead.server.storage.interfaces import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.bombs import gzip_zeros
 from tests.helpers.live_server import LiveServer
 
 UPLOAD_REQUEST = "application/x-git-upload-pack-request"
@@ -104,6 +110,23 @@ def test_a_body_that_is_not_gzip_is_refused(http: httpx.Client, repo: str) -> No
 
     assert response.status_code == 400
     assert response.text == "The request body is not valid gzip\n"
+
+
+def test_an_anonymous_gzip_bomb_on_upload_pack_is_refused_413(
+    http: httpx.Client, repo: str
+) -> None:
+    # 100 MiB of zeros in 100 KiB: more than the 16 MiB a fetch request may inflate to, far
+    # less than the 2 GiB of a push (the limit fetches used to share).
+    response = http.post(
+        f"/{repo}.git/git-upload-pack",
+        content=gzip_zeros(100),
+        headers={"content-type": UPLOAD_REQUEST, "content-encoding": "gzip"},
+    )
+
+    assert response.status_code == 413
+    assert response.headers["x-error-message"] == (
+        f"Request body is larger than {16 * 1024 * 1024} bytes"
+    )
 
 
 def test_an_unknown_content_encoding_is_refused(http: httpx.Client, repo: str) -> None:
@@ -228,3 +251,43 @@ def test_prefixed_repos_are_served_under_their_prefix_only(
 
     assert prefixed.status_code == 200
     assert as_model.status_code == 401  # a model repo of that name does not exist
+
+
+def test_a_push_still_being_received_does_not_hold_up_commits_to_the_repo(
+    live_server: LiveServer, user: HubUser, repo: str
+) -> None:
+    # A push whose pack is still arriving (through a pipe this test holds open), driven
+    # through the hub's own git service, since the HTTP route spools a whole body first.
+    head = user.api.model_info(repo).sha
+    identity = live_server.services.auth.authenticate(user.token)
+    read, write = os.pipe()
+    command = pkt_line(f"{head} {'1' * 40} refs/heads/main\0report-status\n") + b"0000"
+    os.write(write, command + b"PACK\x00\x00\x00\x02\x00\x00\x00\x01")
+    with os.fdopen(read, "rb") as request, ThreadPoolExecutor(2) as pool:
+        git = live_server.services.git
+        push = pool.submit(git.receive_pack, identity, RepoType.MODEL, repo, request, None)
+        commit = pool.submit(
+            user.api.upload_file, path_or_fileobj=b"hi", path_in_repo="during.txt", repo_id=repo
+        )
+        try:
+            # The push waits for the rest of its pack: the commit lands meanwhile.
+            commit.result(timeout=20)
+        finally:
+            os.close(write)
+        output = push.result(timeout=60)
+
+    assert b"unpack " in output and b"unpack ok" not in output  # the cut pack is refused
+    assert "during.txt" in user.api.list_repo_files(repo)
+
+
+def test_repos_never_share_a_publish_lock(
+    live_server: LiveServer, user: HubUser, repo: str
+) -> None:
+    # Locks used to be 64 slots picked by repo id: a push to repo 1 stalled commits to 65.
+    identity = live_server.services.auth.authenticate(user.token)
+    repos = live_server.services.repos
+    record = repos.locate(identity, RepoType.MODEL, repo, Action.READ)
+    neighbour = dataclasses.replace(record, id=record.id + 64)
+
+    assert repos.publish_lock(record) is repos.publish_lock(record)
+    assert repos.publish_lock(record) is not repos.publish_lock(neighbour)

@@ -74,6 +74,11 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_PULL_THROUGH_DENY": "*/private-*",
         "HUBSTEAD_PULL_THROUGH_REFRESH_SECONDS": "0",
         "HUBSTEAD_MIRROR_CONCURRENCY": "10",
+        "HUBSTEAD_MAX_FETCH_REQUEST_BYTES": "11",
+        "HUBSTEAD_MAX_HEADER_BYTES": "12",
+        "HUBSTEAD_MAX_HEADER_COUNT": "13",
+        "HUBSTEAD_HEADER_TIMEOUT_SECONDS": "14",
+        "HUBSTEAD_MAX_CONNECTIONS": "15",
     }
 
     settings = load_settings(environ=environ)
@@ -106,6 +111,13 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
     assert settings.pull_through_allow == ("google/*", "datasets/*")
     assert settings.pull_through_deny == ("*/private-*",)
     assert (settings.pull_through_refresh_seconds, settings.mirror_concurrency) == (0, 10)
+    assert (
+        settings.max_fetch_request_bytes,
+        settings.max_header_bytes,
+        settings.max_header_count,
+        settings.header_timeout_seconds,
+        settings.max_connections,
+    ) == (11, 12, 13, 14, 15)
 
 
 def test_pull_through_settings_are_checked_and_lists_come_from_toml(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from hubstead.server.storage.interfaces import (
     GitStore,
     IncomingPush,
     PackService,
+    PushLimits,
     PushOutcome,
     RefUpdate,
 )
@@ -75,7 +76,7 @@ def receive(
         spool.write(body)
         spool.flush()
         spool.seek(0)
-        return store.receive_pack(key, spool, check, None)
+        return store.receive_pack(key, spool, check, None, PushLimits(2**30, 2**20))
 
 
 def test_advertisement_lists_the_refs(store: GitStore, key: str) -> None:

@@ -188,6 +188,7 @@ def serve(config_file: Path | None, **flags: Any) -> None:
     import uvicorn
 
     from hubstead.server.app import create_app
+    from hubstead.server.http.connections import uvicorn_config
     from hubstead.server.services.auth import BOOTSTRAP_ADMIN
 
     settings = load(config_file, **flags)
@@ -213,13 +214,13 @@ def serve(config_file: Path | None, **flags: Any) -> None:
                 "New tokens: hubstead admin create-token USER (with the same --data-dir).",
                 err=True,
             )
-        config = uvicorn.Config(
+        config = uvicorn_config(
             create_app(settings, hub),
+            settings,
             log_config=_log_config(settings.log_level),
             log_level=settings.log_level,
             access_log=False,  # `hubstead.access` logs every request, with its request id
             proxy_headers=True,
-            timeout_keep_alive=30,
         )
         with stop_on_signals(), _jobs_in_process(hub):
             uvicorn.Server(config).run(sockets=[sock])

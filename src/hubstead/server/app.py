@@ -125,6 +125,7 @@ def build_services(settings: Settings) -> Services:
             git_store,
             lfs_service,
             max_regular_file_bytes=settings.max_regular_file_bytes,
+            max_push_bytes=settings.max_commit_bytes,
         ),
         lfs_files=LfsFileService(repo_service, git_store, blobs, lfs_index),
         storage=StorageService(metadata, git_store, blobs, lfs_index),

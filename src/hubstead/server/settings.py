@@ -64,6 +64,32 @@ class Settings:
     max_regular_file_bytes: int = _setting(
         64 * MiB, "Largest file accepted inline in a commit; larger content must go through LFS."
     )
+    max_fetch_request_bytes: int = _setting(
+        16 * MiB,
+        "Largest git fetch request (git-upload-pack body, once decompressed) accepted. A fetch "
+        "sends a line of 50 bytes per ref it wants and per commit it has: 16 MiB allows "
+        "300,000 of them in one negotiation round, far more than git sends.",
+    )
+    max_header_bytes: int = _setting(
+        64 * 1024,
+        "Largest request head (request line and headers) accepted; larger ones are answered "
+        "431. Clients of the hub send about 1 KiB.",
+    )
+    max_header_count: int = _setting(
+        100, "Most header fields a request may have; more are answered 431."
+    )
+    header_timeout_seconds: int = _setting(
+        20,
+        "How long a client may take to send a whole request head, from its connection or "
+        "the request's first byte; a slower one is answered 408 and disconnected.",
+    )
+    max_connections: int = _setting(
+        0,
+        "Most client connections open at once. A new one over it closes the connection idle "
+        "the longest, or is answered 503 when every connection is busy. 0: half the "
+        "process's open-file limit (ulimit -n).",
+        shown="0 (half of ulimit -n)",
+    )
     lfs_threshold_bytes: int = _setting(
         10 * MiB, "Files at least this large are uploaded through LFS, as on huggingface.co."
     )
@@ -296,9 +322,15 @@ def _validate(settings: Settings) -> list[str]:
         "job_threads",
         "job_poll_seconds",
         "mirror_concurrency",
+        "max_fetch_request_bytes",
+        "max_header_bytes",
+        "max_header_count",
+        "header_timeout_seconds",
     ):
         if getattr(settings, key) <= 0:
             problems.append(f"{key}: must be positive")
+    if settings.max_connections < 0:
+        problems.append("max_connections: must not be negative (0: half of ulimit -n)")
     if settings.lfs_threshold_bytes <= 0:
         problems.append("lfs_threshold_bytes: must be positive")
     if settings.pull_through is not None:

@@ -7,7 +7,9 @@ suffix (`git clone http://hub/ns/name` works):
 `POST /{P}{repo}.git/git-receive-pack` (push).
 
 Streams only: a request body is spooled to a file as it arrives (gzip bodies decoded on the
-way), the service runs git on it, and the pack git answers a fetch with is streamed back.
+way, in a worker thread; a fetch request is bounded by `max_fetch_request_bytes`, a push by
+`max_commit_bytes`), the service runs git on it, and the pack git answers a fetch with is
+streamed back.
 Errors are plain text, because git shows a `text/plain` body to its user (as `remote: ...`);
 a 401 carries `WWW-Authenticate: Basic` so that git asks for credentials (the token is the
 password) and retries.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import Request
@@ -36,6 +38,8 @@ _NO_CACHE = {
 }
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="hubstead"'}
 _INFLATE_PIECE = 1024 * 1024
+# How much of a request body the event loop gathers before a worker thread writes it.
+_BATCH = 1024 * 1024
 _MAX_PROTOCOL_HEADER = 256
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -64,7 +68,7 @@ async def post_upload_pack(request: Request) -> Response:
     await call(hub.git.authorize, caller, type, target, PackService.UPLOAD)
     spool = await call(hub.git.spool)
     try:
-        await _receive(request, spool, hub.settings.max_commit_bytes)
+        await _receive(request, spool, hub.settings.max_fetch_request_bytes)
         chunks = await call(hub.git.upload_pack, caller, type, target, spool, _protocol(request))
     except BaseException:
         spool.close()
@@ -116,28 +120,59 @@ def _pkt_line(text: str) -> bytes:
 
 
 async def _receive(request: Request, spool: BinaryIO, limit: int) -> None:
-    """Spool the body, decoded, refusing more than `limit` bytes; rewind the spool."""
+    """Spool the body, decoded, refusing more than `limit` bytes; rewind the spool.
+
+    Decoding and writing are blocking (and a small gzip body may inflate to gigabytes), so
+    they run in a worker thread, a batch of the body at a time; the event loop only gathers it.
+    """
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip", "x-gzip"):
         raise errors.InvalidRequestError(f"Unsupported Content-Encoding {encoding!r}")
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding != "identity" else None
-    size = 0
-    try:
-        async for chunk in request.stream():
-            for piece in _inflate(inflater, chunk) if inflater else (chunk,):
-                size += len(piece)
-                if size > limit:
-                    raise errors.PayloadTooLargeError(f"Request body is larger than {limit} bytes")
-                spool.write(piece)
-    except zlib.error:
-        raise errors.InvalidRequestError("The request body is not valid gzip") from None
-    if inflater is not None and not inflater.eof:
-        raise errors.InvalidRequestError("The gzip request body is truncated")
-    spool.flush()
-    spool.seek(0)
+    writer = _BodyWriter(spool, limit, gzip=encoding != "identity")
+    declared = request.headers.get("content-length", "")
+    if encoding == "identity" and declared.isdigit() and int(declared) > limit:
+        writer.refuse()
+    batch = bytearray()
+    async for chunk in request.stream():
+        batch += chunk
+        if len(batch) >= _BATCH:
+            full, batch = batch, bytearray()
+            await call(writer.write, full)
+    await call(writer.finish, batch)
 
 
-def _inflate(inflater: zlib._Decompress, chunk: bytes) -> Iterator[bytes]:
+class _BodyWriter:
+    """Writes a request body to a spool, gunzipped when asked, up to `limit` decoded bytes."""
+
+    def __init__(self, spool: BinaryIO, limit: int, *, gzip: bool) -> None:
+        self._spool = spool
+        self._limit = limit
+        self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzip else None
+        self._size = 0
+
+    def write(self, data: bytes | bytearray) -> None:
+        try:
+            pieces = _inflate(self._inflater, data) if self._inflater else (data,)
+            for piece in pieces:
+                self._size += len(piece)
+                if self._size > self._limit:
+                    self.refuse()
+                self._spool.write(piece)
+        except zlib.error:
+            raise errors.InvalidRequestError("The request body is not valid gzip") from None
+
+    def finish(self, data: bytes | bytearray) -> None:
+        self.write(data)
+        if self._inflater is not None and not self._inflater.eof:
+            raise errors.InvalidRequestError("The gzip request body is truncated")
+        self._spool.flush()
+        self._spool.seek(0)
+
+    def refuse(self) -> NoReturn:
+        raise errors.PayloadTooLargeError(f"Request body is larger than {self._limit} bytes")
+
+
+def _inflate(inflater: zlib._Decompress, chunk: bytes | bytearray) -> Iterator[bytes]:
     """Decompress in bounded pieces, so that a small, dense body cannot fill the memory."""
     piece = inflater.decompress(chunk, _INFLATE_PIECE)
     yield piece

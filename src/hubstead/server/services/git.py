@@ -16,7 +16,10 @@ moves (`GitStore.receive_pack`), with the commit API's rules:
 
 A refused push moves no ref and git shows the pusher why. What a push changes on the default
 branch is visible through the API at once: the repo row is refreshed under the same lock the
-commit API holds, so the row always describes the last change to land.
+commit API holds, so the row always describes the last change to land. That lock is the repo's
+own, and a push takes it only after git has received and checked its pack, to move the refs:
+a large (or hostile) pack never holds up writers of the repo while it arrives, nor any writer
+of another repo.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from hubstead.server.storage.interfaces import (
     IncomingPush,
     PackService,
     PushedBlob,
+    PushLimits,
     RefUpdate,
     RepoRecord,
 )
@@ -61,12 +65,19 @@ class GitService:
     """Smart-protocol sessions on the hub's repos."""
 
     def __init__(
-        self, repos: RepoService, git: GitStore, lfs: LfsService, *, max_regular_file_bytes: int
+        self,
+        repos: RepoService,
+        git: GitStore,
+        lfs: LfsService,
+        *,
+        max_regular_file_bytes: int,
+        max_push_bytes: int,
     ) -> None:
         self._repos = repos
         self._git = git
         self._lfs = lfs
         self._max_regular = max_regular_file_bytes
+        self._max_push = max_push_bytes
 
     def spool(self) -> BinaryIO:
         """A temporary file to receive a request body into; the caller closes it."""
@@ -137,15 +148,23 @@ class GitService:
         """
         repo = self.authorize(identity, type, repo_id, PackService.RECEIVE)
 
-        def check(push: IncomingPush) -> str | None:
-            lines = _report(self._ref_problems(repo, push.updates))
-            lines += _report(itertools.islice(_path_problems(push), _MAX_PATH_REPORTS))
-            lines += _report(self._oversized(push.blobs), _SIZE_HINT)
-            lines += _report(self._missing_objects(repo, push.blobs), _LFS_HINT)
-            return "\n".join(lines) or None
+        limits = PushLimits(max_pack_bytes=self._max_push, max_object_bytes=self._max_regular)
+        with contextlib.ExitStack() as publishing:
 
-        with self._repos.publish_lock(repo), _git_required():
-            outcome = self._git.receive_pack(repo.storage_key, request, check, protocol)
+            def check(push: IncomingPush) -> str | None:
+                lines = _report(self._ref_problems(repo, push.updates))
+                lines += _report(itertools.islice(_path_problems(push), _MAX_PATH_REPORTS))
+                lines += _report(self._oversized(push.blobs), _SIZE_HINT)
+                lines += _report(self._missing_objects(repo, push.blobs), _LFS_HINT)
+                if lines:
+                    return "\n".join(lines)
+                # Only an accepted push takes the repo's lock, and only once git has received
+                # and indexed its pack: held until its refs moved and the row is refreshed.
+                publishing.enter_context(self._repos.publish_lock(repo))
+                return None
+
+            with _git_required():
+                outcome = self._git.receive_pack(repo.storage_key, request, check, protocol, limits)
             for update in outcome.updates:
                 if update.name == _DEFAULT_REF and update.new is not None:
                     self._repos.record_push(repo, DEFAULT_BRANCH, update.new)

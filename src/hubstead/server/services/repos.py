@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import threading
 import uuid
+import weakref
 from typing import Protocol
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, name_problem, repo_id_problem
@@ -43,7 +44,6 @@ _DATASET_LFS_PATTERNS = (
 GATED_MODES = ("auto", "manual")
 SDKS = ("gradio", "streamlit", "docker", "static")
 SYSTEM_AUTHOR = Author("hubstead", "noreply@hubstead.local")
-_PUBLISH_LOCKS = 64
 
 
 def default_gitattributes(repo_type: RepoType) -> bytes:
@@ -107,7 +107,12 @@ class RepoService:
     def __init__(self, metadata: MetadataStore, git: GitStore) -> None:
         self._metadata = metadata
         self._git = git
-        self._publish_locks = [threading.Lock() for _ in range(_PUBLISH_LOCKS)]
+        # One lock per repo, alive while someone holds or waits for it: writers of different
+        # repos never wait for each other (hashed slots made a slow push stall other repos).
+        self._publish_locks: weakref.WeakValueDictionary[int, threading.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self._publish_locks_guard = threading.Lock()
         self._mirrors: MirrorHooks | None = None
 
     def attach_mirrors(self, mirrors: MirrorHooks) -> None:
@@ -327,10 +332,14 @@ class RepoService:
     def publish_lock(self, repo: RepoRecord) -> threading.Lock:
         """The lock to hold from moving one of the repo's branches to `record_push`.
 
-        With every writer (commit API, git push) holding it, the row of the last change to land
-        is written last, never overwritten by an older one.
+        With every writer (commit API, git push, sync) holding it, the row of the last change
+        to land is written last, never overwritten by an older one. Each repo has its own.
         """
-        return self._publish_locks[repo.id % len(self._publish_locks)]
+        with self._publish_locks_guard:
+            lock = self._publish_locks.get(repo.id)
+            if lock is None:
+                lock = self._publish_locks[repo.id] = threading.Lock()
+            return lock
 
     def record_push(self, repo: RepoRecord, branch: str, commit_id: str) -> RepoRecord:
         """Refresh what the repo row derives from its default branch after it moved."""

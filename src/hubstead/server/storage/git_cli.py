@@ -27,7 +27,12 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from hubstead.server.storage.interfaces import GitUnavailableError, PackService, RefUpdate
+from hubstead.server.storage.interfaces import (
+    GitUnavailableError,
+    PackService,
+    PushLimits,
+    RefUpdate,
+)
 
 logger = logging.getLogger("hubstead.server")
 
@@ -148,13 +153,20 @@ def _finish(process: subprocess.Popen[bytes], service: PackService, errors: Bina
 
 
 def receive_pack(
-    repo: Path, request: BinaryIO, protocol: str | None, decide: Decide, *, temp_dir: Path
+    repo: Path,
+    request: BinaryIO,
+    protocol: str | None,
+    decide: Decide,
+    limits: PushLimits,
+    *,
+    temp_dir: Path,
 ) -> bytes:
     """Apply a push (read from `request`) if `decide` accepts it; git's answer to the pusher.
 
     `decide` gets the quarantine directory of the pushed objects (None when nothing was sent)
     and the ref updates, before any ref moves; it returns None to accept the push, or the
-    message that refuses it (shown to the pusher). If it raises, the push is refused.
+    message that refuses it (shown to the pusher). If it raises, the push is refused. git
+    refuses a pack larger than `limits.max_pack_bytes` before it is indexed.
 
     Raises:
         GitUnavailableError: no git binary.
@@ -166,7 +178,13 @@ def receive_pack(
             listener.bind(address)
             listener.listen()
             _install_hook(hooks / "pre-receive", address)
-            argv = _argv(PackService.RECEIVE, repo, config=(f"core.hooksPath={hooks}",))
+            config = (
+                f"core.hooksPath={hooks}",
+                f"receive.maxInputSize={limits.max_pack_bytes}",
+                # index-pack inflates larger blobs piece by piece instead of whole in memory.
+                f"core.bigFileThreshold={limits.max_object_bytes}",
+            )
+            argv = _argv(PackService.RECEIVE, repo, config=config)
             with tempfile.TemporaryFile() as errors:
                 process = subprocess.Popen(  # noqa: S603 (a fixed argv, no shell)
                     argv, stdin=request, stdout=subprocess.PIPE, stderr=errors,

@@ -2,9 +2,10 @@
 
 Each repo lives at `<root>/<key[:2]>/<key>.git`. Objects are written freely (unreferenced objects
 are harmless); refs only move through `update_ref`/`create_tag`, a compare-and-swap done under an
-exclusive `flock` on the repo's lock file, or through a push (`receive_pack`, which runs git under
-the same lock), so concurrent writers in threads or processes never lose an update. Temporary
-files (request bodies, push hooks) live in `<root>/.tmp`.
+exclusive `flock` on the repo's lock file, or through a push (`receive_pack`, whose git takes
+the same lock once the push is checked, to move its refs), so concurrent writers in threads or
+processes never lose an update. Temporary files (request bodies, push hooks) live in
+`<root>/.tmp`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from hubstead.server.storage.interfaces import (
     PathNotFoundError,
     PushCheck,
     PushedBlob,
+    PushLimits,
     PushOutcome,
     Ref,
     RefConflictError,
@@ -329,19 +331,34 @@ class Pygit2GitStore:
         return git_cli.upload_pack(path, request, protocol)
 
     def receive_pack(
-        self, key: str, request: BinaryIO, check: PushCheck, protocol: str | None
+        self,
+        key: str,
+        request: BinaryIO,
+        check: PushCheck,
+        protocol: str | None,
+        limits: PushLimits,
     ) -> PushOutcome:
-        """`git receive-pack` under the ref lock, its hook asking `check`."""
+        """`git receive-pack`, its hook asking `check`, then holding the ref lock if accepted."""
         path = self.path(key)
+        before: dict[str, str] | None = None
 
-        def decide(quarantine: Path | None, updates: list[RefUpdate]) -> str | None:
-            blobs = _pushed_blobs(path, quarantine)
-            paths = functools.partial(_pushed_file_paths, path, quarantine)
-            return check(IncomingPush(tuple(updates), blobs, paths))
+        with contextlib.ExitStack() as locked:
 
-        with self._ref_lock(key) as repo:
-            before = _ref_targets(repo)
-            output = git_cli.receive_pack(path, request, protocol, decide, temp_dir=self._temp)
+            def decide(quarantine: Path | None, updates: list[RefUpdate]) -> str | None:
+                nonlocal before
+                blobs = _pushed_blobs(path, quarantine)
+                paths = functools.partial(_pushed_file_paths, path, quarantine)
+                refusal = check(IncomingPush(tuple(updates), blobs, paths))
+                if refusal is None:
+                    # git moves the refs once the hook exits: from here until git is done.
+                    before = _ref_targets(locked.enter_context(self._ref_lock(key)))
+                return refusal
+
+            output = git_cli.receive_pack(
+                path, request, protocol, decide, limits, temp_dir=self._temp
+            )
+            if before is None:  # refused, or nothing for the hook to check: no ref moved
+                return PushOutcome(output, ())
             after = _ref_targets(self._open(key))
         moved = [
             RefUpdate(name, before.get(name), after.get(name))

@@ -196,6 +196,16 @@ PushCheck = Callable[[IncomingPush], str | None]
 
 
 @dataclasses.dataclass(frozen=True)
+class PushLimits:
+    """What git itself refuses or bounds while it receives a push, before any check runs."""
+
+    max_pack_bytes: int
+    """The largest pack accepted."""
+    max_object_bytes: int
+    """Objects larger than this are inflated piece by piece, never held whole in memory."""
+
+
+@dataclasses.dataclass(frozen=True)
 class PushOutcome:
     """What git answers the pusher (`output`), and the refs the push moved."""
 
@@ -351,12 +361,19 @@ class GitStore(Protocol):
         """
 
     def receive_pack(
-        self, key: str, request: BinaryIO, check: PushCheck, protocol: str | None
+        self,
+        key: str,
+        request: BinaryIO,
+        check: PushCheck,
+        protocol: str | None,
+        limits: PushLimits,
     ) -> PushOutcome:
-        """Apply the push read from `request`, if `check` accepts it, under the ref lock.
+        """Apply the push read from `request`, if `check` accepts it, within `limits`.
 
         `check` sees the push after its objects arrived and before any ref moves; when it
-        refuses (or fails), no ref moves and the pusher is shown its message.
+        refuses (or fails), no ref moves and the pusher is shown its message. The ref lock is
+        taken only when `check` has accepted, and held until git has moved the refs: the pack
+        is received and indexed without it.
 
         Raises:
             GitUnavailableError: git is not installed.
