@@ -144,3 +144,33 @@ def test_a_card_or_config_nested_thousands_deep_never_breaks_repo_info(
     assert info.status_code == 200, info.text
     assert info.json()["sha"] == response.json()["commitOid"]
     assert listing.status_code == 200, listing.text
+
+
+def _alias_bomb(levels: int) -> bytes:
+    """YAML whose aliases expand to 10**levels strings (a "billion laughs" at levels=9)."""
+    lines = ["a0: &a0 lol"]
+    for level in range(1, levels + 1):
+        refs = ", ".join([f"*a{level - 1}"] * 10)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    return ("---\n" + "\n".join(lines) + "\n---\n# laughs\n").encode()
+
+
+def test_a_card_of_yaml_aliases_is_not_expanded_by_repo_info_or_listings(
+    user: HubUser, http: httpx.Client, repo: str
+) -> None:
+    response = post_commit(http, repo, ndjson(header(), add("README.md", _alias_bomb(6))))
+    info = http.get(f"/api/models/{repo}")
+    listing = http.get("/api/models", params={"author": user.name, "full": "true"})
+
+    assert response.status_code == 200, response.text
+    assert info.status_code == 200, info.text
+    assert "cardData" not in info.json() or not info.json()["cardData"]
+    assert listing.status_code == 200, listing.text
+
+
+def test_validate_yaml_refuses_a_card_of_yaml_aliases(http: httpx.Client) -> None:
+    content = _alias_bomb(9).decode()
+    response = http.post("/api/validate-yaml", json={"content": content, "repoType": "model"})
+
+    assert response.status_code == 400
+    assert "alias" in response.json()["errors"][0]["message"]

@@ -30,6 +30,7 @@ EXIT_SERVER = 5
 EXTRA_FOR_MODULE = {
     "alembic": "server",
     "anyio": "server",
+    "httptools": "server",
     "pathspec": "server",
     "psycopg": "server",
     "pygit2": "server",

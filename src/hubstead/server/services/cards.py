@@ -61,6 +61,12 @@ MAX_NAME_LENGTH = 64
 _TOO_DEEP = f"The README front matter is nested more than {MAX_JSON_DEPTH} deep"
 
 
+_ALIASES = (
+    "The README front matter uses a YAML alias (*name): cards may not, because each alias "
+    "repeats what it names and a few lines of them can expand to gigabytes"
+)
+
+
 class CardError(errors.InvalidRequestError):
     """The front matter is not valid YAML, or not a mapping."""
 
@@ -75,6 +81,16 @@ class CardFacts:
     tags: tuple[str, ...]
 
 
+class _CardLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing aliases (a "billion laughs" card would expand in memory)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """Compose the next node; an alias is refused before it is expanded."""
+        if self.check_event(yaml.AliasEvent):
+            raise CardError(_ALIASES)
+        return super().compose_node(parent, index)
+
+
 def parse_front_matter(text: str) -> dict[str, Any] | None:
     """The card's metadata, or None when the README has no front matter.
 
@@ -85,7 +101,7 @@ def parse_front_matter(text: str) -> dict[str, Any] | None:
     if match is None:
         return None
     try:
-        data = yaml.safe_load(match.group(1) or "")
+        data = yaml.load(match.group(1) or "", Loader=_CardLoader)  # noqa: S506  # a safe loader
     except yaml.YAMLError as exc:
         raise CardError(f"Invalid YAML in the README front matter: {exc}") from exc
     except RecursionError:  # PyYAML composes nested collections recursively
