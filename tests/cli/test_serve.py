@@ -215,9 +215,7 @@ def test_readme_opens_with_the_serve_command_and_the_command_ci_runs() -> None:
     readme = (root / "README.md").read_text(encoding="utf-8")
     ci_command = (root / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
 
-    serve_command = 'pip install -e ".[server]" && hubstead serve'
-
-    assert ci_command == 'pip install -q -e ".[dev]" && scripts/test'
+    assert ci_command == "exec scripts/test"
     assert readme.startswith(
-        f"# hubstead\n\n```sh\n{serve_command}\n```\n\n```sh\n{ci_command}\n```\n\n"
+        "# hubstead\n\n```sh\nscripts/serve\n```\n\n```sh\nscripts/test\n```\n\n"
     )

@@ -9,6 +9,7 @@ the user CLI, and name the extra its server commands need instead of printing a 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -131,3 +132,29 @@ def test_the_bare_package_gives_the_client_and_the_cli_and_names_the_server_extr
         assert code == 1, process.stderr
         assert "pip install 'hubstead[server]'" in process.stderr
         assert "Traceback" not in process.stderr
+
+
+def test_the_readmes_serve_command_installs_into_a_fresh_venv_and_serves(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    _checked(sys.executable, "-m", "venv", venv)
+    environment = {
+        "VIRTUAL_ENV": str(venv),
+        "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
+        "PYTHONPATH": "",
+    }
+    data_dir = str(tmp_path / "data")
+    server = HubsteadProcess(
+        "--port",
+        "0",
+        "--data-dir",
+        data_dir,
+        env=environment,
+        command=[str(ROOT / "scripts/serve")],
+    )
+    try:
+        url = server.wait_until_serving(timeout=600)
+        token = server.exported("HF_TOKEN")
+        assert HfApi(endpoint=url, token=token).whoami()["name"] == "admin"
+    finally:
+        server.stop(signal.SIGKILL)
+    assert (venv / "bin" / "hubstead").exists()
