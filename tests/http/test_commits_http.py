@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +14,6 @@ from hubstead.protocol import format_lfs_pointer
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.commits import add, branch_head, header, ndjson, post_commit
 from tests.helpers.live_server import LiveServer, start_server
-
-
-@pytest.fixture
-def http(live_server: LiveServer, user: HubUser) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=live_server.url, headers={"authorization": f"Bearer {user.token}"}
-    ) as client:
-        yield client
 
 
 def header_then(raw: bytes) -> bytes:

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from tests.helpers.accounts import HubUser
 from tests.helpers.commits import commit_files
-from tests.helpers.live_server import LiveServer
-
-
-@pytest.fixture
-def http(live_server: LiveServer, user: HubUser) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=live_server.url, headers={"authorization": f"Bearer {user.token}"}
-    ) as client:
-        yield client
 
 
 def follow_pages(http: httpx.Client, url: str, params: dict[str, str]) -> list[list[str]]:

@@ -6,26 +6,14 @@ thousand deep, and ranges of an empty file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from tests.helpers.accounts import HubUser
 from tests.helpers.commits import add, header, ndjson, post_commit
 from tests.helpers.lfs import batch, sha256
-from tests.helpers.live_server import LiveServer
 
 HUGE = "9" * 5000
 DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
-
-
-@pytest.fixture
-def http(live_server: LiveServer, user: HubUser) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=live_server.url, headers={"authorization": f"Bearer {user.token}"}
-    ) as client:
-        yield client
 
 
 @pytest.fixture

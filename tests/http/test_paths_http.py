@@ -8,7 +8,6 @@ operation names it; a tree stored before the rule, however deep, never breaks a 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -46,14 +45,6 @@ ACCEPTED_PATHS = [
     "n" * MAX_PATH_COMPONENT_BYTES,
     "/".join(["d"] * (MAX_PATH_DEPTH - 1)) + "/f",
 ]
-
-
-@pytest.fixture
-def http(live_server: LiveServer, user: HubUser) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=live_server.url, headers={"authorization": f"Bearer {user.token}"}
-    ) as client:
-        yield client
 
 
 def operation(kind: str, path: str) -> dict[str, object]:

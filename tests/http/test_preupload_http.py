@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,14 +13,6 @@ from tests.helpers.commits import add, git_blob_sha1, header, ndjson, post_commi
 from tests.helpers.live_server import LiveServer
 
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-def http(live_server: LiveServer, user: HubUser) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=live_server.url, headers={"authorization": f"Bearer {user.token}"}
-    ) as client:
-        yield client
 
 
 def preupload(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from urllib.parse import quote
 
 import httpx
@@ -13,14 +13,6 @@ from tests.helpers.commits import commit_files, git_blob_sha1
 from tests.helpers.live_server import LiveServer
 
 CONTENT = b"0123456789abcdefghij"
-
-
-@pytest.fixture
-def http(live_server: LiveServer, user: HubUser) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=live_server.url, headers={"authorization": f"Bearer {user.token}"}
-    ) as client:
-        yield client
 
 
 @pytest.fixture
