@@ -9,7 +9,7 @@ import threading
 import time
 from types import TracebackType
 
-from hubstead.server.jobs.redis_queue import create_worker
+from hubstead.server.jobs.redis_queue import close_worker, create_worker
 from hubstead.server.jobs.runner import Handler, JobContext, JobRunner
 from hubstead.server.services.jobs import JobService
 from hubstead.server.storage.interfaces import JobRecord, JobState
@@ -45,7 +45,7 @@ class ArqWorkerThread:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker.async_run()
         finally:
-            await worker.close()
+            await close_worker(worker)
 
     def __enter__(self) -> ArqWorkerThread:
         self._thread.start()
