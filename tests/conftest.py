@@ -25,6 +25,7 @@ import pytest
 from huggingface_hub import HfApi
 
 from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.clock import ManualClock
 from tests.helpers.databases import postgres_database
 from tests.helpers.live_server import LiveServer, start_server
 
@@ -126,3 +127,9 @@ def repo_factory(user: HubUser) -> Iterator[Callable[..., str]]:
 def repo(repo_factory: Callable[..., str]) -> str:
     """A fresh model repo owned by `user`."""
     return repo_factory()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock the test moves by hand, for services built with `build_services(clock=clock)`."""
+    return ManualClock()

@@ -6,9 +6,9 @@ Each test fills a cache with one client and reads it with the other without any 
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
-import time
 from pathlib import Path
 
 import huggingface_hub as hf
@@ -24,6 +24,7 @@ from hubstead.client.cache_scan import scan_cache_dir
 from tests.helpers.accounts import HubUser
 from tests.helpers.lfs import sha256
 from tests.helpers.live_server import LiveServer
+from tests.helpers.waiting import wait_until
 
 FILES = {"config.json": b'{"hidden": 8}', "weights.bin": os.urandom(4096), "a/b/deep.txt": b"deep"}
 
@@ -177,12 +178,26 @@ def test_local_dir_the_official_client_filled_is_not_downloaded_again(
 
 
 def test_the_official_client_waits_for_the_lock_hubstead_holds(
-    live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
+    live_server: LiveServer,
+    user: HubUser,
+    repo: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     seed(user, repo)
     etag = sha256(FILES["weights.bin"])
     cache = mh_cache.RepoCache(tmp_path, repo, "model")
+    lock = str(cache.lock_path(etag))
     done = threading.Event()
+    # The official client takes its lock with `filelock`, which polls for it and logs each
+    # refusal at debug level: that line says it tried and is waiting.
+    caplog.set_level(logging.DEBUG, logger="filelock")
+
+    def refused() -> bool:
+        return any(
+            "not acquired on" in record.getMessage() and lock in record.getMessage()
+            for record in list(caplog.records)
+        )
 
     def official() -> None:
         official_download(live_server, user, repo, "weights.bin", tmp_path)
@@ -191,7 +206,7 @@ def test_the_official_client_waits_for_the_lock_hubstead_holds(
     with mh_cache.file_lock(cache.lock_path(etag)):
         thread = threading.Thread(target=official)
         thread.start()
-        time.sleep(0.5)
+        wait_until(refused, "the official client to be refused the lock", timeout=60)
         waited = not done.is_set() and not cache.blob_path(etag).exists()
     thread.join(timeout=60)
 

@@ -1,4 +1,5 @@
-"""Running jobs in tests: an arq worker in a thread, and waiting for a job's outcome."""
+"""Running jobs in tests: an arq worker in a thread, a handler that runs until stopped, and
+waiting for a job's outcome."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import threading
 import time
 from types import TracebackType
 
-from hubstead.server.jobs.redis_queue import create_worker
-from hubstead.server.jobs.runner import JobRunner
+from hubstead.server.jobs.redis_queue import close_worker, create_worker
+from hubstead.server.jobs.runner import Handler, JobContext, JobRunner
 from hubstead.server.services.jobs import JobService
 from hubstead.server.storage.interfaces import JobRecord, JobState
+from tests.helpers.waiting import wait_until
 
 FINISHED = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
 
@@ -43,7 +45,7 @@ class ArqWorkerThread:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker.async_run()
         finally:
-            await worker.close()
+            await close_worker(worker)
 
     def __enter__(self) -> ArqWorkerThread:
         self._thread.start()
@@ -66,15 +68,36 @@ class ArqWorkerThread:
         assert not self._thread.is_alive(), "the arq worker did not stop"
 
 
+def looping(started: threading.Event) -> Handler:
+    """A long job: steps until it is told to stop, setting `started` once it checked."""
+
+    def handler(context: JobContext) -> None:
+        while True:
+            context.raise_if_cancelled()
+            started.set()
+            time.sleep(0.01)  # one step of the job's work
+
+    return handler
+
+
 def wait_for_job(
-    jobs: JobService, job_id: int, states: tuple[JobState, ...] = FINISHED, timeout: float = 30
+    jobs: JobService,
+    job_id: int,
+    states: tuple[JobState, ...] = FINISHED,
+    *,
+    attempts: int = 0,
+    timeout: float = 30,
 ) -> JobRecord:
-    """The job once it is in one of `states` (by default: finished)."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """The job once it is in one of `states` (by default: finished) after `attempts` attempts."""
+
+    def reached() -> JobRecord | None:
         job = jobs.get(job_id)
-        if job.state in states:
-            return job
-        if time.monotonic() > deadline:
-            raise AssertionError(f"job {job_id} is still {job.state.value}: {job.log_tail}")
-        time.sleep(0.02)
+        return job if job.state in states and job.attempts >= attempts else None
+
+    try:
+        return wait_until(
+            reached, f"job {job_id} to be {'/'.join(s.value for s in states)}", timeout
+        )
+    except AssertionError as exc:
+        job = jobs.get(job_id)
+        raise AssertionError(f"{exc}: it is {job.state.value}, {job.log_tail}") from None

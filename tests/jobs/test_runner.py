@@ -2,12 +2,14 @@
 
 Every behaviour test runs in both modes, with handlers registered for the test. In arq mode the
 hub pushes each queued job to a Redis queue of the test's own, and the production arq worker
-(in a thread here; `hubstead worker` in tests/cli) runs it.
+(in a thread here; `hubstead worker` in tests/cli) runs it. Retries come due when the test
+advances the hub's `ManualClock`; the workers' own waits (heartbeats, polls) stay real time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import threading
 import time
 from collections.abc import Iterator
@@ -24,11 +26,12 @@ from hubstead.server.services.registry import Services
 from hubstead.server.settings import load_settings
 from hubstead.server.storage.interfaces import JobState
 from tests.helpers.accounts import unique_name
+from tests.helpers.clock import ManualClock
 from tests.helpers.databases import postgres_database
-from tests.helpers.jobs import ArqWorkerThread, wait_for_job
+from tests.helpers.jobs import ArqWorkerThread, looping, wait_for_job
 from tests.helpers.redis import drop_queue, redis_url
 
-FAST_RETRY = RetryPolicy(base_seconds=0.1, factor=2.0, max_seconds=0.2)
+RETRY = RetryPolicy(base_seconds=30, factor=2.0, max_seconds=60)
 MODES = ["in-process", "arq"]
 
 
@@ -59,46 +62,44 @@ def queue(mode: str) -> Iterator[str | None]:
 
 
 @pytest.fixture
-def hub(tmp_path: Path, database: str, queue: str | None) -> Iterator[Services]:
-    """Services as a server builds them: they push queued jobs to Redis in arq mode."""
-    services = open_hub(tmp_path / "data", database, queue)
+def hub(tmp_path: Path, database: str, queue: str | None, clock: ManualClock) -> Iterator[Services]:
+    """Services as a server builds them, on the test's clock: in arq mode they push to Redis."""
+    services = open_hub(tmp_path / "data", database, queue, clock)
     yield services
     services.close()
 
 
-def open_hub(data_dir: Path, database: str, queue: str | None) -> Services:
+def open_hub(data_dir: Path, database: str, queue: str | None, clock: ManualClock) -> Services:
     overrides: dict[str, object] = {"data_dir": data_dir, "database_url": database}
     if queue is not None:
         overrides.update(redis_url=redis_url(), redis_queue=queue)
-    return build_services(load_settings(overrides, environ={}))
+    return build_services(load_settings(overrides, environ={}), clock=clock)
 
 
 @contextlib.contextmanager
 def executing(
-    hub: Services, mode: str, handlers: dict[str, Handler], **options: object
+    hub: Services,
+    mode: str,
+    handlers: dict[str, Handler],
+    *,
+    poll_seconds: float = 1.0,
+    **options: object,
 ) -> Iterator[JobRunner]:
-    """Run the hub's jobs in the background, as the mode does, until the block ends."""
-    options.setdefault("retry", FAST_RETRY)
+    """Run the hub's jobs in the background, as the mode does, until the block ends.
+
+    Heartbeats come every 50 ms (a cancellation is noticed that soon); the workers look for
+    due jobs every `poll_seconds`, besides when they are told of one.
+    """
+    options.setdefault("retry", RETRY)
+    options.setdefault("heartbeat_seconds", 0.05)
     runner = JobRunner(hub, handlers, **options)  # type: ignore[arg-type]
     workers: contextlib.AbstractContextManager[object]
     if mode == "in-process":
-        workers = JobThreads(runner, threads=2, poll_seconds=1)
+        workers = JobThreads(runner, threads=2, poll_seconds=poll_seconds)
     else:
-        workers = ArqWorkerThread(runner, poll_seconds=1)
+        workers = ArqWorkerThread(runner, poll_seconds=poll_seconds)
     with workers:
         yield runner
-
-
-def looping(started: threading.Event) -> Handler:
-    """A handler that runs until it is told to stop."""
-
-    def handler(context: JobContext) -> None:
-        while True:
-            context.raise_if_cancelled()
-            started.set()
-            time.sleep(0.01)
-
-    return handler
 
 
 def test_a_queued_job_runs_by_itself_with_its_progress_and_log(hub: Services, mode: str) -> None:
@@ -116,13 +117,21 @@ def test_a_queued_job_runs_by_itself_with_its_progress_and_log(hub: Services, mo
     assert any(line.endswith("fetching org/model") for line in done.log_tail)
 
 
-def test_a_retryable_failure_is_retried_after_its_backoff(hub: Services, mode: str) -> None:
+def test_a_retryable_failure_is_retried_after_its_backoff(
+    hub: Services, clock: ManualClock, mode: str
+) -> None:
     def flaky(context: JobContext) -> None:
         if context.job.attempts < 3:
             raise errors.UpstreamUnavailableError("upstream is unreachable")
 
-    with executing(hub, mode, {"test.flaky": flaky}):
+    # The retries are not announced when they come due (the clock moves, nothing is queued):
+    # the workers' polling of the database finds them, so it is frequent here.
+    with executing(hub, mode, {"test.flaky": flaky}, poll_seconds=0.05):
         job = hub.jobs.enqueue("test.flaky", {})
+        for attempt, backoff in ((1, 30), (2, 60)):
+            failed = wait_for_job(hub.jobs, job.id, (JobState.QUEUED,), attempts=attempt)
+            assert failed.next_run_at - clock() == dt.timedelta(seconds=backoff)
+            clock.advance(backoff)
         done = wait_for_job(hub.jobs, job.id)
 
     assert (done.state, done.attempts, done.error) == (JobState.SUCCEEDED, 3, None)
@@ -176,7 +185,7 @@ def test_two_sets_of_workers_run_each_job_exactly_once(hub: Services, mode: str)
     def record(context: JobContext) -> None:
         with lock:
             runs.append(context.job.id)
-        time.sleep(0.01)
+        time.sleep(0.01)  # some work, so that workers overlap (the outcome does not depend on it)
 
     with (
         executing(hub, mode, {"test.count": record}),
@@ -190,10 +199,10 @@ def test_two_sets_of_workers_run_each_job_exactly_once(hub: Services, mode: str)
 
 
 def test_a_job_queued_without_notice_is_found_by_polling_the_database(
-    tmp_path: Path, database: str, hub: Services, mode: str
+    tmp_path: Path, database: str, hub: Services, clock: ManualClock, mode: str
 ) -> None:
     # Another process without the Redis setting (or whose push to Redis was lost) queues it.
-    silent = open_hub(tmp_path / "data", database, None)
+    silent = open_hub(tmp_path / "data", database, None, clock)
     try:
         job = silent.jobs.enqueue("test.fetch", {})
     finally:

@@ -2,7 +2,9 @@
 
 Each test gets a hub of its own (services on a fresh data dir and database), so `run_once` only
 ever sees the test's own jobs. Workers that crash are played by claiming a job and never
-finishing it; time passes for real, with leases and backoffs of a fraction of a second.
+finishing it. Time is a `ManualClock` the tests advance: leases run out and retries come due
+when a test says so, never because the machine was fast or slow. Where a test waits for another
+thread (a heartbeat, a handler), it waits for what that thread does.
 """
 
 from __future__ import annotations
@@ -32,9 +34,13 @@ from hubstead.server.services.registry import Services
 from hubstead.server.settings import load_settings
 from hubstead.server.storage.interfaces import JobProgress, JobRecord, JobState
 from hubstead.server.storage.schema import jobs as jobs_table
+from tests.helpers.clock import ManualClock
 from tests.helpers.databases import postgres_database
+from tests.helpers.jobs import looping
+from tests.helpers.waiting import wait_until
 
-FAST_RETRY = RetryPolicy(base_seconds=0.05, factor=4.0, max_seconds=0.1)
+RETRY = RetryPolicy(base_seconds=10, factor=4.0, max_seconds=30)
+LEASE = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +51,8 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Services]:
-    """Services on a data dir of their own, and a database without jobs."""
+def hub(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Iterator[Services]:
+    """Services on a data dir of their own, a database without jobs, and the test's clock."""
     url = None
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres_url")
@@ -59,14 +65,17 @@ def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Services]:
         finally:
             engine.dispose()
     services = build_services(
-        load_settings({"data_dir": tmp_path, "database_url": url}, environ={})
+        load_settings({"data_dir": tmp_path, "database_url": url}, environ={}), clock=clock
     )
     yield services
     services.close()
 
 
 def runner(hub: Services, handlers: dict[str, Handler], **options: object) -> JobRunner:
-    options.setdefault("retry", FAST_RETRY)
+    """A runner with leases of `LEASE` on the test's clock, and heartbeats 20 ms apart."""
+    options.setdefault("retry", RETRY)
+    options.setdefault("lease_seconds", LEASE)
+    options.setdefault("heartbeat_seconds", 0.02)
     return JobRunner(hub, handlers, **options)  # type: ignore[arg-type]
 
 
@@ -74,9 +83,8 @@ def succeed(_context: JobContext) -> None:
     return None
 
 
-def wait_until_due(job: JobRecord) -> None:
-    delay = (job.next_run_at - dt.datetime.now(dt.UTC)).total_seconds()
-    time.sleep(max(0.0, delay) + 0.01)
+def advance_until_due(clock: ManualClock, job: JobRecord) -> None:
+    clock.advance((job.next_run_at - clock()).total_seconds())
 
 
 def messages(job: JobRecord) -> list[str]:
@@ -122,7 +130,7 @@ def test_run_once_does_nothing_without_a_due_job(hub: Services) -> None:
 
 
 def test_a_retryable_failure_backs_off_exponentially_until_no_attempts_are_left(
-    hub: Services,
+    hub: Services, clock: ManualClock
 ) -> None:
     def unavailable(_context: JobContext) -> None:
         raise errors.UpstreamUnavailableError("upstream https://hub.test is unreachable")
@@ -130,17 +138,16 @@ def test_a_retryable_failure_backs_off_exponentially_until_no_attempts_are_left(
     work = runner(hub, {"test.sync": unavailable})
     job = hub.jobs.enqueue("test.sync", {}, max_attempts=3)
 
-    # 0.05 s after the first failure, then 0.2 s capped at 0.1 s after the second.
-    for attempt, delay in ((1, 0.05), (2, 0.1)):
-        before = dt.datetime.now(dt.UTC)
+    # 10 s after the first failure, then 40 s capped at 30 s after the second.
+    for attempt, delay in ((1, 10), (2, 30)):
         failed = work.run_once()
-        after = dt.datetime.now(dt.UTC)
         assert failed is not None
         assert (failed.state, failed.attempts) == (JobState.QUEUED, attempt)
         assert failed.error == "upstream https://hub.test is unreachable"
-        backoff = dt.timedelta(seconds=delay)
-        assert before + backoff <= failed.next_run_at <= after + backoff
-        wait_until_due(failed)
+        assert failed.next_run_at == clock() + dt.timedelta(seconds=delay)
+        clock.advance(delay - 1)
+        assert work.run_once() is None  # still backing off
+        clock.advance(1)
     last = work.run_once()
 
     assert last is not None
@@ -153,7 +160,9 @@ def test_a_retryable_failure_backs_off_exponentially_until_no_attempts_are_left(
     assert hub.jobs.get(job.id).finished_at is not None
 
 
-def test_a_retried_job_that_then_works_succeeds_with_its_error_cleared(hub: Services) -> None:
+def test_a_retried_job_that_then_works_succeeds_with_its_error_cleared(
+    hub: Services, clock: ManualClock
+) -> None:
     calls: list[int] = []
 
     def flaky(context: JobContext) -> None:
@@ -165,7 +174,7 @@ def test_a_retried_job_that_then_works_succeeds_with_its_error_cleared(hub: Serv
     hub.jobs.enqueue("test.flaky", {})
     first = work.run_once()
     assert first is not None and first.error == "ConnectTimeout: timed out"
-    wait_until_due(first)
+    advance_until_due(clock, first)
 
     second = work.run_once()
 
@@ -230,14 +239,18 @@ def test_a_job_of_a_kind_without_handler_fails_without_retrying(hub: Services) -
     assert failed.error == "no handler for jobs of kind 'test.unknown' in this worker"
 
 
-def test_a_crashed_workers_job_is_claimed_again_once_its_lease_expires(hub: Services) -> None:
+def test_a_crashed_workers_job_is_claimed_again_once_its_lease_expires(
+    hub: Services, clock: ManualClock
+) -> None:
     job = hub.jobs.enqueue("test.work", {})
-    crashed = hub.jobs.claim("crashed-worker", lease=0.3)
+    crashed = hub.jobs.claim("crashed-worker", lease=LEASE)
     assert crashed is not None and crashed.state is JobState.RUNNING
     work = runner(hub, {"test.work": succeed})
+    assert work.run_once() is None
+    clock.advance(LEASE - 1)
     assert work.run_once() is None  # the lease still holds
 
-    time.sleep(0.35)
+    clock.advance(2)
     done = work.run_once()
 
     assert done is not None and done.id == job.id
@@ -248,11 +261,13 @@ def test_a_crashed_workers_job_is_claimed_again_once_its_lease_expires(hub: Serv
     assert hub.jobs.get(job.id).state is JobState.SUCCEEDED
 
 
-def test_an_abandoned_job_without_attempts_left_fails_instead_of_running(hub: Services) -> None:
+def test_an_abandoned_job_without_attempts_left_fails_instead_of_running(
+    hub: Services, clock: ManualClock
+) -> None:
     ran: list[int] = []
     job = hub.jobs.enqueue("test.work", {}, max_attempts=1)
-    assert hub.jobs.claim("crashed-worker", lease=0.1) is not None
-    time.sleep(0.15)
+    assert hub.jobs.claim("crashed-worker", lease=LEASE) is not None
+    clock.advance(LEASE + 1)
 
     assert runner(hub, {"test.work": lambda c: ran.append(1)}).run_once() is None
 
@@ -261,29 +276,43 @@ def test_an_abandoned_job_without_attempts_left_fails_instead_of_running(hub: Se
     assert (ended.state, ended.attempts, ended.error) == (JobState.FAILED, 1, ABANDONED_ERROR)
 
 
-def test_heartbeats_keep_a_long_job_from_being_claimed_twice(hub: Services) -> None:
+def test_heartbeats_keep_a_long_job_from_being_claimed_twice(
+    hub: Services, clock: ManualClock
+) -> None:
     runs: list[int] = []
     started = threading.Event()
+    release = threading.Event()
 
     def slow(context: JobContext) -> None:
         runs.append(context.job.id)
         started.set()
-        time.sleep(0.7)  # more than two leases
+        if not release.wait(60):
+            raise TimeoutError("the test never let the job end")
 
     job = hub.jobs.enqueue("test.slow", {})
-    first = runner(hub, {"test.slow": slow}, lease_seconds=0.3)
-    second = runner(hub, {"test.slow": slow}, lease_seconds=0.3)
+    first = runner(hub, {"test.slow": slow})
+    second = runner(hub, {"test.slow": slow})
     worker = threading.Thread(target=first.run_once)
     worker.start()
-    assert started.wait(10)
+    assert started.wait(30)
     stolen = []
-    while worker.is_alive():
-        stolen.append(second.run_once())
-        time.sleep(0.05)
-    worker.join()
+
+    def renewed() -> bool:  # by a heartbeat since the clock last moved
+        return hub.jobs.next_due() == clock() + dt.timedelta(seconds=LEASE)
+
+    # Four steps of two thirds of a lease: from the second on, the claim's own lease is over,
+    # and only the heartbeat after the step before keeps the job from a second worker.
+    try:
+        for _ in range(4):
+            clock.advance(LEASE * 2 / 3)
+            stolen.append(second.run_once())
+            wait_until(renewed, "a heartbeat to extend the lease")
+    finally:
+        release.set()
+        worker.join(30)
 
     assert runs == [job.id]
-    assert stolen and all(s is None for s in stolen)
+    assert stolen == [None] * 4
     assert hub.jobs.get(job.id).state is JobState.SUCCEEDED
 
 
@@ -336,23 +365,16 @@ def test_cancelling_a_queued_job_ends_it_at_once(hub: Services) -> None:
 
 def test_cancelling_a_running_job_stops_it_at_its_next_check(hub: Services) -> None:
     checking = threading.Event()
-
-    def long_running(context: JobContext) -> None:
-        while True:
-            context.raise_if_cancelled()
-            checking.set()
-            time.sleep(0.01)
-
     job = hub.jobs.enqueue("test.loop", {})
     result: list[JobRecord | None] = []
-    # A short lease: the heartbeat, which learns of the cancellation, beats every 0.1 s.
-    work = runner(hub, {"test.loop": long_running}, lease_seconds=0.3)
+    # The heartbeat, which learns of the cancellation, beats every 20 ms.
+    work = runner(hub, {"test.loop": looping(checking)})
     worker = threading.Thread(target=lambda: result.append(work.run_once()))
     worker.start()
-    assert checking.wait(10)
+    assert checking.wait(30)
 
     asked = hub.jobs.cancel(job.id)
-    worker.join(10)
+    worker.join(30)
 
     assert (asked.state, asked.cancel_requested) == (JobState.RUNNING, True)
     assert result and result[0] is not None
@@ -374,21 +396,14 @@ def test_cancelling_a_finished_or_unknown_job_is_refused(hub: Services) -> None:
 
 def test_a_stopping_runner_puts_its_job_back_in_the_queue(hub: Services) -> None:
     checking = threading.Event()
-
-    def long_running(context: JobContext) -> None:
-        while True:
-            context.raise_if_cancelled()
-            checking.set()
-            time.sleep(0.01)
-
     job = hub.jobs.enqueue("test.loop", {})
-    stopping = runner(hub, {"test.loop": long_running})
+    stopping = runner(hub, {"test.loop": looping(checking)})
     worker = threading.Thread(target=stopping.run_once)
     worker.start()
-    assert checking.wait(10)
+    assert checking.wait(30)
 
     stopping.stop()
-    worker.join(10)
+    worker.join(30)
 
     requeued = hub.jobs.get(job.id)
     assert (requeued.state, requeued.attempts) == (JobState.QUEUED, 1)
@@ -422,7 +437,7 @@ def test_concurrent_runners_never_run_a_job_twice(hub: Services) -> None:
     def record(context: JobContext) -> None:
         with lock:
             runs.append(context.job.id)
-        time.sleep(0.005)
+        time.sleep(0.005)  # some work, so that runners overlap (the outcome does not depend on it)
 
     jobs = [hub.jobs.enqueue("test.count", {"n": n}).id for n in range(40)]
     runners = [runner(hub, {"test.count": record}) for _ in range(6)]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from hubstead.server.storage.blobs_fs import FsBlobStore
 from hubstead.server.storage.interfaces import BlobMismatchError, BlobNotFoundError
+from hubstead.server.storage.multipart_fs import DATA
+from tests.helpers.waiting import wait_until
 
 UPLOAD = "ab" * 16
 PART = 4096
@@ -103,7 +104,20 @@ def test_an_abandoned_part_does_not_count(store: FsBlobStore) -> None:
     assert store.parts(UPLOAD) == {}
 
 
-def test_completion_waits_for_a_part_being_written(store: FsBlobStore) -> None:
+def waiting_for_exclusive_flock(path: Path) -> bool:
+    """Whether this process waits for an exclusive `flock` on the file at `path` (Linux)."""
+    # /proc/locks lists a waiter as `N: -> FLOCK ADVISORY WRITE <pid> <dev>:<inode> ...`; the
+    # device is left out, as some filesystems (btrfs) report another one there than `stat`.
+    wanted = ["->", "FLOCK", "ADVISORY", "WRITE", str(os.getpid())]
+    inode = f":{path.stat().st_ino}"
+    with open("/proc/locks") as locks:
+        return any(
+            fields[1:6] == wanted and fields[6].endswith(inode)
+            for fields in (line.split() for line in locks)
+        )
+
+
+def test_completion_waits_for_a_part_being_written(store: FsBlobStore, tmp_path: Path) -> None:
     data = os.urandom(3 * PART)
     for number in (1, 2, 3):
         send(store, number, data)
@@ -119,7 +133,8 @@ def test_completion_waits_for_a_part_being_written(store: FsBlobStore) -> None:
 
     completion = threading.Thread(target=complete)
     completion.start()
-    time.sleep(0.2)
+    data_file = tmp_path / "blobs" / ".uploads" / UPLOAD / DATA
+    wait_until(lambda: waiting_for_exclusive_flock(data_file), "completion to wait for the lock")
     assert completion.is_alive(), "completion must not read a part mid-write"
     assert stored(store, data) is None
 

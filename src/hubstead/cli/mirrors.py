@@ -124,19 +124,18 @@ def sync_mirror(
 def _wait(hub: Services, job: JobRecord) -> None:
     """Run or watch the job until it ends; report attempts that fail; exit 5 if it failed."""
     from hubstead.server.app import build_runner
-    from hubstead.server.services.jobs import utcnow
     from hubstead.server.storage.interfaces import JobState
 
     runner = build_runner(hub)
     seen_attempts = job.attempts
     while not job.state.finished:
-        if job.state is JobState.QUEUED and job.next_run_at <= utcnow():
+        if job.state is JobState.QUEUED and job.next_run_at <= hub.jobs.now():
             runner.run_job(job.id)  # None when a server or worker took it first
         else:
             time.sleep(_POLL_SECONDS)
         job = hub.jobs.get(job.id)
         if job.state is JobState.QUEUED and job.attempts > seen_attempts and job.error:
-            delay = max(0, int((job.next_run_at - utcnow()).total_seconds()))
+            delay = max(0, int((job.next_run_at - hub.jobs.now()).total_seconds()))
             click.echo(
                 f"attempt {job.attempts} failed: {job.error}; retrying in {delay}s", err=True
             )

@@ -89,7 +89,7 @@ def _run_threads(settings: Settings, runner: JobRunner) -> None:
 
 
 async def _run_arq(runner: JobRunner, settings: Settings, redis_url: str, burst: bool) -> None:
-    from hubstead.server.jobs.redis_queue import create_worker
+    from hubstead.server.jobs.redis_queue import close_worker, create_worker
 
     arq_worker = create_worker(
         runner,
@@ -106,4 +106,4 @@ async def _run_arq(runner: JobRunner, settings: Settings, redis_url: str, burst:
         if burst:
             await asyncio.to_thread(runner.run_due)
     finally:
-        await arq_worker.close()
+        await close_worker(arq_worker)

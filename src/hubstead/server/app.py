@@ -32,6 +32,7 @@ from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.jobs.upstream import HubUpstream
 from hubstead.server.services.auth import AuthService
+from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.commits import CommitService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
@@ -58,8 +59,14 @@ from hubstead.server.storage.mirrors_sql import SqlMirrorStore
 from hubstead.server.storage.secret_key import load_secret_key
 
 
-def build_services(settings: Settings) -> Services:
-    """Open (and migrate) the stores under the data dir and wire the services to them."""
+def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
+    """Open (and migrate) the stores under the data dir and wire the services to them.
+
+    Args:
+        settings: where the data lives and how the hub behaves.
+        clock: the time that leases, due times, retry delays, schedules and signed URLs'
+            expiries are measured on; real time unless a test moves one by hand.
+    """
     data_dir = settings.resolved_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.effective_database_url)
@@ -69,7 +76,9 @@ def build_services(settings: Settings) -> Services:
     blobs = FsBlobStore(data_dir / "blobs")
     lfs_index = SqlLfsIndex(database)
     repo_service = RepoService(metadata, git_store)
-    signer = UrlSigner(load_secret_key(settings.effective_secret_file))
+    signer = UrlSigner(
+        load_secret_key(settings.effective_secret_file), clock=lambda: clock().timestamp()
+    )
     auth_service = AuthService(metadata, git_store)
     lfs_service = LfsService(
         repo_service,
@@ -82,7 +91,7 @@ def build_services(settings: Settings) -> Services:
         url_ttl=settings.lfs_url_ttl_seconds,
         max_object_bytes=settings.max_lfs_object_bytes,
     )
-    job_service = _job_service(settings, database)
+    job_service = _job_service(settings, database, clock)
     area = FsFetchArea(data_dir / "mirror")
     mirror_store = SqlMirrorStore(database)
     syncs = SyncService(
@@ -103,7 +112,9 @@ def build_services(settings: Settings) -> Services:
         settings.pull_through_deny,
         settings.pull_through_refresh_seconds,
     )
-    mirrors = MirrorService(metadata, mirror_store, git_store, syncs, job_service, area, policy)
+    mirrors = MirrorService(
+        metadata, mirror_store, git_store, syncs, job_service, area, policy, clock=clock
+    )
     repo_service.attach_mirrors(mirrors)
     return Services(
         settings=settings,
@@ -137,8 +148,8 @@ def build_services(settings: Settings) -> Services:
     )
 
 
-def _job_service(settings: Settings, database: Database) -> JobService:
-    jobs = JobService(SqlJobStore(database))
+def _job_service(settings: Settings, database: Database, clock: Clock) -> JobService:
+    jobs = JobService(SqlJobStore(database), clock=clock)
     if settings.redis_url is not None:
         # Imported here: arq is only needed (and installed) when a Redis queue is configured.
         from hubstead.server.jobs.redis_queue import ArqQueue

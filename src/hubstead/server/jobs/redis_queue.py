@@ -108,6 +108,23 @@ def create_worker(
     )
 
 
+async def close_worker(worker: Worker) -> None:
+    """Stop a worker made by `create_worker`: its runner first, then arq's side.
+
+    Use it instead of `Worker.close`, which cancels the job tasks, gathers them and raises if
+    one ended cancelled (caught in arq's shielded bookkeeping), before its shutdown hook stops
+    the runner: the handler would then run on in its thread, and the process wait for it.
+    """
+    runner: JobRunner = worker.ctx["runner"]
+    runner.stop()  # running handlers stop at their next check; their jobs are queued again
+    await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+    # arq itself forgets finished tasks at each poll; its close must not gather cancelled ones.
+    for job_id, task in list(worker.tasks.items()):
+        if task.done():
+            del worker.tasks[job_id]
+    await worker.close()
+
+
 async def _run_job(ctx: dict[str, Any], job_id: int) -> None:
     runner: JobRunner = ctx["runner"]
     await asyncio.to_thread(runner.run_job, job_id)

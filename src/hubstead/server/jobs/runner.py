@@ -2,9 +2,10 @@
 
 Handlers are plain functions of a `JobContext`, registered by kind in `server/app.py`. While one
 runs, a heartbeat thread extends the job's lease and writes its progress and log lines, so a
-job whose process dies is claimed again once the lease runs out. No exception escapes
-`JobRunner.run_once`: every attempt ends as a row. Which failures are worth retrying is decided
-here, by exception class, in `is_retryable`.
+job whose process dies is claimed again once the lease runs out. The lease is measured on the
+job service's clock; the heartbeat's interval is real time, whatever that clock is. No
+exception escapes `JobRunner.run_once`: every attempt ends as a row. Which failures are worth
+retrying is decided here, by exception class, in `is_retryable`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from hubstead.server.storage.interfaces import JobRecord, JobState
 logger = logging.getLogger("hubstead.jobs")
 
 DEFAULT_LEASE_SECONDS = 60.0
-_HEARTBEAT_SECONDS = 1.0
+DEFAULT_HEARTBEAT_SECONDS = 1.0
 
 # Failures that may go away by themselves: an upstream that is down, slow or overloaded, and the
 # network under it. Everything else (not found, auth, bad data, bugs) stops the job.
@@ -84,8 +85,8 @@ class JobCancelledError(Exception):
 class JobContext:
     """What a handler gets: its job and payload, the services, and ways to report.
 
-    `progress` and `log` are cheap: they are written to the job's row by the heartbeat, about
-    once a second, and when the attempt ends. Long handlers call `raise_if_cancelled` between
+    `progress` and `log` are cheap: they are written to the job's row by the heartbeat (about
+    once a second) and when the attempt ends. Long handlers call `raise_if_cancelled` between
     steps; it raises `JobCancelledError` once the job is cancelled or the worker stops.
     """
 
@@ -174,6 +175,17 @@ class JobRunner:
 
     Any number of runners, in any number of threads and processes, may share one database: a
     job is claimed by one of them at a time.
+
+    Args:
+        services: the hub; jobs are claimed from `services.jobs`.
+        handlers: the handler of each job kind this runner runs.
+        lease_seconds: how long a claim holds without a heartbeat, on the job service's clock.
+        heartbeat_seconds: how often, in real time, a running job's lease is extended (and its
+            progress written); keep it well under the lease.
+        retry: the backoff of retryable failures, on the job service's clock.
+
+    Raises:
+        ValueError: a lease or heartbeat interval that is not positive.
     """
 
     def __init__(
@@ -182,11 +194,15 @@ class JobRunner:
         handlers: Mapping[str, Handler],
         *,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
         retry: RetryPolicy | None = None,
     ) -> None:
+        if lease_seconds <= 0 or heartbeat_seconds <= 0:
+            raise ValueError("a job lease and heartbeat interval must be positive")
         self.services = services
         self.handlers = dict(handlers)
         self.lease_seconds = lease_seconds
+        self.heartbeat_seconds = heartbeat_seconds
         self.retry = retry or RetryPolicy()
         self._stopping = threading.Event()
         self._name = f"{socket.gethostname()[:32]}:{os.getpid()}"
@@ -294,8 +310,7 @@ class JobRunner:
         return _Ending(JobState.QUEUED, f"failed: {error}; retrying in {delay:g}s", error, delay)
 
     def _heartbeat(self, context: JobContext, done: threading.Event) -> None:
-        interval = min(_HEARTBEAT_SECONDS, self.lease_seconds / 3)
-        while not done.wait(interval):
+        while not done.wait(self.heartbeat_seconds):
             try:
                 context._flush(self.lease_seconds)
             except Exception:  # a database hiccup: try again at the next beat

@@ -3,7 +3,8 @@
 `hubstead serve` runs jobs this way unless a Redis queue is configured, and `hubstead worker`
 does when there is none. The threads wake as soon as a job is queued in this process, and
 otherwise look for due jobs (queued by other processes, retries coming due, jobs whose worker
-died) at least every `poll_seconds`.
+died) at least every `poll_seconds` of real time. When the next job is due is measured on the
+job service's clock.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import threading
 from types import TracebackType
 
 from hubstead.server.jobs.runner import JobRunner
-from hubstead.server.services.jobs import utcnow
 from hubstead.server.storage.interfaces import JobRecord
 
 logger = logging.getLogger("hubstead.jobs")
@@ -85,5 +85,5 @@ class JobThreads:
             return self._poll
         if due is None:
             return self._poll
-        seconds = (due - utcnow()) / dt.timedelta(seconds=1)
+        seconds = (due - self.runner.jobs.now()) / dt.timedelta(seconds=1)
         return min(self._poll, max(_MIN_WAIT, seconds))

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hubstead.server import errors
+from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.storage.interfaces import (
     AlreadyExistsError,
     JobOutcome,
@@ -43,16 +44,17 @@ ABANDONED_ERROR = (
 JobListener = Callable[[JobRecord], None]
 
 
-def utcnow() -> dt.datetime:
-    """The current time, in UTC (every timestamp of a job is)."""
-    return dt.datetime.now(dt.UTC)
-
-
 class JobService:
-    """Enqueue, inspect and cancel jobs; claim and record them for the runner."""
+    """Enqueue, inspect and cancel jobs; claim and record them for the runner.
 
-    def __init__(self, store: JobStore, *, log_limit: int = LOG_TAIL_LINES) -> None:
+    Due times, leases and retry delays are measured on `clock`.
+    """
+
+    def __init__(
+        self, store: JobStore, *, clock: Clock = utcnow, log_limit: int = LOG_TAIL_LINES
+    ) -> None:
         self._store = store
+        self._clock = clock
         self._log_limit = log_limit
         self._listeners: list[JobListener] = []
 
@@ -95,7 +97,7 @@ class JobService:
                 max_attempts below 1 or a negative delay.
         """
         _check_job(kind, payload, key, max_attempts, delay)
-        now = utcnow()
+        now = self._clock()
         new = NewJob(
             kind=kind,
             key=key,
@@ -151,7 +153,7 @@ class JobService:
             NotFoundError: no job has that id.
             ConflictError: the job already succeeded or failed.
         """
-        job = self._store.request_cancel(job_id, utcnow())
+        job = self._store.request_cancel(job_id, self._clock())
         if job is None:
             raise errors.NotFoundError(f"Job {job_id} not found")
         if job.state in (JobState.SUCCEEDED, JobState.FAILED):
@@ -166,7 +168,7 @@ class JobService:
         Jobs whose worker vanished are claimed again once their lease expires, unless they
         have no attempts left (they fail) or were asked to stop (they are cancelled).
         """
-        now = utcnow()
+        now = self._clock()
         self._store.end_abandoned(now, ABANDONED_ERROR)
         return self._store.claim(owner, now, now + dt.timedelta(seconds=lease), job_id)
 
@@ -185,7 +187,7 @@ class JobService:
             The job, or None when `owner` no longer holds it (its lease expired and another
             worker claimed it, or it was ended meanwhile).
         """
-        now = utcnow()
+        now = self._clock()
         until = None if lease is None else now + dt.timedelta(seconds=lease)
         lines = _log_lines(now, log_lines, self._log_limit)
         return self._store.renew(job_id, owner, until, progress, lines, self._log_limit)
@@ -205,13 +207,17 @@ class JobService:
         A QUEUED job becomes due `retry_after` seconds from now (a job asked to stop is
         cancelled instead). Returns the job, or None when `owner` no longer holds it.
         """
-        now = utcnow()
+        now = self._clock()
         outcome = JobOutcome(state, error, now + dt.timedelta(seconds=retry_after))
         lines = _log_lines(now, log_lines, self._log_limit)
         job = self._store.finish(job_id, owner, outcome, now, lines, self._log_limit)
         if job is not None and job.state is JobState.QUEUED:
             self._notify(job)
         return job
+
+    def now(self) -> dt.datetime:
+        """The current time on the service's clock: what due times and leases are compared to."""
+        return self._clock()
 
     def next_due(self) -> dt.datetime | None:
         """When the next queued job becomes due (or a lease expires); None without jobs."""

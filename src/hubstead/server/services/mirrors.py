@@ -21,13 +21,13 @@ import datetime as dt
 import fnmatch
 import hashlib
 import threading
-import time
 import uuid
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from hubstead.protocol import RepoType, repo_id_problem
 from hubstead.server import errors
+from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.syncs import SyncService
 from hubstead.server.services.upstreams import Source
@@ -94,7 +94,11 @@ class MirrorConfig:
 
 
 class MirrorService:
-    """Mirror configurations, their sync jobs and schedules, and pull-through of unknown repos."""
+    """Mirror configurations, their sync jobs and schedules, and pull-through of unknown repos.
+
+    Schedules and how long upstream's answers are remembered are measured on `clock`, the job
+    service's: a sync due at `next_sync_at` is queued with its delay from the same now.
+    """
 
     def __init__(
         self,
@@ -105,6 +109,8 @@ class MirrorService:
         jobs: JobService,
         area: FetchArea,
         policy: PullThroughPolicy,
+        *,
+        clock: Clock = utcnow,
     ) -> None:
         self._metadata = metadata
         self._store = store
@@ -113,8 +119,9 @@ class MirrorService:
         self._jobs = jobs
         self._area = area
         self.policy = policy
-        self._missing = _Memory(_MISSING_SECONDS)
-        self._unreachable = _Memory(_UNREACHABLE_SECONDS)
+        self._clock = clock
+        self._missing = _Memory(_MISSING_SECONDS, clock)
+        self._unreachable = _Memory(_UNREACHABLE_SECONDS, clock)
 
     # --- what RepoService asks (MirrorHooks) ------------------------------------------------
 
@@ -193,7 +200,7 @@ class MirrorService:
                 None,  # the hub's upstream token, as it is when a sync runs
                 schedule_seconds=refresh,
                 on_demand=True,
-                next_sync_at=_utcnow() + dt.timedelta(seconds=refresh) if refresh else None,
+                next_sync_at=self._clock() + dt.timedelta(seconds=refresh) if refresh else None,
             )
         )
         self._schedule(mirror)
@@ -235,7 +242,7 @@ class MirrorService:
                 config.include,
                 config.exclude,
                 schedule,
-                next_sync_at=_utcnow() if schedule else None,
+                next_sync_at=self._clock() if schedule else None,
             )
         )
         self._schedule(mirror)
@@ -301,7 +308,7 @@ class MirrorService:
 
     def finish_sync(self, mirror: MirrorRecord, error: str | None, *, schedule_next: bool) -> None:
         """Record how a sync ended, and queue the next scheduled one when asked."""
-        now = _utcnow()
+        now = self._clock()
         values: dict[str, object] = {"sync_error": error}
         if error is None:
             values["synced_at"] = now
@@ -320,7 +327,7 @@ class MirrorService:
         if not mirror.schedule_seconds or mirror.next_sync_at is None:
             return False
         due = mirror.next_sync_at
-        delay = max(0.0, (due - _utcnow()).total_seconds())
+        delay = max(0.0, (due - self._clock()).total_seconds())
         key = f"{SYNC_KIND}:{mirror.repo_id}@{int(due.timestamp())}"
         payload = {**_payload(mirror), "scheduled": True}
         job = self._jobs.enqueue(SYNC_KIND, payload, key=key, delay=delay)
@@ -328,31 +335,28 @@ class MirrorService:
 
 
 class _Memory:
-    """Answers from upstream, remembered for `seconds` (in this process)."""
+    """Answers from upstream, remembered for `seconds` on `clock` (in this process)."""
 
-    def __init__(self, seconds: float) -> None:
-        self._seconds = seconds
-        self._entries: dict[str, tuple[float, str]] = {}
+    def __init__(self, seconds: float, clock: Clock) -> None:
+        self._duration = dt.timedelta(seconds=seconds)
+        self._clock = clock
+        self._entries: dict[str, tuple[dt.datetime, str]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str) -> str | None:
         with self._lock:
-            until, value = self._entries.get(key, (0.0, ""))
-        return value if until > time.monotonic() else None
+            entry = self._entries.get(key)
+        return entry[1] if entry is not None and entry[0] > self._clock() else None
 
     def put(self, key: str, value: str) -> None:
         with self._lock:
             if len(self._entries) >= _MEMORY_MAX:
                 self._entries.clear()
-            self._entries[key] = (time.monotonic() + self._seconds, value)
+            self._entries[key] = (self._clock() + self._duration, value)
 
 
 def _payload(mirror: MirrorRecord) -> dict[str, object]:
     return {"repo": mirror.repo_id, "type": mirror.repo_type, "repo_id": mirror.local_id}
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _lock_name(purpose: str, type: RepoType, repo_id: str) -> str:
