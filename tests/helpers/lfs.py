@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from hubstead.server.services.clock import Clock, utcnow
 from tests.helpers.databases import postgres_database
 from tests.helpers.live_server import LiveServer, start_server
 
@@ -42,12 +43,14 @@ def file_sha256(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def lfs_server(data_dir: Path, postgres: bool, **overrides: Any) -> Iterator[LiveServer]:
+def lfs_server(
+    data_dir: Path, postgres: bool, clock: Clock = utcnow, **overrides: Any
+) -> Iterator[LiveServer]:
     """A hub of its own with small multipart parts (and `overrides`), on the chosen database."""
     settings = {**SMALL_LFS_SETTINGS, **overrides}
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(postgres_database()) if postgres else None
-        server = start_server(data_dir, url, **settings)
+        server = start_server(data_dir, url, clock=clock, **settings)
         stack.callback(server.stop)
         yield server
 

@@ -12,6 +12,7 @@ import uvicorn
 from hubstead.server.app import build_services, create_app, job_threads
 from hubstead.server.http.connections import uvicorn_config
 from hubstead.server.jobs.threads import JobThreads
+from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.registry import Services
 from hubstead.server.settings import Settings, load_settings
 
@@ -19,9 +20,11 @@ from hubstead.server.settings import Settings, load_settings
 class LiveServer:
     """A running hub: its URL, its data dir and its services (for provisioning test users)."""
 
-    def __init__(self, settings: Settings, *, run_jobs: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, *, run_jobs: bool = False, clock: Clock = utcnow
+    ) -> None:
         self.settings = settings
-        self.services: Services = build_services(settings)
+        self.services: Services = build_services(settings, clock=clock)
         # In-process job threads, as `hubstead serve` runs them; off unless a test asks.
         self.jobs: JobThreads | None = job_threads(self.services) if run_jobs else None
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -62,13 +65,19 @@ class LiveServer:
 
 
 def start_server(
-    data_dir: Path, database_url: str | None = None, *, run_jobs: bool = False, **overrides: object
+    data_dir: Path,
+    database_url: str | None = None,
+    *,
+    run_jobs: bool = False,
+    clock: Clock = utcnow,
+    **overrides: object,
 ) -> LiveServer:
     """Start a hub on a fresh data dir (and database, when one is given).
 
-    With `run_jobs`, the hub runs its jobs in background threads, as `hubstead serve` does.
+    With `run_jobs`, the hub runs its jobs in background threads, as `hubstead serve` does;
+    `clock` is the time its services measure leases and expiries on.
     """
     settings = load_settings(
         {"data_dir": data_dir, "database_url": database_url, **overrides}, environ={}
     )
-    return LiveServer(settings, run_jobs=run_jobs).start()
+    return LiveServer(settings, run_jobs=run_jobs, clock=clock).start()

@@ -23,6 +23,7 @@ import pytest
 from hubstead.protocol import format_lfs_pointer
 from hubstead.server.storage.interfaces import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.clock import ManualClock
 from tests.helpers.commits import add, branch_head, header, ndjson, post_commit
 from tests.helpers.lfs import MiB, batch, blob_files, lfs_server, sha256
 from tests.helpers.live_server import LiveServer
@@ -515,10 +516,10 @@ def test_forged_transfer_urls_are_refused(
 
 
 def test_expired_transfer_and_download_urls_are_refused(
-    tmp_path: Path, request: pytest.FixtureRequest
+    tmp_path: Path, request: pytest.FixtureRequest, clock: ManualClock
 ) -> None:
     postgres = request.config.getoption("--database") == "postgresql"
-    with lfs_server(tmp_path / "hub", postgres, lfs_url_ttl_seconds=1) as server:
+    with lfs_server(tmp_path / "hub", postgres, clock, lfs_url_ttl_seconds=60) as server:
         user = make_user(server)
         repo_id = new_repo(user)
         small, large = os.urandom(100), os.urandom(4 * MiB + 5)
@@ -532,7 +533,7 @@ def test_expired_transfer_and_download_urls_are_refused(
             download = download_answer(http, repo_id, small)["actions"]["download"]["href"]
             basic = only(batch(http, repo_id, "upload", [obj(os.urandom(10))]))
             multipart = multipart_action(http, repo_id, large)
-            time.sleep(1.2)  # tokens carry whole seconds: expired 1 s after the last
+            clock.advance(61)
 
             assert httpx.get(download).status_code == 403
             expired = httpx.put(basic["actions"]["upload"]["href"], content=b"x" * 10)
