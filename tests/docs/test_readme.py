@@ -22,11 +22,13 @@ import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.databases import postgres_database
 from tests.helpers.processes import HUBSTEAD, serving
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -150,16 +152,27 @@ def user_environment(home: Path, bin_dir: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture
+def hub_database(database_url: str | None) -> Iterator[dict[str, str]]:
+    """The user's database setting: none for SQLite, else a fresh PostgreSQL database's URL."""
+    if database_url is None:
+        yield {}
+    else:
+        # As the README's PostgreSQL section does, for the hub and the admin commands alike.
+        with postgres_database() as url:
+            yield {"HUBSTEAD_DATABASE_URL": url}
+
+
 @pytest.mark.slow
 def test_readme_examples_run_in_order_against_a_live_hub(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, hub_database: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = README.read_text(encoding="utf-8")
     home, work = tmp_path / "home", tmp_path / "work"
     home.mkdir()
     work.mkdir()
     (tmp_path / "state").mkdir()
-    env = user_environment(home, tmp_path / "bin")
+    env = {**user_environment(home, tmp_path / "bin"), **hub_database}
 
     with serving(["--port", "0"], env=env) as hub:
         url = hub.wait_until_serving()
