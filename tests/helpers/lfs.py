@@ -44,7 +44,7 @@ def file_sha256(path: Path) -> str:
 
 @contextlib.contextmanager
 def lfs_server(
-    data_dir: Path, postgres: bool, clock: Clock = utcnow, **overrides: Any
+    data_dir: Path, postgres: bool, *, clock: Clock = utcnow, **overrides: Any
 ) -> Iterator[LiveServer]:
     """A hub of its own with small multipart parts (and `overrides`), on the chosen database."""
     settings = {**SMALL_LFS_SETTINGS, **overrides}

@@ -519,7 +519,7 @@ def test_expired_transfer_and_download_urls_are_refused(
     tmp_path: Path, request: pytest.FixtureRequest, clock: ManualClock
 ) -> None:
     postgres = request.config.getoption("--database") == "postgresql"
-    with lfs_server(tmp_path / "hub", postgres, clock, lfs_url_ttl_seconds=60) as server:
+    with lfs_server(tmp_path / "hub", postgres, clock=clock, lfs_url_ttl_seconds=60) as server:
         user = make_user(server)
         repo_id = new_repo(user)
         small, large = os.urandom(100), os.urandom(4 * MiB + 5)
