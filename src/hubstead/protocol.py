@@ -34,6 +34,8 @@ class ErrorCode(enum.StrEnum):
     REVISION_NOT_FOUND = "RevisionNotFound"
     ENTRY_NOT_FOUND = "EntryNotFound"
     GATED_REPO = "GatedRepo"
+    # hubstead's own: a Hub feature this hub does not offer (yet); the message names it.
+    NOT_IMPLEMENTED = "NotImplemented"
 
 
 class RepoType(enum.StrEnum):

@@ -24,6 +24,7 @@ from hubstead.server.http import (
     refs,
     repos,
     resolve,
+    unavailable,
 )
 from hubstead.server.http.errors import handle_http_exception, handle_hub_error, handle_unexpected
 from hubstead.server.http.middleware import RequestContext
@@ -182,6 +183,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     """The ASGI application serving the Hub protocol."""
     app = Starlette(
         routes=[
+            # First: its patterns must win over the repo routes they resemble.
+            *unavailable.routes,
             *admin.routes,
             *auth.routes,
             *commits.routes,

@@ -15,6 +15,7 @@ storage never deal with status codes.
     │   ├── RevisionNotFoundError
     │   ├── EntryNotFoundError
     │   ├── AccountNotFoundError      users, orgs and tokens
+    │   ├── FeatureUnavailableError   a Hub endpoint family this hub does not serve (yet)
     │   └── UpstreamNotFoundError     upstream has no such repo, revision or file (also an
     │                                 UpstreamError; a job that gets it stops)
     ├── RepoMovedError                the repo now lives under another id
@@ -108,6 +109,12 @@ class AccountNotFoundError(NotFoundError):
     """No user, organization or token by that name."""
 
 
+class FeatureUnavailableError(NotFoundError):
+    """A request for a Hub feature this hub has no routes for (discussions, likes, ...)."""
+
+    code = ErrorCode.NOT_IMPLEMENTED
+
+
 class RepoMovedError(HubError):
     """The repo was renamed or moved; `repo_id` is where it lives now."""
 
@@ -139,6 +146,8 @@ class RangeNotSatisfiableError(HubError):
 
 class NotSupportedError(HubError):
     """A feature of the Hub protocol that this hub does not implement yet."""
+
+    code = ErrorCode.NOT_IMPLEMENTED
 
 
 class UpstreamError(HubError):

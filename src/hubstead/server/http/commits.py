@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hubstead.protocol import RepoType, load_json, parse_decimal
+from hubstead.protocol import ErrorCode, RepoType, load_json, parse_decimal
 from hubstead.server import errors
 from hubstead.server.http.context import (
     call,
@@ -292,7 +292,7 @@ async def refuse_xet_token(request: Request) -> Response:
     message names the setting. It is logged too, because hf_xet shows the user only the status.
     """
     logger.warning("refused a Xet token request (%s): %s", request.url.path, XET_REFUSAL)
-    return error_response(request, 501, XET_REFUSAL)
+    return error_response(request, 501, XET_REFUSAL, code=ErrorCode.NOT_IMPLEMENTED)
 
 
 _REPO = "/api/{type_segment}/{namespace}/{name}"

@@ -1,0 +1,111 @@
+"""Hub endpoints this hub does not serve (yet): one table, one clear 404 for every method.
+
+`huggingface_hub` calls many endpoints beyond repos and files. Without this table they would
+fall through to other routes and answer misleadingly (`/api/spaces/hardware` looked up as a Space
+named "hardware", `/api/users/...` as an unknown repo type, 405 for a method no route takes).
+Each request here answers 404 with `X-Error-Code: NotImplemented` and a message naming the
+feature. These routes are mounted before all others; when a feature is built, delete its row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hubstead.server import errors
+
+_REPO = "/api/{type_segment}/{namespace}/{name}"
+_SPACE = "/api/spaces/{namespace}/{name}"
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A feature (named as a plural noun phrase) and the route patterns that belong to it."""
+
+    feature: str
+    patterns: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        """What the client is told."""
+        return f"{self.feature} are not available on this hub yet"
+
+
+def _with_subpaths(*prefixes: str) -> tuple[str, ...]:
+    return tuple(p for prefix in prefixes for p in (prefix, prefix + "/{rest:path}"))
+
+
+UNAVAILABLE: tuple[Unavailable, ...] = (
+    Unavailable("Discussions and pull requests", _with_subpaths(_REPO + "/discussions")),
+    Unavailable(
+        "Likes",
+        (_REPO + "/like", _REPO + "/likers", "/api/users/{username}/likes"),
+    ),
+    Unavailable("Collections", _with_subpaths("/api/collections")),
+    Unavailable("Access requests for gated repos", _with_subpaths(_REPO + "/user-access-request")),
+    Unavailable("Webhooks", _with_subpaths("/api/settings/webhooks")),
+    Unavailable("Safetensors metadata summaries", (_REPO + "/safetensors-metadata/{rest:path}",)),
+    Unavailable("Dataset leaderboards", ("/api/datasets/{namespace}/{name}/leaderboard",)),
+    Unavailable("Account repository settings", ("/api/settings/repositories",)),
+    Unavailable(
+        "Organization repository settings",
+        ("/api/organizations/{organization}/settings/repositories",),
+    ),
+    Unavailable(
+        "User and organization overviews, members and followers",
+        _with_subpaths("/api/users", "/api/organizations"),
+    ),
+    Unavailable(
+        "Space runtimes (hardware, secrets, variables, volumes, logs, restarts)",
+        (
+            "/api/spaces/hardware",
+            "/api/spaces/zero-gpu/quota",
+            *(
+                _SPACE + "/" + action
+                for action in (
+                    "runtime",
+                    "hardware",
+                    "secrets",
+                    "variables",
+                    "volumes",
+                    "sleeptime",
+                    "pause",
+                    "restart",
+                    "dev-mode",
+                )
+            ),
+            *_with_subpaths(_SPACE + "/logs"),
+        ),
+    ),
+    Unavailable(
+        "Space templates and search", ("/api/spaces/templates", "/api/spaces/semantic-search")
+    ),
+    Unavailable(
+        "Repo duplication requests", (_REPO + "/duplicate", _REPO + "/lfs-files/duplicate")
+    ),
+    Unavailable("Buckets", _with_subpaths("/api/buckets")),
+    Unavailable("Jobs", _with_subpaths("/api/jobs", "/api/scheduled-jobs")),
+    Unavailable("Kernel repos", _with_subpaths("/api/kernels")),
+    Unavailable("Papers", (*_with_subpaths("/api/papers"), "/api/daily_papers")),
+    Unavailable("Tag listings", ("/api/models-tags-by-type", "/api/datasets-tags-by-type")),
+)
+
+
+def _refuse(entry: Unavailable) -> Callable[[Request], Awaitable[Response]]:
+    async def refuse_unavailable(request: Request) -> Response:
+        raise errors.FeatureUnavailableError(entry.message)
+
+    return refuse_unavailable
+
+
+# Every method gets the same answer, never a 405 (Starlette's default is GET only).
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+routes = [
+    Route(pattern, _refuse(entry), methods=_METHODS)
+    for entry in UNAVAILABLE
+    for pattern in entry.patterns
+]

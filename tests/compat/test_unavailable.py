@@ -1,0 +1,124 @@
+"""Hub features this hub does not serve, through the official client: a clear error, never a
+misleading one (no 405, no Space named "hardware", no unknown repo type "users")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+
+from tests.helpers.accounts import HubUser
+
+Call = Callable[[HfApi, str, str, str], Any]
+
+CALLS: list[tuple[str, Call, str]] = [
+    (
+        "get_repo_discussions",
+        lambda api, repo, space, me: list(api.get_repo_discussions(repo)),
+        "Discussions and pull requests",
+    ),
+    (
+        "create_pull_request",
+        lambda api, repo, space, me: api.create_pull_request(repo, title="A change"),
+        "Discussions and pull requests",
+    ),
+    (
+        "comment_discussion",
+        lambda api, repo, space, me: api.comment_discussion(repo, 1, "hello"),
+        "Discussions and pull requests",
+    ),
+    ("unlike", lambda api, repo, space, me: api.unlike(repo), "Likes"),
+    ("list_liked_repos", lambda api, repo, space, me: api.list_liked_repos(me), "Likes"),
+    ("list_repo_likers", lambda api, repo, space, me: list(api.list_repo_likers(repo)), "Likes"),
+    ("list_collections", lambda api, repo, space, me: list(api.list_collections()), "Collections"),
+    (
+        "create_collection",
+        lambda api, repo, space, me: api.create_collection("Mine"),
+        "Collections",
+    ),
+    (
+        "list_pending_access_requests",
+        lambda api, repo, space, me: list(api.list_pending_access_requests(repo)),
+        "Access requests for gated repos",
+    ),
+    ("list_webhooks", lambda api, repo, space, me: api.list_webhooks(), "Webhooks"),
+    (
+        "get_user_overview",
+        lambda api, repo, space, me: api.get_user_overview(me),
+        "User and organization overviews",
+    ),
+    (
+        "list_user_followers",
+        lambda api, repo, space, me: list(api.list_user_followers(me)),
+        "User and organization overviews",
+    ),
+    ("get_space_runtime", lambda api, repo, space, me: api.get_space_runtime(space), "Space"),
+    (
+        "request_space_hardware",
+        lambda api, repo, space, me: api.request_space_hardware(space, "t4-small"),  # type: ignore[arg-type]
+        "Space runtimes",
+    ),
+    (
+        "add_space_secret",
+        lambda api, repo, space, me: api.add_space_secret(space, "KEY", "value"),
+        "Space runtimes",
+    ),
+    (
+        "add_space_variable",
+        lambda api, repo, space, me: api.add_space_variable(space, "KEY", "value"),
+        "Space runtimes",
+    ),
+    ("restart_space", lambda api, repo, space, me: api.restart_space(space), "Space runtimes"),
+    (
+        "duplicate_repo",
+        lambda api, repo, space, me: api.duplicate_repo(repo),
+        "Repo duplication requests",
+    ),
+    ("list_buckets", lambda api, repo, space, me: list(api.list_buckets()), "Buckets"),
+    ("list_jobs", lambda api, repo, space, me: list(api.list_jobs(namespace=me)), "Jobs"),
+    ("list_jobs_hardware", lambda api, repo, space, me: api.list_jobs_hardware(), "Jobs"),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "feature"), [(c, f) for _, c, f in CALLS], ids=[n for n, _, _ in CALLS]
+)
+def test_an_unavailable_feature_is_a_404_naming_it(
+    hf_api: HfApi, user: HubUser, repo_factory: Callable[..., str], call: Call, feature: str
+) -> None:
+    repo = repo_factory()
+    space = repo_factory("space")
+
+    with pytest.raises(HfHubHTTPError) as caught:
+        call(hf_api, repo, space, user.name)
+
+    response = caught.value.response
+    assert response.status_code == 404
+    assert response.headers["X-Error-Code"] == "NotImplemented"
+    message = response.headers["X-Error-Message"]
+    assert message.startswith(feature)
+    assert message.endswith("are not available on this hub yet")
+    assert message in str(caught.value)
+
+
+def test_the_space_hardware_list_is_not_looked_up_as_a_space(hf_api: HfApi) -> None:
+    with pytest.raises(HfHubHTTPError) as caught:
+        hf_api.list_spaces_hardware()
+
+    response = caught.value.response
+    assert response.status_code == 404
+    assert response.headers["X-Error-Code"] == "NotImplemented"
+    assert response.headers["X-Error-Message"].startswith("Space runtimes")
+
+
+def test_served_endpoints_still_answer_beside_unavailable_ones(
+    hf_api: HfApi, user: HubUser, repo_factory: Callable[..., str]
+) -> None:
+    space = repo_factory("space")
+
+    assert hf_api.whoami()["name"] == user.name
+    assert hf_api.space_info(space).id == space
+    assert [r.id for r in hf_api.list_spaces(author=user.name)] == [space]
