@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pygit2
@@ -44,7 +45,7 @@ DAY = dt.timedelta(hours=24)
 @pytest.fixture
 def hub(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     postgres = request.config.getoption("--database") == "postgresql"
-    settings = {"lfs_multipart_threshold_bytes": 4 * PART, "lfs_chunk_bytes": PART}
+    settings: dict[str, Any] = {"lfs_multipart_threshold_bytes": 4 * PART, "lfs_chunk_bytes": PART}
     with lfs_server(tmp_path / "hub", postgres, **settings) as server:
         yield server
 
