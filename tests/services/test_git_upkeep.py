@@ -68,10 +68,10 @@ def test_fsck_reports_and_gc_removes_crash_leftovers_but_spares_a_push_in_progre
     for path in (crashed, repack_temp, push_work):
         age_all(path, 2 * DAY)
 
-    fsck = hub.services.storage.fsck()
+    fsck = hub.services.upkeep.fsck()
     found = {(item.kind, Path(item.name).name) for item in fsck.git_leftovers}
-    dry = hub.services.storage.gc(grace=DAY, dry_run=True)
-    report = hub.services.storage.gc(grace=DAY, dry_run=False)
+    dry = hub.services.upkeep.gc(grace=DAY, dry_run=True)
+    report = hub.services.upkeep.gc(grace=DAY, dry_run=False)
 
     expected = {
         (LeftoverKind.GIT_QUARANTINE, "incoming-dead01"),
@@ -98,8 +98,8 @@ def test_gc_prunes_history_no_ref_reaches_and_repacks(
     assert old in pygit2.Repository(str(path))
     age_all(path / "objects", DAY)
 
-    fsck = hub.services.storage.fsck()
-    report = hub.services.storage.gc(grace=dt.timedelta(hours=1), dry_run=False)
+    fsck = hub.services.upkeep.fsck()
+    report = hub.services.upkeep.gc(grace=dt.timedelta(hours=1), dry_run=False)
 
     garbage = [i for i in fsck.git_leftovers if i.kind is LeftoverKind.GIT_UNREACHABLE]
     assert [Path(item.name.split(" ")[0]).name for item in garbage] == [path.name]
@@ -119,7 +119,7 @@ def test_gc_keeps_objects_of_a_commit_in_progress(hub: LiveServer, owner: HubUse
     # A commit being written: its objects exist, its ref has not moved yet.
     pending = pygit2.Repository(str(path)).create_blob(b"on its way")
 
-    report = hub.services.storage.gc(grace=DAY, dry_run=False)
+    report = hub.services.upkeep.gc(grace=DAY, dry_run=False)
 
     assert pending in pygit2.Repository(str(path))
     assert [i for i in report.git_leftovers if i.kind is LeftoverKind.GIT_UNREACHABLE] == []

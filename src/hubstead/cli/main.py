@@ -16,7 +16,7 @@ from hubstead.cli import (
     mirrors,
     repos,
     server,
-    storage,
+    upkeep,
     uploads,
     worker,
 )
@@ -71,8 +71,8 @@ cli.add_command(admin.admin)
 cli.add_command(jobs.jobs)
 cli.add_command(mirrors.mirror)
 cli.add_command(worker.worker)
-cli.add_command(storage.fsck)
-cli.add_command(storage.gc)
+cli.add_command(upkeep.fsck)
+cli.add_command(upkeep.gc)
 cli.add_command(auth.login)
 cli.add_command(auth.logout)
 cli.add_command(auth.whoami)

@@ -1,6 +1,6 @@
 """`hubstead serve` and `hubstead check-config`, and opening a data dir for the admin commands.
 
-This module, `cli/admin.py` and `cli/storage.py` are the CLI modules that import `hubstead.server`,
+This module, `cli/admin.py` and `cli/upkeep.py` are the CLI modules that import `hubstead.server`,
 and only inside functions, so that the client CLI works without the `server` extra.
 """
 

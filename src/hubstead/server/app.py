@@ -41,13 +41,13 @@ from hubstead.server.services.jobs import JobService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.lfs_files import LfsFileService
 from hubstead.server.services.mirrors import MirrorService, PullThroughPolicy
-from hubstead.server.services.pulls import PullService
+from hubstead.server.services.pull_through import PullThroughService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.registry import Services
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
-from hubstead.server.services.storage import StorageService
 from hubstead.server.services.syncs import SyncService
+from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.settings import Settings
 from hubstead.server.storage.blobs_fs import FsBlobStore
 from hubstead.server.storage.db import Database
@@ -140,11 +140,11 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             max_push_bytes=settings.max_commit_bytes,
         ),
         lfs_files=LfsFileService(repo_service, git_store, blobs, lfs_index),
-        storage=StorageService(metadata, git_store, blobs, lfs_index),
+        upkeep=UpkeepService(metadata, git_store, blobs, lfs_index),
         jobs=job_service,
         mirrors=mirrors,
         syncs=syncs,
-        pulls=PullService(mirror_store, syncs, blobs, lfs_index, area),
+        pull_through=PullThroughService(mirror_store, syncs, blobs, lfs_index, area),
         database=database,
     )
 

@@ -35,7 +35,7 @@ from hubstead.server.http.context import (
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.registry import Services
-from hubstead.server.services.repos import RepoHandle, Settings
+from hubstead.server.services.repos import RepoHandle, RepoSettingsChange
 from hubstead.server.storage.interfaces import RepoQuery, RepoRecord
 
 _PAGE_SIZE = 1000
@@ -156,7 +156,9 @@ async def update_settings(request: Request) -> Response:
     if disabled is not None and not isinstance(disabled, bool):
         raise errors.InvalidRequestError("'discussionsDisabled' must be a boolean")
     type = repo_type(request)
-    settings = Settings(private=_visibility(body, type), gated=gated, discussions_disabled=disabled)
+    settings = RepoSettingsChange(
+        private=_visibility(body, type), gated=gated, discussions_disabled=disabled
+    )
     caller = await identity(request)
     repo = await call(
         services(request).repos.update_settings, caller, type, repo_id(request), settings
@@ -195,7 +197,7 @@ def _info_payload(
     type = RepoType(handle.repo.type)
     wants_files = not expand or "siblings" in expand
     files = hub.files.tree(handle, "", recursive=True, expand=False) if wants_files else None
-    used = hub.storage.usage(handle.repo) if not expand or "usedStorage" in expand else None
+    used = hub.upkeep.usage(handle.repo) if not expand or "usedStorage" in expand else None
     payload = payloads.repo_info(hub.repos.info(handle), files, blobs=blobs, used_storage=used)
     return payloads.select(payload, expand, type) if expand else payload
 

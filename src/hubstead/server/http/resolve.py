@@ -54,7 +54,7 @@ async def resolve_file(request: Request) -> Response:
         info = content.info
         if info.lfs is None:
             return content.commit_id, info.oid, info.size, content.data, None
-        if hub.pulls.pending(handle.repo, info.path, info.lfs.sha256, info.lfs.size):
+        if hub.pull_through.pending(handle.repo, info.path, info.lfs.sha256, info.lfs.size):
             pulled = handle.repo
             return content.commit_id, info.lfs.sha256, info.lfs.size, None, None
         token = hub.lfs.pointer_download_token(
@@ -118,7 +118,7 @@ async def _pull_through(
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)
     hub = services(request)
-    chunks = await call(hub.pulls.stream, repo, commit_id, path, sha256, size, start, end)
+    chunks = await call(hub.pull_through.stream, repo, commit_id, path, sha256, size, start, end)
     # Failures before the first byte (upstream unreachable) still get an error status.
     first = await call(next, chunks, b"")
     return StreamingResponse(_prepend(first, chunks), status_code=status, headers=headers)

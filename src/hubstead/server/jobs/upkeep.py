@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hubstead.server import errors
 from hubstead.server.jobs.runner import JobContext
-from hubstead.server.services.storage import Progress
+from hubstead.server.services.upkeep import Progress
 
 FSCK = "storage.fsck"
 
@@ -31,7 +31,7 @@ def run_fsck_job(context: JobContext) -> None:
         )
         context.raise_if_cancelled()
 
-    report = context.services.storage.fsck(on_progress)
+    report = context.services.upkeep.fsck(on_progress)
     context.log(f"checked {report.objects} objects ({report.bytes} bytes) in {report.repos} repos")
     problems = [
         *(f"corrupt object {c.sha256} (hashes to {c.actual_sha256})" for c in report.corrupt),

@@ -9,7 +9,7 @@ A mirrored repo is a local repo whose refs and LFS objects come only from its up
 - Pull-through: `pull` is called (through `RepoService.locate`) for a repo this hub does not
   have. When the policy allows it and upstream has it, the repo is created with upstream's
   branches and tags at once, and recorded as an on-demand mirror: its LFS files are fetched
-  when first downloaded (`pulls.py`), its refs refreshed by scheduled syncs.
+  when first downloaded (`pull_through.py`), its refs refreshed by scheduled syncs.
 - Local writers cannot change a mirror (`read_only_reason`): commits, branches and tags, git
   pushes and LFS uploads are refused.
 """

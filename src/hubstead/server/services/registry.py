@@ -12,11 +12,11 @@ from hubstead.server.services.jobs import JobService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.lfs_files import LfsFileService
 from hubstead.server.services.mirrors import MirrorService
-from hubstead.server.services.pulls import PullService
+from hubstead.server.services.pull_through import PullThroughService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
-from hubstead.server.services.storage import StorageService
 from hubstead.server.services.syncs import SyncService
+from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.settings import Settings
 from hubstead.server.storage.db import Database
 
@@ -34,11 +34,11 @@ class Services:
     lfs: LfsService
     git: GitService
     lfs_files: LfsFileService
-    storage: StorageService
+    upkeep: UpkeepService
     jobs: JobService
     mirrors: MirrorService
     syncs: SyncService
-    pulls: PullService
+    pull_through: PullThroughService
     database: Database
 
     def close(self) -> None:

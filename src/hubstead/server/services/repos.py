@@ -79,7 +79,7 @@ class RepoInfo:
 
 
 @dataclasses.dataclass(frozen=True)
-class Settings:
+class RepoSettingsChange:
     """A settings change; None leaves a value alone, `gated=False` removes gating."""
 
     private: bool | None = None
@@ -291,7 +291,7 @@ class RepoService:
             ) from None
 
     def update_settings(
-        self, identity: Identity, type: RepoType, repo_id: str, settings: Settings
+        self, identity: Identity, type: RepoType, repo_id: str, settings: RepoSettingsChange
     ) -> RepoRecord:
         """Change visibility, gating or discussions.
 

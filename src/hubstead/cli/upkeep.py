@@ -25,7 +25,7 @@ from hubstead.cli._errors import CliError
 from hubstead.cli.server import load, open_hub, storage_options
 
 if TYPE_CHECKING:
-    from hubstead.server.services.storage import (
+    from hubstead.server.services.upkeep import (
         BadLink,
         BadPointer,
         FsckReport,
@@ -171,7 +171,7 @@ def fsck(
     """
     settings = load(config_file, data_dir=data_dir, database_url=database_url)
     with open_hub(settings) as hub:
-        report = hub.storage.fsck(on_progress=_ProgressLine())
+        report = hub.upkeep.fsck(on_progress=_ProgressLine())
     if as_json:
         click.echo(_as_json(report, damaged=report.damaged))
     else:
@@ -211,7 +211,7 @@ def gc(
         raise CliError("--grace-hours must be 0 or more")
     settings = load(config_file, data_dir=data_dir, database_url=database_url)
     with open_hub(settings) as hub:
-        report = hub.storage.gc(
+        report = hub.upkeep.gc(
             grace=dt.timedelta(hours=grace_hours), dry_run=dry_run, on_progress=_ProgressLine()
         )
     if as_json:

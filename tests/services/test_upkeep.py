@@ -1,4 +1,4 @@
-"""fsck and gc (`StorageService`) on a running hub whose content the official client made.
+"""fsck and gc (`UpkeepService`) on a running hub whose content the official client made.
 
 Each test has a hub of its own (small multipart parts), so what fsck and gc see is only what the
 test did. Damage is made as it happens in real life: bytes overwritten or deleted on disk.
@@ -20,7 +20,7 @@ import pygit2
 import pytest
 from huggingface_hub import CommitOperationAdd, hf_hub_download
 
-from hubstead.server.services.storage import CorruptObject, Progress
+from hubstead.server.services.upkeep import CorruptObject, Progress
 from hubstead.server.storage.interfaces import LeftoverKind
 from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
 from hubstead.server.storage.metadata_sql import SqlMetadataStore
@@ -88,7 +88,7 @@ def test_fsck_of_a_hub_in_use_finds_no_damage_and_reports_progress(
     owner.api.create_tag(repo, tag="v1", revision="dev")
     seen: list[Progress] = []
 
-    report = hub.services.storage.fsck(on_progress=seen.append)
+    report = hub.services.upkeep.fsck(on_progress=seen.append)
 
     assert not report.damaged
     assert (report.objects, report.bytes, report.repos) == (2, 3007, 1)
@@ -108,7 +108,7 @@ def test_fsck_reports_an_object_whose_bytes_changed_on_disk(
     junk = os.urandom(blob_path(hub, damaged).stat().st_size)
     blob_path(hub, damaged).write_bytes(junk)
 
-    report = hub.services.storage.fsck()
+    report = hub.services.upkeep.fsck()
 
     assert report.damaged
     assert report.corrupt == [CorruptObject(damaged, hashlib.sha256(junk).hexdigest(), len(junk))]
@@ -123,7 +123,7 @@ def test_fsck_reports_a_truncated_object_as_corrupt_and_its_pointer_as_dangling(
     with blob_path(hub, sha).open("r+b") as file:
         file.truncate(100)
 
-    report = hub.services.storage.fsck()
+    report = hub.services.upkeep.fsck()
 
     assert [c.sha256 for c in report.corrupt] == [sha]
     assert [(p.path, p.ref, p.size, p.stored_size) for p in report.dangling] == [
@@ -147,7 +147,7 @@ def test_fsck_finds_missing_objects_at_a_branch_head_in_history_and_behind_a_tag
     for sha in (at_head, in_history, tagged):
         blob_path(hub, sha).unlink()
 
-    report = hub.services.storage.fsck()
+    report = hub.services.upkeep.fsck()
 
     assert report.damaged and report.corrupt == [] and report.purged == []
     found = {p.sha256: (p.repo_type, p.repo_id, p.path, p.ref) for p in report.dangling}
@@ -166,7 +166,7 @@ def test_fsck_lists_an_unfinished_upload_without_calling_it_damage(
     repo = new_repo(owner)
     send_first_part(hub, owner.token, repo, lfs_bytes("multi", 4 * PART))
 
-    report = hub.services.storage.fsck()
+    report = hub.services.upkeep.fsck()
 
     assert not report.damaged
     assert [item.kind for item in report.leftovers] == [LeftoverKind.UPLOAD]
@@ -188,8 +188,8 @@ def test_a_repo_whose_git_data_is_damaged_is_reported_and_stops_gc_collecting(
     tree = str(pygit2.Repository(str(git_dir)).revparse_single("main").peel(pygit2.Tree).id)
     (git_dir / "objects" / tree[:2] / tree[2:]).unlink()  # a disk that lost a git object
 
-    fsck = hub.services.storage.fsck()
-    gc = hub.services.storage.gc(grace=NO_GRACE, dry_run=False)
+    fsck = hub.services.upkeep.fsck()
+    gc = hub.services.upkeep.gc(grace=NO_GRACE, dry_run=False)
 
     assert fsck.damaged
     assert [(u.repo_type, u.repo_id) for u in fsck.unreadable] == [("model", broken)]
@@ -211,18 +211,18 @@ def test_gc_removes_what_only_a_deleted_repo_used_and_keeps_what_another_repo_sh
     upload_lfs(owner.api, survivor, "copy.bin", shared)
     owner.api.delete_repo(doomed)
 
-    preview = hub.services.storage.gc(grace=NO_GRACE, dry_run=True)
+    preview = hub.services.upkeep.gc(grace=NO_GRACE, dry_run=True)
     assert [o.sha256 for o in preview.objects] == [unique]
     assert blob_path(hub, unique).exists()
 
-    report = hub.services.storage.gc(grace=NO_GRACE, dry_run=False)
+    report = hub.services.upkeep.gc(grace=NO_GRACE, dry_run=False)
 
     assert [(o.sha256, o.size) for o in report.objects] == [(unique, len(b"unique") + 256)]
     assert (report.referenced, report.recent, report.freed_bytes) == (1, 0, 262)
     assert not blob_path(hub, unique).exists()
     assert blob_path(hub, kept).exists()
     assert download(hub, owner, survivor, "copy.bin", tmp_path) == shared
-    assert not hub.services.storage.fsck().damaged
+    assert not hub.services.upkeep.fsck().damaged
 
 
 def test_gc_keeps_unreferenced_objects_younger_than_the_grace_period(
@@ -232,12 +232,12 @@ def test_gc_keeps_unreferenced_objects_younger_than_the_grace_period(
     sha = upload_lfs(owner.api, repo, "w.bin", lfs_bytes("young"))
     owner.api.delete_repo(repo)
 
-    young = hub.services.storage.gc(grace=DAY, dry_run=False)
+    young = hub.services.upkeep.gc(grace=DAY, dry_run=False)
     assert (young.objects, young.recent) == ([], 1)
     assert blob_path(hub, sha).exists()
 
     age(blob_path(hub, sha), dt.timedelta(hours=25))
-    old = hub.services.storage.gc(grace=DAY, dry_run=False)
+    old = hub.services.upkeep.gc(grace=DAY, dry_run=False)
     assert [o.sha256 for o in old.objects] == [sha]
     assert not blob_path(hub, sha).exists()
 
@@ -255,7 +255,7 @@ def test_gc_never_removes_an_upload_whose_commit_has_not_landed_yet(
         assert http.put(href, content=data).status_code == 200
     age(blob_path(hub, sha), dt.timedelta(days=3))  # even when the commit is very late
 
-    report = hub.services.storage.gc(grace=NO_GRACE, dry_run=False)
+    report = hub.services.upkeep.gc(grace=NO_GRACE, dry_run=False)
 
     assert report.objects == []
     owner.api.create_commit(
@@ -275,7 +275,7 @@ def test_gc_leaves_a_multipart_upload_in_flight_alone_and_removes_an_abandoned_o
     (abandoned_folder,) = [p for p in uploads_dir(hub).iterdir() if p != active_folder]
     age(abandoned_folder, dt.timedelta(days=2))
 
-    report = hub.services.storage.gc(grace=DAY, dry_run=False)
+    report = hub.services.upkeep.gc(grace=DAY, dry_run=False)
 
     assert [(item.kind, item.name) for item in report.leftovers] == [
         (LeftoverKind.UPLOAD, abandoned_folder.name)
@@ -299,7 +299,7 @@ def test_gc_keeps_an_object_a_pointer_names_even_if_the_index_lost_its_link(
     SqlLfsIndex(hub.services.database).unlink(record.id, [sha])  # a damaged index
     age(blob_path(hub, sha), dt.timedelta(days=3))
 
-    report = hub.services.storage.gc(grace=NO_GRACE, dry_run=False)
+    report = hub.services.upkeep.gc(grace=NO_GRACE, dry_run=False)
 
     assert (report.objects, report.referenced) == ([], 1)
     assert blob_path(hub, sha).read_bytes() == data
@@ -331,10 +331,10 @@ def test_gc_clears_the_links_a_crash_of_an_older_version_left_and_what_only_they
     blob_path(hub, orphan_sha).write_bytes(orphan)
     age(blob_path(hub, orphan_sha), dt.timedelta(days=2))
 
-    before = hub.services.storage.fsck()
-    dry = hub.services.storage.gc(grace=NO_GRACE, dry_run=True)
-    report = hub.services.storage.gc(grace=NO_GRACE, dry_run=False)
-    after = hub.services.storage.fsck()
+    before = hub.services.upkeep.fsck()
+    dry = hub.services.upkeep.gc(grace=NO_GRACE, dry_run=True)
+    report = hub.services.upkeep.gc(grace=NO_GRACE, dry_run=False)
+    after = hub.services.upkeep.fsck()
 
     bad = {(link.repo_id, link.sha256, link.stored_size) for link in before.bad_links}
     assert bad == {(thief, secret_sha, len(secret)), (thief, missing_sha, None)}
@@ -355,7 +355,7 @@ def test_gc_keeps_a_bad_link_younger_than_the_grace_period(hub: LiveServer, owne
     missing_sha = hashlib.sha256(b"not stored yet").hexdigest()
     index.link(row.id, missing_sha, 12)
 
-    report = hub.services.storage.gc(grace=DAY, dry_run=False)
+    report = hub.services.upkeep.gc(grace=DAY, dry_run=False)
 
     assert report.links == []
     assert index.linked_size(row.id, missing_sha) == 12
@@ -370,9 +370,9 @@ def test_gc_removes_temporary_files_left_by_interrupted_writes(
     running.write_bytes(b"y" * 20)
     age(crashed, dt.timedelta(days=2))
 
-    dry = hub.services.storage.gc(grace=DAY, dry_run=True)
+    dry = hub.services.upkeep.gc(grace=DAY, dry_run=True)
     assert [item.name for item in dry.leftovers] == ["blob-crashed"] and crashed.exists()
-    report = hub.services.storage.gc(grace=DAY, dry_run=False)
+    report = hub.services.upkeep.gc(grace=DAY, dry_run=False)
 
     assert [(item.kind, item.name, item.size) for item in report.leftovers] == [
         (LeftoverKind.TEMP, "blob-crashed", 10)
@@ -398,7 +398,7 @@ def test_gc_running_in_a_loop_does_not_harm_uploads_of_objects_it_is_collecting(
 
     def collect() -> None:
         while not stop.wait(0.02):
-            report = hub.services.storage.gc(grace=dt.timedelta(hours=1), dry_run=False)
+            report = hub.services.upkeep.gc(grace=dt.timedelta(hours=1), dry_run=False)
             runs.append(len(report.objects))
 
     collector = threading.Thread(target=collect)
@@ -411,6 +411,6 @@ def test_gc_running_in_a_loop_does_not_harm_uploads_of_objects_it_is_collecting(
         collector.join(timeout=60)
 
     assert len(runs) > 1 and sum(runs) <= len(contents)
-    assert not hub.services.storage.fsck().damaged
+    assert not hub.services.upkeep.fsck().damaged
     for n, data in enumerate(contents):
         assert download(hub, owner, repo, f"{n}.bin", tmp_path) == data

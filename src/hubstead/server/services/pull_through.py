@@ -39,7 +39,7 @@ _POLL_SECONDS = 0.02
 _STALL_SECONDS = 120.0
 
 
-class PullService:
+class PullThroughService:
     """Serves LFS objects of on-demand mirrors, fetching each from upstream once."""
 
     def __init__(

@@ -112,7 +112,7 @@ class UnreadableRepo:
 
 @dataclasses.dataclass(frozen=True)
 class FsckReport:
-    """What fsck found. `purged` pointers are not damage: see `StorageService.fsck`."""
+    """What fsck found. `purged` pointers are not damage: see `UpkeepService.fsck`."""
 
     objects: int
     bytes: int
@@ -170,7 +170,7 @@ class GcReport:
         return sum(o.size for o in self.objects) + sum(o.size for o in leftovers)
 
 
-class StorageService:
+class UpkeepService:
     """Checks and collects the blob store against the repos and the LFS index."""
 
     def __init__(
