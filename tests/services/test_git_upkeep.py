@@ -26,7 +26,7 @@ from tests.cli.test_admin import storage_args
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 from tests.http.test_unreachable_history_http import REMOVALS
-from tests.services.test_storage import DAY, hub, new_repo, owner
+from tests.services.test_upkeep import DAY, hub, new_repo, owner
 
 __all__ = ["hub", "owner"]
 
