@@ -11,7 +11,7 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
 from hubstead.protocol import RepoType
-from hubstead.server.services.mirrors import MirrorConfig
+from hubstead.server.services.mirroring.mirrors import MirrorConfig
 from hubstead.server.storage.interfaces import Role
 from tests.cli.test_admin import admin
 from tests.helpers.accounts import make_user, unique_name

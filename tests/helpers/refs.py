@@ -50,5 +50,5 @@ def commit_unchecked(
     author = Author("Old Hub", "old-hub@example.test")
     commit = git.write_commit(record.storage_key, head, edits, author, "written by an older hub")
     git.update_ref(record.storage_key, "refs/heads/main", commit, head)
-    server.services.repos.record_push(record, "main", commit)
+    server.services.heads.record_push(record, "main", commit)
     return commit

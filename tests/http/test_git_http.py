@@ -285,9 +285,9 @@ def test_repos_never_share_a_publish_lock(
 ) -> None:
     # Locks used to be 64 slots picked by repo id: a push to repo 1 stalled commits to 65.
     identity = live_server.services.auth.authenticate(user.token)
-    repos = live_server.services.repos
-    record = repos.locate(identity, RepoType.MODEL, repo, Action.READ)
+    record = live_server.services.repos.locate(identity, RepoType.MODEL, repo, Action.READ)
     neighbour = dataclasses.replace(record, id=record.id + 64)
+    heads = live_server.services.heads
 
-    assert repos.publish_lock(record) is repos.publish_lock(record)
-    assert repos.publish_lock(record) is not repos.publish_lock(neighbour)
+    assert heads.publish_lock(record) is heads.publish_lock(record)
+    assert heads.publish_lock(record) is not heads.publish_lock(neighbour)

@@ -14,7 +14,7 @@ from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import RepositoryNotFoundError
 
 from hubstead.cli.main import cli
-from hubstead.server.services.mirrors import SYNC_KIND
+from hubstead.server.services.mirroring.mirrors import SYNC_KIND
 from hubstead.server.storage.interfaces import JobState
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer

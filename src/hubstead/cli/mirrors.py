@@ -80,7 +80,7 @@ def add_mirror(
 ) -> None:
     """Register REPO_ID as a mirror of the same repo upstream (filled by its first sync)."""
     from hubstead.protocol import RepoType
-    from hubstead.server.services.mirrors import MirrorConfig
+    from hubstead.server.services.mirroring.mirrors import MirrorConfig
 
     config = MirrorConfig(upstream, upstream_token, revisions, include, exclude, _seconds(schedule))
     settings = load(config_file, data_dir=data_dir, database_url=database_url)

@@ -31,22 +31,23 @@ from hubstead.server.http.middleware import RequestContext
 from hubstead.server.jobs import sync, upkeep
 from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
-from hubstead.server.jobs.upstream import HubUpstream
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.commits import CommitService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
+from hubstead.server.services.heads import HeadService
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.lfs_files import LfsFileService
-from hubstead.server.services.mirrors import MirrorService, PullThroughPolicy
-from hubstead.server.services.pull_through import PullThroughService
+from hubstead.server.services.mirroring.mirrors import MirrorService
+from hubstead.server.services.mirroring.pull_through import PullThroughPolicy, PullThroughService
+from hubstead.server.services.mirroring.syncs import SyncService
+from hubstead.server.services.mirroring.upstreams import UpstreamService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.registry import Services
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
-from hubstead.server.services.syncs import SyncService
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.settings import Settings
 from hubstead.server.storage.blobs_fs import FsBlobStore
@@ -58,6 +59,7 @@ from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
 from hubstead.server.storage.metadata_sql import SqlMetadataStore
 from hubstead.server.storage.mirrors_sql import SqlMirrorStore
 from hubstead.server.storage.secret_key import load_secret_key
+from hubstead.server.storage.upstream_hub import HubUpstream
 
 
 def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
@@ -76,7 +78,45 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     git_store = Pygit2GitStore(data_dir / "repos")
     blobs = FsBlobStore(data_dir / "blobs")
     lfs_index = SqlLfsIndex(database)
-    repo_service = RepoService(metadata, git_store)
+    heads = HeadService(metadata, git_store)
+    job_service = _job_service(settings, database, clock)
+    area = FsFetchArea(data_dir / "mirror")
+    mirror_store = SqlMirrorStore(database)
+    # Mirroring first: RepoService pulls unknown repos through it, and nothing in it needs
+    # RepoService, so dependencies go one way.
+    upstreams = UpstreamService(HubUpstream(), git_store, default_token=settings.upstream_token)
+    syncs = SyncService(
+        heads,
+        metadata,
+        git_store,
+        blobs,
+        lfs_index,
+        area,
+        upstreams,
+        chunk_size=settings.lfs_chunk_bytes,
+    )
+    mirrors = MirrorService(metadata, mirror_store, git_store, job_service, clock=clock)
+    policy = PullThroughPolicy(
+        settings.pull_through,
+        settings.upstream_token,
+        settings.pull_through_allow,
+        settings.pull_through_deny,
+        settings.pull_through_refresh_seconds,
+    )
+    pull_through = PullThroughService(
+        metadata,
+        mirror_store,
+        git_store,
+        blobs,
+        lfs_index,
+        area,
+        upstreams,
+        syncs,
+        mirrors,
+        policy,
+        clock=clock,
+    )
+    repo_service = RepoService(metadata, git_store, mirror_store, pull=pull_through.pull)
     signer = UrlSigner(
         load_secret_key(settings.effective_secret_file), clock=lambda: clock().timestamp()
     )
@@ -92,48 +132,26 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         url_ttl=settings.lfs_url_ttl_seconds,
         max_object_bytes=settings.max_lfs_object_bytes,
     )
-    job_service = _job_service(settings, database, clock)
-    area = FsFetchArea(data_dir / "mirror")
-    mirror_store = SqlMirrorStore(database)
-    syncs = SyncService(
-        repo_service,
-        metadata,
-        git_store,
-        blobs,
-        lfs_index,
-        area,
-        HubUpstream(),
-        chunk_size=settings.lfs_chunk_bytes,
-        default_token=settings.upstream_token,
-    )
-    policy = PullThroughPolicy(
-        settings.pull_through,
-        settings.upstream_token,
-        settings.pull_through_allow,
-        settings.pull_through_deny,
-        settings.pull_through_refresh_seconds,
-    )
-    mirrors = MirrorService(
-        metadata, mirror_store, git_store, syncs, job_service, area, policy, clock=clock
-    )
-    repo_service.attach_mirrors(mirrors)
     return Services(
         settings=settings,
         auth=auth_service,
         repos=repo_service,
+        heads=heads,
         files=FileService(git_store),
         commits=CommitService(
             repo_service,
+            heads,
             git_store,
             blobs,
             lfs_index,
             lfs_threshold=settings.lfs_threshold_bytes,
             max_regular_file_bytes=settings.max_regular_file_bytes,
         ),
-        refs=RefService(repo_service, git_store),
+        refs=RefService(repo_service, heads, git_store),
         lfs=lfs_service,
         git=GitService(
             repo_service,
+            heads,
             git_store,
             lfs_service,
             max_regular_file_bytes=settings.max_regular_file_bytes,
@@ -142,9 +160,10 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         lfs_files=LfsFileService(repo_service, git_store, blobs, lfs_index),
         upkeep=UpkeepService(metadata, git_store, blobs, lfs_index),
         jobs=job_service,
+        upstreams=upstreams,
         mirrors=mirrors,
         syncs=syncs,
-        pull_through=PullThroughService(mirror_store, syncs, blobs, lfs_index, area),
+        pull_through=pull_through,
         database=database,
     )
 

@@ -1,11 +1,12 @@
 """The `mirror.sync` job: one sync of a mirrored repo from its upstream.
 
-Runs the three steps of `services.syncs` under the repo's sync lock (so syncs of one repo, in
-any process, take turns): plan (upstream refs, git fetch, which LFS objects are missing), fetch
-the missing objects several at a time, then move the local refs last. If any step fails, no
-local ref moves: the repo stays at its last good state, and objects already fetched stay for
-the next attempt. The job records its progress in files and bytes, and the mirror row records
-when it last synced and why it last failed; a scheduled sync queues the next one when it ends.
+Runs the three steps of `services.mirroring.syncs` under the repo's sync lock (so syncs of one
+repo, in any process, take turns): plan (upstream refs, git fetch, which LFS objects are
+missing), fetch the missing objects several at a time, then move the local refs last. If any
+step fails, no local ref moves: the repo stays at its last good state, and objects already
+fetched stay for the next attempt. The job records its progress in files and bytes, and the
+mirror row records when it last synced and why it last failed; a scheduled sync queues the next
+one when it ends.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from hubstead.server import errors
 from hubstead.server.jobs.runner import JobCancelledError, JobContext, is_retryable
-from hubstead.server.services.mirrors import SYNC_KIND
-from hubstead.server.services.syncs import SyncPlan, SyncService
-from hubstead.server.services.upstreams import WantedObject
+from hubstead.server.services.mirroring.mirrors import SYNC_KIND
+from hubstead.server.services.mirroring.syncs import SyncPlan, SyncService
+from hubstead.server.services.mirroring.upstreams import WantedObject
 from hubstead.server.storage.interfaces import MirrorRecord, RepoRecord
 
 KIND = SYNC_KIND

@@ -15,6 +15,7 @@ import yaml
 
 from hubstead.protocol import MAX_JSON_DEPTH, load_json
 from hubstead.server import errors
+from hubstead.server.storage.interfaces import GitStore, RepoRecord
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(\r?\n|\Z)", re.DOTALL)
 
@@ -115,6 +116,19 @@ def parse_front_matter(text: str) -> dict[str, Any] | None:
     except (ValueError, RecursionError):
         raise CardError(_TOO_DEEP) from None
     return normalized
+
+
+def read_facts(git: GitStore, repo: RepoRecord, commit_id: str) -> CardFacts:
+    """What a repo's `README.md` (and a model's `config.json`) say at a commit."""
+
+    def optional(path: str) -> bytes | None:
+        entry = git.entry(repo.storage_key, commit_id, path)
+        if entry is None or entry.kind != "file":
+            return None
+        return git.read_blob(repo.storage_key, entry.oid)
+
+    config = optional("config.json") if repo.type == "model" else None
+    return derive(repo.type, optional("README.md"), config)
 
 
 def derive(repo_type: str, readme: bytes | None, config: bytes | None) -> CardFacts:

@@ -26,6 +26,7 @@ from hubstead.server import errors
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.files import describe, normalize_new_path
+from hubstead.server.services.heads import HeadService
 from hubstead.server.services.repos import RepoHandle, RepoService, author_of
 from hubstead.server.storage.interfaces import (
     BlobStore,
@@ -112,6 +113,7 @@ class CommitService:
     def __init__(
         self,
         repos: RepoService,
+        heads: HeadService,
         git: GitStore,
         blobs: BlobStore,
         lfs_index: LfsIndex,
@@ -120,6 +122,7 @@ class CommitService:
         max_regular_file_bytes: int,
     ) -> None:
         self._repos = repos
+        self._heads = heads
         self._git = git
         self._blobs = blobs
         self._lfs_index = lfs_index
@@ -275,7 +278,7 @@ class CommitService:
                 ) from None
             # The ref move and the repo row update happen under one lock, so the row of the
             # last commit to land is written last and never overwritten by an older one.
-            with self._repos.publish_lock(repo):
+            with self._heads.publish_lock(repo):
                 try:
                     with errors.out_of_space(f"moving {ref} of {repo.repo_id}"):
                         self._git.update_ref(repo.storage_key, ref, commit_id, head)
@@ -283,7 +286,7 @@ class CommitService:
                     if parent is not None:
                         raise errors.StaleParentError(STALE_PARENT_MESSAGE) from None
                     continue
-                self._repos.record_push(repo, ref.removeprefix("refs/heads/"), commit_id)
+                self._heads.record_push(repo, ref.removeprefix("refs/heads/"), commit_id)
             return commit_id
         raise errors.ConflictError(f"Too many concurrent commits to {revision!r}; please retry")
 

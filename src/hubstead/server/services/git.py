@@ -34,6 +34,7 @@ from hubstead.server import errors
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.files import shown_path
+from hubstead.server.services.heads import HeadService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.storage.interfaces import (
@@ -67,6 +68,7 @@ class GitService:
     def __init__(
         self,
         repos: RepoService,
+        heads: HeadService,
         git: GitStore,
         lfs: LfsService,
         *,
@@ -74,6 +76,7 @@ class GitService:
         max_push_bytes: int,
     ) -> None:
         self._repos = repos
+        self._heads = heads
         self._git = git
         self._lfs = lfs
         self._max_regular = max_regular_file_bytes
@@ -160,14 +163,14 @@ class GitService:
                     return "\n".join(lines)
                 # Only an accepted push takes the repo's lock, and only once git has received
                 # and indexed its pack: held until its refs moved and the row is refreshed.
-                publishing.enter_context(self._repos.publish_lock(repo))
+                publishing.enter_context(self._heads.publish_lock(repo))
                 return None
 
             with _git_required():
                 outcome = self._git.receive_pack(repo.storage_key, request, check, protocol, limits)
             for update in outcome.updates:
                 if update.name == _DEFAULT_REF and update.new is not None:
-                    self._repos.record_push(repo, DEFAULT_BRANCH, update.new)
+                    self._heads.record_push(repo, DEFAULT_BRANCH, update.new)
         return outcome.output
 
     def _ref_problems(self, repo: RepoRecord, updates: Sequence[RefUpdate]) -> Iterator[str]:

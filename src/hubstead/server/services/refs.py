@@ -9,6 +9,7 @@ from hubstead.protocol import COMMIT_ID, DEFAULT_BRANCH, SPECIAL_REF, RepoType
 from hubstead.server import errors
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
+from hubstead.server.services.heads import HeadService
 from hubstead.server.services.repos import RepoHandle, RepoService, author_of
 from hubstead.server.storage.interfaces import CommitRecord, GitStore, Ref, RefConflictError
 
@@ -29,8 +30,9 @@ class RefListing:
 class RefService:
     """Branches, tags and history."""
 
-    def __init__(self, repos: RepoService, git: GitStore) -> None:
+    def __init__(self, repos: RepoService, heads: HeadService, git: GitStore) -> None:
         self._repos = repos
+        self._heads = heads
         self._git = git
 
     def refs(self, identity: Identity, type: RepoType, repo_id: str) -> RefListing:
@@ -192,5 +194,5 @@ class RefService:
             self._git.update_ref(repo.storage_key, ref, commit_id, head)
         except RefConflictError:
             raise errors.ConflictError(f"{branch!r} moved while squashing it; retry") from None
-        self._repos.record_push(repo, ref.removeprefix(_BRANCHES), commit_id)
+        self._heads.record_push(repo, ref.removeprefix(_BRANCHES), commit_id)
         return commit_id

@@ -8,14 +8,16 @@ from hubstead.server.services.auth import AuthService
 from hubstead.server.services.commits import CommitService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
+from hubstead.server.services.heads import HeadService
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.lfs_files import LfsFileService
-from hubstead.server.services.mirrors import MirrorService
-from hubstead.server.services.pull_through import PullThroughService
+from hubstead.server.services.mirroring.mirrors import MirrorService
+from hubstead.server.services.mirroring.pull_through import PullThroughService
+from hubstead.server.services.mirroring.syncs import SyncService
+from hubstead.server.services.mirroring.upstreams import UpstreamService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
-from hubstead.server.services.syncs import SyncService
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.settings import Settings
 from hubstead.server.storage.db import Database
@@ -28,6 +30,7 @@ class Services:
     settings: Settings
     auth: AuthService
     repos: RepoService
+    heads: HeadService
     files: FileService
     commits: CommitService
     refs: RefService
@@ -36,6 +39,7 @@ class Services:
     lfs_files: LfsFileService
     upkeep: UpkeepService
     jobs: JobService
+    upstreams: UpstreamService
     mirrors: MirrorService
     syncs: SyncService
     pull_through: PullThroughService
@@ -43,5 +47,5 @@ class Services:
 
     def close(self) -> None:
         """Release database connections and connections to upstream hubs."""
-        self.syncs.close()
+        self.upstreams.close()
         self.database.close()

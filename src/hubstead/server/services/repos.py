@@ -2,17 +2,17 @@
 
 Every other service reaches a repo through `RepoService.open`, which applies the access rules of
 `access.py`, follows nothing silently (a moved repo raises `RepoMovedError` so the HTTP layer can
-redirect), and resolves the revision to a full commit id.
+redirect), and resolves the revision to a full commit id. Mirrored repos are read-only here (a
+repo with a mirror row changes only by syncing), and a repo this hub does not have may be pulled
+through from upstream by the `pull` callable `RepoService` is built with; nothing here imports the
+mirroring services (`services/mirroring/`), which are built before it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import threading
 import uuid
-import weakref
-from typing import Protocol
+from collections.abc import Callable
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, name_problem, repo_id_problem
 from hubstead.server import errors
@@ -26,6 +26,7 @@ from hubstead.server.storage.interfaces import (
     CommitRecord,
     GitStore,
     MetadataStore,
+    MirrorStore,
     RepoQuery,
     RepoRecord,
 )
@@ -87,37 +88,23 @@ class RepoSettingsChange:
     discussions_disabled: bool | None = None
 
 
-class MirrorHooks(Protocol):
-    """What mirrors add to locating a repo (`mirrors.MirrorService` implements it)."""
+PullRepo = Callable[[RepoType, str], RepoRecord | None]
+"""Mirrors a repo this hub does not have from upstream now: the repo, or None when not pulled.
 
-    def pull(self, type: RepoType, repo_id: str) -> RepoRecord | None:
-        """The repo, mirrored from upstream now, or None when this hub does not pull it.
-
-        Raises:
-            UpstreamUnavailableError: upstream, which may have the repo, cannot be reached.
-        """
-
-    def read_only_reason(self, repo: RepoRecord) -> str | None:
-        """Why local writers may not change the repo (it is a mirror), or None."""
+Raises `UpstreamError`s when upstream, which may have the repo, fails.
+"""
 
 
 class RepoService:
     """The lifecycle and metadata of repos."""
 
-    def __init__(self, metadata: MetadataStore, git: GitStore) -> None:
+    def __init__(
+        self, metadata: MetadataStore, git: GitStore, mirrors: MirrorStore, *, pull: PullRepo
+    ) -> None:
         self._metadata = metadata
         self._git = git
-        # One lock per repo, alive while someone holds or waits for it: writers of different
-        # repos never wait for each other (hashed slots made a slow push stall other repos).
-        self._publish_locks: weakref.WeakValueDictionary[int, threading.Lock] = (
-            weakref.WeakValueDictionary()
-        )
-        self._publish_locks_guard = threading.Lock()
-        self._mirrors: MirrorHooks | None = None
-
-    def attach_mirrors(self, mirrors: MirrorHooks) -> None:
-        """Pull unknown repos through from upstream, and keep mirrored repos read-only."""
         self._mirrors = mirrors
+        self._pull = pull
 
     # --- locating ---------------------------------------------------------------------------------
 
@@ -150,15 +137,18 @@ class RepoService:
             if moved is not None and access.can_see(identity, moved):
                 raise errors.RepoMovedError(repo_id, moved.repo_id)
             # A missing repo in a local namespace is a local one: upstream is not asked.
-            if self._mirrors is not None and action is not Action.WRITE and not found.owned:
-                repo = self._mirrors.pull(type, repo_id)
+            if action is not Action.WRITE and not found.owned:
+                repo = self._pull(type, repo_id)
             if repo is None:
                 raise access.not_found(identity, type.value, repo_id)
         access.check(identity, repo, action)
-        if action is Action.WRITE and self._mirrors is not None:
-            reason = self._mirrors.read_only_reason(repo)
-            if reason is not None:
-                raise errors.MirrorReadOnlyError(reason)
+        if action is Action.WRITE:
+            mirror = self._mirrors.get(repo.id)
+            if mirror is not None:
+                raise errors.MirrorReadOnlyError(
+                    f"{repo.repo_id} is a mirror of {mirror.upstream}: it changes only by "
+                    f"syncing from upstream (hubstead mirror sync {repo.repo_id})"
+                )
         return repo
 
     def find(self, key: int) -> RepoRecord | None:
@@ -318,7 +308,8 @@ class RepoService:
     def info(self, handle: RepoHandle) -> RepoInfo:
         """Repo info at the handle's revision, with what its card says."""
         commit = self._git.commit(handle.repo.storage_key, handle.commit_id)
-        return RepoInfo(handle.repo, commit, self._facts(handle.repo, handle.commit_id))
+        facts = cards.read_facts(self._git, handle.repo, handle.commit_id)
+        return RepoInfo(handle.repo, commit, facts)
 
     def list(self, identity: Identity, query: RepoQuery) -> list[RepoRecord]:
         """A page of the repos the caller can see."""
@@ -328,43 +319,3 @@ class RepoService:
     def head_commit(self, repo: RepoRecord) -> CommitRecord | None:
         """The commit at the tip of the default branch, if any."""
         return self._git.commit(repo.storage_key, repo.head) if repo.head else None
-
-    def publish_lock(self, repo: RepoRecord) -> threading.Lock:
-        """The lock to hold from moving one of the repo's branches to `record_push`.
-
-        With every writer (commit API, git push, sync) holding it, the row of the last change
-        to land is written last, never overwritten by an older one. Each repo has its own.
-        """
-        with self._publish_locks_guard:
-            lock = self._publish_locks.get(repo.id)
-            if lock is None:
-                lock = self._publish_locks[repo.id] = threading.Lock()
-            return lock
-
-    def record_push(self, repo: RepoRecord, branch: str, commit_id: str) -> RepoRecord:
-        """Refresh what the repo row derives from its default branch after it moved."""
-        if branch != DEFAULT_BRANCH:
-            return repo
-        facts = self._facts(repo, commit_id)
-        return self._metadata.update_repo(
-            repo.id,
-            head=commit_id,
-            last_modified=dt.datetime.now(dt.UTC),
-            card_data=facts.card_data,
-            library_name=facts.library_name,
-            pipeline_tag=facts.pipeline_tag,
-            tags=list(facts.tags),
-        )
-
-    def _facts(self, repo: RepoRecord, commit_id: str) -> cards.CardFacts:
-        return cards.derive(
-            repo.type,
-            self._read_optional(repo, commit_id, "README.md"),
-            self._read_optional(repo, commit_id, "config.json") if repo.type == "model" else None,
-        )
-
-    def _read_optional(self, repo: RepoRecord, commit_id: str, path: str) -> bytes | None:
-        entry = self._git.entry(repo.storage_key, commit_id, path)
-        if entry is None or entry.kind != "file":
-            return None
-        return self._git.read_blob(repo.storage_key, entry.oid)

@@ -71,16 +71,17 @@ class GitUnavailableError(StorageError):
 
 
 class RemoteFailure(enum.StrEnum):
-    """Why talking to a remote git repo failed."""
+    """Why talking to a remote (a git repo, an upstream hub's API or files) failed."""
 
     UNREACHABLE = "unreachable"  # no connection, a timeout, a server error, a cut transfer
     NOT_FOUND = "not found"
     DENIED = "denied"  # the credentials were refused, or lack access
     CHANGED = "changed"  # a ref moved between listing the refs and fetching them
+    REJECTED = "rejected"  # any other refusal: asking again the same way gets the same answer
 
 
 class RemoteError(StorageError):
-    """A fetch from (or listing of) a remote git repo failed; `failure` says how."""
+    """Talking to a remote git repo or upstream hub failed; `failure` says how."""
 
     def __init__(self, failure: RemoteFailure, message: str) -> None:
         super().__init__(message)

@@ -16,8 +16,8 @@ sees a repo) goes in three steps, each a method here:
    each compared against what `plan` saw, then refresh the repo row. Readers see the old state
    or the new one with every object in place, never a mix.
 
-Upstream's API and file bytes are reached through `upstreams.Upstream`; git objects come
-through `GitStore.fetch`.
+Upstream (its API, file bytes and git data) is reached through `upstreams.UpstreamService`,
+which raises domain errors.
 """
 
 from __future__ import annotations
@@ -26,17 +26,16 @@ import dataclasses
 import fnmatch
 import hashlib
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 
-from hubstead.protocol import DEFAULT_BRANCH, RepoType
+from hubstead.protocol import DEFAULT_BRANCH
 from hubstead.server import errors
 from hubstead.server.services import files
-from hubstead.server.services.repos import RepoService
-from hubstead.server.services.upstreams import (
-    Source,
-    Upstream,
-    UpstreamRepo,
+from hubstead.server.services.heads import HeadService
+from hubstead.server.services.mirroring.upstreams import (
+    TRACKED,
+    UpstreamService,
     WantedObject,
     store_verified,
     wrong_bytes,
@@ -49,19 +48,14 @@ from hubstead.server.storage.interfaces import (
     EntryKind,
     FetchArea,
     GitStore,
-    GitUnavailableError,
     LfsIndex,
     MetadataStore,
     MirrorRecord,
     RefConflictError,
     RefUpdate,
-    RemoteError,
-    RemoteFailure,
     RepoRecord,
 )
-
-_TRACKED = ("refs/heads/", "refs/tags/")
-_FETCH_TRIES = 3
+from hubstead.server.storage.upstream import Source, UpstreamRepo
 
 OnBytes = Callable[[int], None]
 
@@ -84,39 +78,24 @@ class SyncService:
 
     def __init__(
         self,
-        repos: RepoService,
+        heads: HeadService,
         metadata: MetadataStore,
         git: GitStore,
         blobs: BlobStore,
         index: LfsIndex,
         area: FetchArea,
-        upstream: Upstream,
+        upstreams: UpstreamService,
         *,
         chunk_size: int,
-        default_token: str | None = None,
     ) -> None:
-        self._repos = repos
+        self._heads = heads
         self._metadata = metadata
         self._git = git
         self._blobs = blobs
         self._index = index
         self._area = area
-        self.upstream = upstream
+        self._upstreams = upstreams
         self._chunk_size = chunk_size
-        self._default_token = default_token
-
-    def close(self) -> None:
-        """Release the connections to upstream hubs."""
-        self.upstream.close()
-
-    def source(self, mirror: MirrorRecord) -> Source:
-        """Where the mirror comes from; the hub's upstream token serves mirrors without one."""
-        return Source(
-            mirror.upstream,
-            RepoType(mirror.repo_type),
-            mirror.upstream_repo_id,
-            mirror.upstream_token or self._default_token,
-        )
 
     def lock(self, repo: RepoRecord) -> AbstractContextManager[None]:
         """Held for a whole sync, so that syncs of one repo (in any process) take turns."""
@@ -131,10 +110,12 @@ class SyncService:
             UpstreamNotFoundError: the repo, or a tracked revision, does not exist upstream.
             UpstreamDeniedError: upstream refused the token.
             UpstreamUnavailableError: upstream cannot be reached or failed.
+            UpstreamError: upstream refused for another reason.
+            NotSupportedError: git is not installed on this server.
         """
-        source = self.source(mirror)
-        facts = self.upstream.repo(source)
-        remote = self.fetch_refs(repo.storage_key, source, mirror.revisions)
+        source = self._upstreams.source(mirror)
+        facts = self._upstreams.repo(source)
+        remote = self._upstreams.fetch_refs(repo.storage_key, source, mirror.revisions)
         key = repo.storage_key
         local = {ref.name: self._git.ref_target(key, ref.name) for ref in self._git.refs(key)}
         updates = [
@@ -146,7 +127,7 @@ class SyncService:
             updates += [
                 RefUpdate(name, old, None)
                 for name, old in sorted(local.items())
-                if name.startswith(_TRACKED) and name not in remote
+                if name.startswith(TRACKED) and name not in remote
             ]
         objects: list[WantedObject] = []
         linked = 0
@@ -157,33 +138,6 @@ class SyncService:
                 else:
                     objects.append(wanted)
         return SyncPlan(repo, source, facts, tuple(updates), tuple(objects), linked)
-
-    def fetch_refs(self, key: str, source: Source, revisions: Sequence[str]) -> dict[str, str]:
-        """Fetch the objects of upstream's tracked refs into repo `key`; the refs' targets.
-
-        Empty `revisions` tracks every branch and tag; otherwise each names a branch or tag.
-
-        Raises:
-            UpstreamNotFoundError: the repo, or a revision, does not exist upstream.
-            UpstreamDeniedError, UpstreamUnavailableError: see `Upstream.repo`.
-            NotSupportedError: git is not installed on this server.
-        """
-        attempt = 1
-        while True:
-            try:
-                remote = self._git.remote_refs(source.git_url, source.token)
-                chosen = _tracked(remote, revisions, source)
-                self._git.fetch(key, source.git_url, source.token, chosen)
-            except RemoteError as exc:
-                if exc.failure is RemoteFailure.CHANGED and attempt < _FETCH_TRIES:
-                    attempt += 1  # upstream moved between listing and fetching: list again
-                    continue
-                raise _upstream_error(exc, source) from exc
-            except GitUnavailableError as exc:
-                raise errors.NotSupportedError(
-                    "mirrors need git: the git binary is not installed on this server"
-                ) from exc
-            return chosen
 
     def _lfs_objects(
         self, key: str, targets: Iterable[str], mirror: MirrorRecord
@@ -210,7 +164,8 @@ class SyncService:
         Raises:
             UpstreamUnavailableError: upstream failed, or sent bytes that are not the object
                 (nothing of them is stored).
-            UpstreamNotFoundError, UpstreamDeniedError: see `Upstream.download`.
+            UpstreamNotFoundError, UpstreamDeniedError, UpstreamError: see
+                `UpstreamService.download`.
             LocalStorageError: the blob store could not be written.
         """
         try:
@@ -233,7 +188,7 @@ class SyncService:
     def _fetch_whole(self, plan: SyncPlan, obj: WantedObject, on_bytes: OnBytes) -> None:
         writer = self._blobs.writer(obj.sha256, obj.size)
         try:
-            with self.upstream.download(plan.source, obj.commit_id, obj.path) as chunks:
+            with self._upstreams.download(plan.source, obj.commit_id, obj.path) as chunks:
                 for chunk in chunks:
                     _write(writer, chunk, obj)
                     on_bytes(len(chunk))
@@ -257,7 +212,7 @@ class SyncService:
             writer = self._blobs.part_writer(upload_id, number, start, size)
             try:
                 end = start + size - 1
-                with self.upstream.download(
+                with self._upstreams.download(
                     plan.source, obj.commit_id, obj.path, start, end
                 ) as chunks:
                     for chunk in chunks:
@@ -294,7 +249,7 @@ class SyncService:
             ConflictError: a ref moved since `plan` (nothing moved).
         """
         repo = plan.repo
-        with self._repos.publish_lock(repo):
+        with self._heads.publish_lock(repo):
             try:
                 self._git.update_refs(repo.storage_key, plan.updates)
             except RefConflictError as exc:
@@ -309,7 +264,7 @@ class SyncService:
         if (repo.private, repo.gated) != (facts.private, facts.gated):
             repo = self._metadata.update_repo(repo.id, private=facts.private, gated=facts.gated)
         if head is not None and head != repo.head:
-            repo = self._repos.record_push(repo, DEFAULT_BRANCH, head)
+            repo = self._heads.record_push(repo, DEFAULT_BRANCH, head)
         return repo
 
 
@@ -318,27 +273,6 @@ def _write(writer: BlobWriter, chunk: bytes, obj: WantedObject) -> None:
         writer.write(chunk)
     except BlobMismatchError as exc:
         raise wrong_bytes(obj, exc) from None
-
-
-def _tracked(remote: dict[str, str], revisions: Sequence[str], source: Source) -> dict[str, str]:
-    """The remote refs a mirror follows: every branch and tag, or the named revisions."""
-    if not revisions:
-        return {name: target for name, target in remote.items() if name.startswith(_TRACKED)}
-    chosen = {}
-    for revision in revisions:
-        names = (
-            [revision]
-            if revision.startswith("refs/")
-            else [
-                f"refs/heads/{revision}",
-                f"refs/tags/{revision}",
-            ]
-        )
-        found = next((name for name in names if name in remote), None)
-        if found is None:
-            raise errors.UpstreamNotFoundError(f"{revision!r} is not a branch or tag of {source}")
-        chosen[found] = remote[found]
-    return chosen
 
 
 def _selected(path: str, mirror: MirrorRecord) -> bool:
@@ -351,18 +285,3 @@ def _selected(path: str, mirror: MirrorRecord) -> bool:
 def _matches(path: str, pattern: str) -> bool:
     # As huggingface_hub's allow_patterns: `*` crosses `/`, and `dir/` means everything in it.
     return fnmatch.fnmatchcase(path, pattern + "*" if pattern.endswith("/") else pattern)
-
-
-def _upstream_error(exc: RemoteError, source: Source) -> errors.UpstreamError:
-    detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc.failure.value
-    if exc.failure is RemoteFailure.NOT_FOUND:
-        return errors.UpstreamNotFoundError(f"{source} does not exist upstream ({detail})")
-    if exc.failure is RemoteFailure.DENIED:
-        return errors.UpstreamDeniedError(
-            f"Upstream refused access to the git data of {source}: check the mirror's upstream "
-            f"token ({detail})"
-        )
-    return errors.UpstreamUnavailableError(
-        f"Upstream {source.endpoint} is unreachable: cannot fetch the git data of {source} "
-        f"({detail})"
-    )

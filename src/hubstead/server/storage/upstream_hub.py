@@ -1,14 +1,16 @@
-"""An upstream hub (another hubstead, or huggingface.co) as mirrors see it, through the client.
+"""`Upstream` through the client library: an upstream hub (another hubstead, or huggingface.co).
 
-Implements `services.syncs.Upstream` with `hubstead.client.HfApi`: repo metadata from the API,
-file bytes from plain HTTP `resolve` URLs (following the redirect to the CDN, with a `Range`
-to resume). The client never negotiates Xet, so Xet-backed files on huggingface.co arrive as
-ordinary bytes. Failures become the domain's upstream errors, which decide what a job does:
+Storage layer, an adapter to something outside the process like `git_remote.py`, and the one
+server module that uses `hubstead.client` and httpx (an import contract says so). Repo metadata
+comes from the API, file bytes from plain HTTP `resolve` URLs (following the redirect to the CDN,
+with a `Range` to resume). The client never negotiates Xet, so Xet-backed files on huggingface.co
+arrive as ordinary bytes. Failures are `RemoteError`s, whose `failure` decides what a job does
+once the mirroring services have translated them:
 
-- no connection, a timeout, a cut transfer, 408/429/5xx: `UpstreamUnavailableError` (retried);
-- 404, or the Hub's `RepoNotFound` (which it answers with 401 for repos it hides):
-  `UpstreamNotFoundError` (the job stops);
-- any other 401 or 403 (a bad token, a gated repo): `UpstreamDeniedError` (the job stops).
+- no connection, a timeout, a cut transfer, 408/429/5xx: UNREACHABLE (retried);
+- 404, or the Hub's `RepoNotFound` (which it answers with 401 for repos it hides): NOT_FOUND;
+- any other 401 or 403 (a bad token, a gated repo): DENIED;
+- any other error status: REJECTED.
 
 The client is configured only by what is passed here: the server's environment (`HF_TOKEN`,
 `HF_ENDPOINT`, a stored login) never leaks into requests to upstream.
@@ -26,8 +28,8 @@ import httpx
 from hubstead import errors as client_errors
 from hubstead.client.api import HfApi
 from hubstead.protocol import HEADER_ERROR_CODE, HEADER_ERROR_MESSAGE, ErrorCode
-from hubstead.server import errors
-from hubstead.server.services.upstreams import Source, UpstreamRepo
+from hubstead.server.storage.interfaces import RemoteError, RemoteFailure
+from hubstead.server.storage.upstream import Source, UpstreamRepo
 
 _CHUNK = 1024 * 1024
 _RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -66,13 +68,13 @@ class HubUpstream:
             self._clients.clear()
 
     def repo(self, source: Source) -> UpstreamRepo:
-        """Visibility and gating of the repo upstream (see `services.syncs.Upstream`)."""
+        """Visibility and gating of the repo upstream (see `upstream.Upstream`)."""
         try:
             info = self._client(source).repo_info(source.repo_id, repo_type=source.type.value)
         except client_errors.HfHubHTTPError as exc:
-            raise _from_client_error(exc, source, f"{source}") from exc
+            raise _from_client_error(exc, source) from exc
         except (httpx.TransportError, client_errors.OfflineModeIsEnabled) as exc:
-            raise _unreachable(source, exc) from exc
+            raise _unreachable(exc) from exc
         gated = info.gated if isinstance(info.gated, str) else None
         return UpstreamRepo(private=bool(info.private), gated=gated)
 
@@ -80,7 +82,7 @@ class HubUpstream:
     def download(
         self, source: Source, commit_id: str, path: str, start: int = 0, end: int | None = None
     ) -> Iterator[Iterator[bytes]]:
-        """Bytes of a file at a commit, from its resolve URL (see `services.syncs.Upstream`)."""
+        """Bytes of a file at a commit, from its resolve URL (see `upstream.Upstream`)."""
         url = (
             f"{source.endpoint}/{source.type.url_prefix}{source.repo_id}/resolve/"
             f"{commit_id}/{quote(path)}"
@@ -93,19 +95,19 @@ class HubUpstream:
         try:
             response = session.stream("GET", url, headers=headers)
         except (httpx.TransportError, client_errors.OfflineModeIsEnabled) as exc:
-            raise _unreachable(source, exc) from exc
+            raise _unreachable(exc) from exc
         try:
             if response.status_code >= 400:
                 response.read()
-                raise _from_status(response, source, f"{path} of {source}")
+                raise _from_status(response, source)
             # A server that ignores the Range sends the whole file: skip what was not asked for.
             skip = start if response.status_code == 200 else 0
-            yield _chunks(response, source, skip)
+            yield _chunks(response, skip)
         finally:
             response.close()
 
 
-def _chunks(response: httpx.Response, source: Source, skip: int) -> Iterator[bytes]:
+def _chunks(response: httpx.Response, skip: int) -> Iterator[bytes]:
     try:
         for chunk in response.iter_bytes(_CHUNK):
             if skip >= len(chunk):
@@ -114,45 +116,41 @@ def _chunks(response: httpx.Response, source: Source, skip: int) -> Iterator[byt
             yield chunk[skip:] if skip else chunk
             skip = 0
     except httpx.TransportError as exc:
-        raise _unreachable(source, exc) from exc
+        raise _unreachable(exc) from exc
 
 
-def _unreachable(source: Source, exc: Exception) -> errors.UpstreamUnavailableError:
-    return errors.UpstreamUnavailableError(
-        f"Upstream {source.endpoint} is unreachable ({type(exc).__name__}: {exc}); what this hub "
-        "already mirrored is still served"
-    )
+def _unreachable(exc: Exception) -> RemoteError:
+    return RemoteError(RemoteFailure.UNREACHABLE, f"{type(exc).__name__}: {exc}")
 
 
-def _from_client_error(
-    exc: client_errors.HfHubHTTPError, source: Source, what: str
-) -> errors.UpstreamError:
-    if isinstance(exc, client_errors.RepositoryNotFoundError):
-        return errors.UpstreamNotFoundError(
-            f"{what} does not exist upstream (or is hidden from the token)"
-        )
+def _from_client_error(exc: client_errors.HfHubHTTPError, source: Source) -> RemoteError:
     status = exc.status_code or 0
     message = exc.server_message or str(exc).splitlines()[0]
-    return _for_status(status, message, source, what)
+    if isinstance(exc, client_errors.RepositoryNotFoundError):
+        return RemoteError(RemoteFailure.NOT_FOUND, _answered(source, status, message))
+    return _for_status(status, message, source)
 
 
-def _from_status(response: httpx.Response, source: Source, what: str) -> errors.UpstreamError:
-    if response.headers.get(HEADER_ERROR_CODE) == ErrorCode.REPO_NOT_FOUND:
-        return errors.UpstreamNotFoundError(
-            f"{what} does not exist upstream (or is hidden from the token)"
-        )
+def _from_status(response: httpx.Response, source: Source) -> RemoteError:
     message = response.headers.get(HEADER_ERROR_MESSAGE) or response.reason_phrase
-    return _for_status(response.status_code, message, source, what)
-
-
-def _for_status(status: int, message: str, source: Source, what: str) -> errors.UpstreamError:
-    detail = f"upstream {source.endpoint} answered {status}: {message}"
-    if status == 404:
-        return errors.UpstreamNotFoundError(f"{what} does not exist upstream ({detail})")
-    if status in (401, 403):
-        return errors.UpstreamDeniedError(
-            f"Upstream refused access to {what}: check the upstream token ({detail})"
+    if response.headers.get(HEADER_ERROR_CODE) == ErrorCode.REPO_NOT_FOUND:
+        return RemoteError(
+            RemoteFailure.NOT_FOUND, _answered(source, response.status_code, message)
         )
-    if status in _RETRYABLE_STATUSES:
-        return errors.UpstreamUnavailableError(f"Upstream failed for {what} ({detail})")
-    return errors.UpstreamError(f"Upstream could not serve {what} ({detail})")
+    return _for_status(response.status_code, message, source)
+
+
+def _for_status(status: int, message: str, source: Source) -> RemoteError:
+    if status == 404:
+        failure = RemoteFailure.NOT_FOUND
+    elif status in (401, 403):
+        failure = RemoteFailure.DENIED
+    elif status in _RETRYABLE_STATUSES:
+        failure = RemoteFailure.UNREACHABLE
+    else:
+        failure = RemoteFailure.REJECTED
+    return RemoteError(failure, _answered(source, status, message))
+
+
+def _answered(source: Source, status: int, message: str) -> str:
+    return f"{source.endpoint} answered {status}: {message}"

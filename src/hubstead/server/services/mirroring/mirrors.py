@@ -1,80 +1,38 @@
-"""Mirrors: repos copied from an upstream hub, registered or pulled through, and read-only.
+"""Mirror configurations: registering, listing and removing mirrors, and scheduling their syncs.
 
 A mirrored repo is a local repo whose refs and LFS objects come only from its upstream (see
-`syncs.py` for how a sync copies them, with the same commit ids):
-
-- Operators register mirrors with `add` (`hubstead mirror add`); `sync` queues a `mirror.sync`
-  job, deduplicated per repo, that `jobs/sync.py` runs. A mirror with a schedule gets its next
-  sync queued when one ends (`finish_sync`); `ensure_schedules` re-queues lost ones.
-- Pull-through: `pull` is called (through `RepoService.locate`) for a repo this hub does not
-  have. When the policy allows it and upstream has it, the repo is created with upstream's
-  branches and tags at once, and recorded as an on-demand mirror: its LFS files are fetched
-  when first downloaded (`pull_through.py`), its refs refreshed by scheduled syncs.
-- Local writers cannot change a mirror (`read_only_reason`): commits, branches and tags, git
-  pushes and LFS uploads are refused.
+`syncs.py` for how a sync copies them, with the same commit ids). Operators register mirrors
+with `add` (`hubstead mirror add`); `sync` queues a `mirror.sync` job, deduplicated per repo,
+that `jobs/sync.py` runs. A mirror with a schedule gets its next sync queued when one ends
+(`finish_sync`); `ensure_schedules` re-queues lost ones. Repos that pull-through creates are
+recorded here too, as on-demand mirrors (`add_pulled`). Local writers cannot change a mirror:
+`RepoService` refuses every write to a repo with a mirror row.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import fnmatch
-import hashlib
-import threading
 import uuid
-from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from hubstead.protocol import RepoType, repo_id_problem
 from hubstead.server import errors
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.jobs import JobService
-from hubstead.server.services.syncs import SyncService
-from hubstead.server.services.upstreams import Source
 from hubstead.server.storage.interfaces import (
     AlreadyExistsError,
-    FetchArea,
     GitStore,
     JobRecord,
     MetadataStore,
     MirrorRecord,
     MirrorStore,
     NewMirror,
-    RefUpdate,
     RepoRecord,
 )
+from hubstead.server.storage.upstream import Source
 
 SYNC_KIND = "mirror.sync"
-# How long pull-through believes upstream that a repo is missing, or that it is unreachable.
-_MISSING_SECONDS = 60.0
-_UNREACHABLE_SECONDS = 5.0
-_MEMORY_MAX = 10_000
-
-
-@dataclasses.dataclass(frozen=True)
-class PullThroughPolicy:
-    """Which unknown repos are mirrored on demand, from where, and how often they refresh.
-
-    Patterns are globs matched (ignoring case) against the repo id, with `datasets/` or
-    `spaces/` in front for those types; deny wins over allow, and no allow pattern allows all.
-    """
-
-    upstream: str | None = None
-    token: str | None = dataclasses.field(default=None, repr=False)
-    allow: tuple[str, ...] = ()
-    deny: tuple[str, ...] = ()
-    refresh_seconds: int = 0
-
-    def allows(self, type: RepoType, repo_id: str) -> bool:
-        """Whether pull-through is on and may mirror this repo."""
-        if self.upstream is None:
-            return False
-        name = f"{type.url_prefix}{repo_id}".lower()
-
-        def matches(patterns: Sequence[str]) -> bool:
-            return any(fnmatch.fnmatchcase(name, pattern.lower()) for pattern in patterns)
-
-        return not matches(self.deny) and (not self.allow or matches(self.allow))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,10 +52,10 @@ class MirrorConfig:
 
 
 class MirrorService:
-    """Mirror configurations, their sync jobs and schedules, and pull-through of unknown repos.
+    """Mirror configurations, their sync jobs and schedules.
 
-    Schedules and how long upstream's answers are remembered are measured on `clock`, the job
-    service's: a sync due at `next_sync_at` is queued with its delay from the same now.
+    Schedules are measured on `clock`, the job service's: a sync due at `next_sync_at` is queued
+    with its delay from the same now.
     """
 
     def __init__(
@@ -105,106 +63,15 @@ class MirrorService:
         metadata: MetadataStore,
         store: MirrorStore,
         git: GitStore,
-        syncs: SyncService,
         jobs: JobService,
-        area: FetchArea,
-        policy: PullThroughPolicy,
         *,
         clock: Clock = utcnow,
     ) -> None:
         self._metadata = metadata
         self._store = store
         self._git = git
-        self._syncs = syncs
         self._jobs = jobs
-        self._area = area
-        self.policy = policy
         self._clock = clock
-        self._missing = _Memory(_MISSING_SECONDS, clock)
-        self._unreachable = _Memory(_UNREACHABLE_SECONDS, clock)
-
-    # --- what RepoService asks (MirrorHooks) ------------------------------------------------
-
-    def read_only_reason(self, repo: RepoRecord) -> str | None:
-        """Why the repo cannot be written to locally: it is a mirror (None otherwise)."""
-        mirror = self._store.get(repo.id)
-        if mirror is None:
-            return None
-        return (
-            f"{repo.repo_id} is a mirror of {mirror.upstream}: it changes only by syncing from "
-            f"upstream (hubstead mirror sync {repo.repo_id})"
-        )
-
-    def pull(self, type: RepoType, repo_id: str) -> RepoRecord | None:
-        """Mirror a repo this hub does not have from the pull-through upstream, git data first.
-
-        Nothing is pulled when the policy does not allow the repo, or when its namespace is a
-        local user or organization (a missing repo there is a local one). What upstream said
-        is remembered for a while: a missing repo for a minute, an unreachable upstream for a
-        few seconds (so a burst of requests does not wait on it one after another).
-
-        Returns:
-            The new repo, or None when upstream does not have it (or it is not pulled).
-
-        Raises:
-            UpstreamUnavailableError: upstream, which may have the repo, cannot be reached.
-            UpstreamDeniedError: upstream refused the hub's upstream token.
-        """
-        upstream = self.policy.upstream
-        namespace, _, name = repo_id.partition("/")
-        missing_key = f"{type.value}/{repo_id.lower()}"
-        if upstream is None or not self.policy.allows(type, repo_id):
-            return None
-        if self._missing.get(missing_key) or self._metadata.get_account(namespace) is not None:
-            return None
-        down = self._unreachable.get(upstream)
-        if down is not None:
-            raise errors.UpstreamUnavailableError(down)
-        with self._area.lock(_lock_name("pull", type, repo_id)):
-            existing = self._metadata.get_repo(type.value, namespace, name)
-            if existing is not None:  # pulled by another request meanwhile
-                return existing
-            try:
-                return self._create_pulled(Source(upstream, type, repo_id, self.policy.token))
-            except errors.UpstreamNotFoundError:
-                self._missing.put(missing_key, "missing")
-                return None
-            except errors.UpstreamUnavailableError as exc:
-                self._unreachable.put(upstream, exc.message)
-                raise
-
-    def _create_pulled(self, source: Source) -> RepoRecord | None:
-        """Create the repo with upstream's branches and tags, and record it as a mirror."""
-        facts = self._syncs.upstream.repo(source)
-        namespace, _, name = source.repo_id.partition("/")
-        # The git data arrives before the repo row exists, so nobody sees the repo empty.
-        key = uuid.uuid4().hex
-        self._git.init(key)
-        try:
-            refs = self._syncs.fetch_refs(key, source, ())
-            self._git.update_refs(key, [RefUpdate(n, None, t) for n, t in sorted(refs.items())])
-            repo = self._metadata.create_repo(
-                source.type.value, namespace, name, key, facts.private
-            )
-        except BaseException as exc:
-            self._git.delete(key)
-            if isinstance(exc, AlreadyExistsError):  # created locally meanwhile
-                return self._metadata.get_repo(source.type.value, namespace, name)
-            raise
-        refresh = self.policy.refresh_seconds or None
-        mirror = self._store.add(
-            NewMirror(
-                repo.id,
-                source.endpoint,
-                source.repo_id,
-                None,  # the hub's upstream token, as it is when a sync runs
-                schedule_seconds=refresh,
-                on_demand=True,
-                next_sync_at=self._clock() + dt.timedelta(seconds=refresh) if refresh else None,
-            )
-        )
-        self._schedule(mirror)
-        return self._syncs.refresh_row(repo, facts)
 
     # --- registered mirrors -------------------------------------------------------------------
 
@@ -243,6 +110,28 @@ class MirrorService:
                 config.exclude,
                 schedule,
                 next_sync_at=self._clock() if schedule else None,
+            )
+        )
+        self._schedule(mirror)
+        return mirror
+
+    def add_pulled(self, repo: RepoRecord, source: Source, refresh_seconds: int) -> MirrorRecord:
+        """Record a repo pull-through created as an on-demand mirror of `source`.
+
+        Its LFS files are fetched when first downloaded, not by its syncs; with a positive
+        `refresh_seconds`, a sync refreshes its branches and tags that often, the first one
+        queued now (due then).
+        """
+        refresh = refresh_seconds or None
+        mirror = self._store.add(
+            NewMirror(
+                repo.id,
+                source.endpoint,
+                source.repo_id,
+                None,  # the hub's upstream token, as it is when a sync runs
+                schedule_seconds=refresh,
+                on_demand=True,
+                next_sync_at=self._clock() + dt.timedelta(seconds=refresh) if refresh else None,
             )
         )
         self._schedule(mirror)
@@ -334,34 +223,8 @@ class MirrorService:
         return not job.state.finished
 
 
-class _Memory:
-    """Answers from upstream, remembered for `seconds` on `clock` (in this process)."""
-
-    def __init__(self, seconds: float, clock: Clock) -> None:
-        self._duration = dt.timedelta(seconds=seconds)
-        self._clock = clock
-        self._entries: dict[str, tuple[dt.datetime, str]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> str | None:
-        with self._lock:
-            entry = self._entries.get(key)
-        return entry[1] if entry is not None and entry[0] > self._clock() else None
-
-    def put(self, key: str, value: str) -> None:
-        with self._lock:
-            if len(self._entries) >= _MEMORY_MAX:
-                self._entries.clear()
-            self._entries[key] = (self._clock() + self._duration, value)
-
-
 def _payload(mirror: MirrorRecord) -> dict[str, object]:
     return {"repo": mirror.repo_id, "type": mirror.repo_type, "repo_id": mirror.local_id}
-
-
-def _lock_name(purpose: str, type: RepoType, repo_id: str) -> str:
-    digest = hashlib.sha256(f"{type.value}/{repo_id.lower()}".encode()).hexdigest()[:32]
-    return f"{purpose}-{digest}"
 
 
 def _check_config(repo_id: str, config: MirrorConfig) -> None:
