@@ -96,7 +96,11 @@ Raises `UpstreamError`s when upstream, which may have the repo, fails.
 
 
 class RepoService:
-    """The lifecycle and metadata of repos."""
+    """The lifecycle and metadata of repos.
+
+    `mirrors` says which repos are mirrors (read-only here); `pull` mirrors a repo this hub does
+    not have when a reader asks for it (`server/app.py` passes `PullThroughService.pull`).
+    """
 
     def __init__(
         self, metadata: MetadataStore, git: GitStore, mirrors: MirrorStore, *, pull: PullRepo

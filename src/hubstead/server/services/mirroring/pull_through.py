@@ -125,7 +125,7 @@ class PullThroughService:
         self._upstreams = upstreams
         self._syncs = syncs
         self._mirrors = mirrors
-        self.policy = policy
+        self._policy = policy
         self._missing = _Memory(_MISSING_SECONDS, clock)
         self._unreachable = _Memory(_UNREACHABLE_SECONDS, clock)
 
@@ -145,10 +145,10 @@ class PullThroughService:
             UpstreamDeniedError: upstream refused the hub's upstream token.
             UpstreamError: upstream refused for another reason.
         """
-        upstream = self.policy.upstream
+        upstream = self._policy.upstream
         namespace, _, name = repo_id.partition("/")
         missing_key = f"{type.value}/{repo_id.lower()}"
-        if upstream is None or not self.policy.allows(type, repo_id):
+        if upstream is None or not self._policy.allows(type, repo_id):
             return None
         if self._missing.get(missing_key) or self._metadata.get_account(namespace) is not None:
             return None
@@ -160,7 +160,7 @@ class PullThroughService:
             if existing is not None:  # pulled by another request meanwhile
                 return existing
             try:
-                return self._create(Source(upstream, type, repo_id, self.policy.token))
+                return self._create(Source(upstream, type, repo_id, self._policy.token))
             except errors.UpstreamNotFoundError:
                 self._missing.put(missing_key, "missing")
                 return None
@@ -186,7 +186,7 @@ class PullThroughService:
             if isinstance(exc, AlreadyExistsError):  # created locally meanwhile
                 return self._metadata.get_repo(source.type.value, namespace, name)
             raise
-        self._mirrors.add_pulled(repo, source, self.policy.refresh_seconds)
+        self._mirrors.add_pulled(repo, source, self._policy.refresh_seconds)
         return self._syncs.refresh_row(repo, facts)
 
     # --- LFS files ------------------------------------------------------------------------------
