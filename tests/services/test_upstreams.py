@@ -19,11 +19,11 @@ import pytest
 
 from hubstead.protocol import RepoType
 from hubstead.server import errors
+from hubstead.server.domain.mirrors import Source
 from hubstead.server.jobs.runner import is_retryable
 from hubstead.server.services.mirroring.upstreams import UpstreamService
+from hubstead.server.storage.errors import RemoteError
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
-from hubstead.server.storage.interfaces import RemoteError
-from hubstead.server.storage.upstream import Source
 from hubstead.server.storage.upstream_hub import HubUpstream
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.lfs import CuttingProxy

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from hubstead.protocol import RepoType
-from hubstead.server.storage.interfaces import RemoteError, RemoteFailure
-from hubstead.server.storage.upstream import Source, UpstreamRepo
+from hubstead.server.domain.mirrors import Source, UpstreamRepo
+from hubstead.server.storage.errors import RemoteError, RemoteFailure
 from hubstead.server.storage.upstream_hub import HubUpstream
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.lfs import CuttingProxy

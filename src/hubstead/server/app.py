@@ -50,15 +50,17 @@ from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.settings import Settings
+from hubstead.server.storage.accounts_sql import SqlAccountStore
 from hubstead.server.storage.blobs_fs import FsBlobStore
 from hubstead.server.storage.db import Database
 from hubstead.server.storage.fetches_fs import FsFetchArea
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
 from hubstead.server.storage.jobs_sql import SqlJobStore
 from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
-from hubstead.server.storage.metadata_sql import SqlMetadataStore
 from hubstead.server.storage.mirrors_sql import SqlMirrorStore
+from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.secret_key import load_secret_key
+from hubstead.server.storage.tokens_sql import SqlTokenStore
 from hubstead.server.storage.upstream_hub import HubUpstream
 
 
@@ -74,11 +76,14 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.effective_database_url)
     database.migrate()
-    metadata = SqlMetadataStore(database)
+    accounts = SqlAccountStore(database)
+    repo_store = SqlRepoStore(database)
+    # One store plays every git role (objects, transport, fetcher, upkeep); each service is
+    # given it as the narrow roles it uses.
     git_store = Pygit2GitStore(data_dir / "repos")
     blobs = FsBlobStore(data_dir / "blobs")
     lfs_index = SqlLfsIndex(database)
-    heads = HeadService(metadata, git_store)
+    heads = HeadService(repo_store, git_store)
     job_service = _job_service(settings, database, clock)
     area = FsFetchArea(data_dir / "mirror")
     mirror_store = SqlMirrorStore(database)
@@ -87,7 +92,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     upstreams = UpstreamService(HubUpstream(), git_store, default_token=settings.upstream_token)
     syncs = SyncService(
         heads,
-        metadata,
+        repo_store,
+        git_store,
         git_store,
         blobs,
         lfs_index,
@@ -95,7 +101,9 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         upstreams,
         chunk_size=settings.lfs_chunk_bytes,
     )
-    mirrors = MirrorService(metadata, mirror_store, git_store, job_service, clock=clock)
+    mirrors = MirrorService(
+        repo_store, mirror_store, git_store, git_store, job_service, clock=clock
+    )
     policy = PullThroughPolicy(
         settings.pull_through,
         settings.upstream_token,
@@ -104,8 +112,10 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         settings.pull_through_refresh_seconds,
     )
     pull_through = PullThroughService(
-        metadata,
+        accounts,
+        repo_store,
         mirror_store,
+        git_store,
         git_store,
         blobs,
         lfs_index,
@@ -116,11 +126,13 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         policy,
         clock=clock,
     )
-    repo_service = RepoService(metadata, git_store, mirror_store, pull=pull_through.pull)
+    repo_service = RepoService(
+        repo_store, accounts, git_store, mirror_store, pull=pull_through.pull
+    )
     signer = UrlSigner(
         load_secret_key(settings.effective_secret_file), clock=lambda: clock().timestamp()
     )
-    auth_service = AuthService(metadata, git_store)
+    auth_service = AuthService(accounts, SqlTokenStore(database), git_store)
     lfs_service = LfsService(
         repo_service,
         auth_service,
@@ -153,12 +165,13 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             repo_service,
             heads,
             git_store,
+            git_store,
             lfs_service,
             max_regular_file_bytes=settings.max_regular_file_bytes,
             max_push_bytes=settings.max_commit_bytes,
         ),
         lfs_files=LfsFileService(repo_service, git_store, blobs, lfs_index),
-        upkeep=UpkeepService(metadata, git_store, blobs, lfs_index),
+        upkeep=UpkeepService(repo_store, git_store, git_store, blobs, lfs_index),
         jobs=job_service,
         upstreams=upstreams,
         mirrors=mirrors,

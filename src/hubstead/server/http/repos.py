@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType
 from hubstead.server import errors
+from hubstead.server.domain.repos import RepoQuery, RepoRecord
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
     call,
@@ -36,7 +37,6 @@ from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.registry import Services
 from hubstead.server.services.repos import RepoHandle, RepoSettingsChange
-from hubstead.server.storage.interfaces import RepoQuery, RepoRecord
 
 _PAGE_SIZE = 1000
 _SORT_KEYS = {

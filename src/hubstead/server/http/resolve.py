@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from hubstead.protocol import HEADER_LINKED_ETAG, HEADER_LINKED_SIZE, HEADER_REPO_COMMIT
 from hubstead.server import errors
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.http.blobs import blob_url
 from hubstead.server.http.context import (
     call,
@@ -35,7 +36,6 @@ from hubstead.server.http.context import (
 )
 from hubstead.server.http.ranges import byte_range
 from hubstead.server.services.access import Action
-from hubstead.server.storage.interfaces import RepoRecord
 
 
 async def resolve_file(request: Request) -> Response:

@@ -15,11 +15,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from hubstead.server import errors
+from hubstead.server.domain.mirrors import MirrorRecord
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.jobs.runner import JobCancelledError, JobContext, is_retryable
 from hubstead.server.services.mirroring.mirrors import SYNC_KIND
 from hubstead.server.services.mirroring.syncs import SyncPlan, SyncService
 from hubstead.server.services.mirroring.upstreams import WantedObject
-from hubstead.server.storage.interfaces import MirrorRecord, RepoRecord
 
 KIND = SYNC_KIND
 

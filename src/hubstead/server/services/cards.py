@@ -15,7 +15,8 @@ import yaml
 
 from hubstead.protocol import MAX_JSON_DEPTH, load_json
 from hubstead.server import errors
-from hubstead.server.storage.interfaces import GitStore, RepoRecord
+from hubstead.server.domain.repos import RepoRecord
+from hubstead.server.storage.git_objects import GitObjectStore
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(\r?\n|\Z)", re.DOTALL)
 
@@ -118,7 +119,7 @@ def parse_front_matter(text: str) -> dict[str, Any] | None:
     return normalized
 
 
-def read_facts(git: GitStore, repo: RepoRecord, commit_id: str) -> CardFacts:
+def read_facts(git: GitObjectStore, repo: RepoRecord, commit_id: str) -> CardFacts:
     """What a repo's `README.md` (and a model's `config.json`) say at a commit."""
 
     def optional(path: str) -> bytes | None:

@@ -16,14 +16,10 @@ from hubstead.protocol import (
     path_problem,
 )
 from hubstead.server import errors
+from hubstead.server.domain.git import CommitRecord, EntryKind, TreeEntry
 from hubstead.server.services.repos import RepoHandle
-from hubstead.server.storage.interfaces import (
-    CommitRecord,
-    EntryKind,
-    GitStore,
-    PathNotFoundError,
-    TreeEntry,
-)
+from hubstead.server.storage.errors import PathNotFoundError
+from hubstead.server.storage.git_objects import GitObjectStore
 
 _SHOWN_PATH = 200
 
@@ -58,7 +54,7 @@ class FileContent:
     data: bytes | None
 
 
-def describe(git: GitStore, key: str, entries: Sequence[TreeEntry]) -> list[FileInfo]:
+def describe(git: GitObjectStore, key: str, entries: Sequence[TreeEntry]) -> list[FileInfo]:
     """FileInfo for tree entries, reading the small blobs that may be LFS pointers."""
     result = []
     for entry in entries:
@@ -110,7 +106,7 @@ def shown_path(path: str) -> str:
 class FileService:
     """Reads files and listings of a resolved revision."""
 
-    def __init__(self, git: GitStore) -> None:
+    def __init__(self, git: GitObjectStore) -> None:
         self._git = git
 
     def tree(

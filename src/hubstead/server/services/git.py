@@ -2,7 +2,7 @@
 
 Clone and fetch need the right to read the repo's files; a push needs write access, as a commit
 through the API does. A push is checked after git has received its objects and before any ref
-moves (`GitStore.receive_pack`), with the commit API's rules:
+moves (`GitTransport.receive_pack`), with the commit API's rules:
 
 - only branches (`refs/heads/…`) and tags (`refs/tags/…`) may be pushed: pull request and
   conversion refs (`refs/pr/…`, `refs/convert/…`) belong to the hub;
@@ -31,22 +31,17 @@ from typing import BinaryIO
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, parse_lfs_pointer, path_problem
 from hubstead.server import errors
+from hubstead.server.domain.git import IncomingPush, PackService, PushedBlob, PushLimits, RefUpdate
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.files import shown_path
 from hubstead.server.services.heads import HeadService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.repos import RepoService
-from hubstead.server.storage.interfaces import (
-    GitStore,
-    GitUnavailableError,
-    IncomingPush,
-    PackService,
-    PushedBlob,
-    PushLimits,
-    RefUpdate,
-    RepoRecord,
-)
+from hubstead.server.storage.errors import GitUnavailableError
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.git_transport import GitTransport
 
 _PUSHABLE = ("refs/heads/", "refs/tags/")
 _LFS_HINT = (
@@ -69,7 +64,8 @@ class GitService:
         self,
         repos: RepoService,
         heads: HeadService,
-        git: GitStore,
+        git: GitObjectStore,
+        transport: GitTransport,
         lfs: LfsService,
         *,
         max_regular_file_bytes: int,
@@ -78,13 +74,14 @@ class GitService:
         self._repos = repos
         self._heads = heads
         self._git = git
+        self._transport = transport
         self._lfs = lfs
         self._max_regular = max_regular_file_bytes
         self._max_push = max_push_bytes
 
     def spool(self) -> BinaryIO:
         """A temporary file to receive a request body into; the caller closes it."""
-        return self._git.spool()
+        return self._transport.spool()
 
     def authorize(
         self, identity: Identity, type: RepoType, repo_id: str, service: PackService
@@ -115,7 +112,7 @@ class GitService:
         """
         repo = self.authorize(identity, type, repo_id, service)
         with _git_required():
-            return self._git.advertise_refs(repo.storage_key, service, protocol)
+            return self._transport.advertise_refs(repo.storage_key, service, protocol)
 
     def upload_pack(
         self,
@@ -133,7 +130,7 @@ class GitService:
         """
         repo = self.authorize(identity, type, repo_id, PackService.UPLOAD)
         with _git_required():
-            return self._git.upload_pack(repo.storage_key, request, protocol)
+            return self._transport.upload_pack(repo.storage_key, request, protocol)
 
     def receive_pack(
         self,
@@ -167,7 +164,9 @@ class GitService:
                 return None
 
             with _git_required():
-                outcome = self._git.receive_pack(repo.storage_key, request, check, protocol, limits)
+                outcome = self._transport.receive_pack(
+                    repo.storage_key, request, check, protocol, limits
+                )
             for update in outcome.updates:
                 if update.name == _DEFAULT_REF and update.new is not None:
                     self._heads.record_push(repo, DEFAULT_BRANCH, update.new)

@@ -15,15 +15,17 @@ import threading
 import weakref
 
 from hubstead.protocol import DEFAULT_BRANCH
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import cards
-from hubstead.server.storage.interfaces import GitStore, MetadataStore, RepoRecord
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.repos import RepoStore
 
 
 class HeadService:
     """The publish locks of repos, and the refresh of a repo row after its default branch moved."""
 
-    def __init__(self, metadata: MetadataStore, git: GitStore) -> None:
-        self._metadata = metadata
+    def __init__(self, store: RepoStore, git: GitObjectStore) -> None:
+        self._store = store
         self._git = git
         # One lock per repo, alive while someone holds or waits for it: writers of different
         # repos never wait for each other (hashed slots made a slow push stall other repos).
@@ -49,7 +51,7 @@ class HeadService:
         if branch != DEFAULT_BRANCH:
             return repo
         facts = cards.read_facts(self._git, repo, commit_id)
-        return self._metadata.update_repo(
+        return self._store.update_repo(
             repo.id,
             head=commit_id,
             last_modified=dt.datetime.now(dt.UTC),

@@ -1,47 +1,21 @@
-"""Upstream hubs as storage reaches them: the `Upstream` Protocol and its records.
+"""`Upstream`: an upstream hub's API and files, as storage reaches them.
 
 An upstream hub (huggingface.co or another hubstead) lies outside the process, as the remote git
 repos of `git_remote.py` do: its API says what a repo is, its `resolve` URLs give file bytes.
 `upstream_hub.HubUpstream` implements the Protocol with the client library. Like every storage
-adapter it raises only narrow storage errors, here `RemoteError` (`failure` says how it failed);
-the mirroring services (`services/mirroring/upstreams.py`) turn them into domain errors. Git data
-does not go through it: it comes over git's smart protocol, through `GitStore.fetch`.
+adapter it raises only narrow storage errors, here `errors.RemoteError` (`failure` says how it
+failed); the mirroring services (`services/mirroring/upstreams.py`) turn them into domain errors.
+The records it takes and returns (`Source`, `UpstreamRepo`) are in `server.domain.mirrors`. Git
+data does not go through it: it comes over git's smart protocol, through `GitFetcher.fetch`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from hubstead.protocol import RepoType
-
-
-@dataclasses.dataclass(frozen=True)
-class Source:
-    """Where a mirrored repo comes from: an upstream hub, the repo there, and the token to use."""
-
-    endpoint: str
-    type: RepoType
-    repo_id: str
-    token: str | None = dataclasses.field(default=None, repr=False)
-
-    @property
-    def git_url(self) -> str:
-        """The repo's URL for git's smart HTTP protocol."""
-        return f"{self.endpoint}/{self.type.url_prefix}{self.repo_id}"
-
-    def __str__(self) -> str:
-        return f"{self.type.value} {self.repo_id} at {self.endpoint}"
-
-
-@dataclasses.dataclass(frozen=True)
-class UpstreamRepo:
-    """What upstream says about a repo that a mirror copies."""
-
-    private: bool
-    gated: str | None
+from hubstead.server.domain.mirrors import Source, UpstreamRepo
 
 
 class Upstream(Protocol):

@@ -28,8 +28,8 @@ import httpx
 from hubstead import errors as client_errors
 from hubstead.client.api import HfApi
 from hubstead.protocol import HEADER_ERROR_CODE, HEADER_ERROR_MESSAGE, ErrorCode
-from hubstead.server.storage.interfaces import RemoteError, RemoteFailure
-from hubstead.server.storage.upstream import Source, UpstreamRepo
+from hubstead.server.domain.mirrors import Source, UpstreamRepo
+from hubstead.server.storage.errors import RemoteError, RemoteFailure
 
 _CHUNK = 1024 * 1024
 _RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})

@@ -18,19 +18,16 @@ from urllib.parse import urlsplit
 
 from hubstead.protocol import RepoType, repo_id_problem
 from hubstead.server import errors
+from hubstead.server.domain.jobs import JobRecord
+from hubstead.server.domain.mirrors import MirrorRecord, NewMirror, Source
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.jobs import JobService
-from hubstead.server.storage.interfaces import (
-    AlreadyExistsError,
-    GitStore,
-    JobRecord,
-    MetadataStore,
-    MirrorRecord,
-    MirrorStore,
-    NewMirror,
-    RepoRecord,
-)
-from hubstead.server.storage.upstream import Source
+from hubstead.server.storage.errors import AlreadyExistsError
+from hubstead.server.storage.git_fetch import GitFetcher
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.mirrors import MirrorStore
+from hubstead.server.storage.repos import RepoStore
 
 SYNC_KIND = "mirror.sync"
 
@@ -60,16 +57,18 @@ class MirrorService:
 
     def __init__(
         self,
-        metadata: MetadataStore,
+        repo_store: RepoStore,
         store: MirrorStore,
-        git: GitStore,
+        git: GitObjectStore,
+        fetcher: GitFetcher,
         jobs: JobService,
         *,
         clock: Clock = utcnow,
     ) -> None:
-        self._metadata = metadata
+        self._repo_store = repo_store
         self._store = store
         self._git = git
+        self._fetcher = fetcher
         self._jobs = jobs
         self._clock = clock
 
@@ -87,14 +86,14 @@ class MirrorService:
         """
         _check_config(repo_id, config)
         namespace, _, name = repo_id.partition("/")
-        existing = self._metadata.get_repo(type.value, namespace, name)
+        existing = self._repo_store.get_repo(type.value, namespace, name)
         if existing is not None:
             what = "a mirror" if self._store.get(existing.id) else "a local repo"
             raise errors.ConflictError(f"The {type.value} {repo_id} already exists here, as {what}")
         key = uuid.uuid4().hex
-        self._git.init(key)
+        self._fetcher.init(key)
         try:
-            repo = self._metadata.create_repo(type.value, namespace, name, key, True)
+            repo = self._repo_store.create_repo(type.value, namespace, name, key, True)
         except AlreadyExistsError:
             self._git.delete(key)
             raise errors.ConflictError(f"The {type.value} {repo_id} already exists here") from None
@@ -144,7 +143,7 @@ class MirrorService:
             NotFoundError: the repo does not exist here, or is not a mirror.
         """
         namespace, _, name = repo_id.partition("/")
-        repo = self._metadata.get_repo(type.value, namespace, name)
+        repo = self._repo_store.get_repo(type.value, namespace, name)
         mirror = self._store.get(repo.id) if repo is not None else None
         if mirror is None:
             raise errors.NotFoundError(f"The {type.value} {repo_id} is not a mirror on this hub")
@@ -162,10 +161,10 @@ class MirrorService:
         """
         mirror = self.get(type, repo_id)
         namespace, _, name = repo_id.partition("/")
-        repo = self._metadata.get_repo(type.value, namespace, name)
+        repo = self._repo_store.get_repo(type.value, namespace, name)
         self._store.remove(mirror.repo_id)
         if delete_repo and repo is not None:
-            self._metadata.delete_repo(repo.id)
+            self._repo_store.delete_repo(repo.id)
             self._git.delete(repo.storage_key)
         return mirror
 
@@ -190,7 +189,7 @@ class MirrorService:
         repo = None
         if mirror is not None:
             namespace, _, name = mirror.local_id.partition("/")
-            repo = self._metadata.get_repo(mirror.repo_type, namespace, name)
+            repo = self._repo_store.get_repo(mirror.repo_type, namespace, name)
         if mirror is None or repo is None:
             raise errors.NotFoundError(f"Repo {repo_row} is no longer a mirror: nothing to sync")
         return mirror, repo

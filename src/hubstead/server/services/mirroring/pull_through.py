@@ -34,6 +34,9 @@ from concurrent.futures import Future
 
 from hubstead.protocol import RepoType
 from hubstead.server import errors
+from hubstead.server.domain.git import RefUpdate
+from hubstead.server.domain.mirrors import Source
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.mirroring.mirrors import MirrorService
 from hubstead.server.services.mirroring.syncs import SyncService
@@ -43,20 +46,15 @@ from hubstead.server.services.mirroring.upstreams import (
     store_verified,
     wrong_bytes,
 )
-from hubstead.server.storage.interfaces import (
-    AlreadyExistsError,
-    BlobMismatchError,
-    BlobStore,
-    FetchArea,
-    GitStore,
-    HeldLock,
-    LfsIndex,
-    MetadataStore,
-    MirrorStore,
-    RefUpdate,
-    RepoRecord,
-)
-from hubstead.server.storage.upstream import Source
+from hubstead.server.storage.accounts import AccountStore
+from hubstead.server.storage.blobs import BlobStore
+from hubstead.server.storage.errors import AlreadyExistsError, BlobMismatchError
+from hubstead.server.storage.fetches import FetchArea, HeldLock
+from hubstead.server.storage.git_fetch import GitFetcher
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.lfs_index import LfsIndex
+from hubstead.server.storage.mirrors import MirrorStore
+from hubstead.server.storage.repos import RepoStore
 
 logger = logging.getLogger("hubstead.mirror")
 
@@ -103,9 +101,11 @@ class PullThroughService:
 
     def __init__(
         self,
-        metadata: MetadataStore,
+        accounts: AccountStore,
+        repo_store: RepoStore,
         store: MirrorStore,
-        git: GitStore,
+        git: GitObjectStore,
+        fetcher: GitFetcher,
         blobs: BlobStore,
         index: LfsIndex,
         area: FetchArea,
@@ -116,9 +116,11 @@ class PullThroughService:
         *,
         clock: Clock = utcnow,
     ) -> None:
-        self._metadata = metadata
+        self._accounts = accounts
+        self._repo_store = repo_store
         self._store = store
         self._git = git
+        self._fetcher = fetcher
         self._blobs = blobs
         self._index = index
         self._area = area
@@ -150,13 +152,13 @@ class PullThroughService:
         missing_key = f"{type.value}/{repo_id.lower()}"
         if upstream is None or not self._policy.allows(type, repo_id):
             return None
-        if self._missing.get(missing_key) or self._metadata.get_account(namespace) is not None:
+        if self._missing.get(missing_key) or self._accounts.get_account(namespace) is not None:
             return None
         down = self._unreachable.get(upstream)
         if down is not None:
             raise errors.UpstreamUnavailableError(down)
         with self._area.lock(_lock_name("pull", type, repo_id)):
-            existing = self._metadata.get_repo(type.value, namespace, name)
+            existing = self._repo_store.get_repo(type.value, namespace, name)
             if existing is not None:  # pulled by another request meanwhile
                 return existing
             try:
@@ -174,17 +176,17 @@ class PullThroughService:
         namespace, _, name = source.repo_id.partition("/")
         # The git data arrives before the repo row exists, so nobody sees the repo empty.
         key = uuid.uuid4().hex
-        self._git.init(key)
+        self._fetcher.init(key)
         try:
             refs = self._upstreams.fetch_refs(key, source, ())
-            self._git.update_refs(key, [RefUpdate(n, None, t) for n, t in sorted(refs.items())])
-            repo = self._metadata.create_repo(
+            self._fetcher.update_refs(key, [RefUpdate(n, None, t) for n, t in sorted(refs.items())])
+            repo = self._repo_store.create_repo(
                 source.type.value, namespace, name, key, facts.private
             )
         except BaseException as exc:
             self._git.delete(key)
             if isinstance(exc, AlreadyExistsError):  # created locally meanwhile
-                return self._metadata.get_repo(source.type.value, namespace, name)
+                return self._repo_store.get_repo(source.type.value, namespace, name)
             raise
         self._mirrors.add_pulled(repo, source, self._policy.refresh_seconds)
         return self._syncs.refresh_row(repo, facts)

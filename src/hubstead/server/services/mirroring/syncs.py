@@ -31,6 +31,9 @@ from contextlib import AbstractContextManager
 
 from hubstead.protocol import DEFAULT_BRANCH
 from hubstead.server import errors
+from hubstead.server.domain.git import EntryKind, RefUpdate
+from hubstead.server.domain.mirrors import MirrorRecord, Source, UpstreamRepo
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import files
 from hubstead.server.services.heads import HeadService
 from hubstead.server.services.mirroring.upstreams import (
@@ -40,22 +43,17 @@ from hubstead.server.services.mirroring.upstreams import (
     store_verified,
     wrong_bytes,
 )
-from hubstead.server.storage.interfaces import (
+from hubstead.server.storage.blobs import BlobStore, BlobWriter
+from hubstead.server.storage.errors import (
     BlobMismatchError,
     BlobNotFoundError,
-    BlobStore,
-    BlobWriter,
-    EntryKind,
-    FetchArea,
-    GitStore,
-    LfsIndex,
-    MetadataStore,
-    MirrorRecord,
     RefConflictError,
-    RefUpdate,
-    RepoRecord,
 )
-from hubstead.server.storage.upstream import Source, UpstreamRepo
+from hubstead.server.storage.fetches import FetchArea
+from hubstead.server.storage.git_fetch import GitFetcher
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.lfs_index import LfsIndex
+from hubstead.server.storage.repos import RepoStore
 
 OnBytes = Callable[[int], None]
 
@@ -79,8 +77,9 @@ class SyncService:
     def __init__(
         self,
         heads: HeadService,
-        metadata: MetadataStore,
-        git: GitStore,
+        repo_store: RepoStore,
+        git: GitObjectStore,
+        fetcher: GitFetcher,
         blobs: BlobStore,
         index: LfsIndex,
         area: FetchArea,
@@ -89,8 +88,9 @@ class SyncService:
         chunk_size: int,
     ) -> None:
         self._heads = heads
-        self._metadata = metadata
+        self._repo_store = repo_store
         self._git = git
+        self._fetcher = fetcher
         self._blobs = blobs
         self._index = index
         self._area = area
@@ -251,7 +251,7 @@ class SyncService:
         repo = plan.repo
         with self._heads.publish_lock(repo):
             try:
-                self._git.update_refs(repo.storage_key, plan.updates)
+                self._fetcher.update_refs(repo.storage_key, plan.updates)
             except RefConflictError as exc:
                 raise errors.ConflictError(
                     f"The refs of {repo.repo_id} changed during the sync ({exc}); sync again"
@@ -262,7 +262,7 @@ class SyncService:
         """Make the repo row describe its default branch and upstream's visibility."""
         head = self._git.resolve(repo.storage_key, f"refs/heads/{DEFAULT_BRANCH}")
         if (repo.private, repo.gated) != (facts.private, facts.gated):
-            repo = self._metadata.update_repo(repo.id, private=facts.private, gated=facts.gated)
+            repo = self._repo_store.update_repo(repo.id, private=facts.private, gated=facts.gated)
         if head is not None and head != repo.head:
             repo = self._heads.record_push(repo, DEFAULT_BRANCH, head)
         return repo

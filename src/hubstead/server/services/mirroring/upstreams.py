@@ -2,7 +2,7 @@
 
 `UpstreamService` is the one door to upstream for syncs and pull-through. It reaches the hub's
 API and files through the storage `Upstream` (`storage/upstream_hub.py`) and its git data through
-`GitStore.remote_refs`/`fetch` (`git_remote.py`); both raise the storage `RemoteError`, which is
+`GitFetcher.remote_refs`/`fetch` (`git_remote.py`); both raise the storage `RemoteError`, which is
 turned into the domain's `UpstreamError`s here, in one place (`_upstream_error`), chained. Those
 classes decide what a job does (`jobs/runner.is_retryable`) and what a request answers:
 
@@ -24,17 +24,17 @@ from collections.abc import Callable, Iterator, Sequence
 
 from hubstead.protocol import RepoType
 from hubstead.server import errors
-from hubstead.server.storage.interfaces import (
+from hubstead.server.domain.mirrors import MirrorRecord, Source, UpstreamRepo
+from hubstead.server.domain.repos import RepoRecord
+from hubstead.server.storage.errors import (
     BlobMismatchError,
-    GitStore,
     GitUnavailableError,
-    LfsIndex,
-    MirrorRecord,
     RemoteError,
     RemoteFailure,
-    RepoRecord,
 )
-from hubstead.server.storage.upstream import Source, Upstream, UpstreamRepo
+from hubstead.server.storage.git_fetch import GitFetcher
+from hubstead.server.storage.lfs_index import LfsIndex
+from hubstead.server.storage.upstream import Upstream
 
 TRACKED = ("refs/heads/", "refs/tags/")
 """The refs a mirror follows: branches and tags."""
@@ -54,9 +54,11 @@ class WantedObject:
 class UpstreamService:
     """Upstream hubs, reached through storage, their failures as `UpstreamError`s."""
 
-    def __init__(self, upstream: Upstream, git: GitStore, *, default_token: str | None) -> None:
+    def __init__(
+        self, upstream: Upstream, fetcher: GitFetcher, *, default_token: str | None
+    ) -> None:
         self._upstream = upstream
-        self._git = git
+        self._fetcher = fetcher
         self._default_token = default_token
 
     def close(self) -> None:
@@ -117,9 +119,9 @@ class UpstreamService:
         attempt = 1
         while True:
             try:
-                remote = self._git.remote_refs(source.git_url, source.token)
+                remote = self._fetcher.remote_refs(source.git_url, source.token)
                 chosen = _tracked(remote, revisions, source)
-                self._git.fetch(key, source.git_url, source.token, chosen)
+                self._fetcher.fetch(key, source.git_url, source.token, chosen)
             except RemoteError as exc:
                 if exc.failure is RemoteFailure.CHANGED and attempt < _FETCH_TRIES:
                     attempt += 1  # upstream moved between listing and fetching: list again
