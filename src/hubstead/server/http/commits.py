@@ -37,6 +37,7 @@ from hubstead.server.http.context import (
     services,
 )
 from hubstead.server.http.errors import error_response, logger
+from hubstead.server.http.paths import API_REPO
 from hubstead.server.services import cards
 from hubstead.server.services.commits import (
     AddFile,
@@ -295,11 +296,10 @@ async def refuse_xet_token(request: Request) -> Response:
     return error_response(request, 501, XET_REFUSAL, code=ErrorCode.NOT_IMPLEMENTED)
 
 
-_REPO = "/api/{type_segment}/{namespace}/{name}"
 routes = [
-    Route(_REPO + "/xet-write-token/{revision:path}", refuse_xet_token, methods=["GET"]),
-    Route(_REPO + "/xet-read-token/{revision:path}", refuse_xet_token, methods=["GET"]),
+    Route(API_REPO + "/xet-write-token/{revision:path}", refuse_xet_token, methods=["GET"]),
+    Route(API_REPO + "/xet-read-token/{revision:path}", refuse_xet_token, methods=["GET"]),
     Route("/api/validate-yaml", post_validate_yaml, methods=["POST"]),
-    Route(_REPO + "/preupload/{revision:path}", post_preupload, methods=["POST"]),
-    Route(_REPO + "/commit/{revision:path}", post_commit, methods=["POST"]),
+    Route(API_REPO + "/preupload/{revision:path}", post_preupload, methods=["POST"]),
+    Route(API_REPO + "/commit/{revision:path}", post_commit, methods=["POST"]),
 ]

@@ -30,6 +30,7 @@ from hubstead.server.http.context import (
     revision_and_path,
     services,
 )
+from hubstead.server.http.paths import API_REPO
 from hubstead.server.services.access import Action
 
 _PAGE_SIZE = 1000
@@ -95,9 +96,8 @@ async def _paths_request(request: Request) -> tuple[list[str], bool]:
     return paths, bool(expand)
 
 
-_REPO = "/api/{type_segment}/{namespace}/{name}"
 routes = [
-    Route(_REPO + "/tree/{revision}", get_tree, methods=["GET"]),
-    Route(_REPO + "/tree/{revision}/{path:path}", get_tree, methods=["GET"]),
-    Route(_REPO + "/paths-info/{revision:path}", post_paths_info, methods=["POST"]),
+    Route(API_REPO + "/tree/{revision}", get_tree, methods=["GET"]),
+    Route(API_REPO + "/tree/{revision}/{path:path}", get_tree, methods=["GET"]),
+    Route(API_REPO + "/paths-info/{revision:path}", post_paths_info, methods=["POST"]),
 ]

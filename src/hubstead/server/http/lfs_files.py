@@ -24,6 +24,7 @@ from hubstead.server.http.context import (
     repo_type,
     services,
 )
+from hubstead.server.http.paths import API_REPO
 
 _PAGE_SIZE = 1000
 
@@ -69,7 +70,7 @@ async def delete_lfs_files(request: Request) -> Response:
     return JSONResponse({"deleted": deleted})
 
 
-_LFS_FILES = "/api/{type_segment}/{namespace}/{name}/lfs-files"
+_LFS_FILES = API_REPO + "/lfs-files"
 routes = [
     Route(_LFS_FILES, list_lfs_files, methods=["GET"]),
     Route(_LFS_FILES + "/batch", delete_lfs_files, methods=["POST"]),

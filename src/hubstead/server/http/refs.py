@@ -29,6 +29,7 @@ from hubstead.server.http.context import (
     repo_type,
     services,
 )
+from hubstead.server.http.paths import API_REPO
 from hubstead.server.services.access import Action
 from hubstead.server.storage.interfaces import Ref
 
@@ -159,13 +160,12 @@ async def super_squash(request: Request) -> Response:
     return JSONResponse({"commitId": commit_id})
 
 
-_REPO = "/api/{type_segment}/{namespace}/{name}"
 routes = [
-    Route(_REPO + "/refs", get_refs, methods=["GET"]),
-    Route(_REPO + "/commits/{revision:path}", get_commits, methods=["GET"]),
-    Route(_REPO + "/branch/{branch:path}", create_branch, methods=["POST"]),
-    Route(_REPO + "/branch/{branch:path}", delete_branch, methods=["DELETE"]),
-    Route(_REPO + "/tag/{revision:path}", create_tag, methods=["POST"]),
-    Route(_REPO + "/tag/{revision:path}", delete_tag, methods=["DELETE"]),
-    Route(_REPO + "/super-squash/{branch:path}", super_squash, methods=["POST"]),
+    Route(API_REPO + "/refs", get_refs, methods=["GET"]),
+    Route(API_REPO + "/commits/{revision:path}", get_commits, methods=["GET"]),
+    Route(API_REPO + "/branch/{branch:path}", create_branch, methods=["POST"]),
+    Route(API_REPO + "/branch/{branch:path}", delete_branch, methods=["DELETE"]),
+    Route(API_REPO + "/tag/{revision:path}", create_tag, methods=["POST"]),
+    Route(API_REPO + "/tag/{revision:path}", delete_tag, methods=["DELETE"]),
+    Route(API_REPO + "/super-squash/{branch:path}", super_squash, methods=["POST"]),
 ]

@@ -32,6 +32,7 @@ from hubstead.server.http.context import (
     repo_url,
     services,
 )
+from hubstead.server.http.paths import API_REPO, API_REPOS
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.registry import Services
@@ -260,16 +261,15 @@ def _listing_item(
     return _info_payload(hub, handle, expand, blobs=False)
 
 
-_REPO = "/api/{type_segment}/{namespace}/{name}"
 routes = [
     Route("/api/repos/create", create_repo, methods=["POST"]),
     Route("/api/repos/delete", delete_repo, methods=["DELETE"]),
     Route("/api/repos/move", move_repo, methods=["POST"]),
-    Route("/api/{type_segment}", list_repos, methods=["GET"]),
-    Route(_REPO, get_repo_info, methods=["GET"]),
-    Route("/api/{type_segment}/{name}", get_repo_info, methods=["GET"]),
-    Route(_REPO + "/revision/{revision:path}", get_repo_info, methods=["GET"]),
-    Route(_REPO + "/settings", update_settings, methods=["PUT"]),
-    Route(_REPO + "/auth-check", auth_check, methods=["GET"]),
-    Route(_REPO + "/auth-check/write", auth_check, methods=["GET"]),
+    Route(API_REPOS, list_repos, methods=["GET"]),
+    Route(API_REPO, get_repo_info, methods=["GET"]),
+    Route(API_REPOS + "/{name}", get_repo_info, methods=["GET"]),
+    Route(API_REPO + "/revision/{revision:path}", get_repo_info, methods=["GET"]),
+    Route(API_REPO + "/settings", update_settings, methods=["PUT"]),
+    Route(API_REPO + "/auth-check", auth_check, methods=["GET"]),
+    Route(API_REPO + "/auth-check/write", auth_check, methods=["GET"]),
 ]
