@@ -85,9 +85,7 @@ def test_a_wrong_method_on_an_endpoint_that_exists_stays_a_405(
 
 
 @pytest.mark.parametrize("segment", ["models", "datasets", "spaces"])
-def test_every_repo_type_segment_still_reaches_its_routes(
-    http: httpx.Client, segment: str
-) -> None:
+def test_every_repo_type_segment_still_reaches_its_routes(http: httpx.Client, segment: str) -> None:
     response = http.get(f"/api/{segment}/nobody/nothing")
 
     assert response.status_code == 404

@@ -33,8 +33,10 @@ from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.jobs.upstream import HubUpstream
 from hubstead.server.services.auth import AuthService
+from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.commits import CommitService
+from hubstead.server.services.downloads import DownloadService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
 from hubstead.server.services.jobs import JobService
@@ -117,11 +119,19 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         metadata, mirror_store, git_store, syncs, job_service, area, policy, clock=clock
     )
     repo_service.attach_mirrors(mirrors)
+    upkeep = UpkeepService(metadata, git_store, blobs, lfs_index)
     return Services(
         settings=settings,
         auth=auth_service,
         repos=repo_service,
-        files=FileService(git_store),
+        catalog=CatalogService(repo_service, metadata, git_store, upkeep),
+        files=FileService(repo_service, git_store),
+        downloads=DownloadService(
+            repo_service,
+            git_store,
+            lfs_service,
+            PullThroughService(mirror_store, syncs, blobs, lfs_index, area),
+        ),
         commits=CommitService(
             repo_service,
             git_store,
@@ -140,11 +150,10 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             max_push_bytes=settings.max_commit_bytes,
         ),
         lfs_files=LfsFileService(repo_service, git_store, blobs, lfs_index),
-        upkeep=UpkeepService(metadata, git_store, blobs, lfs_index),
+        upkeep=upkeep,
         jobs=job_service,
         mirrors=mirrors,
         syncs=syncs,
-        pull_through=PullThroughService(mirror_store, syncs, blobs, lfs_index, area),
         database=database,
     )
 

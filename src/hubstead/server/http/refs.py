@@ -30,7 +30,6 @@ from hubstead.server.http.context import (
     services,
 )
 from hubstead.server.http.paths import API_REPO
-from hubstead.server.services.access import Action
 from hubstead.server.storage.interfaces import Ref
 
 _COMMITS_PAGE = 50
@@ -57,21 +56,21 @@ async def get_refs(request: Request) -> Response:
 
 async def get_commits(request: Request) -> Response:
     """One page of the history of a revision, newest first."""
-    revision = param(request, "revision")
     formatted = "formatted" in query_list(request, "expand")
     limit = int_param(request, "limit", _COMMITS_PAGE, maximum=_MAX_COMMITS_PAGE)
     offset = decode_cursor(request)
     caller = await identity(request)
-    hub = services(request)
-
-    def work() -> tuple[list[dict[str, Any]], bool]:
-        handle = hub.repos.open(caller, repo_type(request), repo_id(request), Action.READ, revision)
-        commits = hub.refs.commits(handle, offset, limit + 1)
-        items = [payloads.commit_entry(c, formatted=formatted) for c in commits[:limit]]
-        return items, len(commits) > limit
-
-    items, more = await call(work)
-    return JSONResponse(items, headers=next_link(request, offset + limit) if more else {})
+    page = await call(
+        services(request).refs.commits,
+        caller,
+        repo_type(request),
+        repo_id(request),
+        param(request, "revision"),
+        offset=offset,
+        limit=limit,
+    )
+    items = [payloads.commit_entry(c, formatted=formatted) for c in page.items]
+    return JSONResponse(items, headers=next_link(request, offset + limit) if page.more else {})
 
 
 async def create_branch(request: Request) -> Response:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 from hubstead.server.services.auth import AuthService
+from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.commits import CommitService
+from hubstead.server.services.downloads import DownloadService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.lfs_files import LfsFileService
 from hubstead.server.services.mirrors import MirrorService
-from hubstead.server.services.pull_through import PullThroughService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.syncs import SyncService
@@ -28,7 +29,9 @@ class Services:
     settings: Settings
     auth: AuthService
     repos: RepoService
+    catalog: CatalogService
     files: FileService
+    downloads: DownloadService
     commits: CommitService
     refs: RefService
     lfs: LfsService
@@ -38,7 +41,6 @@ class Services:
     jobs: JobService
     mirrors: MirrorService
     syncs: SyncService
-    pull_through: PullThroughService
     database: Database
 
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""Repos: create, delete, move, settings, info, listings, and opening a repo at a revision.
+"""Repos: create, delete, move, settings, opening a repo at a revision, and publishing changes.
 
 Every other service reaches a repo through `RepoService.open`, which applies the access rules of
 `access.py`, follows nothing silently (a moved repo raises `RepoMovedError` so the HTTP layer can
@@ -23,10 +23,8 @@ from hubstead.server.storage.interfaces import (
     AlreadyExistsError,
     AmbiguousRevisionError,
     Author,
-    CommitRecord,
     GitStore,
     MetadataStore,
-    RepoQuery,
     RepoRecord,
 )
 
@@ -67,15 +65,6 @@ class RepoHandle:
     repo: RepoRecord
     revision: str
     commit_id: str
-
-
-@dataclasses.dataclass(frozen=True)
-class RepoInfo:
-    """Everything repo info reports, for one revision."""
-
-    repo: RepoRecord
-    commit: CommitRecord
-    facts: cards.CardFacts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -313,21 +302,7 @@ class RepoService:
             values["discussions_disabled"] = settings.discussions_disabled
         return self._metadata.update_repo(repo.id, **values) if values else repo
 
-    # --- info -------------------------------------------------------------------------------------
-
-    def info(self, handle: RepoHandle) -> RepoInfo:
-        """Repo info at the handle's revision, with what its card says."""
-        commit = self._git.commit(handle.repo.storage_key, handle.commit_id)
-        return RepoInfo(handle.repo, commit, self._facts(handle.repo, handle.commit_id))
-
-    def list(self, identity: Identity, query: RepoQuery) -> list[RepoRecord]:
-        """A page of the repos the caller can see."""
-        visible = access.visible_namespaces(identity)
-        return self._metadata.list_repos(dataclasses.replace(query, visible_namespaces=visible))
-
-    def head_commit(self, repo: RepoRecord) -> CommitRecord | None:
-        """The commit at the tip of the default branch, if any."""
-        return self._git.commit(repo.storage_key, repo.head) if repo.head else None
+    # --- publishing -------------------------------------------------------------------------------
 
     def publish_lock(self, repo: RepoRecord) -> threading.Lock:
         """The lock to hold from moving one of the repo's branches to `record_push`.
@@ -345,7 +320,7 @@ class RepoService:
         """Refresh what the repo row derives from its default branch after it moved."""
         if branch != DEFAULT_BRANCH:
             return repo
-        facts = self._facts(repo, commit_id)
+        facts = self.card_facts(repo, commit_id)
         return self._metadata.update_repo(
             repo.id,
             head=commit_id,
@@ -356,7 +331,8 @@ class RepoService:
             tags=list(facts.tags),
         )
 
-    def _facts(self, repo: RepoRecord, commit_id: str) -> cards.CardFacts:
+    def card_facts(self, repo: RepoRecord, commit_id: str) -> cards.CardFacts:
+        """What the README and `config.json` at a commit say (card data, library, task, tags)."""
         return cards.derive(
             repo.type,
             self._read_optional(repo, commit_id, "README.md"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -564,8 +564,8 @@ class LfsIndex(Protocol):
     def linked_digests(self) -> set[str]:
         """Every object some repo may reference."""
 
-    def usage(self, repo_id: int) -> int:
-        """Total size of the repo's objects, in bytes."""
+    def usage(self, repo_ids: Collection[int]) -> dict[int, int]:
+        """Total size of each repo's objects, in bytes (0 for a repo without any), in one query."""
 
     def is_linked(self, sha256: str) -> bool:
         """Whether some repo may reference the object."""
