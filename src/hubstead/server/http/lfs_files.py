@@ -34,16 +34,16 @@ async def list_lfs_files(request: Request) -> Response:
     limit = int_param(request, "limit", _PAGE_SIZE, maximum=_PAGE_SIZE)
     offset = decode_cursor(request)
     caller = await identity(request)
-    files = await call(
+    page = await call(
         services(request).lfs_files.list,
         caller,
         repo_type(request),
         repo_id(request),
-        offset,
-        limit + 1,
+        offset=offset,
+        limit=limit,
     )
-    headers = next_link(request, offset + limit) if len(files) > limit else {}
-    return JSONResponse([payloads.lfs_file(f) for f in files[:limit]], headers=headers)
+    headers = next_link(request, offset + limit) if page.more else {}
+    return JSONResponse([payloads.lfs_file(f) for f in page.items], headers=headers)
 
 
 async def delete_lfs_files(request: Request) -> Response:

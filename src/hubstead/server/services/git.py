@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, parse_lfs_pointer, path_problem
 from hubstead.server import errors
@@ -61,6 +61,61 @@ _DEFAULT_REF = f"refs/heads/{DEFAULT_BRANCH}"
 _MAX_PATH_REPORTS = 10
 
 
+class _PackRequest:
+    """A fetch or push the caller was found allowed to make, and the file its body goes into.
+
+    The body is written to `body`, then `answer` runs git on it (checking access again: the
+    body may take long to arrive). Closing drops the body.
+    """
+
+    def __init__(
+        self, git: GitService, identity: Identity, type: RepoType, repo_id: str, body: BinaryIO
+    ) -> None:
+        self._git = git
+        self._identity = identity
+        self._type = type
+        self._repo_id = repo_id
+        self.body = body
+
+    def close(self) -> None:
+        """Drop the request body."""
+        self.body.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Fetch(_PackRequest):
+    """A fetch or clone: git-upload-pack's answer to the negotiation in `body`."""
+
+    def answer(self, protocol: str | None) -> Generator[bytes, None, None]:
+        """The pack, in chunks as git writes it; closing the generator stops git.
+
+        Raises:
+            NotSupportedError, RepoNotFoundError, ...: see `GitService._upload_pack`.
+        """
+        return self._git._upload_pack(
+            self._identity, self._type, self._repo_id, self.body, protocol
+        )
+
+
+class Push(_PackRequest):
+    """A push: git-receive-pack applied to the commands and pack in `body`."""
+
+    def answer(self, protocol: str | None) -> bytes:
+        """The report git gives the pusher: the refs it moved, or why it refused.
+
+        Raises:
+            NotSupportedError, RepoNotFoundError, ...: see `GitService._receive_pack`.
+        """
+        return self._git._receive_pack(
+            self._identity, self._type, self._repo_id, self.body, protocol
+        )
+
+
 class GitService:
     """Smart-protocol sessions on the hub's repos."""
 
@@ -79,11 +134,25 @@ class GitService:
         self._max_regular = max_regular_file_bytes
         self._max_push = max_push_bytes
 
-    def spool(self) -> BinaryIO:
-        """A temporary file to receive a request body into; the caller closes it."""
-        return self._git.spool()
+    def begin_fetch(self, identity: Identity, type: RepoType, repo_id: str) -> Fetch:
+        """A fetch (clone) the caller may make, ready to receive its request body.
 
-    def authorize(
+        Raises:
+            RepoNotFoundError, GatedRepoError, ...: see `_authorize`.
+        """
+        self._authorize(identity, type, repo_id, PackService.UPLOAD)
+        return Fetch(self, identity, type, repo_id, self._git.spool())
+
+    def begin_push(self, identity: Identity, type: RepoType, repo_id: str) -> Push:
+        """A push the caller may make, ready to receive its (possibly large) pack.
+
+        Raises:
+            RepoNotFoundError, AuthorizationError, MirrorReadOnlyError, ...: see `_authorize`.
+        """
+        self._authorize(identity, type, repo_id, PackService.RECEIVE)
+        return Push(self, identity, type, repo_id, self._git.spool())
+
+    def _authorize(
         self, identity: Identity, type: RepoType, repo_id: str, service: PackService
     ) -> RepoRecord:
         """The repo, if the caller may fetch from it (upload-pack) or push to it (receive-pack).
@@ -92,6 +161,7 @@ class GitService:
             RepoNotFoundError: missing, or invisible to the caller.
             RepoMovedError: the id is an old name of the repo.
             GatedRepoError, AuthenticationError, AuthorizationError: see `access.check`.
+            MirrorReadOnlyError: a push to a mirrored repo.
         """
         action = Action.WRITE if service is PackService.RECEIVE else Action.READ_FILES
         return self._repos.locate(identity, type, repo_id, action)
@@ -108,13 +178,13 @@ class GitService:
 
         Raises:
             NotSupportedError: git is not installed on this server.
-            RepoNotFoundError, AuthorizationError, ...: see `authorize`.
+            RepoNotFoundError, AuthorizationError, ...: see `_authorize`.
         """
-        repo = self.authorize(identity, type, repo_id, service)
+        repo = self._authorize(identity, type, repo_id, service)
         with _git_required():
             return self._git.advertise_refs(repo.storage_key, service, protocol)
 
-    def upload_pack(
+    def _upload_pack(
         self,
         identity: Identity,
         type: RepoType,
@@ -126,13 +196,13 @@ class GitService:
 
         Raises:
             NotSupportedError: git is not installed on this server.
-            RepoNotFoundError, GatedRepoError, ...: see `authorize`.
+            RepoNotFoundError, GatedRepoError, ...: see `_authorize`.
         """
-        repo = self.authorize(identity, type, repo_id, PackService.UPLOAD)
+        repo = self._authorize(identity, type, repo_id, PackService.UPLOAD)
         with _git_required():
             return self._git.upload_pack(repo.storage_key, request, protocol)
 
-    def receive_pack(
+    def _receive_pack(
         self,
         identity: Identity,
         type: RepoType,
@@ -144,9 +214,9 @@ class GitService:
 
         Raises:
             NotSupportedError: git is not installed on this server.
-            RepoNotFoundError, AuthenticationError, AuthorizationError, ...: see `authorize`.
+            RepoNotFoundError, AuthenticationError, AuthorizationError, ...: see `_authorize`.
         """
-        repo = self.authorize(identity, type, repo_id, PackService.RECEIVE)
+        repo = self._authorize(identity, type, repo_id, PackService.RECEIVE)
 
         limits = PushLimits(max_pack_bytes=self._max_push, max_object_bytes=self._max_regular)
         with contextlib.ExitStack() as publishing:

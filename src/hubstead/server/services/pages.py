@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -11,10 +11,16 @@ T = TypeVar("T")
 
 @dataclasses.dataclass(frozen=True)
 class Page(Generic[T]):
-    """The items of one page, and whether more follow it."""
+    """The items of one page (iterating a page gives them), and whether more follow it."""
 
     items: list[T]
     more: bool
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
 
     @classmethod
     def of(cls, found: Sequence[T], limit: int) -> Page[T]:

@@ -1,4 +1,27 @@
-"""The set of services one server instance runs, built by `server/app.py`."""
+"""The set of services one server instance runs, built by `server/app.py`, and how they are called.
+
+One calling convention, so that a route (or a job, or a CLI command) is one call:
+
+- **A request names its repo, and the service finds it.** A method answering a request takes
+  `(identity, type, repo_id[, revision], ...)` and locates the repo, checks access and
+  resolves the revision itself, through `RepoService.open` or `RepoService.locate` (the one
+  place that applies `access.py`). Callers never pass a `RepoHandle` or a `RepoRecord` in:
+  those travel only between services (`repos.open` → `catalog`, `files`, `downloads`, ...).
+- **One call answers the whole question, with a domain value**: a dataclass (`RepoInfo`,
+  `Download`, `RefListing`), a `Page` for listings (the items and whether more follow: a
+  listing takes `offset` and `limit`), never a tuple to take apart.
+- **A request whose body comes after the check gets a handle**: the first call checks what can
+  be checked before the body is read, and returns the object that takes the body and finishes
+  the work (`commits.begin` → `PendingCommit.apply`, `git.begin_fetch` / `begin_push` →
+  `Fetch` / `Push`, `lfs.begin_upload` / `begin_part` → `Receiver`). The handle is the only
+  way to the second step.
+- **Signed URLs stand for the identity**: the transfer endpoints git-lfs and the client call
+  without credentials take the URL's token instead (`lfs.blob`, `lfs.begin_upload`,
+  `lfs.complete`, ...).
+- **Operator services take no identity**: jobs, mirrors, upkeep and account administration are
+  called by the CLI, which holds the data dir's authority; the admin HTTP API checks
+  `access.check_site_admin` first. The identity itself comes from `auth.authenticate`.
+"""
 
 from __future__ import annotations
 
