@@ -95,11 +95,9 @@ class Fetch(_PackRequest):
         """The pack, in chunks as git writes it; closing the generator stops git.
 
         Raises:
-            NotSupportedError, RepoNotFoundError, ...: see `GitService._upload_pack`.
+            NotSupportedError, RepoNotFoundError, ...: see `GitService.upload_pack`.
         """
-        return self._git._upload_pack(
-            self._identity, self._type, self._repo_id, self.body, protocol
-        )
+        return self._git.upload_pack(self._identity, self._type, self._repo_id, self.body, protocol)
 
 
 class Push(_PackRequest):
@@ -109,9 +107,9 @@ class Push(_PackRequest):
         """The report git gives the pusher: the refs it moved, or why it refused.
 
         Raises:
-            NotSupportedError, RepoNotFoundError, ...: see `GitService._receive_pack`.
+            NotSupportedError, RepoNotFoundError, ...: see `GitService.receive_pack`.
         """
-        return self._git._receive_pack(
+        return self._git.receive_pack(
             self._identity, self._type, self._repo_id, self.body, protocol
         )
 
@@ -184,7 +182,7 @@ class GitService:
         with _git_required():
             return self._git.advertise_refs(repo.storage_key, service, protocol)
 
-    def _upload_pack(
+    def upload_pack(
         self,
         identity: Identity,
         type: RepoType,
@@ -202,7 +200,7 @@ class GitService:
         with _git_required():
             return self._git.upload_pack(repo.storage_key, request, protocol)
 
-    def _receive_pack(
+    def receive_pack(
         self,
         identity: Identity,
         type: RepoType,

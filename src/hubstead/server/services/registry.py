@@ -13,8 +13,9 @@ One calling convention, so that a route (or a job, or a CLI command) is one call
 - **A request whose body comes after the check gets a handle**: the first call checks what can
   be checked before the body is read, and returns the object that takes the body and finishes
   the work (`commits.begin` → `PendingCommit.apply`, `git.begin_fetch` / `begin_push` →
-  `Fetch` / `Push`, `lfs.begin_upload` / `begin_part` → `Receiver`). The handle is the only
-  way to the second step.
+  `Fetch` / `Push`, `lfs.begin_upload` / `begin_part` → `Receiver`). Finishing checks access
+  again, with the same method a caller holding the whole body calls at once
+  (`commits.commit`, `git.upload_pack`, `git.receive_pack`).
 - **Signed URLs stand for the identity**: the transfer endpoints git-lfs and the client call
   without credentials take the URL's token instead (`lfs.blob`, `lfs.begin_upload`,
   `lfs.complete`, ...).
