@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
-from huggingface_hub.utils import get_session, hf_raise_for_status
+from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
 from tests.helpers.accounts import HubUser
 
