@@ -72,7 +72,7 @@ class LfsFileService:
         page = Page.of(self._index.list(repo.id, offset, limit + 1), limit)
         records = page.items
         if not records:
-            return Page([], page.more)
+            return Page([], more=False)
         wanted = {record.sha256 for record in records}
         found: dict[str, pointers.Sighting] = {}
         # Tips come first, and the walk into history stops as soon as the page is named.
