@@ -11,8 +11,8 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
 from hubstead.protocol import RepoType
+from hubstead.server.domain.accounts import Role
 from hubstead.server.services.mirrors import MirrorConfig
-from hubstead.server.storage.interfaces import Role
 from tests.cli.test_admin import admin
 from tests.helpers.accounts import make_user, unique_name
 from tests.helpers.live_server import LiveServer

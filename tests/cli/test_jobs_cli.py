@@ -18,9 +18,9 @@ from click.testing import CliRunner, Result
 
 from hubstead.cli.main import cli
 from hubstead.server.app import build_services
+from hubstead.server.domain.jobs import JobRecord, JobState
 from hubstead.server.jobs.upkeep import FSCK
 from hubstead.server.settings import load_settings
-from hubstead.server.storage.interfaces import JobRecord, JobState
 from tests.helpers.accounts import unique_name
 from tests.helpers.databases import postgres_database
 from tests.helpers.jobs import wait_for_job

@@ -18,7 +18,7 @@ from hubstead import errors
 from hubstead.client import models
 from hubstead.client._http import HubSession, backoff
 from hubstead.client.api import HfApi
-from hubstead.server.storage.interfaces import Role
+from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 

@@ -18,7 +18,7 @@ import pytest
 from hubstead import errors
 from hubstead.client.api import HfApi
 from hubstead.client.auth import login, logout, whoami
-from hubstead.server.storage.interfaces import Role
+from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import LiveServer
 

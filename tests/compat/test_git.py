@@ -16,7 +16,7 @@ import pytest
 from huggingface_hub import RepoFile, hf_hub_download
 
 from hubstead.protocol import format_lfs_pointer
-from hubstead.server.storage.interfaces import Role
+from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.git import GitUser, repo_url, require_git_lfs
 from tests.helpers.live_server import LiveServer, start_server

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 
-from hubstead.server.storage.interfaces import Role
+from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_org, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 

@@ -7,7 +7,7 @@ import uuid
 
 from huggingface_hub import HfApi
 
-from hubstead.server.storage.interfaces import Role
+from hubstead.server.domain.accounts import Role
 from tests.helpers.live_server import LiveServer
 
 

@@ -9,10 +9,10 @@ import threading
 import time
 from types import TracebackType
 
+from hubstead.server.domain.jobs import JobRecord, JobState
 from hubstead.server.jobs.redis_queue import close_worker, create_worker
 from hubstead.server.jobs.runner import Handler, JobContext, JobRunner
 from hubstead.server.services.jobs import JobService
-from hubstead.server.storage.interfaces import JobRecord, JobState
 from tests.helpers.waiting import wait_until
 
 FINISHED = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)

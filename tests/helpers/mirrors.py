@@ -17,9 +17,10 @@ import pytest
 
 from hubstead.protocol import RepoType
 from hubstead.server.app import build_runner
+from hubstead.server.domain.jobs import JobRecord
+from hubstead.server.domain.mirrors import MirrorRecord
 from hubstead.server.jobs.runner import JobRunner, RetryPolicy
 from hubstead.server.services.mirrors import MirrorConfig
-from hubstead.server.storage.interfaces import JobRecord, MirrorRecord
 from tests.helpers.databases import postgres_database
 from tests.helpers.live_server import LiveServer, start_server
 

@@ -7,9 +7,9 @@ The store is the server's own `Pygit2GitStore` opened on the live server's data 
 from __future__ import annotations
 
 from hubstead.protocol import RepoType
+from hubstead.server.domain.git import Author, TreeEdit
 from hubstead.server.services.access import Action
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
-from hubstead.server.storage.interfaces import Author, TreeEdit
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from hubstead.server.storage.interfaces import JobProgress, JobRecord, JobState, Role
+from hubstead.server.domain.accounts import Role
+from hubstead.server.domain.jobs import JobProgress, JobRecord, JobState
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from hubstead.protocol import RepoType
+from hubstead.server.domain.accounts import Role
 from hubstead.server.services.access import Action
-from hubstead.server.storage.interfaces import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.bombs import gzip_zeros
 from tests.helpers.live_server import LiveServer

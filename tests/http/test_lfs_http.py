@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from hubstead.protocol import format_lfs_pointer
-from hubstead.server.storage.interfaces import Role
+from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.clock import ManualClock
 from tests.helpers.commits import add, branch_head, header, ndjson, post_commit

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from hubstead.server.storage.interfaces import Role
+from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 from tests.helpers.refs import create_ref

@@ -19,12 +19,12 @@ import pytest
 
 from hubstead.server import errors
 from hubstead.server.app import build_services
+from hubstead.server.domain.jobs import JobState
 from hubstead.server.jobs.redis_queue import ArqQueue
 from hubstead.server.jobs.runner import Handler, JobContext, JobRunner, RetryPolicy
 from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.services.registry import Services
 from hubstead.server.settings import load_settings
-from hubstead.server.storage.interfaces import JobState
 from tests.helpers.accounts import unique_name
 from tests.helpers.clock import ManualClock
 from tests.helpers.databases import postgres_database

@@ -13,8 +13,8 @@ from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import RepositoryNotFoundError
 
 from hubstead.protocol import RepoType
+from hubstead.server.domain.jobs import JobRecord, JobState
 from hubstead.server.services.mirrors import SYNC_KIND
-from hubstead.server.storage.interfaces import JobRecord, JobState
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.lfs import CuttingProxy, blob_files, sha256
 from tests.helpers.live_server import LiveServer

@@ -14,8 +14,8 @@ from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import RepositoryNotFoundError
 
 from hubstead.cli.main import cli
+from hubstead.server.domain.jobs import JobState
 from hubstead.server.services.mirrors import SYNC_KIND
-from hubstead.server.storage.interfaces import JobState
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 from tests.helpers.mirrors import runner

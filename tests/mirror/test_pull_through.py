@@ -17,8 +17,8 @@ from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
 from hubstead.protocol import RepoType
+from hubstead.server.domain.jobs import JobState
 from hubstead.server.services.mirrors import SYNC_KIND
-from hubstead.server.storage.interfaces import JobState
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.git import GitUser, repo_url
 from tests.helpers.lfs import blob_files, sha256

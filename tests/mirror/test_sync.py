@@ -18,7 +18,7 @@ from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 
 from hubstead.protocol import RepoType
 from hubstead.server.app import build_runner
-from hubstead.server.storage.interfaces import JobState
+from hubstead.server.domain.jobs import JobState
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.git import GitUser, repo_url
 from tests.helpers.jobs import ArqWorkerThread, wait_for_job

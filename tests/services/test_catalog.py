@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from hubstead.protocol import RepoType
+from hubstead.server.domain.repos import RepoQuery, RepoRecord
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.catalog import Details, RepoInfo
 from hubstead.server.services.registry import Services
-from hubstead.server.storage.interfaces import RepoQuery, RepoRecord
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 from tests.helpers.storage import lfs_bytes, upload_lfs

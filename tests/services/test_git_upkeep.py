@@ -21,7 +21,7 @@ from huggingface_hub import HfApi
 
 from hubstead.cli.main import cli
 from hubstead.protocol import RepoType
-from hubstead.server.storage.interfaces import LeftoverKind
+from hubstead.server.domain.upkeep import LeftoverKind
 from tests.cli.test_admin import storage_args
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
@@ -42,7 +42,7 @@ def age_all(path: Path, by: dt.timedelta) -> None:
 
 def git_dir(hub: LiveServer, repo_id: str) -> Path:
     namespace, _, name = repo_id.partition("/")
-    record = hub.services.repos._metadata.get_repo(RepoType.MODEL.value, namespace, name)
+    record = hub.services.repos._store.get_repo(RepoType.MODEL.value, namespace, name)
     assert record is not None
     return hub.data_dir / "repos" / record.storage_key[:2] / f"{record.storage_key}.git"
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from hubstead import errors as client_errors
 from hubstead.server import errors
 from hubstead.server.app import build_services
+from hubstead.server.domain.jobs import JobProgress, JobRecord, JobState
 from hubstead.server.jobs.runner import (
     Handler,
     JobContext,
@@ -32,7 +33,6 @@ from hubstead.server.jobs.runner import (
 from hubstead.server.services.jobs import ABANDONED_ERROR
 from hubstead.server.services.registry import Services
 from hubstead.server.settings import load_settings
-from hubstead.server.storage.interfaces import JobProgress, JobRecord, JobState
 from hubstead.server.storage.schema import jobs as jobs_table
 from tests.helpers.clock import ManualClock
 from tests.helpers.databases import postgres_database

@@ -12,11 +12,11 @@ import pytest
 from hubstead.protocol import RepoType
 from hubstead.server import errors
 from hubstead.server.app import build_services
+from hubstead.server.domain.accounts import Role
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.registry import Services
 from hubstead.server.settings import load_settings
-from hubstead.server.storage.interfaces import Role
 
 T = TypeVar("T")
 REPO = "ada/model"

@@ -20,10 +20,10 @@ import pygit2
 import pytest
 from huggingface_hub import CommitOperationAdd, hf_hub_download
 
+from hubstead.server.domain.upkeep import LeftoverKind
 from hubstead.server.services.upkeep import CorruptObject, Progress
-from hubstead.server.storage.interfaces import LeftoverKind
 from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
-from hubstead.server.storage.metadata_sql import SqlMetadataStore
+from hubstead.server.storage.repos_sql import SqlRepoStore
 from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.lfs import batch, lfs_server
 from tests.helpers.live_server import LiveServer
@@ -182,7 +182,7 @@ def test_a_repo_whose_git_data_is_damaged_is_reported_and_stops_gc_collecting(
     garbage = upload_lfs(owner.api, doomed, "g.bin", lfs_bytes("garbage"))
     owner.api.delete_repo(doomed)
     namespace, name = broken.split("/")
-    record = SqlMetadataStore(hub.services.database).get_repo("model", namespace, name)
+    record = SqlRepoStore(hub.services.database).get_repo("model", namespace, name)
     assert record is not None
     git_dir = hub.data_dir / "repos" / record.storage_key[:2] / f"{record.storage_key}.git"
     tree = str(pygit2.Repository(str(git_dir)).revparse_single("main").peel(pygit2.Tree).id)
@@ -294,7 +294,7 @@ def test_gc_keeps_an_object_a_pointer_names_even_if_the_index_lost_its_link(
     data = lfs_bytes("pointer-only")
     sha = upload_lfs(owner.api, repo, "w.bin", data)
     namespace, name = repo.split("/")
-    record = SqlMetadataStore(hub.services.database).get_repo("model", namespace, name)
+    record = SqlRepoStore(hub.services.database).get_repo("model", namespace, name)
     assert record is not None
     SqlLfsIndex(hub.services.database).unlink(record.id, [sha])  # a damaged index
     age(blob_path(hub, sha), dt.timedelta(days=3))
@@ -319,7 +319,7 @@ def test_gc_clears_the_links_a_crash_of_an_older_version_left_and_what_only_they
     secret_sha = upload_lfs(owner.api, victim, "s.bin", secret)
     thief = new_repo(owner, "thief")
     namespace, name = thief.split("/")
-    thief_row = SqlMetadataStore(hub.services.database).get_repo("model", namespace, name)
+    thief_row = SqlRepoStore(hub.services.database).get_repo("model", namespace, name)
     assert thief_row is not None
     index = SqlLfsIndex(hub.services.database)
     missing_sha = hashlib.sha256(b"never stored").hexdigest()
@@ -349,7 +349,7 @@ def test_gc_clears_the_links_a_crash_of_an_older_version_left_and_what_only_they
 def test_gc_keeps_a_bad_link_younger_than_the_grace_period(hub: LiveServer, owner: HubUser) -> None:
     repo = new_repo(owner)
     namespace, name = repo.split("/")
-    row = SqlMetadataStore(hub.services.database).get_repo("model", namespace, name)
+    row = SqlRepoStore(hub.services.database).get_repo("model", namespace, name)
     assert row is not None
     index = SqlLfsIndex(hub.services.database)
     missing_sha = hashlib.sha256(b"not stored yet").hexdigest()

@@ -1,4 +1,4 @@
-"""Empty databases on every metadata backend, for the SQL storage suites.
+"""Empty databases on every metadata backend, and the SQL stores on them, for the storage suites.
 
 PostgreSQL databases are slow to create and drop, so each test module gets one and every test
 starts from an empty `public` schema in it; SQLite gets a new file per test.
@@ -12,6 +12,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from hubstead.server.storage.accounts import AccountStore
+from hubstead.server.storage.accounts_sql import SqlAccountStore
+from hubstead.server.storage.db import Database
+from hubstead.server.storage.repos import RepoStore
+from hubstead.server.storage.repos_sql import SqlRepoStore
+from hubstead.server.storage.tokens import TokenStore
+from hubstead.server.storage.tokens_sql import SqlTokenStore
 from tests.helpers.databases import postgres_database
 
 
@@ -36,3 +43,32 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     finally:
         engine.dispose()
     return url
+
+
+@pytest.fixture
+def database(empty_database_url: str) -> Iterator[Database]:
+    """A migrated, empty metadata database on each backend."""
+    database = Database(empty_database_url)
+    database.migrate()
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+@pytest.fixture
+def accounts(database: Database) -> AccountStore:
+    """The accounts of the metadata database, on each backend."""
+    return SqlAccountStore(database)
+
+
+@pytest.fixture
+def tokens(database: Database) -> TokenStore:
+    """The tokens of the metadata database, on each backend."""
+    return SqlTokenStore(database)
+
+
+@pytest.fixture
+def repos(database: Database) -> RepoStore:
+    """The repo rows of the metadata database, on each backend."""
+    return SqlRepoStore(database)

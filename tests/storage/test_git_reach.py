@@ -8,21 +8,25 @@ import time
 import pytest
 
 from hubstead.protocol import DEFAULT_BRANCH
+from hubstead.server.domain.git import TreeEdit
+from hubstead.server.storage.errors import AmbiguousRevisionError
+from hubstead.server.storage.git_objects import GitObjectStore
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
-from hubstead.server.storage.interfaces import AmbiguousRevisionError, GitStore, TreeEdit
-from tests.storage.test_git_store import AUTHOR, MAIN, key, open_store, store
+from tests.storage.test_git_objects import AUTHOR, MAIN, key, open_store, store
 
 __all__ = ["key", "open_store", "store"]
 
 
-def unreachable_commit(store: GitStore, key: str, content: bytes) -> str:
+def unreachable_commit(store: GitObjectStore, key: str, content: bytes) -> str:
     """A commit on top of main that no ref points at (as a lost race or a squash leaves)."""
     head = store.resolve(key, DEFAULT_BRANCH)
     edit = TreeEdit("secret.txt", store.write_blob(key, content))
     return store.write_commit(key, head, [edit], AUTHOR, "secret")
 
 
-def test_an_unreachable_commit_is_not_found_by_full_or_short_id(store: GitStore, key: str) -> None:
+def test_an_unreachable_commit_is_not_found_by_full_or_short_id(
+    store: GitObjectStore, key: str
+) -> None:
     hidden = unreachable_commit(store, key, b"secret")
 
     for length in (4, 7, 12, 39, 40):

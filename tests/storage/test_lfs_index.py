@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
 import pytest
 
+from hubstead.server.domain.accounts import AccountKind
+from hubstead.server.storage import lfs_index_sql
+from hubstead.server.storage.accounts import AccountStore
 from hubstead.server.storage.db import Database
-from hubstead.server.storage.interfaces import AccountKind, LfsIndex, MetadataStore
+from hubstead.server.storage.lfs_index import LfsIndex
 from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
-from hubstead.server.storage.metadata_sql import SqlMetadataStore
-from tests.storage.test_metadata_store import in_threads
+from hubstead.server.storage.repos import RepoStore
+from tests.storage.test_accounts import in_threads
 
 GiB = 1024**3
-
-
-@pytest.fixture
-def database(empty_database_url: str) -> Iterator[Database]:
-    database = Database(empty_database_url)
-    database.migrate()
-    try:
-        yield database
-    finally:
-        database.close()
-
-
-@pytest.fixture
-def metadata(database: Database) -> MetadataStore:
-    return SqlMetadataStore(database)
 
 
 @pytest.fixture
@@ -37,11 +24,11 @@ def index(database: Database) -> LfsIndex:
 
 
 @pytest.fixture
-def repos(metadata: MetadataStore) -> tuple[int, int]:
+def two_repos(accounts: AccountStore, repos: RepoStore) -> tuple[int, int]:
     """Two repos of one user."""
-    metadata.create_account("ada", AccountKind.USER, "Ada", None, False)
-    first = metadata.create_repo("model", "ada", "first", "key-first", False)
-    second = metadata.create_repo("model", "ada", "second", "key-second", False)
+    accounts.create_account("ada", AccountKind.USER, "Ada", None, False)
+    first = repos.create_repo("model", "ada", "first", "key-first", False)
+    second = repos.create_repo("model", "ada", "second", "key-second", False)
     return first.id, second.id
 
 
@@ -49,8 +36,8 @@ def digest(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()
 
 
-def test_a_link_belongs_to_its_repo_only(index: LfsIndex, repos: tuple[int, int]) -> None:
-    first, second = repos
+def test_a_link_belongs_to_its_repo_only(index: LfsIndex, two_repos: tuple[int, int]) -> None:
+    first, second = two_repos
 
     index.link(first, digest("a"), 10)
 
@@ -60,9 +47,9 @@ def test_a_link_belongs_to_its_repo_only(index: LfsIndex, repos: tuple[int, int]
 
 
 def test_linking_twice_keeps_one_link_and_its_first_size(
-    index: LfsIndex, repos: tuple[int, int]
+    index: LfsIndex, two_repos: tuple[int, int]
 ) -> None:
-    first, _ = repos
+    first, _ = two_repos
 
     index.link(first, digest("a"), 10)
     index.link(first, digest("a"), 10)
@@ -72,9 +59,9 @@ def test_linking_twice_keeps_one_link_and_its_first_size(
 
 
 def test_concurrent_links_of_one_object_all_succeed(
-    index: LfsIndex, repos: tuple[int, int]
+    index: LfsIndex, two_repos: tuple[int, int]
 ) -> None:
-    first, second = repos
+    first, second = two_repos
 
     _, failures = in_threads(8, lambda i: index.link((first, second)[i % 2], digest("a"), 5))
 
@@ -84,8 +71,8 @@ def test_concurrent_links_of_one_object_all_succeed(
     assert len(index.list(first, 0, 100)) == 1
 
 
-def test_sizes_past_four_gib_round_trip(index: LfsIndex, repos: tuple[int, int]) -> None:
-    first, _ = repos
+def test_sizes_past_four_gib_round_trip(index: LfsIndex, two_repos: tuple[int, int]) -> None:
+    first, _ = two_repos
 
     index.link(first, digest("huge"), 6 * GiB + 1)
     index.link(first, digest("more"), 5 * GiB)
@@ -94,8 +81,8 @@ def test_sizes_past_four_gib_round_trip(index: LfsIndex, repos: tuple[int, int])
     assert index.usage([first])[first] == 11 * GiB + 1
 
 
-def test_list_pages_through_a_repos_objects(index: LfsIndex, repos: tuple[int, int]) -> None:
-    first, second = repos
+def test_list_pages_through_a_repos_objects(index: LfsIndex, two_repos: tuple[int, int]) -> None:
+    first, second = two_repos
     names = [digest(str(n)) for n in range(5)]
     for name in names:
         index.link(first, name, 1)
@@ -112,8 +99,8 @@ def test_list_pages_through_a_repos_objects(index: LfsIndex, repos: tuple[int, i
     assert created == sorted(created, reverse=True)
 
 
-def test_unlink_forgets_only_the_named_objects(index: LfsIndex, repos: tuple[int, int]) -> None:
-    first, second = repos
+def test_unlink_forgets_only_the_named_objects(index: LfsIndex, two_repos: tuple[int, int]) -> None:
+    first, second = two_repos
     for name in ("a", "b", "c"):
         index.link(first, digest(name), 3)
     index.link(second, digest("a"), 3)
@@ -128,8 +115,8 @@ def test_unlink_forgets_only_the_named_objects(index: LfsIndex, repos: tuple[int
     assert index.usage([first])[first] == 3
 
 
-def test_linked_digests_covers_every_repo(index: LfsIndex, repos: tuple[int, int]) -> None:
-    first, second = repos
+def test_linked_digests_covers_every_repo(index: LfsIndex, two_repos: tuple[int, int]) -> None:
+    first, second = two_repos
     index.link(first, digest("a"), 1)
     index.link(second, digest("a"), 1)
     index.link(second, digest("b"), 1)
@@ -139,9 +126,9 @@ def test_linked_digests_covers_every_repo(index: LfsIndex, repos: tuple[int, int
 
 
 def test_usage_counts_zero_for_a_repo_without_objects(
-    index: LfsIndex, repos: tuple[int, int]
+    index: LfsIndex, two_repos: tuple[int, int]
 ) -> None:
-    first, second = repos
+    first, second = two_repos
     index.link(first, digest("a"), 7)
 
     assert index.usage([first, second]) == {first: 7, second: 0}
@@ -149,14 +136,35 @@ def test_usage_counts_zero_for_a_repo_without_objects(
 
 
 def test_deleting_a_repo_drops_its_links(
-    index: LfsIndex, metadata: MetadataStore, repos: tuple[int, int]
+    index: LfsIndex, repos: RepoStore, two_repos: tuple[int, int]
 ) -> None:
-    first, second = repos
+    first, second = two_repos
     index.link(first, digest("a"), 1)
     index.link(second, digest("a"), 1)
 
-    metadata.delete_repo(first)
+    repos.delete_repo(first)
 
     assert index.linked_size(first, digest("a")) is None
     assert index.linked_size(second, digest("a")) == 1
     assert index.linked_digests() == {digest("a")}
+
+
+def test_records_pages_through_every_link_in_order(
+    index: LfsIndex, accounts: AccountStore, repos: RepoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts.create_account("owner", AccountKind.USER, "Owner", None, False)
+    rows = [repos.create_repo("model", "owner", f"r{n}", f"key{n}", False) for n in range(2)]
+    links = sorted((f"{n:064x}", repo.id) for n in range(5) for repo in rows)
+    for sha, repo_id in links:
+        index.link(repo_id, sha, 7)
+    monkeypatch.setattr(lfs_index_sql, "_RECORDS_PAGE", 3)
+
+    records = list(index.records())
+
+    assert [(r.sha256, r.repo_id) for r in records] == links
+    assert index.is_linked(f"{4:064x}")
+    assert not index.is_linked(f"{9:064x}")
+    index.unlink(rows[0].id, [f"{4:064x}"])
+    assert index.is_linked(f"{4:064x}")
+    index.unlink(rows[1].id, [f"{4:064x}"])
+    assert not index.is_linked(f"{4:064x}")

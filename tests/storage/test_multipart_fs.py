@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hubstead.server.storage.blobs_fs import FsBlobStore
-from hubstead.server.storage.interfaces import BlobMismatchError, BlobNotFoundError
+from hubstead.server.storage.errors import BlobMismatchError, BlobNotFoundError
 from hubstead.server.storage.multipart_fs import DATA
 from tests.helpers.waiting import wait_until
 

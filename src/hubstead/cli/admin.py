@@ -22,9 +22,9 @@ from hubstead.cli._output import emit_table, json_option
 from hubstead.cli.server import load, open_hub, run_service, storage_options
 
 if TYPE_CHECKING:
+    from hubstead.server.domain.accounts import Role
     from hubstead.server.services.auth import NewToken
     from hubstead.server.services.registry import Services
-    from hubstead.server.storage.interfaces import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 _NEW_USER_TOKEN_NAME = "cli"  # noqa: S105 (a label, not a secret)
@@ -52,7 +52,7 @@ def _emit_token(user: str, new: NewToken, as_json: bool) -> None:
 
 
 def _member(spec: str) -> tuple[str, Role]:
-    from hubstead.server.storage.interfaces import Role
+    from hubstead.server.domain.accounts import Role
 
     user, _, role = spec.partition(":")
     if not user or role not in {r.value for r in Role}:
@@ -80,7 +80,7 @@ def create_user(
     config_file: Path | None,
 ) -> None:
     """Create a user and a write token named 'cli' for them; print the token once."""
-    from hubstead.server.storage.interfaces import AccountKind, Role
+    from hubstead.server.domain.accounts import AccountKind, Role
 
     with _hub(data_dir, database_url, config_file) as hub:
         auth = hub.auth
@@ -117,7 +117,7 @@ def create_token(
     config_file: Path | None,
 ) -> None:
     """Create an access token for USER and print it (it is not shown again)."""
-    from hubstead.server.storage.interfaces import Role
+    from hubstead.server.domain.accounts import Role
 
     with _hub(data_dir, database_url, config_file) as hub:
         auth = hub.auth
@@ -197,7 +197,7 @@ def list_users(
     as_json: bool, data_dir: Path | None, database_url: str | None, config_file: Path | None
 ) -> None:
     """List users with their organizations."""
-    from hubstead.server.storage.interfaces import AccountKind
+    from hubstead.server.domain.accounts import AccountKind
 
     with _hub(data_dir, database_url, config_file) as hub:
         auth = hub.auth
@@ -221,7 +221,7 @@ def list_orgs(
     as_json: bool, data_dir: Path | None, database_url: str | None, config_file: Path | None
 ) -> None:
     """List organizations with their members (USER:ROLE)."""
-    from hubstead.server.storage.interfaces import AccountKind
+    from hubstead.server.domain.accounts import AccountKind
 
     with _hub(data_dir, database_url, config_file) as hub:
         auth = hub.auth
@@ -307,7 +307,7 @@ def _delete_command(kind: str) -> click.Command:
         database_url: str | None,
         config_file: Path | None,
     ) -> None:
-        from hubstead.server.storage.interfaces import AccountKind
+        from hubstead.server.domain.accounts import AccountKind
 
         if not yes and sys.stdin.isatty():
             what = "tokens, memberships and repos" if delete_repos else "tokens and memberships"

@@ -19,7 +19,7 @@ from hubstead.cli._output import emit_json, emit_table, json_option
 from hubstead.cli.server import load, open_hub, run_service, storage_options
 
 if TYPE_CHECKING:
-    from hubstead.server.storage.interfaces import JobRecord
+    from hubstead.server.domain.jobs import JobRecord
 
 _STATES = ["queued", "running", "succeeded", "failed", "cancelled"]
 _ERROR_WIDTH = 60
@@ -52,7 +52,7 @@ def list_jobs(
     config_file: Path | None,
 ) -> None:
     """List jobs, newest first."""
-    from hubstead.server.storage.interfaces import JobState
+    from hubstead.server.domain.jobs import JobState
 
     settings = load(config_file, data_dir=data_dir, database_url=database_url)
     with open_hub(settings) as hub:
@@ -157,7 +157,7 @@ def cancel_job(
     job_id: int, data_dir: Path | None, database_url: str | None, config_file: Path | None
 ) -> None:
     """Cancel a queued job, or ask a running one to stop at its next check."""
-    from hubstead.server.storage.interfaces import JobState
+    from hubstead.server.domain.jobs import JobState
 
     settings = load(config_file, data_dir=data_dir, database_url=database_url)
     with open_hub(settings) as hub:

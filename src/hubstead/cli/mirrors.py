@@ -22,8 +22,9 @@ from hubstead.cli._output import emit_json, emit_table, json_option
 from hubstead.cli.server import load, open_hub, run_service, storage_options
 
 if TYPE_CHECKING:
+    from hubstead.server.domain.jobs import JobRecord
+    from hubstead.server.domain.mirrors import MirrorRecord
     from hubstead.server.services.registry import Services
-    from hubstead.server.storage.interfaces import JobRecord, MirrorRecord
 
 _TYPES = ["model", "dataset", "space"]
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -124,7 +125,7 @@ def sync_mirror(
 def _wait(hub: Services, job: JobRecord) -> None:
     """Run or watch the job until it ends; report attempts that fail; exit 5 if it failed."""
     from hubstead.server.app import build_runner
-    from hubstead.server.storage.interfaces import JobState
+    from hubstead.server.domain.jobs import JobState
 
     runner = build_runner(hub)
     seen_attempts = job.attempts

@@ -25,6 +25,7 @@ from hubstead.cli._errors import CliError
 from hubstead.cli.server import load, open_hub, storage_options
 
 if TYPE_CHECKING:
+    from hubstead.server.domain.upkeep import Leftover
     from hubstead.server.services.upkeep import (
         BadLink,
         BadPointer,
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
         GcReport,
         Progress,
     )
-    from hubstead.server.storage.interfaces import Leftover
 
 EXIT_DAMAGED = 1
 _EVERY = 1000  # without a terminal, one progress line per this many items

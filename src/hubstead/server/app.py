@@ -51,15 +51,17 @@ from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.syncs import SyncService
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.settings import Settings
+from hubstead.server.storage.accounts_sql import SqlAccountStore
 from hubstead.server.storage.blobs_fs import FsBlobStore
 from hubstead.server.storage.db import Database
 from hubstead.server.storage.fetches_fs import FsFetchArea
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
 from hubstead.server.storage.jobs_sql import SqlJobStore
 from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
-from hubstead.server.storage.metadata_sql import SqlMetadataStore
 from hubstead.server.storage.mirrors_sql import SqlMirrorStore
+from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.secret_key import load_secret_key
+from hubstead.server.storage.tokens_sql import SqlTokenStore
 
 
 def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
@@ -74,15 +76,18 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.effective_database_url)
     database.migrate()
-    metadata = SqlMetadataStore(database)
+    accounts = SqlAccountStore(database)
+    repo_store = SqlRepoStore(database)
+    # One store plays every git role (objects, transport, fetcher, upkeep); each service is
+    # given it as the narrow roles it uses.
     git_store = Pygit2GitStore(data_dir / "repos")
     blobs = FsBlobStore(data_dir / "blobs")
     lfs_index = SqlLfsIndex(database)
-    repo_service = RepoService(metadata, git_store)
+    repo_service = RepoService(repo_store, accounts, git_store)
     signer = UrlSigner(
         load_secret_key(settings.effective_secret_file), clock=lambda: clock().timestamp()
     )
-    auth_service = AuthService(metadata, git_store)
+    auth_service = AuthService(accounts, SqlTokenStore(database), git_store)
     lfs_service = LfsService(
         repo_service,
         auth_service,
@@ -99,7 +104,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     mirror_store = SqlMirrorStore(database)
     syncs = SyncService(
         repo_service,
-        metadata,
+        repo_store,
+        git_store,
         git_store,
         blobs,
         lfs_index,
@@ -116,15 +122,24 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         settings.pull_through_refresh_seconds,
     )
     mirrors = MirrorService(
-        metadata, mirror_store, git_store, syncs, job_service, area, policy, clock=clock
+        accounts,
+        repo_store,
+        mirror_store,
+        git_store,
+        git_store,
+        syncs,
+        job_service,
+        area,
+        policy,
+        clock=clock,
     )
     repo_service.attach_mirrors(mirrors)
-    upkeep = UpkeepService(metadata, git_store, blobs, lfs_index)
+    upkeep = UpkeepService(repo_store, git_store, git_store, blobs, lfs_index)
     return Services(
         settings=settings,
         auth=auth_service,
         repos=repo_service,
-        catalog=CatalogService(repo_service, metadata, git_store, upkeep),
+        catalog=CatalogService(repo_service, repo_store, git_store, upkeep),
         files=FileService(repo_service, git_store),
         downloads=DownloadService(
             repo_service,
@@ -144,6 +159,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         lfs=lfs_service,
         git=GitService(
             repo_service,
+            git_store,
             git_store,
             lfs_service,
             max_regular_file_bytes=settings.max_regular_file_bytes,

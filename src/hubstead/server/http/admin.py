@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hubstead.server import errors
+from hubstead.server.domain.jobs import JobState
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
     call,
@@ -23,7 +24,6 @@ from hubstead.server.http.context import (
     services,
 )
 from hubstead.server.services.access import check_site_admin
-from hubstead.server.storage.interfaces import JobState
 
 _PAGE_SIZE = 100
 

@@ -27,10 +27,10 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from hubstead.server import errors
+from hubstead.server.domain.git import PackService
 from hubstead.server.http.context import call, identity, prefixed_repo_type, repo_id, services
 from hubstead.server.http.errors import error_response
 from hubstead.server.services.git import Fetch
-from hubstead.server.storage.interfaces import PackService
 
 _NO_CACHE = {
     "Cache-Control": "no-cache, max-age=0, must-revalidate",

@@ -7,10 +7,12 @@ import html
 from typing import Any
 
 from hubstead.protocol import RepoType
+from hubstead.server.domain.git import CommitRecord, EntryKind
+from hubstead.server.domain.jobs import JobRecord
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.catalog import RepoInfo
 from hubstead.server.services.files import FileInfo
 from hubstead.server.services.lfs_files import LfsFile
-from hubstead.server.storage.interfaces import CommitRecord, EntryKind, JobRecord, RepoRecord
 
 # The keys `expand=` may ask for, per repo type (core.md §4.2); unknown ones are ignored.
 EXPANDABLE = {

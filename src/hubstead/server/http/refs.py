@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hubstead.server import errors
+from hubstead.server.domain.git import Ref
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
     call,
@@ -30,7 +31,6 @@ from hubstead.server.http.context import (
     services,
 )
 from hubstead.server.http.paths import API_REPO
-from hubstead.server.storage.interfaces import Ref
 
 _COMMITS_PAGE = 50
 _MAX_COMMITS_PAGE = 1000

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType
 from hubstead.server import errors
+from hubstead.server.domain.repos import RepoQuery
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
     call,
@@ -37,7 +38,6 @@ from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.catalog import Details, ListedRepo, RepoInfo
 from hubstead.server.services.repos import RepoSettingsChange
-from hubstead.server.storage.interfaces import RepoQuery
 
 _PAGE_SIZE = 1000
 _SORT_KEYS = {

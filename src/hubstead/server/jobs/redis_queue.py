@@ -21,8 +21,8 @@ from arq import create_pool
 from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
+from hubstead.server.domain.jobs import JobRecord
 from hubstead.server.jobs.runner import JobRunner
-from hubstead.server.storage.interfaces import JobRecord
 
 logger = logging.getLogger("hubstead.jobs")
 

@@ -24,9 +24,9 @@ import httpx
 
 from hubstead import errors as client_errors
 from hubstead.server import errors
+from hubstead.server.domain.jobs import JobRecord, JobState
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.registry import Services
-from hubstead.server.storage.interfaces import JobRecord, JobState
 
 logger = logging.getLogger("hubstead.jobs")
 

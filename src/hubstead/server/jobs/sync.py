@@ -14,11 +14,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from hubstead.server import errors
+from hubstead.server.domain.mirrors import MirrorRecord
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.jobs.runner import JobCancelledError, JobContext, is_retryable
 from hubstead.server.services.mirrors import SYNC_KIND
 from hubstead.server.services.syncs import SyncPlan, SyncService
 from hubstead.server.services.upstreams import WantedObject
-from hubstead.server.storage.interfaces import MirrorRecord, RepoRecord
 
 KIND = SYNC_KIND
 

@@ -14,8 +14,8 @@ import logging
 import threading
 from types import TracebackType
 
+from hubstead.server.domain.jobs import JobRecord
 from hubstead.server.jobs.runner import JobRunner
-from hubstead.server.storage.interfaces import JobRecord
 
 logger = logging.getLogger("hubstead.jobs")
 

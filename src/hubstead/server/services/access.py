@@ -9,8 +9,9 @@ from __future__ import annotations
 import enum
 
 from hubstead.server import errors
+from hubstead.server.domain.accounts import Role
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.auth import Identity
-from hubstead.server.storage.interfaces import RepoRecord, Role
 
 
 class Action(enum.Enum):

@@ -13,18 +13,12 @@ import string
 
 from hubstead.protocol import TOKEN_PREFIX, name_problem
 from hubstead.server import errors
-from hubstead.server.storage.interfaces import (
-    Account,
-    AccountKind,
-    AlreadyExistsError,
-    GitStore,
-    Membership,
-    MetadataStore,
-    NamespaceNotEmptyError,
-    RepoRecord,
-    Role,
-    TokenRecord,
-)
+from hubstead.server.domain.accounts import Account, AccountKind, Membership, Role, TokenRecord
+from hubstead.server.domain.repos import RepoRecord
+from hubstead.server.storage.accounts import AccountStore
+from hubstead.server.storage.errors import AlreadyExistsError, NamespaceNotEmptyError
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.tokens import TokenStore
 
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
 _TOKEN_LENGTH = 34
@@ -88,8 +82,9 @@ class AuthService:
     token, membership, mirror, redirect or LFS link.
     """
 
-    def __init__(self, metadata: MetadataStore, git: GitStore) -> None:
-        self._metadata = metadata
+    def __init__(self, accounts: AccountStore, tokens: TokenStore, git: GitObjectStore) -> None:
+        self._accounts = accounts
+        self._tokens = tokens
         self._git = git
 
     def authenticate(self, secret: str | None) -> Identity:
@@ -100,11 +95,11 @@ class AuthService:
         """
         if not secret:
             return ANONYMOUS
-        found = self._metadata.find_token(hash_token(secret))
+        found = self._tokens.find_token(hash_token(secret))
         if found is None:
             raise errors.AuthenticationError("Invalid credentials in Authorization header")
         token, account = found
-        roles = {m.org.name.lower(): m.role for m in self._metadata.memberships_of(account.id)}
+        roles = {m.org.name.lower(): m.role for m in self._accounts.memberships_of(account.id)}
         return Identity(account, token.role, token.name, roles)
 
     def reader(self, account_id: int | None) -> Identity | None:
@@ -116,15 +111,15 @@ class AuthService:
         """
         if account_id is None:
             return ANONYMOUS
-        account = self._metadata.get_account_by_id(account_id)
+        account = self._accounts.get_account_by_id(account_id)
         if account is None:
             return None
-        roles = {m.org.name.lower(): m.role for m in self._metadata.memberships_of(account.id)}
+        roles = {m.org.name.lower(): m.role for m in self._accounts.memberships_of(account.id)}
         return Identity(account, None, None, roles)
 
     def bootstrap(self) -> NewToken | None:
         """On an empty hub, create the `admin` user and return its token; else None."""
-        if self._metadata.count_accounts() > 0:
+        if self._accounts.count_accounts() > 0:
             return None
         self.create_user(BOOTSTRAP_ADMIN, fullname="Administrator", is_admin=True)
         return self.create_token(BOOTSTRAP_ADMIN, Role.WRITE, name="bootstrap")
@@ -154,7 +149,7 @@ class AuthService:
         users = {user: self.get_account(user, AccountKind.USER) for user in members or {}}
         org = self._create_account(name, AccountKind.ORG, fullname, None, False)
         for user_name, role in (members or {}).items():
-            self._metadata.set_membership(org.id, users[user_name].id, role)
+            self._accounts.set_membership(org.id, users[user_name].id, role)
         return org
 
     def _create_account(
@@ -168,14 +163,14 @@ class AuthService:
         # Repos without an owner (mirrors pulled through or registered in a namespace that has
         # no account, or left by a deletion before deletions took the repos along) would
         # become the new account's.
-        left = self._metadata.namespace_repos(name)
+        left = self._accounts.namespace_repos(name)
         if left:
             raise errors.ConflictError(
                 f"The name {name!r} cannot be given to a new account: repos are in its "
                 f"namespace ({_repo_list(left)}); delete them first"
             )
         try:
-            return self._metadata.create_account(name, kind, fullname or name, email, admin)
+            return self._accounts.create_account(name, kind, fullname or name, email, admin)
         except AlreadyExistsError:
             raise errors.ConflictError(f"The name {name!r} is already taken") from None
 
@@ -185,7 +180,7 @@ class AuthService:
         Raises:
             AccountNotFoundError: there is none (of that kind).
         """
-        account = self._metadata.get_account(name)
+        account = self._accounts.get_account(name)
         if account is None or (kind is not None and account.kind is not kind):
             what = "account" if kind is None else ("user" if kind is AccountKind.USER else "org")
             raise errors.AccountNotFoundError(f"No {what} named {name!r}")
@@ -193,7 +188,7 @@ class AuthService:
 
     def list_accounts(self, kind: AccountKind) -> list[Account]:
         """Every user or every organization."""
-        return self._metadata.list_accounts(kind)
+        return self._accounts.list_accounts(kind)
 
     def delete_account(
         self, name: str, kind: AccountKind, *, delete_repos: bool = False
@@ -213,7 +208,7 @@ class AuthService:
         """
         account = self.get_account(name, kind)
         try:
-            deleted = self._metadata.delete_account(account.id, with_repos=delete_repos)
+            deleted = self._accounts.delete_account(account.id, with_repos=delete_repos)
         except NamespaceNotEmptyError as exc:
             raise errors.ConflictError(
                 f"The {kind.value} {account.name!r} still owns repos: {', '.join(exc.repos)}. "
@@ -228,7 +223,7 @@ class AuthService:
         """Add a user to an organization or change their role."""
         org_account = self.get_account(org, AccountKind.ORG)
         user_account = self.get_account(user, AccountKind.USER)
-        self._metadata.set_membership(org_account.id, user_account.id, role)
+        self._accounts.set_membership(org_account.id, user_account.id, role)
 
     def remove_member(self, org: str, user: str) -> None:
         """Remove a user from an organization.
@@ -238,14 +233,14 @@ class AuthService:
         """
         org_account = self.get_account(org, AccountKind.ORG)
         user_account = self.get_account(user, AccountKind.USER)
-        if not self._metadata.remove_membership(org_account.id, user_account.id):
+        if not self._accounts.remove_membership(org_account.id, user_account.id):
             raise errors.AccountNotFoundError(f"{user!r} is not a member of {org!r}")
 
     def memberships(self, account: Account) -> list[Membership]:
         """An org's members or a user's orgs."""
         if account.kind is AccountKind.ORG:
-            return self._metadata.members_of(account.id)
-        return self._metadata.memberships_of(account.id)
+            return self._accounts.members_of(account.id)
+        return self._accounts.memberships_of(account.id)
 
     # --- tokens ---------------------------------------------------------------------------------
 
@@ -269,14 +264,14 @@ class AuthService:
         secret = secret or new_token_secret()
         token_name = name or f"{role.value}-token"
         try:
-            record = self._metadata.add_token(account.id, token_name, role, hash_token(secret))
+            record = self._tokens.add_token(account.id, token_name, role, hash_token(secret))
         except AlreadyExistsError:
             raise errors.ConflictError("That token is already in use") from None
         return NewToken(record, secret)
 
     def list_tokens(self, user: str) -> list[TokenRecord]:
         """A user's tokens (names and roles; the secrets are not kept)."""
-        return self._metadata.list_tokens(self.get_account(user, AccountKind.USER).id)
+        return self._tokens.list_tokens(self.get_account(user, AccountKind.USER).id)
 
     def revoke_token(self, user: str, name: str) -> int:
         """Delete a user's tokens by name; how many there were.
@@ -284,7 +279,7 @@ class AuthService:
         Raises:
             AccountNotFoundError: no such user, or no token of that name.
         """
-        deleted = self._metadata.delete_token(self.get_account(user, AccountKind.USER).id, name)
+        deleted = self._tokens.delete_token(self.get_account(user, AccountKind.USER).id, name)
         if not deleted:
             raise errors.AccountNotFoundError(f"{user!r} has no token named {name!r}")
         return deleted

@@ -16,6 +16,8 @@ import dataclasses
 from collections.abc import Mapping
 
 from hubstead.protocol import RepoType
+from hubstead.server.domain.git import CommitRecord
+from hubstead.server.domain.repos import RepoQuery, RepoRecord
 from hubstead.server.services import access
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
@@ -24,13 +26,8 @@ from hubstead.server.services.files import FileInfo, describe
 from hubstead.server.services.pages import Page
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.upkeep import UpkeepService
-from hubstead.server.storage.interfaces import (
-    CommitRecord,
-    GitStore,
-    MetadataStore,
-    RepoQuery,
-    RepoRecord,
-)
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.repos import RepoStore
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,10 +61,10 @@ class CatalogService:
     """Repo info and listings."""
 
     def __init__(
-        self, repos: RepoService, metadata: MetadataStore, git: GitStore, upkeep: UpkeepService
+        self, repos: RepoService, store: RepoStore, git: GitObjectStore, upkeep: UpkeepService
     ) -> None:
         self._repos = repos
-        self._metadata = metadata
+        self._store = store
         self._git = git
         self._upkeep = upkeep
 
@@ -93,7 +90,7 @@ class CatalogService:
         """
         visible = access.visible_namespaces(identity)
         # One row past the page tells whether another page follows.
-        found = self._metadata.list_repos(
+        found = self._store.list_repos(
             dataclasses.replace(query, visible_namespaces=visible, limit=query.limit + 1)
         )
         rows = Page.of(found, query.limit)

@@ -23,21 +23,16 @@ from hubstead.protocol import (
     parse_lfs_pointer,
 )
 from hubstead.server import errors
+from hubstead.server.domain.git import EntryKind, TreeEdit
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.files import describe, normalize_new_path
 from hubstead.server.services.repos import RepoHandle, RepoService, author_of
-from hubstead.server.storage.interfaces import (
-    BlobStore,
-    EntryKind,
-    GitStore,
-    LfsIndex,
-    PathConflictError,
-    PathNotFoundError,
-    RefConflictError,
-    RepoRecord,
-    TreeEdit,
-)
+from hubstead.server.storage.blobs import BlobStore
+from hubstead.server.storage.errors import PathConflictError, PathNotFoundError, RefConflictError
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.lfs_index import LfsIndex
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _PARENT = re.compile(r"[0-9a-f]{5,40}")
@@ -140,7 +135,7 @@ class CommitService:
     def __init__(
         self,
         repos: RepoService,
-        git: GitStore,
+        git: GitObjectStore,
         blobs: BlobStore,
         lfs_index: LfsIndex,
         *,

@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterator
 
 from hubstead.protocol import LFS_POINTER_MAX_SIZE, RepoType, parse_lfs_pointer
 from hubstead.server import errors
+from hubstead.server.domain.git import EntryKind
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.files import normalize_path
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.pull_through import PullThroughService
 from hubstead.server.services.repos import RepoService
-from hubstead.server.storage.interfaces import EntryKind, GitStore
+from hubstead.server.storage.git_objects import GitObjectStore
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +74,7 @@ class DownloadService:
     def __init__(
         self,
         repos: RepoService,
-        git: GitStore,
+        git: GitObjectStore,
         lfs: LfsService,
         pull_through: PullThroughService,
     ) -> None:

@@ -17,17 +17,13 @@ from hubstead.protocol import (
     path_problem,
 )
 from hubstead.server import errors
+from hubstead.server.domain.git import CommitRecord, EntryKind, TreeEntry
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.pages import Page
 from hubstead.server.services.repos import RepoHandle, RepoService
-from hubstead.server.storage.interfaces import (
-    CommitRecord,
-    EntryKind,
-    GitStore,
-    PathNotFoundError,
-    TreeEntry,
-)
+from hubstead.server.storage.errors import PathNotFoundError
+from hubstead.server.storage.git_objects import GitObjectStore
 
 _SHOWN_PATH = 200
 
@@ -53,7 +49,7 @@ class FileInfo:
     last_commit: CommitRecord | None = None
 
 
-def describe(git: GitStore, key: str, entries: Sequence[TreeEntry]) -> list[FileInfo]:
+def describe(git: GitObjectStore, key: str, entries: Sequence[TreeEntry]) -> list[FileInfo]:
     """FileInfo for tree entries, reading the small blobs that may be LFS pointers."""
     result = []
     for entry in entries:
@@ -105,7 +101,7 @@ def shown_path(path: str) -> str:
 class FileService:
     """Reads the listings of a revision: tree pages and paths-info."""
 
-    def __init__(self, repos: RepoService, git: GitStore) -> None:
+    def __init__(self, repos: RepoService, git: GitObjectStore) -> None:
         self._repos = repos
         self._git = git
 

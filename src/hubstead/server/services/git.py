@@ -2,7 +2,7 @@
 
 Clone and fetch need the right to read the repo's files; a push needs write access, as a commit
 through the API does. A push is checked after git has received its objects and before any ref
-moves (`GitStore.receive_pack`), with the commit API's rules:
+moves (`GitTransport.receive_pack`), with the commit API's rules:
 
 - only branches (`refs/heads/…`) and tags (`refs/tags/…`) may be pushed: pull request and
   conversion refs (`refs/pr/…`, `refs/convert/…`) belong to the hub;
@@ -31,21 +31,16 @@ from typing import BinaryIO, Self
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, parse_lfs_pointer, path_problem
 from hubstead.server import errors
+from hubstead.server.domain.git import IncomingPush, PackService, PushedBlob, PushLimits, RefUpdate
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.files import shown_path
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.repos import RepoService
-from hubstead.server.storage.interfaces import (
-    GitStore,
-    GitUnavailableError,
-    IncomingPush,
-    PackService,
-    PushedBlob,
-    PushLimits,
-    RefUpdate,
-    RepoRecord,
-)
+from hubstead.server.storage.errors import GitUnavailableError
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.git_transport import GitTransport
 
 _PUSHABLE = ("refs/heads/", "refs/tags/")
 _LFS_HINT = (
@@ -120,7 +115,8 @@ class GitService:
     def __init__(
         self,
         repos: RepoService,
-        git: GitStore,
+        git: GitObjectStore,
+        transport: GitTransport,
         lfs: LfsService,
         *,
         max_regular_file_bytes: int,
@@ -128,6 +124,7 @@ class GitService:
     ) -> None:
         self._repos = repos
         self._git = git
+        self._transport = transport
         self._lfs = lfs
         self._max_regular = max_regular_file_bytes
         self._max_push = max_push_bytes
@@ -139,7 +136,7 @@ class GitService:
             RepoNotFoundError, GatedRepoError, ...: see `_authorize`.
         """
         self._authorize(identity, type, repo_id, PackService.UPLOAD)
-        return Fetch(self, identity, type, repo_id, self._git.spool())
+        return Fetch(self, identity, type, repo_id, self._transport.spool())
 
     def begin_push(self, identity: Identity, type: RepoType, repo_id: str) -> Push:
         """A push the caller may make, ready to receive its (possibly large) pack.
@@ -148,7 +145,7 @@ class GitService:
             RepoNotFoundError, AuthorizationError, MirrorReadOnlyError, ...: see `_authorize`.
         """
         self._authorize(identity, type, repo_id, PackService.RECEIVE)
-        return Push(self, identity, type, repo_id, self._git.spool())
+        return Push(self, identity, type, repo_id, self._transport.spool())
 
     def _authorize(
         self, identity: Identity, type: RepoType, repo_id: str, service: PackService
@@ -180,7 +177,7 @@ class GitService:
         """
         repo = self._authorize(identity, type, repo_id, service)
         with _git_required():
-            return self._git.advertise_refs(repo.storage_key, service, protocol)
+            return self._transport.advertise_refs(repo.storage_key, service, protocol)
 
     def upload_pack(
         self,
@@ -198,7 +195,7 @@ class GitService:
         """
         repo = self._authorize(identity, type, repo_id, PackService.UPLOAD)
         with _git_required():
-            return self._git.upload_pack(repo.storage_key, request, protocol)
+            return self._transport.upload_pack(repo.storage_key, request, protocol)
 
     def receive_pack(
         self,
@@ -232,7 +229,9 @@ class GitService:
                 return None
 
             with _git_required():
-                outcome = self._git.receive_pack(repo.storage_key, request, check, protocol, limits)
+                outcome = self._transport.receive_pack(
+                    repo.storage_key, request, check, protocol, limits
+                )
             for update in outcome.updates:
                 if update.name == _DEFAULT_REF and update.new is not None:
                     self._repos.record_push(repo, DEFAULT_BRANCH, update.new)

@@ -17,17 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hubstead.server import errors
+from hubstead.server.domain.jobs import JobOutcome, JobProgress, JobRecord, JobState, NewJob
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.pages import Page
-from hubstead.server.storage.interfaces import (
-    AlreadyExistsError,
-    JobOutcome,
-    JobProgress,
-    JobRecord,
-    JobState,
-    JobStore,
-    NewJob,
-)
+from hubstead.server.storage.errors import AlreadyExistsError
+from hubstead.server.storage.jobs import JobStore
 
 logger = logging.getLogger("hubstead.jobs")
 

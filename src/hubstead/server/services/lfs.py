@@ -26,19 +26,15 @@ from typing import Any
 
 from hubstead.protocol import RepoType
 from hubstead.server import errors
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import access
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import AuthService, Identity
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
-from hubstead.server.storage.interfaces import (
-    BlobMismatchError,
-    BlobNotFoundError,
-    BlobStore,
-    BlobWriter,
-    LfsIndex,
-    RepoRecord,
-)
+from hubstead.server.storage.blobs import BlobStore, BlobWriter
+from hubstead.server.storage.errors import BlobMismatchError, BlobNotFoundError
+from hubstead.server.storage.lfs_index import LfsIndex
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _UPLOAD = "lfs-upload"

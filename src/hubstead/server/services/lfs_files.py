@@ -26,7 +26,9 @@ from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.pages import Page
 from hubstead.server.services.repos import RepoService
-from hubstead.server.storage.interfaces import BlobStat, BlobStore, GitStore, LfsIndex
+from hubstead.server.storage.blobs import BlobStat, BlobStore
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.lfs_index import LfsIndex
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_DELETIONS = 1000  # the official client sends batches of at most 1000
@@ -52,7 +54,7 @@ class LfsFileService:
     """Listing and permanent deletion of a repo's LFS objects."""
 
     def __init__(
-        self, repos: RepoService, git: GitStore, blobs: BlobStore, index: LfsIndex
+        self, repos: RepoService, git: GitObjectStore, blobs: BlobStore, index: LfsIndex
     ) -> None:
         self._repos = repos
         self._git = git

@@ -27,22 +27,21 @@ from urllib.parse import urlsplit
 
 from hubstead.protocol import RepoType, repo_id_problem
 from hubstead.server import errors
+from hubstead.server.domain.git import RefUpdate
+from hubstead.server.domain.jobs import JobRecord
+from hubstead.server.domain.mirrors import MirrorRecord, NewMirror
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.syncs import SyncService
 from hubstead.server.services.upstreams import Source
-from hubstead.server.storage.interfaces import (
-    AlreadyExistsError,
-    FetchArea,
-    GitStore,
-    JobRecord,
-    MetadataStore,
-    MirrorRecord,
-    MirrorStore,
-    NewMirror,
-    RefUpdate,
-    RepoRecord,
-)
+from hubstead.server.storage.accounts import AccountStore
+from hubstead.server.storage.errors import AlreadyExistsError
+from hubstead.server.storage.fetches import FetchArea
+from hubstead.server.storage.git_fetch import GitFetcher
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.mirrors import MirrorStore
+from hubstead.server.storage.repos import RepoStore
 
 SYNC_KIND = "mirror.sync"
 # How long pull-through believes upstream that a repo is missing, or that it is unreachable.
@@ -102,9 +101,11 @@ class MirrorService:
 
     def __init__(
         self,
-        metadata: MetadataStore,
+        accounts: AccountStore,
+        repo_store: RepoStore,
         store: MirrorStore,
-        git: GitStore,
+        git: GitObjectStore,
+        fetcher: GitFetcher,
         syncs: SyncService,
         jobs: JobService,
         area: FetchArea,
@@ -112,9 +113,11 @@ class MirrorService:
         *,
         clock: Clock = utcnow,
     ) -> None:
-        self._metadata = metadata
+        self._accounts = accounts
+        self._repo_store = repo_store
         self._store = store
         self._git = git
+        self._fetcher = fetcher
         self._syncs = syncs
         self._jobs = jobs
         self._area = area
@@ -155,13 +158,13 @@ class MirrorService:
         missing_key = f"{type.value}/{repo_id.lower()}"
         if upstream is None or not self.policy.allows(type, repo_id):
             return None
-        if self._missing.get(missing_key) or self._metadata.get_account(namespace) is not None:
+        if self._missing.get(missing_key) or self._accounts.get_account(namespace) is not None:
             return None
         down = self._unreachable.get(upstream)
         if down is not None:
             raise errors.UpstreamUnavailableError(down)
         with self._area.lock(_lock_name("pull", type, repo_id)):
-            existing = self._metadata.get_repo(type.value, namespace, name)
+            existing = self._repo_store.get_repo(type.value, namespace, name)
             if existing is not None:  # pulled by another request meanwhile
                 return existing
             try:
@@ -179,17 +182,17 @@ class MirrorService:
         namespace, _, name = source.repo_id.partition("/")
         # The git data arrives before the repo row exists, so nobody sees the repo empty.
         key = uuid.uuid4().hex
-        self._git.init(key)
+        self._fetcher.init(key)
         try:
             refs = self._syncs.fetch_refs(key, source, ())
-            self._git.update_refs(key, [RefUpdate(n, None, t) for n, t in sorted(refs.items())])
-            repo = self._metadata.create_repo(
+            self._fetcher.update_refs(key, [RefUpdate(n, None, t) for n, t in sorted(refs.items())])
+            repo = self._repo_store.create_repo(
                 source.type.value, namespace, name, key, facts.private
             )
         except BaseException as exc:
             self._git.delete(key)
             if isinstance(exc, AlreadyExistsError):  # created locally meanwhile
-                return self._metadata.get_repo(source.type.value, namespace, name)
+                return self._repo_store.get_repo(source.type.value, namespace, name)
             raise
         refresh = self.policy.refresh_seconds or None
         mirror = self._store.add(
@@ -220,14 +223,14 @@ class MirrorService:
         """
         _check_config(repo_id, config)
         namespace, _, name = repo_id.partition("/")
-        existing = self._metadata.get_repo(type.value, namespace, name)
+        existing = self._repo_store.get_repo(type.value, namespace, name)
         if existing is not None:
             what = "a mirror" if self._store.get(existing.id) else "a local repo"
             raise errors.ConflictError(f"The {type.value} {repo_id} already exists here, as {what}")
         key = uuid.uuid4().hex
-        self._git.init(key)
+        self._fetcher.init(key)
         try:
-            repo = self._metadata.create_repo(type.value, namespace, name, key, True)
+            repo = self._repo_store.create_repo(type.value, namespace, name, key, True)
         except AlreadyExistsError:
             self._git.delete(key)
             raise errors.ConflictError(f"The {type.value} {repo_id} already exists here") from None
@@ -255,7 +258,7 @@ class MirrorService:
             NotFoundError: the repo does not exist here, or is not a mirror.
         """
         namespace, _, name = repo_id.partition("/")
-        repo = self._metadata.get_repo(type.value, namespace, name)
+        repo = self._repo_store.get_repo(type.value, namespace, name)
         mirror = self._store.get(repo.id) if repo is not None else None
         if mirror is None:
             raise errors.NotFoundError(f"The {type.value} {repo_id} is not a mirror on this hub")
@@ -273,10 +276,10 @@ class MirrorService:
         """
         mirror = self.get(type, repo_id)
         namespace, _, name = repo_id.partition("/")
-        repo = self._metadata.get_repo(type.value, namespace, name)
+        repo = self._repo_store.get_repo(type.value, namespace, name)
         self._store.remove(mirror.repo_id)
         if delete_repo and repo is not None:
-            self._metadata.delete_repo(repo.id)
+            self._repo_store.delete_repo(repo.id)
             self._git.delete(repo.storage_key)
         return mirror
 
@@ -301,7 +304,7 @@ class MirrorService:
         repo = None
         if mirror is not None:
             namespace, _, name = mirror.local_id.partition("/")
-            repo = self._metadata.get_repo(mirror.repo_type, namespace, name)
+            repo = self._repo_store.get_repo(mirror.repo_type, namespace, name)
         if mirror is None or repo is None:
             raise errors.NotFoundError(f"Repo {repo_row} is no longer a mirror: nothing to sync")
         return mirror, repo

@@ -13,7 +13,8 @@ import dataclasses
 from collections.abc import Iterator
 
 from hubstead.protocol import DEFAULT_BRANCH, LFS_POINTER_MAX_SIZE, parse_lfs_pointer
-from hubstead.server.storage.interfaces import EntryKind, GitStore, Ref, TreeEntry
+from hubstead.server.domain.git import EntryKind, Ref, TreeEntry
+from hubstead.server.storage.git_objects import GitObjectStore
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +43,7 @@ def _ref_order(ref: Ref) -> tuple[int, str]:
 class _Walk:
     """One walk over a repo, remembering the trees and blobs already read."""
 
-    def __init__(self, git: GitStore, key: str) -> None:
+    def __init__(self, git: GitObjectStore, key: str) -> None:
         self._git = git
         self._key = key
         self._trees: set[str] = set()
@@ -76,7 +77,7 @@ class _Walk:
                     yield entry
 
 
-def sightings(git: GitStore, key: str, *, history: bool = True) -> Iterator[Sighting]:
+def sightings(git: GitObjectStore, key: str, *, history: bool = True) -> Iterator[Sighting]:
     """Each object named by a pointer the repo's refs reach, once, tips first.
 
     Every ref counts: branches, tags, `refs/pr/*` and `refs/convert/*`. With `history` False,

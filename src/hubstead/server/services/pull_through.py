@@ -20,17 +20,14 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 
 from hubstead.server import errors
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.syncs import SyncService
 from hubstead.server.services.upstreams import Source, WantedObject, store_verified, wrong_bytes
-from hubstead.server.storage.interfaces import (
-    BlobMismatchError,
-    BlobStore,
-    FetchArea,
-    HeldLock,
-    LfsIndex,
-    MirrorStore,
-    RepoRecord,
-)
+from hubstead.server.storage.blobs import BlobStore
+from hubstead.server.storage.errors import BlobMismatchError
+from hubstead.server.storage.fetches import FetchArea, HeldLock
+from hubstead.server.storage.lfs_index import LfsIndex
+from hubstead.server.storage.mirrors import MirrorStore
 
 logger = logging.getLogger("hubstead.mirror")
 

@@ -7,11 +7,13 @@ import itertools
 
 from hubstead.protocol import COMMIT_ID, DEFAULT_BRANCH, SPECIAL_REF, RepoType
 from hubstead.server import errors
+from hubstead.server.domain.git import CommitRecord, Ref
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.pages import Page
 from hubstead.server.services.repos import RepoService, author_of
-from hubstead.server.storage.interfaces import CommitRecord, GitStore, Ref, RefConflictError
+from hubstead.server.storage.errors import RefConflictError
+from hubstead.server.storage.git_objects import GitObjectStore
 
 _BRANCHES = "refs/heads/"
 _TAGS = "refs/tags/"
@@ -30,7 +32,7 @@ class RefListing:
 class RefService:
     """Branches, tags and history."""
 
-    def __init__(self, repos: RepoService, git: GitStore) -> None:
+    def __init__(self, repos: RepoService, git: GitObjectStore) -> None:
         self._repos = repos
         self._git = git
 

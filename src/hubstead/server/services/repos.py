@@ -16,17 +16,15 @@ from typing import Protocol
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, name_problem, repo_id_problem
 from hubstead.server import errors
+from hubstead.server.domain.git import Author
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import access, cards
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
-from hubstead.server.storage.interfaces import (
-    AlreadyExistsError,
-    AmbiguousRevisionError,
-    Author,
-    GitStore,
-    MetadataStore,
-    RepoRecord,
-)
+from hubstead.server.storage.accounts import AccountStore
+from hubstead.server.storage.errors import AlreadyExistsError, AmbiguousRevisionError
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.repos import RepoStore
 
 _LFS_PATTERNS = (
     "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib",
@@ -93,8 +91,9 @@ class MirrorHooks(Protocol):
 class RepoService:
     """The lifecycle and metadata of repos."""
 
-    def __init__(self, metadata: MetadataStore, git: GitStore) -> None:
-        self._metadata = metadata
+    def __init__(self, store: RepoStore, accounts: AccountStore, git: GitObjectStore) -> None:
+        self._store = store
+        self._accounts = accounts
         self._git = git
         # One lock per repo, alive while someone holds or waits for it: writers of different
         # repos never wait for each other (hashed slots made a slow push stall other repos).
@@ -132,7 +131,7 @@ class RepoService:
         # One lookup answers every question a missing repo raises, with the same statements as
         # for a repo that exists: a missing repo must not answer faster or slower than a
         # private one (an existence oracle).
-        found = self._metadata.find_repo(type.value, namespace, name)
+        found = self._store.find_repo(type.value, namespace, name)
         repo = found.repo
         if repo is None:
             moved = found.moved
@@ -152,7 +151,7 @@ class RepoService:
 
     def find(self, key: int) -> RepoRecord | None:
         """The repo whose row id is `key`, or None; no access check (callers make one)."""
-        return self._metadata.get_repo_by_key(key)
+        return self._store.get_repo_by_key(key)
 
     def open(
         self,
@@ -220,11 +219,11 @@ class RepoService:
                 raise errors.InvalidRequestError(f"Invalid repo name {part!r}: {problem}")
         if type is RepoType.SPACE and sdk is not None and sdk not in SDKS:
             raise errors.InvalidRequestError(f"Invalid Space SDK {sdk!r}: one of {', '.join(SDKS)}")
-        owner = self._metadata.get_account(namespace)
+        owner = self._accounts.get_account(namespace)
         if owner is None:
             raise errors.AuthorizationError(f"The namespace {namespace!r} does not exist")
         access.check_namespace_write(identity, owner.name, f"create a repo in {owner.name!r}")
-        existing = self._metadata.get_repo(type.value, owner.name, name)
+        existing = self._store.get_repo(type.value, owner.name, name)
         if existing is not None:
             raise errors.ConflictError(f"You already created this {type.value} repo")
         key = uuid.uuid4().hex
@@ -236,13 +235,13 @@ class RepoService:
             self._git.delete(key)  # what was written of the repo before the disk filled
             raise
         try:
-            repo = self._metadata.create_repo(
+            repo = self._store.create_repo(
                 type.value, owner.name, name, key, private, sdk if type is RepoType.SPACE else None
             )
         except AlreadyExistsError:
             self._git.delete(key)
             raise errors.ConflictError(f"You already created this {type.value} repo") from None
-        return self._metadata.update_repo(repo.id, head=head)
+        return self._store.update_repo(repo.id, head=head)
 
     def delete(self, identity: Identity, type: RepoType, repo_id: str) -> None:
         """Delete a repo and its git data.
@@ -251,7 +250,7 @@ class RepoService:
             RepoNotFoundError, AuthorizationError: see `locate`.
         """
         repo = self.locate(identity, type, repo_id, Action.WRITE)
-        self._metadata.delete_repo(repo.id)
+        self._store.delete_repo(repo.id)
         self._git.delete(repo.storage_key)
 
     def move(self, identity: Identity, type: RepoType, from_id: str, to_id: str) -> RepoRecord:
@@ -268,12 +267,12 @@ class RepoService:
             problem = name_problem(part)
             if problem is not None:
                 raise errors.InvalidRequestError(f"Invalid repo id {to_id!r}: {problem}")
-        owner = self._metadata.get_account(namespace)
+        owner = self._accounts.get_account(namespace)
         if owner is None:
             raise errors.InvalidRequestError(f"The namespace {namespace!r} does not exist")
         access.check_namespace_write(identity, owner.name, f"move a repo to {owner.name!r}")
         try:
-            return self._metadata.move_repo(repo.id, owner.name, name)
+            return self._store.move_repo(repo.id, owner.name, name)
         except AlreadyExistsError:
             raise errors.ConflictError(
                 f"A {type.value} repo named {to_id} already exists"
@@ -300,7 +299,7 @@ class RepoService:
             values["gated"] = settings.gated or None
         if settings.discussions_disabled is not None:
             values["discussions_disabled"] = settings.discussions_disabled
-        return self._metadata.update_repo(repo.id, **values) if values else repo
+        return self._store.update_repo(repo.id, **values) if values else repo
 
     # --- publishing -------------------------------------------------------------------------------
 
@@ -321,7 +320,7 @@ class RepoService:
         if branch != DEFAULT_BRANCH:
             return repo
         facts = self.card_facts(repo, commit_id)
-        return self._metadata.update_repo(
+        return self._store.update_repo(
             repo.id,
             head=commit_id,
             last_modified=dt.datetime.now(dt.UTC),

@@ -17,7 +17,7 @@ sees a repo) goes in three steps, each a method here:
    or the new one with every object in place, never a mix.
 
 Upstream's API and file bytes are reached through `upstreams.Upstream`; git objects come
-through `GitStore.fetch`.
+through `GitFetcher.fetch`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ from contextlib import AbstractContextManager
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType
 from hubstead.server import errors
+from hubstead.server.domain.git import EntryKind, RefUpdate
+from hubstead.server.domain.mirrors import MirrorRecord
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import files
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.upstreams import (
@@ -41,24 +44,20 @@ from hubstead.server.services.upstreams import (
     store_verified,
     wrong_bytes,
 )
-from hubstead.server.storage.interfaces import (
+from hubstead.server.storage.blobs import BlobStore, BlobWriter
+from hubstead.server.storage.errors import (
     BlobMismatchError,
     BlobNotFoundError,
-    BlobStore,
-    BlobWriter,
-    EntryKind,
-    FetchArea,
-    GitStore,
     GitUnavailableError,
-    LfsIndex,
-    MetadataStore,
-    MirrorRecord,
     RefConflictError,
-    RefUpdate,
     RemoteError,
     RemoteFailure,
-    RepoRecord,
 )
+from hubstead.server.storage.fetches import FetchArea
+from hubstead.server.storage.git_fetch import GitFetcher
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.lfs_index import LfsIndex
+from hubstead.server.storage.repos import RepoStore
 
 _TRACKED = ("refs/heads/", "refs/tags/")
 _FETCH_TRIES = 3
@@ -85,8 +84,9 @@ class SyncService:
     def __init__(
         self,
         repos: RepoService,
-        metadata: MetadataStore,
-        git: GitStore,
+        repo_store: RepoStore,
+        git: GitObjectStore,
+        fetcher: GitFetcher,
         blobs: BlobStore,
         index: LfsIndex,
         area: FetchArea,
@@ -96,8 +96,9 @@ class SyncService:
         default_token: str | None = None,
     ) -> None:
         self._repos = repos
-        self._metadata = metadata
+        self._repo_store = repo_store
         self._git = git
+        self._fetcher = fetcher
         self._blobs = blobs
         self._index = index
         self._area = area
@@ -171,9 +172,9 @@ class SyncService:
         attempt = 1
         while True:
             try:
-                remote = self._git.remote_refs(source.git_url, source.token)
+                remote = self._fetcher.remote_refs(source.git_url, source.token)
                 chosen = _tracked(remote, revisions, source)
-                self._git.fetch(key, source.git_url, source.token, chosen)
+                self._fetcher.fetch(key, source.git_url, source.token, chosen)
             except RemoteError as exc:
                 if exc.failure is RemoteFailure.CHANGED and attempt < _FETCH_TRIES:
                     attempt += 1  # upstream moved between listing and fetching: list again
@@ -296,7 +297,7 @@ class SyncService:
         repo = plan.repo
         with self._repos.publish_lock(repo):
             try:
-                self._git.update_refs(repo.storage_key, plan.updates)
+                self._fetcher.update_refs(repo.storage_key, plan.updates)
             except RefConflictError as exc:
                 raise errors.ConflictError(
                     f"The refs of {repo.repo_id} changed during the sync ({exc}); sync again"
@@ -307,7 +308,7 @@ class SyncService:
         """Make the repo row describe its default branch and upstream's visibility."""
         head = self._git.resolve(repo.storage_key, f"refs/heads/{DEFAULT_BRANCH}")
         if (repo.private, repo.gated) != (facts.private, facts.gated):
-            repo = self._metadata.update_repo(repo.id, private=facts.private, gated=facts.gated)
+            repo = self._repo_store.update_repo(repo.id, private=facts.private, gated=facts.gated)
         if head is not None and head != repo.head:
             repo = self._repos.record_push(repo, DEFAULT_BRANCH, head)
         return repo

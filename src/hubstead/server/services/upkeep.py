@@ -20,7 +20,7 @@ repo reach an object). What a crash leaves, and what gc does with it:
 The git repos are checked and collected too: quarantines of pushes that never finished, git
 temporary files and loose objects no ref reaches (aborted commits, squashed history, deleted
 branches) are listed by fsck and removed by gc once older than the grace period, and gc then
-prunes and repacks each repo (`GitStore.collect`).
+prunes and repacks each repo (`GitUpkeep.collect`).
 """
 
 from __future__ import annotations
@@ -33,19 +33,15 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from hubstead.protocol import RepoType
+from hubstead.server.domain.repos import RepoQuery, RepoRecord
+from hubstead.server.domain.upkeep import Leftover, LeftoverKind
 from hubstead.server.services import pointers
-from hubstead.server.storage.interfaces import (
-    BlobNotFoundError,
-    BlobStat,
-    BlobStore,
-    GitStore,
-    Leftover,
-    LeftoverKind,
-    LfsIndex,
-    MetadataStore,
-    RepoQuery,
-    RepoRecord,
-)
+from hubstead.server.storage.blobs import BlobStat, BlobStore
+from hubstead.server.storage.errors import BlobNotFoundError
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.git_upkeep import GitUpkeep
+from hubstead.server.storage.lfs_index import LfsIndex
+from hubstead.server.storage.repos import RepoStore
 
 _REPO_PAGE = 1000
 
@@ -174,10 +170,16 @@ class UpkeepService:
     """Checks and collects the blob store against the repos and the LFS index."""
 
     def __init__(
-        self, metadata: MetadataStore, git: GitStore, blobs: BlobStore, index: LfsIndex
+        self,
+        repo_store: RepoStore,
+        git: GitObjectStore,
+        git_upkeep: GitUpkeep,
+        blobs: BlobStore,
+        index: LfsIndex,
     ) -> None:
-        self._metadata = metadata
+        self._repo_store = repo_store
         self._git = git
+        self._git_upkeep = git_upkeep
         self._blobs = blobs
         self._index = index
 
@@ -187,7 +189,9 @@ class UpkeepService:
         The LFS bytes of all the repos are summed by one query.
         """
         lfs = self._index.usage([repo.id for repo in repos])
-        return {repo.id: lfs[repo.id] + self._git.disk_usage(repo.storage_key) for repo in repos}
+        return {
+            repo.id: lfs[repo.id] + self._git_upkeep.disk_usage(repo.storage_key) for repo in repos
+        }
 
     # --- fsck ---------------------------------------------------------------------------------
 
@@ -358,7 +362,7 @@ class UpkeepService:
             if stored == record.size:
                 continue
             if dry_run or self._index.unlink_if(record.repo_id, record.sha256, record.size):
-                repo = self._metadata.get_repo_by_key(record.repo_id)
+                repo = self._repo_store.get_repo_by_key(record.repo_id)
                 label = (repo.type, repo.repo_id) if repo else ("?", f"#{record.repo_id}")
                 removed.append(BadLink(*label, record.sha256, record.size, stored))
         return removed
@@ -374,12 +378,14 @@ class UpkeepService:
         in progress is never reported (nor collected).
         """
         found = [
-            leftover for leftover in self._git.leftovers() if leftover.modified_at < written_before
+            leftover
+            for leftover in self._git_upkeep.leftovers()
+            if leftover.modified_at < written_before
         ]
         repos = list(self._all_repos())
         for done, repo in enumerate(repos, 1):
             with contextlib.suppress(Exception):  # unreadable repos are reported by fsck
-                garbage = self._git.unreachable(repo.storage_key, written_before)
+                garbage = self._git_upkeep.unreachable(repo.storage_key, written_before)
                 if garbage is not None:
                     found.append(garbage)
             _notify(on_progress, "git garbage", done, len(repos))
@@ -397,14 +403,14 @@ class UpkeepService:
             leftover
             for leftover in found
             if leftover.kind is LeftoverKind.GIT_UNREACHABLE
-            or self._git.remove_leftover(leftover, written_before)
+            or self._git_upkeep.remove_leftover(leftover, written_before)
         ]
         repos = list(self._all_repos())
         repacked = 0
         for done, repo in enumerate(repos, 1):
             # A repo deleted meanwhile, or damaged (which fsck reports), is skipped.
             with contextlib.suppress(Exception):
-                self._git.collect(repo.storage_key, written_before)
+                self._git_upkeep.collect(repo.storage_key, written_before)
                 repacked += 1
             _notify(on_progress, "git repack", done, len(repos))
         return removed, repacked
@@ -428,7 +434,7 @@ class UpkeepService:
             except Exception as exc:
                 # Whatever the git store raises for damaged (or vanished) git data: one broken
                 # repo is reported, and does not stop the check of the others.
-                if self._metadata.get_repo(repo.type, repo.namespace, repo.name) is not None:
+                if self._repo_store.get_repo(repo.type, repo.namespace, repo.name) is not None:
                     error = f"{type(exc).__name__}: {exc}"
                     yield repo, UnreadableRepo(repo.type, repo.repo_id, error)
             else:
@@ -448,7 +454,7 @@ class UpkeepService:
                     offset=offset,
                     limit=_REPO_PAGE,
                 )
-                page = self._metadata.list_repos(query)
+                page = self._repo_store.list_repos(query)
                 for repo in page:
                     if repo.id not in seen:
                         seen.add(repo.id)

@@ -2,7 +2,7 @@
 
 `Upstream` is what services need of an upstream hub (its API and file bytes); the job layer
 implements it with the client library (`jobs/upstream.py`), and `app.py` passes it in. Git data
-does not go through it: it comes over git's smart protocol, through `GitStore.fetch`.
+does not go through it: it comes over git's smart protocol, through `GitFetcher.fetch`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from typing import Protocol
 
 from hubstead.protocol import RepoType
 from hubstead.server import errors
-from hubstead.server.storage.interfaces import BlobMismatchError, LfsIndex, RepoRecord
+from hubstead.server.domain.repos import RepoRecord
+from hubstead.server.storage.errors import BlobMismatchError
+from hubstead.server.storage.lfs_index import LfsIndex
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,13 +19,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from hubstead.server.storage.interfaces import (
-    BlobMismatchError,
-    BlobNotFoundError,
-    BlobStat,
-    Leftover,
-    LeftoverKind,
-)
+from hubstead.server.domain.upkeep import Leftover, LeftoverKind
+from hubstead.server.storage.blobs import BlobStat
+from hubstead.server.storage.errors import BlobMismatchError, BlobNotFoundError
 from hubstead.server.storage.multipart_fs import (
     FsPartWriter,
     assemble,

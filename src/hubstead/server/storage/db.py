@@ -68,6 +68,11 @@ class Database:
         self.engine.dispose()
 
 
+def utc_now() -> dt.datetime:
+    """The time a row is written at, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
 def as_utc(value: dt.datetime) -> dt.datetime:
     """A timestamp read back from the database, as an aware UTC datetime.
 

@@ -27,12 +27,8 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from hubstead.server.storage.interfaces import (
-    GitUnavailableError,
-    PackService,
-    PushLimits,
-    RefUpdate,
-)
+from hubstead.server.domain.git import PackService, PushLimits, RefUpdate
+from hubstead.server.storage.errors import GitUnavailableError
 
 logger = logging.getLogger("hubstead.server")
 

@@ -1,10 +1,11 @@
-"""`GitStore` on bare repositories written with pygit2 (libgit2).
+"""Bare git repos through pygit2 (libgit2), in every git role.
 
-Each repo lives at `<root>/<key[:2]>/<key>.git`. Objects are written freely (unreferenced objects
-are harmless); refs only move through `update_ref`/`create_tag`, a compare-and-swap done under an
-exclusive `flock` on the repo's lock file, or through a push (`receive_pack`, whose git takes
-the same lock once the push is checked, to move its refs), so concurrent writers in threads or
-processes never lose an update. Temporary files (request bodies, push hooks) live in
+`Pygit2GitStore` is the hub's `GitObjectStore`, `GitTransport`, `GitFetcher` and `GitUpkeep`.
+Each repo lives at `<root>/<key[:2]>/<key>.git`. Objects are written freely (unreferenced
+objects are harmless); refs only move through `update_ref`/`create_tag`, a compare-and-swap done
+under an exclusive `flock` on the repo's lock file, or through a push (`receive_pack`, whose git
+takes the same lock once the push is checked, to move its refs), so concurrent writers in
+threads or processes never lose an update. Temporary files (request bodies, push hooks) live in
 `<root>/.tmp`.
 """
 
@@ -28,27 +29,29 @@ import pygit2
 from pygit2.enums import AttrCheck, FileMode, ObjectType, SortMode
 
 from hubstead.protocol import COMMIT_ID, DEFAULT_BRANCH, LFS_POINTER_MAX_SIZE, SHORT_COMMIT_ID
-from hubstead.server.storage import git_cli, git_reach, git_remote, git_upkeep
-from hubstead.server.storage.interfaces import (
+from hubstead.server.domain.git import (
     Author,
     CommitRecord,
     EntryKind,
     IncomingPush,
-    Leftover,
     PackService,
-    PathConflictError,
-    PathNotFoundError,
     PushCheck,
     PushedBlob,
     PushLimits,
     PushOutcome,
     Ref,
-    RefConflictError,
     RefUpdate,
-    RemoteError,
-    RemoteFailure,
     TreeEdit,
     TreeEntry,
+)
+from hubstead.server.domain.upkeep import Leftover
+from hubstead.server.storage import git_cli, git_reach, git_remote, git_upkeep_fs
+from hubstead.server.storage.errors import (
+    PathConflictError,
+    PathNotFoundError,
+    RefConflictError,
+    RemoteError,
+    RemoteFailure,
 )
 
 _LOCK_FILE = "hubstead-refs.lock"
@@ -296,20 +299,20 @@ class Pygit2GitStore:
 
     def leftovers(self) -> Iterator[Leftover]:
         """Quarantines and temp files of every repo, and the store's own temp dir."""
-        return git_upkeep.leftovers(self._root, self._temp)
+        return git_upkeep_fs.leftovers(self._root, self._temp)
 
     def remove_leftover(self, leftover: Leftover, written_before: float) -> bool:
         """Delete a leftover not written to since `written_before`."""
-        return git_upkeep.remove_leftover(self._root, leftover, written_before)
+        return git_upkeep_fs.remove_leftover(self._root, leftover, written_before)
 
     def unreachable(self, key: str, written_before: float) -> Leftover | None:
         """Loose objects no ref reaches (`git prune --dry-run`)."""
-        return git_upkeep.unreachable(self._root, self.path(key), written_before)
+        return git_upkeep_fs.unreachable(self._root, self.path(key), written_before)
 
     def collect(self, key: str, written_before: float) -> None:
         """`git gc` with a prune date, under the ref lock."""
         with self._ref_lock(key):
-            git_upkeep.collect(self.path(key), written_before)
+            git_upkeep_fs.collect(self.path(key), written_before)
 
     def advertise_refs(self, key: str, service: PackService, protocol: str | None) -> bytes:
         """`git {service} --advertise-refs` on the repo."""

@@ -19,7 +19,7 @@ import pygit2
 from pygit2.enums import ObjectType, SortMode
 
 from hubstead.server.storage import git_cli
-from hubstead.server.storage.interfaces import AmbiguousRevisionError
+from hubstead.server.storage.errors import AmbiguousRevisionError
 
 _PKT_HEADER = 4
 _WANT = b"want "

@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from hubstead.server.storage.interfaces import GitUnavailableError, RemoteError, RemoteFailure
+from hubstead.server.storage.errors import GitUnavailableError, RemoteError, RemoteFailure
 
 # A transfer slower than 1 byte/s for this long is given up (the remote is gone or stuck).
 _STALL_SECONDS = 60

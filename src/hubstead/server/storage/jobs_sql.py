@@ -16,15 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hubstead.server.domain.jobs import JobOutcome, JobProgress, JobRecord, JobState, NewJob
 from hubstead.server.storage.db import Database, as_utc
-from hubstead.server.storage.interfaces import (
-    AlreadyExistsError,
-    JobOutcome,
-    JobProgress,
-    JobRecord,
-    JobState,
-    NewJob,
-)
+from hubstead.server.storage.errors import AlreadyExistsError
 from hubstead.server.storage.schema import jobs
 
 _RUNNING = JobState.RUNNING.value

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from hubstead.server.storage.db import Database
-from hubstead.server.storage.interfaces import LfsObjectRecord
+from hubstead.server.domain.lfs import LfsObjectRecord
+from hubstead.server.storage.db import Database, as_utc, utc_now
 from hubstead.server.storage.schema import lfs_objects
 
 _RECORDS_PAGE = 10_000
@@ -28,7 +27,7 @@ class SqlLfsIndex:
             "repo_id": repo_id,
             "sha256": sha256,
             "size": size,
-            "created_at": dt.datetime.now(dt.UTC),
+            "created_at": utc_now(),
         }
         with contextlib.suppress(sa.exc.IntegrityError), self._db.write() as conn:
             linked = self._size(conn, repo_id, sha256)
@@ -134,9 +133,5 @@ def _record(row: sa.Row[Any]) -> LfsObjectRecord:
         repo_id=row.repo_id,
         sha256=row.sha256,
         size=int(row.size),
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
     )
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

@@ -7,8 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hubstead.server.storage.db import Database, as_utc
-from hubstead.server.storage.interfaces import AlreadyExistsError, MirrorRecord, NewMirror
+from hubstead.server.domain.mirrors import MirrorRecord, NewMirror
+from hubstead.server.storage.db import Database, as_utc, utc_now
+from hubstead.server.storage.errors import AlreadyExistsError
 from hubstead.server.storage.schema import mirrors, repos
 
 _LIST_COLUMNS = ("revisions", "include", "exclude")
@@ -38,7 +39,7 @@ class SqlMirrorStore:
             "exclude": list(mirror.exclude),
             "schedule_seconds": mirror.schedule_seconds,
             "on_demand": mirror.on_demand,
-            "created_at": dt.datetime.now(dt.UTC),
+            "created_at": utc_now(),
             "next_sync_at": mirror.next_sync_at,
         }
         try:

@@ -21,7 +21,7 @@ import secrets
 import threading
 from pathlib import Path
 
-from hubstead.server.storage.interfaces import BlobMismatchError, BlobNotFoundError
+from hubstead.server.storage.errors import BlobMismatchError, BlobNotFoundError
 
 DATA = "data"
 READ_CHUNK = 8 * 1024 * 1024

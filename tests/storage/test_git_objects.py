@@ -1,8 +1,7 @@
-"""The `GitStore` contract, run against every implementation on real repos in tmp_path."""
+"""The `GitObjectStore` contract, run against every implementation on real repos in tmp_path."""
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,16 +10,10 @@ from pathlib import Path
 import pytest
 
 from hubstead.protocol import DEFAULT_BRANCH
+from hubstead.server.domain.git import Author, EntryKind, TreeEdit
+from hubstead.server.storage.errors import PathConflictError, PathNotFoundError, RefConflictError
+from hubstead.server.storage.git_objects import GitObjectStore
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
-from hubstead.server.storage.interfaces import (
-    Author,
-    EntryKind,
-    GitStore,
-    PathConflictError,
-    PathNotFoundError,
-    RefConflictError,
-    TreeEdit,
-)
 
 AUTHOR = Author("Ada Lovelace", "ada@example.com")
 MAIN = f"refs/heads/{DEFAULT_BRANCH}"
@@ -30,24 +23,24 @@ GITATTRIBUTES = (
     b"saved_model/**/* filter=lfs diff=lfs merge=lfs -text\n"
 )
 
-IMPLEMENTATIONS: dict[str, Callable[[Path], GitStore]] = {"pygit2": Pygit2GitStore}
+IMPLEMENTATIONS: dict[str, Callable[[Path], GitObjectStore]] = {"pygit2": Pygit2GitStore}
 
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))
-def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], GitStore]:
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], GitObjectStore]:
     """Open a store of each implementation on one root (each call is like another process)."""
     implementation = IMPLEMENTATIONS[request.param]
     return lambda: implementation(tmp_path / "repos")
 
 
 @pytest.fixture
-def store(open_store: Callable[[], GitStore]) -> GitStore:
-    """Every GitStore implementation, on an empty root."""
+def store(open_store: Callable[[], GitObjectStore]) -> GitObjectStore:
+    """Every GitObjectStore implementation, on an empty root."""
     return open_store()
 
 
 @pytest.fixture
-def key(store: GitStore) -> Iterator[str]:
+def key(store: GitObjectStore) -> Iterator[str]:
     """A new repo whose main holds `.gitattributes`."""
     key = uuid.uuid4().hex
     store.create(key, {".gitattributes": GITATTRIBUTES}, AUTHOR, "initial commit")
@@ -56,7 +49,7 @@ def key(store: GitStore) -> Iterator[str]:
 
 
 def commit(
-    store: GitStore, key: str, changes: dict[str, bytes | None], message: str = "change"
+    store: GitObjectStore, key: str, changes: dict[str, bytes | None], message: str = "change"
 ) -> str:
     """Commit `changes` (None deletes) on main with a compare-and-swap; return the commit id."""
     head = store.resolve(key, DEFAULT_BRANCH)
@@ -69,7 +62,7 @@ def commit(
     return commit_id
 
 
-def files_at(store: GitStore, key: str, revision: str = DEFAULT_BRANCH) -> dict[str, bytes]:
+def files_at(store: GitObjectStore, key: str, revision: str = DEFAULT_BRANCH) -> dict[str, bytes]:
     """Every file of a revision with its content."""
     commit_id = store.resolve(key, revision)
     assert commit_id is not None
@@ -83,7 +76,7 @@ def files_at(store: GitStore, key: str, revision: str = DEFAULT_BRANCH) -> dict[
 # --- create, delete, commits --------------------------------------------------------------------
 
 
-def test_create_puts_one_commit_with_the_files_on_main(store: GitStore, key: str) -> None:
+def test_create_puts_one_commit_with_the_files_on_main(store: GitObjectStore, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     assert head is not None
     history = list(store.walk(key, head))
@@ -95,7 +88,7 @@ def test_create_puts_one_commit_with_the_files_on_main(store: GitStore, key: str
     assert [r.name for r in store.refs(key)] == [MAIN]
 
 
-def test_delete_removes_the_repo(store: GitStore, tmp_path: Path) -> None:
+def test_delete_removes_the_repo(store: GitObjectStore, tmp_path: Path) -> None:
     key = uuid.uuid4().hex
     store.create(key, {"a.txt": b"a"}, AUTHOR, "initial commit")
     store.delete(key)
@@ -103,7 +96,7 @@ def test_delete_removes_the_repo(store: GitStore, tmp_path: Path) -> None:
     assert files_at(store, key) == {"b.txt": b"b"}
 
 
-def test_commit_record_splits_title_and_message(store: GitStore, key: str) -> None:
+def test_commit_record_splits_title_and_message(store: GitObjectStore, key: str) -> None:
     commit_id = commit(store, key, {"a.txt": b"a"}, "Add a\n\nLonger explanation\nover lines")
     record = store.commit(key, commit_id)
     assert record.id == commit_id
@@ -112,7 +105,7 @@ def test_commit_record_splits_title_and_message(store: GitStore, key: str) -> No
     assert record.date.tzinfo is not None
 
 
-def test_walk_lists_history_newest_first(store: GitStore, key: str) -> None:
+def test_walk_lists_history_newest_first(store: GitObjectStore, key: str) -> None:
     first = commit(store, key, {"a.txt": b"1"}, "one")
     second = commit(store, key, {"a.txt": b"2"}, "two")
     history = list(store.walk(key, second))
@@ -121,7 +114,9 @@ def test_walk_lists_history_newest_first(store: GitStore, key: str) -> None:
     assert [c.title for c in store.walk(key, first)] == ["one", "initial commit"]
 
 
-def test_write_commit_edits_nested_paths_and_keeps_other_files(store: GitStore, key: str) -> None:
+def test_write_commit_edits_nested_paths_and_keeps_other_files(
+    store: GitObjectStore, key: str
+) -> None:
     commit(store, key, {"README.md": b"hi", "a/b/c.txt": b"deep", "a/d.txt": b"d"})
     commit(store, key, {"a/b/c.txt": b"deeper", "a/b/e/f.txt": b"f"})
     assert files_at(store, key) == {
@@ -133,7 +128,7 @@ def test_write_commit_edits_nested_paths_and_keeps_other_files(store: GitStore, 
     }
 
 
-def test_write_commit_does_not_move_any_ref(store: GitStore, key: str) -> None:
+def test_write_commit_does_not_move_any_ref(store: GitObjectStore, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     edits = [TreeEdit("x.txt", store.write_blob(key, b"x"))]
     written = store.write_commit(key, head, edits, AUTHOR, "dangling")
@@ -141,7 +136,7 @@ def test_write_commit_does_not_move_any_ref(store: GitStore, key: str) -> None:
     assert store.commit(key, written).parents == (head,)
 
 
-def test_tree_from_takes_the_tree_of_another_commit(store: GitStore, key: str) -> None:
+def test_tree_from_takes_the_tree_of_another_commit(store: GitObjectStore, key: str) -> None:
     tip = commit(store, key, {"a.txt": b"a"})
     squashed = store.write_commit(key, None, [], AUTHOR, "squash", tree_from=tip)
     record = store.commit(key, squashed)
@@ -160,7 +155,7 @@ def test_tree_from_takes_the_tree_of_another_commit(store: GitStore, key: str) -
         "UPPER/lower.TXT",
     ],
 )
-def test_unicode_and_odd_paths_round_trip(store: GitStore, key: str, path: str) -> None:
+def test_unicode_and_odd_paths_round_trip(store: GitObjectStore, key: str, path: str) -> None:
     commit_id = commit(store, key, {path: path.encode()})
     entry = store.entry(key, commit_id, path)
     assert entry is not None
@@ -170,7 +165,7 @@ def test_unicode_and_odd_paths_round_trip(store: GitStore, key: str, path: str) 
     assert path in listed
 
 
-def test_zero_byte_blob_is_an_empty_file(store: GitStore, key: str) -> None:
+def test_zero_byte_blob_is_an_empty_file(store: GitObjectStore, key: str) -> None:
     commit_id = commit(store, key, {"empty.txt": b""})
     entry = store.entry(key, commit_id, "empty.txt")
     assert entry is not None
@@ -180,23 +175,25 @@ def test_zero_byte_blob_is_an_empty_file(store: GitStore, key: str) -> None:
     assert entry.oid == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
 
 
-def test_same_content_is_one_blob(store: GitStore, key: str) -> None:
+def test_same_content_is_one_blob(store: GitObjectStore, key: str) -> None:
     assert store.write_blob(key, b"same") == store.write_blob(key, b"same")
 
 
-def test_delete_edit_removes_a_file(store: GitStore, key: str) -> None:
+def test_delete_edit_removes_a_file(store: GitObjectStore, key: str) -> None:
     commit(store, key, {"a.txt": b"a", "b.txt": b"b"})
     commit(store, key, {"a.txt": None})
     assert files_at(store, key) == {".gitattributes": GITATTRIBUTES, "b.txt": b"b"}
 
 
-def test_delete_edit_on_a_folder_removes_everything_under_it(store: GitStore, key: str) -> None:
+def test_delete_edit_on_a_folder_removes_everything_under_it(
+    store: GitObjectStore, key: str
+) -> None:
     commit(store, key, {"dir/a.txt": b"a", "dir/sub/b.txt": b"b", "dir2/c.txt": b"c"})
     commit(store, key, {"dir": None})
     assert files_at(store, key) == {".gitattributes": GITATTRIBUTES, "dir2/c.txt": b"c"}
 
 
-def test_folder_can_be_replaced_by_a_file_in_one_commit(store: GitStore, key: str) -> None:
+def test_folder_can_be_replaced_by_a_file_in_one_commit(store: GitObjectStore, key: str) -> None:
     commit(store, key, {"x/a.txt": b"a"})
     commit(store, key, {"x": None, "x.txt": b"file", "y": b"y"})
     commit(store, key, {"y": None, "y/inside.txt": b"now a folder"})
@@ -209,7 +206,7 @@ def test_folder_can_be_replaced_by_a_file_in_one_commit(store: GitStore, key: st
 
 @pytest.mark.parametrize("path", ["missing.txt", "missing/dir", "a.tx", "a.txt/x"])
 def test_deleting_a_missing_path_raises_path_not_found(
-    store: GitStore, key: str, path: str
+    store: GitObjectStore, key: str, path: str
 ) -> None:
     head = commit(store, key, {"a.txt": b"a"})
     with pytest.raises(PathNotFoundError) as info:
@@ -217,7 +214,7 @@ def test_deleting_a_missing_path_raises_path_not_found(
     assert info.value.path == path
 
 
-def test_a_file_cannot_replace_a_folder(store: GitStore, key: str) -> None:
+def test_a_file_cannot_replace_a_folder(store: GitObjectStore, key: str) -> None:
     head = commit(store, key, {"dir/a.txt": b"a"})
     blob = store.write_blob(key, b"x")
     with pytest.raises(PathConflictError) as info:
@@ -225,14 +222,14 @@ def test_a_file_cannot_replace_a_folder(store: GitStore, key: str) -> None:
     assert info.value.path == "dir"
 
 
-def test_a_file_cannot_go_inside_a_file(store: GitStore, key: str) -> None:
+def test_a_file_cannot_go_inside_a_file(store: GitObjectStore, key: str) -> None:
     head = commit(store, key, {"a.txt": b"a"})
     blob = store.write_blob(key, b"x")
     with pytest.raises(PathConflictError):
         store.write_commit(key, head, [TreeEdit("a.txt/b/c.txt", blob)], AUTHOR, "conflict")
 
 
-def test_conflicts_within_one_commit_are_detected(store: GitStore, key: str) -> None:
+def test_conflicts_within_one_commit_are_detected(store: GitObjectStore, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     blob = store.write_blob(key, b"x")
     edits = [TreeEdit("new/file.txt", blob), TreeEdit("new", blob)]
@@ -243,7 +240,7 @@ def test_conflicts_within_one_commit_are_detected(store: GitStore, key: str) -> 
 # --- reading trees ------------------------------------------------------------------------------
 
 
-def test_entry_finds_files_folders_and_the_root(store: GitStore, key: str) -> None:
+def test_entry_finds_files_folders_and_the_root(store: GitObjectStore, key: str) -> None:
     commit_id = commit(store, key, {"dir/a.txt": b"abc"})
     root = store.entry(key, commit_id, "")
     folder = store.entry(key, commit_id, "dir")
@@ -262,7 +259,7 @@ def test_entry_finds_files_folders_and_the_root(store: GitStore, key: str) -> No
 @pytest.mark.parametrize(
     "path", ["dir/", "/dir", "dir//a.txt", "dir/a.txt/", "./dir", "dir/../dir", "dir\x00", "\udcff"]
 )
-def test_only_canonical_paths_are_found(store: GitStore, key: str, path: str) -> None:
+def test_only_canonical_paths_are_found(store: GitObjectStore, key: str, path: str) -> None:
     commit_id = commit(store, key, {"dir/a.txt": b"a"})
     assert store.entry(key, commit_id, path) is None
     with pytest.raises(PathNotFoundError):
@@ -270,7 +267,7 @@ def test_only_canonical_paths_are_found(store: GitStore, key: str, path: str) ->
     assert store.last_commits(key, commit_id, [path]) == {}
 
 
-def test_list_tree_non_recursive_lists_children_only(store: GitStore, key: str) -> None:
+def test_list_tree_non_recursive_lists_children_only(store: GitObjectStore, key: str) -> None:
     commit_id = commit(store, key, {"a/b/c.txt": b"c", "a/d.txt": b"dd", "z.txt": b"z"})
     top = store.list_tree(key, commit_id, "", recursive=False)
     assert [(e.path, e.kind) for e in top] == [
@@ -285,7 +282,9 @@ def test_list_tree_non_recursive_lists_children_only(store: GitStore, key: str) 
     ]
 
 
-def test_list_tree_recursive_lists_folders_before_their_content(store: GitStore, key: str) -> None:
+def test_list_tree_recursive_lists_folders_before_their_content(
+    store: GitObjectStore, key: str
+) -> None:
     commit_id = commit(store, key, {"a/b/c.txt": b"c", "a/d.txt": b"d"})
     entries = store.list_tree(key, commit_id, "a", recursive=True)
     paths = [e.path for e in entries]
@@ -293,7 +292,9 @@ def test_list_tree_recursive_lists_folders_before_their_content(store: GitStore,
     assert paths.index("a/b") < paths.index("a/b/c.txt")
 
 
-def test_list_tree_window_is_that_slice_of_the_whole_listing(store: GitStore, key: str) -> None:
+def test_list_tree_window_is_that_slice_of_the_whole_listing(
+    store: GitObjectStore, key: str
+) -> None:
     files: dict[str, bytes | None] = {
         f"d{i}/f{j}.txt": b"x" * (i * 10 + j) for i in range(3) for j in range(4)
     }
@@ -306,23 +307,16 @@ def test_list_tree_window_is_that_slice_of_the_whole_listing(store: GitStore, ke
         assert window == whole[offset:end]
 
 
-def test_disk_usage_grows_by_at_least_what_a_commit_stores(store: GitStore, key: str) -> None:
-    before = store.disk_usage(key)
-    assert before > len(GITATTRIBUTES) // 2  # the initial commit's objects, refs and config
-    commit(store, key, {"noise.txt": os.urandom(20_000)})  # incompressible
-    assert store.disk_usage(key) >= before + 20_000
-
-
 @pytest.mark.parametrize("path", ["README.md", "missing", "README.md/x"])
 def test_list_tree_of_a_file_or_missing_path_raises_path_not_found(
-    store: GitStore, key: str, path: str
+    store: GitObjectStore, key: str, path: str
 ) -> None:
     commit_id = commit(store, key, {"README.md": b"hi"})
     with pytest.raises(PathNotFoundError):
         store.list_tree(key, commit_id, path, recursive=False)
 
 
-def test_last_commits_finds_the_latest_change_of_each_path(store: GitStore, key: str) -> None:
+def test_last_commits_finds_the_latest_change_of_each_path(store: GitObjectStore, key: str) -> None:
     first = commit(store, key, {"a.txt": b"a", "dir/b.txt": b"b"}, "first")
     second = commit(store, key, {"c.txt": b"c"}, "second")
     third = commit(store, key, {"dir/b.txt": b"b2"}, "third")
@@ -337,7 +331,7 @@ def test_last_commits_finds_the_latest_change_of_each_path(store: GitStore, key:
     assert initial.title == "initial commit"
 
 
-def test_last_commits_leaves_out_paths_that_never_existed(store: GitStore, key: str) -> None:
+def test_last_commits_leaves_out_paths_that_never_existed(store: GitObjectStore, key: str) -> None:
     head = commit(store, key, {"a.txt": b"a"})
     assert set(store.last_commits(key, head, ["a.txt", "nope.txt"])) == {"a.txt"}
 
@@ -353,14 +347,14 @@ def test_last_commits_leaves_out_paths_that_never_existed(store: GitStore, key: 
     ],
 )
 def test_attribute_follows_gitattributes_patterns(
-    store: GitStore, key: str, path: str, expected: str | None
+    store: GitObjectStore, key: str, path: str, expected: str | None
 ) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     assert head is not None
     assert store.attribute(key, head, path, "filter") == expected
 
 
-def test_attribute_reads_gitattributes_at_the_given_commit(store: GitStore, key: str) -> None:
+def test_attribute_reads_gitattributes_at_the_given_commit(store: GitObjectStore, key: str) -> None:
     before = store.resolve(key, DEFAULT_BRANCH)
     after = commit(store, key, {".gitattributes": b"*.txt filter=lfs -text\n"})
     assert before is not None
@@ -370,7 +364,7 @@ def test_attribute_reads_gitattributes_at_the_given_commit(store: GitStore, key:
     assert store.attribute(key, after, "model.bin", "filter") is None
 
 
-def test_attribute_honours_nested_gitattributes(store: GitStore, key: str) -> None:
+def test_attribute_honours_nested_gitattributes(store: GitObjectStore, key: str) -> None:
     head = commit(store, key, {"sub/.gitattributes": b"*.dat filter=lfs\n"})
     assert store.attribute(key, head, "sub/x.dat", "filter") == "lfs"
     assert store.attribute(key, head, "x.dat", "filter") is None
@@ -379,7 +373,7 @@ def test_attribute_honours_nested_gitattributes(store: GitStore, key: str) -> No
 # --- refs ---------------------------------------------------------------------------------------
 
 
-def test_update_ref_creates_moves_and_deletes_a_ref(store: GitStore, key: str) -> None:
+def test_update_ref_creates_moves_and_deletes_a_ref(store: GitObjectStore, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     assert head is not None
     store.update_ref(key, "refs/heads/dev", head, None)
@@ -392,7 +386,7 @@ def test_update_ref_creates_moves_and_deletes_a_ref(store: GitStore, key: str) -
     assert store.resolve(key, "dev") is None
 
 
-def test_update_ref_refuses_when_the_ref_moved(store: GitStore, key: str) -> None:
+def test_update_ref_refuses_when_the_ref_moved(store: GitObjectStore, key: str) -> None:
     old = store.resolve(key, DEFAULT_BRANCH)
     new = commit(store, key, {"a.txt": b"a"})
     stale = store.write_commit(key, old, [], AUTHOR, "based on the old head")
@@ -401,13 +395,13 @@ def test_update_ref_refuses_when_the_ref_moved(store: GitStore, key: str) -> Non
     assert store.resolve(key, DEFAULT_BRANCH) == new
 
 
-def test_update_ref_refuses_to_create_an_existing_ref(store: GitStore, key: str) -> None:
+def test_update_ref_refuses_to_create_an_existing_ref(store: GitObjectStore, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     with pytest.raises(RefConflictError):
         store.update_ref(key, MAIN, head, None)
 
 
-def test_update_ref_refuses_to_delete_a_missing_ref(store: GitStore, key: str) -> None:
+def test_update_ref_refuses_to_delete_a_missing_ref(store: GitObjectStore, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     with pytest.raises(RefConflictError):
         store.update_ref(key, "refs/heads/ghost", None, head)
@@ -418,7 +412,7 @@ def test_update_ref_refuses_to_delete_a_missing_ref(store: GitStore, key: str) -
     [("refs/heads/feature", "refs/heads/feature/x"), ("refs/heads/a/b", "refs/heads/a")],
 )
 def test_a_ref_cannot_nest_under_or_above_another_ref(
-    store: GitStore, key: str, existing: str, new: str
+    store: GitObjectStore, key: str, existing: str, new: str
 ) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     assert head is not None
@@ -430,7 +424,7 @@ def test_a_ref_cannot_nest_under_or_above_another_ref(
 
 
 def test_concurrent_compare_and_swap_never_loses_an_update(
-    open_store: Callable[[], GitStore], store: GitStore, key: str
+    open_store: Callable[[], GitObjectStore], store: GitObjectStore, key: str
 ) -> None:
     # Each writer has a store object of its own, as separate worker processes would.
     writers, commits_each = 6, 4
@@ -468,7 +462,7 @@ def test_concurrent_compare_and_swap_never_loses_an_update(
     assert expected <= set(files_at(store, key))
 
 
-def test_refs_lists_every_ref_peeled_to_commits(store: GitStore, key: str) -> None:
+def test_refs_lists_every_ref_peeled_to_commits(store: GitObjectStore, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     assert head is not None
     store.update_ref(key, "refs/heads/feature/x", head, None)
@@ -483,7 +477,7 @@ def test_refs_lists_every_ref_peeled_to_commits(store: GitStore, key: str) -> No
     }
 
 
-def test_lightweight_tag_points_at_the_commit(store: GitStore, key: str) -> None:
+def test_lightweight_tag_points_at_the_commit(store: GitObjectStore, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     assert head is not None
     store.create_tag(key, "light", head, AUTHOR, None)
@@ -492,7 +486,7 @@ def test_lightweight_tag_points_at_the_commit(store: GitStore, key: str) -> None
 
 
 def test_annotated_tag_points_at_a_tag_object_and_resolves_to_the_commit(
-    store: GitStore, key: str
+    store: GitObjectStore, key: str
 ) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     assert head is not None
@@ -504,7 +498,7 @@ def test_annotated_tag_points_at_a_tag_object_and_resolves_to_the_commit(
     assert store.resolve(key, "refs/tags/v1.0") == head
 
 
-def test_create_tag_refuses_an_existing_tag(store: GitStore, key: str) -> None:
+def test_create_tag_refuses_an_existing_tag(store: GitObjectStore, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     assert head is not None
     other = commit(store, key, {"a.txt": b"a"})
@@ -516,7 +510,7 @@ def test_create_tag_refuses_an_existing_tag(store: GitStore, key: str) -> None:
     assert store.resolve(key, "v1") == head
 
 
-def test_create_tag_refuses_a_name_nested_under_a_tag(store: GitStore, key: str) -> None:
+def test_create_tag_refuses_a_name_nested_under_a_tag(store: GitObjectStore, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     assert head is not None
     store.create_tag(key, "v1", head, AUTHOR, None)
@@ -524,7 +518,7 @@ def test_create_tag_refuses_a_name_nested_under_a_tag(store: GitStore, key: str)
         store.create_tag(key, "v1/patch", head, AUTHOR, "nested")
 
 
-def test_resolve_prefers_branch_then_tag_then_commit(store: GitStore, key: str) -> None:
+def test_resolve_prefers_branch_then_tag_then_commit(store: GitObjectStore, key: str) -> None:
     initial = store.resolve(key, DEFAULT_BRANCH)
     assert initial is not None
     later = commit(store, key, {"a.txt": b"a"})
@@ -539,7 +533,7 @@ def test_resolve_prefers_branch_then_tag_then_commit(store: GitStore, key: str) 
     assert store.resolve(key, short) == initial
 
 
-def test_resolve_accepts_full_and_short_commit_ids(store: GitStore, key: str) -> None:
+def test_resolve_accepts_full_and_short_commit_ids(store: GitObjectStore, key: str) -> None:
     head = commit(store, key, {"a.txt": b"a"})
     parent = store.commit(key, head).parents[0]
     assert store.resolve(key, head) == head
@@ -547,7 +541,7 @@ def test_resolve_accepts_full_and_short_commit_ids(store: GitStore, key: str) ->
     assert store.resolve(key, parent[:12]) == parent
 
 
-def test_resolve_follows_full_refs_and_special_refs(store: GitStore, key: str) -> None:
+def test_resolve_follows_full_refs_and_special_refs(store: GitObjectStore, key: str) -> None:
     head = commit(store, key, {"a.txt": b"a"})
     store.update_ref(key, "refs/pr/3", head, None)
     store.update_ref(key, "refs/convert/parquet", head, None)
@@ -578,13 +572,15 @@ def test_resolve_follows_full_refs_and_special_refs(store: GitStore, key: str) -
     ],
 )
 def test_resolve_returns_none_for_what_names_no_commit(
-    store: GitStore, key: str, revision: str
+    store: GitObjectStore, key: str, revision: str
 ) -> None:
     commit(store, key, {"a.txt": b"a"})
     assert store.resolve(key, revision) is None
 
 
-def test_resolve_does_not_take_a_blob_or_tree_id_for_a_commit(store: GitStore, key: str) -> None:
+def test_resolve_does_not_take_a_blob_or_tree_id_for_a_commit(
+    store: GitObjectStore, key: str
+) -> None:
     head = commit(store, key, {"a.txt": b"a"})
     entry = store.entry(key, head, "a.txt")
     assert entry is not None
@@ -614,11 +610,11 @@ def test_resolve_does_not_take_a_blob_or_tree_id_for_a_commit(store: GitStore, k
         ("refs/heads/nul\x00byte", False),
     ],
 )
-def test_valid_ref_name_follows_git_rules(store: GitStore, name: str, valid: bool) -> None:
+def test_valid_ref_name_follows_git_rules(store: GitObjectStore, name: str, valid: bool) -> None:
     assert store.valid_ref_name(name) is valid
 
 
-def test_every_valid_ref_name_can_be_created(store: GitStore, key: str) -> None:
+def test_every_valid_ref_name_can_be_created(store: GitObjectStore, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     assert head is not None
     longest = "refs/heads/" + "/".join(["b" * 250] * 3) + "/" + "é" * 115

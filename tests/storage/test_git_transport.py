@@ -1,4 +1,4 @@
-"""The smart-protocol half of the `GitStore` contract: advertisements and checked pushes.
+"""The `GitTransport` contract: ref advertisements and checked pushes, on every implementation.
 
 Push requests are built as git sends them: a pkt-line command list, then a pack that the real
 `git pack-objects` makes from a repo of its own.
@@ -10,34 +10,41 @@ import subprocess
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from hubstead.protocol import DEFAULT_BRANCH, format_lfs_pointer
-from hubstead.server.storage.git_pygit2 import Pygit2GitStore
-from hubstead.server.storage.interfaces import (
+from hubstead.server.domain.git import (
     Author,
-    GitStore,
     IncomingPush,
     PackService,
     PushLimits,
     PushOutcome,
     RefUpdate,
 )
+from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.git_pygit2 import Pygit2GitStore
+from hubstead.server.storage.git_transport import GitTransport
 from tests.helpers.git import GitUser
 
-IMPLEMENTATIONS: dict[str, Callable[[Path], GitStore]] = {"pygit2": Pygit2GitStore}
+
+class Store(GitObjectStore, GitTransport, Protocol):
+    """A transport with the object store of its repos (one class implements both)."""
+
+
+IMPLEMENTATIONS: dict[str, Callable[[Path], Store]] = {"pygit2": Pygit2GitStore}
 POINTER = format_lfs_pointer("ab" * 32, 42)
 ZERO = "0" * 40
 
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> GitStore:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return IMPLEMENTATIONS[request.param](tmp_path / "repos")
 
 
 @pytest.fixture
-def key(store: GitStore) -> str:
+def key(store: Store) -> str:
     key = uuid.uuid4().hex
     store.create(key, {"a.txt": b"a\n"}, Author("A", "a@example.test"), "first")
     return key
@@ -69,7 +76,7 @@ def push_request(
 
 
 def receive(
-    store: GitStore, key: str, body: bytes, check: Callable[[IncomingPush], str | None]
+    store: Store, key: str, body: bytes, check: Callable[[IncomingPush], str | None]
 ) -> PushOutcome:
     """Spool a push request as the HTTP layer does, then apply it."""
     with store.spool() as spool:
@@ -79,7 +86,7 @@ def receive(
         return store.receive_pack(key, spool, check, None, PushLimits(2**30, 2**20))
 
 
-def test_advertisement_lists_the_refs(store: GitStore, key: str) -> None:
+def test_advertisement_lists_the_refs(store: Store, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
 
     advertised = store.advertise_refs(key, PackService.UPLOAD, None)
@@ -88,14 +95,14 @@ def test_advertisement_lists_the_refs(store: GitStore, key: str) -> None:
     assert f"{head} refs/heads/{DEFAULT_BRANCH}".encode() in advertised
 
 
-def test_protocol_v2_advertises_capabilities(store: GitStore, key: str) -> None:
+def test_protocol_v2_advertises_capabilities(store: Store, key: str) -> None:
     advertised = store.advertise_refs(key, PackService.UPLOAD, "version=2")
 
     assert advertised.startswith(pkt_line("version 2\n"))
 
 
 def test_an_accepted_push_moves_its_ref_and_reports_it(
-    store: GitStore, key: str, tmp_path: Path
+    store: Store, key: str, tmp_path: Path
 ) -> None:
     body, commit = push_request(tmp_path, {"b.txt": b"b\n"})
     seen: list[IncomingPush] = []
@@ -113,7 +120,7 @@ def test_an_accepted_push_moves_its_ref_and_reports_it(
 
 
 def test_the_check_sees_every_pushed_blob_and_the_content_of_small_ones(
-    store: GitStore, key: str, tmp_path: Path
+    store: Store, key: str, tmp_path: Path
 ) -> None:
     large = b"x" * 5000
     body, _ = push_request(tmp_path, {"model.bin": POINTER, "large.txt": large, "c.txt": b"c\n"})
@@ -130,9 +137,7 @@ def test_the_check_sees_every_pushed_blob_and_the_content_of_small_ones(
 
 
 @pytest.mark.parametrize("fails", [False, True])
-def test_a_refused_push_moves_nothing(
-    store: GitStore, key: str, tmp_path: Path, fails: bool
-) -> None:
+def test_a_refused_push_moves_nothing(store: Store, key: str, tmp_path: Path, fails: bool) -> None:
     body, commit = push_request(tmp_path, {"b.txt": b"b\n"})
     refs = store.refs(key)
 

@@ -1,16 +1,25 @@
-"""Contract suite for `BlobStore` implementations (the local filesystem, for now)."""
+"""The `BlobStore` contract, on every implementation (the local filesystem, for now).
+
+Writes and multipart uploads first, then the upkeep operations fsck and gc stand on.
+`delete_unless` is tested against a writer that stores the same object while the deletion is
+deciding: the callback is the moment such a writer can interleave, so it runs there.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from hubstead.server.domain.upkeep import LeftoverKind
+from hubstead.server.storage.blobs import BlobStat
 from hubstead.server.storage.blobs_fs import FsBlobStore
-from hubstead.server.storage.interfaces import BlobMismatchError, BlobNotFoundError
+from hubstead.server.storage.errors import BlobMismatchError, BlobNotFoundError
 
 
 @pytest.fixture(params=["fs"])
@@ -147,3 +156,120 @@ def test_rehash_detects_corruption_on_disk(store: FsBlobStore) -> None:
     store.write(_digest(b"intact"), 6, [b"intact"])
     store.path(_digest(b"intact")).write_bytes(b"broken")
     assert store.rehash(_digest(b"intact")) != _digest(b"intact")
+
+
+# --- upkeep -------------------------------------------------------------------------------------
+
+DAY = 24 * 3600
+
+
+def stored(store: FsBlobStore, data: bytes) -> str:
+    sha = hashlib.sha256(data).hexdigest()
+    store.write(sha, len(data), [data])
+    return sha
+
+
+def parked_files(store: FsBlobStore) -> list[str]:
+    return [p.name for p in store.temp_dir.iterdir() if p.name.startswith("gc-")]
+
+
+def test_delete_unless_removes_an_object_keep_does_not_claim(store: FsBlobStore) -> None:
+    sha = stored(store, b"unreferenced")
+    seen: list[BlobStat] = []
+
+    def decline(stat: BlobStat) -> bool:
+        seen.append(stat)
+        return False
+
+    assert store.delete_unless(sha, decline)
+
+    assert store.stat(sha) is None
+    assert seen[0].size == len(b"unreferenced")
+    assert abs(seen[0].modified_at - time.time()) < 60
+    assert parked_files(store) == []
+
+
+def test_delete_unless_puts_the_object_back_when_keep_claims_it(store: FsBlobStore) -> None:
+    sha = stored(store, b"claimed")
+
+    assert not store.delete_unless(sha, lambda _stat: True)
+
+    with store.open(sha) as file:
+        assert file.read() == b"claimed"
+    assert parked_files(store) == []
+
+
+def test_an_upload_landing_while_deletion_decides_survives_it(store: FsBlobStore) -> None:
+    data = b"uploaded again meanwhile"
+    sha = stored(store, data)
+
+    def upload_then_decline(_stat: BlobStat) -> bool:
+        store.write(sha, len(data), [data])  # a concurrent upload renames its file into place
+        return False
+
+    assert store.delete_unless(sha, upload_then_decline)
+
+    with store.open(sha) as file:
+        assert file.read() == data
+    assert parked_files(store) == []
+
+
+def test_putting_back_defers_to_a_copy_that_landed_meanwhile(store: FsBlobStore) -> None:
+    data = b"landed while parked"
+    sha = stored(store, data)
+
+    def upload_then_keep(_stat: BlobStat) -> bool:
+        store.write(sha, len(data), [data])
+        return True
+
+    assert not store.delete_unless(sha, upload_then_keep)
+
+    assert store.stat(sha) == BlobStat(len(data), store.path(sha).stat().st_mtime)
+    assert parked_files(store) == []
+
+
+def test_delete_unless_of_a_missing_object_deletes_nothing(store: FsBlobStore) -> None:
+    assert not store.delete_unless("ab" * 32, lambda _stat: False)
+
+
+def test_leftovers_are_temp_files_and_upload_folders_with_their_newest_write(
+    store: FsBlobStore,
+) -> None:
+    writer = store.writer(hashlib.sha256(b"unfinished").hexdigest(), 10)
+    try:
+        writer.write(b"unfin")  # a write still running (or whose process died)
+        upload = "ab" * 16
+        part = store.part_writer(upload, 2, 3, 3)
+        part.write(b"abc")
+        part.commit()
+
+        found = {item.kind: item for item in store.leftovers()}
+    finally:
+        writer.abort()
+
+    assert set(found) == {LeftoverKind.TEMP, LeftoverKind.UPLOAD}
+    assert found[LeftoverKind.TEMP].name.startswith("blob-")
+    assert found[LeftoverKind.UPLOAD].name == upload
+    assert found[LeftoverKind.UPLOAD].size > 0
+    for item in found.values():
+        assert abs(item.modified_at - time.time()) < 60
+
+
+def test_a_leftover_is_removed_only_when_not_written_to_since_the_cutoff(
+    store: FsBlobStore,
+) -> None:
+    upload = "cd" * 16
+    part = store.part_writer(upload, 1, 0, 4)
+    part.write(b"part")
+    part.commit()
+    leftover = next(store.leftovers())
+
+    assert not store.remove_leftover(leftover, time.time() - DAY)
+    assert store.parts(upload) == {1: 4}
+
+    folder = store.temp_dir.parent / ".uploads" / upload
+    for path in [folder, *folder.iterdir()]:
+        os.utime(path, (time.time() - 2 * DAY, time.time() - 2 * DAY))
+    assert store.remove_leftover(leftover, time.time() - DAY)
+    assert store.parts(upload) == {}
+    assert list(store.leftovers()) == []
