@@ -36,6 +36,8 @@ class ErrorCode(enum.StrEnum):
     GATED_REPO = "GatedRepo"
     # hubstead's own: a Hub feature this hub does not offer (yet); the message names it.
     NOT_IMPLEMENTED = "NotImplemented"
+    # hubstead's own: no endpoint of this hub has the requested path (`/api/<unknown>/...`).
+    ENDPOINT_NOT_FOUND = "EndpointNotFound"
 
 
 class RepoType(enum.StrEnum):

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from huggingface_hub import HfApi
-from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
 from tests.helpers.accounts import HubUser
 
@@ -122,3 +123,18 @@ def test_served_endpoints_still_answer_beside_unavailable_ones(
     assert hf_api.whoami()["name"] == user.name
     assert hf_api.space_info(space).id == space
     assert [r.id for r in hf_api.list_spaces(author=user.name)] == [space]
+
+
+@pytest.mark.parametrize("path", ["/api/foo/someone/thing", "/api/models/someone/thing/frobnicate"])
+def test_an_unknown_api_is_an_error_saying_so_never_a_missing_repo(
+    hf_api: HfApi, path: str
+) -> None:
+    response = get_session().get(hf_api.endpoint + path)
+
+    with pytest.raises(HfHubHTTPError) as caught:
+        hf_raise_for_status(response)
+
+    assert not isinstance(caught.value, RepositoryNotFoundError)
+    assert caught.value.response.status_code == 404
+    assert caught.value.response.headers["X-Error-Code"] == "EndpointNotFound"
+    assert f"No such API: GET {path} is not an endpoint of this hub" in str(caught.value)

@@ -44,7 +44,7 @@ def test_errors_carry_message_request_id_and_a_json_body(
     http: httpx.Client, user: HubUser, other_user: HubUser, repo: str
 ) -> None:
     _assert_hub_error(http.get("/api/whoami-v2"), 401)
-    _assert_hub_error(http.get("/api/no/such/endpoint/at/all"), 404)
+    _assert_hub_error(http.get("/api/no/such/endpoint/at/all"), 404, "EndpointNotFound")
     _assert_hub_error(
         http.post("/api/repos/create", content=b"{not json", headers=_auth(user)), 400
     )

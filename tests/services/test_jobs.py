@@ -467,6 +467,10 @@ def test_jobs_are_listed_newest_first_and_filtered_by_state_and_kind(hub: Servic
     assert [j.id for j in hub.jobs.list(states=[JobState.QUEUED])] == [third.id, first.id]
     assert [j.id for j in hub.jobs.list(kind="test.b")] == [second.id]
     assert [j.id for j in hub.jobs.list(offset=1, limit=1)] == [second.id]
+    assert (hub.jobs.list(offset=1, limit=1).more, hub.jobs.list(offset=1, limit=2).more) == (
+        True,
+        False,
+    )
 
 
 def test_malformed_jobs_are_refused(hub: Services) -> None:
@@ -483,7 +487,7 @@ def test_malformed_jobs_are_refused(hub: Services) -> None:
         with pytest.raises(errors.InvalidRequestError, match=message):
             call()
 
-    assert hub.jobs.list() == []
+    assert list(hub.jobs.list()) == []
 
 
 def test_listeners_hear_of_new_and_retried_jobs(hub: Services) -> None:

@@ -55,7 +55,7 @@ def test_linking_twice_keeps_one_link_and_its_first_size(
     index.link(first, digest("a"), 10)
 
     assert [r.sha256 for r in index.list(first, 0, 100)] == [digest("a")]
-    assert index.usage(first) == 10
+    assert index.usage([first])[first] == 10
 
 
 def test_concurrent_links_of_one_object_all_succeed(
@@ -78,7 +78,7 @@ def test_sizes_past_four_gib_round_trip(index: LfsIndex, two_repos: tuple[int, i
     index.link(first, digest("more"), 5 * GiB)
 
     assert index.linked_size(first, digest("huge")) == 6 * GiB + 1
-    assert index.usage(first) == 11 * GiB + 1
+    assert index.usage([first])[first] == 11 * GiB + 1
 
 
 def test_list_pages_through_a_repos_objects(index: LfsIndex, two_repos: tuple[int, int]) -> None:
@@ -112,7 +112,7 @@ def test_unlink_forgets_only_the_named_objects(index: LfsIndex, two_repos: tuple
     assert index.linked_size(first, digest("a")) is None
     assert index.linked_size(first, digest("c")) == 3
     assert index.linked_size(second, digest("a")) == 3
-    assert index.usage(first) == 3
+    assert index.usage([first])[first] == 3
 
 
 def test_linked_digests_covers_every_repo(index: LfsIndex, two_repos: tuple[int, int]) -> None:
@@ -122,8 +122,17 @@ def test_linked_digests_covers_every_repo(index: LfsIndex, two_repos: tuple[int,
     index.link(second, digest("b"), 1)
 
     assert index.linked_digests() == {digest("a"), digest("b")}
-    assert index.usage(first) == 1
-    assert index.usage(second) == 2
+    assert index.usage([first, second]) == {first: 1, second: 2}
+
+
+def test_usage_counts_zero_for_a_repo_without_objects(
+    index: LfsIndex, two_repos: tuple[int, int]
+) -> None:
+    first, second = two_repos
+    index.link(first, digest("a"), 7)
+
+    assert index.usage([first, second]) == {first: 7, second: 0}
+    assert index.usage([]) == {}
 
 
 def test_deleting_a_repo_drops_its_links(

@@ -32,8 +32,10 @@ from hubstead.server.jobs import sync, upkeep
 from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.services.auth import AuthService
+from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.commits import CommitService
+from hubstead.server.services.downloads import DownloadService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
 from hubstead.server.services.heads import HeadService
@@ -144,12 +146,15 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         url_ttl=settings.lfs_url_ttl_seconds,
         max_object_bytes=settings.max_lfs_object_bytes,
     )
+    upkeep = UpkeepService(repo_store, git_store, git_store, blobs, lfs_index)
     return Services(
         settings=settings,
         auth=auth_service,
         repos=repo_service,
         heads=heads,
-        files=FileService(git_store),
+        catalog=CatalogService(repo_service, repo_store, git_store, upkeep),
+        files=FileService(repo_service, git_store),
+        downloads=DownloadService(repo_service, git_store, lfs_service, pull_through),
         commits=CommitService(
             repo_service,
             heads,
@@ -171,12 +176,11 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             max_push_bytes=settings.max_commit_bytes,
         ),
         lfs_files=LfsFileService(repo_service, git_store, blobs, lfs_index),
-        upkeep=UpkeepService(repo_store, git_store, git_store, blobs, lfs_index),
+        upkeep=upkeep,
         jobs=job_service,
         upstreams=upstreams,
         mirrors=mirrors,
         syncs=syncs,
-        pull_through=pull_through,
         database=database,
     )
 

@@ -35,11 +35,11 @@ async def list_jobs(request: Request) -> Response:
     offset = decode_cursor(request)
     states = [_state(value) for value in query_list(request, "state")]
     kind = request.query_params.get("kind") or None
-    jobs = await call(
-        services(request).jobs.list, states=states, kind=kind, offset=offset, limit=limit + 1
+    page = await call(
+        services(request).jobs.list, states=states, kind=kind, offset=offset, limit=limit
     )
-    headers = next_link(request, offset + limit) if len(jobs) > limit else {}
-    return JSONResponse([payloads.job(j) for j in jobs[:limit]], headers=headers)
+    headers = next_link(request, offset + limit) if page.more else {}
+    return JSONResponse([payloads.job(j) for j in page.items], headers=headers)
 
 
 async def get_job(request: Request) -> Response:

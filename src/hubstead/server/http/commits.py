@@ -37,6 +37,7 @@ from hubstead.server.http.context import (
     services,
 )
 from hubstead.server.http.errors import error_response, logger
+from hubstead.server.http.paths import API_REPO
 from hubstead.server.services import cards
 from hubstead.server.services.commits import (
     AddFile,
@@ -107,26 +108,23 @@ async def post_commit(request: Request) -> Response:
     """Apply an NDJSON commit to a branch."""
     hub = services(request)
     caller = await identity(request)
-    type, target, revision = repo_type(request), repo_id(request), param(request, "revision")
-    create_pr = flag(request, "create_pr")
+    type, target = repo_type(request), repo_id(request)
     # Refuse a commit that cannot land before its (possibly huge) body is received.
-    await call(hub.commits.check_target, caller, type, target, revision, create_pr=create_pr)
+    pending = await call(
+        hub.commits.begin,
+        caller,
+        type,
+        target,
+        param(request, "revision"),
+        create_pr=flag(request, "create_pr"),
+    )
     max_inline = hub.settings.max_regular_file_bytes
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
         await _spool(request, spool, hub.settings.max_commit_bytes, _line_limit(max_inline))
 
         def work() -> str:
             spool.seek(0)
-            header, operations = parse_ndjson(spool, max_inline_bytes=max_inline)
-            return hub.commits.commit(
-                caller,
-                type,
-                target,
-                revision,
-                header,
-                operations,
-                create_pr=create_pr,
-            )
+            return pending.apply(*parse_ndjson(spool, max_inline_bytes=max_inline))
 
         commit_id = await call(work)
     url = f"{repo_url(request, type, target)}/commit/{commit_id}"
@@ -295,11 +293,10 @@ async def refuse_xet_token(request: Request) -> Response:
     return error_response(request, 501, XET_REFUSAL, code=ErrorCode.NOT_IMPLEMENTED)
 
 
-_REPO = "/api/{type_segment}/{namespace}/{name}"
 routes = [
-    Route(_REPO + "/xet-write-token/{revision:path}", refuse_xet_token, methods=["GET"]),
-    Route(_REPO + "/xet-read-token/{revision:path}", refuse_xet_token, methods=["GET"]),
+    Route(API_REPO + "/xet-write-token/{revision:path}", refuse_xet_token, methods=["GET"]),
+    Route(API_REPO + "/xet-read-token/{revision:path}", refuse_xet_token, methods=["GET"]),
     Route("/api/validate-yaml", post_validate_yaml, methods=["POST"]),
-    Route(_REPO + "/preupload/{revision:path}", post_preupload, methods=["POST"]),
-    Route(_REPO + "/commit/{revision:path}", post_commit, methods=["POST"]),
+    Route(API_REPO + "/preupload/{revision:path}", post_preupload, methods=["POST"]),
+    Route(API_REPO + "/commit/{revision:path}", post_commit, methods=["POST"]),
 ]

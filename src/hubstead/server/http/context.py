@@ -72,15 +72,9 @@ def param(request: Request, name: str) -> str:
 
 
 def repo_type(request: Request) -> RepoType:
-    """The repo type from the `/api/{models|datasets|spaces}` segment.
-
-    Raises:
-        NotFoundError: the segment names no repo type.
-    """
-    segment = request.path_params.get("type_segment", "models")
-    found = RepoType.from_api_segment(segment)
-    if found is None:
-        raise errors.NotFoundError(f"Unknown repo type segment {segment!r}")
+    """The repo type from the `/api/{models|datasets|spaces}` segment (see `paths.py`)."""
+    found = request.path_params["type_segment"]
+    assert isinstance(found, RepoType)
     return found
 
 

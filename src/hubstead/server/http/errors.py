@@ -20,10 +20,12 @@ from hubstead.protocol import (
     HEADER_ERROR_CODE,
     HEADER_ERROR_MESSAGE,
     HEADER_REPO_COMMIT,
+    ErrorCode,
 )
 from hubstead.server import errors
 
 logger = logging.getLogger("hubstead.server")
+_SHOWN_PATH = 200
 
 
 def error_response(
@@ -76,8 +78,19 @@ async def handle_hub_error(request: Request, exc: Exception) -> Response:
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
-    """Render Starlette's own errors (unknown route, wrong method) the same way."""
+    """Render Starlette's own errors (unknown route, wrong method) the same way.
+
+    A path under `/api/` that no route matches names no API of this hub: it says so, with a
+    code of its own. Anything but the four codes `huggingface_hub` maps (and a 404, not a 401)
+    makes that client raise a plain `HfHubHTTPError` carrying the message, never a misleading
+    `RepositoryNotFoundError`.
+    """
     assert isinstance(exc, HTTPException)
+    path = request.url.path
+    if exc.status_code == 404 and path.startswith("/api/"):
+        shown = path if len(path) <= _SHOWN_PATH else path[:_SHOWN_PATH] + "..."
+        message = f"No such API: {request.method} {shown} is not an endpoint of this hub"
+        return error_response(request, 404, message, code=ErrorCode.ENDPOINT_NOT_FOUND)
     return error_response(
         request, exc.status_code, str(exc.detail), headers=dict(exc.headers or {})
     )

@@ -6,7 +6,6 @@ Serves: `GET /api/{T}/{repo}/tree/{rev}[/{path}]` (recursive, expand, Link pagin
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -30,7 +29,7 @@ from hubstead.server.http.context import (
     revision_and_path,
     services,
 )
-from hubstead.server.services.access import Action
+from hubstead.server.http.paths import API_REPO
 
 _PAGE_SIZE = 1000
 _EXPANDED_PAGE_SIZE = 50
@@ -46,35 +45,36 @@ async def get_tree(request: Request) -> Response:
     limit = int_param(request, "limit", page_size, maximum=page_size)
     offset = decode_cursor(request)
     caller = await identity(request)
-    hub = services(request)
-
-    def work() -> tuple[list[dict[str, Any]], bool]:
-        handle = hub.repos.open(caller, repo_type(request), repo_id(request), Action.READ, revision)
-        # One entry past the page tells whether another page follows.
-        entries = hub.files.tree(
-            handle, path, recursive=recursive, expand=False, offset=offset, limit=limit + 1
-        )
-        page = entries[:limit]
-        if expand:
-            page = hub.files.with_last_commits(handle, page)
-        return [payloads.file_entry(info) for info in page], len(entries) > limit
-
-    items, more = await call(work)
-    return JSONResponse(items, headers=next_link(request, offset + limit) if more else {})
+    page = await call(
+        services(request).files.tree,
+        caller,
+        repo_type(request),
+        repo_id(request),
+        revision,
+        path,
+        recursive=recursive,
+        expand=expand,
+        offset=offset,
+        limit=limit,
+    )
+    headers = next_link(request, offset + limit) if page.more else {}
+    return JSONResponse([payloads.file_entry(info) for info in page.items], headers=headers)
 
 
 async def post_paths_info(request: Request) -> Response:
     """Entries for the requested paths that exist."""
     paths, expand = await _paths_request(request)
-    revision = param(request, "revision")
     caller = await identity(request)
-    hub = services(request)
-
-    def work() -> list[dict[str, Any]]:
-        handle = hub.repos.open(caller, repo_type(request), repo_id(request), Action.READ, revision)
-        return [payloads.file_entry(i) for i in hub.files.paths_info(handle, paths, expand=expand)]
-
-    return JSONResponse(await call(work))
+    infos = await call(
+        services(request).files.paths_info,
+        caller,
+        repo_type(request),
+        repo_id(request),
+        param(request, "revision"),
+        paths,
+        expand=expand,
+    )
+    return JSONResponse([payloads.file_entry(info) for info in infos])
 
 
 async def _paths_request(request: Request) -> tuple[list[str], bool]:
@@ -95,9 +95,8 @@ async def _paths_request(request: Request) -> tuple[list[str], bool]:
     return paths, bool(expand)
 
 
-_REPO = "/api/{type_segment}/{namespace}/{name}"
 routes = [
-    Route(_REPO + "/tree/{revision}", get_tree, methods=["GET"]),
-    Route(_REPO + "/tree/{revision}/{path:path}", get_tree, methods=["GET"]),
-    Route(_REPO + "/paths-info/{revision:path}", post_paths_info, methods=["POST"]),
+    Route(API_REPO + "/tree/{revision}", get_tree, methods=["GET"]),
+    Route(API_REPO + "/tree/{revision}/{path:path}", get_tree, methods=["GET"]),
+    Route(API_REPO + "/paths-info/{revision:path}", post_paths_info, methods=["POST"]),
 ]

@@ -30,6 +30,7 @@ from hubstead.server import errors
 from hubstead.server.domain.git import PackService
 from hubstead.server.http.context import call, identity, prefixed_repo_type, repo_id, services
 from hubstead.server.http.errors import error_response
+from hubstead.server.services.git import Fetch
 
 _NO_CACHE = {
     "Cache-Control": "no-cache, max-age=0, must-revalidate",
@@ -65,16 +66,15 @@ async def post_upload_pack(request: Request) -> Response:
     hub = services(request)
     caller = await identity(request)
     type, target = prefixed_repo_type(request), repo_id(request)
-    await call(hub.git.authorize, caller, type, target, PackService.UPLOAD)
-    spool = await call(hub.git.spool)
+    fetch = await call(hub.git.begin_fetch, caller, type, target)
     try:
-        await _receive(request, spool, hub.settings.max_fetch_request_bytes)
-        chunks = await call(hub.git.upload_pack, caller, type, target, spool, _protocol(request))
+        await _receive(request, fetch.body, hub.settings.max_fetch_request_bytes)
+        chunks = await call(fetch.answer, _protocol(request))
     except BaseException:
-        spool.close()
+        fetch.close()
         raise
     media_type = "application/x-git-upload-pack-result"
-    return StreamingResponse(_relay(chunks, spool), media_type=media_type, headers=_NO_CACHE)
+    return StreamingResponse(_relay(chunks, fetch), media_type=media_type, headers=_NO_CACHE)
 
 
 async def post_receive_pack(request: Request) -> Response:
@@ -83,11 +83,9 @@ async def post_receive_pack(request: Request) -> Response:
     caller = await identity(request)
     type, target = prefixed_repo_type(request), repo_id(request)
     # Refuse a caller who may not push before the (possibly large) pack is received.
-    await call(hub.git.authorize, caller, type, target, PackService.RECEIVE)
-    with await call(hub.git.spool) as spool:
-        await _receive(request, spool, hub.settings.max_commit_bytes)
-        protocol = _protocol(request)
-        output = await call(hub.git.receive_pack, caller, type, target, spool, protocol)
+    with await call(hub.git.begin_push, caller, type, target) as push:
+        await _receive(request, push.body, hub.settings.max_commit_bytes)
+        output = await call(push.answer, _protocol(request))
     media_type = "application/x-git-receive-pack-result"
     return Response(output, media_type=media_type, headers=_NO_CACHE)
 
@@ -180,14 +178,14 @@ def _inflate(inflater: zlib._Decompress, chunk: bytes | bytearray) -> Iterator[b
         yield inflater.decompress(inflater.unconsumed_tail, _INFLATE_PIECE)
 
 
-async def _relay(chunks: Generator[bytes, None, None], spool: BinaryIO) -> AsyncIterator[bytes]:
+async def _relay(chunks: Generator[bytes, None, None], fetch: Fetch) -> AsyncIterator[bytes]:
     try:
         async for chunk in iterate_in_threadpool(chunks):
             yield chunk
     finally:
         # Stops git if the client went away before the end.
         await call(chunks.close)
-        spool.close()
+        fetch.close()
 
 
 def _plain_errors(handler: Handler, tail: str) -> Handler:

@@ -24,6 +24,7 @@ from hubstead.server.http.context import (
     repo_type,
     services,
 )
+from hubstead.server.http.paths import API_REPO
 
 _PAGE_SIZE = 1000
 
@@ -33,16 +34,16 @@ async def list_lfs_files(request: Request) -> Response:
     limit = int_param(request, "limit", _PAGE_SIZE, maximum=_PAGE_SIZE)
     offset = decode_cursor(request)
     caller = await identity(request)
-    files = await call(
+    page = await call(
         services(request).lfs_files.list,
         caller,
         repo_type(request),
         repo_id(request),
-        offset,
-        limit + 1,
+        offset=offset,
+        limit=limit,
     )
-    headers = next_link(request, offset + limit) if len(files) > limit else {}
-    return JSONResponse([payloads.lfs_file(f) for f in files[:limit]], headers=headers)
+    headers = next_link(request, offset + limit) if page.more else {}
+    return JSONResponse([payloads.lfs_file(f) for f in page.items], headers=headers)
 
 
 async def delete_lfs_files(request: Request) -> Response:
@@ -69,7 +70,7 @@ async def delete_lfs_files(request: Request) -> Response:
     return JSONResponse({"deleted": deleted})
 
 
-_LFS_FILES = "/api/{type_segment}/{namespace}/{name}/lfs-files"
+_LFS_FILES = API_REPO + "/lfs-files"
 routes = [
     Route(_LFS_FILES, list_lfs_files, methods=["GET"]),
     Route(_LFS_FILES + "/batch", delete_lfs_files, methods=["POST"]),

@@ -10,9 +10,9 @@ from hubstead.protocol import RepoType
 from hubstead.server.domain.git import CommitRecord, EntryKind
 from hubstead.server.domain.jobs import JobRecord
 from hubstead.server.domain.repos import RepoRecord
+from hubstead.server.services.catalog import RepoInfo
 from hubstead.server.services.files import FileInfo
 from hubstead.server.services.lfs_files import LfsFile
-from hubstead.server.services.repos import RepoInfo
 
 # The keys `expand=` may ask for, per repo type (core.md §4.2); unknown ones are ignored.
 EXPANDABLE = {
@@ -121,14 +121,8 @@ def repo_summary(repo: RepoRecord) -> dict[str, Any]:
     return payload
 
 
-def repo_info(
-    info: RepoInfo, files: list[FileInfo] | None, *, blobs: bool, used_storage: int | None
-) -> dict[str, Any]:
-    """Full repo info at a revision.
-
-    `files` None leaves out `siblings`; `used_storage` None leaves out `usedStorage` (the bytes
-    of the repo's LFS objects plus its git data).
-    """
+def repo_info(info: RepoInfo, *, blobs: bool) -> dict[str, Any]:
+    """Full repo info at a revision: `siblings` and `usedStorage` when the info has them."""
     payload = repo_summary(info.repo)
     payload.update(
         sha=info.commit.id,
@@ -142,11 +136,11 @@ def repo_info(
         payload["pipeline_tag"] = info.facts.pipeline_tag
     if RepoType(info.repo.type) is RepoType.SPACE:
         payload["sdk"] = _space_sdk(info.repo, info.facts.card_data)
-    if files is not None:
-        regular = [f for f in files if f.kind is EntryKind.FILE]
+    if info.files is not None:
+        regular = [f for f in info.files if f.kind is EntryKind.FILE]
         payload["siblings"] = [sibling(f, blobs=blobs) for f in regular]
-    if used_storage is not None:
-        payload["usedStorage"] = used_storage
+    if info.used_storage is not None:
+        payload["usedStorage"] = info.used_storage
     return payload
 
 

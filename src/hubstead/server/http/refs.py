@@ -30,7 +30,7 @@ from hubstead.server.http.context import (
     repo_type,
     services,
 )
-from hubstead.server.services.access import Action
+from hubstead.server.http.paths import API_REPO
 
 _COMMITS_PAGE = 50
 _MAX_COMMITS_PAGE = 1000
@@ -56,21 +56,21 @@ async def get_refs(request: Request) -> Response:
 
 async def get_commits(request: Request) -> Response:
     """One page of the history of a revision, newest first."""
-    revision = param(request, "revision")
     formatted = "formatted" in query_list(request, "expand")
     limit = int_param(request, "limit", _COMMITS_PAGE, maximum=_MAX_COMMITS_PAGE)
     offset = decode_cursor(request)
     caller = await identity(request)
-    hub = services(request)
-
-    def work() -> tuple[list[dict[str, Any]], bool]:
-        handle = hub.repos.open(caller, repo_type(request), repo_id(request), Action.READ, revision)
-        commits = hub.refs.commits(handle, offset, limit + 1)
-        items = [payloads.commit_entry(c, formatted=formatted) for c in commits[:limit]]
-        return items, len(commits) > limit
-
-    items, more = await call(work)
-    return JSONResponse(items, headers=next_link(request, offset + limit) if more else {})
+    page = await call(
+        services(request).refs.commits,
+        caller,
+        repo_type(request),
+        repo_id(request),
+        param(request, "revision"),
+        offset=offset,
+        limit=limit,
+    )
+    items = [payloads.commit_entry(c, formatted=formatted) for c in page.items]
+    return JSONResponse(items, headers=next_link(request, offset + limit) if page.more else {})
 
 
 async def create_branch(request: Request) -> Response:
@@ -159,13 +159,12 @@ async def super_squash(request: Request) -> Response:
     return JSONResponse({"commitId": commit_id})
 
 
-_REPO = "/api/{type_segment}/{namespace}/{name}"
 routes = [
-    Route(_REPO + "/refs", get_refs, methods=["GET"]),
-    Route(_REPO + "/commits/{revision:path}", get_commits, methods=["GET"]),
-    Route(_REPO + "/branch/{branch:path}", create_branch, methods=["POST"]),
-    Route(_REPO + "/branch/{branch:path}", delete_branch, methods=["DELETE"]),
-    Route(_REPO + "/tag/{revision:path}", create_tag, methods=["POST"]),
-    Route(_REPO + "/tag/{revision:path}", delete_tag, methods=["DELETE"]),
-    Route(_REPO + "/super-squash/{branch:path}", super_squash, methods=["POST"]),
+    Route(API_REPO + "/refs", get_refs, methods=["GET"]),
+    Route(API_REPO + "/commits/{revision:path}", get_commits, methods=["GET"]),
+    Route(API_REPO + "/branch/{branch:path}", create_branch, methods=["POST"]),
+    Route(API_REPO + "/branch/{branch:path}", delete_branch, methods=["DELETE"]),
+    Route(API_REPO + "/tag/{revision:path}", create_tag, methods=["POST"]),
+    Route(API_REPO + "/tag/{revision:path}", delete_tag, methods=["DELETE"]),
+    Route(API_REPO + "/super-squash/{branch:path}", super_squash, methods=["POST"]),
 ]

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType
 from hubstead.server import errors
-from hubstead.server.domain.repos import RepoQuery, RepoRecord
+from hubstead.server.domain.repos import RepoQuery
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
     call,
@@ -33,10 +33,11 @@ from hubstead.server.http.context import (
     repo_url,
     services,
 )
+from hubstead.server.http.paths import API_REPO, API_REPOS
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
-from hubstead.server.services.registry import Services
-from hubstead.server.services.repos import RepoHandle, RepoSettingsChange
+from hubstead.server.services.catalog import Details, ListedRepo, RepoInfo
+from hubstead.server.services.repos import RepoSettingsChange
 
 _PAGE_SIZE = 1000
 _SORT_KEYS = {
@@ -182,24 +183,19 @@ async def get_repo_info(request: Request) -> Response:
     # `repo_exists("gpt2")` answers False instead of raising.
     target = repo_id(request) if "namespace" in request.path_params else param(request, "name")
     caller = await identity(request)
-    hub = services(request)
-
-    def work() -> dict[str, Any]:
-        handle = hub.repos.open(caller, type, target, Action.READ, revision)
-        return _info_payload(hub, handle, expand, blobs=blobs)
-
-    return JSONResponse(await call(work))
+    info = await call(
+        services(request).catalog.info, caller, type, target, revision, _details(expand)
+    )
+    payload = payloads.repo_info(info, blobs=blobs)
+    return JSONResponse(payloads.select(payload, expand, type) if expand else payload)
 
 
-def _info_payload(
-    hub: Services, handle: RepoHandle, expand: list[str], *, blobs: bool
-) -> dict[str, Any]:
-    type = RepoType(handle.repo.type)
-    wants_files = not expand or "siblings" in expand
-    files = hub.files.tree(handle, "", recursive=True, expand=False) if wants_files else None
-    used = hub.upkeep.usage(handle.repo) if not expand or "usedStorage" in expand else None
-    payload = payloads.repo_info(hub.repos.info(handle), files, blobs=blobs, used_storage=used)
-    return payloads.select(payload, expand, type) if expand else payload
+def _details(expand: list[str]) -> Details:
+    """What repo info must hold: everything, or what `expand=` names."""
+    return Details(
+        files=not expand or "siblings" in expand,
+        used_storage=not expand or "usedStorage" in expand,
+    )
 
 
 async def auth_check(request: Request) -> Response:
@@ -232,44 +228,36 @@ async def list_repos(request: Request) -> Response:
         sort=_SORT_KEYS[sort],
         descending=direction == "-1",
         offset=offset,
-        limit=limit + 1,
+        limit=limit,
     )
     expand = query_list(request, "expand")
     full = flag(request, "full") or flag(request, "cardData") or flag(request, "config")
     caller = await identity(request)
-    hub = services(request)
-
-    def work() -> tuple[list[dict[str, Any]], bool]:
-        records = hub.repos.list(caller, query)
-        page = [_listing_item(hub, record, expand, full=full) for record in records[:limit]]
-        return page, len(records) > limit
-
-    items, more = await call(work)
-    headers = next_link(request, offset + limit) if more else {}
-    return JSONResponse(items, headers=headers)
+    details = _details(expand) if full or expand else None
+    page = await call(services(request).catalog.list, caller, query, details)
+    headers = next_link(request, offset + limit) if page.more else {}
+    return JSONResponse([_listing_item(item, expand) for item in page.items], headers=headers)
 
 
-def _listing_item(
-    hub: Services, repo: RepoRecord, expand: list[str], *, full: bool
-) -> dict[str, Any]:
-    type = RepoType(repo.type)
-    if not (full or expand) or repo.head is None:
-        summary = payloads.repo_summary(repo)
-        return payloads.select(summary, expand, type) if expand else summary
-    handle = RepoHandle(repo, DEFAULT_BRANCH, repo.head)
-    return _info_payload(hub, handle, expand, blobs=False)
+def _listing_item(item: ListedRepo, expand: list[str]) -> dict[str, Any]:
+    if isinstance(item, RepoInfo):
+        type = RepoType(item.repo.type)
+        payload = payloads.repo_info(item, blobs=False)
+    else:
+        type = RepoType(item.type)
+        payload = payloads.repo_summary(item)
+    return payloads.select(payload, expand, type) if expand else payload
 
 
-_REPO = "/api/{type_segment}/{namespace}/{name}"
 routes = [
     Route("/api/repos/create", create_repo, methods=["POST"]),
     Route("/api/repos/delete", delete_repo, methods=["DELETE"]),
     Route("/api/repos/move", move_repo, methods=["POST"]),
-    Route("/api/{type_segment}", list_repos, methods=["GET"]),
-    Route(_REPO, get_repo_info, methods=["GET"]),
-    Route("/api/{type_segment}/{name}", get_repo_info, methods=["GET"]),
-    Route(_REPO + "/revision/{revision:path}", get_repo_info, methods=["GET"]),
-    Route(_REPO + "/settings", update_settings, methods=["PUT"]),
-    Route(_REPO + "/auth-check", auth_check, methods=["GET"]),
-    Route(_REPO + "/auth-check/write", auth_check, methods=["GET"]),
+    Route(API_REPOS, list_repos, methods=["GET"]),
+    Route(API_REPO, get_repo_info, methods=["GET"]),
+    Route(API_REPOS + "/{name}", get_repo_info, methods=["GET"]),
+    Route(API_REPO + "/revision/{revision:path}", get_repo_info, methods=["GET"]),
+    Route(API_REPO + "/settings", update_settings, methods=["PUT"]),
+    Route(API_REPO + "/auth-check", auth_check, methods=["GET"]),
+    Route(API_REPO + "/auth-check/write", auth_check, methods=["GET"]),
 ]

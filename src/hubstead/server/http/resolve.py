@@ -23,7 +23,6 @@ from starlette.routing import Route
 
 from hubstead.protocol import HEADER_LINKED_ETAG, HEADER_LINKED_SIZE, HEADER_REPO_COMMIT
 from hubstead.server import errors
-from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.http.blobs import blob_url
 from hubstead.server.http.context import (
     call,
@@ -35,49 +34,53 @@ from hubstead.server.http.context import (
     services,
 )
 from hubstead.server.http.ranges import byte_range
-from hubstead.server.services.access import Action
+from hubstead.server.services.downloads import LfsRedirect, LfsStream, RegularFile
+
+# Revalidated on every use: a branch moves, and the file at its path with it.
+_REVALIDATE = "private, max-age=0, must-revalidate"
 
 
 async def resolve_file(request: Request) -> Response:
     """HEAD or GET a file at a revision."""
     revision, path = revision_and_path(request)
     caller = await identity(request)
-    hub = services(request)
-    pulled: RepoRecord | None = None
+    download = await call(
+        services(request).downloads.prepare,
+        caller,
+        prefixed_repo_type(request),
+        repo_id(request),
+        revision,
+        path,
+    )
+    etag = download.blob_id if isinstance(download, RegularFile) else download.sha256
+    headers = {
+        HEADER_REPO_COMMIT: download.commit_id,
+        "Accept-Ranges": "bytes",
+        "ETag": f'"{etag}"',
+    }
+    match download:
+        case RegularFile():
+            return _regular(request, download, headers, _media_type(path))
+        case LfsRedirect():
+            headers.update(_linked(download.sha256, download.size))
+            headers["Location"] = blob_url(request, download.sha256, download.token)
+            headers["Cache-Control"] = _REVALIDATE
+            return Response(status_code=302, headers=headers)
+        case LfsStream():
+            return await _stream(request, download, headers)
 
-    def work() -> tuple[str, str, int, bytes | None, str | None]:
-        nonlocal pulled
-        handle = hub.repos.open(
-            caller, prefixed_repo_type(request), repo_id(request), Action.READ_FILES, revision
-        )
-        content = hub.files.read(handle, path)
-        info = content.info
-        if info.lfs is None:
-            return content.commit_id, info.oid, info.size, content.data, None
-        if hub.pull_through.pending(handle.repo, info.path, info.lfs.sha256, info.lfs.size):
-            pulled = handle.repo
-            return content.commit_id, info.lfs.sha256, info.lfs.size, None, None
-        token = hub.lfs.pointer_download_token(
-            caller, handle.repo, info.lfs.sha256, info.lfs.size, content.commit_id
-        )
-        return content.commit_id, info.lfs.sha256, info.lfs.size, None, token
 
-    commit_id, etag, size, data, token = await call(work)
-    headers = {HEADER_REPO_COMMIT: commit_id, "Accept-Ranges": "bytes", "ETag": f'"{etag}"'}
-    if pulled is not None:
-        return await _pull_through(request, pulled, commit_id, path, etag, size, headers)
-    if token is not None:
-        headers.update(
-            {
-                HEADER_LINKED_ETAG: f'"{etag}"',
-                HEADER_LINKED_SIZE: str(size),
-                "Location": blob_url(request, etag, token),
-                "Cache-Control": "private, max-age=0, must-revalidate",
-            }
-        )
-        return Response(status_code=302, headers=headers)
-    assert data is not None
-    headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+def _linked(sha256: str, size: int) -> dict[str, str]:
+    """What the official client reads an LFS file's identity from."""
+    return {HEADER_LINKED_ETAG: f'"{sha256}"', HEADER_LINKED_SIZE: str(size)}
+
+
+def _regular(
+    request: Request, file: RegularFile, headers: dict[str, str], media_type: str
+) -> Response:
+    """A file from git, a `Range` answered from its bytes."""
+    headers["Cache-Control"] = _REVALIDATE
+    data = file.data
     selected = byte_range(request.headers.get("range"), len(data))
     status = 200
     if selected is not None:
@@ -87,38 +90,24 @@ async def resolve_file(request: Request) -> Response:
         status = 206
     headers["Content-Length"] = str(len(data))
     body = b"" if request.method == "HEAD" else data
-    return Response(body, status_code=status, headers=headers, media_type=_media_type(path))
+    return Response(body, status_code=status, headers=headers, media_type=media_type)
 
 
-async def _pull_through(
-    request: Request,
-    repo: RepoRecord,
-    commit_id: str,
-    path: str,
-    sha256: str,
-    size: int,
-    headers: dict[str, str],
-) -> Response:
+async def _stream(request: Request, file: LfsStream, headers: dict[str, str]) -> Response:
     """An LFS file of an on-demand mirror, streamed from upstream while it is being stored."""
-    headers.update(
-        {
-            HEADER_LINKED_ETAG: f'"{sha256}"',
-            HEADER_LINKED_SIZE: str(size),
-            "Cache-Control": "private, max-age=0, must-revalidate",
-            "Content-Type": "application/octet-stream",
-        }
-    )
-    selected = byte_range(request.headers.get("range"), size)
-    start, end, status = 0, size - 1, 200
+    headers.update(_linked(file.sha256, file.size))
+    headers["Cache-Control"] = _REVALIDATE
+    headers["Content-Type"] = "application/octet-stream"
+    selected = byte_range(request.headers.get("range"), file.size)
+    start, end, status = 0, file.size - 1, 200
     if selected is not None:
         start, end = selected
-        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        headers["Content-Range"] = f"bytes {start}-{end}/{file.size}"
         status = 206
     headers["Content-Length"] = str(end - start + 1)
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)
-    hub = services(request)
-    chunks = await call(hub.pull_through.stream, repo, commit_id, path, sha256, size, start, end)
+    chunks = await call(file.read, start, end)
     # Failures before the first byte (upstream unreachable) still get an error status.
     first = await call(next, chunks, b"")
     return StreamingResponse(_prepend(first, chunks), status_code=status, headers=headers)

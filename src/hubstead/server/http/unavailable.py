@@ -17,8 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hubstead.server import errors
+from hubstead.server.http.paths import API_REPO
 
-_REPO = "/api/{type_segment}/{namespace}/{name}"
 _SPACE = "/api/spaces/{namespace}/{name}"
 
 
@@ -40,15 +40,19 @@ def _with_subpaths(*prefixes: str) -> tuple[str, ...]:
 
 
 UNAVAILABLE: tuple[Unavailable, ...] = (
-    Unavailable("Discussions and pull requests", _with_subpaths(_REPO + "/discussions")),
+    Unavailable("Discussions and pull requests", _with_subpaths(API_REPO + "/discussions")),
     Unavailable(
         "Likes",
-        (_REPO + "/like", _REPO + "/likers", "/api/users/{username}/likes"),
+        (API_REPO + "/like", API_REPO + "/likers", "/api/users/{username}/likes"),
     ),
     Unavailable("Collections", _with_subpaths("/api/collections")),
-    Unavailable("Access requests for gated repos", _with_subpaths(_REPO + "/user-access-request")),
+    Unavailable(
+        "Access requests for gated repos", _with_subpaths(API_REPO + "/user-access-request")
+    ),
     Unavailable("Webhooks", _with_subpaths("/api/settings/webhooks")),
-    Unavailable("Safetensors metadata summaries", (_REPO + "/safetensors-metadata/{rest:path}",)),
+    Unavailable(
+        "Safetensors metadata summaries", (API_REPO + "/safetensors-metadata/{rest:path}",)
+    ),
     Unavailable("Dataset leaderboards", ("/api/datasets/{namespace}/{name}/leaderboard",)),
     Unavailable("Account repository settings", ("/api/settings/repositories",)),
     Unavailable(
@@ -85,7 +89,7 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
         "Space templates and search", ("/api/spaces/templates", "/api/spaces/semantic-search")
     ),
     Unavailable(
-        "Repo duplication requests", (_REPO + "/duplicate", _REPO + "/lfs-files/duplicate")
+        "Repo duplication requests", (API_REPO + "/duplicate", API_REPO + "/lfs-files/duplicate")
     ),
     Unavailable("Buckets", _with_subpaths("/api/buckets")),
     Unavailable("Jobs", _with_subpaths("/api/jobs", "/api/scheduled-jobs")),

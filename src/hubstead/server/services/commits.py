@@ -102,6 +102,34 @@ class UploadPlan:
     oid: str | None
 
 
+@dataclasses.dataclass(frozen=True)
+class PendingCommit:
+    """A commit `CommitService.begin` found able to land, waiting for its operations."""
+
+    _service: CommitService
+    _identity: Identity
+    _type: RepoType
+    _repo_id: str
+    _revision: str
+    _create_pr: bool
+
+    def apply(self, header: CommitHeader, operations: Iterable[Operation]) -> str:
+        """Land the commit (checking everything again) and return its id.
+
+        Raises:
+            StaleParentError, InvalidRequestError, ...: see `CommitService.commit`.
+        """
+        return self._service.commit(
+            self._identity,
+            self._type,
+            self._repo_id,
+            self._revision,
+            header,
+            operations,
+            create_pr=self._create_pr,
+        )
+
+
 class CommitService:
     """Preupload and commit."""
 
@@ -188,7 +216,7 @@ class CommitService:
             return info.lfs.sha256 if info.lfs else None
         return None if info.lfs else info.oid
 
-    def check_target(
+    def begin(
         self,
         identity: Identity,
         type: RepoType,
@@ -196,14 +224,15 @@ class CommitService:
         revision: str,
         *,
         create_pr: bool = False,
-    ) -> None:
-        """Fail before a commit body is read when the commit could never be applied.
+    ) -> PendingCommit:
+        """A commit to branch `revision`, checked before its body is read: it could land.
 
         Raises:
             NotSupportedError: `create_pr`.
             RepoNotFoundError, RevisionNotFoundError, AuthorizationError: as `commit` does.
         """
         self._target(identity, type, repo_id, revision, create_pr)
+        return PendingCommit(self, identity, type, repo_id, revision, create_pr)
 
     def _target(
         self, identity: Identity, type: RepoType, repo_id: str, revision: str, create_pr: bool

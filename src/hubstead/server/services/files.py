@@ -1,4 +1,4 @@
-"""Files of a revision: tree listings, paths-info and the content behind `resolve`.
+"""Files of a revision: tree listings and paths-info, and the rules for the paths that name them.
 
 A file is regular (its bytes are the git blob) or LFS (the blob is a git-lfs pointer naming a
 sha256 object in the blob store); `FileInfo` reports the real size either way.
@@ -11,13 +11,17 @@ from collections.abc import Callable, Sequence
 
 from hubstead.protocol import (
     LFS_POINTER_MAX_SIZE,
+    RepoType,
     lookup_path_problem,
     parse_lfs_pointer,
     path_problem,
 )
 from hubstead.server import errors
 from hubstead.server.domain.git import CommitRecord, EntryKind, TreeEntry
-from hubstead.server.services.repos import RepoHandle
+from hubstead.server.services.access import Action
+from hubstead.server.services.auth import Identity
+from hubstead.server.services.pages import Page
+from hubstead.server.services.repos import RepoHandle, RepoService
 from hubstead.server.storage.errors import PathNotFoundError
 from hubstead.server.storage.git_objects import GitObjectStore
 
@@ -43,15 +47,6 @@ class FileInfo:
     size: int
     lfs: LfsInfo | None = None
     last_commit: CommitRecord | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class FileContent:
-    """What `resolve` serves: the file's description and, for regular files, its bytes."""
-
-    commit_id: str
-    info: FileInfo
-    data: bytes | None
 
 
 def describe(git: GitObjectStore, key: str, entries: Sequence[TreeEntry]) -> list[FileInfo]:
@@ -104,56 +99,68 @@ def shown_path(path: str) -> str:
 
 
 class FileService:
-    """Reads files and listings of a resolved revision."""
+    """Reads the listings of a revision: tree pages and paths-info."""
 
-    def __init__(self, git: GitObjectStore) -> None:
+    def __init__(self, repos: RepoService, git: GitObjectStore) -> None:
+        self._repos = repos
         self._git = git
 
     def tree(
         self,
-        handle: RepoHandle,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        revision: str,
         path: str,
         *,
         recursive: bool,
         expand: bool,
-        offset: int = 0,
-        limit: int | None = None,
-    ) -> list[FileInfo]:
-        """Entries under folder `path` (all descendants when recursive), in git tree order.
+        offset: int,
+        limit: int,
+    ) -> Page[FileInfo]:
+        """A page of the entries under folder `path` (all descendants when recursive).
 
-        `offset` and `limit` select a window of the listing; only that window is described
-        (LFS pointers read) and, with `expand`, given its last commits.
+        Entries come in git tree order; only the page's are described (LFS pointers read)
+        and, with `expand`, given their last commits.
 
         Raises:
             EntryNotFoundError: `path` is not a folder at this revision.
+            InvalidRequestError: a malformed path.
+            RepoNotFoundError, RevisionNotFoundError, ...: see `RepoService.open`.
         """
+        handle = self._repos.open(identity, type, repo_id, Action.READ, revision)
         folder = normalize_path(path)
         key = handle.repo.storage_key
         try:
-            window = self._git.list_tree(key, handle.commit_id, folder, recursive, offset, limit)
+            # One entry past the page tells whether another page follows.
+            window = self._git.list_tree(
+                key, handle.commit_id, folder, recursive, offset, limit + 1
+            )
         except PathNotFoundError:
             raise errors.EntryNotFoundError(
                 f"Folder {folder!r} does not exist at revision {handle.revision}",
                 commit_id=handle.commit_id,
             ) from None
-        infos = describe(self._git, key, window)
-        return self.with_last_commits(handle, infos) if expand else infos
-
-    def with_last_commits(self, handle: RepoHandle, infos: Sequence[FileInfo]) -> list[FileInfo]:
-        """The same entries, each with the last commit that changed it."""
-        last = self._git.last_commits(
-            handle.repo.storage_key, handle.commit_id, [info.path for info in infos]
-        )
-        return [dataclasses.replace(info, last_commit=last.get(info.path)) for info in infos]
+        page = Page.of(describe(self._git, key, window), limit)
+        return Page(self._with_last_commits(handle, page.items), page.more) if expand else page
 
     def paths_info(
-        self, handle: RepoHandle, paths: Sequence[str], *, expand: bool
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        revision: str,
+        paths: Sequence[str],
+        *,
+        expand: bool,
     ) -> list[FileInfo]:
         """Entries for the paths that exist, in request order; missing paths are left out.
 
         Raises:
             InvalidRequestError: a path is malformed.
+            RepoNotFoundError, RevisionNotFoundError, ...: see `RepoService.open`.
         """
+        handle = self._repos.open(identity, type, repo_id, Action.READ, revision)
         key = handle.repo.storage_key
         entries = []
         for path in dict.fromkeys(normalize_path(p) for p in paths):
@@ -161,27 +168,11 @@ class FileService:
             if entry is not None:
                 entries.append(entry)
         infos = describe(self._git, key, entries)
-        return self.with_last_commits(handle, infos) if expand else infos
+        return self._with_last_commits(handle, infos) if expand else infos
 
-    def read(self, handle: RepoHandle, path: str) -> FileContent:
-        """A file for `resolve`: its description, and its bytes when it is a regular file.
-
-        Raises:
-            EntryNotFoundError: no file at `path` in this revision.
-        """
-        clean = normalize_path(path)
-        key = handle.repo.storage_key
-        entry = self._git.entry(key, handle.commit_id, clean) if clean else None
-        if entry is None or entry.kind is not EntryKind.FILE:
-            raise errors.EntryNotFoundError(
-                f"Entry not found: {path!r} at revision {handle.revision}",
-                commit_id=handle.commit_id,
-            )
-        data = self._git.read_blob(key, entry.oid)
-        pointer = parse_lfs_pointer(data) if entry.size < LFS_POINTER_MAX_SIZE else None
-        if pointer is not None:
-            info = FileInfo(clean, entry.kind, entry.oid, pointer[1], LfsInfo(*pointer, entry.size))
-            return FileContent(handle.commit_id, info, None)
-        return FileContent(
-            handle.commit_id, FileInfo(clean, entry.kind, entry.oid, entry.size), data
+    def _with_last_commits(self, handle: RepoHandle, infos: Sequence[FileInfo]) -> list[FileInfo]:
+        """The same entries, each with the last commit that changed it."""
+        last = self._git.last_commits(
+            handle.repo.storage_key, handle.commit_id, [info.path for info in infos]
         )
+        return [dataclasses.replace(info, last_commit=last.get(info.path)) for info in infos]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, parse_lfs_pointer, path_problem
 from hubstead.server import errors
@@ -57,6 +57,59 @@ _DEFAULT_REF = f"refs/heads/{DEFAULT_BRANCH}"
 _MAX_PATH_REPORTS = 10
 
 
+class _PackRequest:
+    """A fetch or push the caller was found allowed to make, and the file its body goes into.
+
+    The body is written to `body`, then `answer` runs git on it (checking access again: the
+    body may take long to arrive). Closing drops the body.
+    """
+
+    def __init__(
+        self, git: GitService, identity: Identity, type: RepoType, repo_id: str, body: BinaryIO
+    ) -> None:
+        self._git = git
+        self._identity = identity
+        self._type = type
+        self._repo_id = repo_id
+        self.body = body
+
+    def close(self) -> None:
+        """Drop the request body."""
+        self.body.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Fetch(_PackRequest):
+    """A fetch or clone: git-upload-pack's answer to the negotiation in `body`."""
+
+    def answer(self, protocol: str | None) -> Generator[bytes, None, None]:
+        """The pack, in chunks as git writes it; closing the generator stops git.
+
+        Raises:
+            NotSupportedError, RepoNotFoundError, ...: see `GitService.upload_pack`.
+        """
+        return self._git.upload_pack(self._identity, self._type, self._repo_id, self.body, protocol)
+
+
+class Push(_PackRequest):
+    """A push: git-receive-pack applied to the commands and pack in `body`."""
+
+    def answer(self, protocol: str | None) -> bytes:
+        """The report git gives the pusher: the refs it moved, or why it refused.
+
+        Raises:
+            NotSupportedError, RepoNotFoundError, ...: see `GitService.receive_pack`.
+        """
+        return self._git.receive_pack(
+            self._identity, self._type, self._repo_id, self.body, protocol
+        )
+
+
 class GitService:
     """Smart-protocol sessions on the hub's repos."""
 
@@ -79,11 +132,25 @@ class GitService:
         self._max_regular = max_regular_file_bytes
         self._max_push = max_push_bytes
 
-    def spool(self) -> BinaryIO:
-        """A temporary file to receive a request body into; the caller closes it."""
-        return self._transport.spool()
+    def begin_fetch(self, identity: Identity, type: RepoType, repo_id: str) -> Fetch:
+        """A fetch (clone) the caller may make, ready to receive its request body.
 
-    def authorize(
+        Raises:
+            RepoNotFoundError, GatedRepoError, ...: see `_authorize`.
+        """
+        self._authorize(identity, type, repo_id, PackService.UPLOAD)
+        return Fetch(self, identity, type, repo_id, self._transport.spool())
+
+    def begin_push(self, identity: Identity, type: RepoType, repo_id: str) -> Push:
+        """A push the caller may make, ready to receive its (possibly large) pack.
+
+        Raises:
+            RepoNotFoundError, AuthorizationError, MirrorReadOnlyError, ...: see `_authorize`.
+        """
+        self._authorize(identity, type, repo_id, PackService.RECEIVE)
+        return Push(self, identity, type, repo_id, self._transport.spool())
+
+    def _authorize(
         self, identity: Identity, type: RepoType, repo_id: str, service: PackService
     ) -> RepoRecord:
         """The repo, if the caller may fetch from it (upload-pack) or push to it (receive-pack).
@@ -92,6 +159,7 @@ class GitService:
             RepoNotFoundError: missing, or invisible to the caller.
             RepoMovedError: the id is an old name of the repo.
             GatedRepoError, AuthenticationError, AuthorizationError: see `access.check`.
+            MirrorReadOnlyError: a push to a mirrored repo.
         """
         action = Action.WRITE if service is PackService.RECEIVE else Action.READ_FILES
         return self._repos.locate(identity, type, repo_id, action)
@@ -108,9 +176,9 @@ class GitService:
 
         Raises:
             NotSupportedError: git is not installed on this server.
-            RepoNotFoundError, AuthorizationError, ...: see `authorize`.
+            RepoNotFoundError, AuthorizationError, ...: see `_authorize`.
         """
-        repo = self.authorize(identity, type, repo_id, service)
+        repo = self._authorize(identity, type, repo_id, service)
         with _git_required():
             return self._transport.advertise_refs(repo.storage_key, service, protocol)
 
@@ -126,9 +194,9 @@ class GitService:
 
         Raises:
             NotSupportedError: git is not installed on this server.
-            RepoNotFoundError, GatedRepoError, ...: see `authorize`.
+            RepoNotFoundError, GatedRepoError, ...: see `_authorize`.
         """
-        repo = self.authorize(identity, type, repo_id, PackService.UPLOAD)
+        repo = self._authorize(identity, type, repo_id, PackService.UPLOAD)
         with _git_required():
             return self._transport.upload_pack(repo.storage_key, request, protocol)
 
@@ -144,9 +212,9 @@ class GitService:
 
         Raises:
             NotSupportedError: git is not installed on this server.
-            RepoNotFoundError, AuthenticationError, AuthorizationError, ...: see `authorize`.
+            RepoNotFoundError, AuthenticationError, AuthorizationError, ...: see `_authorize`.
         """
-        repo = self.authorize(identity, type, repo_id, PackService.RECEIVE)
+        repo = self._authorize(identity, type, repo_id, PackService.RECEIVE)
 
         limits = PushLimits(max_pack_bytes=self._max_push, max_object_bytes=self._max_regular)
         with contextlib.ExitStack() as publishing:

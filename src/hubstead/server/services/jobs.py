@@ -19,6 +19,7 @@ from typing import Any
 from hubstead.server import errors
 from hubstead.server.domain.jobs import JobOutcome, JobProgress, JobRecord, JobState, NewJob
 from hubstead.server.services.clock import Clock, utcnow
+from hubstead.server.services.pages import Page
 from hubstead.server.storage.errors import AlreadyExistsError
 from hubstead.server.storage.jobs import JobStore
 
@@ -131,9 +132,10 @@ class JobService:
         kind: str | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> list[JobRecord]:
+    ) -> Page[JobRecord]:
         """One page of jobs, newest first, in any of `states` (every state when empty)."""
-        return self._store.list(states, kind, offset, limit)
+        # One job past the page tells whether another page follows.
+        return Page.of(self._store.list(states, kind, offset, limit + 1), limit)
 
     def cancel(self, job_id: int) -> JobRecord:
         """Cancel a queued job now, or ask a running one to stop (it ends as cancelled).

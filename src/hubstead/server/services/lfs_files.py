@@ -24,6 +24,7 @@ from hubstead.server import errors
 from hubstead.server.services import pointers
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
+from hubstead.server.services.pages import Page
 from hubstead.server.services.repos import RepoService
 from hubstead.server.storage.blobs import BlobStat, BlobStore
 from hubstead.server.storage.git_objects import GitObjectStore
@@ -61,17 +62,19 @@ class LfsFileService:
         self._index = index
 
     def list(
-        self, identity: Identity, type: RepoType, repo_id: str, offset: int, limit: int
-    ) -> list[LfsFile]:
+        self, identity: Identity, type: RepoType, repo_id: str, *, offset: int, limit: int
+    ) -> Page[LfsFile]:
         """One page of the repo's LFS objects, most recently uploaded first.
 
         Raises:
             RepoNotFoundError, AuthorizationError: the caller may not write to the repo.
         """
         repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
-        records = self._index.list(repo.id, offset, limit)
+        # One record past the page tells whether another page follows.
+        page = Page.of(self._index.list(repo.id, offset, limit + 1), limit)
+        records = page.items
         if not records:
-            return []
+            return Page([], more=False)
         wanted = {record.sha256 for record in records}
         found: dict[str, pointers.Sighting] = {}
         # Tips come first, and the walk into history stops as soon as the page is named.
@@ -80,7 +83,7 @@ class LfsFileService:
                 found[seen.sha256] = seen
                 if len(found) == len(wanted):
                     break
-        return [
+        files = [
             LfsFile(
                 record.sha256,
                 record.size,
@@ -90,6 +93,7 @@ class LfsFileService:
             )
             for record in records
         ]
+        return Page(files, page.more)
 
     def delete(
         self,

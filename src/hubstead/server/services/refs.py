@@ -11,7 +11,8 @@ from hubstead.server.domain.git import CommitRecord, Ref
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.heads import HeadService
-from hubstead.server.services.repos import RepoHandle, RepoService, author_of
+from hubstead.server.services.pages import Page
+from hubstead.server.services.repos import RepoService, author_of
 from hubstead.server.storage.errors import RefConflictError
 from hubstead.server.storage.git_objects import GitObjectStore
 
@@ -52,10 +53,24 @@ class RefService:
                 listing.pull_requests.append(ref)
         return listing
 
-    def commits(self, handle: RepoHandle, offset: int, limit: int) -> list[CommitRecord]:
-        """Commits reachable from the handle's revision, newest first, one page."""
+    def commits(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        revision: str,
+        *,
+        offset: int,
+        limit: int,
+    ) -> Page[CommitRecord]:
+        """A page of the commits reachable from a revision, newest first.
+
+        Raises:
+            RepoNotFoundError, RevisionNotFoundError, ...: see `RepoService.open`.
+        """
+        handle = self._repos.open(identity, type, repo_id, Action.READ, revision)
         walk = self._git.walk(handle.repo.storage_key, handle.commit_id)
-        return list(itertools.islice(walk, offset, offset + limit))
+        return Page.of(list(itertools.islice(walk, offset, offset + limit + 1)), limit)
 
     def create_branch(
         self,

@@ -1,11 +1,37 @@
-"""The set of services one server instance runs, built by `server/app.py`."""
+"""The set of services one server instance runs, built by `server/app.py`, and how they are called.
+
+One calling convention, so that a route (or a job, or a CLI command) is one call:
+
+- **A request names its repo, and the service finds it.** A method answering a request takes
+  `(identity, type, repo_id[, revision], ...)` and locates the repo, checks access and
+  resolves the revision itself, through `RepoService.open` or `RepoService.locate` (the one
+  place that applies `access.py`). Callers never pass a `RepoHandle` or a `RepoRecord` in:
+  those travel only between services (`repos.open` → `catalog`, `files`, `downloads`, ...).
+- **One call answers the whole question, with a domain value**: a dataclass (`RepoInfo`,
+  `Download`, `RefListing`), a `Page` for listings (the items and whether more follow: a
+  listing takes `offset` and `limit`), never a tuple to take apart.
+- **A request whose body comes after the check gets a handle**: the first call checks what can
+  be checked before the body is read, and returns the object that takes the body and finishes
+  the work (`commits.begin` → `PendingCommit.apply`, `git.begin_fetch` / `begin_push` →
+  `Fetch` / `Push`, `lfs.begin_upload` / `begin_part` → `Receiver`). Finishing checks access
+  again, with the same method a caller holding the whole body calls at once
+  (`commits.commit`, `git.upload_pack`, `git.receive_pack`).
+- **Signed URLs stand for the identity**: the transfer endpoints git-lfs and the client call
+  without credentials take the URL's token instead (`lfs.blob`, `lfs.begin_upload`,
+  `lfs.complete`, ...).
+- **Operator services take no identity**: jobs, mirrors, upkeep and account administration are
+  called by the CLI, which holds the data dir's authority; the admin HTTP API checks
+  `access.check_site_admin` first. The identity itself comes from `auth.authenticate`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
 from hubstead.server.services.auth import AuthService
+from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.commits import CommitService
+from hubstead.server.services.downloads import DownloadService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
 from hubstead.server.services.heads import HeadService
@@ -13,7 +39,6 @@ from hubstead.server.services.jobs import JobService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.lfs_files import LfsFileService
 from hubstead.server.services.mirroring.mirrors import MirrorService
-from hubstead.server.services.mirroring.pull_through import PullThroughService
 from hubstead.server.services.mirroring.syncs import SyncService
 from hubstead.server.services.mirroring.upstreams import UpstreamService
 from hubstead.server.services.refs import RefService
@@ -31,7 +56,9 @@ class Services:
     auth: AuthService
     repos: RepoService
     heads: HeadService
+    catalog: CatalogService
     files: FileService
+    downloads: DownloadService
     commits: CommitService
     refs: RefService
     lfs: LfsService
@@ -42,7 +69,6 @@ class Services:
     upstreams: UpstreamService
     mirrors: MirrorService
     syncs: SyncService
-    pull_through: PullThroughService
     database: Database
 
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""Repos: create, delete, move, settings, info, listings, and opening a repo at a revision.
+"""Repos: create, delete, move, settings, opening a repo at a revision, and publishing changes.
 
 Every other service reaches a repo through `RepoService.open`, which applies the access rules of
 `access.py`, follows nothing silently (a moved repo raises `RepoMovedError` so the HTTP layer can
@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, name_problem, repo_id_problem
 from hubstead.server import errors
-from hubstead.server.domain.git import Author, CommitRecord
-from hubstead.server.domain.repos import RepoQuery, RepoRecord
-from hubstead.server.services import access, cards
+from hubstead.server.domain.git import Author
+from hubstead.server.domain.repos import RepoRecord
+from hubstead.server.services import access
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.storage.accounts import AccountStore
@@ -64,15 +64,6 @@ class RepoHandle:
     repo: RepoRecord
     revision: str
     commit_id: str
-
-
-@dataclasses.dataclass(frozen=True)
-class RepoInfo:
-    """Everything repo info reports, for one revision."""
-
-    repo: RepoRecord
-    commit: CommitRecord
-    facts: cards.CardFacts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -309,20 +300,3 @@ class RepoService:
         if settings.discussions_disabled is not None:
             values["discussions_disabled"] = settings.discussions_disabled
         return self._store.update_repo(repo.id, **values) if values else repo
-
-    # --- info -------------------------------------------------------------------------------------
-
-    def info(self, handle: RepoHandle) -> RepoInfo:
-        """Repo info at the handle's revision, with what its card says."""
-        commit = self._git.commit(handle.repo.storage_key, handle.commit_id)
-        facts = cards.read_facts(self._git, handle.repo, handle.commit_id)
-        return RepoInfo(handle.repo, commit, facts)
-
-    def list(self, identity: Identity, query: RepoQuery) -> list[RepoRecord]:
-        """A page of the repos the caller can see."""
-        visible = access.visible_namespaces(identity)
-        return self._store.list_repos(dataclasses.replace(query, visible_namespaces=visible))
-
-    def head_commit(self, repo: RepoRecord) -> CommitRecord | None:
-        """The commit at the tip of the default branch, if any."""
-        return self._git.commit(repo.storage_key, repo.head) if repo.head else None

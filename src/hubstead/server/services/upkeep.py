@@ -30,7 +30,7 @@ import dataclasses
 import datetime as dt
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from hubstead.protocol import RepoType
 from hubstead.server.domain.repos import RepoQuery, RepoRecord
@@ -183,9 +183,15 @@ class UpkeepService:
         self._blobs = blobs
         self._index = index
 
-    def usage(self, repo: RepoRecord) -> int:
-        """The bytes a repo uses: its LFS objects plus its git data on disk."""
-        return self._index.usage(repo.id) + self._git_upkeep.disk_usage(repo.storage_key)
+    def usage(self, repos: Sequence[RepoRecord]) -> dict[int, int]:
+        """The bytes each repo uses, by repo row id: its LFS objects plus its git data on disk.
+
+        The LFS bytes of all the repos are summed by one query.
+        """
+        lfs = self._index.usage([repo.id for repo in repos])
+        return {
+            repo.id: lfs[repo.id] + self._git_upkeep.disk_usage(repo.storage_key) for repo in repos
+        }
 
     # --- fsck ---------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Protocol
 
 from hubstead.server.domain.lfs import LfsObjectRecord
@@ -32,8 +32,8 @@ class LfsIndex(Protocol):
     def linked_digests(self) -> set[str]:
         """Every object some repo may reference."""
 
-    def usage(self, repo_id: int) -> int:
-        """Total size of the repo's objects, in bytes."""
+    def usage(self, repo_ids: Collection[int]) -> dict[int, int]:
+        """Total size of each repo's objects, in bytes (0 for a repo without any), in one query."""
 
     def is_linked(self, sha256: str) -> bool:
         """Whether some repo may reference the object."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -89,15 +89,19 @@ class SqlLfsIndex:
         with self._db.read() as conn:
             return set(conn.scalars(sa.select(lfs_objects.c.sha256).distinct()))
 
-    def usage(self, repo_id: int) -> int:
-        """Sum of the repo's object sizes."""
+    def usage(self, repo_ids: Collection[int]) -> dict[int, int]:
+        """Sum of each repo's object sizes."""
+        totals = dict.fromkeys(repo_ids, 0)
+        if not totals:
+            return totals
+        query = (
+            sa.select(lfs_objects.c.repo_id, sa.func.sum(lfs_objects.c.size))
+            .where(lfs_objects.c.repo_id.in_(list(totals)))
+            .group_by(lfs_objects.c.repo_id)
+        )
         with self._db.read() as conn:
-            total = conn.scalar(
-                sa.select(sa.func.coalesce(sa.func.sum(lfs_objects.c.size), 0)).where(
-                    lfs_objects.c.repo_id == repo_id
-                )
-            )
-        return int(total or 0)
+            totals.update((repo_id, int(total)) for repo_id, total in conn.execute(query))
+        return totals
 
     def is_linked(self, sha256: str) -> bool:
         """Whether any row names the object."""
