@@ -11,6 +11,7 @@ from hubstead.server.services.git import GitService
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.lfs_files import LfsFileService
+from hubstead.server.services.locks import LockService
 from hubstead.server.services.mirrors import MirrorService
 from hubstead.server.services.pull_through import PullThroughService
 from hubstead.server.services.refs import RefService
@@ -34,6 +35,7 @@ class Services:
     lfs: LfsService
     git: GitService
     lfs_files: LfsFileService
+    locks: LockService
     upkeep: UpkeepService
     jobs: JobService
     mirrors: MirrorService
