@@ -112,8 +112,8 @@ class SqlMetadataStore:
     def delete_account(self, account_id: int, *, with_repos: bool) -> list[RepoRecord]:
         """Delete an account, its namespace's redirects and (`with_repos`) repos, at once.
 
-        Memberships and tokens cascade; so do the LFS links, mirror configs and tags of the
-        deleted repos.
+        Memberships, tokens and the account's file locks cascade; so do the LFS links, file
+        locks, mirror configs and tags of the deleted repos.
         """
         with self._db.write() as conn:
             name = conn.scalar(sa.select(accounts.c.name).where(accounts.c.id == account_id))
@@ -386,7 +386,7 @@ class SqlMetadataStore:
         return record
 
     def delete_repo(self, repo_id: int) -> None:
-        """Delete a repo row; tags and redirects cascade."""
+        """Delete a repo row; tags, redirects, LFS links, file locks and mirror configs cascade."""
         with self._db.write() as conn:
             conn.execute(sa.delete(repo_redirects).where(repo_redirects.c.repo_id == repo_id))
             conn.execute(sa.delete(repo_tags).where(repo_tags.c.repo_id == repo_id))
