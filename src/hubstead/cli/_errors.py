@@ -1,7 +1,9 @@
 """Errors to messages and exit codes, in one place.
 
 Exit codes: 1 usage or invalid input, 2 not found, 3 authentication or permission, 4 conflict,
-5 server, database or network unreachable.
+5 server, database or network unreachable. They derive from HTTP statuses (`exit_code_for_status`):
+a hub's answer to the client carries one, and a domain error raised in this process has one in
+the server's table (`hubstead.server.errors.status_of`), so both report a failure alike.
 """
 
 from __future__ import annotations
@@ -56,15 +58,15 @@ class CliError(click.ClickException):
         return self.code
 
 
-def exit_code_for(error_name: str) -> int:
-    """The exit code for an error class name from either error tree (server or client)."""
-    if "NotFound" in error_name:
-        return EXIT_NOT_FOUND
-    if error_name in ("AuthenticationError", "AuthorizationError", "GatedRepoError"):
+def exit_code_for_status(status: int) -> int:
+    """The exit code for a failure whose HTTP status is `status`."""
+    if status in (401, 403):
         return EXIT_AUTH
-    if error_name in ("ConflictError", "StaleParentError"):
+    if status == 404:
+        return EXIT_NOT_FOUND
+    if status in (409, 412):
         return EXIT_CONFLICT
-    return EXIT_USAGE
+    return EXIT_SERVER if status >= 500 else EXIT_USAGE
 
 
 def missing_extra_error(error: ModuleNotFoundError) -> CliError | None:
@@ -84,17 +86,12 @@ def client_exit_code(error: BaseException) -> int:
 
     from hubstead import errors
 
+    if isinstance(error, errors.GatedRepoError):
+        return EXIT_AUTH  # whatever the status: huggingface.co answers some gated refusals 404
+    if isinstance(error, errors.RepositoryNotFoundError | errors.RevisionNotFoundError):
+        return EXIT_NOT_FOUND  # also when anonymous, which the Hub answers 401
     if isinstance(error, errors.HfHubHTTPError):
-        status = error.status_code or 0
-        if isinstance(error, errors.GatedRepoError) or status in (401, 403):
-            return EXIT_AUTH
-        if isinstance(error, errors.RepositoryNotFoundError | errors.RevisionNotFoundError):
-            return EXIT_NOT_FOUND
-        if isinstance(error, errors.EntryNotFoundError) or status == 404:
-            return EXIT_NOT_FOUND
-        if status in (409, 412):
-            return EXIT_CONFLICT
-        return EXIT_SERVER if status >= 500 else EXIT_USAGE
+        return exit_code_for_status(error.status_code or 0)
     if isinstance(error, errors.LocalEntryNotFoundError) and _hub_failed(error.__cause__):
         return EXIT_SERVER  # not cached, and the hub could not be asked
     if isinstance(error, errors.EntryNotFoundError | errors.CacheNotFound):

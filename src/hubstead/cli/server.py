@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from hubstead.cli._errors import EXIT_SERVER, EXIT_USAGE, CliError, exit_code_for
+from hubstead.cli._errors import EXIT_SERVER, EXIT_USAGE, CliError, exit_code_for_status
 
 if TYPE_CHECKING:
     from hubstead.server.services.registry import Services
@@ -88,12 +88,12 @@ def open_hub(settings: Settings) -> Iterator[Services]:
 
 def run_service(action: Callable[[], T]) -> T:
     """Run a service call, reporting domain errors as one-line CLI errors with their exit code."""
-    from hubstead.server.errors import HubError
+    from hubstead.server.errors import HubError, status_of
 
     try:
         return action()
     except HubError as exc:
-        raise CliError(exc.message, exit_code_for(type(exc).__name__)) from exc
+        raise CliError(exc.message, exit_code_for_status(status_of(exc))) from exc
 
 
 def _print_settings_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

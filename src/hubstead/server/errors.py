@@ -1,7 +1,9 @@
 """Domain errors raised by the services, each tied to how a client should understand it.
 
-The HTTP layer turns them into responses with one table (`server/http/errors.py`); services and
-storage never deal with status codes.
+Each error class has one status, in one table (`status_of`): the HTTP layer answers with it
+(`server/http/errors.py`) and the CLI derives its exit code from it (`cli/_errors.py`), so a
+client and an operator see the same verdict for the same failure. Services raise these errors and
+never choose a status; storage raises only its own narrow errors, which services translate.
 
     HubError
     ├── InvalidRequestError           bad input: names, paths, bodies, revisions that cannot be
@@ -182,6 +184,38 @@ class MirrorReadOnlyError(AuthorizationError):
 
 class LocalStorageError(HubError):
     """Writing to this hub's own storage failed (a full disk, missing permissions)."""
+
+
+_STATUS: dict[type[HubError], int] = {
+    InvalidRequestError: 400,
+    PayloadTooLargeError: 413,
+    AuthenticationError: 401,
+    AuthorizationError: 403,
+    NotFoundError: 404,
+    RepoMovedError: 307,
+    ConflictError: 409,
+    StaleParentError: 412,
+    RangeNotSatisfiableError: 416,
+    NotSupportedError: 501,
+    UpstreamUnavailableError: 504,
+    UpstreamNotFoundError: 404,
+    UpstreamError: 502,
+    LocalStorageError: 507,
+}
+
+
+def status_of(exc: HubError) -> int:
+    """The HTTP status of a domain error: the first class in its MRO that the table names.
+
+    An anonymous caller refused a repo gets 401, as from huggingface.co, so that clients ask
+    for a token; 500 for an error class the table does not know.
+    """
+    if isinstance(exc, RepoNotFoundError | GatedRepoError) and exc.anonymous:
+        return 401
+    for cls in type(exc).__mro__:
+        if cls in _STATUS:
+            return _STATUS[cls]
+    return 500
 
 
 _OUT_OF_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})

@@ -1,4 +1,6 @@
-"""Domain errors to HTTP responses: one table, and the HF error headers on every error.
+"""Domain errors to HTTP responses, with the HF error headers on every error.
+
+The status comes from the domain's one table, `server.errors.status_of`.
 
 Every error response carries `X-Error-Message`, a JSON `{"error": ...}` body (not on HEAD),
 `X-Error-Code` when the error has one, and `X-Request-Id` (set by the middleware). These are the
@@ -22,33 +24,6 @@ from hubstead.protocol import (
 from hubstead.server import errors
 
 logger = logging.getLogger("hubstead.server")
-
-_STATUS: dict[type[errors.HubError], int] = {
-    errors.InvalidRequestError: 400,
-    errors.PayloadTooLargeError: 413,
-    errors.AuthenticationError: 401,
-    errors.AuthorizationError: 403,
-    errors.NotFoundError: 404,
-    errors.RepoMovedError: 307,
-    errors.ConflictError: 409,
-    errors.StaleParentError: 412,
-    errors.RangeNotSatisfiableError: 416,
-    errors.NotSupportedError: 501,
-    errors.UpstreamUnavailableError: 504,
-    errors.UpstreamNotFoundError: 404,
-    errors.UpstreamError: 502,
-    errors.LocalStorageError: 507,
-}
-
-
-def status_for(exc: errors.HubError) -> int:
-    """The status of a domain error: the first class in its MRO that the table names."""
-    if isinstance(exc, errors.RepoNotFoundError | errors.GatedRepoError) and exc.anonymous:
-        return 401
-    for cls in type(exc).__mro__:
-        if cls in _STATUS:
-            return _STATUS[cls]
-    return 500
 
 
 def error_response(
@@ -98,7 +73,7 @@ async def handle_hub_error(request: Request, exc: Exception) -> Response:
         extra["url"] = exc.url
     code = exc.code.value if exc.code else None
     return error_response(
-        request, status_for(exc), exc.message, code=code, headers=headers, extra=extra
+        request, errors.status_of(exc), exc.message, code=code, headers=headers, extra=extra
     )
 
 

@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from hubstead.server import errors
 from hubstead.server.http.context import call, identity, prefixed_repo_type, repo_id, services
-from hubstead.server.http.errors import error_response, status_for
+from hubstead.server.http.errors import error_response
 from hubstead.server.storage.interfaces import PackService
 
 _NO_CACHE = {
@@ -205,7 +205,7 @@ def _plain_errors(handler: Handler, tail: str) -> Handler:
                 location += f"?{request.url.query}"
             return RedirectResponse(location, status_code=307)
         except errors.HubError as exc:
-            status = status_for(exc)
+            status = errors.status_of(exc)
             headers = _CHALLENGE if status == 401 else None
             code = exc.code.value if exc.code else None
             return error_response(

@@ -32,7 +32,7 @@ from hubstead.server.http.context import (
     repo_url,
     services,
 )
-from hubstead.server.http.errors import error_response, status_for
+from hubstead.server.http.errors import error_response
 from hubstead.server.services.lfs import BatchItem, LfsObject, Receiver
 
 LFS_JSON = "application/vnd.git-lfs+json"
@@ -57,7 +57,7 @@ def lfs_error_response(request: Request, exc: errors.HubError, **extra: Any) -> 
     if request_id is not None:
         extra["request_id"] = request_id
     code = exc.code.value if exc.code else None
-    status = status_for(exc)
+    status = errors.status_of(exc)
     return error_response(request, status, exc.message, code=code, extra=extra, media_type=LFS_JSON)
 
 
