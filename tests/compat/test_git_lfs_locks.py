@@ -14,8 +14,10 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
+from hubstead.server.services.locks import DEFAULT_PAGE
 from hubstead.server.storage.interfaces import Role
 from tests.helpers.accounts import HubUser, make_org, make_user, unique_name
 from tests.helpers.git import GitUser, repo_url, require_git_lfs
@@ -102,6 +104,25 @@ def test_lock_list_and_unlock_a_file(member: dict[str, Member]) -> None:
 
     assert f"Unlocked {WEIGHTS}" in alice.run("lfs", "unlock", WEIGHTS)
     assert bob.run("lfs", "locks").strip() == ""
+
+
+def test_git_lfs_follows_the_pages_of_a_long_listing(
+    live_server: LiveServer, member: dict[str, Member], team_repo: tuple[str, dict[str, HubUser]]
+) -> None:
+    repo, _ = team_repo
+    alice, bob = member["alice"], member["bob"]
+    names = sorted(f"data/shard-{n:03}.bin" for n in range(DEFAULT_PAGE + 20))
+    headers = {"authorization": f"Bearer {alice.user.token}"}
+    with httpx.Client(base_url=live_server.url, headers=headers) as http:
+        for name in names:
+            response = http.post(f"/{repo}.git/info/lfs/locks", json={"path": name})
+            assert response.status_code == 201, response.text
+
+    listed = [line.split()[0] for line in bob.run("lfs", "locks").splitlines()]
+    verified = alice.run("lfs", "locks", "--verify").splitlines()
+
+    assert listed == names
+    assert len(verified) == len(names) and all(line.startswith("O ") for line in verified)
 
 
 def test_a_file_locked_by_someone_else_cannot_be_locked_again(member: dict[str, Member]) -> None:
