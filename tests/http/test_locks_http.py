@@ -109,8 +109,10 @@ def listed(http: httpx.Client, repo: str, **params: str) -> list[dict[str, Any]]
     return locks
 
 
-def unlock(http: httpx.Client, repo: str, lock_id: str, **body: Any) -> httpx.Response:
-    return http.post(url(repo, f"/{lock_id}/unlock"), json={"ref": REF, **body})
+def unlock(
+    http: httpx.Client, repo: str, lock_id: str, prefix: str = "", **body: Any
+) -> httpx.Response:
+    return http.post(url(repo, f"/{lock_id}/unlock", prefix), json={"ref": REF, **body})
 
 
 def verify(http: httpx.Client, repo: str, **body: Any) -> httpx.Response:
@@ -533,11 +535,7 @@ def test_datasets_and_spaces_have_locks_under_their_prefix(
     held = response.json()["lock"]
     assert alice.get(url(repo, prefix=prefix)).json() == {"locks": [held]}
     assert_refused(alice.get(url(repo)), 404, f"Repository not found: model {repo}")
-    assert unlock_prefixed(alice, repo, prefix, held["id"]).status_code == 200
-
-
-def unlock_prefixed(http: httpx.Client, repo: str, prefix: str, lock_id: str) -> httpx.Response:
-    return http.post(url(repo, f"/{lock_id}/unlock", prefix=prefix), json={})
+    assert unlock(alice, repo, held["id"], prefix).json() == {"lock": held}
 
 
 def test_a_mirror_takes_no_locks(live_server: LiveServer, team: Team, alice: httpx.Client) -> None:
