@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from hubstead.cli._errors import CliError
 from hubstead.cli.server import run_service
 from hubstead.server import errors
+from hubstead.server.domain.locks import LockRecord
+
+WHEN = dt.datetime(2024, 5, 17, tzinfo=dt.UTC)
 
 # What an operator's script sees for each domain error, whichever command raised it.
 EXPECTED_EXIT = [
@@ -26,6 +31,7 @@ EXPECTED_EXIT = [
     (errors.MirrorReadOnlyError("a mirror"), 3),
     (errors.GatedRepoError("gated", anonymous=False), 3),
     (errors.ConflictError("exists"), 4),
+    (errors.PathLockedError("locked", lock=LockRecord(1, 1, "a.bin", 1, "ada", WHEN)), 4),
     (errors.StaleParentError("moved"), 4),
     (errors.RepoMovedError("a/old", "a/new"), 1),
     (errors.UpstreamError("upstream failed"), 5),

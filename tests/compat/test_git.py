@@ -302,7 +302,7 @@ def test_a_branch_and_a_tag_can_be_deleted_by_push(
 def test_push_with_a_read_token_is_refused(
     live_server: LiveServer, user: HubUser, repo: str, git: GitUser, tmp_path: Path
 ) -> None:
-    read_token = live_server.services.auth.create_token(user.name, Role.READ).secret
+    read_token = live_server.services.auth.create_token(user.name, Role.READ, name="ro").secret
     dest = git.clone(repo_url(live_server.url, repo, token=read_token), tmp_path / "clone")
     git.commit_file(dest, "a.txt", b"a\n", "Add a")
     head = user.api.model_info(repo).sha
@@ -492,3 +492,24 @@ def test_git_lfs_push_then_download_and_clone(
     assert entry.lfs.size == len(weights)
     fresh = git.clone(url, tmp_path / "fresh")
     assert (fresh / "model.safetensors").read_bytes() == weights
+
+
+def test_git_lfs_errors_show_the_hubs_message_and_never_the_token(
+    live_server: LiveServer, user: HubUser, repo: str, git: GitUser, tmp_path: Path
+) -> None:
+    require_git_lfs()
+    git.run("lfs", "install")
+    read_token = live_server.services.auth.create_token(user.name, Role.READ, name="ro").secret
+    dest = git.clone(repo_url(live_server.url, repo, token=read_token), tmp_path / "clone")
+    git.commit_file(dest, "model.safetensors", os.urandom(1000), "Add weights")
+    missing = repo_url(live_server.url, f"{repo}-missing", token=read_token)
+
+    refused = git.run("lfs", "push", "origin", "main", cwd=dest, check=False)
+    git.run("remote", "set-url", "origin", missing, cwd=dest)
+    not_found = git.run("lfs", "push", "origin", "main", cwd=dest, check=False)
+
+    assert refused.returncode != 0 and not_found.returncode != 0
+    assert "the token 'ro' has the read role only" in refused.stderr
+    assert f"Repository not found: model {repo}-missing" in not_found.stderr
+    for result in (refused, not_found):
+        assert read_token not in result.stdout + result.stderr

@@ -597,6 +597,12 @@ def test_a_read_token_cannot_ask_to_upload(
     response = batch(as_user(reader), repo, "upload", [obj(b"x")])
 
     assert response.status_code == 403
+    # git-lfs prints `message` (without one, the request URL, token included); the official
+    # client reads `error` and the headers.
+    assert response.headers["content-type"] == "application/vnd.git-lfs+json"
+    body = response.json()
+    assert body["message"] == body["error"] == response.headers["x-error-message"]
+    assert body["request_id"] == response.headers["x-request-id"]
 
 
 def test_knowing_a_digest_does_not_link_another_repos_object(
@@ -671,7 +677,7 @@ def test_a_malformed_batch_request_is_refused(http: httpx.Client, repo: str, bod
     response = http.post(f"/{repo}.git/info/lfs/objects/batch", content=body)
 
     assert response.status_code == 400
-    assert response.json()["error"]
+    assert response.json()["error"] == response.json()["message"] != ""
 
 
 def test_a_malformed_object_gets_an_error_of_its_own(

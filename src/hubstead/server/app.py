@@ -21,6 +21,7 @@ from hubstead.server.http import (
     git,
     lfs,
     lfs_files,
+    locks,
     refs,
     repos,
     resolve,
@@ -42,6 +43,7 @@ from hubstead.server.services.heads import HeadService
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.lfs_files import LfsFileService
+from hubstead.server.services.locks import LockService
 from hubstead.server.services.mirroring.mirrors import MirrorService
 from hubstead.server.services.mirroring.pull_through import PullThroughPolicy, PullThroughService
 from hubstead.server.services.mirroring.syncs import SyncService
@@ -59,6 +61,7 @@ from hubstead.server.storage.fetches_fs import FsFetchArea
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
 from hubstead.server.storage.jobs_sql import SqlJobStore
 from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
+from hubstead.server.storage.locks_sql import SqlLockStore
 from hubstead.server.storage.mirrors_sql import SqlMirrorStore
 from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.secret_key import load_secret_key
@@ -176,6 +179,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             max_push_bytes=settings.max_commit_bytes,
         ),
         lfs_files=LfsFileService(repo_service, git_store, blobs, lfs_index),
+        locks=LockService(repo_service, SqlLockStore(database), clock=clock),
         upkeep=upkeep,
         jobs=job_service,
         upstreams=upstreams,
@@ -229,6 +233,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *refs.routes,
             *resolve.routes,
             *lfs.routes,
+            *locks.routes,
             *lfs_files.routes,
             *blobs.routes,
             *git.routes,

@@ -22,6 +22,7 @@ never choose a status; storage raises only its own narrow errors, which services
     │                                 UpstreamError; a job that gets it stops)
     ├── RepoMovedError                the repo now lives under another id
     ├── ConflictError                 something with that name already exists
+    │   └── PathLockedError           a git-lfs lock on the path exists (`lock`: whose)
     ├── StaleParentError              the branch moved since the given parent commit
     ├── RangeNotSatisfiableError
     ├── NotSupportedError             a feature this hub does not offer (yet)
@@ -39,6 +40,7 @@ import errno
 from collections.abc import Iterator
 
 from hubstead.protocol import ErrorCode
+from hubstead.server.domain.locks import LockRecord
 
 
 class HubError(Exception):
@@ -132,6 +134,14 @@ class ConflictError(HubError):
     def __init__(self, message: str, *, url: str | None = None) -> None:
         super().__init__(message)
         self.url = url
+
+
+class PathLockedError(ConflictError):
+    """The path is locked already; `lock` is the lock that holds it."""
+
+    def __init__(self, message: str, *, lock: LockRecord) -> None:
+        super().__init__(message)
+        self.lock = lock
 
 
 class StaleParentError(HubError):

@@ -37,10 +37,12 @@ def error_response(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
     plain: bool = False,
+    media_type: str = "application/json",
 ) -> Response:
     """An HF-style error response; `plain` puts the message in a text body instead of JSON.
 
     git prints a `text/plain` error body to its user (as `remote: ...`), and nothing else.
+    git-lfs reads JSON of its own media type (`media_type`).
     """
     all_headers = {HEADER_ERROR_MESSAGE: _header_safe(message), **(headers or {})}
     if code is not None:
@@ -50,7 +52,7 @@ def error_response(
         return Response(status_code=status, headers=all_headers)
     if plain:
         return PlainTextResponse(message + "\n", status_code=status, headers=all_headers)
-    return JSONResponse(body, status_code=status, headers=all_headers)
+    return JSONResponse(body, status_code=status, headers=all_headers, media_type=media_type)
 
 
 async def handle_hub_error(request: Request, exc: Exception) -> Response:

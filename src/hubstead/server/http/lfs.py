@@ -5,12 +5,13 @@ Serves: `POST /{prefix}{repo}.git/info/lfs/objects/batch` (upload and download, 
 token, or the signed `?token=` of the batch answer: git-lfs sends no credentials to it), the
 signed transfer URLs it hands out — `PUT /lfs/uploads/{token}`, `PUT /lfs/multipart/{token}/{part}`,
 `POST /lfs/multipart/{token}` (completion) and `GET /lfs/multipart/{token}` (parts received, for
-resuming) — and the locking endpoints git-lfs probes on push (no locks are ever held).
+resuming). The locking API under the same prefix is in `locks.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -31,15 +32,47 @@ from hubstead.server.http.context import (
     repo_url,
     services,
 )
+from hubstead.server.http.errors import error_response
 from hubstead.server.services.lfs import BatchItem, LfsObject, Receiver
 
 LFS_JSON = "application/vnd.git-lfs+json"
+Handler = Callable[[Request], Awaitable[Response]]
 _STREAM_BATCH = 4 * 1024 * 1024
 _MAX_OBJECTS = 10_000
 
 
-def _lfs_response(body: Any, status: int = 200) -> Response:
+def lfs_response(body: Any, status: int = 200) -> Response:
+    """A JSON answer of git-lfs's APIs, in their media type."""
     return JSONResponse(body, status_code=status, media_type=LFS_JSON)
+
+
+def lfs_error_response(request: Request, exc: errors.HubError, **extra: Any) -> Response:
+    """A domain error as git-lfs prints it: its `message` (and `request_id`), plus `extra`.
+
+    The HF error headers and `error` key stay, for the official client. Without a `message`,
+    git-lfs would print the request's URL instead, with the token a remote URL may hold.
+    """
+    extra["message"] = exc.message
+    request_id = getattr(request.state, "request_id", None)
+    if request_id is not None:
+        extra["request_id"] = request_id
+    code = exc.code.value if exc.code else None
+    status = errors.status_of(exc)
+    return error_response(request, status, exc.message, code=code, extra=extra, media_type=LFS_JSON)
+
+
+def lfs_errors(handler: Handler) -> Handler:
+    """`handler`, with its domain errors answered by `lfs_error_response`."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except errors.RepoMovedError:
+            raise  # answered with a redirect, which git-lfs follows
+        except errors.HubError as exc:
+            return lfs_error_response(request, exc)
+
+    return endpoint
 
 
 async def post_batch(request: Request) -> Response:
@@ -64,7 +97,7 @@ async def post_batch(request: Request) -> Response:
     multipart = any(
         "chunk_size" in r.get("actions", {}).get("upload", {}).get("header", {}) for r in rendered
     )
-    return _lfs_response(
+    return lfs_response(
         {
             "transfer": "multipart" if multipart else "basic",
             "objects": rendered,
@@ -115,7 +148,7 @@ async def post_verify(request: Request) -> Response:
     obj = _lfs_object(body)
     type, token = prefixed_repo_type(request), request.query_params.get("token")
     await call(services(request).lfs.verify, caller, type, repo_id(request), obj, token)
-    return _lfs_response({"oid": obj.sha256, "size": obj.size})
+    return lfs_response({"oid": obj.sha256, "size": obj.size})
 
 
 async def _stream_into(request: Request, receiver: Receiver) -> None:
@@ -187,24 +220,14 @@ async def post_complete(request: Request) -> Response:
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
         raise errors.InvalidRequestError("Every part needs an integer 'partNumber'")
     await call(services(request).lfs.complete, param(request, "token"), oid, numbers)
-    return _lfs_response({"oid": oid})
+    return lfs_response({"oid": oid})
 
 
 async def get_upload_status(request: Request) -> Response:
     """The parts of a multipart upload received so far, so a client can resume."""
     received = await call(services(request).lfs.received_parts, param(request, "token"))
     parts = [{"partNumber": n, "size": size} for n, size in sorted(received.items())]
-    return _lfs_response({"parts": parts})
-
-
-async def post_locks_verify(request: Request) -> Response:
-    """git-lfs asks before pushing; this hub holds no locks."""
-    return _lfs_response({"ours": [], "theirs": []})
-
-
-async def get_locks(request: Request) -> Response:
-    """No locks are ever held."""
-    return _lfs_response({"locks": []})
+    return lfs_response({"parts": parts})
 
 
 _LFS = "/{namespace}/{name}.git/info/lfs"
@@ -212,10 +235,8 @@ routes = [
     route
     for prefix in ("/datasets", "/spaces", "")
     for route in (
-        Route(prefix + _LFS + "/objects/batch", post_batch, methods=["POST"]),
-        Route(prefix + _LFS + "/objects/verify", post_verify, methods=["POST"]),
-        Route(prefix + _LFS + "/locks/verify", post_locks_verify, methods=["POST"]),
-        Route(prefix + _LFS + "/locks", get_locks, methods=["GET"]),
+        Route(prefix + _LFS + "/objects/batch", lfs_errors(post_batch), methods=["POST"]),
+        Route(prefix + _LFS + "/objects/verify", lfs_errors(post_verify), methods=["POST"]),
     )
 ] + [
     Route("/lfs/uploads/{token}", put_upload, methods=["PUT"]),

@@ -108,6 +108,22 @@ def check_namespace_write(identity: Identity, namespace: str, what: str) -> None
         )
 
 
+def check_namespace_admin(identity: Identity, namespace: str, what: str) -> None:
+    """Raise unless the caller has the admin role in `namespace` (its own, an org's, a site's).
+
+    Raises:
+        AuthenticationError: no token.
+        AuthorizationError: another role, or none.
+    """
+    if identity.anonymous:
+        raise errors.AuthenticationError(f"You must be authenticated to {what}")
+    role = namespace_role(identity, namespace)
+    if role is None or not role.allows(Role.ADMIN):
+        raise errors.AuthorizationError(
+            f"Cannot {what}: only admins of the namespace {namespace!r} may"
+        )
+
+
 def check_site_admin(identity: Identity, what: str, *, write: bool = False) -> None:
     """Raise unless the caller is a site administrator (with a write token when `write`).
 

@@ -38,6 +38,7 @@ from hubstead.server.services.heads import HeadService
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.lfs_files import LfsFileService
+from hubstead.server.services.locks import LockService
 from hubstead.server.services.mirroring.mirrors import MirrorService
 from hubstead.server.services.mirroring.syncs import SyncService
 from hubstead.server.services.mirroring.upstreams import UpstreamService
@@ -64,6 +65,7 @@ class Services:
     lfs: LfsService
     git: GitService
     lfs_files: LfsFileService
+    locks: LockService
     upkeep: UpkeepService
     jobs: JobService
     upstreams: UpstreamService

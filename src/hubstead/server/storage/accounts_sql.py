@@ -74,8 +74,8 @@ class SqlAccountStore:
     def delete_account(self, account_id: int, *, with_repos: bool) -> list[RepoRecord]:
         """Delete an account, its namespace's redirects and (`with_repos`) repos, at once.
 
-        Memberships and tokens cascade; so do the LFS links, mirror configs and tags of the
-        deleted repos.
+        Memberships, tokens and the account's file locks cascade; so do the LFS links, file
+        locks, mirror configs and tags of the deleted repos.
         """
         with self._db.write() as conn:
             name = conn.scalar(sa.select(accounts.c.name).where(accounts.c.id == account_id))

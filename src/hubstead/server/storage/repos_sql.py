@@ -187,7 +187,7 @@ class SqlRepoStore:
         return record
 
     def delete_repo(self, repo_id: int) -> None:
-        """Delete a repo row; tags and redirects cascade."""
+        """Delete a repo row; tags, redirects, LFS links, file locks and mirror configs cascade."""
         with self._db.write() as conn:
             conn.execute(sa.delete(repo_redirects).where(repo_redirects.c.repo_id == repo_id))
             conn.execute(sa.delete(repo_tags).where(repo_tags.c.repo_id == repo_id))

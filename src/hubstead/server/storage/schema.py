@@ -153,3 +153,24 @@ mirrors = sa.Table(
     sa.Column("sync_error", sa.Text),
     sa.Column("next_sync_at", sa.DateTime(timezone=True)),
 )
+
+lfs_locks = sa.Table(
+    "lfs_locks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("path", sa.String(1024), nullable=False),
+    sa.Column(
+        "owner_id",
+        sa.Integer,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
+    # Also the index that lists a repo's locks in path order.
+    sa.UniqueConstraint("repo_id", "path", name="uq_lfs_locks_repo_path"),
+    # An id is never given out again (SQLite would reuse the highest one after a delete): a
+    # client that kept a stale id must not unlock another lock with it.
+    sqlite_autoincrement=True,
+)
