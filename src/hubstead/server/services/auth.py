@@ -171,8 +171,8 @@ class AuthService:
             )
         try:
             return self._accounts.create_account(name, kind, fullname or name, email, admin)
-        except AlreadyExistsError:
-            raise errors.ConflictError(f"The name {name!r} is already taken") from None
+        except AlreadyExistsError as exc:
+            raise errors.ConflictError(f"The name {name!r} is already taken") from exc
 
     def get_account(self, name: str, kind: AccountKind | None = None) -> Account:
         """The user or organization named `name`.
@@ -213,7 +213,7 @@ class AuthService:
             raise errors.ConflictError(
                 f"The {kind.value} {account.name!r} still owns repos: {', '.join(exc.repos)}. "
                 "Delete or move them first, or delete them with the account (--delete-repos)"
-            ) from None
+            ) from exc
         # Git data goes once no row names it: a crash in between leaves only unreachable data.
         for repo in deleted:
             self._git.delete(repo.storage_key)
@@ -265,8 +265,8 @@ class AuthService:
         token_name = name or f"{role.value}-token"
         try:
             record = self._tokens.add_token(account.id, token_name, role, hash_token(secret))
-        except AlreadyExistsError:
-            raise errors.ConflictError("That token is already in use") from None
+        except AlreadyExistsError as exc:
+            raise errors.ConflictError("That token is already in use") from exc
         return NewToken(record, secret)
 
     def list_tokens(self, user: str) -> list[TokenRecord]:

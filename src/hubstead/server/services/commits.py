@@ -295,20 +295,20 @@ class CommitService:
             except PathNotFoundError as exc:
                 raise errors.EntryNotFoundError(
                     f"A file with this name doesn't exist: {exc.path!r}"
-                ) from None
+                ) from exc
             except PathConflictError as exc:
                 raise errors.InvalidRequestError(
                     f"Cannot add {exc.path!r}: a file and a folder would share a path"
-                ) from None
+                ) from exc
             # The ref move and the repo row update happen under one lock, so the row of the
             # last commit to land is written last and never overwritten by an older one.
             with self._heads.publish_lock(repo):
                 try:
                     with errors.out_of_space(f"moving {ref} of {repo.repo_id}"):
                         self._git.update_ref(repo.storage_key, ref, commit_id, head)
-                except RefConflictError:
+                except RefConflictError as exc:
                     if parent is not None:
-                        raise errors.StaleParentError(STALE_PARENT_MESSAGE) from None
+                        raise errors.StaleParentError(STALE_PARENT_MESSAGE) from exc
                     continue
                 self._heads.record_push(repo, ref.removeprefix("refs/heads/"), commit_id)
             return commit_id

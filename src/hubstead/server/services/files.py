@@ -136,11 +136,11 @@ class FileService:
             window = self._git.list_tree(
                 key, handle.commit_id, folder, recursive, offset, limit + 1
             )
-        except PathNotFoundError:
+        except PathNotFoundError as exc:
             raise errors.EntryNotFoundError(
                 f"Folder {folder!r} does not exist at revision {handle.revision}",
                 commit_id=handle.commit_id,
-            ) from None
+            ) from exc
         page = Page.of(describe(self._git, key, window), limit)
         return Page(self._with_last_commits(handle, page.items), page.more) if expand else page
 

@@ -128,7 +128,7 @@ class Receiver:
             with errors.out_of_space("storing an LFS upload"):
                 self._writer.write(chunk)
         except BlobMismatchError as exc:
-            raise errors.InvalidRequestError(f"Upload refused: {exc}") from None
+            raise errors.InvalidRequestError(f"Upload refused: {exc}") from exc
 
     def finish(self) -> str:
         """Verify and keep what was received; return the digest (or a part's ETag).
@@ -139,7 +139,7 @@ class Receiver:
         try:
             digest = self._writer.commit()
         except BlobMismatchError as exc:
-            raise errors.InvalidRequestError(f"Upload refused: {exc}") from None
+            raise errors.InvalidRequestError(f"Upload refused: {exc}") from exc
         # Only now, the bytes verified, may the object become reachable (see the module doc).
         if self._on_stored is not None:
             self._on_stored()
@@ -295,10 +295,10 @@ class LfsService:
                     grant.upload_id, grant.sha256, grant.size, grant.parts
                 )
             except BlobNotFoundError as exc:
-                raise errors.InvalidRequestError(f"{exc}; send them, then complete again") from None
+                raise errors.InvalidRequestError(f"{exc}; send them, then complete again") from exc
             except BlobMismatchError as exc:
                 self._blobs.abort_multipart(grant.upload_id)
-                raise errors.InvalidRequestError(f"{exc}; upload it again") from None
+                raise errors.InvalidRequestError(f"{exc}; upload it again") from exc
             # Linked only once verified, under the completion's lock (see the module doc).
             self._link(grant)
 

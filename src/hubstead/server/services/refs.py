@@ -172,7 +172,7 @@ class RefService:
                 f"{exc}: a ref can neither sit inside another ref nor contain one"
             ) from exc
         if not exist_ok:
-            raise errors.ConflictError(f"Reference {name} already exists") from None
+            raise errors.ConflictError(f"Reference {name} already exists") from exc
 
     def _delete_ref(self, key: str, name: str, what: str) -> None:
         current = self._git.ref_target(key, name) if self._git.valid_ref_name(name) else None
@@ -180,10 +180,10 @@ class RefService:
             raise errors.RevisionNotFoundError(f"Invalid rev id: no {what}")
         try:
             self._git.update_ref(key, name, None, current)
-        except RefConflictError:
+        except RefConflictError as exc:
             if self._git.ref_target(key, name) is None:  # deleted by someone else meanwhile
-                raise errors.RevisionNotFoundError(f"Invalid rev id: no {what}") from None
-            raise errors.ConflictError(f"The {what} changed while deleting it; retry") from None
+                raise errors.RevisionNotFoundError(f"Invalid rev id: no {what}") from exc
+            raise errors.ConflictError(f"The {what} changed while deleting it; retry") from exc
 
     def super_squash(
         self, identity: Identity, type: RepoType, repo_id: str, branch: str, message: str
@@ -209,7 +209,7 @@ class RefService:
         )
         try:
             self._git.update_ref(repo.storage_key, ref, commit_id, head)
-        except RefConflictError:
-            raise errors.ConflictError(f"{branch!r} moved while squashing it; retry") from None
+        except RefConflictError as exc:
+            raise errors.ConflictError(f"{branch!r} moved while squashing it; retry") from exc
         self._heads.record_push(repo, ref.removeprefix(_BRANCHES), commit_id)
         return commit_id

@@ -179,11 +179,11 @@ class RepoService:
         """
         try:
             commit_id = self._git.resolve(repo.storage_key, revision) if revision else None
-        except AmbiguousRevisionError:
+        except AmbiguousRevisionError as exc:
             raise errors.InvalidRequestError(
                 f"Invalid rev id: {revision!r} is the start of several commits of "
                 f"{repo.repo_id}; give more characters"
-            ) from None
+            ) from exc
         if commit_id is None:
             raise errors.RevisionNotFoundError(
                 f"Invalid rev id: {revision!r} is not a branch, tag or commit of {repo.repo_id}"
@@ -238,9 +238,9 @@ class RepoService:
             repo = self._store.create_repo(
                 type.value, owner.name, name, key, private, sdk if type is RepoType.SPACE else None
             )
-        except AlreadyExistsError:
+        except AlreadyExistsError as exc:
             self._git.delete(key)
-            raise errors.ConflictError(f"You already created this {type.value} repo") from None
+            raise errors.ConflictError(f"You already created this {type.value} repo") from exc
         return self._store.update_repo(repo.id, head=head)
 
     def delete(self, identity: Identity, type: RepoType, repo_id: str) -> None:
@@ -273,10 +273,8 @@ class RepoService:
         access.check_namespace_write(identity, owner.name, f"move a repo to {owner.name!r}")
         try:
             return self._store.move_repo(repo.id, owner.name, name)
-        except AlreadyExistsError:
-            raise errors.ConflictError(
-                f"A {type.value} repo named {to_id} already exists"
-            ) from None
+        except AlreadyExistsError as exc:
+            raise errors.ConflictError(f"A {type.value} repo named {to_id} already exists") from exc
 
     def update_settings(
         self, identity: Identity, type: RepoType, repo_id: str, settings: RepoSettingsChange

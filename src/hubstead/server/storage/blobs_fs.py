@@ -138,8 +138,8 @@ class FsBlobStore:
         """
         try:
             return self.path(sha256).open("rb")
-        except FileNotFoundError:
-            raise BlobNotFoundError(sha256) from None
+        except FileNotFoundError as exc:
+            raise BlobNotFoundError(sha256) from exc
 
     def writer(self, sha256: str, size: int) -> FsBlobWriter:
         """Start writing an object; nothing is visible until `commit` succeeds."""

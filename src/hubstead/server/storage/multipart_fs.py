@@ -116,8 +116,8 @@ def assemble(folder: Path, sha256: str, size: int, count: int, target: Path) -> 
     """
     try:
         descriptor = _open_locked(folder / DATA, fcntl.LOCK_EX, create=False)
-    except FileNotFoundError:
-        raise BlobNotFoundError(f"no part of upload {folder.name} was received") from None
+    except FileNotFoundError as exc:
+        raise BlobNotFoundError(f"no part of upload {folder.name} was received") from exc
     try:
         parts = received_parts(folder)
         missing = [n for n in range(1, count + 1) if n not in parts]

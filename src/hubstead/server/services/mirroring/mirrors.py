@@ -94,9 +94,9 @@ class MirrorService:
         self._fetcher.init(key)
         try:
             repo = self._repo_store.create_repo(type.value, namespace, name, key, True)
-        except AlreadyExistsError:
+        except AlreadyExistsError as exc:
             self._git.delete(key)
-            raise errors.ConflictError(f"The {type.value} {repo_id} already exists here") from None
+            raise errors.ConflictError(f"The {type.value} {repo_id} already exists here") from exc
         schedule = config.schedule_seconds
         mirror = self._store.add(
             NewMirror(

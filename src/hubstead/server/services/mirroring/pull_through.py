@@ -327,7 +327,7 @@ class PullThroughService:
                         try:
                             writer.write(chunk)
                         except BlobMismatchError as exc:
-                            raise wrong_bytes(obj, exc) from None
+                            raise wrong_bytes(obj, exc) from exc
                         spool.write(chunk)
             except BaseException:
                 writer.abort()

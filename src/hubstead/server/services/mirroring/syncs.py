@@ -221,7 +221,7 @@ class SyncService:
                 writer.commit()
             except BlobMismatchError as exc:
                 writer.abort()
-                raise wrong_bytes(obj, exc) from None
+                raise wrong_bytes(obj, exc) from exc
             except BaseException:
                 writer.abort()
                 raise
@@ -272,7 +272,7 @@ def _write(writer: BlobWriter, chunk: bytes, obj: WantedObject) -> None:
     try:
         writer.write(chunk)
     except BlobMismatchError as exc:
-        raise wrong_bytes(obj, exc) from None
+        raise wrong_bytes(obj, exc) from exc
 
 
 def _selected(path: str, mirror: MirrorRecord) -> bool:

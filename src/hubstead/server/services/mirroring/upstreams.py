@@ -149,7 +149,7 @@ def store_verified(
     try:
         commit()
     except BlobMismatchError as exc:
-        raise wrong_bytes(obj, exc) from None
+        raise wrong_bytes(obj, exc) from exc
     index.link(repo.id, obj.sha256, obj.size)
 
 
