@@ -6,26 +6,14 @@ storage call refused, and why.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from hubstead.protocol import RepoType
 from hubstead.server import errors
-from hubstead.server.app import build_services
 from hubstead.server.domain.accounts import Role
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.registry import Services
-from hubstead.server.settings import load_settings
 from hubstead.server.storage.errors import AlreadyExistsError, RefConflictError
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Services]:
-    services = build_services(load_settings({"data_dir": tmp_path}, environ={}))
-    yield services
-    services.close()
 
 
 @pytest.fixture

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
 
 from hubstead.protocol import RepoType
 from hubstead.server import errors
-from hubstead.server.app import build_services
 from hubstead.server.domain.accounts import Role
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.registry import Services
-from hubstead.server.settings import load_settings
 
 T = TypeVar("T")
 REPO = "ada/model"
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Services]:
-    services = build_services(load_settings({"data_dir": tmp_path}, environ={}))
-    yield services
-    services.close()
 
 
 @pytest.fixture
