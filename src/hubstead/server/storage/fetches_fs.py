@@ -1,7 +1,7 @@
 """`FetchArea` on the local filesystem: `flock` locks and spool files under one directory.
 
 `<root>/locks/<name>.lock` are lock files (kept: removing a lock file someone may be about to lock
-would let two holders in), `<root>/spool/<sha256>.part` the objects being fetched. A `flock` is
+would let two holders in), `<root>/spool/<name>.part` the objects being fetched. A `flock` is
 held by an open file, so locks exclude threads of one process as well as other processes, and a
 holder that dies releases its locks with its files.
 """
