@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import struct
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import hf_xet
@@ -22,6 +27,8 @@ from hubstead.xet.shard import (
     Shard,
     ShardFooter,
     footer_for,
+    hash_from_hex,
+    hash_to_hex,
     parse_shard,
     serialize_shard,
 )
@@ -31,11 +38,6 @@ ENTRY = 48
 
 def _h(n: int) -> bytes:
     return bytes([n]) * 32
-
-
-def _xet_hex(raw: bytes) -> str:
-    """Xet's hex form: the bytes of each 8-byte group reversed (protocol/xet.md, Formats)."""
-    return b"".join(raw[i : i + 8][::-1] for i in range(0, 32, 8)).hex()
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,7 @@ def test_real_hf_xet_shards_parse_and_serialize_back_byte_for_byte(
     assert sorted(file.size for file in shard.files) == sorted(len(c) for c in contents.values())
     assert all(file.verification is not None for file in shard.files)
     expected_sha256 = {hashlib.sha256(c).hexdigest() for c in contents.values()}
-    assert {_xet_hex(file.sha256 or b"") for file in shard.files} == expected_sha256
+    assert {hash_to_hex(file.sha256 or b"") for file in shard.files} == expected_sha256
     assert shard.footer is not None
     assert shard.footer.materialized_bytes == sum(len(c) for c in contents.values())
 
@@ -107,7 +109,113 @@ def test_real_xet_hashes_in_the_shard_match_hf_xet_hash_files(
         paths.append(str(tmp_path / name))
         (tmp_path / name).write_bytes(data)
     hashed = {info.hash for info in hf_xet.hash_files(paths)}
-    assert {_xet_hex(file.file_hash) for file in shard.files} == hashed
+    assert {hash_to_hex(file.file_hash) for file in shard.files} == hashed
+
+
+class _CasRecorder(BaseHTTPRequestHandler):
+    """Just enough of a CAS for one hf_xet upload; answers global-dedup queries with our shards.
+
+    The server's real CAS routes come later; this stands in for them so that hf_xet itself judges
+    the shards `serialize_shard` writes. Routes and fallbacks: shared/protocol/xet.md.
+    """
+
+    protocol_version = "HTTP/1.1"
+    xorbs: list[CasInfo]
+    requests: list[str]
+    uploaded_shards: list[Shard]
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _answer(self, status: int, body: bytes = b"") -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.requests.append(f"POST {self.path}")
+        if self.path.startswith("/v1/xorbs/default/"):
+            self._answer(200, json.dumps({"was_inserted": True}).encode())
+        elif self.path == "/v1/shards":
+            shard = parse_shard(body)
+            self.uploaded_shards.append(shard)
+            self.xorbs.extend(shard.xorbs)
+            self._answer(200, json.dumps({"result": 0}).encode())
+        else:
+            self._answer(404)
+
+    def do_GET(self) -> None:
+        self.requests.append(f"GET {self.path}")
+        # hf_xet 1.8 asks /v1/chunks/default/{chunk hash}, with the hash in Xet's hex form.
+        prefix = "/v1/chunks/default/"
+        wanted = self.path.removeprefix(prefix)
+        for xorb in self.xorbs:
+            if self.path.startswith(prefix) and any(
+                hash_to_hex(chunk.chunk_hash) == wanted for chunk in xorb.chunks
+            ):
+                now = int(time.time())
+                footer = footer_for((), (xorb,), creation_timestamp=now, key_expiry=now + 3600)
+                self._answer(200, serialize_shard(Shard((), (xorb,), footer)))
+                return
+        self._answer(404)
+
+
+@pytest.fixture
+def cas_url() -> Iterator[tuple[str, type[_CasRecorder]]]:
+    handler = type("Cas", (_CasRecorder,), {"xorbs": [], "requests": [], "uploaded_shards": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_hf_xet_dedups_against_our_global_dedup_answer(
+    cas_url: tuple[str, type[_CasRecorder]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, cas = cas_url
+    data = os.urandom(1_000_000)
+    for attempt in ("first", "second"):
+        # A fresh local cache each time, so only the server's answer can make hf_xet dedup.
+        monkeypatch.setenv("HF_XET_CACHE", str(tmp_path / attempt))
+        session = hf_xet.XetSession()
+        with session.new_upload_commit(
+            endpoint=url, token="token", token_expiry_unix_secs=int(time.time()) + 3600
+        ) as commit:
+            commit.start_upload_bytes(data)
+
+    xorb_uploads = [r for r in cas.requests if r.startswith("POST /v1/xorbs/")]
+    dedup_queries = [r for r in cas.requests if r.startswith("GET /v1/chunks/default/")]
+    assert len(dedup_queries) == 2
+    # The first upload found nothing (404) and sent its xorb; the second took our shard instead.
+    assert len(xorb_uploads) == 1
+    first, second = cas.uploaded_shards
+    assert second.xorbs == ()
+    assert second.files[0].file_hash == first.files[0].file_hash
+    assert {s.cas_hash for s in second.files[0].segments} == {first.xorbs[0].cas_hash}
+
+
+def test_xet_hex_reverses_each_8_byte_group() -> None:
+    raw = bytes(range(32))
+    text = "07060504030201000f0e0d0c0b0a090817161514131211101f1e1d1c1b1a1918"
+    assert hash_to_hex(raw) == text
+    assert hash_from_hex(text) == raw
+    assert hash_from_hex(text.upper()) == raw
+
+
+@pytest.mark.parametrize("text", ["", "00" * 31, "zz" * 32, "00" * 33, " " + "0" * 63])
+def test_xet_hex_rejects_what_is_not_64_hex_digits(text: str) -> None:
+    with pytest.raises(XetFormatError, match="not a Xet hash"):
+        hash_from_hex(text)
+
+
+def test_xet_hex_rejects_a_short_hash() -> None:
+    with pytest.raises(XetFormatError, match="a hash is 3 bytes"):
+        hash_to_hex(b"abc")
 
 
 def _sample(footer: ShardFooter | None) -> Shard:

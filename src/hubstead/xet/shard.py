@@ -125,6 +125,28 @@ class Shard:
     footer: ShardFooter | None = None
 
 
+def hash_to_hex(raw: bytes) -> str:
+    """Xet's hex form of a 32-byte hash: each 8-byte group (a little-endian u64) reversed.
+
+    Raises:
+        XetFormatError: `raw` is not 32 bytes.
+    """
+    _check_length(raw, "a hash")
+    return b"".join(raw[i : i + 8][::-1] for i in range(0, HASH_SIZE, 8)).hex()
+
+
+def hash_from_hex(text: str) -> bytes:
+    """The 32 raw bytes a Xet hex hash names (the inverse of `hash_to_hex`).
+
+    Raises:
+        XetFormatError: `text` is not 64 hexadecimal digits.
+    """
+    if len(text) != 2 * HASH_SIZE or not all(c in "0123456789abcdefABCDEF" for c in text):
+        raise XetFormatError(f"not a Xet hash (64 hexadecimal digits): {text[:80]!r}")
+    raw = bytes.fromhex(text)
+    return b"".join(raw[i : i + 8][::-1] for i in range(0, HASH_SIZE, 8))
+
+
 def footer_for(
     files: tuple[FileInfo, ...],
     xorbs: tuple[CasInfo, ...],
@@ -177,8 +199,7 @@ def serialize_shard(shard: Shard) -> bytes:
     offsets.append(len(out))
     for key, index, offset in chunks_table:
         out += _CHUNK_LOOKUP.pack(key, index, offset)
-    if len(footer.chunk_hash_hmac_key) != HASH_SIZE:
-        raise XetFormatError(f"the footer's HMAC key is {len(footer.chunk_hash_hmac_key)} bytes")
+    _check_length(footer.chunk_hash_hmac_key, "the footer's HMAC key")
     try:
         out += _FOOTER.pack(
             FOOTER_VERSION,
@@ -294,9 +315,13 @@ def _pack_entry(out: bytearray, hash_: bytes, *numbers: int) -> None:
     out += _ENTRY.pack(hash_, *numbers)
 
 
-def _check_hash(value: bytes, what: str) -> None:
+def _check_length(value: bytes, what: str) -> None:
     if len(value) != HASH_SIZE:
         raise XetFormatError(f"{what} is {len(value)} bytes, a hash is {HASH_SIZE}")
+
+
+def _check_hash(value: bytes, what: str) -> None:
+    _check_length(value, what)
     if value == _BOOKEND_HASH:
         raise XetFormatError(f"{what} is all 0xFF, which marks a section's end")
 
