@@ -10,6 +10,10 @@ and materialized byte counts).
 Parsing is bounded: every count and offset is checked against the bytes present before anything
 is allocated for it, and every inconsistency raises `XetFormatError` naming the offset. Hashes are
 32 raw bytes, in the order they appear on the wire.
+
+Two things do not survive a parse: reserved bytes are read past (and written as zeros), and lookup
+table rows with equal keys are rewritten in section order, which is what xet-core writes unless two
+chunks of one shard share their first 8 bytes.
 """
 
 from __future__ import annotations
@@ -155,7 +159,11 @@ def footer_for(
     key_expiry: int = NO_EXPIRY,
     chunk_hash_hmac_key: bytes = _ZERO_KEY,
 ) -> ShardFooter:
-    """A footer with lookup tables and the byte totals xet-core computes for these sections."""
+    """A footer with lookup tables and the byte totals xet-core computes for these sections.
+
+    A non-zero `chunk_hash_hmac_key` is only recorded: the xorbs' chunk hashes must already be
+    keyed with it.
+    """
     return ShardFooter(
         creation_timestamp=creation_timestamp,
         key_expiry=key_expiry,
@@ -188,17 +196,12 @@ def serialize_shard(shard: Shard) -> bytes:
     footer = shard.footer
     if footer is None:
         return bytes(out)
-    files_table, xorbs_table, chunks_table = (
-        _lookup_tables(shard) if footer.lookup_tables else ([], [], [])
-    )
+    tables = _lookup_tables(shard) if footer.lookup_tables else ([], [], [])
     offsets = []
-    for table, row in ((files_table, _LOOKUP), (xorbs_table, _LOOKUP)):
+    for table, row in zip(tables, (_LOOKUP, _LOOKUP, _CHUNK_LOOKUP), strict=True):
         offsets.append(len(out))
         for values in table:
             out += row.pack(*values)
-    offsets.append(len(out))
-    for key, index, offset in chunks_table:
-        out += _CHUNK_LOOKUP.pack(key, index, offset)
     _check_length(footer.chunk_hash_hmac_key, "the footer's HMAC key")
     try:
         out += _FOOTER.pack(
@@ -206,11 +209,11 @@ def serialize_shard(shard: Shard) -> bytes:
             HEADER_SIZE,
             xorb_info_offset,
             offsets[0],
-            len(files_table),
+            len(tables[0]),
             offsets[1],
-            len(xorbs_table),
+            len(tables[1]),
             offsets[2],
-            len(chunks_table),
+            len(tables[2]),
             footer.chunk_hash_hmac_key,
             footer.creation_timestamp,
             footer.key_expiry,
@@ -463,23 +466,24 @@ def _read_footer(
     )
 
 
-def _lookup_tables(
-    shard: Shard,
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int, int]]]:
+_Table = list[tuple[int, ...]]
+
+
+def _lookup_tables(shard: Shard) -> tuple[_Table, _Table, _Table]:
     """The three lookup tables xet-core writes: truncated hash to entry index, sorted by key.
 
     A truncated hash is the hash's first 8 bytes as a little-endian u64. An index counts 48-byte
     entries from the start of its section; the chunk table also gives the chunk's position in
     its xorb. Sorting is stable, so equal keys stay in section order.
     """
-    files_table = []
+    files_table: _Table = []
     index = 0
     for file in shard.files:
         files_table.append((_truncate(file.file_hash), index))
         index += 1 + len(file.segments) * (2 if file.verification is not None else 1)
         index += file.sha256 is not None
-    xorbs_table = []
-    chunks_table = []
+    xorbs_table: _Table = []
+    chunks_table: _Table = []
     index = 0
     for xorb in shard.xorbs:
         xorbs_table.append((_truncate(xorb.cas_hash), index))
