@@ -50,7 +50,7 @@ def test_a_malformed_hash_string_is_refused(text: str) -> None:
 
 
 def test_a_hash_of_the_wrong_length_has_no_string_form() -> None:
-    with pytest.raises(XetFormatError, match="32 bytes, not 31"):
+    with pytest.raises(XetFormatError, match="a hash is 31 bytes, not 32"):
         hash_to_hex(bytes(31))
 
 

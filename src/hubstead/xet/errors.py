@@ -1,6 +1,4 @@
-"""The error every Xet parser raises for bytes it cannot accept."""
-
-from __future__ import annotations
+"""The one error the Xet format modules raise."""
 
 
 class XetFormatError(ValueError):

@@ -40,7 +40,7 @@ _HEX = re.compile(r"[0-9a-fA-F]{64}")
 def hash_to_hex(value: bytes) -> str:
     """The string form of a hash: each 8-byte word, read little-endian, as 16 hex digits."""
     if len(value) != HASH_SIZE:
-        raise XetFormatError(f"a Xet hash is {HASH_SIZE} bytes, not {len(value)}")
+        raise XetFormatError(f"a hash is {len(value)} bytes, not {HASH_SIZE}")
     return b"".join(value[i : i + 8][::-1] for i in (0, 8, 16, 24)).hex()
 
 

@@ -86,7 +86,7 @@ def parse_xorb(blob: bytes) -> list[Chunk]:
         raise XetFormatError(f"a xorb is at most {MAX_XORB_SIZE} bytes, this one is {len(blob)}")
     if not blob:
         raise XetFormatError("a xorb holds at least one chunk")
-    result = []
+    result: list[Chunk] = []
     offset = 0
     while offset < len(blob):
         header = blob[offset : offset + HEADER_SIZE]
