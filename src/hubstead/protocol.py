@@ -18,6 +18,13 @@ HEADER_REQUEST_ID = "X-Request-Id"
 HEADER_REPO_COMMIT = "X-Repo-Commit"
 HEADER_LINKED_ETAG = "X-Linked-Etag"
 HEADER_LINKED_SIZE = "X-Linked-Size"
+# Xet: a CAS token (route `xet-{read|write}-token`), and a file's Xet hash on resolve.
+HEADER_XET_CAS_URL = "X-Xet-Cas-Url"
+HEADER_XET_ACCESS_TOKEN = "X-Xet-Access-Token"  # noqa: S105 (a header name)
+HEADER_XET_EXPIRATION = "X-Xet-Token-Expiration"
+HEADER_XET_HASH = "X-Xet-Hash"
+HEADER_XET_REFRESH_ROUTE = "X-Xet-Refresh-Route"
+LINK_XET_AUTH = "xet-auth"
 
 INVALID_CREDENTIALS_MESSAGE = "Invalid credentials in Authorization header"
 STALE_PARENT_MESSAGE = (

@@ -8,9 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers.accounts import HubUser
 from tests.helpers.commits import add, git_blob_sha1, header, ndjson, post_commit
-from tests.helpers.live_server import LiveServer
 
 MiB = 1024 * 1024
 
@@ -189,16 +187,3 @@ def test_preupload_refuses_paths_that_are_not_valid_unicode(http: httpx.Client, 
 
     assert response.status_code == 400
     assert "surrogate" in response.json()["error"]
-
-
-def test_a_xet_token_request_is_refused_with_the_setting_to_use(
-    live_server: LiveServer, user: HubUser, repo: str
-) -> None:
-    for route in ("xet-write-token/main", "xet-read-token/main"):
-        response = httpx.get(
-            f"{live_server.url}/api/models/{repo}/{route}",
-            headers={"Authorization": f"Bearer {user.token}"},
-        )
-        assert response.status_code == 501
-        assert "HF_HUB_DISABLE_XET=1" in response.headers["X-Error-Message"]
-        assert "HF_HUB_DISABLE_XET=1" in response.json()["error"]

@@ -70,14 +70,6 @@ def test_every_feature_in_the_table_names_itself_in_its_message() -> None:
         assert entry.patterns
 
 
-def test_xet_tokens_stay_501_with_the_not_implemented_code(http: httpx.Client, repo: str) -> None:
-    response = http.get(f"/api/models/{repo}/xet-write-token/main")
-
-    assert response.status_code == 501
-    assert response.headers["X-Error-Code"] == "NotImplemented"
-    assert "HF_HUB_DISABLE_XET=1" in response.headers["X-Error-Message"]
-
-
 @pytest.mark.parametrize(
     ("method", "path"),
     [

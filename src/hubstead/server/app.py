@@ -26,6 +26,7 @@ from hubstead.server.http import (
     repos,
     resolve,
     unavailable,
+    xet,
 )
 from hubstead.server.http.errors import handle_http_exception, handle_hub_error, handle_unexpected
 from hubstead.server.http.middleware import RequestContext
@@ -48,11 +49,15 @@ from hubstead.server.services.mirroring.mirrors import MirrorService
 from hubstead.server.services.mirroring.pull_through import PullThroughPolicy, PullThroughService
 from hubstead.server.services.mirroring.syncs import SyncService
 from hubstead.server.services.mirroring.upstreams import UpstreamService
+from hubstead.server.services.objects import LfsObjects
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.registry import Services
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.xet.content import XetContent
+from hubstead.server.services.xet.tokens import XetTokenService
+from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
 from hubstead.server.storage.accounts_sql import SqlAccountStore
 from hubstead.server.storage.blobs_fs import FsBlobStore
@@ -67,6 +72,8 @@ from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.secret_key import load_secret_key
 from hubstead.server.storage.tokens_sql import SqlTokenStore
 from hubstead.server.storage.upstream_hub import HubUpstream
+from hubstead.server.storage.xet_index_sql import SqlXetIndex
+from hubstead.server.storage.xorbs_fs import FsXorbStore
 
 
 def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
@@ -138,10 +145,14 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         load_secret_key(settings.effective_secret_file), clock=lambda: clock().timestamp()
     )
     auth_service = AuthService(accounts, SqlTokenStore(database), git_store)
+    xet_index = SqlXetIndex(database)
+    xet_content = XetContent(FsXorbStore(data_dir / "xorbs"), xet_index)
+    objects = LfsObjects(blobs, xet_index, xet_content)
     lfs_service = LfsService(
         repo_service,
         auth_service,
         blobs,
+        objects,
         lfs_index,
         signer,
         multipart_threshold=settings.lfs_multipart_threshold_bytes,
@@ -150,6 +161,9 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         max_object_bytes=settings.max_lfs_object_bytes,
     )
     upkeep = UpkeepService(repo_store, git_store, git_store, blobs, lfs_index)
+    xet_tokens = XetTokenService(
+        repo_service, auth_service, signer, ttl_seconds=settings.xet_token_ttl_seconds
+    )
     return Services(
         settings=settings,
         auth=auth_service,
@@ -162,7 +176,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             repo_service,
             heads,
             git_store,
-            blobs,
+            objects,
             lfs_index,
             lfs_threshold=settings.lfs_threshold_bytes,
             max_regular_file_bytes=settings.max_regular_file_bytes,
@@ -185,6 +199,16 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         upstreams=upstreams,
         mirrors=mirrors,
         syncs=syncs,
+        xet_tokens=xet_tokens,
+        xet_uploads=XetUploadService(
+            xet_tokens,
+            repo_service,
+            xet_content.xorbs,
+            xet_content,
+            xet_index,
+            lfs_index,
+            clock=lambda: clock().timestamp(),
+        ),
         database=database,
     )
 
@@ -237,6 +261,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *lfs_files.routes,
             *blobs.routes,
             *git.routes,
+            *xet.routes,
         ],
         middleware=[Middleware(RequestContext)],
         exception_handlers={

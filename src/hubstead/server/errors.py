@@ -186,6 +186,10 @@ class LocalStorageError(HubError):
     """Writing to this hub's own storage failed (a full disk, missing permissions)."""
 
 
+class StoreDamagedError(HubError):
+    """Data this hub stored no longer reads back as recorded (`hubstead fsck` finds it)."""
+
+
 _STATUS: dict[type[HubError], int] = {
     InvalidRequestError: 400,
     PayloadTooLargeError: 413,
@@ -201,6 +205,7 @@ _STATUS: dict[type[HubError], int] = {
     UpstreamNotFoundError: 404,
     UpstreamError: 502,
     LocalStorageError: 507,
+    StoreDamagedError: 500,
 }
 
 

@@ -106,6 +106,18 @@ class Settings:
         "API refuses larger ones per object with 422.",
         shown="5 TiB",
     )
+    xet_cas_url: str | None = _setting(
+        None,
+        "URL of the Xet CAS that token routes hand to clients, for a CAS served by other "
+        "processes or hosts on the same data; by default this hub serves it under /cas.",
+        shown="(<the hub's URL>/cas)",
+    )
+    xet_token_ttl_seconds: int = _setting(
+        900, "How long Xet CAS access tokens stay valid (clients refresh them before expiry)."
+    )
+    xet_url_ttl_seconds: int = _setting(
+        600, "How long the signed xorb-range URLs of a reconstruction stay valid."
+    )
     x_accel_redirect_prefix: str | None = _setting(
         None,
         "Offload LFS downloads to nginx: answer them with an X-Accel-Redirect to this internal "
@@ -286,7 +298,7 @@ def _coerce(field: dataclasses.Field[Any], value: Any, base: Path | None) -> Any
         return base / path if base is not None and not path.is_absolute() else path
     if field.name == "log_level":
         return str(value).lower()
-    if field.name in ("public_url", "pull_through"):
+    if field.name in ("public_url", "pull_through", "xet_cas_url"):
         return str(value).rstrip("/")
     return str(value)
 
@@ -306,6 +318,8 @@ def _validate(settings: Settings) -> list[str]:
         problems.append(f"port: {settings.port} is not between 0 and 65535")
     if settings.public_url is not None:
         problems.extend(_url_problems("public_url", settings.public_url))
+    if settings.xet_cas_url is not None:
+        problems.extend(_url_problems("xet_cas_url", settings.xet_cas_url))
     if settings.database_url is not None:
         problems.extend(_database_url_problems(settings.database_url))
     problems.extend(_data_dir_problems(settings.data_dir))
@@ -318,6 +332,8 @@ def _validate(settings: Settings) -> list[str]:
         "lfs_multipart_threshold_bytes",
         "lfs_chunk_bytes",
         "lfs_url_ttl_seconds",
+        "xet_token_ttl_seconds",
+        "xet_url_ttl_seconds",
         "max_lfs_object_bytes",
         "job_threads",
         "job_poll_seconds",

@@ -36,6 +36,10 @@ _MAX_CHILDREN = 2 * _BRANCHING + 1
 
 _HEX = re.compile(r"[0-9a-fA-F]{64}")
 
+# Global dedup tracks a file's first chunk and every chunk whose last word is 0 mod this
+# (xet-core `metadata_shard/constants.rs`): about one chunk in 1024, some 64 MiB apart.
+GLOBAL_DEDUP_MODULUS = 1024
+
 
 def hash_to_hex(value: bytes) -> str:
     """The string form of a hash: each 8-byte word, read little-endian, as 16 hex digits."""
@@ -50,6 +54,11 @@ def hash_from_hex(text: str) -> bytes:
         raise XetFormatError(f"not a Xet hash (64 hex digits expected): {text[:80]!r}")
     raw = bytes.fromhex(text)
     return b"".join(raw[i : i + 8][::-1] for i in (0, 8, 16, 24))
+
+
+def is_global_dedup_eligible(hash_: bytes) -> bool:
+    """Whether global dedup tracks this chunk hash whatever file it starts."""
+    return int.from_bytes(hash_[24:], "little") % GLOBAL_DEDUP_MODULUS == 0
 
 
 def chunk_hash(data: bytes) -> bytes:

@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from hubstead.xet.errors import XetFormatError
 from hubstead.xet.hashing import HASH_SIZE
 
+# The largest shard a CAS accepts: clients cut shards at 64 MiB (xet-core
+# `MDB_SHARD_TARGET_SIZE`), and one file's entry can take them past it.
+MAX_SHARD_SIZE = 128 * 1024 * 1024
 ENTRY_SIZE = 48
 HEADER_SIZE = 48
 FOOTER_SIZE = 200

@@ -33,10 +33,11 @@ class Compression(enum.IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """One chunk of a xorb: its hash and uncompressed bytes."""
+    """One chunk of a xorb: its hash, its uncompressed bytes, and where it ends in the xorb."""
 
     hash: bytes
     data: bytes
+    end: int
 
 
 def _lz4_decompress(payload: bytes, size: int) -> bytes:
@@ -107,7 +108,7 @@ def parse_xorb(blob: bytes) -> list[Chunk]:
             raise XetFormatError(f"chunk {len(result)} is truncated")
         offset += stored
         data = _decode(header[4], payload, size)
-        result.append(Chunk(chunk_hash(data), data))
+        result.append(Chunk(chunk_hash(data), data, offset))
     return result
 
 

@@ -30,7 +30,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from hubstead.protocol import HEADER_LINKED_ETAG, HEADER_LINKED_SIZE, HEADER_REPO_COMMIT
 from hubstead.server.http.context import base_url, call, param, services
-from hubstead.server.http.ranges import byte_range
+from hubstead.server.http.ranges import byte_range, streamed
 
 _READ_SIZE = 4 * 1024 * 1024
 
@@ -105,8 +105,10 @@ async def get_blob(request: Request) -> Response:
     }
     if blob.commit_id is not None:
         headers[HEADER_REPO_COMMIT] = blob.commit_id
+    if blob.read is not None:
+        return await streamed(request, blob.size, blob.read, headers)
     offload = services(request).settings.x_accel_redirect_prefix
-    if offload is not None:
+    if offload is not None and blob.relative_path is not None:
         headers["X-Accel-Redirect"] = offload + blob.relative_path
         return Response(status_code=200, headers=headers)
     assert blob.path is not None, "only local blob stores are served directly"

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hubstead.protocol import ErrorCode, RepoType, load_json, parse_decimal
+from hubstead.protocol import RepoType, load_json, parse_decimal
 from hubstead.server import errors
 from hubstead.server.http.context import (
     call,
@@ -36,7 +36,7 @@ from hubstead.server.http.context import (
     repo_url,
     services,
 )
-from hubstead.server.http.errors import error_response, logger
+from hubstead.server.http.errors import error_response
 from hubstead.server.http.paths import API_REPO
 from hubstead.server.services import cards
 from hubstead.server.services.commits import (
@@ -277,25 +277,7 @@ async def post_validate_yaml(request: Request) -> Response:
     return JSONResponse({"errors": [], "warnings": []})
 
 
-XET_REFUSAL = (
-    "hubstead does not speak the Xet protocol: set HF_HUB_DISABLE_XET=1 so that "
-    "huggingface_hub uploads large files through Git LFS"
-)
-
-
-async def refuse_xet_token(request: Request) -> Response:
-    """huggingface_hub asks for a Xet token whenever hf_xet is installed; say what to do.
-
-    No server answer switches the client back to LFS (protocol notes core.md §0), so the
-    message names the setting. It is logged too, because hf_xet shows the user only the status.
-    """
-    logger.warning("refused a Xet token request (%s): %s", request.url.path, XET_REFUSAL)
-    return error_response(request, 501, XET_REFUSAL, code=ErrorCode.NOT_IMPLEMENTED)
-
-
 routes = [
-    Route(API_REPO + "/xet-write-token/{revision:path}", refuse_xet_token, methods=["GET"]),
-    Route(API_REPO + "/xet-read-token/{revision:path}", refuse_xet_token, methods=["GET"]),
     Route("/api/validate-yaml", post_validate_yaml, methods=["POST"]),
     Route(API_REPO + "/preupload/{revision:path}", post_preupload, methods=["POST"]),
     Route(API_REPO + "/commit/{revision:path}", post_commit, methods=["POST"]),

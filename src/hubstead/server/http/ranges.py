@@ -1,8 +1,13 @@
-"""HTTP byte ranges (RFC 9110 §14), as resolve and blob downloads answer them."""
+"""HTTP byte ranges (RFC 9110 §14), as resolve and blob downloads answer them, and streams."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator, Callable, Iterator
+
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
 
 from hubstead.server import errors
 
@@ -53,3 +58,36 @@ def _position(digits: str) -> int:
 
 def _shown(header: str) -> str:
     return header if len(header) <= 100 else header[:100] + "..."
+
+
+async def streamed(
+    request: Request,
+    size: int,
+    read: Callable[[int, int], Iterator[bytes]],
+    headers: dict[str, str],
+) -> Response:
+    """Bytes produced by `read(start, end)` (inclusive), for the whole file or its `Range`.
+
+    `read` runs in a worker thread; an error it raises before the first bytes still gets an
+    error status (a body already started can only be cut short).
+    """
+    selected = byte_range(request.headers.get("range"), size)
+    start, end, status = 0, size - 1, 200
+    if selected is not None:
+        start, end = selected
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        status = 206
+    headers["Content-Length"] = str(end - start + 1)
+    headers.setdefault("Content-Type", "application/octet-stream")
+    if request.method == "HEAD" or size == 0:
+        return Response(status_code=status, headers=headers)
+    chunks = await run_in_threadpool(read, start, end)
+    first = await run_in_threadpool(next, chunks, b"")
+    return StreamingResponse(_prepend(first, chunks), status_code=status, headers=headers)
+
+
+async def _prepend(first: bytes, chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    async for chunk in iterate_in_threadpool(chunks):
+        yield chunk

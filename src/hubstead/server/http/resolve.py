@@ -14,11 +14,8 @@ a same-host redirect even on its metadata HEAD, so the blob response repeats tho
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
-from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from hubstead.protocol import HEADER_LINKED_ETAG, HEADER_LINKED_SIZE, HEADER_REPO_COMMIT
@@ -33,7 +30,7 @@ from hubstead.server.http.context import (
     revision_and_path,
     services,
 )
-from hubstead.server.http.ranges import byte_range
+from hubstead.server.http.ranges import byte_range, streamed
 from hubstead.server.services.downloads import LfsRedirect, LfsStream, RegularFile
 
 # Revalidated on every use: a branch moves, and the file at its path with it.
@@ -97,27 +94,7 @@ async def _stream(request: Request, file: LfsStream, headers: dict[str, str]) ->
     """An LFS file of an on-demand mirror, streamed from upstream while it is being stored."""
     headers.update(_linked(file.sha256, file.size))
     headers["Cache-Control"] = _REVALIDATE
-    headers["Content-Type"] = "application/octet-stream"
-    selected = byte_range(request.headers.get("range"), file.size)
-    start, end, status = 0, file.size - 1, 200
-    if selected is not None:
-        start, end = selected
-        headers["Content-Range"] = f"bytes {start}-{end}/{file.size}"
-        status = 206
-    headers["Content-Length"] = str(end - start + 1)
-    if request.method == "HEAD":
-        return Response(status_code=status, headers=headers)
-    chunks = await call(file.read, start, end)
-    # Failures before the first byte (upstream unreachable) still get an error status.
-    first = await call(next, chunks, b"")
-    return StreamingResponse(_prepend(first, chunks), status_code=status, headers=headers)
-
-
-async def _prepend(first: bytes, chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    if first:
-        yield first
-    async for chunk in iterate_in_threadpool(chunks):
-        yield chunk
+    return await streamed(request, file.size, file.read, headers)
 
 
 async def resolve_unqualified(request: Request) -> Response:

@@ -29,8 +29,8 @@ from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.files import describe, normalize_new_path
 from hubstead.server.services.heads import HeadService
+from hubstead.server.services.objects import LfsObjects
 from hubstead.server.services.repos import RepoHandle, RepoService, author_of
-from hubstead.server.storage.blobs import BlobStore
 from hubstead.server.storage.errors import PathConflictError, PathNotFoundError, RefConflictError
 from hubstead.server.storage.git_objects import GitObjectStore
 from hubstead.server.storage.lfs_index import LfsIndex
@@ -138,7 +138,7 @@ class CommitService:
         repos: RepoService,
         heads: HeadService,
         git: GitObjectStore,
-        blobs: BlobStore,
+        objects: LfsObjects,
         lfs_index: LfsIndex,
         *,
         lfs_threshold: int,
@@ -147,7 +147,7 @@ class CommitService:
         self._repos = repos
         self._heads = heads
         self._git = git
-        self._blobs = blobs
+        self._objects = objects
         self._lfs_index = lfs_index
         self._lfs_threshold = lfs_threshold
         self._max_regular = max_regular_file_bytes
@@ -343,7 +343,7 @@ class CommitService:
     def _stored_size(self, repo: RepoRecord, path: str, sha256: str, size: int | None) -> int:
         # Only objects uploaded (or verified) for this repo count: a digest alone grants nothing.
         stored = self._lfs_index.linked_size(repo.id, sha256)
-        if stored is None or self._blobs.size(sha256) != stored:
+        if stored is None or self._objects.size(sha256) != stored:
             raise errors.InvalidRequestError(
                 f"LFS object {sha256} for {path!r} has not been uploaded to {repo.repo_id}"
             )

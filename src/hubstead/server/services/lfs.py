@@ -20,7 +20,7 @@ import hashlib
 import math
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import access
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import AuthService, Identity
+from hubstead.server.services.objects import LfsObjects
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.storage.blobs import BlobStore, BlobWriter
@@ -97,17 +98,20 @@ class UploadGrant:
 class Blob:
     """An object to serve, and the commit it was resolved at (for resolve redirects).
 
-    `relative_path` is where it lies under the blob store's root, for a front web server that
-    serves that directory (the download offload). `public` is whether anyone may read it (a
-    public, ungated repo), so shared caches may keep it.
+    A blob has a `path` (when local) and a `relative_path`, where it lies under the blob
+    store's root, for a front web server that serves that directory (the download offload).
+    An object held as a Xet file has neither, but `read(start, end)`, which reconstructs its
+    bytes `start..end` (inclusive). `public` is whether anyone may read it (a public, ungated
+    repo), so shared caches may keep it.
     """
 
     sha256: str
     size: int
     path: Path | None
-    relative_path: str
+    relative_path: str | None
     commit_id: str | None = None
     public: bool = False
+    read: Callable[[int, int], Iterator[bytes]] | None = None
 
 
 class Receiver:
@@ -158,6 +162,7 @@ class LfsService:
         repos: RepoService,
         auth: AuthService,
         blobs: BlobStore,
+        objects: LfsObjects,
         index: LfsIndex,
         signer: UrlSigner,
         *,
@@ -170,6 +175,7 @@ class LfsService:
         self._auth = auth
         self._max_object_bytes = max_object_bytes
         self._blobs = blobs
+        self._objects = objects
         self._index = index
         self._signer = signer
         self._multipart_threshold = multipart_threshold
@@ -398,25 +404,25 @@ class LfsService:
                 "This URL is no longer valid: its repo is gone or may no longer be read by "
                 "whom it was issued to; ask for a new one"
             )
-        size = self._blobs.size(sha256)
+        size = self._objects.size(sha256)
         if size is None or self._index.linked_size(repo.id, sha256) != size:
             raise errors.NotFoundError(f"Object {sha256} is not stored for {repo.repo_id}")
         commit_id = subject.get("c")
-        return Blob(
-            sha256,
-            size,
-            self._blobs.local_path(sha256),
-            self._blobs.relative_path(sha256),
-            commit_id if isinstance(commit_id, str) else None,
-            public=not repo.private and not repo.gated,
-        )
+        commit = commit_id if isinstance(commit_id, str) else None
+        public = not repo.private and not repo.gated
+        path = self._blobs.local_path(sha256)
+        if path is None:
+            held = self._objects.as_xet(sha256)
+            if held is not None:
+                return Blob(sha256, size, None, None, commit, public, held.read)
+        return Blob(sha256, size, path, self._blobs.relative_path(sha256), commit, public=public)
 
     def linked(self, repo: RepoRecord, sha256: str, size: int) -> bool:
         """Whether the repo may reference the object, stored with exactly this size."""
         return self._holds_object(repo.id, sha256, size)
 
     def _holds_object(self, repo_key: int, sha256: str, size: int) -> bool:
-        return self._index.linked_size(repo_key, sha256) == size == self._blobs.size(sha256)
+        return self._index.linked_size(repo_key, sha256) == size == self._objects.size(sha256)
 
     def _object_problem(self, obj: LfsObject) -> str | None:
         """Why an object named in a request is malformed or refused, or None."""

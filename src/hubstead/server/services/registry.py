@@ -45,6 +45,8 @@ from hubstead.server.services.mirroring.upstreams import UpstreamService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.xet.tokens import XetTokenService
+from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
 from hubstead.server.storage.db import Database
 
@@ -71,6 +73,8 @@ class Services:
     upstreams: UpstreamService
     mirrors: MirrorService
     syncs: SyncService
+    xet_tokens: XetTokenService
+    xet_uploads: XetUploadService
     database: Database
 
     def close(self) -> None:

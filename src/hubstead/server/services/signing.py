@@ -31,6 +31,12 @@ class UrlSigner:
         payload = base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode())
         return f"{payload.decode().rstrip('=')}.{self._mac(payload)}"
 
+    def expiry(self, token: str) -> int:
+        """When a token this signer issued expires (seconds since the epoch); not a check."""
+        payload_text = token.partition(".")[0]
+        body = json.loads(base64.urlsafe_b64decode(payload_text + "=" * (-len(payload_text) % 4)))
+        return int(body["e"])
+
     def verify(self, token: str, purpose: str) -> dict[str, Any]:
         """The subject of a valid, unexpired token for `purpose`.
 

@@ -174,3 +174,55 @@ lfs_locks = sa.Table(
     # client that kept a stale id must not unlock another lock with it.
     sqlite_autoincrement=True,
 )
+
+# Xet: verified xorbs (their chunks packed, see `xet_index_sql`), the repos each may be used
+# from, the global-dedup chunks that find them, and the files reconstructable from them.
+xet_xorbs = sa.Table(
+    "xet_xorbs",
+    metadata,
+    sa.Column("hash", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("chunks", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+xet_xorb_repos = sa.Table(
+    "xet_xorb_repos",
+    metadata,
+    sa.Column(
+        "xorb_hash",
+        sa.String(64),
+        sa.ForeignKey("xet_xorbs.hash", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "repo_id",
+        sa.Integer,
+        sa.ForeignKey("repos.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+xet_dedup_chunks = sa.Table(
+    "xet_dedup_chunks",
+    metadata,
+    sa.Column("chunk_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "xorb_hash",
+        sa.String(64),
+        sa.ForeignKey("xet_xorbs.hash", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+xet_files = sa.Table(
+    "xet_files",
+    metadata,
+    sa.Column("hash", sa.String(64), primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("terms", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,57 @@
+"""`LfsObjects`: where the bytes of an LFS object (named by sha256) are kept, and reading them.
+
+An object is held one of two ways, and once: as a blob under its sha256 (uploaded through the
+LFS API or git-lfs, or fetched by a mirror), or as a Xet file whose chunks are in xorbs
+(uploaded through Xet), reconstructed whenever it is read by sha256. Who may reach an object
+is the LFS index's business (`LfsIndex`), whichever way it is held.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Collection, Iterator
+
+from hubstead.server.domain.xet import XetFileRecord
+from hubstead.server.services.xet.content import XetContent
+from hubstead.server.storage.blobs import BlobStore
+from hubstead.server.storage.xet_index import XetIndex
+
+
+@dataclasses.dataclass(frozen=True)
+class XetHeld:
+    """An object held as a Xet file: its record, and its bytes `start..end` (inclusive)."""
+
+    file: XetFileRecord
+    read: Callable[[int, int], Iterator[bytes]]
+
+
+class LfsObjects:
+    """The stored LFS objects, blobs and Xet files alike."""
+
+    def __init__(self, blobs: BlobStore, xet_index: XetIndex, xet_content: XetContent) -> None:
+        self._blobs = blobs
+        self._xet_index = xet_index
+        self._xet_content = xet_content
+
+    def size(self, sha256: str) -> int | None:
+        """The object's size, or None when the hub holds it neither way."""
+        size = self._blobs.size(sha256)
+        if size is not None:
+            return size
+        file = self._xet_index.file_for_sha256(sha256)
+        return None if file is None else file.size
+
+    def as_xet(self, sha256: str) -> XetHeld | None:
+        """The object as a Xet file, when it is held as one."""
+        file = self._xet_index.file_for_sha256(sha256)
+        if file is None:
+            return None
+
+        def read(start: int, end: int) -> Iterator[bytes]:
+            return self._xet_content.read(file, start, end)
+
+        return XetHeld(file, read)
+
+    def xet_files(self, digests: Collection[str]) -> dict[str, XetFileRecord]:
+        """The Xet files of those objects that have one (in one query)."""
+        return self._xet_index.files_for_sha256(digests)

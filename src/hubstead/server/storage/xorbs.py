@@ -1,0 +1,37 @@
+"""`XorbStore`: serialized xorbs by Xet hash, written whole and visible once in place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from hubstead.server.storage.blobs import BlobStat
+
+
+class XorbStore(Protocol):
+    """Content-addressed storage of xorbs (the footer-less form clients upload), by hex hash.
+
+    The store does not check content: the caller stores a xorb only after verifying it.
+    """
+
+    def put(self, hash: str, data: bytes) -> bool:
+        """Store the xorb atomically; False when it was already stored (then nothing changes)."""
+
+    def read(self, hash: str, start: int, end: int) -> bytes:
+        """Bytes `[start, end)` of the xorb (BlobNotFoundError when missing; short past its end)."""
+
+    def size(self, hash: str) -> int | None:
+        """The stored xorb's length, or None when it is not stored."""
+
+    def local_path(self, hash: str) -> Path | None:
+        """A local file holding the xorb, or None when not local."""
+
+    def stat(self, hash: str) -> BlobStat | None:
+        """The stored xorb's size and write time, or None when it is not stored."""
+
+    def hashes(self) -> Iterator[str]:
+        """Every stored xorb."""
+
+    def delete_unless(self, hash: str, keep: Callable[[BlobStat], bool]) -> bool:
+        """Delete the xorb unless `keep`, asked once no reader can reach it, says to keep it."""
