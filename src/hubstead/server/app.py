@@ -170,7 +170,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         repos=repo_service,
         heads=heads,
         catalog=CatalogService(repo_service, repo_store, git_store, upkeep),
-        files=FileService(repo_service, git_store),
+        files=FileService(repo_service, git_store, objects),
         downloads=DownloadService(repo_service, git_store, lfs_service, pull_through),
         commits=CommitService(
             repo_service,

@@ -74,6 +74,8 @@ def file_entry(info: FileInfo) -> dict[str, Any]:
                 "size": info.lfs.size,
                 "pointerSize": info.lfs.pointer_size,
             }
+            if info.lfs.xet_hash is not None:
+                entry["xetHash"] = info.lfs.xet_hash
     if info.last_commit is not None:
         entry["lastCommit"] = commit_summary(info.last_commit)
     return entry

@@ -20,6 +20,7 @@ from hubstead.server import errors
 from hubstead.server.domain.git import CommitRecord, EntryKind, TreeEntry
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
+from hubstead.server.services.objects import LfsObjects
 from hubstead.server.services.pages import Page
 from hubstead.server.services.repos import RepoHandle, RepoService
 from hubstead.server.storage.errors import PathNotFoundError
@@ -30,11 +31,12 @@ _SHOWN_PATH = 200
 
 @dataclasses.dataclass(frozen=True)
 class LfsInfo:
-    """The LFS object a pointer file names."""
+    """The LFS object a pointer file names, and its Xet hash when the hub holds it as a Xet file."""
 
     sha256: str
     size: int
     pointer_size: int
+    xet_hash: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,9 +103,10 @@ def shown_path(path: str) -> str:
 class FileService:
     """Reads the listings of a revision: tree pages and paths-info."""
 
-    def __init__(self, repos: RepoService, git: GitObjectStore) -> None:
+    def __init__(self, repos: RepoService, git: GitObjectStore, objects: LfsObjects) -> None:
         self._repos = repos
         self._git = git
+        self._objects = objects
 
     def tree(
         self,
@@ -141,7 +144,7 @@ class FileService:
                 f"Folder {folder!r} does not exist at revision {handle.revision}",
                 commit_id=handle.commit_id,
             ) from exc
-        page = Page.of(describe(self._git, key, window), limit)
+        page = Page.of(self._with_xet_hashes(describe(self._git, key, window)), limit)
         return Page(self._with_last_commits(handle, page.items), page.more) if expand else page
 
     def paths_info(
@@ -167,8 +170,24 @@ class FileService:
             entry = self._git.entry(key, handle.commit_id, path) if path else None
             if entry is not None:
                 entries.append(entry)
-        infos = describe(self._git, key, entries)
+        infos = self._with_xet_hashes(describe(self._git, key, entries))
         return self._with_last_commits(handle, infos) if expand else infos
+
+    def _with_xet_hashes(self, infos: list[FileInfo]) -> list[FileInfo]:
+        """The same entries, LFS files held as Xet files with their Xet hash (one query).
+
+        A client that sees `xetHash` downloads through the CAS, so only files the CAS can
+        reconstruct get one.
+        """
+        held = self._objects.xet_files({info.lfs.sha256 for info in infos if info.lfs})
+        return [
+            dataclasses.replace(info, lfs=dataclasses.replace(info.lfs, xet_hash=held[sha].hash))
+            if info.lfs is not None
+            and (sha := info.lfs.sha256) in held
+            and held[sha].size == info.lfs.size
+            else info
+            for info in infos
+        ]
 
     def _with_last_commits(self, handle: RepoHandle, infos: Sequence[FileInfo]) -> list[FileInfo]:
         """The same entries, each with the last commit that changed it."""
