@@ -1,15 +1,16 @@
-"""Serialized xorbs: read one chunk by chunk, check it against its hash, and build one.
+"""Serialized xorbs: read one chunk by chunk, check it against its hash, map it, and build one.
 
 hub-docs `docs/xet/xorb.md`: a xorb is a run of chunks, each an 8-byte header (version 0, 3-byte
 little-endian compressed size, compression scheme, 3-byte little-endian uncompressed size) then
 its compressed bytes. Uploads carry no footer, and so neither does what this module reads or
-writes. Every size is bounded before anything is allocated or decompressed.
+writes. Every size is bounded before anything is allocated or decompressed. One walk over the
+chunk headers serves parsing, decoding a fetched range of chunks, and a xorb's layout.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import lz4.frame
@@ -67,7 +68,50 @@ def _group(data: bytes) -> bytes:
     return b"".join(data[k::4] for k in range(4))
 
 
-def _decode(scheme: int, payload: bytes, size: int) -> bytes:
+@dataclass(frozen=True, slots=True)
+class _Header:
+    """A chunk's 8-byte header: its compression scheme, stored length and unpacked length."""
+
+    scheme: int
+    stored: int
+    size: int
+
+
+def _frames(blob: bytes) -> Iterator[tuple[int, _Header, bytes]]:
+    """(offset just past the chunk, header, stored bytes) of each chunk, with every size bounded."""
+    if len(blob) > MAX_XORB_SIZE:
+        raise XetFormatError(f"a xorb is at most {MAX_XORB_SIZE} bytes, this one is {len(blob)}")
+    if not blob:
+        raise XetFormatError("a xorb holds at least one chunk")
+    offset = 0
+    index = 0
+    while offset < len(blob):
+        raw = blob[offset : offset + HEADER_SIZE]
+        if len(raw) < HEADER_SIZE:
+            raise XetFormatError(f"chunk {index} has a truncated header")
+        if raw[0] != VERSION:
+            raise XetFormatError(f"chunk {index} has unknown version {raw[0]}")
+        header = _Header(
+            scheme=raw[4],
+            stored=int.from_bytes(raw[1:4], "little"),
+            size=int.from_bytes(raw[5:8], "little"),
+        )
+        if header.size > MAX_CHUNK_SIZE or header.stored > MAX_CHUNK_SIZE:
+            raise XetFormatError(
+                f"chunk {index} declares {header.size} bytes ({header.stored} stored); "
+                f"a chunk is at most {MAX_CHUNK_SIZE}"
+            )
+        offset += HEADER_SIZE
+        payload = blob[offset : offset + header.stored]
+        if len(payload) < header.stored:
+            raise XetFormatError(f"chunk {index} is truncated")
+        offset += header.stored
+        yield offset, header, payload
+        index += 1
+
+
+def _decode(header: _Header, payload: bytes) -> bytes:
+    scheme, size = header.scheme, header.size
     if scheme == Compression.NONE:
         if len(payload) != size:
             raise XetFormatError(
@@ -81,34 +125,68 @@ def _decode(scheme: int, payload: bytes, size: int) -> bytes:
     raise XetFormatError(f"unknown chunk compression scheme {scheme}")
 
 
+@dataclass(frozen=True, slots=True)
+class XorbLayout:
+    """Where each chunk of a serialized xorb ends, and how long it is unpacked.
+
+    This is what serving a reconstruction needs from a xorb: the byte range a run of chunks
+    occupies and what the run unpacks to, known without decompressing anything. `chunk_ends[i]`
+    is the offset just past chunk `i` (its header and stored bytes); chunk `i` starts where
+    chunk `i - 1` ends, chunk 0 at 0. A shard's CAS-info section does not give these offsets:
+    its `byte_range_start` counts unpacked bytes (as hf_xet 1.8 writes it), so a layout comes
+    from the xorb's bytes (`layout_of`).
+    """
+
+    hash: bytes
+    chunk_ends: tuple[int, ...]
+    chunk_sizes: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.chunk_ends) != len(self.chunk_sizes):
+            raise XetFormatError(
+                f"a xorb layout has {len(self.chunk_ends)} chunk ends "
+                f"but {len(self.chunk_sizes)} chunk sizes"
+            )
+
+    def byte_range(self, chunk_start: int, chunk_end: int) -> tuple[int, int]:
+        """`(start, end_exclusive)` of the chunks `[chunk_start, chunk_end)` in the xorb."""
+        if not 0 <= chunk_start < chunk_end <= len(self.chunk_ends):
+            raise XetFormatError(
+                f"chunks [{chunk_start}, {chunk_end}) are not a run of the "
+                f"{len(self.chunk_ends)} chunks of xorb {hash_to_hex(self.hash)}"
+            )
+        start = self.chunk_ends[chunk_start - 1] if chunk_start else 0
+        return start, self.chunk_ends[chunk_end - 1]
+
+
+def layout_of(xorb_hash: bytes, blob: bytes) -> XorbLayout:
+    """The layout of a serialized xorb (without footer), from its chunk headers alone.
+
+    `xorb_hash` is only recorded: nothing is decompressed, so nothing is checked against it.
+    """
+    ends: list[int] = []
+    sizes: list[int] = []
+    for end, header, _ in _frames(blob):
+        ends.append(end)
+        sizes.append(header.size)
+    return XorbLayout(xorb_hash, tuple(ends), tuple(sizes))
+
+
+def iter_chunks(blob: bytes) -> Iterator[bytes]:
+    """The uncompressed chunks of a run of serialized chunks (a xorb, or a range of one), in order.
+
+    Chunks are decoded one at a time, each bounded by the size its header declares.
+    """
+    for _, header, payload in _frames(blob):
+        yield _decode(header, payload)
+
+
 def parse_xorb(blob: bytes) -> list[Chunk]:
     """The chunks of a serialized xorb (without footer), each decompressed and hashed."""
-    if len(blob) > MAX_XORB_SIZE:
-        raise XetFormatError(f"a xorb is at most {MAX_XORB_SIZE} bytes, this one is {len(blob)}")
-    if not blob:
-        raise XetFormatError("a xorb holds at least one chunk")
-    result: list[Chunk] = []
-    offset = 0
-    while offset < len(blob):
-        header = blob[offset : offset + HEADER_SIZE]
-        if len(header) < HEADER_SIZE:
-            raise XetFormatError(f"chunk {len(result)} has a truncated header")
-        if header[0] != VERSION:
-            raise XetFormatError(f"chunk {len(result)} has unknown version {header[0]}")
-        stored = int.from_bytes(header[1:4], "little")
-        size = int.from_bytes(header[5:8], "little")
-        if size > MAX_CHUNK_SIZE or stored > MAX_CHUNK_SIZE:
-            raise XetFormatError(
-                f"chunk {len(result)} declares {size} bytes ({stored} stored); "
-                f"a chunk is at most {MAX_CHUNK_SIZE}"
-            )
-        offset += HEADER_SIZE
-        payload = blob[offset : offset + stored]
-        if len(payload) < stored:
-            raise XetFormatError(f"chunk {len(result)} is truncated")
-        offset += stored
-        data = _decode(header[4], payload, size)
-        result.append(Chunk(chunk_hash(data), data, offset))
+    result = []
+    for end, header, payload in _frames(blob):
+        data = _decode(header, payload)
+        result.append(Chunk(chunk_hash(data), data, end))
     return result
 
 
