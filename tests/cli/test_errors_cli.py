@@ -38,6 +38,7 @@ EXPECTED_EXIT = [
     (errors.UpstreamUnavailableError("upstream down"), 5),
     (errors.UpstreamDeniedError("upstream refused"), 5),
     (errors.LocalStorageError("disk full"), 5),
+    (errors.StoreDamagedError("a xorb is damaged"), 5),
     (errors.NotSupportedError("not here"), 5),
 ]
 

@@ -62,6 +62,9 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_LFS_URL_TTL_SECONDS": "7",
         "HUBSTEAD_MAX_LFS_OBJECT_BYTES": "8",
         "HUBSTEAD_X_ACCEL_REDIRECT_PREFIX": "/_blobs/",
+        "HUBSTEAD_XET_CAS_URL": "https://cas.example.test/",
+        "HUBSTEAD_XET_TOKEN_TTL_SECONDS": "16",
+        "HUBSTEAD_XET_URL_TTL_SECONDS": "17",
         "HUBSTEAD_SECRET_FILE": str(tmp_path / "key"),
         "HUBSTEAD_LOG_LEVEL": "WARNING",
         "HUBSTEAD_REDIS_URL": "redis://127.0.0.1:6379/3",
@@ -100,6 +103,8 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         settings.max_lfs_object_bytes,
     ) == (1, 2, 3, 4, 5, 6, 7, 8)
     assert settings.x_accel_redirect_prefix == "/_blobs/"
+    assert settings.xet_cas_url == "https://cas.example.test"
+    assert (settings.xet_token_ttl_seconds, settings.xet_url_ttl_seconds) == (16, 17)
     assert settings.effective_secret_file == tmp_path / "key"
     assert settings.log_level == "warning"
     assert (settings.redis_url, settings.redis_queue) == ("redis://127.0.0.1:6379/3", "hub-jobs")

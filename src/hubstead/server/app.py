@@ -56,6 +56,7 @@ from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.xet.content import XetContent
+from hubstead.server.services.xet.downloads import XetDownloadService
 from hubstead.server.services.xet.tokens import XetTokenService
 from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
@@ -171,7 +172,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         heads=heads,
         catalog=CatalogService(repo_service, repo_store, git_store, upkeep),
         files=FileService(repo_service, git_store, objects),
-        downloads=DownloadService(repo_service, git_store, lfs_service, pull_through),
+        downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
         commits=CommitService(
             repo_service,
             heads,
@@ -208,6 +209,16 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             xet_index,
             lfs_index,
             clock=lambda: clock().timestamp(),
+        ),
+        xet_downloads=XetDownloadService(
+            xet_tokens,
+            repo_service,
+            auth_service,
+            xet_content,
+            xet_index,
+            lfs_index,
+            signer,
+            url_ttl=settings.xet_url_ttl_seconds,
         ),
         database=database,
     )

@@ -10,6 +10,10 @@ Regular files are answered from their git blob with `ETag` = the git blob sha1, 
 are answered, as on huggingface.co, with a 302 to their content-addressed blob URL carrying
 `X-Linked-Etag` (the sha256), `X-Linked-Size` and `X-Repo-Commit`. The official client follows
 a same-host redirect even on its metadata HEAD, so the blob response repeats those headers.
+
+An LFS file held as a Xet file is answered here, without a redirect: its headers add
+`X-Xet-Hash` and `Link: <…/xet-read-token/{commit}>; rel="xet-auth"`, from which hf_xet
+downloads it through the CAS; other clients get its bytes (or their `Range`) reconstructed.
 """
 
 from __future__ import annotations
@@ -18,7 +22,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hubstead.protocol import HEADER_LINKED_ETAG, HEADER_LINKED_SIZE, HEADER_REPO_COMMIT
+from hubstead.protocol import (
+    HEADER_LINKED_ETAG,
+    HEADER_LINKED_SIZE,
+    HEADER_REPO_COMMIT,
+    HEADER_XET_HASH,
+    LINK_XET_AUTH,
+)
 from hubstead.server import errors
 from hubstead.server.http.blobs import blob_url
 from hubstead.server.http.context import (
@@ -31,7 +41,8 @@ from hubstead.server.http.context import (
     services,
 )
 from hubstead.server.http.ranges import byte_range, streamed
-from hubstead.server.services.downloads import LfsRedirect, LfsStream, RegularFile
+from hubstead.server.http.xet import xet_read_token_url
+from hubstead.server.services.downloads import LfsRedirect, LfsStream, RegularFile, XetStream
 
 # Revalidated on every use: a branch moves, and the file at its path with it.
 _REVALIDATE = "private, max-age=0, must-revalidate"
@@ -65,6 +76,15 @@ async def resolve_file(request: Request) -> Response:
             return Response(status_code=302, headers=headers)
         case LfsStream():
             return await _stream(request, download, headers)
+        case XetStream():
+            headers.update(_linked(download.sha256, download.size))
+            headers[HEADER_XET_HASH] = download.xet_hash
+            refresh = xet_read_token_url(
+                request, prefixed_repo_type(request), repo_id(request), download.commit_id
+            )
+            headers["Link"] = f'<{refresh}>; rel="{LINK_XET_AUTH}"'
+            headers["Cache-Control"] = _REVALIDATE
+            return await streamed(request, download.size, download.read, headers)
 
 
 def _linked(sha256: str, size: int) -> dict[str, str]:

@@ -8,7 +8,9 @@ A file is one of three things to whoever may read the repo's files:
   to the object's signed, content-addressed URL (the grant names the repo, the caller and the
   commit, see `LfsService.pointer_download_token`);
 - `LfsStream`: a pointer of an on-demand (pull-through) mirror whose object is not stored yet:
-  its bytes are fetched from upstream as they are read, and stored (`mirroring/pull_through.py`).
+  its bytes are fetched from upstream as they are read, and stored (`mirroring/pull_through.py`);
+- `XetStream`: a pointer whose object the hub holds as a Xet file: Xet clients download it from
+  the CAS by its Xet hash, the others get its bytes reconstructed as they are sent.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from hubstead.server.services.auth import Identity
 from hubstead.server.services.files import normalize_path
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.mirroring.pull_through import PullThroughService
+from hubstead.server.services.objects import LfsObjects
 from hubstead.server.services.repos import RepoService
 from hubstead.server.storage.git_objects import GitObjectStore
 
@@ -65,7 +68,19 @@ class LfsStream:
     read: Callable[[int, int], Iterator[bytes]]
 
 
-Download = RegularFile | LfsRedirect | LfsStream
+@dataclasses.dataclass(frozen=True)
+class XetStream:
+    """An LFS file held as a Xet file: its Xet hash, and its bytes `start..end` (inclusive)."""
+
+    commit_id: str
+    path: str
+    sha256: str
+    size: int
+    xet_hash: str
+    read: Callable[[int, int], Iterator[bytes]]
+
+
+Download = RegularFile | LfsRedirect | LfsStream | XetStream
 
 
 class DownloadService:
@@ -76,11 +91,13 @@ class DownloadService:
         repos: RepoService,
         git: GitObjectStore,
         lfs: LfsService,
+        objects: LfsObjects,
         pull_through: PullThroughService,
     ) -> None:
         self._repos = repos
         self._git = git
         self._lfs = lfs
+        self._objects = objects
         self._pull_through = pull_through
 
     def prepare(
@@ -115,5 +132,8 @@ class DownloadService:
                 return self._pull_through.stream(repo, commit_id, clean, sha256, size, start, end)
 
             return LfsStream(commit_id, clean, sha256, size, read)
+        held = self._objects.as_xet(sha256)
+        if held is not None and held.file.size == size and self._lfs.linked(repo, sha256, size):
+            return XetStream(commit_id, clean, sha256, size, held.file.hash, held.read)
         token = self._lfs.pointer_download_token(identity, repo, sha256, size, commit_id)
         return LfsRedirect(commit_id, clean, sha256, size, token)

@@ -45,6 +45,7 @@ from hubstead.server.services.mirroring.upstreams import UpstreamService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.xet.downloads import XetDownloadService
 from hubstead.server.services.xet.tokens import XetTokenService
 from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
@@ -75,6 +76,7 @@ class Services:
     syncs: SyncService
     xet_tokens: XetTokenService
     xet_uploads: XetUploadService
+    xet_downloads: XetDownloadService
     database: Database
 
     def close(self) -> None:

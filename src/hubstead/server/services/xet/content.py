@@ -1,9 +1,9 @@
-"""Reading a Xet file's bytes back from its xorbs, for plain HTTP, git-lfs and sha256 checks.
+"""A Xet file's bytes and reconstruction plans, from its record and its xorbs' layouts.
 
 A file uploaded through Xet is stored once, as chunks in xorbs: the hub keeps no second copy
 under its sha256. Whoever asks for it by sha256 (a resolve redirect, a git-lfs download, the
-hubstead client) gets the bytes reconstructed as they are sent, one term at a time, each
-chunk checked against the hash recorded when its xorb was verified.
+hubstead client) gets the bytes reconstructed as they are sent, one term at a time; an Xet
+client gets a plan (`hubstead.xet.reconstruction`) and fetches the xorb ranges itself.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from hubstead.server.storage.errors import BlobNotFoundError
 from hubstead.server.storage.xet_index import XetIndex
 from hubstead.server.storage.xorbs import XorbStore
 from hubstead.xet.errors import XetFormatError
-from hubstead.xet.xorb import parse_xorb
+from hubstead.xet.hashing import hash_from_hex, hash_to_hex
+from hubstead.xet.reconstruction import Plan, plan, read_window
+from hubstead.xet.shard import FileSegment
+from hubstead.xet.xorb import XorbLayout
 
 
 class XetContent:
@@ -32,54 +35,57 @@ class XetContent:
         Raises:
             StoreDamagedError: a xorb is missing or does not read back as recorded.
         """
+        return self.read_with(file, self._records(file), start, end)
+
+    def read_with(
+        self, file: XetFileRecord, records: Mapping[str, XorbRecord], start: int, end: int
+    ) -> Iterator[bytes]:
+        """`read`, with the records of the file's xorbs at hand (a file not recorded yet)."""
+        layouts = {hash_from_hex(key): _layout(record) for key, record in records.items()}
+        pieces = read_window(_segments(file), layouts, self._read_xorb, start, end)
+        try:
+            yield from pieces
+        except XetFormatError as exc:
+            raise errors.StoreDamagedError(
+                f"A xorb of file {file.hash} does not read back as recorded ({exc}); "
+                "run `hubstead fsck`"
+            ) from None
+
+    def plan(self, file: XetFileRecord, start: int, end: int) -> Plan:
+        """The terms and xorb ranges that make bytes `start..end` (inclusive) of the file.
+
+        Raises:
+            WindowPastEndError: `start` is at or past the end of the file.
+            StoreDamagedError: a xorb of the file is not recorded.
+        """
+        records = self._records(file)
+        layouts = {hash_from_hex(key): _layout(record) for key, record in records.items()}
+        return plan(_segments(file), layouts, start, end)
+
+    def _records(self, file: XetFileRecord) -> dict[str, XorbRecord]:
         records = self._index.xorbs(file.xorbs)
         missing = file.xorbs - records.keys()
         if missing:
             raise errors.StoreDamagedError(
                 f"Xorb {min(missing)} of file {file.hash} is not recorded; run `hubstead fsck`"
             )
-        return self.read_with(file, records, start, end)
+        return records
 
-    def read_with(
-        self, file: XetFileRecord, records: Mapping[str, XorbRecord], start: int, end: int
-    ) -> Iterator[bytes]:
-        """`read`, with the records of the file's xorbs at hand (a file not recorded yet)."""
-        offset = 0
-        for term in file.terms:
-            if offset > end:
-                return
-            if offset + term.size > start:
-                pieces = self._term_bytes(
-                    term.xorb, records[term.xorb], term.chunk_start, term.chunk_end
-                )
-                yield from _clip(pieces, offset, start, end)
-            offset += term.size
-
-    def _term_bytes(
-        self, xorb: str, record: XorbRecord, chunk_start: int, chunk_end: int
-    ) -> Iterator[bytes]:
-        first = record.chunk_ends[chunk_start - 1] if chunk_start else 0
+    def _read_xorb(self, xorb: bytes, start: int, end: int) -> bytes:
+        key = hash_to_hex(xorb)
         try:
-            data = self.xorbs.read(xorb, first, record.chunk_ends[chunk_end - 1])
-            chunks = parse_xorb(data)
-        except (XetFormatError, BlobNotFoundError) as exc:
+            return self.xorbs.read(key, start, end)
+        except BlobNotFoundError:
             raise errors.StoreDamagedError(
-                f"Stored xorb {xorb} is damaged ({exc}); run `hubstead fsck`"
+                f"Xorb {key} is recorded but not stored; run `hubstead fsck`"
             ) from None
-        if [chunk.hash for chunk in chunks] != list(record.chunk_hashes[chunk_start:chunk_end]):
-            raise errors.StoreDamagedError(
-                f"Stored xorb {xorb} does not hold the chunks recorded for it; run `hubstead fsck`"
-            )
-        for chunk in chunks:
-            yield chunk.data
 
 
-def _clip(pieces: Iterator[bytes], offset: int, start: int, end: int) -> Iterator[bytes]:
-    """The parts of `pieces` (which begin at file offset `offset`) within `[start, end]`."""
-    for piece in pieces:
-        piece_end = offset + len(piece)
-        if piece_end > start and offset <= end:
-            yield piece[max(0, start - offset) : end + 1 - offset]
-        offset = piece_end
-        if offset > end:
-            return
+def _layout(record: XorbRecord) -> XorbLayout:
+    return XorbLayout(hash_from_hex(record.hash), record.chunk_ends, record.chunk_sizes)
+
+
+def _segments(file: XetFileRecord) -> tuple[FileSegment, ...]:
+    return tuple(
+        FileSegment(hash_from_hex(t.xorb), t.size, t.chunk_start, t.chunk_end) for t in file.terms
+    )
