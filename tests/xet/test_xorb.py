@@ -113,12 +113,22 @@ def test_a_frame_shorter_than_declared_is_refused() -> None:
 
 
 def test_oversized_xorbs_are_refused() -> None:
-    with pytest.raises(XetFormatError, match="a xorb is at most 67108864 bytes"):
+    with pytest.raises(XetFormatError, match="a xorb is at most 67174400 bytes"):
         parse_xorb(bytes(MAX_XORB_SIZE + 1))
     with pytest.raises(XetFormatError, match="a chunk holds 1 to 131072 bytes, not 131073"):
         build_xorb([bytes(MAX_CHUNK_SIZE + 1)])
     with pytest.raises(XetFormatError, match="not 0"):
         build_xorb([b""])
+
+
+def test_a_full_xorb_of_incompressible_chunks_is_accepted() -> None:
+    # hf_xet fills a xorb up to 64 MiB of chunk bytes; random bytes are stored unpacked, so
+    # the headers take the serialized xorb past 64 MiB.
+    chunks = [random.Random(n).randbytes(MAX_CHUNK_SIZE) for n in range(512)]
+    hash, blob = build_xorb(chunks)
+    assert len(blob) == 64 * 1024 * 1024 + 512 * 8
+
+    assert [c.data for c in verify_xorb(blob, hash)] == chunks
 
 
 def test_a_xorb_hf_xet_wrote_parses_and_matches_our_chunks(tmp_path: Path) -> None:

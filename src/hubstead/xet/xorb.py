@@ -19,8 +19,13 @@ from hubstead.xet.chunking import MAX_CHUNK_SIZE
 from hubstead.xet.errors import XetFormatError
 from hubstead.xet.hashing import chunk_hash, hash_to_hex, xorb_hash
 
-MAX_XORB_SIZE = 64 * 1024 * 1024
 HEADER_SIZE = 8
+# xet-core cuts a xorb before its chunks' unpacked bytes pass 64 MiB (`MAX_XORB_BYTES`) or it
+# holds 8,192 chunks; serialized, each chunk adds its header and is stored as is when packing
+# would not shrink it, so a xorb of incompressible chunks is a little over 64 MiB.
+MAX_XORB_DATA = 64 * 1024 * 1024
+MAX_XORB_CHUNKS = 8 * 1024
+MAX_XORB_SIZE = MAX_XORB_DATA + MAX_XORB_CHUNKS * HEADER_SIZE
 VERSION = 0
 
 
