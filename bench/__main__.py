@@ -34,6 +34,7 @@ REGISTRY: list[tuple[str, tuple[str, ...]]] = [
     ("metadata", ("6",)),
     ("memory", ("7",)),
     ("mirror", ("8",)),
+    ("xet", ("9",)),
 ]
 FULL_RUNS = 5
 Measure = Callable[[BenchContext], list[Result]]

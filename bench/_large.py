@@ -85,19 +85,36 @@ def curl_seconds(url: str, output: str, size: int, token: str | None = None) -> 
     return float(seconds)
 
 
-class ThrottledLink:
-    """A TCP proxy to a hub that sends at most `rate` bytes/s per connection to clients.
+def check_size(path: Path, size: int) -> None:
+    """Fail unless the file at `path` has `size` bytes (a short download is not a fast one)."""
+    if path.stat().st_size != size:
+        raise RuntimeError(f"{path} has {path.stat().st_size} bytes, not {size}")
 
-    It stands for a network path where each connection is capped (a CDN, a long fat pipe):
-    what parallel connections are for. Its own CPU use is small at the rates it is meant for.
+
+class ProxyLink:
+    """A TCP proxy to a hub: counts the bytes clients send, and can cap what it sends back.
+
+    With a `rate` (bytes/s per connection) it stands for a network path where each connection
+    is capped (a CDN, a long fat pipe): what parallel connections are for. Without one it only
+    counts: `sent_by_clients` is every byte clients sent to the hub through it (requests,
+    headers included), the upload cost a client pays on the wire. Its own CPU use is small at
+    the rates it is meant for.
     """
 
-    def __init__(self, hub_url: str, rate: float) -> None:
+    def __init__(self, hub_url: str, rate: float | None = None) -> None:
         self._target = ("127.0.0.1", int(hub_url.rsplit(":", 1)[1]))
         self._rate = rate
+        self._counted = 0
+        self._count_lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def sent_by_clients(self) -> int:
+        """Bytes clients have sent to the hub through this link so far."""
+        with self._count_lock:
+            return self._counted
 
     def close(self) -> None:
         """Stop accepting connections."""
@@ -110,19 +127,21 @@ class ThrottledLink:
             except OSError:
                 return
             upstream = socket.create_connection(self._target)
-            threading.Thread(target=self._pipe, args=(client, upstream, None), daemon=True).start()
-            threading.Thread(
-                target=self._pipe, args=(upstream, client, self._rate), daemon=True
-            ).start()
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket, rate: float | None) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket, toward_hub: bool) -> None:
+        """Copy `source` to `sink`: counted toward the hub, capped at `rate` toward clients."""
         started, sent = time.monotonic(), 0
+        rate = None if toward_hub else self._rate
         with contextlib.suppress(OSError):
             while data := source.recv(256 * 1024):
                 sink.sendall(data)
                 sent += len(data)
-                if rate is not None:
+                if toward_hub:
+                    with self._count_lock:
+                        self._counted += len(data)
+                elif rate is not None:
                     ahead = sent / rate - (time.monotonic() - started)
                     if ahead > 0:
                         time.sleep(ahead)

@@ -15,6 +15,7 @@ from bench._core import find_tool
 PACKAGES = (
     "hubstead",
     "huggingface_hub",
+    "hf_xet",
     "httpx",
     "starlette",
     "uvicorn",

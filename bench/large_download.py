@@ -10,7 +10,7 @@ is nginx sending the very blob file the hub stores, with `sendfile on` (`StaticN
 2. End to end to disk: hubstead's `hf_hub_download` (parallel range requests, sha256 checked while
    receiving) and the official `huggingface_hub.hf_hub_download` (plain HTTP, Xet off) into a
    fresh cache, against `curl` from the reference nginx to a file on the same disk; and both
-   clients through a link capped per connection (`ThrottledLink`), where hubstead's parallel
+   clients through a link capped per connection (`ProxyLink`), where hubstead's parallel
    range requests count.
 
 The reference checks nothing while hubstead's client verifies the sha256 as it receives: the
@@ -36,8 +36,9 @@ from bench._core import BenchContext, GiB, MiB, Result, make_result, median, thr
 from bench._large import (
     FILENAME,
     LargeFile,
+    ProxyLink,
     StaticNginx,
-    ThrottledLink,
+    check_size,
     cpu_seconds,
     curl_seconds,
     seed_large_file,
@@ -66,13 +67,13 @@ def measure(ctx: BenchContext) -> list[Result]:
         offload = Nginx(ctx.fresh_dir("nginx-offload"), offload_hub.url, hub.data_dir / "blobs")
         stack.callback(offload.stop)
         offload.start()
-        link = ThrottledLink(hub.url, LINK_MIB_S * MiB)
+        link = ProxyLink(hub.url, LINK_MIB_S * MiB)
         stack.callback(link.close)
         return _measure(ctx, large, static, offload.url, link)
 
 
 def _measure(
-    ctx: BenchContext, large: LargeFile, static: StaticNginx, offload: str, link: ThrottledLink
+    ctx: BenchContext, large: LargeFile, static: StaticNginx, offload: str, link: ProxyLink
 ) -> list[Result]:
     token = large.hub.admin_token
     offload_url = large.resolve_url.replace(large.hub.url, offload)
@@ -94,7 +95,7 @@ def _measure(
         def sample() -> float:
             target = ctx.fresh_dir("download-target")
             os.sync()
-            seconds = timed(lambda: _check_size(download(target), size))
+            seconds = timed(lambda: check_size(download(target), size))
             shutil.rmtree(target)
             return seconds
 
@@ -236,8 +237,3 @@ def _measure(
             "parallel range requests are for.",
         ),
     ]
-
-
-def _check_size(path: Path, size: int) -> None:
-    if path.stat().st_size != size:
-        raise RuntimeError(f"{path} has {path.stat().st_size} bytes, not {size}")
