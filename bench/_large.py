@@ -117,7 +117,9 @@ class ProxyLink:
             return self._counted
 
     def close(self) -> None:
-        """Stop accepting connections."""
+        """Stop accepting connections (the shutdown wakes the thread blocked in `accept`)."""
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
 
     def _accept(self) -> None:
@@ -148,6 +150,8 @@ class ProxyLink:
         for end in (source, sink):
             with contextlib.suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
+        # Each socket is the source of one of the connection's two pipes: closed once.
+        source.close()
 
 
 class StaticNginx:
