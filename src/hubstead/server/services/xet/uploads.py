@@ -121,7 +121,9 @@ class XetUploadService:
         named = {hash_to_hex(s.cas_hash) for f in shard.files for s in f.segments}
         named |= {hash_to_hex(x.cas_hash) for x in shard.xorbs}
         records = self._usable_xorbs(grant, named)
-        missing = sorted(named - records.keys())
+        # Touched before anything uses them, so that gc, which spares recently written xorbs,
+        # keeps them (or has already removed them, and then they count as missing).
+        missing = sorted(named - {xorb for xorb in records if self._xorbs.touch(xorb)})
         if missing:
             raise errors.InvalidRequestError(
                 f"Rejected shard: it names {len(missing)} xorb(s) this hub does not hold for "
@@ -133,12 +135,15 @@ class XetUploadService:
         ]
         for file, _ in unknown:
             self._check_sha256(file, records)
-        # Every file checked out: register them all, then let the repo's commits name them.
+        # Every file checked out: let the repo's commits name them, then record them, the
+        # ones verified before too. gc forgets a file whose sha256 nobody links, then looks
+        # again and puts it back if linked meanwhile: with this order, a file is recorded
+        # after its last link whichever way the two interleave (services/xet/upkeep.py).
         self._index.link_xorbs(grant.repo.id, named)
-        for file, first_chunk in unknown:
-            self._index.add_file(file, first_chunk)
         for file, _ in files:
             self._lfs_index.link(grant.repo.id, file.sha256, file.size)
+        for file, first_chunk in files:
+            self._index.add_file(file, first_chunk)
         return bool(unknown) or not files
 
     def dedup_shard(self, token: str, chunk_hash: str) -> bytes | None:
