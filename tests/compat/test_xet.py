@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -42,7 +43,6 @@ from tests.helpers.git import GitUser, repo_url, require_git_lfs
 from tests.helpers.lfs import MiB, file_sha256, sha256
 from tests.helpers.live_server import LiveServer
 from tests.helpers.xet import (
-    HF_CLI,
     AccessLog,
     assert_downloaded_through_xet,
     assert_no_cas_traffic,
@@ -52,6 +52,9 @@ from tests.helpers.xet import (
 )
 
 KiB = 1024
+
+# The official CLI, installed next to the interpreter running the tests.
+HF_CLI = str(Path(sys.executable).with_name("hf"))
 
 
 @pytest.fixture(autouse=True)
@@ -80,8 +83,8 @@ def tree_entries(user: HubUser, repo: str, revision: str | None = None) -> dict[
     }
 
 
-def hf(user: HubUser, server: LiveServer, home: Path, *args: str) -> str:
-    """Run the official `hf` CLI as `user` against the hub (Xet on); its output."""
+def hf(user: HubUser, server: LiveServer, home: Path, *args: str) -> None:
+    """Run the official `hf` CLI as `user` against the hub (Xet on); fail on any error."""
     result = subprocess.run(
         [HF_CLI, *args],
         env=client_environ(server, user, home),
@@ -91,7 +94,6 @@ def hf(user: HubUser, server: LiveServer, home: Path, *args: str) -> str:
         check=False,
     )
     assert result.returncode == 0, f"hf {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 # --- uploads ------------------------------------------------------------------------------------
@@ -332,6 +334,8 @@ def test_hf_file_system_gets_xet_files_through_the_cas_and_reads_them_with_seeks
     fs.get_file(f"{xet_repo.repo}/nested/big.bin", str(tmp_path / "big.bin"))
     assert (tmp_path / "big.bin").read_bytes() == data
     assert_downloaded_through_xet(cas)
+    # Reads of an open file are ranged GETs on resolve (the client has no Xet path for them),
+    # which the hub answers from the xorbs.
     with fs.open(f"{xet_repo.repo}/nested/big.bin", "rb", block_size=64 * KiB) as file:
         file.seek(MiB + 11)
         assert file.read(100 * KiB) == data[MiB + 11 : MiB + 11 + 100 * KiB]
@@ -339,6 +343,7 @@ def test_hf_file_system_gets_xet_files_through_the_cas_and_reads_them_with_seeks
         assert file.read() == data[-5:]
         file.seek(3)
         assert file.read(7) == data[3:10]
+    assert cas.served("GET", f"/{xet_repo.repo}/resolve/main/nested/big.bin")
 
 
 def test_the_client_with_xet_disabled_downloads_xet_files_without_the_cas(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,9 +23,6 @@ _REQUEST = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+)" (?P<status>\d{3}) ')
 
 # A stored xorb's file name: its hash in hex (temporary files live elsewhere, under `.tmp/`).
 _XORB_NAME = re.compile(r"[0-9a-f]{64}")
-
-# The official CLI, installed next to the interpreter running the tests.
-HF_CLI = str(Path(sys.executable).with_name("hf"))
 
 
 class AccessLog(logging.Handler):
