@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from huggingface_hub import CommitOperationAdd, CommitOperationCopy, hf_hub_download
+from huggingface_hub import CommitOperationAdd, CommitOperationCopy, RepoFile, hf_hub_download
 from huggingface_hub.errors import (
     BadRequestError,
     HfHubHTTPError,
@@ -32,6 +32,13 @@ def _xet_file(user: HubUser, repo: str, path: str, size: int = 300_000) -> bytes
     return payload
 
 
+def _lfs_entry(user: HubUser, repo: str, path: str) -> tuple[str, str | None]:
+    """The sha256 and the Xet hash of an LFS file, as the tree shows them."""
+    (entry,) = user.api.get_paths_info(repo, [path])
+    assert isinstance(entry, RepoFile) and entry.lfs is not None
+    return entry.lfs.sha256, entry.xet_hash
+
+
 def _copy(src: str, path: str) -> CommitOperationCopy:
     return CommitOperationCopy(path, path, src_repo_id=src, src_repo_type="model")
 
@@ -45,9 +52,9 @@ def test_a_file_copied_from_another_repo_downloads_from_the_target(
 
     user.api.create_commit(target, [_copy(source, "weights.bin")], commit_message="copy")
 
-    (entry,) = user.api.get_paths_info(target, ["weights.bin"])
-    assert entry.lfs is not None and entry.lfs.sha256 == hashlib.sha256(payload).hexdigest()
-    assert entry.xet_hash is not None
+    sha256, xet_hash = _lfs_entry(user, target, "weights.bin")
+    assert sha256 == hashlib.sha256(payload).hexdigest()
+    assert xet_hash is not None
     downloaded = hf_hub_download(
         target, "weights.bin", token=user.token, endpoint=live_server.url, cache_dir=tmp_path
     )
@@ -63,7 +70,7 @@ def test_copying_from_a_private_repo_of_someone_else_is_refused(
     _xet_file(other_user, source, "secret.bin")
     target = user.api.create_repo(f"{user.name}/{unique_name('dst')}").repo_id
     # The thief cannot list the private tree, so they forge the request the client would send.
-    sha = other_user.api.get_paths_info(source, ["secret.bin"])[0].lfs.sha256
+    sha, _ = _lfs_entry(other_user, source, "secret.bin")
 
     response = httpx.post(
         f"{user.api.endpoint}/api/models/{source}/lfs-files/duplicate",
@@ -108,7 +115,7 @@ def test_objects_the_source_does_not_hold_are_reported_failed_and_nothing_is_lin
     source = user.api.create_repo(f"{user.name}/{unique_name('src')}").repo_id
     target = user.api.create_repo(f"{user.name}/{unique_name('dst')}").repo_id
     _xet_file(user, source, "weights.bin")
-    (entry,) = user.api.get_paths_info(source, ["weights.bin"])
+    sha256, xet_hash = _lfs_entry(user, source, "weights.bin")
     unknown = hashlib.sha256(b"never uploaded").hexdigest()
 
     response = httpx.post(
@@ -117,8 +124,8 @@ def test_objects_the_source_does_not_hold_are_reported_failed_and_nothing_is_lin
         json={
             "target": {"type": "model", "name": target},
             "files": [
-                {"sha256": unknown, "xetHash": entry.xet_hash, "filename": "a"},
-                {"sha256": entry.lfs.sha256, "xetHash": "0" * 64, "filename": "b"},
+                {"sha256": unknown, "xetHash": xet_hash, "filename": "a"},
+                {"sha256": sha256, "xetHash": "0" * 64, "filename": "b"},
             ],
         },
     )
@@ -126,7 +133,7 @@ def test_objects_the_source_does_not_hold_are_reported_failed_and_nothing_is_lin
     assert response.status_code == 200
     failed = {f["sha256"]: f["error"] for f in response.json()["failed"]}
     assert "holds no LFS object" in failed[unknown]
-    assert "is not the Xet hash" in failed[entry.lfs.sha256]
+    assert "is not the Xet hash" in failed[sha256]
     assert list(user.api.list_lfs_files(target)) == []
 
 
