@@ -113,8 +113,16 @@ def test_a_frame_shorter_than_declared_is_refused() -> None:
 
 
 def test_oversized_xorbs_are_refused() -> None:
-    with pytest.raises(XetFormatError, match="a xorb is at most 67108864 bytes"):
+    with pytest.raises(XetFormatError, match="a xorb is at most 67174400 bytes"):
         parse_xorb(bytes(MAX_XORB_SIZE + 1))
+    # Within the serialized bound, but more chunk data than a xorb may hold.
+    frame = lz4.frame.compress(bytes(MAX_CHUNK_SIZE))
+    chunk = _header(len(frame), Compression.LZ4, MAX_CHUNK_SIZE) + frame
+    with pytest.raises(XetFormatError, match="at most 67108864 bytes of chunk data"):
+        parse_xorb(chunk * 513)
+    empty_chunks = _header(0, Compression.NONE, 0) * (8 * 1024 + 1)
+    with pytest.raises(XetFormatError, match="at most 8192 chunks"):
+        parse_xorb(empty_chunks)
     with pytest.raises(XetFormatError, match="a chunk holds 1 to 131072 bytes, not 131073"):
         build_xorb([bytes(MAX_CHUNK_SIZE + 1)])
     with pytest.raises(XetFormatError, match="not 0"):
