@@ -19,11 +19,12 @@ from hubstead.xet.chunking import MAX_CHUNK_SIZE
 from hubstead.xet.errors import XetFormatError
 from hubstead.xet.hashing import chunk_hash, hash_to_hex, xorb_hash
 
-MAX_XORB_SIZE = 64 * 1024 * 1024
-# xet-core `xorb_object/constants.rs` MAX_XORB_CHUNKS: no client writes more, and the bound
-# keeps what one xorb costs to index (and to inflate: 8192 chunks of at most 128 KiB) finite.
+# A xorb holds at most 64 MiB of chunk data in at most 8 Ki chunks (xet-core
+# `xorb_object/constants.rs`); serialized, each chunk adds its header.
+MAX_XORB_BYTES = 64 * 1024 * 1024
 MAX_XORB_CHUNKS = 8 * 1024
 HEADER_SIZE = 8
+MAX_XORB_SIZE = MAX_XORB_BYTES + MAX_XORB_CHUNKS * HEADER_SIZE
 VERSION = 0
 
 
@@ -97,6 +98,7 @@ def _frames(blob: bytes) -> Iterator[tuple[int, _Header, bytes]]:
         raise XetFormatError("a xorb holds at least one chunk")
     offset = 0
     index = 0
+    unpacked = 0
     while offset < len(blob):
         if index == MAX_XORB_CHUNKS:
             raise XetFormatError(f"a xorb holds at most {MAX_XORB_CHUNKS} chunks")
@@ -117,6 +119,9 @@ def _frames(blob: bytes) -> Iterator[tuple[int, _Header, bytes]]:
             )
         if header.size == 0:
             raise XetFormatError(f"chunk {index} holds no bytes; a chunk holds at least one")
+        unpacked += header.size
+        if unpacked > MAX_XORB_BYTES:
+            raise XetFormatError(f"a xorb holds at most {MAX_XORB_BYTES} bytes of chunk data")
         offset += HEADER_SIZE
         payload = blob[offset : offset + header.stored]
         if len(payload) < header.stored:
