@@ -131,9 +131,9 @@ def test_oversized_xorbs_are_refused() -> None:
     chunk = _header(len(frame), Compression.LZ4, MAX_CHUNK_SIZE) + frame
     with pytest.raises(XetFormatError, match="at most 67108864 bytes of chunk data"):
         parse_xorb(chunk * 513)
-    empty_chunks = _header(0, Compression.NONE, 0) * (8 * 1024 + 1)
+    tiny_chunks = (_header(1, Compression.NONE, 1) + b"x") * (8 * 1024 + 1)
     with pytest.raises(XetFormatError, match="at most 8192 chunks"):
-        parse_xorb(empty_chunks)
+        parse_xorb(tiny_chunks)
     with pytest.raises(XetFormatError, match="a chunk holds 1 to 131072 bytes, not 131073"):
         build_xorb([bytes(MAX_CHUNK_SIZE + 1)])
     with pytest.raises(XetFormatError, match="not 0"):
