@@ -208,6 +208,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             xet_content,
             xet_index,
             lfs_index,
+            max_file_bytes=settings.max_lfs_object_bytes,
             clock=lambda: clock().timestamp(),
         ),
         xet_downloads=XetDownloadService(

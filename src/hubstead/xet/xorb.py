@@ -45,6 +45,15 @@ class Chunk:
     end: int
 
 
+@dataclass(frozen=True, slots=True)
+class ChunkEntry:
+    """One verified chunk of a xorb, without its bytes: its hash, unpacked length and end."""
+
+    hash: bytes
+    size: int
+    end: int
+
+
 def _lz4_decompress(payload: bytes, size: int) -> bytes:
     decompressor = lz4.frame.LZ4FrameDecompressor()
     try:
@@ -108,6 +117,8 @@ def _frames(blob: bytes) -> Iterator[tuple[int, _Header, bytes]]:
                 f"chunk {index} declares {header.size} bytes ({header.stored} stored); "
                 f"a chunk is at most {MAX_CHUNK_SIZE}"
             )
+        if header.size == 0:
+            raise XetFormatError(f"chunk {index} holds no bytes; a chunk holds at least one")
         unpacked += header.size
         if unpacked > MAX_XORB_BYTES:
             raise XetFormatError(f"a xorb holds at most {MAX_XORB_BYTES} bytes of chunk data")
@@ -200,10 +211,17 @@ def parse_xorb(blob: bytes) -> list[Chunk]:
     return result
 
 
-def verify_xorb(blob: bytes, expected_hash: bytes) -> list[Chunk]:
-    """The chunks of a serialized xorb, if its chunks hash to `expected_hash`."""
-    parsed = parse_xorb(blob)
-    actual = xorb_hash([(c.hash, len(c.data)) for c in parsed])
+def verify_xorb(blob: bytes, expected_hash: bytes) -> list[ChunkEntry]:
+    """The chunks of a serialized xorb, if they hash to `expected_hash`.
+
+    Each chunk is decompressed, hashed and dropped in turn, so checking a xorb holds one
+    chunk's bytes at a time however far its chunks inflate.
+    """
+    parsed = [
+        ChunkEntry(chunk_hash(_decode(header, payload)), header.size, end)
+        for end, header, payload in _frames(blob)
+    ]
+    actual = xorb_hash([(c.hash, c.size) for c in parsed])
     if actual != expected_hash:
         raise XetFormatError(
             f"the xorb's chunks hash to {hash_to_hex(actual)}, not {hash_to_hex(expected_hash)}"
