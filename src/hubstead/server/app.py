@@ -209,7 +209,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             max_regular_file_bytes=settings.max_regular_file_bytes,
             max_push_bytes=settings.max_commit_bytes,
         ),
-        lfs_files=LfsFileService(repo_service, git_store, blobs, lfs_index),
+        lfs_files=LfsFileService(repo_service, git_store, blobs, objects, lfs_index),
         locks=LockService(repo_service, SqlLockStore(database), clock=clock),
         upkeep=upkeep,
         jobs=job_service,
@@ -224,6 +224,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             xet_content,
             xet_index,
             lfs_index,
+            max_file_bytes=settings.max_lfs_object_bytes,
             clock=lambda: clock().timestamp(),
         ),
         xet_downloads=XetDownloadService(

@@ -66,6 +66,7 @@ class XetUploadService:
         index: XetIndex,
         lfs_index: LfsIndex,
         *,
+        max_file_bytes: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._tokens = tokens
@@ -74,10 +75,14 @@ class XetUploadService:
         self._content = content
         self._index = index
         self._lfs_index = lfs_index
+        self._max_file_bytes = max_file_bytes
         self._clock = clock
 
     def put_xorb(self, token: str, hash: str, data: bytes) -> bool:
-        """Verify and store a serialized xorb; whether it was new.
+        """Verify and store a serialized xorb; whether it is new to the uploader.
+
+        A xorb already stored for a repo the uploader may not read counts as new: the answer
+        must not tell anyone that somebody else holds the same bytes.
 
         Raises:
             AuthenticationError, AuthorizationError: see `XetTokenService.authorize`.
@@ -95,13 +100,15 @@ class XetUploadService:
             hash=key,
             size=len(data),
             chunk_hashes=tuple(chunk.hash for chunk in chunks),
-            chunk_sizes=tuple(len(chunk.data) for chunk in chunks),
+            chunk_sizes=tuple(chunk.size for chunk in chunks),
             chunk_ends=tuple(chunk.end for chunk in chunks),
         )
+        known = bool(self._usable_xorbs(grant, [key]))
         with errors.out_of_space(f"storing xorb {key}"):
             self._xorbs.put(key, data)
         eligible = [h for h in record.chunk_hashes if is_global_dedup_eligible(h)]
-        return self._index.add_xorb(record, grant.repo.id, eligible)
+        self._index.add_xorb(record, grant.repo.id, eligible)
+        return not known
 
     def put_shard(self, token: str, data: bytes) -> bool:
         """Verify a shard and register its files for the token's repo; whether any was new.
@@ -130,9 +137,14 @@ class XetUploadService:
                 f"you, first {missing[0]}; upload them first"
             )
         files = [self._checked_file(info, records) for info in shard.files]
-        unknown = [
-            (file, first_chunk) for file, first_chunk in files if not self._verified_before(file)
-        ]
+        # Keyed by hash and claimed sha256: a file listed twice is read back once.
+        unknown = list(
+            {
+                (file.hash, file.sha256): (file, first_chunk)
+                for file, first_chunk in files
+                if not self._verified_before(file)
+            }.values()
+        )
         for file, _ in unknown:
             self._check_sha256(file, records)
         # Every file checked out: let the repo's commits name them, then record them, the
@@ -192,6 +204,12 @@ class XetUploadService:
         name = hash_to_hex(info.file_hash)
         if not info.segments:
             raise errors.InvalidRequestError(f"Rejected shard: file {name} has no terms")
+        if info.size > self._max_file_bytes:
+            # Reading a file back costs its size, whatever the shard cost to send.
+            raise errors.InvalidRequestError(
+                f"Rejected shard: file {name} is {info.size} bytes, more than the "
+                f"{self._max_file_bytes} this hub accepts for one file"
+            )
         if info.sha256 is None:
             raise errors.InvalidRequestError(
                 f"Rejected shard: file {name} carries no sha256 (its metadata extension); "
