@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import huggingface_hub
 import pytest
 from click.testing import CliRunner, Result
 from huggingface_hub import hf_hub_download
@@ -17,6 +16,7 @@ from hubstead.cli.main import cli
 from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import LiveServer
 from tests.helpers.storage import blob_path, lfs_bytes, storage_args, upload_lfs
+from tests.helpers.xet import stored_xorbs
 
 
 @pytest.fixture
@@ -117,16 +117,15 @@ def test_gc_run_by_the_installed_command_collects_a_deleted_repo_while_the_hub_s
 
 
 def test_fsck_and_gc_report_xorbs_and_xet_files(
-    fresh_server: LiveServer, owner: HubUser, monkeypatch: pytest.MonkeyPatch
+    fresh_server: LiveServer, owner: HubUser, monkeypatch: pytest.MonkeyPatch, xet: None
 ) -> None:
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_XET", False)
     kept, gone = f"{owner.name}/kept", f"{owner.name}/gone"
     for repo in (kept, gone):
         owner.api.create_repo(repo)
     upload_lfs(owner.api, kept, "k.bin", os.urandom(100_000))
-    before = set((fresh_server.data_dir / "xorbs").glob("??/??/*"))
+    before = set(stored_xorbs(fresh_server))
     garbage = upload_lfs(owner.api, gone, "g.bin", os.urandom(100_000))
-    (xorb,) = set((fresh_server.data_dir / "xorbs").glob("??/??/*")) - before
+    (xorb,) = set(stored_xorbs(fresh_server)) - before
     owner.api.delete_repo(gone)
 
     fsck = run(fresh_server, "fsck")

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import huggingface_hub
 import pytest
 from huggingface_hub import hf_hub_download
 
@@ -27,6 +26,7 @@ from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.clock import ManualClock
 from tests.helpers.lfs import lfs_server
 from tests.helpers.live_server import LiveServer
+from tests.helpers.xet import stored_xorbs
 
 KiB = 1024
 NO_GRACE = dt.timedelta(0)
@@ -41,12 +41,8 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def hub(
-    tmp_path: Path,
-    request: pytest.FixtureRequest,
-    clock: ManualClock,
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, request: pytest.FixtureRequest, clock: ManualClock, xet: None
 ) -> Iterator[LiveServer]:
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_XET", False)
     postgres = request.config.getoption("--database") == "postgresql"
     with lfs_server(tmp_path / "hub", postgres, clock=clock) as server:
         yield server
@@ -71,8 +67,7 @@ def upload(owner: HubUser, repo_id: str, path: str, data: bytes) -> str:
 
 def xorb_files(hub: LiveServer) -> dict[str, Path]:
     """The xorbs stored on disk, by hash."""
-    root = hub.data_dir / "xorbs"
-    return {p.name: p for p in root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*") if p.is_file()}
+    return {path.name: path for path in stored_xorbs(hub)}
 
 
 def xorbs_of(hub: LiveServer, sha256: str) -> frozenset[str]:

@@ -194,7 +194,7 @@ class XetUpkeep:
             return BadXorb(record.hash, record.size, stored, str(exc))
         found = (
             tuple(c.hash for c in chunks),
-            tuple(len(c.data) for c in chunks),
+            tuple(c.size for c in chunks),
             tuple(c.end for c in chunks),
         )
         if found != (record.chunk_hashes, record.chunk_sizes, record.chunk_ends):
