@@ -21,6 +21,7 @@ os.environ.update(
 os.environ.pop("HF_TOKEN", None)
 os.environ.pop("HF_ENDPOINT", None)
 
+import huggingface_hub.constants
 import pytest
 from huggingface_hub import HfApi
 
@@ -45,6 +46,16 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("HUBSTEAD_"):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def xet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The official client as installed by default: hf_xet on (this suite turns it off).
+
+    huggingface_hub reads `HF_HUB_DISABLE_XET` once, at import, into a constant that it checks
+    at every transfer.
+    """
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_XET", False)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from hubstead.cli.main import cli
 from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import LiveServer
 from tests.helpers.storage import blob_path, lfs_bytes, storage_args, upload_lfs
+from tests.helpers.xet import stored_xorbs
 
 
 @pytest.fixture
@@ -112,6 +114,51 @@ def test_gc_run_by_the_installed_command_collects_a_deleted_repo_while_the_hub_s
         kept, "k.bin", endpoint=fresh_server.url, token=owner.token, cache_dir=tmp_path
     )
     assert Path(local).read_bytes() == data
+
+
+def test_fsck_and_gc_report_xorbs_and_xet_files(
+    fresh_server: LiveServer, owner: HubUser, monkeypatch: pytest.MonkeyPatch, xet: None
+) -> None:
+    kept, gone = f"{owner.name}/kept", f"{owner.name}/gone"
+    for repo in (kept, gone):
+        owner.api.create_repo(repo)
+    upload_lfs(owner.api, kept, "k.bin", os.urandom(100_000))
+    before = set(stored_xorbs(fresh_server))
+    garbage = upload_lfs(owner.api, gone, "g.bin", os.urandom(100_000))
+    (xorb,) = set(stored_xorbs(fresh_server)) - before
+    owner.api.delete_repo(gone)
+
+    fsck = run(fresh_server, "fsck")
+    monkeypatch.setenv("HUBSTEAD_XET_XORB_GRACE_SECONDS", "0")
+    dry = run(fresh_server, "gc", "--dry-run", "--grace-hours", "0")
+
+    assert fsck.exit_code == 0, fsck.output
+    assert fsck.stdout.splitlines()[-1].startswith("Checked 0 objects (0 bytes), 2 xorbs (")
+    assert fsck.stdout.splitlines()[-1].endswith(
+        "holding 2 Xet files, and 1 repos: no damage found."
+    )
+    assert dry.exit_code == 0, dry.output
+    lines = dry.stdout.splitlines()
+    assert any("Would remove Xet file" in line and garbage in line for line in lines)
+    assert any(line.startswith(f"Would remove xorb {xorb.name} (") for line in lines)
+    assert lines[-1].endswith(
+        "Would remove 1 Xet files no repo links and 1 xorbs; kept 1 xorbs in use and 0 unused "
+        "ones younger than 0 h."
+    )
+    assert xorb.exists()
+    size = xorb.stat().st_size
+    gc = run(fresh_server, "gc", "--grace-hours", "0", "--json")
+    assert gc.exit_code == 0, gc.output
+    report = json.loads(gc.stdout)
+    assert [x["hash"] for x in report["xet"]["xorbs"]] == [xorb.name]
+    assert report["freed_bytes"] == size
+    assert not xorb.exists()
+    xorb_file = next(iter(before))
+    xorb_file.write_bytes(xorb_file.read_bytes()[:-1])
+    damaged = run(fresh_server, "fsck")
+    assert damaged.exit_code == 1
+    assert f"XORB      xorb {xorb_file.name} (" in damaged.stdout
+    assert "1 missing or corrupt xorbs, 0 Xet files naming what no xorb holds" in damaged.stdout
 
 
 def test_gc_refuses_a_negative_grace_period(tmp_path: Path) -> None:

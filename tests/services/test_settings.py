@@ -65,6 +65,7 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_XET_CAS_URL": "https://cas.example.test/",
         "HUBSTEAD_XET_TOKEN_TTL_SECONDS": "16",
         "HUBSTEAD_XET_URL_TTL_SECONDS": "17",
+        "HUBSTEAD_XET_XORB_GRACE_SECONDS": "18",
         "HUBSTEAD_SECRET_FILE": str(tmp_path / "key"),
         "HUBSTEAD_LOG_LEVEL": "WARNING",
         "HUBSTEAD_REDIS_URL": "redis://127.0.0.1:6379/3",
@@ -104,7 +105,11 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
     ) == (1, 2, 3, 4, 5, 6, 7, 8)
     assert settings.x_accel_redirect_prefix == "/_blobs/"
     assert settings.xet_cas_url == "https://cas.example.test"
-    assert (settings.xet_token_ttl_seconds, settings.xet_url_ttl_seconds) == (16, 17)
+    assert (
+        settings.xet_token_ttl_seconds,
+        settings.xet_url_ttl_seconds,
+        settings.xet_xorb_grace_seconds,
+    ) == (16, 17, 18)
     assert settings.effective_secret_file == tmp_path / "key"
     assert settings.log_level == "warning"
     assert (settings.redis_url, settings.redis_queue) == ("redis://127.0.0.1:6379/3", "hub-jobs")

@@ -20,8 +20,8 @@ import pygit2
 import pytest
 from huggingface_hub import CommitOperationAdd, hf_hub_download
 
-from hubstead.server.domain.upkeep import LeftoverKind
-from hubstead.server.services.upkeep import CorruptObject, Progress
+from hubstead.server.domain.upkeep import LeftoverKind, Progress
+from hubstead.server.services.upkeep import CorruptObject
 from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
 from hubstead.server.storage.repos_sql import SqlRepoStore
 from tests.helpers.accounts import HubUser, make_user

@@ -12,7 +12,13 @@ import pytest
 from hubstead.xet.chunking import MAX_CHUNK_SIZE, chunks
 from hubstead.xet.errors import XetFormatError
 from hubstead.xet.hashing import chunk_hash, hash_from_hex, xorb_hash
-from hubstead.xet.xorb import MAX_XORB_SIZE, Compression, build_xorb, parse_xorb, verify_xorb
+from hubstead.xet.xorb import (
+    MAX_XORB_SIZE,
+    Compression,
+    build_xorb,
+    parse_xorb,
+    verify_xorb,
+)
 
 CHUNKS = [
     random.Random(3).randbytes(1000),
@@ -35,9 +41,12 @@ def _header(stored: int, scheme: int, size: int, version: int = 0) -> bytes:
 @pytest.mark.parametrize("compression", list(Compression))
 def test_a_built_xorb_parses_back_to_its_chunks(compression: Compression) -> None:
     xorb_id, blob = build_xorb(CHUNKS, compression)
-    parsed = verify_xorb(blob, xorb_id)
+    verified = verify_xorb(blob, xorb_id)
+    parsed = parse_xorb(blob)
     assert [c.data for c in parsed] == CHUNKS
-    assert [c.hash for c in parsed] == [chunk_hash(c) for c in CHUNKS]
+    assert [c.hash for c in parsed] == [c.hash for c in verified] == [chunk_hash(c) for c in CHUNKS]
+    assert [c.end for c in parsed] == [c.end for c in verified]
+    assert [c.size for c in verified] == [len(c) for c in CHUNKS]
     assert xorb_id == xorb_hash([(chunk_hash(c), len(c)) for c in CHUNKS])
 
 
@@ -76,6 +85,7 @@ def test_a_changed_chunk_changes_the_hash() -> None:
         (_header(0xFFFFFF, 1, 3) + b"abc", "a chunk is at most 131072"),
         (_header(5, 1, 10) + b"junk!", "LZ4 frame does not decompress"),
         (_header(20, 1, 10) + bytes(20), "LZ4 frame is corrupt"),
+        (_header(0, 0, 0), "chunk 0 holds no bytes"),
     ],
     ids=[
         "empty",
@@ -88,6 +98,7 @@ def test_a_changed_chunk_changes_the_hash() -> None:
         "oversized-stored",
         "incomplete-lz4",
         "garbage-lz4",
+        "empty-chunk",
     ],
 )
 def test_malformed_xorbs_are_refused(blob: bytes, message: str) -> None:
@@ -115,6 +126,14 @@ def test_a_frame_shorter_than_declared_is_refused() -> None:
 def test_oversized_xorbs_are_refused() -> None:
     with pytest.raises(XetFormatError, match="a xorb is at most 67174400 bytes"):
         parse_xorb(bytes(MAX_XORB_SIZE + 1))
+    # Within the serialized bound, but more chunk data than a xorb may hold.
+    frame = lz4.frame.compress(bytes(MAX_CHUNK_SIZE))
+    chunk = _header(len(frame), Compression.LZ4, MAX_CHUNK_SIZE) + frame
+    with pytest.raises(XetFormatError, match="at most 67108864 bytes of chunk data"):
+        parse_xorb(chunk * 513)
+    tiny_chunks = (_header(1, Compression.NONE, 1) + b"x") * (8 * 1024 + 1)
+    with pytest.raises(XetFormatError, match="at most 8192 chunks"):
+        parse_xorb(tiny_chunks)
     with pytest.raises(XetFormatError, match="a chunk holds 1 to 131072 bytes, not 131073"):
         build_xorb([bytes(MAX_CHUNK_SIZE + 1)])
     with pytest.raises(XetFormatError, match="not 0"):
@@ -128,7 +147,8 @@ def test_a_full_xorb_of_incompressible_chunks_is_accepted() -> None:
     hash, blob = build_xorb(chunks)
     assert len(blob) == 64 * 1024 * 1024 + 512 * 8
 
-    assert [c.data for c in verify_xorb(blob, hash)] == chunks
+    assert [entry.size for entry in verify_xorb(blob, hash)] == [MAX_CHUNK_SIZE] * 512
+    assert [chunk.data for chunk in parse_xorb(blob)] == chunks
 
 
 def test_a_xorb_hf_xet_wrote_parses_and_matches_our_chunks(tmp_path: Path) -> None:
@@ -144,8 +164,10 @@ def test_a_xorb_hf_xet_wrote_parses_and_matches_our_chunks(tmp_path: Path) -> No
     # not carry (xet-core xorb_object_format.rs); cut it off.
     footer = int.from_bytes(blob[-4:], "little") + 4
     assert blob[-footer:].startswith(b"XETBLOB")
-    parsed = verify_xorb(blob[:-footer], hash_from_hex(stored.name.removeprefix("default.")))
+    verified = verify_xorb(blob[:-footer], hash_from_hex(stored.name.removeprefix("default.")))
+    parsed = parse_xorb(blob[:-footer])
     assert [c.data for c in parsed] == list(chunks([data]))
+    assert [c.size for c in verified] == [len(c.data) for c in parsed]
     assert build_xorb([c.data for c in parsed])[0] == hash_from_hex(
         stored.name.removeprefix("default.")
     )

@@ -5,6 +5,7 @@ This is the only module that names concrete storage classes.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from starlette.applications import Starlette
@@ -58,6 +59,7 @@ from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.xet.content import XetContent
 from hubstead.server.services.xet.downloads import XetDownloadService
 from hubstead.server.services.xet.tokens import XetTokenService
+from hubstead.server.services.xet.upkeep import XetUpkeep
 from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
 from hubstead.server.storage.accounts_sql import SqlAccountStore
@@ -161,7 +163,21 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         url_ttl=settings.lfs_url_ttl_seconds,
         max_object_bytes=settings.max_lfs_object_bytes,
     )
-    upkeep = UpkeepService(repo_store, git_store, git_store, blobs, lfs_index)
+    upkeep = UpkeepService(
+        repo_store,
+        git_store,
+        git_store,
+        blobs,
+        lfs_index,
+        objects,
+        XetUpkeep(
+            xet_content.xorbs,
+            xet_index,
+            lfs_index,
+            xorb_grace=dt.timedelta(seconds=settings.xet_xorb_grace_seconds),
+        ),
+        clock=lambda: clock().timestamp(),
+    )
     xet_tokens = XetTokenService(
         repo_service, auth_service, signer, ttl_seconds=settings.xet_token_ttl_seconds
     )
@@ -193,7 +209,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             max_regular_file_bytes=settings.max_regular_file_bytes,
             max_push_bytes=settings.max_commit_bytes,
         ),
-        lfs_files=LfsFileService(repo_service, git_store, blobs, lfs_index),
+        lfs_files=LfsFileService(repo_service, git_store, blobs, objects, lfs_index),
         locks=LockService(repo_service, SqlLockStore(database), clock=clock),
         upkeep=upkeep,
         jobs=job_service,
@@ -208,6 +224,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             xet_content,
             xet_index,
             lfs_index,
+            max_file_bytes=settings.max_lfs_object_bytes,
             clock=lambda: clock().timestamp(),
         ),
         xet_downloads=XetDownloadService(

@@ -118,6 +118,13 @@ class Settings:
     xet_url_ttl_seconds: int = _setting(
         600, "How long the signed xorb-range URLs of a reconstruction stay valid."
     )
+    xet_xorb_grace_seconds: int = _setting(
+        21 * 24 * 3600,
+        "How long gc keeps a xorb no file uses, after its last upload or use. Clients dedup "
+        "new uploads against the xorbs of their uploads of the last 3 weeks (hf_xet's local "
+        "shard cache), and the hub refuses a shard naming a xorb it no longer holds.",
+        shown="1814400 (21 days)",
+    )
     x_accel_redirect_prefix: str | None = _setting(
         None,
         "Offload LFS downloads to nginx: answer them with an X-Accel-Redirect to this internal "
@@ -351,8 +358,9 @@ def _validate(settings: Settings) -> list[str]:
         problems.append("lfs_threshold_bytes: must be positive")
     if settings.pull_through is not None:
         problems.extend(_url_problems("pull_through", settings.pull_through))
-    if settings.pull_through_refresh_seconds < 0:
-        problems.append("pull_through_refresh_seconds: must not be negative")
+    for key in ("pull_through_refresh_seconds", "xet_xorb_grace_seconds"):
+        if getattr(settings, key) < 0:
+            problems.append(f"{key}: must not be negative")
     if settings.redis_url is not None:
         problems.extend(_redis_url_problems(settings.redis_url))
     prefix = settings.x_accel_redirect_prefix

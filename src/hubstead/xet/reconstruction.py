@@ -25,6 +25,9 @@ from hubstead.xet.xorb import XorbLayout, iter_chunks
 UrlFor = Callable[[str, int, int], str]
 """`url_for(xorb_hash_hex, byte_start, byte_end_inclusive)`: a URL that serves those bytes."""
 
+# How much of a xorb `read_window` reads at once: a few chunks, not a whole 64 MiB xorb.
+READ_BYTES = 4 * 1024 * 1024
+
 ReadXorbBytes = Callable[[bytes, int, int], bytes]
 """`read(xorb_hash, byte_start, byte_end_exclusive)`: those bytes of the serialized xorb."""
 
@@ -225,8 +228,9 @@ def read_window(
 ) -> Iterator[bytes]:
     """Bytes `[start, end]` of the file, in order, one chunk's worth at a time.
 
-    Each clipped term's byte range is read on its own (at most one xorb, 64 MiB, in memory),
-    and its chunks are decoded one by one, each checked against the layout's size.
+    Each clipped term is read in runs of whole chunks of about `READ_BYTES` (never a whole
+    64 MiB xorb at once), and its chunks are decoded one by one, each checked against the
+    layout's size.
 
     Raises:
         WindowPastEndError, XetFormatError, ValueError: as `plan` does; XetFormatError also for
@@ -236,26 +240,47 @@ def read_window(
     skip, remaining = window.offset_into_first_range, window.length
     for term in window.terms:
         layout = layouts[term.cas_hash]
-        byte_start, byte_end = layout.byte_range(term.chunk_index_start, term.chunk_index_end)
-        data = read_xorb_bytes(term.cas_hash, byte_start, byte_end)
-        where = f"xorb {hash_to_hex(term.cas_hash)}"
-        if len(data) != byte_end - byte_start:
+        for first, last in _runs(layout, term.chunk_index_start, term.chunk_index_end):
+            for chunk in _read_run(layout, read_xorb_bytes, first, last):
+                piece = chunk[skip : skip + remaining]
+                skip = max(skip - len(chunk), 0)
+                remaining -= len(piece)
+                if piece:
+                    yield piece
+
+
+def _runs(layout: XorbLayout, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Chunks `[start, end)` cut into runs `[first, last)` of about `READ_BYTES` bytes."""
+    first = start
+    while first < end:
+        last = first + 1
+        base = layout.chunk_ends[first - 1] if first else 0
+        while last < end and layout.chunk_ends[last] - base <= READ_BYTES:
+            last += 1
+        yield first, last
+        first = last
+
+
+def _read_run(
+    layout: XorbLayout, read_xorb_bytes: ReadXorbBytes, first: int, last: int
+) -> Iterator[bytes]:
+    """The unpacked chunks `[first, last)` of a xorb, each checked against the layout."""
+    byte_start, byte_end = layout.byte_range(first, last)
+    data = read_xorb_bytes(layout.hash, byte_start, byte_end)
+    where = f"xorb {hash_to_hex(layout.hash)}"
+    if len(data) != byte_end - byte_start:
+        raise XetFormatError(
+            f"{where}: read {len(data)} bytes at {byte_start}, expected {byte_end - byte_start}"
+        )
+    chunks = iter_chunks(data)
+    for index in range(first, last):
+        chunk = next(chunks, None)
+        if chunk is None or len(chunk) != layout.chunk_sizes[index]:
+            found = "nothing" if chunk is None else f"{len(chunk)} bytes"
             raise XetFormatError(
-                f"{where}: read {len(data)} bytes at {byte_start}, expected {byte_end - byte_start}"
+                f"{where}: chunk {index} unpacks to {found}, "
+                f"its layout says {layout.chunk_sizes[index]} bytes"
             )
-        chunks = iter_chunks(data)
-        for index in range(term.chunk_index_start, term.chunk_index_end):
-            chunk = next(chunks, None)
-            if chunk is None or len(chunk) != layout.chunk_sizes[index]:
-                found = "nothing" if chunk is None else f"{len(chunk)} bytes"
-                raise XetFormatError(
-                    f"{where}: chunk {index} unpacks to {found}, "
-                    f"its layout says {layout.chunk_sizes[index]} bytes"
-                )
-            piece = chunk[skip : skip + remaining]
-            skip = max(skip - len(chunk), 0)
-            remaining -= len(piece)
-            if piece:
-                yield piece
-        if next(chunks, None) is not None:
-            raise XetFormatError(f"{where}: bytes {byte_start}-{byte_end} hold extra chunks")
+        yield chunk
+    if next(chunks, None) is not None:
+        raise XetFormatError(f"{where}: bytes {byte_start}-{byte_end} hold extra chunks")

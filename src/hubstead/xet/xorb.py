@@ -19,13 +19,12 @@ from hubstead.xet.chunking import MAX_CHUNK_SIZE
 from hubstead.xet.errors import XetFormatError
 from hubstead.xet.hashing import chunk_hash, hash_to_hex, xorb_hash
 
-HEADER_SIZE = 8
-# xet-core cuts a xorb before its chunks' unpacked bytes pass 64 MiB (`MAX_XORB_BYTES`) or it
-# holds 8,192 chunks; serialized, each chunk adds its header and is stored as is when packing
-# would not shrink it, so a xorb of incompressible chunks is a little over 64 MiB.
-MAX_XORB_DATA = 64 * 1024 * 1024
+# A xorb holds at most 64 MiB of chunk data in at most 8 Ki chunks (xet-core
+# `xorb_object/constants.rs`); serialized, each chunk adds its header.
+MAX_XORB_BYTES = 64 * 1024 * 1024
 MAX_XORB_CHUNKS = 8 * 1024
-MAX_XORB_SIZE = MAX_XORB_DATA + MAX_XORB_CHUNKS * HEADER_SIZE
+HEADER_SIZE = 8
+MAX_XORB_SIZE = MAX_XORB_BYTES + MAX_XORB_CHUNKS * HEADER_SIZE
 VERSION = 0
 
 
@@ -43,6 +42,15 @@ class Chunk:
 
     hash: bytes
     data: bytes
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkEntry:
+    """One verified chunk of a xorb, without its bytes: its hash, unpacked length and end."""
+
+    hash: bytes
+    size: int
     end: int
 
 
@@ -90,7 +98,10 @@ def _frames(blob: bytes) -> Iterator[tuple[int, _Header, bytes]]:
         raise XetFormatError("a xorb holds at least one chunk")
     offset = 0
     index = 0
+    unpacked = 0
     while offset < len(blob):
+        if index == MAX_XORB_CHUNKS:
+            raise XetFormatError(f"a xorb holds at most {MAX_XORB_CHUNKS} chunks")
         raw = blob[offset : offset + HEADER_SIZE]
         if len(raw) < HEADER_SIZE:
             raise XetFormatError(f"chunk {index} has a truncated header")
@@ -106,6 +117,11 @@ def _frames(blob: bytes) -> Iterator[tuple[int, _Header, bytes]]:
                 f"chunk {index} declares {header.size} bytes ({header.stored} stored); "
                 f"a chunk is at most {MAX_CHUNK_SIZE}"
             )
+        if header.size == 0:
+            raise XetFormatError(f"chunk {index} holds no bytes; a chunk holds at least one")
+        unpacked += header.size
+        if unpacked > MAX_XORB_BYTES:
+            raise XetFormatError(f"a xorb holds at most {MAX_XORB_BYTES} bytes of chunk data")
         offset += HEADER_SIZE
         payload = blob[offset : offset + header.stored]
         if len(payload) < header.stored:
@@ -195,10 +211,17 @@ def parse_xorb(blob: bytes) -> list[Chunk]:
     return result
 
 
-def verify_xorb(blob: bytes, expected_hash: bytes) -> list[Chunk]:
-    """The chunks of a serialized xorb, if its chunks hash to `expected_hash`."""
-    parsed = parse_xorb(blob)
-    actual = xorb_hash([(c.hash, len(c.data)) for c in parsed])
+def verify_xorb(blob: bytes, expected_hash: bytes) -> list[ChunkEntry]:
+    """The chunks of a serialized xorb, if they hash to `expected_hash`.
+
+    Each chunk is decompressed, hashed and dropped in turn, so checking a xorb holds one
+    chunk's bytes at a time however far its chunks inflate.
+    """
+    parsed = [
+        ChunkEntry(chunk_hash(_decode(header, payload)), header.size, end)
+        for end, header, payload in _frames(blob)
+    ]
+    actual = xorb_hash([(c.hash, c.size) for c in parsed])
     if actual != expected_hash:
         raise XetFormatError(
             f"the xorb's chunks hash to {hash_to_hex(actual)}, not {hash_to_hex(expected_hash)}"

@@ -1,9 +1,10 @@
-"""What interrupted writes, uploads and pushes leave behind, for fsck and gc to collect."""
+"""Upkeep records: what interrupted writes leave behind, and how far a long check has got."""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Callable
 
 
 class LeftoverKind(enum.StrEnum):
@@ -24,3 +25,22 @@ class Leftover:
     name: str
     size: int
     modified_at: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """How far a long run is: `done` of `total` items of `phase`, and the bytes read so far."""
+
+    phase: str
+    done: int
+    total: int
+    bytes: int = 0
+
+
+OnProgress = Callable[[Progress], None]
+
+
+def notify(listener: OnProgress | None, phase: str, done: int, total: int, read: int = 0) -> None:
+    """Tell `listener`, when there is one, how far `phase` has got."""
+    if listener is not None:
+        listener(Progress(phase, done, total, read))

@@ -78,6 +78,19 @@ def repo_type(request: Request) -> RepoType:
     return found
 
 
+def body_repo_type(body: dict[str, Any]) -> RepoType:
+    """The repo type a JSON body names in `type` (`model` when absent).
+
+    Raises:
+        InvalidRequestError: not a repo type.
+    """
+    value = body.get("type") or "model"
+    try:
+        return RepoType(value)
+    except ValueError:
+        raise errors.InvalidRequestError(f"Invalid repo type {str(value)[:40]!r}") from None
+
+
 def repo_id(request: Request) -> str:
     """`namespace/name` from the path."""
     return f"{param(request, 'namespace')}/{param(request, 'name')}"

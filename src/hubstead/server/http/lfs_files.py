@@ -1,8 +1,11 @@
 """LFS object management (core.md §5.3), for `list_lfs_files` and `permanently_delete_lfs_files`.
 
 Serves: `GET /api/{T}/{repo}/lfs-files` (Link-paginated) and
-`POST /api/{T}/{repo}/lfs-files/batch` with `{"deletions": {"sha": [...], "rewriteHistory": b}}`.
-Both need write access to the repo.
+`POST /api/{T}/{repo}/lfs-files/batch` with `{"deletions": {"sha": [...], "rewriteHistory": b}}`,
+both with write access to the repo; and `POST /api/{T}/{repo}/lfs-files/duplicate` with
+`{"target": {"type", "name"}, "files": [{"sha256", "xetHash", "filename"}]}`, answering
+`{"failed": [{"sha256", "error"}]}` (read access to this repo, write access to the target):
+what a cross-repo `CommitOperationCopy` asks before it commits.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from starlette.routing import Route
 from hubstead.server import errors
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
+    body_repo_type,
     call,
     decode_cursor,
     identity,
@@ -25,6 +29,7 @@ from hubstead.server.http.context import (
     services,
 )
 from hubstead.server.http.paths import API_REPO
+from hubstead.server.services.lfs_files import DuplicateRequest
 
 _PAGE_SIZE = 1000
 
@@ -70,8 +75,44 @@ async def delete_lfs_files(request: Request) -> Response:
     return JSONResponse({"deleted": deleted})
 
 
+async def duplicate_lfs_files(request: Request) -> Response:
+    """Link LFS objects of this repo to the target repo, so that a commit there can name them."""
+    body = await read_json_object(request)
+    target, files = body.get("target"), body.get("files")
+    if not isinstance(target, dict) or not isinstance(files, list):
+        raise errors.InvalidRequestError(
+            "The body must be {'target': {'type', 'name'}, 'files': [{'sha256', 'xetHash'}]}"
+        )
+    target_type = body_repo_type(target)
+    target_id = target.get("name")
+    if not isinstance(target_id, str):
+        raise errors.InvalidRequestError("'target' needs the 'name' of a repo")
+    wanted = [_duplicate_request(item) for item in files]
+    caller = await identity(request)
+    failed = await call(
+        services(request).lfs_files.duplicate,
+        caller,
+        repo_type(request),
+        repo_id(request),
+        target_type,
+        target_id,
+        wanted,
+    )
+    return JSONResponse({"failed": [{"sha256": f.sha256, "error": f.error} for f in failed]})
+
+
+def _duplicate_request(item: object) -> DuplicateRequest:
+    if not isinstance(item, dict) or not isinstance(item.get("sha256"), str):
+        raise errors.InvalidRequestError("Each file needs a 'sha256' string")
+    xet_hash = item.get("xetHash")
+    if xet_hash is not None and not isinstance(xet_hash, str):
+        raise errors.InvalidRequestError("'xetHash' must be a string")
+    return DuplicateRequest(item["sha256"], xet_hash)
+
+
 _LFS_FILES = API_REPO + "/lfs-files"
 routes = [
     Route(_LFS_FILES, list_lfs_files, methods=["GET"]),
     Route(_LFS_FILES + "/batch", delete_lfs_files, methods=["POST"]),
+    Route(_LFS_FILES + "/duplicate", duplicate_lfs_files, methods=["POST"]),
 ]

@@ -19,6 +19,7 @@ from hubstead.server import errors
 from hubstead.server.domain.repos import RepoQuery
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
+    body_repo_type,
     call,
     decode_cursor,
     flag,
@@ -48,14 +49,6 @@ _SORT_KEYS = {
     "trendingScore": "likes",
     "id": "id",
 }
-
-
-def _body_type(body: dict[str, Any]) -> RepoType:
-    value = body.get("type") or "model"
-    try:
-        return RepoType(value)
-    except ValueError:
-        raise errors.InvalidRequestError(f"Invalid repo type {value!r}") from None
 
 
 def _string(body: dict[str, Any], key: str, *, required: bool = True) -> str | None:
@@ -93,7 +86,7 @@ def _visibility(body: dict[str, Any], type: RepoType) -> bool | None:
 async def create_repo(request: Request) -> Response:
     """Create a repo; 409 with the repo's `url` when it exists."""
     body = await read_json_object(request)
-    type = _body_type(body)
+    type = body_repo_type(body)
     name = _string(body, "name")
     namespace = _string(body, "organization", required=False)
     sdk = _string(body, "sdk", required=False)
@@ -123,7 +116,7 @@ async def delete_repo(request: Request) -> Response:
     body = await read_json_object(request)
     caller = await identity(request)
     target = _body_repo_id(caller, body)
-    await call(services(request).repos.delete, caller, _body_type(body), target)
+    await call(services(request).repos.delete, caller, body_repo_type(body), target)
     return JSONResponse({})
 
 
@@ -143,7 +136,7 @@ async def move_repo(request: Request) -> Response:
     source, target = _string(body, "fromRepo"), _string(body, "toRepo")
     assert source is not None and target is not None
     caller = await identity(request)
-    repo = await call(services(request).repos.move, caller, _body_type(body), source, target)
+    repo = await call(services(request).repos.move, caller, body_repo_type(body), source, target)
     return JSONResponse({"url": repo_url(request, repo.type, repo.repo_id)})
 
 

@@ -7,8 +7,8 @@ job record; it fails (without retrying) when something is damaged.
 from __future__ import annotations
 
 from hubstead.server import errors
+from hubstead.server.domain.upkeep import Progress
 from hubstead.server.jobs.runner import JobContext
-from hubstead.server.services.upkeep import Progress
 
 FSCK = "storage.fsck"
 
@@ -45,6 +45,12 @@ def run_fsck_job(context: JobContext) -> None:
             for b in report.bad_links
         ),
         *(f"{u.repo_type} {u.repo_id}: unreadable ({u.error})" for u in report.unreadable),
+        *(
+            f"xorb {x.hash}: "
+            + ("missing" if x.stored_size is None else x.error or f"{x.stored_size} bytes stored")
+            for x in report.xet.bad_xorbs
+        ),
+        *(f"Xet file {f.hash} (sha256 {f.sha256}): {f.error}" for f in report.xet.bad_files),
     ]
     for problem in problems:
         context.log(problem)

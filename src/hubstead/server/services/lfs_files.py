@@ -1,4 +1,4 @@
-"""A repo's LFS objects as its maintainers manage them: list them, and delete them for good.
+"""A repo's LFS objects as its maintainers manage them: list, delete for good, copy to another repo.
 
 The list is the LFS index's rows for the repo (objects uploaded for it), each with one path that
 names it: at the tip of a ref when one does, else somewhere in history, else none (uploaded but
@@ -24,6 +24,7 @@ from hubstead.server import errors
 from hubstead.server.services import pointers
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
+from hubstead.server.services.objects import LfsObjects
 from hubstead.server.services.pages import Page
 from hubstead.server.services.repos import RepoService
 from hubstead.server.storage.blobs import BlobStat, BlobStore
@@ -32,6 +33,7 @@ from hubstead.server.storage.lfs_index import LfsIndex
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_DELETIONS = 1000  # the official client sends batches of at most 1000
+MAX_DUPLICATES = 1000  # it sends duplications in batches of 500
 _SHOWN_CONFLICTS = 5
 
 
@@ -50,15 +52,37 @@ class LfsFile:
     ref: str | None
 
 
+@dataclasses.dataclass(frozen=True)
+class DuplicateRequest:
+    """An object to copy to another repo: its sha256, and its Xet hash when the client has it."""
+
+    sha256: str
+    xet_hash: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class DuplicateFailure:
+    """An object that was not copied, and why."""
+
+    sha256: str
+    error: str
+
+
 class LfsFileService:
     """Listing and permanent deletion of a repo's LFS objects."""
 
     def __init__(
-        self, repos: RepoService, git: GitObjectStore, blobs: BlobStore, index: LfsIndex
+        self,
+        repos: RepoService,
+        git: GitObjectStore,
+        blobs: BlobStore,
+        objects: LfsObjects,
+        index: LfsIndex,
     ) -> None:
         self._repos = repos
         self._git = git
         self._blobs = blobs
+        self._objects = objects
         self._index = index
 
     def list(
@@ -152,6 +176,49 @@ class LfsFileService:
         for sha256 in owned:
             self._blobs.delete_unless(sha256, functools.partial(self._linked, sha256))
         return len(owned)
+
+    def duplicate(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        target_type: RepoType,
+        target_id: str,
+        files: Sequence[DuplicateRequest],
+    ) -> Sequence[DuplicateFailure]:
+        """Let the target repo reference LFS objects of the source repo (a cross-repo copy).
+
+        The caller must be allowed to read the source's files and to write to the target. No
+        byte is copied: the target is linked to the objects, as if they had been uploaded to
+        it. Each object must be one the source holds; a Xet hash, when given, must be the Xet
+        file of that sha256. Objects that fail are reported, the others are linked.
+
+        Raises:
+            InvalidRequestError: too many files in one request.
+            RepoNotFoundError, GatedRepoError, AuthorizationError, ...: see `RepoService.locate`.
+        """
+        if len(files) > MAX_DUPLICATES:
+            raise errors.InvalidRequestError(f"At most {MAX_DUPLICATES} files per request")
+        source = self._repos.locate(identity, type, repo_id, Action.READ_FILES)
+        target = self._repos.locate(identity, target_type, target_id, Action.WRITE)
+        problems = {file.sha256: self._duplicate_problem(source.id, file) for file in files}
+        for file in files:
+            size = self._index.linked_size(source.id, file.sha256)
+            if problems[file.sha256] is None and size is not None:
+                self._index.link(target.id, file.sha256, size)
+        return [DuplicateFailure(sha, problem) for sha, problem in problems.items() if problem]
+
+    def _duplicate_problem(self, source_key: int, file: DuplicateRequest) -> str | None:
+        if not _SHA256.fullmatch(file.sha256):
+            return f"invalid sha256 {file.sha256[:80]!r}"
+        size = self._index.linked_size(source_key, file.sha256)
+        if size is None or self._objects.size(file.sha256) != size:
+            return f"the source repo holds no LFS object {file.sha256}"
+        if file.xet_hash is not None:
+            held = self._objects.as_xet(file.sha256)
+            if held is None or held.file.hash != file.xet_hash.lower():
+                return f"{file.xet_hash[:80]!r} is not the Xet hash of {file.sha256}"
+        return None
 
     def _linked(self, sha256: str, _stat: BlobStat) -> bool:
         return self._index.is_linked(sha256)

@@ -21,6 +21,10 @@ The git repos are checked and collected too: quarantines of pushes that never fi
 temporary files and loose objects no ref reaches (aborted commits, squashed history, deleted
 branches) are listed by fsck and removed by gc once older than the grace period, and gc then
 prunes and repacks each repo (`GitUpkeep.collect`).
+
+An LFS object may be held as a Xet file instead of a blob (`LfsObjects`): its links and pointers
+are then backed, not missing. Xorbs and Xet files are checked and collected by `XetUpkeep`
+(`services/xet/upkeep.py`, which says what it keeps and for how long).
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ from collections.abc import Callable, Iterator, Sequence
 
 from hubstead.protocol import RepoType
 from hubstead.server.domain.repos import RepoQuery, RepoRecord
-from hubstead.server.domain.upkeep import Leftover, LeftoverKind
+from hubstead.server.domain.upkeep import Leftover, LeftoverKind, OnProgress, notify
 from hubstead.server.services import pointers
+from hubstead.server.services.objects import LfsObjects
+from hubstead.server.services.xet.upkeep import XetCheck, XetCollection, XetUpkeep
 from hubstead.server.storage.blobs import BlobStat, BlobStore
 from hubstead.server.storage.errors import BlobNotFoundError
 from hubstead.server.storage.git_objects import GitObjectStore
@@ -44,19 +50,6 @@ from hubstead.server.storage.lfs_index import LfsIndex
 from hubstead.server.storage.repos import RepoStore
 
 _REPO_PAGE = 1000
-
-
-@dataclasses.dataclass(frozen=True)
-class Progress:
-    """How far a long run is: `done` of `total` items of `phase`, and the bytes read so far."""
-
-    phase: str
-    done: int
-    total: int
-    bytes: int = 0
-
-
-OnProgress = Callable[[Progress], None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,11 +114,14 @@ class FsckReport:
     leftovers: list[Leftover]
     # Push quarantines, git temp files and loose objects no ref reaches: not damage either.
     git_leftovers: list[Leftover] = dataclasses.field(default_factory=list)
+    xet: XetCheck = dataclasses.field(default_factory=XetCheck)
 
     @property
     def damaged(self) -> bool:
         """Whether anything is corrupt, dangling, missing or unreadable."""
-        return bool(self.corrupt or self.dangling or self.bad_links or self.unreadable)
+        return bool(
+            self.corrupt or self.dangling or self.bad_links or self.unreadable or self.xet.damaged
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,16 +154,21 @@ class GcReport:
     # repos were pruned and repacked.
     git_leftovers: list[Leftover] = dataclasses.field(default_factory=list)
     repacked: int = 0
+    xet: XetCollection = dataclasses.field(default_factory=XetCollection)
 
     @property
     def freed_bytes(self) -> int:
-        """The bytes the removed objects and leftovers held (before repacking)."""
+        """The bytes the removed objects, xorbs and leftovers held (before repacking)."""
         leftovers = [*self.leftovers, *self.git_leftovers]
-        return sum(o.size for o in self.objects) + sum(o.size for o in leftovers)
+        freed = sum(o.size for o in self.objects) + sum(o.size for o in leftovers)
+        return freed + self.xet.freed_bytes
 
 
 class UpkeepService:
-    """Checks and collects the blob store against the repos and the LFS index."""
+    """Checks and collects the blob and xorb stores against the repos and the indexes.
+
+    `clock` gives the time (in seconds since the epoch) that grace periods end at.
+    """
 
     def __init__(
         self,
@@ -176,12 +177,19 @@ class UpkeepService:
         git_upkeep: GitUpkeep,
         blobs: BlobStore,
         index: LfsIndex,
+        objects: LfsObjects,
+        xet: XetUpkeep,
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._repo_store = repo_store
         self._git = git
         self._git_upkeep = git_upkeep
         self._blobs = blobs
         self._index = index
+        self._objects = objects
+        self._xet = xet
+        self._clock = clock
 
     def usage(self, repos: Sequence[RepoRecord]) -> dict[int, int]:
         """The bytes each repo uses, by repo row id: its LFS objects plus its git data on disk.
@@ -196,7 +204,7 @@ class UpkeepService:
     # --- fsck ---------------------------------------------------------------------------------
 
     def fsck(self, on_progress: OnProgress | None = None) -> FsckReport:
-        """Re-hash every object, then check every repo's pointers and every index row.
+        """Re-hash every object and xorb, then check every repo's pointers and every index row.
 
         A pointer whose object is missing (or has another size) is damage when it is at the tip
         of a ref, or when the repo still links the object. A pointer only in history whose
@@ -219,8 +227,10 @@ class UpkeepService:
                 hashed += stat.size
                 if actual != sha256:
                     corrupt.append(CorruptObject(sha256, actual, stat.size))
-            _notify(on_progress, "objects", done, len(digests), hashed)
-        git_leftovers = self._git_leftovers(time.time(), on_progress)
+            notify(on_progress, "objects", done, len(digests), hashed)
+        xet = self._xet.check(on_progress)
+        stored = {**self._xet.held_sizes(), **sizes}
+        git_leftovers = self._git_leftovers(self._clock(), on_progress)
         repos: dict[int, RepoRecord] = {}
         dangling: list[BadPointer] = []
         purged: list[BadPointer] = []
@@ -230,7 +240,7 @@ class UpkeepService:
             if isinstance(found, UnreadableRepo):
                 unreadable.append(found)
                 continue
-            for bad in self._bad_pointers(repo, found, sizes):
+            for bad in self._bad_pointers(repo, found, stored):
                 damage = (
                     bad.ref is not None
                     or bad.stored_size is not None
@@ -244,17 +254,16 @@ class UpkeepService:
             corrupt=corrupt,
             dangling=dangling,
             purged=purged,
-            bad_links=self._bad_links(repos, sizes),
+            bad_links=self._bad_links(repos, stored),
             unreadable=unreadable,
             leftovers=list(self._blobs.leftovers()),
             git_leftovers=git_leftovers,
+            xet=xet,
         )
 
     def _stored_size(self, sizes: dict[str, int], sha256: str) -> int | None:
-        if sha256 in sizes:
-            return sizes[sha256]
-        stat = self._blobs.stat(sha256)
-        return None if stat is None else stat.size
+        """The object's size as a blob or a Xet file: from `sizes`, or looked up (stored since)."""
+        return sizes[sha256] if sha256 in sizes else self._objects.size(sha256)
 
     def _bad_pointers(
         self, repo: RepoRecord, found: list[pointers.Sighting], sizes: dict[str, int]
@@ -294,23 +303,27 @@ class UpkeepService:
         Only what was last written before `grace` ago goes. Each object is checked again once
         moved out of reach (still unlinked, still old), so an upload of the same bytes racing
         with gc keeps its copy. Bad links go first, so the objects only they kept are collected
-        in the same run.
+        in the same run. Xet files and xorbs are collected by `XetUpkeep.collect`.
         """
-        written_before = time.time() - grace.total_seconds()
+        now = self._clock()
+        written_before = now - grace.total_seconds()
         links = self._bad_old_links(written_before, dry_run)
         referenced: set[str] = set()
+        at_tips: set[str] = set()
         unreadable: list[UnreadableRepo] = []
         for _repo, found in self._pointers(on_progress):
             if isinstance(found, UnreadableRepo):
                 unreadable.append(found)
             else:
                 referenced.update(s.sha256 for s in found)
-        referenced |= self._index.linked_digests()
+                at_tips.update(s.sha256 for s in found if s.ref is not None)
+        linked = self._index.linked_digests()
+        referenced |= linked
         digests = [] if unreadable else sorted(self._blobs.digests())
         collected: list[CollectedObject] = []
         kept = recent = 0
         for done, sha256 in enumerate(digests, 1):
-            _notify(on_progress, "objects", done, len(digests))
+            notify(on_progress, "objects", done, len(digests))
             if sha256 in referenced:
                 kept += 1
                 continue
@@ -331,6 +344,14 @@ class UpkeepService:
             if leftover.modified_at < written_before
             and (dry_run or self._blobs.remove_leftover(leftover, written_before))
         ]
+        # Only history naming a Xet-held object does not keep it: see `XetUpkeep`.
+        xet = self._xet.collect(
+            None if unreadable else linked | at_tips,
+            now=now,
+            grace=grace,
+            dry_run=dry_run,
+            on_progress=on_progress,
+        )
         git_leftovers = self._git_leftovers(written_before, on_progress)
         repacked = 0
         if not dry_run:
@@ -346,19 +367,20 @@ class UpkeepService:
             links=links,
             git_leftovers=git_leftovers,
             repacked=repacked,
+            xet=xet,
         )
 
     def _bad_old_links(self, written_before: float, dry_run: bool) -> list[BadLink]:
-        """Delete old links whose object is not stored with their size; those (to be) deleted.
+        """Delete old links whose object is not held with their size; those (to be) deleted.
 
-        Only links made before `written_before` go; none with `dry_run`.
+        An object is held as a blob or as a Xet file. Only links made before `written_before`
+        go; none with `dry_run`.
         """
         removed = []
         for record in self._index.records():
             if record.created_at.timestamp() >= written_before:
                 continue
-            stat = self._blobs.stat(record.sha256)
-            stored = None if stat is None else stat.size
+            stored = self._objects.size(record.sha256)
             if stored == record.size:
                 continue
             if dry_run or self._index.unlink_if(record.repo_id, record.sha256, record.size):
@@ -388,7 +410,7 @@ class UpkeepService:
                 garbage = self._git_upkeep.unreachable(repo.storage_key, written_before)
                 if garbage is not None:
                     found.append(garbage)
-            _notify(on_progress, "git garbage", done, len(repos))
+            notify(on_progress, "git garbage", done, len(repos))
         return found
 
     def _collect_git(
@@ -412,7 +434,7 @@ class UpkeepService:
             with contextlib.suppress(Exception):
                 self._git_upkeep.collect(repo.storage_key, written_before)
                 repacked += 1
-            _notify(on_progress, "git repack", done, len(repos))
+            notify(on_progress, "git repack", done, len(repos))
         return removed, repacked
 
     def _keep(self, sha256: str, written_before: float, stat: BlobStat) -> bool:
@@ -439,7 +461,7 @@ class UpkeepService:
                     yield repo, UnreadableRepo(repo.type, repo.repo_id, error)
             else:
                 yield repo, found
-            _notify(on_progress, "repos", done, len(repos))
+            notify(on_progress, "repos", done, len(repos))
 
     def _all_repos(self) -> Iterator[RepoRecord]:
         """Every repo of every type, oldest first (each once, even if repos change meanwhile)."""
@@ -462,8 +484,3 @@ class UpkeepService:
                 if len(page) < _REPO_PAGE:
                     break
                 offset += _REPO_PAGE
-
-
-def _notify(listener: OnProgress | None, phase: str, done: int, total: int, read: int = 0) -> None:
-    if listener is not None:
-        listener(Progress(phase, done, total, read))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
+from hubstead.server.domain.upkeep import Leftover
 from hubstead.server.storage.blobs import BlobStat
 
 
@@ -16,7 +17,14 @@ class XorbStore(Protocol):
     """
 
     def put(self, hash: str, data: bytes) -> bool:
-        """Store the xorb atomically; False when it was already stored (then nothing changes)."""
+        """Store the xorb atomically; False when it was already stored (then it is `touch`ed)."""
+
+    def touch(self, hash: str) -> bool:
+        """Mark the stored xorb as written now; False when it is not stored.
+
+        An upload that relies on a stored xorb touches it first, and gc keeps what was written
+        within its grace period: so gc never deletes a xorb an upload is about to use.
+        """
 
     def read(self, hash: str, start: int, end: int) -> bytes:
         """Bytes `[start, end)` of the xorb (BlobNotFoundError when missing; short past its end)."""
@@ -35,3 +43,9 @@ class XorbStore(Protocol):
 
     def delete_unless(self, hash: str, keep: Callable[[BlobStat], bool]) -> bool:
         """Delete the xorb unless `keep`, asked once no reader can reach it, says to keep it."""
+
+    def leftovers(self) -> Iterator[Leftover]:
+        """Temporary files of writes that never finished (or are still running)."""
+
+    def remove_leftover(self, leftover: Leftover, written_before: float) -> bool:
+        """Delete a temporary file not written to since `written_before`; whether it did."""

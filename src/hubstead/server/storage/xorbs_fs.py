@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from hubstead.server.domain.upkeep import Leftover
 from hubstead.server.storage.blobs import BlobStat
 from hubstead.server.storage.blobs_fs import FsBlobStore, FsBlobWriter
 from hubstead.server.storage.errors import BlobNotFoundError
@@ -24,11 +25,19 @@ class FsXorbStore:
 
     def put(self, hash: str, data: bytes) -> bool:
         """Write the xorb unless it is stored; a concurrent writer of the same xorb is harmless."""
-        if self._files.size(hash) is not None:
+        if self.touch(hash):
             return False
         writer = FsBlobWriter(self._files.temp_dir, self._files.path(hash), len(data), None)
         writer.write(data)
         writer.commit()
+        return True
+
+    def touch(self, hash: str) -> bool:
+        """Set the file's mtime to now (what gc's grace period counts from)."""
+        try:
+            os.utime(self._files.path(hash))
+        except FileNotFoundError:
+            return False
         return True
 
     def read(self, hash: str, start: int, end: int) -> bytes:
@@ -61,3 +70,11 @@ class FsXorbStore:
     def delete_unless(self, hash: str, keep: Callable[[BlobStat], bool]) -> bool:
         """See `FsBlobStore.delete_unless`."""
         return self._files.delete_unless(hash, keep)
+
+    def leftovers(self) -> Iterator[Leftover]:
+        """Files in `.tmp/`: writes in progress or interrupted, and deletions gc never finished."""
+        return self._files.leftovers()
+
+    def remove_leftover(self, leftover: Leftover, written_before: float) -> bool:
+        """See `FsBlobStore.remove_leftover`."""
+        return self._files.remove_leftover(leftover, written_before)

@@ -66,6 +66,7 @@ class XetUploadService:
         index: XetIndex,
         lfs_index: LfsIndex,
         *,
+        max_file_bytes: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._tokens = tokens
@@ -74,10 +75,14 @@ class XetUploadService:
         self._content = content
         self._index = index
         self._lfs_index = lfs_index
+        self._max_file_bytes = max_file_bytes
         self._clock = clock
 
     def put_xorb(self, token: str, hash: str, data: bytes) -> bool:
-        """Verify and store a serialized xorb; whether it was new.
+        """Verify and store a serialized xorb; whether it is new to the uploader.
+
+        A xorb already stored for a repo the uploader may not read counts as new: the answer
+        must not tell anyone that somebody else holds the same bytes.
 
         Raises:
             AuthenticationError, AuthorizationError: see `XetTokenService.authorize`.
@@ -95,13 +100,15 @@ class XetUploadService:
             hash=key,
             size=len(data),
             chunk_hashes=tuple(chunk.hash for chunk in chunks),
-            chunk_sizes=tuple(len(chunk.data) for chunk in chunks),
+            chunk_sizes=tuple(chunk.size for chunk in chunks),
             chunk_ends=tuple(chunk.end for chunk in chunks),
         )
+        known = bool(self._usable_xorbs(grant, [key]))
         with errors.out_of_space(f"storing xorb {key}"):
             self._xorbs.put(key, data)
         eligible = [h for h in record.chunk_hashes if is_global_dedup_eligible(h)]
-        return self._index.add_xorb(record, grant.repo.id, eligible)
+        self._index.add_xorb(record, grant.repo.id, eligible)
+        return not known
 
     def put_shard(self, token: str, data: bytes) -> bool:
         """Verify a shard and register its files for the token's repo; whether any was new.
@@ -121,24 +128,34 @@ class XetUploadService:
         named = {hash_to_hex(s.cas_hash) for f in shard.files for s in f.segments}
         named |= {hash_to_hex(x.cas_hash) for x in shard.xorbs}
         records = self._usable_xorbs(grant, named)
-        missing = sorted(named - records.keys())
+        # Touched before anything uses them, so that gc, which spares recently written xorbs,
+        # keeps them (or has already removed them, and then they count as missing).
+        missing = sorted(named - {xorb for xorb in records if self._xorbs.touch(xorb)})
         if missing:
             raise errors.InvalidRequestError(
                 f"Rejected shard: it names {len(missing)} xorb(s) this hub does not hold for "
                 f"you, first {missing[0]}; upload them first"
             )
         files = [self._checked_file(info, records) for info in shard.files]
-        unknown = [
-            (file, first_chunk) for file, first_chunk in files if not self._verified_before(file)
-        ]
+        # Keyed by hash and claimed sha256: a file listed twice is read back once.
+        unknown = list(
+            {
+                (file.hash, file.sha256): (file, first_chunk)
+                for file, first_chunk in files
+                if not self._verified_before(file)
+            }.values()
+        )
         for file, _ in unknown:
             self._check_sha256(file, records)
-        # Every file checked out: register them all, then let the repo's commits name them.
+        # Every file checked out: let the repo's commits name them, then record them, the
+        # ones verified before too. gc forgets a file whose sha256 nobody links, then looks
+        # again and puts it back if linked meanwhile: with this order, a file is recorded
+        # after its last link whichever way the two interleave (services/xet/upkeep.py).
         self._index.link_xorbs(grant.repo.id, named)
-        for file, first_chunk in unknown:
-            self._index.add_file(file, first_chunk)
         for file, _ in files:
             self._lfs_index.link(grant.repo.id, file.sha256, file.size)
+        for file, first_chunk in files:
+            self._index.add_file(file, first_chunk)
         return bool(unknown) or not files
 
     def dedup_shard(self, token: str, chunk_hash: str) -> bytes | None:
@@ -187,6 +204,12 @@ class XetUploadService:
         name = hash_to_hex(info.file_hash)
         if not info.segments:
             raise errors.InvalidRequestError(f"Rejected shard: file {name} has no terms")
+        if info.size > self._max_file_bytes:
+            # Reading a file back costs its size, whatever the shard cost to send.
+            raise errors.InvalidRequestError(
+                f"Rejected shard: file {name} is {info.size} bytes, more than the "
+                f"{self._max_file_bytes} this hub accepts for one file"
+            )
         if info.sha256 is None:
             raise errors.InvalidRequestError(
                 f"Rejected shard: file {name} carries no sha256 (its metadata extension); "
