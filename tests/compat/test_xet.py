@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import subprocess
 import sys
 import time
@@ -57,9 +58,7 @@ KiB = 1024
 HF_CLI = str(Path(sys.executable).with_name("hf"))
 
 
-@pytest.fixture(autouse=True)
-def xet_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)
+pytestmark = pytest.mark.usefixtures("xet")
 
 
 @pytest.fixture
@@ -440,7 +439,16 @@ def changed_in_places(data: bytes, places: int, fraction: float) -> bytes:
     return bytes(changed)
 
 
-@pytest.mark.parametrize("uploader", ["same client", "fresh hf CLI"])
+@pytest.mark.parametrize(
+    ("uploader", "size"),
+    [
+        ("same client", 24 * MiB),
+        ("fresh hf CLI", 24 * MiB),
+        # Several xorbs, most without a global-dedup chunk: one answer must describe them all.
+        ("fresh hf CLI", 200 * MiB),
+    ],
+    ids=["same-client", "fresh-cli", "fresh-cli-several-xorbs"],
+)
 def test_a_slightly_changed_file_stores_less_than_a_tenth_of_its_bytes(
     live_server: LiveServer,
     user: HubUser,
@@ -448,9 +456,12 @@ def test_a_slightly_changed_file_stores_less_than_a_tenth_of_its_bytes(
     cas: AccessLog,
     tmp_path: Path,
     uploader: str,
+    size: int,
 ) -> None:
     first, second = repo_factory(), repo_factory()
-    original = os.urandom(24 * MiB)
+    # Seeded, so that which chunks are global-dedup chunks is the same in every run; one seed a
+    # case, so that no case finds its bytes in the client's cache of another case's uploads.
+    original = random.Random(f"{uploader} {size}").randbytes(size)
     source = tmp_path / "original.bin"
     source.write_bytes(original)
     user.api.upload_file(path_or_fileobj=source, path_in_repo="data.bin", repo_id=first)
@@ -513,3 +524,24 @@ def test_a_read_token_cannot_get_a_write_token(
 def test_anonymous_cannot_get_a_write_token(live_server: LiveServer, repo: str) -> None:
     assert token_route(live_server, repo, "read", None).status_code == 200
     assert token_route(live_server, repo, "write", None).status_code == 401
+
+
+def test_an_uploader_reuses_its_xorbs_after_their_repo_was_deleted(
+    live_server: LiveServer, user: HubUser, tmp_path: Path, cas: AccessLog
+) -> None:
+    # The client's cache remembers the xorbs of the first upload: the second sends none, and
+    # the hub accepts them because this account uploaded them, though no repo holds them now.
+    data = random.Random("reupload").randbytes(3 * MiB)
+    gone = user.api.create_repo(f"{user.name}/{unique_name('gone')}").repo_id
+    user.api.upload_file(path_or_fileobj=data, path_in_repo="model.bin", repo_id=gone)
+    user.api.delete_repo(gone)
+    again = user.api.create_repo(f"{user.name}/{unique_name('again')}").repo_id
+    before = stored_xorb_bytes(live_server)
+
+    user.api.upload_file(path_or_fileobj=data, path_in_repo="model.bin", repo_id=again)
+
+    assert stored_xorb_bytes(live_server) == before
+    local = hf_hub_download(
+        again, "model.bin", endpoint=live_server.url, token=user.token, cache_dir=tmp_path
+    )
+    assert Path(local).read_bytes() == data

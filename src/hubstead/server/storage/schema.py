@@ -176,7 +176,9 @@ lfs_locks = sa.Table(
 )
 
 # Xet: verified xorbs (their chunks packed, see `xet_index_sql`), the repos each may be used
-# from, the global-dedup chunks that find them, and the files reconstructable from them.
+# from and the accounts that uploaded it, the global-dedup chunks that find them, the files
+# reconstructable from them, and which files use which xorbs (a dedup answer describes a
+# found xorb's neighbours in those files).
 xet_xorbs = sa.Table(
     "xet_xorbs",
     metadata,
@@ -204,6 +206,24 @@ xet_xorb_repos = sa.Table(
     ),
 )
 
+xet_xorb_uploaders = sa.Table(
+    "xet_xorb_uploaders",
+    metadata,
+    sa.Column(
+        "xorb_hash",
+        sa.String(64),
+        sa.ForeignKey("xet_xorbs.hash", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "account_id",
+        sa.Integer,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
 xet_dedup_chunks = sa.Table(
     "xet_dedup_chunks",
     metadata,
@@ -225,4 +245,17 @@ xet_files = sa.Table(
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("terms", sa.LargeBinary, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+xet_file_xorbs = sa.Table(
+    "xet_file_xorbs",
+    metadata,
+    sa.Column("xorb_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "file_hash",
+        sa.String(64),
+        sa.ForeignKey("xet_files.hash", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
 )

@@ -12,15 +12,22 @@ class XetIndex(Protocol):
     """Xorbs, the repos each may be used from, global-dedup chunks, and reconstructable files.
 
     A xorb is linked to a repo when it was uploaded for it or when a file committed to it uses
-    it: dedup answers and shard references only ever reach xorbs linked to a repo the caller
-    may read. Linking and unlinking repos never removes a xorb; upkeep does, once nothing
+    it, and to the accounts that uploaded it (they had its bytes): dedup answers and shard
+    references only ever reach xorbs linked to a repo the caller may read, or that the caller
+    uploaded. Linking and unlinking repos never removes a xorb; upkeep does, once nothing
     references it.
     """
 
-    def add_xorb(self, record: XorbRecord, repo_id: int, dedup_chunks: Sequence[bytes]) -> bool:
-        """Record a verified xorb, link it to the repo, and index its global-dedup chunks.
+    def add_xorb(
+        self,
+        record: XorbRecord,
+        repo_id: int,
+        uploader: int | None,
+        dedup_chunks: Sequence[bytes],
+    ) -> bool:
+        """Record a verified xorb, link it to the repo and uploader, index its dedup chunks.
 
-        Returns whether the xorb is new (False: it was stored before; the link is still made).
+        Returns whether the xorb is new (False: it was stored before; the links are still made).
         """
 
     def xorbs(self, hashes: Collection[str]) -> dict[str, XorbRecord]:
@@ -29,6 +36,9 @@ class XetIndex(Protocol):
     def xorb_repos(self, hashes: Collection[str]) -> dict[str, frozenset[int]]:
         """The repos each xorb is linked to (a xorb linked to none is left out)."""
 
+    def uploaded_by(self, account_id: int, hashes: Collection[str]) -> set[str]:
+        """Those of the xorbs the account uploaded."""
+
     def link_xorbs(self, repo_id: int, hashes: Collection[str]) -> None:
         """Link the xorbs (all stored) to the repo; idempotent."""
 
@@ -36,7 +46,10 @@ class XetIndex(Protocol):
         """Up to `limit` xorbs holding this global-dedup chunk, most recently stored first."""
 
     def add_file(self, record: XetFileRecord, first_chunk: bytes) -> None:
-        """Record a verified file and index its first chunk for global dedup; idempotent."""
+        """Record a verified file, its first chunk for global dedup and its xorbs; idempotent."""
+
+    def files_using(self, xorb: str, limit: int) -> list[XetFileRecord]:
+        """Up to `limit` recorded files whose terms use the xorb, most recently recorded first."""
 
     def file(self, hash: str) -> XetFileRecord | None:
         """The file with this Xet hash, if recorded."""

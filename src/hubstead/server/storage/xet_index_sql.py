@@ -1,4 +1,4 @@
-"""`XetIndex` on SQL: the `xet_xorbs`, `xet_xorb_repos`, `xet_dedup_chunks` and `xet_files` tables.
+"""`XetIndex` on SQL: the `xet_*` tables (xorbs and who may use them, dedup chunks, files).
 
 A xorb's chunks and a file's terms are read and written whole, so each is one packed column
 rather than rows of their own: a 64 MiB xorb has about a thousand chunks (40 bytes each here),
@@ -15,7 +15,14 @@ import sqlalchemy as sa
 
 from hubstead.server.domain.xet import XetFileRecord, XetTerm, XorbRecord
 from hubstead.server.storage.db import Database, insert_missing, utc_now
-from hubstead.server.storage.schema import xet_dedup_chunks, xet_files, xet_xorb_repos, xet_xorbs
+from hubstead.server.storage.schema import (
+    xet_dedup_chunks,
+    xet_file_xorbs,
+    xet_files,
+    xet_xorb_repos,
+    xet_xorb_uploaders,
+    xet_xorbs,
+)
 
 _CHUNK = struct.Struct("<32sII")
 _TERM = struct.Struct("<32sIII")
@@ -29,8 +36,14 @@ class SqlXetIndex:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add_xorb(self, record: XorbRecord, repo_id: int, dedup_chunks: Sequence[bytes]) -> bool:
-        """Insert the xorb if new, then its link and dedup chunks (present ones are kept)."""
+    def add_xorb(
+        self,
+        record: XorbRecord,
+        repo_id: int,
+        uploader: int | None,
+        dedup_chunks: Sequence[bytes],
+    ) -> bool:
+        """Insert the xorb if new, then its link, uploader and dedup chunks (present ones stay)."""
         row = {
             "hash": record.hash,
             "size": record.size,
@@ -41,6 +54,12 @@ class SqlXetIndex:
             new = conn.scalar(sa.select(xet_xorbs.c.hash).where(xet_xorbs.c.hash == record.hash))
             insert_missing(conn, xet_xorbs, [row])
             insert_missing(conn, xet_xorb_repos, [{"xorb_hash": record.hash, "repo_id": repo_id}])
+            if uploader is not None:
+                insert_missing(
+                    conn,
+                    xet_xorb_uploaders,
+                    [{"xorb_hash": record.hash, "account_id": uploader}],
+                )
             insert_missing(
                 conn,
                 xet_dedup_chunks,
@@ -68,6 +87,18 @@ class SqlXetIndex:
                 for row in rows:
                     repos.setdefault(row.xorb_hash, set()).add(row.repo_id)
         return {xorb: frozenset(ids) for xorb, ids in repos.items()}
+
+    def uploaded_by(self, account_id: int, hashes: Collection[str]) -> set[str]:
+        """Those of the xorbs the account uploaded."""
+        found: set[str] = set()
+        with self._db.read() as conn:
+            for batch in _batches(sorted(set(hashes))):
+                query = sa.select(xet_xorb_uploaders.c.xorb_hash).where(
+                    (xet_xorb_uploaders.c.account_id == account_id)
+                    & xet_xorb_uploaders.c.xorb_hash.in_(batch)
+                )
+                found.update(conn.scalars(query))
+        return found
 
     def link_xorbs(self, repo_id: int, hashes: Collection[str]) -> None:
         """Insert the missing links."""
@@ -100,9 +131,23 @@ class SqlXetIndex:
             "created_at": utc_now(),
         }
         first = {"chunk_hash": first_chunk.hex(), "xorb_hash": record.terms[0].xorb}
+        uses = [{"xorb_hash": xorb, "file_hash": record.hash} for xorb in sorted(record.xorbs)]
         with self._db.write() as conn:
             insert_missing(conn, xet_files, [row])
             insert_missing(conn, xet_dedup_chunks, [first])
+            insert_missing(conn, xet_file_xorbs, uses)
+
+    def files_using(self, xorb: str, limit: int) -> list[XetFileRecord]:
+        """Up to `limit` files whose terms use the xorb, most recently recorded first."""
+        query = (
+            sa.select(xet_files)
+            .join(xet_file_xorbs, xet_file_xorbs.c.file_hash == xet_files.c.hash)
+            .where(xet_file_xorbs.c.xorb_hash == xorb)
+            .order_by(xet_files.c.created_at.desc(), xet_files.c.hash)
+            .limit(limit)
+        )
+        with self._db.read() as conn:
+            return [_file(row) for row in conn.execute(query)]
 
     def file(self, hash: str) -> XetFileRecord | None:
         """The file by Xet hash."""
@@ -141,6 +186,7 @@ class SqlXetIndex:
     def delete_file(self, hash: str) -> bool:
         """Delete the file's row."""
         with self._db.write() as conn:
+            conn.execute(sa.delete(xet_file_xorbs).where(xet_file_xorbs.c.file_hash == hash))
             deleted = conn.execute(sa.delete(xet_files).where(xet_files.c.hash == hash))
         return bool(deleted.rowcount)
 
@@ -148,7 +194,11 @@ class SqlXetIndex:
         """Delete the xorb with its links and dedup chunks (foreign keys cascade, made explicit)."""
         with self._db.write() as conn:
             conn.execute(sa.delete(xet_xorb_repos).where(xet_xorb_repos.c.xorb_hash == hash))
+            conn.execute(
+                sa.delete(xet_xorb_uploaders).where(xet_xorb_uploaders.c.xorb_hash == hash)
+            )
             conn.execute(sa.delete(xet_dedup_chunks).where(xet_dedup_chunks.c.xorb_hash == hash))
+            conn.execute(sa.delete(xet_file_xorbs).where(xet_file_xorbs.c.xorb_hash == hash))
             deleted = conn.execute(sa.delete(xet_xorbs).where(xet_xorbs.c.hash == hash))
         return bool(deleted.rowcount)
 

@@ -50,8 +50,11 @@ from hubstead.xet.shard import (
 )
 from hubstead.xet.xorb import verify_xorb
 
-# How many xorbs one dedup answer describes; the client needs one, more help it dedup further.
-_DEDUP_XORBS = 4
+# A dedup answer describes the xorb holding the chunk and its neighbours in the files that use
+# it (the most recent few): up to 64 xorbs, about 4 GiB of content in a shard of about 3 MiB.
+_DEDUP_CANDIDATES = 16
+_DEDUP_FILES = 4
+_DEDUP_XORBS = 64
 
 
 class XetUploadService:
@@ -107,7 +110,9 @@ class XetUploadService:
         with errors.out_of_space(f"storing xorb {key}"):
             self._xorbs.put(key, data)
         eligible = [h for h in record.chunk_hashes if is_global_dedup_eligible(h)]
-        self._index.add_xorb(record, grant.repo.id, eligible)
+        account = grant.reader.account
+        uploader = None if account is None else account.id
+        self._index.add_xorb(record, grant.repo.id, uploader, eligible)
         return not known
 
     def put_shard(self, token: str, data: bytes) -> bool:
@@ -172,20 +177,45 @@ class XetUploadService:
             chunk = hash_from_hex(chunk_hash)
         except XetFormatError as exc:
             raise errors.InvalidRequestError(str(exc)) from None
-        candidates = self._index.dedup_xorbs(chunk, limit=4 * _DEDUP_XORBS)
-        records = self._usable_xorbs(grant, candidates)
-        chosen = [records[x] for x in candidates if x in records][:_DEDUP_XORBS]
-        if not chosen:
+        candidates = self._index.dedup_xorbs(chunk, limit=_DEDUP_CANDIDATES)
+        usable = self._usable_xorbs(grant, candidates)
+        found = next((xorb for xorb in candidates if xorb in usable), None)
+        if found is None:
             return None
+        wanted = list(dict.fromkeys([found, *self._neighbours(found)]))[:_DEDUP_XORBS]
+        usable = self._usable_xorbs(grant, wanted)
+        chosen = [usable[xorb] for xorb in wanted if xorb in usable]
         infos = tuple(_cas_info(record) for record in chosen)
         footer = footer_for((), infos, creation_timestamp=int(self._clock()))
         return serialize_shard(Shard(files=(), xorbs=infos, footer=footer))
 
+    def _neighbours(self, xorb: str) -> list[str]:
+        """The xorbs the files using `xorb` use too: from it onwards in each file, then before.
+
+        A file being uploaded again, changed in a few places, shares with its older version
+        the chunks around the one the client asked about, and most of the rest: describing
+        the older version's xorbs lets one answer cover the whole file, where the xorb that
+        holds the chunk alone would leave the client sending every xorb it knows nothing about
+        (global-dedup chunks are about 1 in 1,024: many xorbs have none).
+        """
+        neighbours: list[str] = []
+        for file in self._index.files_using(xorb, limit=_DEDUP_FILES):
+            order = list(dict.fromkeys(term.xorb for term in file.terms))
+            at = order.index(xorb)
+            neighbours.extend(order[at + 1 :] + order[:at])
+        return neighbours
+
     def _usable_xorbs(self, grant: CasGrant, hashes: set[str] | list[str]) -> dict[str, XorbRecord]:
-        """The stored xorbs among `hashes` linked to the grant's repo or one its holder may read."""
+        """The stored xorbs among `hashes` its holder may use.
+
+        Those linked to the grant's repo or to one its holder may read, and those the holder
+        uploaded (they had the bytes: a client reuses its own xorbs after their repo was
+        deleted or became unreadable to it).
+        """
+        account = grant.reader.account
+        usable = self._index.uploaded_by(account.id, hashes) if account is not None else set()
         readable: dict[int, bool] = {grant.repo.id: True}
-        usable = set()
-        for xorb, repo_ids in self._index.xorb_repos(hashes).items():
+        for xorb, repo_ids in self._index.xorb_repos(set(hashes) - usable).items():
             for repo_id in repo_ids:
                 if repo_id not in readable:
                     repo = self._repos.find(repo_id)

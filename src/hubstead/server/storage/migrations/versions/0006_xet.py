@@ -1,4 +1,4 @@
-"""Xet storage: xorbs, the repos each may be used from, global-dedup chunks, files.
+"""Xet storage: xorbs, who may use each, global-dedup chunks, files and their xorbs.
 
 Revision ID: 0006
 Revises: 0005
@@ -38,6 +38,22 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "xet_xorb_uploaders",
+        sa.Column(
+            "xorb_hash",
+            sa.String(64),
+            sa.ForeignKey("xet_xorbs.hash", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "account_id",
+            sa.Integer,
+            sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+            primary_key=True,
+            index=True,
+        ),
+    )
+    op.create_table(
         "xet_dedup_chunks",
         sa.Column("chunk_hash", sa.String(64), primary_key=True),
         sa.Column(
@@ -56,8 +72,27 @@ def upgrade() -> None:
         sa.Column("terms", sa.LargeBinary, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "xet_file_xorbs",
+        sa.Column("xorb_hash", sa.String(64), primary_key=True),
+        sa.Column(
+            "file_hash",
+            sa.String(64),
+            sa.ForeignKey("xet_files.hash", ondelete="CASCADE"),
+            primary_key=True,
+            index=True,
+        ),
+    )
 
 
 def downgrade() -> None:
-    for table in ("xet_files", "xet_dedup_chunks", "xet_xorb_repos", "xet_xorbs"):
+    tables = (
+        "xet_file_xorbs",
+        "xet_files",
+        "xet_dedup_chunks",
+        "xet_xorb_uploaders",
+        "xet_xorb_repos",
+        "xet_xorbs",
+    )
+    for table in tables:
         op.drop_table(table)
