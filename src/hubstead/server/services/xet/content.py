@@ -21,6 +21,8 @@ from hubstead.xet.reconstruction import Plan, plan, read_window
 from hubstead.xet.shard import FileSegment
 from hubstead.xet.xorb import XorbLayout
 
+_BLOCK = 1024 * 1024
+
 
 class XetContent:
     """The bytes of the files the hub holds as xorbs."""
@@ -44,7 +46,7 @@ class XetContent:
         layouts = {hash_from_hex(key): _layout(record) for key, record in records.items()}
         pieces = read_window(_segments(file), layouts, self._read_xorb, start, end)
         try:
-            yield from pieces
+            yield from _blocks(pieces)
         except XetFormatError as exc:
             raise errors.StoreDamagedError(
                 f"A xorb of file {file.hash} does not read back as recorded ({exc}); "
@@ -79,6 +81,24 @@ class XetContent:
             raise errors.StoreDamagedError(
                 f"Xorb {key} is recorded but not stored; run `hubstead fsck`"
             ) from None
+
+
+def _blocks(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """The same bytes in blocks of at least `_BLOCK` (but the last): one write per block.
+
+    A file comes back a chunk (about 64 KiB) at a time; sent as is, each would cost a message
+    through the server, as many as 16,000 a GiB.
+    """
+    pending: list[bytes] = []
+    size = 0
+    for piece in pieces:
+        pending.append(piece)
+        size += len(piece)
+        if size >= _BLOCK:
+            yield b"".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield b"".join(pending)
 
 
 def _layout(record: XorbRecord) -> XorbLayout:
