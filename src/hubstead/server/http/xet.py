@@ -32,6 +32,7 @@ from hubstead.protocol import (
     RepoType,
 )
 from hubstead.server import errors
+from hubstead.server.http.blobs import FileRangeResponse
 from hubstead.server.http.context import (
     base_url,
     call,
@@ -185,11 +186,13 @@ async def get_xorb_range(request: Request) -> Response:
     )
     headers = {
         "Content-Range": f"bytes {found.start}-{found.end}/{found.total}",
+        "Content-Length": str(found.end - found.start + 1),
+        "Content-Type": "application/octet-stream",
         "Cache-Control": "private, max-age=0",
     }
-    return Response(
-        found.data, status_code=206, headers=headers, media_type="application/octet-stream"
-    )
+    if found.path is not None:
+        return FileRangeResponse(found.path, found.start, found.end, 206, headers)
+    return Response(found.data, status_code=206, headers=headers)
 
 
 async def post_telemetry(request: Request) -> Response:

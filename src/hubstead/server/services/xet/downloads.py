@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 from hubstead.server import errors
 from hubstead.server.services import access
@@ -41,12 +42,17 @@ class Reconstruction:
 
 @dataclasses.dataclass(frozen=True)
 class XorbRange:
-    """Bytes `start..end` (inclusive) of a xorb, and the xorb's length."""
+    """Bytes `start..end` (inclusive) of a xorb of `total` bytes.
 
-    data: bytes
+    They are in the local file `path` (to be streamed from it), or read into `data` when the
+    store keeps no local file.
+    """
+
     start: int
     end: int
     total: int
+    path: Path | None
+    data: bytes | None = None
 
 
 class XetDownloadService:
@@ -130,13 +136,17 @@ class XetDownloadService:
             )
         if not isinstance(sha256, str) or self._lfs_index.linked_size(repo.id, sha256) is None:
             raise errors.AuthorizationError(f"{repo.repo_id} no longer holds this file")
-        try:
-            data = self._content.xorbs.read(xorb, start, end + 1)
-        except BlobNotFoundError:
+        xorbs = self._content.xorbs
+        total = xorbs.size(xorb)
+        if total is None or total <= end:
             raise errors.StoreDamagedError(
-                f"Xorb {xorb} is recorded but not stored; run `hubstead fsck`"
-            ) from None
-        total = self._content.xorbs.size(xorb) or 0
-        if len(data) != end + 1 - start:
-            raise errors.StoreDamagedError(f"Xorb {xorb} is shorter than recorded")
-        return XorbRange(data, start, end, total)
+                f"Xorb {xorb} is missing or shorter than recorded; run `hubstead fsck`"
+            )
+        path = xorbs.local_path(xorb)
+        if path is not None:
+            return XorbRange(start, end, total, path)
+        try:
+            data = xorbs.read(xorb, start, end + 1)
+        except BlobNotFoundError:
+            raise errors.StoreDamagedError(f"Xorb {xorb} is gone; run `hubstead fsck`") from None
+        return XorbRange(start, end, total, None, data)
