@@ -13,11 +13,10 @@ import itertools
 import json
 import random
 import re
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import hf_xet
@@ -35,6 +34,7 @@ from hubstead.xet.reconstruction import (
 )
 from hubstead.xet.shard import CasInfo, FileInfo, FileSegment, parse_shard
 from hubstead.xet.xorb import XorbLayout, layout_of
+from tests.helpers.http_server import serving
 
 
 @dataclass
@@ -405,13 +405,8 @@ def cas(
 ) -> Iterator[tuple[str, type[_Cas]]]:
     monkeypatch.setenv("HF_XET_CACHE", str(tmp_path / "cache"))
     handler = type("Cas", (_Cas,), {"uploaded": uploaded, "versions": (2,), "requests": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(handler) as url:
+        yield url, handler
 
 
 def _download(

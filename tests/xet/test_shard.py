@@ -6,10 +6,9 @@ import hashlib
 import json
 import os
 import struct
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import hf_xet
@@ -31,6 +30,7 @@ from hubstead.xet.shard import (
     parse_shard,
     serialize_shard,
 )
+from tests.helpers.http_server import serving
 
 ENTRY = 48
 
@@ -164,13 +164,8 @@ class _CasRecorder(BaseHTTPRequestHandler):
 @pytest.fixture
 def cas_url() -> Iterator[tuple[str, type[_CasRecorder]]]:
     handler = type("Cas", (_CasRecorder,), {"xorbs": [], "requests": [], "uploaded_shards": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(handler) as url:
+        yield url, handler
 
 
 def test_hf_xet_dedups_against_our_global_dedup_answer(
