@@ -4,6 +4,7 @@ dedup answers and the 404s the client's fallbacks key on, over raw HTTP against 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -573,3 +574,25 @@ def test_telemetry_is_accepted_and_bounded(http: httpx.Client, repo: str) -> Non
     assert accepted.status_code == 200
     assert too_big.status_code == 413
     assert http.get(f"/api/models/{repo}").status_code == 200
+
+
+def test_clients_that_offer_xet_in_a_batch_are_kept_on_plain_lfs(
+    http: httpx.Client, repo: str
+) -> None:
+    # huggingface_hub 0.36 to 1.19 offered "xet" among the batch transfers and took the hub's
+    # choice: the hub keeps them on LFS, which every version of the client speaks.
+    data = b"weights" * 1000
+    response = http.post(
+        f"/{repo}.git/info/lfs/objects/batch",
+        json={
+            "operation": "upload",
+            "transfers": ["basic", "multipart", "xet"],
+            "objects": [{"oid": hashlib.sha256(data).hexdigest(), "size": len(data)}],
+            "hash_algo": "sha256",
+        },
+        headers={"Accept": "application/vnd.git-lfs+json"},
+    )
+
+    assert response.status_code == 200
+    assert response.json()["transfer"] == "basic"
+    assert "upload" in response.json()["objects"][0]["actions"]
