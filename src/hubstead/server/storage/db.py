@@ -72,8 +72,14 @@ class Database:
 def insert_missing(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert the rows whose primary key is not taken yet (concurrent inserts included)."""
     if rows:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(dialect.insert(table).on_conflict_do_nothing(), list(rows))
+        conn.execute(upsert(conn, table).on_conflict_do_nothing(), list(rows))
+
+
+def upsert(conn: sa.Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into the table that can take an ON CONFLICT clause, in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def utc_now() -> dt.datetime:

@@ -259,3 +259,97 @@ xet_file_xorbs = sa.Table(
         index=True,
     ),
 )
+
+# Discussions and pull requests: the last number given out in each repo (numbers are never
+# reused, so `refs/pr/<num>` always names one pull request), the threads, their timelines, and
+# the earlier contents of edited comments. Authors are kept as NULL once their account is gone.
+discussion_numbers = sa.Table(
+    "discussion_numbers",
+    metadata,
+    sa.Column(
+        "repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("last_num", sa.Integer, nullable=False),
+)
+
+discussions = sa.Table(
+    "discussions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("num", sa.Integer, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column(
+        "author_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    ),
+    sa.Column("is_pull_request", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("target_branch", sa.String(255)),
+    sa.Column("merge_commit_id", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # Also the index that lists a repo's threads newest first.
+    sa.UniqueConstraint("repo_id", "num", name="uq_discussions_repo_num"),
+    sa.Index("ix_discussions_repo_updated_at", "repo_id", "updated_at"),
+)
+
+# One row per event; the columns of other kinds stay NULL (`content`, `hidden`, `edits` and
+# `updated_at` for comments, `status`, `old_title` and `new_title`, `commit_id` and `summary`).
+discussion_events = sa.Table(
+    "discussion_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "discussion_id",
+        sa.Integer,
+        sa.ForeignKey("discussions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column(
+        "author_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    ),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("content", sa.Text),
+    sa.Column("hidden", sa.Boolean),
+    sa.Column("edits", sa.Integer),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.String(8)),
+    sa.Column("old_title", sa.Text),
+    sa.Column("new_title", sa.Text),
+    sa.Column("commit_id", sa.String(64)),
+    sa.Column("summary", sa.Text),
+    # Event ids are public (comment ids in URLs): never given out twice.
+    sqlite_autoincrement=True,
+)
+
+comment_edits = sa.Table(
+    "comment_edits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "event_id",
+        sa.Integer,
+        sa.ForeignKey("discussion_events.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The outbox of hub events (`domain.hub_events`). No foreign keys: an event outlives the repo,
+# thread and account it names. Ids only grow, so a reader resumes after the last id it saw.
+hub_events = sa.Table(
+    "hub_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("repo_id", sa.Integer, nullable=False),
+    sa.Column("discussion_num", sa.Integer),
+    sa.Column("actor_id", sa.Integer),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
+)

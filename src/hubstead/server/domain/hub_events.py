@@ -1,0 +1,38 @@
+"""Hub events: what changed on the hub, recorded for whoever subscribes later.
+
+Every change worth notifying about (webhooks, the web UI) is written to one outbox, in the
+transaction that makes the change, so an event exists exactly when its change does. Nothing is
+delivered from here; readers walk the outbox by id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+
+
+class HubEventKind(enum.StrEnum):
+    """What happened, as `<scope>.<action>` in the terms of the Hub's webhooks."""
+
+    DISCUSSION_CREATE = "discussion.create"
+    DISCUSSION_UPDATE = "discussion.update"
+    COMMENT_CREATE = "discussion.comment.create"
+    COMMENT_UPDATE = "discussion.comment.update"
+
+
+@dataclasses.dataclass(frozen=True)
+class HubEventRecord:
+    """One recorded event.
+
+    `repo_id`, `discussion_num` and `actor_id` name their subjects as they were: they are kept
+    when those are deleted, so an event outlives them. `payload` holds what changed.
+    """
+
+    id: int
+    kind: HubEventKind
+    repo_id: int
+    discussion_num: int | None
+    actor_id: int | None
+    payload: dict[str, object]
+    created_at: dt.datetime

@@ -1,0 +1,78 @@
+"""`HubEventLog` on SQL: the `hub_events` table, and `record_event` for the stores that write it.
+
+Ids are visible in the order they are given out. SQLite has one writer at a time; on
+PostgreSQL, two transactions could take ids 5 and 6 and commit 6 first, and a reader that saw
+6 would then skip 5. So every writer takes one transaction-scoped advisory lock before taking
+an id, and holds it until its commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from hubstead.server.domain.hub_events import HubEventKind, HubEventRecord
+from hubstead.server.storage.db import Database, as_utc
+from hubstead.server.storage.schema import hub_events
+
+# The key of the PostgreSQL advisory lock that orders the outbox ("hubevts" in ASCII).
+_OUTBOX_LOCK = 0x68756265767473
+
+
+def record_event(
+    conn: sa.Connection,
+    kind: HubEventKind,
+    repo_id: int,
+    discussion_num: int | None,
+    actor_id: int | None,
+    payload: dict[str, object],
+    created_at: dt.datetime,
+) -> None:
+    """Add an event to the outbox, as the last statement of the caller's write transaction.
+
+    Last, because the outbox lock is held from here to the commit: a writer holding it waits
+    for nothing else, so writers cannot deadlock on it.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_OUTBOX_LOCK)))
+    values = {
+        "kind": kind.value,
+        "repo_id": repo_id,
+        "discussion_num": discussion_num,
+        "actor_id": actor_id,
+        "payload": payload,
+        "created_at": created_at,
+    }
+    conn.execute(sa.insert(hub_events).values(values))
+
+
+class SqlHubEventLog:
+    """The outbox, read by id."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def list_events(self, after_id: int, limit: int) -> list[HubEventRecord]:
+        """A page in id order (keyset on the id)."""
+        query = (
+            sa.select(hub_events)
+            .where(hub_events.c.id > after_id)
+            .order_by(hub_events.c.id)
+            .limit(limit)
+        )
+        with self._db.read() as conn:
+            return [_record(row._mapping) for row in conn.execute(query)]
+
+
+def _record(row: Any) -> HubEventRecord:
+    return HubEventRecord(
+        id=row["id"],
+        kind=HubEventKind(row["kind"]),
+        repo_id=row["repo_id"],
+        discussion_num=row["discussion_num"],
+        actor_id=row["actor_id"],
+        payload=row["payload"],
+        created_at=as_utc(row["created_at"]),
+    )
