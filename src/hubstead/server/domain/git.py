@@ -1,4 +1,4 @@
-"""Git records: commits, tree entries, refs and tree edits, and a push as it is checked."""
+"""Git records: commits, tree entries, refs and tree edits, a push as it is checked, merges."""
 
 from __future__ import annotations
 
@@ -129,3 +129,31 @@ class PushOutcome:
 
     output: bytes
     updates: tuple[RefUpdate, ...]
+
+
+class MergeOutcome(enum.StrEnum):
+    """How merging a source commit into a target commit came out."""
+
+    NOTHING_TO_MERGE = "nothing to merge"
+    """The source is already in the target's history; the result is the target."""
+    FAST_FORWARD = "fast-forward"
+    """The target is in the source's history; the result is the source."""
+    MERGED = "merged"
+    """A new merge commit, with the target and the source as its parents."""
+    CONFLICT = "conflict"
+    """Git could not merge some paths; no commit was written."""
+    UNRELATED = "unrelated"
+    """The two commits share no history; no commit was written."""
+
+
+@dataclasses.dataclass(frozen=True)
+class MergeResult:
+    """What merging a source commit into a target commit gave.
+
+    `commit` is what the target branch moves to (the target itself when there is nothing to
+    merge), None when the merge failed; `conflicts` are the paths git could not merge, sorted.
+    """
+
+    outcome: MergeOutcome
+    commit: str | None
+    conflicts: tuple[str, ...] = ()

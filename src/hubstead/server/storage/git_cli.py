@@ -23,7 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Collection, Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -95,10 +95,55 @@ def run(repo: Path, *args: str) -> str:
         GitUnavailableError: no git binary.
         subprocess.CalledProcessError: git failed.
     """
+    return run_status(repo, *args)[1].decode("utf-8", errors="replace")
+
+
+def run_status(repo: Path, *args: str, ok: Collection[int] = (0,)) -> tuple[int, bytes]:
+    """The exit status and raw output of `git args...` run in a bare repo.
+
+    For commands whose status carries an answer (`merge-tree` exits 1 on conflicts).
+
+    Raises:
+        GitUnavailableError: no git binary.
+        subprocess.CalledProcessError: git exited with a status not in `ok`.
+    """
     result = subprocess.run(  # noqa: S603 (a fixed argv, no shell)
-        [_git(), *args], cwd=repo, capture_output=True, env=_environment(None), check=True
+        [_git(), *args], cwd=repo, capture_output=True, env=_environment(None), check=False
     )
-    return result.stdout.decode("utf-8", errors="replace")
+    if result.returncode not in ok:
+        raise subprocess.CalledProcessError(
+            result.returncode, result.args, result.stdout, result.stderr
+        )
+    return result.returncode, result.stdout
+
+
+def run_capped(repo: Path, *args: str, limit: int) -> tuple[bytes, bool]:
+    """At most `limit` bytes of the output of `git args...`, and whether there was more.
+
+    Git is stopped as soon as its output passes `limit`, so neither memory nor time grows with
+    what it would have written.
+
+    Raises:
+        GitUnavailableError: no git binary.
+        subprocess.CalledProcessError: git failed before writing more than `limit` bytes.
+    """
+    argv = [_git(), *args]
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(  # noqa: S603 (a fixed argv, no shell)
+            argv, cwd=repo, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors,
+            env=_environment(None),
+        )  # fmt: skip
+        assert process.stdout is not None
+        with process.stdout:
+            output = process.stdout.read(limit + 1)
+        more = len(output) > limit
+        if more:
+            process.kill()
+        process.wait()
+        if not more and process.returncode != 0:
+            errors.seek(0)
+            raise subprocess.CalledProcessError(process.returncode, argv, output, errors.read())
+    return output[:limit], more
 
 
 def reachable_objects(repo: Path) -> set[str]:

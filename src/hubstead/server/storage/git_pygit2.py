@@ -1,6 +1,7 @@
 """Bare git repos through pygit2 (libgit2), in every git role.
 
-`Pygit2GitStore` is the hub's `GitObjectStore`, `GitTransport`, `GitFetcher` and `GitUpkeep`.
+`Pygit2GitStore` is the hub's `GitObjectStore`, `GitTransport`, `GitFetcher`, `GitUpkeep` and
+`GitMerger`.
 Each repo lives at `<root>/<key[:2]>/<key>.git`. Objects are written freely (unreferenced
 objects are harmless); refs only move through `update_ref`/`create_tag`, a compare-and-swap done
 under an exclusive `flock` on the repo's lock file, or through a push (`receive_pack`, whose git
@@ -34,6 +35,7 @@ from hubstead.server.domain.git import (
     CommitRecord,
     EntryKind,
     IncomingPush,
+    MergeResult,
     PackService,
     PushCheck,
     PushedBlob,
@@ -45,7 +47,7 @@ from hubstead.server.domain.git import (
     TreeEntry,
 )
 from hubstead.server.domain.upkeep import Leftover
-from hubstead.server.storage import git_cli, git_reach, git_remote, git_upkeep_fs
+from hubstead.server.storage import git_cli, git_merge_cli, git_reach, git_remote, git_upkeep_fs
 from hubstead.server.storage.errors import (
     PathConflictError,
     PathNotFoundError,
@@ -53,6 +55,7 @@ from hubstead.server.storage.errors import (
     RemoteError,
     RemoteFailure,
 )
+from hubstead.server.storage.git_merge import DIFF_MAX_BYTES
 
 _LOCK_FILE = "hubstead-refs.lock"
 # A loose ref is a file, written as `<name>.lock` first: each component must leave room for
@@ -288,6 +291,23 @@ class Pygit2GitStore:
                 repo.create_tag(name, target, ObjectType.COMMIT, signature, message)
             else:
                 repo.references.create(ref_name, target)
+
+    def merge_base(self, key: str, a: str, b: str) -> str | None:
+        """libgit2's best common ancestor of the two commits."""
+        return git_merge_cli.merge_base(self._open(key), a, b)
+
+    def merge(
+        self, key: str, target: str, source: str, author: Author, message: str
+    ) -> MergeResult:
+        """`git merge-tree`'s merge of the two commits, committed when clean; no ref moves."""
+        with _space_errors(self._root):
+            return git_merge_cli.merge(
+                self.path(key), self._open(key), target, source, author, message
+            )
+
+    def diff(self, key: str, base: str, head: str, *, max_bytes: int = DIFF_MAX_BYTES) -> str:
+        """`git diff` from the commits' merge base to `head`, bounded."""
+        return git_merge_cli.diff(self.path(key), self._open(key), base, head, max_bytes)
 
     def spool(self) -> BinaryIO:
         """An anonymous temporary file under the store's root."""
