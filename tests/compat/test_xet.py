@@ -439,15 +439,26 @@ def changed_in_places(data: bytes, places: int, fraction: float) -> bytes:
     return bytes(changed)
 
 
+def compressible(rng: random.Random, size: int) -> bytes:
+    """Text-like bytes (words of a small vocabulary), which the client stores LZ4-compressed."""
+    words = [
+        bytes(rng.choices(b"abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 9))) for _ in range(500)
+    ]
+    text = b" ".join(rng.choices(words, k=size // 4))
+    return text[:size]
+
+
 @pytest.mark.parametrize(
-    ("uploader", "size"),
+    ("uploader", "size", "content"),
     [
-        ("same client", 24 * MiB),
-        ("fresh hf CLI", 24 * MiB),
+        ("same client", 24 * MiB, "random"),
+        ("fresh hf CLI", 24 * MiB, "random"),
         # Several xorbs, most without a global-dedup chunk: one answer must describe them all.
-        ("fresh hf CLI", 200 * MiB),
+        ("fresh hf CLI", 200 * MiB, "random"),
+        # Compressed chunks: a xorb's chunk offsets and its unpacked offsets differ.
+        ("fresh hf CLI", 24 * MiB, "text"),
     ],
-    ids=["same-client", "fresh-cli", "fresh-cli-several-xorbs"],
+    ids=["same-client", "fresh-cli", "fresh-cli-several-xorbs", "fresh-cli-compressible"],
 )
 def test_a_slightly_changed_file_stores_less_than_a_tenth_of_its_bytes(
     live_server: LiveServer,
@@ -457,11 +468,13 @@ def test_a_slightly_changed_file_stores_less_than_a_tenth_of_its_bytes(
     tmp_path: Path,
     uploader: str,
     size: int,
+    content: str,
 ) -> None:
     first, second = repo_factory(), repo_factory()
     # Seeded, so that which chunks are global-dedup chunks is the same in every run; one seed a
     # case, so that no case finds its bytes in the client's cache of another case's uploads.
-    original = random.Random(f"{uploader} {size}").randbytes(size)
+    rng = random.Random(f"{uploader} {size} {content}")
+    original = rng.randbytes(size) if content == "random" else compressible(rng, size)
     source = tmp_path / "original.bin"
     source.write_bytes(original)
     user.api.upload_file(path_or_fileobj=source, path_in_repo="data.bin", repo_id=first)

@@ -520,6 +520,13 @@ def test_dedup_answers_a_complete_shard_for_a_file_first_chunk(
     shard = parse_shard(answer.content)
     assert shard.footer is not None and shard.footer.lookup_tables
     assert [hash_to_hex(x.cas_hash) for x in shard.xorbs] == [file.xorb_hash]
+    # Each chunk as clients describe it: where it starts among the unpacked bytes, its length.
+    (xorb,) = shard.xorbs
+    sizes = [len(chunk) for chunk in iter_chunks(file.xorb)]
+    assert [c.chunk_hash for c in xorb.chunks] == list(file.chunk_hashes)
+    assert [c.unpacked_bytes for c in xorb.chunks] == sizes
+    assert [c.byte_range_start for c in xorb.chunks] == [sum(sizes[:i]) for i in range(len(sizes))]
+    assert xorb.num_bytes_in_cas == len(file.data)
 
 
 @pytest.mark.parametrize(

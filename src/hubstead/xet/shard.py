@@ -85,7 +85,11 @@ class FileInfo:
 
 @dataclass(frozen=True)
 class CasChunk:
-    """One chunk of a xorb: its hash, where it starts in the xorb, and its unpacked length."""
+    """One chunk of a xorb: its hash, where it starts, and its unpacked length.
+
+    `byte_range_start` counts unpacked bytes (the lengths of the chunks before it), not bytes
+    of the serialized xorb, as hf_xet writes it.
+    """
 
     chunk_hash: bytes
     byte_range_start: int

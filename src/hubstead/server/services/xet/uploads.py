@@ -18,6 +18,7 @@ What a client sends becomes reachable only once checked:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections.abc import Callable, Mapping
 
@@ -295,7 +296,8 @@ class XetUploadService:
 
 
 def _cas_info(record: XorbRecord) -> CasInfo:
-    starts = (0, *record.chunk_ends[:-1])
+    """The shard entry of a xorb: each chunk's offset counts unpacked bytes, as clients write it."""
+    starts = itertools.accumulate(record.chunk_sizes[:-1], initial=0)
     chunks = tuple(
         CasChunk(hash_, start, size)
         for hash_, start, size in zip(record.chunk_hashes, starts, record.chunk_sizes, strict=True)
