@@ -50,6 +50,7 @@ from tests.helpers.xet import (
     assert_uploaded_through_xet,
     client_environ,
     stored_xorb_bytes,
+    stored_xorbs,
 )
 
 KiB = 1024
@@ -376,6 +377,29 @@ def test_plain_http_gets_xet_files_whole_and_by_range(xet_repo: XetRepo) -> None
     assert window.status_code == 206 and window.content == data[1048000:1300001]
     assert window.headers["Content-Range"] == f"bytes 1048000-1300000/{len(data)}"
     assert tail.status_code == 206 and tail.content == data[-10:]
+
+
+def test_windows_of_a_file_of_several_xorbs_read_only_their_own_bytes(
+    live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
+) -> None:
+    # Random bytes fill a xorb at 64 MiB: this file spans two, and each window below lies in
+    # one of them or across the boundary; both the plain stream and the CAS plan serve them.
+    data = random.Random("two xorbs").randbytes(80 * MiB)
+    before = set(stored_xorbs(live_server))
+    user.api.upload_file(path_or_fileobj=data, path_in_repo="big.bin", repo_id=repo)
+    assert len(set(stored_xorbs(live_server)) - before) == 2
+    url = f"{live_server.url}/{repo}/resolve/main/big.bin"
+    windows = [(0, 99), (64 * MiB - 70_000, 64 * MiB + 70_000), (len(data) - 100, len(data) - 1)]
+
+    with httpx.Client(headers={"Authorization": f"Bearer {user.token}"}) as http:
+        for start, end in windows:
+            got = http.get(url, headers={"Range": f"bytes={start}-{end}"})
+            assert got.status_code == 206 and got.content == data[start : end + 1]
+        fs = HfFileSystem(endpoint=live_server.url, token=user.token)
+        with fs.open(f"{repo}/big.bin", "rb") as file:
+            for start, end in windows:
+                file.seek(start)
+                assert file.read(end + 1 - start) == data[start : end + 1]
 
 
 def test_hubstead_client_downloads_xet_files(xet_repo: XetRepo, tmp_path: Path) -> None:

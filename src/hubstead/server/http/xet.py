@@ -35,6 +35,7 @@ from hubstead.server import errors
 from hubstead.server.http.blobs import FileRangeResponse
 from hubstead.server.http.context import (
     base_url,
+    bearer_token,
     call,
     identity,
     param,
@@ -98,10 +99,10 @@ def cas_token(request: Request) -> str:
     Raises:
         AuthenticationError: none was sent.
     """
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    token = bearer_token(request)
+    if token is None:
         raise errors.AuthenticationError("A Xet CAS request needs its access token as bearer")
-    return value.strip()
+    return token
 
 
 async def post_xorb(request: Request) -> Response:

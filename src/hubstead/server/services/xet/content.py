@@ -37,7 +37,7 @@ class XetContent:
         Raises:
             StoreDamagedError: a xorb is missing or does not read back as recorded.
         """
-        return self.read_with(file, self._records(file), start, end)
+        return self.read_with(file, self._records(file, start, end), start, end)
 
     def read_with(
         self, file: XetFileRecord, records: Mapping[str, XorbRecord], start: int, end: int
@@ -60,13 +60,30 @@ class XetContent:
             WindowPastEndError: `start` is at or past the end of the file.
             StoreDamagedError: a xorb of the file is not recorded.
         """
-        records = self._records(file)
+        records = self._records(file, start, end)
         layouts = {hash_from_hex(key): _layout(record) for key, record in records.items()}
-        return plan(_segments(file), layouts, start, end)
+        try:
+            return plan(_segments(file), layouts, start, end)
+        except XetFormatError as exc:
+            raise errors.StoreDamagedError(
+                f"File {file.hash} does not match its xorbs' records ({exc}); run `hubstead fsck`"
+            ) from None
 
-    def _records(self, file: XetFileRecord) -> dict[str, XorbRecord]:
-        records = self._index.xorbs(file.xorbs)
-        missing = file.xorbs - records.keys()
+    def _records(self, file: XetFileRecord, start: int, end: int) -> dict[str, XorbRecord]:
+        """The records of the xorbs that bytes `start..end` of the file come from.
+
+        Only those: a window of a large file needs a few of its xorbs' chunk lists, not all.
+        """
+        wanted: set[str] = set()
+        position = 0
+        for term in file.terms:
+            if position > end:
+                break
+            if position + term.size > start:
+                wanted.add(term.xorb)
+            position += term.size
+        records = self._index.xorbs(wanted)
+        missing = wanted - records.keys()
         if missing:
             raise errors.StoreDamagedError(
                 f"Xorb {min(missing)} of file {file.hash} is not recorded; run `hubstead fsck`"
