@@ -577,8 +577,11 @@ def test_telemetry_is_accepted_and_bounded(http: httpx.Client, repo: str) -> Non
     with cas_for(http, repo) as cas:
         accepted = cas.post("/v1/telemetry", json={"bytes": 1})
         too_big = cas.post("/v1/telemetry", content=b"x" * (1024 * 1024 + 1))
+    # hf_xet also reports to the hub's endpoint itself, without a CAS token.
+    at_the_hub = http.post("/v1/telemetry", json={"event": "xet_upload_summary"})
 
     assert accepted.status_code == 200
+    assert at_the_hub.status_code == 200
     assert too_big.status_code == 413
     assert http.get(f"/api/models/{repo}").status_code == 200
 

@@ -13,7 +13,8 @@ dedup, `default` or `default-merkledb`: a shard, or 404), `GET /v{1,2}/reconstru
 and dropped). The xorb ranges of a reconstruction are `GET /v1/xorb-ranges/{hash}?token=…`,
 fetched without credentials, with exactly the `Range` the token was signed for (206). Everything
 else under `/cas` is a 404, which is how the client learns to fall back: from `/v2/shards` to
-`/v1/shards`, from `/v1/xorb-grants` to `/v1/xorbs`.
+`/v1/shards`, from `/v1/xorb-grants` to `/v1/xorbs`. hf_xet also posts its transfer reports to
+the hub's own `/v1/telemetry` (unless `HF_HUB_DISABLE_TELEMETRY` is set): accepted there too.
 """
 
 from __future__ import annotations
@@ -216,7 +217,10 @@ routes = [
     Route(CAS_PREFIX + "/v1/xorbs/default/{hash}", post_xorb, methods=["POST"]),
     Route(CAS_PREFIX + "/v1/shards", post_shard, methods=["POST"]),
     Route(CAS_PREFIX + "/v1/chunks/{prefix}/{hash}", get_dedup, methods=["GET"]),
-    Route(CAS_PREFIX + "/v1/telemetry", post_telemetry, methods=["POST"]),
+    *(
+        Route(prefix + "/v1/telemetry", post_telemetry, methods=["POST"])
+        for prefix in (CAS_PREFIX, "")
+    ),
     Route(CAS_PREFIX + "/v1/reconstructions/{file_id}", get_reconstruction_v1, methods=["GET"]),
     Route(CAS_PREFIX + "/v2/reconstructions/{file_id}", get_reconstruction_v2, methods=["GET"]),
     Route(CAS_PREFIX + "/v1/xorb-ranges/{hash}", get_xorb_range, methods=["GET"]),
