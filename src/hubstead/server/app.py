@@ -38,6 +38,7 @@ from hubstead.server.services.auth import AuthService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.commits import CommitService
+from hubstead.server.services.discussions import DiscussionService
 from hubstead.server.services.downloads import DownloadService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
@@ -65,6 +66,7 @@ from hubstead.server.settings import Settings
 from hubstead.server.storage.accounts_sql import SqlAccountStore
 from hubstead.server.storage.blobs_fs import FsBlobStore
 from hubstead.server.storage.db import Database
+from hubstead.server.storage.discussions_sql import SqlDiscussionStore
 from hubstead.server.storage.fetches_fs import FsFetchArea
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
 from hubstead.server.storage.jobs_sql import SqlJobStore
@@ -178,6 +180,15 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         ),
         clock=lambda: clock().timestamp(),
     )
+    discussions = DiscussionService(
+        repo_service,
+        heads,
+        git_store,
+        git_store,
+        SqlDiscussionStore(database),
+        accounts,
+        clock=clock,
+    )
     xet_tokens = XetTokenService(
         repo_service, auth_service, signer, ttl_seconds=settings.xet_token_ttl_seconds
     )
@@ -198,6 +209,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             lfs_threshold=settings.lfs_threshold_bytes,
             max_regular_file_bytes=settings.max_regular_file_bytes,
         ),
+        discussions=discussions,
         refs=RefService(repo_service, heads, git_store),
         lfs=lfs_service,
         git=GitService(

@@ -17,6 +17,7 @@ never choose a status; storage raises only its own narrow errors, which services
     │   ├── RevisionNotFoundError
     │   ├── EntryNotFoundError
     │   ├── AccountNotFoundError      users, orgs and tokens
+    │   ├── DiscussionNotFoundError   a discussion number (or comment) the repo does not have
     │   ├── FeatureUnavailableError   a Hub endpoint family this hub does not serve (yet)
     │   └── UpstreamNotFoundError     upstream has no such repo, revision or file (also an
     │                                 UpstreamError; a job that gets it stops)
@@ -111,6 +112,10 @@ class EntryNotFoundError(NotFoundError):
 
 class AccountNotFoundError(NotFoundError):
     """No user, organization or token by that name."""
+
+
+class DiscussionNotFoundError(NotFoundError):
+    """The repo has no discussion with that number, or the discussion no such comment."""
 
 
 class FeatureUnavailableError(NotFoundError):

@@ -1,7 +1,10 @@
 """Who may do what to a repo: the one place visibility and permissions are decided.
 
 A private repo is invisible to outsiders: they get exactly what a missing repo gets. A gated
-repo's metadata is public but its files need membership (access requests come later).
+repo's metadata is public but its files need membership (access requests come later), and so do
+its discussions, which show its files' changes. Taking part in discussions (opening threads and
+pull requests, commenting) needs a signed-in caller with a write token, not write access: what a
+thread's author may do beyond that is decided by `services/discussions.py`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ class Action(enum.Enum):
 
     READ = "read"
     READ_FILES = "read files of"
+    DISCUSS = "take part in discussions of"
     WRITE = "write to"
 
 
@@ -69,7 +73,7 @@ def check(identity: Identity, repo: RepoRecord, action: Action) -> None:
     if not can_see(identity, repo):
         raise not_found(identity, repo.type, repo.repo_id)
     role = namespace_role(identity, repo.namespace)
-    if action is Action.READ_FILES and repo.gated and role is None:
+    if action in (Action.READ_FILES, Action.DISCUSS) and repo.gated and role is None:
         raise errors.GatedRepoError(
             f"Access to {repo.type} {repo.repo_id} is restricted and you are not in the "
             "authorized list.",
@@ -77,6 +81,8 @@ def check(identity: Identity, repo: RepoRecord, action: Action) -> None:
         )
     if action is Action.WRITE:
         check_namespace_write(identity, repo.namespace, f"write to {repo.repo_id}")
+    if action is Action.DISCUSS:
+        check_write_token(identity, f"take part in discussions of {repo.repo_id}")
 
 
 def may(identity: Identity, repo: RepoRecord, action: Action) -> bool:
@@ -95,16 +101,26 @@ def check_namespace_write(identity: Identity, namespace: str, what: str) -> None
         AuthenticationError: no token.
         AuthorizationError: a read token, or no write role in that namespace.
     """
+    check_write_token(identity, what)
+    role = namespace_role(identity, namespace)
+    if role is None or not role.allows(Role.WRITE):
+        raise errors.AuthorizationError(
+            f"Cannot {what}: you don't have the rights to write in the namespace {namespace!r}"
+        )
+
+
+def check_write_token(identity: Identity, what: str) -> None:
+    """Raise unless the caller signed in with a token that may change things.
+
+    Raises:
+        AuthenticationError: no token.
+        AuthorizationError: a read token.
+    """
     if identity.anonymous:
         raise errors.AuthenticationError(f"You must be authenticated to {what}")
     if identity.token_role is None or not identity.token_role.allows(Role.WRITE):
         raise errors.AuthorizationError(
             f"Cannot {what}: the token {identity.token_name!r} has the read role only"
-        )
-    role = namespace_role(identity, namespace)
-    if role is None or not role.allows(Role.WRITE):
-        raise errors.AuthorizationError(
-            f"Cannot {what}: you don't have the rights to write in the namespace {namespace!r}"
         )
 
 

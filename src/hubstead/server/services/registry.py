@@ -31,6 +31,7 @@ import dataclasses
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.commits import CommitService
+from hubstead.server.services.discussions import DiscussionService
 from hubstead.server.services.downloads import DownloadService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
@@ -64,6 +65,7 @@ class Services:
     files: FileService
     downloads: DownloadService
     commits: CommitService
+    discussions: DiscussionService
     refs: RefService
     lfs: LfsService
     git: GitService

@@ -118,7 +118,7 @@ class RepoService:
             RepoNotFoundError: missing, or invisible to the caller.
             RepoMovedError: the id is an old name of a repo the caller can see.
             GatedRepoError, AuthenticationError, AuthorizationError: see `access.check`.
-            MirrorReadOnlyError: a write to a mirrored repo.
+            MirrorReadOnlyError: a write to a mirrored repo, or a discussion of one.
             UpstreamError: the repo had to be pulled through and upstream failed.
         """
         # An id that breaks the naming rules (`gpt2`, `a/b c`) was never given to any repo.
@@ -135,12 +135,12 @@ class RepoService:
             if moved is not None and access.can_see(identity, moved):
                 raise errors.RepoMovedError(repo_id, moved.repo_id)
             # A missing repo in a local namespace is a local one: upstream is not asked.
-            if action is not Action.WRITE and not found.owned:
+            if action in (Action.READ, Action.READ_FILES) and not found.owned:
                 repo = self._pull(type, repo_id)
             if repo is None:
                 raise access.not_found(identity, type.value, repo_id)
         access.check(identity, repo, action)
-        if action is Action.WRITE:
+        if action in (Action.WRITE, Action.DISCUSS):
             mirror = self._mirrors.get(repo.id)
             if mirror is not None:
                 raise errors.MirrorReadOnlyError(
