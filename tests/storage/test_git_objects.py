@@ -114,6 +114,16 @@ def test_walk_lists_history_newest_first(store: GitObjectStore, key: str) -> Non
     assert [c.title for c in store.walk(key, first)] == ["one", "initial commit"]
 
 
+def test_walk_excluding_a_commit_lists_only_what_it_does_not_reach(
+    store: GitObjectStore, key: str
+) -> None:
+    first = commit(store, key, {"a.txt": b"1"}, "one")
+    second = commit(store, key, {"a.txt": b"2"}, "two")
+    third = commit(store, key, {"a.txt": b"3"}, "three")
+    assert [c.title for c in store.walk(key, third, exclude=first)] == ["three", "two"]
+    assert list(store.walk(key, second, exclude=third)) == []
+
+
 def test_write_commit_edits_nested_paths_and_keeps_other_files(
     store: GitObjectStore, key: str
 ) -> None:

@@ -153,9 +153,19 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     xet_index = SqlXetIndex(database)
     xet_content = XetContent(FsXorbStore(data_dir / "xorbs"), xet_index)
     objects = LfsObjects(blobs, xet_index, xet_content)
+    discussions = DiscussionService(
+        repo_service,
+        heads,
+        git_store,
+        git_store,
+        SqlDiscussionStore(database),
+        accounts,
+        clock=clock,
+    )
     lfs_service = LfsService(
         repo_service,
         auth_service,
+        discussions,
         blobs,
         objects,
         lfs_index,
@@ -180,17 +190,12 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         ),
         clock=lambda: clock().timestamp(),
     )
-    discussions = DiscussionService(
-        repo_service,
-        heads,
-        git_store,
-        git_store,
-        SqlDiscussionStore(database),
-        accounts,
-        clock=clock,
-    )
     xet_tokens = XetTokenService(
-        repo_service, auth_service, signer, ttl_seconds=settings.xet_token_ttl_seconds
+        repo_service,
+        auth_service,
+        discussions,
+        signer,
+        ttl_seconds=settings.xet_token_ttl_seconds,
     )
     return Services(
         settings=settings,
@@ -203,6 +208,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         commits=CommitService(
             repo_service,
             heads,
+            discussions,
             git_store,
             objects,
             lfs_index,
@@ -215,6 +221,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         git=GitService(
             repo_service,
             heads,
+            discussions,
             git_store,
             git_store,
             lfs_service,

@@ -43,6 +43,7 @@ from hubstead.server.services.commits import (
     AddFile,
     AddLfsFile,
     CommitHeader,
+    CommitResult,
     DeleteFile,
     DeleteFolder,
     Operation,
@@ -105,7 +106,7 @@ def _preupload_file(entry: Any) -> PreuploadFile:
 
 
 async def post_commit(request: Request) -> Response:
-    """Apply an NDJSON commit to a branch."""
+    """Apply an NDJSON commit to a branch or a pull request, or open a pull request with it."""
     hub = services(request)
     caller = await identity(request)
     type, target = repo_type(request), repo_id(request)
@@ -122,13 +123,21 @@ async def post_commit(request: Request) -> Response:
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
         await _spool(request, spool, hub.settings.max_commit_bytes, _line_limit(max_inline))
 
-        def work() -> str:
+        def work() -> CommitResult:
             spool.seek(0)
             return pending.apply(*parse_ndjson(spool, max_inline_bytes=max_inline))
 
-        commit_id = await call(work)
-    url = f"{repo_url(request, type, target)}/commit/{commit_id}"
-    return JSONResponse({"success": True, "commitOid": commit_id, "commitUrl": url})
+        result = await call(work)
+    url = repo_url(request, type, target)
+    body: dict[str, Any] = {
+        "success": True,
+        "commitOid": result.commit_id,
+        "commitUrl": f"{url}/commit/{result.commit_id}",
+    }
+    if result.pull_request is not None:
+        # The client takes the pull request's number from the end of this URL.
+        body["pullRequestUrl"] = f"{url}/discussions/{result.pull_request}"
+    return JSONResponse(body)
 
 
 def _line_limit(max_inline_bytes: int) -> int:

@@ -91,7 +91,14 @@ async def post_batch(request: Request) -> Response:
     caller = await identity(request)
     type = prefixed_repo_type(request)
     items = await call(
-        services(request).lfs.batch, caller, type, repo_id(request), operation, wanted, transfers
+        services(request).lfs.batch,
+        caller,
+        type,
+        repo_id(request),
+        operation,
+        wanted,
+        transfers,
+        _ref_name(body.get("ref")),
     )
     rendered = [_render_item(request, type, item) for item in items]
     multipart = any(
@@ -104,6 +111,16 @@ async def post_batch(request: Request) -> Response:
             "hash_algo": "sha256",
         }
     )
+
+
+def _ref_name(ref: Any) -> str | None:
+    """The ref a batch is for (`{"name": "refs/heads/main"}`), or None when it names none."""
+    if ref is None:
+        return None
+    name = ref.get("name") if isinstance(ref, dict) else None
+    if not isinstance(name, str) or not name:
+        raise errors.InvalidRequestError("'ref' must be an object with a 'name' string")
+    return name
 
 
 def _lfs_object(item: Any) -> LfsObject:

@@ -38,6 +38,7 @@ from hubstead.server.http.context import (
     base_url,
     bearer_token,
     call,
+    flag,
     identity,
     param,
     read_body,
@@ -75,8 +76,15 @@ async def get_write_token(request: Request) -> Response:
 
 async def _token(request: Request, scope: Scope) -> Response:
     caller = await identity(request)
+    revision = param(request, "revision") if "revision" in request.path_params else None
     token = await call(
-        services(request).xet_tokens.issue, caller, repo_type(request), repo_id(request), scope
+        services(request).xet_tokens.issue,
+        caller,
+        repo_type(request),
+        repo_id(request),
+        scope,
+        revision=revision,
+        create_pr=flag(request, "create_pr"),
     )
     url = cas_url(request)
     headers = {

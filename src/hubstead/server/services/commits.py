@@ -1,9 +1,18 @@
-"""Commits: upload-mode negotiation (preupload) and applying a commit's operations to a branch.
+"""Commits: upload-mode negotiation (preupload) and applying a commit's operations to a ref.
 
 A commit follows the storage order: blobs first, then the commit object, then a compare-and-swap
-of the branch ref. When another commit wins the race and the caller named no parent, the same
+of the ref. When another commit wins the race and the caller named no parent, the same
 operations are replayed on the new head (both land, in some order); when the caller named a
 parent, the loser gets `StaleParentError`. Nothing is visible before the swap succeeds.
+
+Where a commit may go, and who may send it:
+
+- a branch (or a conversion ref, `refs/convert/…`): writers of the repo;
+- a pull request's ref, `refs/pr/<num>`: its author and writers, while it is open or a draft
+  (`DiscussionService.check_pr_commit`, checked again under the publish lock);
+- `create_pr`: whoever may open a pull request (`Action.DISCUSS`): the commit is written on the
+  branch's head (or on `parent_commit`, which the pull request then starts from), and the pull
+  request opens with its ref at the commit. A commit refused on the way opens nothing.
 """
 
 from __future__ import annotations
@@ -23,10 +32,15 @@ from hubstead.protocol import (
     parse_lfs_pointer,
 )
 from hubstead.server import errors
-from hubstead.server.domain.git import EntryKind, TreeEdit
+from hubstead.server.domain.git import Author, EntryKind, TreeEdit
 from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
+from hubstead.server.services.discussions import (
+    MAX_TITLE_CHARS,
+    DiscussionService,
+    pull_request_number,
+)
 from hubstead.server.services.files import describe, normalize_new_path
 from hubstead.server.services.heads import HeadService
 from hubstead.server.services.objects import LfsObjects
@@ -38,6 +52,7 @@ from hubstead.server.storage.lfs_index import LfsIndex
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _PARENT = re.compile(r"[0-9a-f]{5,40}")
 _MAX_ATTEMPTS = 20
+_BRANCHES = "refs/heads/"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +118,27 @@ class UploadPlan:
 
 
 @dataclasses.dataclass(frozen=True)
+class CommitResult:
+    """A commit that landed, and the pull request it opened or went to (None: a branch)."""
+
+    commit_id: str
+    pull_request: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    """Where a commit goes: the ref it moves, or the branch its new pull request targets.
+
+    `pull_request` is the number of the pull request whose ref `ref` is, if any.
+    """
+
+    repo: RepoRecord
+    ref: str
+    pull_request: int | None
+    create_pr: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class PendingCommit:
     """A commit `CommitService.begin` found able to land, waiting for its operations."""
 
@@ -113,8 +149,8 @@ class PendingCommit:
     _revision: str
     _create_pr: bool
 
-    def apply(self, header: CommitHeader, operations: Iterable[Operation]) -> str:
-        """Land the commit (checking everything again) and return its id.
+    def apply(self, header: CommitHeader, operations: Iterable[Operation]) -> CommitResult:
+        """Land the commit (checking everything again); its id, and its pull request.
 
         Raises:
             StaleParentError, InvalidRequestError, ...: see `CommitService.commit`.
@@ -137,6 +173,7 @@ class CommitService:
         self,
         repos: RepoService,
         heads: HeadService,
+        discussions: DiscussionService,
         git: GitObjectStore,
         objects: LfsObjects,
         lfs_index: LfsIndex,
@@ -146,6 +183,7 @@ class CommitService:
     ) -> None:
         self._repos = repos
         self._heads = heads
+        self._discussions = discussions
         self._git = git
         self._objects = objects
         self._lfs_index = lfs_index
@@ -169,12 +207,11 @@ class CommitService:
         LFS threshold, or when its sample looks binary; regular otherwise (always for empty files).
 
         Raises:
-            NotSupportedError: `create_pr` (pull requests are not available yet).
             InvalidRequestError: a malformed path.
             RepoNotFoundError, RevisionNotFoundError, AuthorizationError: as for a commit.
         """
-        _refuse_pull_request(create_pr)
-        handle = self._repos.open(identity, type, repo_id, Action.WRITE, revision)
+        repo, _ = self._locate(identity, type, repo_id, revision, create_pr)
+        handle = RepoHandle(repo, revision, self._repos.resolve(repo, revision))
         key = handle.repo.storage_key
         ignore = self._ignore_spec(handle, git_ignore)
         plans = []
@@ -225,24 +262,35 @@ class CommitService:
         *,
         create_pr: bool = False,
     ) -> PendingCommit:
-        """A commit to branch `revision`, checked before its body is read: it could land.
+        """A commit to `revision`, checked before its body is read: it could land.
 
         Raises:
-            NotSupportedError: `create_pr`.
             RepoNotFoundError, RevisionNotFoundError, AuthorizationError: as `commit` does.
         """
         self._target(identity, type, repo_id, revision, create_pr)
         return PendingCommit(self, identity, type, repo_id, revision, create_pr)
 
+    def _locate(
+        self, identity: Identity, type: RepoType, repo_id: str, revision: str, create_pr: bool
+    ) -> tuple[RepoRecord, int | None]:
+        """The repo, if the caller may commit there; the pull request `revision` names."""
+        if create_pr:
+            return self._discussions.locate_for_new_thread(identity, type, repo_id), None
+        num = pull_request_number(revision)
+        if num is not None:
+            return self._discussions.check_pr_commit(identity, type, repo_id, num), num
+        return self._repos.locate(identity, type, repo_id, Action.WRITE), None
+
     def _target(
         self, identity: Identity, type: RepoType, repo_id: str, revision: str, create_pr: bool
-    ) -> tuple[RepoRecord, str]:
-        _refuse_pull_request(create_pr)
-        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
-        ref = _branch_ref(revision)
+    ) -> _Target:
+        repo, num = self._locate(identity, type, repo_id, revision, create_pr)
+        ref = revision if num is not None else _branch_ref(revision)
+        if create_pr and not ref.startswith(_BRANCHES):
+            raise _not_a_branch(revision, repo.repo_id)
         if self._git.resolve(repo.storage_key, ref) is None:
             raise _not_a_branch(revision, repo.repo_id)
-        return repo, ref
+        return _Target(repo, ref, num, create_pr)
 
     def commit(
         self,
@@ -254,21 +302,27 @@ class CommitService:
         operations: Iterable[Operation],
         *,
         create_pr: bool = False,
-    ) -> str:
-        """Apply `operations` in order on top of branch `revision` and return the new commit id.
+    ) -> CommitResult:
+        """Apply `operations` in order on top of `revision` and return the new commit.
 
+        `revision` is a branch, a conversion ref or a pull request's ref; with `create_pr`, the
+        branch a new pull request holding the commit targets (see the module doc).
         `operations` may be a lazy iterator: file contents are written to git as they arrive.
 
         Raises:
-            NotSupportedError: `create_pr`.
             InvalidRequestError: an empty summary, a bad path or digest, a file too large to go
-                inline, a file where a folder is.
+                inline, a file where a folder is; a merged or closed pull request.
             EntryNotFoundError: deleting a path that does not exist.
             StaleParentError: the branch is no longer at `header.parent_commit`.
             LocalStorageError: the disk is full (the branch has not moved).
-            RepoNotFoundError, RevisionNotFoundError, AuthorizationError: see `RepoService.open`.
+            RevisionNotFoundError: no such branch or pull request, a `parent_commit` to open a
+                pull request from that the repo does not have.
+            AuthorizationError: see `RepoService.locate`; for a pull request's ref, neither its
+                author nor a writer; for `create_pr`, discussions are disabled.
+            RepoNotFoundError, AuthenticationError, ...: see `RepoService.locate`.
         """
-        repo, ref = self._target(identity, type, repo_id, revision, create_pr)
+        target = self._target(identity, type, repo_id, revision, create_pr)
+        repo, ref = target.repo, target.ref
         if not header.summary.strip():
             raise errors.InvalidRequestError("The commit summary must not be empty")
         parent = header.parent_commit.lower() if header.parent_commit is not None else None
@@ -280,6 +334,9 @@ class CommitService:
         if header.description.strip():
             message += "\n\n" + header.description.strip()
         author = author_of(identity)
+        if target.create_pr:
+            return self._open_pull_request(identity, target, parent, header, edits, message)
+        num = target.pull_request
         for _ in range(_MAX_ATTEMPTS):
             head = self._git.resolve(repo.storage_key, ref)
             if head is None:
@@ -287,22 +344,13 @@ class CommitService:
                 raise _not_a_branch(revision, repo.repo_id)
             if parent is not None and not head.startswith(parent):
                 raise errors.StaleParentError(STALE_PARENT_MESSAGE)
-            try:
-                with errors.out_of_space(f"writing a commit to {repo.repo_id}"):
-                    commit_id = self._git.write_commit(
-                        repo.storage_key, head, edits, author, message
-                    )
-            except PathNotFoundError as exc:
-                raise errors.EntryNotFoundError(
-                    f"A file with this name doesn't exist: {exc.path!r}"
-                ) from exc
-            except PathConflictError as exc:
-                raise errors.InvalidRequestError(
-                    f"Cannot add {exc.path!r}: a file and a folder would share a path"
-                ) from exc
+            commit_id = self._write(repo, head, edits, author, message)
             # The ref move and the repo row update happen under one lock, so the row of the
-            # last commit to land is written last and never overwritten by an older one.
+            # last commit to land is written last and never overwritten by an older one; a
+            # merge marks its pull request merged under it too.
             with self._heads.publish_lock(repo):
+                if num is not None:
+                    self._discussions.check_accepts_commits(repo, num)
                 try:
                     with errors.out_of_space(f"moving {ref} of {repo.repo_id}"):
                         self._git.update_ref(repo.storage_key, ref, commit_id, head)
@@ -310,9 +358,56 @@ class CommitService:
                     if parent is not None:
                         raise errors.StaleParentError(STALE_PARENT_MESSAGE) from exc
                     continue
-                self._heads.record_push(repo, ref.removeprefix("refs/heads/"), commit_id)
-            return commit_id
+                if num is not None:
+                    self._discussions.record_commits(identity, repo, num, [commit_id])
+                else:
+                    self._heads.record_push(repo, ref.removeprefix(_BRANCHES), commit_id)
+            return CommitResult(commit_id, num)
         raise errors.ConflictError(f"Too many concurrent commits to {revision!r}; please retry")
+
+    def _open_pull_request(
+        self,
+        identity: Identity,
+        target: _Target,
+        parent: str | None,
+        header: CommitHeader,
+        edits: list[TreeEdit],
+        message: str,
+    ) -> CommitResult:
+        """Write the commit on the branch's head (or `parent`) and open a pull request with it."""
+        repo = target.repo
+        if parent is not None:
+            base = self._repos.resolve(repo, parent)
+        elif (head := self._git.resolve(repo.storage_key, target.ref)) is not None:
+            base = head
+        else:
+            raise _not_a_branch(target.ref, repo.repo_id)  # deleted meanwhile
+        commit_id = self._write(repo, base, edits, author_of(identity), message)
+        discussion = self._discussions.open_with_commit(
+            identity,
+            repo,
+            target.ref.removeprefix(_BRANCHES),
+            commit_id,
+            header.summary.strip()[:MAX_TITLE_CHARS],
+            header.description.strip(),
+        )
+        return CommitResult(commit_id, discussion.num)
+
+    def _write(
+        self, repo: RepoRecord, head: str, edits: list[TreeEdit], author: Author, message: str
+    ) -> str:
+        """The commit object of `edits` on `head` (no ref moves)."""
+        try:
+            with errors.out_of_space(f"writing a commit to {repo.repo_id}"):
+                return self._git.write_commit(repo.storage_key, head, edits, author, message)
+        except PathNotFoundError as exc:
+            raise errors.EntryNotFoundError(
+                f"A file with this name doesn't exist: {exc.path!r}"
+            ) from exc
+        except PathConflictError as exc:
+            raise errors.InvalidRequestError(
+                f"Cannot add {exc.path!r}: a file and a folder would share a path"
+            ) from exc
 
     def _edit(self, repo: RepoRecord, op: Operation) -> TreeEdit:
         key = repo.storage_key
@@ -357,18 +452,10 @@ class CommitService:
 def _branch_ref(revision: str) -> str:
     if SPECIAL_REF.match(revision):
         return revision
-    return f"refs/heads/{revision.removeprefix('refs/heads/') or DEFAULT_BRANCH}"
+    return f"{_BRANCHES}{revision.removeprefix(_BRANCHES) or DEFAULT_BRANCH}"
 
 
 def _not_a_branch(revision: str, repo_id: str) -> errors.RevisionNotFoundError:
     return errors.RevisionNotFoundError(
         f"Invalid rev id: {revision!r} is not a branch of {repo_id}"
     )
-
-
-def _refuse_pull_request(create_pr: bool) -> None:
-    if create_pr:
-        raise errors.NotSupportedError(
-            "Pull requests are not supported by this hubstead server yet: "
-            "commit to a branch instead (create one with create_branch)"
-        )

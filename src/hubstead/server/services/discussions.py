@@ -182,7 +182,7 @@ class DiscussionService:
             AuthenticationError: no token.
             MirrorReadOnlyError, RepoNotFoundError, GatedRepoError: see `RepoService.locate`.
         """
-        repo = self._open_threads_of(identity, type, repo_id)
+        repo = self.locate_for_new_thread(identity, type, repo_id)
         title = _title(title)
         description = _content(description, "description")
         if not pull_request:
@@ -211,7 +211,7 @@ class DiscussionService:
         Raises:
             AuthorizationError, AuthenticationError, ...: as `open`.
         """
-        repo = self._open_threads_of(identity, RepoType(repo.type), repo.repo_id)
+        repo = self.locate_for_new_thread(identity, RepoType(repo.type), repo.repo_id)
         title = _title(title)
         description = _content(description or title, "description")
         discussion = self._create(repo, identity, title, description, DiscussionStatus.OPEN, branch)
@@ -219,7 +219,12 @@ class DiscussionService:
         self.record_commits(identity, repo, discussion.num, [commit_id])
         return discussion
 
-    def _open_threads_of(self, identity: Identity, type: RepoType, repo_id: str) -> RepoRecord:
+    def locate_for_new_thread(self, identity: Identity, type: RepoType, repo_id: str) -> RepoRecord:
+        """The repo, if the caller may open a thread or a pull request in it.
+
+        Raises:
+            AuthorizationError, AuthenticationError, ...: as `open`.
+        """
         repo = self._repos.locate(identity, type, repo_id, Action.DISCUSS)
         if repo.discussions_disabled:
             raise errors.AuthorizationError(f"Discussions are disabled for {repo.repo_id}")

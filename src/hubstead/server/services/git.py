@@ -1,11 +1,16 @@
 """Git's smart protocol: who may clone, fetch and push, and the rules every push obeys.
 
-Clone and fetch need the right to read the repo's files; a push needs write access, as a commit
-through the API does. A push is checked after git has received its objects and before any ref
-moves (`GitTransport.receive_pack`), with the commit API's rules:
+Clone and fetch need the right to read the repo's files. A push needs a write token and the
+right to take part in the repo's discussions to begin; each ref it moves is then checked as a
+commit through the API is. A push is checked after git has received its objects and before any
+ref moves (`GitTransport.receive_pack`), with the commit API's rules:
 
-- only branches (`refs/heads/…`) and tags (`refs/tags/…`) may be pushed: pull request and
-  conversion refs (`refs/pr/…`, `refs/convert/…`) belong to the hub;
+- branches (`refs/heads/…`) and tags (`refs/tags/…`) need write access;
+- a pull request's ref (`refs/pr/<num>`) may be moved by the pull request's author and the
+  repo's writers while it is open or a draft (checked again under the publish lock, which a
+  merge holds), never created or deleted: the hub opens pull requests; the commits it gains are
+  added to the pull request's timeline, oldest first;
+- other refs (`refs/convert/…`, `refs/notes/…`) belong to the hub;
 - the default branch cannot be deleted;
 - every file path in the pushed commits obeys `protocol.path_problem`, the rule the commit API
   applies (no name a clone's file system reads as `.git`, bounded length and depth);
@@ -33,8 +38,10 @@ from hubstead.protocol import DEFAULT_BRANCH, RepoType, parse_lfs_pointer, path_
 from hubstead.server import errors
 from hubstead.server.domain.git import IncomingPush, PackService, PushedBlob, PushLimits, RefUpdate
 from hubstead.server.domain.repos import RepoRecord
+from hubstead.server.services import access
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
+from hubstead.server.services.discussions import DiscussionService, pull_request_number
 from hubstead.server.services.files import shown_path
 from hubstead.server.services.heads import HeadService
 from hubstead.server.services.lfs import LfsService
@@ -117,6 +124,7 @@ class GitService:
         self,
         repos: RepoService,
         heads: HeadService,
+        discussions: DiscussionService,
         git: GitObjectStore,
         transport: GitTransport,
         lfs: LfsService,
@@ -126,6 +134,7 @@ class GitService:
     ) -> None:
         self._repos = repos
         self._heads = heads
+        self._discussions = discussions
         self._git = git
         self._transport = transport
         self._lfs = lfs
@@ -155,14 +164,19 @@ class GitService:
     ) -> RepoRecord:
         """The repo, if the caller may fetch from it (upload-pack) or push to it (receive-pack).
 
+        A push may begin for whoever may take part in the repo's discussions, with a write
+        token: which refs it may move is checked once they are known (`_ref_problems`).
+
         Raises:
             RepoNotFoundError: missing, or invisible to the caller.
             RepoMovedError: the id is an old name of the repo.
             GatedRepoError, AuthenticationError, AuthorizationError: see `access.check`.
             MirrorReadOnlyError: a push to a mirrored repo.
         """
-        action = Action.WRITE if service is PackService.RECEIVE else Action.READ_FILES
-        return self._repos.locate(identity, type, repo_id, action)
+        if service is PackService.UPLOAD:
+            return self._repos.locate(identity, type, repo_id, Action.READ_FILES)
+        access.check_write_token(identity, f"write to {repo_id}")
+        return self._repos.locate(identity, type, repo_id, Action.DISCUSS)
 
     def advertise(
         self,
@@ -220,7 +234,7 @@ class GitService:
         with contextlib.ExitStack() as publishing:
 
             def check(push: IncomingPush) -> str | None:
-                lines = _report(self._ref_problems(repo, push.updates))
+                lines = _report(self._ref_problems(identity, repo, push.updates))
                 lines += _report(itertools.islice(_path_problems(push), _MAX_PATH_REPORTS))
                 lines += _report(self._oversized(push.blobs), _SIZE_HINT)
                 lines += _report(self._missing_objects(repo, push.blobs), _LFS_HINT)
@@ -229,29 +243,79 @@ class GitService:
                 # Only an accepted push takes the repo's lock, and only once git has received
                 # and indexed its pack: held until its refs moved and the row is refreshed.
                 publishing.enter_context(self._heads.publish_lock(repo))
-                return None
+                # A merge marks its pull request merged under this lock: check again.
+                return "\n".join(_report(self._closed_pull_requests(repo, push.updates))) or None
 
             with _git_required():
                 outcome = self._transport.receive_pack(
                     repo.storage_key, request, check, protocol, limits
                 )
             for update in outcome.updates:
+                num = pull_request_number(update.name)
                 if update.name == _DEFAULT_REF and update.new is not None:
                     self._heads.record_push(repo, DEFAULT_BRANCH, update.new)
+                elif num is not None and update.new is not None:
+                    self._record_pull_request(identity, repo, num, update)
         return outcome.output
 
-    def _ref_problems(self, repo: RepoRecord, updates: Sequence[RefUpdate]) -> Iterator[str]:
+    def _ref_problems(
+        self, identity: Identity, repo: RepoRecord, updates: Sequence[RefUpdate]
+    ) -> Iterator[str]:
+        may_write = _write_problem(identity, repo)
         for update in updates:
             name = update.name
+            num = pull_request_number(name)
             if not self._git.valid_ref_name(name):
                 yield f"refusing {name!r}: it is not a valid ref name"
+            elif num is not None:
+                yield from self._pull_request_problems(identity, repo, num, update)
             elif not name.startswith(_PUSHABLE):
                 yield (
-                    f"refusing to update {name}: only branches (refs/heads/...) and tags "
-                    "(refs/tags/...) can be pushed; other refs are managed by the hub"
+                    f"refusing to update {name}: only branches (refs/heads/...), tags "
+                    "(refs/tags/...) and the refs of existing pull requests (refs/pr/N) can be "
+                    "pushed; other refs are managed by the hub"
                 )
+            elif may_write is not None:
+                yield f"refusing to update {name}: {may_write}"
             elif name == _DEFAULT_REF and update.new is None:
                 yield f"refusing to delete {name}: it is the default branch of {repo.repo_id}"
+
+    def _pull_request_problems(
+        self, identity: Identity, repo: RepoRecord, num: int, update: RefUpdate
+    ) -> Iterator[str]:
+        if update.old is None:
+            yield (
+                f"refusing to create {update.name}: pull request #{num} does not exist; "
+                "open one with the API (create_pr=True), then push to its ref"
+            )
+        elif update.new is None:
+            yield f"refusing to delete {update.name}: the refs of pull requests stay"
+        else:
+            try:
+                self._discussions.check_pr_author(identity, repo, num)
+            except errors.HubError as exc:
+                yield f"refusing to update {update.name}: {exc.message}"
+
+    def _closed_pull_requests(
+        self, repo: RepoRecord, updates: Sequence[RefUpdate]
+    ) -> Iterator[str]:
+        for update in updates:
+            num = pull_request_number(update.name)
+            if num is None:
+                continue
+            try:
+                self._discussions.check_accepts_commits(repo, num)
+            except errors.HubError as exc:
+                yield f"refusing to update {update.name}: {exc.message}"
+
+    def _record_pull_request(
+        self, identity: Identity, repo: RepoRecord, num: int, update: RefUpdate
+    ) -> None:
+        """Add the commits a push gave pull request `num` to its timeline, oldest first."""
+        assert update.new is not None
+        added = self._git.walk(repo.storage_key, update.new, exclude=update.old)
+        commit_ids = [commit.id for commit in added]
+        self._discussions.record_commits(identity, repo, num, commit_ids[::-1])
 
     def _oversized(self, blobs: Sequence[PushedBlob]) -> Iterator[str]:
         for blob in blobs:
@@ -275,6 +339,15 @@ class GitService:
                     f"a pointer file names the LFS object {sha256} ({size} bytes), "
                     f"which was not uploaded to {repo.repo_id}"
                 )
+
+
+def _write_problem(identity: Identity, repo: RepoRecord) -> str | None:
+    """Why the caller may not write to the repo's branches and tags, or None."""
+    try:
+        access.check(identity, repo, Action.WRITE)
+    except errors.HubError as exc:
+        return exc.message
+    return None
 
 
 def _path_problems(push: IncomingPush) -> Iterator[str]:

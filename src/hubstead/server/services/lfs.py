@@ -11,6 +11,12 @@ send no `Authorization` header to them. A download URL names the object, the rep
 for and the caller (a user id, or anonymous); each download checks again that the repo still
 links the object and that the caller may still read the repo, so a URL does not outlive a
 membership change, a repo turned private, or a deleted link.
+
+Who may upload depends on the ref the batch names: a branch (or any other ref) needs write
+access; a pull request's ref, `refs/pr/<num>`, its author or a writer; no ref at all, which is
+how the official client asks when it opens a pull request (`create_pr`), whoever may take part
+in the repo's discussions. The objects are linked to the repo all the same: a pull request's
+refs are as readable as its branches (see `services/discussions.py`).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import access
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import AuthService, Identity
+from hubstead.server.services.discussions import DiscussionService, pull_request_number
 from hubstead.server.services.objects import LfsObjects
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
@@ -161,6 +168,7 @@ class LfsService:
         self,
         repos: RepoService,
         auth: AuthService,
+        discussions: DiscussionService,
         blobs: BlobStore,
         objects: LfsObjects,
         index: LfsIndex,
@@ -173,6 +181,7 @@ class LfsService:
     ) -> None:
         self._repos = repos
         self._auth = auth
+        self._discussions = discussions
         self._max_object_bytes = max_object_bytes
         self._blobs = blobs
         self._objects = objects
@@ -195,21 +204,36 @@ class LfsService:
         operation: str,
         objects: Sequence[LfsObject],
         transfers: Sequence[str],
+        ref: str | None = None,
     ) -> list[BatchItem]:
-        """Decide, per object, what the client must do.
+        """Decide, per object, what the client must do; uploads are for `ref` (see the module doc).
 
         Raises:
             InvalidRequestError: an operation other than upload or download.
-            RepoNotFoundError, GatedRepoError, AuthorizationError: see `RepoService.locate`.
+            RevisionNotFoundError: an upload for a pull request's ref that names none.
+            AuthorizationError: an upload for a branch without write access, for a pull
+                request's ref by neither its author nor a writer, or for a merged or closed one
+                (InvalidRequestError).
+            RepoNotFoundError, GatedRepoError, AuthenticationError: see `RepoService.locate`.
         """
         if operation not in ("upload", "download"):
             raise errors.InvalidRequestError(f"Unknown LFS operation {operation!r}")
-        action = Action.WRITE if operation == "upload" else Action.READ_FILES
-        repo = self._repos.locate(identity, type, repo_id, action)
         multipart = "multipart" in transfers
         if operation == "upload":
+            repo = self._uploader_repo(identity, type, repo_id, ref)
             return [self._plan_upload(repo, obj, multipart) for obj in objects]
+        repo = self._repos.locate(identity, type, repo_id, Action.READ_FILES)
         return [self._plan_download(identity, repo, obj) for obj in objects]
+
+    def _uploader_repo(
+        self, identity: Identity, type: RepoType, repo_id: str, ref: str | None
+    ) -> RepoRecord:
+        if ref is None:
+            return self._repos.locate(identity, type, repo_id, Action.DISCUSS)
+        num = pull_request_number(ref)
+        if num is not None:
+            return self._discussions.check_pr_commit(identity, type, repo_id, num)
+        return self._repos.locate(identity, type, repo_id, Action.WRITE)
 
     def _plan_upload(self, repo: RepoRecord, obj: LfsObject, multipart: bool) -> BatchItem:
         problem = self._object_problem(obj)

@@ -34,8 +34,13 @@ class GitObjectStore(Protocol):
     def commit(self, key: str, commit_id: str) -> CommitRecord:
         """The commit with this full id (KeyError if missing)."""
 
-    def walk(self, key: str, commit_id: str) -> Iterator[CommitRecord]:
-        """The commits reachable from `commit_id`, newest first."""
+    def walk(
+        self, key: str, commit_id: str, *, exclude: str | None = None
+    ) -> Iterator[CommitRecord]:
+        """The commits reachable from `commit_id`, newest first.
+
+        With `exclude`, only those not reachable from that commit too (`git log exclude..id`).
+        """
 
     def entry(self, key: str, commit_id: str, path: str) -> TreeEntry | None:
         """The file or folder at `path` in the commit's tree, or None ("" is the root)."""

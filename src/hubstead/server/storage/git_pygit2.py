@@ -136,10 +136,15 @@ class Pygit2GitStore:
         """The commit record for a full id."""
         return _record(self._open(key)[commit_id].peel(pygit2.Commit))
 
-    def walk(self, key: str, commit_id: str) -> Iterator[CommitRecord]:
+    def walk(
+        self, key: str, commit_id: str, *, exclude: str | None = None
+    ) -> Iterator[CommitRecord]:
         """Newest first, in topological order."""
         repo = self._open(key)
-        for commit in repo.walk(pygit2.Oid(hex=commit_id), SortMode.TOPOLOGICAL | SortMode.TIME):
+        walker = repo.walk(pygit2.Oid(hex=commit_id), SortMode.TOPOLOGICAL | SortMode.TIME)
+        if exclude is not None:
+            walker.hide(pygit2.Oid(hex=exclude))
+        for commit in walker:
             yield _record(commit)
 
     def entry(self, key: str, commit_id: str, path: str) -> TreeEntry | None:

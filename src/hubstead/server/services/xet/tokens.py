@@ -6,6 +6,13 @@ stored: it names the repo, the account (None: anonymous) and whether it may writ
 checks again that the account may still do that to the repo, so a token does not outlive a
 membership change, a repo turned private, or a deleted account; a failed signature or an
 expired token is a 401, which makes the client ask for a new one.
+
+A write token goes to writers of the repo and, for a pull request, to those who may commit to
+it: with `create_pr` (the client opening one asks for `xet-write-token/None?create_pr=1`),
+whoever may take part in the repo's discussions; for a pull request's ref, `refs/pr/<num>`,
+its author or a writer. Such a token says so, and each use checks again the right it was
+issued on (taking part in discussions). The files it uploads are linked to the repo as the LFS
+batch API links them (see `services/lfs.py`), so the pull request's commit can name them.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import access
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import AuthService, Identity
+from hubstead.server.services.discussions import DiscussionService, pull_request_number
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
 
@@ -54,27 +62,55 @@ class XetTokenService:
     """Issues CAS tokens and checks them on every CAS request."""
 
     def __init__(
-        self, repos: RepoService, auth: AuthService, signer: UrlSigner, ttl_seconds: int
+        self,
+        repos: RepoService,
+        auth: AuthService,
+        discussions: DiscussionService,
+        signer: UrlSigner,
+        ttl_seconds: int,
     ) -> None:
         self._repos = repos
         self._auth = auth
+        self._discussions = discussions
         self._signer = signer
         self._ttl = ttl_seconds
 
-    def issue(self, identity: Identity, type: RepoType, repo_id: str, scope: Scope) -> CasToken:
+    def issue(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        scope: Scope,
+        *,
+        revision: str | None = None,
+        create_pr: bool = False,
+    ) -> CasToken:
         """A token for the caller, who must be allowed to read (or write to) the repo.
 
-        The revision the client names is not checked: a token is for the repo's content,
-        which the CAS addresses by hash, and an upload names its branch at commit time.
+        A token is for the repo's content, which the CAS addresses by hash, and an upload
+        names its branch at commit time: the revision matters only to write to a pull request
+        (`refs/pr/<num>`, or `create_pr`; see the module doc).
 
         Raises:
+            RevisionNotFoundError: `refs/pr/<num>` names no pull request.
+            InvalidRequestError: the pull request is merged or closed.
             RepoNotFoundError, GatedRepoError, AuthenticationError, AuthorizationError,
             MirrorReadOnlyError: see `RepoService.locate`.
         """
-        action = Action.WRITE if scope is Scope.WRITE else Action.READ_FILES
-        repo = self._repos.locate(identity, type, repo_id, action)
+        num = pull_request_number(revision) if revision is not None else None
+        participant = scope is Scope.WRITE and (create_pr or num is not None)
+        if scope is Scope.READ:
+            repo = self._repos.locate(identity, type, repo_id, Action.READ_FILES)
+        elif create_pr:
+            repo = self._repos.locate(identity, type, repo_id, Action.DISCUSS)
+        elif num is not None:
+            repo = self._discussions.check_pr_commit(identity, type, repo_id, num)
+        else:
+            repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
         account = identity.account
         subject = {"r": repo.id, "u": account and account.id, "s": scope.value}
+        if participant:
+            subject["p"] = True
         token = self._signer.sign(_PURPOSE, subject, self._ttl)
         return CasToken(token, self._signer.expiry(token))
 
@@ -100,7 +136,9 @@ class XetTokenService:
         if reader is not None and scope is Scope.WRITE:
             # Issued to a write token: the account's current role in the namespace decides.
             reader = dataclasses.replace(reader, token_role=Role.WRITE)
-        action = Action.WRITE if scope is Scope.WRITE else Action.READ_FILES
+        action = Action.READ_FILES
+        if scope is Scope.WRITE:
+            action = Action.DISCUSS if subject.get("p") is True else Action.WRITE
         if repo is None or reader is None or not access.may(reader, repo, action):
             raise errors.AuthorizationError(
                 "This Xet token is no longer valid: its repo is gone or may no longer be "
