@@ -3,7 +3,9 @@ misleading one (no 405, no Space named "hardware", no unknown repo type "users")
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,21 +17,19 @@ from tests.helpers.accounts import HubUser
 
 Call = Callable[[HfApi, str, str, str], Any]
 
+
+def _attach(api: HfApi) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        image = Path(folder) / "screenshot.png"
+        image.write_bytes(b"\x89PNG\r\n\x1a\n")
+        return api.upload_attachment(image)
+
+
 CALLS: list[tuple[str, Call, str]] = [
     (
-        "get_repo_discussions",
-        lambda api, repo, space, me: list(api.get_repo_discussions(repo)),
-        "Discussions and pull requests",
-    ),
-    (
-        "create_pull_request",
-        lambda api, repo, space, me: api.create_pull_request(repo, title="A change"),
-        "Discussions and pull requests",
-    ),
-    (
-        "comment_discussion",
-        lambda api, repo, space, me: api.comment_discussion(repo, 1, "hello"),
-        "Discussions and pull requests",
+        "upload_attachment",
+        lambda api, repo, space, me: _attach(api),
+        "Attachments to discussions",
     ),
     ("unlike", lambda api, repo, space, me: api.unlike(repo), "Likes"),
     ("list_liked_repos", lambda api, repo, space, me: api.list_liked_repos(me), "Likes"),
