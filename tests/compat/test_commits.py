@@ -240,23 +240,6 @@ def test_readme_with_invalid_yaml_is_refused_before_committing(user: HubUser, re
     assert head_of(user, repo) == head
 
 
-def test_create_pr_is_refused_with_a_clear_message(user: HubUser, repo: str) -> None:
-    head = head_of(user, repo)
-
-    with pytest.raises(HfHubHTTPError, match="Pull requests are not supported"):
-        user.api.upload_file(
-            path_or_fileobj=b"pr", path_in_repo="pr.txt", repo_id=repo, create_pr=True
-        )
-    with pytest.raises(HfHubHTTPError, match="Pull requests are not supported"):
-        user.api.delete_file(".gitattributes", repo, create_pr=True)
-
-    assert head_of(user, repo) == head
-    assert [
-        ref.ref
-        for ref in user.api.list_repo_refs(repo, include_pull_requests=True).pull_requests or []
-    ] == []
-
-
 def test_files_matching_the_repo_gitignore_are_not_committed(user: HubUser, repo: str) -> None:
     user.api.upload_file(path_or_fileobj=b"*.log\n", path_in_repo=".gitignore", repo_id=repo)
 

@@ -30,7 +30,6 @@ from huggingface_hub.errors import (
 
 from hubstead.protocol import RepoType
 from hubstead.server.domain.accounts import Role
-from hubstead.server.domain.discussions import DiscussionStatus
 from hubstead.server.services.repos import RepoSettingsChange
 from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import LiveServer
@@ -63,13 +62,6 @@ def read(api: HfApi, repo: str, path: str, revision: str, tmp_path: Path) -> byt
 def pull_requests(api: HfApi, repo: str, repo_type: str = "model") -> dict[str, str]:
     refs = api.list_repo_refs(repo, repo_type=repo_type, include_pull_requests=True)
     return {ref.ref: ref.target_commit for ref in refs.pull_requests or []}
-
-
-def close(server: LiveServer, owner: HubUser, repo: str, num: int) -> None:
-    identity = server.services.auth.authenticate(owner.token)
-    server.services.discussions.change_status(
-        identity, RepoType.MODEL, repo, num, DiscussionStatus.CLOSED
-    )
 
 
 # --- opening ------------------------------------------------------------------------------------
@@ -222,6 +214,9 @@ def test_commits_to_the_pull_request_ref_append_to_it(
     assert history[:2] == [added.oid, opened.oid]
     assert read(user.api, repo, "model.bin", "refs/pr/1", tmp_path) == WEIGHTS
     assert user.api.list_repo_files(repo) == [".gitattributes"]
+    details = user.api.get_discussion_details(repo, 1)
+    commits = [event.oid for event in details.events if event.type == "commit"]  # type: ignore[attr-defined]
+    assert commits == [opened.oid, added.oid]
 
 
 def test_a_closed_pull_request_takes_no_commits(
@@ -230,7 +225,7 @@ def test_a_closed_pull_request_takes_no_commits(
     opened = user.api.upload_file(
         path_or_fileobj=b"a", path_in_repo="a.txt", repo_id=repo, create_pr=True
     )
-    close(live_server, user, repo, 1)
+    user.api.change_discussion_status(repo, 1, "closed")
 
     with pytest.raises(HfHubHTTPError, match="Pull request #1 is closed") as refused:
         user.api.upload_file(

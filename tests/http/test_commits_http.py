@@ -202,20 +202,6 @@ def test_a_commit_by_a_user_without_write_access_is_refused(
     assert branch_head(http, repo) == before
 
 
-def test_a_create_pr_commit_is_refused_as_not_supported(http: httpx.Client, repo: str) -> None:
-    before = branch_head(http, repo)
-
-    response = http.post(
-        f"/api/models/{repo}/commit/main",
-        params={"create_pr": "1"},
-        content=ndjson(header(), add("a.txt", b"a")),
-    )
-
-    assert response.status_code == 501
-    assert "Pull requests are not supported" in response.json()["error"]
-    assert branch_head(http, repo) == before
-
-
 def test_a_body_over_the_limit_is_refused_with_413(tmp_path: Path) -> None:
     server = start_server(tmp_path / "hub", max_commit_bytes=1000)
     try:
