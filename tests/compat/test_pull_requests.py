@@ -256,13 +256,16 @@ def test_a_non_writer_opens_and_extends_a_pull_request_but_nothing_else(
 ) -> None:
     main = user.api.model_info(repo).sha
 
-    opened = other_user.api.upload_file(
-        path_or_fileobj=WEIGHTS, path_in_repo="model.bin", repo_id=repo, create_pr=True
-    )
-    added = other_user.api.upload_file(
-        path_or_fileobj=ADAPTER, path_in_repo="adapter.bin", repo_id=repo, revision="refs/pr/1"
-    )
+    with AccessLog() as log:
+        opened = other_user.api.upload_file(
+            path_or_fileobj=WEIGHTS, path_in_repo="model.bin", repo_id=repo, create_pr=True
+        )
+        added = other_user.api.upload_file(
+            path_or_fileobj=ADAPTER, path_in_repo="adapter.bin", repo_id=repo, revision="refs/pr/1"
+        )
 
+    if transport == "xet":
+        assert_uploaded_through_xet(log)
     assert opened.pr_revision == "refs/pr/1"
     assert pull_requests(user.api, repo) == {"refs/pr/1": added.oid}
     assert read(user.api, repo, "model.bin", "refs/pr/1", tmp_path) == WEIGHTS

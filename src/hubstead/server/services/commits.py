@@ -333,9 +333,9 @@ class CommitService:
         message = header.summary.strip()
         if header.description.strip():
             message += "\n\n" + header.description.strip()
-        author = author_of(identity)
         if target.create_pr:
             return self._open_pull_request(identity, target, parent, header, edits, message)
+        author = author_of(identity)
         num = target.pull_request
         for _ in range(_MAX_ATTEMPTS):
             head = self._git.resolve(repo.storage_key, ref)
@@ -377,10 +377,10 @@ class CommitService:
         """Write the commit on the branch's head (or `parent`) and open a pull request with it."""
         repo = target.repo
         if parent is not None:
-            base = self._repos.resolve(repo, parent)
-        elif (head := self._git.resolve(repo.storage_key, target.ref)) is not None:
-            base = head
+            base: str | None = self._repos.resolve(repo, parent)
         else:
+            base = self._git.resolve(repo.storage_key, target.ref)
+        if base is None:
             raise _not_a_branch(target.ref, repo.repo_id)  # deleted meanwhile
         commit_id = self._write(repo, base, edits, author_of(identity), message)
         discussion = self._discussions.open_with_commit(

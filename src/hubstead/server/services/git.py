@@ -261,7 +261,7 @@ class GitService:
     def _ref_problems(
         self, identity: Identity, repo: RepoRecord, updates: Sequence[RefUpdate]
     ) -> Iterator[str]:
-        may_write = _write_problem(identity, repo)
+        write_problem = _write_problem(identity, repo)
         for update in updates:
             name = update.name
             num = pull_request_number(name)
@@ -275,8 +275,8 @@ class GitService:
                     "(refs/tags/...) and the refs of existing pull requests (refs/pr/N) can be "
                     "pushed; other refs are managed by the hub"
                 )
-            elif may_write is not None:
-                yield f"refusing to update {name}: {may_write}"
+            elif write_problem is not None:
+                yield f"refusing to update {name}: {write_problem}"
             elif name == _DEFAULT_REF and update.new is None:
                 yield f"refusing to delete {name}: it is the default branch of {repo.repo_id}"
 
