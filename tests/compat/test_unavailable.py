@@ -16,21 +16,6 @@ from tests.helpers.accounts import HubUser
 Call = Callable[[HfApi, str, str, str], Any]
 
 CALLS: list[tuple[str, Call, str]] = [
-    (
-        "get_repo_discussions",
-        lambda api, repo, space, me: list(api.get_repo_discussions(repo)),
-        "Discussions and pull requests",
-    ),
-    (
-        "create_pull_request",
-        lambda api, repo, space, me: api.create_pull_request(repo, title="A change"),
-        "Discussions and pull requests",
-    ),
-    (
-        "comment_discussion",
-        lambda api, repo, space, me: api.comment_discussion(repo, 1, "hello"),
-        "Discussions and pull requests",
-    ),
     ("unlike", lambda api, repo, space, me: api.unlike(repo), "Likes"),
     ("list_liked_repos", lambda api, repo, space, me: api.list_liked_repos(me), "Likes"),
     ("list_repo_likers", lambda api, repo, space, me: list(api.list_repo_likers(repo)), "Likes"),

@@ -12,8 +12,6 @@ from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 
 FEATURE_PATHS = [
-    ("/api/models/{repo}/discussions", "Discussions and pull requests"),
-    ("/api/datasets/{repo}/discussions/3/merge", "Discussions and pull requests"),
     ("/api/models/{repo}/like", "Likes"),
     ("/api/users/someone/likes", "Likes"),
     ("/api/users/someone/overview", "User and organization overviews"),
@@ -58,7 +56,7 @@ def test_head_on_an_unavailable_feature_has_the_headers_and_no_body(http: httpx.
 def test_an_unavailable_feature_answers_anonymous_callers_the_same(
     live_server: LiveServer, repo: str
 ) -> None:
-    response = httpx.get(f"{live_server.url}/api/models/{repo}/discussions")
+    response = httpx.get(f"{live_server.url}/api/models/{repo}/likers")
 
     assert response.status_code == 404
     assert response.headers["X-Error-Code"] == "NotImplemented"

@@ -18,6 +18,7 @@ from hubstead.server.http import (
     auth,
     blobs,
     commits,
+    discussions,
     files,
     git,
     lfs,
@@ -289,6 +290,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         routes=[
             # First: its patterns must win over the repo routes they resemble.
             *unavailable.routes,
+            *discussions.routes,
             *admin.routes,
             *auth.routes,
             *commits.routes,

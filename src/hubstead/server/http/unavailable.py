@@ -40,7 +40,6 @@ def _with_subpaths(*prefixes: str) -> tuple[str, ...]:
 
 
 UNAVAILABLE: tuple[Unavailable, ...] = (
-    Unavailable("Discussions and pull requests", _with_subpaths(API_REPO + "/discussions")),
     Unavailable(
         "Likes",
         (API_REPO + "/like", API_REPO + "/likers", "/api/users/{username}/likes"),
