@@ -36,6 +36,7 @@ class DiscussionMethods(ApiBase):
         discussion_status: DiscussionStatusFilter | None = None,
         repo_type: str | None = None,
         token: bool | str | None = None,
+        search: str | None = None,
     ) -> Iterator[models.Discussion]:
         """The repo's discussions and pull requests, newest first, fetched page by page.
 
@@ -46,6 +47,8 @@ class DiscussionMethods(ApiBase):
             discussion_status: `open` (drafts included) or `closed` (default: `all`).
             repo_type: `model` (default), `dataset` or `space`.
             token: overrides the client's token.
+            search: only those whose title contains this, ignoring case (a hubstead
+                extension: other hubs may ignore it).
 
         Raises:
             HFValidationError: an unknown type or status filter (nothing is sent).
@@ -63,6 +66,7 @@ class DiscussionMethods(ApiBase):
                 type=discussion_type,
                 status=discussion_status,
                 author=author,
+                search=search,
             )
             items = data["discussions"]
             for item in items:
@@ -216,7 +220,7 @@ class DiscussionMethods(ApiBase):
             raise HFValidationError(
                 f"Invalid status {new_status!r}: a discussion can be set 'open' or 'closed'"
             )
-        payload = {"status": new_status}
+        payload: dict[str, str] = {"status": new_status}
         if comment and comment.strip():
             payload["comment"] = comment.strip()
         verb = "close" if new_status == "closed" else "reopen"

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from hubstead.protocol import RepoType
 
-
 _PR_URL = re.compile(r".*/discussions/(\d+)")
 
 
