@@ -199,11 +199,16 @@ def test_rename_and_status_changes_join_the_timeline(
     assert [e.id for e in official.events] == [e.id for e in details.events]
 
 
-def test_merging_a_pull_request_once_it_is_open(client: HfApi, user: HubUser, repo: str) -> None:
-    head = user.api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id=repo).oid
-    pr = client.create_pull_request(repo, "Ready soon")
+def test_a_pull_requests_commits_show_in_its_diff_and_reach_main_when_merged(
+    client: HfApi, user: HubUser, repo: str
+) -> None:
+    pr = client.create_pull_request(repo, "Add a file")
+    client.upload_file(
+        path_or_fileobj=b"hello\n", path_in_repo="new.txt", repo_id=repo, revision=pr.git_reference
+    )
     discussion = client.create_discussion(repo, "Not a PR")
 
+    diff = client.get_discussion_details(repo, pr.num).diff
     with pytest.raises(errors.BadRequestError, match="draft"):
         client.merge_pull_request(repo, pr.num)
     with pytest.raises(errors.BadRequestError, match="not a pull request"):
@@ -213,15 +218,18 @@ def test_merging_a_pull_request_once_it_is_open(client: HfApi, user: HubUser, re
     with pytest.raises(errors.BadRequestError, match="already merged"):
         client.merge_pull_request(repo, pr.num)
 
+    assert diff is not None and "diff --git a/new.txt b/new.txt" in diff and "+hello" in diff
     merged = client.get_discussion_details(repo, pr.num)
     assert merged.status == "merged"
-    assert merged.merge_commit_oid == head
+    assert merged.merge_commit_oid == client.repo_info(repo).sha
+    assert client.file_exists(repo, "new.txt")
     last = merged.events[-1]
     assert isinstance(last, models.DiscussionComment) and last.content == "Thanks!"
     assert any(
         isinstance(e, models.DiscussionStatusChange) and e.new_status == "merged"
         for e in merged.events
     )
+    assert user.api.get_discussion_details(repo, pr.num).merge_commit_oid == merged.merge_commit_oid
 
 
 def test_missing_discussions_and_repos_are_not_found(
@@ -314,3 +322,43 @@ def test_commit_info_names_the_pull_request_it_opened() -> None:
     assert (plain.pr_num, plain.pr_revision) == (None, None)
     with pytest.raises(ValueError, match="pull request URL"):
         _ = models.CommitInfo(url, "msg", "", "a" * 40, pr_url="https://hub.example/x").pr_num
+
+
+def test_events_the_hub_sends_that_this_hub_does_not_yet_are_parsed() -> None:
+    # Shapes from huggingface.co (shared/protocol/platform.md §1.2): commit events, unknown
+    # kinds, deleted authors, and conflicts the hub cannot list.
+    commit = models.parse_discussion_event(
+        {
+            "id": "65a1" + "0" * 20,
+            "type": "commit",
+            "createdAt": "2024-01-01T00:00:00.000Z",
+            "author": {"name": "alice"},
+            "data": {"subject": "Add weights", "oid": "b" * 40},
+        }
+    )
+    unknown = models.parse_discussion_event(
+        {"id": "65a2" + "0" * 20, "type": "pinned", "createdAt": "2024-01-01T00:00:00Z"}
+    )
+    details = models.DiscussionWithDetails.from_json(
+        {
+            "num": 3,
+            "title": "Conflicted",
+            "status": "open",
+            "isPullRequest": True,
+            "createdAt": "2024-01-01T00:00:00.123456Z",
+            "repo": {"name": "alice/model", "type": "model"},
+            "events": [],
+            "changes": {"base": "refs/heads/main"},
+            "filesWithConflicts": True,
+        },
+        "https://hub.example",
+    )
+
+    assert isinstance(commit, models.DiscussionCommit)
+    assert (commit.summary, commit.oid, commit.author) == ("Add weights", "b" * 40, "alice")
+    assert commit.created_at == dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    assert type(unknown) is models.DiscussionEvent
+    assert (unknown.type, unknown.author) == ("pinned", "deleted")
+    assert (details.author, details.conflicting_files, details.diff) == ("deleted", True, None)
+    assert details.created_at.microsecond == 123456
+    assert details.url == "https://hub.example/alice/model/discussions/3"

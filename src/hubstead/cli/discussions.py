@@ -191,8 +191,8 @@ def create(
         )
     if as_json:
         emit_json(_details_json(details))
-        return
-    click.echo(details.url)
+    else:
+        click.echo(details.url)
     kind = "pull request" if pull_request else "discussion"
     where = f"; commit to {details.git_reference}, then reopen it to merge" if pull_request else ""
     click.echo(f"Opened {kind} #{details.num} on {repo_id}{where}.", err=True)
