@@ -29,7 +29,7 @@ def run(live_server: LiveServer, user: HubUser) -> Run:
 def test_create_prints_the_url_and_opens_the_discussion(
     run: Run, user: HubUser, repo: str, live_server: LiveServer
 ) -> None:
-    result = run("create", repo, "--title", "First thread", "--description", "Some *text*")
+    result = run("create", repo, "--title", "First thread", "--body", "Some *text*")
 
     assert result.exit_code == 0, result.output
     [discussion] = user.api.get_repo_discussions(repo)
@@ -80,7 +80,10 @@ def test_list_filters_and_prints_a_table_or_json(
     drafts = json.loads(run("list", repo, "--status", "draft", "--json").stdout)
     closed = json.loads(run("list", repo, "--status", "closed", "--json").stdout)
     prs = json.loads(
-        run("list", repo, "--status", "all", "--type", "pull_request", "--json").stdout
+        run("list", repo, "--status", "all", "--kind", "pull_request", "--json").stdout
+    )
+    typed = json.loads(
+        run("list", repo, "--status", "all", "--type", "discussion", "--json").stdout
     )
     by_other = json.loads(run("list", repo, "--author", other_user.name, "--json").stdout)
     searched = json.loads(run("list", repo, "--search", "THEIR", "--json").stdout)
@@ -96,6 +99,7 @@ def test_list_filters_and_prints_a_table_or_json(
     assert [d["num"] for d in drafts] == [pr]
     assert [d["num"] for d in closed] == [first]
     assert [d["num"] for d in prs] == [pr]
+    assert [d["num"] for d in typed] == [theirs, first]
     assert [(d["num"], d["author"]) for d in by_other] == [(theirs, other_user.name)]
     assert [d["num"] for d in searched] == [theirs]
     assert [d["num"] for d in limited] == [theirs]
@@ -142,11 +146,18 @@ def test_comment_from_an_argument_or_stdin(run: Run, user: HubUser, repo: str) -
 
     argument = run("comment", repo, str(num), "Hello **there**")
     piped = run("comment", repo, str(num), "-", stdin="From a pipe")
+    option = run("comment", repo, str(num), "--body", "As in hf")
+    neither = run("comment", repo, str(num))
+    both = run("comment", repo, str(num), "One", "--body", "Two")
 
     assert argument.exit_code == 0, argument.output
     assert piped.exit_code == 0, piped.output
+    assert option.exit_code == 0, option.output
+    assert neither.exit_code == both.exit_code == 1
+    assert "either as COMMENT or with --body" in neither.stderr
     events = user.api.get_discussion_details(repo, num).events
-    assert [e.content for e in events[1:]] == ["Hello **there**", "From a pipe"]  # type: ignore[attr-defined]
+    contents = [e.content for e in events[1:]]  # type: ignore[attr-defined]
+    assert contents == ["Hello **there**", "From a pipe", "As in hf"]
     assert f"Commented on #{num} of {repo} (comment {events[1].id})" in argument.stderr
 
 
@@ -176,6 +187,7 @@ def test_merge_needs_an_open_pull_request_and_a_confirmation(
     head = user.api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id=repo).oid
     num = user.api.create_pull_request(repo, "Change").num
 
+    before = run("info", repo, str(num))
     unconfirmed = run("merge", repo, str(num))
     draft = run("merge", repo, str(num), "--yes")
     run("reopen", repo, str(num))
@@ -190,6 +202,12 @@ def test_merge_needs_an_open_pull_request_and_a_confirmation(
     details = user.api.get_discussion_details(repo, num)
     assert details.status == "merged"
     assert details.events[-1].content == "Shipping it"  # type: ignore[attr-defined]
+    header = before.stdout.split("\n\n")[0].splitlines()[1:]
+    fields = dict(line.split(None, 1) for line in header)
+    assert fields["type"] == "pull request"
+    assert (fields["status"], fields["ref"]) == ("draft", f"refs/pr/{num}")
+    assert (fields["target"], fields["conflicts"]) == ("refs/heads/main", "none")
+    assert f"merge commit  {head}" in run("info", repo, str(num)).stdout
 
 
 def test_diff_prints_a_pull_requests_changes_only(run: Run, user: HubUser, repo: str) -> None:

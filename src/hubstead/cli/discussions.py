@@ -60,6 +60,7 @@ def discussions() -> None:
     help="Which ones (open includes draft pull requests).",
 )
 @click.option(
+    "--kind",
     "--type",
     "kind",
     type=click.Choice(["all", *_TYPES]),
@@ -139,7 +140,6 @@ def info(repo_id: str, num: int, repo_type: str, token: str | None, as_json: boo
         emit_json(_details_json(details))
         return
     click.echo(f"#{details.num}  {details.title}")
-    conflicts = details.conflicting_files
     fields = {
         "type": "pull request" if details.is_pull_request else "discussion",
         "status": details.status,
@@ -148,7 +148,7 @@ def info(repo_id: str, num: int, repo_type: str, token: str | None, as_json: boo
         "url": details.url,
         "ref": details.git_reference,
         "target": details.target_branch,
-        "conflicts": (", ".join(conflicts) or "none") if isinstance(conflicts, tuple) else None,
+        "conflicts": _conflicts(details.conflicting_files),
         "merge commit": details.merge_commit_oid,
     }
     width = max(len(key) for key in fields)
@@ -164,7 +164,10 @@ def info(repo_id: str, num: int, repo_type: str, token: str | None, as_json: boo
 @click.argument("repo_id")
 @click.option("--title", required=True, help="3 to 200 characters.")
 @click.option(
-    "--description", help="The first comment (markdown); '-' reads it from standard input."
+    "--description",
+    "--body",
+    "description",
+    help="The first comment (markdown); '-' reads it from standard input.",
 )
 @click.option("--pull-request", "--pr", is_flag=True, help="Open a (draft) pull request.")
 @repo_type_option
@@ -201,14 +204,19 @@ def create(
 @discussions.command("comment")
 @click.argument("repo_id")
 @_num_argument
-@click.argument("text", metavar="COMMENT")
+@click.argument("text", metavar="[COMMENT]", required=False)
+@click.option("--body", help="The comment, instead of the COMMENT argument.")
 @repo_type_option
 @token_option
 @reports_client_errors
-def comment(repo_id: str, num: int, text: str, repo_type: str, token: str | None) -> None:
+def comment(
+    repo_id: str, num: int, text: str | None, body: str | None, repo_type: str, token: str | None
+) -> None:
     """Comment on discussion NUM of REPO_ID (COMMENT in markdown; '-' reads standard input)."""
+    if (text is None) == (body is None):
+        raise CliError("Give the comment either as COMMENT or with --body", EXIT_USAGE)
     with open_api(token) as api:
-        event = api.comment_discussion(repo_id, num, _text(text) or "", repo_type=repo_type)
+        event = api.comment_discussion(repo_id, num, _text(text or body) or "", repo_type=repo_type)
     click.echo(f"Commented on #{num} of {repo_id} (comment {event.id}).", err=True)
 
 
@@ -300,6 +308,15 @@ def _change_status(
         api.change_discussion_status(repo_id, num, status, comment=comment, repo_type=repo_type)
     verb = "Closed" if status == "closed" else "Reopened"
     click.echo(f"{verb} #{num} of {repo_id}.", err=True)
+
+
+def _conflicts(files: tuple[str, ...] | bool | None) -> str | None:
+    """A pull request's conflicting paths for people (None: not a pull request)."""
+    if files is None or files is False:
+        return None
+    if files is True:
+        return "yes (the hub does not list them)"
+    return ", ".join(files) or "none"
 
 
 def _text(value: str | None) -> str | None:
