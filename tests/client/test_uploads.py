@@ -399,11 +399,15 @@ def test_invalid_readme_metadata_is_refused_before_anything_is_uploaded(
     assert commit_count(user, repo) == commits
 
 
-def test_create_pr_is_refused_with_a_clear_message(client: HfApi, repo: str) -> None:
-    with pytest.raises(HfHubHTTPError, match="Pull requests are not supported") as refused:
-        client.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id=repo, create_pr=True)
+def test_create_pr_opens_a_pull_request_with_the_commit(client: HfApi, repo: str) -> None:
+    info = client.upload_file(
+        path_or_fileobj=b"x", path_in_repo="x.txt", repo_id=repo, create_pr=True
+    )
 
-    assert refused.value.status_code == 501
+    assert info.pr_url is not None and info.pr_url.endswith(f"/{repo}/discussions/1")
+    assert info.pr_revision == "refs/pr/1"
+    assert client.list_repo_files(repo, revision="refs/pr/1") == [".gitattributes", "x.txt"]
+    assert client.list_repo_files(repo) == [".gitattributes"]
 
 
 def test_failure_names_the_step_and_the_server_answer(
