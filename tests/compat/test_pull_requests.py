@@ -35,8 +35,21 @@ from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import LiveServer
 from tests.helpers.xet import AccessLog, assert_uploaded_through_xet
 
-WEIGHTS = os.urandom(50_000)  # random bytes: LFS by content
-ADAPTER = os.urandom(20_000)
+
+@pytest.fixture
+def weights() -> bytes:
+    """Random bytes (LFS by content), new for each test.
+
+    hf_xet remembers the xorbs it uploaded and names them again without sending them; the hub
+    lets another user (each test has its own) do so only through a repo they may read.
+    """
+    return os.urandom(50_000)
+
+
+@pytest.fixture
+def adapter() -> bytes:
+    """More random bytes, new for each test."""
+    return os.urandom(20_000)
 
 
 @pytest.fixture(params=["lfs", "xet"])
@@ -68,7 +81,7 @@ def pull_requests(api: HfApi, repo: str, repo_type: str = "model") -> dict[str, 
 
 
 def test_create_commit_with_create_pr_opens_a_pull_request(
-    user: HubUser, repo: str, transport: str, tmp_path: Path
+    user: HubUser, repo: str, transport: str, tmp_path: Path, weights: bytes
 ) -> None:
     main = user.api.model_info(repo).sha
 
@@ -76,7 +89,7 @@ def test_create_commit_with_create_pr_opens_a_pull_request(
         info = user.api.create_commit(
             repo,
             [
-                CommitOperationAdd("model.bin", WEIGHTS),
+                CommitOperationAdd("model.bin", weights),
                 CommitOperationAdd("README.md", b"# proposal\n"),
             ],
             commit_message="Propose weights",
@@ -91,7 +104,7 @@ def test_create_commit_with_create_pr_opens_a_pull_request(
     assert pull_requests(user.api, repo) == {"refs/pr/1": info.oid}
     assert user.api.model_info(repo).sha == main
     assert user.api.list_repo_files(repo) == [".gitattributes"]
-    assert read(user.api, repo, "model.bin", "refs/pr/1", tmp_path) == WEIGHTS
+    assert read(user.api, repo, "model.bin", "refs/pr/1", tmp_path) == weights
     assert read(user.api, repo, "README.md", "refs/pr/1", tmp_path) == b"# proposal\n"
     [commit, initial] = user.api.list_repo_commits(repo, revision="refs/pr/1")
     assert (commit.commit_id, commit.title) == (info.oid, "Propose weights")
@@ -100,15 +113,15 @@ def test_create_commit_with_create_pr_opens_a_pull_request(
 
 
 def test_upload_file_and_folder_with_create_pr_open_one_pull_request_each(
-    user: HubUser, repo: str, transport: str, tmp_path: Path
+    user: HubUser, repo: str, transport: str, tmp_path: Path, weights: bytes, adapter: bytes
 ) -> None:
     folder = tmp_path / "folder"
     folder.mkdir()
-    (folder / "adapter.safetensors").write_bytes(ADAPTER)
+    (folder / "adapter.safetensors").write_bytes(adapter)
     (folder / "config.json").write_bytes(b'{"r": 8}')
 
     single = user.api.upload_file(
-        path_or_fileobj=WEIGHTS, path_in_repo="model.bin", repo_id=repo, create_pr=True
+        path_or_fileobj=weights, path_in_repo="model.bin", repo_id=repo, create_pr=True
     )
     whole = user.api.upload_folder(folder_path=folder, repo_id=repo, create_pr=True)
 
@@ -120,7 +133,7 @@ def test_upload_file_and_folder_with_create_pr_open_one_pull_request_each(
         "adapter.safetensors",
         "config.json",
     ]
-    assert read(user.api, repo, "adapter.safetensors", "refs/pr/2", tmp_path) == ADAPTER
+    assert read(user.api, repo, "adapter.safetensors", "refs/pr/2", tmp_path) == adapter
     assert user.api.list_repo_files(repo) == [".gitattributes"]
 
 
@@ -199,20 +212,20 @@ def test_disabled_discussions_refuse_pull_requests(
 
 
 def test_commits_to_the_pull_request_ref_append_to_it(
-    user: HubUser, repo: str, transport: str, tmp_path: Path
+    user: HubUser, repo: str, transport: str, tmp_path: Path, weights: bytes
 ) -> None:
     opened = user.api.upload_file(
         path_or_fileobj=b"a", path_in_repo="a.txt", repo_id=repo, create_pr=True
     )
 
     added = user.api.upload_file(
-        path_or_fileobj=WEIGHTS, path_in_repo="model.bin", repo_id=repo, revision="refs/pr/1"
+        path_or_fileobj=weights, path_in_repo="model.bin", repo_id=repo, revision="refs/pr/1"
     )
 
     assert pull_requests(user.api, repo) == {"refs/pr/1": added.oid}
     history = [c.commit_id for c in user.api.list_repo_commits(repo, revision="refs/pr/1")]
     assert history[:2] == [added.oid, opened.oid]
-    assert read(user.api, repo, "model.bin", "refs/pr/1", tmp_path) == WEIGHTS
+    assert read(user.api, repo, "model.bin", "refs/pr/1", tmp_path) == weights
     assert user.api.list_repo_files(repo) == [".gitattributes"]
     details = user.api.get_discussion_details(repo, 1)
     commits = [event.oid for event in details.events if event.type == "commit"]  # type: ignore[attr-defined]
@@ -253,23 +266,25 @@ def test_a_non_writer_opens_and_extends_a_pull_request_but_nothing_else(
     repo: str,
     transport: str,
     tmp_path: Path,
+    weights: bytes,
+    adapter: bytes,
 ) -> None:
     main = user.api.model_info(repo).sha
 
     with AccessLog() as log:
         opened = other_user.api.upload_file(
-            path_or_fileobj=WEIGHTS, path_in_repo="model.bin", repo_id=repo, create_pr=True
+            path_or_fileobj=weights, path_in_repo="model.bin", repo_id=repo, create_pr=True
         )
         added = other_user.api.upload_file(
-            path_or_fileobj=ADAPTER, path_in_repo="adapter.bin", repo_id=repo, revision="refs/pr/1"
+            path_or_fileobj=adapter, path_in_repo="adapter.bin", repo_id=repo, revision="refs/pr/1"
         )
 
     if transport == "xet":
         assert_uploaded_through_xet(log)
     assert opened.pr_revision == "refs/pr/1"
     assert pull_requests(user.api, repo) == {"refs/pr/1": added.oid}
-    assert read(user.api, repo, "model.bin", "refs/pr/1", tmp_path) == WEIGHTS
-    assert read(user.api, repo, "adapter.bin", "refs/pr/1", tmp_path) == ADAPTER
+    assert read(user.api, repo, "model.bin", "refs/pr/1", tmp_path) == weights
+    assert read(user.api, repo, "adapter.bin", "refs/pr/1", tmp_path) == adapter
     third = make_user(live_server, "third")
     with pytest.raises(HfHubHTTPError, match="Only the author of pull request #1") as refused:
         third.api.upload_file(
@@ -277,7 +292,7 @@ def test_a_non_writer_opens_and_extends_a_pull_request_but_nothing_else(
         )
     assert refused.value.response.status_code == 403
     with pytest.raises(HfHubHTTPError, match="rights to write") as refused:
-        other_user.api.upload_file(path_or_fileobj=WEIGHTS, path_in_repo="m.bin", repo_id=repo)
+        other_user.api.upload_file(path_or_fileobj=weights, path_in_repo="m.bin", repo_id=repo)
     assert refused.value.response.status_code == 403
     with pytest.raises(RevisionNotFoundError):
         other_user.api.upload_file(
@@ -302,13 +317,13 @@ def test_the_repo_owner_adds_commits_to_someone_elses_pull_request(
 
 
 def test_a_private_repo_takes_no_pull_request_from_outsiders(
-    other_user: HubUser, repo_factory: Callable[..., str]
+    other_user: HubUser, repo_factory: Callable[..., str], weights: bytes
 ) -> None:
     repo = repo_factory(private=True)
 
     with pytest.raises(RepositoryNotFoundError):
         other_user.api.upload_file(
-            path_or_fileobj=WEIGHTS, path_in_repo="m.bin", repo_id=repo, create_pr=True
+            path_or_fileobj=weights, path_in_repo="m.bin", repo_id=repo, create_pr=True
         )
 
 
@@ -330,11 +345,11 @@ def test_a_read_token_opens_no_pull_request(
 
 
 def test_every_read_path_takes_the_pull_request_ref(
-    live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
+    live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path, weights: bytes
 ) -> None:
     info = user.api.create_commit(
         repo,
-        [CommitOperationAdd("model.bin", WEIGHTS), CommitOperationAdd("dir/a.txt", b"a")],
+        [CommitOperationAdd("model.bin", weights), CommitOperationAdd("dir/a.txt", b"a")],
         commit_message="Proposal",
         create_pr=True,
     )
@@ -344,11 +359,11 @@ def test_every_read_path_takes_the_pull_request_ref(
     tree = {e.path for e in user.api.list_repo_tree(repo, revision=revision, recursive=True)}
     assert tree == {".gitattributes", "model.bin", "dir", "dir/a.txt"}
     [entry] = user.api.get_paths_info(repo, ["model.bin"], revision=revision)
-    assert entry.lfs is not None and entry.lfs.size == len(WEIGHTS)  # type: ignore[union-attr]
+    assert entry.lfs is not None and entry.lfs.size == len(weights)  # type: ignore[union-attr]
     assert user.api.list_repo_commits(repo, revision=revision)[0].commit_id == info.oid
     fs = HfFileSystem(endpoint=live_server.url, token=user.token)
     assert fs.read_bytes(f"{repo}@refs/pr/1/dir/a.txt") == b"a"
-    assert fs.read_bytes(f"{repo}@refs%2Fpr%2F1/model.bin") == WEIGHTS
+    assert fs.read_bytes(f"{repo}@refs%2Fpr%2F1/model.bin") == weights
     snapshot = snapshot_download(
         repo,
         revision=revision,
@@ -356,5 +371,5 @@ def test_every_read_path_takes_the_pull_request_ref(
         endpoint=live_server.url,
         token=user.token,
     )
-    assert (Path(snapshot) / "model.bin").read_bytes() == WEIGHTS
+    assert (Path(snapshot) / "model.bin").read_bytes() == weights
     assert (Path(snapshot) / "dir" / "a.txt").read_bytes() == b"a"

@@ -19,6 +19,7 @@ from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.commits import add, branch_head, header, ndjson
 from tests.helpers.lfs import batch, sha256
 from tests.helpers.live_server import LiveServer
+from tests.helpers.refs import create_ref
 
 OBJECT = {"oid": sha256(b"weights"), "size": len(b"weights")}
 
@@ -168,6 +169,24 @@ def test_outsiders_open_pull_requests_but_write_nowhere_else(
         "Only the author",
     )
     assert branch_head(http, repo) == main
+
+
+def test_conversion_refs_stay_for_writers_only(
+    live_server: LiveServer,
+    http: httpx.Client,
+    user: HubUser,
+    other_user: HubUser,
+    repo: str,
+    as_user: Callable[[HubUser], httpx.Client],
+) -> None:
+    create_ref(live_server, user, repo, "refs/convert/parquet", "main")
+
+    by_writer = commit(http, repo, "refs%2Fconvert%2Fparquet")
+    by_other = commit(as_user(other_user), repo, "refs%2Fconvert%2Fparquet")
+
+    assert by_writer.status_code == 200, by_writer.text
+    assert "pullRequestUrl" not in by_writer.json()
+    refused(by_other, 403, None, "rights to write")
 
 
 # --- LFS batch ----------------------------------------------------------------------------------
