@@ -263,18 +263,18 @@ def _status_filter(request: Request) -> frozenset[DiscussionStatus] | None:
     return _STATUS_FILTERS[value]
 
 
+# A number or comment id that cannot exist is looked up as 0, which no thread or event has: the
+# service checks the repo first, so a private repo's outsiders learn nothing from the path.
+
+
 def _num(request: Request) -> int:
     value = param(request, "num")
-    if not _NUM.fullmatch(value):
-        raise errors.DiscussionNotFoundError(f"No discussion #{value}: numbers start at 1")
-    return int(value)
+    return int(value) if _NUM.fullmatch(value) else 0
 
 
 def _event_id(request: Request) -> int:
     value = param(request, "comment_id").lower()
-    if not _EVENT_ID.fullmatch(value):
-        raise errors.DiscussionNotFoundError(f"No comment {value!r}")
-    return int(value, 16)
+    return int(value, 16) if _EVENT_ID.fullmatch(value) else 0
 
 
 def _string(body: dict[str, Any], name: str) -> str:

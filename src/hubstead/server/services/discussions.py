@@ -304,10 +304,10 @@ class DiscussionService:
 
         Raises:
             DiscussionNotFoundError: no such thread or comment.
-            AuthorizationError, AuthenticationError, RepoNotFoundError, ...: see
-                `RepoService.locate` for a write.
+            AuthorizationError: not a writer of the repo.
+            AuthenticationError, GatedRepoError, RepoNotFoundError, ...: see `open`.
         """
-        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        repo = self._writable(identity, type, repo_id)
         self._comment(repo, num, event_id)
         hidden = self._store.hide_comment(
             repo.id, num, event_id, _account_id(identity), self._clock()
@@ -367,6 +367,13 @@ class DiscussionService:
         if text is not None:
             self._store.add_comment(repo.id, num, actor, text, self._clock())
         return event
+
+    def _writable(self, identity: Identity, type: RepoType, repo_id: str) -> RepoRecord:
+        # Taking part first, so that outsiders of a gated repo hear that it is gated (as on
+        # every other discussion route), then write access.
+        repo = self._repos.locate(identity, type, repo_id, Action.DISCUSS)
+        access.check(identity, repo, Action.WRITE)
+        return repo
 
     def _thread_for_owner(
         self, identity: Identity, type: RepoType, repo_id: str, num: int, verb: str
@@ -460,9 +467,10 @@ class DiscussionService:
             ConflictError: conflicting paths (named), unrelated histories, a deleted target
                 branch, or too many concurrent changes; nothing changed.
             DiscussionNotFoundError: no such thread.
-            AuthorizationError, RepoNotFoundError, ...: see `RepoService.locate` for a write.
+            AuthorizationError: not a writer of the repo.
+            AuthenticationError, GatedRepoError, RepoNotFoundError, ...: see `open`.
         """
-        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        repo = self._writable(identity, type, repo_id)
         discussion = self._get(repo, num)
         if not discussion.is_pull_request:
             raise errors.InvalidRequestError(f"#{num} is a discussion, not a pull request")
