@@ -247,9 +247,7 @@ def test_a_private_repos_threads_are_invisible_to_outsiders_on_every_route(
                     absent = caller.request(method, path.replace(repo, missing), json=body)
                     assert absent.status_code == status
                     assert absent.headers["x-error-code"] == "RepoNotFound"
-                    assert response.json()["error"].replace(repo, missing) == absent.json()[
-                        "error"
-                    ]
+                    assert response.json()["error"].replace(repo, missing) == absent.json()["error"]
         thread = owner.get(f"{url}/{num}").json()
         assert (thread["title"], thread["status"], len(thread["events"])) == (
             "A thread",

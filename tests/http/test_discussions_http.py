@@ -28,7 +28,11 @@ def threads(repo_type: str, repo_id: str) -> str:
 
 
 def open_thread(
-    http: httpx.Client, repo_id: str, title: str = "A question", repo_type: str = "model", **body: Any
+    http: httpx.Client,
+    repo_id: str,
+    title: str = "A question",
+    repo_type: str = "model",
+    **body: Any,
 ) -> dict[str, Any]:
     response = http.post(threads(repo_type, repo_id), json={"title": title, **body})
     assert response.status_code == 201, response.text
@@ -221,7 +225,9 @@ def test_details_of_a_pull_request_hold_its_base_conflicts_and_diff(
     assert "+++ b/notes.txt" in found["diff"]
     assert "+hello" in found["diff"]
     commits = [e for e in found["events"] if e["type"] == "commit"]
-    assert [c["data"] for c in commits] == [{"subject": "change on the pull request", "oid": commit}]
+    assert [c["data"] for c in commits] == [
+        {"subject": "change on the pull request", "oid": commit}
+    ]
     assert all(EVENT_ID.fullmatch(e["id"]) for e in found["events"])
 
 
