@@ -56,6 +56,9 @@ MIN_TITLE_CHARS = 3
 MAX_TITLE_CHARS = 200
 MAX_COMMENT_CHARS = 65536
 PAGE_SIZE = 50
+# The largest thread number the database holds (a 32-bit SQL INTEGER): a larger one names no
+# thread, and must not reach PostgreSQL, which refuses to compare it with the column.
+MAX_NUM = 2**31 - 1
 PR_REF = re.compile(r"^refs/pr/([1-9][0-9]{0,9})\Z")
 _ACTIVE = frozenset({DiscussionStatus.OPEN, DiscussionStatus.DRAFT})
 _MAX_ATTEMPTS = 20
@@ -411,7 +414,7 @@ class DiscussionService:
         The caller was found allowed to take part in the repo's discussions; see
         `check_pr_commit` for the rest.
         """
-        discussion = self._store.get(repo.id, num)
+        discussion = self._find(repo, num)
         if discussion is None or not discussion.is_pull_request:
             raise errors.RevisionNotFoundError(
                 f"Invalid rev id: refs/pr/{num} is not a pull request of {repo.repo_id}"
@@ -434,7 +437,7 @@ class DiscussionService:
         Raises:
             InvalidRequestError: merged or closed.
         """
-        discussion = self._store.get(repo.id, num)
+        discussion = self._find(repo, num)
         if discussion is not None and discussion.status not in _ACTIVE:
             raise errors.InvalidRequestError(
                 f"Pull request #{num} is {discussion.status.value}: it takes no more commits"
@@ -524,8 +527,11 @@ class DiscussionService:
 
     # --- helpers ----------------------------------------------------------------------------------
 
+    def _find(self, repo: RepoRecord, num: int) -> DiscussionRecord | None:
+        return self._store.get(repo.id, num) if 0 < num <= MAX_NUM else None
+
     def _get(self, repo: RepoRecord, num: int) -> DiscussionRecord:
-        discussion = self._store.get(repo.id, num)
+        discussion = self._find(repo, num)
         if discussion is None:
             raise errors.DiscussionNotFoundError(f"{repo.repo_id} has no discussion #{num}")
         return discussion
