@@ -448,3 +448,47 @@ def test_a_private_repo_is_not_found_before_a_malformed_number_or_comment_id(
 
     assert response.status_code == 401, response.text
     assert response.headers["x-error-code"] == "RepoNotFound"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("", {"title": "a\x00bc"}, "The title must not contain NUL characters"),
+        ("", {"title": "Fine", "description": "x\x00"}, "The description must not contain NUL"),
+        ("/1/comment", {"comment": "x\x00y"}, "The comment must not contain NUL characters"),
+        ("/1/title", {"title": "New\x00title"}, "The title must not contain NUL characters"),
+        ("/1/status", {"status": "closed", "comment": "\x00"}, "The comment must not contain"),
+    ],
+)
+def test_nul_characters_are_400_on_every_database(
+    http: httpx.Client, repo: str, path: str, body: dict[str, str], message: str
+) -> None:
+    open_thread(http, repo, "Original")
+
+    response = http.post(f"{threads('model', repo)}{path}", json=body)
+
+    assert_refused(response, 400, message)
+    thread = details(http, repo, 1)
+    assert (thread["title"], thread["status"], len(thread["events"])) == ("Original", "open", 1)
+    assert listing(http, repo)["count"] == 1
+
+
+def test_a_nul_character_in_an_edit_is_400(http: httpx.Client, repo: str) -> None:
+    open_thread(http, repo, description="before")
+    comment_id = details(http, repo, 1)["events"][0]["id"]
+
+    response = http.post(
+        f"{threads('model', repo)}/1/comment/{comment_id}/edit", json={"content": "a\x00"}
+    )
+
+    assert_refused(response, 400, "The comment must not contain NUL characters")
+    assert details(http, repo, 1)["events"][0]["data"]["latest"]["raw"] == "before"
+
+
+@pytest.mark.parametrize("name", ["search", "author"])
+def test_a_nul_character_in_a_listing_filter_is_400(
+    http: httpx.Client, repo: str, name: str
+) -> None:
+    response = http.get(threads("model", repo), params={name: "a\x00"})
+
+    assert_refused(response, 400, f"Query parameter {name!r} must not contain NUL")

@@ -78,7 +78,7 @@ async def list_discussions(request: Request) -> Response:
     """A page of threads in the Hub's `{discussions, count, start}` envelope."""
     page_index = _page_index(request)
     hub = services(request)
-    author = request.query_params.get("author")
+    author = _text_param(request, "author")
     author_id = await call(hub.discussions.author_id, author) if author else None
     caller = await identity(request)
     type, target = repo_type(request), repo_id(request)
@@ -90,7 +90,7 @@ async def list_discussions(request: Request) -> Response:
             type=_choice(request, "type", DiscussionType, DiscussionType.ALL),
             statuses=_status_filter(request),
             author_id=author_id,
-            search=request.query_params.get("search") or None,
+            search=_text_param(request, "search"),
             sort=_choice(request, "sort", DiscussionSort, DiscussionSort.RECENTLY_CREATED),
             offset=page_index * PAGE_SIZE,
             limit=PAGE_SIZE,
@@ -253,6 +253,13 @@ def _choice(request: Request, name: str, kind: type[_E], default: _E) -> _E:
     except ValueError:
         allowed = ", ".join(repr(member.value) for member in kind)
         raise errors.InvalidRequestError(f"Invalid {name} {value!r}: one of {allowed}") from None
+
+
+def _text_param(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name) or None
+    if value is not None and "\0" in value:
+        raise errors.InvalidRequestError(f"Query parameter {name!r} must not contain NUL")
+    return value
 
 
 def _status_filter(request: Request) -> frozenset[DiscussionStatus] | None:

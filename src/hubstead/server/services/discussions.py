@@ -180,7 +180,8 @@ class DiscussionService:
         """Open a discussion, or a draft pull request whose ref starts at the default branch.
 
         Raises:
-            InvalidRequestError: a title out of bounds, a description too long.
+            InvalidRequestError: a title out of bounds, a description too long, a NUL
+                character in either.
             AuthorizationError: discussions are disabled, a read token.
             AuthenticationError: no token.
             MirrorReadOnlyError, RepoNotFoundError, GatedRepoError: see `RepoService.locate`.
@@ -579,6 +580,7 @@ def _check_mergeable(discussion: DiscussionRecord) -> None:
 
 
 def _title(title: str) -> str:
+    _check_no_nul(title, "title")
     title = title.strip()
     if not MIN_TITLE_CHARS <= len(title) <= MAX_TITLE_CHARS:
         raise errors.InvalidRequestError(
@@ -589,6 +591,7 @@ def _title(title: str) -> str:
 
 
 def _content(text: str, what: str) -> str:
+    _check_no_nul(text, what)
     if not text.strip():
         raise errors.InvalidRequestError(f"The {what} must not be empty")
     if len(text) > MAX_COMMENT_CHARS:
@@ -596,6 +599,12 @@ def _content(text: str, what: str) -> str:
             f"The {what} is {len(text)} characters long, more than the {MAX_COMMENT_CHARS} allowed"
         )
     return text
+
+
+def _check_no_nul(text: str, what: str) -> None:
+    # No database column holds one (PostgreSQL refuses it), and no text needs one.
+    if "\0" in text:
+        raise errors.InvalidRequestError(f"The {what} must not contain NUL characters")
 
 
 def _account_id(identity: Identity) -> int:
