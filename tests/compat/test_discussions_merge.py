@@ -208,3 +208,62 @@ def test_commits_to_main_racing_a_merge_all_land_and_so_does_the_merge(
     found = user.api.get_discussion_details(repo, num)
     assert found.status == "merged"
     assert found.merge_commit_oid in history
+
+
+def test_two_merges_of_one_pull_request_at_once_merge_it_once(
+    live_server: LiveServer, user: HubUser, repo: str
+) -> None:
+    num, _ = ready_pr(live_server, user, repo, {"from-pr.txt": b"pr\n"})
+    user.api.upload_file(path_or_fileobj=b"main\n", path_in_repo="from-main.txt", repo_id=repo)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def merge() -> None:
+        start.wait()
+        try:
+            user.api.merge_pull_request(repo, num)
+            outcomes.append("merged")
+        except BadRequestError as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=merge) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(outcomes)[1] == "merged"
+    assert "Pull request #1 is already merged" in sorted(outcomes)[0]
+    titles = [c.title for c in user.api.list_repo_commits(repo)]
+    assert titles.count("Merge pull request #1: Change things") == 1
+    merged = user.api.get_discussion_details(repo, num)
+    assert merged.merge_commit_oid == main_head(user.api, repo)
+    assert [e.type for e in merged.events].count("status-change") == 2  # open, merged
+
+
+def test_a_merge_comment_too_long_is_413_and_merges_nothing(
+    live_server: LiveServer, user: HubUser, repo: str
+) -> None:
+    num, _ = ready_pr(live_server, user, repo, {"a.txt": b"a\n"})
+    before = main_head(user.api, repo)
+
+    with pytest.raises(HfHubHTTPError) as refused:
+        user.api.merge_pull_request(repo, num, comment="x" * 65537)
+
+    assert refused.value.response.status_code == 413
+    assert main_head(user.api, repo) == before
+    assert user.api.get_discussion_details(repo, num).status == "open"
+
+
+def test_merged_and_closed_pull_requests_still_take_comments(
+    live_server: LiveServer, user: HubUser, other_user: HubUser, repo: str
+) -> None:
+    merged, _ = ready_pr(live_server, user, repo, {"a.txt": b"a\n"})
+    user.api.merge_pull_request(repo, merged)
+    closed = user.api.create_pull_request(repo, title="Abandoned").num
+    user.api.change_discussion_status(repo, closed, "closed")
+
+    for num in (merged, closed):
+        posted = other_user.api.comment_discussion(repo, num, "Late thoughts")
+        assert posted.content == "Late thoughts"
+        assert user.api.get_discussion_details(repo, num).events[-1].id == posted.id

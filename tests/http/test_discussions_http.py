@@ -7,6 +7,7 @@ What huggingface_hub 2.4.0 reads (`get_repo_discussions`, `get_discussion_detail
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -492,3 +493,37 @@ def test_a_nul_character_in_a_listing_filter_is_400(
     response = http.get(threads("model", repo), params={name: "a\x00"})
 
     assert_refused(response, 400, f"Query parameter {name!r} must not contain NUL")
+
+
+def test_threads_opened_at_once_get_distinct_consecutive_numbers(
+    live_server: LiveServer, user: HubUser, repo: str
+) -> None:
+    count = 8
+    start = threading.Barrier(count)
+    statuses: list[int] = []
+
+    def create(i: int) -> None:
+        with httpx.Client(
+            base_url=live_server.url, headers={"authorization": f"Bearer {user.token}"}
+        ) as http:
+            start.wait()
+            response = http.post(
+                threads("model", repo), json={"title": f"thread {i}", "pullRequest": i % 2 == 0}
+            )
+            statuses.append(response.status_code)
+
+    workers = [threading.Thread(target=create, args=(i,)) for i in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert statuses == [201] * count
+    with httpx.Client(
+        base_url=live_server.url, headers={"authorization": f"Bearer {user.token}"}
+    ) as http:
+        page = listing(http, repo)
+    assert nums(page) == list(range(count, 0, -1))
+    refs = user.api.list_repo_refs(repo, include_pull_requests=True).pull_requests or []
+    pulls = [item["num"] for item in page["discussions"] if item["isPullRequest"]]
+    assert sorted(ref.ref for ref in refs) == sorted(f"refs/pr/{num}" for num in pulls)
