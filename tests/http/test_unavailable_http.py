@@ -12,6 +12,7 @@ from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 
 FEATURE_PATHS = [
+    ("/uploads", "Attachments to discussions"),
     ("/api/models/{repo}/like", "Likes"),
     ("/api/users/someone/likes", "Likes"),
     ("/api/users/someone/overview", "User and organization overviews"),

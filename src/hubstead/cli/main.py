@@ -11,6 +11,7 @@ from hubstead.cli import (
     admin,
     auth,
     cache,
+    discussions,
     downloads,
     jobs,
     mirrors,
@@ -83,6 +84,7 @@ cli.add_command(repos.tag)
 cli.add_command(uploads.upload)
 cli.add_command(downloads.download)
 cli.add_command(cache.cache)
+cli.add_command(discussions.discussions)
 
 
 def main() -> None:

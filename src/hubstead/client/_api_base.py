@@ -1,8 +1,8 @@
 """What every `HfApi` method shares: the configuration, the HTTP session and JSON requests.
 
 `HfApi` (in `api.py`) is assembled from classes that each hold one group of methods: repos
-(`_repos.py`), git history (`_refs.py`), files (`_files.py`), uploads (`uploads.py`) and
-downloads (`downloads.py`). They all build on `ApiBase`.
+(`_repos.py`), git history (`_refs.py`), files (`_files.py`), uploads (`uploads.py`),
+downloads (`downloads.py`) and discussions (`_discussions.py`). They all build on `ApiBase`.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Each method is a thin call: build the request, send it through `HubSession` (retries, errors),
 parse the answer into `models` dataclasses. The methods come in groups, one class each: whole
-repos (`_repos.py`), git history (`_refs.py`), files (`_files.py`), uploads (`uploads.py`) and
-downloads (`downloads.py`); identity is here.
+repos (`_repos.py`), git history (`_refs.py`), files (`_files.py`), uploads (`uploads.py`),
+downloads (`downloads.py`) and discussions (`_discussions.py`); identity is here.
 
 The module-level functions (`create_repo`, `list_models`, ...) call the method of the same name
 on a client built from the environment at each call, so `HF_ENDPOINT` and `HF_TOKEN` can change
@@ -17,6 +17,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from hubstead.client._discussions import DiscussionMethods
 from hubstead.client.downloads import DownloadMethods
 from hubstead.client.uploads import UploadMethods
 from hubstead.errors import LocalTokenNotFoundError
@@ -26,7 +27,7 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-class HfApi(UploadMethods, DownloadMethods):
+class HfApi(UploadMethods, DownloadMethods, DiscussionMethods):
     """A client for one hub (hubstead or huggingface.co).
 
     Args:
@@ -120,3 +121,12 @@ upload_folder = _on_default_api(HfApi.upload_folder)
 delete_file = _on_default_api(HfApi.delete_file)
 delete_folder = _on_default_api(HfApi.delete_folder)
 upload_large_folder = _on_default_api(HfApi.upload_large_folder)
+get_repo_discussions = _iterating_on_default_api(HfApi.get_repo_discussions)
+get_discussion_details = _on_default_api(HfApi.get_discussion_details)
+create_discussion = _on_default_api(HfApi.create_discussion)
+create_pull_request = _on_default_api(HfApi.create_pull_request)
+comment_discussion = _on_default_api(HfApi.comment_discussion)
+rename_discussion = _on_default_api(HfApi.rename_discussion)
+change_discussion_status = _on_default_api(HfApi.change_discussion_status)
+merge_pull_request = _on_default_api(HfApi.merge_pull_request)
+edit_discussion_comment = _on_default_api(HfApi.edit_discussion_comment)

@@ -7,16 +7,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from typing import Any, Self
 from urllib.parse import urlsplit
 
 from hubstead.protocol import RepoType
+
+_PR_URL = re.compile(r".*/discussions/(\d+)")
 
 
 def parse_date(value: Any) -> dt.datetime | None:
     """A Hub timestamp (`2024-05-01T12:00:00.000Z`) as an aware datetime."""
     if not isinstance(value, str) or not value:
         return None
+    return parse_timestamp(value)
+
+
+def parse_timestamp(value: str) -> dt.datetime:
+    """A timestamp the Hub always sends, as an aware datetime."""
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
@@ -280,7 +288,7 @@ class RepoUrl(str):
 
 @dataclasses.dataclass(frozen=True)
 class CommitInfo:
-    """A commit just made: its id, URL and message (`pr_url` for pull requests)."""
+    """A commit just made: its id, URL and message; for a pull request, its URL and ref."""
 
     commit_url: str
     commit_message: str
@@ -293,6 +301,210 @@ class CommitInfo:
         """The URL of the repo the commit is in."""
         return self.commit_url.split("/commit/")[0]
 
+    @property
+    def pr_num(self) -> int | None:
+        """The number of the pull request the commit opened (`pr_url` ends with it)."""
+        if self.pr_url is None:
+            return None
+        match = _PR_URL.fullmatch(self.pr_url)
+        if match is None:
+            raise ValueError(f"Expected a pull request URL from the hub, got {self.pr_url!r}")
+        return int(match.group(1))
+
+    @property
+    def pr_revision(self) -> str | None:
+        """The pull request's git ref (`refs/pr/3`), to commit more to it."""
+        num = self.pr_num
+        return None if num is None else f"refs/pr/{num}"
+
     def __str__(self) -> str:
         """The commit URL, as `huggingface_hub.CommitInfo` (a `str`) prints."""
         return self.commit_url
+
+
+def _author(data: dict[str, Any]) -> str:
+    """The name of who wrote something; `deleted` once their account is gone (as the Hub)."""
+    return str((data.get("author") or {}).get("name", "deleted"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Discussion:
+    """A discussion or pull request of a repo.
+
+    `status` is `open`, `closed`, `merged` or `draft` (the last two: pull requests only);
+    `author` is `deleted` once the author's account is gone.
+    """
+
+    title: str
+    status: str
+    num: int
+    repo_id: str
+    repo_type: str
+    author: str
+    is_pull_request: bool
+    created_at: dt.datetime
+    endpoint: str
+
+    @property
+    def git_reference(self) -> str | None:
+        """The ref that takes a pull request's commits (`refs/pr/<num>`); None otherwise."""
+        return f"refs/pr/{self.num}" if self.is_pull_request else None
+
+    @property
+    def url(self) -> str:
+        """The discussion's page on the hub."""
+        prefix = "" if self.repo_type == "model" else f"{self.repo_type}s/"
+        return f"{self.endpoint}/{prefix}{self.repo_id}/discussions/{self.num}"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], endpoint: str) -> Discussion:
+        """Parse an item of a discussions listing, from the hub at `endpoint`."""
+        return Discussion(**_discussion_fields(data, endpoint))
+
+
+def _discussion_fields(data: dict[str, Any], endpoint: str) -> dict[str, Any]:
+    """The fields of `Discussion` in a listing item or a discussion's details."""
+    return {
+        "title": data["title"],
+        "status": data["status"],
+        "num": data["num"],
+        "repo_id": data["repo"]["name"],
+        "repo_type": data["repo"]["type"],
+        "author": _author(data),
+        "is_pull_request": data["isPullRequest"],
+        "created_at": parse_timestamp(data["createdAt"]),
+        "endpoint": endpoint,
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscussionEvent:
+    """An event of a discussion's timeline (the subclasses are the kinds the client knows).
+
+    `_event` is the event as the hub sent it.
+    """
+
+    id: str
+    type: str
+    created_at: dt.datetime
+    author: str
+    _event: dict[str, Any] = dataclasses.field(repr=False, compare=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscussionComment(DiscussionEvent):
+    """A comment: its markdown `content` (empty once hidden), and whether it was edited."""
+
+    content: str
+    edited: bool
+    hidden: bool
+
+    @property
+    def rendered(self) -> str:
+        """The comment as HTML."""
+        return str(self._event["data"]["latest"]["html"])
+
+    @property
+    def last_edited_at(self) -> dt.datetime:
+        """When the current content was written."""
+        return parse_timestamp(self._event["data"]["latest"]["updatedAt"])
+
+    @property
+    def last_edited_by(self) -> str:
+        """Who wrote the current content (`deleted` once their account is gone)."""
+        return _author(self._event["data"]["latest"])
+
+    @property
+    def edit_history(self) -> list[dict[str, Any]]:
+        """The comment's contents, as the hub lists them."""
+        history: list[dict[str, Any]] = self._event["data"]["history"]
+        return history
+
+    @property
+    def number_of_edits(self) -> int:
+        """How many contents the comment has had."""
+        return len(self.edit_history)
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscussionStatusChange(DiscussionEvent):
+    """A change of status: `new_status` is `open`, `closed` or `merged`."""
+
+    new_status: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscussionCommit(DiscussionEvent):
+    """A commit added to a pull request: its title (`summary`) and id."""
+
+    summary: str
+    oid: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscussionTitleChange(DiscussionEvent):
+    """A rename."""
+
+    old_title: str
+    new_title: str
+
+
+def parse_discussion_event(data: dict[str, Any]) -> DiscussionEvent:
+    """An event of a timeline, as the subclass its `type` names (else a plain event)."""
+    common: dict[str, Any] = {
+        "id": data["id"],
+        "type": data["type"],
+        "created_at": parse_timestamp(data["createdAt"]),
+        "author": _author(data),
+        "_event": data,
+    }
+    detail = data.get("data") or {}
+    if data["type"] == "comment":
+        return DiscussionComment(
+            **common,
+            content=detail["latest"]["raw"],
+            edited=detail["edited"],
+            hidden=detail["hidden"],
+        )
+    if data["type"] == "status-change":
+        return DiscussionStatusChange(**common, new_status=detail["status"])
+    if data["type"] == "commit":
+        return DiscussionCommit(**common, summary=detail["subject"], oid=detail["oid"])
+    if data["type"] == "title-change":
+        return DiscussionTitleChange(**common, old_title=detail["from"], new_title=detail["to"])
+    return DiscussionEvent(**common)
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscussionWithDetails(Discussion):
+    """A discussion with its timeline; for a pull request, its target and changes.
+
+    `conflicting_files` (pull requests only) are the paths that conflict with the target
+    branch, or `True` when the hub cannot list them; `target_branch` is the ref it merges into;
+    `merge_commit_oid` is set once merged; `diff` is the pull request's changes as a git diff.
+    """
+
+    events: tuple[DiscussionEvent, ...]
+    conflicting_files: tuple[str, ...] | bool | None
+    target_branch: str | None
+    merge_commit_oid: str | None
+    diff: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], endpoint: str) -> DiscussionWithDetails:
+        """Parse a discussion's details, from the hub at `endpoint`."""
+        conflicts: tuple[str, ...] | bool | None = None
+        target = merge_commit = None
+        if data["isPullRequest"]:
+            files = data["filesWithConflicts"]
+            conflicts = files if isinstance(files, bool) else tuple(files)
+            target = data["changes"]["base"]
+            merge_commit = data["changes"].get("mergeCommitId")
+        return cls(
+            **_discussion_fields(data, endpoint),
+            events=tuple(parse_discussion_event(event) for event in data["events"]),
+            conflicting_files=conflicts,
+            target_branch=target,
+            merge_commit_oid=merge_commit,
+            diff=data.get("diff"),
+        )

@@ -40,6 +40,7 @@ def _with_subpaths(*prefixes: str) -> tuple[str, ...]:
 
 
 UNAVAILABLE: tuple[Unavailable, ...] = (
+    Unavailable("Attachments to discussions (`upload_attachment`, `--attach`)", ("/uploads",)),
     Unavailable(
         "Likes",
         (API_REPO + "/like", API_REPO + "/likers", "/api/users/{username}/likes"),
