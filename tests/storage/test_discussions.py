@@ -483,3 +483,24 @@ def test_a_deleted_authors_threads_and_events_remain_without_an_author(
         (None, None),
     ]
     assert store.list(world.repo, DiscussionQuery()).discussions == (thread,)
+
+
+def test_an_event_keeps_the_names_of_its_repo_and_actor_after_their_ids_are_given_again(
+    store: DiscussionStore,
+    outbox: HubEventLog,
+    world: World,
+    accounts: AccountStore,
+    repos: RepoStore,
+) -> None:
+    newcomer = accounts.create_account("cyd", AccountKind.USER, "Cyd", None, False).id
+    later = repos.create_repo("space", "cyd", "later", "key-later", False).id
+    store.create(later, discussion(newcomer, "From the first owner"))
+    repos.delete_repo(later)
+    accounts.delete_account(newcomer, with_repos=True)
+    # SQLite gives the newest row's id again once it is deleted: the event must still say whose.
+    repos.create_repo("model", "ada", "reused", "key-reused", False)
+
+    (event,) = outbox.list_events(0, 10)
+
+    assert (event.repo_type, event.repo_name, event.actor_name) == ("space", "cyd/later", "cyd")
+    assert (event.repo_id, event.actor_id) == (later, newcomer)

@@ -33,6 +33,7 @@ EXTRA_FOR_MODULE = {
     "alembic": "server",
     "anyio": "server",
     "httptools": "server",
+    "markdown_it": "server",
     "pathspec": "server",
     "psycopg": "server",
     "pygit2": "server",

@@ -2,7 +2,9 @@
 
 The repo (and the branch `--revision`) is created when missing. A file lands at PATH_IN_REPO
 (default: its name); a folder's files land under PATH_IN_REPO (default: the repo's root) in one
-commit, or, with `--large`, in many resumable commits. The commit URL goes to stdout.
+commit, or, with `--large`, in many resumable commits. The commit URL goes to stdout, or, with
+`--create-pr`, the URL of the pull request the commit opened. `--revision refs/pr/<num>` adds the
+commit to that pull request.
 """
 
 from __future__ import annotations
@@ -31,7 +33,13 @@ if TYPE_CHECKING:
 @click.option(
     "--revision",
     metavar="BRANCH",
-    help="Branch to commit to, created from main if missing [default: main].",
+    help="Branch to commit to, created from main if missing, or a pull request's "
+    "refs/pr/<num> [default: main].",
+)
+@click.option(
+    "--create-pr",
+    is_flag=True,
+    help="Open a pull request with the commit (into --revision) instead of committing to it.",
 )
 @click.option("--commit-message", help="Title of the commit [default: generated].")
 @click.option("--commit-description", help="Body of the commit message.")
@@ -58,6 +66,7 @@ def upload(
     path_in_repo: str | None,
     repo_type: str,
     revision: str | None,
+    create_pr: bool,
     commit_message: str | None,
     commit_description: str | None,
     include: tuple[str, ...],
@@ -84,6 +93,8 @@ def upload(
             "PATH_IN_REPO, --delete and --commit-message/--commit-description do not apply",
             EXIT_USAGE,
         )
+    if large and create_pr:
+        raise CliError("--large commits to a branch: it cannot open a pull request", EXIT_USAGE)
     with open_api(token) as api:
         if large:
             info = api.upload_large_folder(
@@ -97,7 +108,9 @@ def upload(
                 print_report=not as_json,
             )
         else:
-            _ensure_target(api, repo_id, repo_type, revision, private)
+            if not create_pr and not (revision or "").startswith("refs/pr/"):
+                # A pull request goes to a repo and a ref that exist, maybe someone else's.
+                _ensure_target(api, repo_id, repo_type, revision, private)
             if local_path.is_file():
                 info = api.upload_file(
                     path_or_fileobj=local_path,
@@ -107,6 +120,7 @@ def upload(
                     revision=revision,
                     commit_message=commit_message,
                     commit_description=commit_description,
+                    create_pr=create_pr,
                 )
             else:
                 info = api.upload_folder(
@@ -120,6 +134,7 @@ def upload(
                     allow_patterns=list(include) or None,
                     ignore_patterns=list(exclude) or None,
                     delete_patterns=list(delete) or None,
+                    create_pr=create_pr,
                 )
     _report(info, repo_id, repo_type, as_json)
 
@@ -143,9 +158,14 @@ def _report(info: CommitInfo | None, repo_id: str, repo_type: str, as_json: bool
     if as_json:
         commit = None
         if info is not None:
-            commit = {"url": info.commit_url, "oid": info.oid, "message": info.commit_message}
+            commit = {
+                "url": info.commit_url,
+                "oid": info.oid,
+                "message": info.commit_message,
+                "pull_request_url": info.pr_url,
+            }
         emit_json({"repo_id": repo_id, "repo_type": repo_type, "commit": commit})
     elif info is None:
         click.echo("Everything was already uploaded: no commit made.", err=True)
     else:
-        click.echo(info.commit_url)
+        click.echo(info.pr_url or info.commit_url)

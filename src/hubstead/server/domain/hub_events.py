@@ -26,13 +26,19 @@ class HubEventRecord:
     """One recorded event.
 
     `repo_id`, `discussion_num` and `actor_id` name their subjects as they were: they are kept
-    when those are deleted, so an event outlives them. `payload` holds what changed.
+    when those are deleted, so an event outlives them, and so are the repo's type and
+    `namespace/name` and the actor's name at the time (a deleted repo's or account's row id may
+    be given again: the names say whose the event was). `payload` holds what changed. The
+    names are None only for events recorded before hubstead kept them.
     """
 
     id: int
     kind: HubEventKind
     repo_id: int
+    repo_type: str | None
+    repo_name: str | None
     discussion_num: int | None
     actor_id: int | None
+    actor_name: str | None
     payload: dict[str, object]
     created_at: dt.datetime

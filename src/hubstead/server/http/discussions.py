@@ -78,7 +78,7 @@ async def list_discussions(request: Request) -> Response:
     """A page of threads in the Hub's `{discussions, count, start}` envelope."""
     page_index = _page_index(request)
     hub = services(request)
-    author = request.query_params.get("author")
+    author = _text_param(request, "author")
     author_id = await call(hub.discussions.author_id, author) if author else None
     caller = await identity(request)
     type, target = repo_type(request), repo_id(request)
@@ -90,7 +90,7 @@ async def list_discussions(request: Request) -> Response:
             type=_choice(request, "type", DiscussionType, DiscussionType.ALL),
             statuses=_status_filter(request),
             author_id=author_id,
-            search=request.query_params.get("search") or None,
+            search=_text_param(request, "search"),
             sort=_choice(request, "sort", DiscussionSort, DiscussionSort.RECENTLY_CREATED),
             offset=page_index * PAGE_SIZE,
             limit=PAGE_SIZE,
@@ -255,6 +255,13 @@ def _choice(request: Request, name: str, kind: type[_E], default: _E) -> _E:
         raise errors.InvalidRequestError(f"Invalid {name} {value!r}: one of {allowed}") from None
 
 
+def _text_param(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name) or None
+    if value is not None and "\0" in value:
+        raise errors.InvalidRequestError(f"Query parameter {name!r} must not contain NUL")
+    return value
+
+
 def _status_filter(request: Request) -> frozenset[DiscussionStatus] | None:
     value = request.query_params.get("status") or "all"
     if value not in _STATUS_FILTERS:
@@ -263,18 +270,18 @@ def _status_filter(request: Request) -> frozenset[DiscussionStatus] | None:
     return _STATUS_FILTERS[value]
 
 
+# A number or comment id that cannot exist is looked up as 0, which no thread or event has: the
+# service checks the repo first, so a private repo's outsiders learn nothing from the path.
+
+
 def _num(request: Request) -> int:
     value = param(request, "num")
-    if not _NUM.fullmatch(value):
-        raise errors.DiscussionNotFoundError(f"No discussion #{value}: numbers start at 1")
-    return int(value)
+    return int(value) if _NUM.fullmatch(value) else 0
 
 
 def _event_id(request: Request) -> int:
     value = param(request, "comment_id").lower()
-    if not _EVENT_ID.fullmatch(value):
-        raise errors.DiscussionNotFoundError(f"No comment {value!r}")
-    return int(value, 16)
+    return int(value, 16) if _EVENT_ID.fullmatch(value) else 0
 
 
 def _string(body: dict[str, Any], name: str) -> str:

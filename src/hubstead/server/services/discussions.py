@@ -56,6 +56,9 @@ MIN_TITLE_CHARS = 3
 MAX_TITLE_CHARS = 200
 MAX_COMMENT_CHARS = 65536
 PAGE_SIZE = 50
+# The largest thread number the database holds (a 32-bit SQL INTEGER): a larger one names no
+# thread, and must not reach PostgreSQL, which refuses to compare it with the column.
+MAX_NUM = 2**31 - 1
 PR_REF = re.compile(r"^refs/pr/([1-9][0-9]{0,9})\Z")
 _ACTIVE = frozenset({DiscussionStatus.OPEN, DiscussionStatus.DRAFT})
 _MAX_ATTEMPTS = 20
@@ -177,7 +180,8 @@ class DiscussionService:
         """Open a discussion, or a draft pull request whose ref starts at the default branch.
 
         Raises:
-            InvalidRequestError: a title out of bounds, a description too long.
+            InvalidRequestError: a title out of bounds, a description too long, a NUL
+                character in either.
             AuthorizationError: discussions are disabled, a read token.
             AuthenticationError: no token.
             MirrorReadOnlyError, RepoNotFoundError, GatedRepoError: see `RepoService.locate`.
@@ -309,10 +313,10 @@ class DiscussionService:
 
         Raises:
             DiscussionNotFoundError: no such thread or comment.
-            AuthorizationError, AuthenticationError, RepoNotFoundError, ...: see
-                `RepoService.locate` for a write.
+            AuthorizationError: not a writer of the repo.
+            AuthenticationError, GatedRepoError, RepoNotFoundError, ...: see `open`.
         """
-        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        repo = self._writable(identity, type, repo_id)
         self._comment(repo, num, event_id)
         hidden = self._store.hide_comment(
             repo.id, num, event_id, _account_id(identity), self._clock()
@@ -373,6 +377,13 @@ class DiscussionService:
             self._store.add_comment(repo.id, num, actor, text, self._clock())
         return event
 
+    def _writable(self, identity: Identity, type: RepoType, repo_id: str) -> RepoRecord:
+        # Taking part first, so that outsiders of a gated repo hear that it is gated (as on
+        # every other discussion route), then write access.
+        repo = self._repos.locate(identity, type, repo_id, Action.DISCUSS)
+        access.check(identity, repo, Action.WRITE)
+        return repo
+
     def _thread_for_owner(
         self, identity: Identity, type: RepoType, repo_id: str, num: int, verb: str
     ) -> tuple[RepoRecord, DiscussionRecord]:
@@ -409,7 +420,7 @@ class DiscussionService:
         The caller was found allowed to take part in the repo's discussions; see
         `check_pr_commit` for the rest.
         """
-        discussion = self._store.get(repo.id, num)
+        discussion = self._find(repo, num)
         if discussion is None or not discussion.is_pull_request:
             raise errors.RevisionNotFoundError(
                 f"Invalid rev id: refs/pr/{num} is not a pull request of {repo.repo_id}"
@@ -432,7 +443,7 @@ class DiscussionService:
         Raises:
             InvalidRequestError: merged or closed.
         """
-        discussion = self._store.get(repo.id, num)
+        discussion = self._find(repo, num)
         if discussion is not None and discussion.status not in _ACTIVE:
             raise errors.InvalidRequestError(
                 f"Pull request #{num} is {discussion.status.value}: it takes no more commits"
@@ -465,9 +476,10 @@ class DiscussionService:
             ConflictError: conflicting paths (named), unrelated histories, a deleted target
                 branch, or too many concurrent changes; nothing changed.
             DiscussionNotFoundError: no such thread.
-            AuthorizationError, RepoNotFoundError, ...: see `RepoService.locate` for a write.
+            AuthorizationError: not a writer of the repo.
+            AuthenticationError, GatedRepoError, RepoNotFoundError, ...: see `open`.
         """
-        repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
+        repo = self._writable(identity, type, repo_id)
         discussion = self._get(repo, num)
         if not discussion.is_pull_request:
             raise errors.InvalidRequestError(f"#{num} is a discussion, not a pull request")
@@ -521,8 +533,11 @@ class DiscussionService:
 
     # --- helpers ----------------------------------------------------------------------------------
 
+    def _find(self, repo: RepoRecord, num: int) -> DiscussionRecord | None:
+        return self._store.get(repo.id, num) if 0 < num <= MAX_NUM else None
+
     def _get(self, repo: RepoRecord, num: int) -> DiscussionRecord:
-        discussion = self._store.get(repo.id, num)
+        discussion = self._find(repo, num)
         if discussion is None:
             raise errors.DiscussionNotFoundError(f"{repo.repo_id} has no discussion #{num}")
         return discussion
@@ -570,6 +585,7 @@ def _check_mergeable(discussion: DiscussionRecord) -> None:
 
 
 def _title(title: str) -> str:
+    _check_no_nul(title, "title")
     title = title.strip()
     if not MIN_TITLE_CHARS <= len(title) <= MAX_TITLE_CHARS:
         raise errors.InvalidRequestError(
@@ -580,6 +596,7 @@ def _title(title: str) -> str:
 
 
 def _content(text: str, what: str) -> str:
+    _check_no_nul(text, what)
     if not text.strip():
         raise errors.InvalidRequestError(f"The {what} must not be empty")
     if len(text) > MAX_COMMENT_CHARS:
@@ -587,6 +604,12 @@ def _content(text: str, what: str) -> str:
             f"The {what} is {len(text)} characters long, more than the {MAX_COMMENT_CHARS} allowed"
         )
     return text
+
+
+def _check_no_nul(text: str, what: str) -> None:
+    # No database column holds one (PostgreSQL refuses it), and no text needs one.
+    if "\0" in text:
+        raise errors.InvalidRequestError(f"The {what} must not contain NUL characters")
 
 
 def _account_id(identity: Identity) -> int:

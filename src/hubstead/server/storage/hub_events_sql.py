@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from hubstead.server.domain.hub_events import HubEventKind, HubEventRecord
 from hubstead.server.storage.db import Database, as_utc
-from hubstead.server.storage.schema import hub_events
+from hubstead.server.storage.schema import accounts, hub_events, repos
 
 # The key of the PostgreSQL advisory lock that orders the outbox ("hubevts" in ASCII).
 _OUTBOX_LOCK = 0x68756265767473
@@ -33,15 +33,25 @@ def record_event(
     """Add an event to the outbox, as the last statement of the caller's write transaction.
 
     Last, because the outbox lock is held from here to the commit: a writer holding it waits
-    for nothing else, so writers cannot deadlock on it.
+    for nothing else, so writers cannot deadlock on it. The repo's and the actor's names are
+    read first, in the same transaction, and kept with the event.
     """
+    repo = conn.execute(
+        sa.select(repos.c.type, repos.c.namespace, repos.c.name).where(repos.c.id == repo_id)
+    ).one()
+    actor = None
+    if actor_id is not None:
+        actor = conn.execute(sa.select(accounts.c.name).where(accounts.c.id == actor_id)).scalar()
     if conn.dialect.name == "postgresql":
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_OUTBOX_LOCK)))
     values = {
         "kind": kind.value,
         "repo_id": repo_id,
+        "repo_type": repo.type,
+        "repo_name": f"{repo.namespace}/{repo.name}",
         "discussion_num": discussion_num,
         "actor_id": actor_id,
+        "actor_name": actor,
         "payload": payload,
         "created_at": created_at,
     }
@@ -71,8 +81,11 @@ def _record(row: Any) -> HubEventRecord:
         id=row["id"],
         kind=HubEventKind(row["kind"]),
         repo_id=row["repo_id"],
+        repo_type=row["repo_type"],
+        repo_name=row["repo_name"],
         discussion_num=row["discussion_num"],
         actor_id=row["actor_id"],
+        actor_name=row["actor_name"],
         payload=row["payload"],
         created_at=as_utc(row["created_at"]),
     )

@@ -340,15 +340,20 @@ comment_edits = sa.Table(
 )
 
 # The outbox of hub events (`domain.hub_events`). No foreign keys: an event outlives the repo,
-# thread and account it names. Ids only grow, so a reader resumes after the last id it saw.
+# thread and account it names, so it also keeps their names as they were (a row id of a deleted
+# repo or account may be given again on SQLite). Ids only grow, so a reader resumes after the
+# last id it saw.
 hub_events = sa.Table(
     "hub_events",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("kind", sa.String(64), nullable=False),
     sa.Column("repo_id", sa.Integer, nullable=False),
+    sa.Column("repo_type", sa.String(16)),
+    sa.Column("repo_name", sa.String(200)),
     sa.Column("discussion_num", sa.Integer),
     sa.Column("actor_id", sa.Integer),
+    sa.Column("actor_name", sa.String(96)),
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sqlite_autoincrement=True,
