@@ -112,6 +112,27 @@ def test_create_commit_with_create_pr_opens_a_pull_request(
     assert initial.commit_id == main
 
 
+def test_a_commit_summary_of_any_length_titles_its_pull_request(user: HubUser, repo: str) -> None:
+    short = user.api.upload_file(
+        path_or_fileobj=b"2",
+        path_in_repo="v.txt",
+        repo_id=repo,
+        commit_message="v2",
+        create_pr=True,
+    )
+    long = user.api.upload_file(
+        path_or_fileobj=b"3",
+        path_in_repo="v.txt",
+        repo_id=repo,
+        commit_message="x" * 300,
+        create_pr=True,
+    )
+
+    assert user.api.get_discussion_details(repo, short.pr_num).title == "v2"
+    assert user.api.get_discussion_details(repo, long.pr_num).title == "x" * 200
+    assert user.api.get_discussion_details(repo, long.pr_num).events[0].content == "x" * 200
+
+
 def test_upload_file_and_folder_with_create_pr_open_one_pull_request_each(
     user: HubUser, repo: str, transport: str, tmp_path: Path, weights: bytes, adapter: bytes
 ) -> None:

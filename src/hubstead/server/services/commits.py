@@ -37,7 +37,6 @@ from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.discussions import (
-    MAX_TITLE_CHARS,
     DiscussionService,
     pull_request_number,
 )
@@ -388,7 +387,7 @@ class CommitService:
             repo,
             target.ref.removeprefix(_BRANCHES),
             commit_id,
-            header.summary.strip()[:MAX_TITLE_CHARS],
+            header.summary,
             header.description.strip(),
         )
         return CommitResult(commit_id, discussion.num)

@@ -216,7 +216,9 @@ class DiscussionService:
             AuthorizationError, AuthenticationError, ...: as `open`.
         """
         repo = self.locate_for_new_thread(identity, RepoType(repo.type), repo.repo_id)
-        title = _title(title)
+        # A commit's summary is a fine title however short ("v2"): only the bound applies.
+        _check_no_nul(title, "title")
+        title = title.strip()[:MAX_TITLE_CHARS]
         description = _content(description or title, "description")
         discussion = self._create(repo, identity, title, description, DiscussionStatus.OPEN, branch)
         self._create_ref(repo, discussion, commit_id)
