@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -295,4 +296,76 @@ def test_dataset_discussions_with_repo_type(
     assert [d["title"] for d in listed] == ["Data issue"]
     assert [d.title for d in user.api.get_repo_discussions(dataset, repo_type="dataset")] == [
         "Data issue"
+    ]
+
+
+def test_edit_replaces_your_comment_and_keeps_its_history(
+    run: Run, user: HubUser, repo: str
+) -> None:
+    num = user.api.create_discussion(repo, "Typos", description="Frist post").num
+    comment_id = user.api.get_discussion_details(repo, num).events[0].id
+
+    result = run("edit", repo, str(num), comment_id, "First post")
+
+    assert result.exit_code == 0, result.output
+    comment = user.api.get_discussion_details(repo, num).events[0]
+    assert (comment.content, comment.edited) == ("First post", True)  # type: ignore[attr-defined]
+    assert [edit["raw"] for edit in comment.edit_history] == ["Frist post"]  # type: ignore[attr-defined]
+
+
+def test_edit_of_someone_elses_comment_is_refused_with_the_permission_exit_code(
+    run: Run, other_user: HubUser, repo: str
+) -> None:
+    num = other_user.api.create_discussion(repo, "Theirs", description="Mine, not yours").num
+    comment_id = other_user.api.get_discussion_details(repo, num).events[0].id
+
+    result = run("edit", repo, str(num), comment_id, "Hijacked")
+
+    assert result.exit_code == 3
+    assert "Only the author of a comment may edit it" in result.stderr
+    comment = other_user.api.get_discussion_details(repo, num).events[0]
+    assert comment.content == "Mine, not yours"  # type: ignore[attr-defined]
+
+
+def test_hide_erases_a_comment_for_good_once_confirmed(
+    run: Run, user: HubUser, other_user: HubUser, repo: str
+) -> None:
+    num = other_user.api.create_discussion(repo, "Spam", description="Buy things").num
+    comment_id = other_user.api.get_discussion_details(repo, num).events[0].id
+
+    unconfirmed = run("hide", repo, str(num), comment_id)
+    hidden = run("hide", repo, str(num), comment_id, "--yes")
+
+    assert unconfirmed.exit_code == 1
+    assert "--yes" in unconfirmed.stderr
+    assert hidden.exit_code == 0, hidden.output
+    comment = user.api.get_discussion_details(repo, num).events[0]
+    assert (comment.hidden, comment.content) == (True, "")  # type: ignore[attr-defined]
+
+
+def test_upload_with_create_pr_prints_the_pull_request_and_leaves_main_alone(
+    live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
+) -> None:
+    card = tmp_path / "card.md"
+    card.write_text("A card.\n")
+    env = {"HF_ENDPOINT": live_server.url, "HF_TOKEN": user.token}
+    main = user.api.model_info(repo).sha
+
+    result = CliRunner().invoke(
+        cli, ["upload", repo, str(card), "--create-pr", "--commit-message", "Add a card"], env=env
+    )
+    card.write_text("A better card.\n")
+    follow_up = CliRunner().invoke(
+        cli, ["upload", repo, str(card), "--revision", "refs/pr/1"], env=env
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"{live_server.url}/{repo}/discussions/1"
+    assert follow_up.exit_code == 0, follow_up.output
+    assert user.api.model_info(repo).sha == main
+    assert [b.name for b in user.api.list_repo_refs(repo).branches] == ["main"]
+    details = user.api.get_discussion_details(repo, 1)
+    assert [e.summary for e in details.events if e.type == "commit"] == [  # type: ignore[attr-defined]
+        "Add a card",
+        "Upload card.md with hubstead",
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -218,6 +219,57 @@ def comment(
     with open_api(token) as api:
         event = api.comment_discussion(repo_id, num, _text(text or body) or "", repo_type=repo_type)
     click.echo(f"Commented on #{num} of {repo_id} (comment {event.id}).", err=True)
+
+
+@discussions.command("edit")
+@click.argument("repo_id")
+@_num_argument
+@click.argument("comment_id")
+@click.argument("text", metavar="[COMMENT]", required=False)
+@click.option("--body", help="The new content, instead of the COMMENT argument.")
+@repo_type_option
+@token_option
+@reports_client_errors
+def edit(
+    repo_id: str,
+    num: int,
+    comment_id: str,
+    text: str | None,
+    body: str | None,
+    repo_type: str,
+    token: str | None,
+) -> None:
+    """Replace your comment COMMENT_ID on discussion NUM of REPO_ID (ids: `info`)."""
+    if (text is None) == (body is None):
+        raise CliError("Give the new content either as COMMENT or with --body", EXIT_USAGE)
+    with open_api(token) as api:
+        api.edit_discussion_comment(
+            repo_id, num, comment_id, _text(text or body) or "", repo_type=repo_type
+        )
+    click.echo(f"Edited comment {comment_id} on #{num} of {repo_id}.", err=True)
+
+
+@discussions.command("hide")
+@click.argument("repo_id")
+@_num_argument
+@click.argument("comment_id")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@repo_type_option
+@token_option
+@reports_client_errors
+def hide(
+    repo_id: str, num: int, comment_id: str, yes: bool, repo_type: str, token: str | None
+) -> None:
+    """Hide comment COMMENT_ID on discussion NUM of REPO_ID for good (writers of the repo)."""
+    confirm_or_require_yes(
+        f"Hide comment {comment_id} on #{num} of {repo_id}? Its content cannot be recovered.",
+        yes,
+    )
+    with open_api(token) as api, warnings.catch_warnings():
+        # The client warns that hiding is irreversible: the prompt above said so already.
+        warnings.simplefilter("ignore", UserWarning)
+        api.hide_discussion_comment(repo_id, num, comment_id, repo_type=repo_type)
+    click.echo(f"Hid comment {comment_id} on #{num} of {repo_id}.", err=True)
 
 
 @discussions.command("close")
