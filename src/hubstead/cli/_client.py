@@ -35,6 +35,17 @@ def token_option(command: F) -> F:
     )(command)
 
 
+def limit_option(command: F) -> F:
+    """`--limit N` (default 100, 0 for all), passed as `limit`."""
+    return click.option(
+        "--limit",
+        type=click.IntRange(min=0),
+        default=100,
+        show_default=True,
+        help="How many at most (0: all).",
+    )(command)
+
+
 def repo_type_option(command: F) -> F:
     """`--repo-type model|dataset|space`, passed as `repo_type`."""
     return click.option(

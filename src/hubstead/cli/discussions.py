@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
-from hubstead.cli._client import confirm_or_require_yes, open_api, repo_type_option, token_option
+from hubstead.cli._client import (
+    confirm_or_require_yes,
+    limit_option,
+    open_api,
+    repo_type_option,
+    token_option,
+)
 from hubstead.cli._errors import EXIT_USAGE, CliError, reports_client_errors
 from hubstead.cli._output import emit_json, emit_table, json_option
 
@@ -71,13 +77,7 @@ def discussions() -> None:
 )
 @click.option("--author", help="Only those opened by this user.")
 @click.option("--search", help="Only those whose title contains this.")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=100,
-    show_default=True,
-    help="How many at most (0: all).",
-)
+@limit_option
 @token_option
 @json_option
 @reports_client_errors

@@ -12,6 +12,7 @@ import click
 
 from hubstead.cli._client import (
     confirm_or_require_yes,
+    limit_option,
     open_api,
     repo_type_option,
     revision_option,
@@ -120,13 +121,7 @@ def repo_info(
 @repo_type_option
 @click.option("--author", help="Only repos in this namespace (user or organization).")
 @click.option("--search", help="Only repos whose id contains this.")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=100,
-    show_default=True,
-    help="How many at most (0: all).",
-)
+@limit_option
 @token_option
 @json_option
 @reports_client_errors
