@@ -1,7 +1,6 @@
 """Merging pull requests with the official client: fast-forward, merge commits, conflicts, races.
 
-Commits reach `refs/pr/N` through `tests/helpers/refs.commit_to_pull_request` (what a commit
-with `revision="refs/pr/N"` does); everything else goes through `HfApi`.
+Everything goes through `HfApi`; commits reach `refs/pr/N` with `revision="refs/pr/N"`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from hubstead.server.services.access import Action
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
-from tests.helpers.refs import commit_to_pull_request
+from tests.helpers.pull_requests import commit_to_pull_request
 
 
 def main_head(api: HfApi, repo: str) -> str:
@@ -35,12 +34,10 @@ def parents(server: LiveServer, user: HubUser, repo: str, commit_id: str) -> lis
     )
 
 
-def ready_pr(
-    server: LiveServer, user: HubUser, repo: str, files: dict[str, bytes | None]
-) -> tuple[int, str]:
+def ready_pr(user: HubUser, repo: str, files: dict[str, bytes | None]) -> tuple[int, str]:
     """A pull request, set open, holding one commit with `files`; its number and head."""
     pr = user.api.create_pull_request(repo, title="Change things")
-    head = commit_to_pull_request(server, user, repo, pr.num, files)
+    head = commit_to_pull_request(user, repo, pr.num, files)
     user.api.change_discussion_status(repo, pr.num, "open")
     return pr.num, head
 
@@ -54,7 +51,7 @@ def read(api: HfApi, repo: str, path: str, revision: str, tmp_path: Path) -> byt
 def test_a_pull_request_on_top_of_main_is_fast_forwarded(
     live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
 ) -> None:
-    num, head = ready_pr(live_server, user, repo, {"weights.txt": b"v2\n"})
+    num, head = ready_pr(user, repo, {"weights.txt": b"v2\n"})
 
     user.api.merge_pull_request(repo, num)
 
@@ -69,7 +66,7 @@ def test_a_pull_request_on_top_of_main_is_fast_forwarded(
 def test_divergent_changes_merge_into_a_commit_with_both_parents(
     live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
 ) -> None:
-    num, head = ready_pr(live_server, user, repo, {"from-pr.txt": b"pr\n"})
+    num, head = ready_pr(user, repo, {"from-pr.txt": b"pr\n"})
     moved = user.api.upload_file(
         path_or_fileobj=b"main\n", path_in_repo="from-main.txt", repo_id=repo
     ).oid
@@ -89,9 +86,7 @@ def test_a_conflict_is_409_naming_the_paths_and_changes_nothing(
     live_server: LiveServer, user: HubUser, repo: str
 ) -> None:
     user.api.upload_file(path_or_fileobj=b"base\n", path_in_repo="config.json", repo_id=repo)
-    num, _ = ready_pr(
-        live_server, user, repo, {"config.json": b"from the PR\n", "other.txt": b"x\n"}
-    )
+    num, _ = ready_pr(user, repo, {"config.json": b"from the PR\n", "other.txt": b"x\n"})
     user.api.upload_file(path_or_fileobj=b"from main\n", path_in_repo="config.json", repo_id=repo)
     before = main_head(user.api, repo)
 
@@ -111,7 +106,7 @@ def test_drafts_closed_and_merged_pull_requests_are_not_merged(
     live_server: LiveServer, user: HubUser, repo: str
 ) -> None:
     pr = user.api.create_pull_request(repo, title="Draft first")
-    commit_to_pull_request(live_server, user, repo, pr.num, {"a.txt": b"a\n"})
+    commit_to_pull_request(user, repo, pr.num, {"a.txt": b"a\n"})
     before = main_head(user.api, repo)
 
     with pytest.raises(BadRequestError, match="is a draft: set it open before merging"):
@@ -131,7 +126,7 @@ def test_drafts_closed_and_merged_pull_requests_are_not_merged(
 def test_merging_with_a_comment_adds_it_after_the_status_change(
     live_server: LiveServer, user: HubUser, repo: str
 ) -> None:
-    num, _ = ready_pr(live_server, user, repo, {"a.txt": b"a\n"})
+    num, _ = ready_pr(user, repo, {"a.txt": b"a\n"})
 
     user.api.merge_pull_request(repo, num, comment="Thanks, **merged**!")
 
@@ -145,7 +140,7 @@ def test_merging_with_a_comment_adds_it_after_the_status_change(
 def test_a_merged_pull_requests_ref_and_diff_stay_readable(
     live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
 ) -> None:
-    num, head = ready_pr(live_server, user, repo, {"notes.txt": b"notes\n"})
+    num, head = ready_pr(user, repo, {"notes.txt": b"notes\n"})
     user.api.upload_file(path_or_fileobj=b"later\n", path_in_repo="later.txt", repo_id=repo)
     user.api.merge_pull_request(repo, num)
 
@@ -164,7 +159,7 @@ def test_a_merged_pull_requests_ref_and_diff_stay_readable(
 def test_commits_to_main_racing_a_merge_all_land_and_so_does_the_merge(
     live_server: LiveServer, user: HubUser, repo: str
 ) -> None:
-    num, head = ready_pr(live_server, user, repo, {"from-pr.txt": b"pr\n"})
+    num, head = ready_pr(user, repo, {"from-pr.txt": b"pr\n"})
     writers = 4
     start = threading.Barrier(writers + 1)
     landed: list[str] = []
@@ -213,7 +208,7 @@ def test_commits_to_main_racing_a_merge_all_land_and_so_does_the_merge(
 def test_two_merges_of_one_pull_request_at_once_merge_it_once(
     live_server: LiveServer, user: HubUser, repo: str
 ) -> None:
-    num, _ = ready_pr(live_server, user, repo, {"from-pr.txt": b"pr\n"})
+    num, _ = ready_pr(user, repo, {"from-pr.txt": b"pr\n"})
     user.api.upload_file(path_or_fileobj=b"main\n", path_in_repo="from-main.txt", repo_id=repo)
     start = threading.Barrier(2)
     outcomes: list[str] = []
@@ -244,7 +239,7 @@ def test_two_merges_of_one_pull_request_at_once_merge_it_once(
 def test_a_merge_comment_too_long_is_413_and_merges_nothing(
     live_server: LiveServer, user: HubUser, repo: str
 ) -> None:
-    num, _ = ready_pr(live_server, user, repo, {"a.txt": b"a\n"})
+    num, _ = ready_pr(user, repo, {"a.txt": b"a\n"})
     before = main_head(user.api, repo)
 
     with pytest.raises(HfHubHTTPError) as refused:
@@ -258,7 +253,7 @@ def test_a_merge_comment_too_long_is_413_and_merges_nothing(
 def test_merged_and_closed_pull_requests_still_take_comments(
     live_server: LiveServer, user: HubUser, other_user: HubUser, repo: str
 ) -> None:
-    merged, _ = ready_pr(live_server, user, repo, {"a.txt": b"a\n"})
+    merged, _ = ready_pr(user, repo, {"a.txt": b"a\n"})
     user.api.merge_pull_request(repo, merged)
     closed = user.api.create_pull_request(repo, title="Abandoned").num
     user.api.change_discussion_status(repo, closed, "closed")

@@ -21,7 +21,7 @@ from hubstead.server.services.access import Action
 from hubstead.server.storage.hub_events_sql import SqlHubEventLog
 from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import LiveServer
-from tests.helpers.refs import commit_to_pull_request
+from tests.helpers.pull_requests import commit_to_pull_request
 
 
 def comment(api: HfApi, repo: str, num: int, index: int = 0) -> DiscussionComment:
@@ -72,7 +72,7 @@ def test_renames_status_changes_and_commits_are_events(
     live_server: LiveServer, user: HubUser, repo: str
 ) -> None:
     pr = user.api.create_pull_request(repo, title="Old title")
-    commit = commit_to_pull_request(live_server, user, repo, pr.num, {"a.txt": b"a\n"})
+    commit = commit_to_pull_request(user, repo, pr.num, {"a.txt": b"a\n"})
 
     renamed = user.api.rename_discussion(repo, pr.num, "New title")
     opened = user.api.change_discussion_status(repo, pr.num, "open")
@@ -163,7 +163,7 @@ def test_every_change_records_a_hub_event(
     user.api.rename_discussion(repo, discussion.num, "A better title")
     user.api.change_discussion_status(repo, discussion.num, "closed")
     pr = user.api.create_pull_request(repo, title="Fix")
-    commit = commit_to_pull_request(live_server, user, repo, pr.num, {"fix.txt": b"fix\n"})
+    commit = commit_to_pull_request(user, repo, pr.num, {"fix.txt": b"fix\n"})
     user.api.change_discussion_status(repo, pr.num, "open")
     user.api.merge_pull_request(repo, pr.num)
 

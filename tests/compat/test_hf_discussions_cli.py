@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
-from tests.helpers.refs import commit_to_pull_request
+from tests.helpers.pull_requests import commit_to_pull_request
 
 # The official CLI, installed next to the interpreter running the tests.
 HF_CLI = str(Path(sys.executable).with_name("hf"))
@@ -102,7 +102,7 @@ def test_diff_and_merge_a_pull_request(
     hf: Hf, live_server: LiveServer, user: HubUser, repo: str
 ) -> None:
     hf.ok("create", repo, "--title", "Fix it", "--pr")
-    head = commit_to_pull_request(live_server, user, repo, 1, {"fix.txt": b"fixed\n"})
+    head = commit_to_pull_request(user, repo, 1, {"fix.txt": b"fixed\n"})
 
     diff = hf.ok("diff", repo, "1")
     hf.ok("reopen", repo, "1", "--yes")  # a draft is set open before it is merged

@@ -52,34 +52,3 @@ def commit_unchecked(
     git.update_ref(record.storage_key, "refs/heads/main", commit, head)
     server.services.heads.record_push(record, "main", commit)
     return commit
-
-
-def commit_to_pull_request(
-    server: LiveServer,
-    owner: HubUser,
-    repo_id: str,
-    num: int,
-    files: dict[str, bytes | None],
-    repo_type: RepoType = RepoType.MODEL,
-    message: str = "change on the pull request",
-) -> str:
-    """Commit `files` (None deletes a path) on `refs/pr/<num>` and add it to the PR's timeline.
-
-    What a commit with `revision="refs/pr/<num>"` does, done through the git store and
-    `DiscussionService.record_commits`; returns the commit id.
-    """
-    identity = server.services.auth.authenticate(owner.token)
-    record = server.services.repos.locate(identity, repo_type, repo_id, Action.READ)
-    git = Pygit2GitStore(server.data_dir / "repos")
-    ref = f"refs/pr/{num}"
-    head = git.resolve(record.storage_key, ref)
-    assert head is not None, f"{repo_id} has no {ref}"
-    edits = [
-        TreeEdit(path, None if data is None else git.write_blob(record.storage_key, data))
-        for path, data in files.items()
-    ]
-    author = Author(owner.name, f"{owner.name}@example.test")
-    commit = git.write_commit(record.storage_key, head, edits, author, message)
-    git.update_ref(record.storage_key, ref, commit, head)
-    server.services.discussions.record_commits(identity, record, num, [commit])
-    return commit

@@ -17,7 +17,7 @@ import pytest
 from hubstead.protocol import RepoType
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
-from tests.helpers.refs import commit_to_pull_request
+from tests.helpers.pull_requests import commit_to_pull_request
 
 REPO_TYPES = ["model", "dataset", "space"]
 EVENT_ID = re.compile(r"[0-9a-f]{24}")
@@ -214,7 +214,7 @@ def test_details_of_a_pull_request_hold_its_base_conflicts_and_diff(
     assert created["isPullRequest"] is True
     assert created["status"] == "draft"
     commit = commit_to_pull_request(
-        live_server, user, repo_id, 1, {"notes.txt": b"hello\n"}, RepoType(repo_type)
+        user, repo_id, 1, {"notes.txt": b"hello\n"}, RepoType(repo_type)
     )
 
     without = details(http, repo_id, 1, repo_type)
