@@ -31,9 +31,6 @@ CALLS: list[tuple[str, Call, str]] = [
         lambda api, repo, space, me: _attach(api),
         "Attachments to discussions",
     ),
-    ("unlike", lambda api, repo, space, me: api.unlike(repo), "Likes"),
-    ("list_liked_repos", lambda api, repo, space, me: api.list_liked_repos(me), "Likes"),
-    ("list_repo_likers", lambda api, repo, space, me: list(api.list_repo_likers(repo)), "Likes"),
     ("list_collections", lambda api, repo, space, me: list(api.list_collections()), "Collections"),
     (
         "create_collection",

@@ -13,8 +13,6 @@ from tests.helpers.live_server import LiveServer
 
 FEATURE_PATHS = [
     ("/uploads", "Attachments to discussions"),
-    ("/api/models/{repo}/like", "Likes"),
-    ("/api/users/someone/likes", "Likes"),
     ("/api/users/someone/overview", "User and organization overviews"),
     ("/api/organizations/some-org/members", "User and organization overviews"),
     ("/api/collections", "Collections"),
@@ -57,7 +55,7 @@ def test_head_on_an_unavailable_feature_has_the_headers_and_no_body(http: httpx.
 def test_an_unavailable_feature_answers_anonymous_callers_the_same(
     live_server: LiveServer, repo: str
 ) -> None:
-    response = httpx.get(f"{live_server.url}/api/models/{repo}/likers")
+    response = httpx.get(f"{live_server.url}/api/models/{repo}/duplicate")
 
     assert response.status_code == 404
     assert response.headers["X-Error-Code"] == "NotImplemented"

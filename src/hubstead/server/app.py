@@ -23,6 +23,7 @@ from hubstead.server.http import (
     git,
     lfs,
     lfs_files,
+    likes,
     locks,
     refs,
     repos,
@@ -47,6 +48,7 @@ from hubstead.server.services.heads import HeadService
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.lfs_files import LfsFileService
+from hubstead.server.services.likes import LikeService
 from hubstead.server.services.locks import LockService
 from hubstead.server.services.mirroring.mirrors import MirrorService
 from hubstead.server.services.mirroring.pull_through import PullThroughPolicy, PullThroughService
@@ -72,6 +74,7 @@ from hubstead.server.storage.fetches_fs import FsFetchArea
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
 from hubstead.server.storage.jobs_sql import SqlJobStore
 from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
+from hubstead.server.storage.likes_sql import SqlLikeStore
 from hubstead.server.storage.locks_sql import SqlLockStore
 from hubstead.server.storage.mirrors_sql import SqlMirrorStore
 from hubstead.server.storage.repos_sql import SqlRepoStore
@@ -217,6 +220,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             max_regular_file_bytes=settings.max_regular_file_bytes,
         ),
         discussions=discussions,
+        likes=LikeService(repo_service, auth_service, SqlLikeStore(database), clock=clock),
         refs=RefService(repo_service, heads, git_store),
         lfs=lfs_service,
         git=GitService(
@@ -295,7 +299,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     """The ASGI application serving the Hub protocol."""
     app = Starlette(
         routes=[
-            # First: its patterns must win over the repo routes they resemble.
+            # Before the unavailable table: `/api/users/{name}/likes` is served, the rest of
+            # `/api/users/...` is not.
+            *likes.routes,
+            # Next: its patterns must win over the repo routes they resemble.
             *unavailable.routes,
             *discussions.routes,
             *admin.routes,

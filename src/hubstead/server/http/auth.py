@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hubstead.server import errors
+from hubstead.server.http import payloads
 from hubstead.server.http.context import base_url, call, identity, param, services
 
 
@@ -23,7 +24,7 @@ async def get_whoami(request: Request) -> Response:
         raise errors.AuthenticationError("You must send a token to ask who you are")
     account = caller.account
     memberships = await call(services(request).auth.memberships, account)
-    avatar = f"{base_url(request)}/avatars/{account.name}.svg"
+    avatar = payloads.avatar_url(base_url(request), account.name)
     return JSONResponse(
         {
             "type": "user",
@@ -43,7 +44,7 @@ async def get_whoami(request: Request) -> Response:
                     "name": m.org.name,
                     "fullname": m.org.fullname,
                     "roleInOrg": m.role.value,
-                    "avatarUrl": f"{base_url(request)}/avatars/{m.org.name}.svg",
+                    "avatarUrl": payloads.avatar_url(base_url(request), m.org.name),
                 }
                 for m in memberships
             ],

@@ -33,6 +33,11 @@ EXPANDABLE = {
 }  # fmt: skip
 
 
+def avatar_url(base: str, name: str) -> str:
+    """The address of an account's generated avatar (`http/auth.py` serves it)."""
+    return f"{base}/avatars/{name}.svg"
+
+
 def date(value: dt.datetime) -> str:
     """A timestamp as the client parses it: UTC with milliseconds and a literal `Z`."""
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (

@@ -41,10 +41,6 @@ def _with_subpaths(*prefixes: str) -> tuple[str, ...]:
 
 UNAVAILABLE: tuple[Unavailable, ...] = (
     Unavailable("Attachments to discussions (`upload_attachment`, `--attach`)", ("/uploads",)),
-    Unavailable(
-        "Likes",
-        (API_REPO + "/like", API_REPO + "/likers", "/api/users/{username}/likes"),
-    ),
     Unavailable("Collections", _with_subpaths("/api/collections")),
     Unavailable(
         "Access requests for gated repos", _with_subpaths(API_REPO + "/user-access-request")

@@ -39,6 +39,7 @@ from hubstead.server.services.heads import HeadService
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.lfs_files import LfsFileService
+from hubstead.server.services.likes import LikeService
 from hubstead.server.services.locks import LockService
 from hubstead.server.services.mirroring.mirrors import MirrorService
 from hubstead.server.services.mirroring.syncs import SyncService
@@ -66,6 +67,7 @@ class Services:
     downloads: DownloadService
     commits: CommitService
     discussions: DiscussionService
+    likes: LikeService
     refs: RefService
     lfs: LfsService
     git: GitService

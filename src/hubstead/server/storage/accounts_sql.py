@@ -11,7 +11,14 @@ from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.storage.db import Database, as_utc, utc_now
 from hubstead.server.storage.errors import AlreadyExistsError, NamespaceNotEmptyError
 from hubstead.server.storage.repos_sql import in_namespace, repo_record
-from hubstead.server.storage.schema import accounts, memberships, repo_redirects, repo_tags, repos
+from hubstead.server.storage.schema import (
+    accounts,
+    likes,
+    memberships,
+    repo_redirects,
+    repo_tags,
+    repos,
+)
 
 
 class SqlAccountStore:
@@ -74,7 +81,8 @@ class SqlAccountStore:
     def delete_account(self, account_id: int, *, with_repos: bool) -> list[RepoRecord]:
         """Delete an account, its namespace's redirects and (`with_repos`) repos, at once.
 
-        Memberships, tokens and the account's file locks cascade; so do the LFS links, file
+        Memberships, tokens, likes, collections and the account's file locks cascade (its
+        likes are taken off the counts of the repos it liked); so do the LFS links, file
         locks, mirror configs and tags of the deleted repos.
         """
         with self._db.write() as conn:
@@ -96,6 +104,10 @@ class SqlAccountStore:
             )
             conn.execute(sa.delete(repo_tags).where(repo_tags.c.repo_id.in_(ids)))
             conn.execute(sa.delete(repos).where(repos.c.id.in_(ids)))
+            liked = sa.select(likes.c.repo_id).where(likes.c.account_id == account_id)
+            conn.execute(
+                sa.update(repos).where(repos.c.id.in_(liked)).values(likes=repos.c.likes - 1)
+            )
             conn.execute(sa.delete(accounts).where(accounts.c.id == account_id))
         return [repo_record(row._mapping, ()) for row in rows]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -214,11 +215,7 @@ class SqlRepoStore:
             )
         if query.pipeline_tag is not None:
             select = select.where(repos.c.pipeline_tag == query.pipeline_tag)
-        if query.visible_namespaces is not None:
-            visible = sa.func.lower(repos.c.namespace).in_(
-                [ns.lower() for ns in query.visible_namespaces]
-            )
-            select = select.where(sa.or_(repos.c.private.is_(False), visible))
+        select = select.where(visible_to(query.visible_namespaces))
         column = _SORT_COLUMNS[query.sort]
         order = column.desc() if query.descending else column.asc()
         select = select.order_by(order, repos.c.id.desc() if query.descending else repos.c.id)
@@ -237,6 +234,14 @@ class SqlRepoStore:
 def in_namespace(table: sa.Table, namespace: str) -> sa.ColumnElement[bool]:
     """Rows of `repos` or `repo_redirects` whose (lowercased) id is in the namespace."""
     return table.c.lookup.startswith(f"{namespace.lower()}/", autoescape=True)
+
+
+def visible_to(namespaces: Sequence[str] | None) -> sa.ColumnElement[bool]:
+    """Rows of `repos` that are public or in one of `namespaces` (None: every row)."""
+    if namespaces is None:
+        return sa.true()
+    inside = sa.func.lower(repos.c.namespace).in_([ns.lower() for ns in namespaces])
+    return sa.or_(repos.c.private.is_(False), inside)
 
 
 def repo_record(row: Any, tags: Any) -> RepoRecord:
