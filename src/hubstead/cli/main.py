@@ -14,6 +14,7 @@ from hubstead.cli import (
     discussions,
     downloads,
     jobs,
+    likes,
     mirrors,
     repos,
     server,
@@ -85,6 +86,8 @@ cli.add_command(uploads.upload)
 cli.add_command(downloads.download)
 cli.add_command(cache.cache)
 cli.add_command(discussions.discussions)
+cli.add_command(likes.like)
+cli.add_command(likes.unlike)
 
 
 def main() -> None:

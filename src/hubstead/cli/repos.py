@@ -106,6 +106,7 @@ def repo_info(
         "private": info.private,
         "gated": info.gated,
         "last modified": info.last_modified,
+        "likes": info.likes,
         "files": len(info.siblings) if info.siblings is not None else None,
         "tags": ", ".join(info.tags) or None,
         "library": getattr(info, "library_name", None),

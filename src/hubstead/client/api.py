@@ -3,7 +3,8 @@
 Each method is a thin call: build the request, send it through `HubSession` (retries, errors),
 parse the answer into `models` dataclasses. The methods come in groups, one class each: whole
 repos (`_repos.py`), git history (`_refs.py`), files (`_files.py`), uploads (`uploads.py`),
-downloads (`downloads.py`) and discussions (`_discussions.py`); identity is here.
+downloads (`downloads.py`), discussions (`_discussions.py`) and likes (`_likes.py`); identity
+is here.
 
 The module-level functions (`create_repo`, `list_models`, ...) call the method of the same name
 on a client built from the environment at each call, so `HF_ENDPOINT` and `HF_TOKEN` can change
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from hubstead.client._discussions import DiscussionMethods
+from hubstead.client._likes import LikeMethods
 from hubstead.client.downloads import DownloadMethods
 from hubstead.client.uploads import UploadMethods
 from hubstead.errors import LocalTokenNotFoundError
@@ -27,7 +29,7 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-class HfApi(UploadMethods, DownloadMethods, DiscussionMethods):
+class HfApi(UploadMethods, DownloadMethods, DiscussionMethods, LikeMethods):
     """A client for one hub (hubstead or huggingface.co).
 
     Args:

@@ -508,3 +508,38 @@ class DiscussionWithDetails(Discussion):
             merge_commit_oid=merge_commit,
             diff=data.get("diff"),
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    """A user of the hub, as listings of users (likers, ...) show them."""
+
+    username: str
+    fullname: str
+    avatar_url: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """From a `{user, fullname, avatarUrl}` object."""
+        return cls(data["user"], data["fullname"], data["avatarUrl"])
+
+
+@dataclasses.dataclass(frozen=True)
+class UserLikes:
+    """The repos a user likes (those visible to the caller), by type, as repo ids."""
+
+    user: str
+    total: int
+    datasets: list[str]
+    kernels: list[str]
+    models: list[str]
+    spaces: list[str]
+
+    @classmethod
+    def from_json(cls, user: str, likes: list[dict[str, Any]]) -> Self:
+        """From the `{createdAt, repo: {name, type}}` items of `/api/users/{user}/likes`."""
+
+        def of(type: str) -> list[str]:
+            return [like["repo"]["name"] for like in likes if like["repo"]["type"] == type]
+
+        return cls(user, len(likes), of("dataset"), of("kernel"), of("model"), of("space"))

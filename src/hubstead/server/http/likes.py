@@ -45,7 +45,10 @@ async def unlike(request: Request) -> Response:
 
 async def list_repo_likers(request: Request) -> Response:
     """A page of the users who like a repo."""
-    offset, limit = decode_cursor(request), int_param(request, "limit", _PAGE_SIZE, maximum=_PAGE_SIZE)
+    offset, limit = (
+        decode_cursor(request),
+        int_param(request, "limit", _PAGE_SIZE, maximum=_PAGE_SIZE),
+    )
     caller = await identity(request)
     page = await call(
         services(request).likes.likers,
@@ -65,7 +68,10 @@ async def list_repo_likers(request: Request) -> Response:
 
 async def list_liked_repos(request: Request) -> Response:
     """A page of the repos a user likes that the caller can see."""
-    offset, limit = decode_cursor(request), int_param(request, "limit", _PAGE_SIZE, maximum=_PAGE_SIZE)
+    offset, limit = (
+        decode_cursor(request),
+        int_param(request, "limit", _PAGE_SIZE, maximum=_PAGE_SIZE),
+    )
     caller = await identity(request)
     page = await call(
         services(request).likes.liked_repos, caller, param(request, "username"), offset, limit

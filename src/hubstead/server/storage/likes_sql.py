@@ -70,12 +70,8 @@ class SqlLikeStore:
         )
         with self._db.read() as conn:
             rows = conn.execute(query).all()
-        return [
-            LikedRepo(repo_record(row._mapping, ()), as_utc(row.liked_at)) for row in rows
-        ]
+        return [LikedRepo(repo_record(row._mapping, ()), as_utc(row.liked_at)) for row in rows]
 
 
 def _count(conn: sa.Connection, repo_id: int, change: int) -> None:
-    conn.execute(
-        sa.update(repos).where(repos.c.id == repo_id).values(likes=repos.c.likes + change)
-    )
+    conn.execute(sa.update(repos).where(repos.c.id == repo_id).values(likes=repos.c.likes + change))

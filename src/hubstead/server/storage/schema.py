@@ -409,9 +409,7 @@ collection_items = sa.Table(
         nullable=False,
     ),
     sa.Column("item_type", sa.String(16), nullable=False),
-    sa.Column(
-        "repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), index=True
-    ),
+    sa.Column("repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), index=True),
     sa.Column(
         "item_collection_id",
         sa.Integer,

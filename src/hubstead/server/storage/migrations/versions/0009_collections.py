@@ -61,9 +61,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("item_type", sa.String(16), nullable=False),
-        sa.Column(
-            "repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), index=True
-        ),
+        sa.Column("repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), index=True),
         sa.Column(
             "item_collection_id",
             sa.Integer,
