@@ -17,6 +17,7 @@ from hubstead.server.http import (
     admin,
     auth,
     blobs,
+    collections,
     commits,
     discussions,
     files,
@@ -39,6 +40,7 @@ from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.clock import Clock, utcnow
+from hubstead.server.services.collections import CollectionService
 from hubstead.server.services.commits import CommitService
 from hubstead.server.services.discussions import DiscussionService
 from hubstead.server.services.downloads import DownloadService
@@ -68,6 +70,7 @@ from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
 from hubstead.server.storage.accounts_sql import SqlAccountStore
 from hubstead.server.storage.blobs_fs import FsBlobStore
+from hubstead.server.storage.collections_sql import SqlCollectionStore
 from hubstead.server.storage.db import Database
 from hubstead.server.storage.discussions_sql import SqlDiscussionStore
 from hubstead.server.storage.fetches_fs import FsFetchArea
@@ -221,6 +224,9 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         ),
         discussions=discussions,
         likes=LikeService(repo_service, auth_service, SqlLikeStore(database), clock=clock),
+        collections=CollectionService(
+            repo_service, auth_service, SqlCollectionStore(database), clock=clock
+        ),
         refs=RefService(repo_service, heads, git_store),
         lfs=lfs_service,
         git=GitService(
@@ -305,6 +311,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             # Next: its patterns must win over the repo routes they resemble.
             *unavailable.routes,
             *discussions.routes,
+            *collections.routes,
             *admin.routes,
             *auth.routes,
             *commits.routes,

@@ -18,6 +18,7 @@ never choose a status; storage raises only its own narrow errors, which services
     │   ├── EntryNotFoundError
     │   ├── AccountNotFoundError      users, orgs and tokens
     │   ├── DiscussionNotFoundError   a discussion number (or comment) the repo does not have
+    │   ├── CollectionNotFoundError   also for private collections the caller cannot see
     │   ├── FeatureUnavailableError   a Hub endpoint family this hub does not serve (yet)
     │   └── UpstreamNotFoundError     upstream has no such repo, revision or file (also an
     │                                 UpstreamError; a job that gets it stops)
@@ -118,6 +119,10 @@ class DiscussionNotFoundError(NotFoundError):
     """The repo has no discussion with that number, or the discussion no such comment."""
 
 
+class CollectionNotFoundError(NotFoundError):
+    """No collection by that slug (or item in it), or one the caller may not see."""
+
+
 class FeatureUnavailableError(NotFoundError):
     """A request for a Hub feature this hub has no routes for (discussions, likes, ...)."""
 
@@ -134,11 +139,15 @@ class RepoMovedError(HubError):
 
 
 class ConflictError(HubError):
-    """The thing to create already exists, or a concurrent change won."""
+    """The thing to create already exists, or a concurrent change won.
 
-    def __init__(self, message: str, *, url: str | None = None) -> None:
+    `url` (a repo's) or `slug` (a collection's) points at the existing thing.
+    """
+
+    def __init__(self, message: str, *, url: str | None = None, slug: str | None = None) -> None:
         super().__init__(message)
         self.url = url
+        self.slug = slug
 
 
 class PathLockedError(ConflictError):

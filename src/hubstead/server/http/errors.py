@@ -73,6 +73,8 @@ async def handle_hub_error(request: Request, exc: Exception) -> Response:
         headers["Content-Range"] = f"bytes */{exc.size}"
     if isinstance(exc, errors.ConflictError) and exc.url:
         extra["url"] = exc.url
+    if isinstance(exc, errors.ConflictError) and exc.slug:
+        extra["slug"] = exc.slug
     code = exc.code.value if exc.code else None
     return error_response(
         request, errors.status_of(exc), exc.message, code=code, headers=headers, extra=extra

@@ -41,7 +41,9 @@ def _with_subpaths(*prefixes: str) -> tuple[str, ...]:
 
 UNAVAILABLE: tuple[Unavailable, ...] = (
     Unavailable("Attachments to discussions (`upload_attachment`, `--attach`)", ("/uploads",)),
-    Unavailable("Collections", _with_subpaths("/api/collections")),
+    Unavailable(
+        "Resource groups of collections", ("/api/collections/{namespace}/{slug}/resource-group",)
+    ),
     Unavailable(
         "Access requests for gated repos", _with_subpaths(API_REPO + "/user-access-request")
     ),

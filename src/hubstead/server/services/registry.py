@@ -30,6 +30,7 @@ import dataclasses
 
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.catalog import CatalogService
+from hubstead.server.services.collections import CollectionService
 from hubstead.server.services.commits import CommitService
 from hubstead.server.services.discussions import DiscussionService
 from hubstead.server.services.downloads import DownloadService
@@ -68,6 +69,7 @@ class Services:
     commits: CommitService
     discussions: DiscussionService
     likes: LikeService
+    collections: CollectionService
     refs: RefService
     lfs: LfsService
     git: GitService

@@ -38,6 +38,10 @@ class AlreadyExistsError(StorageError):
     """A row with the same unique key exists."""
 
 
+class CapacityError(StorageError):
+    """A container (a collection's items) holds as many entries as it may."""
+
+
 class NamespaceNotEmptyError(StorageError):
     """An account cannot be deleted while repos live in its namespace (`repos`: their ids)."""
 
