@@ -172,8 +172,8 @@ class SqlCollectionStore:
                 )
             )
             _touch(conn, collection_id, at)
-            [record] = _load(conn, collections.c.id == collection_id)
-        return next(i for i in record.items if i.object_id == object_id)
+            [added] = _items(conn, collection_items.c.object_id == object_id).values()
+        return added[0]
 
     def update_item(
         self,
@@ -269,14 +269,15 @@ def _load(
         .limit(limit)
     )
     rows = conn.execute(query).all()
-    items = _items(conn, [row.id for row in rows])
+    ids = [row.id for row in rows]
+    items = _items(conn, collection_items.c.collection_id.in_(ids)) if ids else {}
     return [_collection(row._mapping, items.get(row.id, ())) for row in rows]
 
 
-def _items(conn: sa.Connection, ids: list[int]) -> dict[int, tuple[CollectionItem, ...]]:
-    """The items of the collections, in order, with the repos and collections they name."""
-    if not ids:
-        return {}
+def _items(
+    conn: sa.Connection, where: sa.ColumnElement[bool]
+) -> dict[int, tuple[CollectionItem, ...]]:
+    """The items `where` selects, by collection, in order, with what they name."""
     query = (
         sa.select(
             collection_items.c.collection_id.label("item_of"),
@@ -288,7 +289,7 @@ def _items(conn: sa.Connection, ids: list[int]) -> dict[int, tuple[CollectionIte
             repos,
         )
         .outerjoin(repos, repos.c.id == collection_items.c.repo_id)
-        .where(collection_items.c.collection_id.in_(ids))
+        .where(where)
         .order_by(collection_items.c.position, collection_items.c.id)
     )
     rows = conn.execute(query).all()
