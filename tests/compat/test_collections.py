@@ -142,10 +142,8 @@ def test_list_collections_by_owner_and_item(
     assert [c.position for c in mine] == [0, 1]
     assert [c.slug for c in with_repo] == [holding]
     assert [i.item_id for i in with_repo[0].items] == [repo]
-    assert (
-        list(hf_api.list_collections(owner=user.name, limit=1, sort="lastModified"))[0].slug
-        == holding
-    )
+    [newest] = hf_api.list_collections(owner=user.name, limit=1, sort="lastModified")
+    assert newest.slug == holding
 
 
 def test_an_org_writer_creates_collections_in_the_org(
