@@ -207,7 +207,7 @@ def test_items_the_caller_cannot_see_are_refused_as_missing(
 
 def test_limits_are_clear_400s(hf_api: HfApi, repo: str) -> None:
     slug = hf_api.create_collection(unique_name("Limits")).slug
-    cases = [
+    cases: list[tuple[Callable[[], object], str]] = [
         (lambda: hf_api.create_collection("x" * 61), "title must have 1 to 60"),
         (lambda: hf_api.create_collection("  "), "title must have 1 to 60"),
         (lambda: hf_api.create_collection("ok", description="d" * 151), "at most 150"),
