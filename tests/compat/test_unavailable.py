@@ -31,11 +31,12 @@ CALLS: list[tuple[str, Call, str]] = [
         lambda api, repo, space, me: _attach(api),
         "Attachments to discussions",
     ),
-    ("list_collections", lambda api, repo, space, me: list(api.list_collections()), "Collections"),
     (
-        "create_collection",
-        lambda api, repo, space, me: api.create_collection("Mine"),
-        "Collections",
+        "update_collection_resource_group",
+        lambda api, repo, space, me: api.update_collection_resource_group(
+            f"{me}/mine-{'0' * 24}", None
+        ),
+        "Resource groups of collections",
     ),
     (
         "list_pending_access_requests",

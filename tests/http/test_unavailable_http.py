@@ -15,8 +15,7 @@ FEATURE_PATHS = [
     ("/uploads", "Attachments to discussions"),
     ("/api/users/someone/overview", "User and organization overviews"),
     ("/api/organizations/some-org/members", "User and organization overviews"),
-    ("/api/collections", "Collections"),
-    ("/api/collections/someone/mine-0123/items/abc", "Collections"),
+    ("/api/collections/someone/mine-0123/resource-group", "Resource groups of collections"),
     ("/api/models/{repo}/user-access-request/pending", "Access requests for gated repos"),
     ("/api/settings/webhooks/abc/enable", "Webhooks"),
     ("/api/spaces/hardware", "Space runtimes"),
@@ -45,7 +44,7 @@ def test_every_method_on_an_unavailable_feature_is_a_404_naming_it(
 
 
 def test_head_on_an_unavailable_feature_has_the_headers_and_no_body(http: httpx.Client) -> None:
-    response = http.head("/api/collections")
+    response = http.head("/api/buckets/someone/bucket")
 
     assert response.status_code == 404
     assert response.headers["X-Error-Code"] == "NotImplemented"
