@@ -3,8 +3,8 @@
 Each method is a thin call: build the request, send it through `HubSession` (retries, errors),
 parse the answer into `models` dataclasses. The methods come in groups, one class each: whole
 repos (`_repos.py`), git history (`_refs.py`), files (`_files.py`), uploads (`uploads.py`),
-downloads (`downloads.py`), discussions (`_discussions.py`) and likes (`_likes.py`); identity
-is here.
+downloads (`downloads.py`), discussions (`_discussions.py`), likes (`_likes.py`) and
+collections (`_collections.py`); identity is here.
 
 The module-level functions (`create_repo`, `list_models`, ...) call the method of the same name
 on a client built from the environment at each call, so `HF_ENDPOINT` and `HF_TOKEN` can change
@@ -18,6 +18,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from hubstead.client._collections import CollectionMethods
 from hubstead.client._discussions import DiscussionMethods
 from hubstead.client._likes import LikeMethods
 from hubstead.client.downloads import DownloadMethods
@@ -29,7 +30,7 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-class HfApi(UploadMethods, DownloadMethods, DiscussionMethods, LikeMethods):
+class HfApi(UploadMethods, DownloadMethods, DiscussionMethods, LikeMethods, CollectionMethods):
     """A client for one hub (hubstead or huggingface.co).
 
     Args:
@@ -136,3 +137,11 @@ like = _on_default_api(HfApi.like)
 unlike = _on_default_api(HfApi.unlike)
 list_liked_repos = _on_default_api(HfApi.list_liked_repos)
 list_repo_likers = _iterating_on_default_api(HfApi.list_repo_likers)
+list_collections = _iterating_on_default_api(HfApi.list_collections)
+get_collection = _on_default_api(HfApi.get_collection)
+create_collection = _on_default_api(HfApi.create_collection)
+update_collection_metadata = _on_default_api(HfApi.update_collection_metadata)
+delete_collection = _on_default_api(HfApi.delete_collection)
+add_collection_item = _on_default_api(HfApi.add_collection_item)
+update_collection_item = _on_default_api(HfApi.update_collection_item)
+delete_collection_item = _on_default_api(HfApi.delete_collection_item)

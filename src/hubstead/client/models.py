@@ -543,3 +543,62 @@ class UserLikes:
             return [like["repo"]["name"] for like in likes if like["repo"]["type"] == type]
 
         return cls(user, len(likes), of("dataset"), of("kernel"), of("model"), of("space"))
+
+
+@dataclasses.dataclass(frozen=True)
+class CollectionItem:
+    """An item of a collection: a repo, a collection (`item_id`: its slug), a paper, ..."""
+
+    item_object_id: str
+    item_id: str
+    item_type: str
+    position: int
+    note: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """From an item of a collection's `items`."""
+        note = data.get("note")
+        text = note.get("text") if isinstance(note, dict) else None
+        return cls(
+            data["_id"],
+            data.get("slug") or data["id"],
+            data["type"],
+            data["position"],
+            text if isinstance(text, str) else None,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Collection:
+    """A collection: its slug, title, owner (a name), items in order, and web address."""
+
+    slug: str
+    title: str
+    owner: str
+    items: list[CollectionItem]
+    last_updated: dt.datetime
+    position: int
+    private: bool
+    theme: str
+    upvotes: int
+    url: str
+    description: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], endpoint: str, position: int | None = None) -> Self:
+        """From the Hub's collection object; a listing's have no `position` (pass theirs)."""
+        owner = data["owner"]
+        return cls(
+            slug=data["slug"],
+            title=data["title"],
+            owner=owner["name"] if isinstance(owner, dict) else owner,
+            items=[CollectionItem.from_json(item) for item in data["items"]],
+            last_updated=parse_timestamp(data["lastUpdated"]),
+            position=data["position"] if position is None else position,
+            private=data["private"],
+            theme=data["theme"],
+            upvotes=data["upvotes"],
+            url=f"{endpoint}/collections/{data['slug']}",
+            description=data.get("description"),
+        )
