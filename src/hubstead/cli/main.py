@@ -11,6 +11,7 @@ from hubstead.cli import (
     admin,
     auth,
     cache,
+    collections,
     discussions,
     downloads,
     jobs,
@@ -88,6 +89,7 @@ cli.add_command(cache.cache)
 cli.add_command(discussions.discussions)
 cli.add_command(likes.like)
 cli.add_command(likes.unlike)
+cli.add_command(collections.collections)
 
 
 def main() -> None:
