@@ -205,3 +205,19 @@ def test_list_filters_by_visibility_owner_and_item(store: CollectionStore, world
     assert slugs(visible_namespaces=None, item_repo_id=world.repos[0]) == [oid(1)]
     assert slugs(visible_namespaces=None, item_collection_id=org.id) == []
     assert slugs(visible_namespaces=None, offset=1, limit=1) == [oid(3)]
+
+
+def test_deleting_the_owner_deletes_its_collections_and_their_mentions(
+    store: CollectionStore, accounts: AccountStore, world: World
+) -> None:
+    mine = store.create(world.ada, oid(1), "Mine", None, False, "green", T0)
+    theirs = store.create(world.org, oid(2), "Theirs", None, False, "green", T0)
+    store.add_item(
+        theirs.id, oid(10), NewItem(ItemType.COLLECTION, None, collection_id=mine.id), 10, T0
+    )
+
+    accounts.delete_account(world.ada, with_repos=True)
+
+    assert store.get(oid(1)) is None
+    remaining = store.get(oid(2))
+    assert remaining is not None and remaining.items == ()
