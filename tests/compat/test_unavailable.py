@@ -73,11 +73,6 @@ CALLS: list[tuple[str, Call, str]] = [
         "Space runtimes",
     ),
     ("restart_space", lambda api, repo, space, me: api.restart_space(space), "Space runtimes"),
-    (
-        "duplicate_repo",
-        lambda api, repo, space, me: api.duplicate_repo(repo),
-        "Repo duplication requests",
-    ),
     ("list_buckets", lambda api, repo, space, me: list(api.list_buckets()), "Buckets"),
     ("list_jobs", lambda api, repo, space, me: list(api.list_jobs(namespace=me)), "Jobs"),
     ("list_jobs_hardware", lambda api, repo, space, me: api.list_jobs_hardware(), "Jobs"),

@@ -24,7 +24,6 @@ FEATURE_PATHS = [
     ("/api/spaces/hardware", "Space runtimes"),
     ("/api/spaces/{repo}/secrets", "Space runtimes"),
     ("/api/spaces/{repo}/logs/build", "Space runtimes"),
-    ("/api/models/{repo}/duplicate", "Repo duplication requests"),
     ("/api/buckets/someone/bucket", "Buckets"),
     ("/api/jobs/someone/abc/cancel", "Jobs"),
     ("/api/scheduled-jobs/someone", "Jobs"),

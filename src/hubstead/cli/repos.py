@@ -83,6 +83,42 @@ def delete_repo(
     click.echo(f"Deleted {repo_type} {repo_id}.", err=True)
 
 
+@repo.command("duplicate")
+@click.argument("from_id")
+@click.argument("to_id", required=False)
+@repo_type_option
+@click.option(
+    "--private/--public",
+    default=None,
+    help="The copy's visibility (default: the source's).",
+)
+@click.option("--exist-ok", is_flag=True, help="Succeed if the target exists already.")
+@token_option
+@json_option
+@reports_client_errors
+def duplicate_repo(
+    from_id: str,
+    to_id: str | None,
+    repo_type: str,
+    private: bool | None,
+    exist_ok: bool,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    """Copy FROM_ID with its history and files to TO_ID and print its URL.
+
+    TO_ID defaults to FROM_ID's name in your namespace; `name` alone is in your namespace too.
+    """
+    with open_api(token) as api:
+        url = api.duplicate_repo(
+            from_id, to_id, repo_type=repo_type, private=private, exist_ok=exist_ok
+        )
+    if as_json:
+        emit_json({"url": str(url), "repo_id": url.repo_id, "repo_type": url.repo_type})
+    else:
+        click.echo(url)
+
+
 @repo.command("info")
 @click.argument("repo_id")
 @repo_type_option

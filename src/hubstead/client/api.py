@@ -93,6 +93,7 @@ def _without_self(method: Callable[..., object]) -> inspect.Signature:
 create_repo = _on_default_api(HfApi.create_repo)
 delete_repo = _on_default_api(HfApi.delete_repo)
 move_repo = _on_default_api(HfApi.move_repo)
+duplicate_repo = _on_default_api(HfApi.duplicate_repo)
 update_repo_settings = _on_default_api(HfApi.update_repo_settings)
 repo_info = _on_default_api(HfApi.repo_info)
 model_info = _on_default_api(HfApi.model_info)

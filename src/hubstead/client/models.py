@@ -286,6 +286,16 @@ class RepoUrl(str):
         return str(self)
 
 
+class DuplicatedRepoUrl(RepoUrl):
+    """The URL of a repo `duplicate_repo` made, as `huggingface_hub.DuplicatedRepoUrl` has it.
+
+    `files_copy_pending` is True while the hub still copies the large files in the background
+    (huggingface.co may; a hubstead hub never does).
+    """
+
+    files_copy_pending: bool = False
+
+
 @dataclasses.dataclass(frozen=True)
 class CommitInfo:
     """A commit just made: its id, URL and message; for a pull request, its URL and ref."""

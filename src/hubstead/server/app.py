@@ -41,6 +41,7 @@ from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.commits import CommitService
 from hubstead.server.services.discussions import DiscussionService
 from hubstead.server.services.downloads import DownloadService
+from hubstead.server.services.duplicates import DuplicateService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
 from hubstead.server.services.heads import HeadService
@@ -217,6 +218,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             max_regular_file_bytes=settings.max_regular_file_bytes,
         ),
         discussions=discussions,
+        duplicates=DuplicateService(repo_service, heads, git_store, lfs_index, xet_index),
         refs=RefService(repo_service, heads, git_store),
         lfs=lfs_service,
         git=GitService(

@@ -1,6 +1,7 @@
 """Repo endpoints.
 
 Serves: `POST /api/repos/create`, `DELETE /api/repos/delete`, `POST /api/repos/move`,
+`POST /api/{T}/{repo}/duplicate`,
 `PUT /api/{T}/{repo}/settings`, `GET /api/{T}/{repo}`, `GET /api/{T}/{repo}/revision/{rev}`,
 `GET /api/{T}/{repo}/auth-check[/write]`, and the listings `GET /api/models|datasets|spaces`.
 `GET /api/{T}/{name}` answers RepoNotFound: every repo here has a namespace.
@@ -109,6 +110,48 @@ async def create_repo(request: Request) -> Response:
         ) from exc
     url = repo_url(request, type, repo.repo_id)
     return JSONResponse({"url": url, "name": repo.repo_id, "id": f"{repo.id:024x}"})
+
+
+# What `duplicate_repo` may send for a Space's runtime and Enterprise resource groups, which
+# this hub does not run: refused rather than silently dropped (secrets, above all).
+_DUPLICATE_UNSUPPORTED = (
+    "hardware",
+    "storageTier",
+    "sleepTimeSeconds",
+    "secrets",
+    "variables",
+    "volumes",
+    "resourceGroupId",
+)
+
+
+async def duplicate_repo(request: Request) -> Response:
+    """Copy a repo to `repository` (`namespace/name`); 409 with its `url` when it exists."""
+    type = repo_type(request)
+    body = await read_json_object(request)
+    unsupported = [key for key in _DUPLICATE_UNSUPPORTED if body.get(key) is not None]
+    if unsupported:
+        raise errors.NotSupportedError(
+            f"This hub does not run Spaces or resource groups: duplicate without {unsupported[0]!r}"
+        )
+    target = _string(body, "repository", required=False)
+    namespace, _, name = target.rpartition("/") if target else ("", "", None)
+    caller = await identity(request)
+    try:
+        repo = await call(
+            services(request).duplicates.duplicate,
+            caller,
+            type,
+            repo_id(request),
+            namespace or None,
+            name,
+            private=_visibility(body, type),
+        )
+    except errors.ConflictError as exc:
+        owner = namespace or (caller.account.name if caller.account else "")
+        existing = f"{owner}/{name or param(request, 'name')}"
+        raise errors.ConflictError(exc.message, url=repo_url(request, type, existing)) from exc
+    return JSONResponse({"url": repo_url(request, type, repo.repo_id), "filesCopyPending": False})
 
 
 async def delete_repo(request: Request) -> Response:
@@ -251,6 +294,7 @@ routes = [
     Route(API_REPOS + "/{name}", get_repo_info, methods=["GET"]),
     Route(API_REPO + "/revision/{revision:path}", get_repo_info, methods=["GET"]),
     Route(API_REPO + "/settings", update_settings, methods=["PUT"]),
+    Route(API_REPO + "/duplicate", duplicate_repo, methods=["POST"]),
     Route(API_REPO + "/auth-check", auth_check, methods=["GET"]),
     Route(API_REPO + "/auth-check/write", auth_check, methods=["GET"]),
 ]

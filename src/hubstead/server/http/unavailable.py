@@ -88,7 +88,6 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
     Unavailable(
         "Space templates and search", ("/api/spaces/templates", "/api/spaces/semantic-search")
     ),
-    Unavailable("Repo duplication requests", (API_REPO + "/duplicate",)),
     Unavailable("Buckets", _with_subpaths("/api/buckets")),
     Unavailable("Jobs", _with_subpaths("/api/jobs", "/api/scheduled-jobs")),
     Unavailable("Kernel repos", _with_subpaths("/api/kernels")),

@@ -33,6 +33,7 @@ from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.commits import CommitService
 from hubstead.server.services.discussions import DiscussionService
 from hubstead.server.services.downloads import DownloadService
+from hubstead.server.services.duplicates import DuplicateService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
 from hubstead.server.services.heads import HeadService
@@ -66,6 +67,7 @@ class Services:
     downloads: DownloadService
     commits: CommitService
     discussions: DiscussionService
+    duplicates: DuplicateService
     refs: RefService
     lfs: LfsService
     git: GitService

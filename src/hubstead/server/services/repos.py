@@ -201,8 +201,12 @@ class RepoService:
         *,
         private: bool = False,
         sdk: str | None = None,
+        copy_of: RepoRecord | None = None,
     ) -> RepoRecord:
         """Create a repo whose `main` starts with a commit holding `.gitattributes`.
+
+        With `copy_of`, the repo starts with that repo's branches and tags instead (its git
+        objects are copied; the caller checked that it may read them).
 
         Raises:
             InvalidRequestError: a bad name or Space SDK.
@@ -230,7 +234,10 @@ class RepoService:
         files = {".gitattributes": default_gitattributes(type)}
         try:
             with errors.out_of_space(f"creating {owner.name}/{name}"):
-                head = self._git.create(key, files, author_of(identity), "initial commit")
+                if copy_of is None:
+                    head = self._git.create(key, files, author_of(identity), "initial commit")
+                else:
+                    head = self._git.create_copy(key, copy_of.storage_key)
         except errors.LocalStorageError:
             self._git.delete(key)  # what was written of the repo before the disk filled
             raise
