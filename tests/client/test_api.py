@@ -439,3 +439,13 @@ def test_duplicate_repo_copies_history_into_the_callers_namespace_by_default(
         finally:
             client.delete_repo(named, missing_ok=True)
             other.delete_repo(f"{other_user.name}/{source.split('/')[1]}", missing_ok=True)
+
+
+def test_tag_vocabularies_group_the_tags_of_visible_repos(
+    client: HfApi, user: HubUser, repo_factory: Callable[..., str]
+) -> None:
+    tag = unique_name("tag")
+    seed(user, repo_factory(private=True), {"README.md": f"---\ntags: [{tag}]\n---\n".encode()})
+
+    assert {"id": tag, "label": tag, "type": "other"} in client.get_model_tags()["other"]
+    assert tag not in str(client.get_dataset_tags())

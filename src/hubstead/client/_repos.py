@@ -198,6 +198,20 @@ class RepoMethods(ApiBase):
         url.files_copy_pending = bool(body.get("filesCopyPending", False))
         return url
 
+    def get_model_tags(self) -> dict[str, Any]:
+        """The tags the hub's models use, grouped by type (`{type: [{"id", "label", "type"}]}`).
+
+        On a hubstead hub, the tags of the models you can see; on huggingface.co, its curated
+        vocabulary.
+        """
+        tags: dict[str, Any] = self._get("api/models-tags-by-type")
+        return tags
+
+    def get_dataset_tags(self) -> dict[str, Any]:
+        """The tags the hub's datasets use, grouped by type, as `get_model_tags`."""
+        tags: dict[str, Any] = self._get("api/datasets-tags-by-type")
+        return tags
+
     def update_repo_settings(
         self,
         repo_id: str,

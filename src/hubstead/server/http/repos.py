@@ -1,7 +1,7 @@
 """Repo endpoints.
 
 Serves: `POST /api/repos/create`, `DELETE /api/repos/delete`, `POST /api/repos/move`,
-`POST /api/{T}/{repo}/duplicate`,
+`POST /api/{T}/{repo}/duplicate`, `GET /api/models-tags-by-type`, `GET /api/datasets-tags-by-type`,
 `PUT /api/{T}/{repo}/settings`, `GET /api/{T}/{repo}`, `GET /api/{T}/{repo}/revision/{rev}`,
 `GET /api/{T}/{repo}/auth-check[/write]`, and the listings `GET /api/models|datasets|spaces`.
 `GET /api/{T}/{name}` answers RepoNotFound: every repo here has a namespace.
@@ -9,6 +9,7 @@ Serves: `POST /api/repos/create`, `DELETE /api/repos/delete`, `POST /api/repos/m
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -285,11 +286,30 @@ def _listing_item(item: ListedRepo, expand: list[str]) -> dict[str, Any]:
     return payloads.select(payload, expand, type) if expand else payload
 
 
+def _tags_by_type(type: RepoType) -> Callable[[Request], Awaitable[Response]]:
+    async def tags_by_type(request: Request) -> Response:
+        """The tags the caller's visible repos of a type use, grouped by type (`tags.py`)."""
+        caller = await identity(request)
+        grouped = await call(services(request).catalog.tags_by_type, caller, type)
+        return JSONResponse(
+            {
+                kind: [{"id": t.id, "label": t.label, "type": t.type} for t in found]
+                for kind, found in grouped.items()
+            }
+        )
+
+    return tags_by_type
+
+
 routes = [
     Route("/api/repos/create", create_repo, methods=["POST"]),
     Route("/api/repos/delete", delete_repo, methods=["DELETE"]),
     Route("/api/repos/move", move_repo, methods=["POST"]),
     Route(API_REPOS, list_repos, methods=["GET"]),
+    *(
+        Route(f"/api/{type.api_segment}-tags-by-type", _tags_by_type(type), methods=["GET"])
+        for type in (RepoType.MODEL, RepoType.DATASET)
+    ),
     Route(API_REPO, get_repo_info, methods=["GET"]),
     Route(API_REPOS + "/{name}", get_repo_info, methods=["GET"]),
     Route(API_REPO + "/revision/{revision:path}", get_repo_info, methods=["GET"]),

@@ -92,7 +92,6 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
     Unavailable("Jobs", _with_subpaths("/api/jobs", "/api/scheduled-jobs")),
     Unavailable("Kernel repos", _with_subpaths("/api/kernels")),
     Unavailable("Papers", (*_with_subpaths("/api/papers"), "/api/daily_papers")),
-    Unavailable("Tag listings", ("/api/models-tags-by-type", "/api/datasets-tags-by-type")),
 )
 
 

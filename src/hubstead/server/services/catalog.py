@@ -2,7 +2,8 @@
 
 `info` describes one repo at a revision: its commit, what its card says and, when asked, its
 files (the Hub's `siblings`) and the bytes it uses. `list` answers a listing page: the rows
-alone, or each repo described the same way at the head of its default branch.
+alone, or each repo described the same way at the head of its default branch. `tags_by_type`
+is the vocabulary of the tags those repos use (`tags.py`).
 
 A listing's descriptions take no database round trip per repo: the LFS bytes of every repo of
 the page come from one query. What lives in each repo's own git directory (the head commit, its
@@ -13,18 +14,19 @@ are not a substitute: the tags come back from the database in another order than
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from hubstead.protocol import RepoType
 from hubstead.server.domain.git import CommitRecord
 from hubstead.server.domain.repos import RepoQuery, RepoRecord
-from hubstead.server.services import access, cards
+from hubstead.server.services import access, cards, tags
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.cards import CardFacts
 from hubstead.server.services.files import FileInfo, describe
 from hubstead.server.services.pages import Page
 from hubstead.server.services.repos import RepoService
+from hubstead.server.services.tags import HubTag
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.storage.git_objects import GitObjectStore
 from hubstead.server.storage.repos import RepoStore
@@ -103,6 +105,11 @@ class CatalogService:
             for row in rows.items
         ]
         return Page(items, rows.more)
+
+    def tags_by_type(self, identity: Identity, type: RepoType) -> Mapping[str, Sequence[HubTag]]:
+        """The tags the repos of a type the caller can see use, grouped by tag type."""
+        usage = self._store.tag_usage(type.value, access.visible_namespaces(identity))
+        return tags.vocabulary(type, usage)
 
     def _describe(
         self,

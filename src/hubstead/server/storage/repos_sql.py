@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from hubstead.server.domain.repos import RepoLookup, RepoQuery, RepoRecord
+from hubstead.server.domain.repos import RepoLookup, RepoQuery, RepoRecord, TagUsage
 from hubstead.server.storage.db import Database, as_utc, utc_now
 from hubstead.server.storage.errors import AlreadyExistsError
 from hubstead.server.storage.schema import accounts, repo_redirects, repo_tags, repos
@@ -215,10 +216,7 @@ class SqlRepoStore:
         if query.pipeline_tag is not None:
             select = select.where(repos.c.pipeline_tag == query.pipeline_tag)
         if query.visible_namespaces is not None:
-            visible = sa.func.lower(repos.c.namespace).in_(
-                [ns.lower() for ns in query.visible_namespaces]
-            )
-            select = select.where(sa.or_(repos.c.private.is_(False), visible))
+            select = select.where(_visible(query.visible_namespaces))
         column = _SORT_COLUMNS[query.sort]
         order = column.desc() if query.descending else column.asc()
         select = select.order_by(order, repos.c.id.desc() if query.descending else repos.c.id)
@@ -232,6 +230,32 @@ class SqlRepoStore:
             ):
                 tags[repo_id].append(tag)
         return [repo_record(row._mapping, tags[row.id]) for row in rows]
+
+    def tag_usage(self, type: str, visible_namespaces: Sequence[str] | None) -> TagUsage:
+        """Three `SELECT DISTINCT`s over the visible repos of the type, in one transaction."""
+        condition = repos.c.type == type
+        if visible_namespaces is not None:
+            condition = condition & _visible(visible_namespaces)
+        ids = sa.select(repos.c.id).where(condition)
+
+        def distinct(column: sa.Column[Any]) -> sa.Select[Any]:
+            return sa.select(column).where(condition & column.is_not(None)).distinct()
+
+        with self._db.read() as conn:
+            tags = conn.scalars(
+                sa.select(repo_tags.c.tag).where(repo_tags.c.repo_id.in_(ids)).distinct()
+            )
+            return TagUsage(
+                tags=frozenset(tags),
+                pipeline_tags=frozenset(conn.scalars(distinct(repos.c.pipeline_tag))),
+                libraries=frozenset(conn.scalars(distinct(repos.c.library_name))),
+            )
+
+
+def _visible(namespaces: Sequence[str]) -> sa.ColumnElement[bool]:
+    """Public repos, and the private ones of these namespaces."""
+    visible = sa.func.lower(repos.c.namespace).in_([ns.lower() for ns in namespaces])
+    return sa.or_(repos.c.private.is_(False), visible)
 
 
 def in_namespace(table: sa.Table, namespace: str) -> sa.ColumnElement[bool]:
