@@ -449,3 +449,16 @@ def test_tag_vocabularies_group_the_tags_of_visible_repos(
 
     assert {"id": tag, "label": tag, "type": "other"} in client.get_model_tags()["other"]
     assert tag not in str(client.get_dataset_tags())
+
+
+def test_model_info_has_the_safetensors_summary_when_the_hub_sends_it(
+    client: HfApi, user: HubUser, repo: str
+) -> None:
+    header = b'{"w": {"dtype": "F16", "shape": [3, 5], "data_offsets": [0, 30]}}'
+    weights = len(header).to_bytes(8, "little") + header + bytes(30)
+    seed(user, repo, {"model.safetensors": weights})
+
+    info = client.model_info(repo)
+
+    assert info.safetensors == models.SafeTensorsInfo({"F16": 15}, 15)
+    assert client.model_info(repo, expand=["sha"]).safetensors is None

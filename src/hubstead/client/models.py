@@ -156,11 +156,30 @@ class RepoInfo:
 
 
 @dataclasses.dataclass(frozen=True)
+class SafeTensorsInfo:
+    """A model's safetensors weights: parameters per dtype, and their total."""
+
+    parameters: dict[str, int]
+    total: int
+
+
+@dataclasses.dataclass(frozen=True)
 class ModelInfo(RepoInfo):
-    """A model repo."""
+    """A model repo; `safetensors` when the hub summarized its weights."""
 
     library_name: str | None = None
     pipeline_tag: str | None = None
+    safetensors: SafeTensorsInfo | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Parse model info, with the `safetensors` block when there is one."""
+        info = super().from_json(data)
+        block = data.get("safetensors")
+        if not isinstance(block, dict):
+            return info
+        summary = SafeTensorsInfo(dict(block["parameters"]), int(block["total"]))
+        return dataclasses.replace(info, safetensors=summary)
 
     @classmethod
     def _extra_keys(cls) -> dict[str, str]:

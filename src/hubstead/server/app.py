@@ -59,6 +59,7 @@ from hubstead.server.services.registry import Services
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.weights import WeightService
 from hubstead.server.services.xet.content import XetContent
 from hubstead.server.services.xet.downloads import XetDownloadService
 from hubstead.server.services.xet.tokens import XetTokenService
@@ -199,12 +200,14 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         signer,
         ttl_seconds=settings.xet_token_ttl_seconds,
     )
+    weights = WeightService(repo_service, git_store, objects, lfs_index)
     return Services(
         settings=settings,
         auth=auth_service,
         repos=repo_service,
         heads=heads,
-        catalog=CatalogService(repo_service, repo_store, git_store, upkeep),
+        catalog=CatalogService(repo_service, repo_store, git_store, upkeep, weights),
+        weights=weights,
         files=FileService(repo_service, git_store, objects),
         downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
         commits=CommitService(

@@ -1,7 +1,8 @@
 """Repo endpoints.
 
 Serves: `POST /api/repos/create`, `DELETE /api/repos/delete`, `POST /api/repos/move`,
-`POST /api/{T}/{repo}/duplicate`, `GET /api/models-tags-by-type`, `GET /api/datasets-tags-by-type`,
+`POST /api/{T}/{repo}/duplicate`, `GET /api/models/{repo}/safetensors-metadata/{path}`,
+`GET /api/models-tags-by-type`, `GET /api/datasets-tags-by-type`,
 `PUT /api/{T}/{repo}/settings`, `GET /api/{T}/{repo}`, `GET /api/{T}/{repo}/revision/{rev}`,
 `GET /api/{T}/{repo}/auth-check[/write]`, and the listings `GET /api/models|datasets|spaces`.
 `GET /api/{T}/{name}` answers RepoNotFound: every repo here has a namespace.
@@ -227,11 +228,15 @@ async def get_repo_info(request: Request) -> Response:
     return JSONResponse(payloads.select(payload, expand, type) if expand else payload)
 
 
-def _details(expand: list[str]) -> Details:
-    """What repo info must hold: everything, or what `expand=` names."""
+def _details(expand: list[str], *, listing: bool = False) -> Details:
+    """What repo info must hold: everything, or what `expand=` names.
+
+    A full listing leaves the weights' summary out unless asked for, as the Hub does.
+    """
     return Details(
         files=not expand or "siblings" in expand,
         used_storage=not expand or "usedStorage" in expand,
+        safetensors="safetensors" in expand or not (expand or listing),
     )
 
 
@@ -270,7 +275,7 @@ async def list_repos(request: Request) -> Response:
     expand = query_list(request, "expand")
     full = flag(request, "full") or flag(request, "cardData") or flag(request, "config")
     caller = await identity(request)
-    details = _details(expand) if full or expand else None
+    details = _details(expand, listing=True) if full or expand else None
     page = await call(services(request).catalog.list, caller, query, details)
     headers = next_link(request, offset + limit) if page.more else {}
     return JSONResponse([_listing_item(item, expand) for item in page.items], headers=headers)
@@ -284,6 +289,18 @@ def _listing_item(item: ListedRepo, expand: list[str]) -> dict[str, Any]:
         type = RepoType(item.type)
         payload = payloads.repo_summary(item)
     return payloads.select(payload, expand, type) if expand else payload
+
+
+async def safetensors_metadata(request: Request) -> Response:
+    """Every shard header of a sharded model on `main` (`get_sharded_safetensors_metadata`)."""
+    caller = await identity(request)
+    found = await call(
+        services(request).weights.sharded_metadata,
+        caller,
+        repo_id(request),
+        param(request, "filename"),
+    )
+    return JSONResponse({"index": dict(found.index), "headers": dict(found.headers)})
 
 
 def _tags_by_type(type: RepoType) -> Callable[[Request], Awaitable[Response]]:
@@ -315,6 +332,11 @@ routes = [
     Route(API_REPO + "/revision/{revision:path}", get_repo_info, methods=["GET"]),
     Route(API_REPO + "/settings", update_settings, methods=["PUT"]),
     Route(API_REPO + "/duplicate", duplicate_repo, methods=["POST"]),
+    Route(
+        "/api/models/{namespace}/{name}/safetensors-metadata/{filename:path}",
+        safetensors_metadata,
+        methods=["GET"],
+    ),
     Route(API_REPO + "/auth-check", auth_check, methods=["GET"]),
     Route(API_REPO + "/auth-check/write", auth_check, methods=["GET"]),
 ]

@@ -50,9 +50,6 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
         "Access requests for gated repos", _with_subpaths(API_REPO + "/user-access-request")
     ),
     Unavailable("Webhooks", _with_subpaths("/api/settings/webhooks")),
-    Unavailable(
-        "Safetensors metadata summaries", (API_REPO + "/safetensors-metadata/{rest:path}",)
-    ),
     Unavailable("Dataset leaderboards", ("/api/datasets/{namespace}/{name}/leaderboard",)),
     Unavailable("Account repository settings", ("/api/settings/repositories",)),
     Unavailable(

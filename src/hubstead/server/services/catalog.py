@@ -28,6 +28,7 @@ from hubstead.server.services.pages import Page
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.tags import HubTag
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.weights import SafetensorsSummary, WeightService
 from hubstead.server.storage.git_objects import GitObjectStore
 from hubstead.server.storage.repos import RepoStore
 
@@ -38,13 +39,15 @@ class Details:
 
     files: bool = True
     used_storage: bool = True
+    safetensors: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
 class RepoInfo:
     """A repo at a commit, with the details asked for (None when not asked).
 
-    `used_storage` is the bytes of the repo's LFS objects plus its git data on disk.
+    `used_storage` is the bytes of the repo's LFS objects plus its git data on disk;
+    `safetensors` the summary of a model's weights, when asked for and it has one.
     """
 
     repo: RepoRecord
@@ -52,6 +55,7 @@ class RepoInfo:
     facts: CardFacts
     files: list[FileInfo] | None = None
     used_storage: int | None = None
+    safetensors: SafetensorsSummary | None = None
 
 
 ListedRepo = RepoRecord | RepoInfo
@@ -63,12 +67,18 @@ class CatalogService:
     """Repo info and listings."""
 
     def __init__(
-        self, repos: RepoService, store: RepoStore, git: GitObjectStore, upkeep: UpkeepService
+        self,
+        repos: RepoService,
+        store: RepoStore,
+        git: GitObjectStore,
+        upkeep: UpkeepService,
+        weights: WeightService,
     ) -> None:
         self._repos = repos
         self._store = store
         self._git = git
         self._upkeep = upkeep
+        self._weights = weights
 
     def info(
         self, identity: Identity, type: RepoType, repo_id: str, revision: str, details: Details
@@ -128,4 +138,5 @@ class CatalogService:
             cards.read_facts(self._git, repo, commit_id),
             files,
             usage[repo.id] if details.used_storage else None,
+            self._weights.safetensors(repo, commit_id) if details.safetensors else None,
         )

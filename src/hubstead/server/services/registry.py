@@ -47,6 +47,7 @@ from hubstead.server.services.mirroring.upstreams import UpstreamService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.weights import WeightService
 from hubstead.server.services.xet.downloads import XetDownloadService
 from hubstead.server.services.xet.tokens import XetTokenService
 from hubstead.server.services.xet.uploads import XetUploadService
@@ -63,6 +64,7 @@ class Services:
     repos: RepoService
     heads: HeadService
     catalog: CatalogService
+    weights: WeightService
     files: FileService
     downloads: DownloadService
     commits: CommitService
