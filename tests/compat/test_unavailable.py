@@ -46,16 +46,6 @@ CALLS: list[tuple[str, Call, str]] = [
         "Access requests for gated repos",
     ),
     ("list_webhooks", lambda api, repo, space, me: api.list_webhooks(), "Webhooks"),
-    (
-        "get_user_overview",
-        lambda api, repo, space, me: api.get_user_overview(me),
-        "User and organization overviews",
-    ),
-    (
-        "list_user_followers",
-        lambda api, repo, space, me: list(api.list_user_followers(me)),
-        "User and organization overviews",
-    ),
     ("get_space_runtime", lambda api, repo, space, me: api.get_space_runtime(space), "Space"),
     (
         "request_space_hardware",

@@ -15,8 +15,6 @@ FEATURE_PATHS = [
     ("/uploads", "Attachments to discussions"),
     ("/api/models/{repo}/like", "Likes"),
     ("/api/users/someone/likes", "Likes"),
-    ("/api/users/someone/overview", "User and organization overviews"),
-    ("/api/organizations/some-org/members", "User and organization overviews"),
     ("/api/collections", "Collections"),
     ("/api/collections/someone/mine-0123/items/abc", "Collections"),
     ("/api/models/{repo}/user-access-request/pending", "Access requests for gated repos"),

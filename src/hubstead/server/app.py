@@ -24,6 +24,7 @@ from hubstead.server.http import (
     lfs,
     lfs_files,
     locks,
+    profiles,
     refs,
     repos,
     resolve,
@@ -53,6 +54,7 @@ from hubstead.server.services.mirroring.pull_through import PullThroughPolicy, P
 from hubstead.server.services.mirroring.syncs import SyncService
 from hubstead.server.services.mirroring.upstreams import UpstreamService
 from hubstead.server.services.objects import LfsObjects
+from hubstead.server.services.profiles import ProfileService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.registry import Services
 from hubstead.server.services.repos import RepoService
@@ -74,6 +76,7 @@ from hubstead.server.storage.jobs_sql import SqlJobStore
 from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
 from hubstead.server.storage.locks_sql import SqlLockStore
 from hubstead.server.storage.mirrors_sql import SqlMirrorStore
+from hubstead.server.storage.profiles_sql import SqlProfileStore
 from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.secret_key import load_secret_key
 from hubstead.server.storage.tokens_sql import SqlTokenStore
@@ -217,6 +220,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             max_regular_file_bytes=settings.max_regular_file_bytes,
         ),
         discussions=discussions,
+        profiles=ProfileService(accounts, SqlProfileStore(database), upkeep.usage),
         refs=RefService(repo_service, heads, git_store),
         lfs=lfs_service,
         git=GitService(
@@ -300,6 +304,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *discussions.routes,
             *admin.routes,
             *auth.routes,
+            *profiles.routes,
             *commits.routes,
             *repos.routes,
             *files.routes,

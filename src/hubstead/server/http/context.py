@@ -202,6 +202,11 @@ def base_url(request: Request) -> str:
     return (configured or str(request.base_url)).rstrip("/")
 
 
+def avatar_url(request: Request, name: str) -> str:
+    """The URL of an account's generated avatar (`GET /avatars/{name}.svg`)."""
+    return f"{base_url(request)}/avatars/{quote(name)}.svg"
+
+
 def repo_url(request: Request, type: RepoType | str, repo_id: str) -> str:
     """`{endpoint}/{prefix}{repo_id}`, as `RepoUrl` in the client parses it."""
     prefix = RepoType(type).url_prefix

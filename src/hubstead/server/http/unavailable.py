@@ -54,15 +54,6 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
         "Safetensors metadata summaries", (API_REPO + "/safetensors-metadata/{rest:path}",)
     ),
     Unavailable("Dataset leaderboards", ("/api/datasets/{namespace}/{name}/leaderboard",)),
-    Unavailable("Account repository settings", ("/api/settings/repositories",)),
-    Unavailable(
-        "Organization repository settings",
-        ("/api/organizations/{organization}/settings/repositories",),
-    ),
-    Unavailable(
-        "User and organization overviews, members and followers",
-        _with_subpaths("/api/users", "/api/organizations"),
-    ),
     Unavailable(
         "Space runtimes (hardware, secrets, variables, volumes, logs, restarts)",
         (

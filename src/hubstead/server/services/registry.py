@@ -43,6 +43,7 @@ from hubstead.server.services.locks import LockService
 from hubstead.server.services.mirroring.mirrors import MirrorService
 from hubstead.server.services.mirroring.syncs import SyncService
 from hubstead.server.services.mirroring.upstreams import UpstreamService
+from hubstead.server.services.profiles import ProfileService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.upkeep import UpkeepService
@@ -66,6 +67,7 @@ class Services:
     downloads: DownloadService
     commits: CommitService
     discussions: DiscussionService
+    profiles: ProfileService
     refs: RefService
     lfs: LfsService
     git: GitService

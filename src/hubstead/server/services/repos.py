@@ -199,10 +199,13 @@ class RepoService:
         namespace: str | None,
         name: str,
         *,
-        private: bool = False,
+        private: bool | None = None,
         sdk: str | None = None,
     ) -> RepoRecord:
         """Create a repo whose `main` starts with a commit holding `.gitattributes`.
+
+        Without `private`, the repo is private when its namespace's owner says new repos are
+        (`Account.private_by_default`).
 
         Raises:
             InvalidRequestError: a bad name or Space SDK.
@@ -236,7 +239,12 @@ class RepoService:
             raise
         try:
             repo = self._store.create_repo(
-                type.value, owner.name, name, key, private, sdk if type is RepoType.SPACE else None
+                type.value,
+                owner.name,
+                name,
+                key,
+                owner.private_by_default if private is None else private,
+                sdk if type is RepoType.SPACE else None,
             )
         except AlreadyExistsError as exc:
             self._git.delete(key)

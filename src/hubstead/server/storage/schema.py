@@ -21,6 +21,8 @@ accounts = sa.Table(
     sa.Column("email", sa.String(255)),
     sa.Column("is_admin", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Organizations: whether a repo created without a visibility is private.
+    sa.Column("private_by_default", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 memberships = sa.Table(
@@ -33,6 +35,26 @@ memberships = sa.Table(
         "user_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     ),
     sa.Column("role", sa.String(8), nullable=False),
+)
+
+# Who follows whom: users follow users and organizations.
+follows = sa.Table(
+    "follows",
+    metadata,
+    sa.Column(
+        "follower_id",
+        sa.Integer,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "followee_id",
+        sa.Integer,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 tokens = sa.Table(
