@@ -94,6 +94,7 @@ def test_list_user_repos_matches_the_official_client(
 def test_errors_are_raised_as_the_hub_states_them(client: HfApi, user: HubUser) -> None:
     with pytest.raises(errors.HfHubHTTPError) as caught:
         client.get_user_overview("nobody-at-all-here")
+    assert caught.value.response is not None
     assert caught.value.response.status_code == 404
     assert "No user named 'nobody-at-all-here'" in str(caught.value)
 

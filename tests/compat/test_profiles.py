@@ -128,9 +128,7 @@ def test_list_user_repos_lists_storage_of_my_namespace(
 ) -> None:
     public = repo_factory()
     private = repo_factory("dataset", private=True)
-    hf_api.upload_file(
-        path_or_fileobj=b"x" * 4096, path_in_repo="weights.bin", repo_id=public
-    )
+    hf_api.upload_file(path_or_fileobj=b"x" * 4096, path_in_repo="weights.bin", repo_id=public)
 
     listed = {info.id: info for info in hf_api.list_user_repos()}
 

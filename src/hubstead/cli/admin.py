@@ -214,9 +214,11 @@ def org_settings(
     with _hub(data_dir, database_url, config_file) as hub:
         profiles, auth = hub.profiles, hub.auth
         account = run_service(
-            lambda: auth.get_account(org, AccountKind.ORG)
-            if private is None
-            else profiles.set_private_by_default(org, private)
+            lambda: (
+                auth.get_account(org, AccountKind.ORG)
+                if private is None
+                else profiles.set_private_by_default(org, private)
+            )
         )
     row = {"name": account.name, "private_by_default": account.private_by_default}
     if as_json:

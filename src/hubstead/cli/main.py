@@ -15,6 +15,7 @@ from hubstead.cli import (
     downloads,
     jobs,
     mirrors,
+    profiles,
     repos,
     server,
     upkeep,
@@ -85,6 +86,10 @@ cli.add_command(uploads.upload)
 cli.add_command(downloads.download)
 cli.add_command(cache.cache)
 cli.add_command(discussions.discussions)
+cli.add_command(profiles.user)
+cli.add_command(profiles.org)
+cli.add_command(profiles.follow)
+cli.add_command(profiles.unfollow)
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
-"""`HfApi` methods about people: user and organization overviews, members, followers, following,
-following and unfollowing (hubstead's own: huggingface_hub has no method for it), and the storage
-each repo of a namespace uses (`list_user_repos`).
+"""`HfApi` methods about people: overviews, members, followers, follows, namespace storage.
+
+`follow` and `unfollow` are hubstead's own (huggingface_hub has no method for them);
+`list_user_repos` lists the storage each repo of a namespace uses.
 """
 
 from __future__ import annotations
