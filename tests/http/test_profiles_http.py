@@ -176,3 +176,10 @@ def test_an_invalid_cursor_or_limit_is_a_400(http: httpx.Client, user: HubUser) 
 
     assert bad_cursor.status_code == 400
     assert bad_limit.status_code == 400
+
+
+def test_an_unknown_action_under_a_user_is_an_unknown_endpoint(http: httpx.Client) -> None:
+    response = http.get("/api/users/someone/nonsense")
+
+    assert response.status_code == 404
+    assert response.headers["X-Error-Code"] == "EndpointNotFound"
