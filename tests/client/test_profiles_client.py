@@ -113,3 +113,18 @@ def test_module_level_functions_use_the_environment(
 
     assert hubstead.get_user_overview(user.name).username == user.name
     assert list(hubstead.list_user_followers(user.name)) == []
+
+
+def test_update_organization_settings_makes_new_repos_private(
+    client: HfApi, live_server: LiveServer, user: HubUser, fan: HfApi
+) -> None:
+    org = make_org(live_server, {user.name: Role.ADMIN})
+
+    client.update_organization_settings(org, private_by_default=True)
+    client.create_repo(f"{org}/model")
+
+    assert client.repo_info(f"{org}/model").private is True
+    with pytest.raises(errors.HfHubHTTPError) as caught:
+        fan.update_organization_settings(org, private_by_default=False)
+    assert caught.value.response is not None
+    assert caught.value.response.status_code == 403

@@ -183,3 +183,46 @@ def test_an_unknown_action_under_a_user_is_an_unknown_endpoint(http: httpx.Clien
 
     assert response.status_code == 404
     assert response.headers["X-Error-Code"] == "EndpointNotFound"
+
+
+def test_org_admins_set_private_by_default_and_create_repo_honours_it(
+    live_server: LiveServer, http: httpx.Client, user: HubUser
+) -> None:
+    org = make_org(live_server, {user.name: Role.ADMIN})
+
+    changed = http.put(f"/api/organizations/{org}/settings", json={"privateByDefault": True})
+    default = http.post("/api/repos/create", json={"name": "default", "organization": org})
+    public = http.post(
+        "/api/repos/create", json={"name": "open", "organization": org, "private": False}
+    )
+
+    assert changed.json() == {"name": org, "privateByDefault": True}
+    assert default.status_code == public.status_code == 200
+    assert http.get(f"/api/models/{org}/default").json()["private"] is True
+    assert http.get(f"/api/models/{org}/open").json()["private"] is False
+
+
+@pytest.mark.parametrize(
+    ("role", "body", "status", "message"),
+    [
+        (None, {"privateByDefault": True}, 401, "You must be authenticated"),
+        (Role.WRITE, {"privateByDefault": True}, 403, "only admins of the namespace"),
+        (Role.ADMIN, {"privateByDefault": "yes"}, 400, "'privateByDefault' must be a boolean"),
+    ],
+)
+def test_org_settings_refusals(
+    live_server: LiveServer,
+    user: HubUser,
+    role: Role | None,
+    body: dict[str, object],
+    status: int,
+    message: str,
+) -> None:
+    org = make_org(live_server, {} if role is None else {user.name: role})
+
+    with as_user(live_server, None if role is None else user) as client:
+        response = client.put(f"/api/organizations/{org}/settings", json=body)
+
+    assert response.status_code == status
+    assert message in response.headers["X-Error-Message"]
+    assert live_server.services.auth.get_account(org).private_by_default is False

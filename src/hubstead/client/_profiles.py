@@ -1,6 +1,7 @@
 """`HfApi` methods about people: overviews, members, followers, follows, namespace storage.
 
-`follow` and `unfollow` are hubstead's own (huggingface_hub has no method for them);
+`follow`, `unfollow` and `update_organization_settings` are hubstead's own (huggingface_hub has
+no method for them);
 `list_user_repos` lists the storage each repo of a namespace uses.
 """
 
@@ -106,6 +107,18 @@ class ProfileMethods(ApiBase):
     ) -> bool:
         """Stop following a user (or an organization); False if you did not follow it."""
         return self._follow("DELETE", name, organization, token)
+
+    def update_organization_settings(
+        self, organization: str, *, private_by_default: bool, token: bool | str | None = None
+    ) -> None:
+        """Whether repos created in `organization` without a visibility are private.
+
+        Raises:
+            HfHubHTTPError: 403 unless you are an admin of the organization, 404 for no such
+                organization.
+        """
+        path = f"{_account_path('organizations', organization)}/settings"
+        self._send("PUT", path, json={"privateByDefault": private_by_default}, token=token)
 
     def _follow(self, method: str, name: str, organization: bool, token: bool | str | None) -> bool:
         kind = "organizations" if organization else "users"

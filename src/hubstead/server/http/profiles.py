@@ -1,7 +1,8 @@
 """User and organization profiles.
 
 Serves: `GET /api/users/{user}/overview|followers|following`,
-`GET /api/organizations/{org}/overview|members|followers`, `POST|DELETE
+`GET /api/organizations/{org}/overview|members|followers`, `PUT /api/organizations/{org}/settings`
+(hubstead's own: `privateByDefault`, for the org's admins), `POST|DELETE
 /api/users/{user}/follow` and `/api/organizations/{org}/follow` (hubstead's own: the client has
 no method for it), and the storage listings `GET /api/settings/repositories` (the caller's
 namespace) and `GET /api/organizations/{org}/settings/repositories`. Listings are
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hubstead.server import errors
 from hubstead.server.domain.accounts import Account, AccountKind
 from hubstead.server.domain.profiles import Profile, RepoStorage
 from hubstead.server.http import payloads
@@ -27,6 +29,7 @@ from hubstead.server.http.context import (
     int_param,
     next_link,
     param,
+    read_json_object,
     services,
 )
 from hubstead.server.services.pages import Page
@@ -137,6 +140,19 @@ async def follow(request: Request) -> Response:
     return JSONResponse({"changed": changed})
 
 
+async def update_org_settings(request: Request) -> Response:
+    """Change an organization's settings (`privateByDefault`); its admins only."""
+    body = await read_json_object(request)
+    private = body.get("privateByDefault")
+    if not isinstance(private, bool):
+        raise errors.InvalidRequestError("'privateByDefault' must be a boolean")
+    caller = await identity(request)
+    org = await call(
+        services(request).profiles.update_org_settings, caller, param(request, "org"), private
+    )
+    return JSONResponse({"name": org.name, "privateByDefault": org.private_by_default})
+
+
 def _repo_storage(request: Request, item: RepoStorage) -> dict[str, Any]:
     return {
         "id": item.repo_id,
@@ -166,6 +182,7 @@ routes = [
     Route(_ORGS + "/members", list_members, methods=["GET"]),
     Route(_ORGS + "/followers", list_followers, methods=["GET"]),
     Route(_ORGS + "/follow", follow, methods=["POST", "DELETE"]),
+    Route(_ORGS + "/settings", update_org_settings, methods=["PUT"]),
     Route("/api/settings/repositories", list_repo_storage, methods=["GET"]),
     Route(_ORGS + "/settings/repositories", list_repo_storage, methods=["GET"]),
 ]

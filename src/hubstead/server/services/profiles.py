@@ -160,6 +160,21 @@ class ProfileService:
         ]
         return Page.of(items[offset : offset + limit + 1], limit)
 
+    def update_org_settings(
+        self, identity: Identity, org: str, private_by_default: bool
+    ) -> Account:
+        """An organization admin's change of whether the org's new repos are private.
+
+        Raises:
+            AuthenticationError, AuthorizationError: no token, a read token, or not an admin
+                of the organization.
+            AccountNotFoundError: no organization has the name.
+        """
+        what = f"change the settings of {org!r}"
+        access.check_write_token(identity, what)
+        access.check_namespace_admin(identity, self._find(org, AccountKind.ORG).name, what)
+        return self.set_private_by_default(org, private_by_default)
+
     def set_private_by_default(self, org: str, private: bool) -> Account:
         """Whether repos created in an organization without a visibility are private.
 
