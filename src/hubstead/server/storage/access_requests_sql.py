@@ -45,8 +45,7 @@ class SqlAccessRequestStore:
             "updated_at": at,
         }
         with self._db.write() as conn:
-            insert = upsert(conn, access_requests).values(values).on_conflict_do_nothing()
-            created = conn.execute(insert).rowcount == 1
+            created = _insert_new(conn, values)
             row = conn.execute(_rows().where(_pair(repo_id, user_id))).one()
             if created:
                 payload = {"user": row.user_name, "status": status.value}
@@ -98,9 +97,7 @@ class SqlAccessRequestStore:
             "updated_at": at,
         }
         with self._db.write() as conn:
-            if conn.execute(
-                upsert(conn, access_requests).values(values).on_conflict_do_nothing()
-            ).rowcount:
+            if _insert_new(conn, values):
                 row = conn.execute(_rows().where(_pair(repo_id, user_id))).one()
                 payload = {"user": row.user_name, "status": row.status, "granted": True}
                 record_event(
@@ -165,6 +162,15 @@ def _changed(
         payload["rejection_reason"] = row.rejection_reason
     record_event(conn, HubEventKind.ACCESS_REQUEST_UPDATE, row.repo_id, None, actor_id, payload, at)
     return _record(row._mapping)
+
+
+def _insert_new(conn: sa.Connection, values: dict[str, Any]) -> bool:
+    """Insert the row unless the user has one for the repo; whether it was inserted.
+
+    RETURNING tells, on both databases (a row count does not, where the driver returns ids).
+    """
+    insert = upsert(conn, access_requests).values(values).on_conflict_do_nothing()
+    return conn.execute(insert.returning(access_requests.c.id)).first() is not None
 
 
 def _pair(repo_id: int, user_id: int) -> sa.ColumnElement[bool]:
