@@ -12,17 +12,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import pytest
 from huggingface_hub import HfApi, hf_hub_download
-from huggingface_hub.hf_api import AccessRequest
 from huggingface_hub.errors import (
     BadRequestError,
     GatedRepoError,
     HfHubHTTPError,
     RepositoryNotFoundError,
 )
+from huggingface_hub.hf_api import AccessRequest
 
 from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_org, make_user, unique_name
@@ -45,7 +46,12 @@ def ask_access(
     return response
 
 
-def gated_repo(owner: HubUser, mode: str, files: dict[str, bytes], repo_type: str = "model") -> str:
+def gated_repo(
+    owner: HubUser,
+    mode: Literal["auto", "manual"],
+    files: dict[str, bytes],
+    repo_type: str = "model",
+) -> str:
     """A new gated repo of `owner` holding `files`."""
     repo = f"{owner.name}/{unique_name('gated')}"
     owner.api.create_repo(repo, repo_type=repo_type)
