@@ -94,9 +94,9 @@ def test_mistakes_raise_the_hubs_errors(
         asker.request_access(repo_factory("dataset"), repo_type="dataset")
     with pytest.raises(errors.HfHubHTTPError, match="manage access requests") as caught:
         list(asker.list_pending_access_requests(gated))
-    assert caught.value.response.status_code == 403
+    assert caught.value.status_code == 403
     with pytest.raises(errors.HfHubHTTPError, match="No user named") as caught:
         client.grant_access(gated, unique_name("nobody"))
-    assert caught.value.response.status_code == 404
+    assert caught.value.status_code == 404
     with pytest.raises(errors.RepositoryNotFoundError):
         asker.request_access(f"{other_user.name}/{unique_name('missing')}")
