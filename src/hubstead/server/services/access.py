@@ -3,9 +3,9 @@
 A private repo is invisible to outsiders: they get exactly what a missing repo gets. A gated
 repo's metadata is public but its files need a role in its namespace or an accepted access
 request (`services/access_requests.py`), and so do its discussions, which show its files'
-changes. Taking part in discussions (opening threads and
-pull requests, commenting) needs a signed-in caller with a write token, not write access: what a
-thread's author may do beyond that is decided by `services/discussions.py`.
+changes. Taking part in discussions (opening threads and pull requests, commenting) needs a
+signed-in caller with a write token, not write access: what a thread's author may do beyond
+that is decided by `services/discussions.py`.
 """
 
 from __future__ import annotations
