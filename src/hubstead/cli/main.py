@@ -8,6 +8,7 @@ import click
 
 from hubstead import __version__
 from hubstead.cli import (
+    access,
     admin,
     auth,
     cache,
@@ -85,6 +86,7 @@ cli.add_command(uploads.upload)
 cli.add_command(downloads.download)
 cli.add_command(cache.cache)
 cli.add_command(discussions.discussions)
+cli.add_command(access.access)
 
 
 def main() -> None:

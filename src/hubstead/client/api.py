@@ -17,6 +17,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from hubstead.client._access_requests import AccessRequestMethods
 from hubstead.client._discussions import DiscussionMethods
 from hubstead.client.downloads import DownloadMethods
 from hubstead.client.uploads import UploadMethods
@@ -27,7 +28,7 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-class HfApi(UploadMethods, DownloadMethods, DiscussionMethods):
+class HfApi(UploadMethods, DownloadMethods, DiscussionMethods, AccessRequestMethods):
     """A client for one hub (hubstead or huggingface.co).
 
     Args:
@@ -130,3 +131,10 @@ rename_discussion = _on_default_api(HfApi.rename_discussion)
 change_discussion_status = _on_default_api(HfApi.change_discussion_status)
 merge_pull_request = _on_default_api(HfApi.merge_pull_request)
 edit_discussion_comment = _on_default_api(HfApi.edit_discussion_comment)
+list_pending_access_requests = _iterating_on_default_api(HfApi.list_pending_access_requests)
+list_accepted_access_requests = _iterating_on_default_api(HfApi.list_accepted_access_requests)
+list_rejected_access_requests = _iterating_on_default_api(HfApi.list_rejected_access_requests)
+accept_access_request = _on_default_api(HfApi.accept_access_request)
+reject_access_request = _on_default_api(HfApi.reject_access_request)
+cancel_access_request = _on_default_api(HfApi.cancel_access_request)
+grant_access = _on_default_api(HfApi.grant_access)
