@@ -17,7 +17,6 @@ FEATURE_PATHS = [
     ("/api/users/someone/likes", "Likes"),
     ("/api/collections", "Collections"),
     ("/api/collections/someone/mine-0123/items/abc", "Collections"),
-    ("/api/models/{repo}/user-access-request/pending", "Access requests for gated repos"),
     ("/api/settings/webhooks/abc/enable", "Webhooks"),
     ("/api/spaces/hardware", "Space runtimes"),
     ("/api/spaces/{repo}/secrets", "Space runtimes"),

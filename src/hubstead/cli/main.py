@@ -8,6 +8,7 @@ import click
 
 from hubstead import __version__
 from hubstead.cli import (
+    access,
     admin,
     auth,
     cache,
@@ -90,6 +91,7 @@ cli.add_command(profiles.user)
 cli.add_command(profiles.org)
 cli.add_command(profiles.follow)
 cli.add_command(profiles.unfollow)
+cli.add_command(access.access)
 
 
 def main() -> None:

@@ -606,3 +606,34 @@ class RepoStorageInfo:
             storage=int(data["storage"]),
             storage_percent=float(data.get("storagePercent") or 0),
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class AccessRequest:
+    """A user's request for access to a gated repo, as its managers see it.
+
+    `status` is `pending`, `accepted` or `rejected`; `email` is None when a manager granted
+    access without a request (or the user has none); `fields` holds the gate form's answers.
+    """
+
+    username: str | None
+    request_id: str
+    fullname: str | None
+    email: str | None
+    timestamp: dt.datetime
+    status: str
+    fields: dict[str, Any] | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AccessRequest:
+        """Parse an item of an access request listing."""
+        user = data.get("user") or {}
+        return cls(
+            username=user.get("user"),
+            request_id=data["requestId"],
+            fullname=user.get("fullname"),
+            email=user.get("email"),
+            timestamp=parse_timestamp(data["timestamp"]),
+            status=data["status"],
+            fields=data.get("fields"),
+        )

@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 
 from hubstead.server import errors
 from hubstead.server.http import (
+    access_requests,
     admin,
     auth,
     blobs,
@@ -36,6 +37,7 @@ from hubstead.server.http.middleware import RequestContext
 from hubstead.server.jobs import sync, upkeep
 from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
+from hubstead.server.services.access_requests import AccessRequestService
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.clock import Clock, utcnow
@@ -66,6 +68,7 @@ from hubstead.server.services.xet.tokens import XetTokenService
 from hubstead.server.services.xet.upkeep import XetUpkeep
 from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
+from hubstead.server.storage.access_requests_sql import SqlAccessRequestStore
 from hubstead.server.storage.accounts_sql import SqlAccountStore
 from hubstead.server.storage.blobs_fs import FsBlobStore
 from hubstead.server.storage.db import Database
@@ -153,7 +156,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     signer = UrlSigner(
         load_secret_key(settings.effective_secret_file), clock=lambda: clock().timestamp()
     )
-    auth_service = AuthService(accounts, SqlTokenStore(database), git_store)
+    access_request_store = SqlAccessRequestStore(database)
+    auth_service = AuthService(accounts, SqlTokenStore(database), access_request_store, git_store)
     xet_index = SqlXetIndex(database)
     xet_content = XetContent(FsXorbStore(data_dir / "xorbs"), xet_index)
     objects = LfsObjects(blobs, xet_index, xet_content)
@@ -221,6 +225,9 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         ),
         discussions=discussions,
         profiles=ProfileService(accounts, SqlProfileStore(database), upkeep.usage),
+        access_requests=AccessRequestService(
+            repo_service, access_request_store, accounts, clock=clock
+        ),
         refs=RefService(repo_service, heads, git_store),
         lfs=lfs_service,
         git=GitService(
@@ -302,6 +309,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             # First: its patterns must win over the repo routes they resemble.
             *unavailable.routes,
             *discussions.routes,
+            *access_requests.routes,
             *admin.routes,
             *auth.routes,
             *profiles.routes,

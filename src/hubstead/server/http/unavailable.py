@@ -46,9 +46,6 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
         (API_REPO + "/like", API_REPO + "/likers", "/api/users/{username}/likes"),
     ),
     Unavailable("Collections", _with_subpaths("/api/collections")),
-    Unavailable(
-        "Access requests for gated repos", _with_subpaths(API_REPO + "/user-access-request")
-    ),
     Unavailable("Webhooks", _with_subpaths("/api/settings/webhooks")),
     Unavailable(
         "Safetensors metadata summaries", (API_REPO + "/safetensors-metadata/{rest:path}",)

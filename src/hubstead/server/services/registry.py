@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from hubstead.server.services.access_requests import AccessRequestService
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.commits import CommitService
@@ -68,6 +69,7 @@ class Services:
     commits: CommitService
     discussions: DiscussionService
     profiles: ProfileService
+    access_requests: AccessRequestService
     refs: RefService
     lfs: LfsService
     git: GitService

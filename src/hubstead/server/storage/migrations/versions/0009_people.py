@@ -1,14 +1,14 @@
 """Follows between accounts, and an organization's "new repos are private" setting.
 
 Revision ID: 0009_people
-Revises: 0008
+Revises: 0009_gated
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_people"
-down_revision = "0008"
+down_revision = "0009_gated"
 branch_labels = None
 depends_on = None
 
