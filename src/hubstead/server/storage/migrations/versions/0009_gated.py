@@ -1,13 +1,13 @@
 """Access requests to gated repos: one per user and repo, gone with either.
 
-Revision ID: 0009_gated
+Revision ID: 0009
 Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_gated"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

@@ -1,14 +1,14 @@
 """Follows between accounts, and an organization's "new repos are private" setting.
 
-Revision ID: 0009_people
-Revises: 0009_gated
+Revision ID: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_people"
-down_revision = "0009_gated"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
