@@ -40,22 +40,7 @@ CALLS: list[tuple[str, Call, str]] = [
         lambda api, repo, space, me: api.create_collection("Mine"),
         "Collections",
     ),
-    (
-        "list_pending_access_requests",
-        lambda api, repo, space, me: list(api.list_pending_access_requests(repo)),
-        "Access requests for gated repos",
-    ),
     ("list_webhooks", lambda api, repo, space, me: api.list_webhooks(), "Webhooks"),
-    (
-        "get_user_overview",
-        lambda api, repo, space, me: api.get_user_overview(me),
-        "User and organization overviews",
-    ),
-    (
-        "list_user_followers",
-        lambda api, repo, space, me: list(api.list_user_followers(me)),
-        "User and organization overviews",
-    ),
     ("get_space_runtime", lambda api, repo, space, me: api.get_space_runtime(space), "Space"),
     (
         "request_space_hardware",

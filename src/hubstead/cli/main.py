@@ -8,6 +8,7 @@ import click
 
 from hubstead import __version__
 from hubstead.cli import (
+    access,
     admin,
     auth,
     cache,
@@ -15,6 +16,7 @@ from hubstead.cli import (
     downloads,
     jobs,
     mirrors,
+    profiles,
     repos,
     server,
     upkeep,
@@ -85,6 +87,11 @@ cli.add_command(uploads.upload)
 cli.add_command(downloads.download)
 cli.add_command(cache.cache)
 cli.add_command(discussions.discussions)
+cli.add_command(profiles.user)
+cli.add_command(profiles.org)
+cli.add_command(profiles.follow)
+cli.add_command(profiles.unfollow)
+cli.add_command(access.access)
 
 
 def main() -> None:

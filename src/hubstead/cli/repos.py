@@ -6,6 +6,7 @@ Data (URLs, tables, `--json` documents) goes to stdout; confirmations go to stde
 from __future__ import annotations
 
 import dataclasses
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -191,6 +192,32 @@ def list_repos(
         for info in found
     ]
     emit_table(rows, False, ["id", "private", "modified"])
+
+
+@repo.command("storage")
+@click.option("--org", help="List this organization's repos instead of yours.")
+@limit_option
+@token_option
+@json_option
+@reports_client_errors
+def repo_storage(org: str | None, limit: int, token: str | None, as_json: bool) -> None:
+    """List the repos of your namespace (or --org's) with the storage each uses."""
+    with open_api(token) as api:
+        found = list(islice(api.list_user_repos(org), limit or None))
+    if as_json:
+        emit_json([dataclasses.asdict(info) for info in found])
+        return
+    rows = [
+        {
+            "id": info.id,
+            "type": info.type,
+            "visibility": info.visibility,
+            "bytes": info.storage,
+            "share": f"{info.storage_percent:.1f}%",
+        }
+        for info in found
+    ]
+    emit_table(rows, False, ["id", "type", "visibility", "bytes", "share"])
 
 
 # --- ls -----------------------------------------------------------------------------------------

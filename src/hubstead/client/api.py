@@ -3,7 +3,8 @@
 Each method is a thin call: build the request, send it through `HubSession` (retries, errors),
 parse the answer into `models` dataclasses. The methods come in groups, one class each: whole
 repos (`_repos.py`), git history (`_refs.py`), files (`_files.py`), uploads (`uploads.py`),
-downloads (`downloads.py`) and discussions (`_discussions.py`); identity is here.
+downloads (`downloads.py`), discussions (`_discussions.py`), access requests
+(`_access_requests.py`) and people (`_profiles.py`); identity is here.
 
 The module-level functions (`create_repo`, `list_models`, ...) call the method of the same name
 on a client built from the environment at each call, so `HF_ENDPOINT` and `HF_TOKEN` can change
@@ -17,7 +18,9 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from hubstead.client._access_requests import AccessRequestMethods
 from hubstead.client._discussions import DiscussionMethods
+from hubstead.client._profiles import ProfileMethods
 from hubstead.client.downloads import DownloadMethods
 from hubstead.client.uploads import UploadMethods
 from hubstead.errors import LocalTokenNotFoundError
@@ -27,7 +30,9 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-class HfApi(UploadMethods, DownloadMethods, DiscussionMethods):
+class HfApi(
+    UploadMethods, DownloadMethods, DiscussionMethods, AccessRequestMethods, ProfileMethods
+):
     """A client for one hub (hubstead or huggingface.co).
 
     Args:
@@ -133,3 +138,17 @@ rename_discussion = _on_default_api(HfApi.rename_discussion)
 change_discussion_status = _on_default_api(HfApi.change_discussion_status)
 merge_pull_request = _on_default_api(HfApi.merge_pull_request)
 edit_discussion_comment = _on_default_api(HfApi.edit_discussion_comment)
+get_user_overview = _on_default_api(HfApi.get_user_overview)
+get_organization_overview = _on_default_api(HfApi.get_organization_overview)
+list_organization_members = _iterating_on_default_api(HfApi.list_organization_members)
+list_organization_followers = _iterating_on_default_api(HfApi.list_organization_followers)
+list_user_followers = _iterating_on_default_api(HfApi.list_user_followers)
+list_user_following = _iterating_on_default_api(HfApi.list_user_following)
+list_user_repos = _iterating_on_default_api(HfApi.list_user_repos)
+list_pending_access_requests = _iterating_on_default_api(HfApi.list_pending_access_requests)
+list_accepted_access_requests = _iterating_on_default_api(HfApi.list_accepted_access_requests)
+list_rejected_access_requests = _iterating_on_default_api(HfApi.list_rejected_access_requests)
+accept_access_request = _on_default_api(HfApi.accept_access_request)
+reject_access_request = _on_default_api(HfApi.reject_access_request)
+cancel_access_request = _on_default_api(HfApi.cancel_access_request)
+grant_access = _on_default_api(HfApi.grant_access)

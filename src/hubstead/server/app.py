@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 
 from hubstead.server import errors
 from hubstead.server.http import (
+    access_requests,
     admin,
     auth,
     blobs,
@@ -24,6 +25,7 @@ from hubstead.server.http import (
     lfs,
     lfs_files,
     locks,
+    profiles,
     refs,
     repos,
     resolve,
@@ -35,6 +37,7 @@ from hubstead.server.http.middleware import RequestContext
 from hubstead.server.jobs import sync, upkeep
 from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
+from hubstead.server.services.access_requests import AccessRequestService
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.clock import Clock, utcnow
@@ -54,6 +57,7 @@ from hubstead.server.services.mirroring.pull_through import PullThroughPolicy, P
 from hubstead.server.services.mirroring.syncs import SyncService
 from hubstead.server.services.mirroring.upstreams import UpstreamService
 from hubstead.server.services.objects import LfsObjects
+from hubstead.server.services.profiles import ProfileService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.registry import Services
 from hubstead.server.services.repos import RepoService
@@ -66,6 +70,7 @@ from hubstead.server.services.xet.tokens import XetTokenService
 from hubstead.server.services.xet.upkeep import XetUpkeep
 from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
+from hubstead.server.storage.access_requests_sql import SqlAccessRequestStore
 from hubstead.server.storage.accounts_sql import SqlAccountStore
 from hubstead.server.storage.blobs_fs import FsBlobStore
 from hubstead.server.storage.db import Database
@@ -76,6 +81,7 @@ from hubstead.server.storage.jobs_sql import SqlJobStore
 from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
 from hubstead.server.storage.locks_sql import SqlLockStore
 from hubstead.server.storage.mirrors_sql import SqlMirrorStore
+from hubstead.server.storage.profiles_sql import SqlProfileStore
 from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.secret_key import load_secret_key
 from hubstead.server.storage.tokens_sql import SqlTokenStore
@@ -152,7 +158,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     signer = UrlSigner(
         load_secret_key(settings.effective_secret_file), clock=lambda: clock().timestamp()
     )
-    auth_service = AuthService(accounts, SqlTokenStore(database), git_store)
+    access_request_store = SqlAccessRequestStore(database)
+    auth_service = AuthService(accounts, SqlTokenStore(database), access_request_store, git_store)
     xet_index = SqlXetIndex(database)
     xet_content = XetContent(FsXorbStore(data_dir / "xorbs"), xet_index)
     objects = LfsObjects(blobs, xet_index, xet_content)
@@ -222,6 +229,10 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         ),
         discussions=discussions,
         duplicates=DuplicateService(repo_service, heads, git_store, lfs_index, xet_index),
+        profiles=ProfileService(accounts, SqlProfileStore(database), upkeep.usage),
+        access_requests=AccessRequestService(
+            repo_service, access_request_store, accounts, clock=clock
+        ),
         refs=RefService(repo_service, heads, git_store),
         lfs=lfs_service,
         git=GitService(
@@ -303,8 +314,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             # First: its patterns must win over the repo routes they resemble.
             *unavailable.routes,
             *discussions.routes,
+            *access_requests.routes,
             *admin.routes,
             *auth.routes,
+            *profiles.routes,
             *commits.routes,
             *repos.routes,
             *files.routes,

@@ -18,6 +18,7 @@ never choose a status; storage raises only its own narrow errors, which services
     │   ├── EntryNotFoundError
     │   ├── AccountNotFoundError      users, orgs and tokens
     │   ├── DiscussionNotFoundError   a discussion number (or comment) the repo does not have
+    │   ├── AccessRequestNotFoundError  no such access request, or not in the state to change
     │   ├── FeatureUnavailableError   a Hub endpoint family this hub does not serve (yet)
     │   └── UpstreamNotFoundError     upstream has no such repo, revision or file (also an
     │                                 UpstreamError; a job that gets it stops)
@@ -116,6 +117,10 @@ class AccountNotFoundError(NotFoundError):
 
 class DiscussionNotFoundError(NotFoundError):
     """The repo has no discussion with that number, or the discussion no such comment."""
+
+
+class AccessRequestNotFoundError(NotFoundError):
+    """The repo has no access request from that user (or with that id) in a state to change."""
 
 
 class FeatureUnavailableError(NotFoundError):

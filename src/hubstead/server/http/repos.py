@@ -102,7 +102,7 @@ async def create_repo(request: Request) -> Response:
             type,
             namespace,
             name,
-            private=bool(_visibility(body, type)),
+            private=_visibility(body, type),
             sdk=sdk,
         )
     except errors.ConflictError as exc:

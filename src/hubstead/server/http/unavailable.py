@@ -46,20 +46,8 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
         (API_REPO + "/like", API_REPO + "/likers", "/api/users/{username}/likes"),
     ),
     Unavailable("Collections", _with_subpaths("/api/collections")),
-    Unavailable(
-        "Access requests for gated repos", _with_subpaths(API_REPO + "/user-access-request")
-    ),
     Unavailable("Webhooks", _with_subpaths("/api/settings/webhooks")),
     Unavailable("Dataset leaderboards", ("/api/datasets/{namespace}/{name}/leaderboard",)),
-    Unavailable("Account repository settings", ("/api/settings/repositories",)),
-    Unavailable(
-        "Organization repository settings",
-        ("/api/organizations/{organization}/settings/repositories",),
-    ),
-    Unavailable(
-        "User and organization overviews, members and followers",
-        _with_subpaths("/api/users", "/api/organizations"),
-    ),
     Unavailable(
         "Space runtimes (hardware, secrets, variables, volumes, logs, restarts)",
         (

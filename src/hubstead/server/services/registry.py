@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from hubstead.server.services.access_requests import AccessRequestService
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.commits import CommitService
@@ -44,6 +45,7 @@ from hubstead.server.services.locks import LockService
 from hubstead.server.services.mirroring.mirrors import MirrorService
 from hubstead.server.services.mirroring.syncs import SyncService
 from hubstead.server.services.mirroring.upstreams import UpstreamService
+from hubstead.server.services.profiles import ProfileService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.upkeep import UpkeepService
@@ -70,6 +72,8 @@ class Services:
     commits: CommitService
     discussions: DiscussionService
     duplicates: DuplicateService
+    profiles: ProfileService
+    access_requests: AccessRequestService
     refs: RefService
     lfs: LfsService
     git: GitService

@@ -199,7 +199,7 @@ class RepoService:
         namespace: str | None,
         name: str,
         *,
-        private: bool = False,
+        private: bool | None = None,
         sdk: str | None = None,
         copy_of: RepoRecord | None = None,
     ) -> RepoRecord:
@@ -207,6 +207,9 @@ class RepoService:
 
         With `copy_of`, the repo starts with that repo's branches and tags instead (its git
         objects are copied; the caller checked that it may read them).
+
+        Without `private`, the repo is private when its namespace's owner says new repos are
+        (`Account.private_by_default`).
 
         Raises:
             InvalidRequestError: a bad name or Space SDK.
@@ -243,7 +246,12 @@ class RepoService:
             raise
         try:
             repo = self._store.create_repo(
-                type.value, owner.name, name, key, private, sdk if type is RepoType.SPACE else None
+                type.value,
+                owner.name,
+                name,
+                key,
+                owner.private_by_default if private is None else private,
+                sdk if type is RepoType.SPACE else None,
             )
         except AlreadyExistsError as exc:
             self._git.delete(key)
