@@ -13,7 +13,8 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
 from hubstead.cli.main import cli
-from tests.helpers.accounts import HubUser, make_user, unique_name
+from hubstead.server.domain.accounts import Role
+from tests.helpers.accounts import HubUser, make_org, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 
 
@@ -337,3 +338,35 @@ def test_empty_listing_says_none_on_stderr(tmp_path: Path) -> None:
 
     assert result.exit_code == 0
     assert (result.stdout, result.stderr.strip()) == ("", "(none)")
+
+
+def test_org_settings_make_new_org_repos_private_unless_the_creator_says_otherwise(
+    live_server: LiveServer, user: HubUser
+) -> None:
+    org = make_org(live_server, {user.name: Role.WRITE})
+
+    shown = admin(live_server, "org-settings", org, "--json")
+    changed = admin(live_server, "org-settings", org, "--private-by-default", "--json")
+    user.api.create_repo(f"{org}/default")
+    user.api.create_repo(f"{org}/public", private=False)
+    user.api.create_repo(f"{user.name}/mine")
+
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout) == {"name": org, "private_by_default": False}
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(changed.stdout) == {"name": org, "private_by_default": True}
+    assert user.api.repo_info(f"{org}/default").private is True
+    assert user.api.repo_info(f"{org}/public").private is False
+    assert user.api.repo_info(f"{user.name}/mine").private is False
+
+    reset = admin(live_server, "org-settings", org, "--public-by-default")
+    user.api.create_repo(f"{org}/after")
+    assert reset.exit_code == 0, reset.output
+    assert user.api.repo_info(f"{org}/after").private is False
+
+
+def test_org_settings_of_an_unknown_org_exits_not_found(live_server: LiveServer) -> None:
+    result = admin(live_server, "org-settings", "no-such-org-here", "--private-by-default")
+
+    assert result.exit_code == 2
+    assert "No organization named 'no-such-org-here'" in result.output

@@ -25,6 +25,7 @@ EXPECTED_EXIT = [
     (errors.AccountNotFoundError("no user"), 2),
     (errors.DiscussionNotFoundError("no discussion #9"), 2),
     (errors.CollectionNotFoundError("no collection"), 2),
+    (errors.AccessRequestNotFoundError("no access request from bob"), 2),
     (errors.NotFoundError("nothing"), 2),
     (errors.FeatureUnavailableError("no discussions"), 2),
     (errors.UpstreamNotFoundError("not upstream"), 2),

@@ -190,3 +190,26 @@ def test_tags_are_created_listed_and_deleted(
 
     assert user.api.list_repo_refs(repo).tags == []
     assert run("tag", "list", repo).stderr.strip() == "(none)"
+
+
+def test_repo_duplicate_prints_the_copys_url_and_honours_visibility(
+    run: Run, user: HubUser, repo: str
+) -> None:
+    user.api.upload_file(path_or_fileobj=b"a", path_in_repo="a.txt", repo_id=repo)
+    name = unique_name("copy")
+    target = f"{user.name}/{name}"
+
+    result = run("repo", "duplicate", repo, name, "--private")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith(f"/{target}")
+    assert user.api.repo_info(target).private is True
+    assert user.api.repo_info(target).sha == user.api.repo_info(repo).sha
+    again = run("repo", "duplicate", repo, target, "--json")
+    assert again.exit_code == 4
+    assert "409" in again.stderr
+    existing = run("repo", "duplicate", repo, target, "--exist-ok", "--json")
+    assert json.loads(existing.stdout)["repo_id"] == target
+    missing = run("repo", "duplicate", f"{user.name}/{unique_name('none')}", name)
+    assert missing.exit_code == 2
+    user.api.delete_repo(target)

@@ -413,3 +413,52 @@ def test_client_without_retries_fails_fast_on_a_dead_hub() -> None:
     ):
         api.repo_info("someone/something")
     assert time.monotonic() - started < 5
+
+
+def test_duplicate_repo_copies_history_into_the_callers_namespace_by_default(
+    client: HfApi, user: HubUser, other_user: HubUser, repo_factory: Callable[..., str]
+) -> None:
+    source = repo_factory()
+    seed(user, source, {"a.txt": b"a"})
+    named = f"{user.name}/{unique_name('copy')}"
+    with HfApi(endpoint=client.endpoint, token=other_user.token, trust_env=False) as other:
+        try:
+            url = client.duplicate_repo(source, named.split("/")[1], private=True)
+            default = other.duplicate_repo(source)
+            assert (url.repo_id, url.files_copy_pending) == (named, False)
+            assert isinstance(url, models.DuplicatedRepoUrl)
+            assert default.repo_id == f"{other_user.name}/{source.split('/')[1]}"
+            assert client.repo_info(named).private is True
+            assert other.repo_info(default.repo_id).sha == client.repo_info(source).sha
+            with pytest.raises(errors.HfHubHTTPError) as caught:
+                client.duplicate_repo(source, named)
+            assert caught.value.status_code == 409
+            assert client.duplicate_repo(source, named, exist_ok=True).repo_id == named
+            with pytest.raises(errors.HFValidationError):
+                client.duplicate_repo(source, named, private=True, visibility="public")
+        finally:
+            client.delete_repo(named, missing_ok=True)
+            other.delete_repo(f"{other_user.name}/{source.split('/')[1]}", missing_ok=True)
+
+
+def test_tag_vocabularies_group_the_tags_of_visible_repos(
+    client: HfApi, user: HubUser, repo_factory: Callable[..., str]
+) -> None:
+    tag = unique_name("tag")
+    seed(user, repo_factory(private=True), {"README.md": f"---\ntags: [{tag}]\n---\n".encode()})
+
+    assert {"id": tag, "label": tag, "type": "other"} in client.get_model_tags()["other"]
+    assert tag not in str(client.get_dataset_tags())
+
+
+def test_model_info_has_the_safetensors_summary_when_the_hub_sends_it(
+    client: HfApi, user: HubUser, repo: str
+) -> None:
+    header = b'{"w": {"dtype": "F16", "shape": [3, 5], "data_offsets": [0, 30]}}'
+    weights = len(header).to_bytes(8, "little") + header + bytes(30)
+    seed(user, repo, {"model.safetensors": weights})
+
+    info = client.model_info(repo)
+
+    assert info.safetensors == models.SafeTensorsInfo({"F16": 15}, 15)
+    assert client.model_info(repo, expand=["sha"]).safetensors is None

@@ -38,22 +38,7 @@ CALLS: list[tuple[str, Call, str]] = [
         ),
         "Resource groups of collections",
     ),
-    (
-        "list_pending_access_requests",
-        lambda api, repo, space, me: list(api.list_pending_access_requests(repo)),
-        "Access requests for gated repos",
-    ),
     ("list_webhooks", lambda api, repo, space, me: api.list_webhooks(), "Webhooks"),
-    (
-        "get_user_overview",
-        lambda api, repo, space, me: api.get_user_overview(me),
-        "User and organization overviews",
-    ),
-    (
-        "list_user_followers",
-        lambda api, repo, space, me: list(api.list_user_followers(me)),
-        "User and organization overviews",
-    ),
     ("get_space_runtime", lambda api, repo, space, me: api.get_space_runtime(space), "Space"),
     (
         "request_space_hardware",
@@ -71,11 +56,6 @@ CALLS: list[tuple[str, Call, str]] = [
         "Space runtimes",
     ),
     ("restart_space", lambda api, repo, space, me: api.restart_space(space), "Space runtimes"),
-    (
-        "duplicate_repo",
-        lambda api, repo, space, me: api.duplicate_repo(repo),
-        "Repo duplication requests",
-    ),
     ("list_buckets", lambda api, repo, space, me: list(api.list_buckets()), "Buckets"),
     ("list_jobs", lambda api, repo, space, me: list(api.list_jobs(namespace=me)), "Jobs"),
     ("list_jobs_hardware", lambda api, repo, space, me: api.list_jobs_hardware(), "Jobs"),

@@ -50,10 +50,11 @@ def hub(small_disk: Path) -> Iterator[LiveServer]:
 def fill(disk: Path) -> Path:
     """Write a file until the kernel answers ENOSPC; return it (delete it to free the space)."""
     filler = disk / "filler"
-    with filler.open("wb") as file, contextlib.suppress(OSError):
+    # Unbuffered: a buffered file would keep the bytes of the last, partial write and fail
+    # again when closed (how many depends on how full the disk already was).
+    with filler.open("wb", buffering=0) as file, contextlib.suppress(OSError):
         while True:
             file.write(b"\0" * 65536)
-            file.flush()
     assert os.statvfs(disk).f_bavail == 0
     return filler
 

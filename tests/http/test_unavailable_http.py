@@ -13,15 +13,11 @@ from tests.helpers.live_server import LiveServer
 
 FEATURE_PATHS = [
     ("/uploads", "Attachments to discussions"),
-    ("/api/users/someone/overview", "User and organization overviews"),
-    ("/api/organizations/some-org/members", "User and organization overviews"),
     ("/api/collections/someone/mine-0123/resource-group", "Resource groups of collections"),
-    ("/api/models/{repo}/user-access-request/pending", "Access requests for gated repos"),
     ("/api/settings/webhooks/abc/enable", "Webhooks"),
     ("/api/spaces/hardware", "Space runtimes"),
     ("/api/spaces/{repo}/secrets", "Space runtimes"),
     ("/api/spaces/{repo}/logs/build", "Space runtimes"),
-    ("/api/models/{repo}/duplicate", "Repo duplication requests"),
     ("/api/buckets/someone/bucket", "Buckets"),
     ("/api/jobs/someone/abc/cancel", "Jobs"),
     ("/api/scheduled-jobs/someone", "Jobs"),
@@ -54,7 +50,7 @@ def test_head_on_an_unavailable_feature_has_the_headers_and_no_body(http: httpx.
 def test_an_unavailable_feature_answers_anonymous_callers_the_same(
     live_server: LiveServer, repo: str
 ) -> None:
-    response = httpx.get(f"{live_server.url}/api/models/{repo}/duplicate")
+    response = httpx.get(f"{live_server.url}/api/settings/webhooks")
 
     assert response.status_code == 404
     assert response.headers["X-Error-Code"] == "NotImplemented"

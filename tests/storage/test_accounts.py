@@ -177,3 +177,14 @@ def test_remove_membership_reports_whether_there_was_one(accounts: AccountStore)
     assert accounts.remove_membership(acme, ada) is True
     assert accounts.remove_membership(acme, ada) is False
     assert accounts.members_of(acme) == []
+
+
+def test_private_by_default_is_off_until_set(accounts: AccountStore) -> None:
+    lab = org(accounts, "lab")
+    assert accounts.get_account("lab").private_by_default is False  # type: ignore[union-attr]
+
+    accounts.set_private_by_default(lab, True)
+
+    assert accounts.get_account("LAB").private_by_default is True  # type: ignore[union-attr]
+    accounts.set_private_by_default(lab, False)
+    assert accounts.get_account("lab").private_by_default is False  # type: ignore[union-attr]

@@ -631,3 +631,30 @@ def test_every_valid_ref_name_can_be_created(store: GitObjectStore, key: str) ->
     assert store.valid_ref_name(longest)
     store.update_ref(key, longest, head, None)
     assert store.resolve(key, longest.removeprefix("refs/heads/")) == head
+
+
+def test_a_copy_holds_the_branches_and_tags_with_their_history_and_nothing_else(
+    store: GitObjectStore, key: str
+) -> None:
+    first = commit(store, key, {"a.txt": b"a"})
+    head = commit(store, key, {"b.txt": b"b"})
+    store.update_ref(key, "refs/heads/dev", first, None)
+    store.create_tag(key, "v1", first, AUTHOR, "annotated")
+    store.update_ref(key, "refs/pr/1", first, None)
+    copy = uuid.uuid4().hex
+
+    try:
+        assert store.create_copy(copy, key) == head
+        refs = {r.name: r.target for r in store.refs(copy)}
+        assert refs == {MAIN: head, "refs/heads/dev": first, "refs/tags/v1": first}
+        assert store.ref_target(copy, "refs/tags/v1") == store.ref_target(key, "refs/tags/v1")
+        assert [c.id for c in store.walk(copy, head)] == [c.id for c in store.walk(key, head)]
+        store.delete(key)  # the copy shares no object with its source
+        assert files_at(store, copy) == {
+            ".gitattributes": GITATTRIBUTES,
+            "a.txt": b"a",
+            "b.txt": b"b",
+        }
+        assert files_at(store, copy, "v1")["a.txt"] == b"a"
+    finally:
+        store.delete(copy)

@@ -168,3 +168,23 @@ def test_records_pages_through_every_link_in_order(
     assert index.is_linked(f"{4:064x}")
     index.unlink(rows[1].id, [f"{4:064x}"])
     assert not index.is_linked(f"{4:064x}")
+
+
+def test_copying_links_gives_the_target_the_sources_objects_with_their_dates(
+    index: LfsIndex, two_repos: tuple[int, int]
+) -> None:
+    first, second = two_repos
+    index.link(first, digest("a"), 10)
+    index.link(first, digest("b"), 20)
+    index.link(second, digest("b"), 20)
+    index.link(second, digest("c"), 30)
+
+    index.copy_links(first, second)
+    index.copy_links(first, second)
+
+    assert index.linked_size(second, digest("a")) == 10
+    sources = {r.sha256: r.created_at for r in index.list(first, 0, 10)}
+    targets = {r.sha256: r.created_at for r in index.list(second, 0, 10)}
+    assert set(sources) == {digest(n) for n in "ab"}
+    assert set(targets) == {digest(n) for n in "abc"}
+    assert targets[digest("a")] == sources[digest("a")]

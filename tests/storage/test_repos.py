@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hubstead.server.domain.repos import RepoQuery, RepoRecord
+from hubstead.server.domain.repos import RepoQuery, RepoRecord, TagUsage
 from hubstead.server.storage.errors import AlreadyExistsError
 from hubstead.server.storage.repos import RepoStore
 
@@ -227,6 +227,21 @@ def test_list_repos_hides_private_repos_outside_visible_namespaces(
     assert visible(["ACME"]) == sorted([*public, "acme/secret-bert"])
     assert visible(["bob", "acme"]) == sorted([*public, "acme/secret-bert", "bob/bert-large"])
     assert len(visible(None)) == 5
+
+
+def test_tag_usage_reads_the_visible_repos_of_one_type(catalog: RepoStore) -> None:
+    catalog.update_repo(catalog.list_repos(RepoQuery(type="model"))[0].id, library_name="peft")
+
+    assert catalog.tag_usage("model", []) == TagUsage(
+        tags=frozenset({"nlp", "en", "cv"}),
+        pipeline_tags=frozenset({"fill-mask", "text-generation", "image-classification"}),
+        libraries=frozenset(),
+    )
+    assert catalog.tag_usage("model", ["BOB"]).libraries == {"peft"}  # bob/bert-large's
+    assert catalog.tag_usage("dataset", None) == TagUsage(
+        frozenset({"nlp"}), frozenset(), frozenset()
+    )
+    assert catalog.tag_usage("space", None) == TagUsage(frozenset(), frozenset(), frozenset())
 
 
 def test_list_repos_pages_with_offset_and_limit(catalog: RepoStore) -> None:

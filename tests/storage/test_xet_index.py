@@ -164,3 +164,20 @@ def test_the_xorb_store_puts_once_reads_ranges_and_spares_what_was_touched(
     assert store.read(name, 0, 10) == b"0123456789"
     assert store.delete_unless(name, lambda stat: False) is True
     assert store.size(name) is None and store.touch(name) is False
+
+
+def test_copying_xorb_links_lets_the_target_use_the_sources_xorbs_only(
+    index: XetIndex, owners: tuple[int, int, int], repos: RepoStore
+) -> None:
+    user, first, second = owners
+    a, b = xorb("a"), xorb("b")
+    index.add_xorb(a, first, user, [])
+    index.add_xorb(b, second, user, [])
+
+    index.copy_xorb_links(first, second)
+    index.copy_xorb_links(first, second)
+
+    assert index.xorb_repos([a.hash, b.hash]) == {
+        a.hash: frozenset({first, second}),
+        b.hash: frozenset({second}),
+    }

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from hubstead.cli._errors import CliError
-from hubstead.cli._output import emit_table, json_option
+from hubstead.cli._output import emit_json, emit_table, json_option
 from hubstead.cli.server import load, open_hub, run_service, storage_options
 
 if TYPE_CHECKING:
@@ -188,6 +188,43 @@ def remove_member(
         auth = hub.auth
         run_service(lambda: auth.remove_member(org, user))
     click.echo(f"Removed {user!r} from {org!r}.", err=True)
+
+
+@admin.command("org-settings")
+@click.argument("org")
+@click.option(
+    "--private-by-default/--public-by-default",
+    "private",
+    default=None,
+    help="Whether repos created in ORG without a visibility are private [default: unchanged].",
+)
+@json_option
+@storage_options
+def org_settings(
+    org: str,
+    private: bool | None,
+    as_json: bool,
+    data_dir: Path | None,
+    database_url: str | None,
+    config_file: Path | None,
+) -> None:
+    """Show an organization's settings, or change them."""
+    from hubstead.server.domain.accounts import AccountKind
+
+    with _hub(data_dir, database_url, config_file) as hub:
+        profiles, auth = hub.profiles, hub.auth
+        account = run_service(
+            lambda: (
+                auth.get_account(org, AccountKind.ORG)
+                if private is None
+                else profiles.set_private_by_default(org, private)
+            )
+        )
+    row = {"name": account.name, "private_by_default": account.private_by_default}
+    if as_json:
+        emit_json(row)
+    else:
+        emit_table([row], False, ["name", "private_by_default"])
 
 
 @admin.command("list-users")

@@ -8,6 +8,7 @@ import click
 
 from hubstead import __version__
 from hubstead.cli import (
+    access,
     admin,
     auth,
     cache,
@@ -17,6 +18,7 @@ from hubstead.cli import (
     jobs,
     likes,
     mirrors,
+    profiles,
     repos,
     server,
     upkeep,
@@ -90,6 +92,11 @@ cli.add_command(discussions.discussions)
 cli.add_command(likes.like)
 cli.add_command(likes.unlike)
 cli.add_command(collections.collections)
+cli.add_command(profiles.user)
+cli.add_command(profiles.org)
+cli.add_command(profiles.follow)
+cli.add_command(profiles.unfollow)
+cli.add_command(access.access)
 
 
 def main() -> None:

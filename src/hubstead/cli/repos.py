@@ -6,6 +6,7 @@ Data (URLs, tables, `--json` documents) goes to stdout; confirmations go to stde
 from __future__ import annotations
 
 import dataclasses
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -83,6 +84,42 @@ def delete_repo(
     click.echo(f"Deleted {repo_type} {repo_id}.", err=True)
 
 
+@repo.command("duplicate")
+@click.argument("from_id")
+@click.argument("to_id", required=False)
+@repo_type_option
+@click.option(
+    "--private/--public",
+    default=None,
+    help="The copy's visibility (default: the source's).",
+)
+@click.option("--exist-ok", is_flag=True, help="Succeed if the target exists already.")
+@token_option
+@json_option
+@reports_client_errors
+def duplicate_repo(
+    from_id: str,
+    to_id: str | None,
+    repo_type: str,
+    private: bool | None,
+    exist_ok: bool,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    """Copy FROM_ID with its history and files to TO_ID and print its URL.
+
+    TO_ID defaults to FROM_ID's name in your namespace; `name` alone is in your namespace too.
+    """
+    with open_api(token) as api:
+        url = api.duplicate_repo(
+            from_id, to_id, repo_type=repo_type, private=private, exist_ok=exist_ok
+        )
+    if as_json:
+        emit_json({"url": str(url), "repo_id": url.repo_id, "repo_type": url.repo_type})
+    else:
+        click.echo(url)
+
+
 @repo.command("info")
 @click.argument("repo_id")
 @repo_type_option
@@ -156,6 +193,32 @@ def list_repos(
         for info in found
     ]
     emit_table(rows, False, ["id", "private", "modified"])
+
+
+@repo.command("storage")
+@click.option("--org", help="List this organization's repos instead of yours.")
+@limit_option
+@token_option
+@json_option
+@reports_client_errors
+def repo_storage(org: str | None, limit: int, token: str | None, as_json: bool) -> None:
+    """List the repos of your namespace (or --org's) with the storage each uses."""
+    with open_api(token) as api:
+        found = list(islice(api.list_user_repos(org), limit or None))
+    if as_json:
+        emit_json([dataclasses.asdict(info) for info in found])
+        return
+    rows = [
+        {
+            "id": info.id,
+            "type": info.type,
+            "visibility": info.visibility,
+            "bytes": info.storage,
+            "share": f"{info.storage_percent:.1f}%",
+        }
+        for info in found
+    ]
+    emit_table(rows, False, ["id", "type", "visibility", "bytes", "share"])
 
 
 # --- ls -----------------------------------------------------------------------------------------

@@ -140,6 +140,78 @@ class RepoMethods(ApiBase):
         payload = {"fromRepo": from_id, "toRepo": to_id, "type": repo_type_of(repo_type).value}
         self._send("POST", "api/repos/move", json=payload, token=token, action="move repo")
 
+    def duplicate_repo(
+        self,
+        from_id: str,
+        to_id: str | None = None,
+        *,
+        repo_type: str | None = None,
+        private: bool | None = None,
+        visibility: Literal["public", "private", "protected"] | None = None,
+        token: str | bool | None = None,
+        exist_ok: bool = False,
+    ) -> models.DuplicatedRepoUrl:
+        """Copy a repo, with its branches, tags, history and large files, on the hub.
+
+        Args:
+            from_id: the repo to copy.
+            to_id: `namespace/name` or `name` of the copy; default: the source's name in your
+                own namespace.
+            repo_type: `model` (default), `dataset` or `space`.
+            private: make the copy private or public (default: as the source).
+            visibility: `public`, `private` or (Spaces) `protected`; not with `private`.
+            token: overrides the client's token (`False`: none).
+            exist_ok: return the URL of an existing target instead of failing.
+
+        Returns:
+            The copy's URL, with `files_copy_pending`.
+
+        Raises:
+            HFValidationError: a malformed id, or both `private` and `visibility`.
+            RepositoryNotFoundError: the source is missing or invisible to you.
+            HfHubHTTPError: 401 without a token, 403 without write access to the target's
+                namespace, 409 when the target exists and not `exist_ok`.
+        """
+        kind = repo_type_of(repo_type)
+        validate_repo_id(from_id)
+        if private is not None and visibility is not None:
+            raise HFValidationError("Pass private= or visibility=, not both")
+        namespace, _, name = validate_repo_id(to_id or from_id).rpartition("/")
+        if to_id is None or not namespace:
+            namespace = self._get("api/whoami-v2", token=token)["name"]
+        payload: dict[str, Any] = {"repository": f"{namespace}/{name}"}
+        if private is not None:
+            payload["visibility"] = "private" if private else "public"
+        elif visibility is not None:
+            payload["visibility"] = visibility
+        path = f"{api_repo_path(kind.value, from_id)}/duplicate"
+        response = self.session.request(
+            "POST", self.session.url(path), json=payload, token=token, retry=False
+        )
+        try:
+            raise_for_status(response, f"duplicate {kind.value} repo {from_id}")
+        except HfHubHTTPError as error:
+            if not exist_ok or error.status_code != 409:
+                raise
+        body = response.json()
+        url = models.DuplicatedRepoUrl(body["url"], self.endpoint)
+        url.files_copy_pending = bool(body.get("filesCopyPending", False))
+        return url
+
+    def get_model_tags(self) -> dict[str, Any]:
+        """The tags the hub's models use, grouped by type (`{type: [{"id", "label", "type"}]}`).
+
+        On a hubstead hub, the tags of the models you can see; on huggingface.co, its curated
+        vocabulary.
+        """
+        tags: dict[str, Any] = self._get("api/models-tags-by-type")
+        return tags
+
+    def get_dataset_tags(self) -> dict[str, Any]:
+        """The tags the hub's datasets use, grouped by type, as `get_model_tags`."""
+        tags: dict[str, Any] = self._get("api/datasets-tags-by-type")
+        return tags
+
     def update_repo_settings(
         self,
         repo_id: str,

@@ -3,8 +3,9 @@
 Each method is a thin call: build the request, send it through `HubSession` (retries, errors),
 parse the answer into `models` dataclasses. The methods come in groups, one class each: whole
 repos (`_repos.py`), git history (`_refs.py`), files (`_files.py`), uploads (`uploads.py`),
-downloads (`downloads.py`), discussions (`_discussions.py`), likes (`_likes.py`) and
-collections (`_collections.py`); identity is here.
+downloads (`downloads.py`), discussions (`_discussions.py`), access requests
+(`_access_requests.py`), people (`_profiles.py`), likes (`_likes.py`) and collections
+(`_collections.py`); identity is here.
 
 The module-level functions (`create_repo`, `list_models`, ...) call the method of the same name
 on a client built from the environment at each call, so `HF_ENDPOINT` and `HF_TOKEN` can change
@@ -18,9 +19,11 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from hubstead.client._access_requests import AccessRequestMethods
 from hubstead.client._collections import CollectionMethods
 from hubstead.client._discussions import DiscussionMethods
 from hubstead.client._likes import LikeMethods
+from hubstead.client._profiles import ProfileMethods
 from hubstead.client.downloads import DownloadMethods
 from hubstead.client.uploads import UploadMethods
 from hubstead.errors import LocalTokenNotFoundError
@@ -30,7 +33,15 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-class HfApi(UploadMethods, DownloadMethods, DiscussionMethods, LikeMethods, CollectionMethods):
+class HfApi(
+    UploadMethods,
+    DownloadMethods,
+    DiscussionMethods,
+    AccessRequestMethods,
+    ProfileMethods,
+    LikeMethods,
+    CollectionMethods,
+):
     """A client for one hub (hubstead or huggingface.co).
 
     Args:
@@ -96,6 +107,9 @@ def _without_self(method: Callable[..., object]) -> inspect.Signature:
 create_repo = _on_default_api(HfApi.create_repo)
 delete_repo = _on_default_api(HfApi.delete_repo)
 move_repo = _on_default_api(HfApi.move_repo)
+duplicate_repo = _on_default_api(HfApi.duplicate_repo)
+get_model_tags = _on_default_api(HfApi.get_model_tags)
+get_dataset_tags = _on_default_api(HfApi.get_dataset_tags)
 update_repo_settings = _on_default_api(HfApi.update_repo_settings)
 repo_info = _on_default_api(HfApi.repo_info)
 model_info = _on_default_api(HfApi.model_info)
@@ -145,3 +159,17 @@ delete_collection = _on_default_api(HfApi.delete_collection)
 add_collection_item = _on_default_api(HfApi.add_collection_item)
 update_collection_item = _on_default_api(HfApi.update_collection_item)
 delete_collection_item = _on_default_api(HfApi.delete_collection_item)
+get_user_overview = _on_default_api(HfApi.get_user_overview)
+get_organization_overview = _on_default_api(HfApi.get_organization_overview)
+list_organization_members = _iterating_on_default_api(HfApi.list_organization_members)
+list_organization_followers = _iterating_on_default_api(HfApi.list_organization_followers)
+list_user_followers = _iterating_on_default_api(HfApi.list_user_followers)
+list_user_following = _iterating_on_default_api(HfApi.list_user_following)
+list_user_repos = _iterating_on_default_api(HfApi.list_user_repos)
+list_pending_access_requests = _iterating_on_default_api(HfApi.list_pending_access_requests)
+list_accepted_access_requests = _iterating_on_default_api(HfApi.list_accepted_access_requests)
+list_rejected_access_requests = _iterating_on_default_api(HfApi.list_rejected_access_requests)
+accept_access_request = _on_default_api(HfApi.accept_access_request)
+reject_access_request = _on_default_api(HfApi.reject_access_request)
+cancel_access_request = _on_default_api(HfApi.cancel_access_request)
+grant_access = _on_default_api(HfApi.grant_access)

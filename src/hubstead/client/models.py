@@ -156,11 +156,30 @@ class RepoInfo:
 
 
 @dataclasses.dataclass(frozen=True)
+class SafeTensorsInfo:
+    """A model's safetensors weights: parameters per dtype, and their total."""
+
+    parameters: dict[str, int]
+    total: int
+
+
+@dataclasses.dataclass(frozen=True)
 class ModelInfo(RepoInfo):
-    """A model repo."""
+    """A model repo; `safetensors` when the hub summarized its weights."""
 
     library_name: str | None = None
     pipeline_tag: str | None = None
+    safetensors: SafeTensorsInfo | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Parse model info, with the `safetensors` block when there is one."""
+        info = super().from_json(data)
+        block = data.get("safetensors")
+        if not isinstance(block, dict):
+            return info
+        summary = SafeTensorsInfo(dict(block["parameters"]), int(block["total"]))
+        return dataclasses.replace(info, safetensors=summary)
 
     @classmethod
     def _extra_keys(cls) -> dict[str, str]:
@@ -284,6 +303,16 @@ class RepoUrl(str):
     def url(self) -> str:
         """The URL as a plain string."""
         return str(self)
+
+
+class DuplicatedRepoUrl(RepoUrl):
+    """The URL of a repo `duplicate_repo` made, as `huggingface_hub.DuplicatedRepoUrl` has it.
+
+    `files_copy_pending` is True while the hub still copies the large files in the background
+    (huggingface.co may; a hubstead hub never does).
+    """
+
+    files_copy_pending: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -511,17 +540,132 @@ class DiscussionWithDetails(Discussion):
 
 
 @dataclasses.dataclass(frozen=True)
+class Organization:
+    """An organization, as an overview or an item of a user's `orgs` (counts: None if unsent)."""
+
+    name: str
+    fullname: str
+    avatar_url: str
+    details: str | None = None
+    is_following: bool | None = None
+    num_users: int | None = None
+    num_models: int | None = None
+    num_datasets: int | None = None
+    num_spaces: int | None = None
+    num_followers: int | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Organization:
+        """Parse an organization overview (or a user's org entry)."""
+        return cls(
+            name=data.get("name", ""),
+            fullname=data.get("fullname", ""),
+            avatar_url=data.get("avatarUrl", ""),
+            details=data.get("details"),
+            is_following=data.get("isFollowing"),
+            num_users=data.get("numUsers"),
+            num_models=data.get("numModels"),
+            num_datasets=data.get("numDatasets"),
+            num_spaces=data.get("numSpaces"),
+            num_followers=data.get("numFollowers"),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class User:
-    """A user of the hub, as listings of users (likers, ...) show them."""
+    """A user (or, in a listing of whom a user follows, an organization: `user_type` `org`)."""
 
     username: str
     fullname: str
     avatar_url: str
+    user_type: str | None = None
+    details: str | None = None
+    is_following: bool | None = None
+    is_pro: bool | None = None
+    num_models: int | None = None
+    num_datasets: int | None = None
+    num_spaces: int | None = None
+    num_discussions: int | None = None
+    num_likes: int | None = None
+    num_following: int | None = None
+    num_followers: int | None = None
+    orgs: tuple[Organization, ...] = ()
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Self:
-        """From a `{user, fullname, avatarUrl}` object."""
-        return cls(data["user"], data["fullname"], data["avatarUrl"])
+    def from_json(cls, data: dict[str, Any]) -> User:
+        """Parse a user overview or an item of a people listing."""
+        return cls(
+            username=data.get("user", ""),
+            fullname=data.get("fullname", ""),
+            avatar_url=data.get("avatarUrl", ""),
+            user_type=data.get("type"),
+            details=data.get("details"),
+            is_following=data.get("isFollowing"),
+            is_pro=data.get("isPro"),
+            num_models=data.get("numModels"),
+            num_datasets=data.get("numDatasets"),
+            num_spaces=data.get("numSpaces"),
+            num_discussions=data.get("numDiscussions"),
+            num_likes=data.get("numLikes"),
+            num_following=data.get("numFollowing"),
+            num_followers=data.get("numFollowers"),
+            orgs=tuple(Organization.from_json(org) for org in data.get("orgs", ())),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoStorageInfo:
+    """A repo of a namespace with the bytes it uses (`storage`) and its share of the total."""
+
+    id: str
+    type: str
+    updated_at: dt.datetime
+    visibility: str
+    storage: int
+    storage_percent: float
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RepoStorageInfo:
+        """Parse an item of a namespace's repository listing."""
+        return cls(
+            id=data["id"],
+            type=data["type"],
+            updated_at=parse_timestamp(data["updatedAt"]),
+            visibility=data["visibility"],
+            storage=int(data["storage"]),
+            storage_percent=float(data.get("storagePercent") or 0),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class AccessRequest:
+    """A user's request for access to a gated repo, as its managers see it.
+
+    `status` is `pending`, `accepted` or `rejected`; `email` is None when a manager granted
+    access without a request (or the user has none); `fields` holds the gate form's answers.
+    """
+
+    username: str | None
+    request_id: str
+    fullname: str | None
+    email: str | None
+    timestamp: dt.datetime
+    status: str
+    fields: dict[str, Any] | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AccessRequest:
+        """Parse an item of an access request listing."""
+        user = data.get("user") or {}
+        return cls(
+            username=user.get("user"),
+            request_id=data["requestId"],
+            fullname=user.get("fullname"),
+            email=user.get("email"),
+            timestamp=parse_timestamp(data["timestamp"]),
+            status=data["status"],
+            fields=data.get("fields"),
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 
 from hubstead.server import errors
 from hubstead.server.http import (
+    access_requests,
     admin,
     auth,
     blobs,
@@ -26,6 +27,7 @@ from hubstead.server.http import (
     lfs_files,
     likes,
     locks,
+    profiles,
     refs,
     repos,
     resolve,
@@ -37,6 +39,7 @@ from hubstead.server.http.middleware import RequestContext
 from hubstead.server.jobs import sync, upkeep
 from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
+from hubstead.server.services.access_requests import AccessRequestService
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.clock import Clock, utcnow
@@ -44,6 +47,7 @@ from hubstead.server.services.collections import CollectionService
 from hubstead.server.services.commits import CommitService
 from hubstead.server.services.discussions import DiscussionService
 from hubstead.server.services.downloads import DownloadService
+from hubstead.server.services.duplicates import DuplicateService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
 from hubstead.server.services.heads import HeadService
@@ -57,17 +61,20 @@ from hubstead.server.services.mirroring.pull_through import PullThroughPolicy, P
 from hubstead.server.services.mirroring.syncs import SyncService
 from hubstead.server.services.mirroring.upstreams import UpstreamService
 from hubstead.server.services.objects import LfsObjects
+from hubstead.server.services.profiles import ProfileService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.registry import Services
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.weights import WeightService
 from hubstead.server.services.xet.content import XetContent
 from hubstead.server.services.xet.downloads import XetDownloadService
 from hubstead.server.services.xet.tokens import XetTokenService
 from hubstead.server.services.xet.upkeep import XetUpkeep
 from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
+from hubstead.server.storage.access_requests_sql import SqlAccessRequestStore
 from hubstead.server.storage.accounts_sql import SqlAccountStore
 from hubstead.server.storage.blobs_fs import FsBlobStore
 from hubstead.server.storage.collections_sql import SqlCollectionStore
@@ -80,6 +87,7 @@ from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
 from hubstead.server.storage.likes_sql import SqlLikeStore
 from hubstead.server.storage.locks_sql import SqlLockStore
 from hubstead.server.storage.mirrors_sql import SqlMirrorStore
+from hubstead.server.storage.profiles_sql import SqlProfileStore
 from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.secret_key import load_secret_key
 from hubstead.server.storage.tokens_sql import SqlTokenStore
@@ -156,7 +164,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     signer = UrlSigner(
         load_secret_key(settings.effective_secret_file), clock=lambda: clock().timestamp()
     )
-    auth_service = AuthService(accounts, SqlTokenStore(database), git_store)
+    access_request_store = SqlAccessRequestStore(database)
+    auth_service = AuthService(accounts, SqlTokenStore(database), access_request_store, git_store)
     xet_index = SqlXetIndex(database)
     xet_content = XetContent(FsXorbStore(data_dir / "xorbs"), xet_index)
     objects = LfsObjects(blobs, xet_index, xet_content)
@@ -204,12 +213,14 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         signer,
         ttl_seconds=settings.xet_token_ttl_seconds,
     )
+    weights = WeightService(repo_service, git_store, objects, lfs_index)
     return Services(
         settings=settings,
         auth=auth_service,
         repos=repo_service,
         heads=heads,
-        catalog=CatalogService(repo_service, repo_store, git_store, upkeep),
+        catalog=CatalogService(repo_service, repo_store, git_store, upkeep, weights),
+        weights=weights,
         files=FileService(repo_service, git_store, objects),
         downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
         commits=CommitService(
@@ -226,6 +237,11 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         likes=LikeService(repo_service, auth_service, SqlLikeStore(database), clock=clock),
         collections=CollectionService(
             repo_service, auth_service, SqlCollectionStore(database), clock=clock
+        ),
+        duplicates=DuplicateService(repo_service, heads, git_store, lfs_index, xet_index),
+        profiles=ProfileService(accounts, SqlProfileStore(database), upkeep.usage),
+        access_requests=AccessRequestService(
+            repo_service, access_request_store, accounts, clock=clock
         ),
         refs=RefService(repo_service, heads, git_store),
         lfs=lfs_service,
@@ -305,15 +321,15 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     """The ASGI application serving the Hub protocol."""
     app = Starlette(
         routes=[
-            # Before the unavailable table: `/api/users/{name}/likes` is served, the rest of
-            # `/api/users/...` is not.
-            *likes.routes,
-            # Next: its patterns must win over the repo routes they resemble.
+            # First: its patterns must win over the repo routes they resemble.
             *unavailable.routes,
             *discussions.routes,
+            *likes.routes,
             *collections.routes,
+            *access_requests.routes,
             *admin.routes,
             *auth.routes,
+            *profiles.routes,
             *commits.routes,
             *repos.routes,
             *files.routes,

@@ -19,6 +19,7 @@ never choose a status; storage raises only its own narrow errors, which services
     │   ├── AccountNotFoundError      users, orgs and tokens
     │   ├── DiscussionNotFoundError   a discussion number (or comment) the repo does not have
     │   ├── CollectionNotFoundError   also for private collections the caller cannot see
+    │   ├── AccessRequestNotFoundError  no such access request, or not in the state to change
     │   ├── FeatureUnavailableError   a Hub endpoint family this hub does not serve (yet)
     │   └── UpstreamNotFoundError     upstream has no such repo, revision or file (also an
     │                                 UpstreamError; a job that gets it stops)
@@ -121,6 +122,10 @@ class DiscussionNotFoundError(NotFoundError):
 
 class CollectionNotFoundError(NotFoundError):
     """No collection by that slug (or item in it), or one the caller may not see."""
+
+
+class AccessRequestNotFoundError(NotFoundError):
+    """The repo has no access request from that user (or with that id) in a state to change."""
 
 
 class FeatureUnavailableError(NotFoundError):

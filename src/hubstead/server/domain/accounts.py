@@ -38,6 +38,8 @@ class Account:
     email: str | None
     is_admin: bool
     created_at: dt.datetime
+    # Organizations: a repo created without a visibility is private.
+    private_by_default: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

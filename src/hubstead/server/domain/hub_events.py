@@ -19,6 +19,8 @@ class HubEventKind(enum.StrEnum):
     DISCUSSION_UPDATE = "discussion.update"
     COMMENT_CREATE = "discussion.comment.create"
     COMMENT_UPDATE = "discussion.comment.update"
+    ACCESS_REQUEST_CREATE = "access-request.create"
+    ACCESS_REQUEST_UPDATE = "access-request.update"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -49,6 +49,15 @@ class RepoLookup:
 
 
 @dataclasses.dataclass(frozen=True)
+class TagUsage:
+    """The tags, tasks and libraries that some repos of a type have."""
+
+    tags: frozenset[str]
+    pipeline_tags: frozenset[str]
+    libraries: frozenset[str]
+
+
+@dataclasses.dataclass(frozen=True)
 class RepoQuery:
     """What a repo listing asks for; `visible_to` limits private repos to those namespaces."""
 

@@ -13,8 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hubstead.server import errors
-from hubstead.server.http import payloads
-from hubstead.server.http.context import base_url, call, identity, param, services
+from hubstead.server.http.context import avatar_url, call, identity, param, services
 
 
 async def get_whoami(request: Request) -> Response:
@@ -24,7 +23,6 @@ async def get_whoami(request: Request) -> Response:
         raise errors.AuthenticationError("You must send a token to ask who you are")
     account = caller.account
     memberships = await call(services(request).auth.memberships, account)
-    avatar = payloads.avatar_url(base_url(request), account.name)
     return JSONResponse(
         {
             "type": "user",
@@ -35,7 +33,7 @@ async def get_whoami(request: Request) -> Response:
             "emailVerified": account.email is not None,
             "isPro": False,
             "canPay": False,
-            "avatarUrl": avatar,
+            "avatarUrl": avatar_url(request, account.name),
             "isAdmin": account.is_admin,
             "orgs": [
                 {
@@ -44,7 +42,7 @@ async def get_whoami(request: Request) -> Response:
                     "name": m.org.name,
                     "fullname": m.org.fullname,
                     "roleInOrg": m.role.value,
-                    "avatarUrl": payloads.avatar_url(base_url(request), m.org.name),
+                    "avatarUrl": avatar_url(request, m.org.name),
                 }
                 for m in memberships
             ],

@@ -23,7 +23,7 @@ from hubstead.server import errors
 from hubstead.server.domain.collections import CollectionItem, CollectionRecord, CollectionSort
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
-    base_url,
+    avatar_url,
     call,
     decode_cursor,
     identity,
@@ -70,8 +70,7 @@ async def list_collections(request: Request) -> Response:
         offset=offset,
         limit=limit,
     )
-    base = base_url(request)
-    items = [_collection(base, record, listed=True) for record in page]
+    items = [_collection(request, record, listed=True) for record in page]
     return JSONResponse(items, headers=next_link(request, offset + limit) if page.more else {})
 
 
@@ -104,14 +103,14 @@ async def create_collection(request: Request) -> Response:
         description=_optional(body, "description", str),
         private=_optional(body, "private", bool) or False,
     )
-    return JSONResponse(_collection(base_url(request), record))
+    return JSONResponse(_collection(request, record))
 
 
 async def get_collection(request: Request) -> Response:
     """A collection with its items."""
     caller = await identity(request)
     record = await call(services(request).collections.get, caller, _slug(request))
-    return JSONResponse(_collection(base_url(request), record))
+    return JSONResponse(_collection(request, record))
 
 
 async def update_collection(request: Request) -> Response:
@@ -126,7 +125,7 @@ async def update_collection(request: Request) -> Response:
     )
     caller = await identity(request)
     record = await call(services(request).collections.update, caller, _slug(request), change)
-    return JSONResponse({"data": _collection(base_url(request), record)})
+    return JSONResponse({"data": _collection(request, record)})
 
 
 async def delete_collection(request: Request) -> Response:
@@ -151,7 +150,7 @@ async def add_collection_item(request: Request) -> Response:
         _required_string(item, "id"),
         _optional(body, "note", str),
     )
-    return JSONResponse(_collection(base_url(request), record))
+    return JSONResponse(_collection(request, record))
 
 
 async def update_collection_item(request: Request) -> Response:
@@ -201,7 +200,9 @@ def _optional(body: dict[str, Any], key: str, kind: type[Any]) -> Any:
 _KIND_NAMES = {str: "string", bool: "boolean", int: "integer"}
 
 
-def _collection(base: str, record: CollectionRecord, *, listed: bool = False) -> dict[str, Any]:
+def _collection(
+    request: Request, record: CollectionRecord, *, listed: bool = False
+) -> dict[str, Any]:
     owner = record.owner
     payload: dict[str, Any] = {
         "slug": record.slug,
@@ -211,7 +212,7 @@ def _collection(base: str, record: CollectionRecord, *, listed: bool = False) ->
             "name": owner.name,
             "type": owner.kind.value,
             "fullname": owner.fullname,
-            "avatarUrl": payloads.avatar_url(base, owner.name),
+            "avatarUrl": avatar_url(request, owner.name),
         },
         "lastUpdated": payloads.date(record.updated_at),
         "private": record.private,
@@ -219,14 +220,14 @@ def _collection(base: str, record: CollectionRecord, *, listed: bool = False) ->
         "upvotes": 0,
         "isUpvotedByUser": False,
         "gating": False,
-        "items": [_item(base, item) for item in record.items],
+        "items": [_item(item) for item in record.items],
     }
     if not listed:
         payload["position"] = record.position
     return payload
 
 
-def _item(base: str, item: CollectionItem) -> dict[str, Any]:
+def _item(item: CollectionItem) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "_id": item.object_id,
         "type": item.type.value,

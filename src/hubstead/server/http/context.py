@@ -196,10 +196,36 @@ async def read_json_object(request: Request, *, allow_empty: bool = False) -> di
     return parse_json_object(body, allow_empty=allow_empty)
 
 
+def body_string(body: dict[str, Any], name: str) -> str:
+    """A string member of a JSON body.
+
+    Raises:
+        InvalidRequestError: absent, or not a string.
+    """
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise errors.InvalidRequestError(f"{name!r} must be a string")
+    return value
+
+
+def optional_body_string(body: dict[str, Any], name: str) -> str | None:
+    """A string member of a JSON body, or None when absent or null.
+
+    Raises:
+        InvalidRequestError: neither a string nor null.
+    """
+    return None if body.get(name) is None else body_string(body, name)
+
+
 def base_url(request: Request) -> str:
     """The URL clients reach this hub at: `--public-url`, else what the request used."""
     configured = services(request).settings.public_url
     return (configured or str(request.base_url)).rstrip("/")
+
+
+def avatar_url(request: Request, name: str) -> str:
+    """The URL of an account's generated avatar (`GET /avatars/{name}.svg`)."""
+    return f"{base_url(request)}/avatars/{quote(name)}.svg"
 
 
 def repo_url(request: Request, type: RepoType | str, repo_id: str) -> str:

@@ -35,9 +35,11 @@ from hubstead.server.domain.discussions import (
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
     base_url,
+    body_string,
     call,
     flag,
     identity,
+    optional_body_string,
     param,
     read_json_object,
     repo_id,
@@ -104,8 +106,8 @@ async def list_discussions(request: Request) -> Response:
 async def create_discussion(request: Request) -> Response:
     """Open a discussion, or a draft pull request (`pullRequest: true`)."""
     body = await read_json_object(request)
-    title = _string(body, "title")
-    description = _optional_string(body, "description") or ""
+    title = body_string(body, "title")
+    description = optional_body_string(body, "description") or ""
     pull_request = body.get("pullRequest", False)
     if not isinstance(pull_request, bool):
         raise errors.InvalidRequestError("'pullRequest' must be true or false")
@@ -150,7 +152,7 @@ async def comment(request: Request) -> Response:
         repo_type(request),
         repo_id(request),
         _num(request),
-        _string(body, "comment"),
+        body_string(body, "comment"),
     )
     return JSONResponse({"newMessage": _event(event)})
 
@@ -165,7 +167,7 @@ async def rename(request: Request) -> Response:
         repo_type(request),
         repo_id(request),
         _num(request),
-        _string(body, "title"),
+        body_string(body, "title"),
     )
     return JSONResponse({"newTitle": _event(event)})
 
@@ -173,7 +175,7 @@ async def rename(request: Request) -> Response:
 async def change_status(request: Request) -> Response:
     """Close or reopen a thread, with an optional comment."""
     body = await read_json_object(request)
-    status = _string(body, "status")
+    status = body_string(body, "status")
     if status not in (DiscussionStatus.OPEN, DiscussionStatus.CLOSED):
         raise errors.InvalidRequestError(f"Invalid status {status!r}: 'open' or 'closed'")
     caller = await identity(request)
@@ -184,7 +186,7 @@ async def change_status(request: Request) -> Response:
         repo_id(request),
         _num(request),
         DiscussionStatus(status),
-        _optional_string(body, "comment"),
+        optional_body_string(body, "comment"),
     )
     return JSONResponse({"newStatus": _event(event)})
 
@@ -199,7 +201,7 @@ async def merge(request: Request) -> Response:
         repo_type(request),
         repo_id(request),
         _num(request),
-        _optional_string(body, "comment"),
+        optional_body_string(body, "comment"),
     )
     return JSONResponse({**_summary(discussion), "mergeCommitId": discussion.merge_commit_id})
 
@@ -215,7 +217,7 @@ async def edit_comment(request: Request) -> Response:
         repo_id(request),
         _num(request),
         _event_id(request),
-        _string(body, "content"),
+        body_string(body, "content"),
     )
     return JSONResponse({"updatedComment": _event(event)})
 
@@ -282,17 +284,6 @@ def _num(request: Request) -> int:
 def _event_id(request: Request) -> int:
     value = param(request, "comment_id").lower()
     return int(value, 16) if _EVENT_ID.fullmatch(value) else 0
-
-
-def _string(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str):
-        raise errors.InvalidRequestError(f"{name!r} must be a string")
-    return value
-
-
-def _optional_string(body: dict[str, Any], name: str) -> str | None:
-    return None if body.get(name) is None else _string(body, name)
 
 
 # --- rendering -----------------------------------------------------------------------------------

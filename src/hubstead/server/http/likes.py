@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
-    base_url,
+    avatar_url,
     call,
     decode_cursor,
     identity,
@@ -58,9 +58,8 @@ async def list_repo_likers(request: Request) -> Response:
         offset,
         limit,
     )
-    base = base_url(request)
     items = [
-        {"user": u.name, "fullname": u.fullname, "avatarUrl": payloads.avatar_url(base, u.name)}
+        {"user": u.name, "fullname": u.fullname, "avatarUrl": avatar_url(request, u.name)}
         for u in page
     ]
     return JSONResponse(items, headers=next_link(request, offset + limit) if page.more else {})

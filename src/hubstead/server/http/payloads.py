@@ -18,8 +18,8 @@ from hubstead.server.services.lfs_files import LfsFile
 EXPANDABLE = {
     RepoType.MODEL: {
         "author", "cardData", "createdAt", "disabled", "downloads", "downloadsAllTime", "gated",
-        "lastModified", "library_name", "likes", "pipeline_tag", "private", "sha", "siblings",
-        "tags", "trendingScore", "usedStorage",
+        "lastModified", "library_name", "likes", "pipeline_tag", "private", "safetensors", "sha",
+        "siblings", "tags", "trendingScore", "usedStorage",
     },
     RepoType.DATASET: {
         "author", "cardData", "createdAt", "disabled", "downloads", "downloadsAllTime", "gated",
@@ -31,11 +31,6 @@ EXPANDABLE = {
         "sha", "siblings", "tags", "trendingScore", "usedStorage",
     },
 }  # fmt: skip
-
-
-def avatar_url(base: str, name: str) -> str:
-    """The address of an account's generated avatar (`http/auth.py` serves it)."""
-    return f"{base}/avatars/{name}.svg"
 
 
 def date(value: dt.datetime) -> str:
@@ -148,6 +143,11 @@ def repo_info(info: RepoInfo, *, blobs: bool) -> dict[str, Any]:
         payload["siblings"] = [sibling(f, blobs=blobs) for f in regular]
     if info.used_storage is not None:
         payload["usedStorage"] = info.used_storage
+    if info.safetensors is not None:
+        payload["safetensors"] = {
+            "parameters": dict(info.safetensors.parameters),
+            "total": info.safetensors.total,
+        }
     return payload
 
 

@@ -1,6 +1,8 @@
 """Repo endpoints.
 
 Serves: `POST /api/repos/create`, `DELETE /api/repos/delete`, `POST /api/repos/move`,
+`POST /api/{T}/{repo}/duplicate`, `GET /api/models/{repo}/safetensors-metadata/{path}`,
+`GET /api/models-tags-by-type`, `GET /api/datasets-tags-by-type`,
 `PUT /api/{T}/{repo}/settings`, `GET /api/{T}/{repo}`, `GET /api/{T}/{repo}/revision/{rev}`,
 `GET /api/{T}/{repo}/auth-check[/write]`, and the listings `GET /api/models|datasets|spaces`.
 `GET /api/{T}/{name}` answers RepoNotFound: every repo here has a namespace.
@@ -8,6 +10,7 @@ Serves: `POST /api/repos/create`, `DELETE /api/repos/delete`, `POST /api/repos/m
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -99,7 +102,7 @@ async def create_repo(request: Request) -> Response:
             type,
             namespace,
             name,
-            private=bool(_visibility(body, type)),
+            private=_visibility(body, type),
             sdk=sdk,
         )
     except errors.ConflictError as exc:
@@ -109,6 +112,48 @@ async def create_repo(request: Request) -> Response:
         ) from exc
     url = repo_url(request, type, repo.repo_id)
     return JSONResponse({"url": url, "name": repo.repo_id, "id": f"{repo.id:024x}"})
+
+
+# What `duplicate_repo` may send for a Space's runtime and Enterprise resource groups, which
+# this hub does not run: refused rather than silently dropped (secrets, above all).
+_DUPLICATE_UNSUPPORTED = (
+    "hardware",
+    "storageTier",
+    "sleepTimeSeconds",
+    "secrets",
+    "variables",
+    "volumes",
+    "resourceGroupId",
+)
+
+
+async def duplicate_repo(request: Request) -> Response:
+    """Copy a repo to `repository` (`namespace/name`); 409 with its `url` when it exists."""
+    type = repo_type(request)
+    body = await read_json_object(request)
+    unsupported = [key for key in _DUPLICATE_UNSUPPORTED if body.get(key) is not None]
+    if unsupported:
+        raise errors.NotSupportedError(
+            f"This hub does not run Spaces or resource groups: duplicate without {unsupported[0]!r}"
+        )
+    target = _string(body, "repository", required=False)
+    namespace, _, name = target.rpartition("/") if target else ("", "", None)
+    caller = await identity(request)
+    try:
+        repo = await call(
+            services(request).duplicates.duplicate,
+            caller,
+            type,
+            repo_id(request),
+            namespace or None,
+            name,
+            private=_visibility(body, type),
+        )
+    except errors.ConflictError as exc:
+        owner = namespace or (caller.account.name if caller.account else "")
+        existing = f"{owner}/{name or param(request, 'name')}"
+        raise errors.ConflictError(exc.message, url=repo_url(request, type, existing)) from exc
+    return JSONResponse({"url": repo_url(request, type, repo.repo_id), "filesCopyPending": False})
 
 
 async def delete_repo(request: Request) -> Response:
@@ -183,11 +228,15 @@ async def get_repo_info(request: Request) -> Response:
     return JSONResponse(payloads.select(payload, expand, type) if expand else payload)
 
 
-def _details(expand: list[str]) -> Details:
-    """What repo info must hold: everything, or what `expand=` names."""
+def _details(expand: list[str], *, listing: bool = False) -> Details:
+    """What repo info must hold: everything, or what `expand=` names.
+
+    A full listing leaves the weights' summary out unless asked for, as the Hub does.
+    """
     return Details(
         files=not expand or "siblings" in expand,
         used_storage=not expand or "usedStorage" in expand,
+        safetensors="safetensors" in expand or not (expand or listing),
     )
 
 
@@ -226,7 +275,7 @@ async def list_repos(request: Request) -> Response:
     expand = query_list(request, "expand")
     full = flag(request, "full") or flag(request, "cardData") or flag(request, "config")
     caller = await identity(request)
-    details = _details(expand) if full or expand else None
+    details = _details(expand, listing=True) if full or expand else None
     page = await call(services(request).catalog.list, caller, query, details)
     headers = next_link(request, offset + limit) if page.more else {}
     return JSONResponse([_listing_item(item, expand) for item in page.items], headers=headers)
@@ -242,15 +291,52 @@ def _listing_item(item: ListedRepo, expand: list[str]) -> dict[str, Any]:
     return payloads.select(payload, expand, type) if expand else payload
 
 
+async def safetensors_metadata(request: Request) -> Response:
+    """Every shard header of a sharded model on `main` (`get_sharded_safetensors_metadata`)."""
+    caller = await identity(request)
+    found = await call(
+        services(request).weights.sharded_metadata,
+        caller,
+        repo_id(request),
+        param(request, "filename"),
+    )
+    return JSONResponse({"index": dict(found.index), "headers": dict(found.headers)})
+
+
+def _tags_by_type(type: RepoType) -> Callable[[Request], Awaitable[Response]]:
+    async def tags_by_type(request: Request) -> Response:
+        """The tags the caller's visible repos of a type use, grouped by type (`tags.py`)."""
+        caller = await identity(request)
+        grouped = await call(services(request).catalog.tags_by_type, caller, type)
+        return JSONResponse(
+            {
+                kind: [{"id": t.id, "label": t.label, "type": t.type} for t in found]
+                for kind, found in grouped.items()
+            }
+        )
+
+    return tags_by_type
+
+
 routes = [
     Route("/api/repos/create", create_repo, methods=["POST"]),
     Route("/api/repos/delete", delete_repo, methods=["DELETE"]),
     Route("/api/repos/move", move_repo, methods=["POST"]),
     Route(API_REPOS, list_repos, methods=["GET"]),
+    *(
+        Route(f"/api/{type.api_segment}-tags-by-type", _tags_by_type(type), methods=["GET"])
+        for type in (RepoType.MODEL, RepoType.DATASET)
+    ),
     Route(API_REPO, get_repo_info, methods=["GET"]),
     Route(API_REPOS + "/{name}", get_repo_info, methods=["GET"]),
     Route(API_REPO + "/revision/{revision:path}", get_repo_info, methods=["GET"]),
     Route(API_REPO + "/settings", update_settings, methods=["PUT"]),
+    Route(API_REPO + "/duplicate", duplicate_repo, methods=["POST"]),
+    Route(
+        "/api/models/{namespace}/{name}/safetensors-metadata/{filename:path}",
+        safetensors_metadata,
+        methods=["GET"],
+    ),
     Route(API_REPO + "/auth-check", auth_check, methods=["GET"]),
     Route(API_REPO + "/auth-check/write", auth_check, methods=["GET"]),
 ]

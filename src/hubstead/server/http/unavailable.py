@@ -17,7 +17,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hubstead.server import errors
-from hubstead.server.http.paths import API_REPO
 
 _SPACE = "/api/spaces/{namespace}/{name}"
 
@@ -44,23 +43,8 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
     Unavailable(
         "Resource groups of collections", ("/api/collections/{namespace}/{slug}/resource-group",)
     ),
-    Unavailable(
-        "Access requests for gated repos", _with_subpaths(API_REPO + "/user-access-request")
-    ),
     Unavailable("Webhooks", _with_subpaths("/api/settings/webhooks")),
-    Unavailable(
-        "Safetensors metadata summaries", (API_REPO + "/safetensors-metadata/{rest:path}",)
-    ),
     Unavailable("Dataset leaderboards", ("/api/datasets/{namespace}/{name}/leaderboard",)),
-    Unavailable("Account repository settings", ("/api/settings/repositories",)),
-    Unavailable(
-        "Organization repository settings",
-        ("/api/organizations/{organization}/settings/repositories",),
-    ),
-    Unavailable(
-        "User and organization overviews, members and followers",
-        _with_subpaths("/api/users", "/api/organizations"),
-    ),
     Unavailable(
         "Space runtimes (hardware, secrets, variables, volumes, logs, restarts)",
         (
@@ -86,12 +70,10 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
     Unavailable(
         "Space templates and search", ("/api/spaces/templates", "/api/spaces/semantic-search")
     ),
-    Unavailable("Repo duplication requests", (API_REPO + "/duplicate",)),
     Unavailable("Buckets", _with_subpaths("/api/buckets")),
     Unavailable("Jobs", _with_subpaths("/api/jobs", "/api/scheduled-jobs")),
     Unavailable("Kernel repos", _with_subpaths("/api/kernels")),
     Unavailable("Papers", (*_with_subpaths("/api/papers"), "/api/daily_papers")),
-    Unavailable("Tag listings", ("/api/models-tags-by-type", "/api/datasets-tags-by-type")),
 )
 
 

@@ -1,10 +1,11 @@
 """Who may do what to a repo: the one place visibility and permissions are decided.
 
 A private repo is invisible to outsiders: they get exactly what a missing repo gets. A gated
-repo's metadata is public but its files need membership (access requests come later), and so do
-its discussions, which show its files' changes. Taking part in discussions (opening threads and
-pull requests, commenting) needs a signed-in caller with a write token, not write access: what a
-thread's author may do beyond that is decided by `services/discussions.py`.
+repo's metadata is public but its files need a role in its namespace or an accepted access
+request (`services/access_requests.py`), and so do its discussions, which show its files'
+changes. Taking part in discussions (opening threads and pull requests, commenting) needs a
+signed-in caller with a write token, not write access: what a thread's author may do beyond
+that is decided by `services/discussions.py`.
 """
 
 from __future__ import annotations
@@ -72,17 +73,30 @@ def check(identity: Identity, repo: RepoRecord, action: Action) -> None:
     """
     if not can_see(identity, repo):
         raise not_found(identity, repo.type, repo.repo_id)
-    role = namespace_role(identity, repo.namespace)
-    if action in (Action.READ_FILES, Action.DISCUSS) and repo.gated and role is None:
+    if action in (Action.READ_FILES, Action.DISCUSS) and not passes_gate(identity, repo):
         raise errors.GatedRepoError(
             f"Access to {repo.type} {repo.repo_id} is restricted and you are not in the "
-            "authorized list.",
+            f"authorized list. Ask for access: `hubstead access request {repo.repo_id}"
+            f"{'' if repo.type == 'model' else ' --repo-type ' + repo.type}`.",
             anonymous=identity.anonymous,
         )
     if action is Action.WRITE:
         check_namespace_write(identity, repo.namespace, f"write to {repo.repo_id}")
     if action is Action.DISCUSS:
         check_write_token(identity, f"take part in discussions of {repo.repo_id}")
+
+
+def passes_gate(identity: Identity, repo: RepoRecord) -> bool:
+    """Whether the caller may read the repo's files as far as gating goes.
+
+    Ungated repos let everyone through; gated ones their namespace's members and the users
+    whose access request is accepted.
+    """
+    return (
+        not repo.gated
+        or namespace_role(identity, repo.namespace) is not None
+        or repo.id in identity.accepted_repos
+    )
 
 
 def may(identity: Identity, repo: RepoRecord, action: Action) -> bool:

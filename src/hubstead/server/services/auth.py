@@ -15,6 +15,7 @@ from hubstead.protocol import TOKEN_PREFIX, name_problem
 from hubstead.server import errors
 from hubstead.server.domain.accounts import Account, AccountKind, Membership, Role, TokenRecord
 from hubstead.server.domain.repos import RepoRecord
+from hubstead.server.storage.access_requests import AccessRequestStore
 from hubstead.server.storage.accounts import AccountStore
 from hubstead.server.storage.errors import AlreadyExistsError, NamespaceNotEmptyError
 from hubstead.server.storage.git_objects import GitObjectStore
@@ -32,7 +33,8 @@ RESERVED_NAMES = frozenset({"api", "avatars", "buckets", "datasets", "kernels", 
 class Identity:
     """Who is calling: an account with its token's role and its org roles, or nobody.
 
-    What an identity may do is decided in `access.py`, not here.
+    `accepted_repos` holds the row ids of the gated repos whose access requests from the
+    account are accepted. What an identity may do is decided in `access.py`, not here.
     """
 
     account: Account | None = None
@@ -40,6 +42,7 @@ class Identity:
     token_name: str | None = None
     # Lowercased org name to the caller's role in it.
     org_roles: dict[str, Role] = dataclasses.field(default_factory=dict)
+    accepted_repos: frozenset[int] = frozenset()
 
     @property
     def anonymous(self) -> bool:
@@ -82,9 +85,16 @@ class AuthService:
     token, membership, mirror, redirect or LFS link.
     """
 
-    def __init__(self, accounts: AccountStore, tokens: TokenStore, git: GitObjectStore) -> None:
+    def __init__(
+        self,
+        accounts: AccountStore,
+        tokens: TokenStore,
+        access_requests: AccessRequestStore,
+        git: GitObjectStore,
+    ) -> None:
         self._accounts = accounts
         self._tokens = tokens
+        self._access_requests = access_requests
         self._git = git
 
     def authenticate(self, secret: str | None) -> Identity:
@@ -99,8 +109,7 @@ class AuthService:
         if found is None:
             raise errors.AuthenticationError("Invalid credentials in Authorization header")
         token, account = found
-        roles = {m.org.name.lower(): m.role for m in self._accounts.memberships_of(account.id)}
-        return Identity(account, token.role, token.name, roles)
+        return self._identity(account, token)
 
     def reader(self, account_id: int | None) -> Identity | None:
         """Who an account is now, for checks of what it may read; None: it was deleted.
@@ -114,8 +123,18 @@ class AuthService:
         account = self._accounts.get_account_by_id(account_id)
         if account is None:
             return None
+        return self._identity(account, None)
+
+    def _identity(self, account: Account, token: TokenRecord | None) -> Identity:
+        """The account's identity now: its org roles and accepted access requests."""
         roles = {m.org.name.lower(): m.role for m in self._accounts.memberships_of(account.id)}
-        return Identity(account, None, None, roles)
+        return Identity(
+            account,
+            None if token is None else token.role,
+            None if token is None else token.name,
+            roles,
+            self._access_requests.accepted_repos(account.id),
+        )
 
     def bootstrap(self) -> NewToken | None:
         """On an empty hub, create the `admin` user and return its token; else None."""

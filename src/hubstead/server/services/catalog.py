@@ -2,7 +2,8 @@
 
 `info` describes one repo at a revision: its commit, what its card says and, when asked, its
 files (the Hub's `siblings`) and the bytes it uses. `list` answers a listing page: the rows
-alone, or each repo described the same way at the head of its default branch.
+alone, or each repo described the same way at the head of its default branch. `tags_by_type`
+is the vocabulary of the tags those repos use (`tags.py`).
 
 A listing's descriptions take no database round trip per repo: the LFS bytes of every repo of
 the page come from one query. What lives in each repo's own git directory (the head commit, its
@@ -13,19 +14,21 @@ are not a substitute: the tags come back from the database in another order than
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from hubstead.protocol import RepoType
 from hubstead.server.domain.git import CommitRecord
 from hubstead.server.domain.repos import RepoQuery, RepoRecord
-from hubstead.server.services import access, cards
+from hubstead.server.services import access, cards, tags
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.cards import CardFacts
 from hubstead.server.services.files import FileInfo, describe
 from hubstead.server.services.pages import Page
 from hubstead.server.services.repos import RepoService
+from hubstead.server.services.tags import HubTag
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.weights import SafetensorsSummary, WeightService
 from hubstead.server.storage.git_objects import GitObjectStore
 from hubstead.server.storage.repos import RepoStore
 
@@ -36,13 +39,15 @@ class Details:
 
     files: bool = True
     used_storage: bool = True
+    safetensors: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
 class RepoInfo:
     """A repo at a commit, with the details asked for (None when not asked).
 
-    `used_storage` is the bytes of the repo's LFS objects plus its git data on disk.
+    `used_storage` is the bytes of the repo's LFS objects plus its git data on disk;
+    `safetensors` the summary of a model's weights, when asked for and it has one.
     """
 
     repo: RepoRecord
@@ -50,6 +55,7 @@ class RepoInfo:
     facts: CardFacts
     files: list[FileInfo] | None = None
     used_storage: int | None = None
+    safetensors: SafetensorsSummary | None = None
 
 
 ListedRepo = RepoRecord | RepoInfo
@@ -61,12 +67,18 @@ class CatalogService:
     """Repo info and listings."""
 
     def __init__(
-        self, repos: RepoService, store: RepoStore, git: GitObjectStore, upkeep: UpkeepService
+        self,
+        repos: RepoService,
+        store: RepoStore,
+        git: GitObjectStore,
+        upkeep: UpkeepService,
+        weights: WeightService,
     ) -> None:
         self._repos = repos
         self._store = store
         self._git = git
         self._upkeep = upkeep
+        self._weights = weights
 
     def info(
         self, identity: Identity, type: RepoType, repo_id: str, revision: str, details: Details
@@ -104,6 +116,11 @@ class CatalogService:
         ]
         return Page(items, rows.more)
 
+    def tags_by_type(self, identity: Identity, type: RepoType) -> Mapping[str, Sequence[HubTag]]:
+        """The tags the repos of a type the caller can see use, grouped by tag type."""
+        usage = self._store.tag_usage(type.value, access.visible_namespaces(identity))
+        return tags.vocabulary(type, usage)
+
     def _describe(
         self,
         repo: RepoRecord,
@@ -121,4 +138,5 @@ class CatalogService:
             cards.read_facts(self._git, repo, commit_id),
             files,
             usage[repo.id] if details.used_storage else None,
+            self._weights.safetensors(repo, commit_id) if details.safetensors else None,
         )

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Iterator
 from hubstead.server.domain.xet import XetFileRecord
 from hubstead.server.services.xet.content import XetContent
 from hubstead.server.storage.blobs import BlobStore
+from hubstead.server.storage.errors import BlobNotFoundError
 from hubstead.server.storage.xet_index import XetIndex
 
 
@@ -40,6 +41,25 @@ class LfsObjects:
             return size
         file = self._xet_index.file_for_sha256(sha256)
         return None if file is None else file.size
+
+    def read(self, sha256: str, offset: int, length: int) -> bytes | None:
+        """Up to `length` bytes of the object from `offset` (fewer at its end), None if not held.
+
+        For small reads (file headers): the bytes are returned whole.
+        """
+        size = self.size(sha256)
+        if size is None:
+            return None
+        end = min(offset + length, size) - 1
+        if end < offset:
+            return b""
+        try:
+            with self._blobs.open(sha256) as file:
+                file.seek(offset)
+                return file.read(end - offset + 1)
+        except BlobNotFoundError:  # held as a Xet file (or deleted since `size` found it)
+            held = self.as_xet(sha256)
+            return None if held is None else b"".join(held.read(offset, end))
 
     def as_xet(self, sha256: str) -> XetHeld | None:
         """The object as a Xet file, when it is held as one."""

@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import dataclasses
 
+from hubstead.server.services.access_requests import AccessRequestService
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.collections import CollectionService
 from hubstead.server.services.commits import CommitService
 from hubstead.server.services.discussions import DiscussionService
 from hubstead.server.services.downloads import DownloadService
+from hubstead.server.services.duplicates import DuplicateService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
 from hubstead.server.services.heads import HeadService
@@ -45,9 +47,11 @@ from hubstead.server.services.locks import LockService
 from hubstead.server.services.mirroring.mirrors import MirrorService
 from hubstead.server.services.mirroring.syncs import SyncService
 from hubstead.server.services.mirroring.upstreams import UpstreamService
+from hubstead.server.services.profiles import ProfileService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.weights import WeightService
 from hubstead.server.services.xet.downloads import XetDownloadService
 from hubstead.server.services.xet.tokens import XetTokenService
 from hubstead.server.services.xet.uploads import XetUploadService
@@ -64,12 +68,16 @@ class Services:
     repos: RepoService
     heads: HeadService
     catalog: CatalogService
+    weights: WeightService
     files: FileService
     downloads: DownloadService
     commits: CommitService
     discussions: DiscussionService
     likes: LikeService
     collections: CollectionService
+    duplicates: DuplicateService
+    profiles: ProfileService
+    access_requests: AccessRequestService
     refs: RefService
     lfs: LfsService
     git: GitService

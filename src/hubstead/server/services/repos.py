@@ -199,10 +199,17 @@ class RepoService:
         namespace: str | None,
         name: str,
         *,
-        private: bool = False,
+        private: bool | None = None,
         sdk: str | None = None,
+        copy_of: RepoRecord | None = None,
     ) -> RepoRecord:
         """Create a repo whose `main` starts with a commit holding `.gitattributes`.
+
+        With `copy_of`, the repo starts with that repo's branches and tags instead (its git
+        objects are copied; the caller checked that it may read them).
+
+        Without `private`, the repo is private when its namespace's owner says new repos are
+        (`Account.private_by_default`).
 
         Raises:
             InvalidRequestError: a bad name or Space SDK.
@@ -230,13 +237,21 @@ class RepoService:
         files = {".gitattributes": default_gitattributes(type)}
         try:
             with errors.out_of_space(f"creating {owner.name}/{name}"):
-                head = self._git.create(key, files, author_of(identity), "initial commit")
+                if copy_of is None:
+                    head = self._git.create(key, files, author_of(identity), "initial commit")
+                else:
+                    head = self._git.create_copy(key, copy_of.storage_key)
         except errors.LocalStorageError:
             self._git.delete(key)  # what was written of the repo before the disk filled
             raise
         try:
             repo = self._store.create_repo(
-                type.value, owner.name, name, key, private, sdk if type is RepoType.SPACE else None
+                type.value,
+                owner.name,
+                name,
+                key,
+                owner.private_by_default if private is None else private,
+                sdk if type is RepoType.SPACE else None,
             )
         except AlreadyExistsError as exc:
             self._git.delete(key)

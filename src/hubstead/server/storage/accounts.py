@@ -40,6 +40,9 @@ class AccountStore(Protocol):
     def namespace_repos(self, namespace: str) -> list[RepoRecord]:
         """Every repo (of every type) in a namespace, by type and id."""
 
+    def set_private_by_default(self, account_id: int, private: bool) -> None:
+        """Whether repos created in the account's namespace without a visibility are private."""
+
     def set_membership(self, org_id: int, user_id: int, role: Role) -> None:
         """Add a user to an organization, or change their role."""
 

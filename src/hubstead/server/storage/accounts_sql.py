@@ -44,6 +44,7 @@ class SqlAccountStore:
             "email": email,
             "is_admin": is_admin,
             "created_at": utc_now(),
+            "private_by_default": False,
         }
         try:
             with self._db.write() as conn:
@@ -118,6 +119,15 @@ class SqlAccountStore:
             rows = conn.execute(query.order_by(repos.c.type, repos.c.lookup)).all()
         return [repo_record(row._mapping, ()) for row in rows]
 
+    def set_private_by_default(self, account_id: int, private: bool) -> None:
+        """Update the account's default visibility for new repos."""
+        with self._db.write() as conn:
+            conn.execute(
+                sa.update(accounts)
+                .where(accounts.c.id == account_id)
+                .values(private_by_default=private)
+            )
+
     def set_membership(self, org_id: int, user_id: int, role: Role) -> None:
         """Insert or update a membership."""
         key = (memberships.c.org_id == org_id) & (memberships.c.user_id == user_id)
@@ -164,4 +174,5 @@ def account_record(row: Any) -> Account:
         email=row["email"],
         is_admin=bool(row["is_admin"]),
         created_at=as_utc(row["created_at"]),
+        private_by_default=bool(row["private_by_default"]),
     )

@@ -18,6 +18,16 @@ class GitObjectStore(Protocol):
     def create(self, key: str, files: dict[str, bytes], author: Author, message: str) -> str:
         """Create a repo whose `main` branch holds one commit with `files`; return its id."""
 
+    def create_copy(self, key: str, source_key: str) -> str:
+        """Create a repo holding the branches and tags of another; return the id of its `main`.
+
+        The objects they reach are copied (the two repos share nothing afterwards); other refs
+        (`refs/pr/*`, `refs/convert/*`) are not.
+
+        Raises:
+            GitUnavailableError: git is not installed.
+        """
+
     def delete(self, key: str) -> None:
         """Remove the repo and everything in it."""
 

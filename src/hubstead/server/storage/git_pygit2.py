@@ -58,6 +58,8 @@ from hubstead.server.storage.errors import (
 from hubstead.server.storage.git_merge import DIFF_MAX_BYTES
 
 _LOCK_FILE = "hubstead-refs.lock"
+# What a copy of a repo holds: its branches and tags, not its pull requests or conversions.
+_COPIED_REFS = ("refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*")
 # A loose ref is a file, written as `<name>.lock` first: each component must leave room for
 # the suffix within the usual 255-byte file name limit, and libgit2 caps a ref name at 1024.
 _MAX_REF_COMPONENT_BYTES = 250
@@ -103,6 +105,14 @@ class Pygit2GitStore:
         commit_id = self.write_commit(key, None, edits, author, message)
         self.update_ref(key, f"refs/heads/{DEFAULT_BRANCH}", commit_id, None)
         return commit_id
+
+    def create_copy(self, key: str, source_key: str) -> str:
+        """An empty repo, then a local `git fetch` of the source's branches and tags."""
+        self.init(key)
+        git_remote.fetch(self.path(key), str(self.path(source_key)), None, _COPIED_REFS)
+        main = self._open(key).references.get(f"refs/heads/{DEFAULT_BRANCH}")
+        assert main is not None, "every repo has a main branch"
+        return str(main.target)
 
     def delete(self, key: str) -> None:
         """Remove the repo directory."""

@@ -17,6 +17,9 @@ class LfsIndex(Protocol):
         Idempotent; a link of another size (left by an older version) takes this size.
         """
 
+    def copy_links(self, source_id: int, target_id: int) -> None:
+        """Link the target repo to every object of the source (a repo copy); idempotent."""
+
     def linked_size(self, repo_id: int, sha256: str) -> int | None:
         """The object's size if the repo may reference it, else None."""
 

@@ -40,6 +40,19 @@ class SqlLfsIndex:
                     .values(size=size, created_at=values["created_at"])
                 )
 
+    def copy_links(self, source_id: int, target_id: int) -> None:
+        """One `INSERT ... SELECT` of the source's rows the target lacks, dates kept."""
+        present = sa.select(lfs_objects.c.sha256).where(lfs_objects.c.repo_id == target_id)
+        rows = sa.select(
+            sa.literal(target_id),
+            lfs_objects.c.sha256,
+            lfs_objects.c.size,
+            lfs_objects.c.created_at,
+        ).where((lfs_objects.c.repo_id == source_id) & lfs_objects.c.sha256.not_in(present))
+        columns = ["repo_id", "sha256", "size", "created_at"]
+        with self._db.write() as conn:
+            conn.execute(sa.insert(lfs_objects).from_select(columns, rows))
+
     def linked_size(self, repo_id: int, sha256: str) -> int | None:
         """The object's size when linked to the repo."""
         with self._db.read() as conn:

@@ -63,7 +63,7 @@ class SqlLikeStore:
             sa.select(repos, likes.c.created_at.label("liked_at"))
             .join(repos, repos.c.id == likes.c.repo_id)
             .where(likes.c.account_id == account_id)
-            .where(visible_to(visible_namespaces))
+            .where(sa.true() if visible_namespaces is None else visible_to(visible_namespaces))
             .order_by(likes.c.created_at.desc(), likes.c.repo_id.desc())
             .offset(offset)
             .limit(limit)

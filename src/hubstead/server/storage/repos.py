@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from hubstead.server.domain.repos import RepoLookup, RepoQuery, RepoRecord
+from hubstead.server.domain.repos import RepoLookup, RepoQuery, RepoRecord, TagUsage
 
 
 class RepoStore(Protocol):
@@ -48,3 +49,9 @@ class RepoStore(Protocol):
 
     def list_repos(self, query: RepoQuery) -> list[RepoRecord]:
         """One page of repos matching `query`."""
+
+    def tag_usage(self, type: str, visible_namespaces: Sequence[str] | None) -> TagUsage:
+        """The tags, tasks and libraries of the repos of a type that are visible.
+
+        Visible: the public ones and the private ones of `visible_namespaces` (None: every repo).
+        """

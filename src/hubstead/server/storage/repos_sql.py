@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hubstead.server.domain.repos import RepoLookup, RepoQuery, RepoRecord
+from hubstead.server.domain.repos import RepoLookup, RepoQuery, RepoRecord, TagUsage
 from hubstead.server.storage.db import Database, as_utc, utc_now
 from hubstead.server.storage.errors import AlreadyExistsError
 from hubstead.server.storage.schema import accounts, repo_redirects, repo_tags, repos
@@ -215,7 +215,8 @@ class SqlRepoStore:
             )
         if query.pipeline_tag is not None:
             select = select.where(repos.c.pipeline_tag == query.pipeline_tag)
-        select = select.where(visible_to(query.visible_namespaces))
+        if query.visible_namespaces is not None:
+            select = select.where(visible_to(query.visible_namespaces))
         column = _SORT_COLUMNS[query.sort]
         order = column.desc() if query.descending else column.asc()
         select = select.order_by(order, repos.c.id.desc() if query.descending else repos.c.id)
@@ -230,18 +231,36 @@ class SqlRepoStore:
                 tags[repo_id].append(tag)
         return [repo_record(row._mapping, tags[row.id]) for row in rows]
 
+    def tag_usage(self, type: str, visible_namespaces: Sequence[str] | None) -> TagUsage:
+        """Three `SELECT DISTINCT`s over the visible repos of the type, in one transaction."""
+        condition = repos.c.type == type
+        if visible_namespaces is not None:
+            condition = condition & visible_to(visible_namespaces)
+        ids = sa.select(repos.c.id).where(condition)
+
+        def distinct(column: sa.Column[Any]) -> sa.Select[Any]:
+            return sa.select(column).where(condition & column.is_not(None)).distinct()
+
+        with self._db.read() as conn:
+            tags = conn.scalars(
+                sa.select(repo_tags.c.tag).where(repo_tags.c.repo_id.in_(ids)).distinct()
+            )
+            return TagUsage(
+                tags=frozenset(tags),
+                pipeline_tags=frozenset(conn.scalars(distinct(repos.c.pipeline_tag))),
+                libraries=frozenset(conn.scalars(distinct(repos.c.library_name))),
+            )
+
+
+def visible_to(namespaces: Sequence[str]) -> sa.ColumnElement[bool]:
+    """Public repos, and the private ones of these namespaces."""
+    visible = sa.func.lower(repos.c.namespace).in_([ns.lower() for ns in namespaces])
+    return sa.or_(repos.c.private.is_(False), visible)
+
 
 def in_namespace(table: sa.Table, namespace: str) -> sa.ColumnElement[bool]:
     """Rows of `repos` or `repo_redirects` whose (lowercased) id is in the namespace."""
     return table.c.lookup.startswith(f"{namespace.lower()}/", autoescape=True)
-
-
-def visible_to(namespaces: Sequence[str] | None) -> sa.ColumnElement[bool]:
-    """Rows of `repos` that are public or in one of `namespaces` (None: every row)."""
-    if namespaces is None:
-        return sa.true()
-    inside = sa.func.lower(repos.c.namespace).in_([ns.lower() for ns in namespaces])
-    return sa.or_(repos.c.private.is_(False), inside)
 
 
 def repo_record(row: Any, tags: Any) -> RepoRecord:

@@ -21,6 +21,8 @@ accounts = sa.Table(
     sa.Column("email", sa.String(255)),
     sa.Column("is_admin", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Organizations: whether a repo created without a visibility is private.
+    sa.Column("private_by_default", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 memberships = sa.Table(
@@ -33,6 +35,26 @@ memberships = sa.Table(
         "user_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     ),
     sa.Column("role", sa.String(8), nullable=False),
+)
+
+# Who follows whom: users follow users and organizations.
+follows = sa.Table(
+    "follows",
+    metadata,
+    sa.Column(
+        "follower_id",
+        sa.Integer,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "followee_id",
+        sa.Integer,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 tokens = sa.Table(
@@ -356,6 +378,31 @@ hub_events = sa.Table(
     sa.Column("actor_name", sa.String(96)),
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Users' requests to read gated repos' files: one per user and repo, gone with either. Ids are
+# never given again (a manager acting on a stale id must not decide another user's request).
+access_requests = sa.Table(
+    "access_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+    sa.Column("granted", sa.Boolean, nullable=False),
+    sa.Column("rejection_reason", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # Also the index that lists a repo's requests.
+    sa.UniqueConstraint("repo_id", "user_id", name="uq_access_requests_repo_user"),
     sqlite_autoincrement=True,
 )
 

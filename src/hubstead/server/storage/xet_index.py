@@ -42,6 +42,9 @@ class XetIndex(Protocol):
     def link_xorbs(self, repo_id: int, hashes: Collection[str]) -> None:
         """Link the xorbs (all stored) to the repo; idempotent."""
 
+    def copy_xorb_links(self, source_id: int, target_id: int) -> None:
+        """Let the target repo use every xorb the source may use (a repo copy)."""
+
     def dedup_xorbs(self, chunk_hash: bytes, limit: int) -> list[str]:
         """Up to `limit` xorbs holding this global-dedup chunk, most recently stored first."""
 

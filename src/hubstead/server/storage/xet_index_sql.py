@@ -106,6 +106,15 @@ class SqlXetIndex:
         with self._db.write() as conn:
             insert_missing(conn, xet_xorb_repos, rows)
 
+    def copy_xorb_links(self, source_id: int, target_id: int) -> None:
+        """One `INSERT ... SELECT` of the source's links the target lacks."""
+        present = sa.select(xet_xorb_repos.c.xorb_hash).where(xet_xorb_repos.c.repo_id == target_id)
+        rows = sa.select(xet_xorb_repos.c.xorb_hash, sa.literal(target_id)).where(
+            (xet_xorb_repos.c.repo_id == source_id) & xet_xorb_repos.c.xorb_hash.not_in(present)
+        )
+        with self._db.write() as conn:
+            conn.execute(sa.insert(xet_xorb_repos).from_select(["xorb_hash", "repo_id"], rows))
+
     def dedup_xorbs(self, chunk_hash: bytes, limit: int) -> list[str]:
         """Newest xorbs first: the most likely to hold what a client is uploading now."""
         query = (

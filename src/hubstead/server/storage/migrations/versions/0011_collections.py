@@ -1,14 +1,14 @@
 """Likes of repos, and collections with their items.
 
-Revision ID: 0009_collections
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_collections"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

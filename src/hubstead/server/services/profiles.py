@@ -1,0 +1,199 @@
+"""Profiles of users and organizations: overviews, members, follows, and their repos' storage.
+
+An overview counts only the repos the caller may see, so a private repo shows in nobody's
+numbers but its namespace's members'. Anyone may read overviews, members and followers; following
+needs a signed-in caller with a write token, and the storage listing of a namespace is for its
+members.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+from hubstead.protocol import RepoType
+from hubstead.server import errors
+from hubstead.server.domain.accounts import Account, AccountKind
+from hubstead.server.domain.profiles import Profile, RepoCounts, RepoStorage
+from hubstead.server.domain.repos import RepoRecord
+from hubstead.server.services import access
+from hubstead.server.services.auth import Identity
+from hubstead.server.services.pages import Page
+from hubstead.server.storage.accounts import AccountStore
+from hubstead.server.storage.profiles import ProfileStore
+
+Usage = Callable[[Sequence[RepoRecord]], dict[int, int]]
+"""The bytes each repo uses by repo row id (`UpkeepService.usage`)."""
+
+_KIND_NAMES = {AccountKind.USER: "user", AccountKind.ORG: "organization"}
+
+
+class ProfileService:
+    """Overviews, members and follows of accounts, and the storage their repos use."""
+
+    def __init__(self, accounts: AccountStore, profiles: ProfileStore, usage: Usage) -> None:
+        self._accounts = accounts
+        self._profiles = profiles
+        self._usage = usage
+
+    def overview(self, identity: Identity, name: str, kind: AccountKind) -> Profile:
+        """A user's or organization's profile with the counts the caller may see.
+
+        Raises:
+            AccountNotFoundError: no account of that kind has the name.
+        """
+        account = self._find(name, kind)
+        repos = self._accounts.namespace_repos(account.name)
+        visible = [r for r in repos if access.can_see(identity, r)]
+        counts = RepoCounts(
+            models=sum(r.type == RepoType.MODEL.value for r in visible),
+            datasets=sum(r.type == RepoType.DATASET.value for r in visible),
+            spaces=sum(r.type == RepoType.SPACE.value for r in visible),
+        )
+        caller = identity.account
+        is_following = (
+            None if caller is None else self._profiles.is_following(caller.id, account.id)
+        )
+        base = Profile(
+            account,
+            counts,
+            followers=self._profiles.count_followers(account.id),
+            following=self._profiles.count_following(account.id),
+            is_following=is_following,
+        )
+        if kind is AccountKind.ORG:
+            members = len(self._accounts.members_of(account.id))
+            return dataclasses.replace(base, members=members)
+        orgs = tuple(m.org for m in self._accounts.memberships_of(account.id))
+        discussions = self._profiles.count_discussions(
+            account.id, access.visible_namespaces(identity)
+        )
+        return dataclasses.replace(base, orgs=orgs, discussions=discussions)
+
+    def members(self, org: str, offset: int, limit: int) -> Page[Account]:
+        """A page of an organization's members, by name.
+
+        Raises:
+            AccountNotFoundError: no organization has the name.
+        """
+        account = self._find(org, AccountKind.ORG)
+        users = [m.user for m in self._accounts.members_of(account.id)]
+        return Page.of(users[offset : offset + limit + 1], limit)
+
+    def followers(self, name: str, kind: AccountKind, offset: int, limit: int) -> Page[Account]:
+        """A page of the users following a user or an organization, by name.
+
+        Raises:
+            AccountNotFoundError: no account of that kind has the name.
+        """
+        account = self._find(name, kind)
+        return Page.of(self._profiles.followers(account.id, offset, limit + 1), limit)
+
+    def following(self, user: str, offset: int, limit: int) -> Page[Account]:
+        """A page of the users and organizations a user follows, by name.
+
+        Raises:
+            AccountNotFoundError: no user has the name.
+        """
+        account = self._find(user, AccountKind.USER)
+        return Page.of(self._profiles.following(account.id, offset, limit + 1), limit)
+
+    def follow(self, identity: Identity, name: str, kind: AccountKind) -> bool:
+        """Follow a user or an organization; False when the caller followed it already.
+
+        Raises:
+            AuthenticationError, AuthorizationError: no token, or a read token.
+            AccountNotFoundError: no account of that kind has the name.
+            InvalidRequestError: the caller names themselves.
+        """
+        follower, account = self._pair(identity, name, kind, "follow")
+        if account.id == follower.id:
+            raise errors.InvalidRequestError("You cannot follow yourself")
+        return self._profiles.follow(follower.id, account.id)
+
+    def unfollow(self, identity: Identity, name: str, kind: AccountKind) -> bool:
+        """Stop following a user or an organization; False when the caller did not follow it.
+
+        Raises:
+            AuthenticationError, AuthorizationError: no token, or a read token.
+            AccountNotFoundError: no account of that kind has the name.
+        """
+        follower, account = self._pair(identity, name, kind, "unfollow")
+        return self._profiles.unfollow(follower.id, account.id)
+
+    def repo_storage(
+        self, identity: Identity, org: str | None, offset: int, limit: int
+    ) -> Page[RepoStorage]:
+        """A page of the repos of the caller's namespace (or of `org`) with their storage.
+
+        Raises:
+            AuthenticationError: no token.
+            AccountNotFoundError: no organization has the name `org`.
+            AuthorizationError: the caller is not a member of `org`.
+        """
+        if identity.account is None:
+            raise errors.AuthenticationError("You must be authenticated to list your repos")
+        namespace = identity.account.name
+        if org is not None:
+            namespace = self._find(org, AccountKind.ORG).name
+            if access.namespace_role(identity, namespace) is None:
+                raise errors.AuthorizationError(
+                    f"Only members of {namespace!r} may list its repos' storage"
+                )
+        repos = sorted(
+            self._accounts.namespace_repos(namespace),
+            key=lambda r: (r.last_modified, r.id),
+            reverse=True,
+        )
+        usage = self._usage(repos)
+        total = sum(usage.values())
+        items = [
+            RepoStorage(
+                r.type,
+                r.repo_id,
+                r.private,
+                r.last_modified,
+                usage[r.id],
+                100 * usage[r.id] / total if total else 0.0,
+            )
+            for r in repos
+        ]
+        return Page.of(items[offset : offset + limit + 1], limit)
+
+    def update_org_settings(
+        self, identity: Identity, org: str, private_by_default: bool
+    ) -> Account:
+        """An organization admin's change of whether the org's new repos are private.
+
+        Raises:
+            AuthenticationError, AuthorizationError: no token, a read token, or not an admin
+                of the organization.
+            AccountNotFoundError: no organization has the name.
+        """
+        what = f"change the settings of {org!r}"
+        access.check_write_token(identity, what)
+        access.check_namespace_admin(identity, self._find(org, AccountKind.ORG).name, what)
+        return self.set_private_by_default(org, private_by_default)
+
+    def set_private_by_default(self, org: str, private: bool) -> Account:
+        """Whether repos created in an organization without a visibility are private.
+
+        Raises:
+            AccountNotFoundError: no organization has the name.
+        """
+        account = self._find(org, AccountKind.ORG)
+        self._accounts.set_private_by_default(account.id, private)
+        return self._find(org, AccountKind.ORG)
+
+    def _find(self, name: str, kind: AccountKind) -> Account:
+        account = self._accounts.get_account(name)
+        if account is None or account.kind is not kind:
+            raise errors.AccountNotFoundError(f"No {_KIND_NAMES[kind]} named {name!r} on this hub")
+        return account
+
+    def _pair(
+        self, identity: Identity, name: str, kind: AccountKind, what: str
+    ) -> tuple[Account, Account]:
+        access.check_write_token(identity, f"{what} {name!r}")
+        assert identity.account is not None
+        return identity.account, self._find(name, kind)
