@@ -6,7 +6,8 @@ diff), and `POST /{num}/comment`, `/title`, `/status`, `/merge`, `/comment/{id}/
 `/comment/{id}/hide`.
 
 Event ids travel as 24 hex digits, as the Hub's object ids do (the client lower-cases the ids
-it sends back); comments carry their markdown and its HTML rendering (`markdown.py`).
+it sends back); comments carry their markdown and its HTML rendering (`markdown.py`), which is
+done in a worker thread: a thread's comments can hold megabytes of markdown.
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ async def get_discussion(request: Request) -> Response:
         _num(request),
         diff=flag(request, "diff"),
     )
-    return JSONResponse(_details(details))
+    # Rendering every comment's markdown is CPU work: off the event loop, as services run.
+    return JSONResponse(await call(_details, details))
 
 
 async def comment(request: Request) -> Response:
@@ -154,7 +156,7 @@ async def comment(request: Request) -> Response:
         _num(request),
         body_string(body, "comment"),
     )
-    return JSONResponse({"newMessage": _event(event)})
+    return JSONResponse({"newMessage": await call(_event, event)})
 
 
 async def rename(request: Request) -> Response:
@@ -169,7 +171,7 @@ async def rename(request: Request) -> Response:
         _num(request),
         body_string(body, "title"),
     )
-    return JSONResponse({"newTitle": _event(event)})
+    return JSONResponse({"newTitle": await call(_event, event)})
 
 
 async def change_status(request: Request) -> Response:
@@ -188,7 +190,7 @@ async def change_status(request: Request) -> Response:
         DiscussionStatus(status),
         optional_body_string(body, "comment"),
     )
-    return JSONResponse({"newStatus": _event(event)})
+    return JSONResponse({"newStatus": await call(_event, event)})
 
 
 async def merge(request: Request) -> Response:
@@ -219,7 +221,7 @@ async def edit_comment(request: Request) -> Response:
         _event_id(request),
         body_string(body, "content"),
     )
-    return JSONResponse({"updatedComment": _event(event)})
+    return JSONResponse({"updatedComment": await call(_event, event)})
 
 
 async def hide_comment(request: Request) -> Response:
@@ -233,7 +235,7 @@ async def hide_comment(request: Request) -> Response:
         _num(request),
         _event_id(request),
     )
-    return JSONResponse({"updatedComment": _event(event)})
+    return JSONResponse({"updatedComment": await call(_event, event)})
 
 
 # --- request parsing ---------------------------------------------------------------------------
