@@ -27,7 +27,10 @@ _SOURCES = (
 )
 
 __all__ = [
+    "AccessRequest",
     "BlobLfsInfo",
+    "Collection",
+    "CollectionItem",
     "CommitInfo",
     "CommitOperationAdd",
     "CommitOperationCopy",
@@ -53,8 +56,10 @@ __all__ = [
     "RepoSibling",
     "RepoStorageInfo",
     "RepoUrl",
+    "SafeTensorsInfo",
     "SpaceInfo",
     "User",
+    "UserLikes",
     "WebhookInfo",
     "WebhookWatchedItem",
     "__version__",
@@ -228,7 +233,10 @@ if TYPE_CHECKING:
     from hubstead.client.cache_scan import scan_cache_dir
     from hubstead.client.downloads import hf_hub_download, snapshot_download
     from hubstead.client.models import (
+        AccessRequest,
         BlobLfsInfo,
+        Collection,
+        CollectionItem,
         CommitInfo,
         DatasetInfo,
         Discussion,
@@ -250,8 +258,10 @@ if TYPE_CHECKING:
         RepoSibling,
         RepoStorageInfo,
         RepoUrl,
+        SafeTensorsInfo,
         SpaceInfo,
         User,
+        UserLikes,
         WebhookInfo,
         WebhookWatchedItem,
     )
