@@ -165,11 +165,16 @@ class SafeTensorsInfo:
 
 @dataclasses.dataclass(frozen=True)
 class ModelInfo(RepoInfo):
-    """A model repo; `safetensors` when the hub summarized its weights."""
+    """A model repo; `safetensors` and `gguf` when the hub summarized its weights.
+
+    `gguf` is the Hub's block as sent (`total`, and `architecture`, `context_length`,
+    `chat_template`, `bos_token`, `eos_token` when the file says), as huggingface_hub keeps it.
+    """
 
     library_name: str | None = None
     pipeline_tag: str | None = None
     safetensors: SafeTensorsInfo | None = None
+    gguf: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -183,7 +188,7 @@ class ModelInfo(RepoInfo):
 
     @classmethod
     def _extra_keys(cls) -> dict[str, str]:
-        return {"library_name": "library_name", "pipeline_tag": "pipeline_tag"}
+        return {"library_name": "library_name", "pipeline_tag": "pipeline_tag", "gguf": "gguf"}
 
 
 @dataclasses.dataclass(frozen=True)
