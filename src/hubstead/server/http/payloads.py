@@ -31,6 +31,11 @@ EXPANDABLE = {
         "author", "cardData", "createdAt", "disabled", "lastModified", "likes", "private", "sdk",
         "sha", "siblings", "tags", "trendingScore", "usedStorage",
     },
+    # The client sends no `expand=` for kernels (`kernel_info`); what a kernel's info holds.
+    RepoType.KERNEL: {
+        "author", "cardData", "createdAt", "disabled", "downloads", "gated", "lastModified",
+        "likes", "private", "sha", "siblings", "tags", "usedStorage",
+    },
 }  # fmt: skip
 
 
