@@ -78,6 +78,9 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_PULL_THROUGH_DENY": "*/private-*",
         "HUBSTEAD_PULL_THROUGH_REFRESH_SECONDS": "0",
         "HUBSTEAD_MIRROR_CONCURRENCY": "10",
+        "HUBSTEAD_WEBHOOK_ALLOW": "127.0.0.1, 10.1.0.0/16, ci.internal",
+        "HUBSTEAD_WEBHOOK_TIMEOUT_SECONDS": "19",
+        "HUBSTEAD_WEBHOOK_MAX_ATTEMPTS": "20",
         "HUBSTEAD_MAX_FETCH_REQUEST_BYTES": "11",
         "HUBSTEAD_MAX_HEADER_BYTES": "12",
         "HUBSTEAD_MAX_HEADER_COUNT": "13",
@@ -114,6 +117,8 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
     assert settings.log_level == "warning"
     assert (settings.redis_url, settings.redis_queue) == ("redis://127.0.0.1:6379/3", "hub-jobs")
     assert (settings.job_threads, settings.job_poll_seconds) == (8, 9)
+    assert settings.webhook_allow == ("127.0.0.1", "10.1.0.0/16", "ci.internal")
+    assert (settings.webhook_timeout_seconds, settings.webhook_max_attempts) == (19, 20)
     assert (settings.pull_through, settings.upstream_token) == (
         "https://huggingface.co",
         "hf_upstream",
@@ -272,3 +277,18 @@ def test_settings_help_lists_every_setting_in_order() -> None:
     assert [r.key for r in rows] == [f.name for f in dataclasses.fields(Settings)]
     assert all(r.env == f"HUBSTEAD_{r.key.upper()}" and r.help for r in rows)
     assert {r.key: r.default for r in rows}["port"] == "8080"
+
+
+@pytest.mark.parametrize(
+    "entry", ["not a host", "-bad.example", "http://ci.internal", "10.0.0.0/33"]
+)
+def test_webhook_allow_entries_must_be_hosts_addresses_or_networks(entry: str) -> None:
+    with pytest.raises(SettingsError, match=r"webhook_allow: .* is not a host name, an address"):
+        load_settings({"webhook_allow": (entry,)}, environ={})
+
+
+def test_webhook_limits_must_be_positive() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"webhook_timeout_seconds": 0, "webhook_max_attempts": 0}, environ={})
+    assert "webhook_timeout_seconds: must be positive" in str(caught.value)
+    assert "webhook_max_attempts: must be positive" in str(caught.value)
