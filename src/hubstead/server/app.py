@@ -82,6 +82,7 @@ from hubstead.server.storage.db import Database
 from hubstead.server.storage.discussions_sql import SqlDiscussionStore
 from hubstead.server.storage.fetches_fs import FsFetchArea
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
+from hubstead.server.storage.hub_events_sql import SqlHubEventLog
 from hubstead.server.storage.jobs_sql import SqlJobStore
 from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
 from hubstead.server.storage.likes_sql import SqlLikeStore
@@ -283,6 +284,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             signer,
             url_ttl=settings.xet_url_ttl_seconds,
         ),
+        hub_events=SqlHubEventLog(database),
         database=database,
     )
 
