@@ -7,7 +7,10 @@ actor and exact payload. A refused change records nothing.
 
 from __future__ import annotations
 
+import concurrent.futures
+import itertools
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -272,3 +275,31 @@ def test_deleting_an_account_with_its_repos_records_their_deletion_without_an_ac
     assert [(e.kind, e.repo_name, e.actor_id, e.payload) for e in events] == [
         (DELETE, repo, None, {"private": False, "headSha": head})
     ]
+
+
+def test_concurrent_commits_are_recorded_in_the_order_their_refs_moved(
+    live_server: LiveServer, user: HubUser, repo: str
+) -> None:
+    key = repo_key(live_server, user.token, repo)
+    base = user.api.repo_info(repo).sha
+    start = last_event_id(live_server)
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        commits = list(
+            pool.map(
+                lambda i: (
+                    user.api.upload_file(
+                        path_or_fileobj=b"%d" % i, path_in_repo=f"{i}.txt", repo_id=repo
+                    ).oid
+                ),
+                range(6),
+            )
+        )
+
+    moves: list[Any] = [e.payload["updatedRefs"] for e in events_of(live_server, key, start)]
+    chain = [base] + [move[0]["newSha"] for move in moves]
+    assert moves == [
+        [{"ref": MAIN, "oldSha": old, "newSha": new}] for old, new in itertools.pairwise(chain)
+    ]
+    assert set(chain[1:]) == set(commits)
+    assert chain[-1] == user.api.repo_info(repo).sha
