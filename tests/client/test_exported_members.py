@@ -5,11 +5,13 @@ A change to the surface must change this file, on purpose.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import subprocess
 import sys
 
 import huggingface_hub
+import huggingface_hub.hf_api
 import pytest
 
 import hubstead
@@ -17,7 +19,10 @@ from hubstead import errors
 from hubstead.client.api import HfApi
 
 EXPORTED = [
+    "AccessRequest",
     "BlobLfsInfo",
+    "Collection",
+    "CollectionItem",
     "CommitInfo",
     "CommitOperationAdd",
     "CommitOperationCopy",
@@ -43,8 +48,12 @@ EXPORTED = [
     "RepoSibling",
     "RepoStorageInfo",
     "RepoUrl",
+    "SafeTensorsInfo",
     "SpaceInfo",
     "User",
+    "UserLikes",
+    "WebhookInfo",
+    "WebhookWatchedItem",
     "__version__",
     "accept_access_request",
     "add_collection_item",
@@ -59,6 +68,7 @@ EXPORTED = [
     "create_pull_request",
     "create_repo",
     "create_tag",
+    "create_webhook",
     "dataset_info",
     "delete_branch",
     "delete_collection",
@@ -67,8 +77,11 @@ EXPORTED = [
     "delete_folder",
     "delete_repo",
     "delete_tag",
+    "delete_webhook",
+    "disable_webhook",
     "duplicate_repo",
     "edit_discussion_comment",
+    "enable_webhook",
     "file_exists",
     "get_collection",
     "get_dataset_tags",
@@ -78,6 +91,7 @@ EXPORTED = [
     "get_paths_info",
     "get_repo_discussions",
     "get_user_overview",
+    "get_webhook",
     "grant_access",
     "hf_hub_download",
     "like",
@@ -99,6 +113,7 @@ EXPORTED = [
     "list_user_followers",
     "list_user_following",
     "list_user_repos",
+    "list_webhooks",
     "login",
     "logout",
     "merge_pull_request",
@@ -118,6 +133,7 @@ EXPORTED = [
     "update_collection_item",
     "update_collection_metadata",
     "update_repo_settings",
+    "update_webhook",
     "upload_file",
     "upload_folder",
     "upload_large_folder",
@@ -249,6 +265,44 @@ def test_errors_have_the_official_names_and_bases(name: str) -> None:
     theirs = getattr(huggingface_hub.errors, name)
     for base in (OSError, ValueError, FileNotFoundError, ConnectionError):
         assert issubclass(ours, base) == issubclass(theirs, base), base
+
+
+# Result classes with every attribute of huggingface_hub's (exported at its top level, or only
+# from `hf_api`). The others leave out what this hub does not serve (papers, Space runtimes,
+# inference, ...).
+RESULTS = [
+    "AccessRequest",
+    "BlobLfsInfo",
+    "Collection",
+    "CollectionItem",
+    "Discussion",
+    "DiscussionComment",
+    "DiscussionCommit",
+    "DiscussionEvent",
+    "DiscussionStatusChange",
+    "DiscussionTitleChange",
+    "DiscussionWithDetails",
+    "GitCommitInfo",
+    "GitRefInfo",
+    "GitRefs",
+    "LastCommitInfo",
+    "RepoFolder",
+    "RepoSibling",
+    "RepoStorageInfo",
+    "SafeTensorsInfo",
+    "UserLikes",
+    "WebhookInfo",
+    "WebhookWatchedItem",
+]
+
+
+@pytest.mark.parametrize("name", RESULTS)
+def test_result_classes_have_the_official_attributes(name: str) -> None:
+    ours = {field.name for field in dataclasses.fields(getattr(hubstead, name))}
+    official = getattr(huggingface_hub, name, None) or getattr(huggingface_hub.hf_api, name)
+    theirs = {field.name for field in dataclasses.fields(official)}
+
+    assert theirs <= ours
 
 
 def assert_compatible(name: str, ours: inspect.Signature, theirs: inspect.Signature) -> None:

@@ -38,7 +38,6 @@ CALLS: list[tuple[str, Call, str]] = [
         ),
         "Resource groups of collections",
     ),
-    ("list_webhooks", lambda api, repo, space, me: api.list_webhooks(), "Webhooks"),
     ("get_space_runtime", lambda api, repo, space, me: api.get_space_runtime(space), "Space"),
     (
         "request_space_hardware",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import uvicorn
 
-from hubstead.server.app import build_services, create_app, job_threads
+from hubstead.server.app import build_services, create_app, dispatch_thread, job_threads
 from hubstead.server.http.connections import uvicorn_config
 from hubstead.server.jobs.threads import JobThreads
+from hubstead.server.jobs.webhooks import DispatchThread
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.registry import Services
 from hubstead.server.settings import Settings, load_settings
@@ -23,14 +25,16 @@ class LiveServer:
     def __init__(
         self, settings: Settings, *, run_jobs: bool = False, clock: Clock = utcnow
     ) -> None:
-        self.settings = settings
-        self.services: Services = build_services(settings, clock=clock)
-        # In-process job threads, as `hubstead serve` runs them; off unless a test asks.
-        self.jobs: JobThreads | None = job_threads(self.services) if run_jobs else None
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
         self.port: int = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        # The port it listens on, as `hubstead serve` does: the hub knows its own address.
+        self.settings = settings = dataclasses.replace(settings, port=self.port)
+        self.services: Services = build_services(settings, clock=clock)
+        # In-process job threads, as `hubstead serve` runs them; off unless a test asks.
+        self.jobs: JobThreads | None = job_threads(self.services) if run_jobs else None
+        self.dispatch: DispatchThread | None = dispatch_thread(self.services) if run_jobs else None
         # The same connection limits as `hubstead serve`.
         config = uvicorn_config(
             create_app(settings, self.services), settings, log_level="warning", lifespan="off"
@@ -47,6 +51,8 @@ class LiveServer:
     def start(self, timeout: float = 60.0) -> LiveServer:
         if self.jobs is not None:
             self.jobs.start()
+        if self.dispatch is not None:
+            self.dispatch.start()
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
@@ -58,6 +64,8 @@ class LiveServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=30)
+        if self.dispatch is not None:
+            self.dispatch.stop()
         if self.jobs is not None:
             self.jobs.stop()
         self._socket.close()

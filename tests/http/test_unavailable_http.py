@@ -14,7 +14,6 @@ from tests.helpers.live_server import LiveServer
 FEATURE_PATHS = [
     ("/uploads", "Attachments to discussions"),
     ("/api/collections/someone/mine-0123/resource-group", "Resource groups of collections"),
-    ("/api/settings/webhooks/abc/enable", "Webhooks"),
     ("/api/spaces/hardware", "Space runtimes"),
     ("/api/spaces/{repo}/secrets", "Space runtimes"),
     ("/api/spaces/{repo}/logs/build", "Space runtimes"),
@@ -50,7 +49,7 @@ def test_head_on_an_unavailable_feature_has_the_headers_and_no_body(http: httpx.
 def test_an_unavailable_feature_answers_anonymous_callers_the_same(
     live_server: LiveServer, repo: str
 ) -> None:
-    response = httpx.get(f"{live_server.url}/api/settings/webhooks")
+    response = httpx.get(f"{live_server.url}/api/buckets/someone/bucket")
 
     assert response.status_code == 404
     assert response.headers["X-Error-Code"] == "NotImplemented"

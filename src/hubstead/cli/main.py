@@ -23,6 +23,7 @@ from hubstead.cli import (
     server,
     upkeep,
     uploads,
+    webhooks,
     worker,
 )
 from hubstead.cli._errors import EXIT_USAGE, missing_extra_error
@@ -97,6 +98,7 @@ cli.add_command(profiles.org)
 cli.add_command(profiles.follow)
 cli.add_command(profiles.unfollow)
 cli.add_command(access.access)
+cli.add_command(webhooks.webhooks)
 
 
 def main() -> None:

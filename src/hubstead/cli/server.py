@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import signal
 import socket
 from collections.abc import Callable, Iterator
@@ -187,13 +188,15 @@ def serve(config_file: Path | None, **flags: Any) -> None:
     """
     import uvicorn
 
-    from hubstead.server.app import create_app
+    from hubstead.server.app import create_app, dispatch_thread
     from hubstead.server.http.connections import uvicorn_config
     from hubstead.server.services.auth import BOOTSTRAP_ADMIN
 
     settings = load(config_file, **flags)
     # Listen before creating the admin user: a busy port must not swallow its only token.
     sock = _bind(settings.host, settings.port)
+    # The port it got (`--port 0` picks one): webhooks must not call the hub itself.
+    settings = dataclasses.replace(settings, port=sock.getsockname()[1])
     with contextlib.closing(sock), open_hub(settings) as hub:
         bootstrap = run_service(hub.auth.bootstrap)
         run_service(hub.mirrors.ensure_schedules)  # a scheduled mirror whose next sync was lost
@@ -222,7 +225,7 @@ def serve(config_file: Path | None, **flags: Any) -> None:
             access_log=False,  # `hubstead.access` logs every request, with its request id
             proxy_headers=True,
         )
-        with stop_on_signals(), _jobs_in_process(hub):
+        with stop_on_signals(), dispatch_thread(hub), _jobs_in_process(hub):
             uvicorn.Server(config).run(sockets=[sock])
     click.echo("hubstead stopped", err=True)
 

@@ -48,7 +48,7 @@ _IDLE_SECONDS = 3600
 @storage_options
 def worker(config_file: Path | None, burst: bool, **flags: Any) -> None:
     """Run queued jobs (mirror syncs and the like) until stopped with Ctrl-C or SIGTERM."""
-    from hubstead.server.app import build_runner
+    from hubstead.server.app import build_runner, dispatch_thread
 
     settings = load(config_file, **flags)
     with open_hub(settings) as hub:
@@ -63,18 +63,28 @@ def worker(config_file: Path | None, burst: bool, **flags: Any) -> None:
             f"{settings.job_threads} at a time",
             err=True,
         )
-        if settings.redis_url is not None:
-            import redis.exceptions
-
-            try:
-                asyncio.run(_run_arq(runner, settings, settings.redis_url, burst))
-            except (OSError, redis.exceptions.RedisError) as exc:
-                raise CliError(f"cannot use the Redis queue: {exc}", EXIT_SERVER) from exc
-        elif burst:
-            runner.run_due()
-        else:
-            _run_threads(hub.settings, runner)
+        # Hub events this process records (mirror syncs) become webhook deliveries here too.
+        background = contextlib.nullcontext() if burst else dispatch_thread(hub)
+        if burst:
+            hub.webhook_dispatch.dispatch_pending()
+        with background:
+            _run(runner, settings, burst)
     click.echo("hubstead worker stopped", err=True)
+
+
+def _run(runner: JobRunner, settings: Settings, burst: bool) -> None:
+    """Run jobs from the Redis queue or the database, until stopped (or none is due)."""
+    if settings.redis_url is not None:
+        import redis.exceptions
+
+        try:
+            asyncio.run(_run_arq(runner, settings, settings.redis_url, burst))
+        except (OSError, redis.exceptions.RedisError) as exc:
+            raise CliError(f"cannot use the Redis queue: {exc}", EXIT_SERVER) from exc
+    elif burst:
+        runner.run_due()
+    else:
+        _run_threads(settings, runner)
 
 
 def _run_threads(settings: Settings, runner: JobRunner) -> None:

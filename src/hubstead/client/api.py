@@ -4,8 +4,8 @@ Each method is a thin call: build the request, send it through `HubSession` (ret
 parse the answer into `models` dataclasses. The methods come in groups, one class each: whole
 repos (`_repos.py`), git history (`_refs.py`), files (`_files.py`), uploads (`uploads.py`),
 downloads (`downloads.py`), discussions (`_discussions.py`), access requests
-(`_access_requests.py`), people (`_profiles.py`), likes (`_likes.py`) and collections
-(`_collections.py`); identity is here.
+(`_access_requests.py`), people (`_profiles.py`), likes (`_likes.py`), collections
+(`_collections.py`) and webhooks (`_webhooks.py`); identity is here.
 
 The module-level functions (`create_repo`, `list_models`, ...) call the method of the same name
 on a client built from the environment at each call, so `HF_ENDPOINT` and `HF_TOKEN` can change
@@ -24,6 +24,7 @@ from hubstead.client._collections import CollectionMethods
 from hubstead.client._discussions import DiscussionMethods
 from hubstead.client._likes import LikeMethods
 from hubstead.client._profiles import ProfileMethods
+from hubstead.client._webhooks import WebhookMethods
 from hubstead.client.downloads import DownloadMethods
 from hubstead.client.uploads import UploadMethods
 from hubstead.errors import LocalTokenNotFoundError
@@ -41,6 +42,7 @@ class HfApi(
     ProfileMethods,
     LikeMethods,
     CollectionMethods,
+    WebhookMethods,
 ):
     """A client for one hub (hubstead or huggingface.co).
 
@@ -166,6 +168,13 @@ list_organization_followers = _iterating_on_default_api(HfApi.list_organization_
 list_user_followers = _iterating_on_default_api(HfApi.list_user_followers)
 list_user_following = _iterating_on_default_api(HfApi.list_user_following)
 list_user_repos = _iterating_on_default_api(HfApi.list_user_repos)
+list_webhooks = _on_default_api(HfApi.list_webhooks)
+get_webhook = _on_default_api(HfApi.get_webhook)
+create_webhook = _on_default_api(HfApi.create_webhook)
+update_webhook = _on_default_api(HfApi.update_webhook)
+enable_webhook = _on_default_api(HfApi.enable_webhook)
+disable_webhook = _on_default_api(HfApi.disable_webhook)
+delete_webhook = _on_default_api(HfApi.delete_webhook)
 list_pending_access_requests = _iterating_on_default_api(HfApi.list_pending_access_requests)
 list_accepted_access_requests = _iterating_on_default_api(HfApi.list_accepted_access_requests)
 list_rejected_access_requests = _iterating_on_default_api(HfApi.list_rejected_access_requests)

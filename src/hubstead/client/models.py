@@ -746,3 +746,79 @@ class Collection:
             url=f"{endpoint}/collections/{data['slug']}",
             description=data.get("description"),
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookWatchedItem:
+    """What a webhook watches: `type` is `user`, `org`, `model`, `dataset` or `space`."""
+
+    type: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookInfo:
+    """A webhook: where it sends, what it watches, in which domains (`repo`, `discussion`).
+
+    `secret` is only known in the answer to `create_webhook` (hubstead never shows it again);
+    `job` is always None here (webhooks that start Jobs are not available on hubstead).
+    """
+
+    id: str
+    url: str | None
+    job: dict[str, Any] | None
+    watched: list[WebhookWatchedItem]
+    domains: list[str]
+    secret: str | None
+    disabled: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Parse a webhook object."""
+        return cls(
+            id=data["id"],
+            url=data.get("url"),
+            job=data.get("job"),
+            watched=[WebhookWatchedItem(w["type"], w["name"]) for w in data["watched"]],
+            domains=list(data["domains"]),
+            secret=data.get("secret"),
+            disabled=data["disabled"],
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookDelivery:
+    """One event sent (or to send) to a webhook, and how its last attempt went (hubstead).
+
+    `state` is `pending` (waiting for an attempt, first or again), `succeeded`, `failed` or
+    `cancelled` (the webhook was disabled first); `status_code` and `latency_ms` belong to the
+    last attempt that got an answer, `error` to the last one that failed.
+    """
+
+    id: str
+    event: str
+    state: str
+    attempts: int
+    status_code: int | None
+    latency_ms: int | None
+    error: str | None
+    created_at: dt.datetime
+    attempted_at: dt.datetime | None
+    payload: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Parse an item of a delivery log."""
+        attempted = data.get("attemptedAt")
+        return cls(
+            id=data["id"],
+            event=data["event"],
+            state=data["state"],
+            attempts=data["attempts"],
+            status_code=data.get("statusCode"),
+            latency_ms=data.get("latencyMs"),
+            error=data.get("error"),
+            created_at=parse_timestamp(data["createdAt"]),
+            attempted_at=None if attempted is None else parse_timestamp(attempted),
+            payload=data.get("payload") or {},
+        )

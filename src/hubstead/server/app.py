@@ -6,7 +6,9 @@ This is the only module that names concrete storage classes.
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -34,9 +36,12 @@ from hubstead.server.http import (
     unavailable,
     xet,
 )
+from hubstead.server.http import (
+    webhooks as webhook_routes,
+)
 from hubstead.server.http.errors import handle_http_exception, handle_hub_error, handle_unexpected
 from hubstead.server.http.middleware import RequestContext
-from hubstead.server.jobs import sync, upkeep
+from hubstead.server.jobs import sync, upkeep, webhooks
 from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.services.access_requests import AccessRequestService
@@ -67,6 +72,11 @@ from hubstead.server.services.registry import Services
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.webhooks.deliveries import KIND as deliveries_kind
+from hubstead.server.services.webhooks.deliveries import DeliveryQueue, DeliverySender
+from hubstead.server.services.webhooks.dispatch import WebhookDispatcher
+from hubstead.server.services.webhooks.hooks import WebhookService
+from hubstead.server.services.webhooks.targets import TargetPolicy
 from hubstead.server.services.weights import WeightService
 from hubstead.server.services.xet.content import XetContent
 from hubstead.server.services.xet.downloads import XetDownloadService
@@ -93,6 +103,7 @@ from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.secret_key import load_secret_key
 from hubstead.server.storage.tokens_sql import SqlTokenStore
 from hubstead.server.storage.upstream_hub import HubUpstream
+from hubstead.server.storage.webhooks_sql import SqlWebhookStore
 from hubstead.server.storage.xet_index_sql import SqlXetIndex
 from hubstead.server.storage.xorbs_fs import FsXorbStore
 
@@ -170,14 +181,9 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     xet_index = SqlXetIndex(database)
     xet_content = XetContent(FsXorbStore(data_dir / "xorbs"), xet_index)
     objects = LfsObjects(blobs, xet_index, xet_content)
+    discussion_store = SqlDiscussionStore(database)
     discussions = DiscussionService(
-        repo_service,
-        heads,
-        git_store,
-        git_store,
-        SqlDiscussionStore(database),
-        accounts,
-        clock=clock,
+        repo_service, heads, git_store, git_store, discussion_store, accounts, clock=clock
     )
     lfs_service = LfsService(
         repo_service,
@@ -215,6 +221,9 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         ttl_seconds=settings.xet_token_ttl_seconds,
     )
     weights = WeightService(repo_service, git_store, objects, lfs_index)
+    webhook_store = SqlWebhookStore(database)
+    targets = TargetPolicy(settings.webhook_allow, _own_addresses(settings))
+    deliveries = DeliveryQueue(job_service, max_attempts=settings.webhook_max_attempts)
     return Services(
         settings=settings,
         auth=auth_service,
@@ -243,6 +252,22 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         profiles=ProfileService(accounts, SqlProfileStore(database), upkeep.usage),
         access_requests=AccessRequestService(
             repo_service, access_request_store, accounts, clock=clock
+        ),
+        webhooks=WebhookService(
+            webhook_store, repo_service, auth_service, targets, deliveries, clock=clock
+        ),
+        webhook_dispatch=WebhookDispatcher(
+            SqlHubEventLog(database),
+            webhook_store,
+            repo_service,
+            auth_service,
+            discussion_store,
+            deliveries,
+            base_url=_base_url(settings),
+            clock=clock,
+        ),
+        webhook_sender=DeliverySender(
+            webhook_store, targets, timeout_seconds=settings.webhook_timeout_seconds, clock=clock
         ),
         refs=RefService(repo_service, heads, git_store),
         lfs=lfs_service,
@@ -289,6 +314,33 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     )
 
 
+_WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 (addresses compared with, not bound to)
+
+
+def _base_url(settings: Settings) -> str:
+    """The hub's URL for links made outside a request (webhook payloads)."""
+    if settings.public_url is not None:
+        return settings.public_url
+    host = "localhost" if settings.host in _WILDCARDS else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def _own_addresses(settings: Settings) -> list[tuple[str, int]]:
+    """The `(host, port)` pairs that reach this hub, which webhooks may not call."""
+    own = [(settings.host, settings.port)]
+    if settings.public_url is not None:
+        parts = urlsplit(settings.public_url)
+        if parts.hostname:
+            own.append((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)))
+    if settings.host in _WILDCARDS:
+        try:
+            addresses = socket.gethostbyname_ex(socket.gethostname())[2]
+        except OSError:  # a host without a resolvable name: its loopback is refused anyway
+            addresses = []
+        own += [(address, settings.port) for address in addresses]
+    return own
+
+
 def _job_service(settings: Settings, database: Database, clock: Clock) -> JobService:
     jobs = JobService(SqlJobStore(database), clock=clock)
     if settings.redis_url is not None:
@@ -301,7 +353,11 @@ def _job_service(settings: Settings, database: Database, clock: Clock) -> JobSer
 
 def job_handlers() -> dict[str, Handler]:
     """The handler of each job kind this hub runs."""
-    return {upkeep.FSCK: upkeep.run_fsck_job, sync.KIND: sync.run_sync_job}
+    return {
+        upkeep.FSCK: upkeep.run_fsck_job,
+        sync.KIND: sync.run_sync_job,
+        deliveries_kind: webhooks.run_delivery_job,
+    }
 
 
 def build_runner(services: Services, handlers: Mapping[str, Handler] | None = None) -> JobRunner:
@@ -319,6 +375,11 @@ def job_threads(services: Services, handlers: Mapping[str, Handler] | None = Non
     )
 
 
+def dispatch_thread(services: Services) -> webhooks.DispatchThread:
+    """The thread that turns hub events into webhook deliveries (`job_poll_seconds` apart)."""
+    return webhooks.DispatchThread(services, poll_seconds=services.settings.job_poll_seconds)
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """The ASGI application serving the Hub protocol."""
     app = Starlette(
@@ -329,6 +390,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *likes.routes,
             *collections.routes,
             *access_requests.routes,
+            *webhook_routes.routes,
             *admin.routes,
             *auth.routes,
             *profiles.routes,

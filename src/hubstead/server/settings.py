@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import ipaddress
 import os
 import re
 import tomllib
@@ -25,6 +26,7 @@ MiB = 1024 * 1024
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _DATABASE_DIALECTS = ("sqlite", "postgresql")
 _LOCATION_PREFIX = re.compile(r"/[^\s?#]+/")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
 class SettingsError(ValueError):
@@ -179,6 +181,22 @@ class Settings:
         "(0: only by `hubstead mirror sync`).",
     )
     mirror_concurrency: int = _setting(4, "How many LFS files a mirror sync downloads at once.")
+    webhook_allow: tuple[str, ...] = _setting(
+        (),
+        "Hosts and networks webhooks may call although they are refused by default (loopback, "
+        "link-local and cloud metadata addresses): host names, addresses or CIDR networks, "
+        "comma-separated in the environment, e.g. 127.0.0.1,ci.internal. The hub's own "
+        "address stays refused.",
+        shown="",
+    )
+    webhook_timeout_seconds: int = _setting(
+        10, "How long a webhook endpoint may take to connect and to answer each delivery."
+    )
+    webhook_max_attempts: int = _setting(
+        6,
+        "How many times a delivery is tried before it fails (retries back off from 10 s to "
+        "15 min).",
+    )
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -345,6 +363,8 @@ def _validate(settings: Settings) -> list[str]:
         "job_threads",
         "job_poll_seconds",
         "mirror_concurrency",
+        "webhook_timeout_seconds",
+        "webhook_max_attempts",
         "max_fetch_request_bytes",
         "max_header_bytes",
         "max_header_count",
@@ -363,6 +383,7 @@ def _validate(settings: Settings) -> list[str]:
             problems.append(f"{key}: must not be negative")
     if settings.redis_url is not None:
         problems.extend(_redis_url_problems(settings.redis_url))
+    problems.extend(f"webhook_allow: {p}" for p in map(_allow_problem, settings.webhook_allow) if p)
     prefix = settings.x_accel_redirect_prefix
     if prefix is not None and not _LOCATION_PREFIX.fullmatch(prefix):
         problems.append(
@@ -370,6 +391,17 @@ def _validate(settings: Settings) -> list[str]:
             "with '/', such as /_hubstead_blobs/"
         )
     return problems
+
+
+def _allow_problem(entry: str) -> str | None:
+    """Why `entry` is not a host name, an address or a CIDR network; None when it is one."""
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        labels = entry.rstrip(".").split(".")
+        if not entry or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+            return f"{entry!r} is not a host name, an address or a CIDR network"
+    return None
 
 
 def _url_problems(key: str, url: str) -> list[str]:

@@ -43,7 +43,6 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
     Unavailable(
         "Resource groups of collections", ("/api/collections/{namespace}/{slug}/resource-group",)
     ),
-    Unavailable("Webhooks", _with_subpaths("/api/settings/webhooks")),
     Unavailable("Dataset leaderboards", ("/api/datasets/{namespace}/{name}/leaderboard",)),
     Unavailable(
         "Space runtimes (hardware, secrets, variables, volumes, logs, restarts)",

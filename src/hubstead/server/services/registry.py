@@ -51,6 +51,9 @@ from hubstead.server.services.profiles import ProfileService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.webhooks.deliveries import DeliverySender
+from hubstead.server.services.webhooks.dispatch import WebhookDispatcher
+from hubstead.server.services.webhooks.hooks import WebhookService
 from hubstead.server.services.weights import WeightService
 from hubstead.server.services.xet.downloads import XetDownloadService
 from hubstead.server.services.xet.tokens import XetTokenService
@@ -79,6 +82,9 @@ class Services:
     duplicates: DuplicateService
     profiles: ProfileService
     access_requests: AccessRequestService
+    webhooks: WebhookService
+    webhook_dispatch: WebhookDispatcher
+    webhook_sender: DeliverySender
     refs: RefService
     lfs: LfsService
     git: GitService

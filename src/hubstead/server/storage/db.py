@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,21 @@ from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+_TOPICS = "hubstead_topics"
+
+logger = logging.getLogger("hubstead.db")
 
 
 class Database:
-    """An engine with read and write transactions."""
+    """An engine with read and write transactions, and listeners of what they committed.
+
+    A write transaction may `announce` a topic (`hub_events`: it recorded a hub event); once
+    it commits, the listeners `subscribe`d to that topic are called, in the committing thread.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._listeners: dict[str, list[Callable[[], None]]] = {}
         self.is_sqlite = url.startswith("sqlite")
         options: dict[str, Any] = {}
         if self.is_sqlite:
@@ -49,11 +58,35 @@ class Database:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        """A transaction that writes; committed on success, rolled back on error."""
+        """A transaction that writes; committed on success, rolled back on error.
+
+        After the commit, the listeners of each topic the transaction announced are called; one
+        that raises is logged and ignored: the change is made whatever they do.
+        """
         with self.engine.connect() as conn:
             conn.info["immediate"] = True
-            with conn.begin():
-                yield conn
+            try:
+                with conn.begin():
+                    yield conn
+                topics = conn.info.get(_TOPICS, set())
+            finally:
+                conn.info.pop(_TOPICS, None)  # the connection goes back to the pool
+        for topic in sorted(topics):
+            for listener in self._listeners.get(topic, ()):
+                try:
+                    listener()
+                except Exception:
+                    logger.exception("a listener of %r failed", topic)
+
+    def subscribe(self, topic: str, listener: Callable[[], None]) -> None:
+        """Call `listener` after each commit of a write transaction that announced `topic`."""
+        self._listeners.setdefault(topic, []).append(listener)
+
+    def unsubscribe(self, topic: str, listener: Callable[[], None]) -> None:
+        """Stop calling `listener` (no-op if it was not subscribed)."""
+        listeners = self._listeners.get(topic, [])
+        if listener in listeners:
+            listeners.remove(listener)
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration."""
@@ -67,6 +100,11 @@ class Database:
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
+
+
+def announce(conn: sa.Connection, topic: str) -> None:
+    """Tell the database's listeners of `topic` once this write transaction commits."""
+    conn.info.setdefault(_TOPICS, set()).add(topic)
 
 
 def insert_missing(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:

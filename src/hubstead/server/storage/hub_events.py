@@ -20,3 +20,12 @@ class HubEventLog(Protocol):
         An event is listed only once every event with a smaller id is committed, so a reader
         that resumes after the last id it saw misses nothing.
         """
+
+    def cursor(self, reader: str) -> int:
+        """The last event id the reader named `reader` is done with (0 before its first)."""
+
+    def advance(self, reader: str, last_id: int) -> None:
+        """Record that `reader` is done with the events up to `last_id`.
+
+        A cursor never moves back: of two readers racing, the one further on wins.
+        """

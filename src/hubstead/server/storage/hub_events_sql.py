@@ -15,8 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from hubstead.server.domain.hub_events import HubEventKind, HubEventRecord
-from hubstead.server.storage.db import Database, as_utc
-from hubstead.server.storage.schema import accounts, hub_events, repos
+from hubstead.server.storage.db import Database, announce, as_utc, upsert
+from hubstead.server.storage.schema import accounts, hub_event_cursors, hub_events, repos
+
+TOPIC = "hub_events"
+"""What a transaction that records an event announces (`Database.subscribe`)."""
 
 # The key of the PostgreSQL advisory lock that orders the outbox ("hubevts" in ASCII).
 _OUTBOX_LOCK = 0x68756265767473
@@ -76,6 +79,7 @@ def record_event(
         "created_at": created_at,
     }
     conn.execute(sa.insert(hub_events).values(values))
+    announce(conn, TOPIC)
 
 
 class SqlHubEventLog:
@@ -94,6 +98,24 @@ class SqlHubEventLog:
         )
         with self._db.read() as conn:
             return [_record(row._mapping) for row in conn.execute(query)]
+
+    def cursor(self, reader: str) -> int:
+        """The last id `reader` is done with (0 before its first)."""
+        query = sa.select(hub_event_cursors.c.last_id).where(hub_event_cursors.c.name == reader)
+        with self._db.read() as conn:
+            return conn.scalar(query) or 0
+
+    def advance(self, reader: str, last_id: int) -> None:
+        """Move the cursor forward to `last_id`; never back (two readers may race)."""
+        with self._db.write() as conn:
+            insert = upsert(conn, hub_event_cursors).values(name=reader, last_id=last_id)
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[hub_event_cursors.c.name],
+                    set_={"last_id": last_id},
+                    where=hub_event_cursors.c.last_id < last_id,
+                )
+            )
 
 
 def _record(row: Any) -> HubEventRecord:

@@ -472,3 +472,77 @@ collection_items = sa.Table(
     ),
     sa.Index("ix_collection_items_position", "collection_id", "position"),
 )
+
+# Webhooks of users (`domain.webhooks`); the secret is kept to be sent, never shown again.
+# `after_event` is the last hub event before the webhook existed.
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("object_id", sa.String(24), nullable=False, unique=True),
+    sa.Column(
+        "owner_id",
+        sa.Integer,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("secret", sa.String(256)),
+    sa.Column("domains", sa.JSON, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("after_event", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# What each webhook watches, found by kind and lower-cased name when an event is dispatched.
+webhook_watches = sa.Table(
+    "webhook_watches",
+    metadata,
+    sa.Column(
+        "webhook_id",
+        sa.Integer,
+        sa.ForeignKey("webhooks.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("lookup", sa.String(200), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Index("ix_webhook_watches_kind_lookup", "kind", "lookup"),
+)
+
+# One row per event and webhook: the payload as built when the event was dispatched, and how
+# the last attempt to POST it went.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("object_id", sa.String(24), nullable=False, unique=True),
+    sa.Column(
+        "webhook_id",
+        sa.Integer,
+        sa.ForeignKey("webhooks.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("event_id", sa.Integer, nullable=False),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("latency_ms", sa.Integer),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("attempted_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
+)
+
+# How far each reader of the hub-event outbox got (the webhook dispatcher: `webhooks`).
+hub_event_cursors = sa.Table(
+    "hub_event_cursors",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("last_id", sa.Integer, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Webhooks: users' subscriptions to hub events, and their delivery to HTTP endpoints."""
