@@ -8,20 +8,25 @@ actor and exact payload. A refused change records nothing.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from huggingface_hub import WebhookPayload
 from huggingface_hub.errors import HfHubHTTPError, RevisionNotFoundError
 
 from hubstead.server.domain.accounts import AccountKind
 from hubstead.server.domain.hub_events import HubEventKind
 from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.databases import postgres_database
 from tests.helpers.git import GitUser, repo_url
 from tests.helpers.hub_events import events_of, last_event_id, refs_payload, repo_key
-from tests.helpers.live_server import LiveServer
+from tests.helpers.live_server import LiveServer, start_server
+from tests.helpers.webhook_receiver import receiving
 
 CREATE = HubEventKind.REPO_CREATE
 DELETE = HubEventKind.REPO_DELETE
@@ -303,3 +308,37 @@ def test_concurrent_commits_are_recorded_in_the_order_their_refs_moved(
     ]
     assert set(chain[1:]) == set(commits)
     assert chain[-1] == user.api.repo_info(repo).sha
+
+
+@pytest.fixture
+def hooked_hub(tmp_path: Path, database_url: str | None) -> Iterator[LiveServer]:
+    """A hub that runs its jobs (webhook dispatch and delivery) and may call loopback."""
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(postgres_database()) if database_url is not None else None
+        allow = ("127.0.0.1",)
+        server = start_server(tmp_path / "hub", url, run_jobs=True, webhook_allow=allow)
+        stack.callback(server.stop)
+        yield server
+
+
+def test_a_webhook_watching_the_repo_is_told_of_its_commits_and_its_move(
+    hooked_hub: LiveServer,
+) -> None:
+    owner = make_user(hooked_hub, "owner")
+    repo = f"{owner.name}/{unique_name('hooked')}"
+    owner.api.create_repo(repo)
+    base = owner.api.repo_info(repo).sha
+    moved = f"{owner.name}/{unique_name('moved')}"
+    with receiving() as receiver:
+        owner.api.create_webhook(
+            url=receiver.url, watched=[{"type": "model", "name": repo}], domains=["repo"]
+        )
+        commit = owner.api.upload_file(path_or_fileobj=b"1", path_in_repo="1.txt", repo_id=repo).oid
+        owner.api.move_repo(repo, moved)
+
+        content = WebhookPayload.model_validate(receiver.wait_for("repo.content.update").body)
+        move = WebhookPayload.model_validate(receiver.wait_for("repo.move").body)
+
+    assert content.updatedRefs is not None
+    assert [(r.ref, r.oldSha, r.newSha) for r in content.updatedRefs] == [(MAIN, base, commit)]
+    assert move.movedTo is not None and move.movedTo.name == moved
