@@ -48,21 +48,32 @@ class ErrorCode(enum.StrEnum):
 
 
 class RepoType(enum.StrEnum):
-    """The three kinds of repo a hub holds."""
+    """The four kinds of repo a hub holds.
+
+    Kernels (compute kernels, the `kernels` library's repos) are repos like the others: the
+    client creates, reads, uploads to, downloads from and deletes them under `/api/kernels/`
+    and the `kernels/` prefix.
+    """
 
     MODEL = "model"
     DATASET = "dataset"
     SPACE = "space"
+    KERNEL = "kernel"
 
     @property
     def api_segment(self) -> str:
-        """The plural segment used under `/api/` (`models`, `datasets`, `spaces`)."""
+        """The plural segment used under `/api/` (`models`, `datasets`, `spaces`, `kernels`)."""
         return f"{self.value}s"
 
     @property
     def url_prefix(self) -> str:
-        """The prefix of non-API URLs: empty for models, `datasets/` and `spaces/` otherwise."""
+        """The prefix of non-API URLs: empty for models, `datasets/`, `spaces/`, `kernels/`."""
         return "" if self is RepoType.MODEL else f"{self.value}s/"
+
+    @classmethod
+    def from_url_prefix(cls, segment: str) -> RepoType | None:
+        """The type whose non-API URLs start with `segment/` (`datasets`, ...), or None."""
+        return next((t for t in cls if t.url_prefix == f"{segment}/"), None)
 
     @classmethod
     def from_api_segment(cls, segment: str) -> RepoType | None:

@@ -265,7 +265,7 @@ def test_refusals_exit_with_auth_or_usage_codes(
     empty = run("comment", repo, str(num), "   ")
     short = run("create", repo, "--title", "ab")
     zero = run("info", repo, "0")
-    bad_type = run("list", repo, "--repo-type", "kernel")
+    bad_type = run("list", repo, "--repo-type", "bucket")
 
     assert anonymous.exit_code == 3
     assert "401" in anonymous.stderr

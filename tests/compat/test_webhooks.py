@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -53,13 +54,14 @@ def receiver() -> Iterator[Receiver]:
         yield endpoint
 
 
-def _deliveries(hub: LiveServer, user: HubUser, webhook_id: str) -> list[dict[str, object]]:
+def _deliveries(hub: LiveServer, user: HubUser, webhook_id: str) -> list[dict[str, Any]]:
     response = httpx.get(
         f"{hub.url}/api/settings/webhooks/{webhook_id}/deliveries",
         headers={"authorization": f"Bearer {user.token}"},
     )
     response.raise_for_status()
-    return response.json()
+    found: list[dict[str, Any]] = response.json()
+    return found
 
 
 def test_create_read_update_disable_and_delete_through_the_client(
@@ -129,15 +131,11 @@ def test_discussion_events_arrive_with_the_secret_and_parse_as_webhook_payloads(
     assert comment.comment is not None and comment.comment.content == "Any news?"
     assert comment.discussion is not None and comment.discussion.num == thread.num
 
-    log = wait_until(
-        lambda: (
-            (d := _deliveries(hub, owner, hook.id))
-            and all(x["state"] == "succeeded" for x in d)
-            and len(d) == 2
-            and d
-        ),
-        "both deliveries to be logged as succeeded",
-    )
+    def succeeded() -> list[dict[str, Any]] | None:
+        found = _deliveries(hub, owner, hook.id)
+        return found if len(found) == 2 and all(d["state"] == "succeeded" for d in found) else None
+
+    log = wait_until(succeeded, "both deliveries to be logged as succeeded")
     assert [d["event"] for d in log] == ["discussion.comment.create", "discussion.create"]
     assert all(d["statusCode"] == 200 and d["attempts"] == 1 for d in log)
     assert all(isinstance(d["latencyMs"], int) for d in log)
@@ -162,7 +160,7 @@ def test_private_repos_tell_only_webhooks_whose_owner_can_see_them(
     owner.api.create_discussion(public, "Public plans")
 
     def logged(user: HubUser, webhook_id: str) -> list[str]:
-        return [str(d["payload"]["repo"]["name"]) for d in _deliveries(hub, user, webhook_id)]  # type: ignore[index]
+        return [str(d["payload"]["repo"]["name"]) for d in _deliveries(hub, user, webhook_id)]
 
     wait_until(lambda: len(logged(owner, watching.id)) == 2, "the owner's two deliveries")
     # An event's deliveries to every webhook are logged at once: the outsider's are here too.

@@ -47,7 +47,7 @@ def limit_option(command: F) -> F:
 
 
 def repo_type_option(command: F) -> F:
-    """`--repo-type model|dataset|space`, passed as `repo_type`."""
+    """`--repo-type model|dataset|space|kernel`, passed as `repo_type`."""
     return click.option(
         "--repo-type",
         type=click.Choice(REPO_TYPES),

@@ -179,6 +179,8 @@ def list_repos(
             found = list(api.list_datasets(**query))
         elif repo_type == "space":
             found = list(api.list_spaces(**query))
+        elif repo_type == "kernel":
+            found = list(api.list_kernels(**query))
         else:
             found = list(api.list_models(**query))
     if as_json:

@@ -250,7 +250,7 @@ class RepoMethods(ApiBase):
         expand: list[str] | None = None,
         token: str | bool | None = None,
     ) -> models.RepoInfo:
-        """Info about a repo, at a revision if given (a `ModelInfo`, `DatasetInfo` or `SpaceInfo`).
+        """Info about a repo at a revision if given (`ModelInfo`, `DatasetInfo`, `SpaceInfo`, ...).
 
         Raises:
             RepositoryNotFoundError: no such repo (or not visible to you).
@@ -300,6 +300,16 @@ class RepoMethods(ApiBase):
         return self._info(
             models.SpaceInfo, repo_id, "space", revision, files_metadata, expand, token
         )
+
+    def kernel_info(
+        self,
+        repo_id: str,
+        *,
+        revision: str | None = None,
+        token: str | bool | None = None,
+    ) -> models.KernelInfo:
+        """`repo_info` for a kernel (no `expand` or `files_metadata`, as huggingface_hub)."""
+        return self._info(models.KernelInfo, repo_id, "kernel", revision, False, None, token)
 
     def repo_exists(
         self, repo_id: str, *, repo_type: str | None = None, token: str | bool | None = None
@@ -442,6 +452,29 @@ class RepoMethods(ApiBase):
             limit=limit,
             expand=expand,
             full=full,
+            token=token,
+        )
+
+    def list_kernels(
+        self,
+        *,
+        author: str | None = None,
+        search: str | None = None,
+        sort: str | None = None,
+        limit: int | None = None,
+        token: str | bool | None = None,
+    ) -> Iterator[models.KernelInfo]:
+        """The kernels you can see (huggingface_hub has no such listing); as `list_models`'."""
+        return self._list(
+            models.KernelInfo,
+            "kernel",
+            filter=None,
+            author=author,
+            search=search,
+            sort=sort,
+            limit=limit,
+            expand=None,
+            full=None,
             token=token,
         )
 

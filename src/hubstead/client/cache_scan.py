@@ -19,8 +19,9 @@ from pathlib import Path
 from hubstead.client._config import load_config
 from hubstead.client.cache import COMMIT_HASH
 from hubstead.errors import CacheNotFound
+from hubstead.protocol import RepoType
 
-_REPO_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
+_REPO_TYPES = {t.api_segment: t.value for t in RepoType}
 
 
 @dataclasses.dataclass(frozen=True)

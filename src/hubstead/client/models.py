@@ -165,11 +165,16 @@ class SafeTensorsInfo:
 
 @dataclasses.dataclass(frozen=True)
 class ModelInfo(RepoInfo):
-    """A model repo; `safetensors` when the hub summarized its weights."""
+    """A model repo; `safetensors` and `gguf` when the hub summarized its weights.
+
+    `gguf` is the Hub's block as sent (`total`, and `architecture`, `context_length`,
+    `chat_template`, `bos_token`, `eos_token` when the file says), as huggingface_hub keeps it.
+    """
 
     library_name: str | None = None
     pipeline_tag: str | None = None
     safetensors: SafeTensorsInfo | None = None
+    gguf: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -183,7 +188,7 @@ class ModelInfo(RepoInfo):
 
     @classmethod
     def _extra_keys(cls) -> dict[str, str]:
-        return {"library_name": "library_name", "pipeline_tag": "pipeline_tag"}
+        return {"library_name": "library_name", "pipeline_tag": "pipeline_tag", "gguf": "gguf"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,10 +207,16 @@ class SpaceInfo(RepoInfo):
         return {"sdk": "sdk"}
 
 
+@dataclasses.dataclass(frozen=True)
+class KernelInfo(RepoInfo):
+    """A kernel repo (compute kernels for the `kernels` library)."""
+
+
 INFO_CLASSES: dict[str, type[RepoInfo]] = {
     "model": ModelInfo,
     "dataset": DatasetInfo,
     "space": SpaceInfo,
+    "kernel": KernelInfo,
 }
 
 
@@ -271,7 +282,7 @@ class RepoUrl(str):
     """A repo's URL (a `str`) with its parts, as `huggingface_hub.RepoUrl` has them.
 
     Args:
-        url: the repo's URL (`{endpoint}/[datasets/|spaces/]{namespace}/{name}`).
+        url: the repo's URL (`{endpoint}/[datasets/|spaces/|kernels/]{namespace}/{name}`).
         endpoint: the hub's URL the repo URL starts with (default: the URL's scheme and host).
     """
 
@@ -290,7 +301,7 @@ class RepoUrl(str):
         parts = [part for part in path.split("/") if part]
         # Models have no prefix: a first segment `models` would be a namespace of that name.
         prefix = RepoType.from_api_segment(parts[0]) if len(parts) > 2 else None
-        repo_type = prefix if prefix in (RepoType.DATASET, RepoType.SPACE) else RepoType.MODEL
+        repo_type = prefix if prefix is not None and prefix.url_prefix else RepoType.MODEL
         if repo_type is not RepoType.MODEL:
             parts.pop(0)
         instance.endpoint = base

@@ -11,6 +11,9 @@ import dataclasses
 import datetime as dt
 import enum
 
+TOPIC = "hub_events"
+"""What a transaction that records an event announces (`Database.subscribe`)."""
+
 
 class HubEventKind(enum.StrEnum):
     """What happened, as `<scope>.<action>` in the terms of the Hub's webhooks.

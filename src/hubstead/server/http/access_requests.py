@@ -36,7 +36,7 @@ from hubstead.server.http.context import (
     repo_type,
     services,
 )
-from hubstead.server.http.paths import API_REPO
+from hubstead.server.http.paths import API_REPO, URL_PREFIXES
 from hubstead.server.services.access_requests import PAGE_SIZE, request_id
 
 _REQUESTS = API_REPO + "/user-access-request"
@@ -161,6 +161,6 @@ routes = [
     Route(_REQUESTS + "/{status}", list_access_requests, methods=["GET"]),
     *(
         Route(prefix + "/{namespace}/{name}/ask-access", ask_access, methods=["POST"])
-        for prefix in ("/datasets", "/spaces", "")
+        for prefix in URL_PREFIXES
     ),
 ]

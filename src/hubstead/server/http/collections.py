@@ -20,7 +20,12 @@ from starlette.routing import Route
 
 from hubstead.protocol import RepoType
 from hubstead.server import errors
-from hubstead.server.domain.collections import CollectionItem, CollectionRecord, CollectionSort
+from hubstead.server.domain.collections import (
+    CollectionItem,
+    CollectionRecord,
+    CollectionSort,
+    ItemType,
+)
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
     avatar_url,
@@ -41,7 +46,7 @@ _COLLECTION = "/api/collections/{namespace}/{slug}"
 _PAGE_SIZE = 100
 # `item=` filters name their type by the plural the Hub's URLs use.
 _ITEM_PREFIXES = {
-    **{t.api_segment: t.value for t in RepoType},
+    **{t.api_segment: t.value for t in RepoType if t.value in set(ItemType)},
     "collections": "collection",
     "papers": "paper",
     "buckets": "bucket",

@@ -273,6 +273,5 @@ def next_link(request: Request, offset: int) -> dict[str, str]:
 
 
 def prefixed_repo_type(request: Request) -> RepoType:
-    """The repo type from the `datasets/` or `spaces/` prefix of a non-API URL (else model)."""
-    prefix = request.url.path.split("/", 2)[1]
-    return {"datasets": RepoType.DATASET, "spaces": RepoType.SPACE}.get(prefix, RepoType.MODEL)
+    """The repo type a non-API URL's prefix names (`datasets/`, ...); model without one."""
+    return RepoType.from_url_prefix(request.url.path.split("/", 2)[1]) or RepoType.MODEL

@@ -1,7 +1,7 @@
 """git over smart HTTP: `git clone`, `git fetch` and `git push` of the hub's repos.
 
-Serves, for models and under the `datasets/` and `spaces/` prefixes, with or without the `.git`
-suffix (`git clone http://hub/ns/name` works):
+Serves, for models and under the `datasets/`, `spaces/` and `kernels/` prefixes, with or without
+the `.git` suffix (`git clone http://hub/ns/name` works):
 `GET /{P}{repo}.git/info/refs?service=git-upload-pack|git-receive-pack`,
 `POST /{P}{repo}.git/git-upload-pack` (clone, fetch; protocol v0 and v2) and
 `POST /{P}{repo}.git/git-receive-pack` (push).
@@ -30,6 +30,7 @@ from hubstead.server import errors
 from hubstead.server.domain.git import PackService
 from hubstead.server.http.context import call, identity, prefixed_repo_type, repo_id, services
 from hubstead.server.http.errors import error_response
+from hubstead.server.http.paths import URL_PREFIXES
 from hubstead.server.services.git import Fetch
 
 _NO_CACHE = {
@@ -219,7 +220,7 @@ routes = [
         _plain_errors(handler, tail),
         methods=[method],
     )
-    for prefix in ("/datasets", "/spaces", "")
+    for prefix in URL_PREFIXES
     for suffix in (".git", "")
     for method, tail, handler in (
         ("GET", "info/refs", get_info_refs),

@@ -33,6 +33,7 @@ from hubstead.server.http.context import (
     services,
 )
 from hubstead.server.http.errors import error_response
+from hubstead.server.http.paths import URL_PREFIXES
 from hubstead.server.services.lfs import BatchItem, LfsObject, Receiver
 
 LFS_JSON = "application/vnd.git-lfs+json"
@@ -250,7 +251,7 @@ async def get_upload_status(request: Request) -> Response:
 _LFS = "/{namespace}/{name}.git/info/lfs"
 routes = [
     route
-    for prefix in ("/datasets", "/spaces", "")
+    for prefix in URL_PREFIXES
     for route in (
         Route(prefix + _LFS + "/objects/batch", lfs_errors(post_batch), methods=["POST"]),
         Route(prefix + _LFS + "/objects/verify", lfs_errors(post_verify), methods=["POST"]),

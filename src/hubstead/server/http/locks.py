@@ -1,7 +1,7 @@
 """The git-lfs file locking API: `git lfs lock`, `git lfs unlock`, `git lfs locks`, and pushes.
 
-Serves, under a repo's LFS endpoint `/{P}{repo}.git/info/lfs` (models, and under the `datasets/`
-and `spaces/` prefixes, as `lfs.py`):
+Serves, under a repo's LFS endpoint `/{P}{repo}.git/info/lfs` (models, and under the `datasets/`,
+`spaces/` and `kernels/` prefixes, as `lfs.py`):
 `POST …/locks` (lock a path: 201, or 409 with the lock that holds it),
 `GET …/locks?path=&id=&cursor=&limit=&refspec=` (the repo's locks, a page at a time),
 `POST …/locks/verify` (the locks a push must respect: the caller's `ours`, everyone else's
@@ -36,6 +36,7 @@ from hubstead.server.http.context import (
     services,
 )
 from hubstead.server.http.lfs import lfs_error_response, lfs_errors, lfs_response
+from hubstead.server.http.paths import URL_PREFIXES
 from hubstead.server.services.locks import DEFAULT_PAGE, MAX_PAGE
 
 
@@ -160,7 +161,7 @@ def _start(cursor: object) -> str | None:
 _LOCKS = "/{namespace}/{name}.git/info/lfs/locks"
 routes = [
     Route(prefix + _LOCKS + tail, lfs_errors(handler), methods=[method])
-    for prefix in ("/datasets", "/spaces", "")
+    for prefix in URL_PREFIXES
     for method, tail, handler in (
         ("POST", "", post_lock),
         ("GET", "", get_locks),

@@ -12,14 +12,15 @@ from hubstead.server.domain.jobs import JobRecord
 from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.catalog import RepoInfo
 from hubstead.server.services.files import FileInfo
+from hubstead.server.services.gguf import GgufSummary
 from hubstead.server.services.lfs_files import LfsFile
 
 # The keys `expand=` may ask for, per repo type (core.md §4.2); unknown ones are ignored.
 EXPANDABLE = {
     RepoType.MODEL: {
         "author", "cardData", "createdAt", "disabled", "downloads", "downloadsAllTime", "gated",
-        "lastModified", "library_name", "likes", "pipeline_tag", "private", "safetensors", "sha",
-        "siblings", "tags", "trendingScore", "usedStorage",
+        "gguf", "lastModified", "library_name", "likes", "pipeline_tag", "private", "safetensors",
+        "sha", "siblings", "tags", "trendingScore", "usedStorage",
     },
     RepoType.DATASET: {
         "author", "cardData", "createdAt", "disabled", "downloads", "downloadsAllTime", "gated",
@@ -29,6 +30,11 @@ EXPANDABLE = {
     RepoType.SPACE: {
         "author", "cardData", "createdAt", "disabled", "lastModified", "likes", "private", "sdk",
         "sha", "siblings", "tags", "trendingScore", "usedStorage",
+    },
+    # The client sends no `expand=` for kernels (`kernel_info`); what a kernel's info holds.
+    RepoType.KERNEL: {
+        "author", "cardData", "createdAt", "disabled", "downloads", "gated", "lastModified",
+        "likes", "private", "sha", "siblings", "tags", "usedStorage",
     },
 }  # fmt: skip
 
@@ -148,7 +154,24 @@ def repo_info(info: RepoInfo, *, blobs: bool) -> dict[str, Any]:
             "parameters": dict(info.safetensors.parameters),
             "total": info.safetensors.total,
         }
+    if info.gguf is not None:
+        payload["gguf"] = _gguf(info.gguf)
     return payload
+
+
+def _gguf(summary: GgufSummary) -> dict[str, Any]:
+    """The `gguf` block: the parameter total, and what else the file says."""
+    block: dict[str, Any] = {"total": summary.total}
+    for key, value in (
+        ("architecture", summary.architecture),
+        ("context_length", summary.context_length),
+        ("chat_template", summary.chat_template),
+        ("bos_token", summary.bos_token),
+        ("eos_token", summary.eos_token),
+    ):
+        if value is not None:
+            block[key] = value
+    return block
 
 
 def lfs_file(file: LfsFile) -> dict[str, Any]:

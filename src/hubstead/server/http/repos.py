@@ -231,12 +231,13 @@ async def get_repo_info(request: Request) -> Response:
 def _details(expand: list[str], *, listing: bool = False) -> Details:
     """What repo info must hold: everything, or what `expand=` names.
 
-    A full listing leaves the weights' summary out unless asked for, as the Hub does.
+    A full listing leaves the weights' summaries out unless asked for, as the Hub does.
     """
     return Details(
         files=not expand or "siblings" in expand,
         used_storage=not expand or "usedStorage" in expand,
         safetensors="safetensors" in expand or not (expand or listing),
+        gguf="gguf" in expand or not (expand or listing),
     )
 
 

@@ -1,6 +1,7 @@
 """File downloads.
 
-Serves: `HEAD|GET /{prefix}{repo}/resolve/{rev}/{path}` for models, `datasets/` and `spaces/`.
+Serves: `HEAD|GET /{prefix}{repo}/resolve/{rev}/{path}` for models, `datasets/`, `spaces/`
+and `kernels/`.
 
 An LFS file of an on-demand (pull-through) mirror that is not stored yet is streamed from
 upstream while it is being stored, with the same headers and a 200 (or 206) instead of the 302.
@@ -40,6 +41,7 @@ from hubstead.server.http.context import (
     revision_and_path,
     services,
 )
+from hubstead.server.http.paths import URL_PREFIXES
 from hubstead.server.http.ranges import byte_range, streamed
 from hubstead.server.http.xet import xet_read_token_url
 from hubstead.server.services.downloads import LfsRedirect, LfsStream, RegularFile, XetStream
@@ -137,6 +139,5 @@ def _media_type(path: str) -> str:
 
 _RESOLVE = "/{namespace}/{name}/resolve/{revision}/{path:path}"
 routes = [
-    Route(prefix + _RESOLVE, resolve_file, methods=["GET", "HEAD"])
-    for prefix in ("/datasets", "/spaces", "")
+    Route(prefix + _RESOLVE, resolve_file, methods=["GET", "HEAD"]) for prefix in URL_PREFIXES
 ] + [Route("/{name}/resolve/{revision}/{path:path}", resolve_unqualified, methods=["GET", "HEAD"])]

@@ -71,7 +71,6 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
     ),
     Unavailable("Buckets", _with_subpaths("/api/buckets")),
     Unavailable("Jobs", _with_subpaths("/api/jobs", "/api/scheduled-jobs")),
-    Unavailable("Kernel repos", _with_subpaths("/api/kernels")),
     Unavailable("Papers", (*_with_subpaths("/api/papers"), "/api/daily_papers")),
 )
 

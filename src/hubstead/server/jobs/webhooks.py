@@ -13,9 +13,9 @@ import logging
 import threading
 from types import TracebackType
 
+from hubstead.server.domain.hub_events import TOPIC
 from hubstead.server.jobs.runner import JobContext
 from hubstead.server.services.registry import Services
-from hubstead.server.storage.hub_events_sql import TOPIC
 
 logger = logging.getLogger("hubstead.webhooks")
 

@@ -24,6 +24,7 @@ from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.cards import CardFacts
 from hubstead.server.services.files import FileInfo, describe
+from hubstead.server.services.gguf import GgufSummary
 from hubstead.server.services.pages import Page
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.tags import HubTag
@@ -40,6 +41,7 @@ class Details:
     files: bool = True
     used_storage: bool = True
     safetensors: bool = False
+    gguf: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +49,8 @@ class RepoInfo:
     """A repo at a commit, with the details asked for (None when not asked).
 
     `used_storage` is the bytes of the repo's LFS objects plus its git data on disk;
-    `safetensors` the summary of a model's weights, when asked for and it has one.
+    `safetensors` and `gguf` the summaries of a model's weights, when asked for and it has
+    them.
     """
 
     repo: RepoRecord
@@ -56,6 +59,7 @@ class RepoInfo:
     files: list[FileInfo] | None = None
     used_storage: int | None = None
     safetensors: SafetensorsSummary | None = None
+    gguf: GgufSummary | None = None
 
 
 ListedRepo = RepoRecord | RepoInfo
@@ -139,4 +143,5 @@ class CatalogService:
             files,
             usage[repo.id] if details.used_storage else None,
             self._weights.safetensors(repo, commit_id) if details.safetensors else None,
+            self._weights.gguf(repo, commit_id) if details.gguf else None,
         )

@@ -1,11 +1,13 @@
-"""What a model's safetensors weights hold, read from their headers: the Hub's `safetensors` block.
+"""What a model's weights hold, read from their headers: the Hub's `safetensors` and `gguf` blocks.
 
 A safetensors file starts with an 8-byte little-endian header length and a JSON header naming
 each tensor's dtype, shape and byte range. The Hub summarizes a model's weights as parameters
 per dtype and in total (`model_info(expand=["safetensors"])`), from `model.safetensors` at the
 repo's root, else from the shards `model.safetensors.index.json` names (the two names the
 official client's `get_safetensors_metadata` probes), and answers
-`get_sharded_safetensors_metadata` with every shard's header at once.
+`get_sharded_safetensors_metadata` with every shard's header at once. A model holding GGUF
+files is summarized from the first of them by path (`gguf.py` reads its header): GGUF repos hold
+one file per quantization of the same weights, so any of them has the same parameter total.
 
 Summaries are computed when first asked for, from the headers alone (never the tensors), and
 kept in memory per commit: a commit never changes, so neither does its summary. A header that is
@@ -23,8 +25,8 @@ import math
 import posixpath
 import struct
 import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from hubstead.protocol import DEFAULT_BRANCH, LFS_POINTER_MAX_SIZE, RepoType, parse_lfs_pointer
 from hubstead.server import errors
@@ -33,6 +35,7 @@ from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.files import normalize_path
+from hubstead.server.services.gguf import GgufError, GgufSummary, read_summary
 from hubstead.server.services.objects import LfsObjects
 from hubstead.server.services.repos import RepoService
 from hubstead.server.storage.git_objects import GitObjectStore
@@ -44,6 +47,7 @@ MAX_HEADER_BYTES = 25_000_000  # what the official client accepts
 MAX_INDEX_BYTES = 25_000_000
 MAX_SHARDS = 1000
 _CACHED_SUMMARIES = 4096
+GGUF_SUFFIX = ".gguf"
 _LENGTH = struct.Struct("<Q")
 
 
@@ -61,6 +65,9 @@ class ShardedMetadata:
 
     index: Mapping[str, Any]
     headers: Mapping[str, Mapping[str, Any]]
+
+
+_Summary = TypeVar("_Summary", SafetensorsSummary, GgufSummary)
 
 
 class _NotHeld(Exception):
@@ -124,22 +131,35 @@ class WeightService:
         self._git = git
         self._objects = objects
         self._index = index
-        self._cache: collections.OrderedDict[tuple[str, str], SafetensorsSummary | None] = (
-            collections.OrderedDict()
-        )
+        # Per (format, repo, commit): a SafetensorsSummary, a GgufSummary, or None.
+        self._cache: collections.OrderedDict[tuple[str, str, str], Any] = collections.OrderedDict()
         self._guard = threading.Lock()
 
     def safetensors(self, repo: RepoRecord, commit_id: str) -> SafetensorsSummary | None:
-        """The summary of a model's weights at a commit, or None (the caller checked access)."""
+        """A model's safetensors summary at a commit, or None (the caller checked access)."""
+        return self._cached("safetensors", repo, commit_id, self._summary)
+
+    def gguf(self, repo: RepoRecord, commit_id: str) -> GgufSummary | None:
+        """A model's GGUF summary at a commit, or None (the caller checked access)."""
+        return self._cached("gguf", repo, commit_id, self._gguf)
+
+    def _cached(
+        self,
+        form: str,
+        repo: RepoRecord,
+        commit_id: str,
+        compute: Callable[[RepoRecord, str], _Summary | None],
+    ) -> _Summary | None:
         if repo.type != RepoType.MODEL.value:
             return None
-        key = (repo.storage_key, commit_id)
+        key = (form, repo.storage_key, commit_id)
         with self._guard:
             if key in self._cache:
                 self._cache.move_to_end(key)
-                return self._cache[key]
+                found: _Summary | None = self._cache[key]
+                return found
         try:
-            summary = self._summary(repo, commit_id)
+            summary = compute(repo, commit_id)
         except _NotHeld:
             return None
         with self._guard:
@@ -189,6 +209,21 @@ class WeightService:
             shards = sorted(set(index["weight_map"].values()))
             return summarize([self._header(repo, commit_id, shard) for shard in shards])
         except _Invalid:
+            return None
+
+    def _gguf(self, repo: RepoRecord, commit_id: str) -> GgufSummary | None:
+        entries = self._git.list_tree(repo.storage_key, commit_id, "", True)
+        paths = [
+            e.path for e in entries if e.kind is EntryKind.FILE and e.path.endswith(GGUF_SUFFIX)
+        ]
+        if not paths:
+            return None
+        path = min(paths)
+        try:
+            return read_summary(
+                lambda offset, length: self._read(repo, commit_id, path, offset, length)
+            )
+        except (_Invalid, GgufError):
             return None
 
     def _is_file(self, repo: RepoRecord, commit_id: str, path: str) -> bool:

@@ -14,12 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hubstead.server.domain.hub_events import HubEventKind, HubEventRecord
+from hubstead.server.domain.hub_events import TOPIC, HubEventKind, HubEventRecord
 from hubstead.server.storage.db import Database, announce, as_utc, upsert
 from hubstead.server.storage.schema import accounts, hub_event_cursors, hub_events, repos
-
-TOPIC = "hub_events"
-"""What a transaction that records an event announces (`Database.subscribe`)."""
 
 # The key of the PostgreSQL advisory lock that orders the outbox ("hubevts" in ASCII).
 _OUTBOX_LOCK = 0x68756265767473

@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 import time
 
-import httpx
-
-from hubstead import __version__
 from hubstead.server import errors
 from hubstead.server.domain.webhooks import Attempt, DeliveryRecord, DeliveryState
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.webhooks.targets import TargetPolicy
+from hubstead.server.storage import webhook_endpoints
 from hubstead.server.storage.webhooks import WebhookStore
 
 KIND = "webhooks.deliver"
@@ -56,7 +54,7 @@ class DeliverySender:
     ) -> None:
         self._store = store
         self._policy = policy
-        self._timeout = httpx.Timeout(timeout_seconds)
+        self._timeout = timeout_seconds
         self._clock = clock
 
     def attempt(self, delivery_id: int, *, last: bool) -> DeliveryRecord | None:
@@ -89,7 +87,7 @@ class DeliverySender:
             raise
         headers = {
             "Content-Type": "application/json",
-            "User-Agent": f"hubstead/{__version__}",
+            "User-Agent": "hubstead-webhooks",
             "Host": target.host_header,
             "X-Hubstead-Delivery": delivery.object_id,
             "X-Hubstead-Event": delivery.event,
@@ -97,22 +95,17 @@ class DeliverySender:
         if webhook.secret is not None:
             headers["X-Webhook-Secret"] = webhook.secret
         body = json.dumps(delivery.payload).encode()
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
         started = time.monotonic()
         try:
-            with (
-                httpx.Client(timeout=self._timeout, follow_redirects=False) as client,
-                client.stream(
-                    "POST",
-                    target.pinned_url,
-                    content=body,
-                    headers=headers,
-                    extensions=extensions,
-                ) as response,
-            ):
-                status = response.status_code
-        except httpx.HTTPError as exc:
-            error = f"{webhook.url}: {type(exc).__name__}: {exc or 'no answer'}"
+            status = webhook_endpoints.post(
+                target.pinned_url,
+                body,
+                headers,
+                sni_hostname=target.host if target.scheme == "https" else None,
+                timeout_seconds=self._timeout,
+            )
+        except webhook_endpoints.EndpointUnreachableError as exc:
+            error = f"{webhook.url}: {exc}"
             self._record(delivery, None, None, error, retryable=True, last=last)
             raise errors.UpstreamUnavailableError(error) from exc
         latency = round((time.monotonic() - started) * 1000)
