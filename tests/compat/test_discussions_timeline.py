@@ -14,12 +14,10 @@ from huggingface_hub.community import (
 )
 from huggingface_hub.errors import BadRequestError
 
-from hubstead.protocol import RepoType
 from hubstead.server.domain.accounts import AccountKind
 from hubstead.server.domain.hub_events import HubEventKind, HubEventRecord
-from hubstead.server.services.access import Action
-from hubstead.server.storage.hub_events_sql import SqlHubEventLog
 from tests.helpers.accounts import HubUser, make_user
+from tests.helpers.hub_events import events_of, last_event_id, refs_payload, repo_key
 from tests.helpers.live_server import LiveServer
 from tests.helpers.pull_requests import commit_to_pull_request
 
@@ -121,29 +119,6 @@ def test_a_deleted_authors_threads_and_comments_read_as_deleted(
 # --- the outbox ------------------------------------------------------------------------------
 
 
-def last_event_id(server: LiveServer) -> int:
-    log = SqlHubEventLog(server.services.database)
-    after = 0
-    while page := log.list_events(after, 100):
-        after = page[-1].id
-    return after
-
-
-def repo_events(server: LiveServer, user: HubUser, repo: str, after: int) -> list[HubEventRecord]:
-    """The hub events recorded about `repo` since event `after`, oldest first.
-
-    Since `after`: on SQLite, a repo created after the newest one was deleted takes its row id,
-    which the deleted repo's events still name.
-    """
-    identity = server.services.auth.authenticate(user.token)
-    record = server.services.repos.locate(identity, RepoType.MODEL, repo, Action.READ)
-    return [
-        event
-        for event in SqlHubEventLog(server.services.database).list_events(after, 1000)
-        if event.repo_id == record.id
-    ]
-
-
 def summary(event: HubEventRecord) -> tuple[str, int | None, dict[str, Any]]:
     payload = {k: v for k, v in event.payload.items() if k != "event_id"}
     return event.kind.value, event.discussion_num, payload
@@ -162,14 +137,17 @@ def test_every_change_records_a_hub_event(
         user.api.hide_discussion_comment(repo, discussion.num, first.id)
     user.api.rename_discussion(repo, discussion.num, "A better title")
     user.api.change_discussion_status(repo, discussion.num, "closed")
+    base = user.api.repo_info(repo).sha
     pr = user.api.create_pull_request(repo, title="Fix")
     commit = commit_to_pull_request(user, repo, pr.num, {"fix.txt": b"fix\n"})
     user.api.change_discussion_status(repo, pr.num, "open")
     user.api.merge_pull_request(repo, pr.num)
 
-    events = repo_events(live_server, user, repo, start)
+    events = events_of(live_server, repo_key(live_server, user.token, repo), start)
 
     D, P = discussion.num, pr.num
+    pr_ref = f"refs/pr/{P}"
+
     assert [summary(e) for e in events] == [
         ("discussion.create", D, {"title": "Question", "is_pull_request": False, "status": "open"}),
         ("discussion.comment.create", D, {}),
@@ -178,12 +156,15 @@ def test_every_change_records_a_hub_event(
         ("discussion.update", D, {"title": "A better title"}),
         ("discussion.update", D, {"status": "closed"}),
         ("discussion.create", P, {"title": "Fix", "is_pull_request": True, "status": "draft"}),
+        ("repo.content.update", None, refs_payload(base, (pr_ref, None, base))),
         ("discussion.update", P, {"commit_id": commit}),
+        ("repo.content.update", None, refs_payload(base, (pr_ref, base, commit))),
         ("discussion.update", P, {"status": "open"}),
+        ("repo.content.update", None, refs_payload(commit, ("refs/heads/main", base, commit))),
         ("discussion.update", P, {"status": "merged", "merge_commit_id": commit}),
     ]
     other = live_server.services.auth.get_account(other_user.name, AccountKind.USER)
-    assert [e.actor_id for e in events] == [other.id] * 3 + [account.id] * 7
+    assert [e.actor_id for e in events] == [other.id] * 3 + [account.id] * 10
     assert events[2].payload["event_id"] == int(first.id, 16)
     assert events[3].payload["event_id"] == int(first.id, 16)
     assert all(e.kind in HubEventKind for e in events)

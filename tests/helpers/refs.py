@@ -7,7 +7,7 @@ The store is the server's own `Pygit2GitStore` opened on the live server's data 
 from __future__ import annotations
 
 from hubstead.protocol import RepoType
-from hubstead.server.domain.git import Author, TreeEdit
+from hubstead.server.domain.git import Author, RefUpdate, TreeEdit
 from hubstead.server.services.access import Action
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
 from tests.helpers.accounts import HubUser
@@ -50,5 +50,6 @@ def commit_unchecked(
     author = Author("Old Hub", "old-hub@example.test")
     commit = git.write_commit(record.storage_key, head, edits, author, "written by an older hub")
     git.update_ref(record.storage_key, "refs/heads/main", commit, head)
-    server.services.heads.record_push(record, "main", commit)
+    update = RefUpdate("refs/heads/main", head, commit)
+    server.services.heads.record_push(record, [update], identity.account_id)
     return commit

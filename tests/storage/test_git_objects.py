@@ -490,7 +490,7 @@ def test_refs_lists_every_ref_peeled_to_commits(store: GitObjectStore, key: str)
 def test_lightweight_tag_points_at_the_commit(store: GitObjectStore, key: str) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     assert head is not None
-    store.create_tag(key, "light", head, AUTHOR, None)
+    assert store.create_tag(key, "light", head, AUTHOR, None) == head
     assert store.ref_target(key, "refs/tags/light") == head
     assert store.resolve(key, "light") == head
 
@@ -500,9 +500,9 @@ def test_annotated_tag_points_at_a_tag_object_and_resolves_to_the_commit(
 ) -> None:
     head = store.resolve(key, DEFAULT_BRANCH)
     assert head is not None
-    store.create_tag(key, "v1.0", head, AUTHOR, "Release 1.0")
+    created = store.create_tag(key, "v1.0", head, AUTHOR, "Release 1.0")
     direct = store.ref_target(key, "refs/tags/v1.0")
-    assert direct is not None
+    assert direct == created
     assert direct != head
     assert store.resolve(key, "v1.0") == head
     assert store.resolve(key, "refs/tags/v1.0") == head

@@ -6,8 +6,12 @@ import datetime as dt
 
 import pytest
 
+from hubstead.server.domain.git import RefUpdate
+from hubstead.server.domain.hub_events import HubEventKind, HubEventRecord
 from hubstead.server.domain.repos import RepoQuery, RepoRecord, TagUsage
+from hubstead.server.storage.db import Database
 from hubstead.server.storage.errors import AlreadyExistsError
+from hubstead.server.storage.hub_events_sql import SqlHubEventLog
 from hubstead.server.storage.repos import RepoStore
 
 
@@ -125,6 +129,93 @@ def test_delete_repo_removes_row_tags_and_redirects(repos: RepoStore) -> None:
     assert repos.list_repos(RepoQuery(type="model", tags=["x"])) == []
     # The storage key and the id can be used again.
     repo(repos, "ada", "gone2")
+
+
+# --- hub events ---------------------------------------------------------------------------------
+
+
+def events(database: Database, after: int = 0) -> list[HubEventRecord]:
+    return SqlHubEventLog(database).list_events(after, 100)
+
+
+def test_settings_record_only_what_changed(repos: RepoStore, database: Database) -> None:
+    created = repo(repos, "ada", "settings")
+    start = events(database)[-1].id
+
+    same = repos.update_settings(created.id, None, private=False, gated=None)
+    updated = repos.update_settings(
+        created.id, None, private=True, gated="manual", discussions_disabled=False
+    )
+    repos.update_settings(created.id, None, gated=None)
+
+    assert same == created
+    assert (updated.private, updated.gated, updated.discussions_disabled) == (True, "manual", False)
+    assert [(e.kind, e.payload) for e in events(database, start)] == [
+        (
+            HubEventKind.REPO_CONFIG,
+            {"private": True, "updatedConfig": {"private": True, "gated": "manual"}},
+        ),
+        (HubEventKind.REPO_CONFIG, {"private": True, "updatedConfig": {"gated": False}}),
+    ]
+
+
+def test_recording_refs_refreshes_the_row_with_the_event(
+    repos: RepoStore, database: Database
+) -> None:
+    created = repo(repos, "ada", "refs", private=True)
+    start = events(database)[-1].id
+    moves = [
+        RefUpdate("refs/heads/main", "a" * 40, "b" * 40),
+        RefUpdate("refs/pr/1", None, "c" * 40),
+    ]
+
+    recorded = repos.record_refs(created.id, moves, "b" * 40, None, {"head": "b" * 40})
+
+    assert recorded.head == "b" * 40
+    (event,) = events(database, start)
+    assert (event.kind, event.repo_name, event.actor_id) == (
+        HubEventKind.REPO_CONTENT,
+        "ada/refs",
+        None,
+    )
+    assert event.payload == {
+        "private": True,
+        "headSha": "b" * 40,
+        "updatedRefs": [
+            {"ref": "refs/heads/main", "oldSha": "a" * 40, "newSha": "b" * 40},
+            {"ref": "refs/pr/1", "oldSha": None, "newSha": "c" * 40},
+        ],
+    }
+
+
+def test_a_moved_then_deleted_repo_is_named_as_it_was_in_each_event(
+    repos: RepoStore, database: Database
+) -> None:
+    created = repo(repos, "ada", "before")
+    repos.update_repo(created.id, head="d" * 40)
+    start = events(database)[-1].id
+
+    repos.move_repo(created.id, "ada", "after")
+    repos.delete_repo(created.id)
+    repos.delete_repo(created.id)  # gone already: nothing to record
+
+    assert [(e.kind, e.repo_name, e.payload) for e in events(database, start)] == [
+        (HubEventKind.REPO_MOVE, "ada/before", {"private": False, "movedTo": "ada/after"}),
+        (HubEventKind.REPO_DELETE, "ada/after", {"private": False, "headSha": "d" * 40}),
+    ]
+
+
+def test_a_refused_create_or_move_records_nothing(repos: RepoStore, database: Database) -> None:
+    created = repo(repos, "ada", "one")
+    repo(repos, "ada", "two")
+    start = events(database)[-1].id
+
+    with pytest.raises(AlreadyExistsError):
+        repos.create_repo("model", "ada", "one", "otherkey", False)
+    with pytest.raises(AlreadyExistsError):
+        repos.move_repo(created.id, "ada", "two")
+
+    assert events(database, start) == []
 
 
 # --- listings -----------------------------------------------------------------------------------

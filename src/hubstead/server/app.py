@@ -309,6 +309,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             signer,
             url_ttl=settings.xet_url_ttl_seconds,
         ),
+        hub_events=SqlHubEventLog(database),
         database=database,
     )
 

@@ -16,7 +16,11 @@ TOPIC = "hub_events"
 
 
 class HubEventKind(enum.StrEnum):
-    """What happened, as `<scope>.<action>` in the terms of the Hub's webhooks."""
+    """What happened, as `<scope>.<action>` in the terms of the Hub's webhooks.
+
+    A repo event's payload uses the Hub's webhook names, which its subscribers read as they
+    are; `private` is the repo's visibility once the change is made.
+    """
 
     DISCUSSION_CREATE = "discussion.create"
     DISCUSSION_UPDATE = "discussion.update"
@@ -24,6 +28,19 @@ class HubEventKind(enum.StrEnum):
     COMMENT_UPDATE = "discussion.comment.update"
     ACCESS_REQUEST_CREATE = "access-request.create"
     ACCESS_REQUEST_UPDATE = "access-request.update"
+    REPO_CREATE = "repo.create"
+    """`{"private"}`."""
+    REPO_DELETE = "repo.delete"
+    """`{"private", "headSha"}`: `main`'s last commit (None for a mirror never synced)."""
+    REPO_MOVE = "repo.move"
+    """`{"private", "movedTo"}`; the event names the repo by its old id."""
+    REPO_CONFIG = "repo.config.update"
+    """`{"private", "updatedConfig"}`: the settings that changed, by their Hub names
+    (`private`, `gated`, `discussionsDisabled`), with their new values."""
+    REPO_CONTENT = "repo.content.update"
+    """`{"private", "headSha", "updatedRefs"}`: one event per change that moved refs (a commit,
+    a push, a merge, a sync, ...), `headSha` being `main`'s commit after it and each of
+    `updatedRefs` `{"ref", "oldSha", "newSha"}` (None for a ref created or deleted)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -49,6 +49,11 @@ class Identity:
         """True when no valid token was sent."""
         return self.account is None
 
+    @property
+    def account_id(self) -> int | None:
+        """The caller's account row id (what hub events name as their actor), or None."""
+        return self.account.id if self.account is not None else None
+
 
 ANONYMOUS = Identity()
 

@@ -32,7 +32,7 @@ from hubstead.protocol import (
     parse_lfs_pointer,
 )
 from hubstead.server import errors
-from hubstead.server.domain.git import Author, EntryKind, TreeEdit
+from hubstead.server.domain.git import Author, EntryKind, RefUpdate, TreeEdit
 from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
@@ -359,8 +359,8 @@ class CommitService:
                     continue
                 if num is not None:
                     self._discussions.record_commits(identity, repo, num, [commit_id])
-                else:
-                    self._heads.record_push(repo, ref.removeprefix(_BRANCHES), commit_id)
+                update = RefUpdate(ref, head, commit_id)
+                self._heads.record_push(repo, [update], identity.account_id)
             return CommitResult(commit_id, num)
         raise errors.ConflictError(f"Too many concurrent commits to {revision!r}; please retry")
 

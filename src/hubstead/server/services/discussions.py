@@ -38,7 +38,7 @@ from hubstead.server.domain.discussions import (
     DiscussionStatus,
     NewDiscussion,
 )
-from hubstead.server.domain.git import MergeOutcome
+from hubstead.server.domain.git import MergeOutcome, RefUpdate
 from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import access
 from hubstead.server.services.access import Action
@@ -195,7 +195,7 @@ class DiscussionService:
         discussion = self._create(
             repo, identity, title, description, DiscussionStatus.DRAFT, DEFAULT_BRANCH
         )
-        self._create_ref(repo, discussion, base)
+        self._create_ref(identity, repo, discussion, base)
         return discussion
 
     def open_with_commit(
@@ -221,7 +221,7 @@ class DiscussionService:
         title = title.strip()[:MAX_TITLE_CHARS]
         description = _content(description or title, "description")
         discussion = self._create(repo, identity, title, description, DiscussionStatus.OPEN, branch)
-        self._create_ref(repo, discussion, commit_id)
+        self._create_ref(identity, repo, discussion, commit_id)
         self.record_commits(identity, repo, discussion.num, [commit_id])
         return discussion
 
@@ -257,10 +257,15 @@ class DiscussionService:
         )
         return self._store.create(repo.id, new)
 
-    def _create_ref(self, repo: RepoRecord, discussion: DiscussionRecord, commit_id: str) -> None:
-        assert discussion.git_ref is not None
-        with errors.out_of_space(f"creating {discussion.git_ref} of {repo.repo_id}"):
-            self._git.update_ref(repo.storage_key, discussion.git_ref, commit_id, None)
+    def _create_ref(
+        self, identity: Identity, repo: RepoRecord, discussion: DiscussionRecord, commit_id: str
+    ) -> None:
+        ref = discussion.git_ref
+        assert ref is not None
+        with self._heads.publish_lock(repo):
+            with errors.out_of_space(f"creating {ref} of {repo.repo_id}"):
+                self._git.update_ref(repo.storage_key, ref, commit_id, None)
+            self._heads.record_push(repo, [RefUpdate(ref, None, commit_id)], identity.account_id)
 
     # --- taking part ------------------------------------------------------------------------------
 
@@ -524,7 +529,8 @@ class DiscussionService:
                         self._git.update_ref(repo.storage_key, target_ref, result.commit, target)
                     except RefConflictError:
                         continue
-                    self._heads.record_push(repo, discussion.target_branch, result.commit)
+                    update = RefUpdate(target_ref, target, result.commit)
+                    self._heads.record_push(repo, [update], actor)
                 self._store.change_status(
                     repo.id, num, DiscussionStatus.MERGED, actor, self._clock(), result.commit
                 )

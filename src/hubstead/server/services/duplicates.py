@@ -76,4 +76,4 @@ class DuplicateService:
         with self._heads.publish_lock(repo):
             head = self._git.resolve(repo.storage_key, DEFAULT_BRANCH)
             assert head is not None, "every repo has a main branch"
-            return self._heads.record_push(repo, DEFAULT_BRANCH, head)
+            return self._heads.refresh(repo, head)

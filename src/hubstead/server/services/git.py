@@ -252,10 +252,9 @@ class GitService:
                 )
             for update in outcome.updates:
                 num = pull_request_number(update.name)
-                if update.name == _DEFAULT_REF and update.new is not None:
-                    self._heads.record_push(repo, DEFAULT_BRANCH, update.new)
-                elif num is not None and update.new is not None:
+                if num is not None and update.new is not None:
                     self._record_pull_request(identity, repo, num, update)
+            self._heads.record_push(repo, outcome.updates, identity.account_id)
         return outcome.output
 
     def _ref_problems(

@@ -1,11 +1,13 @@
-"""Branch heads as the repo row records them: the lock a branch moves under, and the row's refresh.
+"""Refs as the hub records their moves: the lock a ref moves under, the row's refresh, the event.
 
-Every writer that moves a branch (the commit API, git pushes, branch changes, mirror syncs and
-pull-through) holds the repo's publish lock from moving the branch to recording the move with
-`record_push`, which refreshes what the repo row derives from its default branch (head, last
-change, card data, library, task, tags). So the row of the last change to land is written last,
-never overwritten by an older one. `RepoService` and the mirroring services both build on this,
-which is why it lives apart from either.
+Every writer that moves refs (the commit API, pull requests and their merges, git pushes,
+branch and tag changes, super-squash, mirror syncs) holds the repo's publish lock from its
+compare-and-swap to recording the change with `record_push`, once per change: in one
+transaction, the `repo.content.update` hub event lists the refs that moved, and when `main`
+moved, the repo row's refresh of what it derives from it (head, last change, card data,
+library, task, tags). So the row of the last change to land is written last, never overwritten
+by an older one, and the outbox lists changes in the order their refs moved. `RepoService` and
+the mirroring services both build on this, which is why it lives apart from either.
 """
 
 from __future__ import annotations
@@ -13,16 +15,20 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import weakref
+from collections.abc import Sequence
 
 from hubstead.protocol import DEFAULT_BRANCH
+from hubstead.server.domain.git import RefUpdate
 from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import cards
 from hubstead.server.storage.git_objects import GitObjectStore
 from hubstead.server.storage.repos import RepoStore
 
+_DEFAULT_REF = f"refs/heads/{DEFAULT_BRANCH}"
+
 
 class HeadService:
-    """The publish locks of repos, and the refresh of a repo row after its default branch moved."""
+    """The publish locks of repos, and the record of their refs' moves (row refresh, hub event)."""
 
     def __init__(self, store: RepoStore, git: GitObjectStore) -> None:
         self._store = store
@@ -35,7 +41,7 @@ class HeadService:
         self._guard = threading.Lock()
 
     def publish_lock(self, repo: RepoRecord) -> threading.Lock:
-        """The lock to hold from moving one of the repo's branches to `record_push`.
+        """The lock to hold from moving one of the repo's refs to `record_push`.
 
         With every writer (commit API, git push, sync) holding it, the row of the last change
         to land is written last, never overwritten by an older one. Each repo has its own.
@@ -46,17 +52,38 @@ class HeadService:
                 lock = self._locks[repo.id] = threading.Lock()
             return lock
 
-    def record_push(self, repo: RepoRecord, branch: str, commit_id: str) -> RepoRecord:
-        """Refresh what the repo row derives from its default branch after it moved."""
-        if branch != DEFAULT_BRANCH:
+    def record_push(
+        self, repo: RepoRecord, updates: Sequence[RefUpdate], actor_id: int | None
+    ) -> RepoRecord:
+        """Record one change's ref moves, under the publish lock, right after they happened.
+
+        Writes the `repo.content.update` event (`actor_id` None for an operator's doing), and
+        when `main` moved, refreshes what the row derives from it, in one transaction. With no
+        updates (a push git refused), nothing is recorded.
+        """
+        if not updates:
             return repo
+        moved = [update.new for update in updates if update.name == _DEFAULT_REF]
+        refresh = self._derived(repo, moved[0]) if moved and moved[0] is not None else {}
+        main = self._git.ref_target(repo.storage_key, _DEFAULT_REF)
+        return self._store.record_refs(repo.id, updates, main, actor_id, refresh)
+
+    def refresh(self, repo: RepoRecord, commit_id: str) -> RepoRecord:
+        """Make the row describe `main` at `commit_id`, without an event.
+
+        For a repo that came into being with its refs (a duplicate, a pulled-through mirror):
+        its `repo.create` event is the news, not the refs it started with.
+        """
+        return self._store.update_repo(repo.id, **self._derived(repo, commit_id))
+
+    def _derived(self, repo: RepoRecord, commit_id: str) -> dict[str, object]:
+        """The columns of the row derived from `main` at `commit_id`."""
         facts = cards.read_facts(self._git, repo, commit_id)
-        return self._store.update_repo(
-            repo.id,
-            head=commit_id,
-            last_modified=dt.datetime.now(dt.UTC),
-            card_data=facts.card_data,
-            library_name=facts.library_name,
-            pipeline_tag=facts.pipeline_tag,
-            tags=list(facts.tags),
-        )
+        return {
+            "head": commit_id,
+            "last_modified": dt.datetime.now(dt.UTC),
+            "card_data": facts.card_data,
+            "library_name": facts.library_name,
+            "pipeline_tag": facts.pipeline_tag,
+            "tags": list(facts.tags),
+        }

@@ -1,4 +1,8 @@
-"""Git history through the API: refs, commit listings, branches, tags and super-squash."""
+"""Git history through the API: refs, commit listings, branches, tags and super-squash.
+
+Each change moves its ref under the repo's publish lock and records it there
+(`HeadService.record_push`); a refused change records nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import itertools
 
 from hubstead.protocol import COMMIT_ID, DEFAULT_BRANCH, SPECIAL_REF, RepoType
 from hubstead.server import errors
-from hubstead.server.domain.git import CommitRecord, Ref
+from hubstead.server.domain.git import CommitRecord, Ref, RefUpdate
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.heads import HeadService
@@ -94,10 +99,14 @@ class RefService:
         if not self._may_name(branch, _BRANCHES):
             raise errors.InvalidRequestError(f"Invalid reference for a branch: {branch!r}")
         target = self._repos.resolve(repo, starting_point or DEFAULT_BRANCH)
-        try:
-            self._git.update_ref(repo.storage_key, _BRANCHES + branch, target, None)
-        except RefConflictError as exc:
-            self._refuse_existing(repo.storage_key, _BRANCHES + branch, exc, exist_ok=exist_ok)
+        ref = _BRANCHES + branch
+        with self._heads.publish_lock(repo):
+            try:
+                self._git.update_ref(repo.storage_key, ref, target, None)
+            except RefConflictError as exc:
+                self._refuse_existing(repo.storage_key, ref, exc, exist_ok=exist_ok)
+                return
+            self._heads.record_push(repo, [RefUpdate(ref, None, target)], identity.account_id)
 
     def delete_branch(self, identity: Identity, type: RepoType, repo_id: str, branch: str) -> None:
         """Delete a branch other than `main`.
@@ -109,7 +118,7 @@ class RefService:
         repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
         if branch == DEFAULT_BRANCH:
             raise errors.AuthorizationError(f"Cannot delete {_BRANCHES}{DEFAULT_BRANCH}")
-        self._delete_ref(repo.storage_key, _BRANCHES + branch, f"branch {branch!r}")
+        self._delete_ref(identity, repo, _BRANCHES + branch, f"branch {branch!r}")
 
     def create_tag(
         self,
@@ -133,10 +142,15 @@ class RefService:
         if not self._may_name(tag, _TAGS):
             raise errors.InvalidRequestError(f"Invalid tag name: {tag!r}")
         target = self._repos.resolve(repo, revision)
-        try:
-            self._git.create_tag(repo.storage_key, tag, target, author_of(identity), message)
-        except RefConflictError as exc:
-            self._refuse_existing(repo.storage_key, _TAGS + tag, exc, exist_ok=exist_ok)
+        author = author_of(identity)
+        with self._heads.publish_lock(repo):
+            try:
+                created = self._git.create_tag(repo.storage_key, tag, target, author, message)
+            except RefConflictError as exc:
+                self._refuse_existing(repo.storage_key, _TAGS + tag, exc, exist_ok=exist_ok)
+                return
+            update = RefUpdate(_TAGS + tag, None, created)
+            self._heads.record_push(repo, [update], identity.account_id)
 
     def delete_tag(self, identity: Identity, type: RepoType, repo_id: str, tag: str) -> None:
         """Delete a tag.
@@ -145,7 +159,7 @@ class RefService:
             RevisionNotFoundError: no such tag.
         """
         repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
-        self._delete_ref(repo.storage_key, _TAGS + tag, f"tag {tag!r}")
+        self._delete_ref(identity, repo, _TAGS + tag, f"tag {tag!r}")
 
     def _may_name(self, name: str, prefix: str) -> bool:
         """Whether a new branch or tag may be called `name`.
@@ -174,16 +188,19 @@ class RefService:
         if not exist_ok:
             raise errors.ConflictError(f"Reference {name} already exists") from exc
 
-    def _delete_ref(self, key: str, name: str, what: str) -> None:
+    def _delete_ref(self, identity: Identity, repo: RepoRecord, name: str, what: str) -> None:
+        key = repo.storage_key
         current = self._git.ref_target(key, name) if self._git.valid_ref_name(name) else None
         if current is None:
             raise errors.RevisionNotFoundError(f"Invalid rev id: no {what}")
-        try:
-            self._git.update_ref(key, name, None, current)
-        except RefConflictError as exc:
-            if self._git.ref_target(key, name) is None:  # deleted by someone else meanwhile
-                raise errors.RevisionNotFoundError(f"Invalid rev id: no {what}") from exc
-            raise errors.ConflictError(f"The {what} changed while deleting it; retry") from exc
+        with self._heads.publish_lock(repo):
+            try:
+                self._git.update_ref(key, name, None, current)
+            except RefConflictError as exc:
+                if self._git.ref_target(key, name) is None:  # deleted by someone else meanwhile
+                    raise errors.RevisionNotFoundError(f"Invalid rev id: no {what}") from exc
+                raise errors.ConflictError(f"The {what} changed while deleting it; retry") from exc
+            self._heads.record_push(repo, [RefUpdate(name, current, None)], identity.account_id)
 
     def super_squash(
         self, identity: Identity, type: RepoType, repo_id: str, branch: str, message: str
@@ -207,9 +224,10 @@ class RefService:
         commit_id = self._git.write_commit(
             repo.storage_key, None, [], author_of(identity), text, tree_from=head
         )
-        try:
-            self._git.update_ref(repo.storage_key, ref, commit_id, head)
-        except RefConflictError as exc:
-            raise errors.ConflictError(f"{branch!r} moved while squashing it; retry") from exc
-        self._heads.record_push(repo, ref.removeprefix(_BRANCHES), commit_id)
+        with self._heads.publish_lock(repo):
+            try:
+                self._git.update_ref(repo.storage_key, ref, commit_id, head)
+            except RefConflictError as exc:
+                raise errors.ConflictError(f"{branch!r} moved while squashing it; retry") from exc
+            self._heads.record_push(repo, [RefUpdate(ref, head, commit_id)], identity.account_id)
         return commit_id

@@ -60,6 +60,7 @@ from hubstead.server.services.xet.tokens import XetTokenService
 from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
 from hubstead.server.storage.db import Database
+from hubstead.server.storage.hub_events import HubEventLog
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Services:
     xet_tokens: XetTokenService
     xet_uploads: XetUploadService
     xet_downloads: XetDownloadService
+    hub_events: HubEventLog
     database: Database
 
     def close(self) -> None:

@@ -245,18 +245,19 @@ class RepoService:
             self._git.delete(key)  # what was written of the repo before the disk filled
             raise
         try:
-            repo = self._store.create_repo(
+            return self._store.create_repo(
                 type.value,
                 owner.name,
                 name,
                 key,
                 owner.private_by_default if private is None else private,
                 sdk if type is RepoType.SPACE else None,
+                head=head,
+                actor_id=identity.account_id,
             )
         except AlreadyExistsError as exc:
             self._git.delete(key)
             raise errors.ConflictError(f"You already created this {type.value} repo") from exc
-        return self._store.update_repo(repo.id, head=head)
 
     def delete(self, identity: Identity, type: RepoType, repo_id: str) -> None:
         """Delete a repo and its git data.
@@ -265,7 +266,7 @@ class RepoService:
             RepoNotFoundError, AuthorizationError: see `locate`.
         """
         repo = self.locate(identity, type, repo_id, Action.WRITE)
-        self._store.delete_repo(repo.id)
+        self._store.delete_repo(repo.id, actor_id=identity.account_id)
         self._git.delete(repo.storage_key)
 
     def move(self, identity: Identity, type: RepoType, from_id: str, to_id: str) -> RepoRecord:
@@ -287,14 +288,14 @@ class RepoService:
             raise errors.InvalidRequestError(f"The namespace {namespace!r} does not exist")
         access.check_namespace_write(identity, owner.name, f"move a repo to {owner.name!r}")
         try:
-            return self._store.move_repo(repo.id, owner.name, name)
+            return self._store.move_repo(repo.id, owner.name, name, actor_id=identity.account_id)
         except AlreadyExistsError as exc:
             raise errors.ConflictError(f"A {type.value} repo named {to_id} already exists") from exc
 
     def update_settings(
         self, identity: Identity, type: RepoType, repo_id: str, settings: RepoSettingsChange
     ) -> RepoRecord:
-        """Change visibility, gating or discussions.
+        """Change visibility, gating or discussions (a hub event says which changed).
 
         Raises:
             InvalidRequestError: an unknown gating mode.
@@ -312,4 +313,6 @@ class RepoService:
             values["gated"] = settings.gated or None
         if settings.discussions_disabled is not None:
             values["discussions_disabled"] = settings.discussions_disabled
-        return self._store.update_repo(repo.id, **values) if values else repo
+        return (
+            self._store.update_settings(repo.id, identity.account_id, **values) if values else repo
+        )

@@ -10,7 +10,8 @@ from hubstead.server.domain.accounts import Account, AccountKind, Membership, Ro
 from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.storage.db import Database, as_utc, utc_now
 from hubstead.server.storage.errors import AlreadyExistsError, NamespaceNotEmptyError
-from hubstead.server.storage.repos_sql import in_namespace, repo_record
+from hubstead.server.storage.hub_events_sql import event_names
+from hubstead.server.storage.repos_sql import in_namespace, record_deletion, repo_record
 from hubstead.server.storage.schema import (
     accounts,
     likes,
@@ -84,7 +85,8 @@ class SqlAccountStore:
 
         Memberships, tokens, likes, collections and the account's file locks cascade (its
         likes are taken off the counts of the repos it liked); so do the LFS links, file
-        locks, mirror configs and tags of the deleted repos.
+        locks, mirror configs and tags of the deleted repos. Each deleted repo gets its
+        `repo.delete` event, without an actor (an operator's doing).
         """
         with self._db.write() as conn:
             name = conn.scalar(sa.select(accounts.c.name).where(accounts.c.id == account_id))
@@ -98,6 +100,7 @@ class SqlAccountStore:
                     [f"{row.type} {row.namespace}/{row.name}" for row in rows]
                 )
             ids = [row.id for row in rows]
+            names = [event_names(conn, repo_id, None) for repo_id in ids]
             conn.execute(
                 sa.delete(repo_redirects).where(
                     in_namespace(repo_redirects, name) | repo_redirects.c.repo_id.in_(ids)
@@ -110,6 +113,8 @@ class SqlAccountStore:
                 sa.update(repos).where(repos.c.id.in_(liked)).values(likes=repos.c.likes - 1)
             )
             conn.execute(sa.delete(accounts).where(accounts.c.id == account_id))
+            for row, repo_names in zip(rows, names, strict=True):
+                record_deletion(conn, row, repo_names, None)
         return [repo_record(row._mapping, ()) for row in rows]
 
     def namespace_repos(self, namespace: str) -> list[RepoRecord]:

@@ -126,8 +126,10 @@ class GitObjectStore(Protocol):
 
     def create_tag(
         self, key: str, name: str, target: str, author: Author, message: str | None
-    ) -> None:
-        """Create `refs/tags/name` (annotated when `message` is given).
+    ) -> str:
+        """Create `refs/tags/name` (annotated when `message` is given); return its target.
+
+        The target is the commit, or for an annotated tag the tag object.
 
         Raises:
             RefConflictError: the tag exists, or nests under or above another ref.

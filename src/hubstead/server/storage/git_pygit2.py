@@ -294,7 +294,7 @@ class Pygit2GitStore:
 
     def create_tag(
         self, key: str, name: str, target: str, author: Author, message: str | None
-    ) -> None:
+    ) -> str:
         """Lightweight tag, or annotated when a message is given."""
         ref_name = f"refs/tags/{name}"
         with self._ref_lock(key) as repo:
@@ -303,9 +303,9 @@ class Pygit2GitStore:
             _check_no_nesting(repo, ref_name)
             if message:
                 signature = pygit2.Signature(author.name, author.email)
-                repo.create_tag(name, target, ObjectType.COMMIT, signature, message)
-            else:
-                repo.references.create(ref_name, target)
+                return str(repo.create_tag(name, target, ObjectType.COMMIT, signature, message))
+            repo.references.create(ref_name, target)
+            return target
 
     def merge_base(self, key: str, a: str, b: str) -> str | None:
         """libgit2's best common ancestor of the two commits."""

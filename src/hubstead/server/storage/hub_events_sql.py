@@ -8,6 +8,7 @@ an id, and holds it until its commit.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -21,6 +22,26 @@ from hubstead.server.storage.schema import accounts, hub_event_cursors, hub_even
 _OUTBOX_LOCK = 0x68756265767473
 
 
+@dataclasses.dataclass(frozen=True)
+class EventNames:
+    """What an event calls its repo and actor: the names they have when it is recorded."""
+
+    repo_type: str
+    repo_name: str
+    actor_name: str | None
+
+
+def event_names(conn: sa.Connection, repo_id: int, actor_id: int | None) -> EventNames:
+    """The names of a repo and an account as they are now, in the caller's transaction."""
+    repo = conn.execute(
+        sa.select(repos.c.type, repos.c.namespace, repos.c.name).where(repos.c.id == repo_id)
+    ).one()
+    actor = None
+    if actor_id is not None:
+        actor = conn.execute(sa.select(accounts.c.name).where(accounts.c.id == actor_id)).scalar()
+    return EventNames(repo.type, f"{repo.namespace}/{repo.name}", actor)
+
+
 def record_event(
     conn: sa.Connection,
     kind: HubEventKind,
@@ -29,29 +50,28 @@ def record_event(
     actor_id: int | None,
     payload: dict[str, object],
     created_at: dt.datetime,
+    *,
+    names: EventNames | None = None,
 ) -> None:
     """Add an event to the outbox, as the last statement of the caller's write transaction.
 
     Last, because the outbox lock is held from here to the commit: a writer holding it waits
     for nothing else, so writers cannot deadlock on it. The repo's and the actor's names are
-    read first, in the same transaction, and kept with the event.
+    read first, in the same transaction, and kept with the event; a transaction that renames
+    or deletes the repo reads them with `event_names` before, and passes them as `names`.
     """
-    repo = conn.execute(
-        sa.select(repos.c.type, repos.c.namespace, repos.c.name).where(repos.c.id == repo_id)
-    ).one()
-    actor = None
-    if actor_id is not None:
-        actor = conn.execute(sa.select(accounts.c.name).where(accounts.c.id == actor_id)).scalar()
+    if names is None:
+        names = event_names(conn, repo_id, actor_id)
     if conn.dialect.name == "postgresql":
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_OUTBOX_LOCK)))
     values = {
         "kind": kind.value,
         "repo_id": repo_id,
-        "repo_type": repo.type,
-        "repo_name": f"{repo.namespace}/{repo.name}",
+        "repo_type": names.repo_type,
+        "repo_name": names.repo_name,
         "discussion_num": discussion_num,
         "actor_id": actor_id,
-        "actor_name": actor,
+        "actor_name": names.actor_name,
         "payload": payload,
         "created_at": created_at,
     }

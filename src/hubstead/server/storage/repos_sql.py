@@ -1,15 +1,22 @@
-"""`RepoStore` on SQL through SQLAlchemy Core (SQLite and PostgreSQL)."""
+"""`RepoStore` on SQL through SQLAlchemy Core (SQLite and PostgreSQL).
+
+Every change of a repo's identity, settings or refs writes its hub event (`domain.hub_events`)
+last in its own transaction (`hub_events_sql.record_event`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
+from hubstead.server.domain.git import RefUpdate
+from hubstead.server.domain.hub_events import HubEventKind
 from hubstead.server.domain.repos import RepoLookup, RepoQuery, RepoRecord, TagUsage
 from hubstead.server.storage.db import Database, as_utc, utc_now
 from hubstead.server.storage.errors import AlreadyExistsError
+from hubstead.server.storage.hub_events_sql import EventNames, event_names, record_event
 from hubstead.server.storage.schema import accounts, repo_redirects, repo_tags, repos
 
 _SORT_COLUMNS = {
@@ -19,6 +26,8 @@ _SORT_COLUMNS = {
     "likes": repos.c.likes,
     "id": repos.c.lookup,
 }
+# The settings `update_settings` changes, with the names the Hub gives them in its events.
+_SETTINGS = {"private": "private", "gated": "gated", "discussions_disabled": "discussionsDisabled"}
 
 
 def _lookup(namespace: str, name: str) -> str:
@@ -39,6 +48,9 @@ class SqlRepoStore:
         storage_key: str,
         private: bool,
         sdk: str | None = None,
+        *,
+        head: str | None = None,
+        actor_id: int | None = None,
     ) -> RepoRecord:
         """Insert a repo row; a redirect from the same id is dropped."""
         now = utc_now()
@@ -53,7 +65,7 @@ class SqlRepoStore:
             "discussions_disabled": False,
             "created_at": now,
             "last_modified": now,
-            "head": None,
+            "head": head,
             "card_data": None,
             "library_name": None,
             "pipeline_tag": None,
@@ -63,17 +75,20 @@ class SqlRepoStore:
         }
         try:
             with self._db.write() as conn:
-                new_id = conn.execute(sa.insert(repos).values(values)).inserted_primary_key
+                inserted = conn.execute(sa.insert(repos).values(values)).inserted_primary_key
+                assert inserted is not None
+                new_id = inserted[0]
                 conn.execute(
                     sa.delete(repo_redirects).where(
                         (repo_redirects.c.type == type)
                         & (repo_redirects.c.lookup == values["lookup"])
                     )
                 )
+                payload: dict[str, object] = {"private": private}
+                record_event(conn, HubEventKind.REPO_CREATE, new_id, None, actor_id, payload, now)
         except sa.exc.IntegrityError as exc:
             raise AlreadyExistsError(f"{namespace}/{name}") from exc
-        assert new_id is not None
-        return repo_record({"id": new_id[0], **values}, ())
+        return repo_record({"id": new_id, **values}, ())
 
     def get_repo(self, type: str, namespace: str, name: str) -> RepoRecord | None:
         """Repo by type and id, ignoring case."""
@@ -140,27 +155,65 @@ class SqlRepoStore:
 
     def update_repo(self, repo_id: int, **values: object) -> RepoRecord:
         """Update columns; `tags` replaces the tag rows."""
-        new_tags = values.pop("tags", None)
         with self._db.write() as conn:
-            if values:
-                conn.execute(sa.update(repos).where(repos.c.id == repo_id).values(**values))
-            if new_tags is not None:
-                assert isinstance(new_tags, list | tuple)
-                conn.execute(sa.delete(repo_tags).where(repo_tags.c.repo_id == repo_id))
-                if new_tags:
-                    conn.execute(
-                        sa.insert(repo_tags),
-                        [{"repo_id": repo_id, "tag": tag} for tag in dict.fromkeys(new_tags)],
-                    )
+            _update(conn, repo_id, values)
+        return self._record(repo_id)
+
+    def update_settings(self, repo_id: int, actor_id: int | None, **values: object) -> RepoRecord:
+        """Compare with the row and update, with the event of what changed, in one transaction."""
+        with self._db.write() as conn:
+            row = conn.execute(sa.select(repos).where(repos.c.id == repo_id)).one()
+            changed = {k: v for k, v in values.items() if row._mapping[k] != v}
+            if changed:
+                _update(conn, repo_id, changed)
+                updated = {_SETTINGS[k]: False if v is None else v for k, v in changed.items()}
+                payload = {
+                    "private": changed.get("private", bool(row.private)),
+                    "updatedConfig": updated,
+                }
+                record_event(
+                    conn, HubEventKind.REPO_CONFIG, repo_id, None, actor_id, payload, utc_now()
+                )
+        return self._record(repo_id)
+
+    def record_refs(
+        self,
+        repo_id: int,
+        updates: Sequence[RefUpdate],
+        main: str | None,
+        actor_id: int | None,
+        refresh: Mapping[str, object],
+    ) -> RepoRecord:
+        """Update columns as `update_repo` does, and record the refs' event, in one transaction."""
+        with self._db.write() as conn:
+            _update(conn, repo_id, refresh)
+            private = conn.scalar(sa.select(repos.c.private).where(repos.c.id == repo_id))
+            payload: dict[str, object] = {
+                "private": bool(private),
+                "headSha": main,
+                "updatedRefs": [
+                    {"ref": update.name, "oldSha": update.old, "newSha": update.new}
+                    for update in updates
+                ],
+            }
+            record_event(
+                conn, HubEventKind.REPO_CONTENT, repo_id, None, actor_id, payload, utc_now()
+            )
+        return self._record(repo_id)
+
+    def _record(self, repo_id: int) -> RepoRecord:
         record = self._one_repo(repos.c.id == repo_id)
         assert record is not None
         return record
 
-    def move_repo(self, repo_id: int, namespace: str, name: str) -> RepoRecord:
+    def move_repo(
+        self, repo_id: int, namespace: str, name: str, *, actor_id: int | None = None
+    ) -> RepoRecord:
         """Rename, leaving a redirect behind (none for a change of case only)."""
         try:
             with self._db.write() as conn:
                 row = conn.execute(sa.select(repos).where(repos.c.id == repo_id)).one()
+                names = event_names(conn, repo_id, actor_id)
                 lookup = _lookup(namespace, name)
                 # The new id stops being a redirect, and so does the old one until it is
                 # re-pointed here: a stale or self-pointing row must not block the insert.
@@ -181,18 +234,32 @@ class SqlRepoStore:
                             type=row.type, lookup=row.lookup, repo_id=repo_id
                         )
                     )
+                payload = {"private": bool(row.private), "movedTo": f"{namespace}/{name}"}
+                record_event(
+                    conn,
+                    HubEventKind.REPO_MOVE,
+                    repo_id,
+                    None,
+                    actor_id,
+                    payload,
+                    utc_now(),
+                    names=names,
+                )
         except sa.exc.IntegrityError as exc:
             raise AlreadyExistsError(f"{namespace}/{name}") from exc
-        record = self._one_repo(repos.c.id == repo_id)
-        assert record is not None
-        return record
+        return self._record(repo_id)
 
-    def delete_repo(self, repo_id: int) -> None:
+    def delete_repo(self, repo_id: int, *, actor_id: int | None = None) -> None:
         """Delete a repo row; tags, redirects, LFS links, file locks and mirror configs cascade."""
         with self._db.write() as conn:
+            row = conn.execute(sa.select(repos).where(repos.c.id == repo_id)).first()
+            if row is None:
+                return
+            names = event_names(conn, repo_id, actor_id)
             conn.execute(sa.delete(repo_redirects).where(repo_redirects.c.repo_id == repo_id))
             conn.execute(sa.delete(repo_tags).where(repo_tags.c.repo_id == repo_id))
             conn.execute(sa.delete(repos).where(repos.c.id == repo_id))
+            record_deletion(conn, row, names, actor_id)
 
     def list_repos(self, query: RepoQuery) -> list[RepoRecord]:
         """A page of repos; every search term and tag must match."""
@@ -250,6 +317,30 @@ class SqlRepoStore:
                 pipeline_tags=frozenset(conn.scalars(distinct(repos.c.pipeline_tag))),
                 libraries=frozenset(conn.scalars(distinct(repos.c.library_name))),
             )
+
+
+def _update(conn: sa.Connection, repo_id: int, values: Mapping[str, object]) -> None:
+    """Change columns of a repo row; `tags` replaces its tag rows."""
+    columns = {k: v for k, v in values.items() if k != "tags"}
+    if columns:
+        conn.execute(sa.update(repos).where(repos.c.id == repo_id).values(**columns))
+    new_tags = values.get("tags")
+    if new_tags is not None:
+        assert isinstance(new_tags, list | tuple)
+        conn.execute(sa.delete(repo_tags).where(repo_tags.c.repo_id == repo_id))
+        if new_tags:
+            conn.execute(
+                sa.insert(repo_tags),
+                [{"repo_id": repo_id, "tag": tag} for tag in dict.fromkeys(new_tags)],
+            )
+
+
+def record_deletion(conn: sa.Connection, row: Any, names: EventNames, actor_id: int | None) -> None:
+    """The event of a repo deleted in this transaction: `row` and `names` as read before."""
+    payload = {"private": bool(row.private), "headSha": row.head}
+    record_event(
+        conn, HubEventKind.REPO_DELETE, row.id, None, actor_id, payload, utc_now(), names=names
+    )
 
 
 def visible_to(namespaces: Sequence[str]) -> sa.ColumnElement[bool]:

@@ -13,8 +13,10 @@ sees a repo) goes in three steps, each a method here:
    upstream in parts that survive an interrupted sync (a later one fetches only the parts
    missing), verified by sha256 before it is stored. Wrong bytes are dropped, never stored.
 3. `publish`: move the local refs to upstream's under the repo's publish lock and ref lock,
-   each compared against what `plan` saw, then refresh the repo row. Readers see the old state
-   or the new one with every object in place, never a mix.
+   each compared against what `plan` saw, then record the move (the repo row's refresh and one
+   `repo.content.update` hub event, without an actor) and take upstream's visibility (its
+   `repo.config.update` event, when it changed). Readers see the old state or the new one with
+   every object in place, never a mix.
 
 Upstream (its API, file bytes and git data) is reached through `upstreams.UpstreamService`,
 which raises domain errors.
@@ -256,16 +258,26 @@ class SyncService:
                 raise errors.ConflictError(
                     f"The refs of {repo.repo_id} changed during the sync ({exc}); sync again"
                 ) from exc
-            return self.refresh_row(repo, plan.facts)
+            repo = self._follow_visibility(repo, plan.facts)
+            return self._heads.record_push(repo, plan.updates, None)
 
     def refresh_row(self, repo: RepoRecord, facts: UpstreamRepo) -> RepoRecord:
-        """Make the repo row describe its default branch and upstream's visibility."""
+        """Describe a repo pull-through just created with its refs.
+
+        It takes upstream's visibility, and its row describes its default branch, without a
+        `repo.content.update` event: its `repo.create` is the news, not the refs it came with.
+        """
+        repo = self._follow_visibility(repo, facts)
         head = self._git.resolve(repo.storage_key, f"refs/heads/{DEFAULT_BRANCH}")
-        if (repo.private, repo.gated) != (facts.private, facts.gated):
-            repo = self._repo_store.update_repo(repo.id, private=facts.private, gated=facts.gated)
-        if head is not None and head != repo.head:
-            repo = self._heads.record_push(repo, DEFAULT_BRANCH, head)
-        return repo
+        return self._heads.refresh(repo, head) if head is not None else repo
+
+    def _follow_visibility(self, repo: RepoRecord, facts: UpstreamRepo) -> RepoRecord:
+        """Give the repo upstream's visibility and gating, with their event, if they differ."""
+        if (repo.private, repo.gated) == (facts.private, facts.gated):
+            return repo
+        return self._repo_store.update_settings(
+            repo.id, None, private=facts.private, gated=facts.gated
+        )
 
 
 def _write(writer: BlobWriter, chunk: bytes, obj: WantedObject) -> None:
