@@ -342,3 +342,5 @@ def test_a_webhook_watching_the_repo_is_told_of_its_commits_and_its_move(
     assert content.updatedRefs is not None
     assert [(r.ref, r.oldSha, r.newSha) for r in content.updatedRefs] == [(MAIN, base, commit)]
     assert move.movedTo is not None and move.movedTo.name == moved
+    assert (content.repo.name, move.repo.name) == (repo, repo)  # the names at the events
+    assert receiver.wait_for("repo.content.update").body["repo"]["headSha"] == commit

@@ -155,20 +155,23 @@ class WebhookDispatcher:
     def _facts(
         self, event: HubEventRecord, owner: Identity, domain: Domain, repo: RepoRecord | None
     ) -> payloads.RepoFacts | None:
+        assert event.repo_name is not None and event.repo_type is not None
         if repo is not None:
             action = Action.READ if domain is Domain.REPO else Action.READ_FILES
             if not access.may(owner, repo, action):
                 return None
+            # Named as at the event (a move's old name, as on the Hub), its head as the event
+            # saw it when it says, otherwise described as it is now.
+            head = event.payload.get("headSha", repo.head)
             return payloads.RepoFacts(
                 repo.id,
                 repo.type,
-                repo.repo_id,
+                event.repo_name,
                 repo.private,
-                self._owner_id(repo.repo_id),
-                repo.head,
+                self._owner_id(event.repo_name),
+                head if isinstance(head, str) else None,
                 repo.tags,
             )
-        assert event.repo_name is not None and event.repo_type is not None
         private = bool(event.payload.get("private", True))
         namespace = event.repo_name.partition("/")[0]
         if private and access.namespace_role(owner, namespace) is None:
