@@ -71,6 +71,21 @@ def test_user_overview_counts_discussions_the_user_opened(
     assert hf_api.get_user_overview(user.name).num_discussions == 2
 
 
+def test_user_overview_counts_the_likes_the_caller_may_see(
+    live_server: LiveServer, user: HubUser, other_user: HubUser, repo: str
+) -> None:
+    hidden = f"{other_user.name}/hidden"
+    other_user.api.create_repo(hidden, private=True)
+    for name in (repo, hidden):
+        httpx.post(
+            f"{live_server.url}/api/models/{name}/like",
+            headers={"authorization": f"Bearer {other_user.token}"},
+        ).raise_for_status()
+
+    assert other_user.api.get_user_overview(other_user.name).num_likes == 2
+    assert user.api.get_user_overview(other_user.name).num_likes == 1  # not the private one
+
+
 def test_unknown_user_and_org_are_404_with_a_clear_message(hf_api: HfApi, user: HubUser) -> None:
     with pytest.raises(HfHubHTTPError) as caught:
         hf_api.get_user_overview("nobody-here-at-all")

@@ -22,8 +22,9 @@ class Profile:
     """A user's or organization's overview, as one caller sees it.
 
     `is_following` is None for an anonymous caller; `members` counts an organization's members
-    and `discussions` the discussions a user opened (0 for an organization); `orgs` are a
-    user's organizations.
+    and `discussions` the discussions a user opened, `likes` the repos a user likes (both 0 for
+    an organization, and counting only repos the caller can see); `orgs` are a user's
+    organizations.
     """
 
     account: Account
@@ -33,6 +34,7 @@ class Profile:
     is_following: bool | None
     members: int = 0
     discussions: int = 0
+    likes: int = 0
     orgs: tuple[Account, ...] = ()
 
 

@@ -85,7 +85,7 @@ def _overview(request: Request, profile: Profile) -> dict[str, Any]:
         **counts,
         "numFollowing": profile.following,
         "numDiscussions": profile.discussions,
-        "numLikes": 0,
+        "numLikes": profile.likes,
         "numUpvotes": 0,
         "orgs": [_org(request, org) for org in profile.orgs],
     }

@@ -65,10 +65,13 @@ class ProfileService:
             members = len(self._accounts.members_of(account.id))
             return dataclasses.replace(base, members=members)
         orgs = tuple(m.org for m in self._accounts.memberships_of(account.id))
-        discussions = self._profiles.count_discussions(
-            account.id, access.visible_namespaces(identity)
+        visible_namespaces = access.visible_namespaces(identity)
+        return dataclasses.replace(
+            base,
+            orgs=orgs,
+            discussions=self._profiles.count_discussions(account.id, visible_namespaces),
+            likes=self._profiles.count_likes(account.id, visible_namespaces),
         )
-        return dataclasses.replace(base, orgs=orgs, discussions=discussions)
 
     def members(self, org: str, offset: int, limit: int) -> Page[Account]:
         """A page of an organization's members, by name.

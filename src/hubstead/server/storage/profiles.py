@@ -42,3 +42,9 @@ class ProfileStore(Protocol):
         Those of public repos count, and of private repos in `visible_namespaces` (None: in
         every namespace).
         """
+
+    def count_likes(self, account_id: int, visible_namespaces: Sequence[str] | None) -> int:
+        """How many repos one may see the account likes.
+
+        Public ones count, and private ones in `visible_namespaces` (None: in every namespace).
+        """

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from hubstead.server.domain.accounts import Account
 from hubstead.server.storage.accounts_sql import account_record
 from hubstead.server.storage.db import Database, utc_now
-from hubstead.server.storage.schema import accounts, discussions, follows, repos
+from hubstead.server.storage.schema import accounts, discussions, follows, likes, repos
 
 
 class SqlProfileStore:
@@ -66,10 +66,24 @@ class SqlProfileStore:
 
     def count_discussions(self, author_id: int, visible_namespaces: Sequence[str] | None) -> int:
         """Discussions the author opened in public repos and in the visible namespaces."""
+        return self._count_in_repos(
+            discussions, discussions.c.author_id == author_id, visible_namespaces
+        )
+
+    def count_likes(self, account_id: int, visible_namespaces: Sequence[str] | None) -> int:
+        """Likes of public repos and of repos in the visible namespaces."""
+        return self._count_in_repos(likes, likes.c.account_id == account_id, visible_namespaces)
+
+    def _count_in_repos(
+        self,
+        table: sa.Table,
+        condition: sa.ColumnElement[bool],
+        visible_namespaces: Sequence[str] | None,
+    ) -> int:
         query = (
             sa.select(sa.func.count())
-            .select_from(discussions.join(repos, repos.c.id == discussions.c.repo_id))
-            .where(discussions.c.author_id == author_id)
+            .select_from(table.join(repos, repos.c.id == table.c.repo_id))
+            .where(condition)
         )
         if visible_namespaces is not None:
             visible = sa.func.lower(repos.c.namespace).in_([n.lower() for n in visible_namespaces])
