@@ -8,6 +8,10 @@ What arrives is parsed with huggingface_hub's own `WebhookPayload`.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,8 @@ from tests.helpers.databases import postgres_database
 from tests.helpers.live_server import LiveServer, start_server
 from tests.helpers.waiting import wait_until
 from tests.helpers.webhook_receiver import Receiver, receiving
+
+HF_CLI = str(Path(sys.executable).with_name("hf"))
 
 
 @contextlib.contextmanager
@@ -316,3 +322,40 @@ def test_who_may_manage_webhooks(hub: LiveServer, owner: HubUser, receiver: Rece
     assert read_only.value.response.status_code == 403
     assert nobody.value.response.status_code == 401
     assert [w.id for w in owner.api.list_webhooks()] == [hook.id]
+
+
+def test_the_hf_cli_creates_lists_and_deletes_webhooks(
+    hub: LiveServer, owner: HubUser, receiver: Receiver, tmp_path: Path
+) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HF_HOME": str(tmp_path / "hf"),
+        "HF_ENDPOINT": hub.url,
+        "HF_TOKEN": owner.token,
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_UPDATE_CHECK": "1",
+        "NO_COLOR": "1",
+    }
+
+    def hf(*args: str) -> str:
+        result = subprocess.run(
+            [HF_CLI, "webhooks", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    created = json.loads(
+        hf("create", "--url", receiver.url, "--watch", f"user:{owner.name}", "--json")
+    )["id"]
+    shown = json.loads(hf("info", created, "--json"))
+    listed = json.loads(hf("ls", "--json"))
+    hf("delete", created, "--yes")
+
+    assert (shown["url"], shown["disabled"]) == (receiver.url, False)
+    assert [w["id"] for w in listed] == [created]
+    assert owner.api.list_webhooks() == []
