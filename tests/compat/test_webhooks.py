@@ -22,6 +22,7 @@ from huggingface_hub import HfApi, WebhookPayload
 from huggingface_hub.errors import HfHubHTTPError
 
 from hubstead.server.domain.accounts import Role
+from hubstead.server.domain.jobs import JobState
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.clock import ManualClock
 from tests.helpers.databases import postgres_database
@@ -200,7 +201,17 @@ def test_a_failing_endpoint_is_retried_with_backoff_until_it_answers(
         )
         assert (first["state"], first["statusCode"]) == ("pending", 503)
         assert "answered 503" in str(first["error"])
-        clock.advance(10)  # the first retry's backoff
+        # The job is queued again, due after the first retry's backoff, once the runner has
+        # recorded the attempt (just after the delivery's row): only then move the clock.
+        wait_until(
+            lambda: [
+                j
+                for j in hub.services.jobs.list(kind="webhooks.deliver").items
+                if j.state is JobState.QUEUED and j.attempts == 1
+            ],
+            "the delivery's job to be queued for a retry",
+        )
+        clock.advance(10)
         assert hub.jobs is not None
         hub.jobs.wake()
         done = wait_until(

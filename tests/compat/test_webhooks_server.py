@@ -81,7 +81,10 @@ def test_the_official_receiver_parses_our_deliveries_and_checks_the_secret(
 
     thread = owner.api.create_discussion(repo, "Release notes", description="Draft inside")
 
-    payload = wait_until(lambda: payloads and payloads[0], "the WebhooksServer to get a payload")
+    def first() -> WebhookPayload | None:
+        return payloads[0] if payloads else None
+
+    payload = wait_until(first, "the WebhooksServer to get a payload")
     assert (payload.event.scope, payload.event.action) == ("discussion", "create")
     assert (payload.repo.name, payload.repo.type) == (repo, "model")
     assert payload.discussion is not None and payload.discussion.num == thread.num
