@@ -48,6 +48,18 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
 
 
+@pytest.fixture(autouse=True)
+def own_xet_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test's hf_xet uploads keep their chunk and shard caches apart from other tests'.
+
+    hf_xet reads `HF_XET_CACHE` at each upload and remembers the xorbs it uploaded or was
+    told of, per hub. Shared across tests, it would name xorbs of another user's repo (often
+    deleted by then), which this hub refuses to let a shard reference: as on separate machines,
+    each test's user has a cache of its own.
+    """
+    monkeypatch.setenv("HF_XET_CACHE", str(tmp_path / "hf-xet-cache"))
+
+
 @pytest.fixture
 def xet(monkeypatch: pytest.MonkeyPatch) -> None:
     """The official client as installed by default: hf_xet on (this suite turns it off).
