@@ -7,6 +7,7 @@ cookies and no stored data, as a fresh profile would.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import tempfile
@@ -70,15 +71,16 @@ def csrf_of(page: httpx.Response) -> str:
     return found.group(1)
 
 
-def signed_in_client(server: LiveServer, name: str, password: str) -> httpx.Client:
+@contextlib.contextmanager
+def signed_in_client(server: LiveServer, name: str, password: str) -> Iterator[httpx.Client]:
     """An httpx client with the cookies of a browser that signed in with a password."""
-    client = httpx.Client(base_url=server.url, headers={"accept": "text/html"})
-    token = csrf_of(client.get("/login"))
-    answer = client.post(
-        "/login", data={"csrf_token": token, "username": name, "password": password}
-    )
-    assert answer.status_code == 303, answer.text
-    return client
+    with httpx.Client(base_url=server.url, headers={"accept": "text/html"}) as client:
+        token = csrf_of(client.get("/login"))
+        answer = client.post(
+            "/login", data={"csrf_token": token, "username": name, "password": password}
+        )
+        assert answer.status_code == 303, answer.text
+        yield client
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from hubstead.server.http import context
 from hubstead.server.web.session import Visitor, visitor
 
 FIELD = "csrf_token"
+_REFUSED = "This form expired or did not come from this hub; reload the page and try again"
 
 
 def csrf_token(seed: str) -> str:
@@ -45,10 +46,9 @@ async def read_form(request: Request) -> tuple[Visitor, dict[str, str]]:
         InvalidRequestError, PayloadTooLargeError: not a form, or too large.
     """
     caller = await visitor(request)
+    if not _same_origin(request):
+        raise errors.AuthorizationError(_REFUSED)
     form = await context.read_form(request)
-    token = form.get(FIELD, "")
-    if not _same_origin(request) or not hmac.compare_digest(token, csrf_token(caller.seed)):
-        raise errors.AuthorizationError(
-            "This form expired or did not come from this hub; reload the page and try again"
-        )
+    if not hmac.compare_digest(form.get(FIELD, ""), csrf_token(caller.seed)):
+        raise errors.AuthorizationError(_REFUSED)
     return caller, form
