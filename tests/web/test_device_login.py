@@ -107,4 +107,6 @@ def test_a_denied_device_gets_no_token(
     assert process.returncode != 0
     assert "denied" in output.lower()
     assert not (tmp_path / "token").exists()
-    assert all(t.name != f"device-login-{code}" for t in web_hub.services.auth.list_tokens(user.name))
+    assert all(
+        t.name != f"device-login-{code}" for t in web_hub.services.auth.list_tokens(user.name)
+    )

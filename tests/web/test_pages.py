@@ -115,9 +115,10 @@ def test_a_token_from_another_browser_does_not_pass_the_csrf_check(
     web_hub: LiveServer, web_user: tuple[HubUser, str]
 ) -> None:
     user, password = web_user
-    with signed_in_client(web_hub, user.name, password) as victim, browser_client(
-        web_hub
-    ) as attacker:
+    with (
+        signed_in_client(web_hub, user.name, password) as victim,
+        browser_client(web_hub) as attacker,
+    ):
         attacker_token = csrf_of(attacker.get("/login"))
         forged = victim.post(
             "/settings/tokens",
@@ -147,15 +148,20 @@ def test_changing_the_password_ends_every_other_session(
     web_hub: LiveServer, web_user: tuple[HubUser, str]
 ) -> None:
     user, password = web_user
-    with signed_in_client(web_hub, user.name, password) as here, signed_in_client(
-        web_hub, user.name, password
-    ) as elsewhere:
+    with (
+        signed_in_client(web_hub, user.name, password) as here,
+        signed_in_client(web_hub, user.name, password) as elsewhere,
+    ):
         token = csrf_of(here.get("/settings/password"))
         fields = {"csrf_token": token, "current_password": password}
         wrong = here.post(
             "/settings/password",
-            data={**fields, "current_password": "nope", "new_password": "n3w password",
-                  "confirm_password": "n3w password"},
+            data={
+                **fields,
+                "current_password": "nope",
+                "new_password": "n3w password",
+                "confirm_password": "n3w password",
+            },
         )
         short = here.post(
             "/settings/password",
@@ -215,8 +221,9 @@ def test_failed_sign_ins_to_one_account_are_limited_even_for_the_right_password(
 def test_failed_sign_ins_from_one_address_are_limited(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> None:
-    server = start_server(tmp_path_factory.mktemp("limited"), database_url,
-                          sign_in_address_attempts=3)
+    server = start_server(
+        tmp_path_factory.mktemp("limited"), database_url, sign_in_address_attempts=3
+    )
     try:
         user = make_user(server, "limited")
         set_password(server, user.name, "right password")
@@ -246,9 +253,11 @@ def test_private_repos_appear_only_to_those_who_may_see_them(
     hidden = owner.api.create_repo(f"{owner.name}/{unique_name('secret')}", private=True).repo_id
     shown = owner.api.create_repo(f"{owner.name}/{unique_name('public')}").repo_id
 
-    with signed_in_client(web_hub, owner.name, password) as mine, signed_in_client(
-        web_hub, stranger.name, "stranger password"
-    ) as theirs, browser_client(web_hub) as nobody:
+    with (
+        signed_in_client(web_hub, owner.name, password) as mine,
+        signed_in_client(web_hub, stranger.name, "stranger password") as theirs,
+        browser_client(web_hub) as nobody,
+    ):
         for client, sees_hidden in ((mine, True), (theirs, False), (nobody, False)):
             home = client.get("/").text
             found = client.get("/search", params={"q": owner.name}).text

@@ -35,7 +35,7 @@ class DeviceGrantError(enum.StrEnum):
 
     AUTHORIZATION_PENDING = "authorization_pending"
     SLOW_DOWN = "slow_down"
-    EXPIRED_TOKEN = "expired_token"
+    EXPIRED_TOKEN = "expired_token"  # noqa: S105 (an RFC 8628 error code, not a secret)
     ACCESS_DENIED = "access_denied"
     INVALID_GRANT = "invalid_grant"
 

@@ -45,9 +45,7 @@ def check_new_password(password: str) -> None:
         InvalidRequestError: fewer than `MIN_LENGTH` or more than `MAX_LENGTH` characters.
     """
     if len(password) < MIN_LENGTH:
-        raise errors.InvalidRequestError(
-            f"A password must have at least {MIN_LENGTH} characters"
-        )
+        raise errors.InvalidRequestError(f"A password must have at least {MIN_LENGTH} characters")
     if len(password) > MAX_LENGTH:
         raise errors.InvalidRequestError(f"A password must have at most {MAX_LENGTH} characters")
 

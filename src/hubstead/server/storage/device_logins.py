@@ -12,7 +12,11 @@ class DeviceLoginStore(Protocol):
     """OAuth device logins, found by the hash of their device code or by their user code."""
 
     def add_device_login(
-        self, code_hash: str, user_code: str, client_id: str, now: dt.datetime,
+        self,
+        code_hash: str,
+        user_code: str,
+        client_id: str,
+        now: dt.datetime,
         expires_at: dt.datetime,
     ) -> DeviceLogin:
         """Store a pending device login (AlreadyExistsError when the user code is taken)."""
@@ -26,9 +30,7 @@ class DeviceLoginStore(Protocol):
     def record_poll(self, login_id: int, now: dt.datetime) -> None:
         """Record when the device last polled."""
 
-    def decide_device_login(
-        self, login_id: int, state: DeviceLoginState, account_id: int
-    ) -> bool:
+    def decide_device_login(self, login_id: int, state: DeviceLoginState, account_id: int) -> bool:
         """Approve or deny a pending login; False when it was no longer pending."""
 
     def claim_device_login(self, login_id: int) -> bool:

@@ -90,9 +90,7 @@ class SqlDeviceLoginStore:
     def delete_expired_device_logins(self, now: dt.datetime) -> int:
         """Delete the device logins past their expiry."""
         with self._db.write() as conn:
-            result = conn.execute(
-                sa.delete(device_logins).where(device_logins.c.expires_at < now)
-            )
+            result = conn.execute(sa.delete(device_logins).where(device_logins.c.expires_at < now))
         return int(result.rowcount)
 
 

@@ -13,7 +13,11 @@ class WebSessionStore(Protocol):
     """Browser sessions, stored by the hash of their cookie's secret."""
 
     def add_session(
-        self, account_id: int, token_hash: str, now: dt.datetime, expires_at: dt.datetime,
+        self,
+        account_id: int,
+        token_hash: str,
+        now: dt.datetime,
+        expires_at: dt.datetime,
         user_agent: str,
     ) -> WebSession:
         """Store a new session."""

@@ -65,8 +65,13 @@ def filesize(size: int | None) -> str:
 def ago(moment: dt.datetime, now: dt.datetime | None = None) -> str:
     """How long ago `moment` was, in its largest unit (`3 days ago`)."""
     seconds = int(((now or dt.datetime.now(dt.UTC)) - moment).total_seconds())
-    for unit, length in (("year", 31536000), ("month", 2592000), ("day", 86400),
-                         ("hour", 3600), ("minute", 60)):
+    for unit, length in (
+        ("year", 31536000),
+        ("month", 2592000),
+        ("day", 86400),
+        ("hour", 3600),
+        ("minute", 60),
+    ):
         if seconds >= length:
             count = seconds // length
             return f"{count} {unit}{'s' if count > 1 else ''} ago"
@@ -129,6 +134,8 @@ def renderer(request: Request) -> Renderer:
     return found
 
 
-async def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+async def render(
+    request: Request, template: str, status_code: int = 200, **context: Any
+) -> Response:
     """The page `template` rendered with `context` (see the module docstring for the rest)."""
     return await renderer(request).render(request, template, status_code, **context)

@@ -63,7 +63,9 @@ async def visitor(request: Request) -> Visitor:
         found = Visitor(identity, secret, secret)
     else:
         token = bearer_token(request)
-        identity = await call(hub.auth.authenticate, token) if token else hub.auth.authenticate(None)
+        identity = (
+            await call(hub.auth.authenticate, token) if token else hub.auth.authenticate(None)
+        )
         seed = request.cookies.get(SEED_COOKIE)
         found = Visitor(
             identity,

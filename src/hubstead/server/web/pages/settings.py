@@ -46,14 +46,19 @@ async def post_password(request: Request) -> Response:
         )
     except (errors.AuthenticationError, errors.InvalidRequestError) as exc:
         status = errors.status_of(exc)
-        return await render(request, "settings/password.html", status, error=exc.message, done=False)
+        return await render(
+            request, "settings/password.html", status, error=exc.message, done=False
+        )
     response = RedirectResponse("/settings/password?changed=1", status_code=303)
     start_session(request, response, new)
     return response
 
 
 async def _tokens_page(
-    request: Request, caller: Visitor, created: NewToken | None = None, status: int = 200,
+    request: Request,
+    caller: Visitor,
+    created: NewToken | None = None,
+    status: int = 200,
     error: str | None = None,
 ) -> Response:
     assert caller.identity.account is not None
