@@ -370,3 +370,28 @@ def test_org_settings_of_an_unknown_org_exits_not_found(live_server: LiveServer)
 
     assert result.exit_code == 2
     assert "No organization named 'no-such-org-here'" in result.output
+
+
+def test_set_password_refuses_unknown_users_short_passwords_and_a_missing_terminal(
+    live_server: LiveServer,
+) -> None:
+    user = make_user(live_server, "pw")
+    base = ["admin", "set-password", *storage_args(live_server)]
+
+    unknown = CliRunner().invoke(
+        cli,
+        [*base[:2], "nobody-here", *base[2:], "--password-stdin"],
+        input="long enough password\n",
+    )
+    short = CliRunner().invoke(
+        cli, [*base[:2], user.name, *base[2:], "--password-stdin"], input="short\n"
+    )
+    no_terminal = CliRunner().invoke(cli, [*base[:2], user.name, *base[2:]], input="")
+    done = CliRunner().invoke(
+        cli, [*base[:2], user.name, *base[2:], "--password-stdin"], input="long enough password\n"
+    )
+
+    assert unknown.exit_code == 2 and "No user named 'nobody-here'" in unknown.output
+    assert short.exit_code == 1 and "at least 8 characters" in short.output
+    assert no_terminal.exit_code == 1 and "--password-stdin" in no_terminal.output
+    assert done.exit_code == 0 and "signed out 0 session(s)" in done.output

@@ -317,6 +317,38 @@ def revoke_token(
     click.echo(f"Revoked {count} token(s) named {name!r} of {user!r}.", err=True)
 
 
+@admin.command("set-password")
+@click.argument("user")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of a prompt.",
+)
+@storage_options
+def set_password(
+    user: str,
+    password_stdin: bool,
+    data_dir: Path | None,
+    database_url: str | None,
+    config_file: Path | None,
+) -> None:
+    """Set USER's web sign-in password; every browser signed in as USER is signed out.
+
+    The password is never an argument (it would be in the shell history and the process
+    list): it is asked for twice on a terminal, or read from standard input.
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        raise CliError("no terminal to ask for the password on: use --password-stdin")
+    with _hub(data_dir, database_url, config_file) as hub:
+        sessions = hub.sessions
+        ended = run_service(lambda: sessions.set_password(user, password))
+    click.echo(f"Set the password of {user!r}; signed out {ended} session(s).", err=True)
+
+
 def _delete_command(kind: str) -> click.Command:
     article = "an" if kind == "org" else "a"
 

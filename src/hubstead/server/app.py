@@ -29,6 +29,7 @@ from hubstead.server.http import (
     lfs_files,
     likes,
     locks,
+    oauth,
     profiles,
     refs,
     repos,
@@ -39,7 +40,7 @@ from hubstead.server.http import (
 from hubstead.server.http import (
     webhooks as webhook_routes,
 )
-from hubstead.server.http.errors import handle_http_exception, handle_hub_error, handle_unexpected
+from hubstead.server.http.errors import handle_hub_error, handle_unexpected
 from hubstead.server.http.middleware import RequestContext
 from hubstead.server.jobs import sync, upkeep, webhooks
 from hubstead.server.jobs.runner import Handler, JobRunner
@@ -50,9 +51,11 @@ from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.collections import CollectionService
 from hubstead.server.services.commits import CommitService
+from hubstead.server.services.device_logins import DeviceLoginService
 from hubstead.server.services.discussions import DiscussionService
 from hubstead.server.services.downloads import DownloadService
 from hubstead.server.services.duplicates import DuplicateService
+from hubstead.server.services.explore import ExploreService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
 from hubstead.server.services.heads import HeadService
@@ -70,6 +73,7 @@ from hubstead.server.services.profiles import ProfileService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.registry import Services
 from hubstead.server.services.repos import RepoService
+from hubstead.server.services.sessions import SessionService, SignInLimits
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.webhooks.deliveries import KIND as deliveries_kind
@@ -89,6 +93,7 @@ from hubstead.server.storage.accounts_sql import SqlAccountStore
 from hubstead.server.storage.blobs_fs import FsBlobStore
 from hubstead.server.storage.collections_sql import SqlCollectionStore
 from hubstead.server.storage.db import Database
+from hubstead.server.storage.device_logins_sql import SqlDeviceLoginStore
 from hubstead.server.storage.discussions_sql import SqlDiscussionStore
 from hubstead.server.storage.fetches_fs import FsFetchArea
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
@@ -103,9 +108,14 @@ from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.secret_key import load_secret_key
 from hubstead.server.storage.tokens_sql import SqlTokenStore
 from hubstead.server.storage.upstream_hub import HubUpstream
+from hubstead.server.storage.web_sessions_sql import SqlWebSessionStore
 from hubstead.server.storage.webhooks_sql import SqlWebhookStore
 from hubstead.server.storage.xet_index_sql import SqlXetIndex
 from hubstead.server.storage.xorbs_fs import FsXorbStore
+from hubstead.server.web import errors as web_errors
+from hubstead.server.web import routes as web_routes
+from hubstead.server.web.assets import Assets
+from hubstead.server.web.render import Renderer
 
 
 def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
@@ -221,15 +231,36 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         ttl_seconds=settings.xet_token_ttl_seconds,
     )
     weights = WeightService(repo_service, git_store, objects, lfs_index)
+    catalog = CatalogService(repo_service, repo_store, git_store, upkeep, weights)
     webhook_store = SqlWebhookStore(database)
     targets = TargetPolicy(settings.webhook_allow, _own_addresses(settings))
     deliveries = DeliveryQueue(job_service, max_attempts=settings.webhook_max_attempts)
     return Services(
         settings=settings,
         auth=auth_service,
+        sessions=SessionService(
+            accounts,
+            SqlWebSessionStore(database),
+            auth_service,
+            SignInLimits(
+                settings.sign_in_account_attempts,
+                settings.sign_in_address_attempts,
+                settings.sign_in_window_seconds,
+            ),
+            lifetime=dt.timedelta(days=settings.session_days),
+            clock=clock,
+        ),
+        device_logins=DeviceLoginService(
+            SqlDeviceLoginStore(database),
+            auth_service,
+            lifetime=dt.timedelta(seconds=settings.device_code_seconds),
+            interval=settings.device_poll_seconds,
+            clock=clock,
+        ),
+        explore=ExploreService(catalog, auth_service),
         repos=repo_service,
         heads=heads,
-        catalog=CatalogService(repo_service, repo_store, git_store, upkeep, weights),
+        catalog=catalog,
         weights=weights,
         files=FileService(repo_service, git_store, objects),
         downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
@@ -381,7 +412,8 @@ def dispatch_thread(services: Services) -> webhooks.DispatchThread:
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
-    """The ASGI application serving the Hub protocol."""
+    """The ASGI application serving the Hub protocol, and the web hub after it."""
+    assets = Assets()
     app = Starlette(
         routes=[
             # First: its patterns must win over the repo routes they resemble.
@@ -405,13 +437,17 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *blobs.routes,
             *git.routes,
             *xet.routes,
+            *oauth.routes,
+            # Last: no page may shadow an API path.
+            *web_routes.routes(assets),
         ],
         middleware=[Middleware(RequestContext)],
         exception_handlers={
             errors.HubError: handle_hub_error,
-            HTTPException: handle_http_exception,
+            HTTPException: web_errors.handle_http_exception,
             Exception: handle_unexpected,
         },
     )
     app.state.services = services or build_services(settings)
+    app.state.web = Renderer(assets)
     return app

@@ -8,7 +8,8 @@ never choose a status; storage raises only its own narrow errors, which services
     HubError
     ├── InvalidRequestError           bad input: names, paths, bodies, revisions that cannot be
     │   └── PayloadTooLargeError      a body over the configured limit
-    ├── AuthenticationError           a token that is not valid
+    ├── AuthenticationError           a token that is not valid (or a sign-in that failed)
+    ├── TooManyRequestsError          too many attempts in too short a time (sign-ins)
     ├── AuthorizationError            a valid identity without the right to do this
     │   ├── GatedRepoError            a gated repo whose files the caller may not read
     │   └── MirrorReadOnlyError       a write to a mirrored repo (it changes only by syncing)
@@ -66,6 +67,10 @@ class PayloadTooLargeError(InvalidRequestError):
 
 class AuthenticationError(HubError):
     """The credentials sent are not valid."""
+
+
+class TooManyRequestsError(HubError):
+    """The caller tried too often in too short a time (sign-in attempts)."""
 
 
 class AuthorizationError(HubError):
@@ -214,6 +219,7 @@ _STATUS: dict[type[HubError], int] = {
     PayloadTooLargeError: 413,
     AuthenticationError: 401,
     AuthorizationError: 403,
+    TooManyRequestsError: 429,
     NotFoundError: 404,
     RepoMovedError: 307,
     ConflictError: 409,

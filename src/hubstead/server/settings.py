@@ -198,6 +198,28 @@ class Settings:
         "15 min).",
     )
 
+    session_days: int = _setting(
+        30, "How long a browser stays signed in to the web hub without signing in again."
+    )
+    sign_in_account_attempts: int = _setting(
+        10,
+        "Failed sign-ins to one account allowed within sign_in_window_seconds; more are "
+        "refused until the window has passed.",
+    )
+    sign_in_address_attempts: int = _setting(
+        50,
+        "Failed sign-ins from one client address allowed within sign_in_window_seconds.",
+    )
+    sign_in_window_seconds: int = _setting(
+        900, "The sliding window the sign-in attempt limits count failures in."
+    )
+    device_code_seconds: int = _setting(
+        900, "How long the code of an `hf auth login` (OAuth device flow) stays valid."
+    )
+    device_poll_seconds: int = _setting(
+        5, "How often a device waiting for its login may poll; faster polls get slow_down."
+    )
+
     @property
     def resolved_data_dir(self) -> Path:
         """The data directory with `~` expanded, absolute."""
@@ -369,6 +391,12 @@ def _validate(settings: Settings) -> list[str]:
         "max_header_bytes",
         "max_header_count",
         "header_timeout_seconds",
+        "session_days",
+        "sign_in_account_attempts",
+        "sign_in_address_attempts",
+        "sign_in_window_seconds",
+        "device_code_seconds",
+        "device_poll_seconds",
     ):
         if getattr(settings, key) <= 0:
             problems.append(f"{key}: must be positive")

@@ -7,7 +7,7 @@ import binascii
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote, unquote_to_bytes
+from urllib.parse import parse_qsl, quote, unquote, unquote_to_bytes
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -194,6 +194,27 @@ async def read_json_object(request: Request, *, allow_empty: bool = False) -> di
     """
     body = await read_body(request, services(request).settings.max_json_bytes)
     return parse_json_object(body, allow_empty=allow_empty)
+
+
+async def read_form(request: Request, limit: int = 64 * 1024) -> dict[str, str]:
+    """An `application/x-www-form-urlencoded` body (the first value of each field).
+
+    Raises:
+        InvalidRequestError: another content type, or not UTF-8.
+        PayloadTooLargeError: over `limit` bytes.
+    """
+    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        raise errors.InvalidRequestError("Expected a form (application/x-www-form-urlencoded)")
+    body = await read_body(request, limit)
+    try:
+        pairs = parse_qsl(body.decode(), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise errors.InvalidRequestError("The form is not valid UTF-8") from None
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        form.setdefault(key, value)
+    return form
 
 
 def body_string(body: dict[str, Any], name: str) -> str:

@@ -130,6 +130,14 @@ class AuthService:
             return None
         return self._identity(account, None)
 
+    def at_keyboard(self, account: Account) -> Identity:
+        """The identity of a person signed in to the web hub as `account`.
+
+        A browser session acts with the write role: it is the user, not a token they handed
+        out (the web hub checks every form it accepts against cross-site forgery instead).
+        """
+        return dataclasses.replace(self._identity(account, None), token_role=Role.WRITE)
+
     def _identity(self, account: Account, token: TokenRecord | None) -> Identity:
         """The account's identity now: its org roles and accepted access requests."""
         roles = {m.org.name.lower(): m.role for m in self._accounts.memberships_of(account.id)}
@@ -213,6 +221,10 @@ class AuthService:
     def list_accounts(self, kind: AccountKind) -> list[Account]:
         """Every user or every organization."""
         return self._accounts.list_accounts(kind)
+
+    def search_accounts(self, text: str, limit: int) -> list[Account]:
+        """Users and organizations whose name or full name contains `text`, by name."""
+        return self._accounts.search_accounts(text, limit) if text.strip() else []
 
     def delete_account(
         self, name: str, kind: AccountKind, *, delete_repos: bool = False

@@ -33,9 +33,11 @@ from hubstead.server.services.auth import AuthService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.collections import CollectionService
 from hubstead.server.services.commits import CommitService
+from hubstead.server.services.device_logins import DeviceLoginService
 from hubstead.server.services.discussions import DiscussionService
 from hubstead.server.services.downloads import DownloadService
 from hubstead.server.services.duplicates import DuplicateService
+from hubstead.server.services.explore import ExploreService
 from hubstead.server.services.files import FileService
 from hubstead.server.services.git import GitService
 from hubstead.server.services.heads import HeadService
@@ -50,6 +52,7 @@ from hubstead.server.services.mirroring.upstreams import UpstreamService
 from hubstead.server.services.profiles import ProfileService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
+from hubstead.server.services.sessions import SessionService
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.webhooks.deliveries import DeliverySender
 from hubstead.server.services.webhooks.dispatch import WebhookDispatcher
@@ -69,6 +72,9 @@ class Services:
 
     settings: Settings
     auth: AuthService
+    sessions: SessionService
+    device_logins: DeviceLoginService
+    explore: ExploreService
     repos: RepoService
     heads: HeadService
     catalog: CatalogService

@@ -43,6 +43,15 @@ class AccountStore(Protocol):
     def set_private_by_default(self, account_id: int, private: bool) -> None:
         """Whether repos created in the account's namespace without a visibility are private."""
 
+    def password_hash(self, account_id: int) -> str | None:
+        """The account's password hash, or None when it has no password."""
+
+    def set_password_hash(self, account_id: int, password_hash: str | None) -> None:
+        """Set (or, with None, remove) the account's password hash."""
+
+    def search_accounts(self, text: str, limit: int) -> list[Account]:
+        """Accounts whose name or full name contains `text` (any case), by name."""
+
     def set_membership(self, org_id: int, user_id: int, role: Role) -> None:
         """Add a user to an organization, or change their role."""
 

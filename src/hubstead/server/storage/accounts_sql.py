@@ -133,6 +133,33 @@ class SqlAccountStore:
                 .values(private_by_default=private)
             )
 
+    def password_hash(self, account_id: int) -> str | None:
+        """The stored password hash."""
+        with self._db.read() as conn:
+            found = conn.scalar(
+                sa.select(accounts.c.password_hash).where(accounts.c.id == account_id)
+            )
+        return str(found) if found is not None else None
+
+    def set_password_hash(self, account_id: int, password_hash: str | None) -> None:
+        """Update the password hash."""
+        with self._db.write() as conn:
+            conn.execute(
+                sa.update(accounts)
+                .where(accounts.c.id == account_id)
+                .values(password_hash=password_hash)
+            )
+
+    def search_accounts(self, text: str, limit: int) -> list[Account]:
+        """Accounts matching `text` in name or full name."""
+        lowered = text.lower()
+        condition = accounts.c.name_lower.contains(lowered, autoescape=True) | sa.func.lower(
+            accounts.c.fullname
+        ).contains(lowered, autoescape=True)
+        query = sa.select(accounts).where(condition).order_by(accounts.c.name_lower).limit(limit)
+        with self._db.read() as conn:
+            return [account_record(row._mapping) for row in conn.execute(query)]
+
     def set_membership(self, org_id: int, user_id: int, role: Role) -> None:
         """Insert or update a membership."""
         key = (memberships.c.org_id == org_id) & (memberships.c.user_id == user_id)

@@ -23,6 +23,8 @@ accounts = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     # Organizations: whether a repo created without a visibility is private.
     sa.Column("private_by_default", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Users who may sign in to the web hub with a password: its scrypt hash (`passwords.py`).
+    sa.Column("password_hash", sa.String(255)),
 )
 
 memberships = sa.Table(
@@ -545,4 +547,39 @@ hub_event_cursors = sa.Table(
     metadata,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("last_id", sa.Integer, nullable=False),
+)
+
+# Signed-in browsers: the sha256 of the session cookie's secret, never the secret.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column(
+        "account_id",
+        sa.Integer,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("user_agent", sa.String(255), nullable=False),
+)
+
+# OAuth device logins (RFC 8628): the sha256 of the device code, the code a person types, and
+# the state the person's decision left it in (`domain.device_logins`).
+device_logins = sa.Table(
+    "device_logins",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_code", sa.String(16), nullable=False, unique=True),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="CASCADE")),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_polled_at", sa.DateTime(timezone=True)),
 )

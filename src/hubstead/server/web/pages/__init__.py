@@ -1,0 +1,1 @@
+"""Page families of the web hub: one module per noun, each exporting `routes` (see `web`)."""
