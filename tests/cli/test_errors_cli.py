@@ -31,6 +31,7 @@ EXPECTED_EXIT = [
     (errors.UpstreamNotFoundError("not upstream"), 2),
     (errors.AuthenticationError("bad token"), 3),
     (errors.AuthorizationError("not yours"), 3),
+    (errors.TooManyRequestsError("too many sign-ins"), 1),
     (errors.MirrorReadOnlyError("a mirror"), 3),
     (errors.GatedRepoError("gated", anonymous=False), 3),
     (errors.ConflictError("exists"), 4),

@@ -81,6 +81,12 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_WEBHOOK_ALLOW": "127.0.0.1, 10.1.0.0/16, ci.internal",
         "HUBSTEAD_WEBHOOK_TIMEOUT_SECONDS": "19",
         "HUBSTEAD_WEBHOOK_MAX_ATTEMPTS": "20",
+        "HUBSTEAD_SESSION_DAYS": "21",
+        "HUBSTEAD_SIGN_IN_ACCOUNT_ATTEMPTS": "22",
+        "HUBSTEAD_SIGN_IN_ADDRESS_ATTEMPTS": "23",
+        "HUBSTEAD_SIGN_IN_WINDOW_SECONDS": "24",
+        "HUBSTEAD_DEVICE_CODE_SECONDS": "25",
+        "HUBSTEAD_DEVICE_POLL_SECONDS": "26",
         "HUBSTEAD_MAX_FETCH_REQUEST_BYTES": "11",
         "HUBSTEAD_MAX_HEADER_BYTES": "12",
         "HUBSTEAD_MAX_HEADER_COUNT": "13",
@@ -119,6 +125,14 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
     assert (settings.job_threads, settings.job_poll_seconds) == (8, 9)
     assert settings.webhook_allow == ("127.0.0.1", "10.1.0.0/16", "ci.internal")
     assert (settings.webhook_timeout_seconds, settings.webhook_max_attempts) == (19, 20)
+    assert (
+        settings.session_days,
+        settings.sign_in_account_attempts,
+        settings.sign_in_address_attempts,
+        settings.sign_in_window_seconds,
+        settings.device_code_seconds,
+        settings.device_poll_seconds,
+    ) == (21, 22, 23, 24, 25, 26)
     assert (settings.pull_through, settings.upstream_token) == (
         "https://huggingface.co",
         "hf_upstream",
