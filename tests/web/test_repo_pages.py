@@ -86,8 +86,11 @@ def model(web_hub: LiveServer, owner: HubUser) -> str:
     )
     owner.api.create_branch(repo_id, branch="dev/next")
     owner.api.upload_file(
-        path_or_fileobj=b"only on dev\n", path_in_repo="dev.txt", repo_id=repo_id,
-        revision="dev/next", commit_message="Dev work",
+        path_or_fileobj=b"only on dev\n",
+        path_in_repo="dev.txt",
+        repo_id=repo_id,
+        revision="dev/next",
+        commit_message="Dev work",
     )
     owner.api.create_tag(repo_id, tag="v1")
     return repo_id
@@ -121,8 +124,10 @@ def test_repo_pages_of_datasets_and_spaces_live_under_their_prefix(
 ) -> None:
     dataset = owner.api.create_repo(f"{owner.name}/{unique_name('data')}", repo_type="dataset")
     owner.api.upload_file(
-        path_or_fileobj=b"a,b\n1,2\n", path_in_repo="data.csv",
-        repo_id=dataset.repo_id, repo_type="dataset",
+        path_or_fileobj=b"a,b\n1,2\n",
+        path_in_repo="data.csv",
+        repo_id=dataset.repo_id,
+        repo_type="dataset",
     )
     with browser_client(web_hub) as client:
         page = client.get(f"/datasets/{dataset.repo_id}")
@@ -216,7 +221,9 @@ def test_history_is_paginated(web_hub: LiveServer, owner: HubUser) -> None:
     repo_id = owner.api.create_repo(f"{owner.name}/{unique_name('long')}").repo_id
     for i in range(32):
         owner.api.upload_file(
-            path_or_fileobj=str(i).encode(), path_in_repo="n.txt", repo_id=repo_id,
+            path_or_fileobj=str(i).encode(),
+            path_in_repo="n.txt",
+            repo_id=repo_id,
             commit_message=f"Step {i}",
         )
     with browser_client(web_hub) as client:
@@ -253,13 +260,18 @@ def test_private_repos_are_404_pages_for_outsiders(web_hub: LiveServer, owner: H
     head = owner.api.list_repo_commits(repo_id)[0].commit_id
     outsider = make_user(web_hub, "outsider")
     paths = [
-        f"/{repo_id}", f"/{repo_id}/tree/main", f"/{repo_id}/blob/main/s.txt",
-        f"/{repo_id}/commits/main", f"/{repo_id}/commit/{head}",
+        f"/{repo_id}",
+        f"/{repo_id}/tree/main",
+        f"/{repo_id}/blob/main/s.txt",
+        f"/{repo_id}/commits/main",
+        f"/{repo_id}/commit/{head}",
     ]
     with browser_client(web_hub) as client:
         anonymous = [client.get(p) for p in paths]
         missing = client.get(f"/{owner.name}/{unique_name('missing')}")
-        foreign = [client.get(p, headers={"authorization": f"Bearer {outsider.token}"}) for p in paths]
+        foreign = [
+            client.get(p, headers={"authorization": f"Bearer {outsider.token}"}) for p in paths
+        ]
         own = [client.get(p, headers={"authorization": f"Bearer {owner.token}"}) for p in paths]
         listing = client.get("/models", params={"search": repo_id.split("/")[1]})
 
@@ -291,7 +303,9 @@ def test_gated_repos_offer_the_access_request_form(web_hub: LiveServer, owner: H
         )
         after = client.get(asked.headers["location"])
 
-    assert anonymous_page.status_code == 200 and "Sign in</a> to request access" in anonymous_page.text
+    assert (
+        anonymous_page.status_code == 200 and "Sign in</a> to request access" in anonymous_page.text
+    )
     assert 'id="gate"' in page.text and f'action="/{repo_id}/access-request"' in page.text
     assert blob.status_code == 403 and "secret weights" not in blob.text
     assert forged.status_code == 403

@@ -116,7 +116,9 @@ def _lfs_change(lines: list[str]) -> LfsChange | None:
     if old is None and new is None:
         return None
     return LfsChange(
-        old[0] if old else None, old[1] if old else None, new[0] if new else None,
+        old[0] if old else None,
+        old[1] if old else None,
+        new[0] if new else None,
         new[1] if new else None,
     )
 
@@ -131,7 +133,9 @@ def split_diff(text: str) -> list[FileDiff]:
             lines.append(line)
             continue
         if path is not None:
-            hunks = lines[next((i for i, x in enumerate(lines) if x.startswith("@@")), len(lines)):]
+            hunks = lines[
+                next((i for i, x in enumerate(lines) if x.startswith("@@")), len(lines)) :
+            ]
             parts.append(FileDiff(path, hunks, _lfs_change(hunks)))
         path, lines = header.group(2), []
     return parts
@@ -166,8 +170,15 @@ class BrowseService:
         """
         info = self._describe(identity, type, repo_id, revision, weights=True)
         root = self._files.tree(
-            identity, type, repo_id, info.commit.id, "",
-            recursive=False, expand=False, offset=0, limit=root_limit,
+            identity,
+            type,
+            repo_id,
+            info.commit.id,
+            "",
+            recursive=False,
+            expand=False,
+            offset=0,
+            limit=root_limit,
         )
         readme = next((f for f in root if f.path == README and f.kind is EntryKind.FILE), None)
         text = None
@@ -175,7 +186,9 @@ class BrowseService:
             data = self._git.read_blob(info.repo.storage_key, readme.oid)
             text = cards.strip_front_matter(data.decode(errors="replace"))
         may_read = access.passes_gate(identity, info.repo)
-        return RepoPage(info, revision, root, text, self._refs.refs(identity, type, repo_id), may_read)
+        return RepoPage(
+            info, revision, root, text, self._refs.refs(identity, type, repo_id), may_read
+        )
 
     def folder(
         self,
@@ -196,8 +209,15 @@ class BrowseService:
         """
         info = self._describe(identity, type, repo_id, revision)
         entries = self._files.tree(
-            identity, type, repo_id, info.commit.id, path,
-            recursive=False, expand=False, offset=offset, limit=limit,
+            identity,
+            type,
+            repo_id,
+            info.commit.id,
+            path,
+            recursive=False,
+            expand=False,
+            offset=offset,
+            limit=limit,
         )
         refs = self._refs.refs(identity, type, repo_id)
         return Folder(info, revision, normalize_path(path), entries, refs)
@@ -214,9 +234,7 @@ class BrowseService:
         """
         self._repos.open(identity, type, repo_id, Action.READ_FILES, revision)
         info = self._describe(identity, type, repo_id, revision)
-        found = self._files.paths_info(
-            identity, type, repo_id, info.commit.id, [path], expand=True
-        )
+        found = self._files.paths_info(identity, type, repo_id, info.commit.id, [path], expand=True)
         if not found or found[0].kind is not EntryKind.FILE:
             raise errors.EntryNotFoundError(
                 f"File {normalize_path(path)!r} does not exist at revision {revision}",
@@ -250,7 +268,13 @@ class BrowseService:
         return CommitView(record, split_diff(text), truncated)
 
     def _describe(
-        self, identity: Identity, type: RepoType, repo_id: str, revision: str, *, weights: bool = False
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        revision: str,
+        *,
+        weights: bool = False,
     ) -> RepoInfo:
         details = Details(files=False, used_storage=False, safetensors=weights, gguf=weights)
         return self._catalog.info(identity, type, repo_id, revision or DEFAULT_BRANCH, details)

@@ -21,7 +21,7 @@ MAX_HIGHLIGHTED_BYTES = 256 * 1024
 def _css_class(kind: _TokenType) -> str:
     while kind not in STANDARD_TYPES and kind.parent is not None:
         kind = kind.parent
-    return STANDARD_TYPES.get(kind, "")
+    return str(STANDARD_TYPES.get(kind, ""))
 
 
 def highlighted_lines(text: str, path: str) -> list[Markup]:

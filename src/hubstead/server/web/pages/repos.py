@@ -11,6 +11,7 @@ switcher, the access-request form of a gated repo), `GET {repo}/tree/{rev}[/{pat
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -167,7 +168,9 @@ async def get_listing(request: Request) -> Response:
     search = request.query_params.get("search", "").strip()[:_MAX_QUERY]
     sort = request.query_params.get("sort", "likes")
     if sort not in _SORTS:
-        raise errors.InvalidRequestError(f"Cannot sort by {sort[:40]!r}: one of {', '.join(_SORTS)}")
+        raise errors.InvalidRequestError(
+            f"Cannot sort by {sort[:40]!r}: one of {', '.join(_SORTS)}"
+        )
     key, descending = _SORTS[sort]
     page_number = _page_number(request)
     query = RepoQuery(
@@ -196,7 +199,7 @@ def _repo_path(type: RepoType, repo_id: str) -> str:
     return f"/{type.url_prefix}{repo_id}"
 
 
-def _links(request: Request, type: RepoType, repo_id: str, revision: str) -> dict[str, object]:
+def _links(request: Request, type: RepoType, repo_id: str, revision: str) -> dict[str, Any]:
     """What every repo page's header and links need."""
     return {
         "type": type,
@@ -225,9 +228,6 @@ def _repo_routes(prefix: str) -> list[Route]:
 
 
 routes = [
-    *(
-        Route(f"/{type.api_segment}", get_listing, methods=["GET"])
-        for type in RepoType
-    ),
+    *(Route(f"/{type.api_segment}", get_listing, methods=["GET"]) for type in RepoType),
     *(route for prefix in URL_PREFIXES for route in _repo_routes(prefix)),
 ]
