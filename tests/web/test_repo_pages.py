@@ -346,3 +346,32 @@ def test_hostile_cards_file_names_and_commit_messages_are_escaped(
         assert "<script" not in body and "<svg" not in body and "<img" not in body
         assert 'href="javascript:' not in body and 'href="data:' not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[4].text
+
+
+def test_pull_request_revisions_are_read_encoded_or_not(
+    web_hub: LiveServer, owner: HubUser, model: str
+) -> None:
+    owner.api.upload_file(
+        path_or_fileobj=b"proposed\n", path_in_repo="pr.txt", repo_id=model, create_pr=True
+    )
+    with browser_client(web_hub) as client:
+        encoded = client.get(f"/{model}/blob/refs%2Fpr%2F1/pr.txt")
+        plain = client.get(f"/{model}/blob/refs/pr/1/pr.txt")
+        folder = client.get(f"/{model}/tree/refs/pr/1")
+        history = client.get(f"/{model}/commits/refs/pr/1")
+        page = client.get(f"/{model}")
+
+    assert encoded.status_code == plain.status_code == 200
+    assert "proposed" in encoded.text and "proposed" in plain.text
+    assert f'href="/{model}/blob/refs%2Fpr%2F1/pr.txt"' in folder.text
+    assert history.status_code == 200
+    assert f'href="/{model}/tree/refs%2Fpr%2F1"' in page.text
+
+
+def test_api_paths_keep_the_apis_answers(web_hub: LiveServer) -> None:
+    with browser_client(web_hub) as client:
+        unknown = client.get("/api/no-such/endpoint")
+        bad_page = client.get("/models", params={"p": "x"})
+
+    assert unknown.status_code == 404 and unknown.headers["x-error-code"] == "EndpointNotFound"
+    assert bad_page.status_code == 400 and "positive integer" in bad_page.text
