@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from starlette.exceptions import HTTPException
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -52,12 +52,18 @@ _SORTS = {
 }
 
 
+class NamespaceConvertor(StringConvertor):
+    """A repo page's namespace segment: never `api`, so the API's unknown paths stay its 404s."""
+
+    regex = "(?!api/)[^/]+"
+
+
+register_url_convertor("page_namespace", NamespaceConvertor())
+
+
 def _repo(request: Request) -> tuple[RepoType, str]:
-    """The repo a page's path names; `/api/...` is never one (the API's own 404 answers)."""
-    namespace = param(request, "namespace")
-    if namespace == "api":
-        raise HTTPException(404)
-    return prefixed_repo_type(request), f"{namespace}/{param(request, 'name')}"
+    """The repo a page's path names."""
+    return prefixed_repo_type(request), f"{param(request, 'namespace')}/{param(request, 'name')}"
 
 
 def rev_url(revision: str) -> str:
@@ -215,7 +221,7 @@ def _links(request: Request, type: RepoType, repo_id: str, revision: str) -> dic
 
 
 def _repo_routes(prefix: str) -> list[Route]:
-    repo = prefix + "/{namespace}/{name}"
+    repo = prefix + "/{namespace:page_namespace}/{name}"
     return [
         Route(repo, get_repo, methods=["GET"]),
         Route(repo + "/tree/{revision}", get_folder, methods=["GET"]),
