@@ -35,6 +35,7 @@ REGISTRY: list[tuple[str, tuple[str, ...]]] = [
     ("memory", ("7",)),
     ("mirror", ("8",)),
     ("xet", ("9",)),
+    ("web_pages", ("10",)),
 ]
 FULL_RUNS = 5
 Measure = Callable[[BenchContext], list[Result]]

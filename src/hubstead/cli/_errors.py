@@ -39,6 +39,7 @@ EXTRA_FOR_MODULE = {
     "pathspec": "server",
     "psycopg": "server",
     "pygit2": "server",
+    "pygments": "server",
     "sqlalchemy": "server",
     "starlette": "server",
     "uvicorn": "server",

@@ -47,6 +47,7 @@ from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.services.access_requests import AccessRequestService
 from hubstead.server.services.auth import AuthService
+from hubstead.server.services.browse import BrowseService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.collections import CollectionService
@@ -232,6 +233,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     )
     weights = WeightService(repo_service, git_store, objects, lfs_index)
     catalog = CatalogService(repo_service, repo_store, git_store, upkeep, weights)
+    files = FileService(repo_service, git_store, objects)
+    refs = RefService(repo_service, heads, git_store)
     webhook_store = SqlWebhookStore(database)
     targets = TargetPolicy(settings.webhook_allow, _own_addresses(settings))
     deliveries = DeliveryQueue(job_service, max_attempts=settings.webhook_max_attempts)
@@ -262,7 +265,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         heads=heads,
         catalog=catalog,
         weights=weights,
-        files=FileService(repo_service, git_store, objects),
+        files=files,
+        browse=BrowseService(repo_service, catalog, files, refs, git_store, git_store),
         downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
         commits=CommitService(
             repo_service,
@@ -300,7 +304,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         webhook_sender=DeliverySender(
             webhook_store, targets, timeout_seconds=settings.webhook_timeout_seconds, clock=clock
         ),
-        refs=RefService(repo_service, heads, git_store),
+        refs=refs,
         lfs=lfs_service,
         git=GitService(
             repo_service,

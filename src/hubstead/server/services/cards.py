@@ -119,6 +119,12 @@ def parse_front_matter(text: str) -> dict[str, Any] | None:
     return normalized
 
 
+def strip_front_matter(text: str) -> str:
+    """The README's text without its front matter (the card's body)."""
+    match = _FRONT_MATTER.match(text)
+    return text if match is None else text[match.end() :]
+
+
 def read_facts(git: GitObjectStore, repo: RepoRecord, commit_id: str) -> CardFacts:
     """What a repo's `README.md` (and a model's `config.json`) say at a commit."""
 

@@ -30,6 +30,7 @@ import dataclasses
 
 from hubstead.server.services.access_requests import AccessRequestService
 from hubstead.server.services.auth import AuthService
+from hubstead.server.services.browse import BrowseService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.collections import CollectionService
 from hubstead.server.services.commits import CommitService
@@ -80,6 +81,7 @@ class Services:
     catalog: CatalogService
     weights: WeightService
     files: FileService
+    browse: BrowseService
     downloads: DownloadService
     commits: CommitService
     discussions: DiscussionService

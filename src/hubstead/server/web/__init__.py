@@ -16,6 +16,7 @@ Where things live:
     web/csrf.py       `read_form`: every POST form is checked (token field, Origin/Referer)
     web/errors.py     error pages, and the HTML 404 for unknown paths a browser asks for
     web/assets.py     `/static/{name}?v=<hash>`, cached for a year
+    web/highlight.py  source text as numbered, highlighted lines (pygments, escaped first)
     web/pages/<noun>.py   one page family each: `routes`, thin handlers (parse, one service
                       call, render)
     web/templates/    `base.html` (blocks `title`, `search_value`, `content`), `partials/`,

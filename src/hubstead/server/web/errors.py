@@ -1,7 +1,8 @@
 """Errors as pages: a domain error raised by a page, and unknown paths a browser asks for.
 
 A page's `HubError` becomes an HTML page with the status the API would give
-(`server.errors.status_of`), so a private repo is a 404 page exactly as a missing one; a page
+(`server.errors.status_of`), so a private repo is a 404 page exactly as a missing one (for
+anonymous visitors too, whom the API answers 401 to invite a token); a page
 that needs a signed-in visitor sends an anonymous one to `/login` instead. An unknown path is
 an HTML 404 when a browser asks (`GET`/`HEAD` accepting `text/html`, outside `/api/`), and the
 API's JSON error otherwise, so no client of the API sees a change.
@@ -40,6 +41,9 @@ def sign_in_url(request: Request) -> str:
 
 async def error_page(request: Request, exc: errors.HubError) -> Response:
     """The page for a domain error a page raised."""
+    if isinstance(exc, errors.NotFoundError):
+        # The API answers an anonymous caller 401 (a hint to send a token); a page is a 404.
+        return await render(request, "error.html", 404, status=404, message=exc.message)
     status = errors.status_of(exc)
     if status == 401 and request.method == "GET":
         return secure(RedirectResponse(sign_in_url(request), status_code=303))

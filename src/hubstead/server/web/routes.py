@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from hubstead.server import errors
 from hubstead.server.web.assets import Assets
 from hubstead.server.web.errors import error_page
-from hubstead.server.web.pages import devices, home, settings, sign_in
+from hubstead.server.web.pages import devices, home, repos, settings, sign_in
 from hubstead.server.web.render import secure
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -40,7 +40,8 @@ def page(handler: Handler) -> Handler:
 
 def routes(assets: Assets) -> list[BaseRoute]:
     """Every web route: the page families' and the static files'."""
-    pages = [*home.routes, *sign_in.routes, *settings.routes, *devices.routes]
+    # Repo pages last: `/{namespace}/{name}` would match every other family's two-segment paths.
+    pages = [*home.routes, *sign_in.routes, *settings.routes, *devices.routes, *repos.routes]
     return [
         Route("/static/{name}", page(assets.get_static), methods=["GET"]),
         *(Route(p.path, page(p.endpoint), methods=p.methods) for p in pages),

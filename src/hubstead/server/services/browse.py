@@ -1,0 +1,280 @@
+"""What the web hub's repo pages show: a repo, a folder, a file, a commit, each in one call.
+
+Each answer is built from the services the API answers with (`catalog.info`, `files.tree`,
+`refs.refs`, `weights`), so a page shows exactly what the API would show the same caller: a
+private repo is a `RepoNotFoundError` for outsiders, a gated repo's file contents a
+`GatedRepoError` until access is granted. Pages never load a whole large file: a file's text is
+read only when its blob is small enough to show (`SHOWN_TEXT_BYTES`), and an LFS file only
+ever by its pointer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from hubstead.protocol import DEFAULT_BRANCH, RepoType, parse_lfs_pointer
+from hubstead.server import errors
+from hubstead.server.domain.git import CommitRecord, EntryKind
+from hubstead.server.services import access, cards
+from hubstead.server.services.access import Action
+from hubstead.server.services.auth import Identity
+from hubstead.server.services.catalog import CatalogService, Details, RepoInfo
+from hubstead.server.services.files import FileInfo, FileService, normalize_path
+from hubstead.server.services.pages import Page
+from hubstead.server.services.refs import RefListing, RefService
+from hubstead.server.services.repos import RepoService
+from hubstead.server.storage.git_merge import GitMerger
+from hubstead.server.storage.git_objects import GitObjectStore
+
+README = "README.md"
+SHOWN_TEXT_BYTES = 512 * 1024
+"""The largest file (or README) whose text a page shows; larger ones get links only."""
+DIFF_BYTES = 512 * 1024
+"""The bound on a commit page's diff text."""
+_DIFF_HEADER = re.compile(r"^diff --git a/(.*) b/(.*)$")
+_POINTER_LINE = re.compile(r"^[-+ ](version https://git-lfs|oid sha256:|size \d)")
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoPage:
+    """A repo at a revision: its description, a window of its root folder, its README text.
+
+    `root` holds the first entries of the root folder (more follow when `root.more`);
+    `readme` is None when there is none, or when it is too large or stored in LFS.
+    `may_read_files` is False for a gated repo the caller has no access to yet.
+    """
+
+    info: RepoInfo
+    revision: str
+    root: Page[FileInfo]
+    readme: str | None
+    refs: RefListing
+    may_read_files: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Folder:
+    """A window of a folder's entries at a revision."""
+
+    repo: RepoInfo
+    revision: str
+    path: str
+    entries: Page[FileInfo]
+    refs: RefListing
+
+
+@dataclasses.dataclass(frozen=True)
+class FileView:
+    """A file at a revision: its facts, and its text when it is small text in git.
+
+    `text` is None for LFS files, binary files and files over `SHOWN_TEXT_BYTES`.
+    """
+
+    repo: RepoInfo
+    revision: str
+    file: FileInfo
+    text: str | None
+    refs: RefListing
+
+
+@dataclasses.dataclass(frozen=True)
+class LfsChange:
+    """An LFS file's pointer change in a diff: the object before and after (None: absent)."""
+
+    old_sha256: str | None
+    old_size: int | None
+    new_sha256: str | None
+    new_size: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class FileDiff:
+    """One file's part of a commit's diff: its unified-diff lines, or its LFS change."""
+
+    path: str
+    lines: list[str]
+    lfs: LfsChange | None
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitView:
+    """A commit and what it changed since its first parent (the whole tree for a root)."""
+
+    commit: CommitRecord
+    files: list[FileDiff]
+    truncated: bool
+
+
+def _lfs_change(lines: list[str]) -> LfsChange | None:
+    """The pointer change when every changed line of a file's diff is a pointer line."""
+    changed = [line for line in lines if line[:1] in "+-" and not line.startswith(("---", "+++"))]
+    if not changed or not all(_POINTER_LINE.match(line) for line in changed):
+        return None
+    old = parse_lfs_pointer("".join(x[1:] + "\n" for x in lines if x[:1] in " -").encode())
+    new = parse_lfs_pointer("".join(x[1:] + "\n" for x in lines if x[:1] in " +").encode())
+    if old is None and new is None:
+        return None
+    return LfsChange(
+        old[0] if old else None,
+        old[1] if old else None,
+        new[0] if new else None,
+        new[1] if new else None,
+    )
+
+
+def split_diff(text: str) -> list[FileDiff]:
+    """A unified diff (`git diff`) cut into one part per file, LFS pointer changes recognized."""
+    parts: list[FileDiff] = []
+    path, lines = None, []
+    for line in [*text.splitlines(), "diff --git a/ b/"]:
+        header = _DIFF_HEADER.match(line)
+        if header is None:
+            lines.append(line)
+            continue
+        if path is not None:
+            hunks = lines[
+                next((i for i, x in enumerate(lines) if x.startswith("@@")), len(lines)) :
+            ]
+            parts.append(FileDiff(path, hunks, _lfs_change(hunks)))
+        path, lines = header.group(2), []
+    return parts
+
+
+class BrowseService:
+    """The repo, folder, file and commit pages' data."""
+
+    def __init__(
+        self,
+        repos: RepoService,
+        catalog: CatalogService,
+        files: FileService,
+        refs: RefService,
+        git: GitObjectStore,
+        merger: GitMerger,
+    ) -> None:
+        self._repos = repos
+        self._catalog = catalog
+        self._files = files
+        self._refs = refs
+        self._git = git
+        self._merger = merger
+
+    def repo(
+        self, identity: Identity, type: RepoType, repo_id: str, revision: str, root_limit: int
+    ) -> RepoPage:
+        """The repo page: description and weights at `revision`, root folder, README.
+
+        Raises:
+            RepoNotFoundError, RevisionNotFoundError, ...: see `RepoService.open`.
+        """
+        info = self._describe(identity, type, repo_id, revision, weights=True)
+        root = self._files.tree(
+            identity,
+            type,
+            repo_id,
+            info.commit.id,
+            "",
+            recursive=False,
+            expand=False,
+            offset=0,
+            limit=root_limit,
+        )
+        readme = next((f for f in root if f.path == README and f.kind is EntryKind.FILE), None)
+        text = None
+        if readme is not None and readme.lfs is None and readme.size <= SHOWN_TEXT_BYTES:
+            data = self._git.read_blob(info.repo.storage_key, readme.oid)
+            text = cards.strip_front_matter(data.decode(errors="replace"))
+        may_read = access.passes_gate(identity, info.repo)
+        return RepoPage(
+            info, revision, root, text, self._refs.refs(identity, type, repo_id), may_read
+        )
+
+    def folder(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        revision: str,
+        path: str,
+        *,
+        offset: int,
+        limit: int,
+    ) -> Folder:
+        """A window of the folder `path` at `revision`.
+
+        Raises:
+            EntryNotFoundError: not a folder at this revision.
+            RepoNotFoundError, RevisionNotFoundError, ...: see `RepoService.open`.
+        """
+        info = self._describe(identity, type, repo_id, revision)
+        entries = self._files.tree(
+            identity,
+            type,
+            repo_id,
+            info.commit.id,
+            path,
+            recursive=False,
+            expand=False,
+            offset=offset,
+            limit=limit,
+        )
+        refs = self._refs.refs(identity, type, repo_id)
+        return Folder(info, revision, normalize_path(path), entries, refs)
+
+    def file(
+        self, identity: Identity, type: RepoType, repo_id: str, revision: str, path: str
+    ) -> FileView:
+        """The file `path` at `revision`, with its text when it is small text in git.
+
+        Raises:
+            EntryNotFoundError: not a file at this revision.
+            GatedRepoError: a gated repo the caller has no access to.
+            RepoNotFoundError, RevisionNotFoundError, ...: see `RepoService.open`.
+        """
+        self._repos.open(identity, type, repo_id, Action.READ_FILES, revision)
+        info = self._describe(identity, type, repo_id, revision)
+        found = self._files.paths_info(identity, type, repo_id, info.commit.id, [path], expand=True)
+        if not found or found[0].kind is not EntryKind.FILE:
+            raise errors.EntryNotFoundError(
+                f"File {normalize_path(path)!r} does not exist at revision {revision}",
+                commit_id=info.commit.id,
+            )
+        file = found[0]
+        text = None
+        if file.lfs is None and file.size <= SHOWN_TEXT_BYTES:
+            data = self._git.read_blob(info.repo.storage_key, file.oid)
+            if b"\x00" not in data:
+                try:
+                    text = data.decode()
+                except UnicodeDecodeError:
+                    text = None
+        refs = self._refs.refs(identity, type, repo_id)
+        return FileView(info, revision, file, text, refs)
+
+    def commit(self, identity: Identity, type: RepoType, repo_id: str, commit: str) -> CommitView:
+        """A commit and its diff to its first parent, cut per file.
+
+        Raises:
+            RepoNotFoundError, RevisionNotFoundError, ...: see `RepoService.open`.
+        """
+        handle = self._repos.open(identity, type, repo_id, Action.READ_FILES, commit)
+        key = handle.repo.storage_key
+        record = self._git.commit(key, handle.commit_id)
+        if not record.parents:
+            return CommitView(record, [], False)
+        text = self._merger.diff(key, record.parents[0], record.id, max_bytes=DIFF_BYTES)
+        truncated = text.endswith(f"[diff truncated at {DIFF_BYTES} bytes]\n")
+        return CommitView(record, split_diff(text), truncated)
+
+    def _describe(
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        revision: str,
+        *,
+        weights: bool = False,
+    ) -> RepoInfo:
+        details = Details(files=False, used_storage=False, safetensors=weights, gguf=weights)
+        return self._catalog.info(identity, type, repo_id, revision or DEFAULT_BRANCH, details)
