@@ -8,7 +8,6 @@ actor and exact payload. A refused change records nothing.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +20,11 @@ from huggingface_hub.errors import HfHubHTTPError, RevisionNotFoundError
 
 from hubstead.server.domain.accounts import AccountKind
 from hubstead.server.domain.hub_events import HubEventKind
+from tests.helpers import webhook_receiver
 from tests.helpers.accounts import HubUser, make_user, unique_name
-from tests.helpers.databases import postgres_database
 from tests.helpers.git import GitUser, repo_url
 from tests.helpers.hub_events import events_of, last_event_id, refs_payload, repo_key
-from tests.helpers.live_server import LiveServer, start_server
+from tests.helpers.live_server import LiveServer
 from tests.helpers.webhook_receiver import receiving
 
 CREATE = HubEventKind.REPO_CREATE
@@ -313,11 +312,7 @@ def test_concurrent_commits_are_recorded_in_the_order_their_refs_moved(
 @pytest.fixture
 def hooked_hub(tmp_path: Path, database_url: str | None) -> Iterator[LiveServer]:
     """A hub that runs its jobs (webhook dispatch and delivery) and may call loopback."""
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(postgres_database()) if database_url is not None else None
-        allow = ("127.0.0.1",)
-        server = start_server(tmp_path / "hub", url, run_jobs=True, webhook_allow=allow)
-        stack.callback(server.stop)
+    with webhook_receiver.hooked_hub(tmp_path / "hub", database_url) as server:
         yield server
 
 

@@ -7,7 +7,6 @@ What arrives is parsed with huggingface_hub's own `WebhookPayload`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -25,28 +24,17 @@ from hubstead.server.domain.accounts import Role
 from hubstead.server.domain.jobs import JobState
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.clock import ManualClock
-from tests.helpers.databases import postgres_database
-from tests.helpers.live_server import LiveServer, start_server
+from tests.helpers.live_server import LiveServer
 from tests.helpers.waiting import wait_until
-from tests.helpers.webhook_receiver import Receiver, receiving
+from tests.helpers.webhook_receiver import Receiver, hooked_hub, receiving
 
 HF_CLI = str(Path(sys.executable).with_name("hf"))
-
-
-@contextlib.contextmanager
-def _hub(tmp_path: Path, database_url: str | None, **overrides: object) -> Iterator[LiveServer]:
-    settings: dict[str, object] = {"webhook_allow": ("127.0.0.1",), **overrides}
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(postgres_database()) if database_url is not None else None
-        server = start_server(tmp_path / "hub", url, run_jobs=True, **settings)  # type: ignore[arg-type]
-        stack.callback(server.stop)
-        yield server
 
 
 @pytest.fixture
 def hub(tmp_path: Path, database_url: str | None) -> Iterator[LiveServer]:
     """A hub that runs its jobs and may call loopback endpoints."""
-    with _hub(tmp_path, database_url) as server:
+    with hooked_hub(tmp_path / "hub", database_url) as server:
         yield server
 
 
@@ -186,7 +174,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_until_it_answers(
     tmp_path: Path, database_url: str | None
 ) -> None:
     clock = ManualClock()
-    with receiving() as receiver, _hub(tmp_path, database_url, clock=clock) as hub:
+    with receiving() as receiver, hooked_hub(tmp_path / "hub", database_url, clock=clock) as hub:
         owner = make_user(hub, "owner")
         repo = f"{owner.name}/{unique_name('flaky')}"
         owner.api.create_repo(repo)
@@ -227,7 +215,10 @@ def test_a_failing_endpoint_is_retried_with_backoff_until_it_answers(
 def test_a_hanging_endpoint_times_out_and_the_hub_stays_responsive(
     tmp_path: Path, database_url: str | None
 ) -> None:
-    with receiving() as receiver, _hub(tmp_path, database_url, webhook_timeout_seconds=1) as hub:
+    with (
+        receiving() as receiver,
+        hooked_hub(tmp_path / "hub", database_url, webhook_timeout_seconds=1) as hub,
+    ):
         owner = make_user(hub, "owner")
         repo = f"{owner.name}/{unique_name('slow')}"
         owner.api.create_repo(repo)
@@ -277,7 +268,7 @@ def test_the_hub_itself_is_refused_even_on_an_allowed_address(
 def test_loopback_is_refused_without_the_allow_list(
     tmp_path: Path, database_url: str | None, receiver: Receiver
 ) -> None:
-    with _hub(tmp_path, database_url, webhook_allow=()) as hub:
+    with hooked_hub(tmp_path / "hub", database_url, webhook_allow=()) as hub:
         owner = make_user(hub, "owner")
         with pytest.raises(HfHubHTTPError) as refused:
             owner.api.create_webhook(

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from tests.helpers.accounts import make_user, unique_name
-from tests.helpers.databases import postgres_database
-from tests.helpers.live_server import LiveServer, start_server
+from tests.helpers.live_server import LiveServer
 from tests.helpers.waiting import wait_until
+from tests.helpers.webhook_receiver import hooked_hub
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # gradio calls home otherwise
 import gradio
@@ -31,15 +31,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:'WebhooksServer' is experimental
 @pytest.fixture
 def hub(tmp_path: Path, database_url: str | None) -> Iterator[LiveServer]:
     """A hub that runs its jobs and may call loopback endpoints."""
-    if database_url is not None:
-        with postgres_database() as url:
-            server = start_server(tmp_path, url, run_jobs=True, webhook_allow=("127.0.0.1",))
-            yield server
-            server.stop()
-    else:
-        server = start_server(tmp_path, run_jobs=True, webhook_allow=("127.0.0.1",))
+    with hooked_hub(tmp_path, database_url) as server:
         yield server
-        server.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""An HTTP endpoint on loopback that receives webhook deliveries and answers as told."""
+"""An HTTP endpoint on loopback that receives webhook deliveries and answers as told, and a hub
+that may call it."""
 
 from __future__ import annotations
 
@@ -8,10 +9,30 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
+from tests.helpers.databases import postgres_database
 from tests.helpers.http_server import serving
+from tests.helpers.live_server import LiveServer, start_server
 from tests.helpers.waiting import wait_until
+
+
+@contextlib.contextmanager
+def hooked_hub(
+    data_dir: Path, database_url: str | None, **overrides: object
+) -> Iterator[LiveServer]:
+    """A hub of its own that runs its jobs and dispatcher and may call loopback endpoints.
+
+    `database_url` names the suite's database choice: with one, the hub gets a fresh PostgreSQL
+    database of its own.
+    """
+    settings: dict[str, object] = {"webhook_allow": ("127.0.0.1",), **overrides}
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(postgres_database()) if database_url is not None else None
+        server = start_server(data_dir, url, run_jobs=True, **settings)  # type: ignore[arg-type]
+        stack.callback(server.stop)
+        yield server
 
 
 @dataclasses.dataclass(frozen=True)
