@@ -3,7 +3,8 @@
 Each delivery is one job (`webhooks.deliver`), so endpoints are called from the job runners,
 never from the request that caused the event, and a failed attempt is retried with the
 runner's backoff. An endpoint that does not connect, times out, or answers 408, 429 or 5xx is
-tried again until the attempts run out; any other answer outside 2xx fails the delivery at
+tried again until the attempts run out, and so is a host that does not resolve; any other
+answer outside 2xx, and a URL that now resolves to a refused address, fail the delivery at
 once. Only the status line and headers are read: a slow or endless body cannot hold a runner.
 """
 
@@ -16,7 +17,7 @@ from hubstead.server import errors
 from hubstead.server.domain.webhooks import Attempt, DeliveryRecord, DeliveryState
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.jobs import JobService
-from hubstead.server.services.webhooks.targets import TargetPolicy
+from hubstead.server.services.webhooks.targets import TargetPolicy, UnresolvedHostError
 from hubstead.server.storage import webhook_endpoints
 from hubstead.server.storage.webhooks import WebhookStore
 
@@ -82,6 +83,9 @@ class DeliverySender:
             )
         try:
             target = self._policy.check_url(webhook.url)
+        except UnresolvedHostError as exc:
+            self._record(delivery, None, None, exc.message, retryable=True, last=last)
+            raise errors.UpstreamUnavailableError(exc.message) from exc
         except errors.InvalidRequestError as exc:
             self._record(delivery, None, None, exc.message, retryable=False, last=last)
             raise

@@ -32,14 +32,23 @@ _METADATA = (
 )
 
 
+class UnresolvedHostError(errors.InvalidRequestError):
+    """The URL's host does not resolve now.
+
+    Refused when a URL is set; retried when a delivery meets it (name servers come back).
+    """
+
+
 def system_resolver(host: str, port: int) -> list[str]:
-    """The addresses `host` resolves to now, by the system's resolver."""
+    """The addresses `host` resolves to now, by the system's resolver.
+
+    Raises:
+        UnresolvedHostError: it resolves to nothing (or the resolver failed).
+    """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise errors.InvalidRequestError(
-            f"Cannot resolve the webhook host {host!r}: {exc}"
-        ) from exc
+        raise UnresolvedHostError(f"Cannot resolve the webhook host {host!r}: {exc}") from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -95,6 +104,7 @@ class TargetPolicy:
         Raises:
             InvalidRequestError: not an absolute http(s) URL without credentials, too long, or
                 a host that resolves to a refused address or to the hub itself.
+            UnresolvedHostError: a host that resolves to nothing now.
         """
         if len(url) > MAX_URL:
             raise errors.InvalidRequestError(f"A webhook URL has at most {MAX_URL} characters")
@@ -119,7 +129,7 @@ class TargetPolicy:
         port = port or (443 if parts.scheme == "https" else 80)
         addresses = self._resolve(host, port)
         if not addresses:
-            raise errors.InvalidRequestError(f"The webhook host {host!r} resolves to no address")
+            raise UnresolvedHostError(f"The webhook host {host!r} resolves to no address")
         for address in addresses:
             self._check_address(host, port, address)
         return Target(url, parts.scheme, host, port, addresses[0])
