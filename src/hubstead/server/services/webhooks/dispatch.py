@@ -19,7 +19,6 @@ import logging
 import secrets
 import threading
 
-from hubstead.protocol import RepoType
 from hubstead.server import errors
 from hubstead.server.domain.discussions import Comment, DiscussionRecord
 from hubstead.server.domain.hub_events import HubEventKind, HubEventRecord
@@ -41,7 +40,6 @@ logger = logging.getLogger("hubstead.webhooks")
 READER = "webhooks"
 """The dispatcher's cursor in the outbox."""
 _BATCH = 200
-_REPO_TYPES = {t.value for t in RepoType}
 
 
 class WebhookDispatcher:
@@ -230,6 +228,6 @@ def _watches(event: HubEventRecord) -> list[Watch]:
     for name in names:
         namespace = name.partition("/")[0]
         found += [Watch(WatchKind.USER, namespace), Watch(WatchKind.ORG, namespace)]
-        if event.repo_type in _REPO_TYPES and event.repo_type in set(WatchKind):
+        if event.repo_type in set(WatchKind):  # kernels are watched through their namespace
             found.append(Watch(WatchKind(event.repo_type), name))
     return found
