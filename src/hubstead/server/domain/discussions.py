@@ -44,7 +44,8 @@ class DiscussionRecord:
 
     `author_id` and `author_name` are None once the author's account is deleted. `updated_at`
     is the time of the newest event. `target_branch` is the branch a pull request merges into
-    (None for a discussion); `merge_commit_id` is set once it is merged.
+    (None for a discussion); `merge_commit_id` is set once it is merged. `comments` counts
+    its comments (hidden ones too) where the store read it with the thread (listings).
     """
 
     id: int
@@ -59,6 +60,7 @@ class DiscussionRecord:
     updated_at: dt.datetime
     target_branch: str | None
     merge_commit_id: str | None
+    comments: int = 0
 
     @property
     def git_ref(self) -> str | None:

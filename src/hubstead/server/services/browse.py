@@ -20,6 +20,7 @@ from hubstead.server.services import access, cards
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.catalog import CatalogService, Details, RepoInfo
+from hubstead.server.services.discussions import DiscussionService, ThreadRights
 from hubstead.server.services.files import FileInfo, FileService, normalize_path
 from hubstead.server.services.pages import Page
 from hubstead.server.services.refs import RefListing, RefService
@@ -42,7 +43,9 @@ class RepoPage:
 
     `root` holds the first entries of the root folder (more follow when `root.more`);
     `readme` is None when there is none, or when it is too large or stored in LFS.
-    `may_read_files` is False for a gated repo the caller has no access to yet.
+    `may_read_files` is False for a gated repo the caller has no access to yet. `rights` says
+    whether the caller may commit (`may_write`) or open pull requests (`may_open`);
+    `open_threads` counts the open discussions and pull requests.
     """
 
     info: RepoInfo
@@ -51,6 +54,8 @@ class RepoPage:
     readme: str | None
     refs: RefListing
     may_read_files: bool
+    rights: ThreadRights
+    open_threads: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +73,8 @@ class Folder:
 class FileView:
     """A file at a revision: its facts, and its text when it is small text in git.
 
-    `text` is None for LFS files, binary files and files over `SHOWN_TEXT_BYTES`.
+    `text` is None for LFS files, binary files and files over `SHOWN_TEXT_BYTES`. `rights`:
+    may the caller commit (`may_write`) or open a pull request (`may_open`)?
     """
 
     repo: RepoInfo
@@ -76,6 +82,29 @@ class FileView:
     file: FileInfo
     text: str | None
     refs: RefListing
+    rights: ThreadRights
+
+
+@dataclasses.dataclass(frozen=True)
+class Editor:
+    """What the file editor starts from: a file's text (None for a new file) at a commit.
+
+    `commit_id` is the commit the revision was at, the parent the edit is based on;
+    `rights` says where the caller may send it: a commit (`may_write`) or a pull request
+    (`may_open`). `crlf`: the text's lines end with CRLF.
+    """
+
+    repo: RepoInfo
+    revision: str
+    commit_id: str
+    path: str
+    text: str | None
+    rights: ThreadRights
+
+    @property
+    def crlf(self) -> bool:
+        """Whether the file's lines end with CRLF (kept when the edit is saved)."""
+        return self.text is not None and "\r\n" in self.text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,7 +181,9 @@ class BrowseService:
         refs: RefService,
         git: GitObjectStore,
         merger: GitMerger,
+        discussions: DiscussionService,
     ) -> None:
+        self._discussions = discussions
         self._repos = repos
         self._catalog = catalog
         self._files = files
@@ -186,9 +217,10 @@ class BrowseService:
             data = self._git.read_blob(info.repo.storage_key, readme.oid)
             text = cards.strip_front_matter(data.decode(errors="replace"))
         may_read = access.passes_gate(identity, info.repo)
-        return RepoPage(
-            info, revision, root, text, self._refs.refs(identity, type, repo_id), may_read
-        )
+        refs = self._refs.refs(identity, type, repo_id)
+        rights = self._discussions.rights(identity, info.repo)
+        open_threads = self._discussions.open_count(info.repo)
+        return RepoPage(info, revision, root, text, refs, may_read, rights, open_threads)
 
     def folder(
         self,
@@ -241,16 +273,64 @@ class BrowseService:
                 commit_id=info.commit.id,
             )
         file = found[0]
-        text = None
-        if file.lfs is None and file.size <= SHOWN_TEXT_BYTES:
-            data = self._git.read_blob(info.repo.storage_key, file.oid)
-            if b"\x00" not in data:
-                try:
-                    text = data.decode()
-                except UnicodeDecodeError:
-                    text = None
+        text = self._text(info, file)
         refs = self._refs.refs(identity, type, repo_id)
-        return FileView(info, revision, file, text, refs)
+        rights = self._discussions.rights(identity, info.repo)
+        return FileView(info, revision, file, text, refs, rights)
+
+    def editor(
+        self, identity: Identity, type: RepoType, repo_id: str, revision: str, path: str | None
+    ) -> Editor:
+        """The text of the file `path` at `revision` to edit, or a new file's start (`None`).
+
+        Raises:
+            InvalidRequestError: the file is binary, stored in LFS or Xet, or larger than
+                `SHOWN_TEXT_BYTES`: it cannot be edited as text.
+            AuthorizationError: the caller may neither commit nor open a pull request here.
+            EntryNotFoundError: not a file at this revision.
+            RepoNotFoundError, RevisionNotFoundError, GatedRepoError, ...: see `file`.
+        """
+        self._repos.open(identity, type, repo_id, Action.READ_FILES, revision)
+        info = self._describe(identity, type, repo_id, revision)
+        rights = self._discussions.rights(identity, info.repo)
+        if not (rights.may_write or rights.may_open):
+            raise errors.AuthorizationError(
+                f"You may neither commit to {info.repo.repo_id} nor open a pull request on it"
+            )
+        if path is None:
+            return Editor(info, revision, info.commit.id, "", None, rights)
+        found = self._files.paths_info(identity, type, repo_id, info.commit.id, [path], expand=True)
+        if not found or found[0].kind is not EntryKind.FILE:
+            raise errors.EntryNotFoundError(
+                f"File {normalize_path(path)!r} does not exist at revision {revision}",
+                commit_id=info.commit.id,
+            )
+        file = found[0]
+        text = self._text(info, file)
+        if text is None:
+            if file.lfs is not None:
+                why = "it is stored with Git LFS or Xet"
+            elif file.size > SHOWN_TEXT_BYTES:
+                why = f"it is {file.size:,} bytes, more than {SHOWN_TEXT_BYTES:,}"
+            else:
+                why = "it is binary, not UTF-8 text"
+            raise errors.InvalidRequestError(
+                f"{file.path} cannot be edited in the browser: {why}. Upload a new version "
+                "with huggingface_hub or git instead."
+            )
+        return Editor(info, revision, info.commit.id, file.path, text, rights)
+
+    def _text(self, info: RepoInfo, file: FileInfo) -> str | None:
+        """The file's text when it is small UTF-8 text in git; None otherwise."""
+        if file.lfs is not None or file.size > SHOWN_TEXT_BYTES:
+            return None
+        data = self._git.read_blob(info.repo.storage_key, file.oid)
+        if b"\x00" in data:
+            return None
+        try:
+            return data.decode()
+        except UnicodeDecodeError:
+            return None
 
     def commit(self, identity: Identity, type: RepoType, repo_id: str, commit: str) -> CommitView:
         """A commit and its diff to its first parent, cut per file.

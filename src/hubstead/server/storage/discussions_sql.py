@@ -295,9 +295,15 @@ def _numbered(repo_id: int, num: int) -> sa.ColumnElement[bool]:
 
 
 def _threads() -> sa.Select[Any]:
-    return sa.select(discussions, accounts.c.name.label("author_name")).outerjoin(
-        accounts, accounts.c.id == discussions.c.author_id
+    comments = (
+        sa.select(sa.func.count())
+        .where(discussion_events.c.discussion_id == discussions.c.id)
+        .where(discussion_events.c.kind == EventKind.COMMENT.value)
+        .scalar_subquery()
     )
+    return sa.select(
+        discussions, accounts.c.name.label("author_name"), comments.label("comments")
+    ).outerjoin(accounts, accounts.c.id == discussions.c.author_id)
 
 
 def _locked_thread(conn: sa.Connection, repo_id: int, num: int) -> sa.Row[Any] | None:
@@ -432,4 +438,5 @@ def _discussion(row: Any) -> DiscussionRecord:
         updated_at=as_utc(row["updated_at"]),
         target_branch=row["target_branch"],
         merge_commit_id=row["merge_commit_id"],
+        comments=row.get("comments") or 0,
     )

@@ -38,8 +38,12 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(claimed).netloc in own
 
 
-async def read_form(request: Request) -> tuple[Visitor, dict[str, str]]:
+async def read_form(
+    request: Request, limit: int = context.FORM_BYTES
+) -> tuple[Visitor, dict[str, str]]:
     """The visitor and the fields of a form they posted, once it passed the CSRF checks.
+
+    `limit` bounds the body (larger for the forms that carry a comment or a file's text).
 
     Raises:
         AuthorizationError: the token is missing or wrong, or the form came from elsewhere.
@@ -48,7 +52,7 @@ async def read_form(request: Request) -> tuple[Visitor, dict[str, str]]:
     caller = await visitor(request)
     if not _same_origin(request):
         raise errors.AuthorizationError(_REFUSED)
-    form = await context.read_form(request)
+    form = await context.read_form(request, limit)
     if not hmac.compare_digest(form.get(FIELD, ""), csrf_token(caller.seed)):
         raise errors.AuthorizationError(_REFUSED)
     return caller, form
