@@ -105,7 +105,19 @@ def test_a_discussion_records_its_author_and_opens_with_its_description(
     created = store.create(world.repo, discussion(world.ada, "Licence?", description="Which one?"))
 
     assert created == DiscussionRecord(
-        created.id, world.repo, 1, "Licence?", world.ada, "ada", False, OPEN, T0, T0, None, None
+        created.id,
+        world.repo,
+        1,
+        "Licence?",
+        world.ada,
+        "ada",
+        False,
+        OPEN,
+        T0,
+        T0,
+        None,
+        None,
+        comments=1,  # the description
     )
     assert created.git_ref is None
     assert store.get(world.repo, 1) == created

@@ -45,7 +45,7 @@ class DiscussionRecord:
     `author_id` and `author_name` are None once the author's account is deleted. `updated_at`
     is the time of the newest event. `target_branch` is the branch a pull request merges into
     (None for a discussion); `merge_commit_id` is set once it is merged. `comments` counts
-    its comments (hidden ones too) where the store read it with the thread (listings).
+    its comments, hidden ones included (the store reads it with the thread).
     """
 
     id: int
