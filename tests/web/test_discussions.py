@@ -481,3 +481,47 @@ def test_thread_rights_and_open_count_of_the_service(
         "Counted": 1,
         "Closed one": 1,
     }
+
+
+def test_dataset_threads_live_under_their_prefix(
+    web_hub: LiveServer, owner: HubUser, as_owner: httpx.Client
+) -> None:
+    repo_id = owner.api.create_repo(
+        f"{owner.name}/{unique_name('data')}", repo_type="dataset"
+    ).repo_id
+    opened = owner.api.create_discussion(
+        repo_id, title="Data question", description="Rows?", repo_type="dataset"
+    )
+    page = as_owner.get(opened.url)
+    model_path = as_owner.get(f"/{repo_id}/discussions/{opened.num}")
+
+    assert opened.url == f"{web_hub.url}/datasets/{repo_id}/discussions/{opened.num}"
+    assert page.status_code == 200 and "Data question" in page.text
+    assert f'action="/datasets/{repo_id}/discussions/{opened.num}/comment"' in page.text
+    assert model_path.status_code == 404
+
+
+def test_a_pull_requests_author_edits_its_files_on_its_ref(
+    owner: HubUser, stranger: HubUser, as_stranger: httpx.Client, repo: str
+) -> None:
+    pull = stranger.api.create_commit(
+        repo,
+        [CommitOperationAdd("README.md", b"# Card\n\nDraft words.\n")],
+        commit_message="Draft",
+        create_pr=True,
+    )
+    ref = f"refs%2Fpr%2F{pull.pr_num}"
+    file_page = as_stranger.get(f"/{repo}/blob/{ref}/README.md")
+    editor_path = f"/{repo}/edit/{ref}/README.md"
+    editor = as_stranger.get(editor_path)
+    sent = post(
+        as_stranger, editor_path, editor_path, content="# Card\n\nFinal words.\n", target="commit"
+    )
+
+    assert f'href="{editor_path}"' in file_page.text
+    assert "Draft words." in editor.text and 'id="target-pr"' not in editor.text
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/{repo}/discussions/{pull.pr_num}"  # back to it
+    details = owner.api.get_discussion_details(repo, pull.pr_num or 0)
+    assert [e.type for e in details.events].count("commit") == 2
+    assert readme_of(owner, repo) == README  # main is untouched until a merge

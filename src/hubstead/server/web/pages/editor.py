@@ -6,8 +6,9 @@ new file, its path typed in). The form is sent either as one commit to the revis
 a pull request's author on its `refs/pr/N`) or as a new pull request holding that commit
 (`create_pr`: whoever may open one), through the commit service the API's commit endpoint
 uses, based on the commit the editor was opened at: a change that landed meanwhile is a
-conflict to resolve, never silently overwritten. Files that are binary, in LFS or larger than
-the browse limit are refused with a page saying so.
+conflict to resolve, never silently overwritten. A commit to a branch goes back to the file's
+page; a new pull request, or a commit to one's ref, to the pull request's page. Files that are
+binary, in LFS or larger than the browse limit are refused with a page saying so.
 """
 
 from __future__ import annotations
