@@ -10,6 +10,7 @@ import pytest
 from huggingface_hub import CommitOperationAdd
 
 from hubstead.protocol import RepoType
+from hubstead.server import errors
 from hubstead.server.domain.discussions import DiscussionQuery, DiscussionStatus
 from hubstead.server.services.auth import ANONYMOUS
 from tests.helpers.accounts import HubUser, make_user, unique_name
@@ -481,6 +482,12 @@ def test_thread_rights_and_open_count_of_the_service(
         "Counted": 1,
         "Closed one": 1,
     }
+    editor = hub.browse.editor(stranger_id, RepoType.MODEL, repo, "main", "README.md")
+    assert editor.text == README.decode() and not editor.crlf
+    assert editor.rights.may_open and not editor.rights.may_write
+    assert editor.commit_id == owner.api.list_repo_commits(repo)[0].commit_id
+    with pytest.raises(errors.AuthorizationError):
+        hub.browse.editor(ANONYMOUS, RepoType.MODEL, repo, "main", None)
 
 
 def test_dataset_threads_live_under_their_prefix(
