@@ -532,3 +532,28 @@ def test_a_pull_requests_author_edits_its_files_on_its_ref(
     details = owner.api.get_discussion_details(repo, pull.pr_num or 0)
     assert [e.type for e in details.events].count("commit") == 2
     assert readme_of(owner, repo) == README  # main is untouched until a merge
+
+
+def test_a_draft_is_set_ready_then_merged_and_still_shows_its_changes(
+    owner: HubUser, as_owner: httpx.Client, repo: str
+) -> None:
+    draft = owner.api.create_pull_request(repo, title="Draft work", description="Soon")
+    owner.api.create_commit(
+        repo,
+        [CommitOperationAdd("README.md", b"# Card\n\nDrafted words.\n")],
+        commit_message="Draft words",
+        revision=f"refs/pr/{draft.num}",
+    )
+    here = f"/{repo}/discussions/{draft.num}"
+    page = as_owner.get(here)
+    early = post(as_owner, here + "/files", f"{here}/merge")
+    ready = post(as_owner, here, f"{here}/status", status="open")
+    merged = post(as_owner, here + "/files", f"{here}/merge")
+    files = as_owner.get(here + "/files")
+
+    assert 'id="thread-status">draft<' in page.text and 'id="ready-button"' in page.text
+    assert early.status_code == 400 and "is a draft" in early.text
+    assert ready.status_code == merged.status_code == 303
+    assert 'id="thread-status">merged<' in files.text and "Merged as" in files.text
+    assert '<span class="add">+Drafted words.</span>' in files.text
+    assert readme_of(owner, repo) == b"# Card\n\nDrafted words.\n"

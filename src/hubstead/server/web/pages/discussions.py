@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from hubstead.protocol import RepoType
+from hubstead.protocol import DEFAULT_BRANCH, RepoType
 from hubstead.server import errors
 from hubstead.server.domain.discussions import (
     DiscussionQuery,
@@ -103,7 +103,7 @@ async def get_list(request: Request) -> Response:
         more=listing.start + len(listing.page.discussions) < listing.page.total,
         tab="community",
         open_threads=listing.open_count,
-        **_links(request, type, repo_id, "main"),
+        **_links(request, type, repo_id, DEFAULT_BRANCH),
     )
 
 
@@ -148,7 +148,7 @@ async def _thread(
         tab="community",
         open_threads=details.open_count,
         **context,
-        **_links(request, type, repo_id, discussion.target_branch or "main"),
+        **_links(request, type, repo_id, discussion.target_branch or DEFAULT_BRANCH),
     )
 
 
@@ -254,7 +254,7 @@ async def _new_form(
         title=form.get("title", ""),
         description=form.get("description", ""),
         tab="community",
-        **_links(request, type, repo_id, "main"),
+        **_links(request, type, repo_id, DEFAULT_BRANCH),
     )
 
 
