@@ -127,7 +127,9 @@ def test_rename_redirects_to_the_new_url_and_the_old_one_follows(
 
     assert invalid.status_code == 400 and 'id="move-error"' in invalid.text
     assert elsewhere.status_code == 400 and "does not exist" in elsewhere.text
-    assert moved.status_code == 303 and moved.headers["location"] == f"/{new_id}/settings?saved=move"
+    assert (
+        moved.status_code == 303 and moved.headers["location"] == f"/{new_id}/settings?saved=move"
+    )
     assert old_page.status_code == 307 and old_page.headers["location"] == f"/{new_id}"
     assert old_file.headers["location"] == f"/{new_id}/blob/main/w.txt"
     assert owner.api.repo_info(new_id).id == new_id
@@ -239,7 +241,7 @@ def test_new_repos_of_each_type(web_hub: LiveServer, owner: HubUser, other: HubU
 
     assert form.status_code == 200 and f'<option value="{org.lower()}"' in form.text
     assert created.status_code == 303 and created.headers["location"] == f"/{org}/{model}"
-    info = owner.api.repo_info(f"{org}/{model}")
+    info = owner.api.model_info(f"{org}/{model}")
     assert info.private is True and (info.card_data or {}).get("license") == "mit"
     assert again.status_code == 409 and 'id="new-repo-error"' in again.text
     assert bad_name.status_code == 400 and "<script>alert(1)" not in bad_name.text
