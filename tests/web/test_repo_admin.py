@@ -242,7 +242,8 @@ def test_new_repos_of_each_type(web_hub: LiveServer, owner: HubUser, other: HubU
     assert form.status_code == 200 and f'<option value="{org.lower()}"' in form.text
     assert created.status_code == 303 and created.headers["location"] == f"/{org}/{model}"
     info = owner.api.model_info(f"{org}/{model}")
-    assert info.private is True and (info.card_data or {}).get("license") == "mit"
+    assert info.private is True and info.card_data is not None
+    assert info.card_data.get("license") == "mit"
     assert again.status_code == 409 and 'id="new-repo-error"' in again.text
     assert bad_name.status_code == 400 and "<script>alert(1)" not in bad_name.text
     assert made_dataset.headers["location"] == f"/datasets/{owner.name}/{dataset}"
