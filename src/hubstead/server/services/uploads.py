@@ -7,15 +7,16 @@ services its requests reach: `CommitService.preupload` decides, per file, regula
 linked to the repo) and committed as its pointer; a regular file goes inline. Then one commit,
 through `CommitService.begin` (checked before any byte is stored) and `PendingCommit.apply`.
 
-The files are read from seekable binary streams the caller spooled to disk, a chunk at a time:
-nothing here holds an LFS file in memory.
+The files are read from seekable binary streams the caller spooled to disk, a chunk at a time,
+and handed to the commit one by one: nothing here holds an LFS file in memory, nor more than one
+inline file (smaller than the LFS threshold) at a time.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from hubstead.protocol import RepoType
@@ -92,14 +93,17 @@ class UploadService:
             create_pr=create_pr,
         )
         ref = None if create_pr else _lfs_ref(revision)
-        operations: list[Operation] = []
-        for file, plan in zip(files, plans, strict=True):
-            if plan.upload_mode == "lfs":
-                operations.append(self._store_lfs(identity, type, repo_id, ref, file))
-            else:
-                file.content.seek(0)
-                operations.append(AddFile(file.path, file.content.read()))
-        return pending.apply(header, operations)
+
+        def operations() -> Iterator[Operation]:
+            # Lazily: the commit writes each file before the next one is read.
+            for file, plan in zip(files, plans, strict=True):
+                if plan.upload_mode == "lfs":
+                    yield self._store_lfs(identity, type, repo_id, ref, file)
+                else:
+                    file.content.seek(0)
+                    yield AddFile(file.path, file.content.read())
+
+        return pending.apply(header, operations())
 
     def _store_lfs(
         self, identity: Identity, type: RepoType, repo_id: str, ref: str | None, file: UploadedFile
