@@ -43,9 +43,10 @@ class RepoPage:
 
     `root` holds the first entries of the root folder (more follow when `root.more`);
     `readme` is None when there is none, or when it is too large or stored in LFS.
-    `may_read_files` is False for a gated repo the caller has no access to yet. `rights` says
-    whether the caller may commit (`may_write`) or open pull requests (`may_open`);
-    `open_threads` counts the open discussions and pull requests.
+    `may_read_files` is False for a gated repo the caller has no access to yet; `may_write`
+    says whether the caller may commit to it (and change its settings). `rights` says whether
+    the caller may open pull requests (`may_open`); `open_threads` counts the open discussions
+    and pull requests.
     """
 
     info: RepoInfo
@@ -56,6 +57,7 @@ class RepoPage:
     may_read_files: bool
     rights: ThreadRights
     open_threads: int
+    may_write: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Folder:
     path: str
     entries: Page[FileInfo]
     refs: RefListing
+    may_write: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,9 +221,10 @@ class BrowseService:
             text = cards.strip_front_matter(data.decode(errors="replace"))
         may_read = access.passes_gate(identity, info.repo)
         refs = self._refs.refs(identity, type, repo_id)
+        may_write = access.may(identity, info.repo, Action.WRITE)
         rights = self._discussions.rights(identity, info.repo)
         open_threads = self._discussions.open_count(info.repo)
-        return RepoPage(info, revision, root, text, refs, may_read, rights, open_threads)
+        return RepoPage(info, revision, root, text, refs, may_read, rights, open_threads, may_write)
 
     def folder(
         self,
@@ -252,7 +256,8 @@ class BrowseService:
             limit=limit,
         )
         refs = self._refs.refs(identity, type, repo_id)
-        return Folder(info, revision, normalize_path(path), entries, refs)
+        may_write = access.may(identity, info.repo, Action.WRITE)
+        return Folder(info, revision, normalize_path(path), entries, refs, may_write)
 
     def file(
         self, identity: Identity, type: RepoType, repo_id: str, revision: str, path: str

@@ -22,9 +22,13 @@ from hubstead.server.web.pages import (
     discussions,
     editor,
     home,
+    new_repo,
+    repo_settings,
     repos,
     settings,
     sign_in,
+    uploads,
+    webhooks,
 )
 from hubstead.server.web.render import secure
 
@@ -56,6 +60,10 @@ def routes(assets: Assets) -> list[BaseRoute]:
         *devices.routes,
         *discussions.routes,
         *editor.routes,
+        *new_repo.routes,
+        *webhooks.routes,
+        *repo_settings.routes,
+        *uploads.routes,
         *repos.routes,
     ]
     return [

@@ -62,7 +62,8 @@ async def _editor(
         new=new,
         error=error,
         content=form.get("content", editor.text or ""),
-        path=form.get("path", editor.path),
+        # A new file's folder may come with the link (`?path=configs/`).
+        path=form.get("path", editor.path or request.query_params.get("path", "")[:1000]),
         summary=form.get("summary", ""),
         description=form.get("description", ""),
         target=form.get("target", "commit" if editor.rights.may_write else "pr"),
