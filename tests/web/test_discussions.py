@@ -557,3 +557,17 @@ def test_a_draft_is_set_ready_then_merged_and_still_shows_its_changes(
     assert 'id="thread-status">merged<' in files.text and "Merged as" in files.text
     assert '<span class="add">+Drafted words.</span>' in files.text
     assert readme_of(owner, repo) == b"# Card\n\nDrafted words.\n"
+
+
+def test_the_add_file_menu_offers_a_new_file_in_the_folder(
+    web_hub: LiveServer, as_owner: httpx.Client, as_stranger: httpx.Client, repo: str
+) -> None:
+    repo_page = as_stranger.get(f"/{repo}")
+    editor = as_owner.get(f"/{repo}/new/main", params={"path": "configs/"})
+    with browser_client(web_hub) as anonymous:
+        anonymous_page = anonymous.get(f"/{repo}")
+
+    assert f'href="/{repo}/new/main" id="new-file-link"' in repo_page.text
+    assert 'id="upload-link"' not in repo_page.text  # uploads are for writers
+    assert 'id="file-path" name="path" value="configs/"' in editor.text
+    assert 'id="new-file-link"' not in anonymous_page.text
