@@ -297,7 +297,7 @@ def test_hiding_a_comment_erases_its_content_and_history_for_good(
 
     hidden = store.hide_comment(world.repo, 1, first.id, world.bob, at(2))
 
-    assert comment_of(hidden) == Comment("", True, 1, at(2))
+    assert comment_of(hidden) == Comment("", True, 1, at(2), hidden_by="bob")
     assert store.edit_comment(world.repo, 1, first.id, "Back again", at(3)) is None
     assert store.hide_comment(world.repo, 1, first.id, world.bob, at(4)) == hidden
     assert store.events(world.repo, 1) == [hidden]

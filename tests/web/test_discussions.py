@@ -296,7 +296,8 @@ def test_the_author_and_writers_use_the_threads_forms(
     assert comments[0].content == "Does it *run*?" and comments[0].edited  # type: ignore[attr-defined]
     assert comments[1].hidden  # type: ignore[attr-defined]
     page = as_stranger.get(here)
-    assert "This comment has been hidden" in page.text and "Yes it does" not in page.text
+    assert f"This comment has been hidden by {owner.name}" in page.text
+    assert "Yes it does" not in page.text
     assert "<em>run</em>" in page.text and " · edited" in page.text
 
 

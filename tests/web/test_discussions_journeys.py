@@ -110,7 +110,9 @@ def test_a_second_user_comments_and_the_owner_hides_it(
     spam.find_element(By.CSS_SELECTOR, ".hide-comment").click()
     wait(browser).until(ec.alert_is_present()).accept()
     wait(browser).until(
-        ec.text_to_be_present_in_element((By.ID, "timeline"), "This comment has been hidden")
+        ec.text_to_be_present_in_element(
+            (By.ID, "timeline"), f"This comment has been hidden by {owner.name}"
+        )
     )
     assert "Buy my" not in browser.find_element(By.ID, "timeline").text
     details = owner.api.get_discussion_details(repo_id, opened.num)

@@ -128,7 +128,8 @@ class Comment:
     """A comment as it reads now, and its earlier contents, oldest first.
 
     `updated_at` is when the current content was written. A hidden comment keeps no content
-    and no history (on the Hub, hiding is irrecoverable); `edits` still counts its edits.
+    and no history (on the Hub, hiding is irrecoverable); `edits` still counts its edits, and
+    `hidden_by` names who hid it (None when unknown).
     """
 
     kind: ClassVar[EventKind] = EventKind.COMMENT
@@ -138,6 +139,7 @@ class Comment:
     edits: int
     updated_at: dt.datetime
     history: tuple[CommentEdit, ...] = ()
+    hidden_by: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
