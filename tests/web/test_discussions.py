@@ -572,3 +572,19 @@ def test_the_add_file_menu_offers_a_new_file_in_the_folder(
     assert 'id="upload-link"' not in repo_page.text  # uploads are for writers
     assert 'id="file-path" name="path" value="configs/"' in editor.text
     assert 'id="new-file-link"' not in anonymous_page.text
+
+
+def test_lfs_changes_in_a_pull_request_show_as_size_and_sha_changes(
+    owner: HubUser, as_owner: httpx.Client, repo: str
+) -> None:
+    pull = owner.api.create_commit(
+        repo,
+        [CommitOperationAdd("weights.safetensors", b"\x03" * 5000)],
+        commit_message="New weights",
+        create_pr=True,
+    )
+    files = as_owner.get(f"/{repo}/discussions/{pull.pr_num}/files")
+
+    assert files.status_code == 200
+    assert "4.0 kB" in files.text and "5.0 kB" in files.text
+    assert "oid sha256:" not in files.text
