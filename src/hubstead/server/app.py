@@ -268,7 +268,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         catalog=catalog,
         weights=weights,
         files=files,
-        browse=BrowseService(repo_service, catalog, files, refs, git_store, git_store),
+        browse=BrowseService(repo_service, catalog, files, refs, git_store, git_store, weights),
         downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
         commits=CommitService(
             repo_service,
