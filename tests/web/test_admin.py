@@ -258,3 +258,19 @@ def test_cancel_a_queued_job(web_hub: LiveServer, admin_client: httpx.Client) ->
     assert "cancelled" in admin_client.get(f"/admin/jobs/{job.id}").text
     assert admin_client.get("/admin/jobs/99999999").status_code == 404
     assert admin_client.get("/admin/jobs", params={"state": "bogus"}).status_code == 400
+
+
+def test_a_site_admin_with_a_read_token_may_look_but_not_change(
+    web_hub: LiveServer, site_admin: HubUser
+) -> None:
+    secret = web_hub.services.auth.create_token(site_admin.name, Role.READ).secret
+    headers = {"authorization": f"Bearer {secret}", "accept": "text/html"}
+    with httpx.Client(base_url=web_hub.url, headers=headers) as client:
+        page = client.get("/admin/users")
+        refused = client.post(
+            "/admin/users",
+            data={"csrf_token": csrf_of(page), "name": unique_name("ro"), "password": "x" * 12},
+        )
+
+    assert page.status_code == 200
+    assert refused.status_code == 403 and "read role only" in refused.text

@@ -173,3 +173,29 @@ def test_markdown_tables_render_with_hostile_cells_inert(
     assert "<script>alert(1)" not in page and "onerror=alert(2)>" not in rendered
     assert 'href="javascript:' not in page and "<a href=x" not in page
     assert "style=" not in rendered
+
+
+def test_previews_of_a_private_dataset_are_404_pages_for_outsiders(
+    web_hub: LiveServer, owner: HubUser
+) -> None:
+    repo_id = f"{owner.name}/{unique_name('secret')}"
+    owner.api.create_repo(repo_id, repo_type="dataset", private=True)
+    owner.api.upload_file(
+        path_or_fileobj=b"secret,value\nconcealed,42\n",
+        path_in_repo="s.csv",
+        repo_id=repo_id,
+        repo_type="dataset",
+    )
+    path = f"/datasets/{repo_id}/blob/main/s.csv"
+
+    with browser_client(web_hub) as anonymous:
+        hidden = anonymous.get(path)
+    with browser_client(web_hub) as outsider:
+        other = make_user(web_hub, "outsider")
+        refused = outsider.get(path, headers={"authorization": f"Bearer {other.token}"})
+    with browser_client(web_hub) as member:
+        shown = member.get(path, headers={"authorization": f"Bearer {owner.token}"})
+
+    assert hidden.status_code == 404 and refused.status_code == 404
+    assert "concealed" not in hidden.text and "concealed" not in refused.text
+    assert "<td>concealed</td><td>42</td>" in preview_of(shown.text)
