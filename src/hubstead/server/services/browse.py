@@ -37,6 +37,8 @@ SHOWN_TEXT_BYTES = 512 * 1024
 """The largest file (or README) whose text a page shows; larger ones get links only."""
 DIFF_BYTES = 512 * 1024
 """The bound on a commit page's diff text."""
+PREVIEW_GIT_BYTES = 16 * 1024 * 1024
+"""The largest file in git (not LFS) a preview reads: git blobs are read whole."""
 SAFETENSORS_SUFFIX = ".safetensors"
 _DIFF_HEADER = re.compile(r"^diff --git a/(.*) b/(.*)$")
 _POINTER_LINE = re.compile(r"^[-+ ](version https://git-lfs|oid sha256:|size \d)")
@@ -147,6 +149,12 @@ def split_diff(text: str) -> list[FileDiff]:
             parts.append(FileDiff(path, hunks, _lfs_change(hunks)))
         path, lines = header.group(2), []
     return parts
+
+
+def _too_large(offset: int, length: int) -> bytes:
+    raise previews.Unavailable(
+        f"the file is stored in git (not LFS) and is larger than {PREVIEW_GIT_BYTES:,} bytes"
+    )
 
 
 class BrowseService:
@@ -271,6 +279,8 @@ class BrowseService:
     def _reader(self, info: RepoInfo, file: FileInfo) -> previews.Reader:
         """Ranges of a file: a git blob read once, an LFS object a range at a time."""
         if file.lfs is None:
+            if file.size > PREVIEW_GIT_BYTES:
+                return _too_large
             data = self._git.read_blob(info.repo.storage_key, file.oid)
             return lambda offset, length: data[offset : offset + length]
 
