@@ -18,6 +18,7 @@ from hubstead.server import errors
 from hubstead.server.web.assets import Assets
 from hubstead.server.web.errors import error_page
 from hubstead.server.web.pages import (
+    admin,
     devices,
     discussions,
     editor,
@@ -64,6 +65,7 @@ def routes(assets: Assets) -> list[BaseRoute]:
         *webhooks.routes,
         *repo_settings.routes,
         *uploads.routes,
+        *admin.routes,
         *repos.routes,
     ]
     return [
