@@ -17,7 +17,15 @@ from starlette.routing import BaseRoute, Route
 from hubstead.server import errors
 from hubstead.server.web.assets import Assets
 from hubstead.server.web.errors import error_page
-from hubstead.server.web.pages import devices, home, repos, settings, sign_in
+from hubstead.server.web.pages import (
+    collections,
+    devices,
+    home,
+    people,
+    repos,
+    settings,
+    sign_in,
+)
 from hubstead.server.web.render import secure
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -41,7 +49,17 @@ def page(handler: Handler) -> Handler:
 def routes(assets: Assets) -> list[BaseRoute]:
     """Every web route: the page families' and the static files'."""
     # Repo pages last: `/{namespace}/{name}` would match every other family's two-segment paths.
-    pages = [*home.routes, *sign_in.routes, *settings.routes, *devices.routes, *repos.routes]
+    # People next to last: `/{name}` never matches a reserved first segment, but its sub-pages
+    # (`/{name}/followers`) must come before the repo pages.
+    pages = [
+        *home.routes,
+        *sign_in.routes,
+        *settings.routes,
+        *devices.routes,
+        *collections.routes,
+        *people.routes,
+        *repos.routes,
+    ]
     return [
         Route("/static/{name}", page(assets.get_static), methods=["GET"]),
         *(Route(p.path, page(p.endpoint), methods=p.methods) for p in pages),
