@@ -33,18 +33,21 @@ def test_a_profile_shows_public_repos_to_all_and_private_ones_to_the_owner(
     hidden = owner.api.create_repo(
         f"{owner.name}/secret-data", repo_type="dataset", private=True
     ).repo_id
-    liked = httpx.post(
-        f"{web_hub.url}/api/models/{public}/like",
-        headers={"authorization": f"Bearer {owner.token}"},
-    )
-    assert liked.status_code == 200, liked.text
+    for liked in (f"models/{public}", f"datasets/{hidden}"):
+        answer = httpx.post(
+            f"{web_hub.url}/api/{liked}/like",
+            headers={"authorization": f"Bearer {owner.token}"},
+        )
+        assert answer.status_code == 200, answer.text
 
     with browser_client(web_hub) as anonymous:
         seen_anonymously = anonymous.get(f"/{owner.name}")
     with signed_in_client(web_hub, outsider.name, PASSWORD) as client:
         seen_by_outsider = client.get(f"/{owner.name}")
+        likes_seen_by_outsider = client.get(f"/{owner.name}/likes")
     with signed_in_client(web_hub, owner.name, PASSWORD) as client:
         seen_by_owner = client.get(f"/{owner.name}")
+        likes_seen_by_owner = client.get(f"/{owner.name}/likes")
 
     for page in (seen_anonymously, seen_by_outsider):
         assert page.status_code == 200
@@ -53,6 +56,10 @@ def test_a_profile_shows_public_repos_to_all_and_private_ones_to_the_owner(
         assert hidden not in page.text
         assert f"/avatars/{owner.name}.svg" in page.text
         assert 'id="likes-count">♥ 1 like<' in page.text
+    assert f'href="/{public}"' in likes_seen_by_outsider.text
+    assert hidden not in likes_seen_by_outsider.text
+    assert f'href="/datasets/{hidden}"' in likes_seen_by_owner.text
+    assert 'id="likes-count">♥ 2 likes<' in seen_by_owner.text
     assert 'id="follow-button"' in seen_by_outsider.text
     assert 'id="follow-button"' not in seen_by_owner.text
     assert f'href="/datasets/{hidden}"' in seen_by_owner.text

@@ -3,7 +3,9 @@
 An overview counts only the repos the caller may see, so a private repo shows in nobody's
 numbers but its namespace's members'. Anyone may read overviews, members and followers; following
 needs a signed-in caller with a write token, and the storage listing of a namespace is for its
-members.
+members. An organization's members with their roles are for its admins (and site admins), who
+add, re-role and remove members with a write token; an organization always keeps an admin (the
+last one can be neither removed nor demoted). A user changes their own full name.
 """
 
 from __future__ import annotations

@@ -2,17 +2,17 @@
 
 Serves: `GET /{name}` (a user's or organization's profile: avatar, full name, the repos the
 visitor may see by type, likes, followers and following with the follow button, an
-organization's members, collections), `GET /{name}/followers`, `GET /{name}/following` (users),
-`POST /{name}/follow` and `POST /{name}/unfollow`, `GET /organizations/{org}/members` (anyone),
-and for an organization's admins (and site admins) `GET|POST /organizations/{org}/settings`
-(new repos private by default) and `GET /organizations/{org}/settings/members` with
-`POST .../members` (add a user with a role, or change a member's role) and
-`POST .../members/remove`.
+organization's members, collections), `GET /{name}/followers`, `GET /{name}/following` and
+`GET /{name}/likes` (users), `POST /{name}/follow` and `POST /{name}/unfollow`,
+`GET /organizations/{org}/members` (anyone), and for an organization's admins (and site admins)
+`GET|POST /organizations/{org}/settings` (new repos private by default) and
+`GET /organizations/{org}/settings/members` with `POST .../members` (add a user with a role,
+or change a member's role) and `POST .../members/remove`.
 
 `/{name}` never shadows another page: its segment is never a reserved name (the hub's own first
 segments, `services/auth.RESERVED_NAMES`, plus `admin`), and these routes come before the repo
-pages' `/{namespace}/{name}`. A repo named `followers` or `following` is shadowed by the
-sub-pages on the web (not in the API), as on huggingface.co.
+pages' `/{namespace}/{name}`. A model named `followers`, `following` or `likes` is shadowed by
+these sub-pages on the web (not in the API).
 """
 
 from __future__ import annotations
@@ -127,6 +127,28 @@ async def get_following(request: Request) -> Response:
         what="following",
         heading=f"Followed by {name}",
         people=found,
+        page_number=page_number + 1,
+    )
+
+
+async def get_likes(request: Request) -> Response:
+    """The repos a user likes that the visitor may see, most recent first."""
+    caller = await visitor(request)
+    name = param(request, "name")
+    page_number = _page_number(request)
+    found = await call(
+        services(request).likes.liked_repos,
+        caller.identity,
+        name,
+        page_number * PEOPLE_PAGE,
+        PEOPLE_PAGE,
+    )
+    return await render(
+        request,
+        "people/likes.html",
+        name=name,
+        repos=[liked.repo for liked in found.items],
+        more=found.more,
         page_number=page_number + 1,
     )
 
@@ -250,6 +272,7 @@ routes = [
     Route(_PROFILE, get_profile, methods=["GET"]),
     Route(_PROFILE + "/followers", get_followers, methods=["GET"]),
     Route(_PROFILE + "/following", get_following, methods=["GET"]),
+    Route(_PROFILE + "/likes", get_likes, methods=["GET"]),
     Route(_PROFILE + "/follow", post_follow, methods=["POST"]),
     Route(_PROFILE + "/unfollow", post_follow, methods=["POST"]),
 ]
