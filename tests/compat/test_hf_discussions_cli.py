@@ -3,50 +3,28 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.accounts import HubUser
+from tests.helpers.clients import hf_ok, run_hf
 from tests.helpers.live_server import LiveServer
 from tests.helpers.pull_requests import commit_to_pull_request
-
-# The official CLI, installed next to the interpreter running the tests.
-HF_CLI = str(Path(sys.executable).with_name("hf"))
 
 
 class Hf:
     """Runs `hf discussions` as one user, with the hub as its endpoint."""
 
     def __init__(self, server: LiveServer, user: HubUser, home: Path) -> None:
-        self.env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(home),
-            "HF_HOME": str(home / "hf"),
-            "HF_ENDPOINT": server.url,
-            "HF_TOKEN": user.token,
-            "HF_HUB_DISABLE_TELEMETRY": "1",
-            "HF_HUB_DISABLE_UPDATE_CHECK": "1",
-            "NO_COLOR": "1",
-        }
+        self._as = (server, user, home)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [HF_CLI, "discussions", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return run_hf(*self._as, "discussions", *args)
 
     def ok(self, *args: str) -> str:
-        result = self.run(*args)
-        assert result.returncode == 0, f"hf discussions {args}:\n{result.stdout}\n{result.stderr}"
-        return result.stdout
+        return hf_ok(*self._as, "discussions", *args)
 
 
 @pytest.fixture

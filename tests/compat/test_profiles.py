@@ -4,9 +4,6 @@ following, and `list_user_repos` (the namespace storage listing)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,9 +14,8 @@ from huggingface_hub.errors import HfHubHTTPError
 
 from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_org
+from tests.helpers.clients import hf_ok
 from tests.helpers.live_server import LiveServer
-
-HF_CLI = str(Path(sys.executable).with_name("hf"))
 
 
 def _follow(server: LiveServer, follower: HubUser, name: str, *, org: bool = False) -> None:
@@ -179,28 +175,9 @@ def test_hf_repos_ls_lists_my_repos_with_their_storage(
 ) -> None:
     public = repo_factory()
     private = repo_factory("dataset", private=True)
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "HF_HOME": str(tmp_path / "hf"),
-        "HF_ENDPOINT": live_server.url,
-        "HF_TOKEN": user.token,
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_UPDATE_CHECK": "1",
-        "NO_COLOR": "1",
-    }
+    listed = hf_ok(live_server, user, tmp_path, "repos", "ls", "--format", "json")
 
-    result = subprocess.run(
-        [HF_CLI, "repos", "ls", "--format", "json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-    assert result.returncode == 0, result.stderr
-    rows = {row["id"]: row for row in json.loads(result.stdout)}
+    rows = {row["id"]: row for row in json.loads(listed)}
     assert set(rows) == {public, private}
     assert rows[private]["type"] == "dataset"
     assert rows[private]["visibility"] == "private"

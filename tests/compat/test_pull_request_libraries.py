@@ -10,16 +10,13 @@ and `main` does not.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import yaml
 
 from tests.helpers.accounts import HubUser
+from tests.helpers.clients import run_python
 from tests.helpers.live_server import LiveServer
-from tests.helpers.xet import client_environ
 
 PUSH_MODEL_AS_PR = """
     import sys
@@ -69,19 +66,6 @@ DELETE_A_CONFIG = """
     info = delete_from_hub(repo, "second")
     assert info.pr_revision == "refs/pr/1", info.pr_url
 """
-
-
-def run_python(server: LiveServer, user: HubUser, home: Path, script: str, *args: str) -> None:
-    """Run `script` in a fresh interpreter as `user` against the hub; fail on any error."""
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script), *args],
-        env=client_environ(server, user, home),
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
 
 
 def card_metadata(text: str) -> dict[str, object]:

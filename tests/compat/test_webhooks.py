@@ -8,9 +8,6 @@ What arrives is parsed with huggingface_hub's own `WebhookPayload`.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,12 +20,11 @@ from huggingface_hub.errors import HfHubHTTPError
 from hubstead.server.domain.accounts import Role
 from hubstead.server.domain.jobs import JobState
 from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.clients import hf_ok
 from tests.helpers.clock import ManualClock
 from tests.helpers.live_server import LiveServer
 from tests.helpers.waiting import wait_until
 from tests.helpers.webhook_receiver import Receiver, hooked_hub, receiving
-
-HF_CLI = str(Path(sys.executable).with_name("hf"))
 
 
 @pytest.fixture
@@ -329,27 +325,8 @@ def test_who_may_manage_webhooks(hub: LiveServer, owner: HubUser, receiver: Rece
 def test_the_hf_cli_creates_lists_and_deletes_webhooks(
     hub: LiveServer, owner: HubUser, receiver: Receiver, tmp_path: Path
 ) -> None:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HF_HOME": str(tmp_path / "hf"),
-        "HF_ENDPOINT": hub.url,
-        "HF_TOKEN": owner.token,
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_UPDATE_CHECK": "1",
-        "NO_COLOR": "1",
-    }
-
     def hf(*args: str) -> str:
-        result = subprocess.run(
-            [HF_CLI, "webhooks", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
+        return hf_ok(hub, owner, tmp_path, "webhooks", *args)
 
     created = json.loads(
         hf("create", "--url", receiver.url, "--watch", f"user:{owner.name}", "--json")

@@ -16,8 +16,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,6 +38,7 @@ from huggingface_hub.errors import RepositoryNotFoundError
 import hubstead
 from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.clients import hf_ok
 from tests.helpers.git import GitUser, repo_url, require_git_lfs
 from tests.helpers.lfs import MiB, file_sha256, sha256
 from tests.helpers.live_server import LiveServer
@@ -48,16 +47,11 @@ from tests.helpers.xet import (
     assert_downloaded_through_xet,
     assert_no_cas_traffic,
     assert_uploaded_through_xet,
-    client_environ,
     stored_xorb_bytes,
     stored_xorbs,
 )
 
 KiB = 1024
-
-# The official CLI, installed next to the interpreter running the tests.
-HF_CLI = str(Path(sys.executable).with_name("hf"))
-
 
 pytestmark = pytest.mark.usefixtures("xet")
 
@@ -81,19 +75,6 @@ def tree_entries(user: HubUser, repo: str, revision: str | None = None) -> dict[
         for entry in user.api.list_repo_tree(repo, recursive=True, revision=revision)
         if isinstance(entry, RepoFile)
     }
-
-
-def hf(user: HubUser, server: LiveServer, home: Path, *args: str) -> None:
-    """Run the official `hf` CLI as `user` against the hub (Xet on); fail on any error."""
-    result = subprocess.run(
-        [HF_CLI, *args],
-        env=client_environ(server, user, home),
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert result.returncode == 0, f"hf {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
 
 
 # --- uploads ------------------------------------------------------------------------------------
@@ -200,8 +181,8 @@ def test_hf_upload_cli_sends_a_file_and_a_folder_through_xet(
     (folder / "nested" / "a.bin").write_bytes(os.urandom(40 * KiB))
     (folder / "notes.md").write_text("notes\n")
 
-    hf(user, live_server, tmp_path, "upload", repo, str(single), "single.bin")
-    hf(user, live_server, tmp_path, "upload", repo, str(folder), "folder")
+    hf_ok(live_server, user, tmp_path, "upload", repo, str(single), "single.bin")
+    hf_ok(live_server, user, tmp_path, "upload", repo, str(folder), "folder")
 
     assert_uploaded_through_xet(cas)
     entries = tree_entries(user, repo)
@@ -221,7 +202,7 @@ def test_hf_upload_of_a_large_folder_commits_it_in_several_parts(
     for name, content in contents.items():
         (folder / name).write_bytes(content)
 
-    hf(user, live_server, tmp_path, "upload", repo, str(folder), ".")
+    hf_ok(live_server, user, tmp_path, "upload", repo, str(folder), ".")
 
     assert_uploaded_through_xet(cas)
     commits = user.api.list_repo_commits(repo)
@@ -509,7 +490,7 @@ def test_a_slightly_changed_file_stores_less_than_a_tenth_of_its_bytes(
     if uploader == "same client":
         user.api.upload_file(path_or_fileobj=changed, path_in_repo="other.bin", repo_id=second)
     else:  # no local cache: only the hub's global dedup can spare the bytes
-        hf(user, live_server, tmp_path / "fresh", "upload", second, str(changed), "other.bin")
+        hf_ok(live_server, user, tmp_path / "fresh", "upload", second, str(changed), "other.bin")
 
     added = stored_xorb_bytes(live_server) - before
     print(f"dedup ({uploader}): {added} new xorb bytes, {added / len(original):.2%} of the file")

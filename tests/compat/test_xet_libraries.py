@@ -7,18 +7,15 @@ the endpoint when they are imported. The hub's access log shows the CAS at work 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 from tests.helpers.accounts import HubUser
+from tests.helpers.clients import run_python
 from tests.helpers.live_server import LiveServer
 from tests.helpers.xet import (
     AccessLog,
     assert_downloaded_through_xet,
     assert_uploaded_through_xet,
-    client_environ,
 )
 
 PUSH_AND_LOAD_DATASET = """
@@ -50,19 +47,6 @@ PUSH_AND_LOAD_MODEL = """
     assert pushed.keys() == back.keys(), "the model came back with other weights"
     assert all(torch.equal(pushed[name], back[name]) for name in pushed), "weights differ"
 """
-
-
-def run_python(server: LiveServer, user: HubUser, home: Path, script: str, *args: str) -> None:
-    """Run `script` in a fresh interpreter as `user` against the hub; fail on any error."""
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script), *args],
-        env=client_environ(server, user, home),
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
 
 
 def test_a_dataset_pushed_with_datasets_goes_through_xet_and_loads_back(

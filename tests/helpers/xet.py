@@ -8,13 +8,11 @@ hub keeps in `data_dir/xorbs`, so a test can tell how much an upload added.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 from tests.helpers.waiting import wait_until
 
@@ -94,21 +92,6 @@ def assert_downloaded_through_xet(log: AccessLog) -> None:
 def assert_no_cas_traffic(log: AccessLog) -> None:
     """Nothing reached the CAS."""
     assert [request for request in log.requests if request[1].startswith("/cas/")] == []
-
-
-def client_environ(server: LiveServer, user: HubUser, home: Path) -> dict[str, str]:
-    """The environment of an official client process run by `user` against the hub, Xet on."""
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
-        "HF_HOME": str(home / "hf"),
-        "HF_ENDPOINT": server.url,
-        "HF_TOKEN": user.token,
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-        "HF_HUB_DISABLE_UPDATE_CHECK": "1",
-        "NO_COLOR": "1",
-    }
 
 
 def stored_xorbs(server: LiveServer) -> Iterator[Path]:

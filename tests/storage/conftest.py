@@ -19,6 +19,8 @@ from hubstead.server.storage.repos import RepoStore
 from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.tokens import TokenStore
 from hubstead.server.storage.tokens_sql import SqlTokenStore
+from hubstead.server.storage.web_sessions import WebSessionStore
+from hubstead.server.storage.web_sessions_sql import SqlWebSessionStore
 from tests.helpers.databases import postgres_database
 
 
@@ -72,3 +74,9 @@ def tokens(database: Database) -> TokenStore:
 def repos(database: Database) -> RepoStore:
     """The repo rows of the metadata database, on each backend."""
     return SqlRepoStore(database)
+
+
+@pytest.fixture
+def web_sessions(database: Database) -> WebSessionStore:
+    """The browser sessions of the metadata database, on each backend."""
+    return SqlWebSessionStore(database)

@@ -349,6 +349,15 @@ def test_diff_of_unrelated_histories_adds_everything(store: MergingStore, key: s
     assert text.endswith("+x\n")
 
 
+def test_diff_from_no_base_adds_every_file_of_head(store: MergingStore, key: str) -> None:
+    root = write(store, key, None, {"x.txt": b"x\n", "y.txt": b"y\n"})
+    text = store.diff(key, None, root)
+    assert text.startswith("diff --git a/x.txt b/x.txt\nnew file mode 100644\n")
+    assert "diff --git a/y.txt b/y.txt\nnew file mode 100644\n" in text
+    with pytest.raises(KeyError):
+        store.diff(key, None, "0" * 40)
+
+
 def test_a_long_diff_is_cut_at_a_line_end_and_says_so(store: MergingStore, key: str) -> None:
     base = head(store, key, MAIN)
     big = b"".join(f"row {n:06d} of a long file\n".encode() for n in range(20_000))

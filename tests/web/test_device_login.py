@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
@@ -13,11 +12,11 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 
 from tests.helpers.accounts import HubUser
+from tests.helpers.clients import HF_CLI
 from tests.helpers.live_server import LiveServer
 from tests.web.conftest import wait
 from tests.web.test_sign_in_journeys import sign_in
 
-HF = Path(sys.executable).with_name("hf")
 USER_CODE = re.compile(r"\b([A-Z]{4}-[A-Z]{4})\b")
 
 
@@ -29,7 +28,7 @@ def hf_env(server: LiveServer, home: Path) -> dict[str, str]:
 def start_login(server: LiveServer, home: Path) -> tuple[subprocess.Popen[str], str, str]:
     """Run `hf auth login`; the process, and the URL and code it tells its user."""
     process = subprocess.Popen(
-        [str(HF), "auth", "login"],
+        [HF_CLI, "auth", "login"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -71,7 +70,7 @@ def test_hf_auth_login_approved_in_the_browser_saves_a_token_of_the_user(
     assert process.returncode == 0, output
 
     whoami = subprocess.run(
-        [str(HF), "auth", "whoami"],
+        [HF_CLI, "auth", "whoami"],
         capture_output=True,
         text=True,
         env=hf_env(web_hub, tmp_path),

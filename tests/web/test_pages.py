@@ -183,6 +183,36 @@ def test_changing_the_password_ends_every_other_session(
         assert again.get("/settings/tokens").status_code == 200
 
 
+def test_guessing_the_current_password_from_a_session_is_limited(
+    web_hub: LiveServer, web_user: tuple[HubUser, str]
+) -> None:
+    user, password = web_user
+    limit = web_hub.settings.sign_in_account_attempts
+    change = {"new_password": "n3w password", "confirm_password": "n3w password"}
+    with (
+        signed_in_client(web_hub, user.name, password) as thief,
+        signed_in_client(web_hub, user.name, password) as owner,
+    ):
+        token = csrf_of(thief.get("/settings/password"))
+        guesses = [
+            thief.post(
+                "/settings/password",
+                data={"csrf_token": token, "current_password": f"guess {n}", **change},
+            ).status_code
+            for n in range(limit)
+        ]
+        right = thief.post(
+            "/settings/password",
+            data={"csrf_token": token, "current_password": password, **change},
+        )
+        owner_after = owner.get("/settings/tokens")
+
+    assert guesses == [401] * limit
+    assert right.status_code == 429 and "Too many wrong passwords" in right.text
+    assert "current_password" in right.text  # the form again, to try later
+    assert owner_after.status_code == 200  # the password did not change: no session ended
+
+
 def test_setting_a_password_from_the_cli_signs_the_user_out(
     web_hub: LiveServer, web_user: tuple[HubUser, str]
 ) -> None:

@@ -190,6 +190,7 @@ def test_history_and_commit_pages(web_hub: LiveServer, owner: HubUser, model: st
         change = client.get(f"/{model}/commit/{commits[0].commit_id}")
         weights = client.get(f"/{model}/commit/{commits[1].commit_id}")
         dev = client.get(f"/{model}/commits/dev%2Fnext")
+        root = client.get(f"/{model}/commit/{commits[-1].commit_id}")
         missing = client.get(f"/{model}/commit/{'0' * 40}")
 
     assert history.status_code == 200
@@ -199,6 +200,8 @@ def test_history_and_commit_pages(web_hub: LiveServer, owner: HubUser, model: st
     assert '<span class="add">+    return &#39;trained&#39; * steps</span>' in change.text
     assert weights.status_code == 200 and "model.safetensors" in weights.text
     assert "Dev work" in dev.text
+    assert root.status_code == 200  # the first commit: every file it has is added
+    assert ".gitattributes" in root.text and '<span class="add">+*.safetensors' in root.text
     assert missing.status_code == 404
 
 

@@ -253,7 +253,7 @@ class BrowseService:
         return FileView(info, revision, file, text, refs)
 
     def commit(self, identity: Identity, type: RepoType, repo_id: str, commit: str) -> CommitView:
-        """A commit and its diff to its first parent, cut per file.
+        """A commit and its diff to its first parent (a root commit: every file added), per file.
 
         Raises:
             RepoNotFoundError, RevisionNotFoundError, ...: see `RepoService.open`.
@@ -261,9 +261,8 @@ class BrowseService:
         handle = self._repos.open(identity, type, repo_id, Action.READ_FILES, commit)
         key = handle.repo.storage_key
         record = self._git.commit(key, handle.commit_id)
-        if not record.parents:
-            return CommitView(record, [], False)
-        text = self._merger.diff(key, record.parents[0], record.id, max_bytes=DIFF_BYTES)
+        parent = record.parents[0] if record.parents else None
+        text = self._merger.diff(key, parent, record.id, max_bytes=DIFF_BYTES)
         truncated = text.endswith(f"[diff truncated at {DIFF_BYTES} bytes]\n")
         return CommitView(record, split_diff(text), truncated)
 

@@ -26,6 +26,7 @@ from hubstead.server.storage.web_sessions import WebSessionStore
 
 _REFUSED = "Wrong username or password"
 _TOO_MANY = "Too many failed sign-ins; wait a few minutes and try again"
+_TOO_MANY_CHANGES = "Too many wrong passwords; wait a few minutes and try again"
 # A session's `last_seen_at` is written at most this often, not on every page.
 _TOUCH_EVERY = dt.timedelta(minutes=5)
 _USER_AGENT_CHARS = 255
@@ -115,6 +116,7 @@ class SessionService:
     def _start(self, account: Account, user_agent: str) -> NewSession:
         secret = secrets.token_urlsafe(32)
         now = self._clock()
+        self._sessions.delete_expired_sessions(now)
         session = self._sessions.add_session(
             account.id,
             hash_session(secret),
@@ -161,12 +163,19 @@ class SessionService:
 
         Raises:
             AuthenticationError: nobody is signed in, or `current` is not their password.
+            TooManyRequestsError: too many wrong passwords for this account lately.
             InvalidRequestError: the new password is too short or too long.
         """
         account = identity.account
         if account is None:
             raise errors.AuthenticationError("Sign in to change your password")
+        # A stolen session must not become a way to guess the password: the same per-account
+        # limit as signing in.
+        account_key = account.name.lower()
+        if self._by_account.exhausted(account_key):
+            raise errors.TooManyRequestsError(_TOO_MANY_CHANGES)
         if not verify_password(current, self._accounts.password_hash(account.id)):
+            self._by_account.fail(account_key)
             raise errors.AuthenticationError("The current password is wrong")
         check_new_password(new)
         self._accounts.set_password_hash(account.id, hash_password(new))

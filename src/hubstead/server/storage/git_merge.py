@@ -41,12 +41,15 @@ class GitMerger(Protocol):
             GitUnavailableError: git is not installed.
         """
 
-    def diff(self, key: str, base: str, head: str, *, max_bytes: int = DIFF_MAX_BYTES) -> str:
+    def diff(
+        self, key: str, base: str | None, head: str, *, max_bytes: int = DIFF_MAX_BYTES
+    ) -> str:
         """The unified diff of what `head` changes since it left `base` (`git diff base...head`).
 
         It runs from the merge base of the two commits (the empty tree when they share no
-        history) to `head`. A diff longer than `max_bytes` is cut at a line end within that
-        bound and ends with a line saying it was truncated.
+        history, or when `base` is None: a root commit's diff adds every file) to `head`. A
+        diff longer than `max_bytes` is cut at a line end within that bound and ends with a
+        line saying it was truncated.
 
         Raises:
             KeyError: `base` or `head` is not a commit of the repo.

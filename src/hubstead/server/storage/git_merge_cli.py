@@ -76,14 +76,18 @@ def merge(
     return MergeResult(MergeOutcome.MERGED, str(merged))
 
 
-def diff(path: Path, repo: pygit2.Repository, base: str, head: str, max_bytes: int) -> str:
+def diff(path: Path, repo: pygit2.Repository, base: str | None, head: str, max_bytes: int) -> str:
     """`git diff base...head`, bounded (see `GitMerger.diff`); the repo is at `path`.
 
     Raises:
         KeyError: `base` or `head` is not a commit of the repo.
         GitUnavailableError: git is not installed.
     """
-    start = merge_base(repo, base, head) or _EMPTY_TREE
+    if base is None:
+        _commit(repo, head)
+        start = _EMPTY_TREE
+    else:
+        start = merge_base(repo, base, head) or _EMPTY_TREE
     output, more = git_cli.run_capped(
         path,
         # Paths as they are, not octal escapes; no helper programs a config could name.

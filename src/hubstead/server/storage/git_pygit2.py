@@ -320,7 +320,9 @@ class Pygit2GitStore:
                 self.path(key), self._open(key), target, source, author, message
             )
 
-    def diff(self, key: str, base: str, head: str, *, max_bytes: int = DIFF_MAX_BYTES) -> str:
+    def diff(
+        self, key: str, base: str | None, head: str, *, max_bytes: int = DIFF_MAX_BYTES
+    ) -> str:
         """`git diff` from the commits' merge base to `head`, bounded."""
         return git_merge_cli.diff(self.path(key), self._open(key), base, head, max_bytes)
 

@@ -33,3 +33,6 @@ class WebSessionStore(Protocol):
 
     def delete_account_sessions(self, account_id: int) -> int:
         """End every session of an account; how many there were."""
+
+    def delete_expired_sessions(self, now: dt.datetime) -> int:
+        """Forget every session that expired before `now`; how many there were."""

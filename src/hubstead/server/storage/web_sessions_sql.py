@@ -80,6 +80,12 @@ class SqlWebSessionStore:
             )
         return int(result.rowcount)
 
+    def delete_expired_sessions(self, now: dt.datetime) -> int:
+        """Delete the sessions past their expiry."""
+        with self._db.write() as conn:
+            result = conn.execute(sa.delete(web_sessions).where(web_sessions.c.expires_at < now))
+        return int(result.rowcount)
+
 
 def _session(row: Any) -> WebSession:
     return WebSession(

@@ -68,7 +68,11 @@ async def post_password(request: Request) -> Response:
             form.get("new_password", ""),
             request.headers.get("user-agent", ""),
         )
-    except (errors.AuthenticationError, errors.InvalidRequestError) as exc:
+    except (
+        errors.AuthenticationError,
+        errors.TooManyRequestsError,
+        errors.InvalidRequestError,
+    ) as exc:
         status = errors.status_of(exc)
         return await render(
             request, "settings/password.html", status, error=exc.message, done=False
