@@ -209,3 +209,16 @@ def test_unknown_and_malformed_collections_are_404(web_hub: LiveServer) -> None:
 
     assert malformed.status_code == unknown.status_code == 404
     assert empty_list.status_code == 200 and "No collections." in empty_list.text
+
+
+def test_all_collections_lists_what_the_visitor_may_see(web_hub: LiveServer) -> None:
+    owner = make_user(web_hub, "curator")
+    shown = owner.api.create_collection("Everyone sees this").slug
+    hidden = owner.api.create_collection("Nobody else sees this", private=True).slug
+
+    with browser_client(web_hub) as client:
+        page = client.get("/collections")
+
+    assert page.status_code == 200 and "<h1>Collections</h1>" in page.text
+    assert f'href="/collections/{shown}"' in page.text and f'href="/{owner.name}"' in page.text
+    assert hidden not in page.text

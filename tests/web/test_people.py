@@ -78,6 +78,7 @@ def test_an_organization_profile_lists_members_and_what_its_members_may_see(
     with signed_in_client(web_hub, admin.name, PASSWORD) as client:
         inside = client.get(f"/{org}")
         members = client.get(f"/organizations/{org}/members")
+        moved = client.get(f"/organizations/{org}")
     with signed_in_client(web_hub, outsider.name, PASSWORD) as client:
         outside = client.get(f"/{org}")
 
@@ -89,6 +90,7 @@ def test_an_organization_profile_lists_members_and_what_its_members_may_see(
     assert 'id="org-settings-link"' in inside.text
     assert 'id="org-settings-link"' not in outside.text
     assert f'href="/{admin.name}"' in members.text
+    assert moved.status_code == 301 and moved.headers["location"] == f"/{org}"
 
 
 def test_profiles_never_shadow_other_pages_and_unknown_names_are_404(

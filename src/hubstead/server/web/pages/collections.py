@@ -1,6 +1,7 @@
 """Collections: an account's list, one collection, and its owner's changes.
 
-Serves: `GET /collections/{owner}` (the collections the visitor may see, and for whoever may
+Serves: `GET /collections` (every collection the visitor may see, most recently changed first),
+`GET /collections/{owner}` (the collections the visitor may see, and for whoever may
 write in the namespace a form to create one), `POST /collections/{owner}` (create, then to the
 new collection), `GET /collections/{owner}/{title-id}` (its items with their notes; an old slug
 answers a permanent redirect to the current one, as the API resolves it), and for writers of
@@ -55,19 +56,24 @@ def _may_write(caller: Visitor, owner: str) -> bool:
 
 
 async def get_list(request: Request) -> Response:
-    """An account's collections."""
-    return await _list_page(request, param(request, "owner"))
+    """An account's collections, or (`/collections`) everyone's the visitor may see."""
+    owner = param(request, "owner") if "owner" in request.path_params else None
+    return await _list_page(request, owner)
 
 
 async def _list_page(
-    request: Request, owner: str, status: int = 200, error: str | None = None, title: str = ""
+    request: Request,
+    owner: str | None,
+    status: int = 200,
+    error: str | None = None,
+    title: str = "",
 ) -> Response:
     caller = await visitor(request)
     page_number = int_param(request, "p", 1, maximum=_MAX_PAGE) - 1
     found = await call(
         services(request).collections.list,
         caller.identity,
-        owners=[owner],
+        owners=[] if owner is None else [owner],
         item=None,
         offset=page_number * LISTING_PAGE,
         limit=LISTING_PAGE,
@@ -79,7 +85,7 @@ async def _list_page(
         owner=owner,
         collections=found,
         page_number=page_number + 1,
-        may_write=_may_write(caller, owner),
+        may_write=owner is not None and _may_write(caller, owner),
         error=error,
         title=title,
         **_LIMITS,
@@ -205,6 +211,7 @@ _OWNER = "/collections/" + account_param("owner")
 _ONE = _OWNER + "/{slug}"
 
 routes = [
+    Route("/collections", get_list, methods=["GET"]),
     Route(_OWNER, get_list, methods=["GET"]),
     Route(_OWNER, post_create, methods=["POST"]),
     Route(_ONE, get_collection, methods=["GET"]),

@@ -4,10 +4,11 @@ Serves: `GET /{name}` (a user's or organization's profile: avatar, full name, th
 visitor may see by type, likes, followers and following with the follow button, an
 organization's members, collections), `GET /{name}/followers`, `GET /{name}/following` and
 `GET /{name}/likes` (users), `POST /{name}/follow` and `POST /{name}/unfollow`,
-`GET /organizations/{org}/members` (anyone), and for an organization's admins (and site admins)
-`GET|POST /organizations/{org}/settings` (new repos private by default) and
-`GET /organizations/{org}/settings/members` with `POST .../members` (add a user with a role,
-or change a member's role) and `POST .../members/remove`.
+`GET /organizations/{org}/members` (anyone; `/organizations/{org}` redirects to `/{org}`), and
+for an organization's admins (and site admins) `GET|POST /organizations/{org}/settings` (new
+repos private by default) and `GET /organizations/{org}/settings/members` with
+`POST .../members` (add a user with a role, or change a member's role) and
+`POST .../members/remove`.
 
 `/{name}` never shadows another page: its segment is never a reserved name (the hub's own first
 segments, `services/auth.RESERVED_NAMES`, plus `admin`), and these routes come before the repo
@@ -183,6 +184,11 @@ async def post_follow(request: Request) -> Response:
     return RedirectResponse(f"/{name}", status_code=303)
 
 
+async def get_org(request: Request) -> Response:
+    """`/organizations/{org}`: the organization's profile is at `/{org}`."""
+    return RedirectResponse(f"/{param(request, 'org')}", status_code=301)
+
+
 async def get_org_settings(request: Request) -> Response:
     """An organization's settings, for its admins."""
     caller = await signed_in(request)
@@ -263,6 +269,7 @@ _ORG = "/organizations/" + account_param("org")
 _PROFILE = "/" + account_param("name")
 
 routes = [
+    Route(_ORG, get_org, methods=["GET"]),
     Route(_ORG + "/members", get_members, methods=["GET"]),
     Route(_ORG + "/settings", get_org_settings, methods=["GET"]),
     Route(_ORG + "/settings", post_org_settings, methods=["POST"]),
