@@ -222,3 +222,24 @@ def test_all_collections_lists_what_the_visitor_may_see(web_hub: LiveServer) -> 
     assert page.status_code == 200 and "<h1>Collections</h1>" in page.text
     assert f'href="/collections/{shown}"' in page.text and f'href="/{owner.name}"' in page.text
     assert hidden not in page.text
+
+
+def test_a_read_member_sees_no_forms_and_is_refused(web_hub: LiveServer) -> None:
+    writer = make_user(web_hub, "writer")
+    reader = person(web_hub, "reader")
+    org = make_org(web_hub, {writer.name: Role.WRITE, reader.name: Role.READ})
+    slug = writer.api.create_collection("Team picks", namespace=org, private=True).slug
+
+    with signed_in_client(web_hub, reader.name, PASSWORD) as client:
+        page = client.get(f"/collections/{slug}")
+        listing = client.get(f"/collections/{org}")
+        token = csrf_of(page)
+        create = client.post(f"/collections/{org}", data={"csrf_token": token, "title": "Mine"})
+        rename = client.post(
+            f"/collections/{slug}/settings", data={"csrf_token": token, "title": "Renamed"}
+        )
+
+    assert page.status_code == 200 and "Team picks" in page.text
+    assert 'id="add-item"' not in page.text and 'id="create-collection"' not in listing.text
+    assert create.status_code == rename.status_code == 403
+    assert writer.api.get_collection(slug).title == "Team picks"

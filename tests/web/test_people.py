@@ -106,6 +106,7 @@ def test_profiles_never_shadow_other_pages_and_unknown_names_are_404(
         settings = client.get("/settings")
         repo = client.get(f"/{repo_id}")
         api = client.get("/api")
+        encoded = client.get("/organizations/%2F%2Fevil.example")
 
     assert unknown.status_code == 404 and "no-such-account-here" in unknown.text
     assert unknown_followers.status_code == 404
@@ -113,6 +114,7 @@ def test_profiles_never_shadow_other_pages_and_unknown_names_are_404(
     assert settings.status_code == 404 and "There is nothing at this address" in settings.text
     assert repo.status_code == 200 and 'id="repo-name"' in repo.text
     assert api.status_code == 404 and "profile-name" not in api.text
+    assert not encoded.headers.get("location", "/x").startswith("//")
 
 
 def test_follow_and_unfollow_round_trip_agrees_with_the_api(web_hub: LiveServer) -> None:

@@ -19,6 +19,7 @@ these sub-pages on the web (not in the API).
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.requests import Request
@@ -181,12 +182,12 @@ async def post_follow(request: Request) -> Response:
     profiles = services(request).profiles
     change = profiles.unfollow if request.url.path.endswith("/unfollow") else profiles.follow
     await call(change, caller.identity, name, None)
-    return RedirectResponse(f"/{name}", status_code=303)
+    return RedirectResponse("/" + quote(name, safe=""), status_code=303)
 
 
 async def get_org(request: Request) -> Response:
     """`/organizations/{org}`: the organization's profile is at `/{org}`."""
-    return RedirectResponse(f"/{param(request, 'org')}", status_code=301)
+    return RedirectResponse("/" + quote(param(request, "org"), safe=""), status_code=301)
 
 
 async def get_org_settings(request: Request) -> Response:
