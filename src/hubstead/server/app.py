@@ -77,6 +77,7 @@ from hubstead.server.services.repos import RepoService
 from hubstead.server.services.sessions import SessionService, SignInLimits
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import KIND as deliveries_kind
 from hubstead.server.services.webhooks.deliveries import DeliveryQueue, DeliverySender
 from hubstead.server.services.webhooks.dispatch import WebhookDispatcher
@@ -196,6 +197,16 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     discussions = DiscussionService(
         repo_service, heads, git_store, git_store, discussion_store, accounts, clock=clock
     )
+    commits = CommitService(
+        repo_service,
+        heads,
+        discussions,
+        git_store,
+        objects,
+        lfs_index,
+        lfs_threshold=settings.lfs_threshold_bytes,
+        max_regular_file_bytes=settings.max_regular_file_bytes,
+    )
     lfs_service = LfsService(
         repo_service,
         auth_service,
@@ -268,16 +279,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         files=files,
         browse=BrowseService(repo_service, catalog, files, refs, git_store, git_store),
         downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
-        commits=CommitService(
-            repo_service,
-            heads,
-            discussions,
-            git_store,
-            objects,
-            lfs_index,
-            lfs_threshold=settings.lfs_threshold_bytes,
-            max_regular_file_bytes=settings.max_regular_file_bytes,
-        ),
+        commits=commits,
+        uploads=UploadService(commits, lfs_service),
         discussions=discussions,
         likes=LikeService(repo_service, auth_service, SqlLikeStore(database), clock=clock),
         collections=CollectionService(

@@ -42,7 +42,8 @@ class RepoPage:
 
     `root` holds the first entries of the root folder (more follow when `root.more`);
     `readme` is None when there is none, or when it is too large or stored in LFS.
-    `may_read_files` is False for a gated repo the caller has no access to yet.
+    `may_read_files` is False for a gated repo the caller has no access to yet; `may_write`
+    says whether the caller may commit to it (and change its settings).
     """
 
     info: RepoInfo
@@ -51,6 +52,7 @@ class RepoPage:
     readme: str | None
     refs: RefListing
     may_read_files: bool
+    may_write: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Folder:
     path: str
     entries: Page[FileInfo]
     refs: RefListing
+    may_write: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,9 +189,9 @@ class BrowseService:
             data = self._git.read_blob(info.repo.storage_key, readme.oid)
             text = cards.strip_front_matter(data.decode(errors="replace"))
         may_read = access.passes_gate(identity, info.repo)
-        return RepoPage(
-            info, revision, root, text, self._refs.refs(identity, type, repo_id), may_read
-        )
+        refs = self._refs.refs(identity, type, repo_id)
+        may_write = access.may(identity, info.repo, Action.WRITE)
+        return RepoPage(info, revision, root, text, refs, may_read, may_write)
 
     def folder(
         self,
@@ -220,7 +223,8 @@ class BrowseService:
             limit=limit,
         )
         refs = self._refs.refs(identity, type, repo_id)
-        return Folder(info, revision, normalize_path(path), entries, refs)
+        may_write = access.may(identity, info.repo, Action.WRITE)
+        return Folder(info, revision, normalize_path(path), entries, refs, may_write)
 
     def file(
         self, identity: Identity, type: RepoType, repo_id: str, revision: str, path: str

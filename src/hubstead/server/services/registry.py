@@ -55,6 +55,7 @@ from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.sessions import SessionService
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import DeliverySender
 from hubstead.server.services.webhooks.dispatch import WebhookDispatcher
 from hubstead.server.services.webhooks.hooks import WebhookService
@@ -84,6 +85,7 @@ class Services:
     browse: BrowseService
     downloads: DownloadService
     commits: CommitService
+    uploads: UploadService
     discussions: DiscussionService
     likes: LikeService
     collections: CollectionService

@@ -21,10 +21,14 @@ from hubstead.server.web.pages import (
     collections,
     devices,
     home,
+    new_repo,
     people,
+    repo_settings,
     repos,
     settings,
     sign_in,
+    uploads,
+    webhooks,
 )
 from hubstead.server.web.render import secure
 
@@ -56,6 +60,10 @@ def routes(assets: Assets) -> list[BaseRoute]:
         *sign_in.routes,
         *settings.routes,
         *devices.routes,
+        *new_repo.routes,
+        *webhooks.routes,
+        *repo_settings.routes,
+        *uploads.routes,
         *collections.routes,
         *people.routes,
         *repos.routes,
