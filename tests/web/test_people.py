@@ -104,6 +104,7 @@ def test_profiles_never_shadow_other_pages_and_unknown_names_are_404(
         unknown_followers = client.get("/no-such-account-here/followers")
         models = client.get("/models")
         settings = client.get("/settings")
+        new_dataset = client.get("/new-dataset")
         repo = client.get(f"/{repo_id}")
         api = client.get("/api")
         encoded = client.get("/organizations/%2F%2Fevil.example")
@@ -112,6 +113,7 @@ def test_profiles_never_shadow_other_pages_and_unknown_names_are_404(
     assert unknown_followers.status_code == 404
     assert models.status_code == 200 and "<h1>Models</h1>" in models.text
     assert settings.status_code == 404 and "There is nothing at this address" in settings.text
+    assert new_dataset.status_code == 303 and new_dataset.headers["location"].startswith("/login")
     assert repo.status_code == 200 and 'id="repo-name"' in repo.text
     assert api.status_code == 404 and "profile-name" not in api.text
     assert not encoded.headers.get("location", "/x").startswith("//")

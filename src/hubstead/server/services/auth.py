@@ -30,8 +30,8 @@ BOOTSTRAP_ADMIN = "admin"
 RESERVED_NAMES = frozenset(
     {
         *("api", "avatars", "buckets", "datasets", "kernels", "models", "spaces"),
-        *("collections", "login", "logout", "new", "oauth", "organizations", "search"),
-        *("settings", "static"),
+        *("collections", "login", "logout", "new", "new-dataset", "new-space", "oauth"),
+        *("organizations", "search", "settings", "static"),
     }
 )
 

@@ -53,8 +53,9 @@ def page(handler: Handler) -> Handler:
 def routes(assets: Assets) -> list[BaseRoute]:
     """Every web route: the page families' and the static files'."""
     # Repo pages last: `/{namespace}/{name}` would match every other family's two-segment paths.
-    # People next to last: `/{name}` never matches a reserved first segment, but its sub-pages
-    # (`/{name}/followers`) must come before the repo pages.
+    # Collections and people before every `/{namespace}/{name}/...` family: `/collections/...`
+    # and `/organizations/{org}/settings` are theirs, and `/{name}` never matches a reserved
+    # first segment (`/new`, `/settings`, ...), so it shadows no fixed page.
     pages = [
         *home.routes,
         *sign_in.routes,
@@ -62,10 +63,10 @@ def routes(assets: Assets) -> list[BaseRoute]:
         *devices.routes,
         *new_repo.routes,
         *webhooks.routes,
-        *repo_settings.routes,
-        *uploads.routes,
         *collections.routes,
         *people.routes,
+        *repo_settings.routes,
+        *uploads.routes,
         *repos.routes,
     ]
     return [
