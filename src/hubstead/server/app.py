@@ -46,6 +46,7 @@ from hubstead.server.jobs import sync, upkeep, webhooks
 from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.services.access_requests import AccessRequestService
+from hubstead.server.services.admin import AdminService
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.browse import BrowseService
 from hubstead.server.services.catalog import CatalogService
@@ -249,21 +250,22 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     webhook_store = SqlWebhookStore(database)
     targets = TargetPolicy(settings.webhook_allow, _own_addresses(settings))
     deliveries = DeliveryQueue(job_service, max_attempts=settings.webhook_max_attempts)
+    sessions = SessionService(
+        accounts,
+        SqlWebSessionStore(database),
+        auth_service,
+        SignInLimits(
+            settings.sign_in_account_attempts,
+            settings.sign_in_address_attempts,
+            settings.sign_in_window_seconds,
+        ),
+        lifetime=dt.timedelta(days=settings.session_days),
+        clock=clock,
+    )
     return Services(
         settings=settings,
         auth=auth_service,
-        sessions=SessionService(
-            accounts,
-            SqlWebSessionStore(database),
-            auth_service,
-            SignInLimits(
-                settings.sign_in_account_attempts,
-                settings.sign_in_address_attempts,
-                settings.sign_in_window_seconds,
-            ),
-            lifetime=dt.timedelta(days=settings.session_days),
-            clock=clock,
-        ),
+        sessions=sessions,
         device_logins=DeviceLoginService(
             SqlDeviceLoginStore(database),
             auth_service,
@@ -277,7 +279,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         catalog=catalog,
         weights=weights,
         files=files,
-        browse=BrowseService(repo_service, catalog, files, refs, git_store, git_store),
+        browse=BrowseService(repo_service, catalog, files, refs, git_store, git_store, weights),
         downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
         commits=commits,
         uploads=UploadService(commits, lfs_service),
@@ -326,6 +328,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         upstreams=upstreams,
         mirrors=mirrors,
         syncs=syncs,
+        admin=AdminService(auth_service, sessions, job_service, mirrors, upkeep),
         xet_tokens=xet_tokens,
         xet_uploads=XetUploadService(
             xet_tokens,

@@ -4,8 +4,9 @@ Each answer is built from the services the API answers with (`catalog.info`, `fi
 `refs.refs`, `weights`), so a page shows exactly what the API would show the same caller: a
 private repo is a `RepoNotFoundError` for outsiders, a gated repo's file contents a
 `GatedRepoError` until access is granted. Pages never load a whole large file: a file's text is
-read only when its blob is small enough to show (`SHOWN_TEXT_BYTES`), and an LFS file only
-ever by its pointer.
+read only when its blob is small enough to show (`SHOWN_TEXT_BYTES`); of an LFS file only what
+a preview needs is read, by ranges: the first rows of a dataset file (`previews.py`) or the
+header of a safetensors file (`WeightService.tensors`).
 """
 
 from __future__ import annotations
@@ -16,22 +17,29 @@ import re
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, parse_lfs_pointer
 from hubstead.server import errors
 from hubstead.server.domain.git import CommitRecord, EntryKind
-from hubstead.server.services import access, cards
+from hubstead.server.services import access, cards, previews
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.catalog import CatalogService, Details, RepoInfo
 from hubstead.server.services.files import FileInfo, FileService, normalize_path
 from hubstead.server.services.pages import Page
+from hubstead.server.services.previews import TablePreview
 from hubstead.server.services.refs import RefListing, RefService
 from hubstead.server.services.repos import RepoService
+from hubstead.server.services.weights import TensorList, Unreadable, WeightService
 from hubstead.server.storage.git_merge import GitMerger
 from hubstead.server.storage.git_objects import GitObjectStore
 
 README = "README.md"
+SHOWN_TENSORS = 1000
+"""The most tensors a safetensors file's page lists (its totals count them all)."""
 SHOWN_TEXT_BYTES = 512 * 1024
 """The largest file (or README) whose text a page shows; larger ones get links only."""
 DIFF_BYTES = 512 * 1024
 """The bound on a commit page's diff text."""
+PREVIEW_GIT_BYTES = 16 * 1024 * 1024
+"""The largest file in git (not LFS) a preview reads: git blobs are read whole."""
+SAFETENSORS_SUFFIX = ".safetensors"
 _DIFF_HEADER = re.compile(r"^diff --git a/(.*) b/(.*)$")
 _POINTER_LINE = re.compile(r"^[-+ ](version https://git-lfs|oid sha256:|size \d)")
 
@@ -79,6 +87,8 @@ class FileView:
     file: FileInfo
     text: str | None
     refs: RefListing
+    table: TablePreview | None = None
+    tensors: TensorList | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,6 +154,12 @@ def split_diff(text: str) -> list[FileDiff]:
     return parts
 
 
+def _too_large(offset: int, length: int) -> bytes:
+    raise previews.Unavailable(
+        f"the file is stored in git (not LFS) and is larger than {PREVIEW_GIT_BYTES:,} bytes"
+    )
+
+
 class BrowseService:
     """The repo, folder, file and commit pages' data."""
 
@@ -155,8 +171,10 @@ class BrowseService:
         refs: RefService,
         git: GitObjectStore,
         merger: GitMerger,
+        weights: WeightService,
     ) -> None:
         self._repos = repos
+        self._weights = weights
         self._catalog = catalog
         self._files = files
         self._refs = refs
@@ -254,7 +272,29 @@ class BrowseService:
                 except UnicodeDecodeError:
                     text = None
         refs = self._refs.refs(identity, type, repo_id)
-        return FileView(info, revision, file, text, refs)
+        table = None
+        if previews.kind_of(file.path) is not None:
+            table = previews.preview(file.path, file.size, self._reader(info, file))
+        tensors = None
+        if file.path.lower().endswith(SAFETENSORS_SUFFIX):
+            tensors = self._weights.tensors(info.repo, info.commit.id, file.path, SHOWN_TENSORS)
+        return FileView(info, revision, file, text, refs, table, tensors)
+
+    def _reader(self, info: RepoInfo, file: FileInfo) -> previews.Reader:
+        """Ranges of a file: a git blob read once, an LFS object a range at a time."""
+        if file.lfs is None:
+            if file.size > PREVIEW_GIT_BYTES:
+                return _too_large
+            data = self._git.read_blob(info.repo.storage_key, file.oid)
+            return lambda offset, length: data[offset : offset + length]
+
+        def read(offset: int, length: int) -> bytes:
+            try:
+                return self._weights.read(info.repo, info.commit.id, file.path, offset, length)
+            except Unreadable as exc:
+                raise previews.Unavailable(str(exc)) from exc
+
+        return read
 
     def commit(self, identity: Identity, type: RepoType, repo_id: str, commit: str) -> CommitView:
         """A commit and its diff to its first parent (a root commit: every file added), per file.

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 
 from hubstead.server.services.access_requests import AccessRequestService
+from hubstead.server.services.admin import AdminService
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.browse import BrowseService
 from hubstead.server.services.catalog import CatalogService
@@ -105,6 +106,7 @@ class Services:
     upstreams: UpstreamService
     mirrors: MirrorService
     syncs: SyncService
+    admin: AdminService
     xet_tokens: XetTokenService
     xet_uploads: XetUploadService
     xet_downloads: XetDownloadService

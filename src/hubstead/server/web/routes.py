@@ -18,6 +18,7 @@ from hubstead.server import errors
 from hubstead.server.web.assets import Assets
 from hubstead.server.web.errors import error_page
 from hubstead.server.web.pages import (
+    admin,
     collections,
     devices,
     home,
@@ -67,6 +68,7 @@ def routes(assets: Assets) -> list[BaseRoute]:
         *people.routes,
         *repo_settings.routes,
         *uploads.routes,
+        *admin.routes,
         *repos.routes,
     ]
     return [
