@@ -40,14 +40,16 @@ PEOPLE_PAGE = 50
 PROFILE_COLLECTIONS = 20
 _MAX_PAGE = 10_000
 _ROLES = {role.value: role for role in Role}
-# One-segment pages that are not profiles: the reserved account names and the admin pages.
-PAGE_SEGMENTS = frozenset({*RESERVED_NAMES, "admin"})
 
 
 class AccountNameConvertor(StringConvertor):
-    """A profile's segment: any name but the hub's own first segments (any case)."""
+    """A profile's segment: any name but the reserved ones, the hub's own first segments.
 
-    regex = "(?!(?i:" + "|".join(sorted(map(re.escape, PAGE_SEGMENTS))) + ")(?:/|$))[^/]+"
+    Matched in any case. The admin pages live under `/-/`, which no account name can start
+    with, so the bootstrap `admin` user keeps its profile at `/admin`.
+    """
+
+    regex = "(?!(?i:" + "|".join(sorted(map(re.escape, RESERVED_NAMES))) + ")(?:/|$))[^/]+"
 
 
 register_url_convertor("account_name", AccountNameConvertor())
