@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from huggingface_hub import HfApi
 
 from hubstead.protocol import RepoType
+from hubstead.server import errors
 from hubstead.server.domain.accounts import Role
 from hubstead.server.domain.jobs import JobState
 from hubstead.server.web.render import filesize
@@ -19,7 +22,7 @@ from tests.web.conftest import csrf_of, set_password, signed_in_client
 
 PASSWORD = "correct horse battery"
 HOSTILE = '"><script>alert(1)</script>'
-PAGES = ["/admin", "/admin/users", "/admin/orgs", "/admin/mirrors", "/admin/jobs"]
+PAGES = ["/-/admin", "/-/admin/users", "/-/admin/orgs", "/-/admin/mirrors", "/-/admin/jobs"]
 
 
 @pytest.fixture(scope="module")
@@ -44,29 +47,48 @@ def upstream(
         yield server
 
 
+def test_the_admin_user_keeps_its_profile_and_repos_beside_the_admin_pages(
+    web_hub: LiveServer, admin_client: httpx.Client
+) -> None:
+    """The bootstrap user is called `admin`: its pages are its own, the admin pages are `/-/`."""
+    with contextlib.suppress(errors.ConflictError):
+        web_hub.services.auth.create_user("admin", fullname="Administrator", is_admin=True)
+    token = web_hub.services.auth.create_token("admin", Role.WRITE).secret
+    HfApi(endpoint=web_hub.url, token=token).create_repo("admin/users", exist_ok=True)
+
+    with httpx.Client(base_url=web_hub.url, headers={"accept": "text/html"}) as client:
+        profile = client.get("/admin")
+        repo = client.get("/admin/users")
+    overview = admin_client.get("/-/admin")
+
+    assert profile.status_code == 200 and 'id="profile-name"' in profile.text
+    assert repo.status_code == 200 and 'id="repo-name"' in repo.text
+    assert overview.status_code == 200 and 'href="/-/admin/users"' in overview.text
+
+
 def test_admin_pages_do_not_exist_for_anonymous_visitors_and_other_users(
     web_hub: LiveServer, web_user: tuple[HubUser, str]
 ) -> None:
     user, password = web_user
     with httpx.Client(base_url=web_hub.url, headers={"accept": "text/html"}) as anonymous:
-        for path in [*PAGES, "/admin/jobs/1", "/admin/jobs/1/progress"]:
+        for path in [*PAGES, "/-/admin/jobs/1", "/-/admin/jobs/1/progress"]:
             answer = anonymous.get(path)
             assert answer.status_code == 404, path
             assert "Not found" in answer.text
     with signed_in_client(web_hub, user.name, password) as client:
         home = client.get("/")
         assert 'id="admin-link"' not in home.text
-        for path in [*PAGES, "/admin/jobs/1", "/admin/jobs/1/progress"]:
+        for path in [*PAGES, "/-/admin/jobs/1", "/-/admin/jobs/1/progress"]:
             assert client.get(path).status_code == 404, path
         token = csrf_of(home)
         refused = client.post(
-            "/admin/users",
+            "/-/admin/users",
             data={"csrf_token": token, "name": unique_name("sneaky"), "password": "x" * 12},
         )
         assert refused.status_code == 404
     # A regular user's token is no key either.
     bearer = {"authorization": f"Bearer {user.token}", "accept": "text/html"}
-    assert httpx.get(f"{web_hub.url}/admin", headers=bearer).status_code == 404
+    assert httpx.get(f"{web_hub.url}/-/admin", headers=bearer).status_code == 404
 
 
 def test_overview_counts_accounts_repos_and_storage(
@@ -77,7 +99,7 @@ def test_overview_counts_accounts_repos_and_storage(
         path_or_fileobj=os.urandom(300_000), path_in_repo="weights.bin", repo_id=repo_id
     )
 
-    page = admin_client.get("/admin")
+    page = admin_client.get("/-/admin")
 
     assert page.status_code == 200
     assert 'id="admin-link"' in page.text
@@ -97,11 +119,11 @@ def test_create_a_user_who_can_then_sign_in(
     web_hub: LiveServer, admin_client: httpx.Client
 ) -> None:
     name = unique_name("made")
-    page = admin_client.get("/admin/users")
+    page = admin_client.get("/-/admin/users")
     token = csrf_of(page)
 
     created = admin_client.post(
-        "/admin/users",
+        "/-/admin/users",
         data={
             "csrf_token": token,
             "name": name,
@@ -114,7 +136,7 @@ def test_create_a_user_who_can_then_sign_in(
     assert created.status_code == 303
     listed = admin_client.get(created.headers["location"])
     assert f"The user <strong>{name}</strong> was created" in listed.text
-    found = admin_client.get("/admin/users", params={"search": name})
+    found = admin_client.get("/-/admin/users", params={"search": name})
     assert f'data-user="{name}"' in found.text and f"{name}@example.org" in found.text
     account = web_hub.services.auth.get_account(name)
     assert account.email == f"{name}@example.org" and not account.is_admin
@@ -125,20 +147,20 @@ def test_create_a_user_who_can_then_sign_in(
 def test_user_form_errors_are_shown_and_nothing_is_created(
     web_hub: LiveServer, admin_client: httpx.Client, site_admin: HubUser
 ) -> None:
-    token = csrf_of(admin_client.get("/admin/users"))
+    token = csrf_of(admin_client.get("/-/admin/users"))
     short = unique_name("short")
     too_short = admin_client.post(
-        "/admin/users", data={"csrf_token": token, "name": short, "password": "short"}
+        "/-/admin/users", data={"csrf_token": token, "name": short, "password": "short"}
     )
     taken = admin_client.post(
-        "/admin/users",
+        "/-/admin/users",
         data={"csrf_token": token, "name": site_admin.name, "password": "long enough"},
     )
     hostile = admin_client.post(
-        "/admin/users", data={"csrf_token": token, "name": HOSTILE, "password": "long enough"}
+        "/-/admin/users", data={"csrf_token": token, "name": HOSTILE, "password": "long enough"}
     )
     no_token = admin_client.post(
-        "/admin/users", data={"name": unique_name("forged"), "password": "long enough"}
+        "/-/admin/users", data={"name": unique_name("forged"), "password": "long enough"}
     )
 
     assert too_short.status_code == 400 and "at least 8 characters" in too_short.text
@@ -147,21 +169,23 @@ def test_user_form_errors_are_shown_and_nothing_is_created(
     assert hostile.status_code == 400
     assert "<script>alert(1)" not in hostile.text and "&lt;script&gt;" in hostile.text
     assert no_token.status_code == 403
-    assert admin_client.get("/admin/users", params={"search": short}).text.count("data-user=") == 0
+    assert (
+        admin_client.get("/-/admin/users", params={"search": short}).text.count("data-user=") == 0
+    )
 
 
 def test_admin_user_creation_sets_the_admin_flag(
     web_hub: LiveServer, admin_client: httpx.Client
 ) -> None:
     name = unique_name("boss")
-    token = csrf_of(admin_client.get("/admin/users"))
+    token = csrf_of(admin_client.get("/-/admin/users"))
     admin_client.post(
-        "/admin/users",
+        "/-/admin/users",
         data={"csrf_token": token, "name": name, "password": "long enough", "is_admin": "on"},
     )
     assert web_hub.services.auth.get_account(name).is_admin
     with signed_in_client(web_hub, name, "long enough") as client:
-        assert client.get("/admin").status_code == 200
+        assert client.get("/-/admin").status_code == 200
 
 
 def test_users_are_paginated(web_hub: LiveServer, admin_client: httpx.Client) -> None:
@@ -169,8 +193,8 @@ def test_users_are_paginated(web_hub: LiveServer, admin_client: httpx.Client) ->
     for number in range(52):
         web_hub.services.auth.create_user(f"{prefix}-{number:02d}", is_admin=False)
 
-    first = admin_client.get("/admin/users", params={"search": prefix})
-    second = admin_client.get("/admin/users", params={"search": prefix, "p": 2})
+    first = admin_client.get("/-/admin/users", params={"search": prefix})
+    second = admin_client.get("/-/admin/users", params={"search": prefix, "p": 2})
 
     assert first.text.count("data-user=") == 50 and 'rel="next"' in first.text
     assert second.text.count("data-user=") == 2 and 'rel="prev"' in second.text
@@ -182,18 +206,18 @@ def test_create_an_org_with_its_first_admin(
 ) -> None:
     member = make_user(web_hub, "member")
     name = unique_name("org")
-    token = csrf_of(admin_client.get("/admin/orgs"))
+    token = csrf_of(admin_client.get("/-/admin/orgs"))
 
     created = admin_client.post(
-        "/admin/orgs", data={"csrf_token": token, "name": name, "admin": member.name}
+        "/-/admin/orgs", data={"csrf_token": token, "name": name, "admin": member.name}
     )
     unknown = admin_client.post(
-        "/admin/orgs",
+        "/-/admin/orgs",
         data={"csrf_token": token, "name": unique_name("org"), "admin": "nobody-" + name},
     )
 
     assert created.status_code == 303
-    listed = admin_client.get("/admin/orgs", params={"search": name})
+    listed = admin_client.get("/-/admin/orgs", params={"search": name})
     assert f'data-org="{name}"' in listed.text and f"{member.name} (admin)" in listed.text
     assert (
         web_hub.services.auth.memberships(web_hub.services.auth.get_account(name))[0].role
@@ -212,10 +236,10 @@ def test_sync_now_queues_a_real_sync_whose_job_page_shows_it_done(
     owner.api.upload_file(path_or_fileobj=b"hello\n", path_in_repo="a.txt", repo_id=repo_id)
     add_mirror(web_hub, repo_id, upstream.url)
 
-    mirrors = admin_client.get("/admin/mirrors")
+    mirrors = admin_client.get("/-/admin/mirrors")
     assert f'data-mirror="{repo_id}"' in mirrors.text and upstream.url in mirrors.text
     synced = admin_client.post(
-        "/admin/mirrors/sync",
+        "/-/admin/mirrors/sync",
         data={"csrf_token": csrf_of(mirrors), "type": "model", "repo_id": repo_id},
     )
 
@@ -237,27 +261,27 @@ def test_sync_now_queues_a_real_sync_whose_job_page_shows_it_done(
         assert line.split(" ", 2)[2][:20] in done.text
     progress = admin_client.get(job_path + "/progress").json()
     assert progress["state"] == "succeeded" and progress["logTail"] == list(ran.log_tail)
-    assert f"/admin/jobs/{job_id}" in admin_client.get("/admin/mirrors").text
-    listed = admin_client.get("/admin/jobs", params={"state": "succeeded"})
+    assert f"/-/admin/jobs/{job_id}" in admin_client.get("/-/admin/mirrors").text
+    listed = admin_client.get("/-/admin/jobs", params={"state": "succeeded"})
     assert f'data-job="{job_id}"' in listed.text
     assert web_hub.services.mirrors.get(RepoType.MODEL, repo_id).synced_at is not None
 
 
 def test_cancel_a_queued_job(web_hub: LiveServer, admin_client: httpx.Client) -> None:
     job = web_hub.services.jobs.enqueue("test.wait", {}, delay=3600)
-    page = admin_client.get(f"/admin/jobs/{job.id}")
+    page = admin_client.get(f"/-/admin/jobs/{job.id}")
 
-    no_token = admin_client.post(f"/admin/jobs/{job.id}/cancel", data={"confirm": "1"})
+    no_token = admin_client.post(f"/-/admin/jobs/{job.id}/cancel", data={"confirm": "1"})
     cancelled = admin_client.post(
-        f"/admin/jobs/{job.id}/cancel", data={"csrf_token": csrf_of(page)}
+        f"/-/admin/jobs/{job.id}/cancel", data={"csrf_token": csrf_of(page)}
     )
 
     assert no_token.status_code == 403
     assert cancelled.status_code == 303
     assert web_hub.services.jobs.get(job.id).state is JobState.CANCELLED
-    assert "cancelled" in admin_client.get(f"/admin/jobs/{job.id}").text
-    assert admin_client.get("/admin/jobs/99999999").status_code == 404
-    assert admin_client.get("/admin/jobs", params={"state": "bogus"}).status_code == 400
+    assert "cancelled" in admin_client.get(f"/-/admin/jobs/{job.id}").text
+    assert admin_client.get("/-/admin/jobs/99999999").status_code == 404
+    assert admin_client.get("/-/admin/jobs", params={"state": "bogus"}).status_code == 400
 
 
 def test_a_site_admin_with_a_read_token_may_look_but_not_change(
@@ -266,9 +290,9 @@ def test_a_site_admin_with_a_read_token_may_look_but_not_change(
     secret = web_hub.services.auth.create_token(site_admin.name, Role.READ).secret
     headers = {"authorization": f"Bearer {secret}", "accept": "text/html"}
     with httpx.Client(base_url=web_hub.url, headers=headers) as client:
-        page = client.get("/admin/users")
+        page = client.get("/-/admin/users")
         refused = client.post(
-            "/admin/users",
+            "/-/admin/users",
             data={"csrf_token": csrf_of(page), "name": unique_name("ro"), "password": "x" * 12},
         )
 

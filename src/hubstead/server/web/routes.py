@@ -19,11 +19,13 @@ from hubstead.server.web.assets import Assets
 from hubstead.server.web.errors import error_page
 from hubstead.server.web.pages import (
     admin,
+    collections,
     devices,
     discussions,
     editor,
     home,
     new_repo,
+    people,
     repo_settings,
     repos,
     settings,
@@ -54,6 +56,9 @@ def page(handler: Handler) -> Handler:
 def routes(assets: Assets) -> list[BaseRoute]:
     """Every web route: the page families' and the static files'."""
     # Repo pages last: `/{namespace}/{name}` would match every other family's two-segment paths.
+    # Collections and people before every `/{namespace}/{name}/...` family: `/collections/...`
+    # and `/organizations/{org}/settings` are theirs, and `/{name}` never matches a reserved
+    # first segment (`/new`, `/settings`, ...), so it shadows no fixed page.
     pages = [
         *home.routes,
         *sign_in.routes,
@@ -63,6 +68,8 @@ def routes(assets: Assets) -> list[BaseRoute]:
         *editor.routes,
         *new_repo.routes,
         *webhooks.routes,
+        *collections.routes,
+        *people.routes,
         *repo_settings.routes,
         *uploads.routes,
         *admin.routes,

@@ -1,11 +1,11 @@
 """Site administration pages, for site admins only (to everyone else they do not exist: 404).
 
-Serves: `GET /admin` (counts and storage), `GET|POST /admin/users` (the users, searched and
-paginated; create one with a password), `GET|POST /admin/orgs` (the organizations; create one
-with its first admin), `GET /admin/mirrors` and `POST /admin/mirrors/sync` (sync one now, then
-its job's page), `GET /admin/jobs` (`?state=&p=`), `GET /admin/jobs/{id}` (one job; `admin.js`
-keeps its progress and log current from `GET /admin/jobs/{id}/progress`, the admin API's JSON
-for the job) and `POST /admin/jobs/{id}/cancel`. The admin check is `AdminService.check`.
+Serves: `GET /-/admin` (counts and storage), `GET|POST /-/admin/users` (the users, searched and
+paginated; create one with a password), `GET|POST /-/admin/orgs` (the organizations; create one
+with its first admin), `GET /-/admin/mirrors` and `POST /-/admin/mirrors/sync` (sync one now, then
+its job's page), `GET /-/admin/jobs` (`?state=&p=`), `GET /-/admin/jobs/{id}` (one job; `admin.js`
+keeps its progress and log current from `GET /-/admin/jobs/{id}/progress`, the admin API's JSON
+for the job) and `POST /-/admin/jobs/{id}/cancel`. The admin check is `AdminService.check`.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ async def post_user(request: Request) -> Response:
         kept = {key: form.get(key, "") for key in ("name", "fullname", "email")}
         status = errors.status_of(exc)
         return await _users_page(request, caller, status, error=exc.message, form=kept)
-    return RedirectResponse("/admin/users?" + urlencode({"created": name}), status_code=303)
+    return RedirectResponse("/-/admin/users?" + urlencode({"created": name}), status_code=303)
 
 
 async def _orgs_page(
@@ -157,7 +157,7 @@ async def post_org(request: Request) -> Response:
         kept = {key: form.get(key, "") for key in ("name", "fullname", "admin")}
         status = 400 if isinstance(exc, errors.AccountNotFoundError) else errors.status_of(exc)
         return await _orgs_page(request, caller, status, error=exc.message, form=kept)
-    return RedirectResponse("/admin/orgs?" + urlencode({"created": name}), status_code=303)
+    return RedirectResponse("/-/admin/orgs?" + urlencode({"created": name}), status_code=303)
 
 
 async def get_mirrors(request: Request) -> Response:
@@ -175,7 +175,7 @@ async def post_sync(request: Request) -> Response:
     except ValueError:
         raise errors.InvalidRequestError("Unknown repo type") from None
     job = await call(services(request).admin.sync, caller.identity, type, form.get("repo_id", ""))
-    return RedirectResponse(f"/admin/jobs/{job.id}", status_code=303)
+    return RedirectResponse(f"/-/admin/jobs/{job.id}", status_code=303)
 
 
 async def get_jobs(request: Request) -> Response:
@@ -230,19 +230,19 @@ async def post_cancel(request: Request) -> Response:
     """Cancel a job (or ask it to stop), then back to its page."""
     caller, _ = await csrf.read_form(request)
     job = await call(services(request).admin.cancel, caller.identity, _job_id(request))
-    return RedirectResponse(f"/admin/jobs/{job.id}", status_code=303)
+    return RedirectResponse(f"/-/admin/jobs/{job.id}", status_code=303)
 
 
 routes = [
-    Route("/admin", get_overview, methods=["GET"]),
-    Route("/admin/users", get_users, methods=["GET"]),
-    Route("/admin/users", post_user, methods=["POST"]),
-    Route("/admin/orgs", get_orgs, methods=["GET"]),
-    Route("/admin/orgs", post_org, methods=["POST"]),
-    Route("/admin/mirrors", get_mirrors, methods=["GET"]),
-    Route("/admin/mirrors/sync", post_sync, methods=["POST"]),
-    Route("/admin/jobs", get_jobs, methods=["GET"]),
-    Route("/admin/jobs/{job_id}", get_job, methods=["GET"]),
-    Route("/admin/jobs/{job_id}/progress", get_job_progress, methods=["GET"]),
-    Route("/admin/jobs/{job_id}/cancel", post_cancel, methods=["POST"]),
+    Route("/-/admin", get_overview, methods=["GET"]),
+    Route("/-/admin/users", get_users, methods=["GET"]),
+    Route("/-/admin/users", post_user, methods=["POST"]),
+    Route("/-/admin/orgs", get_orgs, methods=["GET"]),
+    Route("/-/admin/orgs", post_org, methods=["POST"]),
+    Route("/-/admin/mirrors", get_mirrors, methods=["GET"]),
+    Route("/-/admin/mirrors/sync", post_sync, methods=["POST"]),
+    Route("/-/admin/jobs", get_jobs, methods=["GET"]),
+    Route("/-/admin/jobs/{job_id}", get_job, methods=["GET"]),
+    Route("/-/admin/jobs/{job_id}/progress", get_job_progress, methods=["GET"]),
+    Route("/-/admin/jobs/{job_id}/cancel", post_cancel, methods=["POST"]),
 ]
