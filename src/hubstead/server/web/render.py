@@ -26,6 +26,7 @@ from hubstead.server.http.markdown import render_markdown
 from hubstead.server.web.assets import Assets
 from hubstead.server.web.csrf import csrf_token
 from hubstead.server.web.session import SEED_COOKIE, set_cookie, visitor
+from hubstead.server.web.urls import repo_path
 
 # No inline script or style anywhere: what a hostile string might smuggle in cannot run.
 # Images may come from elsewhere over HTTPS (badges in READMEs).
@@ -80,7 +81,7 @@ def ago(moment: dt.datetime, now: dt.datetime | None = None) -> str:
 
 def repo_url(repo: RepoRecord) -> str:
     """The path of a repo's page (`/datasets/ns/name`, `/ns/name` for a model)."""
-    return f"/{RepoType(repo.type).url_prefix}{repo.repo_id}"
+    return repo_path(RepoType(repo.type), repo.repo_id)
 
 
 def _environment(assets: Assets) -> jinja2.Environment:

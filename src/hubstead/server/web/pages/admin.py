@@ -20,21 +20,17 @@ from hubstead.protocol import RepoType
 from hubstead.server import errors
 from hubstead.server.domain.jobs import JobState
 from hubstead.server.http import payloads
-from hubstead.server.http.context import call, int_param, param, services
+from hubstead.server.http.context import call, param, services
 from hubstead.server.web import csrf
 from hubstead.server.web.render import render
 from hubstead.server.web.session import Visitor, visitor
+from hubstead.server.web.urls import page_index
 
 TOP_REPOS = 10
 ACCOUNTS_PAGE = 50
 JOBS_PAGE = 50
-_MAX_PAGE = 10_000
 _MAX_QUERY = 200
 _FORM_ERRORS = (errors.InvalidRequestError, errors.ConflictError, errors.AccountNotFoundError)
-
-
-def _page_number(request: Request) -> int:
-    return int_param(request, "p", 1, maximum=_MAX_PAGE) - 1
 
 
 def _search(request: Request) -> str:
@@ -57,7 +53,7 @@ async def _users_page(
     form: dict[str, str] | None = None,
 ) -> Response:
     search = _search(request)
-    page_number = _page_number(request)
+    page_number = page_index(request)
     users = await call(
         services(request).admin.users,
         caller.identity,
@@ -114,7 +110,7 @@ async def _orgs_page(
     form: dict[str, str] | None = None,
 ) -> Response:
     search = _search(request)
-    page_number = _page_number(request)
+    page_number = page_index(request)
     orgs = await call(
         services(request).admin.orgs,
         caller.identity,
@@ -186,7 +182,7 @@ async def get_jobs(request: Request) -> Response:
         state = JobState(value) if value else None
     except ValueError:
         raise errors.InvalidRequestError(f"Unknown job state {value[:40]!r}") from None
-    page_number = _page_number(request)
+    page_number = page_index(request)
     jobs = await call(
         services(request).admin.jobs,
         caller.identity,

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from hubstead.server import errors
 from hubstead.server.domain.accounts import Role
 from hubstead.server.domain.collections import CollectionRecord, ItemType
-from hubstead.server.http.context import call, int_param, param, services
+from hubstead.server.http.context import call, param, services
 from hubstead.server.services import access
 from hubstead.server.services.collections import (
     MAX_DESCRIPTION,
@@ -31,9 +31,9 @@ from hubstead.server.web import csrf
 from hubstead.server.web.pages.people import account_param
 from hubstead.server.web.render import render
 from hubstead.server.web.session import Visitor, signed_in, visitor
+from hubstead.server.web.urls import page_index
 
 LISTING_PAGE = 30
-_MAX_PAGE = 10_000
 # Form errors a writer can fix: the page again, with the message.
 _FIXABLE = (
     errors.InvalidRequestError,
@@ -69,7 +69,7 @@ async def _list_page(
     title: str = "",
 ) -> Response:
     caller = await visitor(request)
-    page_number = int_param(request, "p", 1, maximum=_MAX_PAGE) - 1
+    page_number = page_index(request)
     found = await call(
         services(request).collections.list,
         caller.identity,

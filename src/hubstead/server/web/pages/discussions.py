@@ -26,17 +26,17 @@ from hubstead.server.domain.discussions import (
     DiscussionStatus,
     DiscussionType,
 )
-from hubstead.server.http.context import call, int_param, param, services
+from hubstead.server.http.context import call, param, services
 from hubstead.server.http.paths import URL_PREFIXES
 from hubstead.server.services.browse import split_diff
 from hubstead.server.services.discussions import MAX_COMMENT_CHARS
 from hubstead.server.web import csrf
-from hubstead.server.web.pages.repos import _links, _repo
+from hubstead.server.web.pages.repos import repo_links
 from hubstead.server.web.render import render
 from hubstead.server.web.session import Visitor, signed_in, visitor
+from hubstead.server.web.urls import REPO, page_index, repo_of, repo_path
 
 LIST_PAGE = 30
-_MAX_PAGE = 10_000
 # A comment's characters, URL-encoded (up to 9 bytes each for 4-byte UTF-8), and the rest.
 COMMENT_FORM_BYTES = 9 * MAX_COMMENT_CHARS + 4096
 _NUM = re.compile(r"[1-9][0-9]{0,9}")
@@ -52,7 +52,7 @@ _DIFF_TRUNCATED = re.compile(r"\[diff truncated at \d+ bytes\]\n?\Z")
 
 def thread_path(type: RepoType, repo_id: str, num: int) -> str:
     """A thread's page path (`/datasets/ns/name/discussions/3`)."""
-    return f"/{type.url_prefix}{repo_id}/discussions/{num}"
+    return f"{repo_path(type, repo_id)}/discussions/{num}"
 
 
 def _num(request: Request) -> int:
@@ -77,10 +77,10 @@ def _choice(request: Request, name: str, allowed: dict[str, Any], default: str) 
 
 async def get_list(request: Request) -> Response:
     """A page of the repo's threads, filtered by status and type, newest first."""
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     status = _choice(request, "status", _STATUSES, "open")
     kind = _choice(request, "type", _TYPES, "all")
-    page_number = int_param(request, "p", 1, maximum=_MAX_PAGE) - 1
+    page_number = page_index(request)
     query = DiscussionQuery(
         type=_TYPES[kind],
         statuses=_STATUSES[status],
@@ -103,7 +103,7 @@ async def get_list(request: Request) -> Response:
         more=listing.start + len(listing.page.discussions) < listing.page.total,
         tab="community",
         open_threads=listing.open_count,
-        **_links(request, type, repo_id, DEFAULT_BRANCH),
+        **repo_links(request, type, repo_id, DEFAULT_BRANCH),
     )
 
 
@@ -117,7 +117,7 @@ async def _thread(
     form: dict[str, str] | None = None,
 ) -> Response:
     """The thread page (or its files page), with a form's error when there is one."""
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     details = await call(
         services(request).discussions.thread_page,
         caller.identity,
@@ -148,7 +148,7 @@ async def _thread(
         tab="community",
         open_threads=details.open_count,
         **context,
-        **_links(request, type, repo_id, discussion.target_branch or DEFAULT_BRANCH),
+        **repo_links(request, type, repo_id, discussion.target_branch or DEFAULT_BRANCH),
     )
 
 
@@ -170,7 +170,7 @@ async def _post(request: Request, action: str, *, files: bool = False) -> Respon
     """
     await signed_in(request)
     caller, form = await csrf.read_form(request, COMMENT_FORM_BYTES)
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     num = _num(request)
     hub = services(request).discussions
     who = caller.identity
@@ -243,7 +243,7 @@ async def post_merge(request: Request) -> Response:
 async def _new_form(
     request: Request, status_code: int = 200, error: str | None = None, **form: str
 ) -> Response:
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     caller = await signed_in(request)
     await call(services(request).discussions.locate_for_new_thread, caller.identity, type, repo_id)
     return await render(
@@ -254,7 +254,7 @@ async def _new_form(
         title=form.get("title", ""),
         description=form.get("description", ""),
         tab="community",
-        **_links(request, type, repo_id, DEFAULT_BRANCH),
+        **repo_links(request, type, repo_id, DEFAULT_BRANCH),
     )
 
 
@@ -265,7 +265,7 @@ async def get_new(request: Request) -> Response:
 
 async def post_new(request: Request) -> Response:
     """Open the discussion and show it."""
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     await signed_in(request)
     caller, form = await csrf.read_form(request, COMMENT_FORM_BYTES)
     title, description = form.get("title", ""), form.get("description", "")
@@ -286,7 +286,7 @@ async def post_new(request: Request) -> Response:
 
 
 def _thread_routes(prefix: str) -> list[Route]:
-    threads = prefix + "/{namespace:page_namespace}/{name}/discussions"
+    threads = prefix + REPO + "/discussions"
     thread = threads + "/{num}"
     return [
         Route(threads, get_list, methods=["GET"]),

@@ -25,9 +25,10 @@ from hubstead.server.services.commits import AddFile, CommitHeader
 from hubstead.server.services.discussions import pull_request_number
 from hubstead.server.web import csrf
 from hubstead.server.web.pages.discussions import thread_path
-from hubstead.server.web.pages.repos import _links, _repo, path_url, rev_url
+from hubstead.server.web.pages.repos import repo_links
 from hubstead.server.web.render import render
 from hubstead.server.web.session import signed_in
+from hubstead.server.web.urls import REPO, path_url, repo_of, rev_url
 
 # A file's text URL-encoded (up to 3 bytes per byte), and the rest of the form.
 EDIT_FORM_BYTES = 3 * SHOWN_TEXT_BYTES + 16 * 1024
@@ -42,7 +43,7 @@ async def _editor(
     form: dict[str, str] | None = None,
 ) -> Response:
     """The editor for a file (or a new one), with what was typed when a send failed."""
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     revision, path = revision_and_path(request)
     caller = await signed_in(request)
     editor = await call(
@@ -70,7 +71,7 @@ async def _editor(
         on_pull_request=pull_request_number(revision) is not None,
         parent=form.get("parent", editor.commit_id),
         tab="files",
-        **_links(request, type, repo_id, revision),
+        **repo_links(request, type, repo_id, revision),
     )
 
 
@@ -85,7 +86,7 @@ async def get_new(request: Request) -> Response:
 
 
 async def _send(request: Request, *, new: bool) -> Response:
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     revision, path = revision_and_path(request)
     await signed_in(request)
     caller, form = await csrf.read_form(request, EDIT_FORM_BYTES)
@@ -126,7 +127,7 @@ async def _send(request: Request, *, new: bool) -> Response:
         )
     if result.pull_request is not None:
         return RedirectResponse(thread_path(type, repo_id, result.pull_request), status_code=303)
-    links = _links(request, type, repo_id, revision)
+    links = repo_links(request, type, repo_id, revision)
     return RedirectResponse(
         f"{links['repo_path']}/blob/{rev_url(revision)}/{path_url(path)}", status_code=303
     )
@@ -143,7 +144,7 @@ async def post_new(request: Request) -> Response:
 
 
 def _editor_routes(prefix: str) -> list[Route]:
-    repo = prefix + "/{namespace:page_namespace}/{name}"
+    repo = prefix + REPO
     return [
         Route(repo + "/edit/{revision}/{path:path}", get_edit, methods=["GET"]),
         Route(repo + "/edit/{revision}/{path:path}", post_edit, methods=["POST"]),

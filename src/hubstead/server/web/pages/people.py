@@ -28,17 +28,17 @@ from starlette.routing import Route
 
 from hubstead.server import errors
 from hubstead.server.domain.accounts import AccountKind, Role
-from hubstead.server.http.context import call, int_param, param, services
+from hubstead.server.http.context import call, param, services
 from hubstead.server.services import access
 from hubstead.server.services.auth import RESERVED_NAMES
 from hubstead.server.services.explore import SHOWN_TYPES
 from hubstead.server.web import csrf
 from hubstead.server.web.render import render
 from hubstead.server.web.session import signed_in, visitor
+from hubstead.server.web.urls import page_index
 
 PEOPLE_PAGE = 50
 PROFILE_COLLECTIONS = 20
-_MAX_PAGE = 10_000
 _ROLES = {role.value: role for role in Role}
 
 
@@ -58,10 +58,6 @@ register_url_convertor("account_name", AccountNameConvertor())
 def account_param(name: str) -> str:
     """A path parameter `name` holding an account's name (never a reserved segment)."""
     return "{" + name + ":account_name}"
-
-
-def _page_number(request: Request) -> int:
-    return int_param(request, "p", 1, maximum=_MAX_PAGE) - 1
 
 
 async def get_profile(request: Request) -> Response:
@@ -97,7 +93,7 @@ async def get_followers(request: Request) -> Response:
     """The users following a user or an organization."""
     await visitor(request)
     name = param(request, "name")
-    page_number = _page_number(request)
+    page_number = page_index(request)
     found = await call(
         services(request).profiles.followers,
         name,
@@ -120,7 +116,7 @@ async def get_following(request: Request) -> Response:
     """The users and organizations a user follows."""
     await visitor(request)
     name = param(request, "name")
-    page_number = _page_number(request)
+    page_number = page_index(request)
     found = await call(
         services(request).profiles.following, name, page_number * PEOPLE_PAGE, PEOPLE_PAGE
     )
@@ -139,7 +135,7 @@ async def get_likes(request: Request) -> Response:
     """The repos a user likes that the visitor may see, most recent first."""
     caller = await visitor(request)
     name = param(request, "name")
-    page_number = _page_number(request)
+    page_number = page_index(request)
     found = await call(
         services(request).likes.liked_repos,
         caller.identity,
@@ -161,7 +157,7 @@ async def get_members(request: Request) -> Response:
     """An organization's members."""
     await visitor(request)
     org = param(request, "org")
-    page_number = _page_number(request)
+    page_number = page_index(request)
     found = await call(
         services(request).profiles.members, org, page_number * PEOPLE_PAGE, PEOPLE_PAGE
     )

@@ -26,29 +26,20 @@ from starlette.routing import Route
 from hubstead.protocol import DEFAULT_BRANCH, RepoType
 from hubstead.server import errors
 from hubstead.server.domain.access_requests import AccessStatus
-from hubstead.server.http.context import call, param, prefixed_repo_type, services
+from hubstead.server.http.context import call, services
 from hubstead.server.http.paths import URL_PREFIXES
 from hubstead.server.services.access import Action
 from hubstead.server.services.repos import RepoSettingsChange
 from hubstead.server.web import csrf
-from hubstead.server.web.pages.repos import rev_url
 from hubstead.server.web.render import render
 from hubstead.server.web.session import Visitor, signed_in
+from hubstead.server.web.urls import REPO, repo_of, repo_path, rev_url
 
 _GATING: dict[str, str | bool] = {"off": False, "auto": "auto", "manual": "manual"}
 _VISIBILITY = {"public": False, "private": True}
 _MAX_REASON = 1000
 # Form errors a user can fix on the page: shown on it, with the API's status.
 _FIXABLE = (errors.InvalidRequestError, errors.ConflictError, errors.AuthorizationError)
-
-
-def _repo(request: Request) -> tuple[RepoType, str]:
-    return prefixed_repo_type(request), f"{param(request, 'namespace')}/{param(request, 'name')}"
-
-
-def repo_path(type: RepoType, repo_id: str) -> str:
-    """The path of a repo's page."""
-    return f"/{type.url_prefix}{repo_id}"
 
 
 async def _settings_page(
@@ -86,14 +77,14 @@ def _links(type: RepoType, repo_id: str) -> dict[str, Any]:
 
 async def get_settings(request: Request) -> Response:
     """The settings forms, for those who may change the repo's settings."""
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     return await _settings_page(request, await signed_in(request), type, repo_id)
 
 
 async def _change(
     request: Request, caller: Visitor, form_name: str, settings: RepoSettingsChange
 ) -> Response:
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     try:
         repo = await call(
             services(request).repos.update_settings, caller.identity, type, repo_id, settings
@@ -129,7 +120,7 @@ async def post_gating(request: Request) -> Response:
 
 async def post_move(request: Request) -> Response:
     """Rename the repo or move it to another namespace; then its new page's settings."""
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     await signed_in(request)
     caller, form = await csrf.read_form(request)
     target = form.get("to", "").strip()
@@ -152,7 +143,7 @@ async def post_move(request: Request) -> Response:
 
 async def post_delete(request: Request) -> Response:
     """Delete the repo, once its id was typed to confirm; then the user's profile."""
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     await signed_in(request)
     caller, form = await csrf.read_form(request)
     if form.get("confirm", "").strip() != repo_id:
@@ -200,7 +191,7 @@ async def _queue_page(
 
 async def get_access_requests(request: Request) -> Response:
     """The repo's access requests in one status (pending first), for its managers."""
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     caller = await signed_in(request)
     status = _status(request.query_params.get("status", AccessStatus.PENDING.value))
     return await _queue_page(request, caller, type, repo_id, status)
@@ -208,7 +199,7 @@ async def get_access_requests(request: Request) -> Response:
 
 async def post_handle_request(request: Request) -> Response:
     """Accept or reject (with an optional reason) a user's request, or set it back to pending."""
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     await signed_in(request)
     caller, form = await csrf.read_form(request)
     status = _status(form.get("status", ""))
@@ -234,7 +225,7 @@ async def post_handle_request(request: Request) -> Response:
 
 async def post_grant(request: Request) -> Response:
     """Give a user, named in the form, access to the repo's files."""
-    type, repo_id = _repo(request)
+    type, repo_id = repo_of(request)
     await signed_in(request)
     caller, form = await csrf.read_form(request)
     try:
@@ -255,7 +246,7 @@ async def post_grant(request: Request) -> Response:
 
 
 def _repo_routes(prefix: str) -> list[Route]:
-    repo = prefix + "/{namespace:page_namespace}/{name}/settings"
+    repo = prefix + REPO + "/settings"
     return [
         Route(repo, get_settings, methods=["GET"]),
         Route(repo + "/visibility", post_visibility, methods=["POST"]),

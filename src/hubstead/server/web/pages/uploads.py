@@ -32,10 +32,10 @@ from hubstead.server.http.paths import URL_PREFIXES
 from hubstead.server.services.commits import CommitHeader
 from hubstead.server.services.files import normalize_path
 from hubstead.server.services.uploads import MAX_FILES, UploadedFile
-from hubstead.server.web import csrf
-from hubstead.server.web.pages.repos import path_url, rev_url
+from hubstead.server.web import csrf, urls
 from hubstead.server.web.render import render
 from hubstead.server.web.session import Visitor, signed_in
+from hubstead.server.web.urls import REPO, path_url, rev_url
 
 _MAX_SUMMARY = 500
 _MAX_DESCRIPTION = 20_000
@@ -57,7 +57,7 @@ async def _form(
     hub = services(request)
     # The page is for those whose commit could land there (as the commit API checks).
     await call(hub.commits.begin, caller.identity, type, repo_id, revision)
-    repo_path = f"/{type.url_prefix}{repo_id}"
+    repo_path = urls.repo_path(type, repo_id)
     return await render(
         request,
         "uploads/upload.html",
@@ -121,7 +121,7 @@ async def post_upload(request: Request) -> Response:
             return await _form(request, caller, status=errors.status_of(exc), error=exc.message)
     finally:
         await form.close()
-    repo_path = f"/{type.url_prefix}{repo_id}"
+    repo_path = urls.repo_path(type, repo_id)
     if result.pull_request is not None:
         location = f"{repo_path}/tree/{rev_url(f'refs/pr/{result.pull_request}')}"
     else:
@@ -137,7 +137,7 @@ def _size(upload: UploadFile) -> int:
 
 
 def _repo_routes(prefix: str) -> list[Route]:
-    upload = prefix + "/{namespace:page_namespace}/{name}/upload/{revision}"
+    upload = prefix + REPO + "/upload/{revision}"
     return [
         Route(upload, get_upload, methods=["GET"]),
         Route(upload, post_upload, methods=["POST"]),
