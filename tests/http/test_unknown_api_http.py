@@ -92,8 +92,10 @@ def test_every_repo_type_segment_still_reaches_its_routes(http: httpx.Client, se
     assert response.headers["X-Error-Code"] == "RepoNotFound"
 
 
-def test_a_path_outside_the_api_keeps_the_plain_404(http: httpx.Client) -> None:
-    response = http.get("/no-such-page")
+@pytest.mark.parametrize("path", ["/no-such-page", "/no-such/repo", "/no-such/repo/blob/main/x"])
+def test_a_path_outside_the_api_keeps_the_plain_404(http: httpx.Client, path: str) -> None:
+    """Web pages of missing things answer a client that is not a browser as unknown paths."""
+    response = http.get(path)
 
     assert response.status_code == 404
     assert "X-Error-Code" not in response.headers

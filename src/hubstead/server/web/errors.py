@@ -5,7 +5,8 @@ A page's `HubError` becomes an HTML page with the status the API would give
 anonymous visitors too, whom the API answers 401 to invite a token); a page
 that needs a signed-in visitor sends an anonymous one to `/login` instead. An unknown path is
 an HTML 404 when a browser asks (`GET`/`HEAD` accepting `text/html`, outside `/api/`), and the
-API's JSON error otherwise, so no client of the API sees a change.
+API's JSON error otherwise, so no client of the API sees a change; so is a page's "not found"
+(a missing repo, profile or file).
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ async def error_page(request: Request, exc: errors.HubError) -> Response:
         location = api_errors.moved_location(request, exc)
         if location is not None:
             return secure(RedirectResponse(location, status_code=errors.status_of(exc)))
-        return await render(request, "error.html", 404, status=404, message=exc.message)
-    if isinstance(exc, errors.NotFoundError):
+    if isinstance(exc, errors.NotFoundError | errors.RepoMovedError) and not wants_html(request):
+        # A client that is not a browser gets what it gets for any unknown path.
+        return await api_errors.handle_http_exception(request, HTTPException(404))
+    if isinstance(exc, errors.NotFoundError | errors.RepoMovedError):
         # The API answers an anonymous caller 401 (a hint to send a token); a page is a 404.
         return await render(request, "error.html", 404, status=404, message=exc.message)
     status = errors.status_of(exc)
