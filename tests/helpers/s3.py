@@ -9,7 +9,7 @@ them.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import boto3
 from moto.server import ThreadedMotoServer
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 REGION = "us-east-1"
 ACCESS_KEY = "hubstead-test-key"
-SECRET_KEY = "hubstead-test-secret"  # noqa: S105 (moto accepts any credentials)
+SECRET_KEY = "hubstead-test-secret"  # moto accepts any credentials
 
 
 class MotoS3:
@@ -51,7 +51,7 @@ class MotoS3:
         return self._client
 
     def _new_client(self) -> S3Client:
-        return boto3.session.Session().client(
+        client = boto3.session.Session().client(
             "s3",
             endpoint_url=self.endpoint_url,
             region_name=REGION,
@@ -59,6 +59,7 @@ class MotoS3:
             aws_secret_access_key=SECRET_KEY,
             config=CLIENT_CONFIG,
         )
+        return cast("S3Client", client)
 
     def new_bucket(self) -> str:
         """Create an empty bucket with a name no other test uses."""

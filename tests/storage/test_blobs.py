@@ -139,7 +139,10 @@ def test_concurrent_writers_of_one_digest_leave_one_good_copy(store: BlobStore) 
     def run() -> None:
         try:
             write(
-                store, _digest(data), len(data), [data[i : i + 4096] for i in range(0, len(data), 4096)]
+                store,
+                _digest(data),
+                len(data),
+                [data[i : i + 4096] for i in range(0, len(data), 4096)],
             )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)

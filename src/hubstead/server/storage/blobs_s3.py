@@ -284,4 +284,3 @@ class S3PartWriter:
     def abort(self) -> None:
         """Stop writing; the part is not stored."""
         self._writer.abort()
-

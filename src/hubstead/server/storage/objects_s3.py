@@ -22,7 +22,7 @@ import hashlib
 import io
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import boto3
 import botocore.config
@@ -36,6 +36,7 @@ from hubstead.server.storage.errors import (
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 MiB = 1024 * 1024
 # S3 refuses parts under 5 MiB (but the last) and uploads of more than 10,000 parts.
@@ -59,9 +60,10 @@ CLIENT_CONFIG = botocore.config.Config(
 def s3_client(endpoint_url: str | None, region: str | None) -> S3Client:
     """A thread-safe S3 client with boto3's standard credential chain, retries and timeouts."""
     session = boto3.session.Session()
-    return session.client(
+    client = session.client(
         "s3", endpoint_url=endpoint_url, region_name=region, config=CLIENT_CONFIG
     )
+    return cast("S3Client", client)
 
 
 def is_missing(exc: botocore.exceptions.ClientError) -> bool:
@@ -140,7 +142,9 @@ class S3Objects:
     def delete_keys(self, keys: list[str]) -> None:
         """Delete objects, a thousand per request (missing ones are not an error)."""
         for start in range(0, len(keys), 1000):
-            batch = [{"Key": key} for key in keys[start : start + 1000]]
+            batch: list[ObjectIdentifierTypeDef] = [
+                {"Key": key} for key in keys[start : start + 1000]
+            ]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
 
     def copy(self, source: str, target: str, unmodified_since: float | None = None) -> bool:
