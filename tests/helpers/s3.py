@@ -8,6 +8,7 @@ them.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import TYPE_CHECKING, cast
 
@@ -32,6 +33,8 @@ class MotoS3:
         self._client: S3Client | None = None
 
     def start(self) -> MotoS3:
+        # Not a line per request in every failing test's captured log.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
