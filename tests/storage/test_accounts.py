@@ -188,3 +188,15 @@ def test_private_by_default_is_off_until_set(accounts: AccountStore) -> None:
     assert accounts.get_account("LAB").private_by_default is True  # type: ignore[union-attr]
     accounts.set_private_by_default(lab, False)
     assert accounts.get_account("lab").private_by_default is False  # type: ignore[union-attr]
+
+
+def test_set_fullname_changes_only_the_full_name(accounts: AccountStore) -> None:
+    ada = user(accounts, "ada")
+    before = accounts.get_account_by_id(ada)
+
+    accounts.set_fullname(ada, "Ada Lovelace")
+
+    after = accounts.get_account("ada")
+    assert after is not None and before is not None
+    assert after.fullname == "Ada Lovelace"
+    assert (after.name, after.email, after.is_admin) == (before.name, before.email, before.is_admin)

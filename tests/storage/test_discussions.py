@@ -105,7 +105,19 @@ def test_a_discussion_records_its_author_and_opens_with_its_description(
     created = store.create(world.repo, discussion(world.ada, "Licence?", description="Which one?"))
 
     assert created == DiscussionRecord(
-        created.id, world.repo, 1, "Licence?", world.ada, "ada", False, OPEN, T0, T0, None, None
+        created.id,
+        world.repo,
+        1,
+        "Licence?",
+        world.ada,
+        "ada",
+        False,
+        OPEN,
+        T0,
+        T0,
+        None,
+        None,
+        comments=1,  # the description
     )
     assert created.git_ref is None
     assert store.get(world.repo, 1) == created
@@ -285,7 +297,7 @@ def test_hiding_a_comment_erases_its_content_and_history_for_good(
 
     hidden = store.hide_comment(world.repo, 1, first.id, world.bob, at(2))
 
-    assert comment_of(hidden) == Comment("", True, 1, at(2))
+    assert comment_of(hidden) == Comment("", True, 1, at(2), hidden_by="bob")
     assert store.edit_comment(world.repo, 1, first.id, "Back again", at(3)) is None
     assert store.hide_comment(world.repo, 1, first.id, world.bob, at(4)) == hidden
     assert store.events(world.repo, 1) == [hidden]

@@ -33,7 +33,8 @@ def test_sign_in_create_a_token_use_it_revoke_it_and_sign_out(
     assert browser.current_url == web_hub.url + "/"
     assert "Recently updated models" in browser.page_source
 
-    browser.find_element(By.LINK_TEXT, "Access tokens").click()
+    browser.find_element(By.ID, "settings-link").click()
+    wait(browser).until(ec.presence_of_element_located((By.ID, "settings-tokens-tab"))).click()
     wait(browser).until(ec.presence_of_element_located((By.ID, "token-name"))).send_keys("laptop")
     Select(browser.find_element(By.ID, "token-role")).select_by_value("read")
     browser.find_element(By.ID, "create-token-button").click()

@@ -46,6 +46,7 @@ from hubstead.server.jobs import sync, upkeep, webhooks
 from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.services.access_requests import AccessRequestService
+from hubstead.server.services.admin import AdminService
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.browse import BrowseService
 from hubstead.server.services.catalog import CatalogService
@@ -77,6 +78,7 @@ from hubstead.server.services.repos import RepoService
 from hubstead.server.services.sessions import SessionService, SignInLimits
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import KIND as deliveries_kind
 from hubstead.server.services.webhooks.deliveries import DeliveryQueue, DeliverySender
 from hubstead.server.services.webhooks.dispatch import WebhookDispatcher
@@ -200,6 +202,16 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     discussions = DiscussionService(
         repo_service, heads, git_store, git_store, discussion_store, accounts, clock=clock
     )
+    commits = CommitService(
+        repo_service,
+        heads,
+        discussions,
+        git_store,
+        objects,
+        lfs_index,
+        lfs_threshold=settings.lfs_threshold_bytes,
+        max_regular_file_bytes=settings.max_regular_file_bytes,
+    )
     lfs_service = LfsService(
         repo_service,
         auth_service,
@@ -242,21 +254,22 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     webhook_store = SqlWebhookStore(database)
     targets = TargetPolicy(settings.webhook_allow, _own_addresses(settings))
     deliveries = DeliveryQueue(job_service, max_attempts=settings.webhook_max_attempts)
+    sessions = SessionService(
+        accounts,
+        SqlWebSessionStore(database),
+        auth_service,
+        SignInLimits(
+            settings.sign_in_account_attempts,
+            settings.sign_in_address_attempts,
+            settings.sign_in_window_seconds,
+        ),
+        lifetime=dt.timedelta(days=settings.session_days),
+        clock=clock,
+    )
     return Services(
         settings=settings,
         auth=auth_service,
-        sessions=SessionService(
-            accounts,
-            SqlWebSessionStore(database),
-            auth_service,
-            SignInLimits(
-                settings.sign_in_account_attempts,
-                settings.sign_in_address_attempts,
-                settings.sign_in_window_seconds,
-            ),
-            lifetime=dt.timedelta(days=settings.session_days),
-            clock=clock,
-        ),
+        sessions=sessions,
         device_logins=DeviceLoginService(
             SqlDeviceLoginStore(database),
             auth_service,
@@ -270,18 +283,12 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         catalog=catalog,
         weights=weights,
         files=files,
-        browse=BrowseService(repo_service, catalog, files, refs, git_store, git_store),
-        downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
-        commits=CommitService(
-            repo_service,
-            heads,
-            discussions,
-            git_store,
-            objects,
-            lfs_index,
-            lfs_threshold=settings.lfs_threshold_bytes,
-            max_regular_file_bytes=settings.max_regular_file_bytes,
+        browse=BrowseService(
+            repo_service, catalog, files, refs, git_store, git_store, weights, discussions
         ),
+        downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
+        commits=commits,
+        uploads=UploadService(commits, lfs_service),
         discussions=discussions,
         likes=LikeService(repo_service, auth_service, SqlLikeStore(database), clock=clock),
         collections=CollectionService(
@@ -327,6 +334,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         upstreams=upstreams,
         mirrors=mirrors,
         syncs=syncs,
+        admin=AdminService(auth_service, sessions, job_service, mirrors, upkeep),
         xet_tokens=xet_tokens,
         xet_uploads=XetUploadService(
             xet_tokens,

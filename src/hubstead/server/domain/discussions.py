@@ -44,7 +44,8 @@ class DiscussionRecord:
 
     `author_id` and `author_name` are None once the author's account is deleted. `updated_at`
     is the time of the newest event. `target_branch` is the branch a pull request merges into
-    (None for a discussion); `merge_commit_id` is set once it is merged.
+    (None for a discussion); `merge_commit_id` is set once it is merged. `comments` counts
+    its comments, hidden ones included (the store reads it with the thread).
     """
 
     id: int
@@ -59,6 +60,7 @@ class DiscussionRecord:
     updated_at: dt.datetime
     target_branch: str | None
     merge_commit_id: str | None
+    comments: int = 0
 
     @property
     def git_ref(self) -> str | None:
@@ -126,7 +128,8 @@ class Comment:
     """A comment as it reads now, and its earlier contents, oldest first.
 
     `updated_at` is when the current content was written. A hidden comment keeps no content
-    and no history (on the Hub, hiding is irrecoverable); `edits` still counts its edits.
+    and no history (on the Hub, hiding is irrecoverable); `edits` still counts its edits, and
+    `hidden_by` names who hid it (None when unknown).
     """
 
     kind: ClassVar[EventKind] = EventKind.COMMENT
@@ -136,6 +139,7 @@ class Comment:
     edits: int
     updated_at: dt.datetime
     history: tuple[CommentEdit, ...] = ()
+    hidden_by: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

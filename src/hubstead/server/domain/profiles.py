@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from hubstead.server.domain.accounts import Account
+from hubstead.server.domain.accounts import Account, Membership
+from hubstead.server.domain.repos import RepoRecord
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,3 +49,23 @@ class RepoStorage:
     last_modified: dt.datetime
     used_bytes: int
     percent: float
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfileView:
+    """What a profile page shows: the overview, the visible repos, an organization's members.
+
+    `repos` are those the caller may see, the most recently changed first.
+    """
+
+    profile: Profile
+    repos: tuple[RepoRecord, ...]
+    members: tuple[Account, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class OrgMembers:
+    """An organization with its members and their roles, as its admins manage them."""
+
+    org: Account
+    members: tuple[Membership, ...]

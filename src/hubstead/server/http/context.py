@@ -196,7 +196,11 @@ async def read_json_object(request: Request, *, allow_empty: bool = False) -> di
     return parse_json_object(body, allow_empty=allow_empty)
 
 
-async def read_form(request: Request, limit: int = 64 * 1024) -> dict[str, str]:
+FORM_BYTES = 64 * 1024
+"""The default bound on a form's body."""
+
+
+async def read_form(request: Request, limit: int = FORM_BYTES) -> dict[str, str]:
     """An `application/x-www-form-urlencoded` body (the first value of each field).
 
     Raises:

@@ -61,7 +61,7 @@ async def handle_hub_error(request: Request, exc: Exception) -> Response:
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
     if isinstance(exc, errors.RepoMovedError):
-        location = _moved_location(request, exc)
+        location = moved_location(request, exc)
         if location is None:
             return error_response(
                 request, 404, f"Repository not found: {exc.old_repo_id}", code="RepoNotFound"
@@ -109,7 +109,8 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
-def _moved_location(request: Request, exc: errors.RepoMovedError) -> str | None:
+def moved_location(request: Request, exc: errors.RepoMovedError) -> str | None:
+    """This request's path (and query) with the moved repo's old id replaced by its new one."""
     raw = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     old = f"/{exc.old_repo_id}".lower()
     lowered = raw.lower()

@@ -24,9 +24,16 @@ from hubstead.server.storage.tokens import TokenStore
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
 _TOKEN_LENGTH = 34
 BOOTSTRAP_ADMIN = "admin"
-# Account names that are the first segment of the hub's own URLs (`/api/...`, `/datasets/...`):
-# an account with one of them would make repo URLs ambiguous.
-RESERVED_NAMES = frozenset({"api", "avatars", "buckets", "datasets", "kernels", "models", "spaces"})
+# Account names that are the first segment of the hub's own URLs (`/api/...`, `/datasets/...`,
+# the web hub's `/settings/...`): an account with one of them would make its profile and repo
+# URLs ambiguous. (`admin` is the bootstrap user's name, so it cannot be reserved.)
+RESERVED_NAMES = frozenset(
+    {
+        *("api", "avatars", "buckets", "datasets", "kernels", "models", "spaces"),
+        *("collections", "login", "logout", "new", "new-dataset", "new-space", "oauth"),
+        *("organizations", "search", "settings", "static"),
+    }
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,8 +4,9 @@ Each answer is built from the services the API answers with (`catalog.info`, `fi
 `refs.refs`, `weights`), so a page shows exactly what the API would show the same caller: a
 private repo is a `RepoNotFoundError` for outsiders, a gated repo's file contents a
 `GatedRepoError` until access is granted. Pages never load a whole large file: a file's text is
-read only when its blob is small enough to show (`SHOWN_TEXT_BYTES`), and an LFS file only
-ever by its pointer.
+read only when its blob is small enough to show (`SHOWN_TEXT_BYTES`); of an LFS file only what
+a preview needs is read, by ranges: the first rows of a dataset file (`previews.py`) or the
+header of a safetensors file (`WeightService.tensors`).
 """
 
 from __future__ import annotations
@@ -16,22 +17,30 @@ import re
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, parse_lfs_pointer
 from hubstead.server import errors
 from hubstead.server.domain.git import CommitRecord, EntryKind
-from hubstead.server.services import access, cards
+from hubstead.server.services import access, cards, previews
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.catalog import CatalogService, Details, RepoInfo
+from hubstead.server.services.discussions import DiscussionService, ThreadRights
 from hubstead.server.services.files import FileInfo, FileService, normalize_path
 from hubstead.server.services.pages import Page
+from hubstead.server.services.previews import TablePreview
 from hubstead.server.services.refs import RefListing, RefService
 from hubstead.server.services.repos import RepoService
+from hubstead.server.services.weights import TensorList, Unreadable, WeightService
 from hubstead.server.storage.git_merge import GitMerger
 from hubstead.server.storage.git_objects import GitObjectStore
 
 README = "README.md"
+SHOWN_TENSORS = 1000
+"""The most tensors a safetensors file's page lists (its totals count them all)."""
 SHOWN_TEXT_BYTES = 512 * 1024
 """The largest file (or README) whose text a page shows; larger ones get links only."""
 DIFF_BYTES = 512 * 1024
 """The bound on a commit page's diff text."""
+PREVIEW_GIT_BYTES = 16 * 1024 * 1024
+"""The largest file in git (not LFS) a preview reads: git blobs are read whole."""
+SAFETENSORS_SUFFIX = ".safetensors"
 _DIFF_HEADER = re.compile(r"^diff --git a/(.*) b/(.*)$")
 _POINTER_LINE = re.compile(r"^[-+ ](version https://git-lfs|oid sha256:|size \d)")
 
@@ -42,7 +51,10 @@ class RepoPage:
 
     `root` holds the first entries of the root folder (more follow when `root.more`);
     `readme` is None when there is none, or when it is too large or stored in LFS.
-    `may_read_files` is False for a gated repo the caller has no access to yet.
+    `may_read_files` is False for a gated repo the caller has no access to yet; `may_write`
+    says whether the caller may commit to it (and change its settings). `rights` says whether
+    the caller may open pull requests (`may_open`); `open_threads` counts the open discussions
+    and pull requests.
     """
 
     info: RepoInfo
@@ -51,6 +63,9 @@ class RepoPage:
     readme: str | None
     refs: RefListing
     may_read_files: bool
+    rights: ThreadRights
+    open_threads: int
+    may_write: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,13 +77,15 @@ class Folder:
     path: str
     entries: Page[FileInfo]
     refs: RefListing
+    may_write: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
 class FileView:
     """A file at a revision: its facts, and its text when it is small text in git.
 
-    `text` is None for LFS files, binary files and files over `SHOWN_TEXT_BYTES`.
+    `text` is None for LFS files, binary files and files over `SHOWN_TEXT_BYTES`. `rights`:
+    may the caller commit (`may_write`) or open a pull request (`may_open`)?
     """
 
     repo: RepoInfo
@@ -76,6 +93,31 @@ class FileView:
     file: FileInfo
     text: str | None
     refs: RefListing
+    rights: ThreadRights
+    table: TablePreview | None = None
+    tensors: TensorList | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Editor:
+    """What the file editor starts from: a file's text (None for a new file) at a commit.
+
+    `commit_id` is the commit the revision was at, the parent the edit is based on;
+    `rights` says where the caller may send it: a commit (`may_write`) or a pull request
+    (`may_open`). `crlf`: the text's lines end with CRLF.
+    """
+
+    repo: RepoInfo
+    revision: str
+    commit_id: str
+    path: str
+    text: str | None
+    rights: ThreadRights
+
+    @property
+    def crlf(self) -> bool:
+        """Whether the file's lines end with CRLF (kept when the edit is saved)."""
+        return self.text is not None and "\r\n" in self.text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +183,12 @@ def split_diff(text: str) -> list[FileDiff]:
     return parts
 
 
+def _too_large(offset: int, length: int) -> bytes:
+    raise previews.Unavailable(
+        f"the file is stored in git (not LFS) and is larger than {PREVIEW_GIT_BYTES:,} bytes"
+    )
+
+
 class BrowseService:
     """The repo, folder, file and commit pages' data."""
 
@@ -152,8 +200,12 @@ class BrowseService:
         refs: RefService,
         git: GitObjectStore,
         merger: GitMerger,
+        weights: WeightService,
+        discussions: DiscussionService,
     ) -> None:
+        self._discussions = discussions
         self._repos = repos
+        self._weights = weights
         self._catalog = catalog
         self._files = files
         self._refs = refs
@@ -186,9 +238,11 @@ class BrowseService:
             data = self._git.read_blob(info.repo.storage_key, readme.oid)
             text = cards.strip_front_matter(data.decode(errors="replace"))
         may_read = access.passes_gate(identity, info.repo)
-        return RepoPage(
-            info, revision, root, text, self._refs.refs(identity, type, repo_id), may_read
-        )
+        refs = self._refs.refs(identity, type, repo_id)
+        may_write = access.may(identity, info.repo, Action.WRITE)
+        rights = self._discussions.rights(identity, info.repo)
+        open_threads = self._discussions.open_count(info.repo)
+        return RepoPage(info, revision, root, text, refs, may_read, rights, open_threads, may_write)
 
     def folder(
         self,
@@ -220,7 +274,8 @@ class BrowseService:
             limit=limit,
         )
         refs = self._refs.refs(identity, type, repo_id)
-        return Folder(info, revision, normalize_path(path), entries, refs)
+        may_write = access.may(identity, info.repo, Action.WRITE)
+        return Folder(info, revision, normalize_path(path), entries, refs, may_write)
 
     def file(
         self, identity: Identity, type: RepoType, repo_id: str, revision: str, path: str
@@ -241,16 +296,86 @@ class BrowseService:
                 commit_id=info.commit.id,
             )
         file = found[0]
-        text = None
-        if file.lfs is None and file.size <= SHOWN_TEXT_BYTES:
-            data = self._git.read_blob(info.repo.storage_key, file.oid)
-            if b"\x00" not in data:
-                try:
-                    text = data.decode()
-                except UnicodeDecodeError:
-                    text = None
+        text = self._text(info, file)
         refs = self._refs.refs(identity, type, repo_id)
-        return FileView(info, revision, file, text, refs)
+        rights = self._discussions.rights(identity, info.repo)
+        table = None
+        if previews.kind_of(file.path) is not None:
+            table = previews.preview(file.path, file.size, self._reader(info, file))
+        tensors = None
+        if file.path.lower().endswith(SAFETENSORS_SUFFIX):
+            tensors = self._weights.tensors(info.repo, info.commit.id, file.path, SHOWN_TENSORS)
+        return FileView(info, revision, file, text, refs, rights, table, tensors)
+
+    def editor(
+        self, identity: Identity, type: RepoType, repo_id: str, revision: str, path: str | None
+    ) -> Editor:
+        """The text of the file `path` at `revision` to edit, or a new file's start (`None`).
+
+        Raises:
+            InvalidRequestError: the file is binary, stored in LFS or Xet, or larger than
+                `SHOWN_TEXT_BYTES`: it cannot be edited as text.
+            AuthorizationError: the caller may neither commit nor open a pull request here.
+            EntryNotFoundError: not a file at this revision.
+            RepoNotFoundError, RevisionNotFoundError, GatedRepoError, ...: see `file`.
+        """
+        self._repos.open(identity, type, repo_id, Action.READ_FILES, revision)
+        info = self._describe(identity, type, repo_id, revision)
+        rights = self._discussions.rights(identity, info.repo)
+        if not (rights.may_write or rights.may_open):
+            raise errors.AuthorizationError(
+                f"You may neither commit to {info.repo.repo_id} nor open a pull request on it"
+            )
+        if path is None:
+            return Editor(info, revision, info.commit.id, "", None, rights)
+        found = self._files.paths_info(identity, type, repo_id, info.commit.id, [path], expand=True)
+        if not found or found[0].kind is not EntryKind.FILE:
+            raise errors.EntryNotFoundError(
+                f"File {normalize_path(path)!r} does not exist at revision {revision}",
+                commit_id=info.commit.id,
+            )
+        file = found[0]
+        text = self._text(info, file)
+        if text is None:
+            if file.lfs is not None:
+                why = "it is stored with Git LFS or Xet"
+            elif file.size > SHOWN_TEXT_BYTES:
+                why = f"it is {file.size:,} bytes, more than {SHOWN_TEXT_BYTES:,}"
+            else:
+                why = "it is binary, not UTF-8 text"
+            raise errors.InvalidRequestError(
+                f"{file.path} cannot be edited in the browser: {why}. Upload a new version "
+                "with huggingface_hub or git instead."
+            )
+        return Editor(info, revision, info.commit.id, file.path, text, rights)
+
+    def _text(self, info: RepoInfo, file: FileInfo) -> str | None:
+        """The file's text when it is small UTF-8 text in git; None otherwise."""
+        if file.lfs is not None or file.size > SHOWN_TEXT_BYTES:
+            return None
+        data = self._git.read_blob(info.repo.storage_key, file.oid)
+        if b"\x00" in data:
+            return None
+        try:
+            return data.decode()
+        except UnicodeDecodeError:
+            return None
+
+    def _reader(self, info: RepoInfo, file: FileInfo) -> previews.Reader:
+        """Ranges of a file: a git blob read once, an LFS object a range at a time."""
+        if file.lfs is None:
+            if file.size > PREVIEW_GIT_BYTES:
+                return _too_large
+            data = self._git.read_blob(info.repo.storage_key, file.oid)
+            return lambda offset, length: data[offset : offset + length]
+
+        def read(offset: int, length: int) -> bytes:
+            try:
+                return self._weights.read(info.repo, info.commit.id, file.path, offset, length)
+            except Unreadable as exc:
+                raise previews.Unavailable(str(exc)) from exc
+
+        return read
 
     def commit(self, identity: Identity, type: RepoType, repo_id: str, commit: str) -> CommitView:
         """A commit and its diff to its first parent (a root commit: every file added), per file.

@@ -65,12 +65,31 @@ _MAX_ATTEMPTS = 20
 
 
 @dataclasses.dataclass(frozen=True)
+class ThreadRights:
+    """What a caller may do in a repo's discussions, as this service's checks would answer.
+
+    `may_comment`: comment (and edit their own comments, rename or close their own threads);
+    `may_open`: also open threads and pull requests (discussions enabled); `may_write`: hide
+    comments, merge, rename, close and reopen anyone's threads.
+    """
+
+    may_comment: bool = False
+    may_open: bool = False
+    may_write: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class DiscussionListing:
-    """A page of a repo's threads, the number that match in all, and where the page starts."""
+    """A page of a repo's threads, the number that match in all, and where the page starts.
+
+    For pages (`listing_page`), also the caller's rights and the number of open threads.
+    """
 
     repo: RepoRecord
     page: DiscussionPage
     start: int
+    rights: ThreadRights = ThreadRights()
+    open_count: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +105,8 @@ class DiscussionDetails:
     events: tuple[DiscussionEvent, ...]
     conflicts: tuple[str, ...] = ()
     diff: str | None = None
+    rights: ThreadRights = ThreadRights()
+    open_count: int = 0
 
 
 def pull_request_number(ref: str) -> int | None:
@@ -128,6 +149,48 @@ class DiscussionService:
         """
         repo = self._repos.locate(identity, type, repo_id, Action.READ_FILES)
         return DiscussionListing(repo, self._store.list(repo.id, query), query.offset)
+
+    def listing_page(
+        self, identity: Identity, type: RepoType, repo_id: str, query: DiscussionQuery
+    ) -> DiscussionListing:
+        """`listing`, with the caller's rights and the number of open threads (for pages).
+
+        Raises:
+            RepoNotFoundError, GatedRepoError: see `RepoService.locate`.
+        """
+        found = self.listing(identity, type, repo_id, query)
+        return dataclasses.replace(
+            found, rights=self.rights(identity, found.repo), open_count=self.open_count(found.repo)
+        )
+
+    def thread_page(
+        self, identity: Identity, type: RepoType, repo_id: str, num: int, *, diff: bool = False
+    ) -> DiscussionDetails:
+        """`details`, with the caller's rights and the number of open threads (for pages).
+
+        Raises:
+            DiscussionNotFoundError, RepoNotFoundError, GatedRepoError: see `details`.
+        """
+        found = self.details(identity, type, repo_id, num, diff=diff)
+        return dataclasses.replace(
+            found, rights=self.rights(identity, found.repo), open_count=self.open_count(found.repo)
+        )
+
+    def rights(self, identity: Identity, repo: RepoRecord) -> ThreadRights:
+        """What the caller may do in the discussions of `repo` (which they may read)."""
+        try:
+            self._repos.locate(identity, RepoType(repo.type), repo.repo_id, Action.DISCUSS)
+        except errors.HubError:  # anonymous, a read token, a mirror, a gate...
+            return ThreadRights()
+        return ThreadRights(
+            may_comment=True,
+            may_open=not repo.discussions_disabled,
+            may_write=access.may(identity, repo, Action.WRITE),
+        )
+
+    def open_count(self, repo: RepoRecord) -> int:
+        """How many of the repo's threads are open (drafts included), as the Hub counts them."""
+        return self._store.list(repo.id, DiscussionQuery(statuses=_ACTIVE, limit=0)).total
 
     def author_id(self, name: str) -> int | None:
         """The account id of a user name, for the `author` filter (None: no such user)."""

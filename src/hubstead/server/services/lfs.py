@@ -195,6 +195,11 @@ class LfsService:
         # finds the object stored and linked instead of its parts gone.
         self._completions = [threading.Lock() for _ in range(_COMPLETION_LOCKS)]
 
+    @property
+    def max_object_bytes(self) -> int:
+        """The largest object this hub accepts."""
+        return self._max_object_bytes
+
     # --- batch --------------------------------------------------------------------------------
 
     def batch(

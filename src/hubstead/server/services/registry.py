@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 
 from hubstead.server.services.access_requests import AccessRequestService
+from hubstead.server.services.admin import AdminService
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.browse import BrowseService
 from hubstead.server.services.catalog import CatalogService
@@ -55,6 +56,7 @@ from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.sessions import SessionService
 from hubstead.server.services.upkeep import UpkeepService
+from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import DeliverySender
 from hubstead.server.services.webhooks.dispatch import WebhookDispatcher
 from hubstead.server.services.webhooks.hooks import WebhookService
@@ -84,6 +86,7 @@ class Services:
     browse: BrowseService
     downloads: DownloadService
     commits: CommitService
+    uploads: UploadService
     discussions: DiscussionService
     likes: LikeService
     collections: CollectionService
@@ -103,6 +106,7 @@ class Services:
     upstreams: UpstreamService
     mirrors: MirrorService
     syncs: SyncService
+    admin: AdminService
     xet_tokens: XetTokenService
     xet_uploads: XetUploadService
     xet_downloads: XetDownloadService

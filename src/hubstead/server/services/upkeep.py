@@ -164,6 +164,40 @@ class GcReport:
         return freed + self.xet.freed_bytes
 
 
+@dataclasses.dataclass(frozen=True)
+class RepoUsage:
+    """A repo and the bytes it uses: its linked LFS objects and its git data on disk."""
+
+    type: str
+    repo_id: str
+    private: bool
+    lfs_bytes: int
+    git_bytes: int
+
+    @property
+    def used_bytes(self) -> int:
+        """Everything the repo uses."""
+        return self.lfs_bytes + self.git_bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class StorageReport:
+    """What the hub stores: objects, xorbs, git data, repos per type and the largest repos.
+
+    `lfs_linked_bytes` sums every repo's links (an object two repos link counts twice);
+    `blob_bytes` is what the blob store holds on disk (each object once).
+    """
+
+    blob_count: int
+    blob_bytes: int
+    xorb_count: int
+    xorb_bytes: int
+    lfs_linked_bytes: int
+    git_bytes: int
+    repos_by_type: dict[str, int]
+    largest: list[RepoUsage]
+
+
 class UpkeepService:
     """Checks and collects the blob and xorb stores against the repos and the indexes.
 
@@ -200,6 +234,44 @@ class UpkeepService:
         return {
             repo.id: lfs[repo.id] + self._git_upkeep.disk_usage(repo.storage_key) for repo in repos
         }
+
+    def storage_report(self, top: int) -> StorageReport:
+        """The hub's storage now, with the `top` repos using the most bytes.
+
+        Walks every repo, stored object and xorb once (a stat each): an operator's question,
+        not a page to answer on every request.
+        """
+        repos = list(self._all_repos())
+        lfs = self._index.usage([repo.id for repo in repos])
+        usages = [
+            RepoUsage(
+                repo.type,
+                repo.repo_id,
+                repo.private,
+                lfs.get(repo.id, 0),
+                self._git_upkeep.disk_usage(repo.storage_key),
+            )
+            for repo in repos
+        ]
+        by_type = {type.value: 0 for type in RepoType}
+        for repo in repos:
+            by_type[repo.type] = by_type.get(repo.type, 0) + 1
+        blob_count = blob_bytes = 0
+        for sha256 in self._blobs.digests():
+            stat = self._blobs.stat(sha256)
+            if stat is not None:
+                blob_count, blob_bytes = blob_count + 1, blob_bytes + stat.size
+        xorb_count, xorb_bytes = self._xet.stored_bytes()
+        return StorageReport(
+            blob_count=blob_count,
+            blob_bytes=blob_bytes,
+            xorb_count=xorb_count,
+            xorb_bytes=xorb_bytes,
+            lfs_linked_bytes=sum(u.lfs_bytes for u in usages),
+            git_bytes=sum(u.git_bytes for u in usages),
+            repos_by_type=by_type,
+            largest=sorted(usages, key=lambda u: (-u.used_bytes, u.type, u.repo_id))[:top],
+        )
 
     # --- fsck ---------------------------------------------------------------------------------
 

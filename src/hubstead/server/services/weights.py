@@ -70,12 +70,45 @@ class ShardedMetadata:
 _Summary = TypeVar("_Summary", SafetensorsSummary, GgufSummary)
 
 
-class _NotHeld(Exception):
+class Unreadable(Exception):
+    """A file cannot be read: its object is not held here, or it is not what its name says."""
+
+
+class _NotHeld(Unreadable):
     """A file's object is not stored here (yet)."""
 
 
-class _Invalid(Exception):
+class _Invalid(Unreadable):
     """A file is not what its name says (not safetensors, not an index)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Tensor:
+    """One tensor of a safetensors file."""
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    parameters: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TensorList:
+    """The tensors of one safetensors file, by name (the first `shown` of them), with totals.
+
+    `error` says why there are none (not safetensors, object not held here).
+    """
+
+    tensors: list[Tensor]
+    count: int
+    total_parameters: int
+    parameters: Mapping[str, int]
+    error: str | None = None
+
+    @property
+    def more(self) -> bool:
+        """Whether the file has more tensors than listed."""
+        return self.count > len(self.tensors)
 
 
 def parse_header(data: bytes) -> dict[str, Any]:
@@ -198,6 +231,36 @@ class WeightService:
         except _Invalid as exc:
             raise errors.InvalidRequestError(f"Cannot read {path} of {repo_id}: {exc}") from exc
         return ShardedMetadata({k: v for k, v in index.items() if k != "weight_map"}, headers)
+
+    def tensors(self, repo: RepoRecord, commit_id: str, path: str, limit: int) -> TensorList:
+        """The first `limit` tensors of one safetensors file by name, and its totals.
+
+        Reads the header only (the caller checked access).
+        """
+        try:
+            header = self._header(repo, commit_id, path)
+        except Unreadable as exc:
+            return TensorList([], 0, 0, {}, error=str(exc))
+        names = sorted(name for name in header if name != "__metadata__")
+        summary = summarize([header])
+        shown = [
+            Tensor(
+                name,
+                header[name]["dtype"],
+                tuple(header[name]["shape"]),
+                math.prod(header[name]["shape"]),
+            )
+            for name in names[:limit]
+        ]
+        return TensorList(shown, len(names), summary.total, summary.parameters)
+
+    def read(self, repo: RepoRecord, commit_id: str, path: str, offset: int, length: int) -> bytes:
+        """Bytes of a file at a commit, in git or an LFS object (the caller checked access).
+
+        Raises:
+            Unreadable: not a file, or its LFS object is not held here.
+        """
+        return self._read(repo, commit_id, path, offset, length)
 
     def _summary(self, repo: RepoRecord, commit_id: str) -> SafetensorsSummary | None:
         try:

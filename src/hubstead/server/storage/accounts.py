@@ -43,6 +43,9 @@ class AccountStore(Protocol):
     def set_private_by_default(self, account_id: int, private: bool) -> None:
         """Whether repos created in the account's namespace without a visibility are private."""
 
+    def set_fullname(self, account_id: int, fullname: str) -> None:
+        """Change the account's full name."""
+
     def password_hash(self, account_id: int) -> str | None:
         """The account's password hash, or None when it has no password."""
 

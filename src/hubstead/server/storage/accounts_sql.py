@@ -133,6 +133,13 @@ class SqlAccountStore:
                 .values(private_by_default=private)
             )
 
+    def set_fullname(self, account_id: int, fullname: str) -> None:
+        """Update the account's full name."""
+        with self._db.write() as conn:
+            conn.execute(
+                sa.update(accounts).where(accounts.c.id == account_id).values(fullname=fullname)
+            )
+
     def password_hash(self, account_id: int) -> str | None:
         """The stored password hash."""
         with self._db.read() as conn:

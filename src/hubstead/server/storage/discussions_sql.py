@@ -10,6 +10,7 @@ comment keep both earlier contents. The hub event of a change is written last
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -34,13 +35,14 @@ from hubstead.server.domain.discussions import (
 )
 from hubstead.server.domain.hub_events import HubEventKind
 from hubstead.server.storage.db import Database, as_utc, upsert
-from hubstead.server.storage.hub_events_sql import record_event
+from hubstead.server.storage.hub_events_sql import event_names, record_event
 from hubstead.server.storage.schema import (
     accounts,
     comment_edits,
     discussion_events,
     discussion_numbers,
     discussions,
+    hub_events,
 )
 
 
@@ -175,6 +177,10 @@ class SqlDiscussionStore:
             conn.execute(_update_event(event_id).values(changes))
             _touch(conn, row.discussion_id, at)
             (event,) = _load_events(conn, discussion_events.c.id == event_id)
+            names = event_names(conn, repo_id, actor_id)
+            assert isinstance(event.detail, Comment)
+            hider = dataclasses.replace(event.detail, hidden_by=names.actor_name)
+            event = dataclasses.replace(event, detail=hider)
             record_event(
                 conn,
                 HubEventKind.COMMENT_UPDATE,
@@ -183,6 +189,7 @@ class SqlDiscussionStore:
                 actor_id,
                 {"event_id": event_id, "change": "hide"},
                 at,
+                names=names,
             )
         return event
 
@@ -295,9 +302,15 @@ def _numbered(repo_id: int, num: int) -> sa.ColumnElement[bool]:
 
 
 def _threads() -> sa.Select[Any]:
-    return sa.select(discussions, accounts.c.name.label("author_name")).outerjoin(
-        accounts, accounts.c.id == discussions.c.author_id
+    comments = (
+        sa.select(sa.func.count())
+        .where(discussion_events.c.discussion_id == discussions.c.id)
+        .where(discussion_events.c.kind == EventKind.COMMENT.value)
+        .scalar_subquery()
     )
+    return sa.select(
+        discussions, accounts.c.name.label("author_name"), comments.label("comments")
+    ).outerjoin(accounts, accounts.c.id == discussions.c.author_id)
 
 
 def _locked_thread(conn: sa.Connection, repo_id: int, num: int) -> sa.Row[Any] | None:
@@ -376,7 +389,35 @@ def _load_events(conn: sa.Connection, condition: sa.ColumnElement[bool]) -> list
     )
     rows = [row._mapping for row in conn.execute(query)]
     histories = _histories(conn, [row["id"] for row in rows if row["edits"]])
-    return [_event(row, histories.get(row["id"], ())) for row in rows]
+    hiders = _hiders(conn, [row for row in rows if row["hidden"]])
+    return [_event(row, histories.get(row["id"], ()), hiders.get(row["id"])) for row in rows]
+
+
+def _hiders(conn: sa.Connection, hidden: list[Any]) -> dict[int, str]:
+    """Who hid each of these hidden comments, from the events `hide_comment` recorded with them.
+
+    The event keeps the hider's name as it was then (it stays once the account is gone).
+    """
+    if not hidden:
+        return {}
+    ids = {row["id"] for row in hidden}
+    query = (
+        sa.select(hub_events.c.payload, hub_events.c.actor_name)
+        .join(
+            discussions,
+            (discussions.c.repo_id == hub_events.c.repo_id)
+            & (discussions.c.num == hub_events.c.discussion_num),
+        )
+        .where(discussions.c.id.in_({row["discussion_id"] for row in hidden}))
+        .where(hub_events.c.kind == HubEventKind.COMMENT_UPDATE.value)
+        .order_by(hub_events.c.id)
+    )
+    found: dict[int, str] = {}
+    for payload, actor_name in conn.execute(query):
+        event_id = payload.get("event_id")
+        if payload.get("change") == "hide" and event_id in ids and actor_name is not None:
+            found.setdefault(event_id, actor_name)
+    return found
 
 
 def _histories(conn: sa.Connection, event_ids: list[int]) -> dict[int, tuple[CommentEdit, ...]]:
@@ -394,22 +435,26 @@ def _histories(conn: sa.Connection, event_ids: list[int]) -> dict[int, tuple[Com
     return {event_id: tuple(edits) for event_id, edits in histories.items()}
 
 
-def _event(row: Any, history: tuple[CommentEdit, ...]) -> DiscussionEvent:
+def _event(
+    row: Any, history: tuple[CommentEdit, ...], hidden_by: str | None = None
+) -> DiscussionEvent:
     return DiscussionEvent(
         id=row["id"],
         discussion_id=row["discussion_id"],
         author_id=row["author_id"],
         author_name=row["author_name"],
         created_at=as_utc(row["created_at"]),
-        detail=_detail(row, history),
+        detail=_detail(row, history, hidden_by),
     )
 
 
-def _detail(row: Any, history: tuple[CommentEdit, ...]) -> EventDetail:
+def _detail(row: Any, history: tuple[CommentEdit, ...], hidden_by: str | None) -> EventDetail:
     match EventKind(row["kind"]):
         case EventKind.COMMENT:
             updated_at = as_utc(row["updated_at"])
-            return Comment(row["content"], row["hidden"], row["edits"], updated_at, history)
+            return Comment(
+                row["content"], row["hidden"], row["edits"], updated_at, history, hidden_by
+            )
         case EventKind.STATUS_CHANGE:
             return StatusChange(DiscussionStatus(row["status"]))
         case EventKind.TITLE_CHANGE:
@@ -432,4 +477,5 @@ def _discussion(row: Any) -> DiscussionRecord:
         updated_at=as_utc(row["updated_at"]),
         target_branch=row["target_branch"],
         merge_commit_id=row["merge_commit_id"],
+        comments=row.get("comments") or 0,
     )

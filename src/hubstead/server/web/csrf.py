@@ -4,16 +4,22 @@ The token is an HMAC of the visitor's seed (`session.Visitor.seed`: the session 
 signed in, else a random cookie of its own), so it needs no storage, changes with each session
 and is never valid for another browser. `read_form` checks it on every POST, and checks the
 `Origin` (or else the `Referer`) header, when the browser sends one, names this hub.
+`read_multipart` does the same for a `multipart/form-data` form with files, which it spools to
+temporary files (a megabyte at most in memory each) as they arrive, up to a size limit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import AsyncGenerator
 from urllib.parse import urlsplit
 
+from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
+from hubstead.protocol import parse_decimal
 from hubstead.server import errors
 from hubstead.server.http import context
 from hubstead.server.web.session import Visitor, visitor
@@ -38,8 +44,12 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(claimed).netloc in own
 
 
-async def read_form(request: Request) -> tuple[Visitor, dict[str, str]]:
+async def read_form(
+    request: Request, limit: int = context.FORM_BYTES
+) -> tuple[Visitor, dict[str, str]]:
     """The visitor and the fields of a form they posted, once it passed the CSRF checks.
+
+    `limit` bounds the body (larger for the forms that carry a comment or a file's text).
 
     Raises:
         AuthorizationError: the token is missing or wrong, or the form came from elsewhere.
@@ -48,7 +58,56 @@ async def read_form(request: Request) -> tuple[Visitor, dict[str, str]]:
     caller = await visitor(request)
     if not _same_origin(request):
         raise errors.AuthorizationError(_REFUSED)
-    form = await context.read_form(request)
+    form = await context.read_form(request, limit)
     if not hmac.compare_digest(form.get(FIELD, ""), csrf_token(caller.seed)):
+        raise errors.AuthorizationError(_REFUSED)
+    return caller, form
+
+
+_MAX_TEXT_PART = 64 * 1024
+
+
+async def _capped(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise errors.PayloadTooLargeError(f"The upload is larger than {limit} bytes")
+        yield chunk
+
+
+async def read_multipart(request: Request, limit: int, max_files: int) -> tuple[Visitor, FormData]:
+    """The visitor and a `multipart/form-data` form they posted, once it passed the CSRF checks.
+
+    Its files are spooled to temporary files; the caller closes the form (`FormData.close`).
+
+    Raises:
+        AuthorizationError: the token is missing or wrong, or the form came from elsewhere.
+        InvalidRequestError: not a multipart form, or a malformed one, or too many files.
+        PayloadTooLargeError: the body is larger than `limit` bytes.
+    """
+    caller = await visitor(request)
+    if not _same_origin(request):
+        raise errors.AuthorizationError(_REFUSED)
+    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind != "multipart/form-data":
+        raise errors.InvalidRequestError("Expected a form with files (multipart/form-data)")
+    declared = parse_decimal(request.headers.get("content-length", ""))
+    if declared is not None and declared > limit:
+        raise errors.PayloadTooLargeError(f"The upload is larger than {limit} bytes")
+    parser = MultiPartParser(
+        request.headers,
+        _capped(request, limit),
+        max_files=max_files,
+        max_fields=20,
+        max_part_size=_MAX_TEXT_PART,
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise errors.InvalidRequestError(exc.message) from None
+    token = form.get(FIELD)
+    if not isinstance(token, str) or not hmac.compare_digest(token, csrf_token(caller.seed)):
+        await form.close()
         raise errors.AuthorizationError(_REFUSED)
     return caller, form

@@ -41,6 +41,12 @@ def sign_in_url(request: Request) -> str:
 
 async def error_page(request: Request, exc: errors.HubError) -> Response:
     """The page for a domain error a page raised."""
+    if isinstance(exc, errors.RepoMovedError):
+        # As the API: the old id of a repo the visitor can see redirects to its new one.
+        location = api_errors.moved_location(request, exc)
+        if location is not None:
+            return secure(RedirectResponse(location, status_code=errors.status_of(exc)))
+        return await render(request, "error.html", 404, status=404, message=exc.message)
     if isinstance(exc, errors.NotFoundError):
         # The API answers an anonymous caller 401 (a hint to send a token); a page is a 404.
         return await render(request, "error.html", 404, status=404, message=exc.message)

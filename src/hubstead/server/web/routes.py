@@ -17,7 +17,22 @@ from starlette.routing import BaseRoute, Route
 from hubstead.server import errors
 from hubstead.server.web.assets import Assets
 from hubstead.server.web.errors import error_page
-from hubstead.server.web.pages import devices, home, repos, settings, sign_in
+from hubstead.server.web.pages import (
+    admin,
+    collections,
+    devices,
+    discussions,
+    editor,
+    home,
+    new_repo,
+    people,
+    repo_settings,
+    repos,
+    settings,
+    sign_in,
+    uploads,
+    webhooks,
+)
 from hubstead.server.web.render import secure
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -41,7 +56,25 @@ def page(handler: Handler) -> Handler:
 def routes(assets: Assets) -> list[BaseRoute]:
     """Every web route: the page families' and the static files'."""
     # Repo pages last: `/{namespace}/{name}` would match every other family's two-segment paths.
-    pages = [*home.routes, *sign_in.routes, *settings.routes, *devices.routes, *repos.routes]
+    # Collections and people before every `/{namespace}/{name}/...` family: `/collections/...`
+    # and `/organizations/{org}/settings` are theirs, and `/{name}` never matches a reserved
+    # first segment (`/new`, `/settings`, ...), so it shadows no fixed page.
+    pages = [
+        *home.routes,
+        *sign_in.routes,
+        *settings.routes,
+        *devices.routes,
+        *discussions.routes,
+        *editor.routes,
+        *new_repo.routes,
+        *webhooks.routes,
+        *collections.routes,
+        *people.routes,
+        *repo_settings.routes,
+        *uploads.routes,
+        *admin.routes,
+        *repos.routes,
+    ]
     return [
         Route("/static/{name}", page(assets.get_static), methods=["GET"]),
         *(Route(p.path, page(p.endpoint), methods=p.methods) for p in pages),

@@ -129,6 +129,15 @@ class XetUpkeep:
         self._lfs_index = lfs_index
         self._xorb_grace = xorb_grace
 
+    def stored_bytes(self) -> tuple[int, int]:
+        """How many xorbs the xorb store holds, and their bytes (one stat per xorb)."""
+        count = total = 0
+        for xorb in self._xorbs.hashes():
+            size = self._xorbs.size(xorb)
+            if size is not None:
+                count, total = count + 1, total + size
+        return count, total
+
     def held_sizes(self) -> dict[str, int]:
         """The size of every LFS object held as a Xet file, by sha256."""
         return {file.sha256: file.size for file in self._index.files()}

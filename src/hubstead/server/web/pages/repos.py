@@ -88,7 +88,11 @@ async def get_repo(request: Request) -> Response:
         services(request).browse.repo, caller.identity, type, repo_id, DEFAULT_BRANCH, ROOT_ENTRIES
     )
     return await render(
-        request, "repos/repo.html", page=found, **_links(request, type, repo_id, DEFAULT_BRANCH)
+        request,
+        "repos/repo.html",
+        page=found,
+        may_write=found.may_write,
+        **_links(request, type, repo_id, DEFAULT_BRANCH),
     )
 
 
@@ -110,7 +114,12 @@ async def get_folder(request: Request) -> Response:
     )
     context = _links(request, type, repo_id, revision)
     return await render(
-        request, "repos/folder.html", folder=folder, page_number=page_number + 1, **context
+        request,
+        "repos/folder.html",
+        folder=folder,
+        page_number=page_number + 1,
+        may_write=folder.may_write,
+        **context,
     )
 
 

@@ -1,8 +1,10 @@
-"""The signed-in user's settings: password and access tokens.
+"""The signed-in user's settings: profile, password and access tokens.
 
-Serves: `GET|POST /settings/password` (change it: every session ends, this browser gets a new
-one), `GET /settings/tokens` (the list), `POST /settings/tokens` (create one with a role; its
-secret is shown on the answering page only) and `POST /settings/tokens/revoke`.
+Serves: `GET|POST /settings/profile` (the full name), `GET|POST /settings/password` (change it:
+every session ends, this browser gets a new one), `GET /settings/tokens` (the list), `POST
+/settings/tokens` (create one with a role; its secret is shown on the answering page only) and
+`POST /settings/tokens/revoke`. The three pages share a side navigation
+(`templates/settings/_nav.html`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,28 @@ from hubstead.server.web.session import Visitor, signed_in, start_session
 
 _ROLES = {"read": Role.READ, "write": Role.WRITE}
 _MAX_TOKEN_NAME = 100
+
+
+async def get_profile(request: Request) -> Response:
+    """The profile form."""
+    caller = await signed_in(request)
+    assert caller.identity.account is not None
+    fullname = caller.identity.account.fullname
+    return await render(request, "settings/profile.html", error=None, fullname=fullname)
+
+
+async def post_profile(request: Request) -> Response:
+    """Change the full name."""
+    await signed_in(request)
+    caller, form = await csrf.read_form(request)
+    fullname = form.get("fullname", "")
+    try:
+        await call(services(request).profiles.update_profile, caller.identity, fullname)
+    except errors.InvalidRequestError as exc:
+        return await render(
+            request, "settings/profile.html", 400, error=exc.message, fullname=fullname
+        )
+    return RedirectResponse("/settings/profile?saved=1", status_code=303)
 
 
 async def get_password(request: Request) -> Response:
@@ -103,6 +127,8 @@ async def post_revoke_token(request: Request) -> Response:
 
 
 routes = [
+    Route("/settings/profile", get_profile, methods=["GET"]),
+    Route("/settings/profile", post_profile, methods=["POST"]),
     Route("/settings/password", get_password, methods=["GET"]),
     Route("/settings/password", post_password, methods=["POST"]),
     Route("/settings/tokens", get_tokens, methods=["GET"]),
