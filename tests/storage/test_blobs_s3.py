@@ -141,6 +141,21 @@ def test_the_xorb_store_puts_once_reads_ranges_and_touch_renews_the_write_time(
         store.read(name, 0, 1)
 
 
+def test_gc_does_not_park_an_object_written_again_since_it_was_looked_at(
+    store: S3BlobStore, objects: S3Objects
+) -> None:
+    sha = hashlib.sha256(b"rewritten").hexdigest()
+    objects.client.put_object(Bucket=objects.bucket, Key=store.key(sha), Body=b"rewritten")
+    looked = objects.head(store.key(sha))
+    assert looked is not None
+    time.sleep(1.1)  # S3 write times are in whole seconds
+    objects.client.put_object(Bucket=objects.bucket, Key=store.key(sha), Body=b"rewritten")
+
+    assert not objects.copy(store.key(sha), "elsewhere", unmodified_since=looked.modified_at)
+    assert objects.copy(store.key(sha), "elsewhere", unmodified_since=time.time() + 5)
+    assert objects.head("elsewhere") is not None
+
+
 def test_an_unknown_bucket_is_reported_as_unreachable(
     moto_s3: MotoS3, monkeypatch: pytest.MonkeyPatch
 ) -> None:
