@@ -156,6 +156,21 @@ def test_gc_does_not_park_an_object_written_again_since_it_was_looked_at(
     assert objects.head("elsewhere") is not None
 
 
+def test_an_object_is_put_back_when_keep_fails(store: S3BlobStore) -> None:
+    sha = hashlib.sha256(b"keep fails").hexdigest()
+    writer = store.writer(sha, 10)
+    writer.write(b"keep fails")
+    writer.commit()
+
+    def failing(_stat: object) -> bool:
+        raise RuntimeError("the index is down")
+
+    with pytest.raises(RuntimeError):
+        store.delete_unless(sha, failing)
+    assert store.rehash(sha) == sha
+    assert list(store.leftovers()) == []
+
+
 def test_an_unknown_bucket_is_reported_as_unreachable(
     moto_s3: MotoS3, monkeypatch: pytest.MonkeyPatch
 ) -> None:

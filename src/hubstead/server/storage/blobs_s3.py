@@ -201,16 +201,17 @@ class S3BlobStore:
         if not self.objects.copy(key, parked, unmodified_since=head.modified_at):
             return False  # deleted, or written again since the look: recent, so kept
         client, bucket = self.objects.client, self.objects.bucket
+        deleted = False
         try:
             client.delete_object(Bucket=bucket, Key=key)
-            if keep(BlobStat(head.size, head.modified_at)):
-                # A newer copy already in place is the same bytes: keep that one.
-                if self.objects.head(key) is None:
-                    self.objects.copy(parked, key)
-                return False
-            return True
+            deleted = not keep(BlobStat(head.size, head.modified_at))
         finally:
+            # Kept (or `keep` failed): put it back, unless a newer copy (the same bytes) landed.
+            # Should that fail, the parked copy stays (a leftover fsck lists).
+            if not deleted and self.objects.head(key) is None:
+                self.objects.copy(parked, key)
             client.delete_object(Bucket=bucket, Key=parked)
+        return deleted
 
     def leftovers(self) -> Iterator[Leftover]:
         """Writes never completed, parked copies of an interrupted gc, and multipart uploads."""
