@@ -109,8 +109,9 @@ class Blob:
     A blob has a `path` (when local) and a `relative_path`, where it lies under the blob
     store's root, for a front web server that serves that directory (the download offload).
     An object held as a Xet file, or in an object store (the s3 blob backend), has neither,
-    but `read(start, end)`, which reconstructs or fetches its bytes `start..end` (inclusive). `public` is whether anyone may read it (a public, ungated
-    repo), so shared caches may keep it.
+    but `read(start, end)`, which reconstructs or fetches its bytes `start..end` (inclusive).
+    `public` is whether anyone may read it (a public, ungated repo), so shared caches may
+    keep it.
     """
 
     sha256: str
