@@ -29,6 +29,7 @@ from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.clock import ManualClock
 from tests.helpers.databases import postgres_database
 from tests.helpers.live_server import LiveServer, start_server
+from tests.helpers.s3 import MotoS3
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -78,6 +79,14 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
             yield url
     else:
         yield None
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[MotoS3]:
+    """One S3 API server (moto) for the session; each test makes buckets of its own."""
+    server = MotoS3().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -92,6 +92,11 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_MAX_HEADER_COUNT": "13",
         "HUBSTEAD_HEADER_TIMEOUT_SECONDS": "14",
         "HUBSTEAD_MAX_CONNECTIONS": "15",
+        "HUBSTEAD_BLOB_BACKEND": "FS",
+        "HUBSTEAD_S3_BUCKET": "hub-blobs",
+        "HUBSTEAD_S3_PREFIX": "/site/a/",
+        "HUBSTEAD_S3_ENDPOINT_URL": "https://s3.example.test/",
+        "HUBSTEAD_S3_REGION": "eu-west-3",
     }
 
     settings = load_settings(environ=environ)
@@ -147,6 +152,13 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         settings.header_timeout_seconds,
         settings.max_connections,
     ) == (11, 12, 13, 14, 15)
+    assert (
+        settings.blob_backend,
+        settings.s3_bucket,
+        settings.s3_prefix,
+        settings.s3_endpoint_url,
+        settings.s3_region,
+    ) == ("fs", "hub-blobs", "site/a", "https://s3.example.test", "eu-west-3")
 
 
 def test_pull_through_settings_are_checked_and_lists_come_from_toml(tmp_path: Path) -> None:
@@ -186,6 +198,27 @@ def test_relative_data_dir_in_config_file_is_relative_to_the_file(tmp_path: Path
     settings = load_settings(config_file=config, environ={})
 
     assert settings.resolved_data_dir == (tmp_path / "var" / "hub").resolve()
+
+
+def test_the_s3_blob_backend_needs_a_bucket_and_no_download_offload() -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(
+            {
+                "blob_backend": "s3",
+                "s3_endpoint_url": "minio:9000",
+                "x_accel_redirect_prefix": "/_blobs/",
+            },
+            environ={},
+        )
+    message = str(raised.value)
+    assert "s3_bucket: the s3 blob backend needs a bucket" in message
+    assert "s3_endpoint_url: 'minio:9000' is not an http(s) URL" in message
+    assert "x_accel_redirect_prefix: the download offload serves files of the fs" in message
+
+
+def test_an_unknown_blob_backend_is_refused() -> None:
+    with pytest.raises(SettingsError, match="blob_backend: 'gcs' is not one of fs, s3"):
+        load_settings({"blob_backend": "gcs"}, environ={})
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

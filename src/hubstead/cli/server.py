@@ -72,6 +72,7 @@ def open_hub(settings: Settings) -> Iterator[Services]:
     import sqlalchemy as sa
 
     from hubstead.server.app import build_services
+    from hubstead.server.errors import LocalStorageError
 
     try:
         hub = build_services(settings)
@@ -79,6 +80,8 @@ def open_hub(settings: Settings) -> Iterator[Services]:
         url = sa.engine.make_url(settings.effective_database_url)
         shown = url.render_as_string(hide_password=True)
         raise CliError(f"cannot open the database {shown}: {exc.orig}", EXIT_SERVER) from exc
+    except LocalStorageError as exc:  # the blob store's bucket does not answer
+        raise CliError(exc.message, EXIT_SERVER) from exc
     except OSError as exc:
         raise CliError(f"cannot open the data dir {settings.data_dir}: {exc}", EXIT_USAGE) from exc
     try:

@@ -93,11 +93,13 @@ from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
 from hubstead.server.storage.access_requests_sql import SqlAccessRequestStore
 from hubstead.server.storage.accounts_sql import SqlAccountStore
+from hubstead.server.storage.blobs import BlobStore
 from hubstead.server.storage.blobs_fs import FsBlobStore
 from hubstead.server.storage.collections_sql import SqlCollectionStore
 from hubstead.server.storage.db import Database
 from hubstead.server.storage.device_logins_sql import SqlDeviceLoginStore
 from hubstead.server.storage.discussions_sql import SqlDiscussionStore
+from hubstead.server.storage.errors import StoreUnreachableError
 from hubstead.server.storage.fetches_fs import FsFetchArea
 from hubstead.server.storage.git_pygit2 import Pygit2GitStore
 from hubstead.server.storage.hub_events_sql import SqlHubEventLog
@@ -114,6 +116,7 @@ from hubstead.server.storage.upstream_hub import HubUpstream
 from hubstead.server.storage.web_sessions_sql import SqlWebSessionStore
 from hubstead.server.storage.webhooks_sql import SqlWebhookStore
 from hubstead.server.storage.xet_index_sql import SqlXetIndex
+from hubstead.server.storage.xorbs import XorbStore
 from hubstead.server.storage.xorbs_fs import FsXorbStore
 from hubstead.server.web import errors as web_errors
 from hubstead.server.web import routes as web_routes
@@ -131,6 +134,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     """
     data_dir = settings.resolved_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    # The blob store first: an unreachable bucket stops the hub before the database is opened.
+    blobs, xorbs = _object_stores(settings)
     database = Database(settings.effective_database_url)
     database.migrate()
     accounts = SqlAccountStore(database)
@@ -138,7 +143,6 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     # One store plays every git role (objects, transport, fetcher, upkeep); each service is
     # given it as the narrow roles it uses.
     git_store = Pygit2GitStore(data_dir / "repos")
-    blobs = FsBlobStore(data_dir / "blobs")
     lfs_index = SqlLfsIndex(database)
     heads = HeadService(repo_store, git_store)
     job_service = _job_service(settings, database, clock)
@@ -192,7 +196,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     access_request_store = SqlAccessRequestStore(database)
     auth_service = AuthService(accounts, SqlTokenStore(database), access_request_store, git_store)
     xet_index = SqlXetIndex(database)
-    xet_content = XetContent(FsXorbStore(data_dir / "xorbs"), xet_index)
+    xet_content = XetContent(xorbs, xet_index)
     objects = LfsObjects(blobs, xet_index, xet_content)
     discussion_store = SqlDiscussionStore(database)
     discussions = DiscussionService(
@@ -355,6 +359,33 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         hub_events=SqlHubEventLog(database),
         database=database,
     )
+
+
+def _object_stores(settings: Settings) -> tuple[BlobStore, XorbStore]:
+    """The LFS blob store and the xorb store of the configured `blob_backend`.
+
+    Raises:
+        LocalStorageError: the S3 bucket cannot be reached (so `serve` stops before serving).
+    """
+    if settings.blob_backend != "s3":
+        data_dir = settings.resolved_data_dir
+        return FsBlobStore(data_dir / "blobs"), FsXorbStore(data_dir / "xorbs")
+    # Imported here: boto3 takes a while to import, and only the s3 backend needs it.
+    from hubstead.server.storage.blobs_s3 import S3BlobStore
+    from hubstead.server.storage.objects_s3 import S3Objects, s3_client
+    from hubstead.server.storage.xorbs_s3 import S3XorbStore
+
+    assert settings.s3_bucket is not None, "validated by load_settings"
+    client = s3_client(settings.s3_endpoint_url, settings.s3_region)
+    objects = S3Objects(client, settings.s3_bucket, settings.s3_prefix)
+    try:
+        objects.check()
+    except StoreUnreachableError as exc:
+        raise errors.LocalStorageError(
+            f"{exc}. Check s3_bucket, s3_endpoint_url and s3_region, and the AWS credentials "
+            "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials)"
+        ) from exc
+    return S3BlobStore(objects), S3XorbStore(objects)
 
 
 _WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 (addresses compared with, not bound to)

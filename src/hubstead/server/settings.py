@@ -24,6 +24,7 @@ import sqlalchemy as sa
 ENV_PREFIX = "HUBSTEAD_"
 MiB = 1024 * 1024
 LOG_LEVELS = ("debug", "info", "warning", "error")
+BLOB_BACKENDS = ("fs", "s3")
 _DATABASE_DIALECTS = ("sqlite", "postgresql")
 _LOCATION_PREFIX = re.compile(r"/[^\s?#]+/")
 _HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
@@ -133,6 +134,26 @@ class Settings:
         "location (e.g. /_hubstead_blobs/), which must alias the blob directory. Every client "
         "must then reach the hub through that nginx.",
         shown="(off: the hub sends the bytes)",
+    )
+    blob_backend: str = _setting(
+        "fs",
+        "Where LFS objects and xorbs are kept: fs (under the data dir) or s3 (in s3_bucket, "
+        "an S3-compatible object store; credentials come from the standard AWS sources: "
+        "AWS_* variables, ~/.aws/credentials and config, instance roles).",
+    )
+    s3_bucket: str | None = _setting(
+        None, "The bucket of the s3 blob backend (it must exist).", shown="(none)"
+    )
+    s3_prefix: str = _setting(
+        "", "Key prefix under which the s3 blob backend keeps blobs/ and xorbs/.", shown=""
+    )
+    s3_endpoint_url: str | None = _setting(
+        None,
+        "URL of an S3-compatible API (MinIO, Ceph, R2, ...) for the s3 blob backend.",
+        shown="(AWS S3)",
+    )
+    s3_region: str | None = _setting(
+        None, "Region of the s3 blob backend's bucket.", shown="(from the AWS configuration)"
     )
     secret_file: Path | None = _setting(
         None,
@@ -345,8 +366,12 @@ def _coerce(field: dataclasses.Field[Any], value: Any, base: Path | None) -> Any
         return base / path if base is not None and not path.is_absolute() else path
     if field.name == "log_level":
         return str(value).lower()
-    if field.name in ("public_url", "pull_through", "xet_cas_url"):
+    if field.name in ("public_url", "pull_through", "xet_cas_url", "s3_endpoint_url"):
         return str(value).rstrip("/")
+    if field.name == "s3_prefix":
+        return str(value).strip("/")
+    if field.name == "blob_backend":
+        return str(value).lower()
     return str(value)
 
 
@@ -412,11 +437,34 @@ def _validate(settings: Settings) -> list[str]:
     if settings.redis_url is not None:
         problems.extend(_redis_url_problems(settings.redis_url))
     problems.extend(f"webhook_allow: {p}" for p in map(_allow_problem, settings.webhook_allow) if p)
+    problems.extend(_blob_backend_problems(settings))
     prefix = settings.x_accel_redirect_prefix
     if prefix is not None and not _LOCATION_PREFIX.fullmatch(prefix):
         problems.append(
             f"x_accel_redirect_prefix: {prefix!r} is not a location path that starts and ends "
             "with '/', such as /_hubstead_blobs/"
+        )
+    return problems
+
+
+def _blob_backend_problems(settings: Settings) -> list[str]:
+    backend = settings.blob_backend
+    if backend not in BLOB_BACKENDS:
+        return [f"blob_backend: {backend!r} is not one of {', '.join(BLOB_BACKENDS)}"]
+    if backend != "s3":
+        return []
+    problems = []
+    if not settings.s3_bucket:
+        problems.append("s3_bucket: the s3 blob backend needs a bucket")
+    if settings.s3_endpoint_url is not None:
+        problems.extend(_url_problems("s3_endpoint_url", settings.s3_endpoint_url))
+    if importlib.util.find_spec("boto3") is None:
+        problems.append("blob_backend: the boto3 package is not installed (pip install boto3)")
+    if settings.x_accel_redirect_prefix is not None:
+        # nginx can only send files it can read: objects in a bucket are streamed by the hub.
+        problems.append(
+            "x_accel_redirect_prefix: the download offload serves files of the fs blob "
+            "backend; unset it with blob_backend = s3"
         )
     return problems
 

@@ -9,6 +9,8 @@ the URL came from a resolve redirect), because the official client follows same-
 and reads the file's metadata from here. A single `Range` gets 206 (multi-range requests get the
 whole object) and a range past the end 416. Bytes are streamed from the file in large reads off
 the event loop, or handed to the server as a path when it can send files itself (`pathsend`).
+Objects without a local file (Xet files, blobs in an S3 bucket) are streamed from `blob.read`,
+which reads just the range asked for.
 
 With `x_accel_redirect_prefix` set, the hub checks the URL and answers with the same headers, no
 body and `X-Accel-Redirect: <prefix><the object's path in the blob store>`: nginx then sends the

@@ -22,6 +22,7 @@ refs are as readable as its branches (see `services/discussions.py`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import math
 import re
@@ -107,9 +108,10 @@ class Blob:
 
     A blob has a `path` (when local) and a `relative_path`, where it lies under the blob
     store's root, for a front web server that serves that directory (the download offload).
-    An object held as a Xet file has neither, but `read(start, end)`, which reconstructs its
-    bytes `start..end` (inclusive). `public` is whether anyone may read it (a public, ungated
-    repo), so shared caches may keep it.
+    An object held as a Xet file, or in an object store (the s3 blob backend), has neither,
+    but `read(start, end)`, which reconstructs or fetches its bytes `start..end` (inclusive).
+    `public` is whether anyone may read it (a public, ungated repo), so shared caches may
+    keep it.
     """
 
     sha256: str
@@ -441,9 +443,10 @@ class LfsService:
         public = not repo.private and not repo.gated
         path = self._blobs.local_path(sha256)
         if path is None:
+            # Not a local file: a Xet file, or a blob in an object store, streamed by ranges.
             held = self._objects.as_xet(sha256)
-            if held is not None:
-                return Blob(sha256, size, None, None, commit, public, held.read)
+            read = held.read if held else functools.partial(self._objects.read_blob, sha256)
+            return Blob(sha256, size, None, None, commit, public, read)
         return Blob(sha256, size, path, self._blobs.relative_path(sha256), commit, public=public)
 
     def linked(self, repo: RepoRecord, sha256: str, size: int) -> bool:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Collection, Iterator
 
+from hubstead.server import errors
 from hubstead.server.domain.xet import XetFileRecord
 from hubstead.server.services.xet.content import XetContent
 from hubstead.server.storage.blobs import BlobStore
 from hubstead.server.storage.errors import BlobNotFoundError
 from hubstead.server.storage.xet_index import XetIndex
+
+_PIECE = 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +63,22 @@ class LfsObjects:
         except BlobNotFoundError:  # held as a Xet file (or deleted since `size` found it)
             held = self.as_xet(sha256)
             return None if held is None else b"".join(held.read(offset, end))
+
+    def read_blob(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
+        """Bytes `start..end` (inclusive) of an object held as a blob, in pieces of 1 MiB.
+
+        Raises:
+            NotFoundError: it is not stored as a blob (raised at the first piece).
+        """
+        try:
+            with self._blobs.open(sha256) as file:
+                file.seek(start)
+                remaining = end + 1 - start
+                while remaining > 0 and (chunk := file.read(min(_PIECE, remaining))):
+                    remaining -= len(chunk)
+                    yield chunk
+        except BlobNotFoundError as exc:
+            raise errors.NotFoundError(f"Object {sha256} is not stored") from exc
 
     def as_xet(self, sha256: str) -> XetHeld | None:
         """The object as a Xet file, when it is held as one."""

@@ -62,6 +62,10 @@ class BlobMismatchError(StorageError):
     """Bytes that are not the object they were announced as (size or sha256)."""
 
 
+class StoreUnreachableError(StorageError):
+    """The object store cannot be reached, refuses the credentials, or has no such bucket."""
+
+
 class GitUnavailableError(StorageError):
     """The git binary that serves git's smart protocol is not installed."""
 

@@ -1,0 +1,85 @@
+"""`XorbStore` on S3: `<prefix>/xorbs/<h[:2]>/<h[2:4]>/<h>`, by Xet hex hash.
+
+As `xorbs_fs` is `blobs_fs` keyed by another hash, this is `S3BlobStore` under `xorbs/`, with
+the content check left to the caller. S3 cannot set an object's write time, so `touch` copies
+the xorb onto itself (server-side, with new metadata), which is what moves `LastModified`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import botocore.exceptions
+
+from hubstead.server.domain.upkeep import Leftover
+from hubstead.server.storage.blobs import BlobStat
+from hubstead.server.storage.blobs_s3 import S3BlobStore
+from hubstead.server.storage.objects_s3 import S3Objects, is_missing
+
+
+class S3XorbStore:
+    """Xorbs as objects in an S3 bucket."""
+
+    def __init__(self, objects: S3Objects) -> None:
+        self._objects = objects
+        self._files = S3BlobStore(objects, "xorbs")
+
+    def put(self, hash: str, data: bytes) -> bool:
+        """Write the xorb unless it is stored; a concurrent writer of the same xorb is harmless."""
+        if self.touch(hash):
+            return False
+        writer = self._files.unchecked_writer(hash, len(data))
+        writer.write(data)
+        writer.commit()
+        return True
+
+    def touch(self, hash: str) -> bool:
+        """Make the xorb's write time now (what gc's grace period counts from)."""
+        key = self._files.key(hash)
+        try:
+            self._objects.client.copy_object(
+                Bucket=self._objects.bucket,
+                Key=key,
+                CopySource={"Bucket": self._objects.bucket, "Key": key},
+                MetadataDirective="REPLACE",
+                Metadata={"touched": f"{time.time():.6f}"},
+            )
+        except botocore.exceptions.ClientError as exc:
+            if is_missing(exc):
+                return False
+            raise
+        return True
+
+    def read(self, hash: str, start: int, end: int) -> bytes:
+        """Bytes `[start, end)`, in one ranged GET."""
+        return self._objects.read_range(self._files.key(hash), start, end)
+
+    def size(self, hash: str) -> int | None:
+        """The xorb's length, or None when it is not stored."""
+        return self._files.size(hash)
+
+    def local_path(self, hash: str) -> Path | None:
+        """None: xorb ranges are read from the bucket."""
+        return None
+
+    def stat(self, hash: str) -> BlobStat | None:
+        """The xorb's size and last write (or touch), or None when it is not stored."""
+        return self._files.stat(hash)
+
+    def hashes(self) -> Iterator[str]:
+        """Every stored xorb's hash."""
+        return self._files.digests()
+
+    def delete_unless(self, hash: str, keep: Callable[[BlobStat], bool]) -> bool:
+        """See `S3BlobStore.delete_unless`."""
+        return self._files.delete_unless(hash, keep)
+
+    def leftovers(self) -> Iterator[Leftover]:
+        """Writes never completed and parked copies of an interrupted gc."""
+        return self._files.leftovers()
+
+    def remove_leftover(self, leftover: Leftover, written_before: float) -> bool:
+        """See `S3BlobStore.remove_leftover`."""
+        return self._files.remove_leftover(leftover, written_before)
