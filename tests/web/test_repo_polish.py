@@ -128,7 +128,7 @@ def test_a_new_file_never_overwrites_one_at_its_path(
     assert "A file already exists at docs/a.md; edit it instead" in taken.text
     assert f'href="/{repo_id}/edit/main/docs/a.md" id="edit-existing"' in taken.text
     assert "overwritten" in taken.text  # what was typed is kept
-    assert folder.status_code == 409 and "A folder already exists at docs" in folder.text
+    assert folder.status_code == 409 and "A folder already exists at docs;" in folder.text
     assert fresh.status_code == 303
     assert as_owner.get(f"/{repo_id}/resolve/main/docs/a.md").content == b"keep me\n"
 

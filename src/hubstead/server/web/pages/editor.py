@@ -6,9 +6,12 @@ new file, its path typed in). The form is sent either as one commit to the revis
 a pull request's author on its `refs/pr/N`) or as a new pull request holding that commit
 (`create_pr`: whoever may open one), through the commit service the API's commit endpoint
 uses, based on the commit the editor was opened at: a change that landed meanwhile is a
-conflict to resolve, never silently overwritten. A commit to a branch goes back to the file's
-page; a new pull request, or a commit to one's ref, to the pull request's page. Files that are
-binary, in LFS or larger than the browse limit are refused with a page saying so.
+conflict to resolve, never silently overwritten. A new file's path must be free at the revision
+(409 otherwise, with a link to edit the file there). At a tag or a commit (no branch) the edit
+can only open a pull request into the default branch, starting from that commit. A commit to a
+branch goes back to the file's page; a new pull request, or a commit to one's ref, to the pull
+request's page. Files that are binary, in LFS or larger than the browse limit are refused with
+a page saying so.
 """
 
 from __future__ import annotations
@@ -120,14 +123,17 @@ async def _send(request: Request, *, new: bool) -> Response:
             hub.browse.edit_target, caller.identity, type, repo_id, revision, path if new else ""
         )
         if target.existing is not None:
-            kind = "file" if target.existing == "file" else "folder"
+            where = normalize_path(path)
+            is_file = target.existing == "file"
             return await _editor(
                 request,
                 new=new,
                 status_code=409,
-                error=f"A {kind} already exists at {normalize_path(path)}; edit it instead",
+                error=f"A file already exists at {where}; edit it instead"
+                if is_file
+                else f"A folder already exists at {where}; choose another path",
                 form=form,
-                existing=normalize_path(path) if kind == "file" else None,
+                existing=where if is_file else None,
             )
         # At a tag or a commit, the edit can only be a pull request into the default branch,
         # starting from the commit the editor was opened at (`parent`).

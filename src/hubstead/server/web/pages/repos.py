@@ -5,8 +5,10 @@ Serves, for models (`/{ns}/{name}`) and under `/datasets`, `/spaces` and `/kerne
 switcher, the access-request form of a gated repo), `GET {repo}/tree/{rev}[/{path}]`,
 `GET {repo}/blob/{rev}/{path}`, `GET {repo}/commits/{rev}` and `GET {repo}/commit/{sha}`;
 `POST {repo}/access-request` (the gate form, sent by a signed-in browser); and the listings
-`GET /models`, `/datasets`, `/spaces` and `/kernels` (`?search=&sort=&p=`). A revision with
-`/` (`refs/pr/1`) is written `%2F`-encoded in links, and also read unencoded, as the API does.
+`GET /models`, `/datasets`, `/spaces` and `/kernels` (`?search=&sort=&p=`, and the filters
+`author`, `library`, `pipeline_tag`, `license` and `other` (tags), shown as removable chips).
+A revision with `/` (`refs/pr/1`) is written `%2F`-encoded in links, and also read unencoded,
+as the API does.
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ request"), for those who may commit there, and `POST` to the same address (`mult
 `files` (several), `summary`, `description`, `create_pr`). The form works without JavaScript;
 `static/upload.js` adds drag and drop and a progress bar.
 
-The files are spooled to temporary files as they arrive (never more than the largest LFS object
-the hub accepts), then committed through `UploadService`: LFS where `huggingface_hub` would use
-LFS, inline otherwise, in one commit. Then the folder they went to, or the pull request's
-files.
+The files are spooled to temporary files on the hub's data disk (`UploadService.spool`) as
+they arrive (never more than the largest LFS object the hub accepts), then committed through
+`UploadService`: LFS where `huggingface_hub` would use LFS, inline otherwise, in one commit.
+Then the folder they went to, or the pull request's files.
 """
 
 from __future__ import annotations
