@@ -12,7 +12,8 @@ with a CSV file, a collection, and a pull request from `bob` with two comments, 
 1280x900 PNGs of headless Chromium showing: the sign-in page, the front page, the repo page, the
 Python file, the second commit's diff, the access tokens page, the pull request and its files,
 the CSV preview, the upload page, the repo settings, alice's profile and the admin overview
-(light theme), and the repo page in the dark theme. The hub and its data dir are gone when it returns.
+(light theme), and the repo page in the dark theme. The hub and its data dir are gone when it
+returns.
 """
 
 from __future__ import annotations
