@@ -32,7 +32,6 @@ from pathlib import Path
 
 import httpx
 from huggingface_hub import CommitOperationAdd, HfApi
-from huggingface_hub.utils import disable_progress_bars
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -330,7 +329,6 @@ def main() -> None:
         raise SystemExit(f"usage: {sys.argv[0]} OUTPUT_DIR")
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    disable_progress_bars()
     with tempfile.TemporaryDirectory(prefix="hubstead-screenshots-") as temporary:
         data_dir = Path(temporary)
         with serving(data_dir) as url:
