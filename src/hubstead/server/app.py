@@ -224,6 +224,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         chunk_size=settings.lfs_chunk_bytes,
         url_ttl=settings.lfs_url_ttl_seconds,
         max_object_bytes=settings.max_lfs_object_bytes,
+        direct_url_ttl=settings.s3_url_ttl_seconds if settings.blob_backend == "s3" else 0,
     )
     upkeep = UpkeepService(
         repo_store,

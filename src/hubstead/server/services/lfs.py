@@ -26,6 +26,7 @@ import functools
 import hashlib
 import math
 import re
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -66,13 +67,17 @@ class LfsObject:
 class UploadAction:
     """How to send an object: one PUT (`parts` 0) or `parts` PUTs of `chunk_size` bytes.
 
-    `verify_token` signs the verify URL, which git-lfs calls without credentials.
+    `verify_token` signs the verify URL, which git-lfs calls without credentials. With an
+    object store that takes uploads itself, `href` (one PUT) or `part_hrefs` (one per part) are
+    its presigned URLs, to use instead of the hub's.
     """
 
     token: str
     verify_token: str
     parts: int = 0
     chunk_size: int = 0
+    href: str | None = None
+    part_hrefs: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +88,7 @@ class BatchItem:
     size: int
     upload: UploadAction | None = None
     download_token: str | None = None
+    download_url: str | None = None
     error: tuple[int, str] | None = None
 
 
@@ -95,6 +101,7 @@ class UploadGrant:
     size: int
     upload_id: str = ""
     chunk_size: int = 0
+    incoming: str = ""
 
     @property
     def parts(self) -> int:
@@ -111,7 +118,8 @@ class Blob:
     An object held as a Xet file, or in an object store (the s3 blob backend), has neither,
     but `read(start, end)`, which reconstructs or fetches its bytes `start..end` (inclusive).
     `public` is whether anyone may read it (a public, ungated repo), so shared caches may
-    keep it.
+    keep it. `url`, when set, is a short-lived presigned URL of the object store that serves
+    the object: the hub redirects there instead of sending the bytes.
     """
 
     sha256: str
@@ -121,6 +129,7 @@ class Blob:
     commit_id: str | None = None
     public: bool = False
     read: Callable[[int, int], Iterator[bytes]] | None = None
+    url: str | None = None
 
 
 class Receiver:
@@ -180,6 +189,7 @@ class LfsService:
         chunk_size: int,
         url_ttl: int,
         max_object_bytes: int,
+        direct_url_ttl: int = 0,
     ) -> None:
         self._repos = repos
         self._auth = auth
@@ -192,6 +202,10 @@ class LfsService:
         self._multipart_threshold = multipart_threshold
         self._chunk_size = chunk_size
         self.url_ttl = url_ttl
+        # Presigned URLs of the object store, when it gives them: downloads live this long (they
+        # are checked once, when issued); uploads as long as the hub's own upload URLs (they
+        # only reach a scratch key, whose bytes are verified before they become an object).
+        self.direct_url_ttl = direct_url_ttl
         # Completions of one upload take turns (in this process), so a duplicate that waited
         # finds the object stored and linked instead of its parts gone.
         self._completions = [threading.Lock() for _ in range(_COMPLETION_LOCKS)]
@@ -249,17 +263,45 @@ class LfsService:
         if self._holds_object(repo.id, obj.sha256, obj.size):
             return BatchItem(obj.sha256, obj.size)
         subject: dict[str, Any] = {"r": repo.id, "o": obj.sha256, "n": obj.size}
-        verify = self._signer.sign(_VERIFY, subject, self.url_ttl)
         if multipart and obj.size >= self._multipart_threshold:
+            verify = self._signer.sign(_VERIFY, subject, self.url_ttl)
             # Past MAX_PARTS parts, parts grow instead: the answer lists one URL per part.
             chunk_size = max(self._chunk_size, math.ceil(obj.size / MAX_PARTS))
             subject.update(u=_upload_id(repo.id, obj, chunk_size), c=chunk_size)
             grant = _grant(subject)
             token = self._signer.sign(_MULTIPART, subject, self.url_ttl)
-            action = UploadAction(token, verify, parts=grant.parts, chunk_size=chunk_size)
-        else:
-            action = UploadAction(self._signer.sign(_UPLOAD, subject, self.url_ttl), verify)
-        return BatchItem(obj.sha256, obj.size, upload=action)
+            action = UploadAction(
+                token,
+                verify,
+                parts=grant.parts,
+                chunk_size=chunk_size,
+                part_hrefs=self._part_urls(grant),
+            )
+            return BatchItem(obj.sha256, obj.size, upload=action)
+        href = None
+        if self.direct_url_ttl:
+            # A scratch key of this answer's own: the verify URL names it, and only bytes
+            # found there to be the object are stored (see `verify`).
+            incoming = secrets.token_hex(16)
+            href = self._blobs.upload_url(incoming, obj.size, self.url_ttl)
+            if href is not None:
+                subject["k"] = incoming
+        verify = self._signer.sign(_VERIFY, subject, self.url_ttl)
+        token = self._signer.sign(_UPLOAD, subject, self.url_ttl)
+        return BatchItem(obj.sha256, obj.size, upload=UploadAction(token, verify, href=href))
+
+    def _part_urls(self, grant: UploadGrant) -> tuple[str, ...]:
+        """The object store's presigned URL of each part, or none: the parts come to the hub."""
+        if not self.direct_url_ttl:
+            return ()
+        urls = []
+        for number in range(1, grant.parts + 1):
+            size = min(grant.chunk_size, grant.size - (number - 1) * grant.chunk_size)
+            url = self._blobs.part_url(grant.upload_id, number, size, self.url_ttl)
+            if url is None:
+                return ()
+            urls.append(url)
+        return tuple(urls)
 
     def _plan_download(self, identity: Identity, repo: RepoRecord, obj: LfsObject) -> BatchItem:
         problem = self._object_problem(obj)
@@ -268,7 +310,8 @@ class LfsService:
         if not self.linked(repo, obj.sha256, obj.size):
             return BatchItem(obj.sha256, obj.size, error=(404, "Object does not exist"))
         token = self._download_token(identity, repo, obj.sha256)
-        return BatchItem(obj.sha256, obj.size, download_token=token)
+        url = self.direct_download_url(obj.sha256, obj.size)
+        return BatchItem(obj.sha256, obj.size, download_token=token, download_url=url)
 
     # --- uploads ------------------------------------------------------------------------------
 
@@ -372,8 +415,28 @@ class LfsService:
             if (grant.sha256, grant.size) != (obj.sha256, obj.size):
                 raise errors.AuthorizationError("This URL is not valid for this object")
             repo_key = grant.repo_id
+            if grant.incoming:
+                with self._completions[int(grant.incoming, 16) % _COMPLETION_LOCKS]:
+                    if not self._holds_object(repo_key, obj.sha256, obj.size):
+                        self._adopt(grant)
         if not self._holds_object(repo_key, obj.sha256, obj.size):
             raise errors.NotFoundError(f"Object {obj.sha256} ({obj.size} bytes) is not stored")
+
+    def _adopt(self, grant: UploadGrant) -> None:
+        """Store and link what the client sent to the object store for this grant, if it is the
+        object; a client that sent other bytes (or to another object's URL) gets an error and
+        nothing is stored or linked.
+        """
+        try:
+            self._blobs.adopt(grant.incoming, grant.sha256, grant.size)
+        except BlobNotFoundError as exc:
+            raise errors.NotFoundError(
+                f"Object {grant.sha256} ({grant.size} bytes) is not stored: {exc}"
+            ) from exc
+        except BlobMismatchError as exc:
+            raise errors.InvalidRequestError(f"Upload refused: {exc}; upload it again") from exc
+        # Only now, the bytes verified, may the object become reachable (see the module doc).
+        self._link(grant)
 
     # --- downloads ----------------------------------------------------------------------------
 
@@ -411,6 +474,18 @@ class LfsService:
             subject["c"] = commit_id
         return self._signer.sign(_DOWNLOAD, subject, self.url_ttl)
 
+    def direct_download_url(self, sha256: str, size: int) -> str | None:
+        """A presigned URL of the object store holding the object as a blob, or None.
+
+        Only for a caller just found allowed to read a repo that links the object: the URL
+        itself is not checked again when used, so it lives `direct_url_ttl` seconds.
+        """
+        if not self.direct_url_ttl or self._blobs.local_path(sha256) is not None:
+            return None
+        if self._blobs.size(sha256) != size:  # held as a Xet file, or not at all
+            return None
+        return self._blobs.download_url(sha256, self.direct_url_ttl)
+
     def blob(self, sha256: str, token: str) -> Blob:
         """The object a download URL grants, if its repo still holds it for the URL's caller.
 
@@ -445,8 +520,11 @@ class LfsService:
         if path is None:
             # Not a local file: a Xet file, or a blob in an object store, streamed by ranges.
             held = self._objects.as_xet(sha256)
-            read = held.read if held else functools.partial(self._objects.read_blob, sha256)
-            return Blob(sha256, size, None, None, commit, public, read)
+            if held is not None:
+                return Blob(sha256, size, None, None, commit, public, held.read)
+            read = functools.partial(self._objects.read_blob, sha256)
+            url = self.direct_download_url(sha256, size)
+            return Blob(sha256, size, None, None, commit, public, read, url)
         return Blob(sha256, size, path, self._blobs.relative_path(sha256), commit, public=public)
 
     def linked(self, repo: RepoRecord, sha256: str, size: int) -> bool:
@@ -492,6 +570,7 @@ def _grant(subject: dict[str, Any]) -> UploadGrant:
             size=int(subject["n"]),
             upload_id=str(subject.get("u", "")),
             chunk_size=int(subject.get("c", 0)),
+            incoming=str(subject.get("k", "")),
         )
     except (KeyError, TypeError, ValueError):
         raise errors.AuthorizationError("This URL's signature is invalid") from None
