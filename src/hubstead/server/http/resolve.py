@@ -76,9 +76,7 @@ async def resolve_file(request: Request) -> Response:
             return _regular(request, download, headers, _media_type(path))
         case LfsRedirect():
             headers.update(_linked(download.sha256, download.size))
-            headers["Location"] = download.url or blob_url(
-                request, download.sha256, download.token
-            )
+            headers["Location"] = download.url or blob_url(request, download.sha256, download.token)
             headers["Cache-Control"] = _REVALIDATE
             return Response(status_code=302, headers=headers)
         case LfsStream():

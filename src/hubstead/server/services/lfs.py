@@ -423,9 +423,10 @@ class LfsService:
             raise errors.NotFoundError(f"Object {obj.sha256} ({obj.size} bytes) is not stored")
 
     def _adopt(self, grant: UploadGrant) -> None:
-        """Store and link what the client sent to the object store for this grant, if it is the
-        object; a client that sent other bytes (or to another object's URL) gets an error and
-        nothing is stored or linked.
+        """Store and link what the client sent to the object store for this grant, if it checks.
+
+        A client that sent other bytes (or sent them to another object's URL) gets an error,
+        and nothing is stored or linked.
         """
         try:
             self._blobs.adopt(grant.incoming, grant.sha256, grant.size)
