@@ -364,3 +364,43 @@ def test_git_lfs_pushes_to_and_clones_from_the_bucket(
     clone = git.clone(url, tmp_path / "clone")
     assert (clone / "w.bin").read_bytes() == data
     assert not [line for line in hub_requests() if " /lfs/objects/" in line]
+
+
+@pytest.mark.usefixtures("xet")
+def test_hf_xet_fetches_xorb_ranges_from_the_bucket(
+    s3_hub: LiveServer, owner: HubUser, moto_s3: MotoS3, tmp_path: Path, hub_requests: Log
+) -> None:
+    repo = f"{owner.name}/weights"
+    owner.api.create_repo(repo)
+    data = os.urandom(300_000)
+    upload_lfs(owner.api, repo, "x.bin", data)
+    before = len(hub_requests())
+
+    local = hf_hub_download(
+        repo, "x.bin", endpoint=s3_hub.url, token=owner.token, cache_dir=tmp_path / "c"
+    )
+    assert Path(local).read_bytes() == data
+    served = hub_requests()[before:]
+    assert any("/reconstructions/" in line for line in served)
+    assert not [line for line in served if "/xorb-ranges/" in line]
+
+    # Each URL is good for its range only: the Range header is signed in.
+    xet_hash = httpx.head(
+        f"{s3_hub.url}/{repo}/resolve/main/x.bin",
+        headers={"authorization": f"Bearer {owner.token}"},
+    ).headers["x-xet-hash"]
+    read = httpx.get(
+        f"{s3_hub.url}/api/models/{repo}/xet-read-token/main",
+        headers={"authorization": f"Bearer {owner.token}"},
+    ).json()
+    plan = httpx.get(
+        f"{read['casUrl']}/v1/reconstructions/{xet_hash}",
+        headers={"authorization": f"Bearer {read['accessToken']}"},
+    ).json()
+    (fetch,) = [f for infos in plan["fetch_info"].values() for f in infos][:1]
+    assert fetch["url"].startswith(moto_s3.endpoint_url)
+    assert "range" in parse_qs(urlsplit(fetch["url"]).query)["X-Amz-SignedHeaders"][0]
+    assert parse_qs(urlsplit(fetch["url"]).query)["X-Amz-Expires"] == [str(URL_TTL)]
+    first, last = fetch["url_range"]["start"], fetch["url_range"]["end"]
+    got = httpx.get(fetch["url"], headers={"range": f"bytes={first}-{last}"})
+    assert got.status_code == 206 and len(got.content) == last - first + 1

@@ -356,6 +356,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             lfs_index,
             signer,
             url_ttl=settings.xet_url_ttl_seconds,
+            direct_url_ttl=settings.s3_url_ttl_seconds if settings.blob_backend == "s3" else 0,
         ),
         hub_events=SqlHubEventLog(database),
         database=database,

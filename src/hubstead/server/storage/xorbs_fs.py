@@ -55,6 +55,10 @@ class FsXorbStore:
         """The xorb's length, or None when it is not stored."""
         return self._files.size(hash)
 
+    def download_url(self, hash: str, start: int, end: int, ttl: int) -> str | None:
+        """None: the hub serves xorb ranges from the local files."""
+        return None
+
     def local_path(self, hash: str) -> Path | None:
         """The xorb's file, or None when it is not stored."""
         return self._files.local_path(hash)

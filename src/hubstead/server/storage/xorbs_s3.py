@@ -60,6 +60,11 @@ class S3XorbStore:
         """The xorb's length, or None when it is not stored."""
         return self._files.size(hash)
 
+    def download_url(self, hash: str, start: int, end: int, ttl: int) -> str | None:
+        """A presigned GET of the xorb whose signature covers `Range: bytes=<start>-<end>`."""
+        key = self._files.key(hash)
+        return self._objects.presign("get_object", key, ttl, Range=f"bytes={start}-{end}")
+
     def local_path(self, hash: str) -> Path | None:
         """None: xorb ranges are read from the bucket."""
         return None
