@@ -404,3 +404,34 @@ def test_hf_xet_fetches_xorb_ranges_from_the_bucket(
     first, last = fetch["url_range"]["start"], fetch["url_range"]["end"]
     got = httpx.get(fetch["url"], headers={"range": f"bytes={first}-{last}"})
     assert got.status_code == 206 and len(got.content) == last - first + 1
+
+
+def test_with_s3_url_ttl_seconds_0_the_hub_sends_and_receives_the_bytes(
+    tmp_path: Path, bucket: str, moto_s3: MotoS3, hub_requests: Log
+) -> None:
+    server = start_server(
+        tmp_path / "hub",
+        blob_backend="s3",
+        s3_bucket=bucket,
+        s3_prefix="hub",
+        s3_endpoint_url=moto_s3.endpoint_url,
+        s3_url_ttl_seconds=0,
+        **SMALL_LFS_SETTINGS,
+    )
+    try:
+        owner = make_user(server)
+        repo = f"{owner.name}/weights"
+        owner.api.create_repo(repo)
+        data = os.urandom(5 * MiB + 3)
+        upload_lfs(owner.api, repo, "w.bin", data)
+        assert any('"PUT /lfs/multipart/' in line for line in hub_requests())
+        auth = {"authorization": f"Bearer {owner.token}"}
+        head = httpx.head(f"{server.url}/{repo}/resolve/main/w.bin", headers=auth)
+        assert head.headers["location"].startswith(f"{server.url}/lfs/objects/")
+        local = hf_hub_download(
+            repo, "w.bin", endpoint=server.url, token=owner.token, cache_dir=tmp_path / "c"
+        )
+        assert Path(local).read_bytes() == data
+        assert stored(moto_s3, bucket) == [sha256(data)]
+    finally:
+        server.stop()

@@ -141,5 +141,5 @@ class DownloadService:
         if held is not None and held.file.size == size and self._lfs.linked(repo, sha256, size):
             return XetStream(commit_id, clean, sha256, size, held.file.hash, held.read)
         token = self._lfs.pointer_download_token(identity, repo, sha256, size, commit_id)
-        url = self._lfs.direct_download_url(sha256, size)
+        url = self._lfs.direct_download_url(sha256)
         return LfsRedirect(commit_id, clean, sha256, size, token, url)

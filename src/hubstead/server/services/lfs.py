@@ -7,7 +7,18 @@ even for a moment. The bytes are stored first and linked after, so a concurrent 
 stored object that no repo links yet: it spares objects written within its grace period.
 
 Upload and download URLs are self-authenticating (signed, short-lived), because the clients
-send no `Authorization` header to them. A download URL names the object, the repo it was issued
+send no `Authorization` header to them.
+
+With an object store that gives presigned URLs (the s3 blob backend, `direct_url_ttl` > 0), the
+bytes go between the clients and the store: a batch upload answer's `href` is a presigned PUT
+of exactly the object's size to a scratch key of that answer's own (`.incoming/<random>`), and
+the verify URL names that key; `verify` reads the bytes back from the store, hashes them, and
+only if they are the object copies them (server-side) under its sha256 and links it. Bytes that
+are not the object, sent to the URL or to another object's, are dropped, and nothing is linked.
+A multipart answer lists presigned PUTs of the part keys; the completion still comes to the
+hub, which assembles and verifies the parts as it does for parts it received. Downloads (batch,
+resolve, blob URLs) redirect to a presigned GET issued after the same checks; it is not checked
+again when used, so it lives `direct_url_ttl` seconds (`s3_url_ttl_seconds`), not longer. A download URL names the object, the repo it was issued
 for and the caller (a user id, or anonymous); each download checks again that the repo still
 links the object and that the caller may still read the repo, so a URL does not outlive a
 membership change, a repo turned private, or a deleted link.
@@ -310,7 +321,7 @@ class LfsService:
         if not self.linked(repo, obj.sha256, obj.size):
             return BatchItem(obj.sha256, obj.size, error=(404, "Object does not exist"))
         token = self._download_token(identity, repo, obj.sha256)
-        url = self.direct_download_url(obj.sha256, obj.size)
+        url = self.direct_download_url(obj.sha256)
         return BatchItem(obj.sha256, obj.size, download_token=token, download_url=url)
 
     # --- uploads ------------------------------------------------------------------------------
@@ -475,15 +486,14 @@ class LfsService:
             subject["c"] = commit_id
         return self._signer.sign(_DOWNLOAD, subject, self.url_ttl)
 
-    def direct_download_url(self, sha256: str, size: int) -> str | None:
+    def direct_download_url(self, sha256: str) -> str | None:
         """A presigned URL of the object store holding the object as a blob, or None.
 
-        Only for a caller just found allowed to read a repo that links the object: the URL
-        itself is not checked again when used, so it lives `direct_url_ttl` seconds.
+        Only for a caller just found allowed to read a repo that holds the object (so it is
+        stored, as a blob or a Xet file): the URL itself is not checked again when used, so it
+        lives `direct_url_ttl` seconds.
         """
-        if not self.direct_url_ttl or self._blobs.local_path(sha256) is not None:
-            return None
-        if self._blobs.size(sha256) != size:  # held as a Xet file, or not at all
+        if not self.direct_url_ttl or self._objects.as_xet(sha256) is not None:
             return None
         return self._blobs.download_url(sha256, self.direct_url_ttl)
 
@@ -524,7 +534,11 @@ class LfsService:
             if held is not None:
                 return Blob(sha256, size, None, None, commit, public, held.read)
             read = functools.partial(self._objects.read_blob, sha256)
-            url = self.direct_download_url(sha256, size)
+            url = (
+                self._blobs.download_url(sha256, self.direct_url_ttl)
+                if self.direct_url_ttl
+                else None
+            )
             return Blob(sha256, size, None, None, commit, public, read, url)
         return Blob(sha256, size, path, self._blobs.relative_path(sha256), commit, public=public)
 
