@@ -7,7 +7,10 @@ even for a moment. The bytes are stored first and linked after, so a concurrent 
 stored object that no repo links yet: it spares objects written within its grace period.
 
 Upload and download URLs are self-authenticating (signed, short-lived), because the clients
-send no `Authorization` header to them.
+send no `Authorization` header to them. A download URL names the object, the repo it was issued
+for and the caller (a user id, or anonymous); each download checks again that the repo still
+links the object and that the caller may still read the repo, so a URL does not outlive a
+membership change, a repo turned private, or a deleted link.
 
 With an object store that gives presigned URLs (the s3 blob backend, `direct_url_ttl` > 0), the
 bytes go between the clients and the store: a batch upload answer's `href` is a presigned PUT
@@ -18,10 +21,7 @@ are not the object, sent to the URL or to another object's, are dropped, and not
 A multipart answer lists presigned PUTs of the part keys; the completion still comes to the
 hub, which assembles and verifies the parts as it does for parts it received. Downloads (batch,
 resolve, blob URLs) redirect to a presigned GET issued after the same checks; it is not checked
-again when used, so it lives `direct_url_ttl` seconds (`s3_url_ttl_seconds`), not longer. A download URL names the object, the repo it was issued
-for and the caller (a user id, or anonymous); each download checks again that the repo still
-links the object and that the caller may still read the repo, so a URL does not outlive a
-membership change, a repo turned private, or a deleted link.
+again when used, so it lives `direct_url_ttl` seconds (`s3_url_ttl_seconds`), no longer.
 
 Who may upload depends on the ref the batch names: a branch (or any other ref) needs write
 access; a pull request's ref, `refs/pr/<num>`, its author or a writer; no ref at all, which is
