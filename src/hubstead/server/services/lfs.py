@@ -442,6 +442,9 @@ class LfsService:
         try:
             self._blobs.adopt(grant.incoming, grant.sha256, grant.size)
         except BlobNotFoundError as exc:
+            # A duplicate verify (in another process: the lock is per process) took it first.
+            if self._holds_object(grant.repo_id, grant.sha256, grant.size):
+                return
             raise errors.NotFoundError(
                 f"Object {grant.sha256} ({grant.size} bytes) is not stored: {exc}"
             ) from exc
