@@ -34,6 +34,13 @@ class XorbStore(Protocol):
     def size(self, hash: str) -> int | None:
         """The stored xorb's length, or None when it is not stored."""
 
+    def download_url(self, hash: str, start: int, end: int, ttl: int) -> str | None:
+        """A URL of another host serving bytes `start..end` (inclusive) for `ttl` seconds, or None.
+
+        Fetched with exactly `Range: bytes=<start>-<end>` (signed in: it gives no other bytes
+        of the xorb, which may hold chunks of other files).
+        """
+
     def local_path(self, hash: str) -> Path | None:
         """A local file holding the xorb, or None when not local."""
 

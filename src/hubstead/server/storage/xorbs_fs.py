@@ -49,6 +49,10 @@ class FsXorbStore(BlobBackedXorbs[FsBlobStore]):
         finally:
             os.close(descriptor)
 
+    def download_url(self, hash: str, start: int, end: int, ttl: int) -> str | None:
+        """None: the hub serves xorb ranges from the local files."""
+        return None
+
     def local_path(self, hash: str) -> Path | None:
         """The xorb's file, or None when it is not stored."""
         return self._files.local_path(hash)
