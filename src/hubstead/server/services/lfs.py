@@ -26,7 +26,6 @@ import functools
 import hashlib
 import math
 import re
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ from hubstead.server.services.signing import UrlSigner
 from hubstead.server.storage.blobs import BlobStore, BlobWriter
 from hubstead.server.storage.errors import BlobMismatchError, BlobNotFoundError
 from hubstead.server.storage.lfs_index import LfsIndex
+from hubstead.server.storage.mutexes import Mutexes
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _UPLOAD = "lfs-upload"
@@ -175,6 +175,7 @@ class LfsService:
         objects: LfsObjects,
         index: LfsIndex,
         signer: UrlSigner,
+        mutexes: Mutexes,
         *,
         multipart_threshold: int,
         chunk_size: int,
@@ -192,9 +193,9 @@ class LfsService:
         self._multipart_threshold = multipart_threshold
         self._chunk_size = chunk_size
         self.url_ttl = url_ttl
-        # Completions of one upload take turns (in this process), so a duplicate that waited
-        # finds the object stored and linked instead of its parts gone.
-        self._completions = [threading.Lock() for _ in range(_COMPLETION_LOCKS)]
+        # Completions of one upload take turns, in every server process, so a duplicate that
+        # waited finds the object stored and linked instead of its parts gone.
+        self._mutexes = mutexes
 
     @property
     def max_object_bytes(self) -> int:
@@ -322,7 +323,8 @@ class LfsService:
             raise errors.InvalidRequestError("The completion names another object than the upload")
         if sorted(part_numbers) != list(range(1, grant.parts + 1)):
             raise errors.InvalidRequestError(f"The completion must list parts 1 to {grant.parts}")
-        with self._completions[int(grant.upload_id, 16) % _COMPLETION_LOCKS]:
+        slot = int(grant.upload_id, 16) % _COMPLETION_LOCKS
+        with self._mutexes.hold(f"lfs-completion-{slot}"):
             # A retried completion, or the bytes arrived another way.
             if self._holds_object(grant.repo_id, grant.sha256, grant.size):
                 self._blobs.abort_multipart(grant.upload_id)
