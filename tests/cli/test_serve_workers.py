@@ -24,6 +24,7 @@ import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
+from hubstead.cli._errors import EXIT_SERVER
 from tests.helpers.accounts import unique_name
 from tests.helpers.databases import postgres_database
 from tests.helpers.lfs import MiB, batch, sha256
@@ -230,3 +231,17 @@ def test_merges_of_one_pull_request_in_both_workers_merge_it_once(hub: Hub) -> N
     assert hub.api.repo_info(repo).sha == history[0].commit_id
     details = hub.api.get_discussion_details(repo, num)
     assert details.status == "merged"
+
+
+def test_a_worker_that_dies_stops_the_others_and_the_command_fails(tmp_path: Path) -> None:
+    args = ["--port", "0", "--data-dir", str(tmp_path / "data"), "--workers", "2"]
+    with serving(args) as server:
+        server.wait_until_serving(timeout=120)
+        server.wait_for(r"Started server process \[\d+\](?s:.*)Started server process", 120)
+        first, second = re.findall(r"Started server process \[(\d+)\]", server.stderr)
+        os.kill(int(first), signal.SIGKILL)
+        assert server.process.wait(timeout=120) == EXIT_SERVER
+        server.wait_for(rf"Finished server process \[{second}\]")
+        assert re.search(
+            r"hubstead-worker-\d stopped: the other workers were stopped", server.stderr
+        )
