@@ -7,10 +7,13 @@ Run it from a checkout with the dev venv (selenium) and Debian's `chromium` and 
 
 It starts `hubstead serve` on a temporary data dir and a free port, makes the user `alice` with a
 password and a second token, uploads the model repo `alice/tiny-gpt` (a card with metadata, a
-small safetensors file, a config and a Python file) in two commits, adds a branch, and saves
+small safetensors file, a config and a Python file) in two commits, adds a branch, a dataset
+with a CSV file, a collection, and a pull request from `bob` with two comments, and saves
 1280x900 PNGs of headless Chromium showing: the sign-in page, the front page, the repo page, the
-Python file, the second commit's diff and the access tokens page (light theme), and the repo
-page in the dark theme. The hub and its data dir are gone when it returns.
+Python file, the second commit's diff, the access tokens page, the pull request and its files,
+the CSV preview, the upload page, the repo settings, alice's profile and the admin overview
+(light theme), and the repo page in the dark theme. The hub and its data dir are gone when it
+returns.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-from huggingface_hub import CommitOperationAdd, HfApi, disable_progress_bars
+from huggingface_hub import CommitOperationAdd, HfApi
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -173,9 +176,23 @@ def serving(data_dir: Path) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def provision(url: str, data_dir: Path) -> str:
-    """Make the user, their password and tokens, and the repo; the second commit's id."""
-    token = hubstead(data_dir, "create-user", USER, "--fullname", "Alice Liddell").strip()
+STORIES = """title,author,year,words
+Alice's Adventures in Wonderland,Lewis Carroll,1865,26432
+Through the Looking-Glass,Lewis Carroll,1871,29000
+The Wonderful Wizard of Oz,L. Frank Baum,1900,39868
+Peter and Wendy,J. M. Barrie,1911,47249
+The Secret Garden,Frances Hodgson Burnett,1911,80398
+"""
+
+
+def provision(url: str, data_dir: Path) -> tuple[str, int]:
+    """Make the users, passwords, tokens, repos, a pull request and a collection.
+
+    Returns the second commit's id and the pull request's number.
+    """
+    token = hubstead(
+        data_dir, "create-user", USER, "--fullname", "Alice Liddell", "--admin"
+    ).strip()
     hubstead(data_dir, "set-password", USER, "--password-stdin", stdin=PASSWORD + "\n")
     hubstead(data_dir, "create-token", USER, "--name", "laptop", "--role", "read")
     api = HfApi(endpoint=url, token=token)
@@ -205,7 +222,40 @@ def provision(url: str, data_dir: Path) -> str:
         commit_description="Defaults to 0.8, which reads better than greedy decoding.",
     )
     api.create_branch(REPO, branch="longer-context")
-    return second.oid
+    dataset = f"{USER}/tiny-stories"
+    api.create_repo(dataset, repo_type="dataset")
+    api.upload_file(
+        path_or_fileobj=STORIES.encode(),
+        path_in_repo="books.csv",
+        repo_id=dataset,
+        repo_type="dataset",
+        commit_message="The books tiny-gpt read",
+    )
+    collection = api.create_collection(
+        "Tiny things", description="Small models and the data they learnt from"
+    )
+    api.add_collection_item(collection.slug, REPO, "model", note="Two layers, 49k parameters")
+    api.add_collection_item(collection.slug, dataset, "dataset")
+    bob_token = hubstead(data_dir, "create-user", "bob", "--fullname", "Bob Carroll").strip()
+    bob = HfApi(endpoint=url, token=bob_token)
+    proposal = bob.create_commit(
+        REPO,
+        [
+            CommitOperationAdd(
+                "README.md",
+                CARD.replace("in an afternoon", "in one afternoon, on batteries").encode(),
+            )
+        ],
+        commit_message="Card: say how it was trained",
+        commit_description="The training section could say what the laptop ran on.",
+        create_pr=True,
+    )
+    assert proposal.pr_num is not None
+    api.comment_discussion(REPO, proposal.pr_num, "Nice catch — merging once the CI is green.")
+    bob.comment_discussion(
+        REPO, proposal.pr_num, "Thanks! Happy to add the **wall-clock time** too."
+    )
+    return second.oid, proposal.pr_num
 
 
 @contextlib.contextmanager
@@ -246,7 +296,7 @@ def take(driver: WebDriver, url: str, destination: Path) -> None:
     print(f"{destination} ({destination.stat().st_size // 1024} KB)")
 
 
-def shoot(url: str, commit: str, out: Path) -> None:
+def shoot(url: str, commit: str, pull_request: int, out: Path) -> None:
     """Save the screenshots of the hub at `url` into `out`."""
     repo = f"{url}/{REPO}"
     with chromium() as driver:
@@ -262,6 +312,13 @@ def shoot(url: str, commit: str, out: Path) -> None:
         take(driver, f"{repo}/blob/main/generate.py", out / "file.png")
         take(driver, f"{repo}/commit/{commit}", out / "commit.png")
         take(driver, url + "/settings/tokens", out / "tokens.png")
+        take(driver, f"{repo}/discussions/{pull_request}", out / "pull-request.png")
+        take(driver, f"{repo}/discussions/{pull_request}/files", out / "pull-request-files.png")
+        take(driver, f"{url}/datasets/{USER}/tiny-stories/blob/main/books.csv", out / "preview.png")
+        take(driver, f"{repo}/upload/main", out / "upload.png")
+        take(driver, f"{repo}/settings", out / "repo-settings.png")
+        take(driver, f"{url}/{USER}", out / "profile.png")
+        take(driver, url + "/-/admin", out / "admin.png")
         driver.execute_script("window.localStorage.setItem('hubstead-theme', 'dark');")
         take(driver, repo, out / "repo-dark.png")
 
@@ -272,12 +329,11 @@ def main() -> None:
         raise SystemExit(f"usage: {sys.argv[0]} OUTPUT_DIR")
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    disable_progress_bars()
     with tempfile.TemporaryDirectory(prefix="hubstead-screenshots-") as temporary:
         data_dir = Path(temporary)
         with serving(data_dir) as url:
-            commit = provision(url, data_dir / "hub")
-            shoot(url, commit, out)
+            commit, pull_request = provision(url, data_dir / "hub")
+            shoot(url, commit, pull_request, out)
 
 
 if __name__ == "__main__":

@@ -243,13 +243,21 @@ def load_json(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
 
 LFS_POINTER_VERSION = "version https://git-lfs.github.com/spec/v1"
 LFS_POINTER_MAX_SIZE = 1024
+# The shortest pointer `parse_lfs_pointer` accepts: the version, oid and size lines with one
+# separator between them and no final newline (`size` of one digit). A shorter blob is no pointer.
+LFS_POINTER_MIN_SIZE = len(LFS_POINTER_VERSION) + len("oid sha256:") + 64 + len("size 0") + 2
 _POINTER_LINE = re.compile(r"^(?P<key>[a-z0-9.\-]+) (?P<value>[^\r\n]*)$")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
+def may_be_lfs_pointer(size: int) -> bool:
+    """Whether a blob of `size` bytes can be a git-lfs pointer (else it need not be read)."""
+    return LFS_POINTER_MIN_SIZE <= size < LFS_POINTER_MAX_SIZE
+
+
 def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
     """The `(sha256, size)` a git-lfs pointer file names, or None if `data` is not a pointer."""
-    if len(data) >= LFS_POINTER_MAX_SIZE or not data.startswith(LFS_POINTER_VERSION.encode()):
+    if not may_be_lfs_pointer(len(data)) or not data.startswith(LFS_POINTER_VERSION.encode()):
         return None
     try:
         lines = data.decode("ascii").splitlines()

@@ -98,6 +98,7 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_S3_PREFIX": "/site/a/",
         "HUBSTEAD_S3_ENDPOINT_URL": "https://s3.example.test/",
         "HUBSTEAD_S3_REGION": "eu-west-3",
+        "HUBSTEAD_S3_URL_TTL_SECONDS": "0",
     }
 
     settings = load_settings(environ=environ)
@@ -160,7 +161,8 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         settings.s3_prefix,
         settings.s3_endpoint_url,
         settings.s3_region,
-    ) == ("fs", "hub-blobs", "site/a", "https://s3.example.test", "eu-west-3")
+        settings.s3_url_ttl_seconds,
+    ) == ("fs", "hub-blobs", "site/a", "https://s3.example.test", "eu-west-3", 0)
 
 
 def test_pull_through_settings_are_checked_and_lists_come_from_toml(tmp_path: Path) -> None:
@@ -209,10 +211,12 @@ def test_the_s3_blob_backend_needs_a_bucket_and_no_download_offload() -> None:
                 "blob_backend": "s3",
                 "s3_endpoint_url": "minio:9000",
                 "x_accel_redirect_prefix": "/_blobs/",
+                "s3_url_ttl_seconds": -1,
             },
             environ={},
         )
     message = str(raised.value)
+    assert "s3_url_ttl_seconds: must not be negative" in message
     assert "s3_bucket: the s3 blob backend needs a bucket" in message
     assert "s3_endpoint_url: 'minio:9000' is not an http(s) URL" in message
     assert "x_accel_redirect_prefix: the download offload serves files of the fs" in message

@@ -15,6 +15,7 @@ import pytest
 from hubstead.server.domain.upkeep import LeftoverKind
 from hubstead.server.storage.blobs import BlobStat
 from hubstead.server.storage.blobs_fs import FsBlobStore
+from hubstead.server.storage.errors import BlobNotFoundError
 
 DAY = 24 * 3600
 
@@ -90,3 +91,12 @@ def test_an_upload_folder_written_to_before_the_cutoff_is_removed(store: FsBlobS
         os.utime(path, (time.time() - 2 * DAY, time.time() - 2 * DAY))
     assert store.remove_leftover(leftover, time.time() - DAY)
     assert store.parts(upload) == {}
+
+
+def test_the_fs_store_gives_no_direct_urls_and_adopts_nothing(store: FsBlobStore) -> None:
+    sha = stored(store, b"local")
+    assert store.download_url(sha, 60) is None
+    assert store.upload_url("a" * 32, 5, 60) is None
+    assert store.part_url("a" * 32, 1, 5, 60) is None
+    with pytest.raises(BlobNotFoundError):
+        store.adopt("a" * 32, sha, 5)

@@ -10,6 +10,7 @@ import hashlib
 import os
 import time
 
+import httpx
 import pytest
 
 from hubstead.server.domain.upkeep import LeftoverKind
@@ -179,3 +180,84 @@ def test_an_unknown_bucket_is_reported_as_unreachable(
     objects = S3Objects(s3_client(moto_s3.endpoint_url, None), "no-such-bucket")
     with pytest.raises(StoreUnreachableError, match="no-such-bucket"):
         objects.check()
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_presigned_put_lands_at_a_scratch_key_and_becomes_the_object_once_it_checks(
+    store: S3BlobStore, objects: S3Objects
+) -> None:
+    data, name = os.urandom(1000), "a" * 32
+    url = store.upload_url(name, len(data), 60)
+    assert url is not None and "/hub/blobs/.incoming/" + name in url
+    assert "X-Amz-Expires=60" in url and "content-length" in url
+    assert httpx.put(url, content=data).status_code == 200
+    assert store.size(_sha(data)) is None  # not an object before it is adopted
+    store.adopt(name, _sha(data), len(data))
+    assert store.size(_sha(data)) == len(data)
+    assert keys(objects) == [f"hub/blobs/{store.relative_path(_sha(data))}"]
+    get = store.download_url(_sha(data), 30)
+    assert get is not None and "X-Amz-Expires=30" in get
+    assert httpx.get(get, headers={"range": "bytes=10-19"}).content == data[10:20]
+
+
+def test_adopting_bytes_that_are_not_the_object_drops_them(
+    store: S3BlobStore, objects: S3Objects
+) -> None:
+    data, name = os.urandom(1000), "b" * 32
+    with pytest.raises(BlobNotFoundError):
+        store.adopt(name, _sha(data), len(data))
+    for sent in (os.urandom(1000), data[:-1], data + b"!"):
+        url = store.upload_url(name, len(data), 60)
+        assert url is not None
+        httpx.put(url, content=sent)
+        with pytest.raises(BlobMismatchError):
+            store.adopt(name, _sha(data), len(data))
+        assert keys(objects) == []
+
+
+def test_bytes_replaced_while_they_are_checked_are_not_stored(
+    store: S3BlobStore, objects: S3Objects, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, name = os.urandom(1000), "c" * 32
+    url = store.upload_url(name, len(data), 60)
+    assert url is not None
+    httpx.put(url, content=data)
+    checked = objects.digest
+
+    def digest_then_replace(key: str, etag: str) -> tuple[str, int]:
+        found = checked(key, etag)
+        httpx.put(url, content=os.urandom(1000))  # a second PUT to the URL, mid-check
+        return found
+
+    monkeypatch.setattr(objects, "digest", digest_then_replace)
+    with pytest.raises(BlobNotFoundError):
+        store.adopt(name, _sha(data), len(data))
+    assert store.size(_sha(data)) is None
+
+
+def test_presigned_parts_are_assembled_and_verified_as_received_ones_are(
+    store: S3BlobStore, objects: S3Objects
+) -> None:
+    data, upload = os.urandom(3000), "d" * 32
+    for number in (1, 2, 3):
+        url = store.part_url(upload, number, 1000, 60)
+        assert url is not None
+        httpx.put(url, content=data[(number - 1) * 1000 : number * 1000])
+    assert store.parts(upload) == {1: 1000, 2: 1000, 3: 1000}
+    store.complete_multipart(upload, _sha(data), len(data), 3)
+    assert keys(objects) == [f"hub/blobs/{store.relative_path(_sha(data))}"]
+
+
+def test_scratch_uploads_never_adopted_are_leftovers_gc_removes(store: S3BlobStore) -> None:
+    name = "e" * 32
+    url = store.upload_url(name, 3, 60)
+    assert url is not None
+    httpx.put(url, content=b"abc")
+    (leftover,) = store.leftovers()
+    assert (leftover.kind, leftover.name) == (LeftoverKind.TEMP, f".incoming/{name}")
+    assert not store.remove_leftover(leftover, written_before=time.time() - DAY)
+    assert store.remove_leftover(leftover, written_before=time.time() + 60)
+    assert list(store.leftovers()) == []

@@ -52,6 +52,7 @@ from hubstead.server.services.browse import BrowseService
 from hubstead.server.services.catalog import CatalogService
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.collections import CollectionService
+from hubstead.server.services.commit_cache import CommitCache
 from hubstead.server.services.commits import CommitService
 from hubstead.server.services.device_logins import DeviceLoginService
 from hubstead.server.services.discussions import DiscussionService
@@ -123,6 +124,10 @@ from hubstead.server.web import errors as web_errors
 from hubstead.server.web import routes as web_routes
 from hubstead.server.web.assets import Assets
 from hubstead.server.web.render import Renderer
+
+# How much per-commit description the hub keeps (`CommitCache`): a unit is a file of a listing
+# or one summary; a hundred thousand is some tens of MB.
+COMMIT_CACHE_BUDGET = 100_000
 
 
 def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
@@ -228,6 +233,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         chunk_size=settings.lfs_chunk_bytes,
         url_ttl=settings.lfs_url_ttl_seconds,
         max_object_bytes=settings.max_lfs_object_bytes,
+        direct_url_ttl=settings.s3_url_ttl_seconds if settings.blob_backend == "s3" else 0,
     )
     upkeep = UpkeepService(
         repo_store,
@@ -251,8 +257,9 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         signer,
         ttl_seconds=settings.xet_token_ttl_seconds,
     )
-    weights = WeightService(repo_service, git_store, objects, lfs_index)
-    catalog = CatalogService(repo_service, repo_store, git_store, upkeep, weights)
+    commit_cache = CommitCache(COMMIT_CACHE_BUDGET)
+    weights = WeightService(repo_service, git_store, objects, lfs_index, commit_cache)
+    catalog = CatalogService(repo_service, repo_store, git_store, upkeep, weights, commit_cache)
     files = FileService(repo_service, git_store, objects)
     refs = RefService(repo_service, heads, git_store)
     webhook_store = SqlWebhookStore(database)
@@ -359,6 +366,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             lfs_index,
             signer,
             url_ttl=settings.xet_url_ttl_seconds,
+            direct_url_ttl=settings.s3_url_ttl_seconds if settings.blob_backend == "s3" else 0,
         ),
         hub_events=SqlHubEventLog(database),
         database=database,

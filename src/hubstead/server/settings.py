@@ -160,6 +160,13 @@ class Settings:
     s3_region: str | None = _setting(
         None, "Region of the s3 blob backend's bucket.", shown="(from the AWS configuration)"
     )
+    s3_url_ttl_seconds: int = _setting(
+        300,
+        "With the s3 blob backend, clients download from and upload to the bucket itself, "
+        "through presigned URLs (the bucket's endpoint must be reachable by them): how long a "
+        "presigned download URL stays valid (uploads: lfs_url_ttl_seconds). 0: the hub sends "
+        "and receives the bytes itself.",
+    )
     secret_file: Path | None = _setting(
         None,
         "File holding the key that signs LFS URLs; created with a random key if missing.",
@@ -437,7 +444,7 @@ def _validate(settings: Settings) -> list[str]:
         problems.append("lfs_threshold_bytes: must be positive")
     if settings.pull_through is not None:
         problems.extend(_url_problems("pull_through", settings.pull_through))
-    for key in ("pull_through_refresh_seconds", "xet_xorb_grace_seconds"):
+    for key in ("pull_through_refresh_seconds", "xet_xorb_grace_seconds", "s3_url_ttl_seconds"):
         if getattr(settings, key) < 0:
             problems.append(f"{key}: must not be negative")
     if settings.redis_url is not None:

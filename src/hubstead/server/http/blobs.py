@@ -10,7 +10,9 @@ and reads the file's metadata from here. A single `Range` gets 206 (multi-range 
 whole object) and a range past the end 416. Bytes are streamed from the file in large reads off
 the event loop, or handed to the server as a path when it can send files itself (`pathsend`).
 Objects without a local file (Xet files, blobs in an S3 bucket) are streamed from `blob.read`,
-which reads just the range asked for.
+which reads just the range asked for, or, when the object store gives one, answered with a
+302 to a short-lived presigned URL of the store (which answers ranges itself), issued only now,
+after the URL's checks.
 
 With `x_accel_redirect_prefix` set, the hub checks the URL and answers with the same headers, no
 body and `X-Accel-Redirect: <prefix><the object's path in the blob store>`: nginx then sends the
@@ -107,6 +109,14 @@ async def get_blob(request: Request) -> Response:
     }
     if blob.commit_id is not None:
         headers[HEADER_REPO_COMMIT] = blob.commit_id
+    if blob.url is not None:
+        # To the object store, checked now: the official client stops at a redirect to another
+        # host and reads the object's identity from this answer (as from HF's CDN redirects).
+        headers["Location"] = blob.url
+        headers["Cache-Control"] = "private, no-store"
+        for name in ("Accept-Ranges", "Content-Type"):
+            del headers[name]
+        return Response(status_code=302, headers=headers)
     if blob.read is not None:
         return await streamed(request, blob.size, blob.read, headers)
     offload = services(request).settings.x_accel_redirect_prefix

@@ -139,8 +139,14 @@ def _render_item(request: Request, type: RepoType, item: BatchItem) -> dict[str,
     if item.error is not None:
         rendered["error"] = {"code": item.error[0], "message": item.error[1]}
     elif item.download_token is not None:
-        href = blob_url(request, item.sha256, item.download_token)
-        rendered["actions"] = {"download": {"href": href, "expires_in": ttl}}
+        if item.download_url is not None:
+            # Straight to the object store: that URL lives a shorter time than the hub's.
+            expires_in = services(request).lfs.direct_url_ttl
+            download = {"href": item.download_url, "expires_in": expires_in}
+        else:
+            href = blob_url(request, item.sha256, item.download_token)
+            download = {"href": href, "expires_in": ttl}
+        rendered["actions"] = {"download": download}
     elif item.upload is not None:
         verify = (
             f"{repo_url(request, type, repo_id(request))}.git/info/lfs/objects/verify"
@@ -150,10 +156,14 @@ def _render_item(request: Request, type: RepoType, item: BatchItem) -> dict[str,
         if item.upload.parts:
             multipart = f"{base_url(request)}/lfs/multipart/{item.upload.token}"
             header = {"chunk_size": str(item.upload.chunk_size)}
-            header.update({str(n): f"{multipart}/{n}" for n in range(1, item.upload.parts + 1)})
+            parts = item.upload.part_hrefs or [
+                f"{multipart}/{n}" for n in range(1, item.upload.parts + 1)
+            ]
+            header.update({str(n): url for n, url in enumerate(parts, 1)})
+            # The completion comes to the hub, which assembles and verifies the parts.
             upload = {"href": multipart, "header": header, "expires_in": ttl}
         else:
-            href = f"{base_url(request)}/lfs/uploads/{item.upload.token}"
+            href = item.upload.href or f"{base_url(request)}/lfs/uploads/{item.upload.token}"
             upload = {"href": href, "expires_in": ttl}
         rendered["actions"] = {"upload": upload, "verify": {"href": verify, "expires_in": ttl}}
     return rendered

@@ -11,6 +11,9 @@ Regular files are answered from their git blob with `ETag` = the git blob sha1, 
 are answered, as on huggingface.co, with a 302 to their content-addressed blob URL carrying
 `X-Linked-Etag` (the sha256), `X-Linked-Size` and `X-Repo-Commit`. The official client follows
 a same-host redirect even on its metadata HEAD, so the blob response repeats those headers.
+With the s3 blob backend the 302 goes straight to a short-lived presigned GET of the bucket
+(another host: the official client reads the headers from this answer and downloads from
+there without its token).
 
 An LFS file held as a Xet file is answered here, without a redirect: its headers add
 `X-Xet-Hash` and `Link: <…/xet-read-token/{commit}>; rel="xet-auth"`, from which hf_xet
@@ -73,7 +76,7 @@ async def resolve_file(request: Request) -> Response:
             return _regular(request, download, headers, _media_type(path))
         case LfsRedirect():
             headers.update(_linked(download.sha256, download.size))
-            headers["Location"] = blob_url(request, download.sha256, download.token)
+            headers["Location"] = download.url or blob_url(request, download.sha256, download.token)
             headers["Cache-Control"] = _REVALIDATE
             return Response(status_code=302, headers=headers)
         case LfsStream():

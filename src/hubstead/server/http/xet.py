@@ -164,7 +164,8 @@ async def _reconstruction(
     base = cas_url(request)
 
     def url_for(xorb: str, first: int, last: int) -> str:
-        return f"{base}/v1/xorb-ranges/{xorb}?token={found.sign(xorb, first, last)}"
+        direct = found.direct(xorb, first, last)
+        return direct or f"{base}/v1/xorb-ranges/{xorb}?token={found.sign(xorb, first, last)}"
 
     return JSONResponse(render(found.plan, url_for))
 

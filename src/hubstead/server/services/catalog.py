@@ -23,6 +23,7 @@ from hubstead.server.services import access, cards, tags
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.cards import CardFacts
+from hubstead.server.services.commit_cache import CommitCache
 from hubstead.server.services.files import FileInfo, describe
 from hubstead.server.services.gguf import GgufSummary
 from hubstead.server.services.pages import Page
@@ -77,12 +78,14 @@ class CatalogService:
         git: GitObjectStore,
         upkeep: UpkeepService,
         weights: WeightService,
+        cache: CommitCache,
     ) -> None:
         self._repos = repos
         self._store = store
         self._git = git
         self._upkeep = upkeep
         self._weights = weights
+        self._cache = cache
 
     def info(
         self, identity: Identity, type: RepoType, repo_id: str, revision: str, details: Details
@@ -135,11 +138,20 @@ class CatalogService:
         key = repo.storage_key
         files = None
         if details.files:
-            files = describe(self._git, key, self._git.list_tree(key, commit_id, "", True))
+            files = self._cache.get(
+                "files",
+                key,
+                commit_id,
+                lambda: describe(self._git, key, self._git.list_tree(key, commit_id, "", True)),
+                len,
+            )
+        facts = self._cache.get(
+            "card", key, commit_id, lambda: cards.read_facts(self._git, repo, commit_id)
+        )
         return RepoInfo(
             repo,
             self._git.commit(key, commit_id),
-            cards.read_facts(self._git, repo, commit_id),
+            facts,
             files,
             usage[repo.id] if details.used_storage else None,
             self._weights.safetensors(repo, commit_id) if details.safetensors else None,

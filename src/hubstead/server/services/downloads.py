@@ -6,7 +6,8 @@ A file is one of three things to whoever may read the repo's files:
   with the blob id as ETag;
 - `LfsRedirect`: a git-lfs pointer whose object this hub holds for the repo: the client is sent
   to the object's signed, content-addressed URL (the grant names the repo, the caller and the
-  commit, see `LfsService.pointer_download_token`);
+  commit, see `LfsService.pointer_download_token`), or to the object store's presigned URL of
+  the object when the store gives one;
 - `LfsStream`: a pointer of an on-demand (pull-through) mirror whose object is not stored yet:
   its bytes are fetched from upstream as they are read, and stored (`mirroring/pull_through.py`);
 - `XetStream`: a pointer whose object the hub holds as a Xet file: Xet clients download it from
@@ -43,13 +44,17 @@ class RegularFile:
 
 @dataclasses.dataclass(frozen=True)
 class LfsRedirect:
-    """An LFS file this hub holds: the signed token of its object's download URL."""
+    """An LFS file this hub holds: the signed token of its object's download URL.
+
+    `url`, when the object store gives one, is a presigned URL to redirect to instead.
+    """
 
     commit_id: str
     path: str
     sha256: str
     size: int
     token: str
+    url: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,4 +141,5 @@ class DownloadService:
         if held is not None and held.file.size == size and self._lfs.linked(repo, sha256, size):
             return XetStream(commit_id, clean, sha256, size, held.file.hash, held.read)
         token = self._lfs.pointer_download_token(identity, repo, sha256, size, commit_id)
-        return LfsRedirect(commit_id, clean, sha256, size, token)
+        url = self._lfs.direct_download_url(sha256)
+        return LfsRedirect(commit_id, clean, sha256, size, token, url)

@@ -10,9 +10,9 @@ import dataclasses
 from collections.abc import Callable, Sequence
 
 from hubstead.protocol import (
-    LFS_POINTER_MAX_SIZE,
     RepoType,
     lookup_path_problem,
+    may_be_lfs_pointer,
     parse_lfs_pointer,
     path_problem,
 )
@@ -56,7 +56,7 @@ def describe(git: GitObjectStore, key: str, entries: Sequence[TreeEntry]) -> lis
     result = []
     for entry in entries:
         lfs = None
-        if entry.kind is EntryKind.FILE and entry.size < LFS_POINTER_MAX_SIZE:
+        if entry.kind is EntryKind.FILE and may_be_lfs_pointer(entry.size):
             pointer = parse_lfs_pointer(git.read_blob(key, entry.oid))
             if pointer is not None:
                 lfs = LfsInfo(pointer[0], pointer[1], entry.size)

@@ -12,6 +12,17 @@ for and the caller (a user id, or anonymous); each download checks again that th
 links the object and that the caller may still read the repo, so a URL does not outlive a
 membership change, a repo turned private, or a deleted link.
 
+With an object store that gives presigned URLs (the s3 blob backend, `direct_url_ttl` > 0), the
+bytes go between the clients and the store: a batch upload answer's `href` is a presigned PUT
+of exactly the object's size to a scratch key of that answer's own (`.incoming/<random>`), and
+the verify URL names that key; `verify` reads the bytes back from the store, hashes them, and
+only if they are the object copies them (server-side) under its sha256 and links it. Bytes that
+are not the object, sent to the URL or to another object's, are dropped, and nothing is linked.
+A multipart answer lists presigned PUTs of the part keys; the completion still comes to the
+hub, which assembles and verifies the parts as it does for parts it received. Downloads (batch,
+resolve, blob URLs) redirect to a presigned GET issued after the same checks; it is not checked
+again when used, so it lives `direct_url_ttl` seconds (`s3_url_ttl_seconds`), no longer.
+
 Who may upload depends on the ref the batch names: a branch (or any other ref) needs write
 access; a pull request's ref, `refs/pr/<num>`, its author or a writer; no ref at all, which is
 how the official client asks when it opens a pull request (`create_pr`), whoever may take part
@@ -26,7 +37,9 @@ import functools
 import hashlib
 import math
 import re
+import secrets
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -66,13 +79,17 @@ class LfsObject:
 class UploadAction:
     """How to send an object: one PUT (`parts` 0) or `parts` PUTs of `chunk_size` bytes.
 
-    `verify_token` signs the verify URL, which git-lfs calls without credentials.
+    `verify_token` signs the verify URL, which git-lfs calls without credentials. With an
+    object store that takes uploads itself, `href` (one PUT) or `part_hrefs` (one per part) are
+    its presigned URLs, to use instead of the hub's.
     """
 
     token: str
     verify_token: str
     parts: int = 0
     chunk_size: int = 0
+    href: str | None = None
+    part_hrefs: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +100,7 @@ class BatchItem:
     size: int
     upload: UploadAction | None = None
     download_token: str | None = None
+    download_url: str | None = None
     error: tuple[int, str] | None = None
 
 
@@ -95,6 +113,7 @@ class UploadGrant:
     size: int
     upload_id: str = ""
     chunk_size: int = 0
+    incoming: str = ""
 
     @property
     def parts(self) -> int:
@@ -111,7 +130,8 @@ class Blob:
     An object held as a Xet file, or in an object store (the s3 blob backend), has neither,
     but `read(start, end)`, which reconstructs or fetches its bytes `start..end` (inclusive).
     `public` is whether anyone may read it (a public, ungated repo), so shared caches may
-    keep it.
+    keep it. `url`, when set, is a short-lived presigned URL of the object store that serves
+    the object: the hub redirects there instead of sending the bytes.
     """
 
     sha256: str
@@ -121,6 +141,7 @@ class Blob:
     commit_id: str | None = None
     public: bool = False
     read: Callable[[int, int], Iterator[bytes]] | None = None
+    url: str | None = None
 
 
 class Receiver:
@@ -181,6 +202,7 @@ class LfsService:
         chunk_size: int,
         url_ttl: int,
         max_object_bytes: int,
+        direct_url_ttl: int = 0,
     ) -> None:
         self._repos = repos
         self._auth = auth
@@ -193,6 +215,10 @@ class LfsService:
         self._multipart_threshold = multipart_threshold
         self._chunk_size = chunk_size
         self.url_ttl = url_ttl
+        # Presigned URLs of the object store, when it gives them: downloads live this long (they
+        # are checked once, when issued); uploads as long as the hub's own upload URLs (they
+        # only reach a scratch key, whose bytes are verified before they become an object).
+        self.direct_url_ttl = direct_url_ttl
         # Completions of one upload take turns, in every server process, so a duplicate that
         # waited finds the object stored and linked instead of its parts gone.
         self._mutexes = mutexes
@@ -250,17 +276,45 @@ class LfsService:
         if self._holds_object(repo.id, obj.sha256, obj.size):
             return BatchItem(obj.sha256, obj.size)
         subject: dict[str, Any] = {"r": repo.id, "o": obj.sha256, "n": obj.size}
-        verify = self._signer.sign(_VERIFY, subject, self.url_ttl)
         if multipart and obj.size >= self._multipart_threshold:
+            verify = self._signer.sign(_VERIFY, subject, self.url_ttl)
             # Past MAX_PARTS parts, parts grow instead: the answer lists one URL per part.
             chunk_size = max(self._chunk_size, math.ceil(obj.size / MAX_PARTS))
             subject.update(u=_upload_id(repo.id, obj, chunk_size), c=chunk_size)
             grant = _grant(subject)
             token = self._signer.sign(_MULTIPART, subject, self.url_ttl)
-            action = UploadAction(token, verify, parts=grant.parts, chunk_size=chunk_size)
-        else:
-            action = UploadAction(self._signer.sign(_UPLOAD, subject, self.url_ttl), verify)
-        return BatchItem(obj.sha256, obj.size, upload=action)
+            action = UploadAction(
+                token,
+                verify,
+                parts=grant.parts,
+                chunk_size=chunk_size,
+                part_hrefs=self._part_urls(grant),
+            )
+            return BatchItem(obj.sha256, obj.size, upload=action)
+        href = None
+        if self.direct_url_ttl:
+            # A scratch key of this answer's own: the verify URL names it, and only bytes
+            # found there to be the object are stored (see `verify`).
+            incoming = secrets.token_hex(16)
+            href = self._blobs.upload_url(incoming, obj.size, self.url_ttl)
+            if href is not None:
+                subject["k"] = incoming
+        verify = self._signer.sign(_VERIFY, subject, self.url_ttl)
+        token = self._signer.sign(_UPLOAD, subject, self.url_ttl)
+        return BatchItem(obj.sha256, obj.size, upload=UploadAction(token, verify, href=href))
+
+    def _part_urls(self, grant: UploadGrant) -> tuple[str, ...]:
+        """The object store's presigned URL of each part, or none: the parts come to the hub."""
+        if not self.direct_url_ttl:
+            return ()
+        urls = []
+        for number in range(1, grant.parts + 1):
+            size = min(grant.chunk_size, grant.size - (number - 1) * grant.chunk_size)
+            url = self._blobs.part_url(grant.upload_id, number, size, self.url_ttl)
+            if url is None:
+                return ()
+            urls.append(url)
+        return tuple(urls)
 
     def _plan_download(self, identity: Identity, repo: RepoRecord, obj: LfsObject) -> BatchItem:
         problem = self._object_problem(obj)
@@ -269,7 +323,8 @@ class LfsService:
         if not self.linked(repo, obj.sha256, obj.size):
             return BatchItem(obj.sha256, obj.size, error=(404, "Object does not exist"))
         token = self._download_token(identity, repo, obj.sha256)
-        return BatchItem(obj.sha256, obj.size, download_token=token)
+        url = self.direct_download_url(obj.sha256)
+        return BatchItem(obj.sha256, obj.size, download_token=token, download_url=url)
 
     # --- uploads ------------------------------------------------------------------------------
 
@@ -323,8 +378,7 @@ class LfsService:
             raise errors.InvalidRequestError("The completion names another object than the upload")
         if sorted(part_numbers) != list(range(1, grant.parts + 1)):
             raise errors.InvalidRequestError(f"The completion must list parts 1 to {grant.parts}")
-        slot = int(grant.upload_id, 16) % _COMPLETION_LOCKS
-        with self._mutexes.hold(f"lfs-completion-{slot}"):
+        with self._completion_lock(grant.upload_id):
             # A retried completion, or the bytes arrived another way.
             if self._holds_object(grant.repo_id, grant.sha256, grant.size):
                 self._blobs.abort_multipart(grant.upload_id)
@@ -374,8 +428,37 @@ class LfsService:
             if (grant.sha256, grant.size) != (obj.sha256, obj.size):
                 raise errors.AuthorizationError("This URL is not valid for this object")
             repo_key = grant.repo_id
+            if grant.incoming:
+                with self._completion_lock(grant.incoming):
+                    if not self._holds_object(repo_key, obj.sha256, obj.size):
+                        self._adopt(grant)
         if not self._holds_object(repo_key, obj.sha256, obj.size):
             raise errors.NotFoundError(f"Object {obj.sha256} ({obj.size} bytes) is not stored")
+
+    def _completion_lock(self, upload: str) -> AbstractContextManager[None]:
+        """The lock completions of the upload `upload` (hex) take turns on, in every process."""
+        return self._mutexes.hold(f"lfs-completion-{int(upload, 16) % _COMPLETION_LOCKS}")
+
+    def _adopt(self, grant: UploadGrant) -> None:
+        """Store and link what the client sent to the object store for this grant, if it checks.
+
+        A client that sent other bytes (or sent them to another object's URL) gets an error,
+        and nothing is stored or linked.
+        """
+        try:
+            self._blobs.adopt(grant.incoming, grant.sha256, grant.size)
+        except BlobNotFoundError as exc:
+            # A duplicate verify took it first (in a process on another data dir: the completion
+            # lock holds among the processes of one).
+            if self._holds_object(grant.repo_id, grant.sha256, grant.size):
+                return
+            raise errors.NotFoundError(
+                f"Object {grant.sha256} ({grant.size} bytes) is not stored: {exc}"
+            ) from exc
+        except BlobMismatchError as exc:
+            raise errors.InvalidRequestError(f"Upload refused: {exc}; upload it again") from exc
+        # Only now, the bytes verified, may the object become reachable (see the module doc).
+        self._link(grant)
 
     # --- downloads ----------------------------------------------------------------------------
 
@@ -413,6 +496,17 @@ class LfsService:
             subject["c"] = commit_id
         return self._signer.sign(_DOWNLOAD, subject, self.url_ttl)
 
+    def direct_download_url(self, sha256: str) -> str | None:
+        """A presigned URL of the object store holding the object as a blob, or None.
+
+        Only for a caller just found allowed to read a repo that holds the object (so it is
+        stored, as a blob or a Xet file): the URL itself is not checked again when used, so it
+        lives `direct_url_ttl` seconds.
+        """
+        if not self.direct_url_ttl or self._objects.as_xet(sha256) is not None:
+            return None
+        return self._blobs.download_url(sha256, self.direct_url_ttl)
+
     def blob(self, sha256: str, token: str) -> Blob:
         """The object a download URL grants, if its repo still holds it for the URL's caller.
 
@@ -447,8 +541,15 @@ class LfsService:
         if path is None:
             # Not a local file: a Xet file, or a blob in an object store, streamed by ranges.
             held = self._objects.as_xet(sha256)
-            read = held.read if held else functools.partial(self._objects.read_blob, sha256)
-            return Blob(sha256, size, None, None, commit, public, read)
+            if held is not None:
+                return Blob(sha256, size, None, None, commit, public, held.read)
+            read = functools.partial(self._objects.read_blob, sha256)
+            url = (
+                self._blobs.download_url(sha256, self.direct_url_ttl)
+                if self.direct_url_ttl
+                else None
+            )
+            return Blob(sha256, size, None, None, commit, public, read, url)
         return Blob(sha256, size, path, self._blobs.relative_path(sha256), commit, public=public)
 
     def linked(self, repo: RepoRecord, sha256: str, size: int) -> bool:
@@ -494,6 +595,7 @@ def _grant(subject: dict[str, Any]) -> UploadGrant:
             size=int(subject["n"]),
             upload_id=str(subject.get("u", "")),
             chunk_size=int(subject.get("c", 0)),
+            incoming=str(subject.get("k", "")),
         )
     except (KeyError, TypeError, ValueError):
         raise errors.AuthorizationError("This URL's signature is invalid") from None

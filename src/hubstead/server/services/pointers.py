@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-from hubstead.protocol import DEFAULT_BRANCH, LFS_POINTER_MAX_SIZE, parse_lfs_pointer
+from hubstead.protocol import DEFAULT_BRANCH, may_be_lfs_pointer, parse_lfs_pointer
 from hubstead.server.domain.git import EntryKind, Ref, TreeEntry
 from hubstead.server.storage.git_objects import GitObjectStore
 
@@ -73,7 +73,7 @@ class _Walk:
                     if entry.oid not in self._trees:
                         self._trees.add(entry.oid)
                         folders.append(entry.path)
-                elif entry.size < LFS_POINTER_MAX_SIZE:
+                elif may_be_lfs_pointer(entry.size):
                     yield entry
 
 

@@ -24,7 +24,6 @@ import json
 import math
 import posixpath
 import struct
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -34,6 +33,7 @@ from hubstead.server.domain.git import EntryKind
 from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
+from hubstead.server.services.commit_cache import CommitCache
 from hubstead.server.services.files import normalize_path
 from hubstead.server.services.gguf import GgufError, GgufSummary, read_summary
 from hubstead.server.services.objects import LfsObjects
@@ -46,7 +46,6 @@ INDEX_FILE = "model.safetensors.index.json"
 MAX_HEADER_BYTES = 25_000_000  # what the official client accepts
 MAX_INDEX_BYTES = 25_000_000
 MAX_SHARDS = 1000
-_CACHED_SUMMARIES = 4096
 GGUF_SUFFIX = ".gguf"
 _LENGTH = struct.Struct("<Q")
 
@@ -158,7 +157,12 @@ class WeightService:
     """Summaries of models' safetensors weights, and their shards' headers."""
 
     def __init__(
-        self, repos: RepoService, git: GitObjectStore, objects: LfsObjects, index: LfsIndex
+        self,
+        repos: RepoService,
+        git: GitObjectStore,
+        objects: LfsObjects,
+        index: LfsIndex,
+        cache: CommitCache,
     ) -> None:
         self._repos = repos
         self._git = git
@@ -166,8 +170,7 @@ class WeightService:
         self._index = index
         # Per (format, repo, commit): a SafetensorsSummary, a GgufSummary, or None. A commit
         # never changes, so each process's cache is never stale and needs no invalidation.
-        self._cache: collections.OrderedDict[tuple[str, str, str], Any] = collections.OrderedDict()
-        self._guard = threading.Lock()
+        self._cache = cache
 
     def safetensors(self, repo: RepoRecord, commit_id: str) -> SafetensorsSummary | None:
         """A model's safetensors summary at a commit, or None (the caller checked access)."""
@@ -186,21 +189,12 @@ class WeightService:
     ) -> _Summary | None:
         if repo.type != RepoType.MODEL.value:
             return None
-        key = (form, repo.storage_key, commit_id)
-        with self._guard:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                found: _Summary | None = self._cache[key]
-                return found
         try:
-            summary = compute(repo, commit_id)
+            return self._cache.get(
+                form, repo.storage_key, commit_id, lambda: compute(repo, commit_id)
+            )
         except _NotHeld:
             return None
-        with self._guard:
-            self._cache[key] = summary
-            while len(self._cache) > _CACHED_SUMMARIES:
-                self._cache.popitem(last=False)
-        return summary
 
     def sharded_metadata(
         self, identity: Identity, repo_id: str, filename: str = INDEX_FILE

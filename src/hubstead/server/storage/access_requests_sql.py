@@ -19,6 +19,12 @@ from hubstead.server.storage.db import Database, as_utc, upsert
 from hubstead.server.storage.hub_events_sql import record_event
 from hubstead.server.storage.schema import access_requests, accounts
 
+# Read for every authenticated request (`AuthService._identity`): built once (see tokens_sql).
+_ACCEPTED_REPOS = sa.select(access_requests.c.repo_id).where(
+    (access_requests.c.user_id == sa.bindparam("user_id"))
+    & (access_requests.c.status == AccessStatus.ACCEPTED.value)
+)
+
 
 class SqlAccessRequestStore:
     """Access requests, with their users' names read along."""
@@ -135,12 +141,8 @@ class SqlAccessRequestStore:
 
     def accepted_repos(self, user_id: int) -> frozenset[int]:
         """The repo ids of the user's accepted rows."""
-        query = sa.select(access_requests.c.repo_id).where(
-            (access_requests.c.user_id == user_id)
-            & (access_requests.c.status == AccessStatus.ACCEPTED.value)
-        )
         with self._db.read() as conn:
-            return frozenset(conn.execute(query).scalars())
+            return frozenset(conn.execute(_ACCEPTED_REPOS, {"user_id": user_id}).scalars())
 
     def _one(self, condition: sa.ColumnElement[bool]) -> AccessRequestRecord | None:
         with self._db.read() as conn:

@@ -21,6 +21,12 @@ from hubstead.server.storage.schema import (
     repos,
 )
 
+# Read for every authenticated request (`AuthService._identity`): built once, so SQLAlchemy finds
+# them compiled in its cache without building each statement and its cache key again.
+_MEMBERSHIPS_OF_USER = sa.select(memberships).where(memberships.c.user_id == sa.bindparam("key"))
+_MEMBERS_OF_ORG = sa.select(memberships).where(memberships.c.org_id == sa.bindparam("key"))
+_ACCOUNTS_BY_ID = sa.select(accounts).where(accounts.c.id.in_(sa.bindparam("ids", expanding=True)))
+
 
 class SqlAccountStore:
     """Accounts and memberships in the SQL database."""
@@ -185,19 +191,21 @@ class SqlAccountStore:
 
     def memberships_of(self, user_id: int) -> list[Membership]:
         """A user's organizations."""
-        return self._memberships(memberships.c.user_id == user_id)
+        return self._memberships(_MEMBERSHIPS_OF_USER, user_id)
 
     def members_of(self, org_id: int) -> list[Membership]:
         """An organization's members."""
-        return self._memberships(memberships.c.org_id == org_id)
+        return self._memberships(_MEMBERS_OF_ORG, org_id)
 
-    def _memberships(self, condition: sa.ColumnElement[bool]) -> list[Membership]:
+    def _memberships(self, query: sa.Select[Any], key: int) -> list[Membership]:
         with self._db.read() as conn:
-            rows = conn.execute(sa.select(memberships).where(condition)).all()
-            ids = {row.org_id for row in rows} | {row.user_id for row in rows}
+            rows = conn.execute(query, {"key": key}).all()
+            if not rows:
+                return []
+            ids = sorted({row.org_id for row in rows} | {row.user_id for row in rows})
             by_id = {
                 row.id: account_record(row._mapping)
-                for row in conn.execute(sa.select(accounts).where(accounts.c.id.in_(ids)))
+                for row in conn.execute(_ACCOUNTS_BY_ID, {"ids": ids})
             }
         result = [Membership(by_id[r.org_id], by_id[r.user_id], Role(r.role)) for r in rows]
         return sorted(result, key=lambda m: (m.org.name.lower(), m.user.name.lower()))

@@ -90,6 +90,34 @@ class BlobStore(Protocol):
     def abort_multipart(self, upload_id: str) -> None:
         """Forget an upload and its parts."""
 
+    def download_url(self, sha256: str, ttl: int) -> str | None:
+        """A URL of another host that serves the object for `ttl` seconds, or None (fs).
+
+        Only ever handed to a caller found allowed to read the object.
+        """
+
+    def upload_url(self, name: str, size: int, ttl: int) -> str | None:
+        """A URL taking exactly `size` bytes for the incoming object `name`, or None (fs).
+
+        `name` is 32 random hex digits; the bytes received there become an object only
+        through `adopt`, which verifies them.
+        """
+
+    def part_url(self, upload_id: str, number: int, size: int, ttl: int) -> str | None:
+        """A URL taking part `number` (exactly `size` bytes) of a multipart upload, or None (fs).
+
+        Such parts are assembled and verified by `complete_multipart`, as parts received by
+        `part_writer` are.
+        """
+
+    def adopt(self, name: str, sha256: str, size: int) -> None:
+        """Store the incoming object `name` (see `upload_url`) as `sha256`, if its bytes are that.
+
+        Raises:
+            BlobNotFoundError: nothing was received at `name`.
+            BlobMismatchError: the bytes are not the object (they are dropped).
+        """
+
     def stat(self, sha256: str) -> BlobStat | None:
         """The stored object's size and write time, or None when it is not stored."""
 

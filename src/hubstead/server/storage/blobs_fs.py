@@ -214,6 +214,24 @@ class FsBlobStore:
 
     # --- upkeep (fsck and gc) -------------------------------------------------------------------
 
+    # --- direct transfers: none, the hub sends and receives the bytes ------------------------
+
+    def download_url(self, sha256: str, ttl: int) -> str | None:
+        """None: the hub serves local files itself (or through the nginx offload)."""
+        return None
+
+    def upload_url(self, name: str, size: int, ttl: int) -> str | None:
+        """None: uploads come to the hub."""
+        return None
+
+    def part_url(self, upload_id: str, number: int, size: int, ttl: int) -> str | None:
+        """None: parts come to the hub."""
+        return None
+
+    def adopt(self, name: str, sha256: str, size: int) -> None:
+        """Nothing is ever received elsewhere (`upload_url` gives none)."""
+        raise BlobNotFoundError(f"no upload was received for {sha256}")
+
     def stat(self, sha256: str) -> BlobStat | None:
         """The object's size and mtime, or None when it is not stored."""
         try:

@@ -12,7 +12,11 @@ copied into the bucket (`aws s3 sync`) is a valid store, and back.
   key, which verifies the assembled bytes before S3 shows them: the bytes cross the hub once
   more, but parts may have any size and number (S3's own multipart needs 5 MiB parts).
 - `open` returns a seekable file that reads by ranged GETs; `local_path` is None, so downloads
-  are streamed by the hub (not `X-Accel-Redirect`ed).
+  are streamed by the hub (not `X-Accel-Redirect`ed) unless it hands out presigned URLs.
+- Presigned URLs (`download_url`, `upload_url`, `part_url`) let clients reach the bucket
+  directly, each for one key and a short time. A presigned PUT never targets an object's own
+  key: it lands at `.incoming/<name>` (or a part key), and `adopt` (or `complete_multipart`)
+  reads those bytes back and hashes them before the object appears under its sha256.
 - `delete_unless` parks the object at `.gc/<sha>-<random>` (a server-side copy), deletes it,
   asks `keep`, then deletes the parked copy or puts it back. S3 has no atomic rename or
   conditional delete: a writer of the same object whose upload completes between the copy and
@@ -32,13 +36,14 @@ from typing import BinaryIO
 
 from hubstead.server.domain.upkeep import Leftover, LeftoverKind
 from hubstead.server.storage.blobs import BlobStat
-from hubstead.server.storage.errors import BlobNotFoundError
+from hubstead.server.storage.errors import BlobMismatchError, BlobNotFoundError
 from hubstead.server.storage.objects_s3 import S3Objects, S3ObjectWriter
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _STORED = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})")
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 _UPLOADS = ".uploads"
+_INCOMING = ".incoming"
 _PARKED = ".gc"
 _IN_PROGRESS = "?uploadId="
 _READ_CHUNK = 8 * 1024 * 1024
@@ -125,6 +130,66 @@ class S3BlobStore:
             while chunk := file.read(_READ_CHUNK):
                 digest.update(chunk)
         return digest.hexdigest()
+
+    # --- presigned URLs: clients send and fetch bytes from the bucket itself -------------------
+
+    def download_url(self, sha256: str, ttl: int) -> str | None:
+        """A presigned GET of the object, valid `ttl` seconds (ranges work on it)."""
+        return self.objects.presign("get_object", self.key(sha256), ttl)
+
+    def upload_url(self, name: str, size: int, ttl: int) -> str | None:
+        """A presigned PUT of exactly `size` bytes to the incoming object `name`, not the object.
+
+        `name` (32 hex digits, unguessable, one per batch answer) is where the client's bytes
+        land; `adopt` checks them and only then stores them under their sha256.
+        """
+        return self.objects.presign("put_object", self._incoming(name), ttl, ContentLength=size)
+
+    def part_url(self, upload_id: str, number: int, size: int, ttl: int) -> str | None:
+        """A presigned PUT of part `number` (exactly `size` bytes) of a multipart upload.
+
+        The part lands where `part_writer` would write it; `complete_multipart` verifies.
+        """
+        key = f"{self._upload_prefix(upload_id)}{number}"
+        return self.objects.presign("put_object", key, ttl, ContentLength=size)
+
+    def _incoming(self, name: str) -> str:
+        if not _UPLOAD_ID.fullmatch(name):
+            raise ValueError(f"invalid incoming object name {name!r}")
+        return self._key(f"{_INCOMING}/{name}")
+
+    def adopt(self, name: str, sha256: str, size: int) -> None:
+        """Store the incoming object `name` as the object `sha256`, once its bytes check.
+
+        The bytes are read back once (a GET of that version of the object, hashed) and copied
+        server-side, on condition that the incoming object is still that version: a PUT to the
+        URL between the check and the copy is not stored. The incoming object is then removed.
+
+        Raises:
+            BlobNotFoundError: nothing was received at `name` (or it changed while read).
+            BlobMismatchError: the bytes are not the object (the incoming object is dropped).
+        """
+        _check_digest(sha256)
+        incoming = self._incoming(name)
+        head = self.objects.head(incoming)
+        if head is None:
+            raise BlobNotFoundError(f"no upload was received for {sha256}")
+        client, bucket = self.objects.client, self.objects.bucket
+        try:
+            if head.size != size:
+                raise BlobMismatchError(f"expected {size} bytes, received {head.size} bytes")
+            digest, length = self.objects.digest(incoming, head.etag)
+            if (digest, length) != (sha256, size):
+                raise BlobMismatchError(
+                    f"expected {size} bytes with sha256 {sha256}, "
+                    f"received {length} bytes with sha256 {digest}"
+                )
+            if not self.objects.copy(incoming, self.key(sha256), if_match=head.etag):
+                raise BlobNotFoundError(f"the upload of {sha256} changed while it was checked")
+        except BlobMismatchError:
+            client.delete_object(Bucket=bucket, Key=incoming)
+            raise
+        client.delete_object(Bucket=bucket, Key=incoming)
 
     # --- multipart uploads ----------------------------------------------------------------------
 
@@ -219,7 +284,10 @@ class S3BlobStore:
         for upload in self.objects.uploads(self._root + "/"):
             name = f"{upload.key[start:]}{_IN_PROGRESS}{upload.upload_id}"
             yield Leftover(LeftoverKind.TEMP, name, upload.size, upload.modified_at)
-        for found in self.objects.listing(self._key(_PARKED + "/")):
+        for found in [
+            *self.objects.listing(self._key(_PARKED + "/")),
+            *self.objects.listing(self._key(_INCOMING + "/")),
+        ]:
             stamp = found["LastModified"].timestamp()
             yield Leftover(LeftoverKind.TEMP, found["Key"][start:], found["Size"], stamp)
         uploads: dict[str, tuple[int, float]] = {}
@@ -251,7 +319,7 @@ class S3BlobStore:
                         return False
                     return self.objects.abort_upload(key, upload_id)
             return False
-        if not leftover.name.startswith(_PARKED + "/"):
+        if not leftover.name.startswith((_PARKED + "/", _INCOMING + "/")):
             return False
         key = self._key(leftover.name)
         head = self.objects.head(key)

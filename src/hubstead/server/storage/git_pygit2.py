@@ -22,6 +22,7 @@ import itertools
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -68,6 +69,24 @@ _MAX_REF_BYTES = 1000
 _LOW_SPACE_BYTES = 1024 * 1024
 
 
+_OPEN_PER_THREAD = 32
+
+
+class _OpenRepos(threading.local):
+    """The repos a thread opened lately, most recent last.
+
+    Opening a repo reads its config and sets up its object database (a fifth of a millisecond),
+    and one request may read a repo several times. libgit2 objects must not be shared between
+    threads, hence one cache per thread. A cached handle stays right: loose refs and objects are
+    read from disk at each lookup, and libgit2 reloads its pack list when an object is missing
+    (after a push or a repack); storage keys are never reused, so a deleted repo's handle is
+    simply never asked for again.
+    """
+
+    def __init__(self) -> None:
+        self.repos: collections.OrderedDict[str, pygit2.Repository] = collections.OrderedDict()
+
+
 class Pygit2GitStore:
     """Bare git repos under one root directory."""
 
@@ -75,6 +94,7 @@ class Pygit2GitStore:
         self._root = root
         self._temp = root / ".tmp"
         self._temp.mkdir(parents=True, exist_ok=True)
+        self._opened = _OpenRepos()
 
     def path(self, key: str) -> Path:
         """Where the bare repo for `key` lives."""
@@ -83,7 +103,15 @@ class Pygit2GitStore:
         return self._root / key[:2] / f"{key}.git"
 
     def _open(self, key: str) -> pygit2.Repository:
-        return pygit2.Repository(str(self.path(key)))
+        opened = self._opened.repos
+        repo = opened.get(key)
+        if repo is None:
+            repo = opened[key] = pygit2.Repository(str(self.path(key)))
+            if len(opened) > _OPEN_PER_THREAD:
+                opened.popitem(last=False)
+        else:
+            opened.move_to_end(key)
+        return repo
 
     @contextlib.contextmanager
     def _ref_lock(self, key: str) -> Iterator[pygit2.Repository]:
@@ -116,6 +144,7 @@ class Pygit2GitStore:
 
     def delete(self, key: str) -> None:
         """Remove the repo directory."""
+        self._opened.repos.pop(key, None)
         shutil.rmtree(self.path(key), ignore_errors=True)
 
     def resolve(self, key: str, revision: str) -> str | None:

@@ -48,8 +48,10 @@ _MISSING = ("404", "NoSuchKey", "NotFound", "NoSuchUpload")
 
 
 # Retries with backoff on throttling and 5xx answers; a pool as large as the threads that
-# stream uploads and downloads at once.
+# stream uploads and downloads at once. Presigned URLs in SigV4 (with a custom endpoint boto3
+# would presign in SigV2, which signs no headers: a PUT URL's Content-Length is signed in).
 CLIENT_CONFIG = botocore.config.Config(
+    signature_version="s3v4",
     connect_timeout=10,
     read_timeout=60,
     retries={"max_attempts": 5, "mode": "standard"},
@@ -147,16 +149,26 @@ class S3Objects:
             ]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
 
-    def copy(self, source: str, target: str, unmodified_since: float | None = None) -> bool:
+    def copy(
+        self,
+        source: str,
+        target: str,
+        unmodified_since: float | None = None,
+        *,
+        if_match: str | None = None,
+    ) -> bool:
         """Copy an object in the bucket (multipart for large ones); False if `source` is gone.
 
-        With `unmodified_since`, False as well when `source` was written after that time.
+        With `unmodified_since`, False as well when `source` was written after that time; with
+        `if_match`, when its ETag is no longer that one (it was written again).
         """
         extra: dict[str, Any] = {}
         if unmodified_since is not None:
             extra["CopySourceIfUnmodifiedSince"] = dt.datetime.fromtimestamp(
                 unmodified_since, dt.UTC
             )
+        if if_match is not None:
+            extra["CopySourceIfMatch"] = if_match
         try:
             self.client.copy(
                 {"Bucket": self.bucket, "Key": source}, self.bucket, target, ExtraArgs=extra
@@ -167,6 +179,37 @@ class S3Objects:
                 return False
             raise
         return True
+
+    def presign(self, operation: str, key: str, ttl: int, **params: Any) -> str:
+        """A URL that lets its holder do `operation` on the object at `key` for `ttl` seconds.
+
+        Made locally (no request); the bucket checks the signature, the expiry and the signed
+        headers (a PUT's Content-Length) when the URL is used.
+        """
+        return self.client.generate_presigned_url(
+            operation, Params={"Bucket": self.bucket, "Key": key, **params}, ExpiresIn=ttl
+        )
+
+    def digest(self, key: str, etag: str) -> tuple[str, int]:
+        """The sha256 and length of the object at `key`, read in one GET of that very version.
+
+        Raises:
+            BlobNotFoundError: there is no object at `key`, or it is no longer the one with
+                ETag `etag` (written again since it was looked at).
+        """
+        try:
+            found = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=etag)
+        except botocore.exceptions.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if is_missing(exc) or code in ("PreconditionFailed", "412"):
+                raise BlobNotFoundError(key) from exc
+            raise
+        digest, length = hashlib.sha256(), 0
+        body = found["Body"]
+        while chunk := body.read(_READ_CHUNK):
+            digest.update(chunk)
+            length += len(chunk)
+        return digest.hexdigest(), length
 
     def read_range(self, key: str, start: int, end: int) -> bytes:
         """Bytes `[start, end)` of an object; fewer past its end.

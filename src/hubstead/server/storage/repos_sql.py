@@ -29,6 +29,29 @@ _SORT_COLUMNS = {
 # The settings `update_settings` changes, with the names the Hub gives them in its events.
 _SETTINGS = {"private": "private", "gated": "gated", "discussions_disabled": "discussionsDisabled"}
 
+# `find_repo`'s statements, run for every request naming a repo: built once, so SQLAlchemy finds
+# them compiled in its cache without building each statement and its cache key again.
+_FIND_IDS = sa.select(
+    sa.select(repos.c.id)
+    .where((repos.c.type == sa.bindparam("type")) & (repos.c.lookup == sa.bindparam("lookup")))
+    .scalar_subquery()
+    .label("repo"),
+    sa.select(repo_redirects.c.repo_id)
+    .where(
+        (repo_redirects.c.type == sa.bindparam("type"))
+        & (repo_redirects.c.lookup == sa.bindparam("lookup"))
+    )
+    .scalar_subquery()
+    .label("moved"),
+    sa.exists(sa.select(accounts.c.id).where(accounts.c.name_lower == sa.bindparam("owner"))).label(
+        "owned"
+    ),
+)
+_REPO_ROWS = sa.select(repos).where(repos.c.id.in_(sa.bindparam("ids", expanding=True)))
+_REPO_TAGS = sa.select(repo_tags.c.repo_id, repo_tags.c.tag).where(
+    repo_tags.c.repo_id.in_(sa.bindparam("ids", expanding=True))
+)
+
 
 def _lookup(namespace: str, name: str) -> str:
     return f"{namespace}/{name}".lower()
@@ -111,30 +134,15 @@ class SqlRepoStore:
 
     def find_repo(self, type: str, namespace: str, name: str) -> RepoLookup:
         """The repo, its redirect and its namespace's owner, in three statements always."""
-        lookup = _lookup(namespace, name)
-        found = sa.select(repos.c.id).where((repos.c.type == type) & (repos.c.lookup == lookup))
-        moved = sa.select(repo_redirects.c.repo_id).where(
-            (repo_redirects.c.type == type) & (repo_redirects.c.lookup == lookup)
-        )
-        owner = sa.select(accounts.c.id).where(accounts.c.name_lower == namespace.lower())
+        keys = {"type": type, "lookup": _lookup(namespace, name), "owner": namespace.lower()}
         with self._db.read() as conn:
-            ids = conn.execute(
-                sa.select(
-                    found.scalar_subquery().label("repo"),
-                    moved.scalar_subquery().label("moved"),
-                    sa.exists(owner).label("owned"),
-                )
-            ).one()
+            ids = conn.execute(_FIND_IDS, keys).one()
             # The rows and tags are read even when there is nothing to read: a missing repo
             # costs what a private one does.
             wanted = [i for i in (ids.repo, ids.moved) if i is not None]
-            rows = {r.id: r for r in conn.execute(sa.select(repos).where(repos.c.id.in_(wanted)))}
+            rows = {r.id: r for r in conn.execute(_REPO_ROWS, {"ids": wanted})}
             tags: dict[int, list[str]] = {i: [] for i in wanted}
-            for repo_id, tag in conn.execute(
-                sa.select(repo_tags.c.repo_id, repo_tags.c.tag).where(
-                    repo_tags.c.repo_id.in_(wanted)
-                )
-            ):
+            for repo_id, tag in conn.execute(_REPO_TAGS, {"ids": wanted}):
                 tags[repo_id].append(tag)
 
         def record(repo_id: int | None) -> RepoRecord | None:

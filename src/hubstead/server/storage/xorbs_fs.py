@@ -8,20 +8,18 @@ a Merkle hash of its decompressed chunks, which only the Xet service computes).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from hubstead.server.domain.upkeep import Leftover
-from hubstead.server.storage.blobs import BlobStat
 from hubstead.server.storage.blobs_fs import FsBlobStore, FsBlobWriter
 from hubstead.server.storage.errors import BlobNotFoundError
+from hubstead.server.storage.xorbs import BlobBackedXorbs
 
 
-class FsXorbStore:
+class FsXorbStore(BlobBackedXorbs[FsBlobStore]):
     """Xorbs as files under one root."""
 
     def __init__(self, root: Path) -> None:
-        self._files = FsBlobStore(root)
+        super().__init__(FsBlobStore(root))
 
     def put(self, hash: str, data: bytes) -> bool:
         """Write the xorb unless it is stored; a concurrent writer of the same xorb is harmless."""
@@ -51,30 +49,10 @@ class FsXorbStore:
         finally:
             os.close(descriptor)
 
-    def size(self, hash: str) -> int | None:
-        """The xorb's length, or None when it is not stored."""
-        return self._files.size(hash)
+    def download_url(self, hash: str, start: int, end: int, ttl: int) -> str | None:
+        """None: the hub serves xorb ranges from the local files."""
+        return None
 
     def local_path(self, hash: str) -> Path | None:
         """The xorb's file, or None when it is not stored."""
         return self._files.local_path(hash)
-
-    def stat(self, hash: str) -> BlobStat | None:
-        """The xorb's size and mtime, or None when it is not stored."""
-        return self._files.stat(hash)
-
-    def hashes(self) -> Iterator[str]:
-        """Every stored xorb's hash."""
-        return self._files.digests()
-
-    def delete_unless(self, hash: str, keep: Callable[[BlobStat], bool]) -> bool:
-        """See `FsBlobStore.delete_unless`."""
-        return self._files.delete_unless(hash, keep)
-
-    def leftovers(self) -> Iterator[Leftover]:
-        """Files in `.tmp/`: writes in progress or interrupted, and deletions gc never finished."""
-        return self._files.leftovers()
-
-    def remove_leftover(self, leftover: Leftover, written_before: float) -> bool:
-        """See `FsBlobStore.remove_leftover`."""
-        return self._files.remove_leftover(leftover, written_before)

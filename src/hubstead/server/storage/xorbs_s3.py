@@ -8,23 +8,21 @@ the xorb onto itself (server-side, with new metadata), which is what moves `Last
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import botocore.exceptions
 
-from hubstead.server.domain.upkeep import Leftover
-from hubstead.server.storage.blobs import BlobStat
 from hubstead.server.storage.blobs_s3 import S3BlobStore
 from hubstead.server.storage.objects_s3 import S3Objects, is_missing
+from hubstead.server.storage.xorbs import BlobBackedXorbs
 
 
-class S3XorbStore:
+class S3XorbStore(BlobBackedXorbs[S3BlobStore]):
     """Xorbs as objects in an S3 bucket."""
 
     def __init__(self, objects: S3Objects) -> None:
         self._objects = objects
-        self._files = S3BlobStore(objects, "xorbs")
+        super().__init__(S3BlobStore(objects, "xorbs"))
 
     def put(self, hash: str, data: bytes) -> bool:
         """Write the xorb unless it is stored; a concurrent writer of the same xorb is harmless."""
@@ -56,30 +54,11 @@ class S3XorbStore:
         """Bytes `[start, end)`, in one ranged GET."""
         return self._objects.read_range(self._files.key(hash), start, end)
 
-    def size(self, hash: str) -> int | None:
-        """The xorb's length, or None when it is not stored."""
-        return self._files.size(hash)
+    def download_url(self, hash: str, start: int, end: int, ttl: int) -> str | None:
+        """A presigned GET of the xorb whose signature covers `Range: bytes=<start>-<end>`."""
+        key = self._files.key(hash)
+        return self._objects.presign("get_object", key, ttl, Range=f"bytes={start}-{end}")
 
     def local_path(self, hash: str) -> Path | None:
         """None: xorb ranges are read from the bucket."""
         return None
-
-    def stat(self, hash: str) -> BlobStat | None:
-        """The xorb's size and last write (or touch), or None when it is not stored."""
-        return self._files.stat(hash)
-
-    def hashes(self) -> Iterator[str]:
-        """Every stored xorb's hash."""
-        return self._files.digests()
-
-    def delete_unless(self, hash: str, keep: Callable[[BlobStat], bool]) -> bool:
-        """See `S3BlobStore.delete_unless`."""
-        return self._files.delete_unless(hash, keep)
-
-    def leftovers(self) -> Iterator[Leftover]:
-        """Writes never completed and parked copies of an interrupted gc."""
-        return self._files.leftovers()
-
-    def remove_leftover(self, leftover: Leftover, written_before: float) -> bool:
-        """See `S3BlobStore.remove_leftover`."""
-        return self._files.remove_leftover(leftover, written_before)

@@ -34,10 +34,14 @@ _RANGE = "xet-range"
 
 @dataclasses.dataclass(frozen=True)
 class Reconstruction:
-    """A window of a file: its plan, and `sign(xorb, start, end)` for each xorb range's URL."""
+    """A window of a file: its plan, and `sign(xorb, start, end)` for each xorb range's URL.
+
+    `direct(xorb, start, end)` is the object store's presigned URL of the range, or None.
+    """
 
     plan: Plan
     sign: Callable[[str, int, int], str]
+    direct: Callable[[str, int, int], str | None] = lambda xorb, start, end: None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +73,7 @@ class XetDownloadService:
         signer: UrlSigner,
         *,
         url_ttl: int,
+        direct_url_ttl: int = 0,
     ) -> None:
         self._tokens = tokens
         self._repos = repos
@@ -78,6 +83,7 @@ class XetDownloadService:
         self._lfs_index = lfs_index
         self._signer = signer
         self._url_ttl = url_ttl
+        self._direct_url_ttl = direct_url_ttl
 
     def reconstruction(
         self, token: str, file_hash: str, start: int, end: int | None
@@ -113,7 +119,13 @@ class XetDownloadService:
                 _RANGE, {**subject, "x": xorb, "b": [first, last]}, self._url_ttl
             )
 
-        return Reconstruction(plan, sign)
+        def direct(xorb: str, first: int, last: int) -> str | None:
+            # Checked now, not when fetched: it lives the object store's short URL lifetime.
+            if not self._direct_url_ttl:
+                return None
+            return self._content.xorbs.download_url(xorb, first, last, self._direct_url_ttl)
+
+        return Reconstruction(plan, sign, direct)
 
     def xorb_range(self, token: str, xorb: str, start: int, end: int) -> XorbRange:
         """The bytes of a xorb range URL, if `start..end` is the range it was signed for.

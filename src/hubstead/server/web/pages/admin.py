@@ -10,6 +10,7 @@ for the job) and `POST /-/admin/jobs/{id}/cancel`. The admin check is `AdminServ
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -44,41 +45,37 @@ async def get_overview(request: Request) -> Response:
     return await render(request, "admin/overview.html", overview=overview, section="overview")
 
 
-async def _users_page(
+async def _accounts_page(
     request: Request,
     caller: Visitor,
+    section: Literal["users", "orgs"],
     status: int = 200,
     error: str | None = None,
-    created: str | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
+    """A page of the users or of the organizations (`section`), with the form creating one."""
     search = _search(request)
     page_number = page_index(request)
-    users = await call(
-        services(request).admin.users,
-        caller.identity,
-        search,
-        page_number * ACCOUNTS_PAGE,
-        ACCOUNTS_PAGE,
-    )
+    admin = services(request).admin
+    listing = admin.users if section == "users" else admin.orgs
+    found = await call(listing, caller.identity, search, page_number * ACCOUNTS_PAGE, ACCOUNTS_PAGE)
     return await render(
         request,
-        "admin/users.html",
+        f"admin/{section}.html",
         status,
-        users=users,
         search=search,
         page_number=page_number + 1,
         error=error,
-        created=created,
+        created=request.query_params.get("created"),
         form=form or {},
-        section="users",
+        section=section,
+        **{section: found},
     )
 
 
 async def get_users(request: Request) -> Response:
     """The users, and the form that creates one."""
-    caller = await visitor(request)
-    return await _users_page(request, caller, created=request.query_params.get("created"))
+    return await _accounts_page(request, await visitor(request), "users")
 
 
 async def post_user(request: Request) -> Response:
@@ -98,43 +95,13 @@ async def post_user(request: Request) -> Response:
     except _FORM_ERRORS as exc:
         kept = {key: form.get(key, "") for key in ("name", "fullname", "email")}
         status = errors.status_of(exc)
-        return await _users_page(request, caller, status, error=exc.message, form=kept)
+        return await _accounts_page(request, caller, "users", status, exc.message, kept)
     return RedirectResponse("/-/admin/users?" + urlencode({"created": name}), status_code=303)
-
-
-async def _orgs_page(
-    request: Request,
-    caller: Visitor,
-    status: int = 200,
-    error: str | None = None,
-    form: dict[str, str] | None = None,
-) -> Response:
-    search = _search(request)
-    page_number = page_index(request)
-    orgs = await call(
-        services(request).admin.orgs,
-        caller.identity,
-        search,
-        page_number * ACCOUNTS_PAGE,
-        ACCOUNTS_PAGE,
-    )
-    return await render(
-        request,
-        "admin/orgs.html",
-        status,
-        orgs=orgs,
-        search=search,
-        page_number=page_number + 1,
-        error=error,
-        created=request.query_params.get("created"),
-        form=form or {},
-        section="orgs",
-    )
 
 
 async def get_orgs(request: Request) -> Response:
     """The organizations, and the form that creates one."""
-    return await _orgs_page(request, await visitor(request))
+    return await _accounts_page(request, await visitor(request), "orgs")
 
 
 async def post_org(request: Request) -> Response:
@@ -152,7 +119,7 @@ async def post_org(request: Request) -> Response:
     except _FORM_ERRORS as exc:
         kept = {key: form.get(key, "") for key in ("name", "fullname", "admin")}
         status = 400 if isinstance(exc, errors.AccountNotFoundError) else errors.status_of(exc)
-        return await _orgs_page(request, caller, status, error=exc.message, form=kept)
+        return await _accounts_page(request, caller, "orgs", status, exc.message, kept)
     return RedirectResponse("/-/admin/orgs?" + urlencode({"created": name}), status_code=303)
 
 

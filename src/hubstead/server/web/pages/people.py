@@ -18,7 +18,9 @@ these sub-pages on the web (not in the API).
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from urllib.parse import quote
 
 from starlette.convertors import StringConvertor, register_url_convertor
@@ -27,17 +29,19 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hubstead.server import errors
-from hubstead.server.domain.accounts import AccountKind, Role
+from hubstead.server.domain.accounts import Account, AccountKind, Role
 from hubstead.server.http.context import call, param, services
 from hubstead.server.services import access
 from hubstead.server.services.auth import RESERVED_NAMES
 from hubstead.server.services.explore import SHOWN_TYPES
+from hubstead.server.services.pages import Page
 from hubstead.server.web import csrf
 from hubstead.server.web.render import render
 from hubstead.server.web.session import signed_in, visitor
 from hubstead.server.web.urls import page_index
 
 PEOPLE_PAGE = 50
+People = Page[Account]
 PROFILE_COLLECTIONS = 20
 _ROLES = {role.value: role for role in Role}
 
@@ -89,46 +93,43 @@ async def get_profile(request: Request) -> Response:
     )
 
 
-async def get_followers(request: Request) -> Response:
-    """The users following a user or an organization."""
+async def _people_page(
+    request: Request, name: str, what: str, heading: str, listing: Callable[[int, int], People]
+) -> Response:
+    """A page of people: `listing(offset, limit)`."""
     await visitor(request)
-    name = param(request, "name")
     page_number = page_index(request)
-    found = await call(
-        services(request).profiles.followers,
-        name,
-        None,
-        page_number * PEOPLE_PAGE,
-        PEOPLE_PAGE,
-    )
+    found = await call(listing, page_number * PEOPLE_PAGE, PEOPLE_PAGE)
     return await render(
         request,
         "people/people.html",
         name=name,
-        what="followers",
-        heading=f"Followers of {name}",
+        what=what,
+        heading=heading,
         people=found,
         page_number=page_number + 1,
     )
+
+
+async def get_followers(request: Request) -> Response:
+    """The users following a user or an organization."""
+    name = param(request, "name")
+    listing = functools.partial(services(request).profiles.followers, name, None)
+    return await _people_page(request, name, "followers", f"Followers of {name}", listing)
 
 
 async def get_following(request: Request) -> Response:
     """The users and organizations a user follows."""
-    await visitor(request)
     name = param(request, "name")
-    page_number = page_index(request)
-    found = await call(
-        services(request).profiles.following, name, page_number * PEOPLE_PAGE, PEOPLE_PAGE
-    )
-    return await render(
-        request,
-        "people/people.html",
-        name=name,
-        what="following",
-        heading=f"Followed by {name}",
-        people=found,
-        page_number=page_number + 1,
-    )
+    listing = functools.partial(services(request).profiles.following, name)
+    return await _people_page(request, name, "following", f"Followed by {name}", listing)
+
+
+async def get_members(request: Request) -> Response:
+    """An organization's members."""
+    org = param(request, "org")
+    listing = functools.partial(services(request).profiles.members, org)
+    return await _people_page(request, org, "members", f"Members of {org}", listing)
 
 
 async def get_likes(request: Request) -> Response:
@@ -149,25 +150,6 @@ async def get_likes(request: Request) -> Response:
         name=name,
         repos=[liked.repo for liked in found.items],
         more=found.more,
-        page_number=page_number + 1,
-    )
-
-
-async def get_members(request: Request) -> Response:
-    """An organization's members."""
-    await visitor(request)
-    org = param(request, "org")
-    page_number = page_index(request)
-    found = await call(
-        services(request).profiles.members, org, page_number * PEOPLE_PAGE, PEOPLE_PAGE
-    )
-    return await render(
-        request,
-        "people/people.html",
-        name=org,
-        what="members",
-        heading=f"Members of {org}",
-        people=found,
         page_number=page_number + 1,
     )
 
