@@ -41,7 +41,11 @@ def measure(ctx: BenchContext) -> list[Result]:
             ("10c", "Folder page, 10,000 files (first 200)", f"/{flat}/tree/main", None),
             ("10d", "File page of a 10,000-file repo", f"/{flat}/blob/main/file-00042.txt", None),
         ]
-        with httpx.Client(base_url=hub.url, headers={"accept": "text/html"}) as client:
+        # The API's repo info of the 10,000-file repo takes seconds on a loaded machine.
+        timeout = httpx.Timeout(120)
+        with httpx.Client(
+            base_url=hub.url, headers={"accept": "text/html"}, timeout=timeout
+        ) as client:
             return [_time(ctx, client, *case) for case in cases]
     finally:
         hub.stop()

@@ -106,8 +106,13 @@ def test_repo_page_shows_card_chips_files_commit_snippets_and_weights(
     text = page.text
     assert "<h1>A friendly model</h1>" in text and "<strong>bold</strong>" in text
     assert "license: apache-2.0" not in text  # the front matter is chips, not text
-    for chip in ("apache-2.0", "transformers", "text-generation", "web-test-tag"):
-        assert f"</span> {chip}</li>" in text or f'<li class="chip">{chip}</li>' in text
+    for param, chip in (
+        ("license", "apache-2.0"),
+        ("library", "transformers"),
+        ("pipeline_tag", "text-generation"),
+        ("other", "web-test-tag"),
+    ):
+        assert f'<a href="/models?{param}={chip}">{chip}</a></li>' in text
     assert f'href="/{model}/blob/main/train.py"' in text
     assert f'href="/{model}/tree/main/configs"' in text
     assert ">LFS</span>" in text or ">Xet</span>" in text

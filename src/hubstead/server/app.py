@@ -299,7 +299,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         ),
         downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
         commits=commits,
-        uploads=UploadService(commits, lfs_service),
+        uploads=UploadService(commits, lfs_service, git_store.spool),
         discussions=discussions,
         likes=LikeService(repo_service, auth_service, SqlLikeStore(database), clock=clock),
         collections=CollectionService(

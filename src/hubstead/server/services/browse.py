@@ -17,11 +17,16 @@ import re
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, parse_lfs_pointer
 from hubstead.server import errors
 from hubstead.server.domain.git import CommitRecord, EntryKind
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import access, cards, previews
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.catalog import CatalogService, Details, RepoInfo
-from hubstead.server.services.discussions import DiscussionService, ThreadRights
+from hubstead.server.services.discussions import (
+    DiscussionService,
+    ThreadRights,
+    pull_request_number,
+)
 from hubstead.server.services.files import FileInfo, FileService, normalize_path
 from hubstead.server.services.pages import Page
 from hubstead.server.services.previews import TablePreview
@@ -32,6 +37,7 @@ from hubstead.server.storage.git_merge import GitMerger
 from hubstead.server.storage.git_objects import GitObjectStore
 
 README = "README.md"
+_BRANCHES = "refs/heads/"
 SHOWN_TENSORS = 1000
 """The most tensors a safetensors file's page lists (its totals count them all)."""
 SHOWN_TEXT_BYTES = 512 * 1024
@@ -46,15 +52,34 @@ _POINTER_LINE = re.compile(r"^[-+ ](version https://git-lfs|oid sha256:|size \d)
 
 
 @dataclasses.dataclass(frozen=True)
+class RepoChrome:
+    """What every page of a repo shows around its content, whatever the page.
+
+    `open_threads` counts the open discussions and pull requests (the Community tab);
+    `upstream` is the URL of the repo this one mirrors (None: not a mirror). `may_manage`: the
+    caller may change the repo's settings (the Settings tab); `may_write`: also commit to it
+    (never to a mirror, which changes only by syncing).
+    """
+
+    open_threads: int
+    upstream: str | None = None
+    may_manage: bool = False
+
+    @property
+    def may_write(self) -> bool:
+        """Whether the caller may commit to the repo (upload, add, edit files)."""
+        return self.may_manage and self.upstream is None
+
+
+@dataclasses.dataclass(frozen=True)
 class RepoPage:
     """A repo at a revision: its description, a window of its root folder, its README text.
 
     `root` holds the first entries of the root folder (more follow when `root.more`);
     `readme` is None when there is none, or when it is too large or stored in LFS.
-    `may_read_files` is False for a gated repo the caller has no access to yet; `may_write`
-    says whether the caller may commit to it (and change its settings). `rights` says whether
-    the caller may open pull requests (`may_open`); `open_threads` counts the open discussions
-    and pull requests.
+    `may_read_files` is False for a gated repo the caller has no access to yet. `rights` says
+    whether the caller may open pull requests (`may_open`); `chrome` what every repo page shows
+    (open threads, mirror, whether the caller may commit or change settings).
     """
 
     info: RepoInfo
@@ -64,8 +89,17 @@ class RepoPage:
     refs: RefListing
     may_read_files: bool
     rights: ThreadRights
-    open_threads: int
-    may_write: bool = False
+    chrome: RepoChrome
+
+    @property
+    def open_threads(self) -> int:
+        """The open discussions and pull requests."""
+        return self.chrome.open_threads
+
+    @property
+    def may_write(self) -> bool:
+        """Whether the caller may commit to the repo."""
+        return self.chrome.may_write
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +111,12 @@ class Folder:
     path: str
     entries: Page[FileInfo]
     refs: RefListing
-    may_write: bool = False
+    chrome: RepoChrome
+
+    @property
+    def may_write(self) -> bool:
+        """Whether the caller may commit to the repo."""
+        return self.chrome.may_write
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +133,7 @@ class FileView:
     text: str | None
     refs: RefListing
     rights: ThreadRights
+    chrome: RepoChrome
     table: TablePreview | None = None
     tensors: TensorList | None = None
 
@@ -104,7 +144,10 @@ class Editor:
 
     `commit_id` is the commit the revision was at, the parent the edit is based on;
     `rights` says where the caller may send it: a commit (`may_write`) or a pull request
-    (`may_open`). `crlf`: the text's lines end with CRLF.
+    (`may_open`). `pr_base` is the branch a pull request goes to when the revision is no
+    branch (a tag, a commit): only a pull request can then hold the edit, starting from
+    `commit_id`; None when the revision is a branch or a pull request's ref. `crlf`: the
+    text's lines end with CRLF.
     """
 
     repo: RepoInfo
@@ -113,6 +156,8 @@ class Editor:
     path: str
     text: str | None
     rights: ThreadRights
+    chrome: RepoChrome
+    pr_base: str | None = None
 
     @property
     def crlf(self) -> bool:
@@ -146,6 +191,19 @@ class CommitView:
     commit: CommitRecord
     files: list[FileDiff]
     truncated: bool
+    chrome: RepoChrome
+
+
+@dataclasses.dataclass(frozen=True)
+class EditTarget:
+    """Where an edit made at a revision goes, and what is at its path there.
+
+    `pr_base`: see `Editor`. `existing` is the kind of entry (`file`, `directory`) already at
+    the path at the revision, or None.
+    """
+
+    pr_base: str | None
+    existing: str | None
 
 
 def _lfs_change(lines: list[str]) -> LfsChange | None:
@@ -239,10 +297,9 @@ class BrowseService:
             text = cards.strip_front_matter(data.decode(errors="replace"))
         may_read = access.passes_gate(identity, info.repo)
         refs = self._refs.refs(identity, type, repo_id)
-        may_write = access.may(identity, info.repo, Action.WRITE)
         rights = self._discussions.rights(identity, info.repo)
-        open_threads = self._discussions.open_count(info.repo)
-        return RepoPage(info, revision, root, text, refs, may_read, rights, open_threads, may_write)
+        chrome = self._chrome(identity, info.repo)
+        return RepoPage(info, revision, root, text, refs, may_read, rights, chrome)
 
     def folder(
         self,
@@ -274,8 +331,8 @@ class BrowseService:
             limit=limit,
         )
         refs = self._refs.refs(identity, type, repo_id)
-        may_write = access.may(identity, info.repo, Action.WRITE)
-        return Folder(info, revision, normalize_path(path), entries, refs, may_write)
+        chrome = self._chrome(identity, info.repo)
+        return Folder(info, revision, normalize_path(path), entries, refs, chrome)
 
     def file(
         self, identity: Identity, type: RepoType, repo_id: str, revision: str, path: str
@@ -305,7 +362,8 @@ class BrowseService:
         tensors = None
         if file.path.lower().endswith(SAFETENSORS_SUFFIX):
             tensors = self._weights.tensors(info.repo, info.commit.id, file.path, SHOWN_TENSORS)
-        return FileView(info, revision, file, text, refs, rights, table, tensors)
+        chrome = self._chrome(identity, info.repo)
+        return FileView(info, revision, file, text, refs, rights, chrome, table, tensors)
 
     def editor(
         self, identity: Identity, type: RepoType, repo_id: str, revision: str, path: str | None
@@ -314,7 +372,8 @@ class BrowseService:
 
         Raises:
             InvalidRequestError: the file is binary, stored in LFS or Xet, or larger than
-                `SHOWN_TEXT_BYTES`: it cannot be edited as text.
+                `SHOWN_TEXT_BYTES`: it cannot be edited as text; or the revision is no branch
+                (only a pull request could hold the edit) and the repo takes no pull requests.
             AuthorizationError: the caller may neither commit nor open a pull request here.
             EntryNotFoundError: not a file at this revision.
             RepoNotFoundError, RevisionNotFoundError, GatedRepoError, ...: see `file`.
@@ -326,8 +385,15 @@ class BrowseService:
             raise errors.AuthorizationError(
                 f"You may neither commit to {info.repo.repo_id} nor open a pull request on it"
             )
+        chrome = self._chrome(identity, info.repo)
+        pr_base = self._pr_base(info.repo, revision)
+        if pr_base is not None and not rights.may_open:
+            raise errors.InvalidRequestError(
+                f"{revision} is not a branch, so an edit there can only be a pull request, and "
+                f"{info.repo.repo_id} takes none: edit the file on a branch instead"
+            )
         if path is None:
-            return Editor(info, revision, info.commit.id, "", None, rights)
+            return Editor(info, revision, info.commit.id, "", None, rights, chrome, pr_base)
         found = self._files.paths_info(identity, type, repo_id, info.commit.id, [path], expand=True)
         if not found or found[0].kind is not EntryKind.FILE:
             raise errors.EntryNotFoundError(
@@ -347,7 +413,48 @@ class BrowseService:
                 f"{file.path} cannot be edited in the browser: {why}. Upload a new version "
                 "with huggingface_hub or git instead."
             )
-        return Editor(info, revision, info.commit.id, file.path, text, rights)
+        return Editor(info, revision, info.commit.id, file.path, text, rights, chrome, pr_base)
+
+    def edit_target(
+        self, identity: Identity, type: RepoType, repo_id: str, revision: str, path: str
+    ) -> EditTarget:
+        """Where an edit made at `revision` goes, and what is at `path` there already.
+
+        Raises:
+            RepoNotFoundError, RevisionNotFoundError, GatedRepoError, ...: see `file`.
+        """
+        handle = self._repos.open(identity, type, repo_id, Action.READ_FILES, revision)
+        found = (
+            self._files.paths_info(identity, type, repo_id, handle.commit_id, [path], expand=False)
+            if normalize_path(path)
+            else []
+        )
+        existing = found[0].kind.value if found else None
+        return EditTarget(self._pr_base(handle.repo, revision), existing)
+
+    def chrome(self, identity: Identity, type: RepoType, repo_id: str) -> RepoChrome:
+        """What every page of the repo shows around its content (see `RepoChrome`).
+
+        Raises:
+            RepoNotFoundError, ...: see `RepoService.locate`.
+        """
+        return self._chrome(identity, self._repos.locate(identity, type, repo_id, Action.READ))
+
+    def _chrome(self, identity: Identity, repo: RepoRecord) -> RepoChrome:
+        return RepoChrome(
+            self._discussions.open_count(repo),
+            self._repos.upstream_of(repo),
+            access.may(identity, repo, Action.WRITE),
+        )
+
+    def _pr_base(self, repo: RepoRecord, revision: str) -> str | None:
+        """None when `revision` is a branch or a pull request's ref; else the default branch."""
+        if pull_request_number(revision) is not None:
+            return None
+        branch = revision.removeprefix(_BRANCHES)
+        if self._git.resolve(repo.storage_key, _BRANCHES + branch) is not None:
+            return None
+        return DEFAULT_BRANCH
 
     def _text(self, info: RepoInfo, file: FileInfo) -> str | None:
         """The file's text when it is small UTF-8 text in git; None otherwise."""
@@ -389,7 +496,8 @@ class BrowseService:
         parent = record.parents[0] if record.parents else None
         text = self._merger.diff(key, parent, record.id, max_bytes=DIFF_BYTES)
         truncated = text.endswith(f"[diff truncated at {DIFF_BYTES} bytes]\n")
-        return CommitView(record, split_diff(text), truncated)
+        chrome = self._chrome(identity, handle.repo)
+        return CommitView(record, split_diff(text), truncated, chrome)
 
     def _describe(
         self,

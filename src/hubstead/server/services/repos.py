@@ -107,12 +107,19 @@ class RepoService:
     # --- locating ---------------------------------------------------------------------------------
 
     def locate(
-        self, identity: Identity, type: RepoType, repo_id: str, action: Action
+        self,
+        identity: Identity,
+        type: RepoType,
+        repo_id: str,
+        action: Action,
+        *,
+        settings: bool = False,
     ) -> RepoRecord:
         """The repo, if the caller may perform `action` on it.
 
         A repo this hub does not have is mirrored from upstream first, when pull-through
-        allows it (reads only).
+        allows it (reads only). `settings`: the write is to the repo's settings, which its
+        managers change on a mirror too (its files and discussions stay read-only).
 
         Raises:
             RepoNotFoundError: missing, or invisible to the caller.
@@ -140,7 +147,7 @@ class RepoService:
             if repo is None:
                 raise access.not_found(identity, type.value, repo_id)
         access.check(identity, repo, action)
-        if action in (Action.WRITE, Action.DISCUSS):
+        if action in (Action.WRITE, Action.DISCUSS) and not settings:
             mirror = self._mirrors.get(repo.id)
             if mirror is not None:
                 raise errors.MirrorReadOnlyError(
@@ -148,6 +155,13 @@ class RepoService:
                     f"syncing from upstream (hubstead mirror sync {repo.repo_id})"
                 )
         return repo
+
+    def upstream_of(self, repo: RepoRecord) -> str | None:
+        """The URL of the upstream repo `repo` mirrors (None: not a mirror); no access check."""
+        mirror = self._mirrors.get(repo.id)
+        if mirror is None:
+            return None
+        return f"{mirror.upstream}/{RepoType(repo.type).url_prefix}{mirror.upstream_repo_id}"
 
     def find(self, key: int) -> RepoRecord | None:
         """The repo whose row id is `key`, or None; no access check (callers make one)."""
@@ -299,9 +313,9 @@ class RepoService:
 
         Raises:
             InvalidRequestError: an unknown gating mode.
-            RepoNotFoundError, AuthorizationError: see `locate`.
+            RepoNotFoundError, AuthorizationError: see `locate` (a mirror's settings change too).
         """
-        repo = self.locate(identity, type, repo_id, Action.WRITE)
+        repo = self.locate(identity, type, repo_id, Action.WRITE, settings=True)
         values: dict[str, object] = {}
         if settings.private is not None:
             values["private"] = settings.private

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO
 
 from hubstead.protocol import RepoType
@@ -50,11 +50,19 @@ class UploadedFile:
 
 
 class UploadService:
-    """Whole files to one commit, LFS or inline as the official client would send them."""
+    """Whole files to one commit, LFS or inline as the official client would send them.
 
-    def __init__(self, commits: CommitService, lfs: LfsService) -> None:
+    `spool` makes the anonymous temporary files the files are received into, on the hub's data
+    disk (the git store's temporary area), not the system's `/tmp`: the hub's size limit, not
+    the size of `/tmp`, decides what fits.
+    """
+
+    def __init__(
+        self, commits: CommitService, lfs: LfsService, spool: Callable[[], BinaryIO]
+    ) -> None:
         self._commits = commits
         self._lfs = lfs
+        self.spool = spool
 
     def upload(
         self,

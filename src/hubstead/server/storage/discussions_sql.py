@@ -108,7 +108,7 @@ class SqlDiscussionStore:
             return _load_events(conn, discussion_events.c.discussion_id == thread)
 
     def list(self, repo_id: int, query: DiscussionQuery) -> DiscussionPage:
-        """Count the matching threads, then read the page."""
+        """Count the matching threads, then read the page (none for a count: `limit=0`)."""
         condition = discussions.c.repo_id == repo_id
         if query.type is not DiscussionType.ALL:
             is_pr = query.type is DiscussionType.PULL_REQUEST
@@ -126,7 +126,7 @@ class SqlDiscussionStore:
         count = sa.select(sa.func.count()).select_from(discussions).where(condition)
         with self._db.read() as conn:
             total = conn.execute(count).scalar_one()
-            rows = conn.execute(page).all()
+            rows = conn.execute(page).all() if query.limit else []
         return DiscussionPage(tuple(_discussion(row._mapping) for row in rows), total)
 
     def add_comment(

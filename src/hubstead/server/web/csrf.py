@@ -5,14 +5,15 @@ signed in, else a random cookie of its own), so it needs no storage, changes wit
 and is never valid for another browser. `read_form` checks it on every POST, and checks the
 `Origin` (or else the `Referer`) header, when the browser sends one, names this hub.
 `read_multipart` does the same for a `multipart/form-data` form with files, which it spools to
-temporary files (a megabyte at most in memory each) as they arrive, up to a size limit.
+temporary files the caller makes (on the hub's disk) as they arrive, up to a size limit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
@@ -76,10 +77,36 @@ async def _capped(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
         yield chunk
 
 
-async def read_multipart(request: Request, limit: int, max_files: int) -> tuple[Visitor, FormData]:
+class _SpoolingParser(MultiPartParser):
+    """Starlette's parser, each file received into a temporary file from `spool`.
+
+    Starlette makes a `SpooledTemporaryFile` in the system's temporary folder for each file
+    part as its headers end; it is swapped, still empty, for one of ours.
+    """
+
+    def __init__(self, spool: Callable[[], BinaryIO], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._spool = spool
+
+    def on_headers_finished(self) -> None:
+        super().on_headers_finished()
+        upload = self._current_part.file
+        if upload is None:
+            return
+        ours = self._spool()
+        theirs = self._files_to_close_on_error.pop()
+        self._files_to_close_on_error.append(ours)  # type: ignore[arg-type]
+        upload.file = ours
+        theirs.close()
+
+
+async def read_multipart(
+    request: Request, limit: int, max_files: int, spool: Callable[[], BinaryIO]
+) -> tuple[Visitor, FormData]:
     """The visitor and a `multipart/form-data` form they posted, once it passed the CSRF checks.
 
-    Its files are spooled to temporary files; the caller closes the form (`FormData.close`).
+    Its files are received into temporary files from `spool`; the caller closes the form
+    (`FormData.close`).
 
     Raises:
         AuthorizationError: the token is missing or wrong, or the form came from elsewhere.
@@ -95,7 +122,8 @@ async def read_multipart(request: Request, limit: int, max_files: int) -> tuple[
     declared = parse_decimal(request.headers.get("content-length", ""))
     if declared is not None and declared > limit:
         raise errors.PayloadTooLargeError(f"The upload is larger than {limit} bytes")
-    parser = MultiPartParser(
+    parser = _SpoolingParser(
+        spool,
         request.headers,
         _capped(request, limit),
         max_files=max_files,

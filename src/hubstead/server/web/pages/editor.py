@@ -6,9 +6,12 @@ new file, its path typed in). The form is sent either as one commit to the revis
 a pull request's author on its `refs/pr/N`) or as a new pull request holding that commit
 (`create_pr`: whoever may open one), through the commit service the API's commit endpoint
 uses, based on the commit the editor was opened at: a change that landed meanwhile is a
-conflict to resolve, never silently overwritten. A commit to a branch goes back to the file's
-page; a new pull request, or a commit to one's ref, to the pull request's page. Files that are
-binary, in LFS or larger than the browse limit are refused with a page saying so.
+conflict to resolve, never silently overwritten. A new file's path must be free at the revision
+(409 otherwise, with a link to edit the file there). At a tag or a commit (no branch) the edit
+can only open a pull request into the default branch, starting from that commit. A commit to a
+branch goes back to the file's page; a new pull request, or a commit to one's ref, to the pull
+request's page. Files that are binary, in LFS or larger than the browse limit are refused with
+a page saying so.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from hubstead.server.http.paths import URL_PREFIXES
 from hubstead.server.services.browse import SHOWN_TEXT_BYTES
 from hubstead.server.services.commits import AddFile, CommitHeader
 from hubstead.server.services.discussions import pull_request_number
+from hubstead.server.services.files import normalize_path
 from hubstead.server.web import csrf
 from hubstead.server.web.pages.discussions import thread_path
 from hubstead.server.web.pages.repos import repo_links
@@ -41,8 +45,12 @@ async def _editor(
     status_code: int = 200,
     error: str | None = None,
     form: dict[str, str] | None = None,
+    existing: str | None = None,
 ) -> Response:
-    """The editor for a file (or a new one), with what was typed when a send failed."""
+    """The editor for a file (or a new one), with what was typed when a send failed.
+
+    `existing`: the path of the file a new one would have overwritten (linked to its editor).
+    """
     type, repo_id = repo_of(request)
     revision, path = revision_and_path(request)
     caller = await signed_in(request)
@@ -67,9 +75,13 @@ async def _editor(
         path=form.get("path", editor.path or request.query_params.get("path", "")[:1000]),
         summary=form.get("summary", ""),
         description=form.get("description", ""),
-        target=form.get("target", "commit" if editor.rights.may_write else "pr"),
+        target=form.get(
+            "target", "commit" if editor.rights.may_write and not editor.pr_base else "pr"
+        ),
+        existing=existing,
         on_pull_request=pull_request_number(revision) is not None,
         parent=form.get("parent", editor.commit_id),
+        chrome=editor.chrome,
         tab="files",
         **repo_links(request, type, repo_id, revision),
     )
@@ -103,15 +115,37 @@ async def _send(request: Request, *, new: bool) -> Response:
         parent_commit=form.get("parent") or None,
     )
     create_pr = form.get("target") == "pr"
+    hub = services(request)
     try:
         if not path:
             raise errors.InvalidRequestError("The new file needs a path")
+        target = await call(
+            hub.browse.edit_target, caller.identity, type, repo_id, revision, path if new else ""
+        )
+        if target.existing is not None:
+            where = normalize_path(path)
+            is_file = target.existing == "file"
+            return await _editor(
+                request,
+                new=new,
+                status_code=409,
+                error=f"A file already exists at {where}; edit it instead"
+                if is_file
+                else f"A folder already exists at {where}; choose another path",
+                form=form,
+                existing=where if is_file else None,
+            )
+        # At a tag or a commit, the edit can only be a pull request into the default branch,
+        # starting from the commit the editor was opened at (`parent`).
+        send_to = revision
+        if target.pr_base is not None:
+            send_to, create_pr = target.pr_base, True
         result = await call(
-            services(request).commits.commit,
+            hub.commits.commit,
             caller.identity,
             type,
             repo_id,
-            revision,
+            send_to,
             header,
             [AddFile(path, content.encode())],
             create_pr=create_pr,

@@ -43,6 +43,8 @@ from hubstead.server.web.urls import page_index
 PEOPLE_PAGE = 50
 People = Page[Account]
 PROFILE_COLLECTIONS = 20
+PROFILE_REPOS = 12
+"""The repos of each type a profile lists, most recently modified first; the rest by "see all"."""
 _ROLES = {role.value: role for role in Role}
 
 
@@ -89,6 +91,7 @@ async def get_profile(request: Request) -> Response:
         is_org=view.profile.account.kind is AccountKind.ORG,
         by_type=by_type,
         collections=collections,
+        shown_repos=PROFILE_REPOS,
         may_admin=access.namespace_role(caller.identity, name) is Role.ADMIN,
     )
 

@@ -52,7 +52,9 @@ async def _settings_page(
     error: str | None = None,
     form: str | None = None,
 ) -> Response:
-    repo = await call(services(request).repos.locate, caller.identity, type, repo_id, Action.WRITE)
+    hub = services(request)
+    repo = await call(hub.repos.locate, caller.identity, type, repo_id, Action.WRITE, settings=True)
+    chrome = await call(hub.browse.chrome, caller.identity, type, repo.repo_id)
     return await render(
         request,
         "repo_settings/settings.html",
@@ -60,6 +62,7 @@ async def _settings_page(
         repo=repo,
         error=error,
         error_form=form,
+        chrome=chrome,
         **_links(type, repo.repo_id),
     )
 

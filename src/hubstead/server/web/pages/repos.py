@@ -5,13 +5,16 @@ Serves, for models (`/{ns}/{name}`) and under `/datasets`, `/spaces` and `/kerne
 switcher, the access-request form of a gated repo), `GET {repo}/tree/{rev}[/{path}]`,
 `GET {repo}/blob/{rev}/{path}`, `GET {repo}/commits/{rev}` and `GET {repo}/commit/{sha}`;
 `POST {repo}/access-request` (the gate form, sent by a signed-in browser); and the listings
-`GET /models`, `/datasets`, `/spaces` and `/kernels` (`?search=&sort=&p=`). A revision with
-`/` (`refs/pr/1`) is written `%2F`-encoded in links, and also read unencoded, as the API does.
+`GET /models`, `/datasets`, `/spaces` and `/kernels` (`?search=&sort=&p=`, and the filters
+`author`, `library`, `pipeline_tag`, `license` and `other` (tags), shown as removable chips).
+A revision with `/` (`refs/pr/1`) is written `%2F`-encoded in links, and also read unencoded,
+as the API does.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -39,6 +42,15 @@ FOLDER_PAGE = 200
 COMMITS_PAGE = 30
 LISTING_PAGE = 30
 _MAX_QUERY = 200
+_MAX_FILTERS = 20
+# A listing's filters: its query parameter (as on huggingface.co) and its chip's label.
+_FILTERS = {
+    "author": "Author",
+    "library": "Library",
+    "pipeline_tag": "Task",
+    "license": "License",
+    "other": "Tag",
+}
 _SORTS = {
     "likes": ("likes", True),
     "modified": ("last_modified", True),
@@ -59,6 +71,7 @@ async def get_repo(request: Request) -> Response:
         request,
         "repos/repo.html",
         page=found,
+        chrome=found.chrome,
         may_write=found.may_write,
         **repo_links(request, type, repo_id, DEFAULT_BRANCH),
     )
@@ -87,6 +100,7 @@ async def get_folder(request: Request) -> Response:
         folder=folder,
         page_number=page_number + 1,
         may_write=folder.may_write,
+        chrome=folder.chrome,
         **context,
     )
 
@@ -99,7 +113,9 @@ async def get_file(request: Request) -> Response:
     view = await call(services(request).browse.file, caller.identity, type, repo_id, revision, path)
     lines = None if view.text is None else await call(highlighted_lines, view.text, path)
     context = repo_links(request, type, repo_id, revision)
-    return await render(request, "repos/file.html", view=view, lines=lines, **context)
+    return await render(
+        request, "repos/file.html", view=view, lines=lines, chrome=view.chrome, **context
+    )
 
 
 async def get_commits(request: Request) -> Response:
@@ -108,6 +124,7 @@ async def get_commits(request: Request) -> Response:
     revision = param(request, "revision")
     page_number = page_index(request)
     caller = await visitor(request)
+    chrome = await call(services(request).browse.chrome, caller.identity, type, repo_id)
     history = await call(
         services(request).refs.commits,
         caller.identity,
@@ -119,7 +136,12 @@ async def get_commits(request: Request) -> Response:
     )
     context = repo_links(request, type, repo_id, revision)
     return await render(
-        request, "repos/commits.html", history=history, page_number=page_number + 1, **context
+        request,
+        "repos/commits.html",
+        history=history,
+        page_number=page_number + 1,
+        chrome=chrome,
+        **context,
     )
 
 
@@ -131,7 +153,7 @@ async def get_commit(request: Request) -> Response:
         services(request).browse.commit, caller.identity, type, repo_id, param(request, "sha")
     )
     context = repo_links(request, type, repo_id, view.commit.id)
-    return await render(request, "repos/commit.html", view=view, **context)
+    return await render(request, "repos/commit.html", view=view, chrome=view.chrome, **context)
 
 
 async def post_access_request(request: Request) -> Response:
@@ -156,9 +178,19 @@ async def get_listing(request: Request) -> Response:
         )
     key, descending = _SORTS[sort]
     page_number = page_index(request)
+    filters = listing_filters(request)
+    chosen = dict(filters)
+    tags = [value for name, value in filters if name == "other"]
+    if "library" in chosen:
+        tags.append(chosen["library"])
+    if "license" in chosen:
+        tags.append(f"license:{chosen['license']}")
     query = RepoQuery(
         type.value,
         search=[search] if search else [],
+        author=chosen.get("author"),
+        tags=tags,
+        pipeline_tag=chosen.get("pipeline_tag"),
         sort=key,
         descending=descending,
         offset=page_number * LISTING_PAGE,
@@ -175,7 +207,47 @@ async def get_listing(request: Request) -> Response:
         sort=sort,
         sorts=list(_SORTS),
         page_number=page_number + 1,
+        filters=[
+            (name, value, _FILTERS[name], _listing_url(type, search, sort, filters, drop=i))
+            for i, (name, value) in enumerate(filters)
+        ],
+        here=_listing_url(type, search, sort, filters),
     )
+
+
+def listing_filters(request: Request) -> list[tuple[str, str]]:
+    """The filters a listing's query asks for, as (parameter, value), in `_FILTERS` order.
+
+    `author`, `library`, `pipeline_tag` and `license` (`mit` or `license:mit`) take one value
+    each; tags (`other`, or `filter` as the API names it) several, comma-separated or repeated.
+    """
+    found: list[tuple[str, str]] = []
+    for name in _FILTERS:
+        names = (name, "filter") if name == "other" else (name,)
+        values = [
+            v for n in names for item in request.query_params.getlist(n) for v in item.split(",")
+        ]
+        for value in values:
+            value = value.strip()[:_MAX_QUERY]
+            if name == "license":
+                value = value.removeprefix("license:")
+            if value and (name, value) not in found:
+                found.append((name, value))
+            if name != "other" and value:
+                break
+    return found[:_MAX_FILTERS]
+
+
+def _listing_url(
+    type: RepoType,
+    search: str,
+    sort: str,
+    filters: list[tuple[str, str]],
+    drop: int | None = None,
+) -> str:
+    """The listing's URL with these choices (but the filter at `drop`), ready for `&p=`."""
+    kept = [pair for i, pair in enumerate(filters) if i != drop]
+    return f"/{type.api_segment}?" + urlencode([("search", search), ("sort", sort), *kept])
 
 
 def repo_links(request: Request, type: RepoType, repo_id: str, revision: str) -> dict[str, Any]:

@@ -6,10 +6,10 @@ request"), for those who may commit there, and `POST` to the same address (`mult
 `files` (several), `summary`, `description`, `create_pr`). The form works without JavaScript;
 `static/upload.js` adds drag and drop and a progress bar.
 
-The files are spooled to temporary files as they arrive (never more than the largest LFS object
-the hub accepts), then committed through `UploadService`: LFS where `huggingface_hub` would use
-LFS, inline otherwise, in one commit. Then the folder they went to, or the pull request's
-files.
+The files are spooled to temporary files on the hub's data disk (`UploadService.spool`) as
+they arrive (never more than the largest LFS object the hub accepts), then committed through
+`UploadService`: LFS where `huggingface_hub` would use LFS, inline otherwise, in one commit.
+Then the folder they went to, or the pull request's files.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ async def _form(
     hub = services(request)
     # The page is for those whose commit could land there (as the commit API checks).
     await call(hub.commits.begin, caller.identity, type, repo_id, revision)
+    chrome = await call(hub.browse.chrome, caller.identity, type, repo_id)
     repo_path = urls.repo_path(type, repo_id)
     return await render(
         request,
@@ -70,7 +71,7 @@ async def _form(
         folder=folder,
         action=request.url.path,
         tab="files",
-        may_write=True,
+        chrome=chrome,
         lfs_threshold=hub.settings.lfs_threshold_bytes,
         max_file=hub.lfs.max_object_bytes,
         error=error,
@@ -87,7 +88,9 @@ async def post_upload(request: Request) -> Response:
     type, repo_id, revision, folder = _target(request)
     await signed_in(request)
     hub = services(request)
-    caller, form = await csrf.read_multipart(request, hub.lfs.max_object_bytes, MAX_FILES)
+    caller, form = await csrf.read_multipart(
+        request, hub.lfs.max_object_bytes, MAX_FILES, hub.uploads.spool
+    )
     try:
         uploads = [
             item for item in form.getlist("files") if isinstance(item, UploadFile) and item.filename
