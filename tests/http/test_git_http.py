@@ -10,6 +10,7 @@ import base64
 import dataclasses
 import gzip
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,6 +19,7 @@ import pytest
 
 from hubstead.protocol import RepoType
 from hubstead.server.domain.accounts import Role
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.access import Action
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.bombs import gzip_zeros
@@ -289,5 +291,19 @@ def test_repos_never_share_a_publish_lock(
     neighbour = dataclasses.replace(record, id=record.id + 64)
     heads = live_server.services.heads
 
-    assert heads.publish_lock(record) is heads.publish_lock(record)
-    assert heads.publish_lock(record) is not heads.publish_lock(neighbour)
+    taken: list[str] = []
+
+    def take(name: str, target: RepoRecord) -> None:
+        with heads.publish_lock(target):
+            taken.append(name)
+
+    with heads.publish_lock(record):
+        same = threading.Thread(target=take, args=("same", record), daemon=True)
+        other = threading.Thread(target=take, args=("neighbour", neighbour), daemon=True)
+        same.start()
+        other.start()
+        other.join(10)
+        same.join(0.5)
+        assert taken == ["neighbour"]  # the same repo's writer waits; the neighbour does not
+    same.join(10)
+    assert taken == ["neighbour", "same"]

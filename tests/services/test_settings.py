@@ -51,6 +51,7 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_DATA_DIR": str(tmp_path / "data"),
         "HUBSTEAD_HOST": "0.0.0.0",
         "HUBSTEAD_PORT": "0",
+        "HUBSTEAD_WORKERS": "3",
         "HUBSTEAD_PUBLIC_URL": "https://hub.example.test",
         "HUBSTEAD_DATABASE_URL": "postgresql+psycopg://hub@db.example.test/hub",
         "HUBSTEAD_MAX_JSON_BYTES": "1",
@@ -106,6 +107,7 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
     assert settings.data_dir == tmp_path / "data"
     assert settings.host == "0.0.0.0"
     assert settings.port == 0
+    assert settings.workers == 3
     assert settings.public_url == "https://hub.example.test"
     assert settings.effective_database_url == "postgresql+psycopg://hub@db.example.test/hub"
     assert (
@@ -343,3 +345,8 @@ def test_webhook_limits_must_be_positive() -> None:
         load_settings({"webhook_timeout_seconds": 0, "webhook_max_attempts": 0}, environ={})
     assert "webhook_timeout_seconds: must be positive" in str(caught.value)
     assert "webhook_max_attempts: must be positive" in str(caught.value)
+
+
+def test_workers_must_be_positive() -> None:
+    with pytest.raises(SettingsError, match="workers: must be positive"):
+        load_settings({"workers": 0}, environ={})

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from hubstead.server.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+# How long a worker of `serve --workers` has to finish its requests and jobs once told to stop.
+_WORKER_STOP_SECONDS = 60
 T = TypeVar("T")
 
 
@@ -125,6 +127,11 @@ def _server_options(command: F) -> F:
         click.option("--host", help="Interface to listen on [default 127.0.0.1]."),
         click.option("--port", type=int, help="TCP port; 0 picks a free one [default 8080]."),
         click.option(
+            "--workers",
+            type=int,
+            help="Server processes sharing the port, on this machine [default 1].",
+        ),
+        click.option(
             "--public-url",
             help="Base URL clients use, when behind a proxy [default: the URL of each request].",
         ),
@@ -187,12 +194,9 @@ def _server_options(command: F) -> F:
 def serve(config_file: Path | None, **flags: Any) -> None:
     """Run the hub. On an empty data dir, create an admin user and print its token.
 
-    Point clients at it with HF_ENDPOINT (and HF_TOKEN); the first start prints both.
+    Point clients at it with HF_ENDPOINT (and HF_TOKEN); the first start prints both. With
+    `--workers N`, N processes serve the same port (see `_serve_in_workers`).
     """
-    import uvicorn
-
-    from hubstead.server.app import create_app, dispatch_thread
-    from hubstead.server.http.connections import uvicorn_config
     from hubstead.server.services.auth import BOOTSTRAP_ADMIN
 
     settings = load(config_file, **flags)
@@ -200,51 +204,126 @@ def serve(config_file: Path | None, **flags: Any) -> None:
     sock = _bind(settings.host, settings.port)
     # The port it got (`--port 0` picks one): webhooks must not call the hub itself.
     settings = dataclasses.replace(settings, port=sock.getsockname()[1])
-    with contextlib.closing(sock), open_hub(settings) as hub:
-        bootstrap = run_service(hub.auth.bootstrap)
-        run_service(hub.mirrors.ensure_schedules)  # a scheduled mirror whose next sync was lost
-        local = _local_url(settings.host, sock.getsockname()[1])
-        endpoint = settings.public_url or local
-        public = f" (public URL {endpoint})" if settings.public_url else ""
-        click.echo(f"hubstead serving {settings.resolved_data_dir} on {local}{public}", err=True)
-        if bootstrap is not None:
+    with contextlib.closing(sock):
+        with open_hub(settings) as hub:
+            bootstrap = run_service(hub.auth.bootstrap)
+            run_service(hub.mirrors.ensure_schedules)  # a scheduled mirror whose sync was lost
+            local = _local_url(settings.host, sock.getsockname()[1])
+            endpoint = settings.public_url or local
+            public = f" (public URL {endpoint})" if settings.public_url else ""
+            workers = f" with {settings.workers} workers" if settings.workers > 1 else ""
             click.echo(
-                f"Created the admin user '{BOOTSTRAP_ADMIN}'. Its token is shown only now:\n\n"
-                f"    export HF_ENDPOINT={endpoint}\n"
-                f"    export HF_TOKEN={bootstrap.secret}\n",
+                f"hubstead serving {settings.resolved_data_dir} on {local}{public}{workers}",
                 err=True,
             )
-        else:
-            click.echo(
-                f"    export HF_ENDPOINT={endpoint}\n"
-                "New tokens: hubstead admin create-token USER (with the same --data-dir).",
-                err=True,
-            )
-        config = uvicorn_config(
-            create_app(settings, hub),
-            settings,
-            log_config=_log_config(settings.log_level),
-            log_level=settings.log_level,
-            access_log=False,  # `hubstead.access` logs every request, with its request id
-            proxy_headers=True,
-        )
-        with stop_on_signals(), dispatch_thread(hub), _jobs_in_process(hub):
-            uvicorn.Server(config).run(sockets=[sock])
+            if bootstrap is not None:
+                click.echo(
+                    f"Created the admin user '{BOOTSTRAP_ADMIN}'. Its token is shown only now:\n\n"
+                    f"    export HF_ENDPOINT={endpoint}\n"
+                    f"    export HF_TOKEN={bootstrap.secret}\n",
+                    err=True,
+                )
+            else:
+                click.echo(
+                    f"    export HF_ENDPOINT={endpoint}\n"
+                    "New tokens: hubstead admin create-token USER (with the same --data-dir).",
+                    err=True,
+                )
+            if settings.redis_url is not None:
+                click.echo(
+                    f"Jobs go to the Redis queue {settings.redis_queue!r}: "
+                    "`hubstead worker` runs them.",
+                    err=True,
+                )
+            if settings.workers == 1:
+                _serve_here(settings, hub, sock)
+        if settings.workers > 1:
+            # The parent's services are closed first: no pooled connection crosses into a worker.
+            _serve_in_workers(settings, sock)
     click.echo("hubstead stopped", err=True)
+
+
+def _serve_here(settings: Settings, hub: Services, sock: socket.socket) -> None:
+    """Serve on `sock` in this process, with its job threads, until SIGINT or SIGTERM."""
+    import uvicorn
+
+    from hubstead.server.app import create_app, dispatch_thread
+    from hubstead.server.http.connections import uvicorn_config
+
+    config = uvicorn_config(
+        create_app(settings, hub),
+        settings,
+        log_config=_log_config(settings.log_level),
+        log_level=settings.log_level,
+        access_log=False,  # `hubstead.access` logs every request, with its request id
+        proxy_headers=True,
+    )
+    with stop_on_signals(), dispatch_thread(hub), _jobs_in_process(hub):
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 def _jobs_in_process(hub: Services) -> contextlib.AbstractContextManager[object]:
     """The server's own job threads, unless a Redis queue hands jobs to `hubstead worker`s."""
     from hubstead.server.app import job_threads
 
-    settings = hub.settings
-    if settings.redis_url is not None:
-        click.echo(
-            f"Jobs go to the Redis queue {settings.redis_queue!r}: `hubstead worker` runs them.",
-            err=True,
-        )
+    if hub.settings.redis_url is not None:
         return contextlib.nullcontext()
     return job_threads(hub)
+
+
+def _serve_in_workers(settings: Settings, sock: socket.socket) -> None:
+    """Run `settings.workers` processes serving the listening `sock`, until a signal.
+
+    Every worker is a whole hub: its own database connections, job threads and webhook
+    dispatcher. They are correct side by side because what must hold across processes does:
+    database leases claim jobs, and the locks of the data dir (`FsMutexes`, the git ref lock)
+    guard ref moves, merges and LFS completions. Workers are started with `spawn`, so none
+    inherits the parent's threads or connections; the kernel hands each new connection to one
+    of the workers accepting on the shared socket.
+
+    Ctrl-C reaches every worker (one process group); SIGINT or SIGTERM sent to this process
+    alone is passed on. A worker that exits on its own stops the others, and the command
+    exits with an error: a half-sized hub is not left running unnoticed.
+    """
+    import multiprocessing
+    import multiprocessing.connection
+
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_serve_worker, args=(settings, sock, n), name=f"hubstead-worker-{n}")
+        for n in range(settings.workers)
+    ]
+    ended: list[str] = []
+    try:
+        with stop_on_signals():
+            for process in processes:
+                process.start()
+            ready = multiprocessing.connection.wait([p.sentinel for p in processes])
+            # Reached only when a worker ended by itself (a signal leaves the block before);
+            # its sentinel is ready before `is_alive` can tell, so ask the sentinels.
+            ended = [p.name for p in processes if p.sentinel in ready]
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn's graceful shutdown
+        for process in processes:
+            if process.pid is not None:
+                process.join(_WORKER_STOP_SECONDS)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+    if ended:
+        raise CliError(f"{', '.join(ended)} stopped: the other workers were stopped", EXIT_SERVER)
+
+
+def _serve_worker(settings: Settings, sock: socket.socket, number: int) -> None:
+    """One worker process of `serve --workers`: a whole hub serving the shared `sock`."""
+    try:
+        with contextlib.closing(sock), open_hub(settings) as hub:
+            _serve_here(settings, hub, sock)
+    except CliError as exc:
+        click.echo(f"Error: worker {number}: {exc.message}", err=True)
+        raise SystemExit(exc.exit_code) from exc
 
 
 @click.command("check-config")

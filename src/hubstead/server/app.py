@@ -109,6 +109,7 @@ from hubstead.server.storage.lfs_index_sql import SqlLfsIndex
 from hubstead.server.storage.likes_sql import SqlLikeStore
 from hubstead.server.storage.locks_sql import SqlLockStore
 from hubstead.server.storage.mirrors_sql import SqlMirrorStore
+from hubstead.server.storage.mutexes_fs import FsMutexes
 from hubstead.server.storage.profiles_sql import SqlProfileStore
 from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.secret_key import load_secret_key
@@ -149,7 +150,9 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     # given it as the narrow roles it uses.
     git_store = Pygit2GitStore(data_dir / "repos")
     lfs_index = SqlLfsIndex(database)
-    heads = HeadService(repo_store, git_store)
+    # Locks every server process on this data dir respects (`serve --workers`).
+    mutexes = FsMutexes(data_dir / "locks")
+    heads = HeadService(repo_store, git_store, mutexes)
     job_service = _job_service(settings, database, clock)
     area = FsFetchArea(data_dir / "mirror")
     mirror_store = SqlMirrorStore(database)
@@ -225,6 +228,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         objects,
         lfs_index,
         signer,
+        mutexes,
         multipart_threshold=settings.lfs_multipart_threshold_bytes,
         chunk_size=settings.lfs_chunk_bytes,
         url_ttl=settings.lfs_url_ttl_seconds,

@@ -48,6 +48,11 @@ class Settings:
     )
     host: str = _setting("127.0.0.1", "Interface to listen on (0.0.0.0 for every interface).")
     port: int = _setting(8080, "TCP port to listen on (0 picks a free one).")
+    workers: int = _setting(
+        1,
+        "Server processes sharing the port, each with its own connections and job threads; "
+        "they share the data dir, so they run on one machine.",
+    )
     public_url: str | None = _setting(
         None,
         "Base URL clients use, when behind a proxy; by default each response uses the URL "
@@ -414,6 +419,7 @@ def _validate(settings: Settings) -> list[str]:
         "xet_token_ttl_seconds",
         "xet_url_ttl_seconds",
         "max_lfs_object_bytes",
+        "workers",
         "job_threads",
         "job_poll_seconds",
         "mirror_concurrency",

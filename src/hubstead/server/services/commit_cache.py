@@ -6,6 +6,8 @@ keeps such values by `(kind, storage key, commit id)` (storage keys are never re
 names one repo's commit for good). Each entry costs what it weighs (`cost`; a file listing, its
 length) and the least recently used entries go beyond the budget. A computation that raises keeps
 nothing: what failed may depend on more than the commit (an LFS object not stored yet).
+Each server process has its own (`serve --workers`): what it keeps is never stale, so the
+processes need not tell each other anything.
 """
 
 from __future__ import annotations

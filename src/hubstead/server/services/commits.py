@@ -336,33 +336,64 @@ class CommitService:
             return self._open_pull_request(identity, target, parent, header, edits, message)
         author = author_of(identity)
         num = target.pull_request
-        for _ in range(_MAX_ATTEMPTS):
-            head = self._git.resolve(repo.storage_key, ref)
-            if head is None:
-                # Deleted while this commit was being prepared: never recreate it from nothing.
-                raise _not_a_branch(revision, repo.repo_id)
-            if parent is not None and not head.startswith(parent):
-                raise errors.StaleParentError(STALE_PARENT_MESSAGE)
-            commit_id = self._write(repo, head, edits, author, message)
-            # The ref move and the repo row update happen under one lock, so the row of the
-            # last commit to land is written last and never overwritten by an older one; a
-            # merge marks its pull request merged under it too.
-            with self._heads.publish_lock(repo):
-                if num is not None:
-                    self._discussions.check_accepts_commits(repo, num)
-                try:
-                    with errors.out_of_space(f"moving {ref} of {repo.repo_id}"):
-                        self._git.update_ref(repo.storage_key, ref, commit_id, head)
-                except RefConflictError as exc:
-                    if parent is not None:
-                        raise errors.StaleParentError(STALE_PARENT_MESSAGE) from exc
-                    continue
-                if num is not None:
-                    self._discussions.record_commits(identity, repo, num, [commit_id])
-                update = RefUpdate(ref, head, commit_id)
-                self._heads.record_push(repo, [update], identity.account_id)
-            return CommitResult(commit_id, num)
+        for attempt in range(_MAX_ATTEMPTS):
+            # The first attempt writes its commit outside the lock; once it lost a race, the
+            # next reads the head and writes under the publish lock, which every ref writer
+            # holds, so a commit to a busy branch lands then instead of losing again and again
+            # (many clients, several server processes).
+            if attempt == 0:
+                head = self._branch_head(repo, ref, revision, parent)
+                commit_id = self._write(repo, head, edits, author, message)
+                with self._heads.publish_lock(repo):
+                    landed = self._land(identity, repo, ref, head, commit_id, num, parent)
+            else:
+                with self._heads.publish_lock(repo):
+                    head = self._branch_head(repo, ref, revision, parent)
+                    commit_id = self._write(repo, head, edits, author, message)
+                    landed = self._land(identity, repo, ref, head, commit_id, num, parent)
+            if landed:
+                return CommitResult(commit_id, num)
         raise errors.ConflictError(f"Too many concurrent commits to {revision!r}; please retry")
+
+    def _branch_head(self, repo: RepoRecord, ref: str, revision: str, parent: str | None) -> str:
+        head = self._git.resolve(repo.storage_key, ref)
+        if head is None:
+            # Deleted while this commit was being prepared: never recreate it from nothing.
+            raise _not_a_branch(revision, repo.repo_id)
+        if parent is not None and not head.startswith(parent):
+            raise errors.StaleParentError(STALE_PARENT_MESSAGE)
+        return head
+
+    def _land(
+        self,
+        identity: Identity,
+        repo: RepoRecord,
+        ref: str,
+        head: str,
+        commit_id: str,
+        num: int | None,
+        parent: str | None,
+    ) -> bool:
+        """Move `ref` from `head` to `commit_id` and record it, under the publish lock.
+
+        The ref move and the repo row update happen under one lock, so the row of the last
+        commit to land is written last and never overwritten by an older one; a merge marks its
+        pull request merged under it too. False when the ref moved meanwhile.
+        """
+        if num is not None:
+            self._discussions.check_accepts_commits(repo, num)
+        try:
+            with errors.out_of_space(f"moving {ref} of {repo.repo_id}"):
+                self._git.update_ref(repo.storage_key, ref, commit_id, head)
+        except RefConflictError as exc:
+            if parent is not None:
+                raise errors.StaleParentError(STALE_PARENT_MESSAGE) from exc
+            return False
+        if num is not None:
+            self._discussions.record_commits(identity, repo, num, [commit_id])
+        update = RefUpdate(ref, head, commit_id)
+        self._heads.record_push(repo, [update], identity.account_id)
+        return True
 
     def _open_pull_request(
         self,

@@ -8,20 +8,23 @@ moved, the repo row's refresh of what it derives from it (head, last change, car
 library, task, tags). So the row of the last change to land is written last, never overwritten
 by an older one, and the outbox lists changes in the order their refs moved. `RepoService` and
 the mirroring services both build on this, which is why it lives apart from either.
+
+The publish lock must hold across processes (`hubstead serve --workers N`): it is a `Mutexes`
+lock of the data dir, not a `threading.Lock` of this process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 from hubstead.protocol import DEFAULT_BRANCH
 from hubstead.server.domain.git import RefUpdate
 from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import cards
 from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.mutexes import Mutexes
 from hubstead.server.storage.repos import RepoStore
 
 _DEFAULT_REF = f"refs/heads/{DEFAULT_BRANCH}"
@@ -30,27 +33,20 @@ _DEFAULT_REF = f"refs/heads/{DEFAULT_BRANCH}"
 class HeadService:
     """The publish locks of repos, and the record of their refs' moves (row refresh, hub event)."""
 
-    def __init__(self, store: RepoStore, git: GitObjectStore) -> None:
+    def __init__(self, store: RepoStore, git: GitObjectStore, mutexes: Mutexes) -> None:
         self._store = store
         self._git = git
-        # One lock per repo, alive while someone holds or waits for it: writers of different
-        # repos never wait for each other (hashed slots made a slow push stall other repos).
-        self._locks: weakref.WeakValueDictionary[int, threading.Lock] = (
-            weakref.WeakValueDictionary()
-        )
-        self._guard = threading.Lock()
+        self._mutexes = mutexes
 
-    def publish_lock(self, repo: RepoRecord) -> threading.Lock:
+    def publish_lock(self, repo: RepoRecord) -> AbstractContextManager[None]:
         """The lock to hold from moving one of the repo's refs to `record_push`.
 
-        With every writer (commit API, git push, sync) holding it, the row of the last change
-        to land is written last, never overwritten by an older one. Each repo has its own.
+        With every writer (commit API, git push, sync, in any server process) holding it, the
+        row of the last change to land is written last, never overwritten by an older one.
+        Each repo has its own: writers of different repos never wait for each other (hashed
+        slots made a slow push stall other repos).
         """
-        with self._guard:
-            lock = self._locks.get(repo.id)
-            if lock is None:
-                lock = self._locks[repo.id] = threading.Lock()
-            return lock
+        return self._mutexes.hold(f"publish-{repo.id}")
 
     def record_push(
         self, repo: RepoRecord, updates: Sequence[RefUpdate], actor_id: int | None

@@ -38,8 +38,8 @@ import hashlib
 import math
 import re
 import secrets
-import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ from hubstead.server.services.signing import UrlSigner
 from hubstead.server.storage.blobs import BlobStore, BlobWriter
 from hubstead.server.storage.errors import BlobMismatchError, BlobNotFoundError
 from hubstead.server.storage.lfs_index import LfsIndex
+from hubstead.server.storage.mutexes import Mutexes
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _UPLOAD = "lfs-upload"
@@ -195,6 +196,7 @@ class LfsService:
         objects: LfsObjects,
         index: LfsIndex,
         signer: UrlSigner,
+        mutexes: Mutexes,
         *,
         multipart_threshold: int,
         chunk_size: int,
@@ -217,9 +219,9 @@ class LfsService:
         # are checked once, when issued); uploads as long as the hub's own upload URLs (they
         # only reach a scratch key, whose bytes are verified before they become an object).
         self.direct_url_ttl = direct_url_ttl
-        # Completions of one upload take turns (in this process), so a duplicate that waited
-        # finds the object stored and linked instead of its parts gone.
-        self._completions = [threading.Lock() for _ in range(_COMPLETION_LOCKS)]
+        # Completions of one upload take turns, in every server process, so a duplicate that
+        # waited finds the object stored and linked instead of its parts gone.
+        self._mutexes = mutexes
 
     @property
     def max_object_bytes(self) -> int:
@@ -376,7 +378,7 @@ class LfsService:
             raise errors.InvalidRequestError("The completion names another object than the upload")
         if sorted(part_numbers) != list(range(1, grant.parts + 1)):
             raise errors.InvalidRequestError(f"The completion must list parts 1 to {grant.parts}")
-        with self._completions[int(grant.upload_id, 16) % _COMPLETION_LOCKS]:
+        with self._completion_lock(grant.upload_id):
             # A retried completion, or the bytes arrived another way.
             if self._holds_object(grant.repo_id, grant.sha256, grant.size):
                 self._blobs.abort_multipart(grant.upload_id)
@@ -427,11 +429,15 @@ class LfsService:
                 raise errors.AuthorizationError("This URL is not valid for this object")
             repo_key = grant.repo_id
             if grant.incoming:
-                with self._completions[int(grant.incoming, 16) % _COMPLETION_LOCKS]:
+                with self._completion_lock(grant.incoming):
                     if not self._holds_object(repo_key, obj.sha256, obj.size):
                         self._adopt(grant)
         if not self._holds_object(repo_key, obj.sha256, obj.size):
             raise errors.NotFoundError(f"Object {obj.sha256} ({obj.size} bytes) is not stored")
+
+    def _completion_lock(self, upload: str) -> AbstractContextManager[None]:
+        """The lock completions of the upload `upload` (hex) take turns on, in every process."""
+        return self._mutexes.hold(f"lfs-completion-{int(upload, 16) % _COMPLETION_LOCKS}")
 
     def _adopt(self, grant: UploadGrant) -> None:
         """Store and link what the client sent to the object store for this grant, if it checks.
@@ -442,7 +448,8 @@ class LfsService:
         try:
             self._blobs.adopt(grant.incoming, grant.sha256, grant.size)
         except BlobNotFoundError as exc:
-            # A duplicate verify (in another process: the lock is per process) took it first.
+            # A duplicate verify took it first (in a process on another data dir: the completion
+            # lock holds among the processes of one).
             if self._holds_object(grant.repo_id, grant.sha256, grant.size):
                 return
             raise errors.NotFoundError(

@@ -3,7 +3,9 @@
 Each key (an account name, a client address) remembers the times of its recent failures; a
 key with `limit` failures in the last `window` seconds is refused until the oldest of them
 leaves the window. Being in memory, the counts are per server process and start again at a
-restart (docs/security.md says what that means behind several processes).
+restart (docs/security.md says what that means behind several processes). That is deliberate,
+`serve --workers N` included: a shared counter would cost a database write per failed sign-in,
+and N processes only multiply the limit by N.
 """
 
 from __future__ import annotations

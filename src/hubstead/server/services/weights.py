@@ -168,7 +168,8 @@ class WeightService:
         self._git = git
         self._objects = objects
         self._index = index
-        # Per (format, repo, commit): a SafetensorsSummary, a GgufSummary, or None.
+        # Per (format, repo, commit): a SafetensorsSummary, a GgufSummary, or None. A commit
+        # never changes, so each process's cache is never stale and needs no invalidation.
         self._cache = cache
 
     def safetensors(self, repo: RepoRecord, commit_id: str) -> SafetensorsSummary | None:

@@ -30,6 +30,8 @@ class Database:
 
     A write transaction may `announce` a topic (`hub_events`: it recorded a hub event); once
     it commits, the listeners `subscribe`d to that topic are called, in the committing thread.
+    Listeners are of this process only: they are a wake-up call, and whoever waits on one
+    (job threads, the webhook dispatcher) also polls, which finds what other processes wrote.
     """
 
     def __init__(self, url: str) -> None:

@@ -43,6 +43,7 @@ class HubUpstream:
 
     def __init__(self, *, max_retries: int = _MAX_RETRIES) -> None:
         self._max_retries = max_retries
+        # Connection pools, one set per process: nothing in them is shared state.
         self._clients: dict[tuple[str, str | None], HfApi] = {}
         self._lock = threading.Lock()
 

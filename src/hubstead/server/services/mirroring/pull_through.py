@@ -354,7 +354,11 @@ def _failure(fetch: Future[None], obj: WantedObject) -> errors.HubError:
 
 
 class _Memory:
-    """Answers from upstream, remembered for `seconds` on `clock` (in this process)."""
+    """Answers from upstream, remembered for `seconds` on `clock` (in this process).
+
+    Per process by design (`serve --workers`): an answer is allowed to be `seconds` old, and
+    each process asking upstream once per window costs N requests, not wrong answers.
+    """
 
     def __init__(self, seconds: float, clock: Clock) -> None:
         self._duration = dt.timedelta(seconds=seconds)
