@@ -18,7 +18,9 @@ import pytest
 from click.testing import CliRunner
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from hubstead.cli.main import cli
@@ -28,6 +30,9 @@ from tests.helpers.live_server import LiveServer, start_server
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+PASSWORD = "correct horse battery"
+# A string that would run if a page put it anywhere unescaped.
+HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +60,22 @@ def set_password(server: LiveServer, user: str, password: str) -> str:
     return result.stderr
 
 
+def user_with_password(server: LiveServer, prefix: str = "user", *, admin: bool = False) -> HubUser:
+    """A user (a site admin with `admin`) with a write token and the password `PASSWORD`."""
+    user = make_user(server, prefix, admin=admin)
+    set_password(server, user.name, PASSWORD)
+    return user
+
+
 @pytest.fixture
 def web_user(web_hub: LiveServer) -> tuple[HubUser, str]:
-    """A user of the web hub with a password set by the CLI."""
-    user = make_user(web_hub, "web")
-    password = "correct horse battery"
-    set_password(web_hub, user.name, password)
-    return user, password
+    """A user of the web hub with a password set by the CLI, and that password."""
+    return user_with_password(web_hub, "web"), PASSWORD
+
+
+def browser_client(server: LiveServer) -> httpx.Client:
+    """An httpx client asking for pages, as a browser does, with no session."""
+    return httpx.Client(base_url=server.url, headers={"accept": "text/html"})
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -120,3 +134,18 @@ def browser(chromium: WebDriver, web_hub: LiveServer) -> Iterator[WebDriver]:
 def wait(driver: WebDriver, timeout: float = 15) -> WebDriverWait[WebDriver]:
     """An explicit wait on `driver`."""
     return WebDriverWait(driver, timeout)
+
+
+def submit_sign_in(browser: WebDriver, server: LiveServer, name: str, password: str) -> None:
+    """Fill in and send the sign-in form (whatever the hub answers)."""
+    browser.get(server.url + "/login")
+    browser.find_element(By.ID, "username").send_keys(name)
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.ID, "sign-in").click()
+
+
+def sign_in_browser(browser: WebDriver, server: LiveServer, name: str) -> None:
+    """Sign in as `name` (password `PASSWORD`) from a fresh browser state, and wait for it."""
+    browser.delete_all_cookies()
+    submit_sign_in(browser, server, name, PASSWORD)
+    wait(browser).until(ec.presence_of_element_located((By.ID, "signed-in-as")))

@@ -18,9 +18,8 @@ from hubstead.server.web.render import filesize
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 from tests.helpers.mirrors import add_mirror, hub, runner
-from tests.web.conftest import csrf_of, set_password, signed_in_client
+from tests.web.conftest import PASSWORD, csrf_of, set_password, signed_in_client
 
-PASSWORD = "correct horse battery"
 HOSTILE = '"><script>alert(1)</script>'
 PAGES = ["/-/admin", "/-/admin/users", "/-/admin/orgs", "/-/admin/mirrors", "/-/admin/jobs"]
 

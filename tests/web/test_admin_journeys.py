@@ -14,10 +14,7 @@ from hubstead.protocol import RepoType
 from tests.helpers.accounts import make_user, unique_name
 from tests.helpers.live_server import LiveServer, start_server
 from tests.helpers.mirrors import FaultProxy, add_mirror, hub
-from tests.web.conftest import set_password, wait
-from tests.web.test_sign_in_journeys import sign_in
-
-PASSWORD = "correct horse battery"
+from tests.web.conftest import PASSWORD, set_password, submit_sign_in, wait
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +51,7 @@ def test_sync_a_mirror_now_and_watch_its_job_reach_done(
     set_password(web_hub, admin.name, PASSWORD)
 
     try:
-        sign_in(browser, web_hub, admin.name, PASSWORD)
+        submit_sign_in(browser, web_hub, admin.name, PASSWORD)
         wait(browser).until(ec.element_to_be_clickable((By.ID, "admin-link"))).click()
         wait(browser).until(ec.element_to_be_clickable((By.LINK_TEXT, "Mirrors"))).click()
         row = wait(browser).until(

@@ -7,21 +7,16 @@ import httpx
 from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_org, make_user
 from tests.helpers.live_server import LiveServer
-from tests.web.conftest import csrf_of, set_password, signed_in_client
+from tests.web.conftest import (
+    PASSWORD,
+    browser_client,
+    csrf_of,
+    signed_in_client,
+    user_with_password,
+)
 
-PASSWORD = "correct horse battery"
 HOSTILE_TITLE = "<script>alert(1)</script>"
 HOSTILE_NOTE = "[click](javascript:alert(2)) <img src=x onerror=alert(3)>"
-
-
-def person(server: LiveServer, prefix: str) -> HubUser:
-    user = make_user(server, prefix)
-    set_password(server, user.name, PASSWORD)
-    return user
-
-
-def browser_client(server: LiveServer) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"accept": "text/html"})
 
 
 def _api_collection(server: LiveServer, user: HubUser, slug: str) -> httpx.Response:
@@ -32,7 +27,7 @@ def _api_collection(server: LiveServer, user: HubUser, slug: str) -> httpx.Respo
 
 
 def test_an_owner_creates_fills_edits_and_deletes_a_collection(web_hub: LiveServer) -> None:
-    owner = person(web_hub, "curator")
+    owner = user_with_password(web_hub, "curator")
     repo_id = owner.api.create_repo(f"{owner.name}/favourite").repo_id
     dataset_id = owner.api.create_repo(f"{owner.name}/facts", repo_type="dataset").repo_id
 
@@ -96,8 +91,8 @@ def test_an_owner_creates_fills_edits_and_deletes_a_collection(web_hub: LiveServ
 
 
 def test_others_see_no_forms_and_cannot_change_a_collection(web_hub: LiveServer) -> None:
-    owner = person(web_hub, "curator")
-    other = person(web_hub, "other")
+    owner = user_with_password(web_hub, "curator")
+    other = user_with_password(web_hub, "other")
     repo_id = other.api.create_repo(f"{other.name}/theirs").repo_id
     slug = owner.api.create_collection("Public picks").slug
 
@@ -131,8 +126,8 @@ def test_others_see_no_forms_and_cannot_change_a_collection(web_hub: LiveServer)
 
 
 def test_a_private_collection_is_404_for_everyone_but_its_namespace(web_hub: LiveServer) -> None:
-    member = person(web_hub, "member")
-    outsider = person(web_hub, "outsider")
+    member = user_with_password(web_hub, "member")
+    outsider = user_with_password(web_hub, "outsider")
     org = make_org(web_hub, {member.name: Role.WRITE})
     slug = member.api.create_collection("Secret plans", namespace=org, private=True).slug
 
@@ -155,7 +150,7 @@ def test_a_private_collection_is_404_for_everyone_but_its_namespace(web_hub: Liv
 
 
 def test_hostile_titles_and_notes_are_inert(web_hub: LiveServer) -> None:
-    owner = person(web_hub, "curator")
+    owner = user_with_password(web_hub, "curator")
     repo_id = owner.api.create_repo(f"{owner.name}/target").repo_id
 
     with signed_in_client(web_hub, owner.name, PASSWORD) as client:
@@ -183,7 +178,7 @@ def test_hostile_titles_and_notes_are_inert(web_hub: LiveServer) -> None:
 
 
 def test_a_title_taken_or_too_long_is_shown_on_the_form(web_hub: LiveServer) -> None:
-    owner = person(web_hub, "curator")
+    owner = user_with_password(web_hub, "curator")
     owner.api.create_collection("Taken")
 
     with signed_in_client(web_hub, owner.name, PASSWORD) as client:
@@ -226,7 +221,7 @@ def test_all_collections_lists_what_the_visitor_may_see(web_hub: LiveServer) -> 
 
 def test_a_read_member_sees_no_forms_and_is_refused(web_hub: LiveServer) -> None:
     writer = make_user(web_hub, "writer")
-    reader = person(web_hub, "reader")
+    reader = user_with_password(web_hub, "reader")
     org = make_org(web_hub, {writer.name: Role.WRITE, reader.name: Role.READ})
     slug = writer.api.create_collection("Team picks", namespace=org, private=True).slug
 

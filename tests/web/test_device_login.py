@@ -14,8 +14,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from tests.helpers.accounts import HubUser
 from tests.helpers.clients import HF_CLI
 from tests.helpers.live_server import LiveServer
-from tests.web.conftest import wait
-from tests.web.test_sign_in_journeys import sign_in
+from tests.web.conftest import submit_sign_in, wait
 
 USER_CODE = re.compile(r"\b([A-Z]{4}-[A-Z]{4})\b")
 
@@ -89,7 +88,7 @@ def test_a_denied_device_gets_no_token(
     browser: WebDriver, web_hub: LiveServer, web_user: tuple[HubUser, str], tmp_path: Path
 ) -> None:
     user, password = web_user
-    sign_in(browser, web_hub, user.name, password)
+    submit_sign_in(browser, web_hub, user.name, password)
     wait(browser).until(ec.presence_of_element_located((By.ID, "signed-in-as")))
     process, _, code = start_login(web_hub, tmp_path)
     try:

@@ -13,38 +13,32 @@ from hubstead.protocol import RepoType
 from hubstead.server import errors
 from hubstead.server.domain.discussions import DiscussionQuery, DiscussionStatus
 from hubstead.server.services.auth import ANONYMOUS
-from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.accounts import HubUser, unique_name
 from tests.helpers.live_server import LiveServer
-from tests.web.conftest import csrf_of, set_password, signed_in_client
+from tests.web.conftest import (
+    HOSTILE,
+    PASSWORD,
+    browser_client,
+    csrf_of,
+    signed_in_client,
+    user_with_password,
+)
 
-PASSWORD = "correct horse battery"
-HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 HOSTILE_COMMENT = (
     "<script>alert(3)</script>\n\n<img src=x onerror=alert(4)>\n\n[click](javascript:alert(5))\n"
 )
 README = b"# Card\n\nFirst words.\n"
 
 
-def browser_client(server: LiveServer) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"accept": "text/html"})
-
-
-def web_user(server: LiveServer, prefix: str) -> HubUser:
-    """A user with a token and a password."""
-    user = make_user(server, prefix)
-    set_password(server, user.name, PASSWORD)
-    return user
-
-
 @pytest.fixture(scope="module")
 def owner(web_hub: LiveServer) -> HubUser:
-    return web_user(web_hub, "owner")
+    return user_with_password(web_hub, "owner")
 
 
 @pytest.fixture(scope="module")
 def stranger(web_hub: LiveServer) -> HubUser:
     """A signed-in user who writes to none of the owner's repos."""
-    return web_user(web_hub, "stranger")
+    return user_with_password(web_hub, "stranger")
 
 
 @pytest.fixture

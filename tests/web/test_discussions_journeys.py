@@ -9,27 +9,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 
-from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.accounts import unique_name
 from tests.helpers.live_server import LiveServer
-from tests.web.conftest import set_password, wait
-
-PASSWORD = "correct horse battery"
-
-
-def user_with_password(server: LiveServer, prefix: str) -> HubUser:
-    user = make_user(server, prefix)
-    set_password(server, user.name, PASSWORD)
-    return user
-
-
-def sign_in_as(browser: WebDriver, server: LiveServer, user: HubUser) -> None:
-    """Sign in with a fresh browser state, landing on the front page."""
-    browser.delete_all_cookies()
-    browser.get(server.url + "/login")
-    browser.find_element(By.ID, "username").send_keys(user.name)
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.ID, "sign-in").click()
-    wait(browser).until(ec.presence_of_element_located((By.ID, "signed-in-as")))
+from tests.web.conftest import sign_in_browser, user_with_password, wait
 
 
 def test_edit_a_readme_open_a_pull_request_and_merge_it(
@@ -44,7 +26,7 @@ def test_edit_a_readme_open_a_pull_request_and_merge_it(
         commit_message="Start",
     )
 
-    sign_in_as(browser, web_hub, contributor)
+    sign_in_browser(browser, web_hub, contributor.name)
     browser.get(f"{web_hub.url}/{repo_id}")
     wait(browser).until(ec.element_to_be_clickable((By.ID, "edit-readme"))).click()
     editor = wait(browser).until(ec.presence_of_element_located((By.ID, "file-content")))
@@ -65,7 +47,7 @@ def test_edit_a_readme_open_a_pull_request_and_merge_it(
     assert "-Old words." in changes.text
     assert not browser.find_elements(By.ID, "merge-button")
 
-    sign_in_as(browser, web_hub, owner)
+    sign_in_browser(browser, web_hub, owner.name)
     browser.get(pr_url)
     box = wait(browser).until(ec.presence_of_element_located((By.ID, "new-comment")))
     box.send_keys("Thanks, merging.")
@@ -90,7 +72,7 @@ def test_a_second_user_comments_and_the_owner_hides_it(
     repo_id = owner.api.create_repo(f"{owner.name}/{unique_name('chat')}").repo_id
     opened = owner.api.create_discussion(repo_id, title="Roadmap", description="Ideas welcome")
 
-    sign_in_as(browser, web_hub, guest)
+    sign_in_browser(browser, web_hub, guest.name)
     browser.get(f"{web_hub.url}/{repo_id}")
     browser.find_element(By.ID, "community-tab").click()
     wait(browser).until(ec.presence_of_element_located((By.LINK_TEXT, "Roadmap"))).click()
@@ -100,7 +82,7 @@ def test_a_second_user_comments_and_the_owner_hides_it(
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "timeline"), "Buy my spam"))
     assert not browser.find_elements(By.CSS_SELECTOR, ".hide-comment")
 
-    sign_in_as(browser, web_hub, owner)
+    sign_in_browser(browser, web_hub, owner.name)
     browser.get(opened.url)
     spam = wait(browser).until(
         ec.presence_of_element_located(

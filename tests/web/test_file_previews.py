@@ -6,7 +6,6 @@ import io
 import json
 from typing import Any
 
-import httpx
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -16,12 +15,9 @@ from safetensors.numpy import save
 
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
+from tests.web.conftest import browser_client
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
-
-
-def browser_client(server: LiveServer) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"accept": "text/html"})
 
 
 def parquet(table: pa.Table) -> bytes:

@@ -8,13 +8,7 @@ import pytest
 from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer, start_server
-from tests.web.conftest import csrf_of, set_password, signed_in_client
-
-HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
-
-
-def browser_client(server: LiveServer) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"accept": "text/html"})
+from tests.web.conftest import HOSTILE, browser_client, csrf_of, set_password, signed_in_client
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/search?q=x", "/no/such/page/here"])

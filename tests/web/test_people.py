@@ -7,28 +7,21 @@ import httpx
 from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_org, make_user
 from tests.helpers.live_server import LiveServer
-from tests.web.conftest import csrf_of, set_password, signed_in_client
-
-HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
-PASSWORD = "correct horse battery"
-
-
-def person(server: LiveServer, prefix: str = "person", *, admin: bool = False) -> HubUser:
-    """A user with a write token who can also sign in with `PASSWORD`."""
-    user = make_user(server, prefix, admin=admin)
-    set_password(server, user.name, PASSWORD)
-    return user
-
-
-def browser_client(server: LiveServer) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"accept": "text/html"})
+from tests.web.conftest import (
+    HOSTILE,
+    PASSWORD,
+    browser_client,
+    csrf_of,
+    signed_in_client,
+    user_with_password,
+)
 
 
 def test_a_profile_shows_public_repos_to_all_and_private_ones_to_the_owner(
     web_hub: LiveServer,
 ) -> None:
-    owner = person(web_hub, "owner")
-    outsider = person(web_hub, "outsider")
+    owner = user_with_password(web_hub, "owner")
+    outsider = user_with_password(web_hub, "outsider")
     public = owner.api.create_repo(f"{owner.name}/open-model").repo_id
     hidden = owner.api.create_repo(
         f"{owner.name}/secret-data", repo_type="dataset", private=True
@@ -69,8 +62,8 @@ def test_a_profile_shows_public_repos_to_all_and_private_ones_to_the_owner(
 def test_an_organization_profile_lists_members_and_what_its_members_may_see(
     web_hub: LiveServer,
 ) -> None:
-    admin = person(web_hub, "orgadmin")
-    outsider = person(web_hub, "outsider")
+    admin = user_with_password(web_hub, "orgadmin")
+    outsider = user_with_password(web_hub, "outsider")
     org = make_org(web_hub, {admin.name: Role.ADMIN})
     admin.api.create_repo(f"{org}/org-public")
     admin.api.create_repo(f"{org}/org-private", private=True)
@@ -120,7 +113,7 @@ def test_profiles_never_shadow_other_pages_and_unknown_names_are_404(
 
 
 def test_follow_and_unfollow_round_trip_agrees_with_the_api(web_hub: LiveServer) -> None:
-    fan = person(web_hub, "fan")
+    fan = user_with_password(web_hub, "fan")
     star = make_user(web_hub, "star")
 
     with signed_in_client(web_hub, fan.name, PASSWORD) as client:
@@ -159,7 +152,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_to_follow(web_hub: LiveServer) -
 
 
 def test_the_profile_settings_change_the_full_name_and_escape_it(web_hub: LiveServer) -> None:
-    user = person(web_hub, "settler")
+    user = user_with_password(web_hub, "settler")
 
     with signed_in_client(web_hub, user.name, PASSWORD) as client:
         form = client.get("/settings/profile")
@@ -189,8 +182,8 @@ def test_the_profile_settings_change_the_full_name_and_escape_it(web_hub: LiveSe
 
 def _org_with_admin(server: LiveServer) -> tuple[HubUser, HubUser, str]:
     """An admin (who can sign in), a write member (who can sign in too), and their org."""
-    admin = person(server, "orgadmin")
-    member = person(server, "member")
+    admin = user_with_password(server, "orgadmin")
+    member = user_with_password(server, "member")
     org = make_org(server, {admin.name: Role.ADMIN, member.name: Role.WRITE})
     return admin, member, org
 
@@ -256,7 +249,7 @@ def test_members_without_the_admin_role_and_outsiders_cannot_manage_members(
     web_hub: LiveServer,
 ) -> None:
     admin, member, org = _org_with_admin(web_hub)
-    outsider = person(web_hub, "outsider")
+    outsider = user_with_password(web_hub, "outsider")
     page = f"/organizations/{org}/settings/members"
 
     with signed_in_client(web_hub, member.name, PASSWORD) as client:
@@ -288,7 +281,7 @@ def test_members_without_the_admin_role_and_outsiders_cannot_manage_members(
 
 def test_a_site_admin_manages_any_organization(web_hub: LiveServer) -> None:
     _, member, org = _org_with_admin(web_hub)
-    site_admin = person(web_hub, "siteadmin", admin=True)
+    site_admin = user_with_password(web_hub, "siteadmin", admin=True)
     page = f"/organizations/{org}/settings/members"
 
     with signed_in_client(web_hub, site_admin.name, PASSWORD) as client:

@@ -9,34 +9,18 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 
 from hubstead.server.domain.accounts import Role
-from tests.helpers.accounts import HubUser, make_org, make_user, unique_name
+from tests.helpers.accounts import make_org, make_user, unique_name
 from tests.helpers.live_server import LiveServer
-from tests.web.conftest import set_password, wait
-
-PASSWORD = "correct horse battery"
-
-
-def sign_in(browser: WebDriver, server: LiveServer, name: str) -> None:
-    browser.get(server.url + "/login")
-    browser.find_element(By.ID, "username").send_keys(name)
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.ID, "sign-in").click()
-    wait(browser).until(ec.presence_of_element_located((By.ID, "signed-in-as")))
-
-
-def person(server: LiveServer, prefix: str) -> HubUser:
-    user = make_user(server, prefix)
-    set_password(server, user.name, PASSWORD)
-    return user
+from tests.web.conftest import sign_in_browser, user_with_password, wait
 
 
 def test_from_the_profile_create_a_collection_and_add_a_repo_to_it(
     browser: WebDriver, web_hub: LiveServer
 ) -> None:
-    user = person(web_hub, "curator")
+    user = user_with_password(web_hub, "curator")
     repo_id = user.api.create_repo(f"{user.name}/{unique_name('gem')}").repo_id
 
-    sign_in(browser, web_hub, user.name)
+    sign_in_browser(browser, web_hub, user.name)
     browser.find_element(By.ID, "signed-in-as").click()
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "profile-name"), user.name))
     assert repo_id in browser.find_element(By.ID, "repos-model").find_element(By.XPATH, "..").text
@@ -68,13 +52,13 @@ def test_from_the_profile_create_a_collection_and_add_a_repo_to_it(
 def test_an_org_admin_adds_a_writer_who_then_pushes_to_an_org_repo(
     browser: WebDriver, web_hub: LiveServer
 ) -> None:
-    admin = person(web_hub, "orgadmin")
+    admin = user_with_password(web_hub, "orgadmin")
     writer = make_user(web_hub, "writer")
     org = make_org(web_hub, {admin.name: Role.ADMIN})
     repo_id = admin.api.create_repo(f"{org}/{unique_name('shared')}").repo_id
     writer_api = HfApi(endpoint=web_hub.url, token=writer.token)
 
-    sign_in(browser, web_hub, admin.name)
+    sign_in_browser(browser, web_hub, admin.name)
     browser.get(f"{web_hub.url}/{org}")
     browser.find_element(By.ID, "org-settings-link").click()
     browser.find_element(By.ID, "org-members-tab").click()

@@ -14,26 +14,17 @@ from huggingface_hub.hf_api import RepoFile
 from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_org, make_user, unique_name
 from tests.helpers.live_server import LiveServer
-from tests.web.conftest import csrf_of, set_password, signed_in_client
-
-PASSWORD = "correct horse battery"
-HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
-
-
-def web_user(server: LiveServer, prefix: str) -> HubUser:
-    user = make_user(server, prefix)
-    set_password(server, user.name, PASSWORD)
-    return user
+from tests.web.conftest import HOSTILE, PASSWORD, csrf_of, signed_in_client, user_with_password
 
 
 @pytest.fixture(scope="module")
 def owner(web_hub: LiveServer) -> HubUser:
-    return web_user(web_hub, "admin")
+    return user_with_password(web_hub, "admin")
 
 
 @pytest.fixture(scope="module")
 def other(web_hub: LiveServer) -> HubUser:
-    return web_user(web_hub, "other")
+    return user_with_password(web_hub, "other")
 
 
 def new_model(owner: HubUser, *, private: bool = False) -> str:
@@ -160,7 +151,7 @@ def test_access_request_queue_accepts_rejects_and_grants(
 ) -> None:
     repo_id = new_model(owner)
     owner.api.update_repo_settings(repo_id, gated="manual")
-    asker, granted = web_user(web_hub, "asker"), make_user(web_hub, "granted")
+    asker, granted = user_with_password(web_hub, "asker"), make_user(web_hub, "granted")
     with signed_in_client(web_hub, asker.name, PASSWORD) as client:
         token = csrf_of(client.get(f"/{repo_id}"))
         client.post(f"/{repo_id}/access-request", data={"csrf_token": token, "reason": HOSTILE})

@@ -10,34 +10,20 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 
-from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.accounts import unique_name
 from tests.helpers.live_server import LiveServer
-from tests.web.conftest import set_password, wait
-from tests.web.test_sign_in_journeys import sign_in
-
-PASSWORD = "correct horse battery"
-
-
-def web_user(server: LiveServer, prefix: str) -> HubUser:
-    user = make_user(server, prefix)
-    set_password(server, user.name, PASSWORD)
-    return user
-
-
-def signed_in(browser: WebDriver, server: LiveServer, user: HubUser) -> None:
-    sign_in(browser, server, user.name, PASSWORD)
-    wait(browser).until(ec.presence_of_element_located((By.ID, "signed-in-as")))
+from tests.web.conftest import sign_in_browser, user_with_password, wait
 
 
 def test_create_a_repo_and_upload_two_files(
     browser: WebDriver, web_hub: LiveServer, tmp_path: Path
 ) -> None:
-    user = web_user(web_hub, "creator")
+    user = user_with_password(web_hub, "creator")
     name = unique_name("browser")
     first, second = tmp_path / "notes.md", tmp_path / "config.json"
     first.write_text("# Notes\n")
     second.write_text('{"layers": 2}\n')
-    signed_in(browser, web_hub, user)
+    sign_in_browser(browser, web_hub, user.name)
 
     browser.find_element(By.ID, "new-repo-link").click()
     wait(browser).until(ec.presence_of_element_located((By.ID, "repo-name"))).send_keys(name)
@@ -63,11 +49,11 @@ def test_create_a_repo_and_upload_two_files(
 def test_a_user_asks_for_access_and_the_owner_grants_it(
     browser: WebDriver, web_hub: LiveServer, tmp_path: Path
 ) -> None:
-    owner, asker = web_user(web_hub, "gatekeeper"), web_user(web_hub, "asker")
+    owner, asker = user_with_password(web_hub, "gatekeeper"), user_with_password(web_hub, "asker")
     repo_id = owner.api.create_repo(f"{owner.name}/{unique_name('gated')}").repo_id
     owner.api.upload_file(path_or_fileobj=b"weights", path_in_repo="w.txt", repo_id=repo_id)
 
-    signed_in(browser, web_hub, owner)
+    sign_in_browser(browser, web_hub, owner.name)
     browser.get(f"{web_hub.url}/{repo_id}/settings")
     gating = wait(browser).until(ec.presence_of_element_located((By.ID, "gated")))
     gating.find_element(By.CSS_SELECTOR, 'option[value="manual"]').click()
@@ -77,7 +63,7 @@ def test_a_user_asks_for_access_and_the_owner_grants_it(
     browser.find_element(By.ID, "sign-out").click()
     wait(browser).until(ec.presence_of_element_located((By.ID, "sign-in-link")))
 
-    signed_in(browser, web_hub, asker)
+    sign_in_browser(browser, web_hub, asker.name)
     browser.get(f"{web_hub.url}/{repo_id}")
     reason = wait(browser).until(ec.presence_of_element_located((By.ID, "gate-reason")))
     reason.send_keys("evaluation")
@@ -86,7 +72,7 @@ def test_a_user_asks_for_access_and_the_owner_grants_it(
     browser.find_element(By.ID, "sign-out").click()
     wait(browser).until(ec.presence_of_element_located((By.ID, "sign-in-link")))
 
-    signed_in(browser, web_hub, owner)
+    sign_in_browser(browser, web_hub, owner.name)
     browser.get(f"{web_hub.url}/{repo_id}/settings")
     wait(browser).until(ec.presence_of_element_located((By.ID, "access-requests-link"))).click()
     row = wait(browser).until(

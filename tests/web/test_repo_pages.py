@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import struct
 
-import httpx
 import pytest
 from huggingface_hub import CommitOperationAdd
 
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
-from tests.web.conftest import csrf_of, set_password, signed_in_client
+from tests.web.conftest import HOSTILE, browser_client, csrf_of, set_password, signed_in_client
 
-HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 CARD = """---
 license: apache-2.0
 library_name: transformers
@@ -33,10 +31,6 @@ HOSTILE_CARD = """# Hostile
 [click](javascript:alert(5))
 [data](data:text/html;base64,PHNjcmlwdD5hbGVydCg2KTwvc2NyaXB0Pg==)
 """
-
-
-def browser_client(server: LiveServer) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"accept": "text/html"})
 
 
 def safetensors(tensors: dict[str, tuple[str, list[int]]]) -> bytes:

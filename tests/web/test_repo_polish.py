@@ -15,9 +15,8 @@ from huggingface_hub import CommitOperationAdd
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer
 from tests.helpers.mirrors import add_mirror, hub, sync
-from tests.web.conftest import csrf_of, set_password, signed_in_client
+from tests.web.conftest import PASSWORD, csrf_of, set_password, signed_in_client
 
-PASSWORD = "correct horse battery"
 HOSTILE = '"><script>alert(1)</script>'
 OPEN_THREADS = re.compile(r'id="open-threads"[^>]*>(\d+)</span>')
 

@@ -12,14 +12,7 @@ from selenium.webdriver.support.ui import Select
 
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
-from tests.web.conftest import wait
-
-
-def sign_in(browser: WebDriver, server: LiveServer, name: str, password: str) -> None:
-    browser.get(server.url + "/login")
-    browser.find_element(By.ID, "username").send_keys(name)
-    browser.find_element(By.ID, "password").send_keys(password)
-    browser.find_element(By.ID, "sign-in").click()
+from tests.web.conftest import submit_sign_in, wait
 
 
 def test_sign_in_create_a_token_use_it_revoke_it_and_sign_out(
@@ -27,7 +20,7 @@ def test_sign_in_create_a_token_use_it_revoke_it_and_sign_out(
 ) -> None:
     user, password = web_user
 
-    sign_in(browser, web_hub, user.name, password)
+    submit_sign_in(browser, web_hub, user.name, password)
     who = wait(browser).until(ec.presence_of_element_located((By.ID, "signed-in-as")))
     assert who.text == user.name
     assert browser.current_url == web_hub.url + "/"
@@ -66,9 +59,9 @@ def test_wrong_password_is_refused_with_the_same_words_as_an_unknown_user(
 ) -> None:
     user, _ = web_user
 
-    sign_in(browser, web_hub, user.name, "not the password")
+    submit_sign_in(browser, web_hub, user.name, "not the password")
     wrong = wait(browser).until(ec.presence_of_element_located((By.ID, "login-error"))).text
-    sign_in(browser, web_hub, "nobody-by-this-name", "not the password")
+    submit_sign_in(browser, web_hub, "nobody-by-this-name", "not the password")
     unknown = wait(browser).until(ec.presence_of_element_located((By.ID, "login-error"))).text
 
     assert wrong == unknown == "Wrong username or password"

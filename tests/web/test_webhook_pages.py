@@ -9,24 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import LiveServer
 from tests.helpers.waiting import wait_until
 from tests.helpers.webhook_receiver import Receiver, hooked_hub, receiving
-from tests.web.conftest import csrf_of, set_password, signed_in_client
+from tests.web.conftest import PASSWORD, csrf_of, signed_in_client, user_with_password
 
-PASSWORD = "correct horse battery"
 _WEBHOOK_LINK = re.compile(r'href="/settings/webhooks/([0-9a-f]{24})"')
 
 
-def web_user(server: LiveServer, prefix: str) -> HubUser:
-    user = make_user(server, prefix)
-    set_password(server, user.name, PASSWORD)
-    return user
-
-
 def test_refused_targets_and_bad_entries_are_form_errors(web_hub: LiveServer) -> None:
-    user = web_user(web_hub, "hooker")
+    user = user_with_password(web_hub, "hooker")
     with signed_in_client(web_hub, user.name, PASSWORD) as client:
         page = client.get("/settings/webhooks")
         token = csrf_of(page)
@@ -68,7 +60,7 @@ def test_delivery_log_redelivery_disabling_and_deleting(
     tmp_path: Path, database_url: str | None, receiver: Receiver
 ) -> None:
     with hooked_hub(tmp_path / "hub", database_url) as hub:
-        user = web_user(hub, "watcher")
+        user = user_with_password(hub, "watcher")
         with signed_in_client(hub, user.name, PASSWORD) as client:
             token = csrf_of(client.get("/settings/webhooks"))
             created = client.post(
