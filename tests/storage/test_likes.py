@@ -126,3 +126,13 @@ def test_deleting_a_user_takes_its_likes_off_the_counts(
 
     assert likes_of(repos, world.public) == 1
     assert [u.name for u in store.likers(world.public, 0, 10)] == ["ada"]
+
+
+def test_whether_a_user_likes_a_repo(store: LikeStore, world: World) -> None:
+    store.like(world.ada, world.public, T0)
+
+    assert store.likes(world.ada, world.public)
+    assert not store.likes(world.bob, world.public)
+    assert not store.likes(world.ada, world.private)
+    store.unlike(world.ada, world.public)
+    assert not store.likes(world.ada, world.public)

@@ -210,6 +210,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     discussions = DiscussionService(
         repo_service, heads, git_store, git_store, discussion_store, accounts, clock=clock
     )
+    likes = LikeService(repo_service, auth_service, SqlLikeStore(database), clock=clock)
     commits = CommitService(
         repo_service,
         heads,
@@ -295,13 +296,13 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         weights=weights,
         files=files,
         browse=BrowseService(
-            repo_service, catalog, files, refs, git_store, git_store, weights, discussions
+            repo_service, catalog, files, refs, git_store, git_store, weights, discussions, likes
         ),
         downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
         commits=commits,
         uploads=UploadService(commits, lfs_service, git_store.spool),
         discussions=discussions,
-        likes=LikeService(repo_service, auth_service, SqlLikeStore(database), clock=clock),
+        likes=likes,
         collections=CollectionService(
             repo_service, auth_service, SqlCollectionStore(database), clock=clock
         ),

@@ -28,6 +28,7 @@ from hubstead.server.services.discussions import (
     pull_request_number,
 )
 from hubstead.server.services.files import FileInfo, FileService, normalize_path
+from hubstead.server.services.likes import LikeService
 from hubstead.server.services.pages import Page
 from hubstead.server.services.previews import TablePreview
 from hubstead.server.services.refs import RefListing, RefService
@@ -58,12 +59,14 @@ class RepoChrome:
     `open_threads` counts the open discussions and pull requests (the Community tab);
     `upstream` is the URL of the repo this one mirrors (None: not a mirror). `may_manage`: the
     caller may change the repo's settings (the Settings tab); `may_write`: also commit to it
-    (never to a mirror, which changes only by syncing).
+    (never to a mirror, which changes only by syncing). `liked`: the caller likes the repo
+    (always False for an anonymous caller).
     """
 
     open_threads: int
     upstream: str | None = None
     may_manage: bool = False
+    liked: bool = False
 
     @property
     def may_write(self) -> bool:
@@ -260,8 +263,10 @@ class BrowseService:
         merger: GitMerger,
         weights: WeightService,
         discussions: DiscussionService,
+        likes: LikeService,
     ) -> None:
         self._discussions = discussions
+        self._likes = likes
         self._repos = repos
         self._weights = weights
         self._catalog = catalog
@@ -445,6 +450,7 @@ class BrowseService:
             self._discussions.open_count(repo),
             self._repos.upstream_of(repo),
             access.may(identity, repo, Action.WRITE),
+            self._likes.likes(identity, repo),
         )
 
     def _pr_base(self, repo: RepoRecord, revision: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from hubstead.protocol import RepoType
 from hubstead.server.domain.accounts import AccountKind
 from hubstead.server.domain.likes import LikedRepo, Liker
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import access
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import AuthService, Identity
@@ -49,6 +50,12 @@ class LikeService:
         """
         repo = self._repos.locate(identity, type, repo_id, Action.READ)
         self._store.unlike(_liker(identity, f"unlike {repo_id}"), repo.id)
+
+    def likes(self, identity: Identity, repo: RepoRecord) -> bool:
+        """Whether the caller (already allowed to see `repo`) likes it; False when anonymous."""
+        if identity.account is None:
+            return False
+        return self._store.likes(identity.account.id, repo.id)
 
     def likers(
         self, identity: Identity, type: RepoType, repo_id: str, offset: int, limit: int

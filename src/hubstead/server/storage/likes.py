@@ -23,6 +23,9 @@ class LikeStore(Protocol):
     def unlike(self, account_id: int, repo_id: int) -> bool:
         """Remove a like; False when there was none."""
 
+    def likes(self, account_id: int, repo_id: int) -> bool:
+        """Whether the user likes the repo."""
+
     def likers(self, repo_id: int, offset: int, limit: int) -> list[Liker]:
         """The users who like a repo, most recent like first."""
 

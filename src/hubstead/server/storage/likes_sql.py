@@ -41,6 +41,14 @@ class SqlLikeStore:
                 _count(conn, repo_id, -1)
         return bool(removed)
 
+    def likes(self, account_id: int, repo_id: int) -> bool:
+        """Look the row up by its primary key."""
+        query = sa.select(likes.c.repo_id).where(
+            (likes.c.account_id == account_id) & (likes.c.repo_id == repo_id)
+        )
+        with self._db.read() as conn:
+            return conn.execute(query).first() is not None
+
     def likers(self, repo_id: int, offset: int, limit: int) -> list[Liker]:
         """Join the likes of the repo with their accounts."""
         query = (

@@ -4,7 +4,8 @@ Serves, for models (`/{ns}/{name}`) and under `/datasets`, `/spaces` and `/kerne
 `GET {repo}` (the card, root files, last commit, likes, snippets, weights, the branch and tag
 switcher, the access-request form of a gated repo), `GET {repo}/tree/{rev}[/{path}]`,
 `GET {repo}/blob/{rev}/{path}`, `GET {repo}/commits/{rev}` and `GET {repo}/commit/{sha}`;
-`POST {repo}/access-request` (the gate form, sent by a signed-in browser); and the listings
+`POST {repo}/access-request` (the gate form, sent by a signed-in browser); `POST {repo}/like`
+and `POST {repo}/unlike` (the header's ♥ toggle, back to the page it was on); and the listings
 `GET /models`, `/datasets`, `/spaces` and `/kernels` (`?search=&sort=&p=`, and the filters
 `author`, `library`, `pipeline_tag`, `license` and `other` (tags), shown as removable chips).
 A revision with `/` (`refs/pr/1`) is written `%2F`-encoded in links, and also read unencoded,
@@ -166,6 +167,40 @@ async def post_access_request(request: Request) -> Response:
     return RedirectResponse(repo_path(type, repo_id) + "?asked=1", status_code=303)
 
 
+async def post_like(request: Request) -> Response:
+    """Like the repo (the header's ♥ button), then back to the repo page it was sent from."""
+    return await _like(request, like=True)
+
+
+async def post_unlike(request: Request) -> Response:
+    """Take back a like of the repo, then back to the repo page it was sent from."""
+    return await _like(request, like=False)
+
+
+async def _like(request: Request, *, like: bool) -> Response:
+    type, repo_id = repo_of(request)
+    await signed_in(request)
+    caller, form = await csrf.read_form(request)
+    likes = services(request).likes
+    await call(likes.like if like else likes.unlike, caller.identity, type, repo_id)
+    here = repo_path(type, repo_id)
+    return RedirectResponse(back_within(here, form.get("next")), status_code=303)
+
+
+def back_within(here: str, wanted: str | None) -> str:
+    """`wanted` when it is `here` or a path under it (one of the repo's pages), else `here`.
+
+    Never an open redirect: the answer always starts with the repo's own path.
+    """
+    if wanted is None or len(wanted) > 2048:
+        return here
+    if wanted != here and not wanted.startswith(here + "/"):
+        return here
+    if "\\" in wanted or "//" in wanted or any(ord(c) < 0x20 or c == "\x7f" for c in wanted):
+        return here
+    return wanted
+
+
 async def get_listing(request: Request) -> Response:
     """One page of the repos of a type, searched and sorted as the API's listing."""
     type = RepoType.from_api_segment(request.url.path.strip("/"))
@@ -275,6 +310,8 @@ def _repo_routes(prefix: str) -> list[Route]:
         Route(repo + "/commits/{revision:path}", get_commits, methods=["GET"]),
         Route(repo + "/commit/{sha}", get_commit, methods=["GET"]),
         Route(repo + "/access-request", post_access_request, methods=["POST"]),
+        Route(repo + "/like", post_like, methods=["POST"]),
+        Route(repo + "/unlike", post_unlike, methods=["POST"]),
     ]
 
 
