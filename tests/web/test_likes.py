@@ -10,6 +10,7 @@ import httpx
 from hubstead.server.web.pages.repos import back_within
 from tests.helpers.live_server import LiveServer
 from tests.web.conftest import (
+    HOSTILE,
     PASSWORD,
     browser_client,
     csrf_of,
@@ -130,3 +131,43 @@ def test_back_within_keeps_to_the_repos_own_pages() -> None:
         "/elsewhere",
     ):
         assert back_within(here, wanted) == here, wanted
+
+
+def test_add_to_collection_prefills_the_chosen_collections_form(web_hub: LiveServer) -> None:
+    owner = user_with_password(web_hub, "collector")
+    repo_id = owner.api.create_repo(f"{owner.name}/keeper", repo_type="dataset").repo_id
+
+    with signed_in_client(web_hub, owner.name, PASSWORD) as client:
+        page = client.get(f"/datasets/{repo_id}")
+        token = csrf_of(page)
+        created = client.post(
+            f"/collections/{owner.name}", data={"csrf_token": token, "title": "Keepers"}
+        )
+        slug = created.headers["location"].removeprefix("/collections/")
+        link = re.search(r'href="([^"]+)" id="add-to-collection"', page.text)
+        assert link is not None
+        listing = client.get(link.group(1).replace("&amp;", "&"))
+        chosen = re.search(rf'href="(/collections/{re.escape(slug)}\?[^"]+)"', listing.text)
+        assert chosen is not None
+        collection = client.get(chosen.group(1).replace("&amp;", "&"))
+        added = client.post(
+            f"/collections/{slug}/items",
+            data={"csrf_token": token, "type": "dataset", "id": repo_id},
+        )
+        hostile = client.get(f"/collections/{owner.name}", params={"type": "x", "id": HOSTILE})
+        hostile_form = client.get(f"/collections/{slug}", params={"type": "x", "id": HOSTILE})
+    with browser_client(web_hub) as anonymous:
+        anonymous_page = anonymous.get(f"/datasets/{repo_id}")
+
+    assert f"Choose a collection to add {repo_id} to." in listing.text
+    assert '<option value="dataset" selected>' in collection.text
+    assert f'id="item-id" name="id" required autocomplete="off" value="{repo_id}"' in (
+        collection.text
+    )
+    assert added.status_code == 303
+    items = owner.api.get_collection(slug).items
+    assert [(i.item_type, i.item_id) for i in items] == [("dataset", repo_id)]
+    assert 'id="add-to-collection"' not in anonymous_page.text
+    for answer in (hostile, hostile_form):
+        assert "<script>alert(1)" not in answer.text and "<img src=x" not in answer.text
+        assert "&lt;script&gt;alert(1)" in answer.text
