@@ -166,6 +166,23 @@ def test_an_edit_at_a_tag_or_a_commit_opens_a_pull_request_into_main(
     assert new_at_tag.status_code == 200 and 'id="pr-only"' in new_at_tag.text
 
 
+def test_uploads_are_offered_on_branches_and_pull_requests_not_at_a_tag(
+    owner: HubUser, as_owner: httpx.Client
+) -> None:
+    repo_id = new_repo(owner, **{"a.txt": b"one\n"})
+    owner.api.create_tag(repo_id, tag="v1")
+    owner.api.create_branch(repo_id, branch="dev")
+    pr = owner.api.create_pull_request(repo_id, title="A proposal")
+
+    pages = {
+        revision: as_owner.get(f"/{repo_id}/tree/{revision}").text
+        for revision in ("main", "dev", f"refs%2Fpr%2F{pr.num}", "v1")
+    }
+
+    assert ['id="upload-link"' in page for page in pages.values()] == [True, True, True, False]
+    assert all('id="new-file-link"' in page for page in pages.values())
+
+
 def test_browser_uploads_spool_to_the_hubs_data_dir(
     web_hub: LiveServer, owner: HubUser, as_owner: httpx.Client
 ) -> None:
