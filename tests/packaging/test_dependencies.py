@@ -34,7 +34,12 @@ EXTRAS_BY_MODULE = [
     ("hubstead/server/", ("server",)),
     ("hubstead/", ()),
 ]
-LAZY_EXTRAS = {"hubstead/cli/": ("server", "redis")}
+# The file previews read Parquet with pyarrow when the `parquet` extra installed it, and say so
+# when it did not.
+LAZY_EXTRAS = {
+    "hubstead/cli/": ("server", "redis"),
+    "hubstead/server/services/previews.py": ("parquet",),
+}
 
 
 def _requirement_name(requirement: str) -> str:
@@ -62,9 +67,17 @@ def _third_party_imports(source: Path, *, lazy: bool | None = None) -> set[str]:
     tree = ast.parse(source.read_text(), str(source))
     functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
     nested = {id(n) for f in functions for n in ast.walk(f)}
+    # `if TYPE_CHECKING:` imports (type stubs) never run: they are no dependency.
+    type_only = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and ast.unparse(block.test).endswith("TYPE_CHECKING")
+        for statement in block.body
+        for n in ast.walk(statement)
+    }
     names: set[str] = set()
     for node in ast.walk(tree):
-        if lazy is not None and (id(node) in nested) != lazy:
+        if id(node) in type_only or (lazy is not None and (id(node) in nested) != lazy):
             continue
         if isinstance(node, ast.Import):
             names.update(alias.name.partition(".")[0] for alias in node.names)

@@ -32,6 +32,8 @@ EXIT_SERVER = 5
 EXTRA_FOR_MODULE = {
     "alembic": "server",
     "anyio": "server",
+    "boto3": "server",
+    "botocore": "server",
     "httptools": "server",
     "jinja2": "server",
     "markdown_it": "server",
