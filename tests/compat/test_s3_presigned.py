@@ -188,7 +188,9 @@ def test_a_batch_download_and_a_blob_url_point_at_the_bucket(
     # too, once its token is checked, with the object's identity on the redirect.
     lfs, repos = s3_hub.services.lfs, s3_hub.services.repos
     record = repos.locate(ANONYMOUS, RepoType.MODEL, repo, Action.READ_FILES)
-    token = lfs.pointer_download_token(ANONYMOUS, record, sha256(data), len(data), "0" * 40)
+    served = lfs.pointer_download(ANONYMOUS, record, sha256(data), len(data), "0" * 40)
+    assert served is not None
+    token = served.token
     blob = f"{s3_hub.url}/lfs/objects/{sha256(data)}?token="
     redirect = httpx.get(blob + token)
     assert redirect.status_code == 302

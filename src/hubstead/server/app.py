@@ -42,6 +42,7 @@ from hubstead.server.http import (
 )
 from hubstead.server.http.errors import handle_hub_error, handle_unexpected
 from hubstead.server.http.middleware import RequestContext
+from hubstead.server.http.router import IndexedRouter
 from hubstead.server.jobs import sync, upkeep, webhooks
 from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
@@ -298,7 +299,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         browse=BrowseService(
             repo_service, catalog, files, refs, git_store, git_store, weights, discussions, likes
         ),
-        downloads=DownloadService(repo_service, git_store, lfs_service, objects, pull_through),
+        downloads=DownloadService(repo_service, git_store, lfs_service, pull_through),
         commits=commits,
         uploads=UploadService(commits, lfs_service, git_store.spool),
         discussions=discussions,
@@ -470,33 +471,33 @@ def dispatch_thread(services: Services) -> webhooks.DispatchThread:
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """The ASGI application serving the Hub protocol, and the web hub after it."""
     assets = Assets()
+    routes = [
+        # First: its patterns must win over the repo routes they resemble.
+        *unavailable.routes,
+        *discussions.routes,
+        *likes.routes,
+        *collections.routes,
+        *access_requests.routes,
+        *webhook_routes.routes,
+        *admin.routes,
+        *auth.routes,
+        *profiles.routes,
+        *commits.routes,
+        *repos.routes,
+        *files.routes,
+        *refs.routes,
+        *resolve.routes,
+        *lfs.routes,
+        *locks.routes,
+        *lfs_files.routes,
+        *blobs.routes,
+        *git.routes,
+        *xet.routes,
+        *oauth.routes,
+        # Last: no page may shadow an API path.
+        *web_routes.routes(assets),
+    ]
     app = Starlette(
-        routes=[
-            # First: its patterns must win over the repo routes they resemble.
-            *unavailable.routes,
-            *discussions.routes,
-            *likes.routes,
-            *collections.routes,
-            *access_requests.routes,
-            *webhook_routes.routes,
-            *admin.routes,
-            *auth.routes,
-            *profiles.routes,
-            *commits.routes,
-            *repos.routes,
-            *files.routes,
-            *refs.routes,
-            *resolve.routes,
-            *lfs.routes,
-            *locks.routes,
-            *lfs_files.routes,
-            *blobs.routes,
-            *git.routes,
-            *xet.routes,
-            *oauth.routes,
-            # Last: no page may shadow an API path.
-            *web_routes.routes(assets),
-        ],
         middleware=[Middleware(RequestContext)],
         exception_handlers={
             errors.HubError: handle_hub_error,
@@ -504,6 +505,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Exception: handle_unexpected,
         },
     )
+    # Starlette's router, trying only the routes a path could match (see `http/router.py`).
+    app.router = IndexedRouter(routes)
     app.state.services = services or build_services(settings)
     app.state.web = Renderer(assets)
     return app

@@ -6,7 +6,7 @@ A file is one of three things to whoever may read the repo's files:
   with the blob id as ETag;
 - `LfsRedirect`: a git-lfs pointer whose object this hub holds for the repo: the client is sent
   to the object's signed, content-addressed URL (the grant names the repo, the caller and the
-  commit, see `LfsService.pointer_download_token`), or to the object store's presigned URL of
+  commit, see `LfsService.pointer_download`), or to the object store's presigned URL of
   the object when the store gives one;
 - `LfsStream`: a pointer of an on-demand (pull-through) mirror whose object is not stored yet:
   its bytes are fetched from upstream as they are read, and stored (`mirroring/pull_through.py`);
@@ -27,7 +27,6 @@ from hubstead.server.services.auth import Identity
 from hubstead.server.services.files import normalize_path
 from hubstead.server.services.lfs import LfsService
 from hubstead.server.services.mirroring.pull_through import PullThroughService
-from hubstead.server.services.objects import LfsObjects
 from hubstead.server.services.repos import RepoService
 from hubstead.server.storage.git_objects import GitObjectStore
 
@@ -96,13 +95,11 @@ class DownloadService:
         repos: RepoService,
         git: GitObjectStore,
         lfs: LfsService,
-        objects: LfsObjects,
         pull_through: PullThroughService,
     ) -> None:
         self._repos = repos
         self._git = git
         self._lfs = lfs
-        self._objects = objects
         self._pull_through = pull_through
 
     def prepare(
@@ -131,15 +128,21 @@ class DownloadService:
         if pointer is None:
             return RegularFile(commit_id, clean, entry.oid, data)
         sha256, size = pointer
-        if self._pull_through.pending(repo, clean, sha256, size):
+        served = self._lfs.pointer_download(identity, repo, sha256, size, commit_id)
+        if served is None:
+            if self._pull_through.pending(repo, clean, sha256, size):
 
-            def read(start: int, end: int) -> Iterator[bytes]:
-                return self._pull_through.stream(repo, commit_id, clean, sha256, size, start, end)
+                def read(start: int, end: int) -> Iterator[bytes]:
+                    return self._pull_through.stream(
+                        repo, commit_id, clean, sha256, size, start, end
+                    )
 
-            return LfsStream(commit_id, clean, sha256, size, read)
-        held = self._objects.as_xet(sha256)
-        if held is not None and held.file.size == size and self._lfs.linked(repo, sha256, size):
-            return XetStream(commit_id, clean, sha256, size, held.file.hash, held.read)
-        token = self._lfs.pointer_download_token(identity, repo, sha256, size, commit_id)
-        url = self._lfs.direct_download_url(sha256)
-        return LfsRedirect(commit_id, clean, sha256, size, token, url)
+                return LfsStream(commit_id, clean, sha256, size, read)
+            raise errors.NotFoundError(
+                f"LFS object {sha256} ({size} bytes) is not stored for {repo.repo_id} on this "
+                "hub; an operator can check the store with `hubstead fsck`"
+            )
+        if served.xet is not None:
+            xet = served.xet
+            return XetStream(commit_id, clean, sha256, size, xet.file.hash, xet.read)
+        return LfsRedirect(commit_id, clean, sha256, size, served.token, served.url)

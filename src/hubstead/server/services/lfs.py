@@ -50,7 +50,7 @@ from hubstead.server.services import access
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import AuthService, Identity
 from hubstead.server.services.discussions import DiscussionService, pull_request_number
-from hubstead.server.services.objects import LfsObjects
+from hubstead.server.services.objects import LfsObjects, XetHeld
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.storage.blobs import BlobStore, BlobWriter
@@ -119,6 +119,19 @@ class UploadGrant:
     def parts(self) -> int:
         """How many parts a multipart upload has."""
         return max(1, math.ceil(self.size / self.chunk_size)) if self.chunk_size else 0
+
+
+@dataclasses.dataclass(frozen=True)
+class PointerDownload:
+    """How a held LFS object is served: its Xet file, or its blob's signed download token.
+
+    `url`, when the object store gives one, is a presigned URL of the blob to send clients to
+    instead of the hub's own blob URL.
+    """
+
+    xet: XetHeld | None = None
+    token: str = ""
+    url: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -462,26 +475,28 @@ class LfsService:
 
     # --- downloads ----------------------------------------------------------------------------
 
-    def pointer_download_token(
+    def pointer_download(
         self, identity: Identity, repo: RepoRecord, sha256: str, size: int, commit_id: str
-    ) -> str:
-        """A download token for the object a pointer file (which the caller may read) names.
+    ) -> PointerDownload | None:
+        """How to serve the object a pointer file (which the caller may read) names.
 
-        A resolve redirect passes the commit it resolved, so the blob response can carry
-        `X-Repo-Commit` (the official client follows same-host redirects and reads the
-        metadata from the final response).
-
-        Raises:
-            NotFoundError: the repo does not hold the object: it is not linked to the repo (a
-                pointer whose object was deleted, or never uploaded), or missing from the blob
-                store (a damaged store: see fsck).
+        None when the repo does not hold it: not linked to the repo (a pointer whose object was
+        deleted, or never uploaded, or a mirror's not fetched yet), not of the pointer's size,
+        or missing from the store (a damaged store: see fsck). A blob's download token (or
+        presigned URL) is made only after that check; a resolve passes the commit it resolved,
+        so the blob response can carry `X-Repo-Commit` (the official client follows same-host
+        redirects and reads the metadata from the final response).
         """
-        if not self.linked(repo, sha256, size):
-            raise errors.NotFoundError(
-                f"LFS object {sha256} ({size} bytes) is not stored for {repo.repo_id} on this "
-                "hub; an operator can check the store with `hubstead fsck`"
-            )
-        return self._download_token(identity, repo, sha256, commit_id)
+        if self._index.linked_size(repo.id, sha256) != size:
+            return None
+        held = self._objects.held(sha256)
+        if held is None or held.size != size:
+            return None
+        if held.xet is not None:
+            return PointerDownload(xet=held.xet)
+        token = self._download_token(identity, repo, sha256, commit_id)
+        url = self._blobs.download_url(sha256, self.direct_url_ttl) if self.direct_url_ttl else None
+        return PointerDownload(token=token, url=url)
 
     def _download_token(
         self, identity: Identity, repo: RepoRecord, sha256: str, commit_id: str | None = None

@@ -29,6 +29,14 @@ class XetHeld:
     read: Callable[[int, int], Iterator[bytes]]
 
 
+@dataclasses.dataclass(frozen=True)
+class Held:
+    """An object the hub holds: its size, and `xet` when it is held as a Xet file."""
+
+    size: int
+    xet: XetHeld | None
+
+
 class LfsObjects:
     """The stored LFS objects, blobs and Xet files alike."""
 
@@ -39,11 +47,16 @@ class LfsObjects:
 
     def size(self, sha256: str) -> int | None:
         """The object's size, or None when the hub holds it neither way."""
+        held = self.held(sha256)
+        return None if held is None else held.size
+
+    def held(self, sha256: str) -> Held | None:
+        """How the object is held (its size, and its Xet file if it is one), or None."""
         size = self._blobs.size(sha256)
         if size is not None:
-            return size
-        file = self._xet_index.file_for_sha256(sha256)
-        return None if file is None else file.size
+            return Held(size, None)
+        held = self.as_xet(sha256)
+        return None if held is None else Held(held.file.size, held)
 
     def read(self, sha256: str, offset: int, length: int) -> bytes | None:
         """Up to `length` bytes of the object from `offset` (fewer at its end), None if not held.

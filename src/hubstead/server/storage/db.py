@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _TOPICS = "hubstead_topics"
+_NO_BEGIN = "hubstead_no_begin"
 
 logger = logging.getLogger("hubstead.db")
 
@@ -57,6 +58,21 @@ class Database:
         """A transaction that only reads."""
         with self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextlib.contextmanager
+    def query(self) -> Iterator[sa.Connection]:
+        """A connection for one statement that only reads, outside any transaction.
+
+        A single SELECT reads one snapshot by itself; on SQLite this saves the `BEGIN` and
+        `COMMIT` of `read` (PostgreSQL's driver begins its transaction implicitly either way).
+        Several statements that must agree with each other need `read`.
+        """
+        with self.engine.connect() as conn:
+            conn.info[_NO_BEGIN] = True
+            try:
+                yield conn
+            finally:
+                conn.info.pop(_NO_BEGIN, None)  # the connection goes back to the pool
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sa.Connection]:
@@ -149,5 +165,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
+    if conn.info.get(_NO_BEGIN):
+        # `Database.query`: the statement runs in SQLite's own implicit transaction.
+        return
     immediate = conn.info.pop("immediate", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

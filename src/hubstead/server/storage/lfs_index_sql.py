@@ -13,6 +13,11 @@ from hubstead.server.storage.db import Database, as_utc, utc_now
 from hubstead.server.storage.schema import lfs_objects
 
 _RECORDS_PAGE = 10_000
+# Asked for each download of an LFS file: built once, found compiled in SQLAlchemy's cache.
+_LINKED_SIZE = sa.select(lfs_objects.c.size).where(
+    (lfs_objects.c.repo_id == sa.bindparam("repo_id"))
+    & (lfs_objects.c.sha256 == sa.bindparam("sha256"))
+)
 
 
 class SqlLfsIndex:
@@ -55,16 +60,12 @@ class SqlLfsIndex:
 
     def linked_size(self, repo_id: int, sha256: str) -> int | None:
         """The object's size when linked to the repo."""
-        with self._db.read() as conn:
+        with self._db.query() as conn:
             return self._size(conn, repo_id, sha256)
 
     @staticmethod
     def _size(conn: sa.Connection, repo_id: int, sha256: str) -> int | None:
-        size = conn.scalar(
-            sa.select(lfs_objects.c.size).where(
-                (lfs_objects.c.repo_id == repo_id) & (lfs_objects.c.sha256 == sha256)
-            )
-        )
+        size = conn.scalar(_LINKED_SIZE, {"repo_id": repo_id, "sha256": sha256})
         return None if size is None else int(size)
 
     def list(self, repo_id: int, offset: int, limit: int) -> list[LfsObjectRecord]:

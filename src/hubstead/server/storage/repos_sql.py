@@ -29,13 +29,14 @@ _SORT_COLUMNS = {
 # The settings `update_settings` changes, with the names the Hub gives them in its events.
 _SETTINGS = {"private": "private", "gated": "gated", "discussions_disabled": "discussionsDisabled"}
 
-# `find_repo`'s statements, run for every request naming a repo: built once, so SQLAlchemy finds
-# them compiled in its cache without building each statement and its cache key again.
-_FIND_IDS = sa.select(
+# `find_repo`'s statement, run for every request naming a repo: one statement (one round trip,
+# no transaction around it), built once so SQLAlchemy finds it compiled in its cache. Its first
+# part always gives one row, so a missing repo is read as a private one is.
+_FOUND = sa.select(
     sa.select(repos.c.id)
     .where((repos.c.type == sa.bindparam("type")) & (repos.c.lookup == sa.bindparam("lookup")))
     .scalar_subquery()
-    .label("repo"),
+    .label("found"),
     sa.select(repo_redirects.c.repo_id)
     .where(
         (repo_redirects.c.type == sa.bindparam("type"))
@@ -46,10 +47,18 @@ _FIND_IDS = sa.select(
     sa.exists(sa.select(accounts.c.id).where(accounts.c.name_lower == sa.bindparam("owner"))).label(
         "owned"
     ),
+).subquery("found")
+# A repo's tags in one column, a line each: tags are printable (`cards.py`), never a newline.
+_TAG_LINES = (
+    sa.select(sa.func.aggregate_strings(repo_tags.c.tag, "\n"))
+    .where(repo_tags.c.repo_id == repos.c.id)
+    .scalar_subquery()
+    .label("tag_lines")
 )
-_REPO_ROWS = sa.select(repos).where(repos.c.id.in_(sa.bindparam("ids", expanding=True)))
-_REPO_TAGS = sa.select(repo_tags.c.repo_id, repo_tags.c.tag).where(
-    repo_tags.c.repo_id.in_(sa.bindparam("ids", expanding=True))
+_FIND_REPO = sa.select(
+    _FOUND.c.found, _FOUND.c.moved, _FOUND.c.owned, repos, _TAG_LINES
+).select_from(
+    _FOUND.outerjoin(repos, (repos.c.id == _FOUND.c.found) | (repos.c.id == _FOUND.c.moved))
 )
 
 
@@ -133,23 +142,20 @@ class SqlRepoStore:
         return self._one_repo(repos.c.id == target)
 
     def find_repo(self, type: str, namespace: str, name: str) -> RepoLookup:
-        """The repo, its redirect and its namespace's owner, in three statements always."""
+        """The repo, its redirect and its namespace's owner, in one statement always."""
         keys = {"type": type, "lookup": _lookup(namespace, name), "owner": namespace.lower()}
-        with self._db.read() as conn:
-            ids = conn.execute(_FIND_IDS, keys).one()
-            # The rows and tags are read even when there is nothing to read: a missing repo
-            # costs what a private one does.
-            wanted = [i for i in (ids.repo, ids.moved) if i is not None]
-            rows = {r.id: r for r in conn.execute(_REPO_ROWS, {"ids": wanted})}
-            tags: dict[int, list[str]] = {i: [] for i in wanted}
-            for repo_id, tag in conn.execute(_REPO_TAGS, {"ids": wanted}):
-                tags[repo_id].append(tag)
+        with self._db.query() as conn:
+            result = conn.execute(_FIND_REPO, keys).all()
+        found, moved, owned = result[0].found, result[0].moved, result[0].owned
+        rows = {row.id: row for row in result if row.id is not None}
 
         def record(repo_id: int | None) -> RepoRecord | None:
             row = rows.get(repo_id) if repo_id is not None else None
-            return repo_record(row._mapping, tags[row.id]) if row is not None else None
+            if row is None:
+                return None
+            return repo_record(row._mapping, row.tag_lines.split("\n") if row.tag_lines else ())
 
-        return RepoLookup(record(ids.repo), record(ids.moved), bool(ids.owned))
+        return RepoLookup(record(found), record(moved), bool(owned))
 
     def _one_repo(self, condition: sa.ColumnElement[bool]) -> RepoRecord | None:
         with self._db.read() as conn:

@@ -28,6 +28,13 @@ _CHUNK = struct.Struct("<32sII")
 _TERM = struct.Struct("<32sIII")
 _PAGE = 1_000
 _IN_BATCH = 500
+# Asked for each download of an LFS file (is it held as a Xet file?): built once.
+_OLDEST_FILE = (
+    sa.select(xet_files)
+    .where(xet_files.c.sha256 == sa.bindparam("sha256"))
+    .order_by(xet_files.c.created_at, xet_files.c.hash)
+    .limit(1)
+)
 
 
 class SqlXetIndex:
@@ -166,7 +173,9 @@ class SqlXetIndex:
 
     def file_for_sha256(self, sha256: str) -> XetFileRecord | None:
         """The oldest file with this sha256 (a stable choice)."""
-        return self.files_for_sha256([sha256]).get(sha256)
+        with self._db.query() as conn:
+            row = conn.execute(_OLDEST_FILE, {"sha256": sha256}).first()
+        return None if row is None else _file(row)
 
     def files_for_sha256(self, digests: Collection[str]) -> dict[str, XetFileRecord]:
         """For each digest, its oldest file."""
