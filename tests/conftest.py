@@ -29,6 +29,7 @@ from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.clock import ManualClock
 from tests.helpers.databases import postgres_database
 from tests.helpers.live_server import LiveServer, start_server
+from tests.helpers.production_server import production_server
 from tests.helpers.s3 import MotoS3
 
 
@@ -39,6 +40,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="sqlite",
         help="metadata database the live servers use",
     )
+    parser.addoption(
+        "--profile",
+        choices=["embedded", "production"],
+        default="embedded",
+        help="what the session's live_server is: the hub in a thread of the test process "
+        "(embedded), or `hubstead serve --workers 2` and a `hubstead worker` on PostgreSQL, "
+        "S3 and Redis (production; only the tests using live_server run)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under the production profile, keep only the tests that run against `live_server`.
+
+    The others start hubs of their own (or none), so they would only repeat the embedded run;
+    tests marked `embedded_only` need what only the in-process hub has, as their marks say.
+    """
+    if config.getoption("--profile") != "production":
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        uses_hub = "live_server" in getattr(item, "fixturenames", ())
+        wanted = uses_hub and item.get_closest_marker("embedded_only") is None
+        (kept if wanted else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)
@@ -91,12 +119,19 @@ def moto_s3() -> Iterator[MotoS3]:
 
 @pytest.fixture(scope="session")
 def live_server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str | None
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str | None,
 ) -> Iterator[LiveServer]:
-    """One hub for the whole session; tests isolate themselves with unique names."""
-    server = start_server(tmp_path_factory.mktemp("hub"), database_url)
-    yield server
-    server.stop()
+    """One hub for the whole session (see `--profile`); tests isolate themselves by names."""
+    if request.config.getoption("--profile") == "production":
+        s3 = request.getfixturevalue("moto_s3")
+        with production_server(tmp_path_factory.mktemp("hub"), s3) as production:
+            yield production
+    else:
+        server = start_server(tmp_path_factory.mktemp("hub"), database_url)
+        yield server
+        server.stop()
 
 
 @pytest.fixture

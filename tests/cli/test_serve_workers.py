@@ -11,8 +11,6 @@ import contextlib
 import os
 import re
 import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from huggingface_hub.errors import HfHubHTTPError
 
 from hubstead.cli._errors import EXIT_SERVER
 from tests.helpers.accounts import unique_name
+from tests.helpers.committers import commit_from_processes
 from tests.helpers.databases import postgres_database
 from tests.helpers.lfs import MiB, batch, sha256
 from tests.helpers.processes import HubsteadProcess, serving
@@ -37,34 +36,6 @@ _SMALL_PARTS = {
     "HUBSTEAD_LFS_MULTIPART_THRESHOLD_BYTES": str(4 * MiB),
     "HUBSTEAD_LFS_CHUNK_BYTES": str(MiB),
 }
-
-# One client process: `threads` threads, each making `commits` commits to main, parent unset.
-_COMMITTER = """
-import sys, threading
-from huggingface_hub import CommitOperationAdd, HfApi
-
-endpoint, token, repo, name, threads, commits = sys.argv[1:]
-api = HfApi(endpoint=endpoint, token=token)
-failures = []
-
-def work(thread):
-    for index in range(int(commits)):
-        path = f"{name}/{thread}/{index}.txt"
-        try:
-            api.create_commit(
-                repo, [CommitOperationAdd(path, path.encode())], commit_message=path
-            )
-        except Exception as exc:
-            failures.append(f"{path}: {exc!r}")
-
-workers = [threading.Thread(target=work, args=(n,)) for n in range(int(threads))]
-for worker in workers:
-    worker.start()
-for worker in workers:
-    worker.join()
-print("\\n".join(failures))
-sys.exit(1 if failures else 0)
-"""
 
 
 @dataclass
@@ -108,26 +79,7 @@ def test_two_workers_serve_one_port_and_the_token_is_printed_once(hub: Hub) -> N
 def test_commits_from_many_client_processes_all_land_on_one_linear_history(hub: Hub) -> None:
     repo = f"admin/{unique_name('hammer')}"
     hub.api.create_repo(repo)
-    processes, threads, commits = 3, 3, 4
-    counts = (str(threads), str(commits))
-    clients = [
-        subprocess.Popen(
-            [sys.executable, "-c", _COMMITTER, hub.url, hub.token, repo, f"p{n}", *counts],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for n in range(processes)
-    ]
-    outputs = [client.communicate(timeout=240)[0] for client in clients]
-
-    assert [client.returncode for client in clients] == [0] * processes, outputs
-    made = {
-        f"p{p}/{t}/{i}.txt"
-        for p in range(processes)
-        for t in range(threads)
-        for i in range(commits)
-    }
+    made = commit_from_processes(hub.url, hub.token, repo, processes=3, threads=3, commits=4)
     history = hub.api.list_repo_commits(repo)
     # Newest first, each commit the parent of the one before: every commit is on main once.
     assert len(history) == 1 + len(made)

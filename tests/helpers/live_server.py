@@ -1,4 +1,11 @@
-"""A real hubstead server on a loopback port, run by uvicorn in a background thread."""
+"""A real hubstead server on a loopback port: what tests need of one, and one run in a thread.
+
+`LiveServer` is what the session's `live_server` fixture gives, whatever the profile: under the
+embedded profile a `ThreadedServer` (uvicorn in a thread of the test process), under the
+production profile a `ProductionServer` (tests/helpers/production_server.py: `hubstead serve`
+subprocesses). Either way `services` reach the hub's own database, so tests provision users
+and tokens the way an operator's `hubstead admin` would.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Protocol
 
 import uvicorn
 
@@ -19,8 +27,27 @@ from hubstead.server.services.registry import Services
 from hubstead.server.settings import Settings, load_settings
 
 
-class LiveServer:
+class LiveServer(Protocol):
     """A running hub: its URL, its data dir and its services (for provisioning test users)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def services(self) -> Services: ...
+
+    @property
+    def data_dir(self) -> Path: ...
+
+
+class ThreadedServer:
+    """A hub served by uvicorn in a thread of the test process, on its own services."""
 
     def __init__(
         self, settings: Settings, *, run_jobs: bool = False, clock: Clock = utcnow
@@ -48,7 +75,7 @@ class LiveServer:
     def data_dir(self) -> Path:
         return self.settings.resolved_data_dir
 
-    def start(self, timeout: float = 60.0) -> LiveServer:
+    def start(self, timeout: float = 60.0) -> ThreadedServer:
         if self.jobs is not None:
             self.jobs.start()
         if self.dispatch is not None:
@@ -79,7 +106,7 @@ def start_server(
     run_jobs: bool = False,
     clock: Clock = utcnow,
     **overrides: object,
-) -> LiveServer:
+) -> ThreadedServer:
     """Start a hub on a fresh data dir (and database, when one is given).
 
     With `run_jobs`, the hub runs its jobs in background threads, as `hubstead serve` does;
@@ -88,4 +115,4 @@ def start_server(
     settings = load_settings(
         {"data_dir": data_dir, "database_url": database_url, **overrides}, environ={}
     )
-    return LiveServer(settings, run_jobs=run_jobs, clock=clock).start()
+    return ThreadedServer(settings, run_jobs=run_jobs, clock=clock).start()

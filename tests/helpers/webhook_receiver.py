@@ -14,14 +14,14 @@ from typing import Any
 
 from tests.helpers.databases import postgres_database
 from tests.helpers.http_server import serving
-from tests.helpers.live_server import LiveServer, start_server
+from tests.helpers.live_server import ThreadedServer, start_server
 from tests.helpers.waiting import wait_until
 
 
 @contextlib.contextmanager
 def hooked_hub(
     data_dir: Path, database_url: str | None, **overrides: object
-) -> Iterator[LiveServer]:
+) -> Iterator[ThreadedServer]:
     """A hub of its own that runs its jobs and dispatcher and may call loopback endpoints.
 
     `database_url` names the suite's database choice: with one, the hub gets a fresh PostgreSQL
