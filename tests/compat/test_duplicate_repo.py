@@ -15,6 +15,7 @@ from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
 from tests.helpers.accounts import HubUser, unique_name
 from tests.helpers.live_server import LiveServer
+from tests.helpers.profiles import reads_local_blobs
 from tests.helpers.storage import blob_path, lfs_bytes, upload_lfs
 
 Copies = Callable[..., str]
@@ -39,6 +40,7 @@ def _history(api: HfApi, repo_id: str, revision: str | None = None) -> list[str]
     return [c.commit_id for c in api.list_repo_commits(repo_id, revision=revision)]
 
 
+@reads_local_blobs
 def test_a_copy_has_the_same_branches_tags_history_and_files(
     live_server: LiveServer, user: HubUser, repo: str, copies: Copies
 ) -> None:

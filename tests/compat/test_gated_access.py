@@ -28,6 +28,7 @@ from huggingface_hub.hf_api import AccessRequest
 from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_org, make_user, unique_name
 from tests.helpers.live_server import LiveServer
+from tests.helpers.profiles import hub_serves_downloads
 from tests.helpers.xet import AccessLog, assert_downloaded_through_xet
 
 KiB = 1024
@@ -168,6 +169,7 @@ def test_granted_access_opens_the_files_without_a_request(
         user.api.grant_access(repo, other_user.name)
 
 
+@hub_serves_downloads
 def test_xet_downloads_follow_the_decisions(
     xet: None,
     live_server: LiveServer,

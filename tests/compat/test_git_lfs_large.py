@@ -20,6 +20,7 @@ from tests.helpers.accounts import HubUser
 from tests.helpers.git import GitUser, repo_url, require_git_lfs
 from tests.helpers.lfs import MiB, file_sha256
 from tests.helpers.live_server import LiveServer
+from tests.helpers.profiles import reads_local_blobs
 
 SIZE = 1024 * MiB + 4321  # a little more than 1 GiB, not a whole number of MiB
 
@@ -38,6 +39,7 @@ def write_random(path: Path, size: int) -> str:
 
 
 @pytest.mark.slow
+@reads_local_blobs
 def test_a_file_of_more_than_one_gib_pushed_with_git_lfs_downloads_and_clones_intact(
     live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
 ) -> None:

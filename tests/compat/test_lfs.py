@@ -33,6 +33,7 @@ from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.commits import git_blob_sha1
 from tests.helpers.lfs import CuttingProxy, MiB, blob_files, file_sha256, lfs_server, sha256
 from tests.helpers.live_server import LiveServer
+from tests.helpers.profiles import hub_serves_downloads, reads_local_blobs
 
 # huggingface_hub 2.4 PUTs LFS bytes with httpx's deprecated `data=<file>`: its warning is the
 # client's business, not a failure of the hub.
@@ -82,6 +83,7 @@ def test_an_lfs_file_is_committed_as_a_pointer_and_downloads_verified(
     assert file_sha256(path) == sha256(data)
 
 
+@hub_serves_downloads
 def test_file_metadata_of_an_lfs_file_is_its_sha256_and_size(
     live_server: LiveServer, user: HubUser, repo: str
 ) -> None:
@@ -169,6 +171,7 @@ def test_snapshot_download_gets_every_lfs_file_verified(
     assert (snapshot / "config.json").read_text() == "{}"
 
 
+@reads_local_blobs
 def test_identical_content_in_two_repos_is_stored_once(
     live_server: LiveServer, user: HubUser, repo_factory: Callable[..., str], tmp_path: Path
 ) -> None:
@@ -184,6 +187,7 @@ def test_identical_content_in_two_repos_is_stored_once(
         assert path.read_bytes() == data
 
 
+@reads_local_blobs
 def test_another_user_uploading_the_same_content_sends_the_bytes(
     live_server: LiveServer, user: HubUser, other_user: HubUser, repo: str, tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from huggingface_hub.errors import (
 from tests.helpers.accounts import HubUser
 from tests.helpers.lfs import batch
 from tests.helpers.live_server import LiveServer
+from tests.helpers.profiles import reads_local_blobs
 from tests.helpers.storage import blob_path, lfs_bytes, upload_lfs
 
 
@@ -68,6 +69,7 @@ def test_list_lfs_files_of_a_dataset_and_of_a_repo_without_lfs(
     assert list(user.api.list_lfs_files(empty)) == []
 
 
+@reads_local_blobs
 def test_an_object_uploaded_but_never_committed_is_listed_without_a_filename(
     live_server: LiveServer, user: HubUser, repo: str
 ) -> None:
@@ -133,6 +135,7 @@ def test_permanently_deleting_an_object_only_in_history_frees_its_bytes(
     assert Path(current).read_bytes().startswith(b"keep")
 
 
+@reads_local_blobs
 def test_permanently_deleting_an_object_used_at_a_branch_head_is_refused(
     live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
 ) -> None:
@@ -181,6 +184,7 @@ def test_history_rewrite_is_refused_as_not_supported_and_deletes_nothing(
     assert set(by_sha(user.api, repo)) == {sha}
 
 
+@reads_local_blobs
 def test_deleting_an_object_another_repo_uses_keeps_it_for_that_repo(
     live_server: LiveServer, user: HubUser, repo_factory: Callable[..., str], tmp_path: Path
 ) -> None:
@@ -203,6 +207,7 @@ def test_deleting_an_object_another_repo_uses_keeps_it_for_that_repo(
     assert Path(path).read_bytes() == shared
 
 
+@reads_local_blobs
 def test_deleting_objects_the_repo_does_not_have_succeeds_and_touches_nothing(
     live_server: LiveServer, user: HubUser, other_user: HubUser, repo_factory: Callable[..., str]
 ) -> None:

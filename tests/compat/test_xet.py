@@ -42,6 +42,7 @@ from tests.helpers.clients import hf_ok
 from tests.helpers.git import GitUser, repo_url, require_git_lfs
 from tests.helpers.lfs import MiB, file_sha256, sha256
 from tests.helpers.live_server import LiveServer
+from tests.helpers.profiles import hub_serves_downloads, reads_local_blobs
 from tests.helpers.xet import (
     AccessLog,
     assert_downloaded_through_xet,
@@ -278,6 +279,7 @@ def xet_repo(live_server: LiveServer) -> Iterator[XetRepo]:
     user.api.delete_repo(repo)
 
 
+@hub_serves_downloads
 def test_hf_hub_download_of_xet_files_goes_through_the_cas(
     xet_repo: XetRepo, cas: AccessLog, tmp_path: Path
 ) -> None:
@@ -293,6 +295,7 @@ def test_hf_hub_download_of_xet_files_goes_through_the_cas(
     assert_downloaded_through_xet(cas)
 
 
+@hub_serves_downloads
 def test_snapshot_download_of_xet_files_goes_through_the_cas(
     xet_repo: XetRepo, cas: AccessLog, tmp_path: Path
 ) -> None:
@@ -306,6 +309,7 @@ def test_snapshot_download_of_xet_files_goes_through_the_cas(
     assert_downloaded_through_xet(cas)
 
 
+@hub_serves_downloads
 def test_hf_file_system_gets_xet_files_through_the_cas_and_reads_them_with_seeks(
     xet_repo: XetRepo, cas: AccessLog, tmp_path: Path
 ) -> None:
@@ -360,6 +364,7 @@ def test_plain_http_gets_xet_files_whole_and_by_range(xet_repo: XetRepo) -> None
     assert tail.status_code == 206 and tail.content == data[-10:]
 
 
+@reads_local_blobs
 def test_windows_of_a_file_of_several_xorbs_read_only_their_own_bytes(
     live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
 ) -> None:
@@ -465,6 +470,7 @@ def compressible(rng: random.Random, size: int) -> bytes:
     ],
     ids=["same-client", "fresh-cli", "fresh-cli-several-xorbs", "fresh-cli-compressible"],
 )
+@reads_local_blobs
 def test_a_slightly_changed_file_stores_less_than_a_tenth_of_its_bytes(
     live_server: LiveServer,
     user: HubUser,

@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.helpers.accounts import HubUser
 from tests.helpers.clients import run_python
 from tests.helpers.live_server import LiveServer
+from tests.helpers.profiles import hub_serves_downloads
 from tests.helpers.xet import (
     AccessLog,
     assert_downloaded_through_xet,
@@ -49,6 +50,7 @@ PUSH_AND_LOAD_MODEL = """
 """
 
 
+@hub_serves_downloads
 def test_a_dataset_pushed_with_datasets_goes_through_xet_and_loads_back(
     live_server: LiveServer, user: HubUser, tmp_path: Path
 ) -> None:
@@ -64,6 +66,7 @@ def test_a_dataset_pushed_with_datasets_goes_through_xet_and_loads_back(
     assert parquet and all(getattr(entry, "xet_hash", None) for entry in parquet)
 
 
+@hub_serves_downloads
 def test_a_model_pushed_with_transformers_goes_through_xet_and_loads_back(
     live_server: LiveServer, user: HubUser, tmp_path: Path
 ) -> None:

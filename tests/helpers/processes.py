@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import httpx
 
@@ -19,14 +19,19 @@ HUBSTEAD = [sys.executable, "-c", "from hubstead.cli.main import main; main()"]
 
 
 class HubsteadProcess:
-    """A running `hubstead` command (by default the package under test)."""
+    """A running `hubstead` command (by default the package under test).
+
+    `on_line` is called with each line of its stderr as it comes, in the reading thread.
+    """
 
     def __init__(
         self,
         *args: str,
         env: dict[str, str] | None = None,
         command: Sequence[str] = tuple(HUBSTEAD),
+        on_line: Callable[[str], None] | None = None,
     ) -> None:
+        self._on_line = on_line
         self.process = subprocess.Popen(
             [*command, *args],
             stdin=subprocess.DEVNULL,
@@ -43,6 +48,8 @@ class HubsteadProcess:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             self.lines.append(line)
+            if self._on_line is not None:
+                self._on_line(line)
 
     @property
     def stderr(self) -> str:

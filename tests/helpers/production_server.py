@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import signal
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from tests.helpers.databases import postgres_database
 from tests.helpers.processes import HubsteadProcess
 from tests.helpers.redis import drop_queue, redis_url
 from tests.helpers.s3 import REGION, MotoS3
+from tests.helpers.xet import REQUEST_LINE
 
 WORKERS = 2
 _BOTH_STARTED = r"Started server process \[\d+\](?s:.*)Started server process \[\d+\]"
@@ -90,7 +92,7 @@ def production_server(root: Path, s3: MotoS3) -> Iterator[ProductionServer]:
         )
         stack.callback(drop_queue, queue)
         env = {"HUBSTEAD_CONFIG": str(config)}
-        server = HubsteadProcess("serve", env=env)
+        server = HubsteadProcess("serve", env=env, on_line=_relay_access)
         stack.callback(_stop, server, "hubstead serve")
         url = server.wait_until_serving(timeout=120)
         server.wait_for(_BOTH_STARTED, timeout=120)
@@ -102,6 +104,12 @@ def production_server(root: Path, s3: MotoS3) -> Iterator[ProductionServer]:
         services = build_services(settings)
         stack.callback(services.close)
         yield ProductionServer(url, settings, services, server, worker)
+
+
+def _relay_access(line: str) -> None:
+    """Log an access line of the serve processes in this process too, for `AccessLog`."""
+    if REQUEST_LINE.search(line) is not None:
+        logging.getLogger("hubstead.access").info(line.rstrip("\n"))
 
 
 def _stop(process: HubsteadProcess, name: str) -> None:

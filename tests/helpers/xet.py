@@ -17,14 +17,18 @@ from tests.helpers.live_server import LiveServer
 from tests.helpers.waiting import wait_until
 
 # The access log line: `<client> "<METHOD> <raw path>" <status> ...` (http/middleware.py).
-_REQUEST = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+)" (?P<status>\d{3}) ')
+REQUEST_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+)" (?P<status>\d{3}) ')
 
 # A stored xorb's file name: its hash in hex (temporary files live elsewhere, under `.tmp/`).
 _XORB_NAME = re.compile(r"[0-9a-f]{64}")
 
 
 class AccessLog(logging.Handler):
-    """The requests a hub in this process served while the log is attached, in order."""
+    """The requests the hub served while the log is attached, in order.
+
+    It listens to the "hubstead.access" logger of this process: the embedded hub's own, or the
+    production hub's, to which `ProductionServer` relays the access lines of its processes.
+    """
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
@@ -43,7 +47,7 @@ class AccessLog(logging.Handler):
         self._logger.setLevel(self._level)
 
     def emit(self, record: logging.LogRecord) -> None:
-        found = _REQUEST.search(record.getMessage())
+        found = REQUEST_LINE.search(record.getMessage())
         if found is not None:
             with self._lock_requests:
                 self._requests.append(
