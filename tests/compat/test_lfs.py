@@ -379,6 +379,7 @@ def _round_trip(server: LiveServer, user: HubUser, source: Path, cache: Path) ->
 
 
 @pytest.mark.slow
+@reads_local_blobs
 def test_a_one_gib_random_model_round_trips(
     live_server: LiveServer, user: HubUser, tmp_path: Path
 ) -> None:
@@ -394,6 +395,7 @@ def test_a_one_gib_random_model_round_trips(
 
 
 @pytest.mark.slow
+@reads_local_blobs
 def test_a_file_of_more_than_five_gib_round_trips(
     live_server: LiveServer, user: HubUser, tmp_path: Path
 ) -> None:
