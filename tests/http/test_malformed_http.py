@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers.commits import add, header, ndjson, post_commit
 from tests.helpers.lfs import batch, sha256
+from tests.helpers.profiles import hub_serves_downloads
 
 HUGE = "9" * 5000
 DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
@@ -82,6 +83,7 @@ def test_any_range_of_an_empty_file_is_unsatisfiable(
     assert response.headers["content-range"] == "bytes */0"
 
 
+@hub_serves_downloads
 def test_any_range_of_an_empty_lfs_file_is_unsatisfiable(http: httpx.Client, repo: str) -> None:
     empty = {"oid": sha256(b""), "size": 0}
     answer = batch(http, repo, "upload", [empty])

@@ -24,6 +24,7 @@ from tests.helpers.clock import ManualClock
 from tests.helpers.commits import header, ndjson, post_commit
 from tests.helpers.live_server import LiveServer, start_server
 from tests.helpers.mirrors import add_mirror
+from tests.helpers.profiles import hub_serves_downloads
 from tests.helpers.xet_cas import build_upload, cas_client, cas_for, cas_token, upload
 
 
@@ -426,6 +427,7 @@ def _one_range(http: httpx.Client, repo: str, file: Any) -> tuple[str, str]:
     return url, f"bytes={start}-{end}"
 
 
+@hub_serves_downloads
 def test_xorb_range_urls_need_no_header_but_their_exact_range(
     http: httpx.Client, committed: tuple[str, Any]
 ) -> None:
@@ -447,6 +449,7 @@ def test_xorb_range_urls_need_no_header_but_their_exact_range(
     assert all(r.json()["error"] for r in (shifted, missing, tampered))
 
 
+@hub_serves_downloads
 def test_tokens_and_range_urls_stop_working_when_the_reader_leaves_the_org(
     live_server: LiveServer, user: HubUser, other_user: HubUser
 ) -> None:
@@ -470,6 +473,7 @@ def test_tokens_and_range_urls_stop_working_when_the_reader_leaves_the_org(
         assert "no longer valid" in refused.json()["error"]
 
 
+@hub_serves_downloads
 def test_tokens_and_range_urls_stop_working_when_the_repo_turns_private(
     live_server: LiveServer, user: HubUser, repo: str
 ) -> None:
@@ -487,6 +491,7 @@ def test_tokens_and_range_urls_stop_working_when_the_repo_turns_private(
             assert cas.get(f"/v1/reconstructions/{file.file_hash}").status_code == 403
 
 
+@hub_serves_downloads
 def test_xorb_range_urls_stop_working_when_the_repo_drops_the_file(
     live_server: LiveServer, user: HubUser, repo: str
 ) -> None:
