@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import signal
 import uuid
@@ -52,11 +53,8 @@ class ProductionServer:
 
 
 def write_config(path: Path, values: dict[str, str | int]) -> Path:
-    """A TOML settings file of string and integer values."""
-    lines = [
-        f"{key} = {value}" if isinstance(value, int) else f'{key} = "{value}"'
-        for key, value in values.items()
-    ]
+    """A TOML settings file of string and integer values (a JSON string is a TOML one)."""
+    lines = [f"{key} = {json.dumps(value)}" for key, value in values.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
