@@ -17,6 +17,13 @@ beyond what S3 does.
   whole call: hashing, LFS batch, transfer, verify, commit), against boto3's `upload_file` of
   the same file to a key of its own. Each upload sends new content (`new_content`).
 
+Goals. A download through the hub is a redirect and then the same GETs boto3 makes: 0.8. An
+upload cannot come near boto3's: the client hashes the file first (the pointer names its
+sha256), and the hub trusts no bytes it has not checked, so at verify it reads the object back
+from the bucket and writes it again at its final key (a multipart upload's parts streamed
+through the hub; a single PUT copied within the bucket): three transfers of the bytes where
+boto3 makes one, and a hash. Hence 0.3, about the third of boto3's rate that design allows.
+
 moto is a stand-in for S3 with costs of its own: it keeps objects in temporary files and reads
 an object whole for every GET, a ranged one included, so many ranges cost it more than one
 stream. The figures compare clients against the same server; what S3 itself would give is not
@@ -40,6 +47,7 @@ from typing import TYPE_CHECKING, cast
 
 import boto3
 import huggingface_hub
+from boto3.s3.transfer import TransferConfig
 from tests.helpers.s3 import ACCESS_KEY, REGION, SECRET_KEY, MotoS3
 
 from bench._core import (
@@ -67,7 +75,7 @@ BUCKET = "hubstead-bench"
 PREFIX = "hub"
 REFERENCE_KEY = f"boto3/{FILENAME}"
 DOWNLOAD_GOAL = ">= 0.8"
-UPLOAD_GOAL = ">= 0.5"
+UPLOAD_GOAL = ">= 0.3"
 _START_TIMEOUT = 60.0
 Sample = Callable[[], float]
 # CPU seconds per GiB moved, by case and server ("moto" or "hub"), one per sample.
@@ -115,9 +123,12 @@ def _measure(ctx: BenchContext, moto: MotoProcess) -> list[Result]:
 
         return sample
 
-    def boto3_download(target: Path) -> Path:
-        s3.download_file(BUCKET, key, str(target / FILENAME))
-        return target / FILENAME
+    def boto3_download(config: TransferConfig) -> Callable[[Path], Path]:
+        def run(target: Path) -> Path:
+            s3.download_file(BUCKET, key, str(target / FILENAME), Config=config)
+            return target / FILENAME
+
+        return run
 
     def ours_download(target: Path) -> Path:
         return Path(
@@ -148,7 +159,10 @@ def _measure(ctx: BenchContext, moto: MotoProcess) -> list[Result]:
 
     with HfApi(endpoint=hub.url, token=token) as ours:
         cases: dict[str, Sample] = {
-            "boto3 download": to_disk(boto3_download),
+            "boto3 download": to_disk(boto3_download(TransferConfig())),
+            "boto3 download, one GET": to_disk(
+                boto3_download(TransferConfig(multipart_threshold=size + 1))
+            ),
             "ours download": to_disk(ours_download),
             "official download": to_disk(official_download),
             "boto3 upload": upload(lambda: s3.upload_file(str(source), BUCKET, REFERENCE_KEY)),
@@ -190,7 +204,9 @@ def _results(rates: dict[str, list[float]], cpu: Cpu, mib: int) -> list[Result]:
     download_notes = (
         "into a fresh cache from a hub on the s3 backend (moto on loopback), following its "
         "redirect to a presigned GET; reference: boto3's download_file of the same object "
-        "(defaults: 8 MiB ranges, 10 threads), which checks no sha256."
+        "(defaults: 8 MiB ranges, 10 threads), which checks no sha256. moto reads the whole "
+        "object for each ranged GET: boto3's download_file in one GET (multipart_threshold "
+        f"above the size) reaches {median(rates['boto3 download, one GET']):.0f} MiB/s."
     )
     upload_notes = (
         "the whole call to a hub on the s3 backend (moto on loopback): sha256 of the file, "
