@@ -19,6 +19,7 @@ import os
 import re
 import shlex
 import shutil
+import ssl
 import subprocess
 import sys
 import tomllib
@@ -32,6 +33,7 @@ import pytest
 
 from hubstead.server.settings import Settings, load_settings
 from tests.helpers.databases import postgres_database
+from tests.helpers.git import GitUser, repo_url
 from tests.helpers.nginx import Nginx, nginx_binary, substitute
 from tests.helpers.processes import HubsteadProcess
 from tests.helpers.redis import drop_queue, redis_url
@@ -283,6 +285,31 @@ def test_huggingface_hub_uploads_and_downloads_through_nginx_with_tls(
         "README.md True",
         "files ['.gitattributes', 'README.md', 'weights.bin']",
     ]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_git_clones_and_pushes_through_nginx_with_tls(site: Site, tmp_path: Path) -> None:
+    with httpx.Client(verify=ssl.create_default_context(cafile=site.ca_file)) as client:
+        created = client.post(
+            f"{site.url}/api/repos/create",
+            json={"name": "pushed", "type": "model"},
+            headers={"Authorization": f"Bearer {site.token}"},
+        )
+    assert created.status_code == 200, created.text
+    git = GitUser(tmp_path / "home")
+    trust = {"GIT_SSL_CAINFO": str(site.ca_file)}
+    url = repo_url(site.url, "admin/pushed", token=site.token)
+    checkout = tmp_path / "checkout"
+    git.run("clone", url, str(checkout), env=trust)
+    # Larger than git's http.postBuffer (1 MiB): the push body is sent chunked.
+    content = os.urandom(3 * 1024 * 1024)
+    commit = git.commit_file(checkout, "data.bin", content, "add data")
+    git.run("push", "origin", "HEAD:main", cwd=checkout, env=trust)
+    again = tmp_path / "again"
+    git.run("clone", url, str(again), env=trust)
+    assert git.head(again) == commit
+    assert (again / "data.bin").read_bytes() == content
 
 
 @pytest.mark.slow
