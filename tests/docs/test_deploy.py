@@ -80,13 +80,18 @@ def read_env_file(text: str) -> dict[str, str]:
     return {key: value for key, value in pairs}
 
 
-def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
-    analyze = shutil.which("systemd-analyze")
-    assert analyze is not None, "systemd-analyze is missing: scripts/test-services installs it"
+def _installed_units(directory: Path) -> None:
+    """The units in `directory`, running the `hubstead` of the package under test."""
     hubstead = Path(sys.executable).with_name("hubstead")
     for unit in UNITS:
         text = unit.read_text(encoding="utf-8").replace(INSTALLED_HUBSTEAD, str(hubstead))
-        (tmp_path / unit.name).write_text(text, encoding="utf-8")
+        (directory / unit.name).write_text(text, encoding="utf-8")
+
+
+def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    assert analyze is not None, "systemd-analyze is missing: scripts/test-services installs it"
+    _installed_units(tmp_path)
     # A template is checked through an instance, as the target starts it.
     names = [unit.name for unit in UNITS] + ["hubstead-worker@1.service"]
     result = subprocess.run(
@@ -97,6 +102,25 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
         check=False,
     )
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_the_services_are_hardened(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    assert analyze is not None, "systemd-analyze is missing: scripts/test-services installs it"
+    _installed_units(tmp_path)
+    services = [
+        u.name for u in UNITS if u.suffix == ".service" and not u.name.endswith("@.service")
+    ]
+    for name in [*services, "hubstead-worker@1.service"]:
+        # Exposure on systemd's scale from 0 (locked down) to 10, in tenths: the units are at 1.7.
+        result = subprocess.run(
+            [analyze, "security", "--offline=yes", "--threshold=20", "--no-pager", f"./{name}"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout
 
 
 def test_every_service_runs_a_hubstead_command_with_the_shared_files() -> None:
