@@ -36,6 +36,7 @@ REGISTRY: list[tuple[str, tuple[str, ...]]] = [
     ("mirror", ("8",)),
     ("xet", ("9",)),
     ("web_pages", ("10",)),
+    ("s3", ("11",)),
 ]
 FULL_RUNS = 5
 Measure = Callable[[BenchContext], list[Result]]

@@ -256,7 +256,12 @@ class BenchContext:
         return path
 
     def start_hub(
-        self, *, data_dir: Path | None = None, name: str = "hub", **settings: object
+        self,
+        *,
+        data_dir: Path | None = None,
+        name: str = "hub",
+        environ: Mapping[str, str] | None = None,
+        **settings: object,
     ) -> Hub:
         """Start `hubstead serve` as its own process, on a free loopback port.
 
@@ -265,6 +270,8 @@ class BenchContext:
                 used is shared (e.g. a second hub with the nginx offload on the same blobs),
                 and the admin token of the first hub is reused.
             name: names the data dir and the server's log file (`<name>.log` in the work dir).
+            environ: variables the server reads besides its settings (e.g. the `AWS_*`
+                credentials of an s3 blob backend).
             **settings: server settings (`Settings` field names, e.g.
                 `x_accel_redirect_prefix="/_hubstead_blobs/"`), passed as `HUBSTEAD_*`.
 
@@ -272,7 +279,11 @@ class BenchContext:
             The running hub; the runner stops it after the measurement if the module did not.
         """
         data = data_dir if data_dir is not None else self.fresh_dir(name) / "data"
-        env = {**os.environ, **{f"HUBSTEAD_{k.upper()}": str(v) for k, v in settings.items()}}
+        env = {
+            **os.environ,
+            **(environ or {}),
+            **{f"HUBSTEAD_{k.upper()}": str(v) for k, v in settings.items()},
+        }
         log_path = self.fresh_dir(f"{name}-log") / "serve.log"
         command = [sys.executable, "-m", "hubstead.cli", "serve", "--data-dir", str(data)]
         with log_path.open("wb") as log:

@@ -46,6 +46,14 @@ class LargeFile:
 
 
 def seed_large_file(ctx: BenchContext, hub: Hub, name: str) -> LargeFile:
+    """`upload_large_file` to a hub keeping blobs on its disk, checked there."""
+    large = upload_large_file(ctx, hub, name)
+    if large.blob_path.stat().st_size != ctx.size_bytes:
+        raise RuntimeError(f"the hub did not store {FILENAME} at {large.blob_path}")
+    return large
+
+
+def upload_large_file(ctx: BenchContext, hub: Hub, name: str) -> LargeFile:
     """Upload `ctx.size_bytes` random bytes as `big.bin` (LFS) to a new repo `admin/<name>`."""
     source = ctx.fresh_dir(f"{name}-source") / FILENAME
     sha256 = write_random_file(source, ctx.size_bytes)
@@ -53,10 +61,7 @@ def seed_large_file(ctx: BenchContext, hub: Hub, name: str) -> LargeFile:
     repo_id = api.create_repo(f"admin/{name}").repo_id
     api.upload_file(path_or_fileobj=str(source), path_in_repo=FILENAME, repo_id=repo_id)
     source.unlink()
-    large = LargeFile(hub, repo_id, sha256, ctx.size_bytes)
-    if large.blob_path.stat().st_size != ctx.size_bytes:
-        raise RuntimeError(f"the hub did not store {FILENAME} at {large.blob_path}")
-    return large
+    return LargeFile(hub, repo_id, sha256, ctx.size_bytes)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -39,9 +39,9 @@ def measure(ctx: BenchContext) -> list[Result]:
     seconds: dict[str, list[float]] = {"sha256": [], "ours": [], "official": []}
     with HfApi(endpoint=hub.url, token=hub.admin_token) as ours:
         for _ in range(ctx.runs):
-            _new_content(source)
+            new_content(source)
             seconds["sha256"].append(timed(lambda: _sha256(source)))
-            _new_content(source)
+            new_content(source)
             seconds["ours"].append(
                 timed(
                     lambda: ours.upload_file(
@@ -49,7 +49,7 @@ def measure(ctx: BenchContext) -> list[Result]:
                     )
                 )
             )
-            _new_content(source)
+            new_content(source)
             seconds["official"].append(
                 timed(
                     lambda: official.upload_file(
@@ -85,7 +85,7 @@ def measure(ctx: BenchContext) -> list[Result]:
     ]
 
 
-def _new_content(path: Path) -> None:
+def new_content(path: Path) -> None:
     """Rewrite the file's first MiB with random bytes: a new object, the same size."""
     with path.open("r+b") as file:
         file.write(os.urandom(MiB))

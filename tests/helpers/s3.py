@@ -70,7 +70,8 @@ class MotoS3:
         self.client().create_bucket(Bucket=name)
         return name
 
-    def aws_environ(self) -> dict[str, str]:
+    @staticmethod
+    def aws_environ() -> dict[str, str]:
         """The standard AWS variables that point boto3's credential chain at the test keys."""
         return {
             "AWS_ACCESS_KEY_ID": ACCESS_KEY,
