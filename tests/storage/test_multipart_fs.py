@@ -1,4 +1,4 @@
-"""Multipart uploads in the filesystem blob store: parts written in place and hashed as they come."""
+"""Multipart uploads in the filesystem blob store: parts written in place, hashed as they come."""
 
 from __future__ import annotations
 
