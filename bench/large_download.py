@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import huggingface_hub
-from tests.helpers.nginx import Nginx
+from tests.helpers.nginx import Nginx, offload_site
 
 from bench._core import BenchContext, GiB, MiB, Result, make_result, median, throughput, timed
 from bench._large import (
@@ -64,7 +64,9 @@ def measure(ctx: BenchContext) -> list[Result]:
     with contextlib.ExitStack() as stack:
         static = StaticNginx(ctx, large.blob_path).start()
         stack.callback(static.stop)
-        offload = Nginx(ctx.fresh_dir("nginx-offload"), offload_hub.url, hub.data_dir / "blobs")
+        offload = Nginx(
+            ctx.fresh_dir("nginx-offload"), offload_site(offload_hub.url, hub.data_dir / "blobs")
+        )
         stack.callback(offload.stop)
         offload.start()
         link = ProxyLink(hub.url, LINK_MIB_S * MiB)

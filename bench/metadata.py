@@ -11,7 +11,12 @@ The reference is `bench/_reference_app.py`: a minimal Starlette app in its own u
 with the settings `hubstead serve` uses, answering the same requests with the status, headers
 and body hubstead gave them (recorded first). The ratio is hubstead's requests per second over
 the reference's; goal >= 0.5. The repo is public and wrk sends no token (the common case of
-a public model); both servers run one process, as `hubstead serve` does.
+a public model).
+
+a-c run one server process on each side, as `hubstead serve` does by default; d-f are the same
+requests with two on each side (`hubstead serve --workers 2` on the same data dir, the
+reference forked twice over one socket), which shows how far each scales on the machine's two
+cores while wrk shares them.
 
 wrk 4.1 reads a body after a HEAD whose `Content-Length` is not zero (it does not know the
 request was a HEAD), and then never completes the request; the regular file of (a) is therefore
@@ -54,7 +59,6 @@ _ERRORS = re.compile(r"^\s+(Non-2xx or 3xx responses|Socket errors):.*$", re.MUL
 
 @dataclass(frozen=True)
 class _Case:
-    key: str
     title: str
     method: str
     path: str
@@ -62,32 +66,37 @@ class _Case:
 
 
 _CASES = (
-    _Case("6a", "Resolve HEAD, regular file", "HEAD", f"/{_REPO}/resolve/main/empty.txt", 200),
-    _Case(
-        "6b",
-        "Resolve HEAD, LFS file (302)",
-        "HEAD",
-        f"/{_REPO}/resolve/main/model.safetensors",
-        302,
-    ),
-    _Case("6c", "Repo info (GET /api/models/…)", "GET", f"/api/models/{_REPO}", 200),
+    _Case("Resolve HEAD, regular file", "HEAD", f"/{_REPO}/resolve/main/empty.txt", 200),
+    _Case("Resolve HEAD, LFS file (302)", "HEAD", f"/{_REPO}/resolve/main/model.safetensors", 302),
+    _Case("Repo info (GET /api/models/…)", "GET", f"/api/models/{_REPO}", 200),
 )
+# Server processes on each side, and the letter their cases start from.
+_PROCESSES = ((1, "abc"), (2, "def"))
 
 
 def measure(ctx: BenchContext) -> list[Result]:
-    """Requests per second of hubstead and of the reference app, for each case."""
+    """Requests per second of hubstead and of the reference app, per case and process count."""
     wrk = find_tool("wrk")
     if wrk is None:
         raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
-    hub = ctx.start_hub(name="metadata")
-    try:
-        _populate(hub)
-        recorded = ctx.fresh_dir("reference") / "responses.json"
-        recorded.write_text(json.dumps([_record(hub.url, case) for case in _CASES]))
-        with _reference(recorded) as reference_url:
-            return [_compare(ctx, wrk, case, hub.url, reference_url) for case in _CASES]
-    finally:
-        hub.stop()
+    recorded = ctx.fresh_dir("reference") / "responses.json"
+    data_dir: Path | None = None
+    results: list[Result] = []
+    for processes, keys in _PROCESSES:
+        hub = ctx.start_hub(data_dir=data_dir, name="metadata", workers=processes)
+        try:
+            if data_dir is None:
+                _populate(hub)
+                recorded.write_text(json.dumps([_record(hub.url, case) for case in _CASES]))
+                data_dir = hub.data_dir
+            with _reference(recorded, processes) as reference_url:
+                for key, case in zip(keys, _CASES, strict=True):
+                    results.append(
+                        _compare(ctx, wrk, f"6{key}", case, processes, hub.url, reference_url)
+                    )
+        finally:
+            hub.stop()
+    return results
 
 
 def _populate(hub: Hub) -> None:
@@ -124,10 +133,10 @@ def _record(url: str, case: _Case) -> dict[str, object]:
 
 
 @contextmanager
-def _reference(recorded: Path) -> Iterator[str]:
-    """The reference app in its own process; its URL."""
+def _reference(recorded: Path, processes: int) -> Iterator[str]:
+    """The reference app in its own process(es); its URL."""
     process = subprocess.Popen(  # noqa: S603 (our own command line)
-        [sys.executable, str(_REFERENCE_APP), str(recorded)],
+        [sys.executable, str(_REFERENCE_APP), str(recorded), str(processes)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -152,10 +161,13 @@ def _wait_until_answering(url: str) -> None:
     raise RuntimeError(f"the reference app at {url} does not answer")
 
 
-def _compare(ctx: BenchContext, wrk: str, case: _Case, ours: str, reference: str) -> Result:
+def _compare(
+    ctx: BenchContext, wrk: str, key: str, case: _Case, processes: int, ours: str, reference: str
+) -> Result:
     seconds = QUICK_SECONDS if ctx.quick else SECONDS
     samples: dict[str, list[float]] = {"ours": [], "reference": []}
-    ctx.log(f"{case.key}: {case.method} {case.path}, {ctx.runs} x {seconds} s per server")
+    each = f"{processes} processes" if processes > 1 else "one process"
+    ctx.log(f"{key}: {case.method} {case.path}, {each}, {ctx.runs} x {seconds} s per server")
     if not ctx.quick:
         for url in (ours, reference):
             _wrk(wrk, case, url, WARMUP_SECONDS)
@@ -163,8 +175,8 @@ def _compare(ctx: BenchContext, wrk: str, case: _Case, ours: str, reference: str
         for name, url in (("ours", ours), ("reference", reference)):
             samples[name].append(_wrk(wrk, case, url, seconds))
     return make_result(
-        case.key,
-        case.title,
+        key,
+        case.title if processes == 1 else f"{case.title}, {processes} server processes",
         ours=samples["ours"],
         reference=samples["reference"],
         unit="req/s",
@@ -173,7 +185,7 @@ def _compare(ctx: BenchContext, wrk: str, case: _Case, ours: str, reference: str
         notes=(
             f"wrk -t{WRK_THREADS} -c{CONNECTIONS} -d{seconds}s, anonymous, public repo; "
             "reference: a Starlette/uvicorn app replaying hubstead's response (status, "
-            "headers, body), same uvicorn settings, one process each."
+            f"headers, body), same uvicorn settings, {each} each."
         ),
     )
 

@@ -19,7 +19,7 @@ from huggingface_hub import HfApi, get_hf_file_metadata, hf_hub_download, hf_hub
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.lfs import MiB, file_sha256, lfs_server
 from tests.helpers.live_server import LiveServer
-from tests.helpers.nginx import BLOB_LOCATION, Nginx, nginx_binary
+from tests.helpers.nginx import BLOB_LOCATION, Nginx, nginx_binary, offload_site
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,9 @@ def hub(
 
 @pytest.fixture(scope="module")
 def nginx(tmp_path_factory: pytest.TempPathFactory, hub: LiveServer) -> Iterator[Nginx]:
-    proxy = Nginx(tmp_path_factory.mktemp("nginx"), hub.url, hub.data_dir / "blobs").start()
+    proxy = Nginx(
+        tmp_path_factory.mktemp("nginx"), offload_site(hub.url, hub.data_dir / "blobs")
+    ).start()
     yield proxy
     proxy.stop()
 

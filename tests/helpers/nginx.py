@@ -1,9 +1,11 @@
-"""A real nginx in front of a live hub, configured with the server block from docs/operations.md.
+"""A real nginx in front of a live hub, running a site configuration users copy.
 
-The block users copy (the one with the `internal` blob location) is read from the docs and run
-as is, with its three site-specific lines pointed at the test's hub: what the docs say is what
-the tests check. nginx runs in the foreground as the current user, with its pid file, logs and
-temporary directories in the test's own directory, on a free loopback port.
+Two such configurations are tested: the server block of docs/operations.md with the `internal`
+blob location (the download offload), and deploy/nginx/hubstead.conf (TLS in front of the
+production profile). Each is run as is, with only its site-specific lines replaced (`substitute`),
+so what the docs and deploy/ say is what the tests check. nginx runs in the foreground as the
+current user, with its pid file, logs and temporary directories in the test's own directory, on
+a free loopback port.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -43,26 +46,34 @@ def documented_server_block() -> str:
     return str(offload[0])
 
 
-def _site_config(hub_url: str, blob_dir: Path, port: int) -> str:
-    block = documented_server_block()
-    for template, actual in (
-        (TEMPLATE_LISTEN, f"listen 127.0.0.1:{port};"),
-        (TEMPLATE_UPSTREAM, f"proxy_pass {hub_url};"),
-        (TEMPLATE_BLOBS, f"alias {blob_dir}/;"),
-    ):
-        assert block.count(template) == 1, f"the documented block must contain {template!r} once"
-        block = block.replace(template, actual)
-    return block
+def substitute(config: str, replacements: Mapping[str, str]) -> str:
+    """`config` with each site-specific line replaced, each asserted to be there exactly once."""
+    for template, actual in replacements.items():
+        assert config.count(template) == 1, f"the configuration must contain {template!r} once"
+        config = config.replace(template, actual)
+    return config
+
+
+def offload_site(hub_url: str, blob_dir: Path) -> Callable[[int], str]:
+    """The documented offload block, in front of `hub_url`, listening on the port it is given."""
+    return lambda port: substitute(
+        documented_server_block(),
+        {
+            TEMPLATE_LISTEN: f"listen 127.0.0.1:{port};",
+            TEMPLATE_UPSTREAM: f"proxy_pass {hub_url};",
+            TEMPLATE_BLOBS: f"alias {blob_dir}/;",
+        },
+    )
 
 
 class Nginx:
-    """nginx running the documented configuration in front of a hub."""
+    """nginx running a site configuration (`site(port)`, the http context) in front of a hub."""
 
-    def __init__(self, workdir: Path, hub_url: str, blob_dir: Path) -> None:
+    def __init__(self, workdir: Path, site: Callable[[int], str], scheme: str = "http") -> None:
         self._binary = nginx_binary()
         self._workdir = workdir
-        self._hub_url = hub_url
-        self._blob_dir = blob_dir
+        self._site = site
+        self._scheme = scheme
         self._process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
@@ -84,7 +95,7 @@ class Nginx:
             f"    fastcgi_temp_path {temp}/fastcgi;\n"
             f"    uwsgi_temp_path {temp}/uwsgi;\n"
             f"    scgi_temp_path {temp}/scgi;\n"
-            f"{_site_config(self._hub_url, self._blob_dir, port)}"
+            f"{self._site(port)}"
             "}\n",
             encoding="utf-8",
         )
@@ -104,7 +115,7 @@ class Nginx:
                 stderr=subprocess.PIPE,
             )
             if self._wait_until_listening(port, timeout):
-                self.url = f"http://127.0.0.1:{port}"
+                self.url = f"{self._scheme}://127.0.0.1:{port}"
                 return self
             _, stderr = self._process.communicate(timeout=timeout)
             if b"Address already in use" not in stderr:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator
+from multiprocessing.synchronize import Barrier
 
 import pytest
 import sqlalchemy as sa
@@ -60,6 +62,35 @@ def test_migrating_twice_is_a_no_op_that_keeps_the_data(database: Database) -> N
     with database.read() as conn:
         assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == version
         assert conn.scalar(sa.select(accounts.c.name)) == "Ada"
+
+
+def _migrate_together(url: str, barrier: Barrier) -> None:
+    """One process of a simultaneous start: open the database, wait for the others, migrate."""
+    database = Database(url)
+    try:
+        barrier.wait()
+        database.migrate()
+    finally:
+        database.close()
+
+
+def test_processes_starting_together_migrate_one_after_another(
+    database: Database, empty_database_url: str
+) -> None:
+    # `serve --workers`, `hubstead worker`s and timers started by one systemd target.
+    count = 4
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(count)
+    processes = [
+        context.Process(target=_migrate_together, args=(empty_database_url, barrier))
+        for _ in range(count)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+    assert [process.exitcode for process in processes] == [0] * count
+    assert tables(database) == set(metadata.tables) | {"alembic_version"}
 
 
 def test_a_failed_write_transaction_is_rolled_back(database: Database) -> None:

@@ -22,6 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _TOPICS = "hubstead_topics"
 _NO_BEGIN = "hubstead_no_begin"
+# The PostgreSQL advisory lock key that serialises migrations (any constant, the same everywhere).
+_MIGRATION_LOCK = 0x6875627374656164  # "hubstead"
 
 logger = logging.getLogger("hubstead.db")
 
@@ -107,13 +109,27 @@ class Database:
             listeners.remove(listener)
 
     def migrate(self) -> None:
-        """Bring the schema to the newest migration."""
+        """Bring the schema to the newest migration, one process at a time.
+
+        Every process on the database migrates when it starts (`serve --workers`, `worker`s and
+        the admin commands may start together, or after an upgrade), so the whole upgrade runs
+        in one transaction that first takes the database's migration lock: SQLite's write lock
+        (`BEGIN IMMEDIATE`; the others wait up to the busy timeout), or a PostgreSQL advisory
+        lock held until the commit. Whoever comes next finds the schema current and does
+        nothing. Without it, concurrent first starts failed: `database is locked` on SQLite,
+        duplicate `CREATE TABLE`s on PostgreSQL.
+        """
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         with self.engine.connect() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
-            conn.commit()
+            conn.info["immediate"] = True
+            # Alembic runs inside a transaction it finds open (SQLite's included, which it
+            # would otherwise commit migration by migration).
+            with conn.begin():
+                if not self.is_sqlite:
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
 
     def close(self) -> None:
         """Release every pooled connection."""

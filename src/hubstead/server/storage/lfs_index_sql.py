@@ -18,6 +18,12 @@ _LINKED_SIZE = sa.select(lfs_objects.c.size).where(
     (lfs_objects.c.repo_id == sa.bindparam("repo_id"))
     & (lfs_objects.c.sha256 == sa.bindparam("sha256"))
 )
+# Asked by every repo info (`usedStorage`), mostly for one repo.
+_USAGE = (
+    sa.select(lfs_objects.c.repo_id, sa.func.sum(lfs_objects.c.size))
+    .where(lfs_objects.c.repo_id.in_(sa.bindparam("repo_ids", expanding=True)))
+    .group_by(lfs_objects.c.repo_id)
+)
 
 
 class SqlLfsIndex:
@@ -108,13 +114,9 @@ class SqlLfsIndex:
         totals = dict.fromkeys(repo_ids, 0)
         if not totals:
             return totals
-        query = (
-            sa.select(lfs_objects.c.repo_id, sa.func.sum(lfs_objects.c.size))
-            .where(lfs_objects.c.repo_id.in_(list(totals)))
-            .group_by(lfs_objects.c.repo_id)
-        )
-        with self._db.read() as conn:
-            totals.update((repo_id, int(total)) for repo_id, total in conn.execute(query))
+        with self._db.query() as conn:
+            rows = conn.execute(_USAGE, {"repo_ids": list(totals)})
+            totals.update((repo_id, int(total)) for repo_id, total in rows)
         return totals
 
     def is_linked(self, sha256: str) -> bool:
