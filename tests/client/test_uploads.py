@@ -98,6 +98,22 @@ def test_text_file_is_committed_inline_and_the_official_client_reads_it(
     assert download(live_server, user, repo, "config.json", tmp_path) == b'{"hidden": 64}\n'
 
 
+def test_a_commit_of_many_files_lands_whole(
+    client: HfApi, user: HubUser, repo: str, live_server: LiveServer, tmp_path: Path
+) -> None:
+    # About 1.1 MiB of NDJSON, which the client sends in several pieces.
+    files = {f"rows/{n:03d}.csv": b"%d,%s\n" % (n, b"x" * (n % 7)) * 80 for n in range(400)}
+
+    client.create_commit(
+        repo, [CommitOperationAdd(p, c) for p, c in files.items()], commit_message="Rows"
+    )
+
+    assert sorted(user.api.list_repo_files(repo)) == sorted([".gitattributes", *files])
+    for path in ("rows/000.csv", "rows/203.csv", "rows/399.csv"):
+        assert download(live_server, user, repo, path, tmp_path) == files[path]
+    assert commit_count(user, repo) == 2
+
+
 def test_binary_file_goes_through_lfs_without_the_token_reaching_the_upload_url(
     user: HubUser, repo: str, live_server: LiveServer, proxy: RecordingProxy, tmp_path: Path
 ) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from huggingface_hub import RepoFile, hf_hub_download
+from huggingface_hub import CommitOperationAdd, RepoFile, hf_hub_download
 
 from hubstead.protocol import format_lfs_pointer
 from hubstead.server.domain.accounts import Role
@@ -115,6 +115,24 @@ def test_shallow_and_partial_clones_work(
     assert (dest / "two.txt").read_bytes() == b"two\n"
     count = int(git.run("rev-list", "--count", "HEAD", cwd=dest).stdout)
     assert count == (1 if "--depth" in options else 3)
+
+
+def test_clone_and_push_on_a_commit_of_many_files(
+    live_server: LiveServer, user: HubUser, repo: str, git: GitUser, tmp_path: Path
+) -> None:
+    # Enough files for the hub to write their blobs as one pack rather than loose objects.
+    files = {f"data/{n // 100}/{n}.txt": b"row %d\n" % n for n in range(300)}
+    operations = [CommitOperationAdd(path, content) for path, content in files.items()]
+    user.api.create_commit(repo, operations, commit_message="many files")
+
+    dest = git.clone(repo_url(live_server.url, repo, token=user.token), tmp_path / "clone")
+    git.run("fsck", "--full", "--strict", cwd=dest)
+    assert {path: (dest / path).read_bytes() for path in files} == files
+    git.commit_file(dest, "data/0/0.txt", b"changed\n", "Change one file")
+    git.run("push", cwd=dest)
+
+    assert user.api.model_info(repo).sha == git.head(dest)
+    assert download(live_server, user, repo, "data/2/299.txt", tmp_path) == b"row 299\n"
 
 
 def test_fetch_brings_commits_made_through_the_api(

@@ -17,7 +17,7 @@ from pathlib import Path
 import pygit2
 import pytest
 from click.testing import CliRunner
-from huggingface_hub import HfApi
+from huggingface_hub import CommitOperationAdd, HfApi
 
 from hubstead.cli.main import cli
 from hubstead.protocol import RepoType
@@ -111,6 +111,35 @@ def test_gc_prunes_history_no_ref_reaches_and_repacks(
     head = owner.api.model_info(repo_id).sha
     assert head is not None and head in pygit2.Repository(str(path))
     assert [f.path for f in owner.api.list_repo_tree(repo_id)] == [".gitattributes"]
+
+
+def test_gc_merges_the_packs_of_commits_and_drops_packed_blobs_no_ref_reaches(
+    hub: LiveServer, owner: HubUser
+) -> None:
+    repo_id = new_repo(owner)
+    path = git_dir(hub, repo_id)
+    kept = {f"kept/{n}.txt": b"kept %d\n" % n for n in range(150)}
+    owner.api.create_commit(
+        repo_id, [CommitOperationAdd(p, c) for p, c in kept.items()], commit_message="kept"
+    )
+    owner.api.create_branch(repo_id, branch="leak")
+    leak = [CommitOperationAdd(f"leak/{n}.txt", b"leak %d\n" % n) for n in range(150)]
+    owner.api.create_commit(repo_id, leak, commit_message="leak", revision="leak")
+    owner.api.delete_branch(repo_id, branch="leak")
+    leaked = pygit2.hash(b"leak 7\n")
+    assert len(list((path / "objects" / "pack").glob("*.pack"))) == 2
+    age_all(path / "objects", DAY)
+
+    fsck = hub.services.upkeep.fsck()
+    assert not fsck.damaged
+    hub.services.upkeep.gc(grace=dt.timedelta(hours=1), dry_run=False)
+
+    assert len(list((path / "objects" / "pack").glob("*.pack"))) == 1
+    assert leaked not in pygit2.Repository(str(path))
+    listed = {f.path for f in owner.api.list_repo_tree(repo_id, recursive=True)}
+    assert set(kept) <= listed
+    local = owner.api.hf_hub_download(repo_id, "kept/149.txt", cache_dir=hub.data_dir / "c")
+    assert Path(local).read_bytes() == b"kept 149\n"
 
 
 def test_gc_keeps_objects_of_a_commit_in_progress(hub: LiveServer, owner: HubUser) -> None:

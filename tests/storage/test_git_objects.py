@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -187,6 +188,23 @@ def test_zero_byte_blob_is_an_empty_file(store: GitObjectStore, key: str) -> Non
 
 def test_same_content_is_one_blob(store: GitObjectStore, key: str) -> None:
     assert store.write_blob(key, b"same") == store.write_blob(key, b"same")
+
+
+@pytest.mark.parametrize("count", [3, 150])
+def test_write_blobs_stores_each_blob_under_its_git_id_in_order(
+    store: GitObjectStore, key: str, count: int
+) -> None:
+    blobs = [b"", b"twice", *(f"file {n}\n".encode() * n for n in range(count)), b"twice"]
+
+    ids = store.write_blobs(key, blobs)
+
+    assert ids == [hashlib.sha1(b"blob %d\0%s" % (len(d), d)).hexdigest() for d in blobs]
+    assert [store.read_blob(key, blob_id) for blob_id in ids] == blobs
+    head = store.resolve(key, DEFAULT_BRANCH)
+    edits = [TreeEdit(f"f/{n}.txt", blob_id) for n, blob_id in enumerate(ids)]
+    store.update_ref(key, MAIN, store.write_commit(key, head, edits, AUTHOR, "batch"), head)
+    files = files_at(store, key)
+    assert [files[f"f/{n}.txt"] for n in range(len(blobs))] == blobs
 
 
 def test_delete_edit_removes_a_file(store: GitObjectStore, key: str) -> None:

@@ -1,8 +1,10 @@
-"""Multipart uploads in the filesystem blob store: parts written in place, then verified once."""
+"""Multipart uploads in the filesystem blob store: parts written in place, hashed as they come."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import multiprocessing
 import os
 import threading
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from hubstead.server.storage.blobs_fs import FsBlobStore
 from hubstead.server.storage.errors import BlobMismatchError, BlobNotFoundError
 from hubstead.server.storage.multipart_fs import DATA
+from hubstead.server.storage.multipart_hashes_fs import STATE
 from tests.helpers.waiting import wait_until
 
 UPLOAD = "ab" * 16
@@ -178,3 +181,116 @@ def test_completing_the_wrong_bytes_stores_nothing(store: FsBlobStore) -> None:
 def test_completing_an_upload_that_never_started_is_refused(store: FsBlobStore) -> None:
     with pytest.raises(BlobNotFoundError):
         store.complete_multipart(UPLOAD, digest(b"x"), 1, 1)
+
+
+def upload_dir(store: FsBlobStore) -> Path:
+    return store.temp_dir.parent / ".uploads" / UPLOAD
+
+
+def hashed_parts(store: FsBlobStore) -> int:
+    """How many parts the upload's running sha256 has taken in (0 without a state)."""
+    raw = (upload_dir(store) / STATE).read_bytes().rstrip(b"\0")
+    return int(json.loads(raw)["part"]) - 1 if raw else 0
+
+
+def rewrite_state(store: FsBlobStore, **changes: object) -> None:
+    path = upload_dir(store) / STATE
+    record = json.loads(path.read_bytes().rstrip(b"\0"))
+    path.write_text(json.dumps(record | changes))
+
+
+def test_parts_out_of_order_are_hashed_once_the_parts_before_them_are_whole(
+    store: FsBlobStore,
+) -> None:
+    data = os.urandom(4 * PART - 7)
+    taken_in = []
+    for number in (3, 1, 4, 2):
+        send(store, number, data)
+        taken_in.append(hashed_parts(store))
+
+    assert taken_in == [0, 1, 1, 4]
+    store.complete_multipart(UPLOAD, digest(data), len(data), 4)
+    assert stored(store, data) == data
+
+
+def test_a_hashed_part_sent_again_with_other_bytes_is_hashed_again(store: FsBlobStore) -> None:
+    first = os.urandom(2 * PART)
+    second = os.urandom(PART) + first[PART:]
+    send(store, 1, first)
+    send(store, 2, first)
+    send(store, 1, second)
+
+    with pytest.raises(BlobMismatchError):
+        store.complete_multipart(UPLOAD, digest(first), len(first), 2)
+    send(store, 1, second)
+    store.complete_multipart(UPLOAD, digest(second), len(second), 2)
+    assert stored(store, second) == second
+
+
+def test_a_part_is_not_hashed_while_a_duplicate_of_it_is_being_written(
+    store: FsBlobStore,
+) -> None:
+    data = os.urandom(2 * PART)
+    duplicate = store.part_writer(UPLOAD, 1, 0, PART)
+    send(store, 1, data)
+    send(store, 2, data)
+    # The duplicate overwrites the part that came whole, then breaks off: the bytes are wrong.
+    duplicate.write(bytes(PART // 2))
+    duplicate.abort()
+
+    assert hashed_parts(store) == 0
+    with pytest.raises(BlobMismatchError):
+        store.complete_multipart(UPLOAD, digest(data), len(data), 2)
+    assert stored(store, data) is None
+
+
+def _send_in_another_process(root: Path, number: int, data: bytes) -> None:
+    send(FsBlobStore(root), number, data)
+
+
+def test_another_process_continues_the_hash(store: FsBlobStore) -> None:
+    data = os.urandom(3 * PART)
+    send(store, 1, data)
+    process = multiprocessing.get_context("spawn").Process(
+        target=_send_in_another_process, args=(store.temp_dir.parent, 2, data)
+    )
+    process.start()
+    process.join(timeout=60)
+    assert process.exitcode == 0
+    assert hashed_parts(store) == 2
+
+    send(store, 3, data)
+    assert hashed_parts(store) == 3
+    store.complete_multipart(UPLOAD, digest(data), len(data), 3)
+    assert stored(store, data) == data
+
+
+@pytest.mark.parametrize(
+    "stale",
+    [{"boot": "another-boot"}, {"inode": 1}, {"context": "00"}],
+    ids=["from-before-a-crash", "of-another-data-file", "unreadable"],
+)
+def test_a_stale_state_is_not_trusted_and_the_bytes_are_hashed_again(
+    store: FsBlobStore, stale: dict[str, object]
+) -> None:
+    data = os.urandom(2 * PART)
+    send(store, 1, data)
+    send(store, 2, data)
+    # The state's bytes are not the file's any more (as when a crash lost written pages).
+    with (upload_dir(store) / DATA).open("r+b") as file:
+        file.write(bytes(10))
+    rewrite_state(store, **stale)
+
+    with pytest.raises(BlobMismatchError):
+        store.complete_multipart(UPLOAD, digest(data), len(data), 2)
+    assert stored(store, data) is None
+
+
+def test_a_torn_state_is_not_trusted(store: FsBlobStore) -> None:
+    data = os.urandom(2 * PART)
+    send(store, 1, data)
+    send(store, 2, data)
+    (upload_dir(store) / STATE).write_bytes(b'{"part": 3, "off')
+
+    store.complete_multipart(UPLOAD, digest(data), len(data), 2)
+    assert stored(store, data) == data

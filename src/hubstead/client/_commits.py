@@ -32,6 +32,9 @@ from hubstead.errors import (
 )
 
 PREUPLOAD_BATCH = 256
+# The commit body goes out in pieces of this size: one send (and one HTTP chunk) per line costs
+# the client and the hub more than the lines of a commit of small files do.
+_BODY_PIECE_BYTES = 256 * 1024
 _PARENT_COMMIT = re.compile(r"^[0-9a-fA-F]{5,40}$")
 _NO_REPO_HINT = (
     "\nNote: commits go to an existing repo; create it first with `create_repo` "
@@ -277,9 +280,14 @@ def post_commit(
         header["parentCommit"] = parent_commit
 
     def body() -> Iterator[bytes]:
-        yield json.dumps({"key": "header", "value": header}).encode() + b"\n"
+        piece = bytearray(json.dumps({"key": "header", "value": header}).encode() + b"\n")
         for line in lines:
-            yield json.dumps(line).encode() + b"\n"
+            piece += json.dumps(line).encode() + b"\n"
+            if len(piece) >= _BODY_PIECE_BYTES:
+                yield bytes(piece)
+                piece.clear()
+        if piece:
+            yield bytes(piece)
 
     url = session.url(f"{api_repo_path(repo_type, repo_id)}/commit/{quote_revision(revision)}")
     try:

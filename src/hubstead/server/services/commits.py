@@ -52,6 +52,8 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _PARENT = re.compile(r"[0-9a-f]{5,40}")
 _MAX_ATTEMPTS = 20
 _BRANCHES = "refs/heads/"
+# Content of inline files held before it is written to git (see `CommitService._edits`).
+_BATCH_BYTES = 32 * 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -328,7 +330,7 @@ class CommitService:
         if parent is not None and not _PARENT.fullmatch(parent):
             raise errors.InvalidRequestError(f"Invalid parentCommit {header.parent_commit!r}")
         with errors.out_of_space(f"writing the files of a commit to {repo.repo_id}"):
-            edits = [self._edit(repo, op) for op in operations]
+            edits = self._edits(repo, operations)
         message = header.summary.strip()
         if header.description.strip():
             message += "\n\n" + header.description.strip()
@@ -439,13 +441,41 @@ class CommitService:
                 f"Cannot add {exc.path!r}: a file and a folder would share a path"
             ) from exc
 
-    def _edit(self, repo: RepoRecord, op: Operation) -> TreeEdit:
-        key = repo.storage_key
+    def _edits(self, repo: RepoRecord, operations: Iterable[Operation]) -> list[TreeEdit]:
+        """The tree edits of `operations`, their blobs written to git in batches.
+
+        One batch per `_BATCH_BYTES` of content: many small files go into git together (one
+        pack rather than a file each), while the content held in memory stays bounded.
+        """
+        edits: list[TreeEdit] = []
+        pending: list[tuple[int, bytes]] = []  # (position in edits, content)
+
+        def flush() -> None:
+            ids = self._git.write_blobs(repo.storage_key, [content for _, content in pending])
+            for (position, _), blob_id in zip(pending, ids, strict=True):
+                edits[position] = TreeEdit(edits[position].path, blob_id)
+            pending.clear()
+
+        pending_bytes = 0
+        for op in operations:
+            path, content = self._edit(repo, op)
+            if content is not None:
+                pending.append((len(edits), content))
+                pending_bytes += len(content)
+            edits.append(TreeEdit(path, None))
+            if pending_bytes >= _BATCH_BYTES:
+                flush()
+                pending_bytes = 0
+        flush()
+        return edits
+
+    def _edit(self, repo: RepoRecord, op: Operation) -> tuple[str, bytes | None]:
+        """The path `op` changes and the blob content it puts there (None: a deletion)."""
         path = normalize_new_path(op.path)
         if not path:
             raise errors.InvalidRequestError("An operation has an empty path")
         if isinstance(op, DeleteFile | DeleteFolder):
-            return TreeEdit(path, None)
+            return path, None
         if op.path.endswith("/"):
             raise errors.InvalidRequestError(f"Invalid path {op.path!r}: it names a folder")
         if isinstance(op, AddFile):
@@ -459,11 +489,11 @@ class CommitService:
             pointer = parse_lfs_pointer(op.content)
             if pointer is not None:
                 self._stored_size(repo, path, *pointer)
-            return TreeEdit(path, self._git.write_blob(key, op.content))
+            return path, op.content
         if not _SHA256.fullmatch(op.sha256):
             raise errors.InvalidRequestError(f"Invalid LFS oid {op.sha256!r} for {path!r}")
         size = self._stored_size(repo, path, op.sha256, op.size)
-        return TreeEdit(path, self._git.write_blob(key, format_lfs_pointer(op.sha256, size)))
+        return path, format_lfs_pointer(op.sha256, size)
 
     def _stored_size(self, repo: RepoRecord, path: str, sha256: str, size: int | None) -> int:
         # Only objects uploaded (or verified) for this repo count: a digest alone grants nothing.

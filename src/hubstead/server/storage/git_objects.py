@@ -86,6 +86,12 @@ class GitObjectStore(Protocol):
     def write_blob(self, key: str, data: bytes) -> str:
         """Store a blob (not yet referenced by anything) and return its id."""
 
+    def write_blobs(self, key: str, blobs: Sequence[bytes]) -> list[str]:
+        """Store blobs (not yet referenced by anything) and return their ids, in order.
+
+        Faster than `write_blob` one by one for many small blobs (a commit of many files).
+        """
+
     def write_commit(
         self,
         key: str,

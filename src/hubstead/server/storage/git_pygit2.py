@@ -48,7 +48,14 @@ from hubstead.server.domain.git import (
     TreeEntry,
 )
 from hubstead.server.domain.upkeep import Leftover
-from hubstead.server.storage import git_cli, git_merge_cli, git_reach, git_remote, git_upkeep_fs
+from hubstead.server.storage import (
+    git_cli,
+    git_merge_cli,
+    git_packs,
+    git_reach,
+    git_remote,
+    git_upkeep_fs,
+)
 from hubstead.server.storage.errors import (
     PathConflictError,
     PathNotFoundError,
@@ -70,6 +77,9 @@ _LOW_SPACE_BYTES = 1024 * 1024
 
 
 _OPEN_PER_THREAD = 32
+# The smallest batch of blobs `write_blobs` packs (measured: 1,000 blobs of 1-4 KiB take a
+# quarter of the time as one pack than as loose objects; a pack costs every later lookup a bit).
+PACK_MIN_BLOBS = 100
 
 
 class _OpenRepos(threading.local):
@@ -250,6 +260,17 @@ class Pygit2GitStore:
         """Write one blob into the object database."""
         with _space_errors(self._root, len(data)):
             return str(self._open(key).create_blob(data))
+
+    def write_blobs(self, key: str, blobs: Sequence[bytes]) -> list[str]:
+        """A batch of `PACK_MIN_BLOBS` or more as one pack, a smaller one as loose objects.
+
+        Packs pile up until `git gc` (the upkeep's `collect`) repacks the repo, and libgit2
+        looks for an object in every pack: a few blobs go loose instead. Blobs the repo already
+        has are written again (checking each would cost as much as packing it); gc keeps one.
+        """
+        if len(blobs) < PACK_MIN_BLOBS:
+            return [self.write_blob(key, data) for data in blobs]
+        return git_packs.write_pack(self.path(key) / "objects", blobs)
 
     def write_commit(
         self,

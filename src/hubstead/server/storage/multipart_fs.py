@@ -3,8 +3,10 @@
 An upload lives in `<root>/.uploads/<upload_id>/`: one `data` file that every part is written
 into at its own offset, and one marker per whole part (named by its number, holding its size).
 Parts may arrive in any order, in parallel, and be sent again; a part being (re)written does not
-count until it is whole. Completion hashes `data` once and renames it into place, so no byte is
-copied after it arrived and an upload needs its size on disk once, not twice.
+count until it is whole. Each part is hashed as soon as the parts before it are whole
+(`multipart_hashes_fs`), so completion only checks the digest and renames `data` into place: no
+byte is copied after it arrived, an upload needs its size on disk once, not twice, and the
+client does not wait for the whole object to be read again.
 
 Part writers hold a shared `flock` on `data`, completion an exclusive one: completion never
 hashes a part mid-write, and a writer that opened `data` just before completion renamed it into
@@ -22,9 +24,14 @@ import threading
 from pathlib import Path
 
 from hubstead.server.storage.errors import BlobMismatchError, BlobNotFoundError
+from hubstead.server.storage.multipart_hashes_fs import (
+    READ_CHUNK,
+    advance,
+    begin_part,
+    continued_digest,
+)
 
 DATA = "data"
-READ_CHUNK = 8 * 1024 * 1024
 
 
 class FsPartWriter:
@@ -42,8 +49,13 @@ class FsPartWriter:
         self._written = 0
         self._lock = threading.Lock()
         self._descriptor: int | None = _open_locked(folder / DATA, fcntl.LOCK_SH, create=True)
-        # Until this part is whole again, it does not count as received.
-        (folder / str(number)).unlink(missing_ok=True)
+        self._writing: int | None = None
+        # Until this part is whole again, it does not count as received (nor stays hashed).
+        try:
+            self._writing = begin_part(folder, number)
+        except BaseException:
+            self._close()
+            raise
 
     def write(self, chunk: bytes) -> None:
         """Write the next bytes of the part, refusing any past its size.
@@ -78,7 +90,11 @@ class FsPartWriter:
             marker = self._folder / f".{self._number}.{secrets.token_hex(4)}"
             marker.write_text(str(self._size))
             os.replace(marker, self._folder / str(self._number))
-            self._close()
+            try:
+                self._close_writing()
+                advance(self._folder, self._descriptor, received_parts(self._folder))
+            finally:
+                self._close()
         return f"{self._number}-{self._size}"
 
     def abort(self) -> None:
@@ -86,7 +102,13 @@ class FsPartWriter:
         with self._lock:
             self._close()
 
+    def _close_writing(self) -> None:
+        if self._writing is not None:
+            os.close(self._writing)
+            self._writing = None
+
     def _close(self) -> None:
+        self._close_writing()
         if self._descriptor is not None:
             os.close(self._descriptor)
             self._descriptor = None
@@ -123,7 +145,7 @@ def assemble(folder: Path, sha256: str, size: int, count: int, target: Path) -> 
         missing = [n for n in range(1, count + 1) if n not in parts]
         if missing:
             raise BlobNotFoundError(f"parts {missing} of upload {folder.name} were not received")
-        digest = sha256_of(descriptor)
+        digest = continued_digest(folder, descriptor) or sha256_of(descriptor)
         stored = os.fstat(descriptor).st_size
         if stored != size or digest != sha256:
             raise BlobMismatchError(

@@ -11,7 +11,8 @@ sees a repo) goes in three steps, each a method here:
    bytes, and linking on its word would hand a local private object to the mirror's readers.
 2. `fetch_object`, once per object to fetch (the job runs several at once): download it from
    upstream in parts that survive an interrupted sync (a later one fetches only the parts
-   missing), verified by sha256 before it is stored. Wrong bytes are dropped, never stored.
+   missing), two at a time, verified by sha256 before it is stored (hashed as the parts come,
+   not read again). Wrong bytes are dropped, never stored.
 3. `publish`: move the local refs to upstream's under the repo's publish lock and ref lock,
    each compared against what `plan` saw, then record the move (the repo row's refresh and one
    `repo.content.update` hub event, without an actor) and take upstream's visibility (its
@@ -29,6 +30,7 @@ import fnmatch
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager
 
 from hubstead.protocol import DEFAULT_BRANCH
@@ -58,6 +60,8 @@ from hubstead.server.storage.lfs_index import LfsIndex
 from hubstead.server.storage.repos import RepoStore
 
 OnBytes = Callable[[int], None]
+# Parts of one object downloading at once (see `_each_at_once`).
+PARTS_AT_ONCE = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,28 +209,15 @@ class SyncService:
         upload_id = hashlib.sha256(key).hexdigest()[:32]
         count = math.ceil(obj.size / self._chunk_size)
         received = self._blobs.parts(upload_id)
+        missing = []
         for number in range(1, count + 1):
             start = (number - 1) * self._chunk_size
             size = min(self._chunk_size, obj.size - start)
             if received.get(number) == size:
                 on_bytes(size)  # kept from an earlier, interrupted sync
-                continue
-            writer = self._blobs.part_writer(upload_id, number, start, size)
-            try:
-                end = start + size - 1
-                with self._upstreams.download(
-                    plan.source, obj.commit_id, obj.path, start, end
-                ) as chunks:
-                    for chunk in chunks:
-                        _write(writer, chunk, obj)
-                        on_bytes(len(chunk))
-                writer.commit()
-            except BlobMismatchError as exc:
-                writer.abort()
-                raise wrong_bytes(obj, exc) from exc
-            except BaseException:
-                writer.abort()
-                raise
+            else:
+                missing.append(_Part(upload_id, number, start, size))
+        _each_at_once(missing, lambda part: self._fetch_part(plan, obj, part, on_bytes))
 
         def assemble() -> str:
             try:
@@ -241,6 +232,26 @@ class SyncService:
             return obj.sha256
 
         store_verified(self._index, plan.repo, obj, assemble)
+
+    def _fetch_part(
+        self, plan: SyncPlan, obj: WantedObject, part: _Part, on_bytes: OnBytes
+    ) -> None:
+        writer = self._blobs.part_writer(part.upload_id, part.number, part.start, part.size)
+        try:
+            end = part.start + part.size - 1
+            with self._upstreams.download(
+                plan.source, obj.commit_id, obj.path, part.start, end
+            ) as chunks:
+                for chunk in chunks:
+                    _write(writer, chunk, obj)
+                    on_bytes(len(chunk))
+            writer.commit()
+        except BlobMismatchError as exc:
+            writer.abort()
+            raise wrong_bytes(obj, exc) from exc
+        except BaseException:
+            writer.abort()
+            raise
 
     # --- step 3 -------------------------------------------------------------------------------
 
@@ -278,6 +289,35 @@ class SyncService:
         return self._repo_store.update_settings(
             repo.id, None, private=facts.private, gated=facts.gated
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Part:
+    """One part of an object fetched in parts: `size` bytes from `start`."""
+
+    upload_id: str
+    number: int
+    start: int
+    size: int
+
+
+def _each_at_once(parts: list[_Part], fetch: Callable[[_Part], None]) -> None:
+    """Fetch `PARTS_AT_ONCE` parts at a time; the first failure is raised.
+
+    While one part's bytes are written and hashed (each whole part is hashed as it is committed,
+    see `multipart_hashes_fs`), the next one's are downloading: a sync costs about the slower of
+    the two, not their sum. After a failure no part starts, and those under way end: they are
+    kept for the next sync.
+    """
+    with ThreadPoolExecutor(PARTS_AT_ONCE, thread_name_prefix="hubstead-parts") as pool:
+        futures = [pool.submit(fetch, part) for part in parts]
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _write(writer: BlobWriter, chunk: bytes, obj: WantedObject) -> None:
