@@ -26,6 +26,7 @@ import hashlib
 import operator
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -205,14 +206,48 @@ class Hub:
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL if it lingers); idempotent."""
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_process(self.process, grace=30)
+
+
+def free_port() -> int:
+    """A loopback port free at the time of asking, for a server that takes its port as an option."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_listening(
+    process: subprocess.Popen[bytes], port: int, timeout: float, name: str, log: Path
+) -> None:
+    """Return once `process` accepts connections on loopback `port`.
+
+    Raises:
+        RuntimeError: it exited first (with its `log`), or did not listen within `timeout`
+            seconds (then it is stopped).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+            raise RuntimeError(f"{name} did not start:\n{text}")
+        with socket.socket() as conn:
+            if conn.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    stop_process(process)
+    raise RuntimeError(f"{name} did not listen on port {port} within {timeout} s")
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, grace: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it is still there after `grace` seconds; idempotent."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 @dataclass

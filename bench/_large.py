@@ -18,7 +18,14 @@ from pathlib import Path
 
 import huggingface_hub
 
-from bench._core import BenchContext, Hub, write_random_file
+from bench._core import (
+    BenchContext,
+    Hub,
+    free_port,
+    stop_process,
+    wait_until_listening,
+    write_random_file,
+)
 
 FILENAME = "big.bin"
 _NGINX_START_TIMEOUT = 30.0
@@ -177,9 +184,7 @@ class StaticNginx:
 
     def start(self) -> StaticNginx:
         """Start on a free loopback port."""
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
+        port = free_port()
         temp = self._dir / "temp"
         temp.mkdir()
         # As root, nginx would run its workers as `nobody`, who may not read the work dir.
@@ -211,18 +216,11 @@ class StaticNginx:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + _NGINX_START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                log = (self._dir / "error.log").read_text(encoding="utf-8", errors="replace")
-                raise RuntimeError(f"nginx did not start:\n{log}")
-            with socket.socket() as conn:
-                if conn.connect_ex(("127.0.0.1", port)) == 0:
-                    self.url = f"http://127.0.0.1:{port}"
-                    return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"nginx did not listen within {_NGINX_START_TIMEOUT} s")
+        wait_until_listening(
+            self._process, port, _NGINX_START_TIMEOUT, "nginx", self._dir / "error.log"
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        return self
 
     @property
     def worker_pid(self) -> int:
@@ -241,11 +239,4 @@ class StaticNginx:
 
     def stop(self) -> None:
         """Stop nginx."""
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout=10)
+        stop_process(self._process)

@@ -37,10 +37,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -55,10 +53,13 @@ from bench._core import (
     GiB,
     MiB,
     Result,
+    free_port,
     make_result,
     median,
+    stop_process,
     throughput,
     timed,
+    wait_until_listening,
     write_random_file,
 )
 from bench._large import FILENAME, check_size, cpu_seconds, upload_large_file
@@ -273,9 +274,7 @@ class MotoProcess:
 
     def start(self) -> MotoProcess:
         """Start the server and wait until it answers."""
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
+        port = free_port()
         with self._log.open("wb") as log:
             self._process = subprocess.Popen(  # noqa: S603 (our own command line)
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -283,18 +282,9 @@ class MotoProcess:
                 stderr=log,
                 env={**os.environ, **MotoS3.aws_environ()},
             )
-        deadline = time.monotonic() + _START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                log_text = self._log.read_text(encoding="utf-8", errors="replace")
-                raise RuntimeError(f"moto did not start:\n{log_text}")
-            with socket.socket() as conn:
-                if conn.connect_ex(("127.0.0.1", port)) == 0:
-                    self.endpoint_url = f"http://127.0.0.1:{port}"
-                    return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"moto did not listen within {_START_TIMEOUT} s")
+        wait_until_listening(self._process, port, _START_TIMEOUT, "moto", self._log)
+        self.endpoint_url = f"http://127.0.0.1:{port}"
+        return self
 
     @property
     def pid(self) -> int:
@@ -315,11 +305,4 @@ class MotoProcess:
 
     def stop(self) -> None:
         """Stop the server; idempotent."""
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout=10)
+        stop_process(self._process)
