@@ -45,13 +45,8 @@ CALLS: list[tuple[str, Call, str]] = [
         "Space runtimes",
     ),
     (
-        "add_space_secret",
-        lambda api, repo, space, me: api.add_space_secret(space, "KEY", "value"),
-        "Space runtimes",
-    ),
-    (
-        "add_space_variable",
-        lambda api, repo, space, me: api.add_space_variable(space, "KEY", "value"),
+        "set_space_sleep_time",
+        lambda api, repo, space, me: api.set_space_sleep_time(space, 3600),
         "Space runtimes",
     ),
     ("restart_space", lambda api, repo, space, me: api.restart_space(space), "Space runtimes"),

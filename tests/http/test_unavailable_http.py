@@ -15,7 +15,7 @@ FEATURE_PATHS = [
     ("/uploads", "Attachments to discussions"),
     ("/api/collections/someone/mine-0123/resource-group", "Resource groups of collections"),
     ("/api/spaces/hardware", "Space runtimes"),
-    ("/api/spaces/{repo}/secrets", "Space runtimes"),
+    ("/api/spaces/{repo}/volumes", "Space runtimes"),
     ("/api/spaces/{repo}/logs/build", "Space runtimes"),
     ("/api/buckets/someone/bucket", "Buckets"),
     ("/api/jobs/someone/abc/cancel", "Jobs"),

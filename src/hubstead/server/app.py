@@ -34,6 +34,7 @@ from hubstead.server.http import (
     refs,
     repos,
     resolve,
+    space_env,
     unavailable,
     xet,
 )
@@ -77,8 +78,10 @@ from hubstead.server.services.profiles import ProfileService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.registry import Services
 from hubstead.server.services.repos import RepoService
+from hubstead.server.services.sealing import Sealer
 from hubstead.server.services.sessions import SessionService, SignInLimits
 from hubstead.server.services.signing import UrlSigner
+from hubstead.server.services.space_env import SpaceEnvService
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import KIND as deliveries_kind
@@ -114,6 +117,7 @@ from hubstead.server.storage.mutexes_fs import FsMutexes
 from hubstead.server.storage.profiles_sql import SqlProfileStore
 from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.secret_key import load_secret_key
+from hubstead.server.storage.space_env_sql import SqlSpaceEnvStore
 from hubstead.server.storage.tokens_sql import SqlTokenStore
 from hubstead.server.storage.upstream_hub import HubUpstream
 from hubstead.server.storage.web_sessions_sql import SqlWebSessionStore
@@ -212,6 +216,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         repo_service, heads, git_store, git_store, discussion_store, accounts, clock=clock
     )
     likes = LikeService(repo_service, auth_service, SqlLikeStore(database), clock=clock)
+    space_env_store = SqlSpaceEnvStore(database)
+    space_secrets_key = settings.resolved_data_dir / "space-secrets.key"
     commits = CommitService(
         repo_service,
         heads,
@@ -307,7 +313,15 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         collections=CollectionService(
             repo_service, auth_service, SqlCollectionStore(database), clock=clock
         ),
-        duplicates=DuplicateService(repo_service, heads, git_store, lfs_index, xet_index),
+        duplicates=DuplicateService(
+            repo_service, heads, git_store, lfs_index, xet_index, space_env_store
+        ),
+        space_env=SpaceEnvService(
+            repo_service,
+            space_env_store,
+            Sealer(lambda: load_secret_key(space_secrets_key)),
+            clock=clock,
+        ),
         profiles=ProfileService(accounts, SqlProfileStore(database), upkeep.usage),
         access_requests=AccessRequestService(
             repo_service, access_request_store, accounts, clock=clock
@@ -476,6 +490,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *unavailable.routes,
         *discussions.routes,
         *likes.routes,
+        *space_env.routes,
         *collections.routes,
         *access_requests.routes,
         *webhook_routes.routes,

@@ -45,7 +45,7 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
     ),
     Unavailable("Dataset leaderboards", ("/api/datasets/{namespace}/{name}/leaderboard",)),
     Unavailable(
-        "Space runtimes (hardware, secrets, variables, volumes, logs, restarts)",
+        "Space runtimes (hardware, volumes, logs, restarts)",
         (
             "/api/spaces/hardware",
             "/api/spaces/zero-gpu/quota",
@@ -54,8 +54,6 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
                 for action in (
                     "runtime",
                     "hardware",
-                    "secrets",
-                    "variables",
                     "volumes",
                     "sleeptime",
                     "pause",

@@ -55,6 +55,7 @@ from hubstead.server.services.profiles import ProfileService
 from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.sessions import SessionService
+from hubstead.server.services.space_env import SpaceEnvService
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import DeliverySender
@@ -91,6 +92,7 @@ class Services:
     likes: LikeService
     collections: CollectionService
     duplicates: DuplicateService
+    space_env: SpaceEnvService
     profiles: ProfileService
     access_requests: AccessRequestService
     webhooks: WebhookService

@@ -408,6 +408,21 @@ access_requests = sa.Table(
     sqlite_autoincrement=True,
 )
 
+space_env = sa.Table(
+    "space_env",
+    metadata,
+    sa.Column(
+        "repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True
+    ),
+    # One key per Space: a key cannot be both a secret and a variable.
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    # A variable's value as UTF-8; a secret's nonce and AES-GCM ciphertext.
+    sa.Column("value", sa.LargeBinary, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 likes = sa.Table(
     "likes",
     metadata,
