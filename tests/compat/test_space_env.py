@@ -3,10 +3,12 @@ who may do it. A secret's value never comes back in any response."""
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from huggingface_hub import HfApi
 from huggingface_hub.errors import BadRequestError, HfHubHTTPError, RepositoryNotFoundError
 
@@ -207,3 +209,26 @@ def test_a_duplicated_space_gets_the_variables_not_the_secrets(
         assert hf_api.get_space_secrets(target) == {}
     finally:
         hf_api.delete_repo(target, repo_type="space")
+
+
+def test_the_database_holds_secrets_sealed_under_a_private_key_file(
+    live_server: LiveServer, hf_api: HfApi, space: str
+) -> None:
+    hf_api.add_space_secret(space, "API_KEY", SECRET_VALUE)
+    hf_api.add_space_variable(space, "MODE", "plain-visible")
+
+    engine = sa.create_engine(live_server.settings.effective_database_url)
+    try:
+        with engine.connect() as conn:
+            query = sa.text(
+                "SELECT key, value FROM space_env JOIN repos ON repos.id = space_env.repo_id"
+                " WHERE repos.name = :name"
+            )
+            rows = dict(conn.execute(query, {"name": space.partition("/")[2]}).all())
+    finally:
+        engine.dispose()
+    key_file = live_server.data_dir / "space-secrets.key"
+
+    assert SECRET_VALUE.encode() not in bytes(rows["API_KEY"])
+    assert bytes(rows["MODE"]) == b"plain-visible"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
