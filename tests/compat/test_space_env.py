@@ -224,7 +224,9 @@ def test_the_database_holds_secrets_sealed_under_a_private_key_file(
                 "SELECT key, value FROM space_env JOIN repos ON repos.id = space_env.repo_id"
                 " WHERE repos.name = :name"
             )
-            rows = dict(conn.execute(query, {"name": space.partition("/")[2]}).all())
+            rows: dict[str, bytes] = dict(
+                conn.execute(query, {"name": space.partition("/")[2]}).all()
+            )
     finally:
         engine.dispose()
     key_file = live_server.data_dir / "space-secrets.key"

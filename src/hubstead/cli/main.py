@@ -21,6 +21,7 @@ from hubstead.cli import (
     profiles,
     repos,
     server,
+    spaces,
     upkeep,
     uploads,
     webhooks,
@@ -99,6 +100,7 @@ cli.add_command(profiles.follow)
 cli.add_command(profiles.unfollow)
 cli.add_command(access.access)
 cli.add_command(webhooks.webhooks)
+cli.add_command(spaces.spaces)
 
 
 def main() -> None:

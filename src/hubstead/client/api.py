@@ -5,7 +5,8 @@ parse the answer into `models` dataclasses. The methods come in groups, one clas
 repos (`_repos.py`), git history (`_refs.py`), files (`_files.py`), uploads (`uploads.py`),
 downloads (`downloads.py`), discussions (`_discussions.py`), access requests
 (`_access_requests.py`), people (`_profiles.py`), likes (`_likes.py`), collections
-(`_collections.py`) and webhooks (`_webhooks.py`); identity is here.
+(`_collections.py`), webhooks (`_webhooks.py`) and Space secrets and variables
+(`_space_env.py`); identity is here.
 
 The module-level functions (`create_repo`, `list_models`, ...) call the method of the same name
 on a client built from the environment at each call, so `HF_ENDPOINT` and `HF_TOKEN` can change
@@ -24,6 +25,7 @@ from hubstead.client._collections import CollectionMethods
 from hubstead.client._discussions import DiscussionMethods
 from hubstead.client._likes import LikeMethods
 from hubstead.client._profiles import ProfileMethods
+from hubstead.client._space_env import SpaceEnvMethods
 from hubstead.client._webhooks import WebhookMethods
 from hubstead.client.downloads import DownloadMethods
 from hubstead.client.uploads import UploadMethods
@@ -43,6 +45,7 @@ class HfApi(
     LikeMethods,
     CollectionMethods,
     WebhookMethods,
+    SpaceEnvMethods,
 ):
     """A client for one hub (hubstead or huggingface.co).
 
@@ -176,6 +179,12 @@ update_webhook = _on_default_api(HfApi.update_webhook)
 enable_webhook = _on_default_api(HfApi.enable_webhook)
 disable_webhook = _on_default_api(HfApi.disable_webhook)
 delete_webhook = _on_default_api(HfApi.delete_webhook)
+get_space_secrets = _on_default_api(HfApi.get_space_secrets)
+add_space_secret = _on_default_api(HfApi.add_space_secret)
+delete_space_secret = _on_default_api(HfApi.delete_space_secret)
+get_space_variables = _on_default_api(HfApi.get_space_variables)
+add_space_variable = _on_default_api(HfApi.add_space_variable)
+delete_space_variable = _on_default_api(HfApi.delete_space_variable)
 list_pending_access_requests = _iterating_on_default_api(HfApi.list_pending_access_requests)
 list_accepted_access_requests = _iterating_on_default_api(HfApi.list_accepted_access_requests)
 list_rejected_access_requests = _iterating_on_default_api(HfApi.list_rejected_access_requests)

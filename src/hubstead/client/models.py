@@ -833,3 +833,32 @@ class WebhookDelivery:
             attempted_at=None if attempted is None else parse_timestamp(attempted),
             payload=data.get("payload") or {},
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class SpaceSecret:
+    """A secret of a Space: its key, description and time of change, never its value."""
+
+    key: str
+    description: str | None
+    updated_at: dt.datetime | None
+
+    @classmethod
+    def from_json(cls, key: str, data: dict[str, Any]) -> Self:
+        """Parse one entry of the secrets object (keyed by name)."""
+        return cls(key, data.get("description"), parse_date(data.get("updatedAt")))
+
+
+@dataclasses.dataclass(frozen=True)
+class SpaceVariable:
+    """A variable of a Space."""
+
+    key: str
+    value: str
+    description: str | None
+    updated_at: dt.datetime | None
+
+    @classmethod
+    def from_json(cls, key: str, data: dict[str, Any]) -> Self:
+        """Parse one entry of the variables object (keyed by name)."""
+        return cls(key, data["value"], data.get("description"), parse_date(data.get("updatedAt")))
