@@ -89,6 +89,8 @@ def test_a_key_is_either_a_secret_or_a_variable(hf_api: HfApi, space: str) -> No
         ("HF_TOKEN", "hf_x", None, "reserved"),
         ("BIG", "x" * (1024 * 1024), None, "larger than 64 KiB"),
         ("DESCRIBED", "v", "d" * 1001, "description is longer than 1000"),
+        ("CUT", "before\x00after", None, "value must not contain NUL"),
+        ("DESCRIBED", "v", "a\x00b", "description must not contain NUL"),
     ],
 )
 @pytest.mark.parametrize("kind", ["secret", "variable"])
@@ -109,6 +111,23 @@ def test_bad_input_is_a_400_saying_what_is_wrong(
     assert message in caught.value.response.headers["X-Error-Message"]
     assert hf_api.get_space_secrets(space) == {}
     assert hf_api.get_space_variables(space) == {}
+
+
+@pytest.mark.parametrize("field", ["value", "description"])
+def test_a_lone_surrogate_is_a_400_not_a_500(
+    live_server: LiveServer, user: HubUser, space: str, field: str
+) -> None:
+    fields = {"key": "K", "value": "v", field: "\\ud800"}
+    body = "{" + ", ".join(f'"{k}": "{v}"' for k, v in fields.items()) + "}"
+
+    response = httpx.post(
+        f"{live_server.url}/api/spaces/{space}/variables",
+        headers={"authorization": f"Bearer {user.token}", "content-type": "application/json"},
+        content=body.encode(),
+    )
+
+    assert response.status_code == 400
+    assert "lone surrogate" in response.headers["X-Error-Message"]
 
 
 def test_a_space_holds_at_most_100_secrets_and_variables(hf_api: HfApi, space: str) -> None:

@@ -4,7 +4,7 @@ Only callers who may commit to the Space may list or change either (a Space they
 is as missing as one that does not exist, and read tokens are refused as for any write).
 Secret values go in and never come out: they are sealed before they are stored.
 
-The rules for keys and values (`env_problem`) keep a Space's process able to start as the
+The rules for keys and values (`entry_problem`) keep a Space's process able to start as the
 runtime intends: a key is an environment variable name, and the names the runtime sets itself
 or that change how a process loads and runs (`RESERVED_NAMES`, `RESERVED_PREFIXES`) are
 refused, whatever their case.
@@ -64,8 +64,8 @@ RESERVED_PREFIXES = ("SPACE_", "HF_", "LD_", "PYTHON", "GRADIO_", "STREAMLIT_")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def key_problem(key: str) -> str | None:
-    """Why `key` cannot name a secret or variable, or None."""
+def entry_problem(key: str, value: str, description: str) -> str | None:
+    """Why an entry cannot be stored, or None."""
     if not key:
         return "The key must not be empty"
     if len(key) > MAX_KEY_LENGTH:
@@ -81,6 +81,14 @@ def key_problem(key: str) -> str | None:
             f"The key {key!r} is reserved: the Space runtime sets it, or it changes how a "
             "process runs"
         )
+    for what, text in (("value", value), ("description", description)):
+        # A process environment is C strings: a NUL would cut the value short.
+        if "\x00" in text:
+            return f"The {what} must not contain NUL characters"
+    if len(value.encode()) > MAX_VALUE_BYTES:
+        return f"The value is larger than {MAX_VALUE_BYTES // 1024} KiB"
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        return f"The description is longer than {MAX_DESCRIPTION_LENGTH} characters"
     return None
 
 
@@ -134,15 +142,11 @@ class SpaceEnvService:
 
         Raises:
             RepoNotFoundError, AuthenticationError, AuthorizationError: see `secrets`.
-            InvalidRequestError: a bad key, a value or description too long, the key taken by
+            InvalidRequestError: a bad key, a value or description too long or holding a NUL, the key taken by
                 the other kind, or the Space full.
         """
         space = self._space(identity, repo_id)
-        problem = key_problem(key)
-        if problem is None and len(value.encode()) > MAX_VALUE_BYTES:
-            problem = f"The value is larger than {MAX_VALUE_BYTES // 1024} KiB"
-        if problem is None and len(description or "") > MAX_DESCRIPTION_LENGTH:
-            problem = f"The description is longer than {MAX_DESCRIPTION_LENGTH} characters"
+        problem = entry_problem(key, value, description or "")
         if problem is not None:
             raise errors.InvalidRequestError(problem)
         stored = (
