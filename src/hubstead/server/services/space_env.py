@@ -142,8 +142,8 @@ class SpaceEnvService:
 
         Raises:
             RepoNotFoundError, AuthenticationError, AuthorizationError: see `secrets`.
-            InvalidRequestError: a bad key, a value or description too long or holding a NUL, the key taken by
-                the other kind, or the Space full.
+            InvalidRequestError: a bad key, a value or description too long or holding a
+                NUL, the key taken by the other kind, or the Space full.
         """
         space = self._space(identity, repo_id)
         problem = entry_problem(key, value, description or "")
