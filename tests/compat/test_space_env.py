@@ -253,3 +253,63 @@ def test_the_database_holds_secrets_sealed_under_a_private_key_file(
     assert SECRET_VALUE.encode() not in bytes(rows["API_KEY"])
     assert bytes(rows["MODE"]) == b"plain-visible"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_create_repo_gives_a_new_space_its_secrets_and_variables(
+    hf_api: HfApi, user: HubUser, repo_factory: Callable[..., str]
+) -> None:
+    space = repo_factory(
+        "space",
+        space_secrets=[{"key": "API_KEY", "value": SECRET_VALUE, "description": "the key"}],
+        space_variables=[{"key": "MODE", "value": "fast"}],
+    )
+
+    assert hf_api.get_space_secrets(space)["API_KEY"].description == "the key"
+    assert hf_api.get_space_variables(space)["MODE"].value == "fast"
+
+
+@pytest.mark.parametrize(
+    ("secrets", "variables", "message"),
+    [
+        ([{"key": "PATH", "value": "/tmp"}], [], "reserved"),
+        ([], [{"key": "BIG", "value": "x" * (1024 * 1024)}], "larger than 64 KiB"),
+        ([{"key": "K", "value": "a"}], [{"key": "K", "value": "b"}], "given once"),
+    ],
+)
+def test_create_repo_with_bad_entries_creates_nothing(
+    hf_api: HfApi,
+    user: HubUser,
+    secrets: list[dict[str, str]],
+    variables: list[dict[str, str]],
+    message: str,
+) -> None:
+    space = f"{user.name}/{unique_name('refused')}"
+
+    with pytest.raises(BadRequestError) as caught:
+        hf_api.create_repo(
+            space,
+            repo_type="space",
+            space_sdk="gradio",
+            space_secrets=secrets,
+            space_variables=variables,
+        )
+
+    assert message in caught.value.response.headers["X-Error-Message"]
+    assert not hf_api.repo_exists(space, repo_type="space")
+
+
+def test_only_a_space_is_created_with_secrets(
+    live_server: LiveServer, hf_api: HfApi, user: HubUser
+) -> None:
+    name = unique_name("model")
+    body = {"name": name, "type": "model", "secrets": [{"key": "K", "value": "v"}]}
+
+    response = httpx.post(
+        f"{live_server.url}/api/repos/create",
+        headers={"authorization": f"Bearer {user.token}"},
+        json=body,
+    )
+
+    assert response.status_code == 400
+    assert "Only a Space" in response.headers["X-Error-Message"]
+    assert not hf_api.repo_exists(f"{user.name}/{name}")

@@ -30,6 +30,15 @@ class StoredEntry:
 
 
 @dataclass(frozen=True)
+class EnvInput:
+    """An entry as a caller gives it (`create_repo`'s `space_secrets`, `space_variables`)."""
+
+    key: str
+    value: str
+    description: str
+
+
+@dataclass(frozen=True)
 class SpaceSecret:
     """A secret as the API shows it: never its value."""
 

@@ -20,15 +20,18 @@ from starlette.routing import Route
 from hubstead.protocol import DEFAULT_BRANCH, RepoType
 from hubstead.server import errors
 from hubstead.server.domain.repos import RepoQuery
+from hubstead.server.domain.space_env import EnvInput
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
     body_repo_type,
+    body_string,
     call,
     decode_cursor,
     flag,
     identity,
     int_param,
     next_link,
+    optional_body_string,
     param,
     query_list,
     read_json_object,
@@ -63,6 +66,23 @@ def _string(body: dict[str, Any], key: str, *, required: bool = True) -> str | N
     return value
 
 
+def _env_inputs(body: dict[str, Any], name: str) -> list[EnvInput]:
+    """`create_repo`'s `space_secrets` or `space_variables`: `[{key, value, description?}]`."""
+    given = body.get(name)
+    if given is None:
+        return []
+    if not isinstance(given, list) or not all(isinstance(item, dict) for item in given):
+        raise errors.InvalidRequestError(f"{name!r} must be a list of objects")
+    return [
+        EnvInput(
+            body_string(item, "key"),
+            body_string(item, "value"),
+            optional_body_string(item, "description") or "",
+        )
+        for item in given
+    ]
+
+
 def _visibility(body: dict[str, Any], type: RepoType) -> bool | None:
     """`private` from `visibility` (clients >= 1.8) or the older `private` boolean.
 
@@ -94,7 +114,12 @@ async def create_repo(request: Request) -> Response:
     namespace = _string(body, "organization", required=False)
     sdk = _string(body, "sdk", required=False)
     assert name is not None
+    secrets, variables = _env_inputs(body, "secrets"), _env_inputs(body, "variables")
+    if (secrets or variables) and type is not RepoType.SPACE:
+        raise errors.InvalidRequestError("Only a Space has secrets and variables")
     caller = await identity(request)
+    space_env = services(request).space_env
+    await call(space_env.check_initial, secrets, variables)
     try:
         repo = await call(
             services(request).repos.create,
@@ -110,6 +135,8 @@ async def create_repo(request: Request) -> Response:
         raise errors.ConflictError(
             exc.message, url=repo_url(request, type, f"{owner}/{name}")
         ) from exc
+    if secrets or variables:
+        await call(space_env.give_initial, repo, secrets, variables)
     url = repo_url(request, type, repo.repo_id)
     return JSONResponse({"url": url, "name": repo.repo_id, "id": f"{repo.id:024x}"})
 

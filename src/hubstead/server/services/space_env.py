@@ -18,6 +18,7 @@ from hubstead.protocol import RepoType
 from hubstead.server import errors
 from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.domain.space_env import (
+    EnvInput,
     EnvKind,
     PutOutcome,
     SpaceSecret,
@@ -149,10 +150,45 @@ class SpaceEnvService:
         problem = entry_problem(key, value, description or "")
         if problem is not None:
             raise errors.InvalidRequestError(problem)
+        self._store_entry(space, kind, EnvInput(key, value, description or ""))
+
+    def check_initial(self, secrets: list[EnvInput], variables: list[EnvInput]) -> None:
+        """Refuse entries a new Space could not be given, before the Space is created.
+
+        Raises:
+            InvalidRequestError: an entry breaking a rule, a key given twice, or too many.
+        """
+        given = [*secrets, *variables]
+        for entry in given:
+            problem = entry_problem(entry.key, entry.value, entry.description)
+            if problem is not None:
+                raise errors.InvalidRequestError(problem)
+        keys = [entry.key for entry in given]
+        if len(set(keys)) != len(keys):
+            raise errors.InvalidRequestError(
+                "Each key may be given once, as a secret or a variable"
+            )
+        if len(keys) > MAX_ENTRIES:
+            raise errors.InvalidRequestError(
+                f"A Space may have at most {MAX_ENTRIES} secrets and variables together"
+            )
+
+    def give_initial(
+        self, space: RepoRecord, secrets: list[EnvInput], variables: list[EnvInput]
+    ) -> None:
+        """Store the entries (passed by `check_initial`) of a Space the caller just created."""
+        for kind, entries in ((EnvKind.SECRET, secrets), (EnvKind.VARIABLE, variables)):
+            for entry in entries:
+                self._store_entry(space, kind, entry)
+
+    def _store_entry(self, space: RepoRecord, kind: EnvKind, given: EnvInput) -> None:
+        key = given.key
         stored = (
-            self._sealer.seal(space.id, key, value) if kind is EnvKind.SECRET else value.encode()
+            self._sealer.seal(space.id, key, given.value)
+            if kind is EnvKind.SECRET
+            else given.value.encode()
         )
-        entry = StoredEntry(key, stored, description or "", self._clock())
+        entry = StoredEntry(key, stored, given.description, self._clock())
         outcome = self._store.put(space.id, kind, entry, MAX_ENTRIES)
         if outcome is PutOutcome.OTHER_KIND:
             other = "variable" if kind is EnvKind.SECRET else "secret"
