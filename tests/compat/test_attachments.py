@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from huggingface_hub import HfApi
+from huggingface_hub import HfApi, RepoFile
 from huggingface_hub.errors import HfHubHTTPError
 
 from hubstead.server.domain.accounts import Role
@@ -119,7 +119,7 @@ def test_an_lfs_object_is_not_served_as_an_attachment(
     user.api.upload_file(path_or_fileobj=content, path_in_repo="weights.bin", repo_id=repo)
     (info,) = user.api.get_paths_info(repo, ["weights.bin"])
     sha256 = hashlib.sha256(content).hexdigest()
-    assert info.lfs is not None and info.lfs.sha256 == sha256
+    assert isinstance(info, RepoFile) and info.lfs is not None and info.lfs.sha256 == sha256
 
     served = httpx.get(f"{live_server.url}/attachments/{sha256}.png")
 
