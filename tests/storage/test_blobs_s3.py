@@ -10,6 +10,7 @@ import hashlib
 import os
 import time
 
+import botocore.exceptions
 import httpx
 import pytest
 
@@ -23,6 +24,7 @@ from hubstead.server.storage.errors import (
 from hubstead.server.storage.objects_s3 import MIN_PART_BYTES, S3Objects, s3_client
 from hubstead.server.storage.xorbs_s3 import S3XorbStore
 from tests.helpers.s3 import MotoS3
+from tests.helpers.waiting import wait_until
 
 DAY = 24 * 3600
 
@@ -86,13 +88,37 @@ def test_a_large_object_with_wrong_bytes_leaves_nothing(store: S3BlobStore) -> N
 def test_an_abandoned_write_is_a_leftover_gc_aborts(store: S3BlobStore) -> None:
     data = os.urandom(MIN_PART_BYTES + 10)
     writer = store.writer(hashlib.sha256(data).hexdigest(), len(data) + 1)
-    writer.write(data)  # one part sent, then the process "dies"
-    leftover = next(store.leftovers())
+    writer.write(data)  # one part on its way, then the process "dies"
+    leftover = wait_until(
+        lambda: next((item for item in store.leftovers() if item.size == MIN_PART_BYTES), None),
+        "the part sent to be in the bucket",
+    )
 
-    assert leftover.kind is LeftoverKind.TEMP and leftover.size == MIN_PART_BYTES
+    assert leftover.kind is LeftoverKind.TEMP
     assert not store.remove_leftover(leftover, time.time() - DAY)
     assert store.remove_leftover(leftover, time.time() + 60)
     assert list(store.leftovers()) == []
+
+
+def test_a_part_the_bucket_refuses_drops_the_whole_write(
+    store: S3BlobStore, objects: S3Objects
+) -> None:
+    data = os.urandom(3 * MIN_PART_BYTES)
+    sha = hashlib.sha256(data).hexdigest()
+    writer = store.writer(sha, len(data))
+    writer.write(data[:MIN_PART_BYTES])
+    # The upload vanishes under the writer (another process's gc, a bucket lifecycle rule).
+    for upload in objects.client.list_multipart_uploads(Bucket=objects.bucket)["Uploads"]:
+        objects.abort_upload(upload["Key"], upload["UploadId"])
+
+    # S3 answers NoSuchUpload; moto a 500 (after botocore's retries).
+    with pytest.raises(botocore.exceptions.ClientError):
+        writer.write(data[MIN_PART_BYTES:])
+        writer.commit()
+    assert store.size(sha) is None
+    assert list(store.leftovers()) == []
+    with pytest.raises(BlobMismatchError, match="abandoned"):
+        writer.write(b"more")
 
 
 def test_rehash_detects_corruption_in_the_bucket(store: S3BlobStore, objects: S3Objects) -> None:

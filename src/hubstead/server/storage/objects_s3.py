@@ -21,7 +21,9 @@ import datetime as dt
 import hashlib
 import io
 import threading
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import boto3
@@ -43,6 +45,10 @@ MiB = 1024 * 1024
 MIN_PART_BYTES = 5 * MiB
 MAX_PARTS = 10_000
 PART_BYTES = 8 * MiB
+# Parts of one object being sent at once: each `upload_part` is a round trip to the bucket, which
+# overlaps the receiving and hashing of the next parts; bounded, so one write holds at most this
+# many parts in memory.
+PARTS_IN_FLIGHT = 4
 _READ_CHUNK = 1 * MiB
 _MISSING = ("404", "NoSuchKey", "NotFound", "NoSuchUpload")
 
@@ -295,6 +301,9 @@ class S3ObjectWriter:
         self._part_bytes = max(objects.part_bytes, -(-size // MAX_PARTS))
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
+        # Parts being sent, oldest first: their numbers and the ETags to come.
+        self._sending: deque[tuple[int, Future[str]]] = deque()
+        self._senders: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._done = False
 
@@ -303,6 +312,7 @@ class S3ObjectWriter:
 
         Raises:
             BlobMismatchError: more bytes than announced (the upload is dropped).
+            botocore.exceptions.ClientError: a part could not be sent (the upload is dropped).
         """
         with self._lock:
             if self._done:
@@ -313,8 +323,12 @@ class S3ObjectWriter:
                 raise BlobMismatchError(f"received more than the announced {self._size} bytes")
             self._hash.update(chunk)
             self._buffer += chunk
-            while len(self._buffer) >= self._part_bytes and self._written < self._size:
-                self._send_part(self._part_bytes)
+            try:
+                while len(self._buffer) >= self._part_bytes and self._written < self._size:
+                    self._send_part(self._part_bytes)
+            except BaseException:
+                self._abort()
+                raise
 
     def commit(self) -> str:
         """Verify size (and digest, when announced), then make the object visible at its key.
@@ -340,6 +354,9 @@ class S3ObjectWriter:
                     client.put_object(Bucket=bucket, Key=self._key, Body=bytes(self._buffer))
                 else:
                     self._send_part(len(self._buffer))
+                    while self._sending:
+                        self._collect_oldest()
+                    self._stop_senders()
                     client.complete_multipart_upload(
                         Bucket=bucket,
                         Key=self._key,
@@ -361,22 +378,51 @@ class S3ObjectWriter:
     def _abort(self) -> None:
         self._done = True
         self._buffer = bytearray()
+        # Parts still being sent are waited for: one landing after the abort would outlive it.
+        wait([future for _, future in self._sending])
+        self._sending.clear()
+        self._stop_senders()
         if self._upload_id is not None:
             upload_id, self._upload_id = self._upload_id, None
             self._objects.abort_upload(self._key, upload_id)
 
     def _send_part(self, length: int) -> None:
-        client, bucket = self._objects.client, self._objects.bucket
+        """Start sending the buffer's first `length` bytes as the next part."""
         if self._upload_id is None:
-            started = client.create_multipart_upload(Bucket=bucket, Key=self._key)
+            started = self._objects.client.create_multipart_upload(
+                Bucket=self._objects.bucket, Key=self._key
+            )
             self._upload_id = started["UploadId"]
-        number = len(self._parts) + 1
+            self._senders = ThreadPoolExecutor(PARTS_IN_FLIGHT, thread_name_prefix="s3-parts")
+        assert self._senders is not None
+        if len(self._sending) == PARTS_IN_FLIGHT:
+            self._collect_oldest()
+        number = len(self._parts) + len(self._sending) + 1
         body = bytes(self._buffer[:length])
         del self._buffer[:length]
-        sent = client.upload_part(
-            Bucket=bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=body
+        self._sending.append(
+            (number, self._senders.submit(self._upload_part, self._upload_id, number, body))
         )
-        self._parts.append({"PartNumber": number, "ETag": sent["ETag"]})
+
+    def _upload_part(self, upload_id: str, number: int, body: bytes) -> str:
+        sent = self._objects.client.upload_part(
+            Bucket=self._objects.bucket,
+            Key=self._key,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=body,
+        )
+        return sent["ETag"]
+
+    def _collect_oldest(self) -> None:
+        """Wait for the oldest part being sent (its failure raises here) and record it."""
+        number, future = self._sending.popleft()
+        self._parts.append({"PartNumber": number, "ETag": future.result()})
+
+    def _stop_senders(self) -> None:
+        if self._senders is not None:
+            self._senders.shutdown(wait=True)
+            self._senders = None
 
 
 class S3Reader(io.RawIOBase):
