@@ -17,6 +17,7 @@ WHEN = dt.datetime(2024, 5, 17, tzinfo=dt.UTC)
 EXPECTED_EXIT = [
     (errors.InvalidRequestError("bad name"), 1),
     (errors.PayloadTooLargeError("too big"), 1),
+    (errors.UnsupportedMediaTypeError("not a png"), 1),
     (errors.RangeNotSatisfiableError("outside", size=3), 1),
     (errors.RepoNotFoundError("no repo", anonymous=False), 2),
     (errors.RepoNotFoundError("no repo", anonymous=True), 3),

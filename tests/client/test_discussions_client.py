@@ -6,7 +6,9 @@ Results are checked against what the official client reads from the same hub.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -362,3 +364,33 @@ def test_events_the_hub_sends_that_this_hub_does_not_yet_are_parsed() -> None:
     assert (details.author, details.conflicting_files, details.diff) == ("deleted", True, None)
     assert details.created_at.microsecond == 123456
     assert details.url == "https://hub.example/alice/model/discussions/3"
+
+
+def test_upload_attachment_gives_the_url_the_official_client_gets_for_the_same_file(
+    client: HfApi, user: HubUser, tmp_path: Path
+) -> None:
+    video = tmp_path / "clip.webm"
+    video.write_bytes(b"\x1a\x45\xdf\xa3" + os.urandom(5000))
+
+    url = client.upload_attachment(video)
+
+    assert url == user.api.upload_attachment(video)
+    assert url.endswith(".webm")
+    assert httpx.get(url).content == video.read_bytes()
+
+
+def test_upload_attachment_refuses_other_types_before_sending_and_reads_the_hubs_refusals(
+    client: HfApi, tmp_path: Path
+) -> None:
+    page = tmp_path / "page.html"
+    page.write_bytes(b"<html>")
+    with pytest.raises(errors.HFValidationError, match="supported formats"):
+        client.upload_attachment(page)
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"<html>")
+
+    with pytest.raises(errors.HfHubHTTPError) as caught:
+        client.upload_attachment(fake)
+
+    assert caught.value.response is not None
+    assert caught.value.response.status_code == 415

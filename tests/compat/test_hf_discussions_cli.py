@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from huggingface_hub import DiscussionComment
 
 from tests.helpers.accounts import HubUser
 from tests.helpers.clients import hf_ok, run_hf
@@ -110,3 +111,16 @@ def test_an_unknown_number_and_a_stranger_are_told_what_went_wrong(
     assert f"{repo} has no discussion #99" in missing.stderr
     assert renamed.returncode == 1
     assert f"Only the author of #1 or a writer of {repo} may rename it" in renamed.stderr
+
+
+def test_create_with_attach_embeds_the_uploaded_image(
+    hf: Hf, live_server: LiveServer, user: HubUser, repo: str, tmp_path: Path
+) -> None:
+    image = tmp_path / "before.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"pixels")
+
+    hf.ok("create", repo, "--title", "Rendering", "--attach", f"{image}#Before the fix")
+
+    first = user.api.get_discussion_details(repo, 1).events[0]
+    assert isinstance(first, DiscussionComment)
+    assert f"![Before the fix]({live_server.url}/attachments/" in first.content

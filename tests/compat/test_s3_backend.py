@@ -159,3 +159,22 @@ def test_serve_stops_with_a_clear_message_when_the_bucket_does_not_answer(
     assert result.exit_code != 0
     assert "cannot reach the S3 bucket 'no-such-bucket'" in result.output
     assert "AWS credentials" in result.output
+
+
+def test_attachments_live_in_the_bucket_and_are_streamed_with_their_headers(
+    s3_hub: LiveServer, owner: HubUser, moto_s3: MotoS3, bucket: str, tmp_path: Path
+) -> None:
+    content = b"\x89PNG\r\n\x1a\n" + os.urandom(300_000)
+    image = tmp_path / "shot.png"
+    image.write_bytes(content)
+
+    url = owner.api.upload_attachment(image)
+
+    assert keys(moto_s3, bucket, "attachments") == [sha256(content)]
+    assert not any((s3_hub.data_dir / "attachments").rglob(sha256(content)))
+    whole = httpx.get(url)
+    part = httpx.get(url, headers={"range": "bytes=1-3"})
+    assert whole.status_code == 200 and whole.content == content
+    assert whole.headers["content-type"] == "image/png"
+    assert whole.headers["content-security-policy"] == "sandbox; default-src 'none'"
+    assert (part.status_code, part.content) == (206, b"PNG")

@@ -3,9 +3,7 @@ misleading one (no 405, no Space named "hardware", no unknown repo type "users")
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,19 +16,7 @@ from tests.helpers.accounts import HubUser
 Call = Callable[[HfApi, str, str, str], Any]
 
 
-def _attach(api: HfApi) -> str:
-    with tempfile.TemporaryDirectory() as folder:
-        image = Path(folder) / "screenshot.png"
-        image.write_bytes(b"\x89PNG\r\n\x1a\n")
-        return api.upload_attachment(image)
-
-
 CALLS: list[tuple[str, Call, str]] = [
-    (
-        "upload_attachment",
-        lambda api, repo, space, me: _attach(api),
-        "Attachments to discussions",
-    ),
     (
         "update_collection_resource_group",
         lambda api, repo, space, me: api.update_collection_resource_group(

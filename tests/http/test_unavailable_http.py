@@ -12,7 +12,6 @@ from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 
 FEATURE_PATHS = [
-    ("/uploads", "Attachments to discussions"),
     ("/api/collections/someone/mine-0123/resource-group", "Resource groups of collections"),
     ("/api/spaces/hardware", "Space runtimes"),
     ("/api/spaces/{repo}/volumes", "Space runtimes"),

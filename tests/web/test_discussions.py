@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -582,3 +583,22 @@ def test_lfs_changes_in_a_pull_request_show_as_size_and_sha_changes(
     assert files.status_code == 200
     assert "4.0 kB" in files.text and "5.0 kB" in files.text
     assert "oid sha256:" not in files.text
+
+
+def test_an_attachment_embedded_in_a_comment_renders_as_an_image_and_other_schemes_do_not(
+    web_hub: LiveServer, owner: HubUser, repo: str, tmp_path: Path
+) -> None:
+    image = tmp_path / "shot.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"pixels")
+    url = owner.api.upload_attachment(image)
+    description = f"![shot]({url})\n\n![x](javascript:alert(1))\n\n![y](vbscript:msgbox)\n"
+    opened = owner.api.create_discussion(repo, title="Rendering bug", description=description)
+
+    with browser_client(web_hub) as client:
+        thread = client.get(opened.url)
+        served = client.get(url)
+
+    assert f'<img src="{url}" alt="shot"' in thread.text
+    assert "img-src 'self'" in thread.headers["content-security-policy"]
+    assert re.search(r'src="(javascript|vbscript):', thread.text) is None
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"

@@ -8,8 +8,10 @@ A pull request is a discussion whose commits live on the ref `refs/pr/<num>`: co
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from hubstead.client import models
@@ -22,6 +24,19 @@ DiscussionStatusFilter = Literal["all", "open", "closed"]
 DISCUSSION_TYPES = ("all", "discussion", "pull_request")
 DISCUSSION_STATUSES = ("all", "open", "closed")
 E = TypeVar("E", bound=models.DiscussionEvent)
+# What `huggingface_hub` 2.4.0 sends as attachments (its `_ATTACHMENT_CONTENT_TYPES`).
+ATTACHMENT_CONTENT_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+}
 
 
 class DiscussionMethods(ApiBase):
@@ -294,6 +309,38 @@ class DiscussionMethods(ApiBase):
             repo_type, repo_id, discussion_num, resource, None, token, "hide a comment of"
         )
         return _event_of(answer, "updatedComment", models.DiscussionComment)
+
+    def upload_attachment(
+        self, path: str | os.PathLike[str], *, token: bool | str | None = None
+    ) -> str:
+        """Upload an image, video or audio file to embed in discussions; its URL.
+
+        Embed it as `![alt](url)` in a description or comment. The file is streamed, not read
+        into memory.
+
+        Raises:
+            HFValidationError: a file type the hub does not take (known from its name).
+            HfHubHTTPError: 401 without a token, 403 with a read token, 413 too large
+                (10 MiB, 50 MiB for videos), 415 when the bytes are not of the named type.
+        """
+        file = Path(path)
+        content_type = ATTACHMENT_CONTENT_TYPES.get(file.suffix.lower())
+        if content_type is None:
+            raise HFValidationError(
+                f"Cannot upload {str(file)!r}: supported formats are "
+                f"{', '.join(ATTACHMENT_CONTENT_TYPES)}"
+            )
+        with file.open("rb") as content:
+            response = self.session.send(
+                "POST",
+                self.session.url("uploads"),
+                token=token,
+                retry=False,
+                action=f"upload {file.name}",
+                headers={"Content-Type": content_type},
+                content=content,
+            )
+        return response.text.strip()
 
     def _change(
         self,

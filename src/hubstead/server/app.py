@@ -18,6 +18,7 @@ from hubstead.server import errors
 from hubstead.server.http import (
     access_requests,
     admin,
+    attachments,
     auth,
     blobs,
     collections,
@@ -49,6 +50,7 @@ from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.services.access_requests import AccessRequestService
 from hubstead.server.services.admin import AdminService
+from hubstead.server.services.attachments import AttachmentService
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.browse import BrowseService
 from hubstead.server.services.catalog import CatalogService
@@ -98,6 +100,7 @@ from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
 from hubstead.server.storage.access_requests_sql import SqlAccessRequestStore
 from hubstead.server.storage.accounts_sql import SqlAccountStore
+from hubstead.server.storage.attachments_sql import SqlAttachmentStore
 from hubstead.server.storage.blobs import BlobStore
 from hubstead.server.storage.blobs_fs import FsBlobStore
 from hubstead.server.storage.collections_sql import SqlCollectionStore
@@ -146,7 +149,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     data_dir = settings.resolved_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     # The blob store first: an unreachable bucket stops the hub before the database is opened.
-    blobs, xorbs = _object_stores(settings)
+    blobs, xorbs, attachment_files = _object_stores(settings)
     database = Database(settings.effective_database_url)
     database.migrate()
     accounts = SqlAccountStore(database)
@@ -310,6 +313,9 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         uploads=UploadService(commits, lfs_service, git_store.spool),
         discussions=discussions,
         likes=likes,
+        attachments=AttachmentService(
+            SqlAttachmentStore(database), attachment_files, git_store.spool, clock=clock
+        ),
         collections=CollectionService(
             repo_service, auth_service, SqlCollectionStore(database), clock=clock
         ),
@@ -389,15 +395,22 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     )
 
 
-def _object_stores(settings: Settings) -> tuple[BlobStore, XorbStore]:
-    """The LFS blob store and the xorb store of the configured `blob_backend`.
+def _object_stores(settings: Settings) -> tuple[BlobStore, XorbStore, BlobStore]:
+    """The LFS blob store, the xorb store and the attachment store of the `blob_backend`.
+
+    Attachments are kept apart from LFS objects: LFS gc deletes objects no repo links, and an
+    attachment is linked by no repo.
 
     Raises:
         LocalStorageError: the S3 bucket cannot be reached (so `serve` stops before serving).
     """
     if settings.blob_backend != "s3":
         data_dir = settings.resolved_data_dir
-        return FsBlobStore(data_dir / "blobs"), FsXorbStore(data_dir / "xorbs")
+        return (
+            FsBlobStore(data_dir / "blobs"),
+            FsXorbStore(data_dir / "xorbs"),
+            FsBlobStore(data_dir / "attachments"),
+        )
     # Imported here: boto3 takes a while to import, and only the s3 backend needs it.
     from hubstead.server.storage.blobs_s3 import S3BlobStore
     from hubstead.server.storage.objects_s3 import S3Objects, s3_client
@@ -413,7 +426,7 @@ def _object_stores(settings: Settings) -> tuple[BlobStore, XorbStore]:
             f"{exc}. Check s3_bucket, s3_endpoint_url and s3_region, and the AWS credentials "
             "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials)"
         ) from exc
-    return S3BlobStore(objects), S3XorbStore(objects)
+    return S3BlobStore(objects), S3XorbStore(objects), S3BlobStore(objects, "attachments")
 
 
 _WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 (addresses compared with, not bound to)
@@ -489,6 +502,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         # First: its patterns must win over the repo routes they resemble.
         *unavailable.routes,
         *discussions.routes,
+        *attachments.routes,
         *likes.routes,
         *space_env.routes,
         *collections.routes,

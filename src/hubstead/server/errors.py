@@ -7,7 +7,8 @@ never choose a status; storage raises only its own narrow errors, which services
 
     HubError
     ├── InvalidRequestError           bad input: names, paths, bodies, revisions that cannot be
-    │   └── PayloadTooLargeError      a body over the configured limit
+    │   ├── PayloadTooLargeError      a body over the configured limit
+    │   └── UnsupportedMediaTypeError a body of a type not taken there, or not what it claims
     ├── AuthenticationError           a token that is not valid (or a sign-in that failed)
     ├── TooManyRequestsError          too many attempts in too short a time (sign-ins)
     ├── AuthorizationError            a valid identity without the right to do this
@@ -63,6 +64,10 @@ class InvalidRequestError(HubError):
 
 class PayloadTooLargeError(InvalidRequestError):
     """A request body is larger than this hub accepts."""
+
+
+class UnsupportedMediaTypeError(InvalidRequestError):
+    """A request body of a media type this hub does not take there (or not what it claims)."""
 
 
 class AuthenticationError(HubError):
@@ -217,6 +222,7 @@ class StoreDamagedError(HubError):
 _STATUS: dict[type[HubError], int] = {
     InvalidRequestError: 400,
     PayloadTooLargeError: 413,
+    UnsupportedMediaTypeError: 415,
     AuthenticationError: 401,
     AuthorizationError: 403,
     TooManyRequestsError: 429,

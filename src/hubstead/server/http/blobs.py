@@ -124,14 +124,25 @@ async def get_blob(request: Request) -> Response:
         headers["X-Accel-Redirect"] = offload + blob.relative_path
         return Response(status_code=200, headers=headers)
     assert blob.path is not None, "only local blob stores are served directly"
-    selected = byte_range(request.headers.get("range"), blob.size)
-    start, end, status = 0, blob.size - 1, 200
+    return file_response(request, blob.path, blob.size, headers)
+
+
+def file_response(
+    request: Request, path: Path, size: int, headers: dict[str, str]
+) -> FileRangeResponse:
+    """The file `path` (`size` bytes), or the single range the request asks for.
+
+    Raises:
+        RangeNotSatisfiableError: the range lies outside the file.
+    """
+    selected = byte_range(request.headers.get("range"), size)
+    start, end, status = 0, size - 1, 200
     if selected is not None:
         start, end = selected
-        headers["Content-Range"] = f"bytes {start}-{end}/{blob.size}"
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         status = 206
     headers["Content-Length"] = str(end - start + 1)
-    return FileRangeResponse(blob.path, start, end, status, headers)
+    return FileRangeResponse(path, start, end, status, headers)
 
 
 routes = [Route("/lfs/objects/{sha256}", get_blob, methods=["GET", "HEAD"])]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -34,7 +34,7 @@ from hubstead.server.http.context import (
 )
 from hubstead.server.http.errors import error_response
 from hubstead.server.http.paths import URL_PREFIXES
-from hubstead.server.services.lfs import BatchItem, LfsObject, Receiver
+from hubstead.server.services.lfs import BatchItem, LfsObject
 
 LFS_JSON = "application/vnd.git-lfs+json"
 Handler = Callable[[Request], Awaitable[Response]]
@@ -179,7 +179,17 @@ async def post_verify(request: Request) -> Response:
     return lfs_response({"oid": obj.sha256, "size": obj.size})
 
 
-async def _stream_into(request: Request, receiver: Receiver) -> None:
+class Sink(Protocol):
+    """Where a request body goes: written a batch at a time, or dropped on failure."""
+
+    def write(self, chunk: bytes) -> None:
+        """Take the next bytes."""
+
+    def abort(self) -> None:
+        """Drop what was taken."""
+
+
+async def stream_into(request: Request, receiver: Sink) -> None:
     """Feed the request body to a receiver, in batches of a few MiB, off the event loop.
 
     The next batch is read from the network while the previous one is hashed and written, so
@@ -211,7 +221,8 @@ async def _stream_into(request: Request, receiver: Receiver) -> None:
         raise
 
 
-def _content_length(request: Request) -> int | None:
+def content_length(request: Request) -> int | None:
+    """The announced body length, or None (chunked, or not a number)."""
     value = request.headers.get("content-length", "")
     return int(value) if value.isdigit() else None
 
@@ -219,8 +230,8 @@ def _content_length(request: Request) -> int | None:
 async def put_upload(request: Request) -> Response:
     """Receive a whole object (basic transfer)."""
     lfs = services(request).lfs
-    receiver = await call(lfs.begin_upload, param(request, "token"), _content_length(request))
-    await _stream_into(request, receiver)
+    receiver = await call(lfs.begin_upload, param(request, "token"), content_length(request))
+    await stream_into(request, receiver)
     await call(receiver.finish)
     return Response(status_code=200)
 
@@ -230,9 +241,9 @@ async def put_part(request: Request) -> Response:
     part = param(request, "part")
     if not part.isdigit():
         raise errors.InvalidRequestError(f"Invalid part number {part!r}")
-    token, length = param(request, "token"), _content_length(request)
+    token, length = param(request, "token"), content_length(request)
     receiver = await call(services(request).lfs.begin_part, token, int(part), length)
-    await _stream_into(request, receiver)
+    await stream_into(request, receiver)
     etag = await call(receiver.finish)
     return Response(status_code=200, headers={"ETag": f'"{etag}"'})
 

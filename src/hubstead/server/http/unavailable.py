@@ -39,7 +39,6 @@ def _with_subpaths(*prefixes: str) -> tuple[str, ...]:
 
 
 UNAVAILABLE: tuple[Unavailable, ...] = (
-    Unavailable("Attachments to discussions (`upload_attachment`, `--attach`)", ("/uploads",)),
     Unavailable(
         "Resource groups of collections", ("/api/collections/{namespace}/{slug}/resource-group",)
     ),

@@ -29,9 +29,9 @@ BOOTSTRAP_ADMIN = "admin"
 # URLs ambiguous. (`admin` is the bootstrap user's name, so it cannot be reserved.)
 RESERVED_NAMES = frozenset(
     {
-        *("api", "avatars", "buckets", "datasets", "kernels", "models", "spaces"),
+        *("api", "attachments", "avatars", "buckets", "datasets", "kernels", "models", "spaces"),
         *("collections", "login", "logout", "new", "new-dataset", "new-space", "oauth"),
-        *("organizations", "search", "settings", "static"),
+        *("organizations", "search", "settings", "static", "uploads"),
     }
 )
 

@@ -37,6 +37,23 @@ class Held:
     xet: XetHeld | None
 
 
+def read_range(blobs: BlobStore, sha256: str, start: int, end: int) -> Iterator[bytes]:
+    """Bytes `start..end` (inclusive) of an object of `blobs`, in pieces of 1 MiB.
+
+    Raises:
+        NotFoundError: it is not stored (raised at the first piece).
+    """
+    try:
+        with blobs.open(sha256) as file:
+            file.seek(start)
+            remaining = end + 1 - start
+            while remaining > 0 and (chunk := file.read(min(_PIECE, remaining))):
+                remaining -= len(chunk)
+                yield chunk
+    except BlobNotFoundError as exc:
+        raise errors.NotFoundError(f"Object {sha256} is not stored") from exc
+
+
 class LfsObjects:
     """The stored LFS objects, blobs and Xet files alike."""
 
@@ -83,15 +100,7 @@ class LfsObjects:
         Raises:
             NotFoundError: it is not stored as a blob (raised at the first piece).
         """
-        try:
-            with self._blobs.open(sha256) as file:
-                file.seek(start)
-                remaining = end + 1 - start
-                while remaining > 0 and (chunk := file.read(min(_PIECE, remaining))):
-                    remaining -= len(chunk)
-                    yield chunk
-        except BlobNotFoundError as exc:
-            raise errors.NotFoundError(f"Object {sha256} is not stored") from exc
+        return read_range(self._blobs, sha256, start, end)
 
     def as_xet(self, sha256: str) -> XetHeld | None:
         """The object as a Xet file, when it is held as one."""

@@ -13,7 +13,8 @@ One calling convention, so that a route (or a job, or a CLI command) is one call
 - **A request whose body comes after the check gets a handle**: the first call checks what can
   be checked before the body is read, and returns the object that takes the body and finishes
   the work (`commits.begin` → `PendingCommit.apply`, `git.begin_fetch` / `begin_push` →
-  `Fetch` / `Push`, `lfs.begin_upload` / `begin_part` → `Receiver`). Finishing checks access
+  `Fetch` / `Push`, `lfs.begin_upload` / `begin_part` → `Receiver`, `attachments.begin` →
+  `AttachmentReceiver`). Finishing checks access
   again, with the same method a caller holding the whole body calls at once
   (`commits.commit`, `git.upload_pack`, `git.receive_pack`).
 - **Signed URLs stand for the identity**: the transfer endpoints git-lfs and the client call
@@ -30,6 +31,7 @@ import dataclasses
 
 from hubstead.server.services.access_requests import AccessRequestService
 from hubstead.server.services.admin import AdminService
+from hubstead.server.services.attachments import AttachmentService
 from hubstead.server.services.auth import AuthService
 from hubstead.server.services.browse import BrowseService
 from hubstead.server.services.catalog import CatalogService
@@ -90,6 +92,7 @@ class Services:
     uploads: UploadService
     discussions: DiscussionService
     likes: LikeService
+    attachments: AttachmentService
     collections: CollectionService
     duplicates: DuplicateService
     space_env: SpaceEnvService

@@ -598,3 +598,18 @@ device_logins = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_polled_at", sa.DateTime(timezone=True)),
 )
+
+# Files uploaded for discussions (`upload_attachment`), one row per content: the bytes are in
+# the attachment blob store under the sha256. The uploader is kept for moderation; deleting
+# the account keeps the file (it may be embedded in discussions).
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("content_type", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column(
+        "uploader_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    ),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
