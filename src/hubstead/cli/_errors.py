@@ -34,6 +34,7 @@ EXTRA_FOR_MODULE = {
     "anyio": "server",
     "boto3": "server",
     "botocore": "server",
+    "cryptography": "server",
     "httptools": "server",
     "jinja2": "server",
     "markdown_it": "server",
