@@ -1,0 +1,76 @@
+"""The runner interface: what builds a Space's app and runs it, wherever that is.
+
+The services decide *when* (a commit to the default branch, a restart, a wake-up) and keep the
+state; a runner decides *how*: the local one (`server/spaces/local.py`) builds a virtual
+environment and starts the app as a separate, unprivileged process on this machine. Another
+(Docker, Kubernetes) is another implementation of this Protocol, chosen by configuration.
+Static Spaces never reach a runner: the hub serves their files itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Protocol
+
+from hubstead.server.domain.spaces import AppAddress, SpaceConfig
+
+LogSink = Callable[[str], None]
+"""Takes one line of a build's or an app's output (without its newline)."""
+
+ExitListener = Callable[[int], None]
+"""Called once, from a runner thread, with the exit status of an app that stopped by itself."""
+
+
+@dataclasses.dataclass(frozen=True)
+class AppSpec:
+    """One app to build or start.
+
+    `key` names the Space for the runner (stable across renames: its repo row id); `repo_id`
+    is `namespace/name`, for logs and messages. `source_dir` holds the files of the commit
+    being run (written by the build job, read-only to the runner); `public_path` is the URL
+    path prefix the hub serves the app under (`/spaces/{ns}/{name}/app`). `env` is what the
+    app's process gets on top of what the runner sets itself: the Space's variables and
+    secrets and the Hub's `SPACE_*` variables.
+    """
+
+    key: str
+    repo_id: str
+    config: SpaceConfig
+    source_dir: Path
+    public_path: str
+    env: Mapping[str, str]
+
+
+class SpaceRunError(Exception):
+    """A build or a start failed; the message says why, for the Space's error stage."""
+
+
+class SpaceRunner(Protocol):
+    """Builds and runs Space apps. Every method is safe to call from any thread."""
+
+    def build(self, spec: AppSpec, log: LogSink, *, fresh: bool) -> None:
+        """Make what `spec`'s app needs to start (its environment), writing output to `log`.
+
+        `fresh` (a factory reboot) ignores every cache. Raises `SpaceRunError` when the build
+        fails (a requirement that does not install, an SDK that is not available).
+        """
+        ...
+
+    def start(self, spec: AppSpec, log: LogSink, on_exit: ExitListener) -> AppAddress:
+        """Start the built app, stopping any app of the same `key` first.
+
+        Returns once the app answers on its port. Its output goes to `log` from then on;
+        `on_exit` is called if it stops without `stop` being called. Raises `SpaceRunError`
+        if it exits or does not listen in time, with its last lines in `log`.
+        """
+        ...
+
+    def stop(self, key: str) -> None:
+        """Stop the app of `key` if it runs here (SIGTERM, then SIGKILL), without `on_exit`."""
+        ...
+
+    def running(self, key: str) -> bool:
+        """Whether an app of `key` is running here."""
+        ...
