@@ -360,7 +360,9 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             max_regular_file_bytes=settings.max_regular_file_bytes,
             max_push_bytes=settings.max_commit_bytes,
         ),
-        lfs_files=LfsFileService(repo_service, git_store, blobs, objects, lfs_index),
+        lfs_files=LfsFileService(
+            repo_service, heads, git_store, git_store, blobs, objects, lfs_index
+        ),
         locks=LockService(repo_service, SqlLockStore(database), clock=clock),
         upkeep=upkeep,
         jobs=job_service,

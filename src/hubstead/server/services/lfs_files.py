@@ -5,10 +5,18 @@ names it: at the tip of a ref when one does, else somewhere in history, else non
 never committed).
 
 Deletion removes the repo's links to the objects, then their bytes when no other repo links
-them. History is never rewritten: commits keep their ids, and old revisions keep pointer files
-whose downloads then fail. So that no current file breaks, objects still named at the tip of
-any ref (branch, tag, `refs/pr/*`, `refs/convert/*`) are refused: delete or replace those files
-with a commit (or delete the tag) first.
+them. By default (the client's `rewrite_history=True`) the history of every ref (branches,
+tags, `refs/pr/*`, `refs/convert/*`) is rewritten first, so that no commit names the objects:
+their pointer files vanish from every commit, which keep their metadata but get new ids from
+the first affected one on; the refs move under the publish lock, and the move is recorded as
+a push is (`repo.content.update` with the old and new ids). A commit racing the rewrite lands
+before it and is rewritten too, or after it on the new tips (the commit API retries), or fails
+with a conflict (a push or a `parent_commit` from before): none is lost. The old commits are
+gone from every ref, so their ids no longer resolve (404), until gc prunes them for good.
+
+Without the rewrite, commits keep their ids and old revisions keep pointer files whose
+downloads then fail. So that no current file breaks, objects still named at the tip of any ref
+are then refused: delete or replace those files with a commit (or delete the tag) first.
 """
 
 from __future__ import annotations
@@ -19,16 +27,20 @@ import functools
 import re
 from collections.abc import Sequence
 
-from hubstead.protocol import RepoType
+from hubstead.protocol import RepoType, parse_lfs_pointer
 from hubstead.server import errors
+from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services import pointers
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
+from hubstead.server.services.heads import HeadService
 from hubstead.server.services.objects import LfsObjects
 from hubstead.server.services.pages import Page
 from hubstead.server.services.repos import RepoService
 from hubstead.server.storage.blobs import BlobStat, BlobStore
+from hubstead.server.storage.errors import RefConflictError
 from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.git_rewrite import GitRewriter
 from hubstead.server.storage.lfs_index import LfsIndex
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -74,13 +86,17 @@ class LfsFileService:
     def __init__(
         self,
         repos: RepoService,
+        heads: HeadService,
         git: GitObjectStore,
+        rewriter: GitRewriter,
         blobs: BlobStore,
         objects: LfsObjects,
         index: LfsIndex,
     ) -> None:
         self._repos = repos
+        self._heads = heads
         self._git = git
+        self._rewriter = rewriter
         self._blobs = blobs
         self._objects = objects
         self._index = index
@@ -130,20 +146,20 @@ class LfsFileService:
     ) -> int:
         """Delete LFS objects from the repo; return how many it had.
 
+        With `rewrite_history`, every ref's history is rewritten without their pointer files
+        first (see the module doc); without, objects still named at a ref's tip are refused.
         Digests the repo does not have are ignored, so a retried request succeeds.
 
         Raises:
-            NotSupportedError: `rewrite_history` was asked for.
             InvalidRequestError: a digest is malformed, or there are too many.
-            ConflictError: an object is still named at the tip of a ref (nothing is deleted).
-            RepoNotFoundError, AuthorizationError: the caller may not write to the repo.
+            ConflictError: without `rewrite_history`, an object is still named at the tip of a
+                ref (nothing is deleted); with it, a ref moved by a writer that ignored the
+                publish lock.
+            LocalStorageError: the disk filled up while writing the rewritten history.
+            RepoNotFoundError, AuthorizationError, MirrorReadOnlyError: the caller may not
+                write to the repo.
         """
         repo = self._repos.locate(identity, type, repo_id, Action.WRITE)
-        if rewrite_history:
-            raise errors.NotSupportedError(
-                "This hub does not rewrite history: delete with rewriteHistory false "
-                "(rewrite_history=False); old commits then keep pointers whose download fails"
-            )
         if len(digests) > MAX_DELETIONS:
             raise errors.InvalidRequestError(f"At most {MAX_DELETIONS} objects per request")
         malformed = [d for d in digests if not _SHA256.fullmatch(d)]
@@ -154,28 +170,62 @@ class LfsFileService:
         owned = [
             d for d in dict.fromkeys(digests) if self._index.linked_size(repo.id, d) is not None
         ]
-        in_use = [
-            seen
-            for seen in pointers.sightings(self._git, repo.storage_key, history=False)
-            if seen.sha256 in owned
-        ]
-        if in_use:
-            shown = ", ".join(
-                f"{s.sha256} ({s.path!r} at {s.ref})" for s in in_use[:_SHOWN_CONFLICTS]
-            )
-            more = (
-                f" and {len(in_use) - _SHOWN_CONFLICTS} more"
-                if len(in_use) > _SHOWN_CONFLICTS
-                else ""
-            )
-            raise errors.ConflictError(
-                f"Cannot delete LFS objects still used by current files: {shown}{more}. "
-                "Delete or replace those files with a commit (or delete the tag) first"
-            )
-        self._index.unlink(repo.id, owned)
+        if rewrite_history:
+            self._rewrite(identity, repo, owned)
+        else:
+            self._refuse_in_use(repo, owned)
+            self._index.unlink(repo.id, owned)
         for sha256 in owned:
             self._blobs.delete_unless(sha256, functools.partial(self._linked, sha256))
         return len(owned)
+
+    def _rewrite(self, identity: Identity, repo: RepoRecord, digests: Sequence[str]) -> None:
+        """Rewrite every ref's history without pointers to `digests`, then unlink them.
+
+        The long part, rewriting the history as it stands, runs outside the publish lock; under
+        it, the rewrite only has to catch up with commits that landed meanwhile, and the refs
+        cannot move between that and their compare-and-swap. The links go under the lock too,
+        so no commit can land on the new tips still relying on them.
+        """
+        doomed = frozenset(digests)
+
+        def drops(data: bytes) -> bool:
+            pointer = parse_lfs_pointer(data)
+            return pointer is not None and pointer[0] in doomed
+
+        where = f"rewriting the history of {repo.repo_id}"
+        rewrite = self._rewriter.rewrite(repo.storage_key, drops)
+        with errors.out_of_space(where):
+            rewrite.moves()
+        with self._heads.publish_lock(repo):
+            with errors.out_of_space(where):
+                moves = rewrite.moves()
+            try:
+                self._rewriter.update_refs(repo.storage_key, moves)
+            except RefConflictError as exc:
+                raise errors.ConflictError(
+                    f"The refs of {repo.repo_id} moved while rewriting its history; retry"
+                ) from exc
+            self._index.unlink(repo.id, digests)
+            self._heads.record_push(repo, moves, identity.account_id)
+
+    def _refuse_in_use(self, repo: RepoRecord, digests: Sequence[str]) -> None:
+        """Refuse to delete objects a pointer at the tip of a ref still names."""
+        in_use = [
+            seen
+            for seen in pointers.sightings(self._git, repo.storage_key, history=False)
+            if seen.sha256 in digests
+        ]
+        if not in_use:
+            return
+        shown = ", ".join(f"{s.sha256} ({s.path!r} at {s.ref})" for s in in_use[:_SHOWN_CONFLICTS])
+        more = (
+            f" and {len(in_use) - _SHOWN_CONFLICTS} more" if len(in_use) > _SHOWN_CONFLICTS else ""
+        )
+        raise errors.ConflictError(
+            f"Cannot delete LFS objects still used by current files: {shown}{more}. "
+            "Delete or replace those files with a commit (or delete the tag) first"
+        )
 
     def duplicate(
         self,

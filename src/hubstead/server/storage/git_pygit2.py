@@ -1,7 +1,7 @@
 """Bare git repos through pygit2 (libgit2), in every git role.
 
-`Pygit2GitStore` is the hub's `GitObjectStore`, `GitTransport`, `GitFetcher`, `GitUpkeep` and
-`GitMerger`.
+`Pygit2GitStore` is the hub's `GitObjectStore`, `GitTransport`, `GitFetcher`, `GitUpkeep`,
+`GitMerger` and `GitRewriter`.
 Each repo lives at `<root>/<key[:2]>/<key>.git`. Objects are written freely (unreferenced
 objects are harmless); refs only move through `update_ref`/`create_tag`, a compare-and-swap done
 under an exclusive `flock` on the repo's lock file, or through a push (`receive_pack`, whose git
@@ -23,7 +23,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -54,6 +54,7 @@ from hubstead.server.storage import (
     git_packs,
     git_reach,
     git_remote,
+    git_rewrite_pygit2,
     git_upkeep_fs,
 )
 from hubstead.server.storage.errors import (
@@ -475,6 +476,16 @@ class Pygit2GitStore:
         moved = sorted(name for name, target in refs.items() if target not in repo)
         if moved:
             raise RemoteError(RemoteFailure.CHANGED, f"refs moved during the fetch: {moved}")
+
+    def rewrite(
+        self, key: str, drops: Callable[[bytes], bool]
+    ) -> git_rewrite_pygit2.Pygit2HistoryRewrite:
+        """A rewrite on a handle of its own, its writes reported as `_space_errors` does."""
+        return git_rewrite_pygit2.Pygit2HistoryRewrite(
+            pygit2.Repository(str(self.path(key))),
+            drops,
+            functools.partial(_space_errors, self._root),
+        )
 
     def update_refs(self, key: str, updates: Sequence[RefUpdate]) -> None:
         """Check every ref, then delete and create, all under one hold of the ref lock."""
