@@ -170,20 +170,6 @@ def test_permanently_deleting_an_object_used_at_a_tag_is_refused(user: HubUser, 
     assert set(by_sha(user.api, repo)) == {sha}
 
 
-def test_history_rewrite_is_refused_as_not_supported_and_deletes_nothing(
-    user: HubUser, repo: str
-) -> None:
-    sha = upload_lfs(user.api, repo, "a.bin", lfs_bytes("rewrite"))
-    user.api.delete_file("a.bin", repo)
-
-    with pytest.raises(HfHubHTTPError) as caught:
-        user.api.permanently_delete_lfs_files(repo, list(user.api.list_lfs_files(repo)))
-
-    assert caught.value.response.status_code == 501
-    assert "rewrite_history=False" in str(caught.value)
-    assert set(by_sha(user.api, repo)) == {sha}
-
-
 @reads_local_blobs
 def test_deleting_an_object_another_repo_uses_keeps_it_for_that_repo(
     live_server: LiveServer, user: HubUser, repo_factory: Callable[..., str], tmp_path: Path

@@ -1,8 +1,9 @@
 """LFS object management (core.md §5.3), for `list_lfs_files` and `permanently_delete_lfs_files`.
 
 Serves: `GET /api/{T}/{repo}/lfs-files` (Link-paginated) and
-`POST /api/{T}/{repo}/lfs-files/batch` with `{"deletions": {"sha": [...], "rewriteHistory": b}}`,
-both with write access to the repo; and `POST /api/{T}/{repo}/lfs-files/duplicate` with
+`POST /api/{T}/{repo}/lfs-files/batch` with `{"deletions": {"sha": [...], "rewriteHistory": b}}`
+(the client always sends `rewriteHistory`; absent, it is false), both with write access to the
+repo; and `POST /api/{T}/{repo}/lfs-files/duplicate` with
 `{"target": {"type", "name"}, "files": [{"sha256", "xetHash", "filename"}]}`, answering
 `{"failed": [{"sha256", "error"}]}` (read access to this repo, write access to the target):
 what a cross-repo `CommitOperationCopy` asks before it commits.
@@ -52,7 +53,7 @@ async def list_lfs_files(request: Request) -> Response:
 
 
 async def delete_lfs_files(request: Request) -> Response:
-    """Permanently delete LFS objects of the repo (history is not rewritten)."""
+    """Permanently delete LFS objects of the repo, with every ref's history rewritten if asked."""
     body = await read_json_object(request)
     deletions = body.get("deletions")
     if not isinstance(deletions, dict):
