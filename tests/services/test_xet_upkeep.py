@@ -300,6 +300,30 @@ def test_gc_forgets_a_xet_file_deleted_on_request_and_frees_its_xorbs(
     assert [(p.path, p.sha256) for p in after.purged] == [("w.bin", sha)]
 
 
+def test_a_xet_file_deleted_with_a_history_rewrite_leaves_nothing_behind(
+    hub: LiveServer, owner: HubUser, clock: ManualClock, tmp_path: Path
+) -> None:
+    repo = new_repo(owner, "rewrite")
+    sha = upload(owner, repo, "w.bin", os.urandom(100 * KiB))
+    (xorb,) = xorbs_of(hub, sha)
+    kept = os.urandom(10 * KiB)
+    upload(owner, repo, "kept.bin", kept)
+
+    owner.api.permanently_delete_lfs_files(
+        repo, [f for f in owner.api.list_lfs_files(repo) if f.file_oid == sha]
+    )
+    clock.advance((XORB_GRACE + DAY).total_seconds())
+    report = hub.services.upkeep.gc(grace=NO_GRACE, dry_run=False)
+
+    assert [f.sha256 for f in report.xet.files] == [sha]
+    assert [x.hash for x in report.xet.xorbs] == [xorb]
+    after = hub.services.upkeep.fsck()
+    # No commit names the object any more: nothing is purged-but-named, nothing is damaged.
+    assert (after.damaged, after.purged) == (False, [])
+    assert "w.bin" not in owner.api.list_repo_files(repo)
+    assert download(hub, owner, repo, "kept.bin", tmp_path) == kept
+
+
 def test_gc_keeps_an_unused_xorb_until_the_xorb_grace_period_after_its_last_upload(
     hub: LiveServer, owner: HubUser, clock: ManualClock
 ) -> None:

@@ -185,8 +185,12 @@ class LfsFileService:
         The long part, rewriting the history as it stands, runs outside the publish lock; under
         it, the rewrite only has to catch up with commits that landed meanwhile, and the refs
         cannot move between that and their compare-and-swap. The links go under the lock too,
-        so no commit can land on the new tips still relying on them.
+        with the refs' move: a commit checks its LFS objects are linked before it takes the lock,
+        so one naming a doomed object may still land after this (as after a deletion without a
+        rewrite); its file then names a deleted object, which fsck reports.
         """
+        if not digests:  # nothing of the repo's to delete: no history to read
+            return
         doomed = frozenset(digests)
 
         def drops(data: bytes) -> bool:

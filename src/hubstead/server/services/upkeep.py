@@ -280,8 +280,8 @@ class UpkeepService:
 
         A pointer whose object is missing (or has another size) is damage when it is at the tip
         of a ref, or when the repo still links the object. A pointer only in history whose
-        object the repo no longer links was deleted on purpose (`lfs-files` deletion does not
-        rewrite history): it is reported as `purged`, not as damage. Objects stored or linked
+        object the repo no longer links was deleted on purpose (an `lfs-files` deletion without
+        a history rewrite): it is reported as `purged`, not as damage. Objects stored or linked
         while fsck runs are looked up again rather than reported missing.
         """
         digests = sorted(self._blobs.digests())
