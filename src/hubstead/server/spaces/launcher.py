@@ -1,0 +1,35 @@
+"""The first program of every process the local runner starts: limits, user, then the command.
+
+Run by path with the hub's Python (`python -I -S launcher.py LIMITS -- COMMAND...`) while
+still the hub's user, so it uses the standard library alone. It sets the resource limits
+and the nice level, gives up root for the app's user and group when told to (with no
+supplementary groups), and replaces itself with the command, which keeps its environment,
+working dir, session and pipes. Doing this in a program of its own rather than in a
+`preexec_fn` keeps it out of the hub's threads, where a fork must not run Python code.
+
+LIMITS is a JSON object: `uid` and `gid` (or null: stay who we are), `nice`, and `rlimits`,
+a map from a `resource.RLIMIT_*` name to the value of both its soft and hard limits.
+"""
+
+import json
+import os
+import resource
+import sys
+
+
+def main(argv: list[str]) -> None:
+    """Apply the limits in `argv[1]`, then exec `argv[3:]` (`argv[2]` is `--`)."""
+    limits = json.loads(argv[1])
+    command = argv[3:]
+    for name, value in limits["rlimits"].items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+    os.nice(limits["nice"])
+    if limits["uid"] is not None:
+        os.setgroups([])
+        os.setgid(limits["gid"])
+        os.setuid(limits["uid"])
+    os.execvp(command[0], command)  # noqa: S606 (the runner's own command line)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
