@@ -1,11 +1,11 @@
 """The first program of every process the local runner starts: limits, user, then the command.
 
 Run by path with the hub's Python (`python -I -S launcher.py LIMITS -- COMMAND...`) while
-still the hub's user, so it uses the standard library alone. It sets the resource limits
-and the nice level, gives up root for the app's user and group when told to (with no
-supplementary groups), and replaces itself with the command, which keeps its environment,
-working dir, session and pipes. Doing this in a program of its own rather than in a
-`preexec_fn` keeps it out of the hub's threads, where a fork must not run Python code.
+still the hub's user, so it uses the standard library alone. It sets the resource limits and
+the nice level (never below the hub's own), gives up root for the app's user and group when
+told to (with no supplementary groups), and replaces itself with the command, which keeps its
+environment, working dir, session and pipes. Doing this in a program of its own rather than
+in a `preexec_fn` keeps it out of the hub's threads, where a fork must not run Python code.
 
 LIMITS is a JSON object: `uid` and `gid` (or null: stay who we are), `nice`, and `rlimits`,
 a map from a `resource.RLIMIT_*` name to the value of both its soft and hard limits.
@@ -23,7 +23,7 @@ def main(argv: list[str]) -> None:
     command = argv[3:]
     for name, value in limits["rlimits"].items():
         resource.setrlimit(getattr(resource, name), (value, value))
-    os.nice(limits["nice"])
+    os.setpriority(os.PRIO_PROCESS, 0, max(limits["nice"], os.getpriority(os.PRIO_PROCESS, 0)))
     if limits["uid"] is not None:
         os.setgroups([])
         os.setgid(limits["gid"])
