@@ -359,3 +359,51 @@ def test_the_runner_refuses_to_run_apps_while_the_data_dir_is_open_to_other_user
 
     with pytest.raises(SpaceRunError, match=f"{data} is open to other users.*chmod o-rwx"):
         runner.build(make_spec({"app.py": SERVE}), Log(), fresh=False)
+
+
+@as_root
+def test_a_space_variable_never_reaches_the_process_that_is_still_root(
+    make_spec: Callable[..., AppSpec], started: Any
+) -> None:
+    log = Log()
+    preload = "/nonexistent/hubstead-preload.so"
+    spec = make_spec({"app.py": PROBE_APP}, env={"HUB_FILE": "/dev/null", "LD_PRELOAD": preload})
+
+    started(spec, log=log)
+
+    assert facts_of(log)["env"]["LD_PRELOAD"] == preload
+    # The dynamic loader complains once per program it starts with the variable: the app's.
+    assert sum(preload in line for line in log.lines if not line.startswith("FACTS ")) == 1
+
+
+@as_root
+def test_a_requirements_file_that_is_a_link_is_refused(
+    tmp_path: Path, runner: LocalProcessRunner, make_spec: Callable[..., AppSpec]
+) -> None:
+    private = tmp_path / "private.txt"
+    private.write_text("root-only-content\n")
+    private.chmod(0o600)
+    spec = make_spec({"app.py": SERVE})
+    (spec.source_dir / "requirements.txt").symlink_to(private)
+    log = Log()
+
+    with pytest.raises(
+        SpaceRunError, match=r"requirements\.txt must be a file, not a symbolic link"
+    ):
+        runner.build(spec, log, fresh=False)
+
+    assert "root-only-content" not in log.text()
+
+
+@as_root
+def test_starting_a_space_again_ends_what_an_earlier_hub_process_left_running(
+    make_runner: Callable[..., LocalProcessRunner], make_spec: Callable[..., AppSpec], started: Any
+) -> None:
+    spec = make_spec({"app.py": PROBE_APP}, env={"HUB_FILE": "/dev/null"})
+    first_log = Log()
+    started(spec, log=first_log, on=make_runner())
+    orphan = facts_of(first_log)["pid"]
+
+    started(spec, on=make_runner())
+
+    assert not Path(f"/proc/{orphan}").exists()

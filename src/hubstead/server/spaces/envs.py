@@ -121,14 +121,11 @@ class Environments:
         return target
 
     def _key(self, spec: AppSpec) -> str:
-        requirements = spec.source_dir / REQUIREMENTS_FILE
         inputs = {
             "sdk": spec.config.sdk.value,
             "sdk_version": spec.config.sdk_version,
             "python": spec.config.python_version or self._python,
-            "requirements": hashlib.sha256(
-                requirements.read_bytes() if requirements.is_file() else b""
-            ).hexdigest(),
+            "requirements": hashlib.sha256(_requirements(spec) or b"").hexdigest(),
         }
         digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode())
         return digest.hexdigest()[:_KEY_CHARS]
@@ -157,11 +154,11 @@ class Environments:
         if fresh:
             command.append("--no-cache")
         command.append(wanted)
-        requirements = spec.source_dir / REQUIREMENTS_FILE
-        if requirements.is_file():
+        requirements = _requirements(spec)
+        if requirements is not None:
             # The builder may not reach the Space's files: it reads a copy of its own.
             copy = scratch / REQUIREMENTS_FILE
-            shutil.copyfile(requirements, copy)
+            copy.write_bytes(requirements)
             self._builder.own(copy)
             command += ["-r", str(copy)]
         self._uv_run(command, scratch, log)
@@ -191,6 +188,18 @@ class Environments:
         if process.wait() != 0:
             details = "\n".join(line for line in last if line.strip())
             raise SpaceRunError(f"The environment did not build:\n{details}")
+
+
+def _requirements(spec: AppSpec) -> bytes | None:
+    """The bytes of the Space's `requirements.txt`, None when it has none.
+
+    Raises:
+        SpaceRunError: it is a link, which the hub (root) would follow to a file of its own.
+    """
+    path = spec.source_dir / REQUIREMENTS_FILE
+    if path.is_symlink():
+        raise SpaceRunError(f"{REQUIREMENTS_FILE} must be a file, not a symbolic link")
+    return path.read_bytes() if path.is_file() else None
 
 
 def _install_uv(target: Path) -> None:

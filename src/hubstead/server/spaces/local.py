@@ -109,7 +109,10 @@ class LocalProcessRunner:
         self._limits = limits
         self._start_timeout = start_timeout_seconds
         self._grace = stop_grace_seconds
-        builder = users.builder if users is not None else Identity(uid=None)
+        # Not root: nothing is built or started (`_check_isolation`), nor chowned now.
+        builder = Identity(uid=None)
+        if users is not None and running_as_root():
+            builder = users.builder
         self.environments = Environments(
             root, hold=hold, index=index, python=python, builder=builder, limits=limits
         )
@@ -129,6 +132,9 @@ class LocalProcessRunner:
         if not env_dir.is_dir():
             raise SpaceRunError("The app's environment is not built: build the Space first")
         identity = self._identity(spec.key)
+        if identity.uid is not None:
+            # What a hub process that ended left running of this Space (its apps outlive it).
+            kill_user(identity.uid)
         workdir = self._workdir(spec, identity)
         port = _free_port()
         command, root_path = _command(spec, env_dir, port)
@@ -285,7 +291,8 @@ def _command(spec: AppSpec, env_dir: Path, port: int) -> tuple[list[str], str]:
             "--server.fileWatcherType=none",
             "--browser.gatherUsageStats=false",
         ]
-        return command, "/" + spec.public_path.strip("/")
+        base = spec.public_path.strip("/")
+        return command, f"/{base}" if base else ""
     raise SpaceRunError(f"The local runner does not run {spec.config.sdk} Spaces")
 
 

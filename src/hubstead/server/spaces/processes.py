@@ -78,19 +78,27 @@ def spawn(
     cwd: Path,
     umask: int,
 ) -> subprocess.Popen[bytes]:
-    """Start `command` through the launcher, in a new session, its output on one pipe."""
+    """Start `command` (an absolute path first) through the launcher, in a new session.
+
+    Its output (stdout and stderr) is on one pipe, `stdout`; its environment is `env` alone,
+    handed to the launcher through a pipe, never through the launcher's own environment.
+    """
     argv = [sys.executable, "-I", "-S", str(_LAUNCHER), limits.launcher_argument(identity)]
-    return subprocess.Popen(  # noqa: S603 (no shell; the command is ours, its files the Space's)
+    process = subprocess.Popen(  # noqa: S603 (no shell; the command is ours, its files the Space's)
         [*argv, "--", *command],
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         cwd=cwd,
-        env=dict(env),
+        env={},
         start_new_session=True,
         close_fds=True,
         umask=umask,
     )
+    assert process.stdin is not None
+    with contextlib.suppress(BrokenPipeError), process.stdin:
+        process.stdin.write(json.dumps(dict(env)).encode())
+    return process
 
 
 def pump(stream: IO[bytes], log: LogSink, *, tail: int = 0) -> list[str]:
