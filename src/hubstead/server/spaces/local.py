@@ -31,6 +31,7 @@ from hubstead.server.services.spaces.runner import (
     ExitListener,
     LogSink,
     SpaceRunError,
+    SpaceRunner,
 )
 from hubstead.server.settings import Settings
 from hubstead.server.spaces.envs import SYSTEM_PATH, Environments, PackageIndex
@@ -152,7 +153,10 @@ class LocalProcessRunner:
         with self._lock:
             self._apps[spec.key] = app
         threading.Thread(
-            target=self._watch, args=(app, on_exit), name=f"space-{spec.key}-exit", daemon=True
+            target=self._watch,
+            args=(spec.key, app, on_exit),
+            name=f"space-{spec.key}-exit",
+            daemon=True,
         ).start()
         return AppAddress(host=LOOPBACK, port=port, root_path=root_path)
 
@@ -226,12 +230,15 @@ class LocalProcessRunner:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 app.process.wait(_POLL_SECONDS)
 
-    def _watch(self, app: _App, on_exit: ExitListener) -> None:
+    def _watch(self, key: str, app: _App, on_exit: ExitListener) -> None:
         status = app.process.wait()
         # Its last lines reach the log before anyone hears of its end.
         app.reader.join(_FLUSH_SECONDS)
-        if app.stopped:
-            return
+        with self._lock:
+            if app.stopped:
+                return
+            if self._apps.get(key) is app:
+                del self._apps[key]
         self._end(app)
         on_exit(status)
 
@@ -245,7 +252,7 @@ class LocalProcessRunner:
 
 def local_runner(
     settings: Settings, hold: Callable[[str], AbstractContextManager[None]]
-) -> LocalProcessRunner:
+) -> SpaceRunner:
     """The local runner the settings describe; `hold` holds a lock shared by the processes."""
     return LocalProcessRunner(
         settings.effective_spaces_dir,
