@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import resource
+import socket
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -75,6 +77,7 @@ print("FACTS " + json.dumps(facts), flush=True)
     + SERVE
 )
 
+# Ends with status 7 after its first visitor.
 EXITING_APP = """
 import os, socket, sys
 server = socket.create_server(("127.0.0.1", int(os.environ["GRADIO_SERVER_PORT"])))
@@ -242,7 +245,8 @@ def test_an_app_that_exits_later_is_reported_with_its_status(
     spec = make_spec({"app.py": EXITING_APP})
     log, exits = Log(), Exits()
 
-    started(spec, log=log, exits=exits)
+    address = started(spec, log=log, exits=exits)
+    socket.create_connection((address.host, address.port), timeout=10).close()
 
     assert wait_until(lambda: exits.statuses, "the app's exit") == [7]
     assert "last words" in log.lines
@@ -407,3 +411,32 @@ def test_starting_a_space_again_ends_what_an_earlier_hub_process_left_running(
     started(spec, on=make_runner())
 
     assert not Path(f"/proc/{orphan}").exists()
+
+
+def test_an_app_whose_port_another_program_took_is_not_given_the_visitors(
+    make_runner: Callable[..., LocalProcessRunner], make_spec: Callable[..., AppSpec], started: Any
+) -> None:
+    slow = "import os, time\nprint('PORT', os.environ['GRADIO_SERVER_PORT'], flush=True)\n"
+    spec = make_spec({"app.py": slow + "time.sleep(600)\n"})
+    log = Log()
+    thief = socket.socket()
+    outcome: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            started(spec, log=log, on=make_runner(start_timeout_seconds=60.0))
+        except SpaceRunError as error:
+            outcome.append(error)
+
+    starting = threading.Thread(target=start)
+    starting.start()
+    port = wait_until(
+        lambda: next((x.split()[1] for x in log.lines if x.startswith("PORT ")), None),
+        "the app's port",
+    )
+    with thief:
+        thief.bind(("127.0.0.1", int(port)))
+        thief.listen()
+        starting.join(30)
+
+    assert "Another program took the app's port" in str(outcome[0])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import shutil
 import socket
 import subprocess
@@ -47,6 +48,8 @@ from hubstead.server.spaces.processes import (
 
 LOOPBACK = "127.0.0.1"
 _POLL_SECONDS = 0.2
+_TCP_TABLES = (Path("/proc/net/tcp"), Path("/proc/net/tcp6"))
+_TCP_LISTEN = "0A"
 _FLUSH_SECONDS = 2.0
 _PYPI = PackageIndex()
 _UNLIMITED = Limits(memory_bytes=None, open_files=None, processes=None, nice=0)
@@ -149,7 +152,7 @@ class LocalProcessRunner:
         )
         reader.start()
         app = _App(process, identity, reader)
-        self._wait_listening(app, port)
+        self._wait_listening(app, port, os.geteuid() if identity.uid is None else identity.uid)
         with self._lock:
             self._apps[spec.key] = app
         threading.Thread(
@@ -212,7 +215,12 @@ class LocalProcessRunner:
         identity.own(workdir)
         return workdir
 
-    def _wait_listening(self, app: _App, port: int) -> None:
+    def _wait_listening(self, app: _App, port: int, uid: int) -> None:
+        """Wait until a socket of `uid` listens on `port`, or the app ends, or time is up.
+
+        A connection would not tell whose socket answers: another Space's app that took the
+        port first would be given this one's visitors.
+        """
         deadline = time.monotonic() + self._start_timeout
         while True:
             status = app.process.poll()
@@ -220,7 +228,11 @@ class LocalProcessRunner:
                 app.reader.join(_FLUSH_SECONDS)
                 self._end(app)
                 raise SpaceRunError(f"The app exited with status {status}")
-            if _listening(port):
+            listeners = _listeners(port)
+            if listeners - {uid}:
+                self._end(app)
+                raise SpaceRunError(f"Another program took the app's port {port}: start it again")
+            if uid in listeners:
                 return
             if time.monotonic() >= deadline:
                 self._end(app)
@@ -285,11 +297,12 @@ def _command(spec: AppSpec, env_dir: Path, port: int) -> tuple[list[str], str]:
     if spec.config.sdk is SpaceSdk.GRADIO:
         return [python, spec.config.app_file], ""
     if spec.config.sdk is SpaceSdk.STREAMLIT:
+        base = spec.public_path.strip("/")
         command = [python, "-m", "streamlit", "run", spec.config.app_file]
         command += [
             f"--server.port={port}",
             f"--server.address={LOOPBACK}",
-            f"--server.baseUrlPath={spec.public_path.strip('/')}",
+            f"--server.baseUrlPath={base}",
             "--server.headless=true",
             # The hub's proxy is the app's origin: requests and websockets come from the
             # hub's host, not the app's. Streamlit turns CORS back on unless XSRF is off.
@@ -298,7 +311,6 @@ def _command(spec: AppSpec, env_dir: Path, port: int) -> tuple[list[str], str]:
             "--server.fileWatcherType=none",
             "--browser.gatherUsageStats=false",
         ]
-        base = spec.public_path.strip("/")
         return command, f"/{base}" if base else ""
     raise SpaceRunError(f"The local runner does not run {spec.config.sdk} Spaces")
 
@@ -332,9 +344,14 @@ def _free_port() -> int:
         return port
 
 
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection((LOOPBACK, port), timeout=_POLL_SECONDS):
-            return True
-    except OSError:
-        return False
+def _listeners(port: int) -> set[int]:
+    """The users of the TCP sockets listening on `port` of any address of this machine."""
+    uids = set()
+    for table in _TCP_TABLES:
+        with contextlib.suppress(FileNotFoundError):
+            for row in table.read_text().splitlines()[1:]:
+                fields = row.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if fields[3] == _TCP_LISTEN and local_port == port:
+                    uids.add(int(fields[7]))
+    return uids
