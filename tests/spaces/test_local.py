@@ -440,3 +440,45 @@ def test_an_app_whose_port_another_program_took_is_not_given_the_visitors(
         starting.join(30)
 
     assert "Another program took the app's port" in str(outcome[0])
+
+
+ESCAPING_APP = (
+    """
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        print("ESCAPED", os.getpid(), flush=True)
+        time.sleep(600)
+    os._exit(0)
+"""
+    + SERVE
+)
+
+
+def alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@as_root
+def test_stopping_an_app_ends_the_processes_that_left_its_group(
+    runner: LocalProcessRunner, make_spec: Callable[..., AppSpec], started: Any
+) -> None:
+    spec = make_spec({"app.py": ESCAPING_APP})
+    log = Log()
+    started(spec, log=log)
+    escaped = int(
+        wait_until(
+            lambda: next((x.split()[1] for x in log.lines if x.startswith("ESCAPED ")), None),
+            "the escaped process",
+        )
+    )
+    assert alive(escaped)
+
+    runner.stop(spec.key)
+
+    assert not alive(escaped)

@@ -97,6 +97,9 @@ class Environments:
     def build(self, spec: AppSpec, log: LogSink, *, fresh: bool) -> Path:
         """Build `spec`'s environment unless it exists (or `fresh`); return its path.
 
+        A fresh build replaces the environment whole, without uv's cache: apps still running
+        from the one it replaces (of Spaces with the same inputs) should be restarted.
+
         Raises:
             SpaceRunError: uv failed; the message ends with its last lines.
         """
@@ -110,6 +113,9 @@ class Environments:
                 log(f"Using the environment {key}, built before for the same requirements")
                 return target
             log(f"Building the environment {key}")
+            # Under the lock, a scratch dir of this key is what an ended process left.
+            for leftover in self._envs.glob(f".{key}-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
             with self._scratch(key) as scratch:
                 self._install(spec, package, scratch, log, fresh=fresh)
                 if self._builder.uid is not None:

@@ -133,16 +133,28 @@ def stop_group(process: subprocess.Popen[bytes], *, grace_seconds: float) -> Non
 
 
 def kill_user(uid: int) -> None:
-    """SIGKILL every process of `uid`, wherever it went (a new session, a double fork)."""
+    """SIGKILL every process of `uid`, wherever it went (a new session, a double fork).
+
+    Passes over the process table until one finds none: what a process forked while it was
+    being killed is found by the next pass (and `RLIMIT_NPROC` bounds how many there are).
+    """
+    while _kill_pass(uid):
+        pass
+
+
+def _kill_pass(uid: int) -> bool:
+    """SIGKILL the processes of `uid` in the process table now; whether there were any."""
+    found = False
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            status = (entry / "status").read_text()
-            if _real_uid(status) == uid:
+            if _live_process_of((entry / "status").read_text()) == uid:
                 os.kill(int(entry.name), signal.SIGKILL)
+                found = True
         except (FileNotFoundError, ProcessLookupError):
             continue
+    return found
 
 
 def _signal_group(group: int, signum: signal.Signals) -> None:
@@ -150,12 +162,12 @@ def _signal_group(group: int, signum: signal.Signals) -> None:
         os.killpg(group, signum)
 
 
-def _real_uid(status: str) -> int | None:
-    """The real user id in the text of a `/proc/<pid>/status`."""
-    for line in status.splitlines():
-        if line.startswith("Uid:"):
-            return int(line.split()[1])
-    return None
+def _live_process_of(status: str) -> int | None:
+    """The real user id in a `/proc/<pid>/status`; None for a process already dead (a zombie)."""
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    if fields.get("State", "").strip()[:1] in ("Z", "X"):
+        return None
+    return int(fields["Uid"].split()[0])
 
 
 def running_as_root() -> bool:
