@@ -253,17 +253,20 @@ def test_an_app_that_exits_later_is_reported_with_its_status(
     assert not runner.running(spec.key)
 
 
-def test_a_stopped_app_is_not_reported_as_exited(
+def test_a_stopped_app_is_not_reported_as_exited_and_its_files_are_gone(
     runner: LocalProcessRunner, make_spec: Callable[..., AppSpec], started: Any
 ) -> None:
-    spec = make_spec({"app.py": SERVE})
-    exits = Exits()
-    started(spec, exits=exits)
+    spec = make_spec({"app.py": PROBE_APP}, env={"HUB_FILE": "/dev/null"})
+    log, exits = Log(), Exits()
+    started(spec, log=log, exits=exits)
+    workdir = Path(facts_of(log)["cwd"])
+    assert (workdir / "app.py").is_file()
 
     runner.stop(spec.key)
 
     assert not runner.running(spec.key)
     assert exits.statuses == []
+    assert not workdir.exists()
 
 
 def test_an_app_printing_enormously_has_its_lines_cut_and_costs_the_hub_no_memory(
@@ -482,3 +485,14 @@ def test_stopping_an_app_ends_the_processes_that_left_its_group(
     runner.stop(spec.key)
 
     assert not alive(escaped)
+
+
+def test_without_users_of_their_own_apps_run_as_the_hub_user(
+    make_runner: Callable[..., LocalProcessRunner], make_spec: Callable[..., AppSpec], started: Any
+) -> None:
+    log = Log()
+    spec = make_spec({"app.py": PROBE_APP}, env={"HUB_FILE": "/dev/null"})
+
+    started(spec, log=log, on=make_runner(users=None))
+
+    assert facts_of(log)["uid"] == os.geteuid()

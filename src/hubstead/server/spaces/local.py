@@ -1,7 +1,8 @@
 """The local runner: Space apps as processes of this machine, each as a user of its own.
 
 `build` makes the app's environment (`envs.py`). `start` copies the Space's files into a
-working dir of its own (`apps/<key>`, fresh each start, mode 0700, owned by the app's user)
+working dir of its own (`apps/<key>`, fresh each start and removed when the app ends, mode
+0700, owned by the app's user)
 and starts the SDK's server on a free loopback port, as the app's user (`spaces_uid_base`
 + 1 + the Space's id: no two Spaces share one, and none is the hub's), with the resource
 limits of the settings and an environment made from nothing: PATH, HOME, LANG, TMPDIR, the
@@ -79,6 +80,7 @@ class UserRange:
 class _App:
     process: subprocess.Popen[bytes]
     identity: Identity
+    workdir: Path
     reader: threading.Thread
     stopped: bool = False
 
@@ -151,7 +153,7 @@ class LocalProcessRunner:
             target=pump, args=(process.stdout, log), name=f"space-{spec.key}-log", daemon=True
         )
         reader.start()
-        app = _App(process, identity, reader)
+        app = _App(process, identity, workdir, reader)
         self._wait_listening(app, port, os.geteuid() if identity.uid is None else identity.uid)
         with self._lock:
             self._apps[spec.key] = app
@@ -255,11 +257,12 @@ class LocalProcessRunner:
         on_exit(status)
 
     def _end(self, app: _App) -> None:
-        """Stop what is left of `app`: its group, then anything else of its user."""
+        """Stop what is left of `app` (its group, anything else of its user); drop its files."""
         stop_group(app.process, grace_seconds=self._grace)
         if app.identity.uid is not None:
             kill_user(app.identity.uid)
         app.reader.join(_FLUSH_SECONDS)
+        shutil.rmtree(app.workdir, ignore_errors=True)
 
 
 def local_runner(
