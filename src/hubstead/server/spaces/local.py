@@ -1,8 +1,8 @@
 """The local runner: Space apps as processes of this machine, each as a user of its own.
 
 `build` makes the app's environment (`envs.py`). `start` copies the Space's files into a
-working dir of its own (`apps/<key>`, fresh each start and removed when the app ends, mode
-0700, owned by the app's user)
+working dir of its own (`apps/<key>-<run>`, fresh each start and removed when the app
+ends, mode 0700, owned by the app's user)
 and starts the SDK's server on a free loopback port, as the app's user (`spaces_uid_base`
 + 1 + the Space's id: no two Spaces share one, and none is the hub's), with the resource
 limits of the settings and an environment made from nothing: PATH, HOME, LANG, TMPDIR, the
@@ -21,6 +21,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -206,12 +207,17 @@ class LocalProcessRunner:
                 )
 
     def _workdir(self, spec: AppSpec, identity: Identity) -> Path:
-        """A fresh copy of the Space's files, private to its user."""
-        workdir = self._apps_dir / spec.key
-        if workdir.exists():
-            shutil.rmtree(workdir)
+        """A fresh copy of the Space's files, private to its user, for one run.
+
+        Each run has a directory of its own, so the end of an earlier run (noticed by another
+        hub process, say) never removes a later one's. Those of runs whose processes are gone
+        (the caller has just ended them all) are removed.
+        """
+        for leftover in self._apps_dir.glob(f"{spec.key}-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        workdir = Path(tempfile.mkdtemp(prefix=f"{spec.key}-", dir=self._apps_dir))
         # Links are copied as links: following them would copy what only the hub may read.
-        shutil.copytree(spec.source_dir, workdir, symlinks=True)
+        shutil.copytree(spec.source_dir, workdir, symlinks=True, dirs_exist_ok=True)
         (workdir / ".tmp").mkdir(exist_ok=True)
         workdir.chmod(0o700)
         identity.own(workdir)
