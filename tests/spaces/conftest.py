@@ -127,7 +127,11 @@ def make_spec(tmp_path: Path, streamlit_version: str) -> Callable[..., AppSpec]:
     """A Space of a new id, its files written from `files` (name to text)."""
 
     def make(
-        files: dict[str, str], *, sdk: SpaceSdk = SpaceSdk.GRADIO, env: dict[str, str] | None = None
+        files: dict[str, str],
+        *,
+        sdk: SpaceSdk = SpaceSdk.GRADIO,
+        env: dict[str, str] | None = None,
+        python: str | None = None,
     ) -> AppSpec:
         key = str(next(_ids))
         source = tmp_path / f"space-{key}"
@@ -138,7 +142,9 @@ def make_spec(tmp_path: Path, streamlit_version: str) -> Callable[..., AppSpec]:
         return AppSpec(
             key=key,
             repo_id=f"alice/space-{key}",
-            config=SpaceConfig(sdk=sdk, app_file="app.py", sdk_version=version),
+            config=SpaceConfig(
+                sdk=sdk, app_file="app.py", sdk_version=version, python_version=python
+            ),
             source_dir=source,
             public_path=f"/spaces/alice/space-{key}/app",
             env=env or {},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import resource
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hubstead.server.domain.spaces import SpaceSdk
+from hubstead.server.domain.spaces import SpaceConfig, SpaceSdk
 from hubstead.server.services.spaces.runner import AppSpec, SpaceRunError
 from hubstead.server.settings import load_settings
 from hubstead.server.spaces.local import LocalProcessRunner, local_runner
@@ -496,3 +497,24 @@ def test_without_users_of_their_own_apps_run_as_the_hub_user(
     started(spec, log=log, on=make_runner(users=None))
 
     assert facts_of(log)["uid"] == os.geteuid()
+
+
+def test_a_python_version_this_machine_lacks_fails_the_build_naming_it(
+    runner: LocalProcessRunner, make_spec: Callable[..., AppSpec]
+) -> None:
+    spec = make_spec({"app.py": SERVE}, python="3.99")
+
+    with pytest.raises(SpaceRunError, match=r"(?s)did not build.*3\.99"):
+        runner.build(spec, Log(), fresh=False)
+
+
+def test_a_docker_space_is_refused_by_the_local_runner(
+    runner: LocalProcessRunner, make_spec: Callable[..., AppSpec]
+) -> None:
+    spec = dataclasses.replace(
+        make_spec({"Dockerfile": "FROM scratch\n"}),
+        config=SpaceConfig(sdk=SpaceSdk.DOCKER, app_file="Dockerfile"),
+    )
+
+    with pytest.raises(SpaceRunError, match="does not run docker Spaces"):
+        runner.build(spec, Log(), fresh=False)
