@@ -67,16 +67,19 @@ class Exits:
 
 
 @pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def wheelhouse() -> Iterator[Path]:
     """The test wheelhouse, where the runner's builder user can read it."""
     if not (WHEELHOUSE / ".complete").is_file():
         pytest.fail(f"No test wheelhouse at {WHEELHOUSE}: run scripts/test-wheelhouse first")
     if all(parent.stat().st_mode & 0o001 for parent in WHEELHOUSE.parents):
-        return WHEELHOUSE
-    copy = Path(tempfile.mkdtemp(prefix="hubstead-wheelhouse-")) / "wheels"
-    shutil.copytree(WHEELHOUSE, copy)
-    copy.parent.chmod(0o755)
-    return copy
+        yield WHEELHOUSE
+        return
+    # A checkout under a private directory (such as /root): a copy the builder can reach.
+    copy = Path(tempfile.mkdtemp(prefix="hubstead-wheelhouse-"))
+    copy.chmod(0o755)
+    shutil.copytree(WHEELHOUSE, copy, dirs_exist_ok=True)
+    yield copy
+    shutil.rmtree(copy)
 
 
 @pytest.fixture(scope="session")
