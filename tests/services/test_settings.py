@@ -385,7 +385,7 @@ def test_the_spaces_dir_is_beside_the_data_dir_and_never_inside_it(tmp_path: Pat
     settings = load_settings({"data_dir": tmp_path / "data"}, environ={})
     assert settings.effective_spaces_dir == tmp_path / "data-spaces"
 
-    with pytest.raises(SettingsError, match="spaces_dir: .* is inside the data dir"):
+    with pytest.raises(SettingsError, match=r"spaces_dir: .* is inside the data dir"):
         load_settings(
             {"data_dir": tmp_path / "data", "spaces_dir": tmp_path / "data" / "spaces"}, environ={}
         )
