@@ -99,6 +99,19 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_S3_ENDPOINT_URL": "https://s3.example.test/",
         "HUBSTEAD_S3_REGION": "eu-west-3",
         "HUBSTEAD_S3_URL_TTL_SECONDS": "0",
+        "HUBSTEAD_SPACES_DIR": str(tmp_path / "spaces"),
+        "HUBSTEAD_SPACES_PYTHON": "3.12",
+        "HUBSTEAD_SPACES_INDEX_URL": "https://pypi.internal/simple",
+        "HUBSTEAD_SPACES_FIND_LINKS": "/srv/wheels, https://wheels.internal/",
+        "HUBSTEAD_SPACES_NO_INDEX": "yes",
+        "HUBSTEAD_SPACES_UID_BASE": "27",
+        "HUBSTEAD_SPACES_UID_COUNT": "28",
+        "HUBSTEAD_SPACES_ALLOW_SAME_USER": "TRUE",
+        "HUBSTEAD_SPACES_MEMORY_BYTES": "29",
+        "HUBSTEAD_SPACES_OPEN_FILES": "30",
+        "HUBSTEAD_SPACES_PROCESSES": "31",
+        "HUBSTEAD_SPACES_NICE": "19",
+        "HUBSTEAD_SPACES_START_TIMEOUT_SECONDS": "32",
     }
 
     settings = load_settings(environ=environ)
@@ -163,6 +176,22 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         settings.s3_region,
         settings.s3_url_ttl_seconds,
     ) == ("fs", "hub-blobs", "site/a", "https://s3.example.test", "eu-west-3", 0)
+    assert settings.effective_spaces_dir == tmp_path / "spaces"
+    assert (settings.spaces_python, settings.spaces_index_url) == (
+        "3.12",
+        "https://pypi.internal/simple",
+    )
+    assert settings.spaces_find_links == ("/srv/wheels", "https://wheels.internal/")
+    assert settings.spaces_no_index is settings.spaces_allow_same_user is True
+    assert (
+        settings.spaces_uid_base,
+        settings.spaces_uid_count,
+        settings.spaces_memory_bytes,
+        settings.spaces_open_files,
+        settings.spaces_processes,
+        settings.spaces_nice,
+        settings.spaces_start_timeout_seconds,
+    ) == (27, 28, 29, 30, 31, 19, 32)
 
 
 def test_pull_through_settings_are_checked_and_lists_come_from_toml(tmp_path: Path) -> None:
@@ -350,3 +379,31 @@ def test_webhook_limits_must_be_positive() -> None:
 def test_workers_must_be_positive() -> None:
     with pytest.raises(SettingsError, match="workers: must be positive"):
         load_settings({"workers": 0}, environ={})
+
+
+def test_the_spaces_dir_is_beside_the_data_dir_and_never_inside_it(tmp_path: Path) -> None:
+    settings = load_settings({"data_dir": tmp_path / "data"}, environ={})
+    assert settings.effective_spaces_dir == tmp_path / "data-spaces"
+
+    with pytest.raises(SettingsError, match=r"spaces_dir: .* is inside the data dir"):
+        load_settings(
+            {"data_dir": tmp_path / "data", "spaces_dir": tmp_path / "data" / "spaces"}, environ={}
+        )
+
+
+def test_space_limits_and_switches_are_checked() -> None:
+    environ = {
+        "HUBSTEAD_SPACES_NO_INDEX": "perhaps",
+        "HUBSTEAD_SPACES_NICE": "20",
+        "HUBSTEAD_SPACES_OPEN_FILES": "0",
+        "HUBSTEAD_SPACES_UID_BASE": "4294967000",
+    }
+
+    with pytest.raises(SettingsError) as error:
+        load_settings(environ=environ)
+
+    message = str(error.value)
+    assert "spaces_no_index: expected true or false, got 'perhaps'" in message
+    assert "spaces_nice: 20 is not between 0 and 19" in message
+    assert "spaces_open_files: must be positive" in message
+    assert "spaces_uid_base: the ids up to" in message

@@ -27,6 +27,8 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 BLOB_BACKENDS = ("fs", "s3")
 _DATABASE_DIALECTS = ("sqlite", "postgresql")
 _LOCATION_PREFIX = re.compile(r"/[^\s?#]+/")
+_MAX_UID = 2**32 - 2
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 _HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
@@ -231,6 +233,64 @@ class Settings:
         "15 min).",
     )
 
+    spaces_dir: Path | None = _setting(
+        None,
+        "Where the local Space runner keeps app environments, its package cache and each "
+        "app's working dir. Outside the data dir, which apps must not reach; every directory "
+        "above it must be searchable by other users (o+x), as apps run as other users.",
+        shown="(<data_dir>-spaces, beside the data dir)",
+    )
+    spaces_python: str | None = _setting(
+        None,
+        "Python of Space apps (a README's python_version wins): a path, or a version uv "
+        "looks for on /usr/local/bin:/usr/bin:/bin. It must be reachable by other users.",
+        shown="(the hub's Python version)",
+    )
+    spaces_index_url: str | None = _setting(
+        None,
+        "Package index Space environments install from (an air-gapped hub names its own).",
+        shown="(PyPI)",
+    )
+    spaces_find_links: tuple[str, ...] = _setting(
+        (),
+        "Directories or URLs of wheels Space environments also install from (comma-separated "
+        "in the environment).",
+        shown="",
+    )
+    spaces_no_index: bool = _setting(
+        False, "Install Space environments from spaces_find_links alone, with no index."
+    )
+    spaces_uid_base: int = _setting(
+        1_000_000_000,
+        "First of the user ids (and group ids) the local runner uses, when the hub runs as "
+        "root: the builder of environments runs as this one, the app of the Space with id N "
+        "as this + 1 + N. No /etc/passwd entries are needed; no other user may use them.",
+    )
+    spaces_uid_count: int = _setting(
+        1_000_000_000, "How many user ids from spaces_uid_base the local runner may use."
+    )
+    spaces_allow_same_user: bool = _setting(
+        False,
+        "Let the local runner build and run Space apps as the hub's own user when the hub "
+        "does not run as root. Apps can then read the hub's data dir and the environment "
+        "of its processes: only for Spaces everyone with write access to them is trusted.",
+    )
+    spaces_memory_bytes: int = _setting(
+        8 * 1024 * MiB,
+        "Address space of each process of a Space app (RLIMIT_AS).",
+        shown="8589934592 (8 GiB)",
+    )
+    spaces_open_files: int = _setting(4096, "Open files of each process of a Space app.")
+    spaces_processes: int = _setting(
+        512, "Processes and threads of a Space app (RLIMIT_NPROC, per app user)."
+    )
+    spaces_nice: int = _setting(
+        10, "Nice level of Space apps and builds (0-19): the hub's requests go first."
+    )
+    spaces_start_timeout_seconds: int = _setting(
+        300, "How long a Space app may take from its start to listening on its port."
+    )
+
     session_days: int = _setting(
         30, "How long a browser stays signed in to the web hub without signing in again."
     )
@@ -269,6 +329,14 @@ class Settings:
     def effective_secret_file(self) -> Path:
         """The signing key file, defaulting to `secret.key` in the data directory."""
         return self.secret_file or self.resolved_data_dir / "secret.key"
+
+    @property
+    def effective_spaces_dir(self) -> Path:
+        """The local Space runner's directory, defaulting to `<data_dir>-spaces`."""
+        if self.spaces_dir is not None:
+            return self.spaces_dir.expanduser().resolve()
+        data_dir = self.resolved_data_dir
+        return data_dir.with_name(f"{data_dir.name}-spaces")
 
     def redacted(self) -> dict[str, str]:
         """Effective values for display, with secrets hidden."""
@@ -371,6 +439,8 @@ def _coerce(field: dataclasses.Field[Any], value: Any, base: Path | None) -> Any
         raise ValueError(f"expected an integer, got {value!r}")
     if kind.startswith("tuple"):
         return _string_list(value)
+    if kind == "bool":
+        return _boolean(value)
     if not isinstance(value, str | Path):
         raise ValueError(f"expected a string, got {value!r}")
     if "Path" in kind:
@@ -385,6 +455,15 @@ def _coerce(field: dataclasses.Field[Any], value: Any, base: Path | None) -> Any
     if field.name == "blob_backend":
         return str(value).lower()
     return str(value)
+
+
+def _boolean(value: Any) -> bool:
+    """A boolean, from TOML or flags, or `true`/`false` (or 1/0, yes/no) from the environment."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOLEANS:
+        return _BOOLEANS[value.strip().lower()]
+    raise ValueError(f"expected true or false, got {value!r}")
 
 
 def _string_list(value: Any) -> tuple[str, ...]:
@@ -435,6 +514,11 @@ def _validate(settings: Settings) -> list[str]:
         "sign_in_window_seconds",
         "device_code_seconds",
         "device_poll_seconds",
+        "spaces_uid_count",
+        "spaces_memory_bytes",
+        "spaces_open_files",
+        "spaces_processes",
+        "spaces_start_timeout_seconds",
     ):
         if getattr(settings, key) <= 0:
             problems.append(f"{key}: must be positive")
@@ -451,6 +535,7 @@ def _validate(settings: Settings) -> list[str]:
         problems.extend(_redis_url_problems(settings.redis_url))
     problems.extend(f"webhook_allow: {p}" for p in map(_allow_problem, settings.webhook_allow) if p)
     problems.extend(_blob_backend_problems(settings))
+    problems.extend(_spaces_problems(settings))
     prefix = settings.x_accel_redirect_prefix
     if prefix is not None and not _LOCATION_PREFIX.fullmatch(prefix):
         problems.append(
@@ -478,6 +563,24 @@ def _blob_backend_problems(settings: Settings) -> list[str]:
         problems.append(
             "x_accel_redirect_prefix: the download offload serves files of the fs blob "
             "backend; unset it with blob_backend = s3"
+        )
+    return problems
+
+
+def _spaces_problems(settings: Settings) -> list[str]:
+    problems = []
+    if not 0 <= settings.spaces_nice <= 19:
+        problems.append(f"spaces_nice: {settings.spaces_nice} is not between 0 and 19")
+    last_uid = settings.spaces_uid_base + settings.spaces_uid_count
+    if settings.spaces_uid_base <= 0 or last_uid > _MAX_UID:
+        problems.append(
+            f"spaces_uid_base: the ids up to {last_uid} are not between 1 and {_MAX_UID}"
+        )
+    data_dir = settings.resolved_data_dir
+    spaces_dir = settings.effective_spaces_dir
+    if spaces_dir == data_dir or data_dir in spaces_dir.parents:
+        problems.append(
+            f"spaces_dir: {spaces_dir} is inside the data dir, which Space apps must not reach"
         )
     return problems
 

@@ -1,0 +1,175 @@
+"""The processes of the local runner: who they run as, how they start, their output, their end.
+
+Every build and app process starts through `launcher.py` in a session (and so a process group)
+of its own, with the environment it is given and nothing of the hub's, its output (stdout and
+stderr together) on one pipe that `pump` reads line by line, and is stopped as a group.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+from hubstead.server.services.spaces.runner import LogSink
+
+MAX_LINE_BYTES = 8 * 1024
+"""Longest line passed on to a log; the rest of a longer line is dropped."""
+
+_LAUNCHER = Path(__file__).with_name("launcher.py")
+_TRUNCATED = " [line truncated]"
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """Who a process runs as: a user and group id, or None for the hub's own."""
+
+    uid: int | None
+    gid: int | None = None
+
+    def own(self, path: Path) -> None:
+        """Make `path`, and everything under it if a directory, this identity's."""
+        if self.uid is None:
+            return
+        gid = self.uid if self.gid is None else self.gid
+        os.lchown(path, self.uid, gid)
+        for parent, dirs, files in os.walk(path):
+            for name in (*dirs, *files):
+                os.lchown(os.path.join(parent, name), self.uid, gid)
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """The resource limits and nice level of a process (None: not limited)."""
+
+    memory_bytes: int | None
+    open_files: int | None
+    processes: int | None
+    nice: int
+
+    def launcher_argument(self, identity: Identity) -> str:
+        """The launcher's LIMITS argument for a process of `identity` with these limits."""
+        rlimits = {"RLIMIT_CORE": 0}
+        for name, value in (
+            ("RLIMIT_AS", self.memory_bytes),
+            ("RLIMIT_NOFILE", self.open_files),
+            ("RLIMIT_NPROC", self.processes),
+        ):
+            if value is not None:
+                rlimits[name] = value
+        gid = identity.uid if identity.gid is None else identity.gid
+        return json.dumps({"uid": identity.uid, "gid": gid, "nice": self.nice, "rlimits": rlimits})
+
+
+def spawn(
+    command: Sequence[str],
+    *,
+    identity: Identity,
+    limits: Limits,
+    env: Mapping[str, str],
+    cwd: Path,
+    umask: int,
+) -> subprocess.Popen[bytes]:
+    """Start `command` (an absolute path first) through the launcher, in a new session.
+
+    Its output (stdout and stderr) is on one pipe, `stdout`; its environment is `env` alone,
+    handed to the launcher through a pipe, never through the launcher's own environment.
+    """
+    argv = [sys.executable, "-I", "-S", str(_LAUNCHER), limits.launcher_argument(identity)]
+    process = subprocess.Popen(  # noqa: S603 (no shell; the command is ours, its files the Space's)
+        [*argv, "--", *command],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=cwd,
+        env={},
+        start_new_session=True,
+        close_fds=True,
+        umask=umask,
+    )
+    assert process.stdin is not None
+    with contextlib.suppress(BrokenPipeError), process.stdin:
+        process.stdin.write(json.dumps(dict(env)).encode())
+    return process
+
+
+def pump(stream: IO[bytes], log: LogSink, *, tail: int = 0) -> list[str]:
+    """Send `stream`'s lines to `log` until its end; return its last `tail` lines.
+
+    Lines are decoded as UTF-8 (undecodable bytes replaced) and cut at `MAX_LINE_BYTES`: a
+    longer line is read on in chunks and dropped, so a process printing without newlines
+    holds no more than one chunk of the hub's memory.
+    """
+    last: collections.deque[str] = collections.deque(maxlen=tail)
+    with stream:
+        while chunk := stream.readline(MAX_LINE_BYTES):
+            complete = chunk.endswith(b"\n")
+            line = chunk.rstrip(b"\r\n").decode("utf-8", errors="replace")
+            if not complete and len(chunk) == MAX_LINE_BYTES:
+                line += _TRUNCATED
+                while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+            log(line)
+            last.append(line)
+    return list(last)
+
+
+def stop_group(process: subprocess.Popen[bytes], *, grace_seconds: float) -> None:
+    """SIGTERM `process`'s group, SIGKILL it after `grace_seconds`; wait for `process`."""
+    _signal_group(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(grace_seconds)
+    # Whatever else is left of the group goes too, even when its leader obeyed.
+    _signal_group(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def kill_user(uid: int) -> None:
+    """SIGKILL every process of `uid`, wherever it went (a new session, a double fork).
+
+    Passes over the process table until one finds none: what a process forked while it was
+    being killed is found by the next pass (and `RLIMIT_NPROC` bounds how many there are).
+    """
+    while _kill_pass(uid):
+        pass
+
+
+def _kill_pass(uid: int) -> bool:
+    """SIGKILL the processes of `uid` in the process table now; whether there were any."""
+    found = False
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if _live_process_of((entry / "status").read_text()) == uid:
+                os.kill(int(entry.name), signal.SIGKILL)
+                found = True
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return found
+
+
+def _signal_group(group: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signum)
+
+
+def _live_process_of(status: str) -> int | None:
+    """The real user id in a `/proc/<pid>/status`; None for a process already dead (a zombie)."""
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    if fields.get("State", "").strip()[:1] in ("Z", "X"):
+        return None
+    return int(fields["Uid"].split()[0])
+
+
+def running_as_root() -> bool:
+    """Whether this process may switch users (and so isolate apps from it and each other)."""
+    return os.geteuid() == 0
