@@ -20,8 +20,8 @@ import uvicorn
 
 from hubstead.server.app import build_services, create_app, dispatch_thread, job_threads
 from hubstead.server.http.connections import uvicorn_config
+from hubstead.server.jobs.outbox import OutboxThread
 from hubstead.server.jobs.threads import JobThreads
-from hubstead.server.jobs.webhooks import DispatchThread
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.registry import Services
 from hubstead.server.settings import Settings, load_settings
@@ -61,7 +61,7 @@ class ThreadedServer:
         self.services: Services = build_services(settings, clock=clock)
         # In-process job threads, as `hubstead serve` runs them; off unless a test asks.
         self.jobs: JobThreads | None = job_threads(self.services) if run_jobs else None
-        self.dispatch: DispatchThread | None = dispatch_thread(self.services) if run_jobs else None
+        self.dispatch: OutboxThread | None = dispatch_thread(self.services) if run_jobs else None
         # The same connection limits as `hubstead serve`.
         config = uvicorn_config(
             create_app(settings, self.services), settings, log_level="warning", lifespan="off"

@@ -230,6 +230,11 @@ class Settings:
         "How many times a delivery is tried before it fails (retries back off from 10 s to "
         "15 min).",
     )
+    space_log_lines: int = _setting(
+        5000,
+        "How many lines of each Space's build log and run log are kept (the last ones; each "
+        "line at most 4 KiB).",
+    )
 
     session_days: int = _setting(
         30, "How long a browser stays signed in to the web hub without signing in again."
@@ -425,6 +430,7 @@ def _validate(settings: Settings) -> list[str]:
         "mirror_concurrency",
         "webhook_timeout_seconds",
         "webhook_max_attempts",
+        "space_log_lines",
         "max_fetch_request_bytes",
         "max_header_bytes",
         "max_header_count",
