@@ -36,6 +36,7 @@ from hubstead.server.http import (
     repos,
     resolve,
     space_env,
+    spaces,
     unavailable,
     xet,
 )
@@ -538,6 +539,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *attachments.routes,
         *likes.routes,
         *space_env.routes,
+        *spaces.routes,
         *collections.routes,
         *access_requests.routes,
         *webhook_routes.routes,

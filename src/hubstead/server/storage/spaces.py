@@ -76,14 +76,23 @@ class SpaceRuntimeStore(Protocol):
 class SpaceLogStore(Protocol):
     """The last lines of each Space's build and run logs."""
 
-    def append(self, repo_id: int, kind: LogKind, lines: Sequence[LogLine], keep: int) -> None:
-        """Add numbered lines, then drop all but the last `keep` of the log."""
+    def append(
+        self,
+        repo_id: int,
+        kind: LogKind,
+        lines: Sequence[LogLine],
+        keep: int,
+        *,
+        start: int | None = None,
+    ) -> None:
+        """Add numbered lines, then drop all but the last `keep` of the log.
+
+        With `start`, the lines numbered below it (an earlier build's or start's) are dropped
+        in the same transaction: readers see the old log until the new one has lines.
+        """
 
     def lines(self, repo_id: int, kind: LogKind, after: int, limit: int) -> list[LogLine]:
         """Up to `limit` lines numbered above `after` (-1: from the first kept), in order."""
 
     def next_seq(self, repo_id: int, kind: LogKind) -> int:
-        """The number the log's next line gets (0 for an empty log)."""
-
-    def clear(self, repo_id: int, kind: LogKind) -> None:
-        """Empty the log (a new build, a new start): its numbers start again at 0."""
+        """One past the largest number kept (0 for an empty log)."""

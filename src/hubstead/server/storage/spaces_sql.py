@@ -116,7 +116,15 @@ class SqlSpaceLogStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def append(self, repo_id: int, kind: LogKind, lines: Sequence[LogLine], keep: int) -> None:
+    def append(
+        self,
+        repo_id: int,
+        kind: LogKind,
+        lines: Sequence[LogLine],
+        keep: int,
+        *,
+        start: int | None = None,
+    ) -> None:
         """Insert the batch and delete what falls out of the window, in one transaction."""
         if not lines:
             return
@@ -131,11 +139,12 @@ class SqlSpaceLogStore:
             for line in lines[-keep:]
         ]
         last = max(line.seq for line in lines)
+        oldest = last - keep + 1 if start is None else max(start, last - keep + 1)
         with self._db.write() as conn:
-            insert_missing(conn, space_logs, rows)
             conn.execute(
-                sa.delete(space_logs).where(_log(repo_id, kind) & (space_logs.c.seq <= last - keep))
+                sa.delete(space_logs).where(_log(repo_id, kind) & (space_logs.c.seq < oldest))
             )
+            insert_missing(conn, space_logs, rows)
 
     def lines(self, repo_id: int, kind: LogKind, after: int, limit: int) -> list[LogLine]:
         """Select a window by number."""
@@ -156,11 +165,6 @@ class SqlSpaceLogStore:
                 sa.select(sa.func.max(space_logs.c.seq)).where(_log(repo_id, kind))
             ).scalar()
         return 0 if last is None else int(last) + 1
-
-    def clear(self, repo_id: int, kind: LogKind) -> None:
-        """Delete the log's rows."""
-        with self._db.write() as conn:
-            conn.execute(sa.delete(space_logs).where(_log(repo_id, kind)))
 
 
 def _log(repo_id: int, kind: LogKind) -> sa.ColumnElement[bool]:

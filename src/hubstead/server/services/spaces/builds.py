@@ -233,6 +233,7 @@ class SpaceBuilder:
         address, owner = (state.address, state.owner) if serving else (None, None)
 
         def advance(change: StageChange) -> None:
+            log.flush()  # what explains a stage is readable when the stage is
             if not self._store.advance(space.id, generation, change, self._clock()):
                 raise _Superseded
 

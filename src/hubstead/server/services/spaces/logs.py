@@ -40,7 +40,14 @@ class LogWriter:
     """Takes one log's lines from any thread; writes them in batches. Call `close` at the end."""
 
     def __init__(
-        self, store: SpaceLogStore, repo_id: int, kind: LogKind, keep: int, clock: Clock
+        self,
+        store: SpaceLogStore,
+        repo_id: int,
+        kind: LogKind,
+        *,
+        first: int,
+        keep: int,
+        clock: Clock,
     ) -> None:
         self._store = store
         self._repo_id = repo_id
@@ -48,8 +55,10 @@ class LogWriter:
         self._keep = keep
         self._clock = clock
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()  # batches are written in order
         self._pending: collections.deque[LogLine] = collections.deque(maxlen=keep)
-        self._next = store.next_seq(repo_id, kind)
+        self._next = first
+        self._start: int | None = first
         self._recent: collections.deque[str] = collections.deque(maxlen=20)
         self.closed = False
 
@@ -68,11 +77,13 @@ class LogWriter:
 
     def flush(self) -> None:
         """Write what is pending, in one transaction."""
-        with self._lock:
-            batch = list(self._pending)
-            self._pending.clear()
-        if batch:
-            self._store.append(self._repo_id, self._kind, batch, self._keep)
+        with self._flushing:
+            with self._lock:
+                batch = list(self._pending)
+                self._pending.clear()
+            if batch:
+                self._store.append(self._repo_id, self._kind, batch, self._keep, start=self._start)
+                self._start = None
 
     def close(self) -> None:
         """Flush and stop being flushed."""
@@ -92,9 +103,15 @@ class SpaceLogs:
         self._flusher: threading.Thread | None = None
 
     def start(self, repo_id: int, kind: LogKind) -> LogWriter:
-        """Empty the log and return a writer on it (a new build, or a new start of the app)."""
-        self._store.clear(repo_id, kind)
-        writer = LogWriter(self._store, repo_id, kind, self._keep, self._clock)
+        """A writer on a new log that replaces the old one (a new build, a new start of the app).
+
+        The old lines go when the first new ones are written; the numbers go on from the old
+        log's, so a follower sees the new lines come.
+        """
+        first = self._store.next_seq(repo_id, kind)
+        writer = LogWriter(
+            self._store, repo_id, kind, first=first, keep=self._keep, clock=self._clock
+        )
         with self._lock:
             self._open.add(writer)
             if self._flusher is None:

@@ -256,6 +256,34 @@ class SpaceRuntimeService:
             raise errors.InvalidRequestError("The Space has no volumes to delete")
         return self._configure(space, dataclasses.replace(_settings(state), volumes=()))
 
+    def check_initial(
+        self,
+        identity: Identity,
+        hardware: str | None,
+        sleep_seconds: int | None,
+        volumes: Sequence[SpaceVolume],
+        sdk: str | None,
+    ) -> SpaceSettings:
+        """The settings a new Space is created with (`create_repo`), checked before it exists.
+
+        Raises:
+            InvalidRequestError: see `request_hardware`, `set_sleep_time` and `set_volumes`.
+        """
+        if hardware is not None:
+            check_hardware(hardware)
+        if volumes and sdk == SpaceSdk.STATIC:
+            raise errors.InvalidRequestError("A static Space has no app to mount volumes into")
+        return SpaceSettings(
+            hardware or FREE_HARDWARE,
+            _sleep_seconds(sleep_seconds),
+            self._check_volumes(identity, volumes),
+        )
+
+    def give_initial(self, space: RepoRecord, settings: SpaceSettings) -> SpaceState:
+        """Store the settings (passed by `check_initial`) of a Space the caller just created."""
+        self.state_of(space)
+        return self._configure(space, settings)
+
     # --- the proxy ------------------------------------------------------------------------
 
     def record_request(self, space: RepoRecord) -> SpaceState:
