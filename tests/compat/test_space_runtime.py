@@ -230,6 +230,7 @@ def test_dev_mode_is_refused_clearly(owner: HubUser, new_space: Callable[..., st
         owner.api.enable_space_dev_mode(space)
 
     assert "Dev mode is not available on this hub" in str(caught.value)
+    assert owner.api.disable_space_dev_mode(space).stage in set(SpaceStage)
 
 
 def test_a_model_repo_has_no_space_runtime(owner: HubUser) -> None:

@@ -4,6 +4,8 @@ waking on a request, and the bounds of the logs."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +24,8 @@ from hubstead.server.services.registry import Services
 from hubstead.server.services.spaces.builds import process_name
 from hubstead.server.services.spaces.logs import MAX_LINE_BYTES, TRUNCATED, SpaceLogs
 from hubstead.server.settings import load_settings
-from hubstead.server.storage.spaces_sql import SqlSpaceLogStore
+from hubstead.server.storage.spaces import StageChange
+from hubstead.server.storage.spaces_sql import SqlSpaceLogStore, SqlSpaceRuntimeStore
 from tests.helpers.clock import ManualClock
 from tests.helpers.space_runner import CRASHING_APP, SERVING_APP, ProcessRunner
 from tests.helpers.waiting import wait_until
@@ -277,3 +280,33 @@ def test_a_new_build_log_replaces_the_old_one_when_its_first_lines_come(
 def _writer(hub: Services) -> Identity:
     hub.auth.create_user("writer", is_admin=False)
     return hub.auth.authenticate(hub.auth.create_token("writer", Role.WRITE).secret)
+
+
+def test_an_app_whose_process_is_gone_is_started_again(
+    hub: Services, owner: Identity, runner: ProcessRunner
+) -> None:
+    space = _space(hub, owner, {"app.py": SERVING_APP})
+    _build(hub, space)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    state = hub.space_runtime.runtime(owner, space.repo_id)
+    host = process_name().rpartition(":")[0]
+    dead_owner = StageChange(
+        state.stage, state.sdk, state.commit, state.address, f"{host}:{gone.stdout.strip()}"
+    )
+    assert SqlSpaceRuntimeStore(hub.database).advance(
+        space.id, state.generation, dead_owner, state.updated_at
+    )
+
+    hub.space_builds.supervise()
+
+    assert _stage(hub, owner, space) is SpaceStage.BUILDING
+    queued = hub.jobs.list(kind="space.build", states=[JobState.QUEUED]).items
+    assert [job.payload["space"] for job in queued] == [space.id]
+    _build(hub, space)
+    assert _stage(hub, owner, space) is SpaceStage.RUNNING
+    assert runner.running(str(space.id))

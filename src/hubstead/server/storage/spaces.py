@@ -69,8 +69,8 @@ class SpaceRuntimeStore(Protocol):
     def touch(self, repo_id: int, at: dt.datetime) -> None:
         """Record a request to the Space's app at `at`."""
 
-    def owned_by(self, owner: str) -> list[SpaceState]:
-        """The rows whose app was started by `owner`."""
+    def owned_on(self, host: str) -> list[SpaceState]:
+        """The rows whose app was started by a process of `host` (owner `host:pid`)."""
 
 
 class SpaceLogStore(Protocol):

@@ -103,10 +103,12 @@ class SqlSpaceRuntimeStore:
                 sa.update(space_runtimes).where(_ROW.repo_id == repo_id).values(last_request_at=at)
             )
 
-    def owned_by(self, owner: str) -> list[SpaceState]:
-        """Select by the indexed owner column."""
+    def owned_on(self, host: str) -> list[SpaceState]:
+        """Select by the indexed owner column's prefix."""
+        prefix = host.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"
+        query = sa.select(space_runtimes).where(_ROW.owner.like(prefix, escape="\\"))
         with self._db.query() as conn:
-            rows = conn.execute(sa.select(space_runtimes).where(_ROW.owner == owner)).all()
+            rows = conn.execute(query).all()
         return [_state(row._mapping) for row in rows]
 
 

@@ -22,7 +22,8 @@ remembers it. Every process runs `supervise` from its outbox thread, about every
 process serves it (paused, asleep, rebuilt elsewhere, deleted), it stops the app; if the Space
 has a sleep time and no request came for that long (on the service clock), it puts it to sleep
 and stops it. So a pause or a sleep asked in one process reaches the app in another through
-the row, within one poll interval.
+the row, within one poll interval. An app whose owner process of this machine is gone (a
+restarted hub) is built and started again.
 """
 
 from __future__ import annotations
@@ -106,7 +107,21 @@ def initial_state(space: RepoRecord, now: dt.datetime) -> SpaceState:
 
 def process_name() -> str:
     """This process, as a Space's `owner`: `host:pid`."""
-    return f"{socket.gethostname()[:96]}:{os.getpid()}"
+    return f"{_host()}:{os.getpid()}"
+
+
+def _host() -> str:
+    return socket.gethostname()[:96]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 class _Superseded(Exception):
@@ -387,7 +402,11 @@ class SpaceBuilder:
     # --- the supervisor -------------------------------------------------------------------
 
     def supervise(self) -> None:
-        """Stop the apps of this process that should not run; put idle ones to sleep."""
+        """Stop the apps of this process that should not run; put idle ones to sleep.
+
+        A Space whose app was started by a process of this machine that is gone (the hub was
+        restarted, a worker died) is built and started again.
+        """
         with self._lock:
             started = dict(self._started)
         me = process_name()
@@ -409,6 +428,14 @@ class SpaceBuilder:
             elif state.generation != generation:
                 with self._lock:
                     self._started[space_id] = state.generation
+        for state in self._store.owned_on(_host()):
+            pid = (state.owner or "").rpartition(":")[2]
+            if state.stage.serving and pid.isdigit() and not _alive(int(pid)):
+                logger.info(
+                    "the process running Space %s is gone: starting it again", state.repo_id
+                )
+                self._store.begin(state.repo_id, SpaceStage.BUILDING, now)
+                queue_build(self._jobs, state.repo_id)
 
     @staticmethod
     def _idle(state: SpaceState, now: dt.datetime) -> bool:

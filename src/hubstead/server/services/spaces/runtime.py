@@ -16,7 +16,7 @@ rest. Rules of this hub:
   request wakes it. A static Space never sleeps: it has no process.
 - volumes: other repos the caller may read, mounted read-only at absolute, non-overlapping
   paths; not for static Spaces.
-- dev mode is not offered.
+- dev mode is not offered (enabling it is a 400; disabling it changes nothing).
 """
 
 from __future__ import annotations
@@ -215,16 +215,20 @@ class SpaceRuntimeService:
         return self._configure(space, SpaceSettings(flavor, sleep, state.volumes))
 
     def set_dev_mode(self, identity: Identity, repo_id: str, enabled: bool) -> SpaceState:
-        """Dev mode (editing a running Space over SSH) is not offered: always refused.
+        """Dev mode (editing a running Space in place) is not offered: enabling it is refused.
+
+        Disabling it changes nothing and answers the runtime.
 
         Raises:
             RepoNotFoundError, AuthenticationError, AuthorizationError: see `logs`.
-            InvalidRequestError: always, for a Space the caller may change.
+            InvalidRequestError: `enabled`, for a Space the caller may change.
         """
-        self._space(identity, repo_id, Action.WRITE)
-        raise errors.InvalidRequestError(
-            "Dev mode is not available on this hub: change the Space with commits instead"
-        )
+        space = self._space(identity, repo_id, Action.WRITE)
+        if enabled:
+            raise errors.InvalidRequestError(
+                "Dev mode is not available on this hub: change the Space with commits instead"
+            )
+        return self.state_of(space)
 
     def set_volumes(
         self, identity: Identity, repo_id: str, volumes: Sequence[SpaceVolume]
