@@ -5,6 +5,7 @@ see and do what."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -81,6 +82,24 @@ def _readme(front_matter: str) -> bytes:
     return f"---\n{front_matter}\n---\n# A Space\n".encode()
 
 
+def _build_log(user: HubUser, space: str) -> str:
+    """The build log so far, read as hubstead's client does (`follow=false`: no wait at the end).
+
+    The official client, which always follows, ends its read after 5 s of silence.
+    """
+    response = httpx.get(
+        f"{user.api.endpoint}/api/spaces/{space}/logs/build?follow=false",
+        headers={"authorization": f"Bearer {user.token}"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    return "".join(
+        json.loads(line.removeprefix("data: "))["data"]
+        for line in response.text.splitlines()
+        if line.startswith("data: {")
+    )
+
+
 def _outbox_done(hub: ThreadedServer) -> None:
     """Wait until the Space builder has read every hub event recorded so far."""
     events = hub.services.hub_events
@@ -140,7 +159,7 @@ def test_a_bad_configuration_is_a_config_error_saying_what_to_change(
     _reaches(owner.api, space, SpaceStage.CONFIG_ERROR)
 
     assert message in owner.api.get_space_runtime(space).raw["errorMessage"]
-    assert any(message in line for line in owner.api.fetch_space_logs(space, build=True))
+    assert message in _build_log(owner, space)
 
 
 def test_a_gradio_space_on_a_hub_without_a_runner_says_so(
@@ -387,3 +406,20 @@ def test_a_duplicated_space_keeps_its_variables_not_its_secrets(
     assert owner.api.get_space_variables(copy)["MODE"].value == "fast"
     assert owner.api.get_space_secrets(copy) == {}
     _reaches(owner.api, copy, SpaceStage.RUNNING)
+
+
+def test_following_a_log_streams_the_lines_of_the_next_build(
+    owner: HubUser, new_space: Callable[..., str]
+) -> None:
+    space = new_space("static", {"index.html": PAGE})
+    _reaches(owner.api, space, SpaceStage.RUNNING)
+    stream = iter(owner.api.fetch_space_logs(space, build=True, follow=True))
+    history = [next(stream), next(stream)]
+
+    owner.api.restart_space(space)
+    following = [next(stream), next(stream)]
+    stream.close()  # type: ignore[attr-defined]
+
+    assert history[0].startswith("Reading the configuration")
+    assert following[0].startswith("Reading the configuration")
+    assert following[1].startswith("Static Space")

@@ -69,7 +69,7 @@ def _stage(hub: Services, owner: Identity, space: RepoRecord) -> SpaceStage:
 
 
 def _log(hub: Services, owner: Identity, space: RepoRecord, kind: LogKind) -> list[str]:
-    return [line.text for line in hub.space_runtime.logs(owner, space.repo_id, kind)[1]]
+    return [line.text for line in hub.space_runtime.logs(owner, space.repo_id, kind)]
 
 
 def test_an_app_runs_with_the_spaces_variables_secrets_and_hub_variables(

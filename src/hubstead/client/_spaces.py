@@ -91,8 +91,8 @@ class SpaceMethods(ApiBase):
         """
         kind = "build" if build else "run"
         url = self.session.url(f"{api_repo_path('space', repo_id)}/logs/{kind}")
-        if follow:
-            url += "?follow=true"
+        if not follow:
+            url += "?follow=false"
         response = self.session.stream("GET", url, token=token, timeout=None)
         try:
             if response.is_error:

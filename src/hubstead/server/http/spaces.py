@@ -4,7 +4,8 @@ Serves: `GET /api/spaces/{repo}/runtime`; `POST /api/spaces/{repo}/hardware` (`{
 sleepTimeSeconds?}`), `/sleeptime` (`{seconds}`), `/pause`, `/restart` (`?factory=true`),
 `/dev-mode` (`{enabled}`), each answering the runtime; `PUT|DELETE /api/spaces/{repo}/volumes`;
 `GET /api/spaces/{repo}/logs/{build|run}` (server-sent events `data: {"data", "timestamp"}`:
-the log so far, then with `?follow=true` each new line until the client goes);
+the log so far, then each new line until the client goes; `?follow=false` ends after the log
+so far);
 `GET /api/spaces/hardware` and `GET /api/spaces/templates`.
 """
 
@@ -20,7 +21,6 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from hubstead.server import errors
-from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.domain.spaces import LogKind, LogLine, SpaceState, SpaceVolume
 from hubstead.server.http import payloads
 from hubstead.server.http.context import (
@@ -119,40 +119,45 @@ async def logs(request: Request) -> Response:
         kind = LogKind(param(request, "kind"))
     except ValueError:
         raise errors.InvalidRequestError("A Space's logs are 'build' or 'run'") from None
-    follow = flag(request, "follow")
+    # The Hub always follows: `huggingface_hub` sends no parameter, and without `follow` ends
+    # its read after 5 s of silence. `follow=false` (hubstead's client) ends after the history.
+    follow = flag(request, "follow", default=True)
     caller = await identity(request)
+    target = repo_id(request)
     runtime = services(request).space_runtime
-    space, lines = await call(runtime.logs, caller, repo_id(request), kind)
-    return StreamingResponse(
-        _events(request, space, kind, lines, follow=follow),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    # The first call checks access before the response starts: a refusal is a plain error.
+    lines = await call(runtime.logs, caller, target, kind)
 
-
-async def _events(
-    request: Request, space: RepoRecord, kind: LogKind, lines: list[LogLine], *, follow: bool
-) -> AsyncIterator[bytes]:
-    runtime = services(request).space_runtime
-    last = -1
-    while True:
-        while lines:
+    async def events() -> AsyncIterator[bytes]:
+        nonlocal lines
+        last = -1
+        waited = 0.0
+        while True:
             for line in lines:
                 yield _event(line)
                 last = line.seq
-            lines = await call(runtime.more_logs, space, kind, last)
-        if not follow:
-            return
-        waited = 0.0
-        while not lines:
-            if await request.is_disconnected():
-                return
-            await asyncio.sleep(FOLLOW_POLL_SECONDS)
-            waited += FOLLOW_POLL_SECONDS
-            if waited >= KEEPALIVE_SECONDS:
-                yield b": keep-alive\n\n"
+            if lines:
                 waited = 0.0
-            lines = await call(runtime.more_logs, space, kind, last)
+            elif not follow:
+                return
+            else:
+                if await request.is_disconnected():
+                    return
+                await asyncio.sleep(FOLLOW_POLL_SECONDS)
+                waited += FOLLOW_POLL_SECONDS
+                if waited >= KEEPALIVE_SECONDS:
+                    yield b": keep-alive\n\n"
+                    waited = 0.0
+            try:
+                lines = await call(runtime.logs, caller, target, kind, last)
+            except errors.HubError:  # access withdrawn or the Space deleted: the stream ends
+                return
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 def _event(line: LogLine) -> bytes:

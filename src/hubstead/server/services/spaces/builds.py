@@ -162,6 +162,8 @@ class SpaceBuilder:
         self._lock = threading.Lock()
         self._started: dict[int, int] = {}
         """The Spaces whose app this process started, with the generation that started it."""
+        self._app_locks: dict[int, threading.Lock] = {}
+        """Held while a Space's app is started, and while the supervisor decides about it."""
 
     # --- the outbox -----------------------------------------------------------------------
 
@@ -310,26 +312,26 @@ class SpaceBuilder:
                 self._clock(),
             )
 
-        try:
-            address = self._runner.start(spec, run_log, on_exit)
-        except SpaceRunError as exc:
-            run_log.close()
-            lines = "\n".join(run_log.last_lines())
-            message = str(exc) + (f"; its last lines:\n{lines}" if lines else "")
-            if not self._store.advance(
-                space.id,
-                generation,
-                StageChange(SpaceStage.RUNTIME_ERROR, sdk, head, error=message),
-                self._clock(),
-            ):
-                raise _Superseded from None
-            return
-        with self._lock:
-            self._started[space.id] = generation
-        running = StageChange(SpaceStage.RUNNING, sdk, head, address=address, owner=process_name())
-        if not self._store.advance(space.id, generation, running, self._clock()):
-            self._stop(space.id)
-            raise _Superseded
+        # The supervisor leaves a Space alone while its app is being started.
+        with self._app_lock(space.id):
+            try:
+                address = self._runner.start(spec, run_log, on_exit)
+            except SpaceRunError as exc:
+                run_log.close()
+                lines = "\n".join(run_log.last_lines())
+                message = str(exc) + (f"; its last lines:\n{lines}" if lines else "")
+                failed = StageChange(SpaceStage.RUNTIME_ERROR, sdk, head, error=message)
+                if not self._store.advance(space.id, generation, failed, self._clock()):
+                    raise _Superseded from None
+                return
+            with self._lock:
+                self._started[space.id] = generation
+            running = StageChange(
+                SpaceStage.RUNNING, sdk, head, address=address, owner=process_name()
+            )
+            if not self._store.advance(space.id, generation, running, self._clock()):
+                self._stop(space.id)
+                raise _Superseded
         self._prune(space.id, spec.source_dir)
 
     def _spec(self, space: RepoRecord, config: SpaceConfig, source: Path) -> AppSpec:
@@ -412,22 +414,13 @@ class SpaceBuilder:
         me = process_name()
         now = self._clock()
         for space_id, generation in started.items():
-            state = self._store.get(space_id)
-            if state is None or state.owner != me or not state.stage.serving:
-                self._stop(space_id)
+            lock = self._app_lock(space_id)
+            if not lock.acquire(blocking=False):  # being started: looked at next time
                 continue
-            if self._idle(state, now):
-                asleep = self._store.begin(space_id, SpaceStage.SLEEPING, now)
-                self._stop(space_id)
-                self._store.advance(
-                    space_id,
-                    asleep.generation,
-                    StageChange(SpaceStage.SLEEPING, state.sdk, state.commit),
-                    now,
-                )
-            elif state.generation != generation:
-                with self._lock:
-                    self._started[space_id] = state.generation
+            try:
+                self._supervise_one(space_id, generation, me, now)
+            finally:
+                lock.release()
         for state in self._store.owned_on(_host()):
             pid = (state.owner or "").rpartition(":")[2]
             if state.stage.serving and pid.isdigit() and not _alive(int(pid)):
@@ -436,6 +429,27 @@ class SpaceBuilder:
                 )
                 self._store.begin(state.repo_id, SpaceStage.BUILDING, now)
                 queue_build(self._jobs, state.repo_id)
+
+    def _supervise_one(self, space_id: int, generation: int, me: str, now: dt.datetime) -> None:
+        state = self._store.get(space_id)
+        if state is None or state.owner != me or not state.stage.serving:
+            self._stop(space_id)
+        elif self._idle(state, now):
+            asleep = self._store.begin(space_id, SpaceStage.SLEEPING, now)
+            self._stop(space_id)
+            self._store.advance(
+                space_id,
+                asleep.generation,
+                StageChange(SpaceStage.SLEEPING, state.sdk, state.commit),
+                now,
+            )
+        elif state.generation != generation:
+            with self._lock:
+                self._started[space_id] = state.generation
+
+    def _app_lock(self, space_id: int) -> threading.Lock:
+        with self._lock:
+            return self._app_locks.setdefault(space_id, threading.Lock())
 
     @staticmethod
     def _idle(state: SpaceState, now: dt.datetime) -> bool:

@@ -133,21 +133,18 @@ class SpaceRuntimeService:
 
     def logs(
         self, identity: Identity, repo_id: str, kind: LogKind, after: int = -1, limit: int = 1000
-    ) -> tuple[RepoRecord, list[LogLine]]:
-        """The Space, and up to `limit` lines of one of its logs numbered above `after`.
+    ) -> list[LogLine]:
+        """Up to `limit` lines of one of the Space's logs, numbered above `after`.
 
-        Logs need write access: an app may print what its secrets hold.
+        Logs need write access: an app may print what its secrets hold. A follower calls
+        again with the last number it got, so access is checked at every poll.
 
         Raises:
             RepoNotFoundError: see `runtime`.
             AuthenticationError, AuthorizationError: the caller may not write to the Space.
         """
         space = self._space(identity, repo_id, Action.WRITE)
-        return space, self._logs.lines(space.id, kind, after, limit)
-
-    def more_logs(self, space: RepoRecord, kind: LogKind, after: int) -> list[LogLine]:
-        """The lines after `after` of a Space `logs` allowed (a follower's next poll)."""
-        return self._logs.lines(space.id, kind, after)
+        return self._logs.lines(space.id, kind, after, limit)
 
     @staticmethod
     def hardware() -> list[Hardware]:
