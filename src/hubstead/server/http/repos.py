@@ -180,34 +180,48 @@ def _integer(body: dict[str, Any], name: str) -> int | None:
     return value
 
 
-# What `duplicate_repo` may send for a Space's runtime and Enterprise resource groups, which
-# this hub does not run: refused rather than silently dropped (secrets, above all).
-_DUPLICATE_UNSUPPORTED = (
-    "hardware",
-    "storageTier",
-    "sleepTimeSeconds",
-    "secrets",
-    "variables",
-    "volumes",
-    "resourceGroupId",
-)
+# What `duplicate_repo` may send that this hub does not have: refused rather than silently
+# dropped. A Space's runtime options are taken (`_space_options`).
+_DUPLICATE_UNSUPPORTED = ("storageTier", "resourceGroupId")
+_SPACE_OPTIONS = ("hardware", "sleepTimeSeconds", "secrets", "variables", "volumes")
 
 
 async def duplicate_repo(request: Request) -> Response:
-    """Copy a repo to `repository` (`namespace/name`); 409 with its `url` when it exists."""
+    """Copy a repo to `repository` (`namespace/name`); 409 with its `url` when it exists.
+
+    A Space's copy may be given its own secrets, variables, hardware, sleep time and volumes,
+    checked before it is made (its variables are the source's, then these).
+    """
     type = repo_type(request)
     body = await read_json_object(request)
     unsupported = [key for key in _DUPLICATE_UNSUPPORTED if body.get(key) is not None]
     if unsupported:
         raise errors.NotSupportedError(
-            f"This hub does not run Spaces or resource groups: duplicate without {unsupported[0]!r}"
+            f"This hub has no storage tiers or resource groups: duplicate without "
+            f"{unsupported[0]!r}"
         )
+    given = [key for key in _SPACE_OPTIONS if body.get(key) is not None]
+    if given and type is not RepoType.SPACE:
+        raise errors.InvalidRequestError(f"Only a Space takes {given[0]!r}")
     target = _string(body, "repository", required=False)
     namespace, _, name = target.rpartition("/") if target else ("", "", None)
     caller = await identity(request)
+    hub = services(request)
+    secrets, variables = _env_inputs(body, "secrets"), _env_inputs(body, "variables")
+    await call(hub.space_env.check_initial, secrets, variables)
+    space_settings = None
+    if type is RepoType.SPACE:
+        space_settings = await call(
+            hub.space_runtime.check_initial,
+            caller,
+            _string(body, "hardware", required=False),
+            _integer(body, "sleepTimeSeconds"),
+            space_volumes(body.get("volumes") or []),
+            None,
+        )
     try:
         repo = await call(
-            services(request).duplicates.duplicate,
+            hub.duplicates.duplicate,
             caller,
             type,
             repo_id(request),
@@ -219,6 +233,10 @@ async def duplicate_repo(request: Request) -> Response:
         owner = namespace or (caller.account.name if caller.account else "")
         existing = f"{owner}/{name or param(request, 'name')}"
         raise errors.ConflictError(exc.message, url=repo_url(request, type, existing)) from exc
+    if secrets or variables:
+        await call(hub.space_env.give_initial, repo, secrets, variables)
+    if space_settings is not None:
+        await call(hub.space_runtime.give_initial, repo, space_settings)
     return JSONResponse({"url": repo_url(request, type, repo.repo_id), "filesCopyPending": False})
 
 
