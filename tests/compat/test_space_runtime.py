@@ -7,15 +7,18 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from huggingface_hub import HfApi, SpaceHardware, SpaceStage, Volume
 from huggingface_hub.errors import BadRequestError, HfHubHTTPError, RepositoryNotFoundError
 
+from hubstead.protocol import RepoType
 from hubstead.server.domain.accounts import Role
 from hubstead.server.domain.jobs import JobState
 from hubstead.server.services.spaces.builds import NO_DOCKER, NO_RUNNER, READER
+from tests.helpers import mirrors
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.commits import add, header, ndjson
 from tests.helpers.databases import postgres_database
@@ -423,3 +426,26 @@ def test_following_a_log_streams_the_lines_of_the_next_build(
     assert history[0].startswith("Reading the configuration")
     assert following[0].startswith("Reading the configuration")
     assert following[1].startswith("Static Space")
+
+
+def test_a_mirrored_space_is_never_run(
+    hub: ThreadedServer, owner: HubUser, tmp_path: Path, database_url: str | None
+) -> None:
+    with mirrors.hub(tmp_path / "upstream", postgres=database_url is not None) as upstream:
+        author = make_user(upstream, "author")
+        space = f"{author.name}/{unique_name('mirrored')}"
+        author.api.create_repo(space, repo_type="space", space_sdk="static")
+        author.api.upload_file(
+            path_or_fileobj=PAGE, path_in_repo="index.html", repo_id=space, repo_type="space"
+        )
+        mirrors.add_mirror(hub, space, upstream.url, "space")
+        job = hub.services.mirrors.sync(RepoType.SPACE, space)  # run by the hub's job threads
+        wait_until(lambda: hub.services.jobs.get(job.id).state.finished, "the mirror sync")
+    assert hub.services.jobs.get(job.id).state is JobState.SUCCEEDED
+    _outbox_done(hub)
+
+    runtime = owner.api.get_space_runtime(space)
+
+    assert runtime.stage == SpaceStage.STOPPED
+    assert f"mirror of {upstream.url}" in runtime.raw["errorMessage"]
+    assert not hub.services.jobs.list(kind="space.build", states=_LIVE).items

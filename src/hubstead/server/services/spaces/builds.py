@@ -6,6 +6,9 @@ Space is paused or asleep (a restart or the next request builds it then). The jo
 is the Space: a storm of commits or restarts queues one build; one that comes while a build
 runs is caught by that build, which checks the branch and its generation again when it ends.
 
+A mirrored Space (`hubstead mirror`, pull-through) is never built: its code is upstream's, and
+a pull-through fetch may be asked for by anyone. It is STOPPED, saying so.
+
 **What.** `build` reads the configuration at the branch head (`config.py`): NO_APP_FILE and
 CONFIG_ERROR end there; `static` is RUNNING without a process (the hub serves its files);
 `docker` is a CONFIG_ERROR (no Docker runner here). For gradio and streamlit, the commit's
@@ -74,6 +77,10 @@ NO_RUNNER = (
     "This hub has no runner for gradio and streamlit Spaces configured: ask its operator to "
     "configure one, or make the Space static"
 )
+MIRRORED = (
+    "This Space is a mirror of {upstream}: this hub keeps its files but does not run mirrored "
+    "apps (their code comes from upstream)"
+)
 NO_DOCKER = (
     "A docker Space needs a Docker runner; this hub runs gradio, streamlit and static Spaces"
 )
@@ -87,11 +94,13 @@ def queue_build(jobs: JobService, space_id: int, *, fresh: bool = False) -> None
     )
 
 
-def initial_state(space: RepoRecord, now: dt.datetime) -> SpaceState:
+def initial_state(
+    space: RepoRecord, now: dt.datetime, *, stage: SpaceStage = SpaceStage.BUILDING
+) -> SpaceState:
     """The row of a Space never built: BUILDING (its first build is queued with it)."""
     return SpaceState(
         repo_id=space.id,
-        stage=SpaceStage.BUILDING,
+        stage=stage,
         sdk=SpaceSdk(space.sdk) if space.sdk in set(SpaceSdk) else None,
         requested_hardware=FREE_HARDWARE,
         sleep_seconds=None,
@@ -185,6 +194,8 @@ class SpaceBuilder:
         space = self._repos.find(event.repo_id)
         if space is None or space.type != RepoType.SPACE.value or space.repo_id != event.repo_name:
             return 0
+        if self._repos.upstream_of(space) is not None:
+            return 0  # a mirror's app never runs here (`build` says so if asked)
         state = self._store.get(space.id)
         if state is not None and state.stage in _ASLEEP:
             return 0
@@ -212,6 +223,14 @@ class SpaceBuilder:
                 space.id, initial_state(space, self._clock())
             )
             head = self._git.resolve(space.storage_key, DEFAULT_BRANCH)
+            upstream = self._repos.upstream_of(space)
+            if upstream is not None:
+                stopped = self._store.begin(space.id, SpaceStage.STOPPED, self._clock())
+                message = MIRRORED.format(upstream=upstream)
+                change = StageChange(SpaceStage.STOPPED, state.sdk, head, error=message)
+                self._store.advance(space.id, stopped.generation, change, self._clock())
+                note(message)
+                return
             if state.stage in _ASLEEP:
                 note(f"the Space is {state.stage.value.lower()}: not built")
                 return

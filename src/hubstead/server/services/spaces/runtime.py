@@ -45,7 +45,7 @@ from hubstead.server.services.auth import Identity
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.jobs import JobService
 from hubstead.server.services.repos import RepoService
-from hubstead.server.services.spaces.builds import initial_state, queue_build
+from hubstead.server.services.spaces.builds import MIRRORED, initial_state, queue_build
 from hubstead.server.services.spaces.logs import SpaceLogs
 from hubstead.server.services.spaces.templates import TEMPLATES, SpaceTemplate
 from hubstead.server.storage.spaces import SpaceRuntimeStore, SpaceSettings
@@ -122,11 +122,17 @@ class SpaceRuntimeService:
         """The runtime of a Space the caller already may see (repo info, the proxy).
 
         A Space without a row yet (made before this hub ran Spaces, or whose first build is
-        not queued yet) gets one, BUILDING, and its build is queued.
+        not queued yet) gets one, BUILDING, and its build is queued; a mirrored one is
+        STOPPED (mirrored apps do not run here).
         """
         state = self._store.get(space.id)
         if state is not None:
             return state
+        upstream = self._repos.upstream_of(space)
+        if upstream is not None:
+            stopped = initial_state(space, self._clock(), stage=SpaceStage.STOPPED)
+            message = MIRRORED.format(upstream=upstream)
+            return self._store.ensure(space.id, dataclasses.replace(stopped, error=message))
         state = self._store.ensure(space.id, initial_state(space, self._clock()))
         queue_build(self._jobs, space.id)
         return state
