@@ -128,10 +128,14 @@ class SpaceLogs:
         return self._store.lines(repo_id, kind, after, limit)
 
     def _flush_loop(self) -> None:
+        """Flush the open writers every `FLUSH_SECONDS`; end when none is open."""
         while True:
             time.sleep(FLUSH_SECONDS)
             with self._lock:
                 writers = [w for w in self._open if not w.closed]
+                if not writers:
+                    self._flusher = None  # the next `start` starts another
+                    return
             for writer in writers:
                 try:
                     writer.flush()
