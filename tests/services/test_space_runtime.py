@@ -151,6 +151,8 @@ def test_an_app_that_exits_by_itself_is_a_runtime_error(hub: Services, owner: Id
     assert error is not None
     assert error.startswith("The app exited with status 4")
     assert "asked to exit" in error
+    reader = hub.space_runtime.runtime(_writer(hub), space.repo_id)  # may read, not write
+    assert reader.error == "The app exited with status 4"
 
 
 def test_a_pause_stops_the_app_at_the_next_supervision(

@@ -310,7 +310,7 @@ async def get_repo_info(request: Request) -> Response:
     )
     payload = payloads.repo_info(info, blobs=blobs)
     if type is RepoType.SPACE and (not expand or "runtime" in expand):
-        state = await call(services(request).space_runtime.state_of, info.repo)
+        state = await call(services(request).space_runtime.shown_to, caller, info.repo)
         payload["runtime"] = payloads.space_runtime(state)
     return JSONResponse(payloads.select(payload, expand, type) if expand else payload)
 
@@ -371,7 +371,8 @@ async def list_repos(request: Request) -> Response:
         runtime = services(request).space_runtime
         for item, payload in zip(page.items, items, strict=True):
             repo = item.repo if isinstance(item, RepoInfo) else item
-            payload["runtime"] = payloads.space_runtime(await call(runtime.state_of, repo))
+            state = await call(runtime.shown_to, caller, repo)
+            payload["runtime"] = payloads.space_runtime(state)
     return JSONResponse(items, headers=headers)
 
 

@@ -322,7 +322,7 @@ class SpaceBuilder:
             self._forget(space.id, generation)
             lines = "\n".join(run_log.last_lines())
             message = f"The app exited with status {status}" + (
-                f"; its last lines:\n{lines}" if lines else ""
+                f"\nIts last lines:\n{lines}" if lines else ""
             )
             self._store.advance(
                 space.id,
@@ -338,7 +338,7 @@ class SpaceBuilder:
             except SpaceRunError as exc:
                 run_log.close()
                 lines = "\n".join(run_log.last_lines())
-                message = str(exc) + (f"; its last lines:\n{lines}" if lines else "")
+                message = str(exc) + (f"\nIts last lines:\n{lines}" if lines else "")
                 failed = StageChange(SpaceStage.RUNTIME_ERROR, sdk, head, error=message)
                 if not self._store.advance(space.id, generation, failed, self._clock()):
                     raise _Superseded from None

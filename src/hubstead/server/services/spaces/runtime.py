@@ -1,9 +1,10 @@
 """`SpaceRuntimeService`: a Space's runtime as its readers see it and its owners change it.
 
 Access (platform.md §7.3): the runtime of a Space is shown to whoever may see the Space (the
-Hub shows it in `space_info`); logs, restarts, pauses, sleep time, hardware and volumes need
-write access (a write token of an owner or writer). A Space the caller may not see is as
-missing as one that does not exist.
+Hub shows it in `space_info`), without its volumes and error details to those who may not
+write to it; logs, restarts, pauses, sleep time, hardware and volumes need write access (a
+write token of an owner or writer). A Space the caller may not see is as missing as one that
+does not exist.
 
 A change that needs the app to move is a new generation of the Space's row
 (`SpaceRuntimeStore.begin`) and, for a restart, a `space.build` job (`builds.py`); the build
@@ -14,8 +15,8 @@ rest. Rules of this hub:
 - sleep time: None (`-1` on the wire) never sleeps, the default; otherwise at least
   `MIN_SLEEP_SECONDS` of idle time, after which the app is stopped (SLEEPING) until the next
   request wakes it. A static Space never sleeps: it has no process.
-- volumes: other repos the caller may read, mounted read-only at absolute, non-overlapping
-  paths; not for static Spaces.
+- volumes: other repos the caller may read, at absolute, non-overlapping paths, for the
+  runner to mount read-only; not for static Spaces. Stored and checked here.
 - dev mode is not offered (enabling it is a 400; disabling it changes nothing).
 """
 
@@ -40,6 +41,7 @@ from hubstead.server.domain.spaces import (
     SpaceState,
     SpaceVolume,
 )
+from hubstead.server.services import access
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.clock import Clock, utcnow
@@ -111,12 +113,25 @@ class SpaceRuntimeService:
     # --- reading ------------------------------------------------------------------------------
 
     def runtime(self, identity: Identity, repo_id: str) -> SpaceState:
-        """The Space's runtime.
+        """The Space's runtime, as `shown_to` the caller.
 
         Raises:
             RepoNotFoundError: no such Space, or invisible to the caller.
         """
-        return self.state_of(self._space(identity, repo_id, Action.READ))
+        return self.shown_to(identity, self._space(identity, repo_id, Action.READ))
+
+    def shown_to(self, identity: Identity, space: RepoRecord) -> SpaceState:
+        """The runtime of a Space the caller may see (repo info, listings), as they may see it.
+
+        Readers who may not write to the Space get neither its volumes (they may name private
+        repos its owners can read) nor more than the first line of its error (an app's last
+        lines may print what its secrets hold, as its logs may).
+        """
+        state = self.state_of(space)
+        if access.may(identity, space, Action.WRITE):
+            return state
+        error = None if state.error is None else state.error.partition("\n")[0]
+        return dataclasses.replace(state, volumes=(), error=error)
 
     def state_of(self, space: RepoRecord) -> SpaceState:
         """The runtime of a Space the caller already may see (repo info, the proxy).
