@@ -29,7 +29,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/exit":
             print("asked to exit", flush=True)
             os._exit(4)
-        body = os.environ.get("GREETING", "hello").encode()
+        if self.path.startswith("/files/"):
+            with open(self.path.removeprefix("/files/"), "rb") as file:
+                body = file.read()
+        else:
+            body = os.environ.get("GREETING", "hello").encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

@@ -39,6 +39,7 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, may_be_lfs_pointer, parse_lfs_pointer
@@ -299,9 +300,8 @@ class SpaceBuilder:
             return
         building = SpaceStage.RUNNING_BUILDING if serving else SpaceStage.BUILDING
         advance(StageChange(building, sdk, head, address, owner))
-        source = self._export(space, head, generation, log)
-        spec = self._spec(space, config, source)
         try:
+            spec = self._spec(space, config, self._export(space, head, generation, log))
             self._runner.build(spec, log, fresh=fresh)
         except SpaceRunError as exc:
             fail(SpaceStage.BUILD_ERROR, str(exc), sdk)
@@ -376,7 +376,11 @@ class SpaceBuilder:
         )
 
     def _export(self, space: RepoRecord, head: str, generation: int, log: LogWriter) -> Path:
-        """Write the commit's files, large ones with their content, to a folder of their own."""
+        """Write the commit's files, large ones with their content, to a folder of their own.
+
+        Raises:
+            SpaceRunError: a large file whose content this hub does not hold.
+        """
         target = self._work_dir / str(space.id) / f"source-{generation}"
         if target.exists():
             shutil.rmtree(target)
@@ -400,7 +404,7 @@ class SpaceBuilder:
         log(f"Wrote the {count} files of {head[:12]}")
         return target
 
-    def _write_object(self, file: object, path: str, sha256: str, size: int) -> None:
+    def _write_object(self, file: BinaryIO, path: str, sha256: str, size: int) -> None:
         held = self._objects.held(sha256)
         if held is None:
             raise SpaceRunError(f"The content of {path} ({sha256}) is missing from this hub")
@@ -412,7 +416,7 @@ class SpaceBuilder:
             else self._objects.read_blob(sha256, 0, size - 1)
         )
         for piece in pieces:
-            file.write(piece)  # type: ignore[attr-defined]
+            file.write(piece)
 
     def _prune(self, space_id: int, keep: Path) -> None:
         """Remove the source folders of older builds."""
