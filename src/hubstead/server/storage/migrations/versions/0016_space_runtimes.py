@@ -52,6 +52,15 @@ def upgrade() -> None:
     )
 
 
+    # The Space builder reads the outbox from here on: Spaces made before are built when first
+    # looked at, not all at once on the first start after the upgrade.
+    op.execute(
+        "INSERT INTO hub_event_cursors (name, last_id) "
+        "SELECT 'spaces', COALESCE(MAX(id), 0) FROM hub_events"
+    )
+
+
 def downgrade() -> None:
+    op.execute("DELETE FROM hub_event_cursors WHERE name = 'spaces'")
     op.drop_table("space_logs")
     op.drop_table("space_runtimes")
