@@ -312,3 +312,15 @@ def test_an_app_whose_process_is_gone_is_started_again(
     _build(hub, space)
     assert _stage(hub, owner, space) is SpaceStage.RUNNING
     assert runner.running(str(space.id))
+
+
+def test_a_space_never_built_is_built_when_first_looked_at(hub: Services, owner: Identity) -> None:
+    space = _space(hub, owner, {"README.md": b"---\nsdk: static\n---\n", "index.html": b"hi"})
+
+    first = hub.space_runtime.runtime(owner, space.repo_id)
+
+    assert first.stage is SpaceStage.BUILDING
+    queued = hub.jobs.list(kind="space.build", states=[JobState.QUEUED]).items
+    assert [job.payload["space"] for job in queued] == [space.id]
+    _build(hub, space)
+    assert _stage(hub, owner, space) is SpaceStage.RUNNING
