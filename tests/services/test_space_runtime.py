@@ -324,3 +324,14 @@ def test_a_space_never_built_is_built_when_first_looked_at(hub: Services, owner:
     assert [job.payload["space"] for job in queued] == [space.id]
     _build(hub, space)
     assert _stage(hub, owner, space) is SpaceStage.RUNNING
+
+
+def test_a_line_no_database_stores_is_made_storable(hub: Services, clock: ManualClock) -> None:
+    logs = SpaceLogs(SqlSpaceLogStore(hub.database), keep=10, clock=clock)
+    space = hub.repos.create(_writer(hub), RepoType.SPACE, None, "odd")
+    writer = logs.start(space.id, LogKind.RUN)
+
+    writer("caf\udce9 \x00au lait\r\n")
+    writer.close()
+
+    assert [line.text for line in logs.lines(space.id, LogKind.RUN)] == ["caf? au lait"]

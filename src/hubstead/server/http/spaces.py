@@ -88,7 +88,7 @@ async def restart(request: Request) -> Response:
 
 
 async def dev_mode(request: Request) -> Response:
-    """Dev mode: refused (after the access check) with a clear 400."""
+    """Dev mode: enabling it is refused (after the access check) with a clear 400."""
     body = await read_json_object(request, allow_empty=True)
     caller = await identity(request)
     runtime = services(request).space_runtime
@@ -97,7 +97,7 @@ async def dev_mode(request: Request) -> Response:
 
 
 async def set_volumes(request: Request) -> Response:
-    """Replace the repos mounted into the app."""
+    """Replace the repos to mount into the app."""
     body = await read_json_object(request)
     volumes = space_volumes(body.get("volumes"))
     caller = await identity(request)

@@ -28,11 +28,13 @@ FLUSH_SECONDS = 1.0
 
 
 def bounded_line(text: str) -> str:
-    """The line without its newline, cut to `MAX_LINE_BYTES` of UTF-8 (marked when cut)."""
-    text = text.rstrip("\r\n").replace("\x00", "")
-    data = text.encode("utf-8", errors="replace")
+    """The line without its newline, cut to `MAX_LINE_BYTES` of UTF-8 (marked when cut).
+
+    What no database stores is replaced: NULs dropped, lone surrogates (undecodable output) `?`.
+    """
+    data = text.rstrip("\r\n").replace("\x00", "").encode("utf-8", errors="replace")
     if len(data) <= MAX_LINE_BYTES:
-        return text
+        return data.decode("utf-8")
     return data[:MAX_LINE_BYTES].decode("utf-8", errors="ignore") + TRUNCATED
 
 

@@ -51,7 +51,6 @@ def upgrade() -> None:
         sa.Column("text", sa.Text, nullable=False),
     )
 
-
     # The Space builder reads the outbox from here on: Spaces made before are built when first
     # looked at, not all at once on the first start after the upgrade.
     op.execute(
