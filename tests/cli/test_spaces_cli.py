@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hubstead.cli.main import cli
+from hubstead.protocol import RepoType
+from hubstead.server.services.access import Action
 from tests.helpers.accounts import HubUser
 from tests.helpers.live_server import LiveServer
 
@@ -71,3 +73,62 @@ def test_a_reserved_key_is_refused_with_the_hub_s_reason(run: Run, space: str) -
 
     assert result.exit_code != 0
     assert "reserved" in result.output
+
+
+def test_runtime_pause_sleep_time_and_restart(run: Run, user: HubUser, space: str) -> None:
+    shown = run("spaces", "runtime", space)
+    assert shown.exit_code == 0, shown.output
+    assert f"{space}: BUILDING" in shown.stdout
+
+    slept = run("spaces", "sleep-time", space, "3600")
+    assert slept.exit_code == 0, slept.output
+    assert "sleeps: after 3600 s idle" in slept.stdout
+    assert user.api.get_space_runtime(space).sleep_time == 3600
+
+    paused = run("spaces", "pause", space)
+    assert paused.exit_code == 0, paused.output
+    assert f"{space}: PAUSED" in paused.stdout
+    assert "hubstead spaces restart" in paused.stderr
+
+    restarted = run("spaces", "restart", space, "--factory", "--json")
+    assert restarted.exit_code == 0, restarted.output
+    assert json.loads(restarted.stdout)["stage"] == "BUILDING"
+    assert "from scratch" in restarted.stderr
+
+
+def test_a_sleep_time_the_hub_refuses_is_a_usage_error(run: Run, space: str) -> None:
+    result = run("spaces", "sleep-time", space, "5")
+
+    assert result.exit_code == 1
+    assert "at least 60 seconds" in result.output
+
+
+def test_build_logs_are_printed(
+    run: Run, live_server: LiveServer, repo_factory: Callable[..., str], user: HubUser
+) -> None:
+    space = repo_factory("space", space_sdk="static")
+    user.api.upload_file(
+        path_or_fileobj=b"<h1>hi</h1>", path_in_repo="index.html", repo_id=space, repo_type="space"
+    )
+    hub = live_server.services
+    caller = hub.auth.authenticate(user.token)
+    record = hub.repos.locate(caller, RepoType.SPACE, space, Action.WRITE)
+    hub.space_builds.build(record.id, fresh=False, note=lambda _: None)  # as a worker would
+
+    result = run("spaces", "logs", space, "--build")
+
+    assert result.exit_code == 0, result.output
+    assert "Static Space: the hub serves index.html" in result.stdout
+    assert run("spaces", "runtime", space).stdout.startswith(f"{space}: RUNNING")
+
+
+def test_the_logs_of_another_users_space_are_refused(
+    run: Run, other_user: HubUser, live_server: LiveServer
+) -> None:
+    space = f"{other_user.name}/private-space"
+    other_user.api.create_repo(space, repo_type="space", space_sdk="static", private=True)
+
+    result = run("spaces", "logs", space)
+
+    assert result.exit_code == 2
+    assert "not found" in result.output.lower()

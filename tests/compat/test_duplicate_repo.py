@@ -187,7 +187,29 @@ def test_a_copy_into_a_namespace_the_caller_cannot_write_is_forbidden(
     assert not user.api.repo_exists(target)
 
 
-def test_space_runtime_options_are_refused_not_dropped(
+def test_a_space_copy_takes_its_own_secrets_variables_and_sleep_time(
+    user: HubUser, repo_factory: Callable[..., str], copies: Copies
+) -> None:
+    space = repo_factory("space")
+    user.api.add_space_variable(space, "MODE", "fast")
+    user.api.add_space_secret(space, "TOKEN", "the-source-secret")
+    target = copies("space")
+
+    user.api.duplicate_repo(
+        space,
+        target,
+        repo_type="space",
+        space_secrets=[{"key": "MY_TOKEN", "value": "mine"}],
+        space_variables=[{"key": "EXTRA", "value": "1"}],
+        space_sleep_time=3600,
+    )
+
+    assert list(user.api.get_space_secrets(target)) == ["MY_TOKEN"]
+    assert sorted(user.api.get_space_variables(target)) == ["EXTRA", "MODE"]
+    assert user.api.get_space_runtime(target).sleep_time == 3600
+
+
+def test_bad_space_options_are_refused_before_the_copy_is_made(
     user: HubUser, repo_factory: Callable[..., str], copies: Copies
 ) -> None:
     space = repo_factory("space")
@@ -195,11 +217,11 @@ def test_space_runtime_options_are_refused_not_dropped(
 
     with pytest.raises(HfHubHTTPError) as caught:
         user.api.duplicate_repo(
-            space, target, repo_type="space", space_secrets=[{"key": "K", "value": "v"}]
+            space, target, repo_type="space", space_secrets=[{"key": "PATH", "value": "/x"}]
         )
 
-    assert caught.value.response.status_code == 501
-    assert "'secrets'" in caught.value.response.headers["X-Error-Message"]
+    assert caught.value.response.status_code == 400
+    assert "reserved" in caught.value.response.headers["X-Error-Message"]
     assert not user.api.repo_exists(target, repo_type="space")
 
 

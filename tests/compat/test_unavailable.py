@@ -24,18 +24,11 @@ CALLS: list[tuple[str, Call, str]] = [
         ),
         "Resource groups of collections",
     ),
-    ("get_space_runtime", lambda api, repo, space, me: api.get_space_runtime(space), "Space"),
     (
-        "request_space_hardware",
-        lambda api, repo, space, me: api.request_space_hardware(space, "t4-small"),  # type: ignore[arg-type]
-        "Space runtimes",
+        "get_zero_gpu_quota",
+        lambda api, repo, space, me: api.get_zero_gpu_quota(),
+        "ZeroGPU quotas",
     ),
-    (
-        "set_space_sleep_time",
-        lambda api, repo, space, me: api.set_space_sleep_time(space, 3600),
-        "Space runtimes",
-    ),
-    ("restart_space", lambda api, repo, space, me: api.restart_space(space), "Space runtimes"),
     ("list_buckets", lambda api, repo, space, me: list(api.list_buckets()), "Buckets"),
     ("list_jobs", lambda api, repo, space, me: list(api.list_jobs(namespace=me)), "Jobs"),
     ("list_jobs_hardware", lambda api, repo, space, me: api.list_jobs_hardware(), "Jobs"),
@@ -61,16 +54,6 @@ def test_an_unavailable_feature_is_a_404_naming_it(
     assert message.startswith(feature)
     assert message.endswith("are not available on this hub yet")
     assert message in str(caught.value)
-
-
-def test_the_space_hardware_list_is_not_looked_up_as_a_space(hf_api: HfApi) -> None:
-    with pytest.raises(HfHubHTTPError) as caught:
-        hf_api.list_spaces_hardware()
-
-    response = caught.value.response
-    assert response.status_code == 404
-    assert response.headers["X-Error-Code"] == "NotImplemented"
-    assert response.headers["X-Error-Message"].startswith("Space runtimes")
 
 
 def test_served_endpoints_still_answer_beside_unavailable_ones(

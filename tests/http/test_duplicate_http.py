@@ -64,19 +64,35 @@ def test_a_malformed_body_is_a_400(
     _refused(http.post(f"/api/models/{repo}/duplicate", json=body), 400, None, words)
 
 
-def test_space_runtime_options_are_not_supported(
-    http: httpx.Client, user: HubUser, target: str
+@pytest.mark.parametrize(
+    ("type", "body", "status", "code", "words"),
+    [
+        ("spaces", {"hardware": "t4-small"}, 400, None, "This hub offers cpu-basic only"),
+        ("spaces", {"storageTier": "large"}, 501, "NotImplemented", "without 'storageTier'"),
+        ("models", {"variables": [{"key": "K", "value": "v"}]}, 400, None, "Only a Space takes"),
+    ],
+)
+def test_options_this_hub_does_not_have_are_refused(
+    http: httpx.Client,
+    user: HubUser,
+    target: str,
+    type: str,
+    body: dict[str, object],
+    status: int,
+    code: str | None,
+    words: str,
 ) -> None:
-    source = f"{user.name}/{unique_name('space')}"
-    user.api.create_repo(source, repo_type="space", space_sdk="static")
+    source = f"{user.name}/{unique_name('source')}"
+    repo_type = type.removesuffix("s")
+    user.api.create_repo(
+        source, repo_type=repo_type, space_sdk="static" if repo_type == "space" else None
+    )
     try:
-        response = http.post(
-            f"/api/spaces/{source}/duplicate",
-            json={"repository": target, "hardware": "t4-small"},
-        )
-        _refused(response, 501, "NotImplemented", "duplicate without 'hardware'")
+        response = http.post(f"/api/{type}/{source}/duplicate", json={"repository": target, **body})
+        _refused(response, status, code, words)
+        assert not user.api.repo_exists(target, repo_type=repo_type)
     finally:
-        user.api.delete_repo(source, repo_type="space")
+        user.api.delete_repo(source, repo_type=repo_type)
 
 
 def test_an_anonymous_caller_must_authenticate(

@@ -13,9 +13,8 @@ from tests.helpers.live_server import LiveServer
 
 FEATURE_PATHS = [
     ("/api/collections/someone/mine-0123/resource-group", "Resource groups of collections"),
-    ("/api/spaces/hardware", "Space runtimes"),
-    ("/api/spaces/{repo}/volumes", "Space runtimes"),
-    ("/api/spaces/{repo}/logs/build", "Space runtimes"),
+    ("/api/spaces/zero-gpu/quota", "ZeroGPU quotas"),
+    ("/api/spaces/semantic-search", "Space semantic search"),
     ("/api/buckets/someone/bucket", "Buckets"),
     ("/api/jobs/someone/abc/cancel", "Jobs"),
     ("/api/scheduled-jobs/someone", "Jobs"),

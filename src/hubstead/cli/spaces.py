@@ -1,27 +1,114 @@
-"""`hubstead spaces secrets|variables list|add|delete`: a Space's secrets and variables.
+"""`hubstead spaces`: a Space's runtime, logs and controls, its secrets and variables.
 
-A secret's value is read from standard input (a hidden prompt on a terminal), never from the
-command line, where shell history and the process list would keep it. Data (tables, `--json`
-documents) goes to stdout; confirmations go to stderr.
+`runtime` shows the stage (and why, for an error stage); `logs` prints the run log (`--build`:
+the last build's) and with `--follow` keeps printing new lines until interrupted; `restart`
+(`--factory`: without caches), `pause` and `sleep-time` change the app. A secret's value is
+read from standard input (a hidden prompt on a terminal), never from the command line, where
+shell history and the process list would keep it. Data (tables, `--json` documents, log lines)
+goes to stdout; confirmations go to stderr.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from hubstead.cli._client import open_api, token_option
 from hubstead.cli._errors import reports_client_errors
-from hubstead.cli._output import emit_table, json_option
+from hubstead.cli._output import emit_json, emit_table, json_option
+
+if TYPE_CHECKING:
+    from hubstead.client.models import SpaceRuntime
 
 _description_option = click.option("--description", help="What the entry is for.")
 
 
 @click.group()
 def spaces() -> None:
-    """Manage Spaces: their secrets and variables."""
+    """Manage Spaces: their runtime, logs, secrets and variables."""
+
+
+def _show_runtime(space_id: str, runtime: SpaceRuntime, as_json: bool) -> None:
+    if as_json:
+        emit_json(runtime.raw)
+        return
+    click.echo(f"{space_id}: {runtime.stage}")
+    click.echo(f"hardware: {runtime.requested_hardware or '-'}")
+    sleep = "never" if runtime.sleep_time is None else f"after {runtime.sleep_time} s idle"
+    click.echo(f"sleeps: {sleep}")
+    if runtime.error_message:
+        click.echo(f"error: {runtime.error_message}")
+
+
+@spaces.command("runtime")
+@click.argument("space_id")
+@token_option
+@json_option
+@reports_client_errors
+def runtime(space_id: str, token: str | None, as_json: bool) -> None:
+    """Show the stage, hardware and sleep time of SPACE_ID's app."""
+    with open_api(token) as api:
+        found = api.get_space_runtime(space_id)
+    _show_runtime(space_id, found, as_json)
+
+
+@spaces.command("logs")
+@click.argument("space_id")
+@click.option("--build", is_flag=True, help="The last build's log, not the app's.")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines (Ctrl-C stops).")
+@token_option
+@reports_client_errors
+def logs(space_id: str, build: bool, follow: bool, token: str | None) -> None:
+    """Print the run log of SPACE_ID's app (or its last build's)."""
+    with open_api(token) as api:
+        try:
+            for line in api.fetch_space_logs(space_id, build=build, follow=follow):
+                click.echo(line, nl=False)
+        except KeyboardInterrupt:
+            return
+
+
+@spaces.command("restart")
+@click.argument("space_id")
+@click.option("--factory", is_flag=True, help="Rebuild without any cache.")
+@token_option
+@json_option
+@reports_client_errors
+def restart(space_id: str, factory: bool, token: str | None, as_json: bool) -> None:
+    """Build SPACE_ID again and start its app (a paused Space too)."""
+    with open_api(token) as api:
+        found = api.restart_space(space_id, factory_reboot=factory)
+    click.echo(f"Restarting {space_id}{' from scratch' if factory else ''}.", err=True)
+    _show_runtime(space_id, found, as_json)
+
+
+@spaces.command("pause")
+@click.argument("space_id")
+@token_option
+@json_option
+@reports_client_errors
+def pause(space_id: str, token: str | None, as_json: bool) -> None:
+    """Stop SPACE_ID's app until it is restarted."""
+    with open_api(token) as api:
+        found = api.pause_space(space_id)
+    click.echo(f"Paused {space_id}; `hubstead spaces restart` starts it again.", err=True)
+    _show_runtime(space_id, found, as_json)
+
+
+@spaces.command("sleep-time")
+@click.argument("space_id")
+@click.argument("seconds", type=int)
+@token_option
+@json_option
+@reports_client_errors
+def sleep_time(space_id: str, seconds: int, token: str | None, as_json: bool) -> None:
+    """Stop SPACE_ID's app after SECONDS without requests (-1: never)."""
+    with open_api(token) as api:
+        found = api.set_space_sleep_time(space_id, seconds)
+    _show_runtime(space_id, found, as_json)
 
 
 @spaces.group()

@@ -5,8 +5,8 @@ parse the answer into `models` dataclasses. The methods come in groups, one clas
 repos (`_repos.py`), git history (`_refs.py`), files (`_files.py`), uploads (`uploads.py`),
 downloads (`downloads.py`), discussions (`_discussions.py`), access requests
 (`_access_requests.py`), people (`_profiles.py`), likes (`_likes.py`), collections
-(`_collections.py`), webhooks (`_webhooks.py`) and Space secrets and variables
-(`_space_env.py`); identity is here.
+(`_collections.py`), webhooks (`_webhooks.py`), Space secrets and variables
+(`_space_env.py`) and Space runtimes (`_spaces.py`); identity is here.
 
 The module-level functions (`create_repo`, `list_models`, ...) call the method of the same name
 on a client built from the environment at each call, so `HF_ENDPOINT` and `HF_TOKEN` can change
@@ -26,6 +26,7 @@ from hubstead.client._discussions import DiscussionMethods
 from hubstead.client._likes import LikeMethods
 from hubstead.client._profiles import ProfileMethods
 from hubstead.client._space_env import SpaceEnvMethods
+from hubstead.client._spaces import SpaceMethods
 from hubstead.client._webhooks import WebhookMethods
 from hubstead.client.downloads import DownloadMethods
 from hubstead.client.uploads import UploadMethods
@@ -46,6 +47,7 @@ class HfApi(
     CollectionMethods,
     WebhookMethods,
     SpaceEnvMethods,
+    SpaceMethods,
 ):
     """A client for one hub (hubstead or huggingface.co).
 
@@ -186,6 +188,12 @@ delete_space_secret = _on_default_api(HfApi.delete_space_secret)
 get_space_variables = _on_default_api(HfApi.get_space_variables)
 add_space_variable = _on_default_api(HfApi.add_space_variable)
 delete_space_variable = _on_default_api(HfApi.delete_space_variable)
+get_space_runtime = _on_default_api(HfApi.get_space_runtime)
+restart_space = _on_default_api(HfApi.restart_space)
+pause_space = _on_default_api(HfApi.pause_space)
+set_space_sleep_time = _on_default_api(HfApi.set_space_sleep_time)
+fetch_space_logs = _iterating_on_default_api(HfApi.fetch_space_logs)
+wait_for_space = _on_default_api(HfApi.wait_for_space)
 list_pending_access_requests = _iterating_on_default_api(HfApi.list_pending_access_requests)
 list_accepted_access_requests = _iterating_on_default_api(HfApi.list_accepted_access_requests)
 list_rejected_access_requests = _iterating_on_default_api(HfApi.list_rejected_access_requests)

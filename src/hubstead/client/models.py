@@ -835,6 +835,37 @@ class WebhookDelivery:
         )
 
 
+TRANSITIONAL_SPACE_STAGES = frozenset(
+    {"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"}
+)
+"""The stages a Space leaves by itself (what `wait_for_space` waits through)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SpaceRuntime:
+    """Where a Space's app is: its stage, hardware, sleep time, and what went wrong."""
+
+    stage: str
+    hardware: str | None
+    requested_hardware: str | None
+    sleep_time: int | None
+    error_message: str | None
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Parse the runtime object."""
+        hardware = data.get("hardware") or {}
+        return cls(
+            data["stage"],
+            hardware.get("current"),
+            hardware.get("requested"),
+            data.get("gcTimeout"),
+            data.get("errorMessage"),
+            data,
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class SpaceSecret:
     """A secret of a Space: its key, description and time of change, never its value."""

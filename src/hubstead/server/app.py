@@ -36,6 +36,7 @@ from hubstead.server.http import (
     repos,
     resolve,
     space_env,
+    spaces,
     unavailable,
     xet,
 )
@@ -45,7 +46,9 @@ from hubstead.server.http import (
 from hubstead.server.http.errors import handle_hub_error, handle_unexpected
 from hubstead.server.http.middleware import RequestContext
 from hubstead.server.http.router import IndexedRouter
+from hubstead.server.jobs import spaces as space_jobs
 from hubstead.server.jobs import sync, upkeep, webhooks
+from hubstead.server.jobs.outbox import OutboxThread
 from hubstead.server.jobs.runner import Handler, JobRunner
 from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.services.access_requests import AccessRequestService
@@ -84,6 +87,10 @@ from hubstead.server.services.sealing import Sealer
 from hubstead.server.services.sessions import SessionService, SignInLimits
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.space_env import SpaceEnvService
+from hubstead.server.services.spaces.builds import SpaceBuilder
+from hubstead.server.services.spaces.logs import SpaceLogs
+from hubstead.server.services.spaces.runner import SpaceRunner
+from hubstead.server.services.spaces.runtime import SpaceRuntimeService
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import KIND as deliveries_kind
@@ -121,6 +128,7 @@ from hubstead.server.storage.profiles_sql import SqlProfileStore
 from hubstead.server.storage.repos_sql import SqlRepoStore
 from hubstead.server.storage.secret_key import load_secret_key
 from hubstead.server.storage.space_env_sql import SqlSpaceEnvStore
+from hubstead.server.storage.spaces_sql import SqlSpaceLogStore, SqlSpaceRuntimeStore
 from hubstead.server.storage.tokens_sql import SqlTokenStore
 from hubstead.server.storage.upstream_hub import HubUpstream
 from hubstead.server.storage.web_sessions_sql import SqlWebSessionStore
@@ -138,13 +146,17 @@ from hubstead.server.web.render import Renderer
 COMMIT_CACHE_BUDGET = 100_000
 
 
-def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
+def build_services(
+    settings: Settings, *, clock: Clock = utcnow, space_runner: SpaceRunner | None = None
+) -> Services:
     """Open (and migrate) the stores under the data dir and wire the services to them.
 
     Args:
         settings: where the data lives and how the hub behaves.
         clock: the time that leases, due times, retry delays, schedules and signed URLs'
             expiries are measured on; real time unless a test moves one by hand.
+        space_runner: what builds and runs gradio and streamlit Spaces; without one, their
+            builds end in CONFIG_ERROR saying so (static Spaces need none).
     """
     data_dir = settings.resolved_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -221,6 +233,14 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     likes = LikeService(repo_service, auth_service, SqlLikeStore(database), clock=clock)
     space_env_store = SqlSpaceEnvStore(database)
     space_secrets_key = settings.resolved_data_dir / "space-secrets.key"
+    space_env_service = SpaceEnvService(
+        repo_service,
+        space_env_store,
+        Sealer(lambda: load_secret_key(space_secrets_key)),
+        clock=clock,
+    )
+    space_runtimes = SqlSpaceRuntimeStore(database)
+    space_logs = SpaceLogs(SqlSpaceLogStore(database), keep=settings.space_log_lines, clock=clock)
     commits = CommitService(
         repo_service,
         heads,
@@ -322,12 +342,25 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         duplicates=DuplicateService(
             repo_service, heads, git_store, lfs_index, xet_index, space_env_store
         ),
-        space_env=SpaceEnvService(
+        space_env=space_env_service,
+        space_runtime=SpaceRuntimeService(
+            repo_service, space_runtimes, space_logs, job_service, clock=clock
+        ),
+        space_builds=SpaceBuilder(
             repo_service,
-            space_env_store,
-            Sealer(lambda: load_secret_key(space_secrets_key)),
+            git_store,
+            objects,
+            space_runtimes,
+            space_logs,
+            space_env_service,
+            SqlHubEventLog(database),
+            job_service,
+            space_runner,
+            work_dir=data_dir / "spaces",
+            base_url=_base_url(settings),
             clock=clock,
         ),
+        space_runner=space_runner,
         profiles=ProfileService(accounts, SqlProfileStore(database), upkeep.usage),
         access_requests=AccessRequestService(
             repo_service, access_request_store, accounts, clock=clock
@@ -474,6 +507,7 @@ def job_handlers() -> dict[str, Handler]:
         upkeep.FSCK: upkeep.run_fsck_job,
         sync.KIND: sync.run_sync_job,
         deliveries_kind: webhooks.run_delivery_job,
+        space_jobs.KIND: space_jobs.run_build_job,
     }
 
 
@@ -492,9 +526,9 @@ def job_threads(services: Services, handlers: Mapping[str, Handler] | None = Non
     )
 
 
-def dispatch_thread(services: Services) -> webhooks.DispatchThread:
-    """The thread that turns hub events into webhook deliveries (`job_poll_seconds` apart)."""
-    return webhooks.DispatchThread(services, poll_seconds=services.settings.job_poll_seconds)
+def dispatch_thread(services: Services) -> OutboxThread:
+    """The thread that follows hub events (webhooks, Space builds) and supervises Space apps."""
+    return OutboxThread(services, poll_seconds=services.settings.job_poll_seconds)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
@@ -507,6 +541,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *attachments.routes,
         *likes.routes,
         *space_env.routes,
+        *spaces.routes,
         *collections.routes,
         *access_requests.routes,
         *webhook_routes.routes,

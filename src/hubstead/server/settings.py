@@ -232,6 +232,11 @@ class Settings:
         "How many times a delivery is tried before it fails (retries back off from 10 s to "
         "15 min).",
     )
+    space_log_lines: int = _setting(
+        5000,
+        "How many lines of each Space's build log and run log are kept (the last ones; each "
+        "line at most 4 KiB).",
+    )
 
     spaces_dir: Path | None = _setting(
         None,
@@ -504,6 +509,7 @@ def _validate(settings: Settings) -> list[str]:
         "mirror_concurrency",
         "webhook_timeout_seconds",
         "webhook_max_attempts",
+        "space_log_lines",
         "max_fetch_request_bytes",
         "max_header_bytes",
         "max_header_count",

@@ -127,6 +127,8 @@ class SpaceState:
     and pid), for stopping it from another process of the same machine. `sleep_seconds` is the
     idle time after which the app is stopped (None: never); `last_request_at` when the proxy
     last forwarded a request to it. `error` is what went wrong, for the error stages.
+    `generation` goes up with each build, pause and restart: a build job writes its progress
+    only while the generation it began is still the Space's last.
     """
 
     repo_id: int
@@ -141,6 +143,7 @@ class SpaceState:
     volumes: tuple[SpaceVolume, ...]
     updated_at: dt.datetime
     last_request_at: dt.datetime | None
+    generation: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

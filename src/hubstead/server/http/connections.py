@@ -72,7 +72,16 @@ def uvicorn_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Conf
     """
     limits = ConnectionLimits.from_settings(settings)
     protocol = type("HubHttpProtocol", (LimitedHttpProtocol,), {"limits": limits})
-    return uvicorn.Config(app, http=protocol, timeout_keep_alive=_KEEP_ALIVE_SECONDS, **options)
+    # `Date` is stamped per response by `middleware.RequestContext`: uvicorn's own is renewed
+    # once a second, up to two seconds behind, and clients compare it with event times (the
+    # Space log replay of `huggingface_hub` ends at the first event later than it).
+    return uvicorn.Config(
+        app,
+        http=protocol,
+        timeout_keep_alive=_KEEP_ALIVE_SECONDS,
+        date_header=False,
+        **options,
+    )
 
 
 def _half_the_file_limit() -> int:

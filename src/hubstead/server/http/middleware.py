@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from email.utils import formatdate
 from urllib.parse import quote, unquote
 
 from starlette.datastructures import MutableHeaders
@@ -28,7 +29,7 @@ def routing_path(raw_path: bytes) -> str:
 
 
 class RequestContext:
-    """Route on the raw path, stamp `X-Request-Id` on every response, log every request."""
+    """Route on the raw path, stamp `X-Request-Id` and `Date` on responses, log every request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -49,7 +50,9 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[HEADER_REQUEST_ID] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[HEADER_REQUEST_ID] = request_id
+                headers["date"] = formatdate(usegmt=True)
             await send(message)
 
         try:

@@ -10,6 +10,7 @@ from hubstead.protocol import RepoType
 from hubstead.server.domain.git import CommitRecord, EntryKind
 from hubstead.server.domain.jobs import JobRecord
 from hubstead.server.domain.repos import RepoRecord
+from hubstead.server.domain.spaces import FREE_HARDWARE, SpaceState
 from hubstead.server.services.catalog import RepoInfo
 from hubstead.server.services.files import FileInfo
 from hubstead.server.services.gguf import GgufSummary
@@ -28,8 +29,8 @@ EXPANDABLE = {
         "usedStorage",
     },
     RepoType.SPACE: {
-        "author", "cardData", "createdAt", "disabled", "lastModified", "likes", "private", "sdk",
-        "sha", "siblings", "tags", "trendingScore", "usedStorage",
+        "author", "cardData", "createdAt", "disabled", "lastModified", "likes", "private",
+        "runtime", "sdk", "sha", "siblings", "tags", "trendingScore", "usedStorage",
     },
     # The client sends no `expand=` for kernels (`kernel_info`); what a kernel's info holds.
     RepoType.KERNEL: {
@@ -213,6 +214,39 @@ def job(record: JobRecord) -> dict[str, Any]:
         "finishedAt": None if record.finished_at is None else date(record.finished_at),
         "nextRunAt": date(record.next_run_at),
     }
+
+
+def space_runtime(state: SpaceState) -> dict[str, Any]:
+    """A Space's runtime object (platform.md §7.2); `hardware` is always an object."""
+    serving = state.stage.serving
+    payload: dict[str, Any] = {
+        "stage": state.stage.value,
+        "hardware": {
+            "current": FREE_HARDWARE if serving else None,
+            "requested": state.requested_hardware,
+        },
+        "storage": None,
+        "gcTimeout": state.sleep_seconds,
+        "replicas": {"requested": 1, "current": 1 if serving else 0},
+        "devMode": False,
+        "domains": [],
+        "sdk": None if state.sdk is None else state.sdk.value,
+    }
+    if state.volumes:
+        payload["volumes"] = [
+            {
+                "type": v.kind,
+                "source": v.source,
+                "mountPath": v.mount_path,
+                "revision": v.revision,
+                "readOnly": True,
+                **({"path": v.path} if v.path is not None else {}),
+            }
+            for v in state.volumes
+        ]
+    if state.error is not None:
+        payload["errorMessage"] = state.error
+    return payload
 
 
 def select(payload: dict[str, Any], expand: list[str], type: RepoType) -> dict[str, Any]:

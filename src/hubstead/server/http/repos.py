@@ -41,10 +41,12 @@ from hubstead.server.http.context import (
     services,
 )
 from hubstead.server.http.paths import API_REPO, API_REPOS
+from hubstead.server.http.spaces import space_volumes
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.catalog import Details, ListedRepo, RepoInfo
 from hubstead.server.services.repos import RepoSettingsChange
+from hubstead.server.services.spaces.templates import TEMPLATES, SpaceTemplate, find_template
 
 _PAGE_SIZE = 1000
 _SORT_KEYS = {
@@ -120,6 +122,17 @@ async def create_repo(request: Request) -> Response:
     caller = await identity(request)
     space_env = services(request).space_env
     await call(space_env.check_initial, secrets, variables)
+    template, space_settings = None, None
+    if type is RepoType.SPACE:
+        template, sdk = _template(body, sdk)
+        space_settings = await call(
+            services(request).space_runtime.check_initial,
+            caller,
+            _string(body, "hardware", required=False),
+            _integer(body, "sleepTimeSeconds"),
+            space_volumes(body.get("volumes") or []),
+            sdk,
+        )
     try:
         repo = await call(
             services(request).repos.create,
@@ -129,6 +142,7 @@ async def create_repo(request: Request) -> Response:
             name,
             private=_visibility(body, type),
             sdk=sdk,
+            files=None if template is None else template.files,
         )
     except errors.ConflictError as exc:
         owner = namespace or (caller.account.name if caller.account else "")
@@ -137,38 +151,77 @@ async def create_repo(request: Request) -> Response:
         ) from exc
     if secrets or variables:
         await call(space_env.give_initial, repo, secrets, variables)
+    if space_settings is not None:
+        await call(services(request).space_runtime.give_initial, repo, space_settings)
     url = repo_url(request, type, repo.repo_id)
     return JSONResponse({"url": url, "name": repo.repo_id, "id": f"{repo.id:024x}"})
 
 
-# What `duplicate_repo` may send for a Space's runtime and Enterprise resource groups, which
-# this hub does not run: refused rather than silently dropped (secrets, above all).
-_DUPLICATE_UNSUPPORTED = (
-    "hardware",
-    "storageTier",
-    "sleepTimeSeconds",
-    "secrets",
-    "variables",
-    "volumes",
-    "resourceGroupId",
-)
+def _template(body: dict[str, Any], sdk: str | None) -> tuple[SpaceTemplate | None, str | None]:
+    """The built-in template `create_repo(space_template=...)` names, and the Space's SDK."""
+    name = _string(body, "template", required=False)
+    if name is None:
+        return None, sdk
+    template = find_template(name)
+    if template is None:
+        known = ", ".join(t.repo_id for t in TEMPLATES)
+        raise errors.InvalidRequestError(f"Unknown Space template {name!r}: one of {known}")
+    if sdk is not None and sdk != template.sdk.value:
+        raise errors.InvalidRequestError(
+            f"The template {template.repo_id} is a {template.sdk.value} Space, not {sdk}"
+        )
+    return template, template.sdk.value
+
+
+def _integer(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise errors.InvalidRequestError(f"{name!r} must be an integer")
+    return value
+
+
+# What `duplicate_repo` may send that this hub does not have: refused rather than silently
+# dropped. A Space's runtime options are taken (`_space_options`).
+_DUPLICATE_UNSUPPORTED = ("storageTier", "resourceGroupId")
+_SPACE_OPTIONS = ("hardware", "sleepTimeSeconds", "secrets", "variables", "volumes")
 
 
 async def duplicate_repo(request: Request) -> Response:
-    """Copy a repo to `repository` (`namespace/name`); 409 with its `url` when it exists."""
+    """Copy a repo to `repository` (`namespace/name`); 409 with its `url` when it exists.
+
+    A Space's copy may be given its own secrets, variables, hardware, sleep time and volumes,
+    checked before it is made (its variables are the source's, then these).
+    """
     type = repo_type(request)
     body = await read_json_object(request)
     unsupported = [key for key in _DUPLICATE_UNSUPPORTED if body.get(key) is not None]
     if unsupported:
         raise errors.NotSupportedError(
-            f"This hub does not run Spaces or resource groups: duplicate without {unsupported[0]!r}"
+            f"This hub has no storage tiers or resource groups: duplicate without "
+            f"{unsupported[0]!r}"
         )
+    given = [key for key in _SPACE_OPTIONS if body.get(key) is not None]
+    if given and type is not RepoType.SPACE:
+        raise errors.InvalidRequestError(f"Only a Space takes {given[0]!r}")
     target = _string(body, "repository", required=False)
     namespace, _, name = target.rpartition("/") if target else ("", "", None)
     caller = await identity(request)
+    hub = services(request)
+    secrets, variables = _env_inputs(body, "secrets"), _env_inputs(body, "variables")
+    await call(hub.space_env.check_initial, secrets, variables)
+    space_settings = None
+    if type is RepoType.SPACE:
+        space_settings = await call(
+            hub.space_runtime.check_initial,
+            caller,
+            _string(body, "hardware", required=False),
+            _integer(body, "sleepTimeSeconds"),
+            space_volumes(body.get("volumes") or []),
+            None,
+        )
     try:
         repo = await call(
-            services(request).duplicates.duplicate,
+            hub.duplicates.duplicate,
             caller,
             type,
             repo_id(request),
@@ -180,6 +233,10 @@ async def duplicate_repo(request: Request) -> Response:
         owner = namespace or (caller.account.name if caller.account else "")
         existing = f"{owner}/{name or param(request, 'name')}"
         raise errors.ConflictError(exc.message, url=repo_url(request, type, existing)) from exc
+    if secrets or variables:
+        await call(hub.space_env.give_initial, repo, secrets, variables)
+    if space_settings is not None:
+        await call(hub.space_runtime.give_initial, repo, space_settings)
     return JSONResponse({"url": repo_url(request, type, repo.repo_id), "filesCopyPending": False})
 
 
@@ -252,6 +309,9 @@ async def get_repo_info(request: Request) -> Response:
         services(request).catalog.info, caller, type, target, revision, _details(expand)
     )
     payload = payloads.repo_info(info, blobs=blobs)
+    if type is RepoType.SPACE and (not expand or "runtime" in expand):
+        state = await call(services(request).space_runtime.shown_to, caller, info.repo)
+        payload["runtime"] = payloads.space_runtime(state)
     return JSONResponse(payloads.select(payload, expand, type) if expand else payload)
 
 
@@ -306,7 +366,14 @@ async def list_repos(request: Request) -> Response:
     details = _details(expand, listing=True) if full or expand else None
     page = await call(services(request).catalog.list, caller, query, details)
     headers = next_link(request, offset + limit) if page.more else {}
-    return JSONResponse([_listing_item(item, expand) for item in page.items], headers=headers)
+    items = [_listing_item(item, expand) for item in page.items]
+    if type is RepoType.SPACE and "runtime" in expand:
+        runtime = services(request).space_runtime
+        for item, payload in zip(page.items, items, strict=True):
+            repo = item.repo if isinstance(item, RepoInfo) else item
+            state = await call(runtime.shown_to, caller, repo)
+            payload["runtime"] = payloads.space_runtime(state)
+    return JSONResponse(items, headers=headers)
 
 
 def _listing_item(item: ListedRepo, expand: list[str]) -> dict[str, Any]:

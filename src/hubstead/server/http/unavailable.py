@@ -1,8 +1,8 @@
 """Hub endpoints this hub does not serve (yet): one table, one clear 404 for every method.
 
 `huggingface_hub` calls many endpoints beyond repos and files. Without this table they would
-fall through to other routes and answer misleadingly (`/api/spaces/hardware` looked up as a Space
-named "hardware", `/api/users/...` as an unknown repo type, 405 for a method no route takes).
+fall through to other routes and answer misleadingly (`/api/spaces/zero-gpu/quota` looked up as
+a Space named "quota", `/api/users/...` as an unknown repo type, 405 for a method no route takes).
 Each request here answers 404 with `X-Error-Code: NotImplemented` and a message naming the
 feature. These routes are mounted before all others; when a feature is built, delete its row.
 """
@@ -17,8 +17,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hubstead.server import errors
-
-_SPACE = "/api/spaces/{namespace}/{name}"
 
 
 @dataclass(frozen=True)
@@ -43,29 +41,8 @@ UNAVAILABLE: tuple[Unavailable, ...] = (
         "Resource groups of collections", ("/api/collections/{namespace}/{slug}/resource-group",)
     ),
     Unavailable("Dataset leaderboards", ("/api/datasets/{namespace}/{name}/leaderboard",)),
-    Unavailable(
-        "Space runtimes (hardware, volumes, logs, restarts)",
-        (
-            "/api/spaces/hardware",
-            "/api/spaces/zero-gpu/quota",
-            *(
-                _SPACE + "/" + action
-                for action in (
-                    "runtime",
-                    "hardware",
-                    "volumes",
-                    "sleeptime",
-                    "pause",
-                    "restart",
-                    "dev-mode",
-                )
-            ),
-            *_with_subpaths(_SPACE + "/logs"),
-        ),
-    ),
-    Unavailable(
-        "Space templates and search", ("/api/spaces/templates", "/api/spaces/semantic-search")
-    ),
+    Unavailable("ZeroGPU quotas", ("/api/spaces/zero-gpu/quota",)),
+    Unavailable("Space semantic search", ("/api/spaces/semantic-search",)),
     Unavailable("Buckets", _with_subpaths("/api/buckets")),
     Unavailable("Jobs", _with_subpaths("/api/jobs", "/api/scheduled-jobs")),
     Unavailable("Papers", (*_with_subpaths("/api/papers"), "/api/daily_papers")),

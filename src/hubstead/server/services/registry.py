@@ -58,6 +58,9 @@ from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.sessions import SessionService
 from hubstead.server.services.space_env import SpaceEnvService
+from hubstead.server.services.spaces.builds import SpaceBuilder
+from hubstead.server.services.spaces.runner import SpaceRunner
+from hubstead.server.services.spaces.runtime import SpaceRuntimeService
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import DeliverySender
@@ -96,6 +99,9 @@ class Services:
     collections: CollectionService
     duplicates: DuplicateService
     space_env: SpaceEnvService
+    space_runtime: SpaceRuntimeService
+    space_builds: SpaceBuilder
+    space_runner: SpaceRunner | None
     profiles: ProfileService
     access_requests: AccessRequestService
     webhooks: WebhookService

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType, name_problem, repo_id_problem
 from hubstead.server import errors
@@ -216,8 +216,11 @@ class RepoService:
         private: bool | None = None,
         sdk: str | None = None,
         copy_of: RepoRecord | None = None,
+        files: Mapping[str, bytes] | None = None,
     ) -> RepoRecord:
         """Create a repo whose `main` starts with a commit holding `.gitattributes`.
+
+        `files` are more files for that commit (a Space template's).
 
         With `copy_of`, the repo starts with that repo's branches and tags instead (its git
         objects are copied; the caller checked that it may read them).
@@ -248,11 +251,11 @@ class RepoService:
         if existing is not None:
             raise errors.ConflictError(f"You already created this {type.value} repo")
         key = uuid.uuid4().hex
-        files = {".gitattributes": default_gitattributes(type)}
+        initial = {".gitattributes": default_gitattributes(type), **(files or {})}
         try:
             with errors.out_of_space(f"creating {owner.name}/{name}"):
                 if copy_of is None:
-                    head = self._git.create(key, files, author_of(identity), "initial commit")
+                    head = self._git.create(key, initial, author_of(identity), "initial commit")
                 else:
                     head = self._git.create_copy(key, copy_of.storage_key)
         except errors.LocalStorageError:

@@ -209,5 +209,15 @@ class SpaceEnvService:
         space = self._space(identity, repo_id)
         self._store.delete(space.id, kind, key)
 
+    def app_env(self, space: RepoRecord) -> dict[str, str]:
+        """The Space's variables and secrets (opened), for its app's environment.
+
+        No access check: the build job calls it for the Space it builds.
+        """
+        env = {e.key: e.value.decode() for e in self._store.entries(space.id, EnvKind.VARIABLE)}
+        for entry in self._store.entries(space.id, EnvKind.SECRET):
+            env[entry.key] = self._sealer.open(space.id, entry.key, entry.value)
+        return env
+
     def _space(self, identity: Identity, repo_id: str) -> RepoRecord:
         return self._repos.locate(identity, RepoType.SPACE, repo_id, Action.WRITE)

@@ -170,11 +170,13 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # The busy timeout first: switching to WAL takes a lock that processes starting together
+    # (`serve --workers`) contend for, and waits only with a timeout already set.
     for pragma in (
+        "busy_timeout=30000",
         "journal_mode=WAL",
         "synchronous=NORMAL",
         "foreign_keys=ON",
-        "busy_timeout=30000",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()

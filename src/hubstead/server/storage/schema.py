@@ -423,6 +423,45 @@ space_env = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# One row per Space that was ever built (`storage/spaces.py`): where its app is in its life.
+space_runtimes = sa.Table(
+    "space_runtimes",
+    metadata,
+    sa.Column(
+        "repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("stage", sa.String(32), nullable=False),
+    # Raised by each build, pause and restart: a build only writes while it is still the last.
+    sa.Column("generation", sa.Integer, nullable=False),
+    sa.Column("sdk", sa.String(16)),
+    sa.Column("hardware", sa.String(32), nullable=False),
+    sa.Column("sleep_seconds", sa.Integer),
+    sa.Column("commit_id", sa.String(40)),
+    sa.Column("address_host", sa.String(255)),
+    sa.Column("address_port", sa.Integer),
+    sa.Column("address_root", sa.String(255)),
+    # `host:pid` of the process whose runner started the app.
+    sa.Column("owner", sa.String(128), index=True),
+    sa.Column("error", sa.Text),
+    # The mounted repos, as JSON (`SpaceVolume` fields).
+    sa.Column("volumes", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_request_at", sa.DateTime(timezone=True)),
+)
+
+# The last lines of each Space's build and run logs, numbered from 0 in each.
+space_logs = sa.Table(
+    "space_logs",
+    metadata,
+    sa.Column(
+        "repo_id", sa.Integer, sa.ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("kind", sa.String(8), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+)
+
 likes = sa.Table(
     "likes",
     metadata,
