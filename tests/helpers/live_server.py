@@ -24,6 +24,7 @@ from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.jobs.webhooks import DispatchThread
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.registry import Services
+from hubstead.server.services.spaces.serving import RuntimeStates
 from hubstead.server.settings import Settings, load_settings
 
 
@@ -50,7 +51,12 @@ class ThreadedServer:
     """A hub served by uvicorn in a thread of the test process, on its own services."""
 
     def __init__(
-        self, settings: Settings, *, run_jobs: bool = False, clock: Clock = utcnow
+        self,
+        settings: Settings,
+        *,
+        run_jobs: bool = False,
+        clock: Clock = utcnow,
+        space_runtime: RuntimeStates | None = None,
     ) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
@@ -59,12 +65,14 @@ class ThreadedServer:
         # The port it listens on, as `hubstead serve` does: the hub knows its own address.
         self.settings = settings = dataclasses.replace(settings, port=self.port)
         self.services: Services = build_services(settings, clock=clock)
+        if space_runtime is not None:
+            self.services = dataclasses.replace(self.services, space_runtime=space_runtime)
         # In-process job threads, as `hubstead serve` runs them; off unless a test asks.
         self.jobs: JobThreads | None = job_threads(self.services) if run_jobs else None
         self.dispatch: DispatchThread | None = dispatch_thread(self.services) if run_jobs else None
         # The same connection limits as `hubstead serve`.
         config = uvicorn_config(
-            create_app(settings, self.services), settings, log_level="warning", lifespan="off"
+            create_app(settings, self.services), settings, log_level="warning", lifespan="on"
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -105,14 +113,18 @@ def start_server(
     *,
     run_jobs: bool = False,
     clock: Clock = utcnow,
+    space_runtime: RuntimeStates | None = None,
     **overrides: object,
 ) -> ThreadedServer:
     """Start a hub on a fresh data dir (and database, when one is given).
 
     With `run_jobs`, the hub runs its jobs in background threads, as `hubstead serve` does;
-    `clock` is the time its services measure leases and expiries on.
+    `clock` is the time its services measure leases and expiries on; `space_runtime` says
+    where Space apps run (none: static Spaces only).
     """
     settings = load_settings(
         {"data_dir": data_dir, "database_url": database_url, **overrides}, environ={}
     )
-    return ThreadedServer(settings, run_jobs=run_jobs, clock=clock).start()
+    return ThreadedServer(
+        settings, run_jobs=run_jobs, clock=clock, space_runtime=space_runtime
+    ).start()

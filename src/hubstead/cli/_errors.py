@@ -46,6 +46,7 @@ EXTRA_FOR_MODULE = {
     "sqlalchemy": "server",
     "starlette": "server",
     "uvicorn": "server",
+    "websockets": "server",
     "yaml": "server",
     "arq": "redis",
     "redis": "redis",

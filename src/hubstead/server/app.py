@@ -5,9 +5,10 @@ This is the only module that names concrete storage classes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -42,6 +43,7 @@ from hubstead.server.http import (
 from hubstead.server.http import (
     webhooks as webhook_routes,
 )
+from hubstead.server.http.app_proxy import AppProxy
 from hubstead.server.http.errors import handle_hub_error, handle_unexpected
 from hubstead.server.http.middleware import RequestContext
 from hubstead.server.http.router import IndexedRouter
@@ -84,6 +86,7 @@ from hubstead.server.services.sealing import Sealer
 from hubstead.server.services.sessions import SessionService, SignInLimits
 from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.space_env import SpaceEnvService
+from hubstead.server.services.spaces.serving import SpaceServing
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import KIND as deliveries_kind
@@ -130,6 +133,7 @@ from hubstead.server.storage.xorbs import XorbStore
 from hubstead.server.storage.xorbs_fs import FsXorbStore
 from hubstead.server.web import errors as web_errors
 from hubstead.server.web import routes as web_routes
+from hubstead.server.web import space_apps
 from hubstead.server.web.assets import Assets
 from hubstead.server.web.render import Renderer
 
@@ -272,6 +276,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     weights = WeightService(repo_service, git_store, objects, lfs_index, commit_cache)
     catalog = CatalogService(repo_service, repo_store, git_store, upkeep, weights, commit_cache)
     files = FileService(repo_service, git_store, objects)
+    downloads = DownloadService(repo_service, git_store, lfs_service, pull_through)
     refs = RefService(repo_service, heads, git_store)
     webhook_store = SqlWebhookStore(database)
     targets = TargetPolicy(settings.webhook_allow, _own_addresses(settings))
@@ -308,7 +313,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         browse=BrowseService(
             repo_service, catalog, files, refs, git_store, git_store, weights, discussions, likes
         ),
-        downloads=DownloadService(repo_service, git_store, lfs_service, pull_through),
+        downloads=downloads,
         commits=commits,
         uploads=UploadService(commits, lfs_service, git_store.spool),
         discussions=discussions,
@@ -392,6 +397,9 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         ),
         hub_events=SqlHubEventLog(database),
         database=database,
+        space_serving=SpaceServing(
+            repo_service, repo_store, git_store, downloads, auth_service, signer
+        ),
     )
 
 
@@ -499,7 +507,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     """The ASGI application serving the Hub protocol, and the web hub after it."""
     assets = Assets()
     routes = [
-        # First: its patterns must win over the repo routes they resemble.
+        # First: a Space's app path is its app's, whatever the Space is called (`resolve`...).
+        *space_apps.routes,
+        # Next: its patterns must win over the repo routes they resemble.
         *unavailable.routes,
         *discussions.routes,
         *attachments.routes,
@@ -526,8 +536,16 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         # Last: no page may shadow an API path.
         *web_routes.routes(assets),
     ]
+    proxy = AppProxy(space_apps.CREDENTIAL_COOKIES)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await proxy.aclose()
+
     app = Starlette(
-        middleware=[Middleware(RequestContext)],
+        # A Space host serves its app alone: `SpaceHosts` answers it before any route.
+        middleware=[Middleware(RequestContext), Middleware(space_apps.SpaceHosts)],
         exception_handlers={
             errors.HubError: handle_hub_error,
             HTTPException: web_errors.handle_http_exception,
@@ -535,7 +553,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         },
     )
     # Starlette's router, trying only the routes a path could match (see `http/router.py`).
-    app.router = IndexedRouter(routes)
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.services = services or build_services(settings)
     app.state.web = Renderer(assets)
+    app.state.app_proxy = proxy
     return app

@@ -27,6 +27,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 BLOB_BACKENDS = ("fs", "s3")
 _DATABASE_DIALECTS = ("sqlite", "postgresql")
 _LOCATION_PREFIX = re.compile(r"/[^\s?#]+/")
+_DOMAIN = re.compile(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
@@ -58,6 +59,14 @@ class Settings:
         "Base URL clients use, when behind a proxy; by default each response uses the URL "
         "of its request (its Host header).",
         shown="(from each request)",
+    )
+    spaces_domain: str | None = _setting(
+        None,
+        "Serve each Space's app on a host of its own under this domain (spaces.example.com: "
+        "Space ns/name at ns-name.spaces.example.com), which a wildcard DNS record and TLS "
+        "certificate must point at the hub; the /spaces/{ns}/{name}/app/ URLs then redirect "
+        "there, so no app runs on the hub's origin.",
+        shown="(off: apps are served under /spaces/{ns}/{name}/app/)",
     )
     database_url: str | None = _setting(
         None,
@@ -384,6 +393,8 @@ def _coerce(field: dataclasses.Field[Any], value: Any, base: Path | None) -> Any
         return str(value).strip("/")
     if field.name == "blob_backend":
         return str(value).lower()
+    if field.name == "spaces_domain":
+        return str(value).lower().strip(".")
     return str(value)
 
 
@@ -451,6 +462,12 @@ def _validate(settings: Settings) -> list[str]:
         problems.extend(_redis_url_problems(settings.redis_url))
     problems.extend(f"webhook_allow: {p}" for p in map(_allow_problem, settings.webhook_allow) if p)
     problems.extend(_blob_backend_problems(settings))
+    domain = settings.spaces_domain
+    if domain is not None and not _DOMAIN.fullmatch(domain):
+        problems.append(
+            f"spaces_domain: {domain!r} is not a domain name such as spaces.example.com "
+            "(no scheme, port or path)"
+        )
     prefix = settings.x_accel_redirect_prefix
     if prefix is not None and not _LOCATION_PREFIX.fullmatch(prefix):
         problems.append(

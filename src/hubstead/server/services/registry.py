@@ -58,6 +58,7 @@ from hubstead.server.services.refs import RefService
 from hubstead.server.services.repos import RepoService
 from hubstead.server.services.sessions import SessionService
 from hubstead.server.services.space_env import SpaceEnvService
+from hubstead.server.services.spaces.serving import RuntimeStates, SpaceServing
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import DeliverySender
@@ -117,6 +118,9 @@ class Services:
     xet_downloads: XetDownloadService
     hub_events: HubEventLog
     database: Database
+    space_serving: SpaceServing
+    # The Space runtime (`SpaceRuntimeService`); without one, only static Spaces are served.
+    space_runtime: RuntimeStates | None = None
 
     def close(self) -> None:
         """Release database connections and connections to upstream hubs."""
