@@ -26,8 +26,9 @@ app's scripts there act with the visitor's session: docs/security.md says when t
 
 from __future__ import annotations
 
+import dataclasses
 import mimetypes
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from starlette.datastructures import URL
 from starlette.requests import HTTPConnection, Request
@@ -85,12 +86,39 @@ def app_proxy(connection: HTTPConnection) -> AppProxy:
     return proxy
 
 
-async def app_url(request: Request, repo: RepoRecord, identity: Identity) -> str:
-    """Where a viewer reaches the Space's app: its host (with a pass when it needs one)."""
+@dataclasses.dataclass(frozen=True)
+class AppView:
+    """What a Space's page shows of its app: where it is, its stage and error, its logs.
+
+    `origin` is the app's own origin when it has one (a Space host), for the page's CSP.
+    """
+
+    url: str
+    origin: str | None
+    stage: str | None
+    error: str | None
+    logs: dict[str, str]
+
+
+async def app_view(request: Request, repo: RepoRecord, identity: Identity) -> AppView:
+    """The Space's app as its page embeds it, for a viewer who may read the Space."""
     hub = services(request)
-    if hub.settings.spaces_domain is None:
-        return app_path(repo.repo_id) + "/"
-    return await _host_url(request, hub, repo, identity, "")
+    url, origin = app_path(repo.repo_id) + "/", None
+    if hub.settings.spaces_domain is not None:
+        url = await _host_url(request, hub, repo, identity, "")
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+    state = None
+    if hub.space_runtime is not None:
+        state = await call(hub.space_runtime.state, repo)
+    logs = {kind: f"/api/spaces/{repo.repo_id}/logs/{kind}" for kind in ("build", "run")}
+    return AppView(
+        url,
+        origin,
+        state.stage.value if state is not None else None,
+        state.error if state is not None else None,
+        logs,
+    )
 
 
 # --- the hub's paths ----------------------------------------------------------------------------
