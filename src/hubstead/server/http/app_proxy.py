@@ -1,6 +1,6 @@
 """The reverse proxy in front of Space apps: one request (or websocket) to one `AppAddress`.
 
-HTTP layer, below the Space routes (`http/space_apps.py`), which decide *which* app and
+HTTP layer, below the Space routes (`web/space_apps.py`), which decide *which* app and
 *whether* the caller may reach it; this module only forwards. A request for
 `<public prefix>/<rest>?<query>` goes to `http://{host}:{port}{root_path}/<rest>?<query>`.
 
@@ -9,15 +9,21 @@ HTTP layer, below the Space routes (`http/space_apps.py`), which decide *which* 
   each `send` waiting for the client to take it, so a slow reader slows the app's reads
   (backpressure) instead of filling memory.
 - Websockets are joined: the app's is opened with the client's subprotocols first, then the
-  client's is accepted with the one the app chose, and messages are pumped both ways until
-  either side closes; the other side is then closed with the same code.
-- The hub's credentials never reach an app: `Authorization` and the hub's cookies (`CREDENTIAL
-  _COOKIES`) are removed from what is forwarded, and a `Set-Cookie` from the app that names one
-  of them, or sets a `Domain` (a cookie shared with the hub or with other Spaces), is dropped.
-  Hop-by-hop headers are removed both ways; `X-Forwarded-For|Proto|Host|Prefix` are set.
-- An app that does not answer is a 502 (`SpaceAppUnreachableError`); one that takes longer than
-  `CONNECT_TIMEOUT` to accept a connection, or stays silent `READ_TIMEOUT` between two chunks,
-  too. There is no bound on a whole response: an event stream may last for hours.
+  client's is accepted with the one the app chose (or refused, when the app's cannot be
+  opened), and messages are pumped both ways until either side closes; the other side is
+  then closed with the same code.
+- The hub's credentials never reach an app: `Authorization` and the hub's cookies (the names
+  `AppProxy` is given) are removed from what is forwarded, and a `Set-Cookie` from the app that
+  names one of them, or sets a `Domain` (a cookie shared with the hub or with other Spaces),
+  is dropped; on the hub's origin (a non-empty prefix), so are `Service-Worker-Allowed` (a worker
+  controlling the hub's pages) and `Clear-Site-Data`. Hop-by-hop headers are removed both
+  ways; `X-Forwarded-For|Proto|Host|Prefix` are set, and the app's redirects to itself are
+  pointed at its public URL.
+- An app that does not answer is a 502 (`SpaceAppUnreachableError`), and so is one that takes
+  longer than `CONNECT_TIMEOUT` to accept a connection or `READ_TIMEOUT` to start its answer;
+  an answer the app stops sending for `READ_TIMEOUT` (or breaks off) is cut short there, which
+  the client sees as a body shorter than announced. There is no bound on a whole answer: an
+  event stream may last for hours.
 
 One `AppProxy` per hub app (its `httpx.AsyncClient` pools connections to every app), made
 when the first request needs it, on the event loop that serves it, and closed with the app.
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
@@ -42,6 +49,8 @@ from websockets.typing import Subprotocol
 
 from hubstead.server import errors
 from hubstead.server.domain.spaces import AppAddress
+
+logger = logging.getLogger("hubstead.server")
 
 CONNECT_TIMEOUT = 10.0
 """Seconds an app has to accept a connection (or a websocket handshake)."""
@@ -68,6 +77,9 @@ _NOT_FORWARDED = frozenset(
     {"authorization", "cookie", "host", "content-length", "forwarded"}
     | {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-prefix"}
 )
+# What an app may not say on the hub's origin (path mode): a service worker scoped beyond
+# the app's path would control the hub's pages; Clear-Site-Data would end the hub's session.
+_ORIGIN_WIDE = frozenset({"service-worker-allowed", "clear-site-data"})
 # What the websocket client sets itself on the handshake (and must not be sent twice).
 _WEBSOCKET_OWN = frozenset(
     {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"}
@@ -239,7 +251,7 @@ class AppProxy:
         headers = []
         for name, value in items:
             lowered = name.lower()
-            if lowered in _HOP_BY_HOP or lowered in named:
+            if lowered in _HOP_BY_HOP or lowered in named or (prefix and lowered in _ORIGIN_WIDE):
                 continue
             if lowered == "set-cookie" and not self._cookie_allowed(value):
                 continue
@@ -267,7 +279,7 @@ class _Relay(StreamingResponse):
 
     def __init__(self, response: httpx.Response, headers: list[tuple[str, str]]) -> None:
         super().__init__(
-            response.aiter_raw(),
+            _relayed(response),
             status_code=response.status_code,
             background=BackgroundTask(response.aclose),
         )
@@ -275,6 +287,15 @@ class _Relay(StreamingResponse):
         self.raw_headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
         ]
+
+
+async def _relayed(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The app's body as it comes, ending where the app broke it off or fell silent."""
+    try:
+        async for chunk in response.aiter_raw():
+            yield chunk
+    except httpx.TransportError as exc:
+        logger.warning("A Space app's answer was cut short: %r", exc)
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:
@@ -291,24 +312,27 @@ def _upstream_url(scheme: str, address: AppAddress, rest: str, query: str) -> st
 
 
 def _public_location(value: str, address: AppAddress, prefix: str) -> str:
-    """A redirect of the app's, pointed at its public URL when it names the app itself."""
+    """A redirect of the app's, pointed at its public URL when it names the app itself.
+
+    A relative one is left alone (the browser resolves it against the public URL), as is
+    one that already names the public prefix (an app told where it is served).
+    """
     parts = urlsplit(value)
     if parts.netloc and (parts.hostname, parts.port) != (address.host, address.port):
         return value
-    path = parts.path
-    if not path.startswith("/"):
-        return value if not parts.netloc else prefix + "/" + path
-    root = address.root_path
-    if root and (path == root or path.startswith(root + "/")):
-        path = path[len(root) :]
-    elif root:
-        return value if not parts.netloc else path
-    public = (prefix + path) or "/"
-    return (
-        public
-        + (f"?{parts.query}" if parts.query else "")
-        + (f"#{parts.fragment}" if parts.fragment else "")
-    )
+    if not parts.netloc and not parts.path.startswith("/"):
+        return value
+    path = parts.path or "/"
+    if prefix and (path == prefix or path.startswith(prefix + "/")):
+        public = path
+    else:
+        root = address.root_path
+        if root and (path == root or path.startswith(root + "/")):
+            path = path[len(root) :] or "/"
+        public = prefix + path
+    query = f"?{parts.query}" if parts.query else ""
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    return public + query + fragment
 
 
 async def _join(client: WebSocket, app: ClientConnection) -> None:

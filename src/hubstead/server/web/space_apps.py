@@ -359,7 +359,7 @@ async def _static(request: Request, repo: RepoRecord, identity: Identity, path: 
         "X-Content-Type-Options": "nosniff",
         "Content-Type": _media_type(download),
     }
-    if etag in request.headers.get("if-none-match", ""):
+    if etag in (tag.strip() for tag in request.headers.get("if-none-match", "").split(",")):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": _REVALIDATE})
     if isinstance(download, RegularFile):
         body = b"" if request.method == "HEAD" else download.data
