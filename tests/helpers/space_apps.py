@@ -83,7 +83,7 @@ def upstream_app(signals: Signals) -> Starlette:
         return StreamingResponse(stream(), media_type="text/event-stream")
 
     async def cookies(request: Request) -> Response:
-        response = Response("cookies")
+        response = Response("cookies", headers={"service-worker-allowed": "/"})
         response.set_cookie("hubstead_session", "from-the-app")
         response.set_cookie("app_cookie", "kept")
         response.set_cookie("shared", "tossed", domain="spaces.test")

@@ -127,6 +127,8 @@ def test_the_app_cannot_set_the_hubs_cookies_or_other_hosts(
     answer = httpx.get(f"{hub.url}/spaces/{space}/app/cookies")
     set_cookies = answer.headers.get_list("set-cookie")
     assert [c.split("=")[0] for c in set_cookies] == ["app_cookie"]
+    # A service worker of the app may not reach beyond its path on the hub's origin.
+    assert "service-worker-allowed" not in answer.headers
 
 
 def test_events_reach_the_client_while_the_app_is_still_sending(
@@ -329,3 +331,29 @@ def test_a_static_space_is_served_from_its_files(hub: LiveServer, static_space: 
 def test_a_static_space_serves_no_other_path(hub: LiveServer, static_space: str, path: str) -> None:
     answer = httpx.get(f"{hub.url}/spaces/{static_space}/app/{path}")
     assert answer.status_code in (400, 404), answer.text
+
+
+def test_without_a_runtime_a_static_space_is_still_served(
+    live_server: LiveServer, user: HubUser
+) -> None:
+    site = f"{user.name}/{unique_name('site')}"
+    gradio = f"{user.name}/{unique_name('demo')}"
+    user.api.create_repo(site, repo_type="space", space_sdk="static")
+    user.api.upload_file(
+        path_or_fileobj=b"<p>no runtime needed",
+        path_in_repo="index.html",
+        repo_id=site,
+        repo_type="space",
+    )
+    user.api.create_repo(gradio, repo_type="space", space_sdk="gradio")
+    user.api.upload_file(
+        path_or_fileobj=b"import gradio",
+        path_in_repo="app.py",
+        repo_id=gradio,
+        repo_type="space",
+    )
+    served = httpx.get(f"{live_server.url}/spaces/{site}/app/")
+    idle = httpx.get(f"{live_server.url}/spaces/{gradio}/app/")
+    assert (served.status_code, served.text) == (200, "<p>no runtime needed")
+    assert idle.status_code == 503
+    assert idle.json()["error"] == f"The gradio app of {gradio} is not running"

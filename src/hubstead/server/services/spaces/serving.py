@@ -160,7 +160,7 @@ class SpaceServing:
 
         Raises:
             EntryNotFoundError: no such file, or a `.git*` path.
-            SpaceNotRunningError: the Space's README no longer describes a static app.
+            SpaceNotRunningError: the Space's README does not describe a static app (any more).
             RepoNotFoundError, GatedRepoError: see `RepoService.open`.
         """
         handle = self._repos.open(
@@ -171,10 +171,11 @@ class SpaceServing:
         except SpaceConfigProblem as exc:
             raise errors.SpaceNotRunningError(exc.message, stage=exc.stage, retry_after=30) from exc
         if config.sdk is not SpaceSdk.STATIC:
+            # The runtime has not caught up with the README yet, or there is no runtime.
             raise errors.SpaceNotRunningError(
-                f"{repo.repo_id} is now a {config.sdk} Space: its app is being built",
-                stage="BUILDING",
-                retry_after=10,
+                f"The {config.sdk} app of {repo.repo_id} is not running",
+                stage="STOPPED",
+                retry_after=30,
             )
         if path == "":
             path = config.app_file
