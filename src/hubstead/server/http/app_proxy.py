@@ -77,6 +77,8 @@ _NOT_FORWARDED = frozenset(
     {"authorization", "cookie", "host", "content-length", "forwarded"}
     | {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-prefix"}
 )
+# What the hub's server sets on every answer itself (twice would be one too many).
+_SERVER_OWN = frozenset({"date", "server"})
 # What an app may not say on the hub's origin (path mode): a service worker scoped beyond
 # the app's path would control the hub's pages; Clear-Site-Data would end the hub's session.
 _ORIGIN_WIDE = frozenset({"service-worker-allowed", "clear-site-data"})
@@ -251,7 +253,9 @@ class AppProxy:
         headers = []
         for name, value in items:
             lowered = name.lower()
-            if lowered in _HOP_BY_HOP or lowered in named or (prefix and lowered in _ORIGIN_WIDE):
+            if lowered in _HOP_BY_HOP or lowered in named or lowered in _SERVER_OWN:
+                continue
+            if prefix and lowered in _ORIGIN_WIDE:
                 continue
             if lowered == "set-cookie" and not self._cookie_allowed(value):
                 continue

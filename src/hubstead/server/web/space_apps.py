@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import mimetypes
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from starlette.datastructures import URL
 from starlette.requests import HTTPConnection, Request
@@ -48,6 +48,7 @@ from hubstead.server.http.ranges import streamed
 from hubstead.server.services.auth import Identity
 from hubstead.server.services.downloads import Download, LfsRedirect, RegularFile
 from hubstead.server.services.registry import Services
+from hubstead.server.services.spaces.serving import public_path
 from hubstead.server.web.errors import error_page, wants_html
 from hubstead.server.web.render import renderer
 from hubstead.server.web.session import SEED_COOKIE, SESSION_COOKIE, visitor
@@ -77,7 +78,7 @@ _WAITS = {
 
 def app_path(repo_id: str) -> str:
     """The path of a Space's app on the hub's origin (no trailing `/`)."""
-    return f"/spaces/{quote(repo_id, safe='/')}/app"
+    return public_path(repo_id, None)
 
 
 def app_proxy(connection: HTTPConnection) -> AppProxy:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from typing import Protocol
+from urllib.parse import quote
 
 from hubstead.protocol import DEFAULT_BRANCH, RepoType
 from hubstead.server import errors
@@ -55,6 +56,16 @@ class RuntimeStates(Protocol):
     def record_request(self, repo: RepoRecord) -> SpaceState:
         """Note a request for the app (its idle clock), waking a sleeping Space; its state."""
         ...
+
+
+def public_path(repo_id: str, spaces_domain: str | None) -> str:
+    """The path prefix a Space's app is served under: its path on the hub, or "" on its host.
+
+    What a runner tells the app (`AppSpec.public_path`), so that the URLs it writes resolve.
+    """
+    if spaces_domain is not None:
+        return ""
+    return f"/spaces/{quote(repo_id, safe='/')}/app"
 
 
 def spelled_label(repo_id: str) -> str:
