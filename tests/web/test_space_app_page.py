@@ -13,11 +13,12 @@ import pytest
 from huggingface_hub import CommitOperationAdd
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
-from hubstead.server.domain.spaces import SpaceSdk, SpaceStage
+from hubstead.server.domain.spaces import AppAddress, SpaceSdk, SpaceStage
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer, start_server
-from tests.helpers.space_apps import PinnedRuntime
+from tests.helpers.space_apps import PinnedRuntime, serve_asgi
 from tests.web.conftest import wait
 
 # What the page's script finds out about where it runs: it must run, and it must not reach
@@ -117,3 +118,32 @@ def test_a_model_page_has_no_app(web_hub: LiveServer, owner: HubUser) -> None:
     page = httpx.get(f"{web_hub.url}/{model}", headers={"accept": "text/html"})
     assert page.status_code == 200
     assert "space-frame" not in page.text
+
+
+def test_a_gradio_app_works_in_its_spaces_page(
+    browser: WebDriver, web_hub: LiveServer, owner: HubUser, runtime: PinnedRuntime
+) -> None:
+    gr = pytest.importorskip("gradio")
+    fastapi = pytest.importorskip("fastapi")
+    space = f"{owner.name}/{unique_name('gradio')}"
+    owner.api.create_repo(space, repo_type="space", space_sdk="gradio")
+    with gr.Blocks() as demo:
+        name, greeting = gr.Textbox(elem_id="name"), gr.Textbox(elem_id="greeting")
+        gr.Button("Greet", elem_id="greet").click(lambda n: f"Hello {n}!", name, greeting)
+    app = gr.mount_gradio_app(fastapi.FastAPI(), demo, path="/", root_path=f"/spaces/{space}/app")
+    with serve_asgi(app) as port:
+        runtime.pin(space, SpaceStage.RUNNING, address=AppAddress("127.0.0.1", port))
+        browser.get(f"{web_hub.url}/spaces/{space}")
+        browser.switch_to.frame(browser.find_element(By.ID, "space-frame"))
+        try:
+            slow = WebDriverWait(browser, 60)
+            slow.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#name textarea"))
+            browser.find_element(By.CSS_SELECTOR, "#name textarea").send_keys("browser")
+            browser.find_element(By.ID, "greet").click()
+            output = "#greeting textarea"
+            slow.until(lambda d: d.find_element(By.CSS_SELECTOR, output).get_attribute("value"))
+            assert browser.find_element(By.CSS_SELECTOR, output).get_attribute("value") == (
+                "Hello browser!"
+            )
+        finally:
+            browser.switch_to.default_content()
