@@ -24,8 +24,8 @@ from hubstead.server.jobs.outbox import OutboxThread
 from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.registry import Services
-from hubstead.server.services.spaces.runner import SpaceRunner
 from hubstead.server.settings import Settings, load_settings
+from tests.helpers.spaces import hub_space_settings
 
 
 class LiveServer(Protocol):
@@ -56,7 +56,6 @@ class ThreadedServer:
         *,
         run_jobs: bool = False,
         clock: Clock = utcnow,
-        space_runner: SpaceRunner | None = None,
     ) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
@@ -64,13 +63,13 @@ class ThreadedServer:
         self.url = f"http://127.0.0.1:{self.port}"
         # The port it listens on, as `hubstead serve` does: the hub knows its own address.
         self.settings = settings = dataclasses.replace(settings, port=self.port)
-        self.services: Services = build_services(settings, clock=clock, space_runner=space_runner)
+        self.services: Services = build_services(settings, clock=clock)
         # In-process job threads, as `hubstead serve` runs them; off unless a test asks.
         self.jobs: JobThreads | None = job_threads(self.services) if run_jobs else None
         self.dispatch: OutboxThread | None = dispatch_thread(self.services) if run_jobs else None
         # The same connection limits as `hubstead serve`.
         config = uvicorn_config(
-            create_app(settings, self.services), settings, log_level="warning", lifespan="off"
+            create_app(settings, self.services), settings, log_level="warning", lifespan="on"
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -111,18 +110,16 @@ def start_server(
     *,
     run_jobs: bool = False,
     clock: Clock = utcnow,
-    space_runner: SpaceRunner | None = None,
     **overrides: object,
 ) -> ThreadedServer:
     """Start a hub on a fresh data dir (and database, when one is given).
 
     With `run_jobs`, the hub runs its jobs in background threads, as `hubstead serve` does;
-    `clock` is the time its services measure leases and expiries on; `space_runner` builds and
-    runs its gradio and streamlit Spaces.
+    `clock` is the time its services measure leases and expiries on. Its Spaces run with the
+    real local runner, on the test wheelhouse (`tests/helpers/spaces.py`).
     """
     settings = load_settings(
-        {"data_dir": data_dir, "database_url": database_url, **overrides}, environ={}
+        {"data_dir": data_dir, "database_url": database_url, **hub_space_settings(), **overrides},
+        environ={},
     )
-    return ThreadedServer(
-        settings, run_jobs=run_jobs, clock=clock, space_runner=space_runner
-    ).start()
+    return ThreadedServer(settings, run_jobs=run_jobs, clock=clock).start()

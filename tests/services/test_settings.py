@@ -63,6 +63,7 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_LFS_URL_TTL_SECONDS": "7",
         "HUBSTEAD_MAX_LFS_OBJECT_BYTES": "8",
         "HUBSTEAD_X_ACCEL_REDIRECT_PREFIX": "/_blobs/",
+        "HUBSTEAD_SPACES_DOMAIN": "Spaces.Example.Test",
         "HUBSTEAD_XET_CAS_URL": "https://cas.example.test/",
         "HUBSTEAD_XET_TOKEN_TTL_SECONDS": "16",
         "HUBSTEAD_XET_URL_TTL_SECONDS": "17",
@@ -134,6 +135,7 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         settings.max_lfs_object_bytes,
     ) == (1, 2, 3, 4, 5, 6, 7, 8)
     assert settings.x_accel_redirect_prefix == "/_blobs/"
+    assert settings.spaces_domain == "spaces.example.test"
     assert settings.xet_cas_url == "https://cas.example.test"
     assert (
         settings.xet_token_ttl_seconds,
@@ -222,6 +224,19 @@ def test_redis_url_must_be_a_redis_url(url: str) -> None:
 def test_x_accel_redirect_prefix_must_be_a_location_path(prefix: str) -> None:
     with pytest.raises(SettingsError, match=r"x_accel_redirect_prefix: .* starts and ends"):
         load_settings({"x_accel_redirect_prefix": prefix}, environ={})
+
+
+@pytest.mark.parametrize(
+    "domain", ["https://spaces.example.com", "spaces.example.com:8443", "spaces", "a b.c", "x/y.z"]
+)
+def test_spaces_domain_must_be_a_domain_name(domain: str) -> None:
+    with pytest.raises(SettingsError, match=r"spaces_domain: .* is not a domain name"):
+        load_settings({"spaces_domain": domain}, environ={})
+
+
+def test_spaces_domain_is_kept_lowercase_without_a_final_dot() -> None:
+    settings = load_settings({"spaces_domain": "Spaces.Example.COM."}, environ={})
+    assert settings.spaces_domain == "spaces.example.com"
 
 
 def test_relative_data_dir_in_config_file_is_relative_to_the_file(tmp_path: Path) -> None:

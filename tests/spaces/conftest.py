@@ -26,10 +26,9 @@ from hubstead.server.spaces.envs import PackageIndex
 from hubstead.server.spaces.local import LocalProcessRunner, UserRange
 from hubstead.server.spaces.processes import Limits
 from hubstead.server.storage.mutexes_fs import FsMutexes
+from tests.helpers.spaces import ENV_DIR, require_wheelhouse
 
-REPO = Path(__file__).resolve().parents[2]
-WHEELHOUSE = REPO / ".cache" / "wheelhouse"
-RUNNER_ROOT = Path("/tmp/hubstead-test-spaces")
+RUNNER_ROOT = ENV_DIR
 USER_BASE = 1_500_000_000
 LIMITS = Limits(memory_bytes=6 * 1024**3, open_files=1000, processes=300, nice=7)
 GRADIO_VERSION = importlib.metadata.version("gradio")
@@ -67,19 +66,9 @@ class Exits:
 
 
 @pytest.fixture(scope="session")
-def wheelhouse() -> Iterator[Path]:
+def wheelhouse() -> Path:
     """The test wheelhouse, where the runner's builder user can read it."""
-    if not (WHEELHOUSE / ".complete").is_file():
-        pytest.fail(f"No test wheelhouse at {WHEELHOUSE}: run scripts/test-wheelhouse first")
-    if all(parent.stat().st_mode & 0o001 for parent in WHEELHOUSE.parents):
-        yield WHEELHOUSE
-        return
-    # A checkout under a private directory (such as /root): a copy the builder can reach.
-    copy = Path(tempfile.mkdtemp(prefix="hubstead-wheelhouse-"))
-    copy.chmod(0o755)
-    shutil.copytree(WHEELHOUSE, copy, dirs_exist_ok=True)
-    yield copy
-    shutil.rmtree(copy)
+    return require_wheelhouse()
 
 
 @pytest.fixture(scope="session")

@@ -47,6 +47,7 @@ EXTRA_FOR_MODULE = {
     "starlette": "server",
     "uv": "server",
     "uvicorn": "server",
+    "websockets": "server",
     "yaml": "server",
     "arq": "redis",
     "redis": "redis",

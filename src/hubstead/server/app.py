@@ -5,9 +5,10 @@ This is the only module that names concrete storage classes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -43,6 +44,7 @@ from hubstead.server.http import (
 from hubstead.server.http import (
     webhooks as webhook_routes,
 )
+from hubstead.server.http.app_proxy import AppProxy
 from hubstead.server.http.errors import handle_hub_error, handle_unexpected
 from hubstead.server.http.middleware import RequestContext
 from hubstead.server.http.router import IndexedRouter
@@ -91,6 +93,7 @@ from hubstead.server.services.spaces.builds import SpaceBuilder
 from hubstead.server.services.spaces.logs import SpaceLogs
 from hubstead.server.services.spaces.runner import SpaceRunner
 from hubstead.server.services.spaces.runtime import SpaceRuntimeService
+from hubstead.server.services.spaces.serving import SpaceServing
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import KIND as deliveries_kind
@@ -105,6 +108,7 @@ from hubstead.server.services.xet.tokens import XetTokenService
 from hubstead.server.services.xet.upkeep import XetUpkeep
 from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
+from hubstead.server.spaces.local import local_runner
 from hubstead.server.storage.access_requests_sql import SqlAccessRequestStore
 from hubstead.server.storage.accounts_sql import SqlAccountStore
 from hubstead.server.storage.attachments_sql import SqlAttachmentStore
@@ -138,6 +142,7 @@ from hubstead.server.storage.xorbs import XorbStore
 from hubstead.server.storage.xorbs_fs import FsXorbStore
 from hubstead.server.web import errors as web_errors
 from hubstead.server.web import routes as web_routes
+from hubstead.server.web import space_apps
 from hubstead.server.web.assets import Assets
 from hubstead.server.web.render import Renderer
 
@@ -146,17 +151,13 @@ from hubstead.server.web.render import Renderer
 COMMIT_CACHE_BUDGET = 100_000
 
 
-def build_services(
-    settings: Settings, *, clock: Clock = utcnow, space_runner: SpaceRunner | None = None
-) -> Services:
+def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     """Open (and migrate) the stores under the data dir and wire the services to them.
 
     Args:
         settings: where the data lives and how the hub behaves.
         clock: the time that leases, due times, retry delays, schedules and signed URLs'
             expiries are measured on; real time unless a test moves one by hand.
-        space_runner: what builds and runs gradio and streamlit Spaces; without one, their
-            builds end in CONFIG_ERROR saying so (static Spaces need none).
     """
     data_dir = settings.resolved_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -172,6 +173,7 @@ def build_services(
     lfs_index = SqlLfsIndex(database)
     # Locks every server process on this data dir respects (`serve --workers`).
     mutexes = FsMutexes(data_dir / "locks")
+    space_runner = _space_runner(settings)
     heads = HeadService(repo_store, git_store, mutexes)
     job_service = _job_service(settings, database, clock)
     area = FsFetchArea(data_dir / "mirror")
@@ -292,6 +294,7 @@ def build_services(
     weights = WeightService(repo_service, git_store, objects, lfs_index, commit_cache)
     catalog = CatalogService(repo_service, repo_store, git_store, upkeep, weights, commit_cache)
     files = FileService(repo_service, git_store, objects)
+    downloads = DownloadService(repo_service, git_store, lfs_service, pull_through)
     refs = RefService(repo_service, heads, git_store)
     webhook_store = SqlWebhookStore(database)
     targets = TargetPolicy(settings.webhook_allow, _own_addresses(settings))
@@ -328,7 +331,7 @@ def build_services(
         browse=BrowseService(
             repo_service, catalog, files, refs, git_store, git_store, weights, discussions, likes
         ),
-        downloads=DownloadService(repo_service, git_store, lfs_service, pull_through),
+        downloads=downloads,
         commits=commits,
         uploads=UploadService(commits, lfs_service, git_store.spool),
         discussions=discussions,
@@ -427,7 +430,19 @@ def build_services(
         ),
         hub_events=SqlHubEventLog(database),
         database=database,
+        space_serving=SpaceServing(
+            repo_service, repo_store, git_store, downloads, auth_service, signer
+        ),
     )
+
+
+def _space_runner(settings: Settings) -> SpaceRunner | None:
+    """What runs gradio and streamlit Spaces (`spaces_runner`); None: nothing does."""
+    if settings.spaces_runner == "none":
+        return None
+    env_dir = settings.effective_spaces_env_dir
+    # The environments' locks live with them: hubs sharing `spaces_env_dir` share the locks.
+    return local_runner(settings, FsMutexes(env_dir / "locks").hold)
 
 
 def _object_stores(settings: Settings) -> tuple[BlobStore, XorbStore, BlobStore]:
@@ -535,7 +550,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     """The ASGI application serving the Hub protocol, and the web hub after it."""
     assets = Assets()
     routes = [
-        # First: its patterns must win over the repo routes they resemble.
+        # First: a Space's app path is its app's, whatever the Space is called (`resolve`...).
+        *space_apps.routes,
+        # Next: its patterns must win over the repo routes they resemble.
         *unavailable.routes,
         *discussions.routes,
         *attachments.routes,
@@ -563,8 +580,16 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         # Last: no page may shadow an API path.
         *web_routes.routes(assets),
     ]
+    proxy = AppProxy(space_apps.CREDENTIAL_COOKIES)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await proxy.aclose()
+
     app = Starlette(
-        middleware=[Middleware(RequestContext)],
+        # A Space host serves its app alone: `SpaceHosts` answers it before any route.
+        middleware=[Middleware(RequestContext), Middleware(space_apps.SpaceHosts)],
         exception_handlers={
             errors.HubError: handle_hub_error,
             HTTPException: web_errors.handle_http_exception,
@@ -572,7 +597,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         },
     )
     # Starlette's router, trying only the routes a path could match (see `http/router.py`).
-    app.router = IndexedRouter(routes)
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.services = services or build_services(settings)
     app.state.web = Renderer(assets)
+    app.state.app_proxy = proxy
     return app

@@ -32,6 +32,8 @@ never choose a status; storage raises only its own narrow errors, which services
     ├── RangeNotSatisfiableError
     ├── NotSupportedError             a feature this hub does not offer (yet)
     ├── LocalStorageError             this hub cannot write its own storage (disk full, rights)
+    ├── SpaceNotRunningError          a Space whose app is not serving now (`stage`: why)
+    ├── SpaceAppUnreachableError      a running Space's app did not answer the hub's proxy
     └── UpstreamError                 the upstream hub of a mirror failed us
         ├── UpstreamUnavailableError  unreachable, timing out or failing (5xx), or sending
         │                             bytes that are not what it announced: retry later
@@ -215,6 +217,19 @@ class LocalStorageError(HubError):
     """Writing to this hub's own storage failed (a full disk, missing permissions)."""
 
 
+class SpaceNotRunningError(HubError):
+    """A request for a Space's app while it does not serve: building, sleeping, failed..."""
+
+    def __init__(self, message: str, *, stage: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.retry_after = retry_after
+
+
+class SpaceAppUnreachableError(HubError):
+    """A Space's app, which should be running, refused the proxy's connection or timed out."""
+
+
 class StoreDamagedError(HubError):
     """Data this hub stored no longer reads back as recorded (`hubstead fsck` finds it)."""
 
@@ -236,6 +251,8 @@ _STATUS: dict[type[HubError], int] = {
     UpstreamNotFoundError: 404,
     UpstreamError: 502,
     LocalStorageError: 507,
+    SpaceNotRunningError: 503,
+    SpaceAppUnreachableError: 502,
     StoreDamagedError: 500,
 }
 

@@ -25,10 +25,12 @@ ENV_PREFIX = "HUBSTEAD_"
 MiB = 1024 * 1024
 LOG_LEVELS = ("debug", "info", "warning", "error")
 BLOB_BACKENDS = ("fs", "s3")
+SPACE_RUNNERS = ("local", "none")
 _DATABASE_DIALECTS = ("sqlite", "postgresql")
 _LOCATION_PREFIX = re.compile(r"/[^\s?#]+/")
 _MAX_UID = 2**32 - 2
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+_DOMAIN = re.compile(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
@@ -60,6 +62,14 @@ class Settings:
         "Base URL clients use, when behind a proxy; by default each response uses the URL "
         "of its request (its Host header).",
         shown="(from each request)",
+    )
+    spaces_domain: str | None = _setting(
+        None,
+        "Serve each Space's app on a host of its own under this domain (spaces.example.com: "
+        "Space ns/name at ns-name.spaces.example.com), which a wildcard DNS record and TLS "
+        "certificate must point at the hub; the /spaces/{ns}/{name}/app/ URLs then redirect "
+        "there, so no app runs on the hub's origin.",
+        shown="(off: apps are served under /spaces/{ns}/{name}/app/)",
     )
     database_url: str | None = _setting(
         None,
@@ -238,12 +248,24 @@ class Settings:
         "line at most 4 KiB).",
     )
 
+    spaces_runner: str = _setting(
+        "local",
+        "What runs gradio and streamlit Spaces: local (a process of this machine per app, as "
+        "its own user when the hub runs as root; see docs/security.md) or none (their builds "
+        "end in CONFIG_ERROR; static Spaces are served either way).",
+    )
     spaces_dir: Path | None = _setting(
         None,
         "Where the local Space runner keeps app environments, its package cache and each "
         "app's working dir. Outside the data dir, which apps must not reach; every directory "
         "above it must be searchable by other users (o+x), as apps run as other users.",
         shown="(<data_dir>-spaces, beside the data dir)",
+    )
+    spaces_env_dir: Path | None = _setting(
+        None,
+        "Where the local Space runner keeps app environments and its package cache, with "
+        "their locks. Hubs of one machine may share one (each keeps its own spaces_dir).",
+        shown="(spaces_dir)",
     )
     spaces_python: str | None = _setting(
         None,
@@ -342,6 +364,13 @@ class Settings:
             return self.spaces_dir.expanduser().resolve()
         data_dir = self.resolved_data_dir
         return data_dir.with_name(f"{data_dir.name}-spaces")
+
+    @property
+    def effective_spaces_env_dir(self) -> Path:
+        """Where Space environments are kept, defaulting to the runner's directory."""
+        if self.spaces_env_dir is not None:
+            return self.spaces_env_dir.expanduser().resolve()
+        return self.effective_spaces_dir
 
     def redacted(self) -> dict[str, str]:
         """Effective values for display, with secrets hidden."""
@@ -459,6 +488,8 @@ def _coerce(field: dataclasses.Field[Any], value: Any, base: Path | None) -> Any
         return str(value).strip("/")
     if field.name == "blob_backend":
         return str(value).lower()
+    if field.name == "spaces_domain":
+        return str(value).lower().strip(".")
     return str(value)
 
 
@@ -575,6 +606,10 @@ def _blob_backend_problems(settings: Settings) -> list[str]:
 
 def _spaces_problems(settings: Settings) -> list[str]:
     problems = []
+    if settings.spaces_runner not in SPACE_RUNNERS:
+        problems.append(
+            f"spaces_runner: {settings.spaces_runner!r} is not one of {', '.join(SPACE_RUNNERS)}"
+        )
     if not 0 <= settings.spaces_nice <= 19:
         problems.append(f"spaces_nice: {settings.spaces_nice} is not between 0 and 19")
     last_uid = settings.spaces_uid_base + settings.spaces_uid_count
@@ -583,10 +618,19 @@ def _spaces_problems(settings: Settings) -> list[str]:
             f"spaces_uid_base: the ids up to {last_uid} are not between 1 and {_MAX_UID}"
         )
     data_dir = settings.resolved_data_dir
-    spaces_dir = settings.effective_spaces_dir
-    if spaces_dir == data_dir or data_dir in spaces_dir.parents:
+    for key, directory in (
+        ("spaces_dir", settings.effective_spaces_dir),
+        ("spaces_env_dir", settings.effective_spaces_env_dir),
+    ):
+        if directory == data_dir or data_dir in directory.parents:
+            problems.append(
+                f"{key}: {directory} is inside the data dir, which Space apps must not reach"
+            )
+    domain = settings.spaces_domain
+    if domain is not None and not _DOMAIN.fullmatch(domain):
         problems.append(
-            f"spaces_dir: {spaces_dir} is inside the data dir, which Space apps must not reach"
+            f"spaces_domain: {domain!r} is not a domain name such as spaces.example.com "
+            "(no scheme, port or path)"
         )
     return problems
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, unquote, unquote_to_bytes
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from hubstead.protocol import RepoType, load_json, parse_decimal
 from hubstead.server import errors
@@ -24,8 +24,8 @@ _LINK_PATH_SAFE = "!$&'()*+=:@"
 _SPECIAL_REF_HEAD = re.compile(r"^(pr/\d+|convert/[\w\-.]+)(?:/(.*))?$", re.DOTALL)
 
 
-def services(request: Request) -> Services:
-    """The services of the app serving this request."""
+def services(request: HTTPConnection) -> Services:
+    """The services of the app serving this request (or websocket)."""
     hub: Services = request.app.state.services
     return hub
 
@@ -35,7 +35,7 @@ async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await run_in_threadpool(fn, *args, **kwargs)
 
 
-def bearer_token(request: Request) -> str | None:
+def bearer_token(request: HTTPConnection) -> str | None:
     """The token from `Authorization: Bearer …`, or the password of Basic auth (git)."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -66,7 +66,7 @@ async def identity(request: Request) -> Identity:
     return await call(auth.authenticate, secret)
 
 
-def param(request: Request, name: str) -> str:
+def param(request: HTTPConnection, name: str) -> str:
     """A path parameter, percent-decoded (see `middleware.routing_path`)."""
     return unquote(str(request.path_params[name]))
 

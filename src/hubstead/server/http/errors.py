@@ -75,6 +75,9 @@ async def handle_hub_error(request: Request, exc: Exception) -> Response:
         extra["url"] = exc.url
     if isinstance(exc, errors.ConflictError) and exc.slug:
         extra["slug"] = exc.slug
+    if isinstance(exc, errors.SpaceNotRunningError):
+        headers["Retry-After"] = str(exc.retry_after)
+        extra["stage"] = exc.stage
     code = exc.code.value if exc.code else None
     return error_response(
         request, errors.status_of(exc), exc.message, code=code, headers=headers, extra=extra

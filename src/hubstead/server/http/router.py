@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from starlette._utils import get_route_path
 from starlette.convertors import (
@@ -27,7 +28,7 @@ from starlette.convertors import (
     UUIDConvertor,
 )
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import Lifespan, Receive, Scope, Send
 
 from hubstead.server.http.paths import RepoTypeConvertor
 
@@ -89,8 +90,10 @@ class RouteIndex:
 class IndexedRouter(Router):
     """A Starlette router that tries only the candidates of `RouteIndex` for a full match."""
 
-    def __init__(self, routes: Sequence[BaseRoute]) -> None:
-        super().__init__(list(routes))
+    def __init__(
+        self, routes: Sequence[BaseRoute], *, lifespan: Lifespan[Any] | None = None
+    ) -> None:
+        super().__init__(list(routes), lifespan=lifespan)
         self.index = RouteIndex(self.routes)
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -61,6 +61,7 @@ from hubstead.server.services.space_env import SpaceEnvService
 from hubstead.server.services.spaces.builds import SpaceBuilder
 from hubstead.server.services.spaces.runner import SpaceRunner
 from hubstead.server.services.spaces.runtime import SpaceRuntimeService
+from hubstead.server.services.spaces.serving import SpaceServing
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import DeliverySender
@@ -123,6 +124,7 @@ class Services:
     xet_downloads: XetDownloadService
     hub_events: HubEventLog
     database: Database
+    space_serving: SpaceServing
 
     def close(self) -> None:
         """Release database connections and connections to upstream hubs."""

@@ -84,10 +84,13 @@ class Environments:
         self._python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
         self._builder = builder
         self._limits = limits
+
+    def _prepare(self) -> None:
+        """Make the directories and copy uv, at the first build (a hub may never run a Space)."""
         self._envs.mkdir(mode=0o755, parents=True, exist_ok=True)
         for private in (self._cache, self._home):
             private.mkdir(mode=0o700, exist_ok=True)
-            builder.own(private)
+            self._builder.own(private)
         _install_uv(self._uv)
 
     def path(self, spec: AppSpec) -> Path:
@@ -109,6 +112,7 @@ class Environments:
         key = self._key(spec)
         target = self._envs / key
         with self._hold(f"space-env-{key}"):
+            self._prepare()
             if target.is_dir() and not fresh:
                 log(f"Using the environment {key}, built before for the same requirements")
                 return target

@@ -89,6 +89,9 @@ class _App:
 class LocalProcessRunner:
     """A `SpaceRunner` of processes of this machine, its files under `root`.
 
+    Environments and the package cache are under `env_root` (by default `root`), which runners
+    of several hubs may share: `hold` must then hold locks they all see.
+
     `users` is None when the hub does not switch users (apps run as its own); `protected`
     lists directories no app may reach (the data dir), checked before every build and start.
     """
@@ -99,6 +102,7 @@ class LocalProcessRunner:
         *,
         hold: Callable[[str], AbstractContextManager[None]],
         users: UserRange | None,
+        env_root: Path | None = None,
         protected: Sequence[Path] = (),
         index: PackageIndex = _PYPI,
         python: str | None = None,
@@ -121,7 +125,7 @@ class LocalProcessRunner:
         if users is not None and running_as_root():
             builder = users.builder
         self.environments = Environments(
-            root, hold=hold, index=index, python=python, builder=builder, limits=limits
+            env_root or root, hold=hold, index=index, python=python, builder=builder, limits=limits
         )
         self._apps: dict[str, _App] = {}
         self._lock = threading.Lock()
@@ -274,9 +278,13 @@ class LocalProcessRunner:
 def local_runner(
     settings: Settings, hold: Callable[[str], AbstractContextManager[None]]
 ) -> SpaceRunner:
-    """The local runner the settings describe; `hold` holds a lock shared by the processes."""
+    """The local runner the settings describe.
+
+    `hold` holds a lock shared by every process using `spaces_env_dir` (its environments).
+    """
     return LocalProcessRunner(
         settings.effective_spaces_dir,
+        env_root=settings.effective_spaces_env_dir,
         hold=hold,
         users=(
             None

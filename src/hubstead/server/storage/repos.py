@@ -43,6 +43,9 @@ class RepoStore(Protocol):
     def get_redirect(self, type: str, namespace: str, name: str) -> RepoRecord | None:
         """The repo that used to have this id before a move, or None."""
 
+    def spaces_by_host_label(self, label: str) -> list[RepoRecord]:
+        """The Spaces whose id, lowercased with `/`, `_` and `.` as `-`, is `label` (by age)."""
+
     def find_repo(self, type: str, namespace: str, name: str) -> RepoLookup:
         """The repo with this id, the one it redirects to, and whether the namespace is owned.
 

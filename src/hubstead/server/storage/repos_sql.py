@@ -141,6 +141,21 @@ class SqlRepoStore:
         )
         return self._one_repo(repos.c.id == target)
 
+    def spaces_by_host_label(self, label: str) -> list[RepoRecord]:
+        """The Spaces whose id, lowercased with `/`, `_` and `.` as `-`, is `label` (by age)."""
+        host: sa.ColumnElement[str] = repos.c.lookup
+        for character in "/_.":
+            host = sa.func.replace(host, character, "-")
+        select = (
+            sa.select(repos.c.id)
+            .where(repos.c.type == "space")
+            .where(host == label)
+            .order_by(repos.c.id)
+        )
+        with self._db.read() as conn:
+            keys = conn.scalars(select).all()
+        return [self._record(key) for key in keys]
+
     def find_repo(self, type: str, namespace: str, name: str) -> RepoLookup:
         """The repo, its redirect and its namespace's owner, in one statement always."""
         keys = {"type": type, "lookup": _lookup(namespace, name), "owner": namespace.lower()}

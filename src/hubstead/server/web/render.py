@@ -128,6 +128,10 @@ class Renderer:
             set_cookie(request, response, SEED_COOKIE, caller.seed, _SEED_MAX_AGE)
         return response
 
+    def html(self, template: str, **context: Any) -> str:
+        """`template` rendered with `context` alone: a page outside the hub's (no visitor)."""
+        return self._env.get_template(template).render(**context)
+
 
 def renderer(request: Request) -> Renderer:
     """The renderer of the app serving this request."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from hubstead.server import errors
@@ -47,8 +47,8 @@ class Visitor:
         return self.identity.account is not None
 
 
-async def visitor(request: Request) -> Visitor:
-    """The visitor of this request, computed once per request.
+async def visitor(request: HTTPConnection) -> Visitor:
+    """The visitor of this request (or websocket), computed once per request.
 
     Raises:
         AuthenticationError: a bearer token this hub does not know.

@@ -2,8 +2,9 @@
 
 Serves, for models (`/{ns}/{name}`) and under `/datasets`, `/spaces` and `/kernels`:
 `GET {repo}` (the card, root files, last commit, likes, snippets, weights, the branch and tag
-switcher, the access-request form of a gated repo), `GET {repo}/tree/{rev}[/{path}]`,
-`GET {repo}/blob/{rev}/{path}`, `GET {repo}/commits/{rev}` and `GET {repo}/commit/{sha}`;
+switcher, the access-request form of a gated repo; a Space's app in a frame, with its stage),
+`GET {repo}/tree/{rev}[/{path}]`, `GET {repo}/blob/{rev}/{path}`, `GET {repo}/commits/{rev}`
+and `GET {repo}/commit/{sha}`;
 `POST {repo}/access-request` (the gate form, sent by a signed-in browser); `POST {repo}/like`
 and `POST {repo}/unlike` (the header's ♥ toggle, back to the page it was on); and the listings
 `GET /models`, `/datasets`, `/spaces` and `/kernels` (`?search=&sort=&p=`, and the filters
@@ -32,7 +33,7 @@ from hubstead.server.http.context import (
     services,
 )
 from hubstead.server.http.paths import URL_PREFIXES
-from hubstead.server.web import csrf
+from hubstead.server.web import csrf, space_apps
 from hubstead.server.web.highlight import highlighted_lines
 from hubstead.server.web.render import render
 from hubstead.server.web.session import signed_in, visitor
@@ -68,14 +69,23 @@ async def get_repo(request: Request) -> Response:
     found = await call(
         services(request).browse.repo, caller.identity, type, repo_id, DEFAULT_BRANCH, ROOT_ENTRIES
     )
-    return await render(
+    app = None
+    if type is RepoType.SPACE:
+        app = await space_apps.app_view(request, found.info.repo, caller.identity)
+    response = await render(
         request,
         "repos/repo.html",
         page=found,
         chrome=found.chrome,
         may_write=found.may_write,
+        app=app,
         **repo_links(request, type, repo_id, DEFAULT_BRANCH),
     )
+    if app is not None and app.origin is not None:
+        # The page frames the app from its own host (a path on the hub is 'self' already).
+        policy = response.headers["Content-Security-Policy"]
+        response.headers["Content-Security-Policy"] = f"{policy}; frame-src 'self' {app.origin}"
+    return response
 
 
 async def get_folder(request: Request) -> Response:

@@ -1,0 +1,84 @@
+"""Where test hubs run Space apps: a shared place for environments, apps of their own.
+
+Every test hub runs gradio and streamlit Spaces with the real local runner. Environments are
+built from the wheelhouse `scripts/test-wheelhouse` downloads, with no package index, into one
+directory per machine (`ENV_DIR`), shared by the test processes and runs as a hub's server
+processes share theirs: the runner's locks keep concurrent builds apart, so each environment
+is built once. Each hub gets a runner directory and a range of user ids of its own, since a
+start ends whatever its Space's user still runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+WHEELHOUSE = REPO / ".cache" / "wheelhouse"
+ENV_DIR = Path("/tmp/hubstead-test-spaces")
+_HUBS_DIR = ENV_DIR / "hubs"
+_UID_BASE = 1_600_000_000
+_UIDS_PER_HUB = 1000
+_HUBS_PER_PROCESS = 500
+_hubs = itertools.count()
+
+
+def require_wheelhouse() -> Path:
+    """The wheelhouse, failing the test with what to run when it is missing."""
+    import pytest
+
+    if not (WHEELHOUSE / ".complete").is_file():
+        pytest.fail(f"No test wheelhouse at {WHEELHOUSE}: run scripts/test-wheelhouse first")
+    return reachable_wheelhouse()
+
+
+@functools.cache
+def reachable_wheelhouse() -> Path:
+    """The wheelhouse where the runner's builder user can read it (copied when it cannot)."""
+    if all(parent.stat().st_mode & 0o001 for parent in WHEELHOUSE.parents):
+        return WHEELHOUSE
+    # A checkout under a private directory (such as /root): a copy the builder can reach,
+    # made once for every test process (the stamp names the wheelhouse's versions).
+    copy = ENV_DIR / "wheelhouse"
+    stamp = WHEELHOUSE / ".complete"
+    if not stamp.is_file() or _stamp(copy) == stamp.read_text():
+        return copy
+    ENV_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
+    scratch = ENV_DIR / f".wheelhouse-{os.getpid()}"
+    shutil.copytree(WHEELHOUSE, scratch, dirs_exist_ok=True)
+    if copy.exists():  # of other versions: out of the way, at once
+        stale = ENV_DIR / f".wheelhouse-stale-{os.getpid()}"
+        with contextlib.suppress(OSError):
+            copy.rename(stale)
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        scratch.rename(copy)
+    except OSError:  # another test process put its copy there first
+        shutil.rmtree(scratch, ignore_errors=True)
+    return copy
+
+
+def _stamp(wheelhouse: Path) -> str | None:
+    try:
+        return (wheelhouse / ".complete").read_text()
+    except FileNotFoundError:
+        return None
+
+
+def hub_space_settings() -> dict[str, object]:
+    """The `spaces_*` settings of a new test hub."""
+    hub = next(_hubs) % _HUBS_PER_PROCESS
+    uid_base = _UID_BASE + ((os.getpid() % 4096) * _HUBS_PER_PROCESS + hub) * _UIDS_PER_HUB
+    spaces_dir = _HUBS_DIR / f"{os.getpid()}-{hub}"
+    return {
+        "spaces_dir": spaces_dir,
+        "spaces_env_dir": ENV_DIR,
+        "spaces_find_links": (str(reachable_wheelhouse()),),
+        "spaces_no_index": True,
+        "spaces_uid_base": uid_base,
+        "spaces_uid_count": _UIDS_PER_HUB,
+    }

@@ -1,0 +1,187 @@
+"""Space apps on hosts of their own (`spaces_domain`): `{ns}-{name}.spaces.test` → the app.
+
+The hub is reached on 127.0.0.1 with the Space host in the `Host` header, as a wildcard DNS
+record would send it.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from huggingface_hub import HfApi
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from hubstead.server.domain.accounts import Role
+from hubstead.server.domain.spaces import AppAddress, SpaceStage
+from hubstead.server.services.spaces.serving import spelled_label
+from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.live_server import ThreadedServer, start_server
+from tests.helpers.space_apps import PinnedRuntime, Signals, serve_asgi, upstream_app
+
+DOMAIN = "spaces.test"
+
+
+@pytest.fixture(scope="module")
+def app_port() -> Iterator[int]:
+    with serve_asgi(upstream_app(Signals())) as port:
+        yield port
+
+
+@pytest.fixture(scope="module")
+def runtime() -> PinnedRuntime:
+    return PinnedRuntime()
+
+
+@pytest.fixture(scope="module")
+def hub(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None, runtime: PinnedRuntime
+) -> Iterator[ThreadedServer]:
+    server = start_server(
+        tmp_path_factory.mktemp("space-hosts"),
+        database_url,
+        space_runtime=runtime,
+        spaces_domain=DOMAIN,
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def owner(hub: ThreadedServer) -> HubUser:
+    return make_user(hub, "owner")
+
+
+def running(
+    hub: ThreadedServer,
+    runtime: PinnedRuntime,
+    port: int,
+    space: str,
+    user: HubUser,
+    *,
+    private: bool = False,
+) -> str:
+    user.api.create_repo(space, repo_type="space", space_sdk="gradio", private=private)
+    runtime.pin(space, SpaceStage.RUNNING, address=AppAddress("127.0.0.1", port))
+    return space
+
+
+def on_host(
+    hub: ThreadedServer, label: str, path: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """GET `path` from the Space host `label` (the hub, by its loopback address)."""
+    host = {"host": f"{label}.{DOMAIN}:{hub.port}"}
+    return httpx.get(f"{hub.url}{path}", headers={**host, **(headers or {})})
+
+
+def test_the_path_url_sends_the_browser_to_the_spaces_host(
+    hub: ThreadedServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
+) -> None:
+    space = running(hub, runtime, app_port, f"{owner.name}/{unique_name('My_App')}", owner)
+    moved = httpx.get(f"{hub.url}/spaces/{space}/app/run/x?q=1")
+    label = spelled_label(space)
+    assert moved.status_code == 307
+    assert moved.headers["location"] == f"http://{label}.{DOMAIN}:{hub.port}/run/x?q=1"
+    assert label == space.lower().replace("/", "-").replace("_", "-")
+    # The app is never served on the hub's origin, websockets included.
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"ws://127.0.0.1:{hub.port}/spaces/{space}/app/ws")
+    assert refused.value.response.status_code == 404
+
+
+def test_a_space_host_serves_its_app_and_nothing_of_the_hub(
+    hub: ThreadedServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
+) -> None:
+    space = running(hub, runtime, app_port, f"{owner.name}/{unique_name('app')}", owner)
+    label = spelled_label(space)
+    answer = on_host(hub, label, "/api/whoami-v2?x=1", headers={"authorization": "Bearer hf_x"})
+    assert answer.status_code == 401  # an unknown token: refused by the hub, never forwarded
+    answer = on_host(hub, label, "/api/whoami-v2?x=1")
+    assert answer.status_code == 200
+    echoed = answer.json()
+    assert (echoed["path"], echoed["query"]) == ("/api/whoami-v2", "x=1")
+    assert dict(echoed["headers"])["x-forwarded-prefix"] == ""
+    assert on_host(hub, "nobody-here", "/").status_code == 404
+    assert on_host(hub, f"a.{label}", "/").status_code == 404
+    bare = httpx.get(f"{hub.url}/api/whoami-v2", headers={"host": DOMAIN})
+    assert bare.status_code == 404
+
+
+def test_websockets_reach_the_app_on_its_host(
+    hub: ThreadedServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
+) -> None:
+    space = running(hub, runtime, app_port, f"{owner.name}/{unique_name('ws')}", owner)
+    uri = f"ws://{spelled_label(space)}.{DOMAIN}:{hub.port}/ws"
+    with connect(uri, sock=socket.create_connection(("127.0.0.1", hub.port))) as ws:
+        assert json.loads(ws.recv())["path"] == "/ws"
+        ws.send("over the host")
+        assert ws.recv() == "over the host"
+
+
+def test_a_private_space_admits_its_viewers_by_a_pass(
+    hub: ThreadedServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
+) -> None:
+    space = running(
+        hub, runtime, app_port, f"{owner.name}/{unique_name('secret')}", owner, private=True
+    )
+    label = spelled_label(space)
+    stranger = make_user(hub, "stranger")
+    assert on_host(hub, label, "/").status_code == 401
+    assert on_host(hub, label, "/", headers={"accept": "text/html"}).status_code == 404
+    auth = {"authorization": f"Bearer {stranger.token}"}
+    assert httpx.get(f"{hub.url}/spaces/{space}/app/", headers=auth).status_code == 404
+
+    moved = httpx.get(
+        f"{hub.url}/spaces/{space}/app/page?a=1",
+        headers={"authorization": f"Bearer {owner.token}"},
+    )
+    assert moved.status_code == 307
+    target = urlsplit(moved.headers["location"])
+    assert target.netloc == f"{label}.{DOMAIN}:{hub.port}"
+    token = parse_qs(target.query)["__hubstead_pass"][0]
+    admitted = on_host(hub, label, f"{target.path}?{target.query}")
+    assert admitted.status_code == 303
+    assert admitted.headers["location"] == "/page?a=1"
+    cookie = admitted.cookies["hubstead_space"]
+    assert "httponly" in admitted.headers["set-cookie"].lower()
+    page = on_host(hub, label, "/page", headers={"cookie": f"hubstead_space={cookie}; mine=1"})
+    assert page.status_code == 200
+    assert dict(page.json()["headers"])["cookie"] == "mine=1"
+
+    # A pass is for one Space, and cannot be made up.
+    other = running(hub, runtime, app_port, f"{owner.name}/{unique_name('other')}", owner)
+    assert on_host(hub, spelled_label(other), f"/?__hubstead_pass={token}").status_code == 403
+    forged = on_host(hub, label, "/?__hubstead_pass=e30.AAAA")
+    assert forged.status_code == 403
+    # A Space host's cookie is not a pass to another private Space.
+    hidden = running(
+        hub, runtime, app_port, f"{owner.name}/{unique_name('hidden')}", owner, private=True
+    )
+    theirs = {"cookie": f"hubstead_space={cookie}"}
+    assert on_host(hub, spelled_label(hidden), "/", headers=theirs).status_code == 401
+
+
+def test_spaces_whose_ids_spell_the_same_host_get_their_row_ids(
+    hub: ThreadedServer, runtime: PinnedRuntime, app_port: int
+) -> None:
+    first = make_user(hub, "amb")
+    # `{first}/x-y` and `{first}-x/y` are both spelled `{first}-x-y`.
+    hub.services.auth.create_user(f"{first.name}-x", fullname="Second", is_admin=False)
+    token = hub.services.auth.create_token(f"{first.name}-x", Role.WRITE).secret
+    second = HubUser(f"{first.name}-x", token, HfApi(endpoint=hub.url, token=token))
+    a = running(hub, runtime, app_port, f"{first.name}/x-y", first)
+    b = running(hub, runtime, app_port, f"{second.name}/y", second)
+    assert spelled_label(a) == spelled_label(b)
+    assert on_host(hub, spelled_label(a), "/").status_code == 404
+    labels = []
+    for space in (a, b):
+        location = httpx.get(f"{hub.url}/spaces/{space}/app/").headers["location"]
+        labels.append(str(urlsplit(location).hostname).split(".")[0])
+    assert all(label.isdigit() for label in labels) and labels[0] != labels[1]
+    for label in labels:
+        assert on_host(hub, label, "/").status_code == 200
