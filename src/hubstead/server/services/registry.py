@@ -127,6 +127,7 @@ class Services:
     space_serving: SpaceServing
 
     def close(self) -> None:
-        """Release database connections and connections to upstream hubs."""
+        """Stop the Space apps this process runs; release connections to databases and hubs."""
+        self.space_builds.stop_apps()
         self.upstreams.close()
         self.database.close()

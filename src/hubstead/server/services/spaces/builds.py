@@ -453,6 +453,17 @@ class SpaceBuilder:
                 self._store.begin(state.repo_id, SpaceStage.BUILDING, now)
                 queue_build(self._jobs, state.repo_id)
 
+    def stop_apps(self) -> None:
+        """Stop every app this process started (it is shutting down).
+
+        Their rows still name this process: once it is gone, the supervisor of the next hub
+        process on this machine builds and starts them again.
+        """
+        with self._lock:
+            started = list(self._started)
+        for space_id in started:
+            self._stop(space_id)
+
     def _supervise_one(self, space_id: int, generation: int, me: str, now: dt.datetime) -> None:
         state = self._store.get(space_id)
         if state is None or state.owner != me or not state.stage.serving:
