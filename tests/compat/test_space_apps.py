@@ -3,8 +3,8 @@ writes the commit's files (large ones from the object store), the app gets the S
 variables and secrets, its output is the run log, and a pause reaches it through the
 supervisor of the process that started it.
 
-The runner is the test one (`tests/helpers/space_runner.py`: `python app.py`, a real process);
-what is tested is the hub around it.
+The runner is the hub's local one; the app a plain HTTP server in the gradio environment
+(`tests/helpers/plain_apps.py`), as what is tested is the hub around it.
 """
 
 from __future__ import annotations
@@ -22,30 +22,24 @@ from hubstead.server.services.access import Action
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.databases import postgres_database
 from tests.helpers.live_server import ThreadedServer, start_server
-from tests.helpers.space_runner import SERVING_APP, ProcessRunner
+from tests.helpers.plain_apps import SERVING_APP
+from tests.helpers.spaces import require_wheelhouse
 from tests.helpers.storage import lfs_bytes, upload_lfs
 from tests.helpers.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
-def runner() -> Iterator[ProcessRunner]:
-    runner = ProcessRunner()
-    yield runner
-    runner.stop_all()
-
-
-@pytest.fixture(scope="module")
 def hub(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str | None, runner: ProcessRunner
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
-    """A hub that runs its jobs and its outbox thread (every second), with a Space runner."""
+    """A hub that runs its jobs and its outbox thread (every second)."""
+    require_wheelhouse()
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(postgres_database()) if database_url is not None else None
         server = start_server(
             tmp_path_factory.mktemp("space-apps"),
             url,
             run_jobs=True,
-            space_runner=runner,
             job_poll_seconds=1,
         )
         stack.callback(server.stop)
@@ -97,8 +91,10 @@ def test_an_app_runs_with_its_files_and_environment_and_logs(
 
 
 def test_a_pause_stops_the_app_and_a_restart_starts_it_again(
-    hub: ThreadedServer, owner: HubUser, runner: ProcessRunner
+    hub: ThreadedServer, owner: HubUser
 ) -> None:
+    runner = hub.services.space_runner
+    assert runner is not None
     space = f"{owner.name}/{unique_name('app')}"
     owner.api.create_repo(space, repo_type="space", space_sdk="gradio")
     owner.api.upload_file(
