@@ -90,6 +90,18 @@ def this_machine() -> Hardware:
     return Hardware(FREE_HARDWARE, "CPU basic (the hub's machine)", os.cpu_count() or 1, ram)
 
 
+# Stages a commit does not end: a build is under way, the owners stopped the app (a restart
+# builds what is there), or the Space is a mirror's.
+_NOT_REBUILT = frozenset(
+    {
+        *(stage for stage in SpaceStage if stage.transitional),
+        SpaceStage.PAUSED,
+        SpaceStage.SLEEPING,
+        SpaceStage.STOPPED,
+    }
+)
+
+
 class SpaceRuntimeService:
     """Runtime state, settings and logs of Spaces."""
 
@@ -138,10 +150,18 @@ class SpaceRuntimeService:
 
         A Space without a row yet (made before this hub ran Spaces, or whose first build is
         not queued yet) gets one, BUILDING, and its build is queued; a mirrored one is
-        STOPPED (mirrored apps do not run here).
+        STOPPED (mirrored apps do not run here). A Space whose main branch moved past what it
+        last built is BUILDING from then on, its build queued: a commit's author who looks at
+        once never sees the stage of the commit before (the build job may not have been
+        queued by then).
         """
         state = self._store.get(space.id)
         if state is not None:
+            if space.head is None or state.commit == space.head or state.stage in _NOT_REBUILT:
+                return state
+            stage = SpaceStage.RUNNING_BUILDING if state.stage.serving else SpaceStage.BUILDING
+            state = self._store.begin(space.id, stage, self._clock())
+            queue_build(self._jobs, space.id)
             return state
         upstream = self._repos.upstream_of(space)
         if upstream is not None:
