@@ -153,6 +153,10 @@ def test_a_private_space_admits_its_viewers_by_a_pass(
     assert page.status_code == 200
     assert dict(page.json()["headers"])["cookie"] == "mine=1"
 
+    # Going on without the pass never leaves the Space's host (a pass serves more than once).
+    elsewhere = on_host(hub, label, f"//elsewhere.example/x?__hubstead_pass={token}")
+    assert elsewhere.headers["location"] == "/elsewhere.example/x"
+
     # A pass is for one Space, and cannot be made up.
     other = running(hub, runtime, app_port, f"{owner.name}/{unique_name('other')}", owner)
     assert on_host(hub, spelled_label(other), f"/?__hubstead_pass={token}").status_code == 403

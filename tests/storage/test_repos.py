@@ -120,6 +120,17 @@ def test_creating_a_repo_at_a_redirected_id_replaces_the_redirect(repos: RepoSto
     assert repos.get_redirect("model", "ada", "name") is None
 
 
+def test_spaces_are_found_by_their_spelled_host_label(repos: RepoStore) -> None:
+    first = repo(repos, "Team_A", "My.App", type="space")
+    second = repo(repos, "team-a", "my-app", type="space")
+    repo(repos, "team", "a-my-app")  # a model: never a host
+    other = repo(repos, "team", "other", type="space")
+    assert repos.spaces_by_host_label("team-a-my-app") == [first, second]
+    assert repos.spaces_by_host_label("team-other") == [other]
+    assert repos.spaces_by_host_label("team-a-my") == []
+    assert repos.spaces_by_host_label("team_a-my.app") == []
+
+
 def test_delete_repo_removes_row_tags_and_redirects(repos: RepoStore) -> None:
     created = repo(repos, "ada", "gone", tags=["x"])
     repos.move_repo(created.id, "ada", "gone2")

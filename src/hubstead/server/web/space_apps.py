@@ -227,7 +227,8 @@ async def _admit(request: Request, hub: Services, repo: RepoRecord, token: str) 
     """Trade a pass for the Space host's cookie, and go on to the same URL without it."""
     admission = await call(hub.space_serving.admit, token, repo)
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != PASS_PARAMETER]
-    location = request.url.path + (f"?{urlencode(kept)}" if kept else "")
+    # One leading `/`: `//elsewhere/` would send the browser to another host.
+    location = "/" + request.url.path.lstrip("/") + (f"?{urlencode(kept)}" if kept else "")
     response = RedirectResponse(location, status_code=303)
     response.set_cookie(
         SPACE_COOKIE,
