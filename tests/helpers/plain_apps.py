@@ -29,7 +29,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         print("request", self.path, flush=True)
 
 print("app starting", flush=True)
-http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["GRADIO_SERVER_PORT"])), Handler).serve_forever()
+address = ("127.0.0.1", int(os.environ["GRADIO_SERVER_PORT"]))
+http.server.ThreadingHTTPServer(address, Handler).serve_forever()
 """
 
 CRASHING_APP = b"""print("app starting", flush=True)
