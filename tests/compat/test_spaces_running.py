@@ -25,6 +25,7 @@ from tests.helpers.clock import ManualClock
 from tests.helpers.databases import postgres_database
 from tests.helpers.live_server import ThreadedServer, start_server
 from tests.helpers.spaces import require_wheelhouse
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -53,14 +54,9 @@ st.write(f"{os.environ.get('GREETING', 'Hello')} from a Space")
 STATIC_PAGE = b"<!doctype html><title>Static</title><h1>A static Space</h1>\n"
 
 
-@pytest.fixture(scope="module")
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(scope="module")
-def hub(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str | None, clock: ManualClock
+@contextlib.contextmanager
+def _hub(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None, **options: object
 ) -> Iterator[ThreadedServer]:
     require_wheelhouse()
     with contextlib.ExitStack() as stack:
@@ -69,10 +65,32 @@ def hub(
             tmp_path_factory.mktemp("spaces-running"),
             url,
             run_jobs=True,
-            clock=clock,
             job_poll_seconds=1,
+            **options,  # type: ignore[arg-type]
         )
         stack.callback(server.stop)
+        yield server
+
+
+@pytest.fixture(scope="module")
+def hub(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None
+) -> Iterator[ThreadedServer]:
+    with _hub(tmp_path_factory, database_url) as server:
+        yield server
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def clocked_hub(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None, clock: ManualClock
+) -> Iterator[ThreadedServer]:
+    """A hub of its own for a test that moves its clock (its logs' times move with it)."""
+    with _hub(tmp_path_factory, database_url, clock=clock) as server:
         yield server
 
 
@@ -120,6 +138,10 @@ def _greeter(hub: ThreadedServer, owner: HubUser, space: str) -> GradioClient:
     )
 
 
+def _run_log(owner: HubUser, space: str) -> str:
+    return "".join(owner.api.fetch_space_logs(space, follow=False))
+
+
 def _put_to_sleep(hub: ThreadedServer, owner: HubUser, clock: ManualClock, space: str) -> None:
     # The client warns that huggingface.co's free hardware sleeps after 48 h whatever is asked;
     # this hub's does as it is told.
@@ -131,8 +153,10 @@ def _put_to_sleep(hub: ThreadedServer, owner: HubUser, clock: ManualClock, space
 
 
 def test_a_gradio_space_runs_answers_restarts_sleeps_and_wakes(
-    hub: ThreadedServer, owner: HubUser, clock: ManualClock
+    clocked_hub: ThreadedServer, clock: ManualClock
 ) -> None:
+    hub = clocked_hub
+    owner = make_user(hub, "owner")
     space = _space(
         owner,
         "gradio",
@@ -190,8 +214,10 @@ def test_a_streamlit_space_runs_and_answers_over_http_and_its_websocket(
         open_timeout=30,
     ) as stream:
         assert stream.subprotocol == "streamlit"
-    run = "".join(owner.api.fetch_space_logs(space, follow=False))
-    assert "You can now view your Streamlit app" in run
+    wait_until(
+        lambda: "You can now view your Streamlit app" in _run_log(owner, space),
+        "streamlit's greeting in the run log",
+    )
 
     owner.api.restart_space(space)
     _running(owner.api, space)
