@@ -150,3 +150,6 @@ def test_rows_and_logs_go_with_their_space(
 
     assert runtimes.get(space) is None
     assert logs.lines(space, LogKind.RUN, -1, 10) == []
+    assert runtimes.begin(space, SpaceStage.BUILDING, T0) is None
+    assert runtimes.configure(space, SpaceSettings("cpu-basic", None, ()), T0) is None
+    assert runtimes.ensure(space, initial(space)) is None
