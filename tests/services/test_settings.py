@@ -83,6 +83,7 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_WEBHOOK_ALLOW": "127.0.0.1, 10.1.0.0/16, ci.internal",
         "HUBSTEAD_WEBHOOK_TIMEOUT_SECONDS": "19",
         "HUBSTEAD_WEBHOOK_MAX_ATTEMPTS": "20",
+        "HUBSTEAD_SPACE_LOG_LINES": "27",
         "HUBSTEAD_SESSION_DAYS": "21",
         "HUBSTEAD_SIGN_IN_ACCOUNT_ATTEMPTS": "22",
         "HUBSTEAD_SIGN_IN_ADDRESS_ATTEMPTS": "23",
@@ -148,6 +149,7 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
     assert (settings.job_threads, settings.job_poll_seconds) == (8, 9)
     assert settings.webhook_allow == ("127.0.0.1", "10.1.0.0/16", "ci.internal")
     assert (settings.webhook_timeout_seconds, settings.webhook_max_attempts) == (19, 20)
+    assert settings.space_log_lines == 27
     assert (
         settings.session_days,
         settings.sign_in_account_attempts,

@@ -78,6 +78,7 @@ def test_a_build_writes_only_while_its_generation_is_the_last(
 ) -> None:
     runtimes.ensure(space, initial(space))
     build = runtimes.begin(space, SpaceStage.BUILDING, T0)
+    assert build is not None
     running = StageChange(
         SpaceStage.RUNNING, SpaceSdk.GRADIO, "c" * 40, AppAddress("127.0.0.1", 8000, "/x"), "h:1"
     )
@@ -119,9 +120,10 @@ def test_rows_are_found_by_the_host_of_their_owner(
     other = repos.create_repo("space", "ada", "other", "key-other", False).id
     for repo, owner in ((space, "my_host:12"), (other, "myXhost:13")):
         runtimes.ensure(repo, initial(repo))
-        generation = runtimes.begin(repo, SpaceStage.BUILDING, T0).generation
+        begun = runtimes.begin(repo, SpaceStage.BUILDING, T0)
+        assert begun is not None
         change = StageChange(SpaceStage.RUNNING, None, None, AppAddress("h", 1), owner)
-        runtimes.advance(repo, generation, change, T0)
+        runtimes.advance(repo, begun.generation, change, T0)
 
     assert [s.repo_id for s in runtimes.owned_on("my_host")] == [space]
 
@@ -150,3 +152,6 @@ def test_rows_and_logs_go_with_their_space(
 
     assert runtimes.get(space) is None
     assert logs.lines(space, LogKind.RUN, -1, 10) == []
+    assert runtimes.begin(space, SpaceStage.BUILDING, T0) is None
+    assert runtimes.configure(space, SpaceSettings("cpu-basic", None, ()), T0) is None
+    assert runtimes.ensure(space, initial(space)) is None

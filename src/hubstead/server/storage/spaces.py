@@ -51,10 +51,13 @@ class SpaceRuntimeStore(Protocol):
     def get(self, repo_id: int) -> SpaceState | None:
         """The Space's row, or None before it has one."""
 
-    def ensure(self, repo_id: int, initial: SpaceState) -> SpaceState:
-        """The Space's row, inserted as `initial` when it has none (concurrent calls included)."""
+    def ensure(self, repo_id: int, initial: SpaceState) -> SpaceState | None:
+        """The Space's row, inserted as `initial` when it has none (concurrent calls included).
 
-    def begin(self, repo_id: int, stage: SpaceStage, at: dt.datetime) -> SpaceState:
+        None when the Space is gone (deleted meanwhile), as for the methods below.
+        """
+
+    def begin(self, repo_id: int, stage: SpaceStage, at: dt.datetime) -> SpaceState | None:
         """Start a new generation in `stage`, clearing the error; the row after the change.
 
         The address and owner stay: the app that runs is stopped by its owner, who clears them.
@@ -63,7 +66,9 @@ class SpaceRuntimeStore(Protocol):
     def advance(self, repo_id: int, generation: int, change: StageChange, at: dt.datetime) -> bool:
         """Write `change` if the Space's generation is still `generation`; whether it was."""
 
-    def configure(self, repo_id: int, settings: SpaceSettings, at: dt.datetime) -> SpaceState:
+    def configure(
+        self, repo_id: int, settings: SpaceSettings, at: dt.datetime
+    ) -> SpaceState | None:
         """Replace the owners' settings; the row after the change."""
 
     def touch(self, repo_id: int, at: dt.datetime) -> None:

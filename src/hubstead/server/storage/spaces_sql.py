@@ -38,14 +38,17 @@ class SqlSpaceRuntimeStore:
             row = conn.execute(sa.select(space_runtimes).where(_ROW.repo_id == repo_id)).first()
         return None if row is None else _state(row._mapping)
 
-    def ensure(self, repo_id: int, initial: SpaceState) -> SpaceState:
+    def ensure(self, repo_id: int, initial: SpaceState) -> SpaceState | None:
         """Insert unless present (ON CONFLICT DO NOTHING), then read it back."""
-        with self._db.write() as conn:
-            insert_missing(conn, space_runtimes, [_values(initial)])
-            row = conn.execute(sa.select(space_runtimes).where(_ROW.repo_id == repo_id)).one()
+        try:
+            with self._db.write() as conn:
+                insert_missing(conn, space_runtimes, [_values(initial)])
+                row = conn.execute(sa.select(space_runtimes).where(_ROW.repo_id == repo_id)).one()
+        except sa.exc.IntegrityError:  # the repo row is gone: its key references nothing
+            return None
         return _state(row._mapping)
 
-    def begin(self, repo_id: int, stage: SpaceStage, at: dt.datetime) -> SpaceState:
+    def begin(self, repo_id: int, stage: SpaceStage, at: dt.datetime) -> SpaceState | None:
         """Raise the generation and set the stage in one UPDATE ... RETURNING."""
         update = (
             sa.update(space_runtimes)
@@ -54,8 +57,8 @@ class SqlSpaceRuntimeStore:
             .returning(*space_runtimes.c)
         )
         with self._db.write() as conn:
-            row = conn.execute(update).one()
-        return _state(row._mapping)
+            row = conn.execute(update).first()
+        return None if row is None else _state(row._mapping)
 
     def advance(self, repo_id: int, generation: int, change: StageChange, at: dt.datetime) -> bool:
         """UPDATE where the generation still matches."""
@@ -79,7 +82,9 @@ class SqlSpaceRuntimeStore:
             ).rowcount
         return bool(changed)
 
-    def configure(self, repo_id: int, settings: SpaceSettings, at: dt.datetime) -> SpaceState:
+    def configure(
+        self, repo_id: int, settings: SpaceSettings, at: dt.datetime
+    ) -> SpaceState | None:
         """Update the settings columns, returning the row."""
         update = (
             sa.update(space_runtimes)
@@ -93,8 +98,8 @@ class SqlSpaceRuntimeStore:
             .returning(*space_runtimes.c)
         )
         with self._db.write() as conn:
-            row = conn.execute(update).one()
-        return _state(row._mapping)
+            row = conn.execute(update).first()
+        return None if row is None else _state(row._mapping)
 
     def touch(self, repo_id: int, at: dt.datetime) -> None:
         """Set `last_request_at`."""

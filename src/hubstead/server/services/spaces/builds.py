@@ -223,13 +223,17 @@ class SpaceBuilder:
             state = self._store.get(space.id) or self._store.ensure(
                 space.id, initial_state(space, self._clock())
             )
+            if state is None:
+                note("the Space was deleted")
+                return
             head = self._git.resolve(space.storage_key, DEFAULT_BRANCH)
             upstream = self._repos.upstream_of(space)
             if upstream is not None:
-                stopped = self._store.begin(space.id, SpaceStage.STOPPED, self._clock())
                 message = MIRRORED.format(upstream=upstream)
-                change = StageChange(SpaceStage.STOPPED, state.sdk, head, error=message)
-                self._store.advance(space.id, stopped.generation, change, self._clock())
+                stopped = self._store.begin(space.id, SpaceStage.STOPPED, self._clock())
+                if stopped is not None:
+                    change = StageChange(SpaceStage.STOPPED, state.sdk, head, error=message)
+                    self._store.advance(space.id, stopped.generation, change, self._clock())
                 note(message)
                 return
             if state.stage in _ASLEEP:
@@ -238,8 +242,11 @@ class SpaceBuilder:
             if done is not None and state.generation == done and state.commit == head:
                 return
             stage = SpaceStage.RUNNING_BUILDING if state.stage.serving else SpaceStage.BUILDING
-            state = self._store.begin(space.id, stage, self._clock())
-            done = state.generation
+            begun = self._store.begin(space.id, stage, self._clock())
+            if begun is None:
+                note("the Space was deleted")
+                return
+            state, done = begun, begun.generation
             note(f"building {space.repo_id} at {head} (generation {done})")
             try:
                 self._build_once(space, state, head, fresh=fresh)
@@ -471,12 +478,9 @@ class SpaceBuilder:
         elif self._idle(state, now):
             asleep = self._store.begin(space_id, SpaceStage.SLEEPING, now)
             self._stop(space_id)
-            self._store.advance(
-                space_id,
-                asleep.generation,
-                StageChange(SpaceStage.SLEEPING, state.sdk, state.commit),
-                now,
-            )
+            if asleep is not None:
+                change = StageChange(SpaceStage.SLEEPING, state.sdk, state.commit)
+                self._store.advance(space_id, asleep.generation, change, now)
         elif state.generation != generation:
             with self._lock:
                 self._started[space_id] = state.generation

@@ -167,8 +167,10 @@ class SpaceRuntimeService:
         if upstream is not None:
             stopped = initial_state(space, self._clock(), stage=SpaceStage.STOPPED)
             message = MIRRORED.format(upstream=upstream)
-            return self._store.ensure(space.id, dataclasses.replace(stopped, error=message))
-        state = self._store.ensure(space.id, initial_state(space, self._clock()))
+            return _present(
+                space, self._store.ensure(space.id, dataclasses.replace(stopped, error=message))
+            )
+        state = _present(space, self._store.ensure(space.id, initial_state(space, self._clock())))
         queue_build(self._jobs, space.id)
         return state
 
@@ -210,7 +212,7 @@ class SpaceRuntimeService:
         space = self._space(identity, repo_id, Action.WRITE)
         current = self.state_of(space)
         stage = SpaceStage.RUNNING_BUILDING if current.stage.serving else SpaceStage.BUILDING
-        state = self._store.begin(space.id, stage, self._clock())
+        state = _present(space, self._store.begin(space.id, stage, self._clock()))
         queue_build(self._jobs, space.id, fresh=factory)
         return state
 
@@ -222,7 +224,7 @@ class SpaceRuntimeService:
         """
         space = self._space(identity, repo_id, Action.WRITE)
         self.state_of(space)
-        return self._store.begin(space.id, SpaceStage.PAUSED, self._clock())
+        return _present(space, self._store.begin(space.id, SpaceStage.PAUSED, self._clock()))
 
     def set_sleep_time(self, identity: Identity, repo_id: str, seconds: int | None) -> SpaceState:
         """Stop the app after `seconds` without requests (None or -1: never).
@@ -337,7 +339,7 @@ class SpaceRuntimeService:
         state = self.state_of(space)
         now = self._clock()
         if state.stage is SpaceStage.SLEEPING:
-            state = self._store.begin(space.id, SpaceStage.BUILDING, now)
+            state = _present(space, self._store.begin(space.id, SpaceStage.BUILDING, now))
             queue_build(self._jobs, space.id)
         with self._lock:
             last = self._last_written.get(space.id)
@@ -354,7 +356,7 @@ class SpaceRuntimeService:
         return self._repos.locate(identity, RepoType.SPACE, repo_id, action)
 
     def _configure(self, space: RepoRecord, settings: SpaceSettings) -> SpaceState:
-        return self._store.configure(space.id, settings, self._clock())
+        return _present(space, self._store.configure(space.id, settings, self._clock()))
 
     def _check_volumes(
         self, identity: Identity, volumes: Sequence[SpaceVolume]
@@ -432,3 +434,16 @@ def _sleep_seconds(seconds: int | None) -> int | None:
 
 def _settings(state: SpaceState) -> SpaceSettings:
     return SpaceSettings(state.requested_hardware, state.sleep_seconds, state.volumes)
+
+
+def _present(space: RepoRecord, state: SpaceState | None) -> SpaceState:
+    """The row of a Space that was there a moment ago; deleted meanwhile, it is not found.
+
+    Raises:
+        RepoNotFoundError: the Space was deleted since it was located.
+    """
+    if state is None:
+        raise errors.RepoNotFoundError(
+            f"Repository not found: space {space.repo_id}", anonymous=False
+        )
+    return state
