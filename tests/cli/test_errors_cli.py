@@ -45,6 +45,8 @@ EXPECTED_EXIT = [
     (errors.LocalStorageError("disk full"), 5),
     (errors.StoreDamagedError("a xorb is damaged"), 5),
     (errors.NotSupportedError("not here"), 5),
+    (errors.SpaceNotRunningError("building", stage="BUILDING", retry_after=5), 5),
+    (errors.SpaceAppUnreachableError("the app does not answer"), 5),
 ]
 
 

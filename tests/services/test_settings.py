@@ -101,7 +101,9 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_S3_ENDPOINT_URL": "https://s3.example.test/",
         "HUBSTEAD_S3_REGION": "eu-west-3",
         "HUBSTEAD_S3_URL_TTL_SECONDS": "0",
+        "HUBSTEAD_SPACES_RUNNER": "none",
         "HUBSTEAD_SPACES_DIR": str(tmp_path / "spaces"),
+        "HUBSTEAD_SPACES_ENV_DIR": str(tmp_path / "spaces-envs"),
         "HUBSTEAD_SPACES_PYTHON": "3.12",
         "HUBSTEAD_SPACES_INDEX_URL": "https://pypi.internal/simple",
         "HUBSTEAD_SPACES_FIND_LINKS": "/srv/wheels, https://wheels.internal/",
@@ -180,7 +182,9 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         settings.s3_region,
         settings.s3_url_ttl_seconds,
     ) == ("fs", "hub-blobs", "site/a", "https://s3.example.test", "eu-west-3", 0)
+    assert settings.spaces_runner == "none"
     assert settings.effective_spaces_dir == tmp_path / "spaces"
+    assert settings.effective_spaces_env_dir == tmp_path / "spaces-envs"
     assert (settings.spaces_python, settings.spaces_index_url) == (
         "3.12",
         "https://pypi.internal/simple",
@@ -401,11 +405,18 @@ def test_workers_must_be_positive() -> None:
 def test_the_spaces_dir_is_beside_the_data_dir_and_never_inside_it(tmp_path: Path) -> None:
     settings = load_settings({"data_dir": tmp_path / "data"}, environ={})
     assert settings.effective_spaces_dir == tmp_path / "data-spaces"
+    assert settings.effective_spaces_env_dir == tmp_path / "data-spaces"
 
-    with pytest.raises(SettingsError, match=r"spaces_dir: .* is inside the data dir"):
-        load_settings(
-            {"data_dir": tmp_path / "data", "spaces_dir": tmp_path / "data" / "spaces"}, environ={}
-        )
+    for key in ("spaces_dir", "spaces_env_dir"):
+        with pytest.raises(SettingsError, match=rf"{key}: .* is inside the data dir"):
+            load_settings(
+                {"data_dir": tmp_path / "data", key: tmp_path / "data" / "spaces"}, environ={}
+            )
+
+
+def test_an_unknown_space_runner_is_refused() -> None:
+    with pytest.raises(SettingsError, match="spaces_runner: 'docker' is not one of local, none"):
+        load_settings({"spaces_runner": "docker"}, environ={})
 
 
 def test_space_limits_and_switches_are_checked() -> None:
