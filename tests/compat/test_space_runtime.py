@@ -166,13 +166,22 @@ def test_a_bad_configuration_is_a_config_error_saying_what_to_change(
 
 
 def test_a_gradio_space_on_a_hub_without_a_runner_says_so(
-    owner: HubUser, new_space: Callable[..., str]
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> None:
-    space = new_space("gradio", {"app.py": b"import gradio\n"})
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(postgres_database()) if database_url is not None else None
+        server = start_server(
+            tmp_path_factory.mktemp("no-runner"), url, run_jobs=True, spaces_runner="none"
+        )
+        stack.callback(server.stop)
+        owner = make_user(server)
+        space = f"{owner.name}/{unique_name('space')}"
+        owner.api.create_repo(space, repo_type="space", space_sdk="gradio")
+        _commit(owner.api, space, {"app.py": b"import gradio\n"})
 
-    _reaches(owner.api, space, SpaceStage.CONFIG_ERROR)
+        _reaches(owner.api, space, SpaceStage.CONFIG_ERROR)
 
-    assert owner.api.get_space_runtime(space).raw["errorMessage"] == NO_RUNNER
+        assert owner.api.get_space_runtime(space).raw["errorMessage"] == NO_RUNNER
 
 
 def test_a_paused_space_is_not_rebuilt_by_commits_until_restarted(
