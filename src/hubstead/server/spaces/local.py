@@ -192,7 +192,8 @@ class LocalProcessRunner:
         if self._users is not None and not running_as_root():
             raise SpaceRunError(
                 "The hub does not run as root, so it cannot run Space apps as users of their "
-                "own; set spaces_allow_same_user to run them as the hub's user"
+                "own; set spaces_allow_same_user to run them as the hub's user (they can then "
+                "read everything the hub can: docs/security.md)"
             )
         if self._users is None:
             return
