@@ -9,7 +9,6 @@ The runner is the hub's local one; the app a plain HTTP server in the gradio env
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 
 import httpx
@@ -20,8 +19,7 @@ from hubstead.protocol import RepoType
 from hubstead.server.domain.spaces import AppAddress
 from hubstead.server.services.access import Action
 from tests.helpers.accounts import HubUser, make_user, unique_name
-from tests.helpers.databases import postgres_database
-from tests.helpers.live_server import ThreadedServer, start_server
+from tests.helpers.live_server import ThreadedServer, working_hub
 from tests.helpers.plain_apps import SERVING_APP
 from tests.helpers.spaces import require_wheelhouse
 from tests.helpers.storage import lfs_bytes, upload_lfs
@@ -34,15 +32,8 @@ def hub(
 ) -> Iterator[ThreadedServer]:
     """A hub that runs its jobs and its outbox thread (every second)."""
     require_wheelhouse()
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(postgres_database()) if database_url is not None else None
-        server = start_server(
-            tmp_path_factory.mktemp("space-apps"),
-            url,
-            run_jobs=True,
-            job_poll_seconds=1,
-        )
-        stack.callback(server.stop)
+    directory = tmp_path_factory.mktemp("space-apps")
+    with working_hub(directory, database_url, job_poll_seconds=1) as server:
         yield server
 
 

@@ -4,7 +4,6 @@ see and do what."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,8 +20,7 @@ from hubstead.server.services.spaces.builds import NO_DOCKER, NO_RUNNER, READER
 from tests.helpers import mirrors
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.commits import add, header, ndjson
-from tests.helpers.databases import postgres_database
-from tests.helpers.live_server import ThreadedServer, start_server
+from tests.helpers.live_server import ThreadedServer, working_hub
 from tests.helpers.waiting import wait_until
 
 PAGE = b"<!doctype html><h1>hello</h1>"
@@ -33,10 +31,7 @@ def hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
     """A hub of its own that runs its jobs and outbox thread, as `hubstead serve` does."""
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(postgres_database()) if database_url is not None else None
-        server = start_server(tmp_path_factory.mktemp("space-hub"), url, run_jobs=True)
-        stack.callback(server.stop)
+    with working_hub(tmp_path_factory.mktemp("space-hub"), database_url) as server:
         yield server
 
 
@@ -168,12 +163,8 @@ def test_a_bad_configuration_is_a_config_error_saying_what_to_change(
 def test_a_gradio_space_on_a_hub_without_a_runner_says_so(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> None:
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(postgres_database()) if database_url is not None else None
-        server = start_server(
-            tmp_path_factory.mktemp("no-runner"), url, run_jobs=True, spaces_runner="none"
-        )
-        stack.callback(server.stop)
+    directory = tmp_path_factory.mktemp("no-runner")
+    with working_hub(directory, database_url, spaces_runner="none") as server:
         owner = make_user(server)
         space = f"{owner.name}/{unique_name('space')}"
         owner.api.create_repo(space, repo_type="space", space_sdk="gradio")

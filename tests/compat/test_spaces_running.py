@@ -9,21 +9,19 @@ says so and the supervisor, called directly, puts it to sleep.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from gradio_client import Client as GradioClient
-from huggingface_hub import HfApi, SpaceStage
+from huggingface_hub import CommitOperationAdd, HfApi, SpaceStage
 from huggingface_hub.errors import HfHubHTTPError
 from websockets.sync.client import connect
 
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.clock import ManualClock
-from tests.helpers.databases import postgres_database
-from tests.helpers.live_server import ThreadedServer, start_server
+from tests.helpers.live_server import ThreadedServer, working_hub
 from tests.helpers.spaces import require_wheelhouse
 from tests.helpers.waiting import wait_until
 
@@ -54,29 +52,13 @@ st.write(f"{os.environ.get('GREETING', 'Hello')} from a Space")
 STATIC_PAGE = b"<!doctype html><title>Static</title><h1>A static Space</h1>\n"
 
 
-@contextlib.contextmanager
-def _hub(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str | None, **options: object
-) -> Iterator[ThreadedServer]:
-    require_wheelhouse()
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(postgres_database()) if database_url is not None else None
-        server = start_server(
-            tmp_path_factory.mktemp("spaces-running"),
-            url,
-            run_jobs=True,
-            job_poll_seconds=1,
-            **options,  # type: ignore[arg-type]
-        )
-        stack.callback(server.stop)
-        yield server
-
-
 @pytest.fixture(scope="module")
 def hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
-    with _hub(tmp_path_factory, database_url) as server:
+    require_wheelhouse()
+    directory = tmp_path_factory.mktemp("spaces-running")
+    with working_hub(directory, database_url, job_poll_seconds=1) as server:
         yield server
 
 
@@ -90,7 +72,9 @@ def clocked_hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None, clock: ManualClock
 ) -> Iterator[ThreadedServer]:
     """A hub of its own for a test that moves its clock (its logs' times move with it)."""
-    with _hub(tmp_path_factory, database_url, clock=clock) as server:
+    require_wheelhouse()
+    directory = tmp_path_factory.mktemp("spaces-clocked")
+    with working_hub(directory, database_url, job_poll_seconds=1, clock=clock) as server:
         yield server
 
 
@@ -112,9 +96,7 @@ def _space(owner: HubUser, sdk: str, files: dict[str, bytes], **create: object) 
     return space
 
 
-def _add(path: str, data: bytes) -> object:
-    from huggingface_hub import CommitOperationAdd
-
+def _add(path: str, data: bytes) -> CommitOperationAdd:
     return CommitOperationAdd(path_in_repo=path, path_or_fileobj=data)
 
 

@@ -9,10 +9,12 @@ and tokens the way an operator's `hubstead admin` would.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +27,7 @@ from hubstead.server.jobs.threads import JobThreads
 from hubstead.server.services.clock import Clock, utcnow
 from hubstead.server.services.registry import Services
 from hubstead.server.settings import Settings, load_settings
+from tests.helpers.databases import postgres_database
 from tests.helpers.spaces import hub_space_settings
 
 
@@ -123,3 +126,19 @@ def start_server(
         environ={},
     )
     return ThreadedServer(settings, run_jobs=run_jobs, clock=clock).start()
+
+
+@contextlib.contextmanager
+def working_hub(
+    data_dir: Path, database_url: str | None, **options: object
+) -> Iterator[ThreadedServer]:
+    """A hub of its own that runs its jobs and outbox thread, as `hubstead serve` does.
+
+    `database_url` names the suite's database choice: with one, the hub gets a fresh PostgreSQL
+    database of its own. `options` go to `start_server` (a clock, settings).
+    """
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(postgres_database()) if database_url is not None else None
+        server = start_server(data_dir, url, run_jobs=True, **options)  # type: ignore[arg-type]
+        stack.callback(server.stop)
+        yield server

@@ -21,6 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = REPO / ".cache" / "wheelhouse"
 ENV_DIR = Path("/tmp/hubstead-test-spaces")
 _HUBS_DIR = ENV_DIR / "hubs"
+BUILDER_UID = 1_500_000_000
+"""The builder of every test runner's environments: they share `ENV_DIR` and its cache."""
 _UID_BASE = 1_600_000_000
 _UIDS_PER_HUB = 1000
 _HUBS_PER_PROCESS = 500
@@ -81,4 +83,5 @@ def hub_space_settings() -> dict[str, object]:
         "spaces_no_index": True,
         "spaces_uid_base": uid_base,
         "spaces_uid_count": _UIDS_PER_HUB,
+        "spaces_builder_uid": BUILDER_UID,
     }

@@ -12,9 +12,8 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.databases import postgres_database
 from tests.helpers.http_server import serving
-from tests.helpers.live_server import ThreadedServer, start_server
+from tests.helpers.live_server import ThreadedServer, working_hub
 from tests.helpers.waiting import wait_until
 
 
@@ -28,11 +27,8 @@ def hooked_hub(
     database of its own.
     """
     settings: dict[str, object] = {"webhook_allow": ("127.0.0.1",), **overrides}
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(postgres_database()) if database_url is not None else None
-        server = start_server(data_dir, url, run_jobs=True, **settings)  # type: ignore[arg-type]
-        stack.callback(server.stop)
-        yield server
+    with working_hub(data_dir, database_url, **settings) as hub:
+        yield hub
 
 
 @dataclasses.dataclass(frozen=True)

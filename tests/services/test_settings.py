@@ -110,6 +110,7 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_SPACES_NO_INDEX": "yes",
         "HUBSTEAD_SPACES_UID_BASE": "27",
         "HUBSTEAD_SPACES_UID_COUNT": "28",
+        "HUBSTEAD_SPACES_BUILDER_UID": "26",
         "HUBSTEAD_SPACES_ALLOW_SAME_USER": "TRUE",
         "HUBSTEAD_SPACES_MEMORY_BYTES": "29",
         "HUBSTEAD_SPACES_OPEN_FILES": "30",
@@ -194,12 +195,13 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
     assert (
         settings.spaces_uid_base,
         settings.spaces_uid_count,
+        settings.spaces_builder_uid,
         settings.spaces_memory_bytes,
         settings.spaces_open_files,
         settings.spaces_processes,
         settings.spaces_nice,
         settings.spaces_start_timeout_seconds,
-    ) == (27, 28, 29, 30, 31, 19, 32)
+    ) == (27, 28, 26, 29, 30, 31, 19, 32)
 
 
 def test_pull_through_settings_are_checked_and_lists_come_from_toml(tmp_path: Path) -> None:
@@ -412,6 +414,16 @@ def test_the_spaces_dir_is_beside_the_data_dir_and_never_inside_it(tmp_path: Pat
             load_settings(
                 {"data_dir": tmp_path / "data", key: tmp_path / "data" / "spaces"}, environ={}
             )
+
+
+def test_the_builder_is_no_app_user() -> None:
+    with pytest.raises(SettingsError, match="spaces_builder_uid: 1001 is not between 1 and"):
+        load_settings(
+            {"spaces_uid_base": 1000, "spaces_uid_count": 10, "spaces_builder_uid": 1001},
+            environ={},
+        )
+    settings = {"spaces_uid_base": 1000, "spaces_uid_count": 10, "spaces_builder_uid": 999}
+    assert load_settings(settings, environ={}).spaces_builder_uid == 999
 
 
 def test_an_unknown_space_runner_is_refused() -> None:

@@ -26,10 +26,10 @@ from hubstead.server.spaces.envs import PackageIndex
 from hubstead.server.spaces.local import LocalProcessRunner, UserRange
 from hubstead.server.spaces.processes import Limits
 from hubstead.server.storage.mutexes_fs import FsMutexes
-from tests.helpers.spaces import ENV_DIR, require_wheelhouse
+from tests.helpers.spaces import BUILDER_UID, ENV_DIR, require_wheelhouse
 
 RUNNER_ROOT = ENV_DIR
-USER_BASE = 1_500_000_000
+USER_BASE = BUILDER_UID
 LIMITS = Limits(memory_bytes=6 * 1024**3, open_files=1000, processes=300, nice=7)
 GRADIO_VERSION = importlib.metadata.version("gradio")
 

@@ -296,6 +296,12 @@ class Settings:
     spaces_uid_count: int = _setting(
         1_000_000_000, "How many user ids from spaces_uid_base the local runner may use."
     )
+    spaces_builder_uid: int | None = _setting(
+        None,
+        "The user id (and group id) environments are built as; hubs sharing spaces_env_dir "
+        "give the same one (its cache is that user's).",
+        shown="(spaces_uid_base)",
+    )
     spaces_allow_same_user: bool = _setting(
         False,
         "Let the local runner build and run Space apps as the hub's own user when the hub "
@@ -465,7 +471,7 @@ def _coerce(field: dataclasses.Field[Any], value: Any, base: Path | None) -> Any
     """`value` as the field's type; `base` is the directory relative paths start from."""
     # Values from the environment are strings; values from TOML or flags may already be typed.
     kind = str(field.type)
-    if kind == "int":
+    if kind in ("int", "int | None"):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -616,6 +622,14 @@ def _spaces_problems(settings: Settings) -> list[str]:
     if settings.spaces_uid_base <= 0 or last_uid > _MAX_UID:
         problems.append(
             f"spaces_uid_base: the ids up to {last_uid} are not between 1 and {_MAX_UID}"
+        )
+    builder = settings.spaces_builder_uid
+    if builder is not None and (
+        not 0 < builder <= _MAX_UID or settings.spaces_uid_base < builder <= last_uid
+    ):
+        problems.append(
+            f"spaces_builder_uid: {builder} is not between 1 and {_MAX_UID} or is an app's "
+            f"(spaces_uid_base + 1 to {last_uid})"
         )
     data_dir = settings.resolved_data_dir
     for key, directory in (

@@ -59,10 +59,14 @@ _UNLIMITED = Limits(memory_bytes=None, open_files=None, processes=None, nice=0)
 
 @dataclasses.dataclass(frozen=True)
 class UserRange:
-    """The user ids of builds and apps: `base` for the builder, then one per Space id."""
+    """The user ids of builds and apps: one per Space id after `base`.
+
+    The builder's is `builder_uid`, or `base` itself.
+    """
 
     base: int
     count: int
+    builder_uid: int | None = None
 
     def app(self, key: str) -> Identity:
         """The user of the app of the Space `key` (its id)."""
@@ -74,7 +78,8 @@ class UserRange:
     @property
     def builder(self) -> Identity:
         """The user environments are built as."""
-        return Identity(uid=self.base, gid=self.base)
+        uid = self.base if self.builder_uid is None else self.builder_uid
+        return Identity(uid=uid, gid=uid)
 
 
 @dataclasses.dataclass
@@ -290,7 +295,9 @@ def local_runner(
         users=(
             None
             if settings.spaces_allow_same_user and not running_as_root()
-            else UserRange(settings.spaces_uid_base, settings.spaces_uid_count)
+            else UserRange(
+                settings.spaces_uid_base, settings.spaces_uid_count, settings.spaces_builder_uid
+            )
         ),
         protected=(settings.resolved_data_dir,),
         index=PackageIndex(

@@ -160,7 +160,7 @@ class SpaceRuntimeService:
             if space.head is None or state.commit == space.head or state.stage in _NOT_REBUILT:
                 return state
             stage = SpaceStage.RUNNING_BUILDING if state.stage.serving else SpaceStage.BUILDING
-            state = self._store.begin(space.id, stage, self._clock())
+            state = _present(space, self._store.begin(space.id, stage, self._clock()))
             queue_build(self._jobs, space.id)
             return state
         upstream = self._repos.upstream_of(space)
