@@ -32,6 +32,7 @@ from huggingface_hub import CommitOperationAdd, SpaceStage
 from hubstead.protocol import RepoType
 from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.access import Action
+from hubstead.server.services.clock import Clock, utcnow
 from tests.helpers.accounts import HubUser, unique_name
 from tests.helpers.databases import postgres_database
 from tests.helpers.live_server import ThreadedServer, start_server
@@ -213,7 +214,11 @@ demo.launch()
 
 @contextlib.contextmanager
 def spaces_hub(
-    directory: Path, database_url: str | None, **overrides: object
+    directory: Path,
+    database_url: str | None,
+    *,
+    clock: Clock = utcnow,
+    spaces_domain: str | None = None,
 ) -> Iterator[ThreadedServer]:
     """A hub that runs Space apps, on a database of its own (no other hub runs its builds).
 
@@ -222,7 +227,7 @@ def spaces_hub(
     require_wheelhouse()
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(postgres_database()) if database_url is not None else None
-        server = start_server(directory, url, **overrides)
+        server = start_server(directory, url, clock=clock, spaces_domain=spaces_domain)
         stack.callback(server.stop)
         yield server
 
@@ -234,10 +239,18 @@ def space_record(hub: ThreadedServer, owner: HubUser, space: str) -> RepoRecord:
 
 
 def committed_space(
-    owner: HubUser, files: dict[str, bytes], *, private: bool = False, name: str = "app"
+    owner: HubUser,
+    files: dict[str, bytes],
+    *,
+    private: bool = False,
+    name: str = "app",
+    space: str | None = None,
 ) -> str:
-    """A new gradio Space of `owner` with `files` (its `app.py` among them), not built yet."""
-    space = f"{owner.name}/{unique_name(name)}"
+    """A new gradio Space of `owner` with `files` (its `app.py` among them), not built yet.
+
+    Its id is `space`, or a new one of `owner`'s starting with `name`.
+    """
+    space = space or f"{owner.name}/{unique_name(name)}"
     owner.api.create_repo(space, repo_type="space", space_sdk="gradio", private=private)
     owner.api.create_commit(
         space,
@@ -263,9 +276,10 @@ def running_space(
     *,
     private: bool = False,
     name: str = "app",
+    space: str | None = None,
 ) -> str:
-    """A new gradio Space of `owner` running the app of `files`."""
-    space = committed_space(owner, files, private=private, name=name)
+    """A new gradio Space of `owner` running the app of `files` (see `committed_space`)."""
+    space = committed_space(owner, files, private=private, name=name, space=space)
     stage = build(hub, owner, space)
     assert stage == SpaceStage.RUNNING, owner.api.get_space_runtime(space).raw
     return space
