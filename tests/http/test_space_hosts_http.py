@@ -19,7 +19,7 @@ from websockets.sync.client import connect
 
 from hubstead.server.domain.accounts import Role
 from hubstead.server.services.spaces.serving import spelled_label
-from tests.helpers.accounts import HubUser, make_user, unique_name
+from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import ThreadedServer
 from tests.helpers.space_apps import running_space, spaces_hub
 
