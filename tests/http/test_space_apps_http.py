@@ -33,9 +33,10 @@ from tests.helpers.space_apps import (
 from tests.helpers.waiting import wait_until
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
-EXITING_APP = b"""print("about to fail", flush=True)
+EXITING_APP = b"""print("about to fail with s3cr3t", flush=True)
 print(1 / 0)
 """
+"""An app that fails, its last lines telling what only its writers may read."""
 
 
 @pytest.fixture(scope="module")
@@ -240,6 +241,8 @@ def _paused(hub: ThreadedServer, owner: HubUser, clock: ManualClock) -> str:
 def _failed(hub: ThreadedServer, owner: HubUser, clock: ManualClock) -> str:
     space = committed_space(owner, {"app.py": EXITING_APP}, name="idle")
     assert build(hub, owner, space) == SpaceStage.RUNTIME_ERROR.value
+    # Its writers read its last lines in its runtime; its visitors get its first line only.
+    assert "ZeroDivisionError" in owner.api.get_space_runtime(space).raw["errorMessage"]
     return space
 
 
@@ -248,7 +251,7 @@ def _failed(hub: ThreadedServer, owner: HubUser, clock: ManualClock) -> str:
     [
         (_building, SpaceStage.BUILDING, "5", "is being built"),
         (_paused, SpaceStage.PAUSED, "60", "paused"),
-        (_failed, SpaceStage.RUNTIME_ERROR, "60", "ZeroDivisionError"),
+        (_failed, SpaceStage.RUNTIME_ERROR, "60", "The app exited with status 1"),
     ],
 )
 def test_a_space_that_is_not_serving_says_why(
@@ -269,6 +272,7 @@ def test_a_space_that_is_not_serving_says_why(
     assert stage.value in page.text and says in page.text
     assert api.json()["stage"] == stage.value
     assert says in api.json()["error"]
+    assert "s3cr3t" not in page.text + api.text
     # The requests are recorded: it is what keeps a Space awake.
     state = hub.services.space_runtime.state_of(space_record(hub, owner, space))
     assert state.last_request_at == clock()
