@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -228,17 +228,17 @@ def test_an_app_that_does_not_answer_is_a_502(hub: ThreadedServer, owner: HubUse
     assert owner.api.get_space_runtime(space).stage == SpaceStage.RUNNING.value
 
 
-def _building(hub: ThreadedServer, owner: HubUser, clock: ManualClock) -> str:
+def _building(hub: ThreadedServer, owner: HubUser) -> str:
     return committed_space(owner, {"app.py": b"import gradio"}, name="idle")
 
 
-def _paused(hub: ThreadedServer, owner: HubUser, clock: ManualClock) -> str:
+def _paused(hub: ThreadedServer, owner: HubUser) -> str:
     space = running_space(hub, owner, name="idle")
     owner.api.pause_space(space)
     return space
 
 
-def _failed(hub: ThreadedServer, owner: HubUser, clock: ManualClock) -> str:
+def _failed(hub: ThreadedServer, owner: HubUser) -> str:
     space = committed_space(owner, {"app.py": EXITING_APP}, name="idle")
     assert build(hub, owner, space) == SpaceStage.RUNTIME_ERROR.value
     # Its writers read its last lines in its runtime; its visitors get its first line only.
@@ -258,12 +258,12 @@ def test_a_space_that_is_not_serving_says_why(
     hub: ThreadedServer,
     owner: HubUser,
     clock: ManualClock,
-    make: object,
+    make: Callable[[ThreadedServer, HubUser], str],
     stage: SpaceStage,
     retry: str,
     says: str,
 ) -> None:
-    space = make(hub, owner, clock)  # type: ignore[operator]
+    space = make(hub, owner)
     page = httpx.get(f"{hub.url}/spaces/{space}/app/", headers=HTML)
     api = httpx.get(f"{hub.url}/spaces/{space}/app/run/predict")
     assert (page.status_code, api.status_code) == (503, 503)
