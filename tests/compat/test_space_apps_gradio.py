@@ -41,7 +41,7 @@ def test_gradio_client_calls_a_private_space_through_the_hub(
     hub: ThreadedServer, owner: HubUser, space: str
 ) -> None:
     url = f"{hub.url}/spaces/{space}/app/"
-    page = httpx.get(url, headers={"authorization": f"Bearer {owner.token}"})
+    page = httpx.get(url, headers={"authorization": f"Bearer {owner.token}"}, timeout=60)
     assert page.status_code == 200
     assert "gradio" in page.text.lower()
     # gradio_client sends `token` to *.hf.space only; to another host, as a header.

@@ -175,7 +175,8 @@ def test_an_upload_is_streamed_to_the_app_as_it_is_sent(
 def test_a_large_answer_is_passed_on_whole(hub: ThreadedServer, space: str) -> None:
     size = 48 << 20
     received = 0
-    with httpx.stream("GET", f"{hub.url}/spaces/{space}/app/large?size={size}") as answer:
+    url = f"{hub.url}/spaces/{space}/app/large?size={size}"
+    with httpx.stream("GET", url, timeout=60) as answer:
         assert answer.headers["content-length"] == str(size)
         for chunk in answer.iter_raw():
             received += len(chunk)
