@@ -90,14 +90,12 @@ def _space(owner: HubUser, sdk: str, files: dict[str, bytes], **create: object) 
     owner.api.create_commit(
         space,
         repo_type="space",
-        operations=[_add(path, data) for path, data in {"README.md": readme, **files}.items()],
+        operations=[
+            CommitOperationAdd(path, data) for path, data in {"README.md": readme, **files}.items()
+        ],
         commit_message=f"A {sdk} app",
     )
     return space
-
-
-def _add(path: str, data: bytes) -> CommitOperationAdd:
-    return CommitOperationAdd(path_in_repo=path, path_or_fileobj=data)
 
 
 def _running(api: HfApi, space: str) -> None:

@@ -1,211 +1,297 @@
-"""A Space app to proxy to, served by uvicorn on loopback, and a runtime that says where it is.
+"""Space apps to test the hub's proxy against, and hubs and Spaces that run them for real.
 
-`upstream_app` is what the hub's proxy is tested against: it echoes requests (with what it
-received of their headers and bodies), streams server-sent events paced by the test (not by
-sleeps), echoes websocket messages and closes with the code it is asked for, and sets cookies.
-`serve_asgi` runs it (or any ASGI app) in a thread on a free port.
+`UPSTREAM_APP` is the `app.py` of a gradio Space that is a plain Starlette app (the gradio
+environment has starlette and uvicorn), served by uvicorn on `GRADIO_SERVER_PORT`. It echoes
+requests (with what it received of their headers and bodies), streams server-sent events,
+echoes websocket messages and closes with the code it is asked for, sets cookies and sends
+large answers. Its `/control/...` endpoints, called on the app's own address (`app_url`),
+are how a test and the app wait on each other across processes:
 
-`PinnedRuntime` stands in for the Space runtime service (`SpaceRuntimeService`, built on
-another branch) behind the `RuntimeStates` Protocol the proxy routes use: the test pins each
-Space's state (its stage and its app's address) and reads back how many requests reached it.
+- `POST /control/release?stream=ID`: the event stream `GET /events?stream=ID` sends its
+  second event; answers how many it had sent before.
+- `GET /control/first-chunk?upload=ID`: answers once the first chunk of the body of a request
+  with `?upload=ID` arrived (`{"arrived": false}` after a minute without).
+- `GET /control/closes`: the close codes of the websockets the client side closed.
+- `GET /control/seen`: the paths (with their queries) of the requests it echoed.
+- `POST /control/stop-listening`: closes its listening socket; the app stays alive.
+
+`UPSTREAM_FILES` are the files of such a Space: with `websockets`, which uvicorn needs for
+websockets and the gradio environment lacks. `GRADIO_APP` is a real Gradio app: a greeter
+and a counting generator.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import dataclasses
-import datetime as dt
-import hashlib
-import socket
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+from huggingface_hub import CommitOperationAdd, SpaceStage
+
+from hubstead.protocol import RepoType
+from hubstead.server.domain.repos import RepoRecord
+from hubstead.server.services.access import Action
+from hubstead.server.services.clock import Clock, utcnow
+from tests.helpers.accounts import HubUser, unique_name
+from tests.helpers.databases import postgres_database
+from tests.helpers.live_server import ThreadedServer, start_server
+from tests.helpers.spaces import require_wheelhouse
+
+UPSTREAM_APP = b"""import asyncio, hashlib, os
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnect
 
-from hubstead.server.domain.repos import RepoRecord
-from hubstead.server.domain.spaces import AppAddress, SpaceSdk, SpaceStage, SpaceState
+releases, sent, first_chunks, closes, seen = {}, {}, {}, [], []
 
 
-@dataclasses.dataclass
-class Signals:
-    """Events the upstream and the test wait on each other with (threads: both sides)."""
-
-    first_chunk: threading.Event = dataclasses.field(default_factory=threading.Event)
-    release_events: threading.Event = dataclasses.field(default_factory=threading.Event)
-    events_finished: threading.Event = dataclasses.field(default_factory=threading.Event)
-    # The close codes of the websockets the client side closed, as the app received them.
-    client_closes: list[int] = dataclasses.field(default_factory=list)
+def event(table, key):
+    return table.setdefault(key, asyncio.Event())
 
 
-def upstream_app(signals: Signals) -> Starlette:
-    """The app a Space would run (see the module docstring)."""
-
-    async def echo(request: Request) -> Response:
-        path = request.scope["raw_path"].decode()
-        if path.endswith("/redirect"):
-            # A redirect to another page of the app, as an app that knows its address writes.
-            root = path.removesuffix("/redirect")
-            return RedirectResponse(f"http://{request.url.netloc}{root}/echo?moved=1", 302)
-        digest = hashlib.sha256()
-        size = 0
-        async for chunk in request.stream():
-            if chunk:
-                signals.first_chunk.set()
-            digest.update(chunk)
-            size += len(chunk)
-        return JSONResponse(
-            {
-                "method": request.method,
-                "path": path,
-                "query": request.url.query,
-                "headers": [[k, v] for k, v in request.headers.items()],
-                "size": size,
-                "sha256": digest.hexdigest(),
-            }
-        )
-
-    async def events(request: Request) -> Response:
-        async def stream() -> AsyncIterator[bytes]:
-            yield b"data: first\n\n"
-            # The second event waits for the test, which has the first one by then.
-            await asyncio.to_thread(signals.release_events.wait, 60)
-            yield b"data: second\n\n"
-            signals.events_finished.set()
-
-        return StreamingResponse(stream(), media_type="text/event-stream")
-
-    async def cookies(request: Request) -> Response:
-        response = Response("cookies", headers={"service-worker-allowed": "/"})
-        response.set_cookie("hubstead_session", "from-the-app")
-        response.set_cookie("app_cookie", "kept")
-        response.set_cookie("shared", "tossed", domain="spaces.test")
-        return response
-
-    async def large(request: Request) -> Response:
-        size = int(request.query_params["size"])
-
-        async def chunks() -> AsyncIterator[bytes]:
-            sent = 0
-            while sent < size:
-                piece = min(1 << 20, size - sent)
-                yield b"x" * piece
-                sent += piece
-
-        return StreamingResponse(chunks(), headers={"content-length": str(size)})
-
-    async def websocket_echo(websocket: WebSocket) -> None:
-        protocols = websocket.scope.get("subprotocols", [])
-        await websocket.accept(subprotocol=protocols[0] if protocols else None)
-        await websocket.send_json(
-            {"headers": [[k, v] for k, v in websocket.headers.items()], "path": websocket.url.path}
-        )
-        try:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    signals.client_closes.append(message.get("code", 1000))
-                    return
-                if message.get("text", "").startswith("close:"):
-                    await websocket.close(code=int(message["text"][6:]), reason="asked to")
-                    return
-                if message.get("bytes") is not None:
-                    await websocket.send_bytes(message["bytes"])
-                else:
-                    await websocket.send_text(message["text"])
-        except WebSocketDisconnect as exc:
-            signals.client_closes.append(exc.code)
-
-    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-    return Starlette(
-        routes=[
-            Route("/events", events),
-            Route("/cookies", cookies),
-            Route("/large", large),
-            Route("/{path:path}", echo, methods=methods),
-            WebSocketRoute("/ws", websocket_echo),
-        ]
+async def echo(request):
+    path = request.scope["raw_path"].decode()
+    if path.endswith("/redirect"):
+        # A redirect to another page of the app, as an app that knows its address writes.
+        root = path.removesuffix("/redirect")
+        return RedirectResponse(f"http://{request.url.netloc}{root}/echo?moved=1", 302)
+    seen.append(f"{path}?{request.url.query}")
+    upload = request.query_params.get("upload")
+    digest, size = hashlib.sha256(), 0
+    async for chunk in request.stream():
+        if chunk and upload:
+            event(first_chunks, upload).set()
+        digest.update(chunk)
+        size += len(chunk)
+    return JSONResponse(
+        {
+            "method": request.method,
+            "path": path,
+            "query": request.url.query,
+            "headers": [[k, v] for k, v in request.headers.items()],
+            "size": size,
+            "sha256": digest.hexdigest(),
+        }
     )
 
 
-@contextlib.contextmanager
-def serve_asgi(app: ASGIApp) -> Iterator[int]:
-    """Serve `app` with uvicorn in a thread on a free loopback port; the port."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port: int = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the upstream app did not start")
-        time.sleep(0.01)
+async def events(request):
+    stream_id = request.query_params["stream"]
+
+    async def stream():
+        sent[stream_id] = 1
+        yield b"data: first\\n\\n"
+        # The second event waits for the test, which has the first one by then.
+        await event(releases, stream_id).wait()
+        sent[stream_id] = 2
+        yield b"data: second\\n\\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream")
+
+
+async def release(request):
+    stream_id = request.query_params["stream"]
+    before = sent.get(stream_id, 0)
+    event(releases, stream_id).set()
+    return JSONResponse({"sent_before": before})
+
+
+async def first_chunk(request):
+    arrived = event(first_chunks, request.query_params["upload"])
     try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+        await asyncio.wait_for(arrived.wait(), 60)
+    except asyncio.TimeoutError:
+        return JSONResponse({"arrived": False})
+    return JSONResponse({"arrived": True})
+
+
+async def closes_seen(request):
+    return JSONResponse(closes)
+
+
+async def requests_seen(request):
+    return JSONResponse(seen)
+
+
+async def stop_listening(request):
+    for listener in server.servers:
         listener.close()
+    return JSONResponse({"listening": False})
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+async def cookies(request):
+    response = Response("cookies", headers={"service-worker-allowed": "/"})
+    response.set_cookie("hubstead_session", "from-the-app")
+    response.set_cookie("app_cookie", "kept")
+    response.set_cookie("shared", "tossed", domain="spaces.test")
+    return response
 
 
-class PinnedRuntime:
-    """Space states set by the test, by repo id (see the module docstring)."""
+async def large(request):
+    size = int(request.query_params["size"])
 
-    def __init__(self) -> None:
-        self._states: dict[str, tuple[SpaceStage, SpaceSdk, AppAddress | None, str | None]] = {}
-        self.requests: dict[str, int] = {}
-        self._lock = threading.Lock()
+    async def chunks():
+        done = 0
+        while done < size:
+            piece = min(1 << 20, size - done)
+            yield b"x" * piece
+            done += piece
 
-    def pin(
-        self,
-        repo_id: str,
-        stage: SpaceStage,
-        sdk: SpaceSdk = SpaceSdk.GRADIO,
-        address: AppAddress | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Say what the Space `repo_id` is doing from now on."""
-        with self._lock:
-            self._states[repo_id] = (stage, sdk, address, error)
+    return StreamingResponse(chunks(), headers={"content-length": str(size)})
 
-    def state(self, repo: RepoRecord) -> SpaceState:
-        with self._lock:
-            stage, sdk, address, error = self._states.get(
-                repo.repo_id, (SpaceStage.STOPPED, SpaceSdk.GRADIO, None, None)
-            )
-        return SpaceState(
-            repo_id=repo.id,
-            stage=stage,
-            sdk=sdk,
-            requested_hardware="cpu-basic",
-            sleep_seconds=None,
-            commit=None,
-            address=address,
-            owner=None,
-            error=error,
-            volumes=(),
-            updated_at=dt.datetime.now(dt.UTC),
-            last_request_at=None,
-        )
 
-    def record_request(self, repo: RepoRecord) -> SpaceState:
-        with self._lock:
-            self.requests[repo.repo_id] = self.requests.get(repo.repo_id, 0) + 1
-        return self.state(repo)
+async def websocket_echo(websocket):
+    protocols = websocket.scope.get("subprotocols", [])
+    await websocket.accept(subprotocol=protocols[0] if protocols else None)
+    await websocket.send_json(
+        {"headers": [[k, v] for k, v in websocket.headers.items()], "path": websocket.url.path}
+    )
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                closes.append(message.get("code", 1000))
+                return
+            if (message.get("text") or "").startswith("close:"):
+                await websocket.close(code=int(message["text"][6:]), reason="asked to")
+                return
+            if message.get("bytes") is not None:
+                await websocket.send_bytes(message["bytes"])
+            else:
+                await websocket.send_text(message["text"])
+    except WebSocketDisconnect as exc:
+        closes.append(exc.code)
+
+
+methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+app = Starlette(
+    routes=[
+        Route("/control/release", release, methods=["POST"]),
+        Route("/control/first-chunk", first_chunk),
+        Route("/control/closes", closes_seen),
+        Route("/control/seen", requests_seen),
+        Route("/control/stop-listening", stop_listening, methods=["POST"]),
+        Route("/events", events),
+        Route("/cookies", cookies),
+        Route("/large", large),
+        Route("/{path:path}", echo, methods=methods),
+        WebSocketRoute("/ws", websocket_echo),
+    ]
+)
+port = int(os.environ["GRADIO_SERVER_PORT"])
+server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+print("upstream app starting", flush=True)
+server.run()
+"""
+
+UPSTREAM_FILES = {"app.py": UPSTREAM_APP, "requirements.txt": b"websockets\n"}
+
+GRADIO_APP = b"""import gradio as gr
+
+
+def greet(name):
+    return f"Hello {name}!"
+
+
+def count(upto):
+    for i in range(1, int(upto) + 1):
+        yield str(i)
+
+
+with gr.Blocks() as demo:
+    name, greeting = gr.Textbox(elem_id="name"), gr.Textbox(elem_id="greeting")
+    gr.Button("Greet", elem_id="greet").click(greet, name, greeting, api_name="greet")
+    upto, counted = gr.Number(), gr.Textbox()
+    gr.Button("Count").click(count, upto, counted, api_name="count")
+
+demo.launch()
+"""
+
+
+@contextlib.contextmanager
+def spaces_hub(
+    directory: Path,
+    database_url: str | None,
+    *,
+    clock: Clock = utcnow,
+    spaces_domain: str | None = None,
+) -> Iterator[ThreadedServer]:
+    """A hub that runs Space apps, on a database of its own (no other hub runs its builds).
+
+    It runs no jobs: the test builds a Space when it wants it built (`build`).
+    """
+    require_wheelhouse()
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(postgres_database()) if database_url is not None else None
+        server = start_server(directory, url, clock=clock, spaces_domain=spaces_domain)
+        stack.callback(server.stop)
+        yield server
+
+
+def space_record(hub: ThreadedServer, owner: HubUser, space: str) -> RepoRecord:
+    """The Space's repo row, as its owner sees it."""
+    caller = hub.services.auth.authenticate(owner.token)
+    return hub.services.repos.locate(caller, RepoType.SPACE, space, Action.READ)
+
+
+def committed_space(
+    owner: HubUser,
+    files: dict[str, bytes],
+    *,
+    private: bool = False,
+    name: str = "app",
+    space: str | None = None,
+) -> str:
+    """A new gradio Space of `owner` with `files` (its `app.py` among them), not built yet.
+
+    Its id is `space`, or a new one of `owner`'s starting with `name`.
+    """
+    space = space or f"{owner.name}/{unique_name(name)}"
+    owner.api.create_repo(space, repo_type="space", space_sdk="gradio", private=private)
+    owner.api.create_commit(
+        space,
+        repo_type="space",
+        operations=[CommitOperationAdd(path, data) for path, data in files.items()],
+        commit_message="the app",
+    )
+    return space
+
+
+def build(hub: ThreadedServer, owner: HubUser, space: str) -> str:
+    """Build the Space and start its app, as its build job would; its stage then."""
+    hub.services.space_builds.build(
+        space_record(hub, owner, space).id, fresh=False, note=lambda _: None
+    )
+    return owner.api.get_space_runtime(space).stage
+
+
+def running_space(
+    hub: ThreadedServer,
+    owner: HubUser,
+    files: dict[str, bytes] = UPSTREAM_FILES,
+    *,
+    private: bool = False,
+    name: str = "app",
+    space: str | None = None,
+) -> str:
+    """A new gradio Space of `owner` running the app of `files` (see `committed_space`)."""
+    space = committed_space(owner, files, private=private, name=name, space=space)
+    stage = build(hub, owner, space)
+    assert stage == SpaceStage.RUNNING, owner.api.get_space_runtime(space).raw
+    return space
+
+
+def app_url(hub: ThreadedServer, owner: HubUser, space: str) -> str:
+    """The URL of the Space's running app itself (on loopback, past the hub)."""
+    address = hub.services.space_runtime.state_of(space_record(hub, owner, space)).address
+    assert address is not None, f"{space} has no running app"
+    return f"http://{address.host}:{address.port}{address.root_path}"
+
+
+def control(hub: ThreadedServer, owner: HubUser, space: str) -> httpx.Client:
+    """A client of the app's own address, for its `/control/...` endpoints."""
+    return httpx.Client(base_url=app_url(hub, owner, space), timeout=90)

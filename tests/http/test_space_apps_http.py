@@ -1,15 +1,16 @@
 """Space apps through the hub at `/spaces/{ns}/{name}/app/`: the proxy and static Spaces.
 
-The app behind the proxy is a real ASGI app on a loopback port (tests/helpers/space_apps.py);
-where it runs is pinned by the test in a stand-in for the runtime service. Streaming is
-proven by the order of events (the app waits for the test), never by timing.
+The apps behind the proxy are Spaces' apps that the hub's local runner runs (tests/helpers/
+space_apps.py); the hub runs no jobs, so a Space is built when the test says so, and its clock
+moves by hand. Streaming is proven by the order of events (the app waits for the test, told
+through its own control endpoints), never by timing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -17,67 +18,68 @@ from huggingface_hub import CommitOperationAdd
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from hubstead.server.domain.spaces import AppAddress, SpaceSdk, SpaceStage
+from hubstead.server.domain.spaces import SpaceStage
 from tests.helpers.accounts import HubUser, make_user, unique_name
-from tests.helpers.live_server import LiveServer, ThreadedServer, start_server
-from tests.helpers.space_apps import PinnedRuntime, Signals, free_port, serve_asgi, upstream_app
+from tests.helpers.clock import ManualClock
+from tests.helpers.live_server import ThreadedServer
+from tests.helpers.space_apps import (
+    build,
+    committed_space,
+    control,
+    running_space,
+    space_record,
+    spaces_hub,
+)
 from tests.helpers.waiting import wait_until
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
+EXITING_APP = b"""print("about to fail with s3cr3t", flush=True)
+print(1 / 0)
+"""
+"""An app that fails, its last lines telling what only its writers may read."""
 
 
 @pytest.fixture(scope="module")
-def signals() -> Signals:
-    return Signals()
-
-
-@pytest.fixture(scope="module")
-def app_port(signals: Signals) -> Iterator[int]:
-    with serve_asgi(upstream_app(signals)) as port:
-        yield port
-
-
-@pytest.fixture(scope="module")
-def runtime() -> PinnedRuntime:
-    return PinnedRuntime()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture(scope="module")
 def hub(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str | None, runtime: PinnedRuntime
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None, clock: ManualClock
 ) -> Iterator[ThreadedServer]:
-    server = start_server(
-        tmp_path_factory.mktemp("space-apps"), database_url, space_runtime=runtime
-    )
-    yield server
-    server.stop()
+    with spaces_hub(tmp_path_factory.mktemp("space-apps"), database_url, clock=clock) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def owner(hub: LiveServer) -> HubUser:
+def owner(hub: ThreadedServer) -> HubUser:
     return make_user(hub, "owner")
 
 
-def running_space(
-    owner: HubUser, runtime: PinnedRuntime, port: int, *, private: bool = False, root: str = ""
-) -> str:
-    space = f"{owner.name}/{unique_name('app')}"
-    owner.api.create_repo(space, repo_type="space", space_sdk="gradio", private=private)
-    runtime.pin(space, SpaceStage.RUNNING, address=AppAddress("127.0.0.1", port, root))
-    return space
+@pytest.fixture(scope="module")
+def space(hub: ThreadedServer, owner: HubUser) -> str:
+    """A public Space running the upstream app, for the tests that only read it."""
+    return running_space(hub, owner)
+
+
+@pytest.fixture(scope="module")
+def private_space(hub: ThreadedServer, owner: HubUser) -> str:
+    """A private Space running the upstream app, for the tests that only read it."""
+    return running_space(hub, owner, private=True)
 
 
 def test_a_request_reaches_the_app_with_its_path_query_and_body(
-    hub: LiveServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
+    hub: ThreadedServer, owner: HubUser, space: str
 ) -> None:
-    space = running_space(owner, runtime, app_port)
+    marker = unique_name("bare")
     with httpx.Client(base_url=hub.url) as http:
-        bare = http.get(f"/spaces/{space}/app", params={"a": "1"})
+        bare = http.get(f"/spaces/{space}/app", params={"a": marker})
         answer = http.post(
             f"/spaces/{space}/app/some/dir%2Fname%20x?q=1&q=2", content=b"hello", timeout=30
         )
     assert bare.status_code == 308
-    assert bare.headers["location"] == f"/spaces/{space}/app/?a=1"
+    assert bare.headers["location"] == f"/spaces/{space}/app/?a={marker}"
     assert answer.status_code == 200, answer.text
     echoed = answer.json()
     assert (echoed["method"], echoed["path"], echoed["query"]) == (
@@ -86,44 +88,41 @@ def test_a_request_reaches_the_app_with_its_path_query_and_body(
         "q=1&q=2",
     )
     assert echoed["size"] == 5
-    assert runtime.requests[space] == 2 - 1  # the redirect is answered without the app
+    # The redirect is answered without the app.
+    with control(hub, owner, space) as app:
+        assert not [seen for seen in app.get("/control/seen").json() if marker in seen]
 
 
-def test_the_apps_root_path_prefixes_what_it_is_sent(
-    hub: LiveServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
+def test_the_apps_redirects_to_itself_point_at_its_public_url(
+    hub: ThreadedServer, space: str
 ) -> None:
-    space = running_space(owner, runtime, app_port, root="/under/here")
-    answer = httpx.get(f"{hub.url}/spaces/{space}/app/?x=1")
-    assert answer.json()["path"] == "/under/here/"
     moved = httpx.get(f"{hub.url}/spaces/{space}/app/redirect")
-    # The app's redirect to itself points at its public URL.
+    # The app's redirect to its own address points at its public URL.
     assert moved.status_code == 302
     assert moved.headers["location"] == f"/spaces/{space}/app/echo?moved=1"
 
 
 def test_the_hubs_credentials_never_reach_the_app(
-    hub: LiveServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
+    hub: ThreadedServer, owner: HubUser, private_space: str
 ) -> None:
-    space = running_space(owner, runtime, app_port, private=True)
     cookies = "hubstead_session=abc; theirs=1; hubstead_csrf=def; hubstead_space=ghi; more=2"
     answer = httpx.get(
-        f"{hub.url}/spaces/{space}/app/echo",
+        f"{hub.url}/spaces/{private_space}/app/echo",
         headers={"authorization": f"Bearer {owner.token}", "cookie": cookies},
     )
     assert answer.status_code == 200, answer.text
     headers = dict(answer.json()["headers"])
     assert "authorization" not in headers
     assert headers["cookie"] == "theirs=1; more=2"
-    assert headers["x-forwarded-prefix"] == f"/spaces/{space}/app"
+    assert headers["x-forwarded-prefix"] == f"/spaces/{private_space}/app"
     assert headers["x-forwarded-host"] == f"127.0.0.1:{hub.port}"
     assert headers["x-forwarded-proto"] == "http"
     assert headers["x-forwarded-for"] == "127.0.0.1"
 
 
 def test_the_app_cannot_set_the_hubs_cookies_or_other_hosts(
-    hub: LiveServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
+    hub: ThreadedServer, space: str
 ) -> None:
-    space = running_space(owner, runtime, app_port)
     answer = httpx.get(f"{hub.url}/spaces/{space}/app/cookies")
     set_cookies = answer.headers.get_list("set-cookie")
     assert [c.split("=")[0] for c in set_cookies] == ["app_cookie"]
@@ -132,23 +131,24 @@ def test_the_app_cannot_set_the_hubs_cookies_or_other_hosts(
 
 
 def test_events_reach_the_client_while_the_app_is_still_sending(
-    hub: LiveServer, owner: HubUser, runtime: PinnedRuntime, app_port: int, signals: Signals
+    hub: ThreadedServer, owner: HubUser, space: str
 ) -> None:
-    space = running_space(owner, runtime, app_port)
-    with httpx.stream("GET", f"{hub.url}/spaces/{space}/app/events", timeout=60) as events:
+    stream = unique_name("stream")
+    url = f"{hub.url}/spaces/{space}/app/events?stream={stream}"
+    with httpx.stream("GET", url, timeout=60) as events, control(hub, owner, space) as app:
         assert events.headers["content-type"].startswith("text/event-stream")
         lines = events.iter_lines()
         assert next(lines) == "data: first"
         # The app has not sent its second event: it waits for this test to say so.
-        assert not signals.events_finished.is_set()
-        signals.release_events.set()
+        released = app.post("/control/release", params={"stream": stream})
+        assert released.json() == {"sent_before": 1}
         assert [line for line in lines if line] == ["data: second"]
 
 
 def test_an_upload_is_streamed_to_the_app_as_it_is_sent(
-    hub: LiveServer, owner: HubUser, runtime: PinnedRuntime, app_port: int, signals: Signals
+    hub: ThreadedServer, owner: HubUser, space: str
 ) -> None:
-    space = running_space(owner, runtime, app_port)
+    upload = unique_name("upload")
     piece = b"p" * (1 << 20)
     digest = hashlib.sha256()
 
@@ -157,24 +157,26 @@ def test_an_upload_is_streamed_to_the_app_as_it_is_sent(
         yield piece
         # Until the app has the first MiB, the rest is not sent: a proxy that waited for the
         # whole body would never get it.
-        assert signals.first_chunk.wait(60), "the app did not get the first chunk"
+        with control(hub, owner, space) as app:
+            arrived = app.get("/control/first-chunk", params={"upload": upload})
+        assert arrived.json() == {"arrived": True}, "the app did not get the first chunk"
         for _ in range(15):
             digest.update(piece)
             yield piece
 
-    answer = httpx.put(f"{hub.url}/spaces/{space}/app/upload", content=body(), timeout=60)
+    answer = httpx.put(
+        f"{hub.url}/spaces/{space}/app/upload?upload={upload}", content=body(), timeout=90
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["size"] == 16 << 20
     assert answer.json()["sha256"] == digest.hexdigest()
 
 
-def test_a_large_answer_is_passed_on_whole(
-    hub: LiveServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
-) -> None:
-    space = running_space(owner, runtime, app_port)
+def test_a_large_answer_is_passed_on_whole(hub: ThreadedServer, space: str) -> None:
     size = 48 << 20
     received = 0
-    with httpx.stream("GET", f"{hub.url}/spaces/{space}/app/large?size={size}") as answer:
+    url = f"{hub.url}/spaces/{space}/app/large?size={size}"
+    with httpx.stream("GET", url, timeout=60) as answer:
         assert answer.headers["content-length"] == str(size)
         for chunk in answer.iter_raw():
             received += len(chunk)
@@ -182,10 +184,9 @@ def test_a_large_answer_is_passed_on_whole(
 
 
 def test_websockets_are_joined_both_ways_with_their_close_codes(
-    hub: LiveServer, owner: HubUser, runtime: PinnedRuntime, app_port: int, signals: Signals
+    hub: ThreadedServer, owner: HubUser, private_space: str
 ) -> None:
-    space = running_space(owner, runtime, app_port, private=True)
-    url = f"ws://127.0.0.1:{hub.port}/spaces/{space}/app/ws"
+    url = f"ws://127.0.0.1:{hub.port}/spaces/{private_space}/app/ws"
     headers = {"authorization": f"Bearer {owner.token}", "cookie": "hubstead_session=x; a=b"}
     with connect(url, subprotocols=["chat"], additional_headers=headers) as ws:  # type: ignore[list-item]
         assert ws.subprotocol == "chat"
@@ -193,7 +194,7 @@ def test_websockets_are_joined_both_ways_with_their_close_codes(
         seen = dict(hello["headers"])
         assert "authorization" not in seen
         assert seen["cookie"] == "a=b"
-        assert seen["x-forwarded-prefix"] == f"/spaces/{space}/app"
+        assert seen["x-forwarded-prefix"] == f"/spaces/{private_space}/app"
         ws.send("text message")
         assert ws.recv() == "text message"
         ws.send(b"\x00\x01binary")
@@ -207,44 +208,63 @@ def test_websockets_are_joined_both_ways_with_their_close_codes(
     with connect(url, additional_headers=headers) as ws:
         ws.recv()
         ws.close(code=4002)
-    wait_until(lambda: 4002 in signals.client_closes, "the app to see the client's close code")
+    with control(hub, owner, private_space) as app:
+        wait_until(
+            lambda: 4002 in app.get("/control/closes").json(),
+            "the app to see the client's close code",
+        )
 
 
-def test_an_app_that_does_not_answer_is_a_502(
-    hub: LiveServer, owner: HubUser, runtime: PinnedRuntime
-) -> None:
-    space = f"{owner.name}/{unique_name('down')}"
-    owner.api.create_repo(space, repo_type="space", space_sdk="gradio")
-    runtime.pin(space, SpaceStage.RUNNING, address=AppAddress("127.0.0.1", free_port()))
+def test_an_app_that_does_not_answer_is_a_502(hub: ThreadedServer, owner: HubUser) -> None:
+    space = running_space(hub, owner, name="down")
+    with control(hub, owner, space) as app:
+        assert app.post("/control/stop-listening").json() == {"listening": False}
     answer = httpx.get(f"{hub.url}/spaces/{space}/app/")
     assert answer.status_code == 502
     assert "not reachable" in answer.json()["error"]
     with pytest.raises(InvalidStatus) as refused:
         connect(f"ws://127.0.0.1:{hub.port}/spaces/{space}/app/ws")
     assert refused.value.response.status_code == 502
+    # The app is alive: the Space is still running, for the hub.
+    assert owner.api.get_space_runtime(space).stage == SpaceStage.RUNNING.value
+
+
+def _building(hub: ThreadedServer, owner: HubUser) -> str:
+    return committed_space(owner, {"app.py": b"import gradio"}, name="idle")
+
+
+def _paused(hub: ThreadedServer, owner: HubUser) -> str:
+    space = running_space(hub, owner, name="idle")
+    owner.api.pause_space(space)
+    return space
+
+
+def _failed(hub: ThreadedServer, owner: HubUser) -> str:
+    space = committed_space(owner, {"app.py": EXITING_APP}, name="idle")
+    assert build(hub, owner, space) == SpaceStage.RUNTIME_ERROR.value
+    # Its writers read its last lines in its runtime; its visitors get its first line only.
+    assert "ZeroDivisionError" in owner.api.get_space_runtime(space).raw["errorMessage"]
+    return space
 
 
 @pytest.mark.parametrize(
-    ("stage", "error", "retry", "says"),
+    ("make", "stage", "retry", "says"),
     [
-        (SpaceStage.BUILDING, None, "5", "is being built"),
-        (SpaceStage.SLEEPING, None, "5", "waking up"),
-        (SpaceStage.PAUSED, None, "60", "paused"),
-        (SpaceStage.RUNTIME_ERROR, "exit code 1: ZeroDivisionError", "60", "ZeroDivisionError"),
+        (_building, SpaceStage.BUILDING, "5", "is being built"),
+        (_paused, SpaceStage.PAUSED, "60", "paused"),
+        (_failed, SpaceStage.RUNTIME_ERROR, "60", "The app exited with status 1"),
     ],
 )
 def test_a_space_that_is_not_serving_says_why(
-    hub: LiveServer,
+    hub: ThreadedServer,
     owner: HubUser,
-    runtime: PinnedRuntime,
+    clock: ManualClock,
+    make: Callable[[ThreadedServer, HubUser], str],
     stage: SpaceStage,
-    error: str | None,
     retry: str,
     says: str,
 ) -> None:
-    space = f"{owner.name}/{unique_name('idle')}"
-    owner.api.create_repo(space, repo_type="space", space_sdk="gradio")
-    runtime.pin(space, stage, error=error)
+    space = make(hub, owner)
     page = httpx.get(f"{hub.url}/spaces/{space}/app/", headers=HTML)
     api = httpx.get(f"{hub.url}/spaces/{space}/app/run/predict")
     assert (page.status_code, api.status_code) == (503, 503)
@@ -253,17 +273,41 @@ def test_a_space_that_is_not_serving_says_why(
     assert stage.value in page.text and says in page.text
     assert api.json()["stage"] == stage.value
     assert says in api.json()["error"]
-    # Each request is recorded: it is what wakes a sleeping Space.
-    assert runtime.requests[space] == 2
+    assert "s3cr3t" not in page.text + api.text
+    # The requests are recorded: it is what keeps a Space awake.
+    state = hub.services.space_runtime.state_of(space_record(hub, owner, space))
+    assert state.last_request_at == clock()
     with pytest.raises(InvalidStatus) as refused:
         connect(f"ws://127.0.0.1:{hub.port}/spaces/{space}/app/queue/join")
     assert refused.value.response.status_code == 503
 
 
-def test_a_private_space_is_not_found_by_others(
-    hub: LiveServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
+def test_a_request_to_a_sleeping_space_wakes_it(
+    hub: ThreadedServer, owner: HubUser, clock: ManualClock
 ) -> None:
-    space = running_space(owner, runtime, app_port, private=True)
+    space = running_space(hub, owner, name="sleepy")
+    with pytest.warns(UserWarning, match="cpu-basic"):
+        owner.api.set_space_sleep_time(space, 60)
+    clock.advance(61)
+    hub.services.space_builds.supervise()
+    assert owner.api.get_space_runtime(space).stage == SpaceStage.SLEEPING.value
+
+    page = httpx.get(f"{hub.url}/spaces/{space}/app/", headers=HTML)
+    # The request woke it: it is built again, and says so.
+    assert page.status_code == 503
+    assert page.headers["retry-after"] == "5"
+    assert "is being built" in page.text
+    assert owner.api.get_space_runtime(space).stage == SpaceStage.BUILDING.value
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"ws://127.0.0.1:{hub.port}/spaces/{space}/app/ws")
+    assert refused.value.response.status_code == 503
+
+    assert build(hub, owner, space) == SpaceStage.RUNNING.value
+    assert httpx.get(f"{hub.url}/spaces/{space}/app/echo").json()["path"] == "/echo"
+
+
+def test_a_private_space_is_not_found_by_others(hub: ThreadedServer, owner: HubUser) -> None:
+    space = running_space(hub, owner, private=True)
     stranger = make_user(hub, "stranger")
     url = f"{hub.url}/spaces/{space}/app/echo"
     anonymous = httpx.get(url)
@@ -275,7 +319,6 @@ def test_a_private_space_is_not_found_by_others(
     assert other.status_code == 404
     assert other.headers["x-error-code"] == "RepoNotFound"
     assert browser.status_code == 404
-    assert runtime.requests.get(space, 0) == 0
     with pytest.raises(InvalidStatus) as refused:
         connect(f"ws://127.0.0.1:{hub.port}/spaces/{space}/app/ws")
     assert refused.value.response.status_code == 404
@@ -284,10 +327,16 @@ def test_a_private_space_is_not_found_by_others(
             f"ws://127.0.0.1:{hub.port}/spaces/{space}/app/ws",
             additional_headers={"authorization": f"Bearer {stranger.token}"},
         )
+    # Nothing reached the app, nor counted as a request to it.
+    with control(hub, owner, space) as app:
+        assert app.get("/control/seen").json() == []
+    assert (
+        hub.services.space_runtime.state_of(space_record(hub, owner, space)).last_request_at is None
+    )
 
 
 @pytest.fixture(scope="module")
-def static_space(hub: LiveServer, owner: HubUser, runtime: PinnedRuntime) -> str:
+def static_space(hub: ThreadedServer, owner: HubUser) -> str:
     space = f"{owner.name}/{unique_name('site')}"
     owner.api.create_repo(space, repo_type="space", space_sdk="static")
     owner.api.create_commit(
@@ -302,11 +351,11 @@ def static_space(hub: LiveServer, owner: HubUser, runtime: PinnedRuntime) -> str
             CommitOperationAdd("model.bin", bytes(range(256)) * 4096),
         ],
     )
-    runtime.pin(space, SpaceStage.RUNNING, sdk=SpaceSdk.STATIC)
+    assert build(hub, owner, space) == SpaceStage.RUNNING.value
     return space
 
 
-def test_a_static_space_is_served_from_its_files(hub: LiveServer, static_space: str) -> None:
+def test_a_static_space_is_served_from_its_files(hub: ThreadedServer, static_space: str) -> None:
     base = f"{hub.url}/spaces/{static_space}/app"
     with httpx.Client() as http:
         home = http.get(base + "/")
@@ -328,32 +377,8 @@ def test_a_static_space_is_served_from_its_files(hub: LiveServer, static_space: 
 
 
 @pytest.mark.parametrize("path", ["missing.html", ".gitattributes", "docs/../.git/config", ".git"])
-def test_a_static_space_serves_no_other_path(hub: LiveServer, static_space: str, path: str) -> None:
+def test_a_static_space_serves_no_other_path(
+    hub: ThreadedServer, static_space: str, path: str
+) -> None:
     answer = httpx.get(f"{hub.url}/spaces/{static_space}/app/{path}")
     assert answer.status_code in (400, 404), answer.text
-
-
-def test_without_a_runtime_a_static_space_is_still_served(
-    live_server: LiveServer, user: HubUser
-) -> None:
-    site = f"{user.name}/{unique_name('site')}"
-    gradio = f"{user.name}/{unique_name('demo')}"
-    user.api.create_repo(site, repo_type="space", space_sdk="static")
-    user.api.upload_file(
-        path_or_fileobj=b"<p>no runtime needed",
-        path_in_repo="index.html",
-        repo_id=site,
-        repo_type="space",
-    )
-    user.api.create_repo(gradio, repo_type="space", space_sdk="gradio")
-    user.api.upload_file(
-        path_or_fileobj=b"import gradio",
-        path_in_repo="app.py",
-        repo_id=gradio,
-        repo_type="space",
-    )
-    served = httpx.get(f"{live_server.url}/spaces/{site}/app/")
-    idle = httpx.get(f"{live_server.url}/spaces/{gradio}/app/")
-    assert (served.status_code, served.text) == (200, "<p>no runtime needed")
-    assert idle.status_code == 503
-    assert idle.json()["error"] == f"The gradio app of {gradio} is not running"

@@ -2,7 +2,8 @@
 
 nginx runs deploy/nginx/hubstead.conf and hubstead-spaces.conf as shipped, with only their
 site-specific lines replaced (tests/helpers/nginx.py), in front of a hub whose spaces domain
-is the one those files name.
+is the one those files name; the Space's app is run by the hub's local runner
+(tests/helpers/space_apps.py).
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from hubstead.server.domain.spaces import AppAddress, SpaceStage
 from hubstead.server.services.spaces.serving import spelled_label
 from tests.helpers.accounts import make_user, unique_name
-from tests.helpers.live_server import ThreadedServer, start_server
+from tests.helpers.live_server import ThreadedServer
 from tests.helpers.nginx import Nginx, substitute
-from tests.helpers.space_apps import PinnedRuntime, Signals, serve_asgi, upstream_app
+from tests.helpers.space_apps import control, running_space, spaces_hub
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
 DOMAIN = "spaces.example.com"
@@ -40,33 +40,13 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def signals() -> Signals:
-    return Signals()
-
-
-@pytest.fixture(scope="module")
-def app_port(signals: Signals) -> Iterator[int]:
-    with serve_asgi(upstream_app(signals)) as port:
-        yield port
-
-
-@pytest.fixture(scope="module")
-def runtime() -> PinnedRuntime:
-    return PinnedRuntime()
-
-
-@pytest.fixture(scope="module")
 def hub(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str | None, runtime: PinnedRuntime
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
-    server = start_server(
-        tmp_path_factory.mktemp("space-nginx"),
-        database_url,
-        space_runtime=runtime,
-        spaces_domain=DOMAIN,
-    )
-    yield server
-    server.stop()
+    with spaces_hub(
+        tmp_path_factory.mktemp("space-nginx"), database_url, spaces_domain=DOMAIN
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -112,12 +92,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, hub: ThreadedServer) -> Itera
 
 
 def test_a_space_is_served_on_its_host_through_nginx_with_websockets_and_events(
-    site: Site, hub: ThreadedServer, runtime: PinnedRuntime, app_port: int, signals: Signals
+    site: Site, hub: ThreadedServer
 ) -> None:
     owner = make_user(hub, "owner")
-    space = f"{owner.name}/{unique_name('app')}"
-    owner.api.create_repo(space, repo_type="space", space_sdk="gradio")
-    runtime.pin(space, SpaceStage.RUNNING, address=AppAddress("127.0.0.1", app_port))
+    space = running_space(hub, owner)
     port = urlsplit(site.url).port
     label = spelled_label(space)
 
@@ -130,11 +108,14 @@ def test_a_space_is_served_on_its_host_through_nginx_with_websockets_and_events(
         echoed = http.get("/page?x=1").json()
         assert (echoed["path"], echoed["query"]) == ("/page", "x=1")
         assert dict(echoed["headers"])["x-forwarded-proto"] == "https"
-        with http.stream("GET", "/events") as events:
+        stream = unique_name("stream")
+        with http.stream("GET", f"/events?stream={stream}") as events:
             lines = events.iter_lines()
             assert next(lines) == "data: first"
-            assert not signals.events_finished.is_set()
-            signals.release_events.set()
+            # The app has not sent its second event: it waits for this test to say so.
+            with control(hub, owner, space) as app:
+                released = app.post("/control/release", params={"stream": stream})
+            assert released.json() == {"sent_before": 1}
             assert [line for line in lines if line] == ["data: second"]
 
     with connect(

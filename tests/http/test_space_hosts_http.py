@@ -18,57 +18,27 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from hubstead.server.domain.accounts import Role
-from hubstead.server.domain.spaces import AppAddress, SpaceStage
 from hubstead.server.services.spaces.serving import spelled_label
-from tests.helpers.accounts import HubUser, make_user, unique_name
-from tests.helpers.live_server import ThreadedServer, start_server
-from tests.helpers.space_apps import PinnedRuntime, Signals, serve_asgi, upstream_app
+from tests.helpers.accounts import HubUser, make_user
+from tests.helpers.live_server import ThreadedServer
+from tests.helpers.space_apps import running_space, spaces_hub
 
 DOMAIN = "spaces.test"
 
 
 @pytest.fixture(scope="module")
-def app_port() -> Iterator[int]:
-    with serve_asgi(upstream_app(Signals())) as port:
-        yield port
-
-
-@pytest.fixture(scope="module")
-def runtime() -> PinnedRuntime:
-    return PinnedRuntime()
-
-
-@pytest.fixture(scope="module")
 def hub(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str | None, runtime: PinnedRuntime
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
-    server = start_server(
-        tmp_path_factory.mktemp("space-hosts"),
-        database_url,
-        space_runtime=runtime,
-        spaces_domain=DOMAIN,
-    )
-    yield server
-    server.stop()
+    with spaces_hub(
+        tmp_path_factory.mktemp("space-hosts"), database_url, spaces_domain=DOMAIN
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def owner(hub: ThreadedServer) -> HubUser:
     return make_user(hub, "owner")
-
-
-def running(
-    hub: ThreadedServer,
-    runtime: PinnedRuntime,
-    port: int,
-    space: str,
-    user: HubUser,
-    *,
-    private: bool = False,
-) -> str:
-    user.api.create_repo(space, repo_type="space", space_sdk="gradio", private=private)
-    runtime.pin(space, SpaceStage.RUNNING, address=AppAddress("127.0.0.1", port))
-    return space
 
 
 def on_host(
@@ -80,9 +50,9 @@ def on_host(
 
 
 def test_the_path_url_sends_the_browser_to_the_spaces_host(
-    hub: ThreadedServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
+    hub: ThreadedServer, owner: HubUser
 ) -> None:
-    space = running(hub, runtime, app_port, f"{owner.name}/{unique_name('My_App')}", owner)
+    space = running_space(hub, owner, name="My_App")
     moved = httpx.get(f"{hub.url}/spaces/{space}/app/run/x?q=1")
     label = spelled_label(space)
     assert moved.status_code == 307
@@ -95,9 +65,9 @@ def test_the_path_url_sends_the_browser_to_the_spaces_host(
 
 
 def test_a_space_host_serves_its_app_and_nothing_of_the_hub(
-    hub: ThreadedServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
+    hub: ThreadedServer, owner: HubUser
 ) -> None:
-    space = running(hub, runtime, app_port, f"{owner.name}/{unique_name('app')}", owner)
+    space = running_space(hub, owner, name="app")
     label = spelled_label(space)
     answer = on_host(hub, label, "/api/whoami-v2?x=1", headers={"authorization": "Bearer hf_x"})
     assert answer.status_code == 401  # an unknown token: refused by the hub, never forwarded
@@ -112,10 +82,8 @@ def test_a_space_host_serves_its_app_and_nothing_of_the_hub(
     assert bare.status_code == 404
 
 
-def test_websockets_reach_the_app_on_its_host(
-    hub: ThreadedServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
-) -> None:
-    space = running(hub, runtime, app_port, f"{owner.name}/{unique_name('ws')}", owner)
+def test_websockets_reach_the_app_on_its_host(hub: ThreadedServer, owner: HubUser) -> None:
+    space = running_space(hub, owner, name="ws")
     uri = f"ws://{spelled_label(space)}.{DOMAIN}:{hub.port}/ws"
     with connect(uri, sock=socket.create_connection(("127.0.0.1", hub.port))) as ws:
         assert json.loads(ws.recv())["path"] == "/ws"
@@ -123,12 +91,8 @@ def test_websockets_reach_the_app_on_its_host(
         assert ws.recv() == "over the host"
 
 
-def test_a_private_space_admits_its_viewers_by_a_pass(
-    hub: ThreadedServer, owner: HubUser, runtime: PinnedRuntime, app_port: int
-) -> None:
-    space = running(
-        hub, runtime, app_port, f"{owner.name}/{unique_name('secret')}", owner, private=True
-    )
+def test_a_private_space_admits_its_viewers_by_a_pass(hub: ThreadedServer, owner: HubUser) -> None:
+    space = running_space(hub, owner, name="secret", private=True)
     label = spelled_label(space)
     stranger = make_user(hub, "stranger")
     assert on_host(hub, label, "/").status_code == 401
@@ -158,28 +122,24 @@ def test_a_private_space_admits_its_viewers_by_a_pass(
     assert elsewhere.headers["location"] == "/elsewhere.example/x"
 
     # A pass is for one Space, and cannot be made up.
-    other = running(hub, runtime, app_port, f"{owner.name}/{unique_name('other')}", owner)
+    other = running_space(hub, owner, name="other")
     assert on_host(hub, spelled_label(other), f"/?__hubstead_pass={token}").status_code == 403
     forged = on_host(hub, label, "/?__hubstead_pass=e30.AAAA")
     assert forged.status_code == 403
     # A Space host's cookie is not a pass to another private Space.
-    hidden = running(
-        hub, runtime, app_port, f"{owner.name}/{unique_name('hidden')}", owner, private=True
-    )
+    hidden = running_space(hub, owner, name="hidden", private=True)
     theirs = {"cookie": f"hubstead_space={cookie}"}
     assert on_host(hub, spelled_label(hidden), "/", headers=theirs).status_code == 401
 
 
-def test_spaces_whose_ids_spell_the_same_host_get_their_row_ids(
-    hub: ThreadedServer, runtime: PinnedRuntime, app_port: int
-) -> None:
+def test_spaces_whose_ids_spell_the_same_host_get_their_row_ids(hub: ThreadedServer) -> None:
     first = make_user(hub, "amb")
     # `{first}/x-y` and `{first}-x/y` are both spelled `{first}-x-y`.
     hub.services.auth.create_user(f"{first.name}-x", fullname="Second", is_admin=False)
     token = hub.services.auth.create_token(f"{first.name}-x", Role.WRITE).secret
     second = HubUser(f"{first.name}-x", token, HfApi(endpoint=hub.url, token=token))
-    a = running(hub, runtime, app_port, f"{first.name}/x-y", first)
-    b = running(hub, runtime, app_port, f"{second.name}/y", second)
+    a = running_space(hub, first, space=f"{first.name}/x-y")
+    b = running_space(hub, second, space=f"{second.name}/y")
     assert spelled_label(a) == spelled_label(b)
     assert on_host(hub, spelled_label(a), "/").status_code == 404
     labels = []

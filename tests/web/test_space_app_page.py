@@ -1,11 +1,13 @@
 """A Space's page embeds its app, with its stage; a static Space works sandboxed in Chromium.
 
-The runtime's stages are pinned by the test (tests/helpers/space_apps.py); the static Space's
-files are served by the hub itself, and its script runs in the headless browser.
+The Spaces are built by the test and their apps run by the hub's local runner (tests/helpers/
+space_apps.py); the static Space's files are served by the hub itself, and its script runs in
+the headless browser.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 
 import httpx
@@ -15,10 +17,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from hubstead.server.domain.spaces import AppAddress, SpaceSdk, SpaceStage
+from hubstead.server.domain.spaces import SpaceStage
 from tests.helpers.accounts import HubUser, make_user, unique_name
-from tests.helpers.live_server import LiveServer, start_server
-from tests.helpers.space_apps import PinnedRuntime, serve_asgi
+from tests.helpers.live_server import LiveServer, ThreadedServer
+from tests.helpers.space_apps import GRADIO_APP, build, committed_space, running_space, spaces_hub
 from tests.web.conftest import wait
 
 # What the page's script finds out about where it runs: it must run, and it must not reach
@@ -42,20 +44,12 @@ fetch("/api/whoami-v2", {credentials: "include"})
 
 
 @pytest.fixture(scope="module")
-def runtime() -> PinnedRuntime:
-    return PinnedRuntime()
-
-
-@pytest.fixture(scope="module")
 def web_hub(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str | None, runtime: PinnedRuntime
-) -> Iterator[LiveServer]:
-    """This module's hub: the web hub's, with Space stages pinned by the tests."""
-    server = start_server(
-        tmp_path_factory.mktemp("space-pages"), database_url, space_runtime=runtime
-    )
-    yield server
-    server.stop()
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None
+) -> Iterator[ThreadedServer]:
+    """This module's hub: one that runs Spaces' apps, built when a test says so."""
+    with spaces_hub(tmp_path_factory.mktemp("space-pages"), database_url) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +58,7 @@ def owner(web_hub: LiveServer) -> HubUser:
 
 
 @pytest.fixture(scope="module")
-def static_space(owner: HubUser, runtime: PinnedRuntime) -> str:
+def static_space(web_hub: ThreadedServer, owner: HubUser) -> str:
     space = f"{owner.name}/{unique_name('site')}"
     owner.api.create_repo(space, repo_type="space", space_sdk="static")
     owner.api.create_commit(
@@ -76,7 +70,7 @@ def static_space(owner: HubUser, runtime: PinnedRuntime) -> str:
             CommitOperationAdd("index.html", SITE),
         ],
     )
-    runtime.pin(space, SpaceStage.RUNNING, sdk=SpaceSdk.STATIC)
+    assert build(web_hub, owner, space) == SpaceStage.RUNNING.value
     return space
 
 
@@ -99,15 +93,18 @@ def test_a_static_spaces_page_embeds_it_and_its_script_runs_sandboxed(
 
 
 def test_a_space_that_failed_shows_its_stage_and_error(
-    web_hub: LiveServer, owner: HubUser, runtime: PinnedRuntime
+    web_hub: ThreadedServer, owner: HubUser
 ) -> None:
-    space = f"{owner.name}/{unique_name('broken')}"
-    owner.api.create_repo(space, repo_type="space", space_sdk="gradio")
-    runtime.pin(space, SpaceStage.BUILD_ERROR, error="No matching distribution for nothing==9")
+    space = committed_space(
+        owner, {"app.py": b"import gradio", "requirements.txt": b"nothing==9\n"}, name="broken"
+    )
+    assert build(web_hub, owner, space) == SpaceStage.BUILD_ERROR.value
+    error = owner.api.get_space_runtime(space).raw["errorMessage"]
     page = httpx.get(f"{web_hub.url}/spaces/{space}", headers={"accept": "text/html"})
     assert page.status_code == 200
     assert 'id="space-stage">BUILD_ERROR<' in page.text
-    assert "No matching distribution for nothing==9" in page.text
+    assert "nothing" in error, error
+    assert html.escape(error.partition("\n")[0], quote=False) in page.text
     assert f'src="/spaces/{space}/app/"' in page.text
     assert f'href="/api/spaces/{space}/logs/build"' in page.text
 
@@ -121,29 +118,20 @@ def test_a_model_page_has_no_app(web_hub: LiveServer, owner: HubUser) -> None:
 
 
 def test_a_gradio_app_works_in_its_spaces_page(
-    browser: WebDriver, web_hub: LiveServer, owner: HubUser, runtime: PinnedRuntime
+    browser: WebDriver, web_hub: ThreadedServer, owner: HubUser
 ) -> None:
-    gr = pytest.importorskip("gradio")
-    fastapi = pytest.importorskip("fastapi")
-    space = f"{owner.name}/{unique_name('gradio')}"
-    owner.api.create_repo(space, repo_type="space", space_sdk="gradio")
-    with gr.Blocks() as demo:
-        name, greeting = gr.Textbox(elem_id="name"), gr.Textbox(elem_id="greeting")
-        gr.Button("Greet", elem_id="greet").click(lambda n: f"Hello {n}!", name, greeting)
-    app = gr.mount_gradio_app(fastapi.FastAPI(), demo, path="/", root_path=f"/spaces/{space}/app")
-    with serve_asgi(app) as port:
-        runtime.pin(space, SpaceStage.RUNNING, address=AppAddress("127.0.0.1", port))
-        browser.get(f"{web_hub.url}/spaces/{space}")
-        browser.switch_to.frame(browser.find_element(By.ID, "space-frame"))
-        try:
-            slow = WebDriverWait(browser, 60)
-            slow.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#name textarea"))
-            browser.find_element(By.CSS_SELECTOR, "#name textarea").send_keys("browser")
-            browser.find_element(By.ID, "greet").click()
-            output = "#greeting textarea"
-            slow.until(lambda d: d.find_element(By.CSS_SELECTOR, output).get_attribute("value"))
-            assert browser.find_element(By.CSS_SELECTOR, output).get_attribute("value") == (
-                "Hello browser!"
-            )
-        finally:
-            browser.switch_to.default_content()
+    space = running_space(web_hub, owner, {"app.py": GRADIO_APP}, name="gradio")
+    browser.get(f"{web_hub.url}/spaces/{space}")
+    browser.switch_to.frame(browser.find_element(By.ID, "space-frame"))
+    try:
+        slow = WebDriverWait(browser, 60)
+        slow.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#name textarea"))
+        browser.find_element(By.CSS_SELECTOR, "#name textarea").send_keys("browser")
+        browser.find_element(By.ID, "greet").click()
+        output = "#greeting textarea"
+        slow.until(lambda d: d.find_element(By.CSS_SELECTOR, output).get_attribute("value"))
+        assert browser.find_element(By.CSS_SELECTOR, output).get_attribute("value") == (
+            "Hello browser!"
+        )
+    finally:
+        browser.switch_to.default_content()

@@ -336,7 +336,10 @@ def _not_running(repo: RepoRecord, state: SpaceState) -> errors.SpaceNotRunningE
         message = f"The app of {repo.repo_id} {what}"
     else:
         what = state.stage.value.replace("_", " ").lower()
-        message = f"The app of {repo.repo_id} has a {what}: {state.error or 'see its logs'}"
+        # Its first line only: what follows (the app's last lines) may print its secrets, for
+        # its writers' eyes (as `SpaceRuntimeService.shown_to`).
+        summary = (state.error or "").partition("\n")[0] or "see its logs"
+        message = f"The app of {repo.repo_id} has a {what}: {summary}"
         retry = 60
     return errors.SpaceNotRunningError(message, stage=state.stage.value, retry_after=retry)
 
