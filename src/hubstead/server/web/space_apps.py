@@ -70,7 +70,6 @@ _REVALIDATE = "no-cache"
 _WAITS = {
     SpaceStage.BUILDING: ("is being built", 5),
     SpaceStage.APP_STARTING: ("is starting", 5),
-    SpaceStage.SLEEPING: ("was asleep and is waking up", 5),
     SpaceStage.PAUSED: ("is paused by its owners", 60),
     SpaceStage.STOPPED: ("is stopped", 60),
 }
