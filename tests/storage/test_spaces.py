@@ -155,3 +155,6 @@ def test_rows_and_logs_go_with_their_space(
     assert runtimes.begin(space, SpaceStage.BUILDING, T0) is None
     assert runtimes.configure(space, SpaceSettings("cpu-basic", None, ()), T0) is None
     assert runtimes.ensure(space, initial(space)) is None
+    # A build or an app of the deleted Space still writing its log: the lines go nowhere.
+    logs.append(space, LogKind.BUILD, [LogLine(1, T0, "still building")], 10)
+    assert logs.lines(space, LogKind.BUILD, -1, 10) == []

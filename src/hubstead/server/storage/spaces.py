@@ -93,7 +93,8 @@ class SpaceLogStore(Protocol):
         """Add numbered lines, then drop all but the last `keep` of the log.
 
         With `start`, the lines numbered below it (an earlier build's or start's) are dropped
-        in the same transaction: readers see the old log until the new one has lines.
+        in the same transaction: readers see the old log until the new one has lines. The lines
+        of a Space that no longer exists are dropped.
         """
 
     def lines(self, repo_id: int, kind: LogKind, after: int, limit: int) -> list[LogLine]:

@@ -132,7 +132,10 @@ class SqlSpaceLogStore:
         *,
         start: int | None = None,
     ) -> None:
-        """Insert the batch and delete what falls out of the window, in one transaction."""
+        """Insert the batch and delete what falls out of the window, in one transaction.
+
+        The lines of a Space deleted meanwhile (its build or app still writing) are dropped.
+        """
         if not lines:
             return
         rows = [
@@ -147,11 +150,14 @@ class SqlSpaceLogStore:
         ]
         last = max(line.seq for line in lines)
         oldest = last - keep + 1 if start is None else max(start, last - keep + 1)
-        with self._db.write() as conn:
-            conn.execute(
-                sa.delete(space_logs).where(_log(repo_id, kind) & (space_logs.c.seq < oldest))
-            )
-            insert_missing(conn, space_logs, rows)
+        try:
+            with self._db.write() as conn:
+                conn.execute(
+                    sa.delete(space_logs).where(_log(repo_id, kind) & (space_logs.c.seq < oldest))
+                )
+                insert_missing(conn, space_logs, rows)
+        except sa.exc.IntegrityError:  # the repo row is gone: its key references nothing
+            return
 
     def lines(self, repo_id: int, kind: LogKind, after: int, limit: int) -> list[LogLine]:
         """Select a window by number."""
