@@ -340,3 +340,23 @@ def test_a_line_no_database_stores_is_made_storable(hub: Services, clock: Manual
     writer.close()
 
     assert [line.text for line in logs.lines(space.id, LogKind.RUN)] == ["caf? au lait"]
+
+
+def test_a_space_left_building_without_a_live_job_is_queued_again(
+    hub: Services, owner: Identity
+) -> None:
+    space = _space(hub, owner, {"README.md": b"---\nsdk: static\n---\n", "index.html": b"hi"})
+    _build(hub, space)
+    assert _stage(hub, owner, space) is SpaceStage.RUNNING
+    # What a build asked for while the last build job was ending leaves: the job it was merged
+    # into is done, the Space's row says BUILDING.
+    SqlSpaceRuntimeStore(hub.database).begin(space.id, SpaceStage.BUILDING, hub.jobs.now())
+    assert hub.jobs.list(kind="space.build", states=[JobState.QUEUED]).items == []
+
+    hub.space_builds.supervise()
+    hub.space_builds.supervise()
+
+    queued = hub.jobs.list(kind="space.build", states=[JobState.QUEUED]).items
+    assert [job.payload["space"] for job in queued] == [space.id]
+    _build(hub, space)
+    assert _stage(hub, owner, space) is SpaceStage.RUNNING

@@ -158,3 +158,10 @@ def test_rows_and_logs_go_with_their_space(
     # A build or an app of the deleted Space still writing its log: the lines go nowhere.
     logs.append(space, LogKind.BUILD, [LogLine(1, T0, "still building")], 10)
     assert logs.lines(space, LogKind.BUILD, -1, 10) == []
+
+
+def test_rows_are_found_by_their_stage(runtimes: SpaceRuntimeStore, space: int) -> None:
+    runtimes.ensure(space, initial(space))
+
+    assert runtimes.in_stages({SpaceStage.BUILDING, SpaceStage.APP_STARTING}) == [space]
+    assert runtimes.in_stages({SpaceStage.RUNNING}) == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from hubstead.server.domain.spaces import (
@@ -76,6 +76,9 @@ class SpaceRuntimeStore(Protocol):
 
     def owned_on(self, host: str) -> list[SpaceState]:
         """The rows whose app was started by a process of `host` (owner `host:pid`)."""
+
+    def in_stages(self, stages: Collection[SpaceStage]) -> list[int]:
+        """The ids of the Spaces whose row is in one of `stages`."""
 
 
 class SpaceLogStore(Protocol):

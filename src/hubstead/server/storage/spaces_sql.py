@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -107,6 +107,12 @@ class SqlSpaceRuntimeStore:
             conn.execute(
                 sa.update(space_runtimes).where(_ROW.repo_id == repo_id).values(last_request_at=at)
             )
+
+    def in_stages(self, stages: Collection[SpaceStage]) -> list[int]:
+        """Select by stage."""
+        query = sa.select(_ROW.repo_id).where(_ROW.stage.in_([stage.value for stage in stages]))
+        with self._db.query() as conn:
+            return list(conn.scalars(query))
 
     def owned_on(self, host: str) -> list[SpaceState]:
         """Select by the indexed owner column's prefix."""

@@ -74,6 +74,7 @@ READER = "spaces"
 _BATCH = 200
 _DEFAULT_REF = f"refs/heads/{DEFAULT_BRANCH}"
 _ASLEEP = frozenset({SpaceStage.PAUSED, SpaceStage.SLEEPING})
+_PASSING = frozenset(stage for stage in SpaceStage if stage.transitional)
 NO_RUNNER = (
     "This hub has no runner for gradio and streamlit Spaces configured: ask its operator to "
     "configure one, or make the Space static"
@@ -437,7 +438,8 @@ class SpaceBuilder:
         """Stop the apps of this process that should not run; put idle ones to sleep.
 
         A Space whose app was started by a process of this machine that is gone (the hub was
-        restarted, a worker died) is built and started again.
+        restarted, a worker died) is built and started again, and so is one left building with
+        no live build job.
         """
         with self._lock:
             started = dict(self._started)
@@ -459,6 +461,12 @@ class SpaceBuilder:
                 )
                 self._store.begin(state.repo_id, SpaceStage.BUILDING, now)
                 queue_build(self._jobs, state.repo_id)
+        # A build asked for while the Space's last build job was ending found that job still
+        # running and was merged into it; a build job may also have died with its process.
+        # Either leaves a Space in a passing stage with no live job: it is queued again (a
+        # live job is returned instead, so this queues nothing twice).
+        for space_id in self._store.in_stages(_PASSING):
+            queue_build(self._jobs, space_id)
 
     def stop_apps(self) -> None:
         """Stop every app this process started (it is shutting down).
