@@ -273,3 +273,13 @@ def test_hubstead_serve_runs_jobs_in_process_and_stops_them_with_the_server(
     assert ran_in(done, serve.process.pid)
     assert code == 0, serve.stderr
     assert serve.stderr.splitlines()[-1] == "hubstead stopped"
+
+
+def test_a_command_on_a_new_data_dir_leaves_no_space_runner_dir_beside_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+
+    listed = CliRunner().invoke(cli, ["jobs", "list", "--data-dir", str(data)])
+
+    assert listed.exit_code == 0, listed.output
+    # The runner's directory (`<data_dir>-spaces`) is made by the first Space build.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data"]

@@ -172,6 +172,28 @@ def test_a_space_with_the_same_requirements_reuses_the_environment(
     assert env_count() == envs
 
 
+@as_root
+def test_a_build_that_finds_its_environment_leaves_the_package_cache_alone(
+    runner: LocalProcessRunner, make_spec: Callable[..., AppSpec]
+) -> None:
+    requirements = {"app.py": SERVE, "requirements.txt": "# the cache test\n"}
+    runner.build(make_spec(requirements), Log(), fresh=False)
+    cache = RUNNER_ROOT / "uv-cache"
+    # A file in the cache that is not the builder's: a walk giving the cache to the builder
+    # (which once ran at every build, on thousands of files) would make it the builder's.
+    marker = cache / f"hubstead-test-{os.getpid()}"
+    marker.write_text("root's\n")
+    try:
+        log = Log()
+        runner.build(make_spec(requirements), log, fresh=False)
+
+        assert "built before for the same requirements" in log.text()
+        assert marker.stat().st_uid == 0
+        assert cache.stat().st_uid == USER_BASE
+    finally:
+        marker.unlink()
+
+
 @pytest.mark.slow  # a first build takes 20-60 s on 2 cores
 def test_a_fresh_build_rebuilds_the_environment(
     runner: LocalProcessRunner, make_spec: Callable[..., AppSpec]

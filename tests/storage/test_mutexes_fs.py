@@ -130,3 +130,12 @@ def test_a_dead_holder_releases_the_lock(tmp_path: Path) -> None:
 def test_names_that_are_not_file_names_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError, match="invalid lock name"), FsMutexes(tmp_path).hold(name):
         pass
+
+
+def test_the_lock_directory_is_made_by_the_first_lock_taken(tmp_path: Path) -> None:
+    root = tmp_path / "never-used" / "locks"
+    mutexes = FsMutexes(root)
+    assert not root.parent.exists()
+
+    with mutexes.hold("space-env-1"):
+        assert (root / "space-env-1.lock").is_file()

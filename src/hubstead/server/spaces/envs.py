@@ -86,11 +86,17 @@ class Environments:
         self._limits = limits
 
     def _prepare(self) -> None:
-        """Make the directories and copy uv, at the first build (a hub may never run a Space)."""
+        """Make the directories and copy uv, at the first build (a hub may never run a Space).
+
+        The cache and the builder's home are given to the builder when they are not its own
+        yet (new, or made for another `spaces_builder_uid`): what the builder writes in them
+        is its own already, so the cache is not walked on every build.
+        """
         self._envs.mkdir(mode=0o755, parents=True, exist_ok=True)
         for private in (self._cache, self._home):
             private.mkdir(mode=0o700, exist_ok=True)
-            self._builder.own(private)
+            if self._builder.uid is not None and private.stat().st_uid != self._builder.uid:
+                self._builder.own(private)
         _install_uv(self._uv)
 
     def path(self, spec: AppSpec) -> Path:

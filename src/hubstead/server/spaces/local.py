@@ -115,11 +115,8 @@ class LocalProcessRunner:
         start_timeout_seconds: float = 300.0,
         stop_grace_seconds: float = 10.0,
     ) -> None:
-        root.mkdir(parents=True, exist_ok=True)
-        root.chmod(0o711)
         self._root = root
         self._apps_dir = root / "apps"
-        self._apps_dir.mkdir(mode=0o711, exist_ok=True)
         self._users = users
         self._protected = tuple(protected)
         self._limits = limits
@@ -138,11 +135,13 @@ class LocalProcessRunner:
     def build(self, spec: AppSpec, log: LogSink, *, fresh: bool) -> None:
         """Build the environment of `spec`'s app (see `SpaceRunner.build`)."""
         self._check_isolation()
+        self._prepare()
         self.environments.build(spec, log, fresh=fresh)
 
     def start(self, spec: AppSpec, log: LogSink, on_exit: ExitListener) -> AppAddress:
         """Start `spec`'s app and wait until it listens (see `SpaceRunner.start`)."""
         self._check_isolation()
+        self._prepare()
         self.stop(spec.key)
         env_dir = self.environments.path(spec)
         if not env_dir.is_dir():
@@ -189,6 +188,12 @@ class LocalProcessRunner:
         with self._lock:
             app = self._apps.get(key)
         return app is not None and app.process.poll() is None
+
+    def _prepare(self) -> None:
+        """Make the runner's directories, at the first build or start (a hub may run none)."""
+        self._root.mkdir(parents=True, exist_ok=True)
+        self._root.chmod(0o711)
+        self._apps_dir.mkdir(mode=0o711, exist_ok=True)
 
     def _identity(self, key: str) -> Identity:
         return self._users.app(key) if self._users is not None else Identity(uid=None)

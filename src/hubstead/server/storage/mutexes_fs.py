@@ -30,7 +30,6 @@ class FsMutexes:
 
     def __init__(self, root: Path) -> None:
         self._root = root
-        root.mkdir(parents=True, exist_ok=True)
         self._local: weakref.WeakValueDictionary[str, threading.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -49,7 +48,12 @@ class FsMutexes:
         if not _NAME.fullmatch(name):
             raise ValueError(f"invalid lock name {name!r}")
         with self._thread_lock(name):
-            descriptor = os.open(self._root / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            path = self._root / f"{name}.lock"
+            try:
+                descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except FileNotFoundError:  # the first lock taken: `root` is made now
+                self._root.mkdir(parents=True, exist_ok=True)
+                descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX)
                 yield
