@@ -113,7 +113,7 @@ def test_build_logs_are_printed(
     hub = live_server.services
     caller = hub.auth.authenticate(user.token)
     record = hub.repos.locate(caller, RepoType.SPACE, space, Action.WRITE)
-    hub.space_builds.build(record.id, fresh=False, note=lambda _: None)  # as a worker would
+    hub.space_builds.build(record.id, note=lambda _: None)  # as a worker would
 
     result = run("spaces", "logs", space, "--build")
 

@@ -47,7 +47,7 @@ def test_the_runtime_commands_answer(
     record = hub.repos.locate(
         hub.auth.authenticate(user.token), RepoType.SPACE, space, Action.WRITE
     )
-    hub.space_builds.build(record.id, fresh=False, note=lambda _: None)  # as a worker would
+    hub.space_builds.build(record.id, note=lambda _: None)  # as a worker would
 
     def hf(*args: str) -> str:
         return hf_ok(live_server, user, tmp_path / "home", "spaces", *args)

@@ -263,9 +263,7 @@ def committed_space(
 
 def build(hub: ThreadedServer, owner: HubUser, space: str) -> str:
     """Build the Space and start its app, as its build job would; its stage then."""
-    hub.services.space_builds.build(
-        space_record(hub, owner, space).id, fresh=False, note=lambda _: None
-    )
+    hub.services.space_builds.build(space_record(hub, owner, space).id, note=lambda _: None)
     return owner.api.get_space_runtime(space).stage
 
 

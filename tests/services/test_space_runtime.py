@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hubstead.protocol import RepoType
-from hubstead.server.app import build_services
+from hubstead.server.app import build_runner, build_services
 from hubstead.server.domain.accounts import Role
 from hubstead.server.domain.jobs import JobState
 from hubstead.server.domain.repos import RepoRecord
@@ -64,7 +64,7 @@ def _space(
 
 def _build(hub: Services, space: RepoRecord) -> list[str]:
     notes: list[str] = []
-    hub.space_builds.build(space.id, fresh=False, note=notes.append)
+    hub.space_builds.build(space.id, note=notes.append)
     return notes
 
 
@@ -226,6 +226,32 @@ def test_a_restart_storm_builds_once(hub: Services, owner: Identity, runner: Spa
     assert len(queued) == 1
     _build(hub, space)
     assert _stage(hub, owner, space) is SpaceStage.RUNNING
+
+
+@pytest.mark.slow  # a build without caches installs gradio again: 10-30 s on 2 cores
+def test_a_factory_restart_merged_into_a_queued_build_builds_without_caches(
+    hub: Services, owner: Identity
+) -> None:
+    # Requirements of its own: a build without caches replaces the environment of every Space
+    # with the same ones.
+    files = {"app.py": SERVING_APP, "requirements.txt": b"# the factory restart test\n"}
+    space = _space(hub, owner, files)
+    _build(hub, space)
+    hub.space_runtime.restart(owner, space.repo_id)
+
+    hub.space_runtime.restart(owner, space.repo_id, factory=True)
+
+    [queued] = hub.jobs.list(kind="space.build", states=[JobState.QUEUED]).items
+    done = build_runner(hub).run_job(queued.id)
+    assert done is not None and done.state is JobState.SUCCEEDED
+    assert _stage(hub, owner, space) is SpaceStage.RUNNING
+    built = _log(hub, owner, space, LogKind.BUILD)
+    assert any("Building the environment" in line for line in built)
+    assert not any("built before for the same requirements" in line for line in built)
+    # Done once: the next restart uses the environment again.
+    hub.space_runtime.restart(owner, space.repo_id)
+    _build(hub, space)
+    assert any("built before" in line for line in _log(hub, owner, space, LogKind.BUILD))
 
 
 def test_a_log_keeps_its_last_lines_only(hub: Services, clock: ManualClock) -> None:

@@ -98,6 +98,26 @@ def test_a_build_writes_only_while_its_generation_is_the_last(
     )
 
 
+def test_a_fresh_build_asked_for_stays_until_a_build_of_a_later_generation_is_done(
+    runtimes: SpaceRuntimeStore, space: int
+) -> None:
+    runtimes.ensure(space, initial(space))
+    asked = runtimes.begin(space, SpaceStage.BUILDING, T0, fresh=True)
+    built = StageChange(SpaceStage.APP_STARTING, SpaceSdk.GRADIO, "c" * 40, built=True)
+
+    build = runtimes.begin(space, SpaceStage.BUILDING, T0)  # the build job takes over
+    paused = runtimes.begin(space, SpaceStage.PAUSED, T0)
+    assert asked is not None and build is not None and paused is not None
+    assert asked.fresh_build and build.fresh_build and paused.fresh_build
+    assert not runtimes.advance(space, build.generation, built, T0)  # superseded by the pause
+    restarted = runtimes.begin(space, SpaceStage.BUILDING, T0)
+    assert restarted is not None and restarted.fresh_build
+
+    assert runtimes.advance(space, restarted.generation, built, T0)
+    state = runtimes.get(space)
+    assert state is not None and not state.fresh_build
+
+
 def test_settings_and_requests_are_kept_apart_from_stages(
     runtimes: SpaceRuntimeStore, space: int
 ) -> None:

@@ -128,7 +128,8 @@ class SpaceState:
     idle time after which the app is stopped (None: never); `last_request_at` when the proxy
     last forwarded a request to it. `error` is what went wrong, for the error stages.
     `generation` goes up with each build, pause and restart: a build job writes its progress
-    only while the generation it began is still the Space's last.
+    only while the generation it began is still the Space's last. `fresh_build` says that a
+    factory restart asked for a build without caches, which no build has done yet.
     """
 
     repo_id: int
@@ -144,6 +145,7 @@ class SpaceState:
     updated_at: dt.datetime
     last_request_at: dt.datetime | None
     generation: int = 0
+    fresh_build: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,8 +15,4 @@ __all__ = ["KIND", "run_build_job"]
 
 def run_build_job(context: JobContext) -> None:
     """Build the Space named in the payload."""
-    context.services.space_builds.build(
-        int(context.payload["space"]),
-        fresh=bool(context.payload.get("fresh", False)),
-        note=context.log,
-    )
+    context.services.space_builds.build(int(context.payload["space"]), note=context.log)

@@ -447,6 +447,8 @@ space_runtimes = sa.Table(
     sa.Column("volumes", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_request_at", sa.DateTime(timezone=True)),
+    # A factory restart asked for a build without caches that no build has done yet.
+    sa.Column("fresh_build", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 # The last lines of each Space's build and run logs, numbered from 0 in each.

@@ -34,6 +34,8 @@ class StageChange:
     address: AppAddress | None = None
     owner: str | None = None
     error: str | None = None
+    built: bool = False
+    """The step follows the runner's build: a factory restart's request (`fresh_build`) is done."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,10 +59,14 @@ class SpaceRuntimeStore(Protocol):
         None when the Space is gone (deleted meanwhile), as for the methods below.
         """
 
-    def begin(self, repo_id: int, stage: SpaceStage, at: dt.datetime) -> SpaceState | None:
+    def begin(
+        self, repo_id: int, stage: SpaceStage, at: dt.datetime, *, fresh: bool = False
+    ) -> SpaceState | None:
         """Start a new generation in `stage`, clearing the error; the row after the change.
 
         The address and owner stay: the app that runs is stopped by its owner, who clears them.
+        `fresh` records a factory restart's request for a build without caches (`fresh_build`):
+        it stays through later generations until a build is done (`StageChange.built`).
         """
 
     def advance(self, repo_id: int, generation: int, change: StageChange, at: dt.datetime) -> bool:

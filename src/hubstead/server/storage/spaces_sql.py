@@ -48,12 +48,22 @@ class SqlSpaceRuntimeStore:
             return None
         return _state(row._mapping)
 
-    def begin(self, repo_id: int, stage: SpaceStage, at: dt.datetime) -> SpaceState | None:
+    def begin(
+        self, repo_id: int, stage: SpaceStage, at: dt.datetime, *, fresh: bool = False
+    ) -> SpaceState | None:
         """Raise the generation and set the stage in one UPDATE ... RETURNING."""
+        values: dict[str, Any] = {
+            "stage": stage.value,
+            "generation": _ROW.generation + 1,
+            "error": None,
+            "updated_at": at,
+        }
+        if fresh:
+            values["fresh_build"] = True
         update = (
             sa.update(space_runtimes)
             .where(_ROW.repo_id == repo_id)
-            .values(stage=stage.value, generation=_ROW.generation + 1, error=None, updated_at=at)
+            .values(**values)
             .returning(*space_runtimes.c)
         )
         with self._db.write() as conn:
@@ -74,6 +84,8 @@ class SqlSpaceRuntimeStore:
             "error": change.error,
             "updated_at": at,
         }
+        if change.built:
+            values["fresh_build"] = False
         with self._db.write() as conn:
             changed = conn.execute(
                 sa.update(space_runtimes)
@@ -208,6 +220,7 @@ def _values(state: SpaceState) -> dict[str, Any]:
         "volumes": _volumes_json(state.volumes),
         "updated_at": state.updated_at,
         "last_request_at": state.last_request_at,
+        "fresh_build": state.fresh_build,
     }
 
 
@@ -234,4 +247,5 @@ def _state(row: Any) -> SpaceState:
         updated_at=as_utc(row["updated_at"]),
         last_request_at=None if last_request is None else as_utc(last_request),
         generation=row["generation"],
+        fresh_build=row["fresh_build"],
     )

@@ -88,12 +88,14 @@ NO_DOCKER = (
 )
 
 
-def queue_build(jobs: JobService, space_id: int, *, fresh: bool = False) -> None:
-    """Queue the Space's `space.build` job (one per Space at a time)."""
+def queue_build(jobs: JobService, space_id: int) -> None:
+    """Queue the Space's `space.build` job (one per Space at a time).
+
+    What the build is to be (a factory restart's, without caches) is on the Space's row, not in
+    the job: a restart merged into a job already queued or running is not lost.
+    """
     # One attempt: a build that fails is the Space's stage, not something to retry.
-    jobs.enqueue(
-        KIND, {"space": space_id, "fresh": fresh}, key=f"{KIND}:{space_id}", max_attempts=1
-    )
+    jobs.enqueue(KIND, {"space": space_id}, key=f"{KIND}:{space_id}", max_attempts=1)
 
 
 def initial_state(
@@ -208,12 +210,13 @@ class SpaceBuilder:
 
     # --- the job --------------------------------------------------------------------------
 
-    def build(self, space_id: int, *, fresh: bool, note: Callable[[str], None]) -> None:
+    def build(self, space_id: int, *, note: Callable[[str], None]) -> None:
         """Build the Space's default branch and start its app, until nothing newer is asked.
 
         `note` gets what the job's own log should say. A build that a newer one (or a pause)
         replaced while it ran gives way; when it ends, a commit or restart that came meanwhile
-        is built next, in the same job.
+        is built next, in the same job. The runner builds without caches while a factory
+        restart's request is on the row (`SpaceState.fresh_build`), until a build is done.
         """
         done: int | None = None
         while True:
@@ -248,9 +251,10 @@ class SpaceBuilder:
                 note("the Space was deleted")
                 return
             state, done = begun, begun.generation
-            note(f"building {space.repo_id} at {head} (generation {done})")
+            fresh = " without caches" if state.fresh_build else ""
+            note(f"building {space.repo_id} at {head}{fresh} (generation {done})")
             try:
-                self._build_once(space, state, head, fresh=fresh)
+                self._build_once(space, state, head)
             except _Superseded:
                 note("a newer build or a pause replaced this one")
             except Exception as exc:  # the hub failed (disk, database): say so, then fail the job
@@ -258,19 +262,16 @@ class SpaceBuilder:
                 change = StageChange(SpaceStage.BUILD_ERROR, state.sdk, head, error=message)
                 self._store.advance(space.id, done, change, self._clock())
                 raise
-            fresh = False
 
-    def _build_once(
-        self, space: RepoRecord, state: SpaceState, head: str | None, *, fresh: bool
-    ) -> None:
+    def _build_once(self, space: RepoRecord, state: SpaceState, head: str | None) -> None:
         log = self._logs.start(space.id, LogKind.BUILD)
         try:
-            self._build_steps(space, state, head, log, fresh=fresh)
+            self._build_steps(space, state, head, log)
         finally:
             log.close()
 
     def _build_steps(
-        self, space: RepoRecord, state: SpaceState, head: str | None, log: LogWriter, *, fresh: bool
+        self, space: RepoRecord, state: SpaceState, head: str | None, log: LogWriter
     ) -> None:
         generation = state.generation
         serving = state.stage is SpaceStage.RUNNING_BUILDING
@@ -282,9 +283,11 @@ class SpaceBuilder:
             if not self._store.advance(space.id, generation, change, self._clock()):
                 raise _Superseded
 
-        def fail(stage: SpaceStage, message: str, sdk: SpaceSdk | None) -> None:
+        def fail(
+            stage: SpaceStage, message: str, sdk: SpaceSdk | None, *, built: bool = False
+        ) -> None:
             log(message)
-            advance(StageChange(stage, sdk, head, error=message))
+            advance(StageChange(stage, sdk, head, error=message, built=built))
 
         if head is None:
             fail(SpaceStage.NO_APP_FILE, "The Space has no main branch", state.sdk)
@@ -310,12 +313,12 @@ class SpaceBuilder:
         advance(StageChange(building, sdk, head, address, owner))
         try:
             spec = self._spec(space, config, self._export(space, head, generation, log))
-            self._runner.build(spec, log, fresh=fresh)
+            self._runner.build(spec, log, fresh=state.fresh_build)
         except SpaceRunError as exc:
-            fail(SpaceStage.BUILD_ERROR, str(exc), sdk)
+            fail(SpaceStage.BUILD_ERROR, str(exc), sdk, built=True)
             return
         starting = SpaceStage.RUNNING_APP_STARTING if serving else SpaceStage.APP_STARTING
-        advance(StageChange(starting, sdk, head, address, owner))
+        advance(StageChange(starting, sdk, head, address, owner, built=True))
         log("Build done; starting the app")
         self._start(space, spec, generation, head, sdk)
 

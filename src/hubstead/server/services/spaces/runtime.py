@@ -204,7 +204,8 @@ class SpaceRuntimeService:
     def restart(self, identity: Identity, repo_id: str, *, factory: bool = False) -> SpaceState:
         """Build the Space's default branch again and start it, paused or not.
 
-        `factory` builds without any cache. Several restarts in a row build once.
+        `factory` builds without any cache: the request is on the Space's row, so a build
+        already queued or running does it. Several restarts in a row build once.
 
         Raises:
             RepoNotFoundError, AuthenticationError, AuthorizationError: see `logs`.
@@ -212,8 +213,8 @@ class SpaceRuntimeService:
         space = self._space(identity, repo_id, Action.WRITE)
         current = self.state_of(space)
         stage = SpaceStage.RUNNING_BUILDING if current.stage.serving else SpaceStage.BUILDING
-        state = _present(space, self._store.begin(space.id, stage, self._clock()))
-        queue_build(self._jobs, space.id, fresh=factory)
+        state = _present(space, self._store.begin(space.id, stage, self._clock(), fresh=factory))
+        queue_build(self._jobs, space.id)
         return state
 
     def pause(self, identity: Identity, repo_id: str) -> SpaceState:
