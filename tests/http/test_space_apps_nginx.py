@@ -21,7 +21,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from hubstead.server.services.spaces.serving import spelled_label
+from hubstead.server.domain.spaces import spelled_label
 from tests.helpers.accounts import make_user, unique_name
 from tests.helpers.live_server import ThreadedServer
 from tests.helpers.nginx import Nginx, substitute

@@ -18,10 +18,10 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from hubstead.server.domain.accounts import Role
-from hubstead.server.services.spaces.serving import spelled_label
+from hubstead.server.domain.spaces import spelled_label
 from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import ThreadedServer
-from tests.helpers.space_apps import running_space, spaces_hub
+from tests.helpers.space_apps import build, committed_space, running_space, spaces_hub
 
 DOMAIN = "spaces.test"
 
@@ -149,3 +149,34 @@ def test_spaces_whose_ids_spell_the_same_host_get_their_row_ids(hub: ThreadedSer
     assert all(label.isdigit() for label in labels) and labels[0] != labels[1]
     for label in labels:
         assert on_host(hub, label, "/").status_code == 200
+
+
+def test_a_renamed_space_leaves_its_old_host_to_the_space_that_takes_its_old_id(
+    hub: ThreadedServer, owner: HubUser
+) -> None:
+    def static_space(space: str, page: bytes) -> str:
+        committed_space(
+            owner, {"README.md": b"---\nsdk: static\n---\n", "index.html": page}, space=space
+        )
+        assert build(hub, owner, space) == "RUNNING"
+        return spelled_label(space)
+
+    old, new = f"{owner.name}/old-home", f"{owner.name}/new-home"
+    old_host = static_space(old, b"the first Space")
+
+    owner.api.move_repo(old, new, repo_type="space")
+
+    gone = on_host(hub, old_host, "/")
+    assert (gone.status_code, gone.headers["x-error-message"]) == (
+        404,
+        "There is no Space at this address",
+    )
+    assert on_host(hub, spelled_label(new), "/").text == "the first Space"
+    assert static_space(old, b"the second Space") == old_host
+    assert on_host(hub, old_host, "/").text == "the second Space"
+    assert on_host(hub, spelled_label(new), "/").text == "the first Space"
+
+    owner.api.delete_repo(old, repo_type="space")
+
+    assert on_host(hub, old_host, "/").status_code == 404
+    assert on_host(hub, spelled_label(new), "/").text == "the first Space"

@@ -7,9 +7,10 @@ from huggingface_hub import CommitOperationAdd, HfApi
 
 from hubstead.server import errors
 from hubstead.server.domain.accounts import Role
+from hubstead.server.domain.spaces import spelled_label
 from hubstead.server.services.downloads import RegularFile
 from hubstead.server.services.registry import Services
-from hubstead.server.services.spaces.serving import public_path, spelled_label
+from hubstead.server.services.spaces.serving import public_path
 from tests.helpers.accounts import HubUser, unique_name
 from tests.helpers.live_server import LiveServer
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 from collections.abc import Iterator
 from multiprocessing.synchronize import Barrier
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 
+from hubstead.server.storage import migrations
 from hubstead.server.storage.db import Database
-from hubstead.server.storage.schema import accounts, metadata
+from hubstead.server.storage.repos_sql import SqlRepoStore
+from hubstead.server.storage.schema import accounts, metadata, repos
 
 
 @pytest.fixture
@@ -62,6 +68,38 @@ def test_migrating_twice_is_a_no_op_that_keeps_the_data(database: Database) -> N
     with database.read() as conn:
         assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == version
         assert conn.scalar(sa.select(accounts.c.name)) == "Ada"
+
+
+def test_the_spaces_of_an_upgraded_database_are_found_by_their_host_label(
+    database: Database,
+) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    with database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0017")  # before Space host labels were kept
+        now = dt.datetime(2025, 1, 2, tzinfo=dt.UTC)
+        for type, name in (("space", "Team_A/My.App"), ("model", "team-a/my-app")):
+            conn.execute(
+                sa.insert(repos).values(
+                    type=type,
+                    namespace=name.split("/")[0],
+                    name=name.split("/")[1],
+                    lookup=name.lower(),
+                    storage_key=type,
+                    private=False,
+                    discussions_disabled=False,
+                    created_at=now,
+                    last_modified=now,
+                    downloads=0,
+                    likes=0,
+                )
+            )
+
+    database.migrate()
+
+    found = SqlRepoStore(database).spaces_by_host_label("team-a-my-app")
+    assert [(repo.type, repo.repo_id) for repo in found] == [("space", "Team_A/My.App")]
 
 
 def _migrate_together(url: str, barrier: Barrier) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from hubstead.server.domain.git import RefUpdate
 from hubstead.server.domain.hub_events import HubEventKind, HubEventRecord
@@ -129,6 +130,43 @@ def test_spaces_are_found_by_their_spelled_host_label(repos: RepoStore) -> None:
     assert repos.spaces_by_host_label("team-other") == [other]
     assert repos.spaces_by_host_label("team-a-my") == []
     assert repos.spaces_by_host_label("team_a-my.app") == []
+    # Moves and deletions change what a label finds.
+    moved = repos.move_repo(first.id, "team", "moved")
+    assert repos.spaces_by_host_label("team-a-my-app") == [second]
+    assert repos.spaces_by_host_label("team-moved") == [moved]
+    repos.delete_repo(second.id)
+    assert repos.spaces_by_host_label("team-a-my-app") == []
+
+
+def test_a_space_host_label_is_found_by_one_indexed_statement(
+    repos: RepoStore, database: Database
+) -> None:
+    # The lookup of every request to a Space host: not a scan of every Space, however many.
+    space = repo(repos, "team", "app", type="space", tags=["gradio"])
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        assert repos.spaces_by_host_label("team-app") == [space]
+    finally:
+        sa.event.remove(database.engine, "before_cursor_execute", seen)
+    [statement] = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert "ix_repos_space_host" in _plan(database, statement, "team-app")
+
+
+def _plan(database: Database, statement: str, label: str) -> str:
+    """The database's plan of the host label lookup `statement` (its one parameter `label`)."""
+    with database.engine.connect() as conn:
+        if database.engine.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", (label,)).all()
+            return "\n".join(str(row[-1]) for row in rows)
+        # On a table this small PostgreSQL would scan: the plan it has for a large one.
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        rows = conn.exec_driver_sql(f"EXPLAIN {statement}", {"space_host_1": label}).all()
+        return "\n".join(str(row[0]) for row in rows)
 
 
 def test_delete_repo_removes_row_tags_and_redirects(repos: RepoStore) -> None:

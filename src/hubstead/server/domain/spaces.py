@@ -12,6 +12,13 @@ import dataclasses
 import datetime as dt
 import enum
 
+_SPELLING = str.maketrans({"/": "-", "_": "-", ".": "-"})
+
+
+def spelled_label(repo_id: str) -> str:
+    """A Space id as the Hub spells its subdomain (`Ns/My_App` → `ns-my-app`)."""
+    return repo_id.lower().translate(_SPELLING)
+
 
 class SpaceStage(enum.StrEnum):
     """Where a Space's app is, in the Hub's terms (`runtime.stage`)."""

@@ -44,7 +44,10 @@ class RepoStore(Protocol):
         """The repo that used to have this id before a move, or None."""
 
     def spaces_by_host_label(self, label: str) -> list[RepoRecord]:
-        """The Spaces whose id, lowercased with `/`, `_` and `.` as `-`, is `label` (by age)."""
+        """The Spaces whose id, lowercased with `/`, `_` and `.` as `-`, is `label` (by age).
+
+        An indexed lookup (a Space host's request makes one): it costs the Spaces found.
+        """
 
     def find_repo(self, type: str, namespace: str, name: str) -> RepoLookup:
         """The repo with this id, the one it redirects to, and whether the namespace is owned.

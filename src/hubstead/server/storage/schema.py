@@ -98,6 +98,9 @@ repos = sa.Table(
     sa.Column("sdk", sa.String(32)),
     sa.Column("downloads", sa.Integer, nullable=False),
     sa.Column("likes", sa.Integer, nullable=False),
+    # A Space's id as the Hub spells its host label (`domain.spaces.spelled_label`), None for
+    # the other repos: the Space hosts find their Space by it.
+    sa.Column("space_host", sa.String(200), index=True),
     sa.UniqueConstraint("type", "lookup", name="uq_repos_type_lookup"),
 )
 

@@ -25,7 +25,7 @@ from urllib.parse import quote
 from hubstead.protocol import DEFAULT_BRANCH, RepoType
 from hubstead.server import errors
 from hubstead.server.domain.repos import RepoRecord
-from hubstead.server.domain.spaces import SpaceSdk
+from hubstead.server.domain.spaces import SpaceSdk, spelled_label
 from hubstead.server.services.access import Action
 from hubstead.server.services.auth import AuthService, Identity
 from hubstead.server.services.downloads import Download, DownloadService
@@ -42,7 +42,6 @@ ADMISSION_SECONDS = 12 * 3600
 _PASS = "space-pass"  # noqa: S105 (a token purpose, not a secret)
 _ADMISSION = "space-admission"
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_SPELLING = str.maketrans({"/": "-", "_": "-", ".": "-"})
 
 
 def public_path(repo_id: str, spaces_domain: str | None) -> str:
@@ -53,11 +52,6 @@ def public_path(repo_id: str, spaces_domain: str | None) -> str:
     if spaces_domain is not None:
         return ""
     return f"/spaces/{quote(repo_id, safe='/')}/app"
-
-
-def spelled_label(repo_id: str) -> str:
-    """A Space id as the Hub spells its subdomain (`Ns/My_App` → `ns-my-app`)."""
-    return repo_id.lower().translate(_SPELLING)
 
 
 class SpaceServing:
