@@ -19,9 +19,9 @@ from hubstead.protocol import RepoType
 from hubstead.server.domain.spaces import AppAddress
 from hubstead.server.services.access import Action
 from tests.helpers.accounts import HubUser, make_user, unique_name
-from tests.helpers.live_server import ThreadedServer, working_hub
+from tests.helpers.live_server import ThreadedServer
 from tests.helpers.plain_apps import SERVING_APP
-from tests.helpers.spaces import require_wheelhouse
+from tests.helpers.spaces import space_hub
 from tests.helpers.storage import lfs_bytes, upload_lfs
 from tests.helpers.waiting import wait_until
 
@@ -31,9 +31,7 @@ def hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
     """A hub that runs its jobs and its outbox thread (every second)."""
-    require_wheelhouse()
-    directory = tmp_path_factory.mktemp("space-apps")
-    with working_hub(directory, database_url, job_poll_seconds=1) as server:
+    with space_hub(tmp_path_factory, database_url, "space-apps", run_jobs=True) as server:
         yield server
 
 

@@ -16,14 +16,15 @@ from gradio_client import Client as GradioClient
 
 from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import ThreadedServer
-from tests.helpers.space_apps import GRADIO_APP, running_space, spaces_hub
+from tests.helpers.space_apps import GRADIO_APP, running_space
+from tests.helpers.spaces import space_hub
 
 
 @pytest.fixture(scope="module")
 def hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
-    with spaces_hub(tmp_path_factory.mktemp("gradio"), database_url) as server:
+    with space_hub(tmp_path_factory, database_url, "gradio") as server:
         yield server
 
 

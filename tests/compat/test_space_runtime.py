@@ -21,6 +21,7 @@ from tests.helpers import mirrors
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.commits import add, header, ndjson
 from tests.helpers.live_server import ThreadedServer, working_hub
+from tests.helpers.spaces import space_hub
 from tests.helpers.waiting import wait_until
 
 PAGE = b"<!doctype html><h1>hello</h1>"
@@ -31,7 +32,7 @@ def hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
     """A hub of its own that runs its jobs and outbox thread, as `hubstead serve` does."""
-    with working_hub(tmp_path_factory.mktemp("space-hub"), database_url) as server:
+    with space_hub(tmp_path_factory, database_url, "space-hub", run_jobs=True) as server:
         yield server
 
 

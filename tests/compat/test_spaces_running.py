@@ -21,8 +21,8 @@ from websockets.sync.client import connect
 
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.clock import ManualClock
-from tests.helpers.live_server import ThreadedServer, working_hub
-from tests.helpers.spaces import require_wheelhouse
+from tests.helpers.live_server import ThreadedServer
+from tests.helpers.spaces import space_hub
 from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -56,9 +56,7 @@ STATIC_PAGE = b"<!doctype html><title>Static</title><h1>A static Space</h1>\n"
 def hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
-    require_wheelhouse()
-    directory = tmp_path_factory.mktemp("spaces-running")
-    with working_hub(directory, database_url, job_poll_seconds=1) as server:
+    with space_hub(tmp_path_factory, database_url, "spaces-running", run_jobs=True) as server:
         yield server
 
 
@@ -72,9 +70,9 @@ def clocked_hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None, clock: ManualClock
 ) -> Iterator[ThreadedServer]:
     """A hub of its own for a test that moves its clock (its logs' times move with it)."""
-    require_wheelhouse()
-    directory = tmp_path_factory.mktemp("spaces-clocked")
-    with working_hub(directory, database_url, job_poll_seconds=1, clock=clock) as server:
+    with space_hub(
+        tmp_path_factory, database_url, "spaces-clocked", run_jobs=True, clock=clock
+    ) as server:
         yield server
 
 

@@ -1,4 +1,4 @@
-"""Space apps to test the hub's proxy against, and hubs and Spaces that run them for real.
+"""Space apps to test the hub's proxy against, and Spaces that run them for real.
 
 `UPSTREAM_APP` is the `app.py` of a gradio Space that is a plain Starlette app (the gradio
 environment has starlette and uvicorn), served by uvicorn on `GRADIO_SERVER_PORT`. It echoes
@@ -22,21 +22,14 @@ and a counting generator.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 from huggingface_hub import CommitOperationAdd, SpaceStage
 
 from hubstead.protocol import RepoType
 from hubstead.server.domain.repos import RepoRecord
 from hubstead.server.services.access import Action
-from hubstead.server.services.clock import Clock, utcnow
 from tests.helpers.accounts import HubUser, unique_name
-from tests.helpers.databases import postgres_database
-from tests.helpers.live_server import ThreadedServer, start_server
-from tests.helpers.spaces import require_wheelhouse
+from tests.helpers.live_server import ThreadedServer
 
 UPSTREAM_APP = b"""import asyncio, hashlib, os
 
@@ -210,26 +203,6 @@ with gr.Blocks() as demo:
 
 demo.launch()
 """
-
-
-@contextlib.contextmanager
-def spaces_hub(
-    directory: Path,
-    database_url: str | None,
-    *,
-    clock: Clock = utcnow,
-    spaces_domain: str | None = None,
-) -> Iterator[ThreadedServer]:
-    """A hub that runs Space apps, on a database of its own (no other hub runs its builds).
-
-    It runs no jobs: the test builds a Space when it wants it built (`build`).
-    """
-    require_wheelhouse()
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(postgres_database()) if database_url is not None else None
-        server = start_server(directory, url, clock=clock, spaces_domain=spaces_domain)
-        stack.callback(server.stop)
-        yield server
 
 
 def space_record(hub: ThreadedServer, owner: HubUser, space: str) -> RepoRecord:

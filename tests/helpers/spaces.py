@@ -5,7 +5,8 @@ built from the wheelhouse `scripts/test-wheelhouse` downloads, with no package i
 directory per machine (`ENV_DIR`), shared by the test processes and runs as a hub's server
 processes share theirs: the runner's locks keep concurrent builds apart, so each environment
 is built once. Each hub gets a runner directory and a range of user ids of its own, since a
-start ends whatever its Space's user still runs.
+start ends whatever its Space's user still runs. `space_hub` is the hub of a test module that
+runs Spaces.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ import functools
 import itertools
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
+
+    from tests.helpers.live_server import ThreadedServer
 
 REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = REPO / ".cache" / "wheelhouse"
@@ -27,6 +35,36 @@ _UID_BASE = 1_600_000_000
 _UIDS_PER_HUB = 1000
 _HUBS_PER_PROCESS = 500
 _hubs = itertools.count()
+
+
+@contextlib.contextmanager
+def space_hub(
+    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str | None,
+    name: str,
+    *,
+    run_jobs: bool = False,
+    **options: object,
+) -> Iterator[ThreadedServer]:
+    """A hub of a test module's own that runs Space apps, its data dir a new one named `name`.
+
+    `database_url` is the suite's database choice: with one, the hub gets a PostgreSQL database
+    of its own (no other hub runs its builds). With `run_jobs` it runs its jobs and its outbox
+    thread every second, as `hubstead serve` does; without, none: a test builds a Space when it
+    wants it built (`space_apps.build`). `options` go to `start_server` (a clock, settings).
+    """
+    from tests.helpers.databases import postgres_database
+    from tests.helpers.live_server import start_server  # which imports this module
+
+    require_wheelhouse()
+    if run_jobs:
+        options = {"job_poll_seconds": 1, **options}
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(postgres_database()) if database_url is not None else None
+        directory = tmp_path_factory.mktemp(name)
+        server = start_server(directory, url, run_jobs=run_jobs, **options)  # type: ignore[arg-type]
+        stack.callback(server.stop)
+        yield server
 
 
 def require_wheelhouse() -> Path:

@@ -28,8 +28,8 @@ from tests.helpers.space_apps import (
     control,
     running_space,
     space_record,
-    spaces_hub,
 )
+from tests.helpers.spaces import space_hub
 from tests.helpers.waiting import wait_until
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -48,7 +48,7 @@ def clock() -> ManualClock:
 def hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None, clock: ManualClock
 ) -> Iterator[ThreadedServer]:
-    with spaces_hub(tmp_path_factory.mktemp("space-apps"), database_url, clock=clock) as server:
+    with space_hub(tmp_path_factory, database_url, "space-apps", clock=clock) as server:
         yield server
 
 

@@ -25,7 +25,8 @@ from hubstead.server.domain.spaces import spelled_label
 from tests.helpers.accounts import make_user, unique_name
 from tests.helpers.live_server import ThreadedServer
 from tests.helpers.nginx import Nginx, substitute
-from tests.helpers.space_apps import control, running_space, spaces_hub
+from tests.helpers.space_apps import control, running_space
+from tests.helpers.spaces import space_hub
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
 DOMAIN = "spaces.example.com"
@@ -43,9 +44,7 @@ class Site:
 def hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
-    with spaces_hub(
-        tmp_path_factory.mktemp("space-nginx"), database_url, spaces_domain=DOMAIN
-    ) as server:
+    with space_hub(tmp_path_factory, database_url, "space-nginx", spaces_domain=DOMAIN) as server:
         yield server
 
 

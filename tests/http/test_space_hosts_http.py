@@ -21,7 +21,8 @@ from hubstead.server.domain.accounts import Role
 from hubstead.server.domain.spaces import spelled_label
 from tests.helpers.accounts import HubUser, make_user
 from tests.helpers.live_server import ThreadedServer
-from tests.helpers.space_apps import build, committed_space, running_space, spaces_hub
+from tests.helpers.space_apps import build, committed_space, running_space
+from tests.helpers.spaces import space_hub
 
 DOMAIN = "spaces.test"
 
@@ -30,9 +31,7 @@ DOMAIN = "spaces.test"
 def hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
-    with spaces_hub(
-        tmp_path_factory.mktemp("space-hosts"), database_url, spaces_domain=DOMAIN
-    ) as server:
+    with space_hub(tmp_path_factory, database_url, "space-hosts", spaces_domain=DOMAIN) as server:
         yield server
 
 

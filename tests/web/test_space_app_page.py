@@ -20,7 +20,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from hubstead.server.domain.spaces import SpaceStage
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.live_server import LiveServer, ThreadedServer
-from tests.helpers.space_apps import GRADIO_APP, build, committed_space, running_space, spaces_hub
+from tests.helpers.space_apps import GRADIO_APP, build, committed_space, running_space
+from tests.helpers.spaces import space_hub
 from tests.web.conftest import wait
 
 # What the page's script finds out about where it runs: it must run, and it must not reach
@@ -48,7 +49,7 @@ def web_hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
     """This module's hub: one that runs Spaces' apps, built when a test says so."""
-    with spaces_hub(tmp_path_factory.mktemp("space-pages"), database_url) as server:
+    with space_hub(tmp_path_factory, database_url, "space-pages") as server:
         yield server
 
 
