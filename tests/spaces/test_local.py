@@ -6,8 +6,10 @@ import dataclasses
 import json
 import os
 import resource
+import shutil
 import socket
 import stat
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +25,7 @@ from hubstead.server.settings import load_settings
 from hubstead.server.spaces.local import LocalProcessRunner, local_runner
 from hubstead.server.spaces.processes import MAX_LINE_BYTES
 from hubstead.server.storage.mutexes_fs import FsMutexes
+from tests.helpers.spaces import hub_space_settings
 from tests.helpers.waiting import wait_until
 from tests.spaces.conftest import GRADIO_VERSION, LIMITS, RUNNER_ROOT, USER_BASE, Exits, Log
 
@@ -389,6 +392,30 @@ def test_the_runner_refuses_to_run_apps_while_the_data_dir_is_open_to_other_user
 
     with pytest.raises(SpaceRunError, match=f"{data} is open to other users.*chmod o-rwx"):
         runner.build(make_spec({"app.py": SERVE}), Log(), fresh=False)
+
+
+@as_root
+def test_the_runner_directory_and_those_above_it_are_made_by_the_first_build(
+    tmp_path: Path, make_spec: Callable[..., AppSpec]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    # Under /tmp, where the apps' users can reach it (tmp_path's parents are private).
+    top = Path(tempfile.mkdtemp(prefix="hubstead-runner-", dir="/tmp"))
+    top.chmod(0o711)
+    spaces_dir = top / "not" / "yet" / "spaces"
+    try:
+        overrides = {"data_dir": data, **hub_space_settings(), "spaces_dir": spaces_dir}
+        settings = load_settings(overrides, environ={})
+        runner = local_runner(settings, FsMutexes(RUNNER_ROOT / "locks").hold)
+        assert not (top / "not").exists()
+
+        runner.build(make_spec({"app.py": SERVE}), Log(), fresh=False)
+
+        assert stat.S_IMODE(spaces_dir.stat().st_mode) == 0o711
+        assert stat.S_IMODE((spaces_dir / "apps").stat().st_mode) == 0o711
+    finally:
+        shutil.rmtree(top)
 
 
 @as_root

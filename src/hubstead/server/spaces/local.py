@@ -134,14 +134,14 @@ class LocalProcessRunner:
 
     def build(self, spec: AppSpec, log: LogSink, *, fresh: bool) -> None:
         """Build the environment of `spec`'s app (see `SpaceRunner.build`)."""
-        self._check_isolation()
         self._prepare()
+        self._check_isolation()
         self.environments.build(spec, log, fresh=fresh)
 
     def start(self, spec: AppSpec, log: LogSink, on_exit: ExitListener) -> AppAddress:
         """Start `spec`'s app and wait until it listens (see `SpaceRunner.start`)."""
-        self._check_isolation()
         self._prepare()
+        self._check_isolation()
         self.stop(spec.key)
         env_dir = self.environments.path(spec)
         if not env_dir.is_dir():
@@ -190,7 +190,10 @@ class LocalProcessRunner:
         return app is not None and app.process.poll() is None
 
     def _prepare(self) -> None:
-        """Make the runner's directories, at the first build or start (a hub may run none)."""
+        """Make the runner's directories (and those above it), at the first build or start.
+
+        Not before: a hub may never run a Space, and commands building the services run none.
+        """
         self._root.mkdir(parents=True, exist_ok=True)
         self._root.chmod(0o711)
         self._apps_dir.mkdir(mode=0o711, exist_ok=True)
