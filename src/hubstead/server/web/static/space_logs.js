@@ -46,6 +46,11 @@
         ? "Stopped following the log: reload the page."
         : "Reconnecting to the log…";
     });
+    // A page left for another may be kept (the back-forward cache): its stream is not.
+    window.addEventListener("pagehide", function () { source.close(); });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) { window.location.reload(); }
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
