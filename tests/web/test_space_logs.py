@@ -201,6 +201,21 @@ def test_the_stream_sends_the_stage_then_the_lines_after_the_last_one_the_page_h
     assert int(found[1][1]) > int(first)
 
 
+def test_the_stream_ends_when_the_space_is_deleted(
+    owner: HubUser, owner_client: httpx.Client
+) -> None:
+    doomed = committed_space(owner, {"app.py": b"print('soon gone')"}, name="doomed")
+    headers = {"accept": "text/event-stream", "sec-fetch-site": "same-origin"}
+    with owner_client.stream(
+        "GET", f"/spaces/{doomed}/logs/build/events", headers=headers
+    ) as answer:
+        lines = answer.iter_lines()
+        assert next(lines) == "event: stage"
+        owner.api.delete_repo(doomed, repo_type="space")
+        rest = list(lines)  # ends: the stream's next read finds no Space
+    assert "event: line" not in rest
+
+
 @pytest.mark.parametrize(
     "headers",
     [
@@ -230,7 +245,7 @@ def test_a_reader_who_may_not_write_to_the_space_is_refused(
     assert STARTED not in events.text
 
 
-def test_a_private_space_logs_are_not_found_by_others(
+def test_a_private_spaces_logs_are_not_found_by_others(
     web_hub: ThreadedServer, owner: HubUser, reader: HubUser, owner_client: httpx.Client
 ) -> None:
     private = committed_space(owner, {"app.py": b"print('private')"}, private=True)
