@@ -4,10 +4,10 @@ The token is an HMAC of the visitor's seed (`session.Visitor.seed`: the session 
 signed in, else a random cookie of its own), so it needs no storage, changes with each session
 and is never valid for another browser. `read_form` checks it on every POST, and checks the
 `Origin` (or else the `Referer`) header, when the browser sends one, names this hub.
-`check_same_origin` does the origin checks alone, for a GET whose answer a page's script reads
-with the session (a live log).
 `read_multipart` does the same for a `multipart/form-data` form with files, which it spools to
 temporary files the caller makes (on the hub's disk) as they arrive, up to a size limit.
+`check_same_origin` does the origin checks alone, for a GET whose answer a page's script reads
+with the session (a Space's live log).
 """
 
 from __future__ import annotations
