@@ -14,6 +14,7 @@ are how a test and the app wait on each other across processes:
 - `GET /control/closes`: the close codes of the websockets the client side closed.
 - `GET /control/seen`: the paths (with their queries) of the requests it echoed.
 - `POST /control/stop-listening`: closes its listening socket; the app stays alive.
+- `POST /control/say?line=TEXT`: prints the line (a new line of the Space's run log).
 
 `UPSTREAM_FILES` are the files of such a Space: with `websockets`, which uvicorn needs for
 websockets and the gradio environment lacks. `GRADIO_APP` is a real Gradio app: a greeter
@@ -116,6 +117,11 @@ async def stop_listening(request):
     return JSONResponse({"listening": False})
 
 
+async def say(request):
+    print(request.query_params["line"], flush=True)
+    return JSONResponse({"said": True})
+
+
 async def cookies(request):
     response = Response("cookies", headers={"service-worker-allowed": "/"})
     response.set_cookie("hubstead_session", "from-the-app")
@@ -168,6 +174,7 @@ app = Starlette(
         Route("/control/closes", closes_seen),
         Route("/control/seen", requests_seen),
         Route("/control/stop-listening", stop_listening, methods=["POST"]),
+        Route("/control/say", say, methods=["POST"]),
         Route("/events", events),
         Route("/cookies", cookies),
         Route("/large", large),

@@ -124,11 +124,16 @@ def chromium() -> Iterator[WebDriver]:
 
 @pytest.fixture
 def browser(chromium: WebDriver, web_hub: LiveServer) -> Iterator[WebDriver]:
-    """The module's browser with no cookies or stored data from an earlier test."""
+    """The module's browser with no cookies or stored data from an earlier test.
+
+    The test's last page is left afterwards: a page that follows a stream (a Space's log) would
+    keep the hub's shutdown waiting.
+    """
     chromium.get(web_hub.url + "/static/hub.css")
     chromium.delete_all_cookies()
     chromium.execute_script("window.localStorage.clear();")
     yield chromium
+    chromium.get("about:blank")
 
 
 def wait(driver: WebDriver, timeout: float = 15) -> WebDriverWait[WebDriver]:

@@ -107,7 +107,7 @@ def test_a_space_that_failed_shows_its_stage_and_error(
     assert "nothing" in error, error
     assert html.escape(error.partition("\n")[0], quote=False) in page.text
     assert f'src="/spaces/{space}/app/"' in page.text
-    assert f'href="/api/spaces/{space}/logs/build"' in page.text
+    assert "space-build-log" not in page.text  # its logs are for its writers
 
 
 def test_a_model_page_has_no_app(web_hub: LiveServer, owner: HubUser) -> None:

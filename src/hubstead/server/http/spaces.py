@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -37,6 +37,10 @@ _SPACE = "/api/spaces/{namespace}/{name}"
 FOLLOW_POLL_SECONDS = 0.5
 """How often a follower looks for new lines."""
 KEEPALIVE_SECONDS = 15.0
+KEEPALIVE = b": keep-alive\n\n"
+"""A comment line of an event stream, sent after `KEEPALIVE_SECONDS` of silence."""
+EVENT_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+"""The headers of an event stream: never cached, never buffered by a proxy."""
 
 
 def _runtime(state: SpaceState) -> Response:
@@ -128,36 +132,53 @@ async def logs(request: Request) -> Response:
     # The first call checks access before the response starts: a refusal is a plain error.
     lines = await call(runtime.logs, caller, target, kind)
 
+    async def read(after: int) -> list[LogLine]:
+        return await call(runtime.logs, caller, target, kind, after)
+
     async def events() -> AsyncIterator[bytes]:
-        nonlocal lines
-        last = -1
         waited = 0.0
-        while True:
-            for line in lines:
+        async for batch in followed(request, read, lines):
+            for line in batch:
                 yield _event(line)
-                last = line.seq
-            if lines:
+            if batch:
                 waited = 0.0
             elif not follow:
                 return
             else:
-                if await request.is_disconnected():
-                    return
-                await asyncio.sleep(FOLLOW_POLL_SECONDS)
                 waited += FOLLOW_POLL_SECONDS
                 if waited >= KEEPALIVE_SECONDS:
-                    yield b": keep-alive\n\n"
+                    yield KEEPALIVE
                     waited = 0.0
-            try:
-                lines = await call(runtime.logs, caller, target, kind, last)
-            except errors.HubError:  # access withdrawn or the Space deleted: the stream ends
-                return
 
-    return StreamingResponse(
-        events(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return StreamingResponse(events(), media_type="text/event-stream", headers=EVENT_HEADERS)
+
+
+async def followed(
+    request: Request,
+    read: Callable[[int], Awaitable[list[LogLine]]],
+    lines: list[LogLine],
+    after: int = -1,
+) -> AsyncIterator[list[LogLine]]:
+    """`lines` (numbered above `after`), then each batch of later lines `read(last)` gives.
+
+    After a batch with lines the next is read at once (a long log comes a page at a time);
+    after an empty one, which is yielded too (the caller may keep its stream alive), once
+    `FOLLOW_POLL_SECONDS` passed. Ends when the client goes, or when `read` is refused
+    (access withdrawn, the Space deleted).
+    """
+    last = after
+    while True:
+        yield lines
+        if lines:
+            last = lines[-1].seq
+        else:
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(FOLLOW_POLL_SECONDS)
+        try:
+            lines = await read(last)
+        except errors.HubError:
+            return
 
 
 def _event(line: LogLine) -> bytes:

@@ -6,6 +6,8 @@ and is never valid for another browser. `read_form` checks it on every POST, and
 `Origin` (or else the `Referer`) header, when the browser sends one, names this hub.
 `read_multipart` does the same for a `multipart/form-data` form with files, which it spools to
 temporary files the caller makes (on the hub's disk) as they arrive, up to a size limit.
+`check_same_origin` does the origin checks alone, for a GET whose answer a page's script reads
+with the session (a Space's live log).
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from hubstead.server.web.session import Visitor, visitor
 
 FIELD = "csrf_token"
 _REFUSED = "This form expired or did not come from this hub; reload the page and try again"
+_ELSEWHERE = "Only this hub's own pages may read this"
+# What a browser's `Sec-Fetch-Site` may say of a request the session may answer: asked by a
+# page of the hub's origin, or by the visitor themselves (the address bar).
+_OWN_FETCHES = frozenset({"same-origin", "none"})
 
 
 def csrf_token(seed: str) -> str:
@@ -43,6 +49,22 @@ def _same_origin(request: Request) -> bool:
     if public_url:
         own.add(urlsplit(public_url).netloc)
     return urlsplit(claimed).netloc in own
+
+
+def check_same_origin(request: Request) -> None:
+    """Refuse a GET a page of another origin sent with the visitor's cookies.
+
+    SameSite=Lax cookies go along with requests from every host of the hub's site, a Space's
+    own host (`{label}.{spaces_domain}`) among them; the browser's `Sec-Fetch-Site`, and its
+    `Origin` or `Referer`, say which page asked. A client that sends none is no browser, and
+    has no visitor's cookies to abuse.
+
+    Raises:
+        AuthorizationError: another origin's page asked.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if (site is not None and site not in _OWN_FETCHES) or not _same_origin(request):
+        raise errors.AuthorizationError(_ELSEWHERE)
 
 
 async def read_form(

@@ -30,6 +30,7 @@ from hubstead.server.web.pages import (
     repos,
     settings,
     sign_in,
+    space_logs,
     uploads,
     webhooks,
 )
@@ -72,6 +73,7 @@ def routes(assets: Assets) -> list[BaseRoute]:
         *people.routes,
         *repo_settings.routes,
         *uploads.routes,
+        *space_logs.routes,
         *admin.routes,
         *repos.routes,
     ]

@@ -39,7 +39,13 @@ from starlette.websockets import WebSocket
 
 from hubstead.server import errors
 from hubstead.server.domain.repos import RepoRecord
-from hubstead.server.domain.spaces import AppAddress, SpaceSdk, SpaceStage, SpaceState
+from hubstead.server.domain.spaces import (
+    AppAddress,
+    LogKind,
+    SpaceSdk,
+    SpaceStage,
+    SpaceState,
+)
 from hubstead.server.http import errors as api_errors
 from hubstead.server.http.app_proxy import AppProxy
 from hubstead.server.http.blobs import file_response
@@ -52,6 +58,7 @@ from hubstead.server.services.spaces.serving import public_path
 from hubstead.server.web.errors import error_page, wants_html
 from hubstead.server.web.render import renderer
 from hubstead.server.web.session import SEED_COOKIE, SESSION_COOKIE, visitor
+from hubstead.server.web.urls import space_log_path
 
 SPACE_COOKIE = "hubstead_space"
 """A Space host's own cookie: whom the hub admitted to its (private) app."""
@@ -88,7 +95,7 @@ def app_proxy(connection: HTTPConnection) -> AppProxy:
 
 @dataclasses.dataclass(frozen=True)
 class AppView:
-    """What a Space's page shows of its app: where it is, its stage and error, its logs.
+    """What a Space's page shows of its app: where it is, its stage and error, its logs' pages.
 
     `origin` is the app's own origin when it has one (a Space host), for the page's CSP.
     """
@@ -110,7 +117,7 @@ async def app_view(request: Request, repo: RepoRecord, identity: Identity) -> Ap
         origin = f"{parts.scheme}://{parts.netloc}"
     # As the runtime API shows it to this viewer: readers get no more than the error's first line.
     state = await call(hub.space_runtime.shown_to, identity, repo)
-    logs = {kind: f"/api/spaces/{repo.repo_id}/logs/{kind}" for kind in ("build", "run")}
+    logs = {kind.value: space_log_path(repo.repo_id, kind) for kind in LogKind}
     return AppView(url, origin, state.stage.value, state.error, logs)
 
 

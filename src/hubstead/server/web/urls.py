@@ -13,6 +13,7 @@ from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.requests import Request
 
 from hubstead.protocol import RepoType
+from hubstead.server.domain.spaces import LogKind
 from hubstead.server.http.context import int_param, param, prefixed_repo_type
 
 REPO = "/{namespace:page_namespace}/{name}"
@@ -36,6 +37,11 @@ def repo_of(request: Request) -> tuple[RepoType, str]:
 def repo_path(type: RepoType, repo_id: str) -> str:
     """The path of a repo's page (`/datasets/ns/name`, `/ns/name` for a model)."""
     return f"/{type.url_prefix}{repo_id}"
+
+
+def space_log_path(repo_id: str, kind: LogKind) -> str:
+    """The path of a Space's log page (`/spaces/ns/name/logs/build`)."""
+    return f"{repo_path(RepoType.SPACE, repo_id)}/logs/{kind.value}"
 
 
 def rev_url(revision: str) -> str:
