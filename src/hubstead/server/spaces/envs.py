@@ -28,7 +28,7 @@ import uv
 
 from hubstead.server.domain.spaces import SpaceSdk
 from hubstead.server.services.spaces.runner import AppSpec, LogSink, SpaceRunError
-from hubstead.server.spaces.processes import Identity, Limits, pump, spawn
+from hubstead.server.spaces.processes import Identity, Limits, make_directory, pump, spawn
 
 REQUIREMENTS_FILE = "requirements.txt"
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -87,7 +87,7 @@ class Environments:
 
     def _prepare(self) -> None:
         """Make the directories and copy uv, at the first build (a hub may never run a Space)."""
-        self._envs.mkdir(mode=0o755, parents=True, exist_ok=True)
+        make_directory(self._envs, 0o755)
         for private in (self._cache, self._home):
             private.mkdir(mode=0o700, exist_ok=True)
             self._builder.own(private)
@@ -220,7 +220,7 @@ def _install_uv(target: Path) -> None:
         copied = target.stat()
         if (copied.st_size, copied.st_mtime_ns) == (stat.st_size, stat.st_mtime_ns):
             return
-    target.parent.mkdir(mode=0o755, exist_ok=True)
+    make_directory(target.parent, 0o755)
     partial = target.with_name(f".uv-{os.getpid()}")
     shutil.copy2(source, partial)
     partial.chmod(0o755)
