@@ -36,6 +36,16 @@ pytestmark = [
 HUB_UID = 1_400_000_000 + os.getpid() % 1_000_000
 """The hub's user: no passwd entry, like the runner's users, and none of theirs."""
 _SETPRIV_CAPS = ",".join(f"+{name.removeprefix('CAP_').lower()}" for name in CAPABILITIES)
+# What an app may leave in its working dir: files in a sticky directory of its own, which only
+# their owner, the directory's, or a process with CAP_FOWNER may remove.
+_STICKY_APP = (
+    b"""import os
+os.mkdir("sticky")
+os.chmod("sticky", 0o1777)
+open("sticky/left", "w").close()
+"""
+    + SERVING_APP
+)
 _BUILD_SECONDS = 600
 _ENDED = {SpaceStage.RUNNING, SpaceStage.BUILD_ERROR, SpaceStage.RUNTIME_ERROR}
 
@@ -111,10 +121,10 @@ def _serve(
 
 
 def _built_space(api: HfApi) -> tuple[str, SpaceRuntime]:
-    """A new gradio Space of `SERVING_APP`, and its runtime once its build ended."""
+    """A new gradio Space of `_STICKY_APP`, and its runtime once its build ended."""
     space = api.create_repo("caps", repo_type="space", space_sdk="gradio").repo_id
     api.upload_file(
-        path_or_fileobj=SERVING_APP, path_in_repo="app.py", repo_id=space, repo_type="space"
+        path_or_fileobj=_STICKY_APP, path_in_repo="app.py", repo_id=space, repo_type="space"
     )
     return space, wait_until(
         lambda: (runtime := api.get_space_runtime(space)).stage in _ENDED and runtime,
@@ -143,6 +153,8 @@ def test_a_hub_with_the_capabilities_runs_an_app_as_its_user_with_none(hub_home:
         status = _status_fields(httpx.get(f"{proxied}/status").text)
     finally:
         assert server.stop() == 0, server.stderr
+    # The app ended with the hub, and its working dir went with it, whatever it left there.
+    assert list((hub_home / "spaces" / "apps").iterdir()) == []
     uid = int(status["Uid"].split()[0])
     assert status["Uid"].split() == [str(uid)] * 4
     assert uid > spaces["spaces_uid_base"]  # type: ignore[operator]
