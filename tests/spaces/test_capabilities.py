@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import sysconfig
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,7 +52,11 @@ _ENDED = {SpaceStage.RUNNING, SpaceStage.BUILD_ERROR, SpaceStage.RUNTIME_ERROR}
 
 
 def _reachable_python() -> str:
-    """An interpreter of the test's Python version that the hub's user can run."""
+    """An interpreter of the test's Python version that the hub's user can run.
+
+    The test's own may be out of its reach (a pyenv Python under /root); the hub then runs on
+    another one of the same version, with the test's packages on its path.
+    """
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     for candidate in (sys.executable, shutil.which(version, path=SYSTEM_PATH)):
         if candidate is not None and all(
@@ -64,10 +69,11 @@ def _reachable_python() -> str:
 @pytest.fixture
 def hub_home() -> Iterator[Path]:
     """A directory of the hub's user, 0755 (the runner's users must reach `spaces_dir` in it)."""
-    parent = Path(f"/tmp/hubstead-test-caps-{os.getpid()}")
-    home = parent / "hub"
-    home.mkdir(mode=0o755, parents=True)
+    parent = Path(tempfile.mkdtemp(prefix="hubstead-test-caps-"))
     parent.chmod(0o755)
+    home = parent / "hub"
+    home.mkdir()
+    home.chmod(0o755)
     os.chown(home, HUB_UID, HUB_UID)
     yield home
     shutil.rmtree(parent)
@@ -99,16 +105,7 @@ def _serve(
         "PYTHONPATH": os.pathsep.join([str(REPO / "src"), paths["purelib"], paths["platlib"]]),
         "HUBSTEAD_DATA_DIR": str(home / "data"),
         "HUBSTEAD_JOB_POLL_SECONDS": "1",
-        **{
-            f"HUBSTEAD_{key.upper()}": (
-                ",".join(value)
-                if isinstance(value, tuple)
-                else str(value).lower()
-                if isinstance(value, bool)
-                else str(value)
-            )
-            for key, value in spaces.items()
-        },
+        **{f"HUBSTEAD_{key.upper()}": _variable(value) for key, value in spaces.items()},
     }
     python = [_reachable_python(), "-c", "from hubstead.cli.main import main; main()"]
     server = HubsteadProcess(
@@ -120,17 +117,25 @@ def _serve(
     return server, HfApi(endpoint=url, token=token)
 
 
+def _variable(value: object) -> str:
+    """A setting's value as a `HUBSTEAD_*` variable spells it."""
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _built_space(api: HfApi) -> tuple[str, SpaceRuntime]:
     """A new gradio Space of `_STICKY_APP`, and its runtime once its build ended."""
     space = api.create_repo("caps", repo_type="space", space_sdk="gradio").repo_id
     api.upload_file(
         path_or_fileobj=_STICKY_APP, path_in_repo="app.py", repo_id=space, repo_type="space"
     )
-    return space, wait_until(
-        lambda: (runtime := api.get_space_runtime(space)).stage in _ENDED and runtime,
-        "the build to end",
-        timeout=_BUILD_SECONDS,
-    )
+
+    def ended() -> SpaceRuntime | None:
+        runtime = api.get_space_runtime(space)
+        return runtime if runtime.stage in _ENDED else None
+
+    return space, wait_until(ended, "the build to end", timeout=_BUILD_SECONDS)
 
 
 def _status_fields(text: str) -> dict[str, str]:
