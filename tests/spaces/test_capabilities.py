@@ -3,8 +3,9 @@
 `hubstead serve` runs as a user of its own, started by `setpriv` as systemd starts the unit:
 the local runner's `CAPABILITIES` ambient and the only ones in its bounding set, no_new_privs
 (`NoNewPrivileges=yes`), umask 0027. A gradio Space of a plain app builds, runs as a user of
-its own and answers through the hub's proxy, with no capability left to its process; the same
-hub without the capabilities refuses to build, naming them.
+its own and answers through the hub's proxy, with no capability left to its process (nor has
+the app of a root hub any); the same hub without some of the capabilities refuses to build,
+naming them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import shutil
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import httpx
@@ -23,8 +24,10 @@ from huggingface_hub import HfApi, SpaceRuntime, SpaceStage
 
 from hubstead.server.spaces.envs import SYSTEM_PATH
 from hubstead.server.spaces.processes import CAPABILITIES
+from tests.helpers.accounts import make_user
 from tests.helpers.plain_apps import SERVING_APP
 from tests.helpers.processes import HubsteadProcess
+from tests.helpers.space_apps import app_url, running_space, spaces_hub
 from tests.helpers.spaces import REPO, hub_space_settings, require_wheelhouse
 from tests.helpers.waiting import wait_until
 
@@ -36,7 +39,6 @@ pytestmark = [
 
 HUB_UID = 1_400_000_000 + os.getpid() % 1_000_000
 """The hub's user: no passwd entry, like the runner's users, and none of theirs."""
-_SETPRIV_CAPS = ",".join(f"+{name.removeprefix('CAP_').lower()}" for name in CAPABILITIES)
 # What an app may leave in its working dir: files in a sticky directory of its own, which only
 # their owner, the directory's, or a process with CAP_FOWNER may remove.
 _STICKY_APP = (
@@ -80,11 +82,11 @@ def hub_home() -> Iterator[Path]:
 
 
 def _serve(
-    home: Path, spaces: dict[str, object], *, capabilities: bool
+    home: Path, spaces: dict[str, object], capabilities: Collection[str]
 ) -> tuple[HubsteadProcess, HfApi]:
     """`hubstead serve` as `HUB_UID` with the `spaces_*` settings `spaces`; a client of it.
 
-    It has the runner's capabilities, or none.
+    It has `capabilities` (`CAP_*` names), as the systemd unit gives them.
     """
     setpriv = [
         shutil.which("setpriv") or "setpriv",
@@ -94,10 +96,11 @@ def _serve(
         "--no-new-privs",
     ]
     if capabilities:
+        listed = ",".join(f"+{name.removeprefix('CAP_').lower()}" for name in capabilities)
         setpriv += [
-            f"--inh-caps={_SETPRIV_CAPS}",
-            f"--ambient-caps={_SETPRIV_CAPS}",
-            f"--bounding-set=-all,{_SETPRIV_CAPS}",
+            f"--inh-caps={listed}",
+            f"--ambient-caps={listed}",
+            f"--bounding-set=-all,{listed}",
         ]
     paths = sysconfig.get_paths()
     env = {
@@ -149,7 +152,7 @@ def test_a_hub_with_the_capabilities_runs_an_app_as_its_user_with_none(hub_home:
     # The test runners' environments, owned by root and their builder: the capabilities let
     # the hub build and run with them.
     spaces = {**hub_space_settings(), "spaces_dir": hub_home / "spaces"}
-    server, api = _serve(hub_home, spaces, capabilities=True)
+    server, api = _serve(hub_home, spaces, CAPABILITIES)
     try:
         space, runtime = _built_space(api)
         assert runtime.stage == SpaceStage.RUNNING, (runtime.raw, server.stderr)
@@ -161,20 +164,40 @@ def test_a_hub_with_the_capabilities_runs_an_app_as_its_user_with_none(hub_home:
     # The app ended with the hub, and its working dir went with it, whatever it left there.
     assert list((hub_home / "spaces" / "apps").iterdir()) == []
     uid = int(status["Uid"].split()[0])
-    assert status["Uid"].split() == [str(uid)] * 4
     assert uid > spaces["spaces_uid_base"]  # type: ignore[operator]
+    _assert_unprivileged(status, uid)
+
+
+def test_an_app_of_a_root_hub_has_no_capability_either(tmp_path: Path) -> None:
+    with spaces_hub(tmp_path, None) as hub:
+        owner = make_user(hub)
+        space = running_space(hub, owner, {"app.py": SERVING_APP})
+        status = _status_fields(httpx.get(f"{app_url(hub, owner, space)}/status").text)
+    uid = int(status["Uid"].split()[0])
+    assert uid > hub.settings.spaces_uid_base
+    _assert_unprivileged(status, uid)
+
+
+def _assert_unprivileged(status: dict[str, str], uid: int) -> None:
+    """The `/proc/<pid>/status` fields of a process of `uid` alone, with no way to privileges."""
+    assert status["Uid"].split() == [str(uid)] * 4
     assert status["Gid"].split() == [str(uid)] * 4 and status["Groups"] == ""
     assert [status[key] for key in ("CapInh", "CapPrm", "CapEff", "CapAmb")] == ["0" * 16] * 4
     assert status["NoNewPrivs"] == "1"
 
 
-def test_a_hub_without_the_capabilities_refuses_to_build_naming_them(hub_home: Path) -> None:
+@pytest.mark.parametrize(
+    "missing", [CAPABILITIES, ["CAP_KILL"]], ids=["no-capabilities", "no-CAP_KILL"]
+)
+def test_a_hub_without_the_capabilities_refuses_to_build_naming_them(
+    hub_home: Path, missing: Collection[str]
+) -> None:
     spaces = {
         **hub_space_settings(),
         "spaces_dir": hub_home / "spaces",
         "spaces_env_dir": hub_home / "envs",
     }
-    server, api = _serve(hub_home, spaces, capabilities=False)
+    server, api = _serve(hub_home, spaces, [name for name in CAPABILITIES if name not in missing])
     try:
         _, runtime = _built_space(api)
     finally:
@@ -182,7 +205,7 @@ def test_a_hub_without_the_capabilities_refuses_to_build_naming_them(hub_home: P
     assert runtime.stage == SpaceStage.BUILD_ERROR
     message = runtime.raw["errorMessage"]
     assert message.startswith(
-        f"The hub lacks the capabilities {', '.join(CAPABILITIES)}, so it cannot run Space "
+        f"The hub lacks the capabilities {', '.join(missing)}, so it cannot run Space "
         "apps as users of their own"
     ), message
     assert "spaces_allow_same_user" in message
