@@ -204,7 +204,8 @@ def _requirements(spec: AppSpec) -> bytes | None:
     """The bytes of the Space's `requirements.txt`, None when it has none.
 
     Raises:
-        SpaceRunError: it is a link, which the hub (root) would follow to a file of its own.
+        SpaceRunError: it is a link, which the hub (root, or with CAP_DAC_OVERRIDE) would
+            follow to a file of its own.
     """
     path = spec.source_dir / REQUIREMENTS_FILE
     if path.is_symlink():

@@ -8,7 +8,7 @@ app's user and group when told to (with no supplementary groups); and replaces i
 command, which keeps its working dir, session and output pipe. Doing this in a program of its
 own rather than in a `preexec_fn` keeps it out of the hub's threads, where a fork must not run
 Python code. It is itself started with an empty environment: a Space's variables (such as
-`LD_PRELOAD`) must not reach a process that is still root.
+`LD_PRELOAD`) must not reach a process that is still root or has the hub's capabilities.
 
 LIMITS is a JSON object: `uid` and `gid` (or null: stay who we are), `nice`, and `rlimits`,
 a map from a `resource.RLIMIT_*` name to the value of both its soft and hard limits. COMMAND
