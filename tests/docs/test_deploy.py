@@ -3,6 +3,9 @@
 - The systemd units pass `systemd-analyze verify` (unknown keys and sections, bad values, a
   command that is not executable, a timer without its service), with their command pointed at
   the `hubstead` of the package under test.
+- The units that run Space apps (the server's and the workers') give the hubstead user exactly
+  the local runner's capabilities (tests/spaces/test_capabilities.py runs a hub so); the others
+  none.
 - The example `hubstead.toml` loads with the real settings loader, with `hubstead.env` as its
   environment; every key in it, commented-out ones included, is a setting.
 - The production profile runs from them: the PostgreSQL database, an S3 bucket (moto) and Redis
@@ -32,6 +35,7 @@ import httpx
 import pytest
 
 from hubstead.server.settings import Settings, load_settings
+from hubstead.server.spaces.processes import CAPABILITIES
 from tests.helpers.databases import postgres_database
 from tests.helpers.git import GitUser, repo_url
 from tests.helpers.nginx import Nginx, nginx_binary, substitute
@@ -46,6 +50,8 @@ UNITS = sorted(
 INSTALLED_HUBSTEAD = "/opt/hubstead/venv/bin/hubstead"
 INSTALLED_CONFIG = "/etc/hubstead/hubstead.toml"
 INSTALLED_ENV = "/etc/hubstead/hubstead.env"
+# The units whose processes build and run Space apps (a build job starts its app).
+SPACE_RUNNERS = ("hubstead.service", "hubstead-worker@.service")
 # A commented-out setting in hubstead.toml: `# key = value`.
 COMMENTED_SETTING = re.compile(r"^#\s*([a-z_]+) = ", re.MULTILINE)
 
@@ -59,13 +65,19 @@ class Unit:
     environment_file: str
 
 
-def read_unit(path: Path) -> Unit:
-    """The `ExecStart`, `Environment` and `EnvironmentFile` of a service unit (one of each)."""
+def unit_values(path: Path) -> dict[str, list[str]]:
+    """Each key of a unit file, with its values in order."""
     values: dict[str, list[str]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         key, sep, value = line.partition("=")
         if sep and not line.startswith("#"):
             values.setdefault(key, []).append(value)
+    return values
+
+
+def read_unit(path: Path) -> Unit:
+    """The `ExecStart`, `Environment` and `EnvironmentFile` of a service unit (one of each)."""
+    values = unit_values(path)
     assert len(values["ExecStart"]) == 1 and len(values["EnvironmentFile"]) == 1, path
     return Unit(
         exec_start=shlex.split(values["ExecStart"][0]),
@@ -112,15 +124,40 @@ def test_the_services_are_hardened(tmp_path: Path) -> None:
         u.name for u in UNITS if u.suffix == ".service" and not u.name.endswith("@.service")
     ]
     for name in [*services, "hubstead-worker@1.service"]:
-        # Exposure on systemd's scale from 0 (locked down) to 10, in tenths: the units are at 1.7.
+        # Exposure on systemd's scale from 0 (locked down) to 10, in tenths: the units are at
+        # 1.7, those that run Space apps at 2.7 (their capabilities, /proc not hidden).
+        threshold = 30 if name in ("hubstead.service", "hubstead-worker@1.service") else 20
         result = subprocess.run(
-            [analyze, "security", "--offline=yes", "--threshold=20", "--no-pager", f"./{name}"],
+            [
+                analyze,
+                "security",
+                "--offline=yes",
+                f"--threshold={threshold}",
+                "--no-pager",
+                f"./{name}",
+            ],
             cwd=tmp_path,
             capture_output=True,
             text=True,
             check=False,
         )
         assert result.returncode == 0, result.stdout
+
+
+def test_the_units_that_run_space_apps_have_the_runners_capabilities_and_no_more() -> None:
+    for path in (unit for unit in UNITS if unit.suffix == ".service"):
+        values = unit_values(path)
+        if path.name in SPACE_RUNNERS:
+            assert values["AmbientCapabilities"] == [" ".join(CAPABILITIES)], path.name
+            assert values["CapabilityBoundingSet"] == [" ".join(CAPABILITIES)], path.name
+            # The runner finds the processes of an app's user in /proc.
+            assert "ProtectProc" not in values, path.name
+        else:
+            assert "AmbientCapabilities" not in values, path.name
+            assert values["CapabilityBoundingSet"] == [""], path.name
+        assert values["NoNewPrivileges"] == ["yes"], path.name
+        # Every command opens the runner's dir (`<data_dir>-spaces`) beside the data dir.
+        assert values["StateDirectory"] == ["hubstead hubstead-spaces"], path.name
 
 
 def test_every_service_runs_a_hubstead_command_with_the_shared_files() -> None:

@@ -3,7 +3,8 @@
 A gradio Space's environment runs `python app.py` with `GRADIO_SERVER_PORT` set, as it would a
 Gradio app; these scripts serve HTTP on that port with the standard library alone, so they
 start at once. What the tests are about is what the hub does around the app: stages, logs,
-the supervisor, sleep and wake.
+the supervisor, sleep and wake. `SERVING_APP` answers its greeting, a file of its working dir
+(`/files/<path>`), or its own `/proc/self/status` (`/status`: its users and capabilities).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/exit":
             print("asked to exit", flush=True)
             os._exit(4)
-        if self.path.startswith("/files/"):
+        if self.path == "/status":
+            with open("/proc/self/status", "rb") as file:
+                body = file.read()
+        elif self.path.startswith("/files/"):
             with open(self.path.removeprefix("/files/"), "rb") as file:
                 body = file.read()
         else:

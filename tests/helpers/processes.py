@@ -21,7 +21,8 @@ HUBSTEAD = [sys.executable, "-c", "from hubstead.cli.main import main; main()"]
 class HubsteadProcess:
     """A running `hubstead` command (by default the package under test).
 
-    `on_line` is called with each line of its stderr as it comes, in the reading thread.
+    `on_line` is called with each line of its stderr as it comes, in the reading thread; `umask`
+    is its umask (-1: this process's).
     """
 
     def __init__(
@@ -30,6 +31,7 @@ class HubsteadProcess:
         env: dict[str, str] | None = None,
         command: Sequence[str] = tuple(HUBSTEAD),
         on_line: Callable[[str], None] | None = None,
+        umask: int = -1,
     ) -> None:
         self._on_line = on_line
         self.process = subprocess.Popen(
@@ -39,6 +41,7 @@ class HubsteadProcess:
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, **(env or {})},
+            umask=umask,
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)

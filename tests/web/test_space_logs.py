@@ -24,8 +24,8 @@ from tests.helpers.space_apps import (
     committed_space,
     control,
     running_space,
-    spaces_hub,
 )
+from tests.helpers.spaces import space_hub
 from tests.helpers.waiting import wait_until
 from tests.web.conftest import (
     HOSTILE,
@@ -46,7 +46,7 @@ def web_hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
     """This module's hub: one that runs Spaces' apps, built when a test says so."""
-    with spaces_hub(tmp_path_factory.mktemp("space-logs"), database_url) as server:
+    with space_hub(tmp_path_factory, database_url, "space-logs") as server:
         yield server
 
 

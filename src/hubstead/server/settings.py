@@ -251,8 +251,9 @@ class Settings:
     spaces_runner: str = _setting(
         "local",
         "What runs gradio and streamlit Spaces: local (a process of this machine per app, as "
-        "its own user when the hub runs as root; see docs/security.md) or none (their builds "
-        "end in CONFIG_ERROR; static Spaces are served either way).",
+        "its own user when the hub runs as root or has the runner's capabilities; see "
+        "docs/security.md) or none (their builds end in CONFIG_ERROR; static Spaces are served "
+        "either way).",
     )
     spaces_dir: Path | None = _setting(
         None,
@@ -290,8 +291,9 @@ class Settings:
     spaces_uid_base: int = _setting(
         1_000_000_000,
         "First of the user ids (and group ids) the local runner uses, when the hub runs as "
-        "root: the builder of environments runs as this one, the app of the Space with id N "
-        "as this + 1 + N. No /etc/passwd entries are needed; no other user may use them.",
+        "root or has the runner's capabilities: the builder of environments runs as this one, "
+        "the app of the Space with id N as this + 1 + N. No /etc/passwd entries are needed; "
+        "no other user may use them.",
     )
     spaces_uid_count: int = _setting(
         1_000_000_000, "How many user ids from spaces_uid_base the local runner may use."
@@ -305,8 +307,9 @@ class Settings:
     spaces_allow_same_user: bool = _setting(
         False,
         "Let the local runner build and run Space apps as the hub's own user when the hub "
-        "does not run as root. Apps can then read the hub's data dir and the environment "
-        "of its processes: only for Spaces everyone with write access to them is trusted.",
+        "cannot switch users (it is not root and lacks the runner's capabilities). Apps can then "
+        "read the hub's data dir and the environment of its processes: only for Spaces "
+        "everyone with write access to them is trusted.",
     )
     spaces_memory_bytes: int = _setting(
         8 * 1024 * MiB,

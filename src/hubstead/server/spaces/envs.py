@@ -28,7 +28,7 @@ import uv
 
 from hubstead.server.domain.spaces import SpaceSdk
 from hubstead.server.services.spaces.runner import AppSpec, LogSink, SpaceRunError
-from hubstead.server.spaces.processes import Identity, Limits, pump, spawn
+from hubstead.server.spaces.processes import Identity, Limits, make_directory, pump, spawn
 
 REQUIREMENTS_FILE = "requirements.txt"
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -92,7 +92,7 @@ class Environments:
         yet (new, or made for another `spaces_builder_uid`): what the builder writes in them
         is its own already, so the cache is not walked on every build.
         """
-        self._envs.mkdir(mode=0o755, parents=True, exist_ok=True)
+        make_directory(self._envs, 0o755)
         for private in (self._cache, self._home):
             private.mkdir(mode=0o700, exist_ok=True)
             if self._builder.uid is not None and private.stat().st_uid != self._builder.uid:
@@ -210,7 +210,8 @@ def _requirements(spec: AppSpec) -> bytes | None:
     """The bytes of the Space's `requirements.txt`, None when it has none.
 
     Raises:
-        SpaceRunError: it is a link, which the hub (root) would follow to a file of its own.
+        SpaceRunError: it is a link, which the hub (root, or with CAP_DAC_OVERRIDE) would
+            follow to a file of its own.
     """
     path = spec.source_dir / REQUIREMENTS_FILE
     if path.is_symlink():
@@ -226,7 +227,7 @@ def _install_uv(target: Path) -> None:
         copied = target.stat()
         if (copied.st_size, copied.st_mtime_ns) == (stat.st_size, stat.st_mtime_ns):
             return
-    target.parent.mkdir(mode=0o755, exist_ok=True)
+    make_directory(target.parent, 0o755)
     partial = target.with_name(f".uv-{os.getpid()}")
     shutil.copy2(source, partial)
     partial.chmod(0o755)

@@ -9,8 +9,9 @@ limits of the settings and an environment made from nothing: PATH, HOME, LANG, T
 Space's variables and secrets, the SDK's settings. Two threads per app pass its output to
 its log and wait for its end. See docs/security.md for what this isolates, and what not.
 
-When the hub does not run as root it cannot switch users, and refuses to build or start
-anything unless `spaces_allow_same_user` says apps may run as the hub's user.
+When the hub lacks the capabilities this takes (root's, or those the packaged systemd unit
+gives its user: `processes.CAPABILITIES`) it cannot switch users, and refuses to build or
+start anything unless `spaces_allow_same_user` says apps may run as the hub's user.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ from hubstead.server.spaces.processes import (
     Identity,
     Limits,
     kill_user,
+    make_directory,
+    missing_capabilities,
     pump,
-    running_as_root,
     spawn,
     stop_group,
 )
@@ -122,9 +124,10 @@ class LocalProcessRunner:
         self._limits = limits
         self._start_timeout = start_timeout_seconds
         self._grace = stop_grace_seconds
-        # Not root: nothing is built or started (`_check_isolation`), nor chowned now.
+        # Without the capabilities nothing is built or started (`_check_isolation`), nor
+        # chowned now.
         builder = Identity(uid=None)
-        if users is not None and running_as_root():
+        if users is not None and not missing_capabilities():
             builder = users.builder
         self.environments = Environments(
             env_root or root, hold=hold, index=index, python=python, builder=builder, limits=limits
@@ -196,20 +199,23 @@ class LocalProcessRunner:
         """
         self._root.mkdir(parents=True, exist_ok=True)
         self._root.chmod(0o711)
-        self._apps_dir.mkdir(mode=0o711, exist_ok=True)
+        make_directory(self._apps_dir, 0o711)
 
     def _identity(self, key: str) -> Identity:
         return self._users.app(key) if self._users is not None else Identity(uid=None)
 
     def _check_isolation(self) -> None:
-        if self._users is not None and not running_as_root():
-            raise SpaceRunError(
-                "The hub does not run as root, so it cannot run Space apps as users of their "
-                "own; set spaces_allow_same_user to run them as the hub's user (they can then "
-                "read everything the hub can: docs/security.md)"
-            )
         if self._users is None:
             return
+        missing = missing_capabilities()
+        if missing:
+            raise SpaceRunError(
+                f"The hub lacks the capabilities {', '.join(missing)}, so it cannot run Space "
+                "apps as users of their own: run it as root or give it them (the packaged "
+                "systemd unit's AmbientCapabilities, docs/operations.md), or set "
+                "spaces_allow_same_user to run apps as the hub's user (they can then read "
+                "everything the hub can: docs/security.md)"
+            )
         for path in self._protected:
             mode = path.stat().st_mode
             if mode & 0o007:
@@ -302,7 +308,7 @@ def local_runner(
         hold=hold,
         users=(
             None
-            if settings.spaces_allow_same_user and not running_as_root()
+            if settings.spaces_allow_same_user and missing_capabilities()
             else UserRange(
                 settings.spaces_uid_base, settings.spaces_uid_count, settings.spaces_builder_uid
             )

@@ -3,6 +3,9 @@
 Every build and app process starts through `launcher.py` in a session (and so a process group)
 of its own, with the environment it is given and nothing of the hub's, its output (stdout and
 stderr together) on one pipe that `pump` reads line by line, and is stopped as a group.
+
+Running them as other users takes the `CAPABILITIES`, which root has and the packaged systemd
+unit gives the hub's user (as ambient capabilities, which its programs inherit).
 """
 
 from __future__ import annotations
@@ -24,6 +27,16 @@ from hubstead.server.services.spaces.runner import LogSink
 MAX_LINE_BYTES = 8 * 1024
 """Longest line passed on to a log; the rest of a longer line is dropped."""
 
+CAPABILITIES = {
+    "CAP_CHOWN": 0,  # give working dirs to apps, scratch dirs to the builder, envs to root
+    "CAP_DAC_OVERRIDE": 1,  # read, move and remove what apps and builds wrote, whatever its mode
+    "CAP_FOWNER": 3,  # remove it from sticky directories of theirs, too
+    "CAP_KILL": 5,  # stop the processes of apps and builds
+    "CAP_SETGID": 6,  # the launcher: the group of an app or the builder, no other groups
+    "CAP_SETUID": 7,  # the launcher: the user of an app or the builder
+}
+"""What the local runner needs to run apps as users of their own: names and bit numbers."""
+
 _LAUNCHER = Path(__file__).with_name("launcher.py")
 _TRUNCATED = " [line truncated]"
 
@@ -44,6 +57,20 @@ class Identity:
         for parent, dirs, files in os.walk(path):
             for name in (*dirs, *files):
                 os.lchown(os.path.join(parent, name), self.uid, gid)
+
+
+def make_directory(path: Path, mode: int) -> None:
+    """Create `path` and its missing parents with `mode`, whatever the umask; leave one there.
+
+    The packaged systemd unit gives the hub the umask 0027, which would close directories that
+    builds and apps must reach.
+    """
+    if path.is_dir():
+        return
+    make_directory(path.parent, mode)
+    with contextlib.suppress(FileExistsError):
+        path.mkdir()
+        path.chmod(mode)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,12 +191,24 @@ def _signal_group(group: int, signum: signal.Signals) -> None:
 
 def _live_process_of(status: str) -> int | None:
     """The real user id in a `/proc/<pid>/status`; None for a process already dead (a zombie)."""
-    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    fields = _status_fields(status)
     if fields.get("State", "").strip()[:1] in ("Z", "X"):
         return None
     return int(fields["Uid"].split()[0])
 
 
-def running_as_root() -> bool:
-    """Whether this process may switch users (and so isolate apps from it and each other)."""
-    return os.geteuid() == 0
+def _status_fields(status: str) -> dict[str, str]:
+    return dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+
+
+def missing_capabilities() -> list[str]:
+    """The `CAPABILITIES` this process lacks to run apps as users of their own (none: it may).
+
+    They must be in its effective set and, unless it is root (whose programs get theirs back
+    at exec), in its ambient set, which passes them to the launcher.
+    """
+    fields = _status_fields(Path("/proc/self/status").read_text())
+    held = int(fields["CapEff"], 16)
+    if os.geteuid() != 0:
+        held &= int(fields["CapAmb"], 16)
+    return [name for name, bit in CAPABILITIES.items() if not held >> bit & 1]
