@@ -11,12 +11,14 @@ a pull-through fetch may be asked for by anyone. It is STOPPED, saying so.
 
 **What.** `build` reads the configuration at the branch head (`config.py`): NO_APP_FILE and
 CONFIG_ERROR end there; `static` is RUNNING without a process (the hub serves its files);
-`docker` is a CONFIG_ERROR (no Docker runner here). For gradio and streamlit, the commit's
-files (large ones from the object store) are written to a fresh folder under the data dir,
-then the runner builds (BUILDING, or RUNNING_BUILDING while an older app still serves) and
-starts the app (APP_STARTING), which then is RUNNING at the address the runner returns. The
-build log is the job's and the Space's (`LogKind.BUILD`); the app's output is the run log. An
-app that exits by itself is RUNTIME_ERROR with its last lines.
+`docker` is a CONFIG_ERROR (no Docker runner here). For gradio and streamlit, the Space's
+volumes are resolved (`volumes.py`: one its namespace may no longer read is a CONFIG_ERROR
+naming it), the commit's files (large ones from the object store) are written to a fresh
+folder under the data dir, then the runner builds (BUILDING, or RUNNING_BUILDING while an
+older app still serves) and starts the app (APP_STARTING) with the volumes mounted, which
+then is RUNNING at the address the runner returns. The build log is the job's and the
+Space's (`LogKind.BUILD`); the app's output is the run log. An app that exits by itself is
+RUNTIME_ERROR with its last lines.
 
 **Who runs the app.** The runner is called from the job thread running the build, in the
 process that claimed the job: that process owns the app (`SpaceState.owner`, `host:pid`) and
@@ -61,7 +63,8 @@ from hubstead.server.services.repos import RepoService
 from hubstead.server.services.space_env import SpaceEnvService
 from hubstead.server.services.spaces.config import SpaceConfigProblem, read_config
 from hubstead.server.services.spaces.logs import LogWriter, SpaceLogs
-from hubstead.server.services.spaces.runner import AppSpec, SpaceRunError, SpaceRunner
+from hubstead.server.services.spaces.runner import AppSpec, AppVolume, SpaceRunError, SpaceRunner
+from hubstead.server.services.spaces.volumes import SpaceVolumes, VolumeProblem
 from hubstead.server.storage.git_objects import GitObjectStore
 from hubstead.server.storage.hub_events import HubEventLog
 from hubstead.server.storage.spaces import SpaceRuntimeStore, StageChange
@@ -153,6 +156,7 @@ class SpaceBuilder:
         events: HubEventLog,
         jobs: JobService,
         runner: SpaceRunner | None,
+        volumes: SpaceVolumes,
         *,
         work_dir: Path,
         base_url: str,
@@ -167,6 +171,7 @@ class SpaceBuilder:
         self._events = events
         self._jobs = jobs
         self._runner = runner
+        self._volumes = volumes
         self._work_dir = work_dir
         self._base_url = base_url.rstrip("/")
         self._clock = clock
@@ -306,10 +311,17 @@ class SpaceBuilder:
         if self._runner is None:
             fail(SpaceStage.CONFIG_ERROR, NO_RUNNER, sdk)
             return
+        try:
+            volumes = self._volumes.resolve(space, state.volumes)
+        except VolumeProblem as problem:
+            fail(SpaceStage.CONFIG_ERROR, str(problem), sdk)
+            return
+        for volume in volumes:
+            log(f"Mounting the {volume.name} at {volume.mount_path} (read-only)")
         building = SpaceStage.RUNNING_BUILDING if serving else SpaceStage.BUILDING
         advance(StageChange(building, sdk, head, address, owner))
         try:
-            spec = self._spec(space, config, self._export(space, head, generation, log))
+            spec = self._spec(space, config, self._export(space, head, generation, log), volumes)
             self._runner.build(spec, log, fresh=fresh)
         except SpaceRunError as exc:
             fail(SpaceStage.BUILD_ERROR, str(exc), sdk)
@@ -361,7 +373,13 @@ class SpaceBuilder:
                 raise _Superseded
         self._prune(space.id, spec.source_dir)
 
-    def _spec(self, space: RepoRecord, config: SpaceConfig, source: Path) -> AppSpec:
+    def _spec(
+        self,
+        space: RepoRecord,
+        config: SpaceConfig,
+        source: Path,
+        volumes: tuple[AppVolume, ...],
+    ) -> AppSpec:
         public = f"/spaces/{space.repo_id}/app"
         host = urlsplit(self._base_url).netloc
         title = (space.card_data or {}).get("title")
@@ -381,6 +399,7 @@ class SpaceBuilder:
             source_dir=source,
             public_path=public,
             env=env,
+            volumes=volumes,
         )
 
     def _export(self, space: RepoRecord, head: str, generation: int, log: LogWriter) -> Path:
@@ -407,23 +426,16 @@ class SpaceBuilder:
                 if pointer is None:
                     file.write(data)
                 else:
-                    self._write_object(file, entry.path, *pointer)
+                    self._write_object(file, entry.path, pointer[0])
             count += 1
         log(f"Wrote the {count} files of {head[:12]}")
         return target
 
-    def _write_object(self, file: BinaryIO, path: str, sha256: str, size: int) -> None:
+    def _write_object(self, file: BinaryIO, path: str, sha256: str) -> None:
         held = self._objects.held(sha256)
         if held is None:
             raise SpaceRunError(f"The content of {path} ({sha256}) is missing from this hub")
-        if size == 0:
-            return
-        pieces = (
-            held.xet.read(0, size - 1)
-            if held.xet is not None
-            else self._objects.read_blob(sha256, 0, size - 1)
-        )
-        for piece in pieces:
+        for piece in self._objects.content(held, sha256):
             file.write(piece)
 
     def _prune(self, space_id: int, keep: Path) -> None:
