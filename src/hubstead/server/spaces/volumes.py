@@ -13,8 +13,9 @@ launcher bind-mounts them, read-only, in the app's own mount namespace (`launche
 files are 0444 and the folders 0755, so the app reads them there and can change nothing.
 
 `mount_point` decides where a volume may go on this machine: an existing folder reached
-without symbolic links, or a missing top-level one (`/data`), made empty (root's, 0755) for
-every app to mount onto; never the system's folders nor the hub's.
+without symbolic links through folders only root may change, or a missing top-level one
+(`/data`), made empty (root's, 0755) for every app to mount onto; never the system's folders
+nor the hub's.
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ def mount_point(mount_path: str, reserved: Sequence[Path]) -> Path:
             raise SpaceRunError(f"{refused}: the app needs {taken} as it is; choose another path")
     if os.path.realpath(path) != str(path):
         raise SpaceRunError(f"{refused}: it goes through a symbolic link on the hub's machine")
+    for folder in (path, *path.parents):
+        # The launcher mounts as root: no one else may swap a folder of the path for a link.
+        with contextlib.suppress(FileNotFoundError):
+            status = folder.stat()
+            if status.st_uid != 0 or status.st_mode & 0o022:
+                raise SpaceRunError(f"{refused}: users other than root may change {folder}")
     if path.parent == Path("/") and not path.exists():
         with contextlib.suppress(FileExistsError):
             _folder(path)
@@ -98,7 +105,7 @@ class VolumeTrees:
                 tree = run_dir / str(index)
                 _folder(tree)
                 for file in volume.files:
-                    target = tree / file.path
+                    target = Path(os.path.normpath(tree / file.path))
                     if tree not in target.parents:
                         raise SpaceRunError(f"The file {file.path!r} is outside {volume.name}")
                     for parent in reversed(target.parents):
