@@ -153,6 +153,10 @@ def test_the_mounts_are_the_apps_alone(hub: ThreadedServer, owner: HubUser) -> N
     assert _seen(hub, owner, other, str(runs)) == {"error": "Permission denied"}
     # Nor can the Space's own app, but where the tree is mounted.
     assert _seen(hub, owner, space, str(tree / "config.json")) == {"error": "Permission denied"}
+    # In its mount namespace, the hub's data dir is hidden behind an empty file system.
+    data_dir = str(hub.settings.resolved_data_dir)
+    mounts = _seen(hub, owner, space, "/proc/self/mountinfo")["text"].splitlines()
+    assert any(line.split()[4] == data_dir and " - tmpfs " in line for line in mounts)
 
 
 def test_a_restart_mounts_what_was_pushed_to_the_volume_since(

@@ -8,8 +8,9 @@ and starts the SDK's server on a free loopback port, as the app's user (`spaces_
 limits of the settings and an environment made from nothing: PATH, HOME, LANG, TMPDIR, the
 Space's variables and secrets, the SDK's settings. The Space's volumes are trees of files
 under `volumes/` (`volumes.py`) that the launcher binds read-only at their mount paths, in
-the app's own mount namespace. Two threads per app pass its output to its log and wait for
-its end. See docs/security.md for what this isolates, and what not.
+the app's own mount namespace, where the hub's data dir is hidden too. Two threads per app
+pass its output to its log and wait for its end. See docs/security.md for what this
+isolates, and what not.
 
 When the hub does not run as root it cannot switch users, and refuses to build or start
 anything unless `spaces_allow_same_user` says apps may run as the hub's user.
@@ -175,6 +176,7 @@ class LocalProcessRunner:
             cwd=workdir,
             umask=0o077,
             mounts=mounts,
+            masks=self._masks(env_dir) if mounts else (),
         )
         assert process.stdout is not None
         reader = threading.Thread(
@@ -269,6 +271,19 @@ class LocalProcessRunner:
             )
         points = [mount_point(volume.mount_path, self._reserved) for volume in spec.volumes]
         return list(zip(self._volumes.make(run, spec.volumes), points, strict=True))
+
+    def _masks(self, env_dir: Path) -> list[Path]:
+        """The protected folders an app with volumes does not see at all (an empty one instead).
+
+        Those holding what the app needs (the runner's folder, its environment) stay, closed
+        by their modes alone.
+        """
+        needed = (self._root, env_dir)
+        return [
+            folder
+            for folder in self._protected
+            if not any(folder == path or folder in path.parents for path in needed)
+        ]
 
     def _wait_listening(self, app: _App, port: int, uid: int) -> None:
         """Wait until a socket of `uid` listens on `port`, or the app ends, or time is up.

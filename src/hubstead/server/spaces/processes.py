@@ -56,11 +56,15 @@ class Limits:
     nice: int
 
     def launcher_argument(
-        self, identity: Identity, mounts: Sequence[tuple[Path, Path]] = ()
+        self,
+        identity: Identity,
+        mounts: Sequence[tuple[Path, Path]] = (),
+        masks: Sequence[Path] = (),
     ) -> str:
         """The launcher's LIMITS argument for a process of `identity` with these limits.
 
-        `mounts` are the folders to bind read-only (a tree, and where it goes).
+        `mounts` are the folders to bind read-only (a tree, and where it goes); `masks` the
+        folders to hide when there are mounts.
         """
         rlimits = {"RLIMIT_CORE": 0}
         for name, value in (
@@ -78,6 +82,7 @@ class Limits:
                 "nice": self.nice,
                 "rlimits": rlimits,
                 "mounts": [[str(tree), str(point)] for tree, point in mounts],
+                "masks": [str(folder) for folder in masks],
             }
         )
 
@@ -91,14 +96,16 @@ def spawn(
     cwd: Path,
     umask: int,
     mounts: Sequence[tuple[Path, Path]] = (),
+    masks: Sequence[Path] = (),
 ) -> subprocess.Popen[bytes]:
     """Start `command` (an absolute path first) through the launcher, in a new session.
 
     Its output (stdout and stderr) is on one pipe, `stdout`; its environment is `env` alone,
     handed to the launcher through a pipe, never through the launcher's own environment.
-    `mounts` (tree, mount point) are bound read-only in a mount namespace of its own.
+    `mounts` (tree, mount point) are bound read-only in a mount namespace of its own, where
+    `masks` are hidden.
     """
-    limits_argument = limits.launcher_argument(identity, mounts)
+    limits_argument = limits.launcher_argument(identity, mounts, masks)
     argv = [sys.executable, "-I", "-S", str(_LAUNCHER), limits_argument]
     process = subprocess.Popen(  # noqa: S603 (no shell; the command is ours, its files the Space's)
         [*argv, "--", *command],
