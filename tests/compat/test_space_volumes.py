@@ -19,7 +19,8 @@ import httpx
 import pytest
 from huggingface_hub import CommitOperationAdd, SpaceStage, Volume
 
-from tests.helpers.accounts import HubUser, make_user, unique_name
+from hubstead.server.domain.accounts import Role
+from tests.helpers.accounts import HubUser, make_org, make_user, unique_name
 from tests.helpers.live_server import ThreadedServer
 from tests.helpers.space_apps import build, running_space, space_record, spaces_hub
 
@@ -220,6 +221,40 @@ def test_a_volume_the_owner_may_no_longer_read_is_a_config_error(
     assert reason in message
     hub.services.space_builds.supervise()
     assert not hub.services.space_runner.running(str(space_record(hub, owner, space).id))
+
+
+def test_a_paused_space_mounts_its_volumes_when_restarted(
+    hub: ThreadedServer, owner: HubUser
+) -> None:
+    model = _model(owner, {"config.json": CONFIG})
+    space = running_space(hub, owner)
+    owner.api.pause_space(space)
+
+    owner.api.set_space_volumes(space, [Volume(type="model", source=model, mount_path="/data")])
+    assert owner.api.get_space_runtime(space).stage == SpaceStage.PAUSED
+    owner.api.restart_space(space)
+    assert build(hub, owner, space) == SpaceStage.RUNNING
+
+    assert _seen(hub, owner, space, "/data/config.json")["text"] == CONFIG.decode()
+
+
+def test_an_org_space_mounts_only_what_the_org_may_read(
+    hub: ThreadedServer, owner: HubUser
+) -> None:
+    # Its members may read what the app serves: a member's private model would reach them all.
+    org = make_org(hub, {owner.name: Role.WRITE})
+    private = f"{owner.name}/{unique_name('mine')}"
+    owner.api.create_repo(private, private=True)
+    _commit(owner, private, {"config.json": CONFIG})
+    space = running_space(hub, owner, space=f"{org}/{unique_name('app')}")
+
+    stage = _mount(hub, owner, space, Volume(type="model", source=private, mount_path="/data"))
+
+    assert stage == SpaceStage.CONFIG_ERROR
+    assert _error(owner, space) == (
+        f"The volume at /data (model {private}) cannot be mounted: the repo does not exist any "
+        f"more or {org} may no longer read it; change or delete the volume"
+    )
 
 
 @pytest.mark.parametrize(
