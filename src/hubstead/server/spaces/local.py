@@ -161,7 +161,7 @@ class LocalProcessRunner:
         workdir = self._workdir(spec, identity)
         try:
             mounts = self._mounts(spec, workdir.name)
-        except BaseException:
+        except Exception:
             self._volumes.remove(workdir.name)
             shutil.rmtree(workdir, ignore_errors=True)
             raise
