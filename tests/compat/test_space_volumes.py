@@ -195,32 +195,54 @@ def test_deleting_the_volumes_unmounts_them(hub: ThreadedServer, owner: HubUser)
     assert all(path.stat().st_nlink > 1 for path in contents.rglob("*") if path.is_file())
 
 
-@pytest.mark.parametrize("change", ["private", "deleted", "branch-deleted"])
-def test_a_volume_the_owner_may_no_longer_read_is_a_config_error(
+@pytest.mark.parametrize("change", ["private", "deleted", "gated"])
+def test_a_volume_taken_away_stops_the_app_with_a_config_error(
     hub: ThreadedServer, owner: HubUser, change: str
 ) -> None:
     stranger = make_user(hub, "stranger")
     model = _model(stranger, {"config.json": CONFIG})
-    stranger.api.create_branch(model, branch="v1")
     space = running_space(hub, owner)
-    volume = Volume(type="model", source=model, mount_path="/data", revision="v1")
+    volume = Volume(type="model", source=model, mount_path="/data")
     assert _mount(hub, owner, space, volume) == SpaceStage.RUNNING
 
     if change == "private":
         stranger.api.update_repo_settings(model, private=True)
-    elif change == "deleted":
-        stranger.api.delete_repo(model)
+    elif change == "gated":
+        stranger.api.update_repo_settings(model, gated="manual")
     else:
-        stranger.api.delete_branch(model, branch="v1")
+        stranger.api.delete_repo(model)
+    # The builder reads the change from the hub's events, as its outbox thread would.
+    hub.services.space_builds.enqueue_pending()
+    assert owner.api.get_space_runtime(space).stage == "RUNNING_BUILDING"
+
+    assert build(hub, owner, space) == SpaceStage.CONFIG_ERROR
+    assert _error(owner, space) == (
+        f"The volume at /data (model {model}) cannot be mounted: the repo does not exist any "
+        f"more or {owner.name} may no longer read it; change or delete the volume"
+    )
+    hub.services.space_builds.supervise()
+    runner = hub.services.space_runner
+    assert runner is not None
+    assert not runner.running(str(space_record(hub, owner, space).id))
+
+
+def test_a_volume_whose_revision_is_gone_is_a_config_error_at_the_next_start(
+    hub: ThreadedServer, owner: HubUser
+) -> None:
+    model = _model(owner, {"config.json": CONFIG})
+    owner.api.create_branch(model, branch="v1")
+    space = running_space(hub, owner)
+    volume = Volume(type="model", source=model, mount_path="/data", revision="v1")
+    assert _mount(hub, owner, space, volume) == SpaceStage.RUNNING
+
+    owner.api.delete_branch(model, branch="v1")
     owner.api.restart_space(space)
 
     assert build(hub, owner, space) == SpaceStage.CONFIG_ERROR
-    message = _error(owner, space)
-    assert message.startswith(f"The volume at /data (model {model}) cannot be mounted")
-    reason = "no revision 'v1'" if change == "branch-deleted" else "may no longer read it"
-    assert reason in message
-    hub.services.space_builds.supervise()
-    assert not hub.services.space_runner.running(str(space_record(hub, owner, space).id))
+    assert _error(owner, space) == (
+        f"The volume at /data (model {model}) cannot be mounted: the repo has no revision "
+        "'v1' any more; change or delete the volume"
+    )
 
 
 def test_a_paused_space_mounts_its_volumes_when_restarted(

@@ -2,9 +2,11 @@
 
 **When.** `enqueue_pending` walks the hub-event outbox (its own cursor, `READER`): a Space's
 creation, and each change that moves its default branch, queue a `space.build` job, unless the
-Space is paused or asleep (a restart or the next request builds it then). The job's dedupe key
-is the Space: a storm of commits or restarts queues one build; one that comes while a build
-runs is caught by that build, which checks the branch and its generation again when it ends.
+Space is paused or asleep (a restart or the next request builds it then). A repo deleted,
+renamed, made private or gated builds again the Spaces running with it as a volume (their
+builds check it again: `volumes.py`). The job's dedupe key is the Space: a storm of commits
+or restarts queues one build; one that comes while a build runs is caught by that build,
+which checks the branch and its generation again when it ends.
 
 A mirrored Space (`hubstead mirror`, pull-through) is never built: its code is upstream's, and
 a pull-through fetch may be asked for by anyone. It is STOPPED, saying so.
@@ -64,7 +66,7 @@ from hubstead.server.services.space_env import SpaceEnvService
 from hubstead.server.services.spaces.config import SpaceConfigProblem, read_config
 from hubstead.server.services.spaces.logs import LogWriter, SpaceLogs
 from hubstead.server.services.spaces.runner import AppSpec, AppVolume, SpaceRunError, SpaceRunner
-from hubstead.server.services.spaces.volumes import SpaceVolumes, VolumeProblem
+from hubstead.server.services.spaces.volumes import VOLUME_TYPES, SpaceVolumes, VolumeProblem
 from hubstead.server.storage.git_objects import GitObjectStore
 from hubstead.server.storage.hub_events import HubEventLog
 from hubstead.server.storage.spaces import SpaceRuntimeStore, StageChange
@@ -196,6 +198,8 @@ class SpaceBuilder:
         return queued
 
     def _consider(self, event: HubEventRecord) -> int:
+        if _may_close_volumes(event):
+            return self._restart_mounting(event)
         if event.repo_type != RepoType.SPACE.value or not _builds(event):
             return 0
         space = self._repos.find(event.repo_id)
@@ -210,6 +214,26 @@ class SpaceBuilder:
             self._store.ensure(space.id, initial_state(space, self._clock()))
         queue_build(self._jobs, space.id)
         return 1
+
+    def _restart_mounting(self, event: HubEventRecord) -> int:
+        """Build again the running (or building) Spaces that mount the event's repo.
+
+        Their builds check the volume again: one their namespace may no longer read ends
+        them in CONFIG_ERROR, and their apps stop.
+        """
+        queued = 0
+        name = (event.repo_name or "").lower()
+        for state in self._store.with_volumes():
+            if not (state.stage.serving or state.stage.transitional) or not any(
+                volume.source.lower() == name and _volume_type(volume.kind) == event.repo_type
+                for volume in state.volumes
+            ):
+                continue
+            stage = SpaceStage.RUNNING_BUILDING if state.stage.serving else SpaceStage.BUILDING
+            if self._store.begin(state.repo_id, stage, self._clock()) is not None:
+                queue_build(self._jobs, state.repo_id)
+                queued += 1
+        return queued
 
     # --- the job --------------------------------------------------------------------------
 
@@ -526,6 +550,26 @@ class SpaceBuilder:
         with self._lock:
             if self._started.get(space_id) == generation:
                 del self._started[space_id]
+
+
+def _may_close_volumes(event: HubEventRecord) -> bool:
+    """Whether the event may take a repo away from the Spaces mounting it.
+
+    It was deleted, renamed, made private or gated.
+    """
+    if event.kind in (HubEventKind.REPO_DELETE, HubEventKind.REPO_MOVE):
+        return True
+    changed = event.payload.get("updatedConfig")
+    return (
+        event.kind is HubEventKind.REPO_CONFIG
+        and isinstance(changed, dict)
+        and (changed.get("private") is True or changed.get("gated") not in (None, False))
+    )
+
+
+def _volume_type(kind: str) -> str | None:
+    type = VOLUME_TYPES.get(kind)
+    return None if type is None else type.value
 
 
 def _builds(event: HubEventRecord) -> bool:
