@@ -245,6 +245,20 @@ def test_a_volume_whose_revision_is_gone_is_a_config_error_at_the_next_start(
     )
 
 
+def test_a_volume_of_a_folder_the_repo_lacks_is_a_config_error(
+    hub: ThreadedServer, owner: HubUser
+) -> None:
+    model = _model(owner, {"config.json": CONFIG})
+    space = running_space(hub, owner)
+    volume = Volume(type="model", source=model, mount_path="/data", path="weights")
+
+    assert _mount(hub, owner, space, volume) == SpaceStage.CONFIG_ERROR
+    assert _error(owner, space) == (
+        f"The volume at /data (model {model}) cannot be mounted: the repo has no folder "
+        "'weights' at 'main'; change or delete the volume"
+    )
+
+
 def test_a_paused_space_mounts_its_volumes_when_restarted(
     hub: ThreadedServer, owner: HubUser
 ) -> None:

@@ -21,6 +21,7 @@ nor the hub's.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -111,7 +112,7 @@ class VolumeTrees:
                     for parent in reversed(target.parents):
                         if tree in parent.parents and not parent.is_dir():
                             _folder(parent)
-                    os.link(self._stored(volume, file), target)
+                    _link(self._stored(volume, file), target)
                 trees.append(tree)
         return trees
 
@@ -152,6 +153,17 @@ class VolumeTrees:
             if os.path.exists(scratch):
                 os.unlink(scratch)
         return path
+
+
+def _link(stored: Path, target: Path) -> None:
+    """Link `target` to a stored content; copy it when it has as many links as it may have."""
+    try:
+        os.link(stored, target)
+    except OSError as exc:
+        if exc.errno != errno.EMLINK:
+            raise
+        shutil.copyfile(stored, target)
+        target.chmod(0o444)
 
 
 def _folder(path: Path) -> None:
