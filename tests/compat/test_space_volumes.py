@@ -297,7 +297,7 @@ def test_an_org_space_mounts_only_what_the_org_may_read(
     ("mount_path", "reason"),
     [
         ("/no-such-folder-of-the-hub/data", "it does not exist on the hub's machine"),
-        ("/etc/models", "the app needs /etc as it is"),
+        ("/etc/models", "it is, holds or is inside /etc, which apps get as it is"),
     ],
     ids=["deep-and-missing", "system-folder"],
 )

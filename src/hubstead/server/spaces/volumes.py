@@ -57,7 +57,10 @@ def mount_point(mount_path: str, reserved: Sequence[Path]) -> Path:
     refused = f"A volume cannot be mounted at {mount_path}"
     for taken in (*SYSTEM_DIRS, *(Path(os.path.realpath(p)) for p in reserved)):
         if path == taken or taken in path.parents or path in taken.parents:
-            raise SpaceRunError(f"{refused}: the app needs {taken} as it is; choose another path")
+            raise SpaceRunError(
+                f"{refused}: it is, holds or is inside {taken}, which apps get as it is; "
+                "choose another path"
+            )
     if os.path.realpath(path) != str(path):
         raise SpaceRunError(f"{refused}: it goes through a symbolic link on the hub's machine")
     for folder in (path, *path.parents):
