@@ -139,7 +139,8 @@ def test_an_app_reads_a_mounted_model_with_its_large_files_and_cannot_change_it(
 def test_the_mounts_are_the_apps_alone(hub: ThreadedServer, owner: HubUser) -> None:
     model = _model(owner, {"config.json": CONFIG})
     space = running_space(hub, owner)
-    assert _mount(hub, owner, space, Volume(type="model", source=model, mount_path="/data"))
+    volume = Volume(type="model", source=model, mount_path="/data")
+    assert _mount(hub, owner, space, volume) == SpaceStage.RUNNING
     other = running_space(hub, owner, name="other")
     runs = hub.settings.effective_spaces_dir / "volumes" / "runs"
     tree = next(runs.glob(f"{space_record(hub, owner, space).id}-*/0"))
@@ -165,7 +166,8 @@ def test_a_restart_mounts_what_was_pushed_to_the_volume_since(
 ) -> None:
     model = _model(owner, {"config.json": CONFIG})
     space = running_space(hub, owner)
-    assert _mount(hub, owner, space, Volume(type="model", source=model, mount_path="/data"))
+    volume = Volume(type="model", source=model, mount_path="/data")
+    assert _mount(hub, owner, space, volume) == SpaceStage.RUNNING
 
     _commit(owner, model, {"config.json": b"version 2\n", "added.txt": b"new\n"})
     assert _seen(hub, owner, space, "/data/config.json")["text"] == CONFIG.decode()
@@ -181,7 +183,8 @@ def test_a_restart_mounts_what_was_pushed_to_the_volume_since(
 def test_deleting_the_volumes_unmounts_them(hub: ThreadedServer, owner: HubUser) -> None:
     model = _model(owner, {"config.json": CONFIG})
     space = running_space(hub, owner)
-    assert _mount(hub, owner, space, Volume(type="model", source=model, mount_path="/data"))
+    volume = Volume(type="model", source=model, mount_path="/data")
+    assert _mount(hub, owner, space, volume) == SpaceStage.RUNNING
     key = str(space_record(hub, owner, space).id)
 
     owner.api.delete_space_volumes(space)
