@@ -16,6 +16,10 @@ are how a test and the app wait on each other across processes:
 - `POST /control/stop-listening`: closes its listening socket; the app stays alive.
 - `POST /control/say?line=TEXT`: prints the line (a new line of the Space's run log).
 
+`GET /control/file?path=P` answers what the app sees at `P` (an absolute path of its view):
+a folder's entries, or a file's text and sha256, or the error it met; `POST` writes the
+request's body there instead. Tests call it through the hub, as visitors would.
+
 `UPSTREAM_FILES` are the files of such a Space: with `websockets`, which uvicorn needs for
 websockets and the gradio environment lacks. `GRADIO_APP` is a real Gradio app: a greeter
 and a counting generator.
@@ -111,6 +115,23 @@ async def requests_seen(request):
     return JSONResponse(seen)
 
 
+async def file_at(request):
+    path = request.query_params["path"]
+    try:
+        if request.method == "POST":
+            with open(path, "wb") as out:
+                out.write(await request.body())
+            return JSONResponse({"written": True})
+        if os.path.isdir(path):
+            return JSONResponse({"entries": sorted(os.listdir(path))})
+        with open(path, "rb") as source:
+            data = source.read()
+    except OSError as exc:
+        return JSONResponse({"error": exc.strerror})
+    text = data.decode("utf-8", "replace")
+    return JSONResponse({"text": text, "sha256": hashlib.sha256(data).hexdigest()})
+
+
 async def stop_listening(request):
     for listener in server.servers:
         listener.close()
@@ -175,6 +196,7 @@ app = Starlette(
         Route("/control/seen", requests_seen),
         Route("/control/stop-listening", stop_listening, methods=["POST"]),
         Route("/control/say", say, methods=["POST"]),
+        Route("/control/file", file_at, methods=["GET", "POST"]),
         Route("/events", events),
         Route("/cookies", cookies),
         Route("/large", large),

@@ -102,7 +102,7 @@ def test_the_app_gets_the_hub_variables(
     space = _space(hub, owner, {"app.py": SERVING_APP})
     hub.space_env.put(owner, space.repo_id, EnvKind.SECRET, "API_KEY", "s3cr3t", None)
 
-    spec = hub.space_builds._spec(space, SpaceConfig(SpaceSdk.GRADIO, "app.py"), Path("."))
+    spec = hub.space_builds._spec(space, SpaceConfig(SpaceSdk.GRADIO, "app.py"), Path("."), ())
 
     assert spec.env["API_KEY"] == "s3cr3t"
     assert spec.env["SPACE_ID"] == space.repo_id

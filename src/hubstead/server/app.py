@@ -94,6 +94,7 @@ from hubstead.server.services.spaces.logs import SpaceLogs
 from hubstead.server.services.spaces.runner import SpaceRunner
 from hubstead.server.services.spaces.runtime import SpaceRuntimeService
 from hubstead.server.services.spaces.serving import SpaceServing
+from hubstead.server.services.spaces.volumes import SpaceVolumes
 from hubstead.server.services.upkeep import UpkeepService
 from hubstead.server.services.uploads import UploadService
 from hubstead.server.services.webhooks.deliveries import KIND as deliveries_kind
@@ -359,6 +360,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             SqlHubEventLog(database),
             job_service,
             space_runner,
+            SpaceVolumes(repo_service, auth_service, git_store, objects),
             work_dir=data_dir / "spaces",
             base_url=_base_url(settings),
             clock=clock,

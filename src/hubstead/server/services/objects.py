@@ -75,6 +75,18 @@ class LfsObjects:
         held = self.as_xet(sha256)
         return None if held is None else Held(held.file.size, held)
 
+    def content(self, held: Held, sha256: str) -> Iterator[bytes]:
+        """The whole of an object `held` says the hub holds, in pieces, however it is held.
+
+        Raises:
+            NotFoundError: it went missing since (raised at the first piece).
+        """
+        if held.size == 0:
+            return iter(())
+        if held.xet is not None:
+            return held.xet.read(0, held.size - 1)
+        return self.read_blob(sha256, 0, held.size - 1)
+
     def read(self, sha256: str, offset: int, length: int) -> bytes | None:
         """Up to `length` bytes of the object from `offset` (fewer at its end), None if not held.
 

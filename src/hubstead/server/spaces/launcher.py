@@ -10,9 +10,15 @@ own rather than in a `preexec_fn` keeps it out of the hub's threads, where a for
 Python code. It is itself started with an empty environment: a Space's variables (such as
 `LD_PRELOAD`) must not reach a process that is still root or has the hub's capabilities.
 
-LIMITS is a JSON object: `uid` and `gid` (or null: stay who we are), `nice`, and `rlimits`,
-a map from a `resource.RLIMIT_*` name to the value of both its soft and hard limits. COMMAND
-starts with an absolute path.
+LIMITS is a JSON object: `uid` and `gid` (or null: stay who we are), `nice`, `rlimits`, a
+map from a `resource.RLIMIT_*` name to the value of both its soft and hard limits, and
+`mounts`, pairs of a folder and where to bind it read-only (a Space's volumes), and `masks`,
+folders to hide behind an empty read-only file system when there are mounts (the hub's data
+dir). COMMAND starts with an absolute path.
+
+Mounts go into a mount namespace of the process's own, made private first so that nothing
+reaches the machine's (`mount_volumes`), just before root is given up: nothing read from the
+file system as root may come after them, since a volume may hide what was there.
 
 Whoever it then is, it drops every capability for good before the exec (`drop_capabilities`).
 """
@@ -27,6 +33,47 @@ _PR_SET_NO_NEW_PRIVS = 38
 _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
+CLONE_NEWNS = 0x00020000
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_PRIVATE = 0x40000
+
+
+def mount_volumes(mounts: list[list[str]], masks: list[str]) -> None:
+    """Bind each `[folder, mount point]` read-only, in a new mount namespace; none: nothing.
+
+    `/` is made recursively private first: the binds, and whatever else changes in this
+    namespace, stay in it and go with its last process. Each of `masks` is then covered by
+    an empty, read-only tmpfs.
+    """
+    if not mounts:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = (
+        ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p
+    )  # fmt: skip
+
+    def check(result: int, what: str) -> None:
+        if result != 0:
+            number = ctypes.get_errno()
+            raise OSError(number, f"{what}: {os.strerror(number)}")
+
+    check(libc.unshare(CLONE_NEWNS), "cannot make a mount namespace")
+    check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "cannot make / private")
+    for folder, point in mounts:
+        target = point.encode()
+        check(libc.mount(folder.encode(), target, None, MS_BIND, None), f"cannot mount {point}")
+        read_only = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
+        check(libc.mount(None, target, None, read_only, None), f"cannot make {point} read-only")
+    for folder in masks:
+        empty = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+        result = libc.mount(b"tmpfs", folder.encode(), b"tmpfs", empty, b"size=4k,mode=0755")
+        check(result, f"cannot hide {folder}")
 
 
 def main(argv: list[str]) -> None:
@@ -40,6 +87,10 @@ def main(argv: list[str]) -> None:
     for name, value in limits["rlimits"].items():
         resource.setrlimit(getattr(resource, name), (value, value))
     os.setpriority(os.PRIO_PROCESS, 0, max(limits["nice"], os.getpriority(os.PRIO_PROCESS, 0)))
+    try:
+        mount_volumes(limits["mounts"], limits["masks"])
+    except OSError as exc:
+        sys.exit(f"The volumes could not be mounted: {exc.strerror}")
     if limits["uid"] is not None:
         os.setgroups([])
         os.setgid(limits["gid"])

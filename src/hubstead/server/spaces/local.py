@@ -6,8 +6,11 @@ ends, mode 0700, owned by the app's user)
 and starts the SDK's server on a free loopback port, as the app's user (`spaces_uid_base`
 + 1 + the Space's id: no two Spaces share one, and none is the hub's), with the resource
 limits of the settings and an environment made from nothing: PATH, HOME, LANG, TMPDIR, the
-Space's variables and secrets, the SDK's settings. Two threads per app pass its output to
-its log and wait for its end. See docs/security.md for what this isolates, and what not.
+Space's variables and secrets, the SDK's settings. The Space's volumes are trees of files
+under `volumes/` (`volumes.py`) that the launcher binds read-only at their mount paths, in
+the app's own mount namespace, where the hub's data dir is hidden too. Two threads per app
+pass its output to its log and wait for its end. See docs/security.md for what this
+isolates, and what not.
 
 When the hub lacks the capabilities this takes (root's, or those the packaged systemd unit
 gives its user: `processes.CAPABILITIES`) it cannot switch users, and refuses to build or
@@ -49,6 +52,7 @@ from hubstead.server.spaces.processes import (
     spawn,
     stop_group,
 )
+from hubstead.server.spaces.volumes import VolumeTrees, mount_point
 
 LOOPBACK = "127.0.0.1"
 _POLL_SECONDS = 0.2
@@ -90,6 +94,7 @@ class _App:
     identity: Identity
     workdir: Path
     reader: threading.Thread
+    mounted: bool
     stopped: bool = False
 
 
@@ -119,6 +124,8 @@ class LocalProcessRunner:
     ) -> None:
         self._root = root
         self._apps_dir = root / "apps"
+        self._volumes = VolumeTrees(root / "volumes", hold)
+        self._reserved = (root, env_root or root, *protected)
         self._users = users
         self._protected = tuple(protected)
         self._limits = limits
@@ -154,18 +161,31 @@ class LocalProcessRunner:
             # What a hub process that ended left running of this Space (its apps outlive it).
             kill_user(identity.uid)
         workdir = self._workdir(spec, identity)
+        try:
+            mounts = self._mounts(spec, workdir.name)
+        except Exception:
+            self._volumes.remove(workdir.name)
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
         port = _free_port()
         command, root_path = _command(spec, env_dir, port)
         env = _environment(spec, env_dir, workdir, port)
         process = spawn(
-            command, identity=identity, limits=self._limits, env=env, cwd=workdir, umask=0o077
+            command,
+            identity=identity,
+            limits=self._limits,
+            env=env,
+            cwd=workdir,
+            umask=0o077,
+            mounts=mounts,
+            masks=self._masks(env_dir) if mounts else (),
         )
         assert process.stdout is not None
         reader = threading.Thread(
             target=pump, args=(process.stdout, log), name=f"space-{spec.key}-log", daemon=True
         )
         reader.start()
-        app = _App(process, identity, workdir, reader)
+        app = _App(process, identity, workdir, reader, bool(mounts))
         self._wait_listening(app, port, os.geteuid() if identity.uid is None else identity.uid)
         with self._lock:
             self._apps[spec.key] = app
@@ -239,6 +259,8 @@ class LocalProcessRunner:
         """
         for leftover in self._apps_dir.glob(f"{spec.key}-*"):
             shutil.rmtree(leftover, ignore_errors=True)
+        for run in self._volumes.leftovers(f"{spec.key}-"):
+            self._volumes.remove(run)
         workdir = Path(tempfile.mkdtemp(prefix=f"{spec.key}-", dir=self._apps_dir))
         # Links are copied as links: following them would copy what only the hub may read.
         shutil.copytree(spec.source_dir, workdir, symlinks=True, dirs_exist_ok=True)
@@ -246,6 +268,36 @@ class LocalProcessRunner:
         workdir.chmod(0o700)
         identity.own(workdir)
         return workdir
+
+    def _mounts(self, spec: AppSpec, run: str) -> list[tuple[Path, Path]]:
+        """The trees of the run's volumes, each with the folder it is mounted at.
+
+        Raises:
+            SpaceRunError: the hub cannot mount (it is not root), or a mount path it refuses
+                (see `mount_point`).
+        """
+        if not spec.volumes:
+            return []
+        if not running_as_root():
+            raise SpaceRunError(
+                "This hub does not run as root, so it cannot mount volumes into apps: delete "
+                "the Space's volumes, or run the hub as root"
+            )
+        points = [mount_point(volume.mount_path, self._reserved) for volume in spec.volumes]
+        return list(zip(self._volumes.make(run, spec.volumes), points, strict=True))
+
+    def _masks(self, env_dir: Path) -> list[Path]:
+        """The protected folders an app with volumes does not see at all (an empty one instead).
+
+        Those holding what the app needs (the runner's folder, its environment) stay, closed
+        by their modes alone.
+        """
+        needed = (self._root, env_dir)
+        return [
+            folder
+            for folder in self._protected
+            if not any(folder == path or folder in path.parents for path in needed)
+        ]
 
     def _wait_listening(self, app: _App, port: int, uid: int) -> None:
         """Wait until a socket of `uid` listens on `port`, or the app ends, or time is up.
@@ -293,6 +345,8 @@ class LocalProcessRunner:
             kill_user(app.identity.uid)
         app.reader.join(_FLUSH_SECONDS)
         shutil.rmtree(app.workdir, ignore_errors=True)
+        if app.mounted:
+            self._volumes.remove(app.workdir.name)
 
 
 def local_runner(

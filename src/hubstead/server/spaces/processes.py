@@ -82,8 +82,17 @@ class Limits:
     processes: int | None
     nice: int
 
-    def launcher_argument(self, identity: Identity) -> str:
-        """The launcher's LIMITS argument for a process of `identity` with these limits."""
+    def launcher_argument(
+        self,
+        identity: Identity,
+        mounts: Sequence[tuple[Path, Path]] = (),
+        masks: Sequence[Path] = (),
+    ) -> str:
+        """The launcher's LIMITS argument for a process of `identity` with these limits.
+
+        `mounts` are the folders to bind read-only (a tree, and where it goes); `masks` the
+        folders to hide when there are mounts.
+        """
         rlimits = {"RLIMIT_CORE": 0}
         for name, value in (
             ("RLIMIT_AS", self.memory_bytes),
@@ -93,7 +102,16 @@ class Limits:
             if value is not None:
                 rlimits[name] = value
         gid = identity.uid if identity.gid is None else identity.gid
-        return json.dumps({"uid": identity.uid, "gid": gid, "nice": self.nice, "rlimits": rlimits})
+        return json.dumps(
+            {
+                "uid": identity.uid,
+                "gid": gid,
+                "nice": self.nice,
+                "rlimits": rlimits,
+                "mounts": [[str(tree), str(point)] for tree, point in mounts],
+                "masks": [str(folder) for folder in masks],
+            }
+        )
 
 
 def spawn(
@@ -104,13 +122,18 @@ def spawn(
     env: Mapping[str, str],
     cwd: Path,
     umask: int,
+    mounts: Sequence[tuple[Path, Path]] = (),
+    masks: Sequence[Path] = (),
 ) -> subprocess.Popen[bytes]:
     """Start `command` (an absolute path first) through the launcher, in a new session.
 
     Its output (stdout and stderr) is on one pipe, `stdout`; its environment is `env` alone,
     handed to the launcher through a pipe, never through the launcher's own environment.
+    `mounts` (tree, mount point) are bound read-only in a mount namespace of its own, where
+    `masks` are hidden.
     """
-    argv = [sys.executable, "-I", "-S", str(_LAUNCHER), limits.launcher_argument(identity)]
+    limits_argument = limits.launcher_argument(identity, mounts, masks)
+    argv = [sys.executable, "-I", "-S", str(_LAUNCHER), limits_argument]
     process = subprocess.Popen(  # noqa: S603 (no shell; the command is ours, its files the Space's)
         [*argv, "--", *command],
         stdin=subprocess.PIPE,

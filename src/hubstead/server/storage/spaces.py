@@ -86,6 +86,9 @@ class SpaceRuntimeStore(Protocol):
     def in_stages(self, stages: Collection[SpaceStage]) -> list[int]:
         """The ids of the Spaces whose row is in one of `stages`."""
 
+    def with_volumes(self) -> list[SpaceState]:
+        """The rows of the Spaces that have volumes."""
+
 
 class SpaceLogStore(Protocol):
     """The last lines of each Space's build and run logs."""

@@ -126,6 +126,13 @@ class SqlSpaceRuntimeStore:
         with self._db.query() as conn:
             return list(conn.scalars(query))
 
+    def with_volumes(self) -> list[SpaceState]:
+        """Select the rows whose volumes are not the empty list."""
+        query = sa.select(space_runtimes).where(_ROW.volumes != _volumes_json(()))
+        with self._db.query() as conn:
+            rows = conn.execute(query).all()
+        return [_state(row._mapping) for row in rows]
+
     def owned_on(self, host: str) -> list[SpaceState]:
         """Select by the indexed owner column's prefix."""
         prefix = host.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"

@@ -2,21 +2,25 @@
 
 **When.** `enqueue_pending` walks the hub-event outbox (its own cursor, `READER`): a Space's
 creation, and each change that moves its default branch, queue a `space.build` job, unless the
-Space is paused or asleep (a restart or the next request builds it then). The job's dedupe key
-is the Space: a storm of commits or restarts queues one build; one that comes while a build
-runs is caught by that build, which checks the branch and its generation again when it ends.
+Space is paused or asleep (a restart or the next request builds it then). A repo deleted,
+renamed, made private or gated builds again the Spaces running with it as a volume (their
+builds check it again: `volumes.py`). The job's dedupe key is the Space: a storm of commits
+or restarts queues one build; one that comes while a build runs is caught by that build,
+which checks the branch and its generation again when it ends.
 
 A mirrored Space (`hubstead mirror`, pull-through) is never built: its code is upstream's, and
 a pull-through fetch may be asked for by anyone. It is STOPPED, saying so.
 
 **What.** `build` reads the configuration at the branch head (`config.py`): NO_APP_FILE and
 CONFIG_ERROR end there; `static` is RUNNING without a process (the hub serves its files);
-`docker` is a CONFIG_ERROR (no Docker runner here). For gradio and streamlit, the commit's
-files (large ones from the object store) are written to a fresh folder under the data dir,
-then the runner builds (BUILDING, or RUNNING_BUILDING while an older app still serves) and
-starts the app (APP_STARTING), which then is RUNNING at the address the runner returns. The
-build log is the job's and the Space's (`LogKind.BUILD`); the app's output is the run log. An
-app that exits by itself is RUNTIME_ERROR with its last lines.
+`docker` is a CONFIG_ERROR (no Docker runner here). For gradio and streamlit, the Space's
+volumes are resolved (`volumes.py`: one its namespace may no longer read is a CONFIG_ERROR
+naming it), the commit's files (large ones from the object store) are written to a fresh
+folder under the data dir, then the runner builds (BUILDING, or RUNNING_BUILDING while an
+older app still serves) and starts the app (APP_STARTING) with the volumes mounted, which
+then is RUNNING at the address the runner returns. The build log is the job's and the
+Space's (`LogKind.BUILD`); the app's output is the run log. An app that exits by itself is
+RUNTIME_ERROR with its last lines.
 
 **Who runs the app.** The runner is called from the job thread running the build, in the
 process that claimed the job: that process owns the app (`SpaceState.owner`, `host:pid`) and
@@ -61,7 +65,8 @@ from hubstead.server.services.repos import RepoService
 from hubstead.server.services.space_env import SpaceEnvService
 from hubstead.server.services.spaces.config import SpaceConfigProblem, read_config
 from hubstead.server.services.spaces.logs import LogWriter, SpaceLogs
-from hubstead.server.services.spaces.runner import AppSpec, SpaceRunError, SpaceRunner
+from hubstead.server.services.spaces.runner import AppSpec, AppVolume, SpaceRunError, SpaceRunner
+from hubstead.server.services.spaces.volumes import VOLUME_TYPES, SpaceVolumes, VolumeProblem
 from hubstead.server.storage.git_objects import GitObjectStore
 from hubstead.server.storage.hub_events import HubEventLog
 from hubstead.server.storage.spaces import SpaceRuntimeStore, StageChange
@@ -155,6 +160,7 @@ class SpaceBuilder:
         events: HubEventLog,
         jobs: JobService,
         runner: SpaceRunner | None,
+        volumes: SpaceVolumes,
         *,
         work_dir: Path,
         base_url: str,
@@ -169,6 +175,7 @@ class SpaceBuilder:
         self._events = events
         self._jobs = jobs
         self._runner = runner
+        self._volumes = volumes
         self._work_dir = work_dir
         self._base_url = base_url.rstrip("/")
         self._clock = clock
@@ -193,6 +200,8 @@ class SpaceBuilder:
         return queued
 
     def _consider(self, event: HubEventRecord) -> int:
+        if _may_close_volumes(event):
+            return self._restart_mounting(event)
         if event.repo_type != RepoType.SPACE.value or not _builds(event):
             return 0
         space = self._repos.find(event.repo_id)
@@ -207,6 +216,26 @@ class SpaceBuilder:
             self._store.ensure(space.id, initial_state(space, self._clock()))
         queue_build(self._jobs, space.id)
         return 1
+
+    def _restart_mounting(self, event: HubEventRecord) -> int:
+        """Build again the running (or building) Spaces that mount the event's repo.
+
+        Their builds check the volume again: one their namespace may no longer read ends
+        them in CONFIG_ERROR, and their apps stop.
+        """
+        queued = 0
+        name = (event.repo_name or "").lower()
+        for state in self._store.with_volumes():
+            if not (state.stage.serving or state.stage.transitional) or not any(
+                volume.source.lower() == name and _volume_type(volume.kind) == event.repo_type
+                for volume in state.volumes
+            ):
+                continue
+            stage = SpaceStage.RUNNING_BUILDING if state.stage.serving else SpaceStage.BUILDING
+            if self._store.begin(state.repo_id, stage, self._clock()) is not None:
+                queue_build(self._jobs, state.repo_id)
+                queued += 1
+        return queued
 
     # --- the job --------------------------------------------------------------------------
 
@@ -309,10 +338,17 @@ class SpaceBuilder:
         if self._runner is None:
             fail(SpaceStage.CONFIG_ERROR, NO_RUNNER, sdk)
             return
+        try:
+            volumes = self._volumes.resolve(space, state.volumes)
+        except VolumeProblem as problem:
+            fail(SpaceStage.CONFIG_ERROR, str(problem), sdk)
+            return
+        for volume in volumes:
+            log(f"Mounting the {volume.name} at {volume.mount_path} (read-only)")
         building = SpaceStage.RUNNING_BUILDING if serving else SpaceStage.BUILDING
         advance(StageChange(building, sdk, head, address, owner))
         try:
-            spec = self._spec(space, config, self._export(space, head, generation, log))
+            spec = self._spec(space, config, self._export(space, head, generation, log), volumes)
             self._runner.build(spec, log, fresh=state.fresh_build)
         except SpaceRunError as exc:
             fail(SpaceStage.BUILD_ERROR, str(exc), sdk, built=True)
@@ -364,7 +400,13 @@ class SpaceBuilder:
                 raise _Superseded
         self._prune(space.id, spec.source_dir)
 
-    def _spec(self, space: RepoRecord, config: SpaceConfig, source: Path) -> AppSpec:
+    def _spec(
+        self,
+        space: RepoRecord,
+        config: SpaceConfig,
+        source: Path,
+        volumes: tuple[AppVolume, ...],
+    ) -> AppSpec:
         public = f"/spaces/{space.repo_id}/app"
         host = urlsplit(self._base_url).netloc
         title = (space.card_data or {}).get("title")
@@ -384,6 +426,7 @@ class SpaceBuilder:
             source_dir=source,
             public_path=public,
             env=env,
+            volumes=volumes,
         )
 
     def _export(self, space: RepoRecord, head: str, generation: int, log: LogWriter) -> Path:
@@ -410,23 +453,16 @@ class SpaceBuilder:
                 if pointer is None:
                     file.write(data)
                 else:
-                    self._write_object(file, entry.path, *pointer)
+                    self._write_object(file, entry.path, pointer[0])
             count += 1
         log(f"Wrote the {count} files of {head[:12]}")
         return target
 
-    def _write_object(self, file: BinaryIO, path: str, sha256: str, size: int) -> None:
+    def _write_object(self, file: BinaryIO, path: str, sha256: str) -> None:
         held = self._objects.held(sha256)
         if held is None:
             raise SpaceRunError(f"The content of {path} ({sha256}) is missing from this hub")
-        if size == 0:
-            return
-        pieces = (
-            held.xet.read(0, size - 1)
-            if held.xet is not None
-            else self._objects.read_blob(sha256, 0, size - 1)
-        )
-        for piece in pieces:
+        for piece in self._objects.content(held, sha256):
             file.write(piece)
 
     def _prune(self, space_id: int, keep: Path) -> None:
@@ -517,6 +553,26 @@ class SpaceBuilder:
         with self._lock:
             if self._started.get(space_id) == generation:
                 del self._started[space_id]
+
+
+def _may_close_volumes(event: HubEventRecord) -> bool:
+    """Whether the event may take a repo away from the Spaces mounting it.
+
+    It was deleted, renamed, made private or gated.
+    """
+    if event.kind in (HubEventKind.REPO_DELETE, HubEventKind.REPO_MOVE):
+        return True
+    changed = event.payload.get("updatedConfig")
+    return (
+        event.kind is HubEventKind.REPO_CONFIG
+        and isinstance(changed, dict)
+        and (changed.get("private") is True or changed.get("gated") not in (None, False))
+    )
+
+
+def _volume_type(kind: str) -> str | None:
+    type = VOLUME_TYPES.get(kind)
+    return None if type is None else type.value
 
 
 def _builds(event: HubEventRecord) -> bool:

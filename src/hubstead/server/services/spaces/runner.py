@@ -10,7 +10,7 @@ Static Spaces never reach a runner: the hub serves their files itself.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -32,7 +32,8 @@ class AppSpec:
     being run (written by the build job, read-only to the runner); `public_path` is the URL
     path prefix the hub serves the app under (`/spaces/{ns}/{name}/app`). `env` is what the
     app's process gets on top of what the runner sets itself: the Space's variables and
-    secrets and the Hub's `SPACE_*` variables.
+    secrets and the Hub's `SPACE_*` variables. `volumes` are the repos to mount into the
+    app's view, read-only, each resolved to a commit when the build began.
     """
 
     key: str
@@ -41,6 +42,34 @@ class AppSpec:
     source_dir: Path
     public_path: str
     env: Mapping[str, str]
+    volumes: tuple[AppVolume, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class VolumeFile:
+    """One file of a volume: its path inside the volume, the address of its content, its size.
+
+    `address` names the content, not the file: `sha256-<hex>` for a large (LFS or Xet) file,
+    `git-<blob id>` for another. Files of equal content, in any volume, have equal addresses.
+    """
+
+    path: str
+    address: str
+    size: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AppVolume:
+    """A repo's files at one commit (or those of one of its folders), for `mount_path`.
+
+    `name` says which repo and commit, for messages (`model alice/weights at 0123abcd`);
+    `read` gives a file's content, in pieces, from wherever the hub keeps it.
+    """
+
+    mount_path: str
+    name: str
+    files: tuple[VolumeFile, ...]
+    read: Callable[[VolumeFile], Iterator[bytes]]
 
 
 class SpaceRunError(Exception):

@@ -16,7 +16,9 @@ rest. Rules of this hub:
   `MIN_SLEEP_SECONDS` of idle time, after which the app is stopped (SLEEPING) until the next
   request wakes it. A static Space never sleeps: it has no process.
 - volumes: other repos the caller may read, at absolute, non-overlapping paths, for the
-  runner to mount read-only; not for static Spaces. Stored and checked here.
+  runner to mount read-only; not for static Spaces. Checked here, then again at each build as
+  the Space's namespace (`volumes.py`). Setting or deleting them restarts the app, as the Hub
+  does, unless it is paused or asleep (its next start mounts them).
 - dev mode is not offered (enabling it is a 400; disabling it changes nothing).
 """
 
@@ -50,6 +52,7 @@ from hubstead.server.services.repos import RepoService
 from hubstead.server.services.spaces.builds import MIRRORED, initial_state, queue_build
 from hubstead.server.services.spaces.logs import SpaceLogs
 from hubstead.server.services.spaces.templates import TEMPLATES, SpaceTemplate
+from hubstead.server.services.spaces.volumes import VOLUME_TYPES
 from hubstead.server.storage.spaces import SpaceRuntimeStore, SpaceSettings
 
 MIN_SLEEP_SECONDS = 60
@@ -67,8 +70,6 @@ HUB_FLAVORS = frozenset(
     }
 )  # fmt: skip
 """The Hub's hardware flavors: asked for here, they get a clear "not on this hub"."""
-
-VOLUME_TYPES = {"model": RepoType.MODEL, "dataset": RepoType.DATASET, "space": RepoType.SPACE}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,6 +101,10 @@ _NOT_REBUILT = frozenset(
         SpaceStage.STOPPED,
     }
 )
+
+
+_KEPT_STOPPED = frozenset({SpaceStage.PAUSED, SpaceStage.SLEEPING, SpaceStage.STOPPED})
+"""Stages a change of volumes does not start the app from (its next start mounts them)."""
 
 
 class SpaceRuntimeService:
@@ -286,7 +291,8 @@ class SpaceRuntimeService:
         if (state.sdk or space.sdk) == SpaceSdk.STATIC:
             raise errors.InvalidRequestError("A static Space has no app to mount volumes into")
         checked = self._check_volumes(identity, volumes)
-        return self._configure(space, dataclasses.replace(_settings(state), volumes=checked))
+        self._configure(space, dataclasses.replace(_settings(state), volumes=checked))
+        return self._remount(space)
 
     def delete_volumes(self, identity: Identity, repo_id: str) -> SpaceState:
         """Unmount every volume.
@@ -299,7 +305,8 @@ class SpaceRuntimeService:
         state = self.state_of(space)
         if not state.volumes:
             raise errors.InvalidRequestError("The Space has no volumes to delete")
-        return self._configure(space, dataclasses.replace(_settings(state), volumes=()))
+        self._configure(space, dataclasses.replace(_settings(state), volumes=()))
+        return self._remount(space)
 
     def check_initial(
         self,
@@ -358,6 +365,20 @@ class SpaceRuntimeService:
 
     def _configure(self, space: RepoRecord, settings: SpaceSettings) -> SpaceState:
         return _present(space, self._store.configure(space.id, settings, self._clock()))
+
+    def _remount(self, space: RepoRecord) -> SpaceState:
+        """Build and start the app again, with the volumes just set.
+
+        A build under way is replaced (it read the volumes before); a paused or sleeping
+        Space stays so.
+        """
+        current = self.state_of(space)
+        if current.stage in _KEPT_STOPPED:
+            return current
+        stage = SpaceStage.RUNNING_BUILDING if current.stage.serving else SpaceStage.BUILDING
+        state = _present(space, self._store.begin(space.id, stage, self._clock()))
+        queue_build(self._jobs, space.id)
+        return state
 
     def _check_volumes(
         self, identity: Identity, volumes: Sequence[SpaceVolume]
