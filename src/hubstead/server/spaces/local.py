@@ -190,6 +190,9 @@ class LocalProcessRunner:
             app = self._apps.get(key)
         return app is not None and app.process.poll() is None
 
+    def close(self) -> None:
+        """Nothing to release: the runner holds nothing open but its apps."""
+
     def _identity(self, key: str) -> Identity:
         return self._users.app(key) if self._users is not None else Identity(uid=None)
 
