@@ -116,16 +116,17 @@ class DockerRunner:
             self._engine.stop(name, grace_seconds=self._grace)
             container = self._engine.create(name, self._container(spec))
             self._engine.start(container)
-            logs = self._engine.logs(container)
         except EngineError as error:
             self._remove(name)
             raise SpaceRunError(f"The Docker engine did not start the app: {error}") from None
         reader = threading.Thread(
-            target=pump, args=(logs, log), name=f"space-{spec.key}-log", daemon=True
+            target=self._follow, args=(container, log), name=f"space-{spec.key}-log", daemon=True
         )
         reader.start()
         app = _App(container, reader)
-        port = self._wait_listening(app, spec.config.app_port)
+        port, image = self._wait_listening(app, spec.config.app_port)
+        # The image the replaced container ran, if older, is no longer needed.
+        self._remove_images(spec.key, keep=image)
         with self._lock:
             self._apps[spec.key] = app
         threading.Thread(
@@ -174,6 +175,9 @@ class DockerRunner:
         limits = self._limits
         host: dict[str, Any] = {
             "PortBindings": {port: [{"HostIp": LOOPBACK, "HostPort": ""}]},
+            # An init as the container's first process: the app gets the stop's SIGTERM (a
+            # first process has no default handlers) and its orphans are reaped.
+            "Init": True,
             "Privileged": False,
             "CapDrop": ["ALL"],
             "SecurityOpt": ["no-new-privileges"],
@@ -197,8 +201,11 @@ class DockerRunner:
             "HostConfig": host,
         }
 
-    def _wait_listening(self, app: _App, app_port: int) -> int:
-        """Wait until the app answers on its published port (returned), or ends, or time is up."""
+    def _wait_listening(self, app: _App, app_port: int) -> tuple[int, str]:
+        """Wait until the app answers on its published port, or ends, or time is up.
+
+        Returns that port and the app's image.
+        """
         deadline = time.monotonic() + self._start_timeout
         port: int | None = None
         while True:
@@ -214,7 +221,7 @@ class DockerRunner:
                 raise SpaceRunError(f"The app exited with status {status}")
             port = port or _published(state, app_port)
             if port is not None and _answers(port):
-                return port
+                return port, state["Image"]
             if time.monotonic() >= deadline:
                 self._end(app)
                 raise SpaceRunError(
@@ -222,6 +229,15 @@ class DockerRunner:
                     f"{self._start_timeout:g} s"
                 )
             time.sleep(_POLL_SECONDS)
+
+    def _follow(self, container: str, log: LogSink) -> None:
+        """Pass the container's output to `log` until it ends.
+
+        The stream is opened here, not by `start`: an engine may send nothing, not even its
+        headers, before the app's first line.
+        """
+        with contextlib.suppress(EngineError):
+            pump(self._engine.logs(container), log)
 
     def _watch(self, key: str, app: _App, on_exit: ExitListener) -> None:
         try:
