@@ -97,14 +97,12 @@ def _space(owner: HubUser, dockerfile: bytes, **create: object) -> str:
 
 def _settles(api: HfApi, space: str) -> str:
     """The stage the Space's build ends in: RUNNING or an error."""
-    stage: str = wait_until(
-        lambda: (
-            (stage := api.get_space_runtime(space).stage) in {SpaceStage.RUNNING, *ERRORS} and stage
-        ),
-        f"{space} to be built",
-        timeout=300,
-    )
-    return stage
+
+    def settled() -> str | None:
+        stage: str = api.get_space_runtime(space).stage
+        return stage if stage in {SpaceStage.RUNNING, *ERRORS} else None
+
+    return wait_until(settled, f"{space} to be built", timeout=300)
 
 
 def _error(api: HfApi, space: str) -> str:
