@@ -207,6 +207,19 @@ def test_an_app_that_never_listens_is_a_runtime_error(
         assert containers(docker_socket, label) == []
 
 
+def test_a_docker_space_whose_engine_is_not_there_is_a_build_error_saying_so(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None
+) -> None:
+    directory = tmp_path_factory.mktemp("engine-gone")
+    engine = directory / "docker.sock"
+    with working_hub(directory, database_url, spaces_docker_host=f"unix://{engine}") as server:
+        owner = make_user(server, "owner")
+        space = _space(owner, DOCKERFILE + HTTPD)
+
+        assert _settles(owner.api, space) == SpaceStage.BUILD_ERROR
+        assert f"There is no Docker engine socket at {engine}" in _error(owner.api, space)
+
+
 def test_a_docker_space_on_a_hub_without_a_docker_engine_says_how_to_configure_one(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> None:

@@ -439,7 +439,7 @@ def test_an_unknown_space_runner_is_refused() -> None:
     "host", ["tcp://127.0.0.1:2375", "unix://relative.sock", "/var/run/docker.sock", "unix://"]
 )
 def test_a_docker_engine_is_reached_over_a_unix_socket_only(host: str) -> None:
-    with pytest.raises(SettingsError, match="spaces_docker_host: .* is not a unix socket address"):
+    with pytest.raises(SettingsError, match=r"spaces_docker_host: .* is not a unix socket address"):
         load_settings({"spaces_docker_host": host}, environ={})
 
 
@@ -451,7 +451,7 @@ def test_no_docker_engine_is_configured_by_default_nor_by_an_empty_variable() ->
 
 @pytest.mark.parametrize("prefix", ["", "Hub", "-hub", "hub/a", "h" * 41])
 def test_a_docker_prefix_must_name_containers(prefix: str) -> None:
-    with pytest.raises(SettingsError, match="spaces_docker_prefix: .* is not lowercase letters"):
+    with pytest.raises(SettingsError, match=r"spaces_docker_prefix: .* is not lowercase letters"):
         load_settings({"spaces_docker_prefix": prefix}, environ={})
 
 

@@ -140,6 +140,7 @@ class DockerEngine:
         return self._stream("GET", f"/containers/{container}/logs", params=params, frames=True)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        self._check_socket()
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as error:
@@ -149,6 +150,7 @@ class DockerEngine:
         return response
 
     def _stream(self, method: str, path: str, *, frames: bool = False, **kwargs: Any) -> _Stream:
+        self._check_socket()
         request = self._http.build_request(method, path, timeout=_STREAMING, **kwargs)
         try:
             response = self._http.send(request, stream=True)
@@ -159,6 +161,11 @@ class DockerEngine:
             response.close()
             raise EngineError(_message(response), response.status_code)
         return _Stream(response, frames=frames)
+
+    def _check_socket(self) -> None:
+        """Raise if there is no socket to connect to (a clearer error than the connection's)."""
+        if not self._socket.is_socket():
+            raise EngineError(f"There is no Docker engine socket at {self._socket}")
 
     def _unreachable(self, error: httpx.HTTPError) -> EngineError:
         return EngineError(f"The Docker engine at {self._socket} did not answer: {error}")
