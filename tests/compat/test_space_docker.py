@@ -38,6 +38,9 @@ echo
 echo "GREETING=$GREETING"
 echo "API_KEY=$API_KEY"
 echo "SPACE_ID=$SPACE_ID"
+echo "PORT=$PORT"
+/bin/busybox grep -E "^(CapBnd|NoNewPrivs):" /proc/self/status
+echo "open files: $(ulimit -n)"
 """
 PAGE = b"<!doctype html><title>Docker</title><h1>A docker Space</h1>\n"
 ERRORS = {SpaceStage.BUILD_ERROR, SpaceStage.RUNTIME_ERROR, SpaceStage.CONFIG_ERROR}
@@ -142,10 +145,17 @@ def test_a_docker_space_builds_runs_restarts_and_pauses(
     assert f"SPACE_ID={space}" in env
     assert "GREETING=Bonjour" in env
     assert "API_KEY=s3cr3t" in env
+    assert "PORT=7860" in env
+    # No capability can be gained, nor privileges by setuid; the open files are the setting's.
+    assert "CapBnd:\t0000000000000000" in env
+    assert "NoNewPrivs:\t1" in env
+    assert f"open files: {hub.settings.spaces_open_files}" in env
     wait_until(lambda: "response:200" in _run_log(owner, space), "httpd's requests in the run log")
     assert "s3cr3t" not in build + _run_log(owner, space)
     hub_label = f"hubstead.hub={hub.settings.spaces_docker_prefix}"
-    assert [c["State"] for c in containers(docker_socket, hub_label)] == ["running"]
+    (container,) = containers(docker_socket, hub_label)
+    assert container["State"] == "running"
+    assert [port["IP"] for port in container["Ports"]] == ["127.0.0.1"]
 
     owner.api.add_space_variable(space, "GREETING", "Salut")
     owner.api.restart_space(space)

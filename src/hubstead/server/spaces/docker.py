@@ -88,24 +88,19 @@ class DockerRunner:
         if self._limits.memory_bytes is not None:
             options["memory"] = str(self._limits.memory_bytes)
         image = None
-        with _context(spec.source_dir) as context:
-            try:
-                for message in self._engine.build(
-                    context, tag=tag, labels=self._labels(spec), options=options
-                ):
-                    error = message.get("error") or (message.get("errorDetail") or {}).get(
-                        "message"
-                    )
-                    if error:
-                        raise SpaceRunError(str(error).strip())
-                    for line in str(message.get("stream") or "").splitlines():
-                        log(line)
-                    aux = message.get("aux")
-                    if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
-                        image = aux["ID"]
-            except EngineError as error:
-                raise SpaceRunError(f"The Docker engine refused the build: {error}") from None
-        self._remove_images(spec.key, keep=image)
+        try:
+            with (
+                _context(spec.source_dir) as context,
+                contextlib.closing(
+                    self._engine.build(context, tag=tag, labels=self._labels(spec), options=options)
+                ) as messages,
+            ):
+                for message in messages:
+                    image = _progress(message, log) or image
+        except EngineError as error:
+            raise SpaceRunError(f"The Docker engine refused the build: {error}") from None
+        if image is not None:
+            self._remove_images(spec.key, keep=image)
 
     def start(self, spec: AppSpec, log: LogSink, on_exit: ExitListener) -> AppAddress:
         """Start `spec`'s container and wait until it answers (see `SpaceRunner.start`)."""
@@ -263,7 +258,7 @@ class DockerRunner:
         with contextlib.suppress(EngineError):
             self._engine.stop(container, grace_seconds=self._grace)
 
-    def _remove_images(self, key: str, *, keep: str | None) -> None:
+    def _remove_images(self, key: str, *, keep: str) -> None:
         """Remove the Space's images but `keep` (one a container still runs stays, for now)."""
         with contextlib.suppress(EngineError):
             for image in self._engine.images(f"{SPACE_LABEL}={self._prefix}/{key}"):
@@ -297,6 +292,24 @@ def _context(source: Path) -> Iterator[Iterator[bytes]]:
             tar.add(source, arcname=".")
         spool.seek(0)
         yield iter(lambda: spool.read(_CHUNK_BYTES), b"")
+
+
+def _progress(message: dict[str, Any], log: LogSink) -> str | None:
+    """Pass one message of a build's progress to `log`: the image's id when it names it.
+
+    Raises:
+        SpaceRunError: the message is the build's error.
+    """
+    detail = message.get("errorDetail")
+    error = message.get("error") or (detail.get("message") if isinstance(detail, dict) else None)
+    if error:
+        raise SpaceRunError(str(error).strip())
+    for line in str(message.get("stream") or "").splitlines():
+        log(line)
+    aux = message.get("aux")
+    if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
+        return str(aux["ID"])
+    return None
 
 
 def _published(state: dict[str, Any], app_port: int) -> int | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import struct
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,10 @@ class DockerEngine:
     def __init__(self, socket: Path) -> None:
         self._socket = socket
         self._http = httpx.Client(
-            transport=httpx.HTTPTransport(uds=str(socket)),
+            # Each running app holds two connections open (its output, its end): no cap.
+            transport=httpx.HTTPTransport(
+                uds=str(socket), limits=httpx.Limits(max_connections=None)
+            ),
             base_url=f"http://docker/{API_VERSION}",
             timeout=_TIMEOUT,
         )
@@ -60,7 +63,7 @@ class DockerEngine:
         tag: str,
         labels: Mapping[str, str],
         options: Mapping[str, str],
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Generator[dict[str, Any], None, None]:
         """Build `context` (a tar stream, its Dockerfile at its root) as `tag`: its messages.
 
         Each message is a JSON object of the engine's: `stream` (output), `aux`, or `error`.
