@@ -449,7 +449,7 @@ def test_no_docker_engine_is_configured_by_default_nor_by_an_empty_variable() ->
     assert settings.spaces_docker_socket is None
 
 
-@pytest.mark.parametrize("prefix", ["", "Hub", "-hub", "hub/a", "h" * 41])
+@pytest.mark.parametrize("prefix", ["", "Hub", "-hub", "hub-", "hub.a", "hub/a", "h" * 41])
 def test_a_docker_prefix_must_name_containers(prefix: str) -> None:
     with pytest.raises(SettingsError, match=r"spaces_docker_prefix: .* is not lowercase letters"):
         load_settings({"spaces_docker_prefix": prefix}, environ={})

@@ -31,7 +31,7 @@ _LOCATION_PREFIX = re.compile(r"/[^\s?#]+/")
 _MAX_UID = 2**32 - 2
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 _DOMAIN = re.compile(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-_DOCKER_PREFIX = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
+_DOCKER_PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 _HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
@@ -673,7 +673,7 @@ def _spaces_problems(settings: Settings) -> list[str]:
     if not _DOCKER_PREFIX.fullmatch(settings.spaces_docker_prefix):
         problems.append(
             f"spaces_docker_prefix: {settings.spaces_docker_prefix!r} is not lowercase letters, "
-            "digits, '.', '_' and '-' (at most 40, starting with a letter or digit)"
+            "digits and inner '-' (at most 40), as image names need"
         )
     domain = settings.spaces_domain
     if domain is not None and not _DOMAIN.fullmatch(domain):

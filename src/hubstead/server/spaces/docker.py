@@ -3,12 +3,13 @@
 `build` sends the Space's files as the build context (its Dockerfile at the root) and tags
 the image `<prefix>-space-<key>`, labelled with the hub and the Space; its progress is the build
 log, and the engine's error the build's. Older images of the Space are removed once a build
-succeeds. `start` replaces any container of that name with a new one: the image's command, the
-Space's variables and secrets (and `PORT`, its `app_port`) as its environment, `app_port`
-published on an ephemeral port of 127.0.0.1 alone, every capability dropped, no new privileges,
-no mounts of the host, memory, process and open-file limits from the settings. It returns once
-the app answers on that port. A thread per app passes the container's output to the run log,
-another waits for its end. See docs/security.md for what this isolates, and what not.
+succeeds, and once the container of an older one is replaced. `start` replaces any container
+of that name with a new one: the image's command, the Space's variables and secrets (and
+`PORT`, its `app_port`) as its environment, `app_port` published on an ephemeral port of
+127.0.0.1 alone, every capability dropped, no new privileges, no mounts of the host, memory,
+process and open-file limits from the settings. It returns once the app answers on that port.
+A thread per app passes the container's output to the run log, another waits for its end.
+See docs/security.md for what this isolates, and what not.
 """
 
 from __future__ import annotations

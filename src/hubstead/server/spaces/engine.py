@@ -78,7 +78,10 @@ class DockerEngine:
                         pass
                     continue
                 if line.strip():
-                    message = json.loads(line)
+                    try:
+                        message = json.loads(line)
+                    except ValueError:
+                        raise EngineError(f"The Docker engine sent {line[:200]!r}") from None
                     if isinstance(message, dict):
                         yield message
 
