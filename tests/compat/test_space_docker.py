@@ -162,6 +162,10 @@ def test_a_docker_space_builds_runs_restarts_and_pauses(
     assert _settles(owner.api, space) == SpaceStage.RUNNING, _error(owner.api, space)
     assert "GREETING=Salut" in _app(hub, owner, space, "cgi-bin/env").text
     assert len(containers(docker_socket, hub_label)) == 1
+    assert "Using cache" in _build_log(owner, space)
+    owner.api.restart_space(space, factory_reboot=True)
+    assert _settles(owner.api, space) == SpaceStage.RUNNING, _error(owner.api, space)
+    assert "Using cache" not in _build_log(owner, space)
 
     # A new commit builds a new image; the Space's older one is removed.
     owner.api.upload_file(

@@ -85,7 +85,10 @@ class DockerRunner:
             raise SpaceRunError(f"The Docker runner does not run {spec.config.sdk} Spaces")
         tag = self._name(spec.key)
         log(f"Building the image {tag} on the Docker engine")
+        # A factory reboot builds every step again, on base images pulled again.
         options = {"rm": "1", "forcerm": "1", "nocache": "1" if fresh else "0"}
+        if fresh:
+            options["pull"] = "1"
         if self._limits.memory_bytes is not None:
             options["memory"] = str(self._limits.memory_bytes)
         image = None
