@@ -183,6 +183,33 @@ def test_a_docker_space_builds_runs_restarts_and_pauses(
     wait_until(lambda: not containers(docker_socket, hub_label), "the container to be removed")
 
 
+def test_a_docker_space_turned_static_has_its_container_removed(
+    hub: ThreadedServer, owner: HubUser, docker_socket: Path
+) -> None:
+    space = _space(owner, DOCKERFILE + HTTPD)
+    assert _settles(owner.api, space) == SpaceStage.RUNNING, _error(owner.api, space)
+    assert len(containers(docker_socket, f"hubstead.repo={space}")) == 1
+
+    owner.api.upload_file(
+        path_or_fileobj=b"---\nsdk: static\napp_file: www/index.html\n---\n",
+        path_in_repo="README.md",
+        repo_id=space,
+        repo_type="space",
+    )
+
+    wait_until(
+        lambda: (
+            "Static Space" in _build_log(owner, space)
+            and owner.api.get_space_runtime(space).stage == SpaceStage.RUNNING
+        ),
+        "the static build",
+    )
+    assert _app(hub, owner, space).content == PAGE  # from the hub's files now
+    wait_until(
+        lambda: not containers(docker_socket, f"hubstead.repo={space}"), "the container to go"
+    )
+
+
 def test_a_broken_dockerfile_is_a_build_error_with_the_engines_message(
     owner: HubUser,
 ) -> None:
