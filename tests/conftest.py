@@ -111,9 +111,10 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="session")
-def docker_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The socket of a Docker engine (podman's) for the session, emptied when it ends."""
-    with podman_engine(tmp_path_factory.mktemp("docker")) as socket:
+def docker_socket() -> Iterator[Path]:
+    """The socket of a Docker engine (podman's) for the session, removed when it ends."""
+    # A short path: podman refuses a run root longer than 50 characters.
+    with podman_engine(Path(tempfile.mkdtemp(prefix="hubstead-podman-"))) as socket:
         yield socket
 
 

@@ -47,7 +47,10 @@ def _podman(directory: Path) -> list[str]:
 
 @contextlib.contextmanager
 def podman_engine(directory: Path) -> Iterator[Path]:
-    """podman's Docker API service on a socket in `directory` (returned), for one session."""
+    """podman's Docker API service on a socket in `directory` (returned), for one session.
+
+    Everything is kept in `directory`, removed at the end.
+    """
     podman = _podman(directory)
     engine = directory / "engine.sock"
     log = directory / "service.log"
