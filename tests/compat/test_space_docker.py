@@ -42,6 +42,10 @@ echo "PORT=$PORT"
 /bin/busybox grep -E "^(CapBnd|NoNewPrivs):" /proc/self/status
 echo "open files: $(ulimit -n)"
 """
+STOP_CGI = b"""#!/bin/busybox sh
+read -r _ _ _ server _ < /proc/$PPID/stat
+kill "$server"
+"""
 PAGE = b"<!doctype html><title>Docker</title><h1>A docker Space</h1>\n"
 ERRORS = {SpaceStage.BUILD_ERROR, SpaceStage.RUNTIME_ERROR, SpaceStage.CONFIG_ERROR}
 
@@ -79,7 +83,9 @@ def owner(hub: ThreadedServer) -> HubUser:
     return make_user(hub, "owner")
 
 
-def _space(owner: HubUser, dockerfile: bytes, **create: object) -> str:
+def _space(
+    owner: HubUser, dockerfile: bytes, extra: dict[str, bytes] | None = None, **create: object
+) -> str:
     space = f"{owner.name}/{unique_name('docker')}"
     owner.api.create_repo(space, repo_type="space", space_sdk="docker", **create)  # type: ignore[arg-type]
     files = {
@@ -88,6 +94,7 @@ def _space(owner: HubUser, dockerfile: bytes, **create: object) -> str:
         "busybox": static_busybox(),
         "www/index.html": PAGE,
         "www/cgi-bin/env": CGI,
+        **(extra or {}),
     }
     owner.api.create_commit(
         space,
@@ -231,6 +238,34 @@ def test_an_app_that_exits_is_a_runtime_error_with_its_last_lines(owner: HubUser
     message = _error(owner.api, space)
     assert "The app exited with status 3" in message
     assert "giving up" in message
+
+
+def test_an_app_that_stops_by_itself_while_running_is_a_runtime_error_with_its_last_lines(
+    hub: ThreadedServer, owner: HubUser, docker_socket: Path
+) -> None:
+    serve_then_end = b"/bin/busybox httpd -f -p 7860 -h /www; echo the app ends; exit 4"
+    space = _space(
+        owner,
+        DOCKERFILE + b'CMD ["/bin/busybox", "sh", "-c", "' + serve_then_end + b'"]\n',
+        # A request to it stops the server (the parent of the process serving the request):
+        # the app then ends, as an app that crashes does.
+        {"www/cgi-bin/stop": STOP_CGI},
+    )
+    assert _settles(owner.api, space) == SpaceStage.RUNNING, _error(owner.api, space)
+
+    with contextlib.suppress(httpx.HTTPError):
+        _app(hub, owner, space, "cgi-bin/stop")
+
+    wait_until(
+        lambda: owner.api.get_space_runtime(space).stage == SpaceStage.RUNTIME_ERROR,
+        "the app's end to be noticed",
+    )
+    message = _error(owner.api, space)
+    assert "The app exited with status 4" in message
+    assert "the app ends" in message
+    wait_until(
+        lambda: not containers(docker_socket, f"hubstead.repo={space}"), "the container to go"
+    )
 
 
 def test_an_app_that_never_listens_is_a_runtime_error(
