@@ -301,6 +301,8 @@ def _context(source: Path) -> Iterator[Iterator[bytes]]:
 def _progress(message: dict[str, Any], log: LogSink) -> str | None:
     """Pass one message of a build's progress to `log`: the image's id when it names it.
 
+    Output (`stream`) goes line by line, the steps of pulling an image (`status`) one a line.
+
     Raises:
         SpaceRunError: the message is the build's error.
     """
@@ -310,6 +312,10 @@ def _progress(message: dict[str, Any], log: LogSink) -> str | None:
         raise SpaceRunError(str(error).strip())
     for line in str(message.get("stream") or "").splitlines():
         log(line)
+    status = message.get("status")
+    # Docker's pulls: each layer's steps, not the progress of its download.
+    if isinstance(status, str) and not message.get("progressDetail"):
+        log(f"{message['id']}: {status}" if isinstance(message.get("id"), str) else status)
     aux = message.get("aux")
     if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
         return str(aux["ID"])
