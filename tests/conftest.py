@@ -28,6 +28,7 @@ from huggingface_hub import HfApi
 from tests.helpers.accounts import HubUser, make_user, unique_name
 from tests.helpers.clock import ManualClock
 from tests.helpers.databases import postgres_database
+from tests.helpers.docker import podman_engine
 from tests.helpers.live_server import LiveServer, start_server
 from tests.helpers.production_server import production_server
 from tests.helpers.s3 import MotoS3
@@ -107,6 +108,14 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
             yield url
     else:
         yield None
+
+
+@pytest.fixture(scope="session")
+def docker_socket() -> Iterator[Path]:
+    """The socket of a Docker engine (podman's) for the session, removed when it ends."""
+    # A short path: podman refuses a run root longer than 50 characters.
+    with podman_engine(Path(tempfile.mkdtemp(prefix="hubstead-podman-"))) as socket:
+        yield socket
 
 
 @pytest.fixture(scope="session")

@@ -117,6 +117,8 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         "HUBSTEAD_SPACES_PROCESSES": "31",
         "HUBSTEAD_SPACES_NICE": "19",
         "HUBSTEAD_SPACES_START_TIMEOUT_SECONDS": "32",
+        "HUBSTEAD_SPACES_DOCKER_HOST": "unix:///run/podman/podman.sock",
+        "HUBSTEAD_SPACES_DOCKER_PREFIX": "hub-2",
     }
 
     settings = load_settings(environ=environ)
@@ -202,6 +204,8 @@ def test_every_setting_reads_its_hubstead_variable(tmp_path: Path) -> None:
         settings.spaces_nice,
         settings.spaces_start_timeout_seconds,
     ) == (27, 28, 26, 29, 30, 31, 19, 32)
+    assert settings.spaces_docker_socket == Path("/run/podman/podman.sock")
+    assert settings.spaces_docker_prefix == "hub-2"
 
 
 def test_pull_through_settings_are_checked_and_lists_come_from_toml(tmp_path: Path) -> None:
@@ -429,6 +433,26 @@ def test_the_builder_is_no_app_user() -> None:
 def test_an_unknown_space_runner_is_refused() -> None:
     with pytest.raises(SettingsError, match="spaces_runner: 'docker' is not one of local, none"):
         load_settings({"spaces_runner": "docker"}, environ={})
+
+
+@pytest.mark.parametrize(
+    "host", ["tcp://127.0.0.1:2375", "unix://relative.sock", "/var/run/docker.sock", "unix://"]
+)
+def test_a_docker_engine_is_reached_over_a_unix_socket_only(host: str) -> None:
+    with pytest.raises(SettingsError, match=r"spaces_docker_host: .* is not a unix socket address"):
+        load_settings({"spaces_docker_host": host}, environ={})
+
+
+def test_no_docker_engine_is_configured_by_default_nor_by_an_empty_variable() -> None:
+    settings = load_settings(environ={"HUBSTEAD_SPACES_DOCKER_HOST": ""})
+
+    assert settings.spaces_docker_socket is None
+
+
+@pytest.mark.parametrize("prefix", ["", "Hub", "-hub", "hub-", "hub.a", "hub/a", "h" * 41])
+def test_a_docker_prefix_must_name_containers(prefix: str) -> None:
+    with pytest.raises(SettingsError, match=r"spaces_docker_prefix: .* is not lowercase letters"):
+        load_settings({"spaces_docker_prefix": prefix}, environ={})
 
 
 def test_space_limits_and_switches_are_checked() -> None:

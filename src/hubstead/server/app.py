@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from hubstead.server import errors
+from hubstead.server.domain.spaces import SpaceSdk
 from hubstead.server.http import (
     access_requests,
     admin,
@@ -91,7 +92,7 @@ from hubstead.server.services.signing import UrlSigner
 from hubstead.server.services.space_env import SpaceEnvService
 from hubstead.server.services.spaces.builds import SpaceBuilder
 from hubstead.server.services.spaces.logs import SpaceLogs
-from hubstead.server.services.spaces.runner import SpaceRunner
+from hubstead.server.services.spaces.runner import SdkRunners, SpaceRunner
 from hubstead.server.services.spaces.runtime import SpaceRuntimeService
 from hubstead.server.services.spaces.serving import SpaceServing
 from hubstead.server.services.spaces.volumes import SpaceVolumes
@@ -109,6 +110,7 @@ from hubstead.server.services.xet.tokens import XetTokenService
 from hubstead.server.services.xet.upkeep import XetUpkeep
 from hubstead.server.services.xet.uploads import XetUploadService
 from hubstead.server.settings import Settings
+from hubstead.server.spaces.docker import docker_runner
 from hubstead.server.spaces.local import local_runner
 from hubstead.server.storage.access_requests_sql import SqlAccessRequestStore
 from hubstead.server.storage.accounts_sql import SqlAccountStore
@@ -174,7 +176,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     lfs_index = SqlLfsIndex(database)
     # Locks every server process on this data dir respects (`serve --workers`).
     mutexes = FsMutexes(data_dir / "locks")
-    space_runner = _space_runner(settings)
+    space_runner = _space_runners(settings)
     heads = HeadService(repo_store, git_store, mutexes)
     job_service = _job_service(settings, database, clock)
     area = FsFetchArea(data_dir / "mirror")
@@ -438,13 +440,22 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     )
 
 
-def _space_runner(settings: Settings) -> SpaceRunner | None:
-    """What runs gradio and streamlit Spaces (`spaces_runner`); None: nothing does."""
-    if settings.spaces_runner == "none":
-        return None
-    env_dir = settings.effective_spaces_env_dir
-    # The environments' locks live with them: hubs sharing `spaces_env_dir` share the locks.
-    return local_runner(settings, FsMutexes(env_dir / "locks").hold)
+def _space_runners(settings: Settings) -> SdkRunners:
+    """What runs Space apps, by SDK; an SDK without a runner is built nowhere.
+
+    Gradio and streamlit: the local runner (`spaces_runner`); docker: the engine of
+    `spaces_docker_host`.
+    """
+    runners: dict[SpaceSdk, SpaceRunner] = {}
+    if settings.spaces_runner != "none":
+        env_dir = settings.effective_spaces_env_dir
+        # The environments' locks live with them: hubs sharing `spaces_env_dir` share the locks.
+        local = local_runner(settings, FsMutexes(env_dir / "locks").hold)
+        runners.update({SpaceSdk.GRADIO: local, SpaceSdk.STREAMLIT: local})
+    docker = docker_runner(settings)
+    if docker is not None:
+        runners[SpaceSdk.DOCKER] = docker
+    return SdkRunners(runners)
 
 
 def _object_stores(settings: Settings) -> tuple[BlobStore, XorbStore, BlobStore]:

@@ -31,6 +31,7 @@ _LOCATION_PREFIX = re.compile(r"/[^\s?#]+/")
 _MAX_UID = 2**32 - 2
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 _DOMAIN = re.compile(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_DOCKER_PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 _HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
@@ -326,6 +327,19 @@ class Settings:
     spaces_start_timeout_seconds: int = _setting(
         300, "How long a Space app may take from its start to listening on its port."
     )
+    spaces_docker_host: str | None = _setting(
+        None,
+        "The Docker engine that builds and runs docker Spaces, as unix:///path/to/socket "
+        "(Docker's, or podman's `podman system service`); unset, their builds end in "
+        "CONFIG_ERROR. Whoever reaches that socket is root on its machine: docs/security.md.",
+        shown="(none)",
+    )
+    spaces_docker_prefix: str = _setting(
+        "hubstead",
+        "Names this hub's Space images and containers on the Docker engine "
+        "(<prefix>-space-<id>, labelled hubstead.hub=<prefix>): hubs sharing an engine give "
+        "different ones.",
+    )
 
     session_days: int = _setting(
         30, "How long a browser stays signed in to the web hub without signing in again."
@@ -380,6 +394,13 @@ class Settings:
         if self.spaces_env_dir is not None:
             return self.spaces_env_dir.expanduser().resolve()
         return self.effective_spaces_dir
+
+    @property
+    def spaces_docker_socket(self) -> Path | None:
+        """The socket of `spaces_docker_host`, or None when no Docker engine is configured."""
+        if self.spaces_docker_host is None:
+            return None
+        return Path(urlsplit(self.spaces_docker_host).path)
 
     def redacted(self) -> dict[str, str]:
         """Effective values for display, with secrets hidden."""
@@ -643,6 +664,20 @@ def _spaces_problems(settings: Settings) -> list[str]:
             problems.append(
                 f"{key}: {directory} is inside the data dir, which Space apps must not reach"
             )
+    docker = settings.spaces_docker_host
+    if docker is not None:
+        parts = urlsplit(docker)
+        # A TCP engine is root on its machine for whoever reaches its port: sockets alone.
+        if parts.scheme != "unix" or parts.netloc or not parts.path.startswith("/"):
+            problems.append(
+                f"spaces_docker_host: {docker!r} is not a unix socket address such as "
+                "unix:///var/run/docker.sock"
+            )
+    if not _DOCKER_PREFIX.fullmatch(settings.spaces_docker_prefix):
+        problems.append(
+            f"spaces_docker_prefix: {settings.spaces_docker_prefix!r} is not lowercase letters, "
+            "digits and inner '-' (at most 40), as image names need"
+        )
     domain = settings.spaces_domain
     if domain is not None and not _DOMAIN.fullmatch(domain):
         problems.append(

@@ -59,7 +59,7 @@ from hubstead.server.services.repos import RepoService
 from hubstead.server.services.sessions import SessionService
 from hubstead.server.services.space_env import SpaceEnvService
 from hubstead.server.services.spaces.builds import SpaceBuilder
-from hubstead.server.services.spaces.runner import SpaceRunner
+from hubstead.server.services.spaces.runner import SdkRunners
 from hubstead.server.services.spaces.runtime import SpaceRuntimeService
 from hubstead.server.services.spaces.serving import SpaceServing
 from hubstead.server.services.upkeep import UpkeepService
@@ -102,7 +102,7 @@ class Services:
     space_env: SpaceEnvService
     space_runtime: SpaceRuntimeService
     space_builds: SpaceBuilder
-    space_runner: SpaceRunner | None
+    space_runner: SdkRunners
     profiles: ProfileService
     access_requests: AccessRequestService
     webhooks: WebhookService
@@ -129,5 +129,6 @@ class Services:
     def close(self) -> None:
         """Stop the Space apps this process runs; release connections to databases and hubs."""
         self.space_builds.stop_apps()
+        self.space_runner.close()
         self.upstreams.close()
         self.database.close()

@@ -43,6 +43,7 @@ from hubstead.server.services.spaces.runner import (
 from hubstead.server.settings import Settings
 from hubstead.server.spaces.envs import SYSTEM_PATH, Environments, PackageIndex
 from hubstead.server.spaces.processes import (
+    MOUNT_CAPABILITIES,
     Identity,
     Limits,
     kill_user,
@@ -221,6 +222,9 @@ class LocalProcessRunner:
         self._root.chmod(0o711)
         make_directory(self._apps_dir, 0o711)
 
+    def close(self) -> None:
+        """Nothing to release: the runner holds nothing open but its apps."""
+
     def _identity(self, key: str) -> Identity:
         return self._users.app(key) if self._users is not None else Identity(uid=None)
 
@@ -273,15 +277,17 @@ class LocalProcessRunner:
         """The trees of the run's volumes, each with the folder it is mounted at.
 
         Raises:
-            SpaceRunError: the hub cannot mount (it is not root), or a mount path it refuses
-                (see `mount_point`).
+            SpaceRunError: the hub cannot mount (it lacks `MOUNT_CAPABILITIES`), or a mount
+                path it refuses (see `mount_point`).
         """
         if not spec.volumes:
             return []
-        if not running_as_root():
+        missing = missing_capabilities(MOUNT_CAPABILITIES)
+        if missing:
             raise SpaceRunError(
-                "This hub does not run as root, so it cannot mount volumes into apps: delete "
-                "the Space's volumes, or run the hub as root"
+                f"The hub lacks the capability {', '.join(missing)}, so it cannot mount volumes "
+                "into apps: delete the Space's volumes, or give the hub that capability (see "
+                "Space volumes in docs/operations.md)"
             )
         points = [mount_point(volume.mount_path, self._reserved) for volume in spec.volumes]
         return list(zip(self._volumes.make(run, spec.volumes), points, strict=True))

@@ -37,6 +37,9 @@ CAPABILITIES = {
 }
 """What the local runner needs to run apps as users of their own: names and bit numbers."""
 
+MOUNT_CAPABILITIES = {"CAP_SYS_ADMIN": 21}  # the launcher: a mount namespace, its binds
+"""What it needs besides to mount a Space's volumes into its app."""
+
 _LAUNCHER = Path(__file__).with_name("launcher.py")
 _TRUNCATED = " [line truncated]"
 
@@ -224,14 +227,15 @@ def _status_fields(status: str) -> dict[str, str]:
     return dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
 
 
-def missing_capabilities() -> list[str]:
-    """The `CAPABILITIES` this process lacks to run apps as users of their own (none: it may).
+def missing_capabilities(wanted: Mapping[str, int] = CAPABILITIES) -> list[str]:
+    """The `wanted` capabilities this process lacks (none: it may do what they are for).
 
-    They must be in its effective set and, unless it is root (whose programs get theirs back
-    at exec), in its ambient set, which passes them to the launcher.
+    By default `CAPABILITIES`, to run apps as users of their own. They must be in its effective
+    set and, unless it is root (whose programs get theirs back at exec), in its ambient set,
+    which passes them to the launcher.
     """
     fields = _status_fields(Path("/proc/self/status").read_text())
     held = int(fields["CapEff"], 16)
     if os.geteuid() != 0:
         held &= int(fields["CapAmb"], 16)
-    return [name for name, bit in CAPABILITIES.items() if not held >> bit & 1]
+    return [name for name, bit in wanted.items() if not held >> bit & 1]

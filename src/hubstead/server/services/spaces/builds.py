@@ -13,11 +13,12 @@ a pull-through fetch may be asked for by anyone. It is STOPPED, saying so.
 
 **What.** `build` reads the configuration at the branch head (`config.py`): NO_APP_FILE and
 CONFIG_ERROR end there; `static` is RUNNING without a process (the hub serves its files);
-`docker` is a CONFIG_ERROR (no Docker runner here). For gradio and streamlit, the Space's
-volumes are resolved (`volumes.py`: one its namespace may no longer read is a CONFIG_ERROR
-naming it), the commit's files (large ones from the object store) are written to a fresh
-folder under the data dir, then the runner builds (BUILDING, or RUNNING_BUILDING while an
-older app still serves) and starts the app (APP_STARTING) with the volumes mounted, which
+an SDK no runner here runs (docker without a Docker engine configured) is a CONFIG_ERROR
+saying so. For the others, the Space's volumes are resolved (`volumes.py`: one its
+namespace may no longer read is a CONFIG_ERROR naming it), the commit's files (large ones
+from the object store) are written to a fresh folder under the data dir, then the runner
+of the SDK builds (BUILDING, or RUNNING_BUILDING while an older app still serves) and
+starts the app (APP_STARTING) with the volumes mounted, which
 then is RUNNING at the address the runner returns. The build log is the job's and the
 Space's (`LogKind.BUILD`); the app's output is the run log. An app that exits by itself is
 RUNTIME_ERROR with its last lines.
@@ -65,7 +66,7 @@ from hubstead.server.services.repos import RepoService
 from hubstead.server.services.space_env import SpaceEnvService
 from hubstead.server.services.spaces.config import SpaceConfigProblem, read_config
 from hubstead.server.services.spaces.logs import LogWriter, SpaceLogs
-from hubstead.server.services.spaces.runner import AppSpec, AppVolume, SpaceRunError, SpaceRunner
+from hubstead.server.services.spaces.runner import AppSpec, AppVolume, SdkRunners, SpaceRunError
 from hubstead.server.services.spaces.volumes import VOLUME_TYPES, SpaceVolumes, VolumeProblem
 from hubstead.server.storage.git_objects import GitObjectStore
 from hubstead.server.storage.hub_events import HubEventLog
@@ -89,7 +90,9 @@ MIRRORED = (
     "apps (their code comes from upstream)"
 )
 NO_DOCKER = (
-    "A docker Space needs a Docker runner; this hub runs gradio, streamlit and static Spaces"
+    "This hub has no Docker engine configured for docker Spaces: its operator can set "
+    "spaces_docker_host to the socket of a Docker or podman engine (docs/operations.md), or "
+    "the Space can use another SDK"
 )
 
 
@@ -159,7 +162,7 @@ class SpaceBuilder:
         env: SpaceEnvService,
         events: HubEventLog,
         jobs: JobService,
-        runner: SpaceRunner | None,
+        runners: SdkRunners,
         volumes: SpaceVolumes,
         *,
         work_dir: Path,
@@ -174,7 +177,7 @@ class SpaceBuilder:
         self._env = env
         self._events = events
         self._jobs = jobs
-        self._runner = runner
+        self._runners = runners
         self._volumes = volumes
         self._work_dir = work_dir
         self._base_url = base_url.rstrip("/")
@@ -332,11 +335,8 @@ class SpaceBuilder:
             log(f"Static Space: the hub serves {config.app_file} and the other files")
             advance(StageChange(SpaceStage.RUNNING, sdk, head))
             return
-        if sdk is SpaceSdk.DOCKER:
-            fail(SpaceStage.CONFIG_ERROR, NO_DOCKER, sdk)
-            return
-        if self._runner is None:
-            fail(SpaceStage.CONFIG_ERROR, NO_RUNNER, sdk)
+        if not self._runners.runs(sdk):
+            fail(SpaceStage.CONFIG_ERROR, NO_DOCKER if sdk is SpaceSdk.DOCKER else NO_RUNNER, sdk)
             return
         try:
             volumes = self._volumes.resolve(space, state.volumes)
@@ -349,7 +349,7 @@ class SpaceBuilder:
         advance(StageChange(building, sdk, head, address, owner))
         try:
             spec = self._spec(space, config, self._export(space, head, generation, log), volumes)
-            self._runner.build(spec, log, fresh=state.fresh_build)
+            self._runners.build(spec, log, fresh=state.fresh_build)
         except SpaceRunError as exc:
             fail(SpaceStage.BUILD_ERROR, str(exc), sdk, built=True)
             return
@@ -361,7 +361,6 @@ class SpaceBuilder:
     def _start(
         self, space: RepoRecord, spec: AppSpec, generation: int, head: str, sdk: SpaceSdk
     ) -> None:
-        assert self._runner is not None
         run_log = self._logs.start(space.id, LogKind.RUN)
 
         def on_exit(status: int) -> None:
@@ -381,7 +380,7 @@ class SpaceBuilder:
         # The supervisor leaves a Space alone while its app is being started.
         with self._app_lock(space.id):
             try:
-                address = self._runner.start(spec, run_log, on_exit)
+                address = self._runners.start(spec, run_log, on_exit)
             except SpaceRunError as exc:
                 run_log.close()
                 lines = "\n".join(run_log.last_lines())
@@ -546,8 +545,7 @@ class SpaceBuilder:
     def _stop(self, space_id: int) -> None:
         with self._lock:
             self._started.pop(space_id, None)
-        if self._runner is not None:
-            self._runner.stop(str(space_id))
+        self._runners.stop(str(space_id))
 
     def _forget(self, space_id: int, generation: int) -> None:
         with self._lock:

@@ -2,9 +2,11 @@
 
 The services decide *when* (a commit to the default branch, a restart, a wake-up) and keep the
 state; a runner decides *how*: the local one (`server/spaces/local.py`) builds a virtual
-environment and starts the app as a separate, unprivileged process on this machine. Another
-(Docker, Kubernetes) is another implementation of this Protocol, chosen by configuration.
-Static Spaces never reach a runner: the hub serves their files itself.
+environment and starts the app as a separate, unprivileged process on this machine; the Docker
+one (`server/spaces/docker.py`) builds a docker Space's image and runs it as a container of a
+Docker engine. Another (Kubernetes) is another implementation of this Protocol, chosen by
+configuration. `SdkRunners` holds a hub's runners by SDK. Static Spaces never reach a runner:
+the hub serves their files itself.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from hubstead.server.domain.spaces import AppAddress, SpaceConfig
+from hubstead.server.domain.spaces import AppAddress, SpaceConfig, SpaceSdk
 
 LogSink = Callable[[str], None]
 """Takes one line of a build's or an app's output (without its newline)."""
@@ -103,3 +105,55 @@ class SpaceRunner(Protocol):
     def running(self, key: str) -> bool:
         """Whether an app of `key` is running here."""
         ...
+
+    def close(self) -> None:
+        """Release what the runner holds open (connections), once its apps are stopped."""
+        ...
+
+
+class SdkRunners:
+    """A hub's runners by the SDK they run, as one runner; an SDK missing has none here.
+
+    Each call goes to the runner of the app's SDK. A start first stops the app of the same
+    key in the other runners (a Space whose SDK changed), and `stop` asks them all.
+    """
+
+    def __init__(self, runners: Mapping[SpaceSdk, SpaceRunner]) -> None:
+        self._runners = dict(runners)
+        self._distinct = list({id(runner): runner for runner in runners.values()}.values())
+
+    def runs(self, sdk: SpaceSdk) -> bool:
+        """Whether a runner here runs `sdk` Spaces."""
+        return sdk in self._runners
+
+    def build(self, spec: AppSpec, log: LogSink, *, fresh: bool) -> None:
+        """Build with the runner of `spec`'s SDK (see `SpaceRunner.build`)."""
+        self._runner(spec).build(spec, log, fresh=fresh)
+
+    def start(self, spec: AppSpec, log: LogSink, on_exit: ExitListener) -> AppAddress:
+        """Start with the runner of `spec`'s SDK, the others' app of its key stopped first."""
+        runner = self._runner(spec)
+        for other in self._distinct:
+            if other is not runner:
+                other.stop(spec.key)
+        return runner.start(spec, log, on_exit)
+
+    def stop(self, key: str) -> None:
+        """Stop the app of `key`, whichever runner runs it."""
+        for runner in self._distinct:
+            runner.stop(key)
+
+    def running(self, key: str) -> bool:
+        """Whether an app of `key` runs in any of the runners."""
+        return any(runner.running(key) for runner in self._distinct)
+
+    def close(self) -> None:
+        """Close every runner."""
+        for runner in self._distinct:
+            runner.close()
+
+    def _runner(self, spec: AppSpec) -> SpaceRunner:
+        runner = self._runners.get(spec.config.sdk)
+        if runner is None:
+            raise SpaceRunError(f"This hub runs no {spec.config.sdk.value} Spaces")
+        return runner
