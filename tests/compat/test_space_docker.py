@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from huggingface_hub import CommitOperationAdd, HfApi, SpaceStage
+from huggingface_hub import CommitOperationAdd, HfApi, SpaceStage, Volume
 
 from hubstead.server.services.spaces.builds import NO_DOCKER
 from tests.helpers.accounts import HubUser, make_user, unique_name
@@ -227,6 +227,23 @@ def test_a_broken_dockerfile_is_a_build_error_with_the_engines_message(
     assert 'STEP "COPY missing /missing"' in message
     assert "no such file or directory" in message
     assert message in _build_log(owner, space)
+
+
+def test_a_docker_space_with_volumes_is_a_build_error_saying_they_are_not_mounted(
+    owner: HubUser,
+) -> None:
+    model = f"{owner.name}/{unique_name('weights')}"
+    owner.api.create_repo(model)
+    space = _space(owner, DOCKERFILE + HTTPD)
+    assert _settles(owner.api, space) == SpaceStage.RUNNING, _error(owner.api, space)
+
+    owner.api.set_space_volumes(space, [Volume(type="model", source=model, mount_path="/data")])
+
+    wait_until(
+        lambda: owner.api.get_space_runtime(space).stage == SpaceStage.BUILD_ERROR,
+        "the build with volumes to fail",
+    )
+    assert "The Docker runner does not mount volumes yet" in _error(owner.api, space)
 
 
 def test_an_app_that_exits_is_a_runtime_error_with_its_last_lines(owner: HubUser) -> None:

@@ -83,6 +83,11 @@ class DockerRunner:
         """Build the image of `spec`'s app from its Dockerfile (see `SpaceRunner.build`)."""
         if spec.config.sdk is not SpaceSdk.DOCKER:
             raise SpaceRunError(f"The Docker runner does not run {spec.config.sdk} Spaces")
+        if spec.volumes:
+            raise SpaceRunError(
+                "The Docker runner does not mount volumes yet: delete the Space's volumes "
+                "(gradio and streamlit Spaces mount them)"
+            )
         tag = self._name(spec.key)
         log(f"Building the image {tag} on the Docker engine")
         # A factory reboot builds every step again, on base images pulled again.
