@@ -22,7 +22,8 @@ from huggingface_hub import CommitOperationAdd, SpaceStage, Volume
 from hubstead.server.domain.accounts import Role
 from tests.helpers.accounts import HubUser, make_org, make_user, unique_name
 from tests.helpers.live_server import ThreadedServer
-from tests.helpers.space_apps import build, running_space, space_record, spaces_hub
+from tests.helpers.space_apps import build, running_space, space_record
+from tests.helpers.spaces import space_hub
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +36,7 @@ WEIGHTS = b"\0weights\0" * 4096
 def hub(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> Iterator[ThreadedServer]:
-    with spaces_hub(tmp_path_factory.mktemp("volumes"), database_url) as server:
+    with space_hub(tmp_path_factory, database_url, "volumes") as server:
         yield server
 
 

@@ -27,8 +27,8 @@ from hubstead.server.spaces.processes import CAPABILITIES
 from tests.helpers.accounts import make_user
 from tests.helpers.plain_apps import SERVING_APP
 from tests.helpers.processes import HubsteadProcess
-from tests.helpers.space_apps import app_url, running_space, spaces_hub
-from tests.helpers.spaces import REPO, hub_space_settings, require_wheelhouse
+from tests.helpers.space_apps import app_url, running_space
+from tests.helpers.spaces import REPO, hub_space_settings, require_wheelhouse, space_hub
 from tests.helpers.waiting import wait_until
 
 pytestmark = [
@@ -168,8 +168,10 @@ def test_a_hub_with_the_capabilities_runs_an_app_as_its_user_with_none(hub_home:
     _assert_unprivileged(status, uid)
 
 
-def test_an_app_of_a_root_hub_has_no_capability_either(tmp_path: Path) -> None:
-    with spaces_hub(tmp_path, None) as hub:
+def test_an_app_of_a_root_hub_has_no_capability_either(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    with space_hub(tmp_path_factory, None, "root-hub") as hub:
         owner = make_user(hub)
         space = running_space(hub, owner, {"app.py": SERVING_APP})
         status = _status_fields(httpx.get(f"{app_url(hub, owner, space)}/status").text)
