@@ -249,6 +249,26 @@ def test_a_volume_whose_revision_is_gone_is_a_config_error_at_the_next_start(
     )
 
 
+def test_a_large_file_deleted_from_the_repo_is_not_mounted_from_another_repos_copy(
+    hub: ThreadedServer, owner: HubUser
+) -> None:
+    model = _model(owner, {"weights/model.bin": WEIGHTS})
+    before = owner.api.model_info(model).sha
+    # Another repo holds the same bytes: the hub keeps them, for that repo only.
+    _model(owner, {"model.bin": WEIGHTS})
+    owner.api.delete_file("weights/model.bin", model)
+    deleted = list(owner.api.list_lfs_files(model))
+    owner.api.permanently_delete_lfs_files(model, deleted, rewrite_history=False)
+    space = running_space(hub, owner)
+    volume = Volume(type="model", source=model, mount_path="/data", revision=before)
+
+    assert _mount(hub, owner, space, volume) == SpaceStage.CONFIG_ERROR
+    assert _error(owner, space) == (
+        f"The volume at /data (model {model}) cannot be mounted: the content of "
+        "weights/model.bin is missing from this hub"
+    )
+
+
 def test_a_volume_of_a_folder_the_repo_lacks_is_a_config_error(
     hub: ThreadedServer, owner: HubUser
 ) -> None:

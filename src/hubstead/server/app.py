@@ -362,7 +362,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
             SqlHubEventLog(database),
             job_service,
             space_runner,
-            SpaceVolumes(repo_service, auth_service, git_store, objects),
+            SpaceVolumes(repo_service, auth_service, git_store, lfs_index, objects),
             work_dir=data_dir / "spaces",
             base_url=_base_url(settings),
             clock=clock,

@@ -10,7 +10,9 @@ a volume's repo reaches the app at its next build (a restart), not before.
 
 A volume is its files (or those of its `path` folder) at the commit, each named by the
 address of its content, so that the runner can keep one copy of a file mounted by several
-Spaces; large files are read from the object store (blobs or Xet) with their real content.
+Spaces; large files are read from the object store (blobs or Xet) with their real content,
+only when linked to the repo with the pointer's size, as for a download (a content deleted from
+the repo for good is not mounted from another repo's copy).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from hubstead.server.services.repos import RepoService
 from hubstead.server.services.spaces.runner import AppVolume, SpaceRunError, VolumeFile
 from hubstead.server.storage.errors import PathNotFoundError
 from hubstead.server.storage.git_objects import GitObjectStore
+from hubstead.server.storage.lfs_index import LfsIndex
 
 VOLUME_TYPES = {"model": RepoType.MODEL, "dataset": RepoType.DATASET, "space": RepoType.SPACE}
 """The `type` of a volume, to the repo type it mounts."""
@@ -45,11 +48,17 @@ class SpaceVolumes:
     """Resolves a Space's volumes for its build."""
 
     def __init__(
-        self, repos: RepoService, auth: AuthService, git: GitObjectStore, objects: LfsObjects
+        self,
+        repos: RepoService,
+        auth: AuthService,
+        git: GitObjectStore,
+        index: LfsIndex,
+        objects: LfsObjects,
     ) -> None:
         self._repos = repos
         self._auth = auth
         self._git = git
+        self._index = index
         self._objects = objects
 
     def resolve(self, space: RepoRecord, volumes: Sequence[SpaceVolume]) -> tuple[AppVolume, ...]:
@@ -112,12 +121,17 @@ class SpaceVolumes:
             if may_be_lfs_pointer(entry.size):
                 pointer = parse_lfs_pointer(self._git.read_blob(repo.storage_key, entry.oid))
                 if pointer is not None:
-                    if self._objects.held(pointer[0]) is None:
+                    # As for a download: only an object linked to the repo, of the pointer's size.
+                    sha256, pointed_size = pointer
+                    if (
+                        self._index.linked_size(repo.id, sha256) != pointed_size
+                        or self._objects.held(sha256) is None
+                    ):
                         raise VolumeProblem(
                             f"{what} cannot be mounted: the content of {entry.path} is missing "
                             "from this hub"
                         )
-                    address, size = f"{_LARGE}{pointer[0]}", pointer[1]
+                    address, size = f"{_LARGE}{sha256}", pointed_size
             files.append(VolumeFile(entry.path.removeprefix(prefix), address, size))
         key = repo.storage_key
 
